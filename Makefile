@@ -1,0 +1,44 @@
+# travelkit — see README.md
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X travelkit/internal/version.Version=$(VERSION)
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+TESTFLAGS ?= -timeout 60m
+
+.PHONY: build dist test test-deps vet fmt-check demo bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o travelkit ./cmd/travelkit
+
+dist:
+	@mkdir -p dist
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "dist/travelkit-$$os-$$arch$$ext"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+			-o dist/travelkit-$$os-$$arch$$ext ./cmd/travelkit || exit 1; \
+	done
+
+# The main job on a built-in default: see README.md.
+demo: build
+	./travelkit demo
+
+test-deps:
+	./scripts/install-test-deps.sh
+	$(GO) mod download
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+
+test: test-deps vet fmt-check build
+	$(GO) test $(TESTFLAGS) ./...
+
+bench: build
+	./scripts/bench-xts.sh
+
+clean:
+	rm -rf travelkit dist demo

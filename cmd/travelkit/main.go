@@ -1,0 +1,61 @@
+// Command travelkit turns a USB drive into an encrypted travel kit. See README.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/internal/version"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "travelkit",
+		Short: "Build, unlock and restore encrypted travel kits on a USB drive",
+		Long: `travelkit turns a USB drive into a secure travel kit: a FAT32 tools partition
+visible on every OS and a LUKS2-encrypted data volume, with encrypted incremental
+backups (restic format) and restore on a fresh Windows, macOS or Linux machine.
+
+Everything it writes is a standard format (GPT, FAT32, LUKS2, ext4, restic, age),
+readable with stock tools. It runs in userspace: no root needed for image files.`,
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetVersionTemplate("travelkit {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
+	})
+	for _, add := range commands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// commands is filled by one file per command, in init functions.
+var commands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { commands = append(commands, f) }
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCodeOf(err)
+	fmt.Fprintf(os.Stderr, "travelkit: error: %v\n", err)
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", h.Hint())
+	}
+	return code
+}

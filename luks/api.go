@@ -1,0 +1,89 @@
+package luks
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Device is storage that holds a LUKS2 container: a file, a block device or a window of one.
+type Device interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
+// Defaults, as cryptsetup 2.6 uses them.
+const (
+	DefaultDataOffset = 16 << 20 // bytes
+	DefaultHeaderSize = 16384    // bytes, each copy (binary header + JSON area)
+	DefaultKeySize    = 64       // bytes: aes-xts-plain64 with 512-bit keys
+	DefaultSectorSize = 4096
+	DefaultIterTime   = 2 * time.Second
+	// MaxMemoryKiB is the largest Argon2 memory cost travelkit will calibrate to or
+	// accept from a header (cryptsetup's limit is 4 GiB; the calibration cap is 1 GiB).
+	MaxMemoryKiB        = 4 * 1024 * 1024
+	DefaultMaxMemoryKiB = 1024 * 1024
+	MaxKeyslots         = 32
+	MaxTokens           = 32
+)
+
+// PBKDF describes a keyslot's key derivation. Zero costs are calibrated to IterTime.
+type PBKDF struct {
+	Type         string        // "argon2id" (default), "argon2i" or "pbkdf2"
+	Hash         string        // pbkdf2 only: "sha256" (default) or "sha512"
+	Iterations   uint32        // argon2 time cost or pbkdf2 iterations; 0: calibrate
+	MemoryKiB    uint32        // argon2 memory cost in KiB; 0: calibrate (argon2 only)
+	Parallel     uint32        // argon2 lanes; 0: min(4, CPUs)
+	IterTime     time.Duration // calibration target; 0: DefaultIterTime
+	MaxMemoryKiB uint32        // calibration cap; 0: DefaultMaxMemoryKiB, and never over half the RAM
+}
+
+// FormatOptions are the choices made when a volume is created. The zero value gives
+// cryptsetup's defaults (aes-xts-plain64, 512-bit key, 4096-byte sectors, argon2id, 2 s).
+type FormatOptions struct {
+	KeySize    int    // volume key bytes: 32 or 64
+	SectorSize int    // 512 or 4096
+	PBKDF      PBKDF  // keyslot 0's KDF
+	Label      string // up to 47 bytes
+	Subsystem  string // up to 47 bytes
+	UUID       string // default: random v4
+	VolumeKey  []byte // default: random; copied, the caller keeps ownership
+	DataOffset int64  // default DefaultDataOffset; multiple of 4096
+	Keyslot    int    // keyslot for the passphrase; default 0
+}
+
+// Errors callers branch on.
+var (
+	ErrNotLUKS         = errors.New("not a LUKS volume (no LUKS header magic)")
+	ErrWrongPassphrase = errors.New("no keyslot matches this passphrase")
+	ErrWrongVolumeKey  = errors.New("volume key does not match the volume's digest")
+	ErrLastKeyslot     = errors.New("refusing to remove the last keyslot: the volume would be unrecoverable")
+	ErrNoFreeKeyslot   = errors.New("no free keyslot")
+	ErrKeyslotInUse    = errors.New("keyslot is already in use")
+	ErrNoSuchKeyslot   = errors.New("no such keyslot")
+	ErrNoSuchToken     = errors.New("no such token")
+	ErrTokenInUse      = errors.New("token id is already in use")
+	ErrBothHeadersBad  = errors.New("both LUKS2 header copies are damaged")
+	ErrNoKeyslotSpace  = errors.New("not enough room in the keyslots area")
+)
+
+// UnsupportedError says that a volume uses something travelkit does not implement.
+type UnsupportedError struct{ What string }
+
+func (e *UnsupportedError) Error() string { return "unsupported LUKS volume: " + e.What }
+
+// LUKS1Error is returned by Open for a LUKS1 volume.
+type LUKS1Error struct{ UUID string }
+
+func (e *LUKS1Error) Error() string {
+	return fmt.Sprintf("this is a LUKS1 volume (UUID %s); travelkit handles LUKS2 only: convert it with `cryptsetup convert --type luks2`", e.UUID)
+}
+
+// CorruptError describes why a header copy was rejected.
+type CorruptError struct {
+	Copy   string // "primary" or "secondary"
+	Reason string
+}
+
+func (e *CorruptError) Error() string { return "LUKS2 " + e.Copy + " header: " + e.Reason }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, when they are missing. Idempotent.
+# The tests never skip because a tool is missing: this script is what makes them present.
+set -euo pipefail
+need=()
+check() { # check COMMAND PACKAGE
+	command -v "$1" >/dev/null 2>&1 || need+=("$2")
+}
+check cryptsetup cryptsetup-bin
+check restic restic
+check age age
+check sgdisk gdisk
+check fsck.vfat dosfstools
+check mdir mtools
+check e2fsck e2fsprogs
+check debugfs e2fsprogs
+check swtpm swtpm
+check swtpm_setup swtpm-tools
+check tpm2_createprimary tpm2-tools
+check qemu-system-x86_64 qemu-system-x86
+check borg borgbackup
+check openssl openssl
+check gcc gcc
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "install-test-deps: installing ${need[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
