@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"travelkit/luks"
+)
+
+// device is DEVICE of a luks command: a container file or a block device, with its size.
+type device struct {
+	f        *os.File
+	path     string
+	size     int64
+	writable bool
+}
+
+func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.f.ReadAt(p, off) }
+func (d *device) WriteAt(p []byte, off int64) (int, error) { return d.f.WriteAt(p, off) }
+
+// Close syncs a writable device and closes it.
+func (d *device) Close() error {
+	if d.f == nil {
+		return nil
+	}
+	var err error
+	if d.writable {
+		err = d.f.Sync()
+		if err != nil && (errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP)) {
+			err = nil // some devices and pipes cannot sync; nothing more to do
+		}
+	}
+	if cerr := d.f.Close(); err == nil {
+		err = cerr
+	}
+	d.f = nil
+	if err != nil {
+		return fmt.Errorf("failed to write %s to stable storage: %w", d.path, err)
+	}
+	return nil
+}
+
+// openDevice opens path as a LUKS container file or block device. write asks for
+// read-write access; a read-only device then gets a clear error before anything changes.
+func openDevice(path string, write bool) (*device, error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		hint := ""
+		if write {
+			hint = "to create a new container file, use `travelkit luks format " + path + " --size 64M`"
+		}
+		return nil, withCode(ExitError, fmt.Errorf("%s does not exist", path), hint)
+	case err != nil:
+		return nil, err
+	case st.IsDir():
+		return nil, withCode(ExitUsage, fmt.Errorf("%s is a directory, not a LUKS container file or block device", path), "")
+	}
+	mode := os.O_RDONLY
+	if write {
+		mode = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, mode|openFlags(st, write), 0)
+	if err != nil {
+		switch {
+		case write && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)):
+			return nil, withCode(ExitError, fmt.Errorf("%s is read-only (%v); this command writes to it", path, unwrapPathErr(err)),
+				"make the file writable, or run as a user with write access to the device, or remove the write protection")
+		case errors.Is(err, syscall.EBUSY):
+			return nil, withCode(ExitRefused, fmt.Errorf("%s is in use (mounted or opened exclusively by another program)", path),
+				"unmount it and close programs that use it, then try again")
+		}
+		return nil, fmt.Errorf("failed to open %s: %w", path, unwrapPathErr(err))
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("failed to find the size of %s: %w", path, err)
+	}
+	return &device{f: f, path: path, size: size, writable: write}, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// openContainer opens DEVICE and its LUKS2 header. Errors name the device and say what to do.
+func openContainer(path string, write bool) (*device, *luks.Container, error) {
+	d, err := openDevice(path, write)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := luks.Open(d, d.size)
+	if err != nil {
+		d.f.Close()
+		return nil, nil, containerError(path, d.size, err)
+	}
+	return d, c, nil
+}
+
+// containerError explains an error from luks.Open for the person at the keyboard.
+func containerError(path string, size int64, err error) error {
+	var l1 *luks.LUKS1Error
+	var un *luks.UnsupportedError
+	switch {
+	case errors.Is(err, luks.ErrNotLUKS):
+		hint := "check the path; to make it a LUKS2 container, use `travelkit luks format " + path + "` (this destroys its content)"
+		if size == 0 {
+			hint = "the file is empty; create a container with `travelkit luks format " + path + " --size 64M`"
+		}
+		return withCode(ExitNotLUKS, fmt.Errorf("%s is not a LUKS volume (no LUKS header found)", path), hint)
+	case errors.Is(err, luks.ErrBothHeadersBad):
+		return withCode(ExitNotLUKS, fmt.Errorf("%s: %w", path, err),
+			"both header copies are damaged; restore a header backup (`cryptsetup luksHeaderRestore`) if you have one")
+	case errors.As(err, &l1):
+		return withCode(ExitNotLUKS, fmt.Errorf("%s: %w", path, err), "")
+	case errors.As(err, &un):
+		return withCode(ExitNotLUKS, fmt.Errorf("%s: %w", path, err), "use cryptsetup for this volume")
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// unlockError explains an unlock failure.
+func unlockError(path string, pass []byte, passFile string, err error) error {
+	switch {
+	case errors.Is(err, luks.ErrWrongPassphrase):
+		hint := "check the passphrase"
+		if passFile != "" {
+			hint = "the passphrase file is used byte for byte, like cryptsetup's --key-file"
+			if bytes.HasSuffix(pass, []byte("\n")) {
+				hint += "; " + passFile + " ends with a newline, which is part of the passphrase (write it with `printf %s` or `echo -n`)"
+			}
+		}
+		return withCode(ExitWrongKey, fmt.Errorf("wrong passphrase for %s: %w", path, err), hint)
+	case errors.Is(err, luks.ErrNoSuchKeyslot):
+		return withCode(ExitError, fmt.Errorf("%s: %w", path, err), "see the keyslots in use with `travelkit luks dump "+path+"`")
+	}
+	return fmt.Errorf("failed to unlock %s: %w", path, err)
+}
+
+// unlock reads the passphrase (from passFile or the terminal) and unlocks c, with slot -1 meaning any.
+func unlock(c *luks.Container, path, passFile string, slot int) (*luks.VolumeKey, int, error) {
+	pass, err := getSecret(passFile, "passphrase file", "Enter passphrase for "+path, false)
+	if err != nil {
+		return nil, -1, err
+	}
+	defer clear(pass)
+	if slot >= 0 {
+		vk, err := c.UnlockSlot(pass, slot)
+		if err != nil {
+			return nil, -1, unlockError(path, pass, passFile, err)
+		}
+		return vk, slot, nil
+	}
+	vk, used, err := c.Unlock(pass)
+	if err != nil {
+		return nil, -1, unlockError(path, pass, passFile, err)
+	}
+	return vk, used, nil
+}
+
+// checkSlotFlag validates a --key-slot value (-1: not given).
+func checkSlotFlag(slot int) error {
+	if slot < -1 || slot >= luks.MaxKeyslots {
+		return usageErrorf("--key-slot %d is out of range; keyslots are numbered 0 to %d", slot, luks.MaxKeyslots-1)
+	}
+	return nil
+}
+
+// kdfFlags are the keyslot KDF flags shared by format and add-key, named as in cryptsetup.
+type kdfFlags struct {
+	pbkdf      string
+	hash       string
+	memory     uint32
+	iterations uint32
+	parallel   uint32
+	iterTimeMS uint32
+}
+
+func (k *kdfFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&k.pbkdf, "pbkdf", "argon2id", "keyslot key derivation: argon2id, argon2i or pbkdf2")
+	fs.StringVar(&k.hash, "hash", "sha256", "hash for --pbkdf pbkdf2: sha256 or sha512")
+	fs.Uint32Var(&k.memory, "pbkdf-memory", 0, "argon2 memory cost in KiB (default: calibrated, at most 1 GiB)")
+	fs.Uint32Var(&k.iterations, "pbkdf-force-iterations", 0, "argon2 time cost or pbkdf2 iterations, skipping calibration")
+	fs.Uint32Var(&k.parallel, "pbkdf-parallel", 0, "argon2 threads (default: up to 4, one per CPU)")
+	fs.Uint32Var(&k.iterTimeMS, "iter-time", 0, "calibrate the KDF to take this many milliseconds to unlock (default 2000)")
+}
+
+// params checks the flags and gives the PBKDF they describe.
+func (k *kdfFlags) params() (luks.PBKDF, error) {
+	p := luks.PBKDF{Type: k.pbkdf, Iterations: k.iterations, MemoryKiB: k.memory, Parallel: k.parallel,
+		IterTime: time.Duration(k.iterTimeMS) * time.Millisecond}
+	switch k.pbkdf {
+	case "argon2id", "argon2i":
+		if k.memory != 0 && (k.memory < 32 || k.memory > luks.MaxMemoryKiB) {
+			return p, usageErrorf("--pbkdf-memory %d is out of range: argon2 needs 32 to %d KiB", k.memory, luks.MaxMemoryKiB)
+		}
+		if k.parallel > 16 {
+			return p, usageErrorf("--pbkdf-parallel %d is out of range: 1 to 16 threads", k.parallel)
+		}
+	case "pbkdf2":
+		if k.memory != 0 || k.parallel != 0 {
+			return p, usageErrorf("--pbkdf-memory and --pbkdf-parallel apply to argon2 only, not to --pbkdf pbkdf2")
+		}
+		if k.iterations != 0 && k.iterations < 1000 {
+			return p, usageErrorf("--pbkdf-force-iterations %d is too low for pbkdf2: use at least 1000", k.iterations)
+		}
+	default:
+		return p, usageErrorf("unknown --pbkdf %q: use argon2id, argon2i or pbkdf2", k.pbkdf)
+	}
+	switch k.hash {
+	case "sha256", "sha512":
+		if k.pbkdf == "pbkdf2" {
+			p.Hash = k.hash
+		}
+	default:
+		return p, usageErrorf("unknown --hash %q: use sha256 or sha512", k.hash)
+	}
+	if k.iterTimeMS != 0 && k.iterations != 0 {
+		return p, usageErrorf("--iter-time and --pbkdf-force-iterations exclude each other")
+	}
+	return p, nil
+}
+
+// calibrationNote returns the message shown while the KDF is calibrated, or "" when costs are fixed.
+func calibrationNote(p luks.PBKDF) string {
+	if p.Iterations != 0 {
+		return ""
+	}
+	t := p.IterTime
+	if t == 0 {
+		t = luks.DefaultIterTime
+	}
+	return fmt.Sprintf("Calibrating %s for %v", p.Type, t)
+}
+
+// parseSize parses a byte count with an optional binary suffix: 1048576, 64M, 64MiB, 1G, 512K.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "i")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		case 't', 'T':
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size: use bytes, or a number with K, M, G or T (binary units)", s)
+	}
+	return v * mult, nil
+}
+
+// confirm asks the person at the terminal to type YES. Without a terminal it refuses.
+func confirm(question, yesFlagHint string) error {
+	if !isTerminal() {
+		return withCode(ExitRefused, errors.New(question+" (not confirmed: no terminal to ask on)"), "pass "+yesFlagHint+" to confirm")
+	}
+	fmt.Fprintf(os.Stderr, "WARNING: %s\nType YES in capital letters to continue: ", question)
+	var answer string
+	fmt.Fscanln(os.Stdin, &answer)
+	if answer != "YES" {
+		return withCode(ExitRefused, errors.New("not confirmed; nothing was changed"), "")
+	}
+	return nil
+}
+
+// hasLUKSMagic reports whether d starts with a LUKS header (version 1 or 2).
+func hasLUKSMagic(d *device) bool {
+	var b [6]byte
+	if _, err := d.ReadAt(b[:], 0); err != nil {
+		return false
+	}
+	return bytes.Equal(b[:], []byte("LUKS\xba\xbe"))
+}
+
+// exactArgs is cobra.ExactArgs with an error that names the missing arguments.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < len(names) {
+			return usageErrorf("missing %s (usage: %s)", strings.Join(names[len(args):], " "), cmd.UseLine())
+		}
+		if len(args) > len(names) {
+			return usageErrorf("too many arguments: %q (usage: %s)", args[len(names):], cmd.UseLine())
+		}
+		return nil
+	}
+}

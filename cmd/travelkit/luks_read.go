@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { registerLuks(newLuksReadCmd) }
+
+// ioBufSize is the chunk size of luks read and write: large enough that the volume
+// decrypts each chunk on every core, and a multiple of every sector size.
+const ioBufSize = 8 << 20
+
+func newLuksReadCmd() *cobra.Command {
+	var passFile string
+	var offset, length int64
+	cmd := &cobra.Command{
+		Use:   "read DEVICE",
+		Short: "Decrypt the payload (or part of it) to standard output",
+		Long: `Unlock DEVICE and write its decrypted payload to standard output, from --offset
+(bytes into the payload, default 0) for --length bytes (default: to the end).
+DEVICE is opened read-only. Offsets need not be sector-aligned.`,
+		Example: `  travelkit luks read kit.luks --passphrase-file pass.txt > payload.img
+  travelkit luks read kit.luks --passphrase-file pass.txt --offset 1024 --length 100 | hexdump -C`,
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if offset < 0 {
+				return usageErrorf("--offset %d is negative", offset)
+			}
+			if length < -1 {
+				return usageErrorf("--length %d is negative", length)
+			}
+			d, c, err := openContainer(path, false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			vk, _, err := unlock(c, path, passFile, -1)
+			if err != nil {
+				return err
+			}
+			v, err := c.OpenVolume(vk)
+			vk.Wipe()
+			if err != nil {
+				return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+			}
+			defer v.Close()
+			size := v.Size()
+			if offset > size {
+				return usageErrorf("--offset %d is past the end of the payload (%d bytes)", offset, size)
+			}
+			if length == -1 || length > size-offset {
+				if length > size-offset {
+					return usageErrorf("--offset %d --length %d goes past the end of the payload (%d bytes)", offset, length, size)
+				}
+				length = size - offset
+			}
+			return copyOut(os.Stdout, v, offset, length)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
+	f.Int64Var(&offset, "offset", 0, "start this many bytes into the payload")
+	f.Int64Var(&length, "length", -1, "read this many bytes (default: to the end of the payload)")
+	return cmd
+}
+
+// copyOut copies length bytes of r from off to w, decrypting the next chunk while the
+// previous one is written.
+func copyOut(w io.Writer, r io.ReaderAt, off, length int64) error {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	bar := newProgress("Reading", length)
+	defer bar.Done()
+	free := make(chan []byte, 2)
+	free <- make([]byte, ioBufSize)
+	free <- make([]byte, ioBufSize)
+	full := make(chan chunk, 2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(full)
+		pos, end := off, off+length
+		for pos < end {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			// chunk boundaries at multiples of the buffer size keep later reads aligned
+			n := min(end, (pos/ioBufSize+1)*ioBufSize) - pos
+			got, err := r.ReadAt(b[:n], pos)
+			if err == io.EOF && int64(got) == n {
+				err = nil
+			}
+			full <- chunk{b[:got], err}
+			if err != nil {
+				return
+			}
+			pos += n
+		}
+	}()
+	for c := range full {
+		if c.err != nil {
+			return fmt.Errorf("failed to read the payload: %w", c.err)
+		}
+		if _, err := w.Write(c.b); err != nil {
+			return fmt.Errorf("failed to write to standard output: %w", err)
+		}
+		bar.Add(int64(len(c.b)))
+		free <- c.b[:cap(c.b)]
+	}
+	return nil
+}
