@@ -1,0 +1,167 @@
+package gpt
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"travelkit/image/internal/testutil"
+)
+
+func TestGUIDRoundTrip(t *testing.T) {
+	s := "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+	g := MustParseGUID(s)
+	if g.String() != s {
+		t.Fatalf("got %s", g)
+	}
+	// On-disk order of the first field is little-endian.
+	if g[0] != 0xA2 || g[3] != 0xEB {
+		t.Fatalf("bad byte order % x", g[:])
+	}
+	if _, err := ParseGUID("nope"); err == nil {
+		t.Fatal("accepted bad GUID")
+	}
+}
+
+func writeKitTable(t *testing.T, size int64) (*Table, string) {
+	dev, path := testutil.SparseFile(t, "disk.img", size)
+	tab, err := Layout(size, 512, []Spec{
+		{Type: TypeMicrosoftBasicData, Name: "TRAVELKIT", Size: 300 << 20},
+		{Type: TypeLinuxLUKS, Name: "travelkit-data"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dev, tab); err != nil {
+		t.Fatal(err)
+	}
+	return tab, path
+}
+
+func TestWriteSgdisk(t *testing.T) {
+	size := int64(1<<30 + 12345*512) // not a multiple of 1 MiB
+	tab, path := writeKitTable(t, size)
+	out := testutil.MustTool(t, "sgdisk", "-v", path)
+	if !strings.Contains(out, "No problems found") {
+		t.Fatalf("sgdisk -v:\n%s", out)
+	}
+	p := testutil.MustTool(t, "sgdisk", "-p", path)
+	t.Logf("sgdisk -p:\n%s", p)
+	for _, want := range []string{"TRAVELKIT", "travelkit-data", "0700", "8309", "Partitions will be aligned on 2048-sector boundaries"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("sgdisk -p lacks %q", want)
+		}
+	}
+	i1 := testutil.MustTool(t, "sgdisk", "-i", "1", path)
+	if !strings.Contains(i1, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7") || !strings.Contains(i1, "First sector: 2048 ") ||
+		!strings.Contains(i1, "Partition size: 614400 sectors") {
+		t.Errorf("sgdisk -i 1:\n%s", i1)
+	}
+	i2 := testutil.MustTool(t, "sgdisk", "-i", "2", path)
+	if !strings.Contains(i2, "CA7D7CCB-63ED-4C53-861C-1742536059CC") || !strings.Contains(i2, "First sector: 616448 ") {
+		t.Errorf("sgdisk -i 2:\n%s", i2)
+	}
+	if tab.Partitions[1].Last != tab.LastUsable {
+		t.Errorf("partition 2 does not take the rest")
+	}
+	// Read back.
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := Read(f, size, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Partitions) != 2 || got.Partitions[0] != tab.Partitions[0] || got.Partitions[1] != tab.Partitions[1] || got.DiskGUID != tab.DiskGUID {
+		t.Fatalf("read back %+v, wrote %+v", got, tab)
+	}
+	if got.Offset(got.Partitions[0]) != 1<<20 || got.Length(got.Partitions[0]) != 300<<20 {
+		t.Fatalf("offset/length wrong")
+	}
+}
+
+func TestReadFallsBackToBackup(t *testing.T) {
+	size := int64(512 << 20)
+	tab, path := writeKitTable(t, size)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte("X"), 512); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(f, size, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Partitions[1] != tab.Partitions[1] {
+		t.Fatal("backup differs")
+	}
+	// Corrupt backup too.
+	if _, err := f.WriteAt([]byte("X"), size-512); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(f, size, 512); err == nil {
+		t.Fatal("read a table with both headers broken")
+	}
+}
+
+func TestLayoutErrors(t *testing.T) {
+	if _, err := Layout(4<<20, 512, []Spec{{Type: TypeLinuxLUKS, Size: 8 << 20}}); err == nil {
+		t.Fatal("oversized partition accepted")
+	}
+	if _, err := Layout(64<<20, 512, []Spec{{Type: TypeLinuxLUKS}, {Type: TypeLinuxLUKS}}); err == nil {
+		t.Fatal("rest partition not last accepted")
+	}
+	if _, err := Layout(64<<20, 512, []Spec{{Name: "x"}}); err == nil {
+		t.Fatal("zero type accepted")
+	}
+}
+
+type memDisk []byte
+
+func (m memDisk) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(m)) {
+		return 0, os.ErrInvalid
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, os.ErrInvalid
+	}
+	return n, nil
+}
+
+func FuzzRead(f *testing.F) {
+	size := int64(2 << 20)
+	tab, err := Layout(size, 512, []Spec{{Type: TypeMicrosoftBasicData, Name: "A"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	w := &memWriter{b: make([]byte, size)}
+	if err := Write(w, tab); err != nil {
+		f.Fatal(err)
+	}
+	// Seed: the first 64 KiB (headers + array) of a valid disk.
+	f.Add(w.b[:64<<10])
+	f.Fuzz(func(t *testing.T, head []byte) {
+		d := make(memDisk, size)
+		copy(d, head)
+		copy(d[len(d)-len(w.b[len(w.b)-(64<<10):]):], w.b[len(w.b)-(64<<10):])
+		tb, err := Read(d, int64(len(d)), 512)
+		if err != nil {
+			return
+		}
+		for _, p := range tb.Partitions {
+			if p.First < tb.FirstUsable || p.Last > tb.LastUsable || p.Last >= tb.Sectors {
+				t.Fatalf("out-of-bounds partition accepted: %+v", p)
+			}
+		}
+	})
+}
+
+type memWriter struct{ b []byte }
+
+func (m *memWriter) WriteAt(p []byte, off int64) (int, error) { return copy(m.b[off:], p), nil }
