@@ -1,0 +1,712 @@
+package luks
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// Container is an opened LUKS2 header pair on a device.
+type Container struct {
+	mu      sync.Mutex
+	dev     io.ReaderAt
+	size    int64
+	bin     binHeader // of the copy in use (primary form)
+	md      *metadata
+	state   HeaderState
+	secOff  int64 // offset of the secondary copy
+	damaged bool  // a copy is invalid or out of date
+}
+
+// KeyslotInfo describes one keyslot for dumps and managers.
+type KeyslotInfo struct {
+	ID         int
+	Type       string
+	KeySize    int // bytes
+	Priority   int // 0 ignore, 1 normal, 2 prefer
+	PBKDF      PBKDF
+	AreaOffset int64
+	AreaSize   int64
+	Tokens     []int // tokens naming this keyslot
+}
+
+// Token is one LUKS2 token: its id, type, the keyslots it names and its whole JSON.
+type Token struct {
+	ID       int
+	Type     string
+	Keyslots []int
+	JSON     json.RawMessage
+}
+
+// HeaderState reports the state of both header copies as found by Open.
+type HeaderState struct {
+	PrimaryErr   error  // nil when the primary copy is valid
+	SecondaryErr error  // nil when the secondary copy is valid
+	UsedCopy     string // "primary" or "secondary"
+	InSync       bool   // both valid, same seqid and the same metadata
+}
+
+// Open reads and validates both header copies and uses the valid one with the higher seqid.
+// The primary may be damaged: the secondary is then used, and Repair rewrites the primary.
+func Open(dev io.ReaderAt, size int64) (*Container, error) {
+	if size < binHeaderSize {
+		return nil, fmt.Errorf("device is %d bytes, too small for a LUKS header: %w", size, ErrNotLUKS)
+	}
+	first := make([]byte, binHeaderSize)
+	if _, err := dev.ReadAt(first, 0); err != nil {
+		return nil, fmt.Errorf("reading the header: %w", err)
+	}
+	if bytes.Equal(first[:6], magicPrimary) && first[6] == 0 && first[7] == 1 {
+		return nil, &LUKS1Error{UUID: cstring(first[offUUID : offUUID+uuidLen])}
+	}
+	primary, perr := readHeaderCopy(dev, size, 0, false)
+	var unsup *UnsupportedError
+	if errors.As(perr, &unsup) {
+		return nil, perr
+	}
+	// The secondary copy lives at the primary's hdr_size; when the primary is unreadable,
+	// try every offset the format allows.
+	var secondary *headerCopy
+	var serr error
+	var secOff int64
+	if primary != nil {
+		secOff = int64(primary.bin.hdrSize)
+		secondary, serr = readHeaderCopy(dev, size, secOff, true)
+	} else {
+		serr = &CorruptError{Copy: "secondary", Reason: "not found at any allowed offset"}
+		for _, off := range validHeaderSizes {
+			if off+binHeaderSize > size {
+				break
+			}
+			s, err := readHeaderCopy(dev, size, off, true)
+			if err == nil {
+				secondary, serr, secOff = s, nil, off
+				break
+			}
+			if errors.As(err, &unsup) {
+				return nil, err
+			}
+			var ce *CorruptError
+			if errors.As(err, &ce) && !bytes.HasPrefix([]byte(ce.Reason), []byte("no LUKS2 magic")) {
+				serr, secOff = err, off // a secondary that is there but damaged
+			}
+		}
+	}
+	if errors.As(serr, &unsup) {
+		return nil, serr
+	}
+	c := &Container{dev: dev, size: size, secOff: secOff}
+	c.state.PrimaryErr, c.state.SecondaryErr = perr, serr
+	var use *headerCopy
+	switch {
+	case primary == nil && secondary == nil:
+		if !bytes.Equal(first[:6], magicPrimary) {
+			return nil, ErrNotLUKS
+		}
+		return nil, fmt.Errorf("%w: primary: %v; secondary: %v", ErrBothHeadersBad, perr, serr)
+	case secondary == nil:
+		use, c.state.UsedCopy = primary, "primary"
+	case primary == nil:
+		use, c.state.UsedCopy = secondary, "secondary"
+	case secondary.bin.seqid > primary.bin.seqid:
+		use, c.state.UsedCopy = secondary, "secondary"
+	default:
+		use, c.state.UsedCopy = primary, "primary"
+		c.state.InSync = primary.bin.seqid == secondary.bin.seqid &&
+			primary.bin.uuid == secondary.bin.uuid && bytes.Equal(primary.json, secondary.json)
+	}
+	c.damaged = !c.state.InSync
+	c.bin = *use.bin
+	c.bin.secondary = false
+	c.md = use.md
+	if c.secOff == 0 {
+		c.secOff = int64(c.bin.hdrSize)
+	}
+	return c, nil
+}
+
+// Accessors -------------------------------------------------------------------------------
+
+func (c *Container) UUID() string      { return c.bin.uuid }
+func (c *Container) Label() string     { return c.bin.label }
+func (c *Container) Subsystem() string { return c.bin.subsystem }
+func (c *Container) HeaderSize() int64 { return int64(c.bin.hdrSize) }
+func (c *Container) Seqid() uint64     { return c.bin.seqid }
+func (c *Container) State() HeaderState {
+	return c.state
+}
+
+// Device returns the device the container was opened on.
+func (c *Container) Device() io.ReaderAt { return c.dev }
+
+// DeviceSize returns the size the container was opened with.
+func (c *Container) DeviceSize() int64 { return c.size }
+
+func (c *Container) seg() *segment { _, s := c.md.segment(); return s }
+
+// SectorSize is the data segment's encryption sector size.
+func (c *Container) SectorSize() int { return c.seg().SectorSize }
+
+// Cipher is the data segment's cipher, e.g. "aes-xts-plain64".
+func (c *Container) Cipher() string { return c.seg().Encryption }
+
+// DataOffset is where the encrypted payload starts on the device.
+func (c *Container) DataOffset() int64 { return int64(c.seg().Offset) }
+
+// KeySize is the volume key size in bytes.
+func (c *Container) KeySize() int {
+	if _, d := c.md.segmentDigest(); d != nil {
+		for _, k := range d.Keyslots {
+			if ks := c.md.Keyslots[k]; ks != nil {
+				return ks.KeySize
+			}
+		}
+	}
+	for _, ks := range c.md.Keyslots {
+		return ks.KeySize
+	}
+	return 0
+}
+
+// PayloadSize is the size of the decrypted payload, or 0 when the device is too small.
+func (c *Container) PayloadSize() int64 {
+	s := c.seg()
+	if s.Size != "dynamic" {
+		n, _ := parseDecimal(s.Size)
+		return n
+	}
+	n := c.size - int64(s.Offset)
+	n -= n % int64(s.SectorSize)
+	return max(n, 0)
+}
+
+// MetadataJSON returns the JSON metadata of the header copy in use.
+func (c *Container) MetadataJSON() []byte {
+	b, _ := c.md.marshal()
+	return b
+}
+
+// Keyslots lists the keyslots in id order.
+func (c *Container) Keyslots() []KeyslotInfo {
+	var out []KeyslotInfo
+	toks := c.Tokens()
+	for _, id := range sortedIDs(c.md.Keyslots) {
+		k := c.md.Keyslots[id]
+		n, _ := strconv.Atoi(id)
+		info := KeyslotInfo{ID: n, Type: k.Type, KeySize: k.KeySize, Priority: 1,
+			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size)}
+		if k.Priority != nil {
+			info.Priority = *k.Priority
+		}
+		info.PBKDF = PBKDF{Type: k.KDF.Type, Hash: k.KDF.Hash, MemoryKiB: uint32(k.KDF.Memory), Parallel: uint32(k.KDF.CPUs)}
+		if k.KDF.Type == "pbkdf2" {
+			info.PBKDF.Iterations = uint32(k.KDF.Iterations)
+		} else {
+			info.PBKDF.Iterations = uint32(k.KDF.Time)
+		}
+		for _, t := range toks {
+			for _, ks := range t.Keyslots {
+				if ks == n {
+					info.Tokens = append(info.Tokens, t.ID)
+				}
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Tokens lists the tokens in id order.
+func (c *Container) Tokens() []Token {
+	var out []Token
+	for _, id := range sortedIDs(c.md.Tokens) {
+		raw := c.md.Tokens[id]
+		var th tokenHead
+		json.Unmarshal(raw, &th)
+		n, _ := strconv.Atoi(id)
+		t := Token{ID: n, Type: th.Type, JSON: append(json.RawMessage(nil), raw...)}
+		for _, k := range th.Keyslots {
+			if ks, err := strconv.Atoi(k); err == nil {
+				t.Keyslots = append(t.Keyslots, ks)
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Unlocking -------------------------------------------------------------------------------
+
+// Unlock tries the passphrase on every keyslot in priority order (2 first, then 1;
+// priority 0 slots are skipped) and returns the volume key and the keyslot that opened.
+func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
+	ids := sortedIDs(c.md.Keyslots)
+	sort.SliceStable(ids, func(i, j int) bool {
+		return c.priority(ids[i]) > c.priority(ids[j])
+	})
+	var lastErr error
+	for _, id := range ids {
+		if c.priority(id) == 0 {
+			continue
+		}
+		vk, err := c.unlockSlot(pass, id)
+		if err == nil {
+			n, _ := strconv.Atoi(id)
+			return vk, n, nil
+		}
+		if !errors.Is(err, ErrWrongPassphrase) {
+			lastErr = err
+		}
+	}
+	if lastErr != nil {
+		return nil, -1, fmt.Errorf("%w (and a keyslot could not be tried: %v)", ErrWrongPassphrase, lastErr)
+	}
+	return nil, -1, ErrWrongPassphrase
+}
+
+func (c *Container) priority(id string) int {
+	if p := c.md.Keyslots[id].Priority; p != nil {
+		return *p
+	}
+	return 1
+}
+
+// UnlockSlot tries the passphrase on one keyslot (even one of priority 0).
+func (c *Container) UnlockSlot(pass []byte, slot int) (*VolumeKey, error) {
+	id := strconv.Itoa(slot)
+	if c.md.Keyslots[id] == nil {
+		return nil, fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
+	}
+	return c.unlockSlot(pass, id)
+}
+
+func (c *Container) unlockSlot(pass []byte, id string) (*VolumeKey, error) {
+	k := c.md.Keyslots[id]
+	d := c.md.keyslotDigest(id)
+	if d == nil {
+		return nil, fmt.Errorf("keyslot %s is not bound to the volume key digest", id)
+	}
+	vk, err := openKeyslot(c.dev, c.size, k, pass)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := d.verify(vk)
+	if err != nil {
+		clear(vk)
+		return nil, err
+	}
+	if !ok {
+		clear(vk)
+		return nil, ErrWrongPassphrase
+	}
+	return &VolumeKey{b: vk}, nil
+}
+
+// CheckVolumeKey verifies a volume key against the data segment's digest.
+func (c *Container) CheckVolumeKey(vk *VolumeKey) error {
+	_, d := c.md.segmentDigest()
+	if d == nil {
+		return errors.New("no digest covers the data segment")
+	}
+	if len(vk.b) != c.KeySize() {
+		return fmt.Errorf("volume key is %d bytes, the volume uses %d: %w", len(vk.b), c.KeySize(), ErrWrongVolumeKey)
+	}
+	ok, err := d.verify(vk.b)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrWrongVolumeKey
+	}
+	return nil
+}
+
+// Writing headers -------------------------------------------------------------------------
+
+func (c *Container) writer() (io.WriterAt, error) {
+	w, ok := c.dev.(io.WriterAt)
+	if !ok {
+		return nil, errors.New("the device was opened read-only")
+	}
+	return w, nil
+}
+
+// commit writes md as the new metadata to both copies with seqid+1, primary first. A crash
+// between the two writes leaves one valid copy with the newer seqid, which Open prefers.
+func (c *Container) commit(md *metadata) error {
+	w, err := c.writer()
+	if err != nil {
+		return err
+	}
+	if err := md.validate(int64(c.bin.hdrSize), c.size); err != nil {
+		return fmt.Errorf("refusing to write invalid metadata: %w", err)
+	}
+	js, err := md.marshal()
+	if err != nil {
+		return err
+	}
+	nb := c.bin
+	nb.seqid++
+	if nb.csumAlg == "" {
+		nb.csumAlg = "sha256"
+	}
+	for _, sec := range []bool{false, true} {
+		h := nb
+		h.secondary = sec
+		h.hdrOffset = 0
+		if sec {
+			h.hdrOffset = uint64(c.secOff)
+		}
+		if _, err := rand.Read(h.salt[:]); err != nil {
+			return err
+		}
+		whole, err := encodeHeaderCopy(&h, js)
+		if err != nil {
+			return err
+		}
+		if _, err := w.WriteAt(whole, int64(h.hdrOffset)); err != nil {
+			return fmt.Errorf("writing the %s header: %w", map[bool]string{false: "primary", true: "secondary"}[sec], err)
+		}
+	}
+	if err := syncDevice(c.dev); err != nil {
+		return err
+	}
+	c.bin = nb
+	c.md = md
+	c.state = HeaderState{UsedCopy: "primary", InSync: true}
+	c.damaged = false
+	return nil
+}
+
+func syncDevice(d any) error {
+	if s, ok := d.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			return fmt.Errorf("flushing the device: %w", err)
+		}
+	}
+	return nil
+}
+
+// Repair rewrites both header copies from the one in use (the valid copy with the higher
+// seqid), after Open found one damaged or out of date. It is a no-op when both agree.
+func (c *Container) Repair() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.damaged {
+		return nil
+	}
+	return c.commit(c.md.clone())
+}
+
+// NeedsRepair reports whether a header copy is damaged or out of date.
+func (c *Container) NeedsRepair() bool { return c.damaged }
+
+// Keyslots --------------------------------------------------------------------------------
+
+// AddKeyslot adds a keyslot that opens the volume with pass. slot < 0 picks the first free
+// slot. The volume key is checked against the digest first.
+func (c *Container) AddKeyslot(vk *VolumeKey, pass []byte, slot int, p PBKDF) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.CheckVolumeKey(vk); err != nil {
+		return -1, err
+	}
+	w, err := c.writer()
+	if err != nil {
+		return -1, err
+	}
+	if len(pass) == 0 {
+		return -1, errors.New("empty passphrase")
+	}
+	if slot >= MaxKeyslots {
+		return -1, fmt.Errorf("keyslot %d: slots are 0..%d", slot, MaxKeyslots-1)
+	}
+	if slot < 0 {
+		slot = -1
+		for i := 0; i < MaxKeyslots; i++ {
+			if c.md.Keyslots[strconv.Itoa(i)] == nil {
+				slot = i
+				break
+			}
+		}
+		if slot < 0 {
+			return -1, ErrNoFreeKeyslot
+		}
+	} else if c.md.Keyslots[strconv.Itoa(slot)] != nil {
+		return -1, fmt.Errorf("keyslot %d: %w", slot, ErrKeyslotInUse)
+	}
+	if c.damaged {
+		return -1, errors.New("a header copy is damaged or out of date: repair it first (travelkit luks repair)")
+	}
+	md := c.md.clone()
+	id := strconv.Itoa(slot)
+	areaSize := keyslotAreaSize(len(vk.b))
+	off, err := md.allocArea(int64(c.bin.hdrSize), areaSize)
+	if err != nil {
+		return -1, err
+	}
+	ks, material, err := sealKeyslot(vk.b, pass, p, off, areaSize)
+	if err != nil {
+		return -1, err
+	}
+	if off+int64(len(material)) > c.size {
+		return -1, fmt.Errorf("device too small for keyslot area at %d", off)
+	}
+	if _, err := w.WriteAt(material, off); err != nil {
+		return -1, fmt.Errorf("writing keyslot %d area: %w", slot, err)
+	}
+	if err := syncDevice(c.dev); err != nil {
+		return -1, err
+	}
+	md.Keyslots[id] = ks
+	digID, _ := md.segmentDigest()
+	md.Digests[digID].Keyslots = append(md.Digests[digID].Keyslots, id)
+	if err := c.commit(md); err != nil {
+		return -1, err
+	}
+	return slot, nil
+}
+
+// keyslotAreaSize is the area for a key of n bytes: n*4000 rounded up to 4096.
+func keyslotAreaSize(n int) int64 {
+	return (int64(n)*luksStripes + 4095) / 4096 * 4096
+}
+
+// allocArea finds the lowest free 4096-aligned space of the given size in the keyslots area.
+func (md *metadata) allocArea(hdrSize, size int64) (int64, error) {
+	lo, hi := 2*hdrSize, 2*hdrSize+int64(md.Config.KeyslotsSize)
+	type span struct{ a, b int64 }
+	var used []span
+	for _, k := range md.Keyslots {
+		used = append(used, span{int64(k.Area.Offset), int64(k.Area.Offset + k.Area.Size)})
+	}
+	sort.Slice(used, func(i, j int) bool { return used[i].a < used[j].a })
+	pos := lo
+	for _, u := range used {
+		if u.a-pos >= size {
+			return pos, nil
+		}
+		pos = max(pos, (u.b+4095)/4096*4096)
+	}
+	if hi-pos >= size {
+		return pos, nil
+	}
+	return 0, ErrNoKeyslotSpace
+}
+
+// RemoveKeyslot removes a keyslot, drops it from every digest and token that names it,
+// and overwrites its area with random bytes. The last keyslot is kept unless force is set.
+func (c *Container) RemoveKeyslot(slot int, force bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := strconv.Itoa(slot)
+	k := c.md.Keyslots[id]
+	if k == nil {
+		return fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
+	}
+	if len(c.md.Keyslots) == 1 && !force {
+		return ErrLastKeyslot
+	}
+	if _, err := c.writer(); err != nil {
+		return err
+	}
+	md := c.md.clone()
+	dropKeyslot(md, id)
+	if err := c.commit(md); err != nil {
+		return err
+	}
+	return c.wipeArea(int64(k.Area.Offset), int64(k.Area.Size))
+}
+
+func dropKeyslot(md *metadata, id string) {
+	delete(md.Keyslots, id)
+	for _, d := range md.Digests {
+		d.Keyslots = removeString(d.Keyslots, id)
+	}
+	for tid, raw := range md.Tokens {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			continue
+		}
+		var th tokenHead
+		json.Unmarshal(raw, &th)
+		kept := removeString(append([]string{}, th.Keyslots...), id)
+		if len(kept) == len(th.Keyslots) {
+			continue
+		}
+		ks, _ := json.Marshal(kept)
+		obj["keyslots"] = ks
+		nb, _ := json.Marshal(obj)
+		md.Tokens[tid] = nb
+	}
+}
+
+func (c *Container) wipeArea(off, size int64) error {
+	w, err := c.writer()
+	if err != nil {
+		return err
+	}
+	off, size = max(off, 0), min(size, c.size-off)
+	if size <= 0 {
+		return nil
+	}
+	buf := make([]byte, size)
+	if _, err := rand.Read(buf); err != nil {
+		return err
+	}
+	if _, err := w.WriteAt(buf, off); err != nil {
+		return fmt.Errorf("wiping keyslot area at %d: %w", off, err)
+	}
+	return syncDevice(c.dev)
+}
+
+// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one old opens).
+// The new keyslot takes the same id; the volume key stays the same.
+func (c *Container) ChangePassphrase(old, new []byte, slot int, p PBKDF) (int, error) {
+	var vk *VolumeKey
+	var err error
+	if slot < 0 {
+		vk, slot, err = c.Unlock(old)
+	} else {
+		vk, err = c.UnlockSlot(old, slot)
+	}
+	if err != nil {
+		return -1, err
+	}
+	defer vk.Wipe()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, err := c.writer()
+	if err != nil {
+		return -1, err
+	}
+	id := strconv.Itoa(slot)
+	oldKS := c.md.Keyslots[id]
+	md := c.md.clone()
+	// Write the new keyslot to a free area first, then switch the header, then wipe the old area.
+	areaSize := keyslotAreaSize(len(vk.b))
+	off, err := md.allocArea(int64(c.bin.hdrSize), areaSize)
+	if err != nil {
+		return -1, err
+	}
+	ks, material, err := sealKeyslot(vk.b, new, p, off, areaSize)
+	if err != nil {
+		return -1, err
+	}
+	ks.Priority = oldKS.Priority
+	if _, err := w.WriteAt(material, off); err != nil {
+		return -1, err
+	}
+	if err := syncDevice(c.dev); err != nil {
+		return -1, err
+	}
+	md.Keyslots[id] = ks
+	if err := c.commit(md); err != nil {
+		return -1, err
+	}
+	return slot, c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
+}
+
+// SetPriority sets a keyslot's priority: 0 ignore (only tried when named), 1 normal, 2 prefer.
+func (c *Container) SetPriority(slot, prio int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := strconv.Itoa(slot)
+	if c.md.Keyslots[id] == nil {
+		return fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
+	}
+	if prio < 0 || prio > 2 {
+		return fmt.Errorf("priority %d is not 0, 1 or 2", prio)
+	}
+	md := c.md.clone()
+	if prio == 1 {
+		md.Keyslots[id].Priority = nil
+	} else {
+		md.Keyslots[id].Priority = &prio
+	}
+	return c.commit(md)
+}
+
+// Tokens ----------------------------------------------------------------------------------
+
+// AddToken stores a JSON token (an object with "type" and "keyslots") under id, or the
+// first free id when id < 0. Every keyslot it names must exist.
+func (c *Container) AddToken(id int, token []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.writer(); err != nil {
+		return -1, err
+	}
+	if id >= MaxTokens {
+		return -1, fmt.Errorf("token %d: tokens are 0..%d", id, MaxTokens-1)
+	}
+	if id < 0 {
+		for i := 0; i < MaxTokens; i++ {
+			if _, used := c.md.Tokens[strconv.Itoa(i)]; !used {
+				id = i
+				break
+			}
+		}
+		if id < 0 {
+			return -1, errors.New("no free token id")
+		}
+	} else if _, used := c.md.Tokens[strconv.Itoa(id)]; used {
+		return -1, fmt.Errorf("token %d: %w", id, ErrTokenInUse)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, token); err != nil {
+		return -1, fmt.Errorf("token is not valid JSON: %v", err)
+	}
+	if err := c.md.checkToken(compact.Bytes()); err != nil {
+		return -1, fmt.Errorf("token: %v", err)
+	}
+	md := c.md.clone()
+	md.Tokens[strconv.Itoa(id)] = compact.Bytes()
+	if err := c.commit(md); err != nil {
+		return -1, err
+	}
+	return id, nil
+}
+
+// RemoveToken deletes a token.
+func (c *Container) RemoveToken(id int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.md.Tokens[strconv.Itoa(id)]; !ok {
+		return fmt.Errorf("token %d: %w", id, ErrNoSuchToken)
+	}
+	md := c.md.clone()
+	delete(md.Tokens, strconv.Itoa(id))
+	return c.commit(md)
+}
+
+// Erase makes every keyslot unrecoverable, like cryptsetup luksErase: all keyslot areas are
+// overwritten with random bytes and the keyslots are removed from the header. Without a
+// copy of the volume key the data is then gone for good.
+func (c *Container) Erase() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.writer(); err != nil {
+		return err
+	}
+	md := c.md.clone()
+	type ar struct{ off, size int64 }
+	var areas []ar
+	for id, k := range c.md.Keyslots {
+		areas = append(areas, ar{int64(k.Area.Offset), int64(k.Area.Size)})
+		dropKeyslot(md, id)
+	}
+	// Wipe first: even if the header write fails, the key material is gone.
+	for _, a := range areas {
+		if err := c.wipeArea(a.off, a.size); err != nil {
+			return err
+		}
+	}
+	return c.commit(md)
+}

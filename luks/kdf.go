@@ -1,0 +1,225 @@
+package luks
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"runtime"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+func hashFunc(name string) (func() hash.Hash, error) {
+	switch name {
+	case "sha1":
+		return sha1.New, nil
+	case "sha256":
+		return sha256.New, nil
+	case "sha512":
+		return sha512.New, nil
+	}
+	return nil, &UnsupportedError{What: fmt.Sprintf("hash %q", name)}
+}
+
+// derive runs a keyslot's KDF on the passphrase. The kdf was validated when parsed.
+func (k *kdf) derive(pass []byte, keyLen int) ([]byte, error) {
+	salt, err := base64.StdEncoding.DecodeString(k.Salt)
+	if err != nil {
+		return nil, fmt.Errorf("kdf salt: %v", err)
+	}
+	switch k.Type {
+	case "pbkdf2":
+		h, err := hashFunc(k.Hash)
+		if err != nil {
+			return nil, err
+		}
+		return pbkdf2Key(h, pass, salt, k.Iterations, keyLen)
+	case "argon2i":
+		return argon2.Key(pass, salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
+	case "argon2id":
+		return argon2.IDKey(pass, salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
+	}
+	return nil, &UnsupportedError{What: fmt.Sprintf("key derivation %q", k.Type)}
+}
+
+// pbkdf2Key is PBKDF2 (RFC 8018) over HMAC. It is written out here rather than taken from
+// crypto/pbkdf2 because that one takes the password as a string, a copy that cannot be wiped.
+func pbkdf2Key(h func() hash.Hash, pass, salt []byte, iter, keyLen int) ([]byte, error) {
+	prf := hmac.New(h, pass)
+	hl := prf.Size()
+	out := make([]byte, 0, (keyLen+hl-1)/hl*hl)
+	u := make([]byte, 0, hl)
+	t := make([]byte, hl)
+	var ctr [4]byte
+	for block := uint32(1); len(out) < keyLen; block++ {
+		prf.Reset()
+		prf.Write(salt)
+		binary.BigEndian.PutUint32(ctr[:], block)
+		prf.Write(ctr[:])
+		u = prf.Sum(u[:0])
+		copy(t, u)
+		for i := 1; i < iter; i++ {
+			prf.Reset()
+			prf.Write(u)
+			u = prf.Sum(u[:0])
+			for j := range t {
+				t[j] ^= u[j]
+			}
+		}
+		out = append(out, t...)
+	}
+	clear(u[:hl])
+	clear(t)
+	clear(out[keyLen:cap(out)])
+	return out[:keyLen], nil
+}
+
+// Calibration ---------------------------------------------------------------------------
+
+// minimum costs, as cryptsetup enforces them
+const (
+	minPBKDF2Iter     = 1000
+	minArgonTime      = 4
+	digestIterTime    = 125 * time.Millisecond
+	calibrationSample = 80 * time.Millisecond
+)
+
+// totalMemoryKiB reports the machine's physical memory in KiB, or 0 when unknown.
+var totalMemoryKiB = func() uint64 { return physicalMemoryKiB() }
+
+// resolve turns the caller's PBKDF into concrete costs, calibrating what was left at zero.
+// The result is ready to store in a keyslot.
+func (p PBKDF) resolve(keyLen int) (kdf, error) {
+	if p.Type == "" {
+		p.Type = "argon2id"
+	}
+	target := p.IterTime
+	if target <= 0 {
+		target = DefaultIterTime
+	}
+	switch p.Type {
+	case "pbkdf2":
+		if p.Hash == "" {
+			p.Hash = "sha256"
+		}
+		h, err := hashFunc(p.Hash)
+		if err != nil || p.Hash == "sha1" {
+			return kdf{}, fmt.Errorf("pbkdf2 hash %q: use sha256 or sha512", p.Hash)
+		}
+		iter := int(p.Iterations)
+		if iter == 0 {
+			iter = calibratePBKDF2(h, keyLen, target)
+		}
+		if iter < 1 || iter > maxPBKDF2Iter {
+			return kdf{}, fmt.Errorf("pbkdf2 iterations %d out of range 1..%d", iter, maxPBKDF2Iter)
+		}
+		return kdf{Type: "pbkdf2", Hash: p.Hash, Iterations: iter}, nil
+	case "argon2i", "argon2id":
+		par := int(p.Parallel)
+		if par == 0 {
+			par = min(4, runtime.NumCPU())
+		}
+		if par < 1 || par > maxArgonParallel {
+			return kdf{}, fmt.Errorf("argon2 parallel %d out of range 1..%d", par, maxArgonParallel)
+		}
+		mem, t := int(p.MemoryKiB), int(p.Iterations)
+		if mem == 0 || t == 0 {
+			capKiB := int(p.MaxMemoryKiB)
+			if capKiB == 0 {
+				capKiB = DefaultMaxMemoryKiB
+			}
+			if phys := totalMemoryKiB(); phys > 0 && uint64(capKiB) > phys/2 {
+				capKiB = int(phys / 2)
+			}
+			if mem != 0 && mem < capKiB {
+				capKiB = mem
+			}
+			mem, t = calibrateArgon2(p.Type, par, capKiB, t, target, keyLen)
+		}
+		if t < 1 || t > maxArgonTime {
+			return kdf{}, fmt.Errorf("argon2 iterations %d out of range 1..%d", t, maxArgonTime)
+		}
+		if mem < minArgonMemoryKiB || mem > MaxMemoryKiB || mem < 8*par {
+			return kdf{}, fmt.Errorf("argon2 memory %d KiB out of range %d..%d", mem, max(minArgonMemoryKiB, 8*par), MaxMemoryKiB)
+		}
+		return kdf{Type: p.Type, Time: t, Memory: mem, CPUs: par}, nil
+	}
+	return kdf{}, fmt.Errorf("unknown pbkdf %q: use argon2id, argon2i or pbkdf2", p.Type)
+}
+
+// calibratePBKDF2 finds the iteration count that takes about target on this machine.
+func calibratePBKDF2(h func() hash.Hash, keyLen int, target time.Duration) int {
+	salt := make([]byte, 32)
+	iter := 1000
+	for {
+		start := time.Now()
+		pbkdf2Key(h, []byte("calibration"), salt, iter, keyLen)
+		el := time.Since(start)
+		if el >= calibrationSample || iter >= maxPBKDF2Iter/4 {
+			n := int(float64(iter) * float64(target) / float64(el))
+			return max(minPBKDF2Iter, min(n, maxPBKDF2Iter))
+		}
+		iter *= 4
+	}
+}
+
+// calibrateArgon2 picks memory and passes for about target, the way cryptsetup does:
+// memory as high as allowed, at least 4 passes, and less memory when 4 passes at the
+// cap are already too slow. With fixedTime > 0 only the memory is calibrated.
+func calibrateArgon2(typ string, par, capKiB, fixedTime int, target time.Duration, keyLen int) (mem, t int) {
+	salt := make([]byte, 32)
+	run := func(m, t int) time.Duration {
+		start := time.Now()
+		k := kdf{Type: typ, Time: t, Memory: m, CPUs: par, Salt: base64.StdEncoding.EncodeToString(salt)}
+		k.derive([]byte("calibration"), keyLen)
+		return time.Since(start)
+	}
+	// Measure one pass with growing memory until the sample is long enough to trust,
+	// then extrapolate linearly in memory and passes.
+	m := max(minArgonMemoryKiB, 8*par, 1024)
+	var el time.Duration
+	for {
+		el = run(min(m, capKiB), 1)
+		if el >= calibrationSample || m >= capKiB {
+			break
+		}
+		m *= 4
+	}
+	m = min(m, capKiB)
+	perKiBPass := float64(el) / float64(m)
+	want := float64(target)
+	if fixedTime > 0 {
+		mem = int(want / (perKiBPass * float64(fixedTime)))
+		return max(min(mem, capKiB), minArgonMemoryKiB, 8*par), fixedTime
+	}
+	mem = capKiB
+	t = int(want/(perKiBPass*float64(mem)) + 0.5)
+	if t < minArgonTime {
+		t = minArgonTime
+		mem = int(want / (perKiBPass * float64(t)))
+		mem = max(min(mem, capKiB), minArgonMemoryKiB, 8*par)
+	}
+	// A check at the chosen cost corrects for cache effects at large memory sizes.
+	if el := run(mem, 1); el > 0 {
+		perPass := float64(el)
+		nt := int(want/perPass + 0.5)
+		if nt >= minArgonTime {
+			t = min(nt, maxArgonTime)
+		} else {
+			t = minArgonTime
+			mem = max(int(float64(mem)*want/(perPass*float64(minArgonTime))), minArgonMemoryKiB, 8*par)
+		}
+	}
+	return mem, t
+}
+
+// digestIterations calibrates the volume key digest's pbkdf2 iterations (cryptsetup: 125 ms, at least 1000).
+func digestIterations(h func() hash.Hash, size int) int {
+	return calibratePBKDF2(h, size, digestIterTime)
+}

@@ -1,0 +1,250 @@
+package luks
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"travelkit/luks/internal/xts"
+)
+
+// VolumeKey is a volume (master) key. Wipe it when done.
+type VolumeKey struct{ b []byte }
+
+// NewVolumeKey wraps a copy of b.
+func NewVolumeKey(b []byte) *VolumeKey { return &VolumeKey{append([]byte(nil), b...)} }
+
+// Bytes returns the key; do not keep it past Wipe.
+func (k *VolumeKey) Bytes() []byte { return k.b }
+
+// Wipe zeroes the key.
+func (k *VolumeKey) Wipe() { clear(k.b) }
+
+// Volume is the decrypted payload of an unlocked container: an io.ReaderAt and
+// io.WriterAt over plaintext. Aligned requests go straight through (large ones split
+// across all cores); partial sectors are read, decrypted, patched and re-encrypted.
+type Volume struct {
+	r       io.ReaderAt
+	w       io.WriterAt // nil when the device is read-only
+	off     int64       // data offset on the device
+	size    int64       // payload size
+	ss      int64       // sector size
+	step    uint64      // tweak units (512 bytes) per sector
+	ivTweak uint64
+	c       *xts.Cipher
+	wmu     sync.Mutex // serialises writes, so read-modify-write of shared sectors is safe
+}
+
+// parallelMin is the request size from which work is split across cores.
+const parallelMin = 256 << 10
+
+// OpenVolume checks the volume key and returns the decrypted payload.
+func (c *Container) OpenVolume(vk *VolumeKey) (*Volume, error) {
+	if err := c.CheckVolumeKey(vk); err != nil {
+		return nil, err
+	}
+	s := c.seg()
+	size := c.PayloadSize()
+	if size <= 0 || int64(s.Offset)+size > c.size {
+		return nil, fmt.Errorf("the device (%d bytes) is truncated: the payload starts at %d and needs %d bytes", c.size, s.Offset, size)
+	}
+	x, err := xts.New(vk.b)
+	if err != nil {
+		return nil, err
+	}
+	v := &Volume{r: c.dev, off: int64(s.Offset), size: size, ss: int64(s.SectorSize),
+		step: uint64(s.SectorSize / 512), ivTweak: uint64(s.IVTweak), c: x}
+	if w, ok := c.dev.(io.WriterAt); ok {
+		v.w = w
+	}
+	return v, nil
+}
+
+// Size is the payload size in bytes.
+func (v *Volume) Size() int64 { return v.size }
+
+// SectorSize is the encryption sector size.
+func (v *Volume) SectorSize() int { return int(v.ss) }
+
+func (v *Volume) tweak(sector int64) uint64 { return v.ivTweak + uint64(sector)*v.step }
+
+var errClosed = errors.New("luks: volume is closed")
+
+// ReadAt reads decrypted payload bytes.
+func (v *Volume) ReadAt(p []byte, off int64) (int, error) {
+	if v.c == nil {
+		return 0, errClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("luks: negative offset %d", off)
+	}
+	if off >= v.size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := len(p)
+	var eof error
+	if int64(n) > v.size-off {
+		n, eof = int(v.size-off), io.EOF
+	}
+	p = p[:n]
+	done := 0
+	// head: a partial first sector
+	if r := off % v.ss; r != 0 || int64(len(p)) < v.ss {
+		sec := off - r
+		buf := make([]byte, v.ss)
+		if err := v.readSectors(buf, sec); err != nil {
+			return 0, err
+		}
+		done = copy(p, buf[r:])
+	}
+	// middle: whole sectors, decrypted in place in p
+	whole := (int64(len(p)-done) / v.ss) * v.ss
+	if whole > 0 {
+		if err := v.readSectors(p[done:done+int(whole)], off+int64(done)); err != nil {
+			return done, err
+		}
+		done += int(whole)
+	}
+	// tail
+	if done < len(p) {
+		buf := make([]byte, v.ss)
+		if err := v.readSectors(buf, off+int64(done)); err != nil {
+			return done, err
+		}
+		done += copy(p[done:], buf)
+	}
+	return done, eof
+}
+
+// readSectors reads whole sectors at the sector-aligned payload offset off into p and decrypts them.
+func (v *Volume) readSectors(p []byte, off int64) error {
+	return v.parallel(len(p), func(a, b int) error {
+		if _, err := v.r.ReadAt(p[a:b], v.off+off+int64(a)); err != nil {
+			return fmt.Errorf("reading the encrypted payload at %d: %w", v.off+off+int64(a), err)
+		}
+		v.c.DecryptSectors(p[a:b], p[a:b], int(v.ss), v.tweak((off+int64(a))/v.ss), v.step)
+		return nil
+	})
+}
+
+// parallel splits [0, n) into sector-aligned pieces and runs f on them across all cores.
+func (v *Volume) parallel(n int, f func(a, b int) error) error {
+	workers := runtime.GOMAXPROCS(0)
+	if n < parallelMin || workers < 2 {
+		return f(0, n)
+	}
+	sectors := n / int(v.ss)
+	per := (sectors + workers - 1) / workers
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for i := 0; i < workers; i++ {
+		a := i * per * int(v.ss)
+		b := min((i+1)*per*int(v.ss), n)
+		if a >= b {
+			break
+		}
+		wg.Add(1)
+		go func(i, a, b int) {
+			defer wg.Done()
+			errs[i] = f(a, b)
+		}(i, a, b)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// chunk is the size of the encryption buffer used per worker when writing.
+const chunk = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, chunk); return &b }}
+
+// WriteAt encrypts and writes payload bytes.
+func (v *Volume) WriteAt(p []byte, off int64) (int, error) {
+	if v.c == nil {
+		return 0, errClosed
+	}
+	if v.w == nil {
+		return 0, errors.New("luks: the device was opened read-only")
+	}
+	if off < 0 || off > v.size || int64(len(p)) > v.size-off {
+		return 0, fmt.Errorf("luks: write of %d bytes at %d is outside the %d-byte payload", len(p), off, v.size)
+	}
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
+	done := 0
+	if r := off % v.ss; r != 0 || int64(len(p)) < v.ss {
+		n, err := v.patchSector(off-r, int(r), p)
+		if err != nil {
+			return 0, err
+		}
+		done = n
+	}
+	whole := (int64(len(p)-done) / v.ss) * v.ss
+	if whole > 0 {
+		base := off + int64(done)
+		src := p[done : done+int(whole)]
+		err := v.parallel(len(src), func(a, b int) error {
+			bp := bufPool.Get().(*[]byte)
+			defer bufPool.Put(bp)
+			buf := *bp
+			for x := a; x < b; x += chunk {
+				y := min(x+chunk, b)
+				v.c.EncryptSectors(buf[:y-x], src[x:y], int(v.ss), v.tweak((base+int64(x))/v.ss), v.step)
+				if _, err := v.w.WriteAt(buf[:y-x], v.off+base+int64(x)); err != nil {
+					return fmt.Errorf("writing the encrypted payload at %d: %w", v.off+base+int64(x), err)
+				}
+			}
+			clear(buf)
+			return nil
+		})
+		if err != nil {
+			return done, err
+		}
+		done += int(whole)
+	}
+	if done < len(p) {
+		n, err := v.patchSector(off+int64(done), 0, p[done:])
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// patchSector does a read-modify-write of the sector at sec, putting p at offset r in it.
+func (v *Volume) patchSector(sec int64, r int, p []byte) (int, error) {
+	buf := make([]byte, v.ss)
+	defer clear(buf)
+	if err := v.readSectors(buf, sec); err != nil {
+		return 0, err
+	}
+	n := copy(buf[r:], p)
+	v.c.EncryptSectors(buf, buf, int(v.ss), v.tweak(sec/v.ss), v.step)
+	if _, err := v.w.WriteAt(buf, v.off+sec); err != nil {
+		return 0, fmt.Errorf("writing the encrypted payload at %d: %w", v.off+sec, err)
+	}
+	return n, nil
+}
+
+// Flush makes written data durable on the device (fsync for files and block devices).
+func (v *Volume) Flush() error {
+	if v.c == nil {
+		return errClosed
+	}
+	return syncDevice(v.r)
+}
+
+// Close wipes the key schedule. The device itself is the caller's to close.
+func (v *Volume) Close() error {
+	if v.c != nil {
+		v.c.Wipe()
+		v.c = nil
+	}
+	return nil
+}
