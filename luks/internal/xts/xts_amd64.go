@@ -1,0 +1,63 @@
+//go:build amd64 && !purego
+
+package xts
+
+//go:generate go run gen_amd64.go
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The AVX-512 path needs VAES and VPCLMULQDQ on 512-bit registers, with AVX512VL for
+// the EVEX-encoded 128-bit forms and AVX512BW for VPSLLDQ on ZMM.
+var haveAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW &&
+	cpu.X86.HasAVX512VAES && cpu.X86.HasAVX512VPCLMULQDQ
+
+// paths lists the implementations this CPU can run, best first.
+var paths = func() []string {
+	var p []string
+	if haveAVX512 {
+		p = append(p, "avx512")
+	}
+	if cpu.X86.HasAES {
+		p = append(p, "aesni")
+	}
+	return append(p, "generic")
+}()
+
+// path selects the implementation; tests change it.
+var path = paths[0]
+
+// The assembly functions process n >= 1 sectors of sectorSize bytes (a positive
+// multiple of 16); sector i uses the plain64 IV tweak + i*step.
+
+//go:noescape
+func encAESNI(k *keys, dst, src *byte, n, sectorSize int, tweak, step uint64)
+
+//go:noescape
+func decAESNI(k *keys, dst, src *byte, n, sectorSize int, tweak, step uint64)
+
+//go:noescape
+func encAVX512(k *keys, dst, src *byte, n, sectorSize int, tweak, step uint64)
+
+//go:noescape
+func decAVX512(k *keys, dst, src *byte, n, sectorSize int, tweak, step uint64)
+
+func cryptAsm(k *keys, dst, src []byte, n, sectorSize int, tweak, step uint64, decrypt bool) bool {
+	d, s := unsafe.SliceData(dst), unsafe.SliceData(src)
+	switch {
+	case path == "avx512" && decrypt:
+		decAVX512(k, d, s, n, sectorSize, tweak, step)
+	case path == "avx512":
+		encAVX512(k, d, s, n, sectorSize, tweak, step)
+	case path == "aesni" && decrypt:
+		decAESNI(k, d, s, n, sectorSize, tweak, step)
+	case path == "aesni":
+		encAESNI(k, d, s, n, sectorSize, tweak, step)
+	default:
+		return false
+	}
+	return true
+}
