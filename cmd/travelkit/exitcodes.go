@@ -58,7 +58,8 @@ func exitCodeOf(err error) int {
 	case errors.Is(err, luks.ErrNotLUKS), errors.Is(err, luks.ErrBothHeadersBad),
 		errors.As(err, &l1), errors.As(err, &un), errors.As(err, &co):
 		return ExitNotLUKS
-	case errors.Is(err, luks.ErrLastKeyslot):
+	case errors.Is(err, luks.ErrLastKeyslot), errors.Is(err, luks.ErrKeyslotInUse), errors.Is(err, luks.ErrNoFreeKeyslot),
+		errors.Is(err, luks.ErrNoKeyslotSpace), errors.Is(err, luks.ErrTokenInUse):
 		return ExitRefused
 	}
 	// cobra's own argument errors
@@ -74,7 +75,7 @@ const exitCodesHelp = `Exit codes:
   2    bad command line (unknown flag, bad value, missing argument)
   3    wrong passphrase, recovery key, volume key or identity
   4    not a LUKS2 volume, unsupported feature, or both headers damaged
-  5    refused for safety (device in use, last keyslot, not confirmed)
+  5    refused for safety (device in use, last keyslot, keyslot taken, file exists, not confirmed)
   6    verification failed (tampered, incomplete or corrupt)
   7    repository locked
   130  interrupted`

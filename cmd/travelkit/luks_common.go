@@ -29,6 +29,9 @@ type device struct {
 func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.f.ReadAt(p, off) }
 func (d *device) WriteAt(p []byte, off int64) (int, error) { return d.f.WriteAt(p, off) }
 
+// Sync flushes writes to stable storage; package luks calls it between header updates.
+func (d *device) Sync() error { return d.f.Sync() }
+
 // Close syncs a writable device and closes it.
 func (d *device) Close() error {
 	if d.f == nil {

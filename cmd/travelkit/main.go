@@ -20,7 +20,9 @@ visible on every OS and a LUKS2-encrypted data volume, with encrypted incrementa
 backups (restic format) and restore on a fresh Windows, macOS or Linux machine.
 
 Everything it writes is a standard format (GPT, FAT32, LUKS2, ext4, restic, age),
-readable with stock tools. It runs in userspace: no root needed for image files.`,
+readable with stock tools. It runs in userspace: no root needed for image files.
+
+` + exitCodesHelp,
 		Version:       version.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -94,7 +94,7 @@ func (p *progress) line(el time.Duration, spin int) string {
 	rate := float64(d) / el.Seconds()
 	eta := ""
 	if rate > 0 && d < p.total {
-		eta = fmt.Sprintf(", %v left", (time.Duration(float64(p.total-d)/rate*float64(time.Second))).Truncate(time.Second))
+		eta = fmt.Sprintf(", %v left", (time.Duration(float64(p.total-d) / rate * float64(time.Second))).Truncate(time.Second))
 	}
 	return fmt.Sprintf("%s [%s%s] %3.0f%% %s/%s %s/s%s", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n),
 		frac*100, humanBytes(d), humanBytes(p.total), humanBytes(int64(rate)), eta)
