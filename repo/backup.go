@@ -1,0 +1,691 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/restic/chunker"
+)
+
+// BackupOptions configure one backup run.
+type BackupOptions struct {
+	Paths    []string // files and folders to save; made absolute
+	Excludes []string // patterns, see Excluder
+	Tags     []string
+	Host     string // defaults to os.Hostname
+	Time     time.Time
+	// Parent is the snapshot whose unchanged files are reused without
+	// reading. When nil, the newest snapshot with the same host and paths is used.
+	Parent *Snapshot
+	// NoParent forces reading every file.
+	NoParent bool
+	// Warn is called for every file or folder that could not be saved.
+	Warn func(path string, err error)
+	// Progress is called about once a second and at the end.
+	Progress func(BackupProgress)
+	// ProgramVersion goes into the snapshot.
+	ProgramVersion string
+}
+
+// BackupProgress counts what a running backup did.
+type BackupProgress struct {
+	Elapsed    time.Duration
+	FilesDone  int64
+	BytesDone  int64
+	TotalFiles int64 // from a concurrent scan; grows until ScanDone
+	TotalBytes int64
+	ScanDone   bool
+	Errors     int64
+	Done       bool
+}
+
+// BackupResult describes a finished backup.
+type BackupResult struct {
+	Snapshot *Snapshot
+	Parent   *ID
+	Errors   int // files and folders that could not be read
+}
+
+type nodeFuture struct {
+	done chan struct{}
+	node *Node // nil when the entry was skipped
+}
+
+func doneFuture(n *Node) *nodeFuture {
+	f := &nodeFuture{done: make(chan struct{}), node: n}
+	close(f.done)
+	return f
+}
+
+type fileJob struct {
+	path string
+	node *Node
+	fut  *nodeFuture
+}
+
+type chunkJob struct {
+	data []byte
+	id   ID
+}
+
+type archiver struct {
+	r     *Repository
+	ctx   context.Context
+	ex    *Excluder
+	opts  *BackupOptions
+	files chan fileJob
+	saves chan chunkJob
+	saveW sync.WaitGroup
+	readW sync.WaitGroup
+	pol   chunker.Pol
+
+	errMu    sync.Mutex
+	fatalErr error
+
+	filesDone, bytesDone, errs      atomic.Int64
+	filesNew, filesChanged, filesUn atomic.Int64
+	dirsNew, dirsChanged, dirsUn    atomic.Int64
+	scanFiles, scanBytes            atomic.Int64
+	scanDone                        atomic.Bool
+	bufPool                         sync.Pool
+}
+
+func (a *archiver) warn(path string, err error) {
+	a.errs.Add(1)
+	if a.opts.Warn != nil {
+		a.opts.Warn(path, err)
+	}
+}
+
+func (a *archiver) fatal(err error) {
+	a.errMu.Lock()
+	if a.fatalErr == nil {
+		a.fatalErr = err
+	}
+	a.errMu.Unlock()
+}
+
+func (a *archiver) failed() error {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	if a.fatalErr != nil {
+		return a.fatalErr
+	}
+	return a.ctx.Err()
+}
+
+// samePaths reports whether two path lists are equal as sets.
+func samePaths(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x := append([]string(nil), a...)
+	y := append([]string(nil), b...)
+	sort.Strings(x)
+	sort.Strings(y)
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Backup saves opts.Paths as a new snapshot. The index must be loaded.
+// Packs are written first, then the index, then the snapshot, so an
+// interrupted backup leaves a consistent repository.
+func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupResult, error) {
+	if len(opts.Paths) == 0 {
+		return nil, errors.New("nothing to back up: no paths given")
+	}
+	var paths []string
+	for _, p := range opts.Paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Lstat(abs); err != nil {
+			return nil, fmt.Errorf("cannot back up %s: %w", p, err)
+		}
+		paths = append(paths, abs)
+	}
+	sort.Strings(paths)
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	if opts.Time.IsZero() {
+		opts.Time = time.Now()
+	}
+	ex, err := NewExcluder(opts.Excludes)
+	if err != nil {
+		return nil, fmt.Errorf("invalid exclude pattern: %w", err)
+	}
+	parent := opts.Parent
+	if parent == nil && !opts.NoParent {
+		all, err := r.Snapshots(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range all {
+			if s.Hostname == opts.Host && samePaths(s.Paths, paths) && !s.Time.After(opts.Time) {
+				parent = s
+			}
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := runtime.GOMAXPROCS(0)
+	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, pol: chunker.Pol(r.cfg.ChunkerPolynomial),
+		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers+1)}
+	start := time.Now()
+	r.StartSaving(ctx, 1)
+	for i := 0; i < workers; i++ {
+		a.readW.Add(1)
+		go a.reader()
+		a.saveW.Add(1)
+		go a.saver()
+	}
+	go a.scan(paths)
+	stopProgress := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		if opts.Progress == nil {
+			return
+		}
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopProgress:
+				return
+			case <-t.C:
+				opts.Progress(a.progress(start, false))
+			}
+		}
+	}()
+
+	var parentTree *ID
+	if parent != nil {
+		parentTree = parent.Tree
+	}
+	rootFut := a.saveVirtual(buildVirtual(paths), "/", parentTree)
+	close(a.files)
+	a.readW.Wait()
+	close(a.saves)
+	a.saveW.Wait()
+	<-rootFut.done
+	close(stopProgress)
+	<-progressDone
+	if err := a.failed(); err != nil {
+		r.Abort()
+		return nil, err
+	}
+	if rootFut.node == nil || rootFut.node.Subtree == nil {
+		r.Abort()
+		return nil, errors.New("backup failed: no tree was saved")
+	}
+	dataBlobs, treeBlobs, added, _ := r.SaverStats()
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
+	}
+	sn := &Snapshot{
+		Time: opts.Time, Tree: rootFut.node.Subtree, Paths: paths, Hostname: opts.Host,
+		Tags: opts.Tags, Excludes: opts.Excludes, ProgramVersion: opts.ProgramVersion,
+	}
+	if u, err := user.Current(); err == nil {
+		sn.Username = u.Username
+		if v, err := strconv.ParseUint(u.Uid, 10, 32); err == nil {
+			sn.UID = uint32(v)
+		}
+		if v, err := strconv.ParseUint(u.Gid, 10, 32); err == nil {
+			sn.GID = uint32(v)
+		}
+	}
+	res := &BackupResult{Errors: int(a.errs.Load())}
+	if parent != nil {
+		id := parent.ID
+		sn.Parent = &id
+		res.Parent = &id
+	}
+	sn.Summary = &SnapshotSummary{
+		BackupStart: start, BackupEnd: time.Now(),
+		FilesNew: uint(a.filesNew.Load()), FilesChanged: uint(a.filesChanged.Load()),
+		FilesUnmodified: uint(a.filesUn.Load()), DirsNew: uint(a.dirsNew.Load()),
+		DirsChanged: uint(a.dirsChanged.Load()), DirsUnmodified: uint(a.dirsUn.Load()),
+		DataBlobs: dataBlobs, TreeBlobs: treeBlobs, DataAdded: uint64(added),
+		TotalFilesProcessed: uint(a.filesDone.Load()), TotalBytesProcessed: uint64(a.bytesDone.Load()),
+	}
+	if err := r.SaveSnapshot(ctx, sn); err != nil {
+		return nil, err
+	}
+	res.Snapshot = sn
+	if opts.Progress != nil {
+		opts.Progress(a.progress(start, true))
+	}
+	return res, nil
+}
+
+func (a *archiver) progress(start time.Time, done bool) BackupProgress {
+	return BackupProgress{Elapsed: time.Since(start), FilesDone: a.filesDone.Load(), BytesDone: a.bytesDone.Load(),
+		TotalFiles: a.scanFiles.Load(), TotalBytes: a.scanBytes.Load(), ScanDone: a.scanDone.Load(),
+		Errors: a.errs.Load(), Done: done}
+}
+
+// scan counts files and bytes for progress and ETA.
+func (a *archiver) scan(paths []string) {
+	defer a.scanDone.Store(true)
+	for _, p := range paths {
+		_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if a.ctx.Err() != nil {
+				return filepath.SkipAll
+			}
+			if err != nil {
+				return nil
+			}
+			if path != p && a.ex.Excluded(path) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				if fi, err := d.Info(); err == nil {
+					a.scanFiles.Add(1)
+					a.scanBytes.Add(fi.Size())
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// vdir is the part of the tree above the backed-up paths.
+type vdir struct {
+	children map[string]*vdir
+	leaf     bool
+}
+
+func buildVirtual(paths []string) *vdir {
+	root := &vdir{children: map[string]*vdir{}}
+	for _, p := range paths {
+		v := root
+		for _, c := range strings.Split(strings.Trim(filepath.ToSlash(p), "/"), "/") {
+			if c == "" {
+				continue
+			}
+			n := v.children[c]
+			if n == nil {
+				n = &vdir{children: map[string]*vdir{}}
+				v.children[c] = n
+			}
+			v = n
+		}
+		v.leaf = true
+	}
+	return root
+}
+
+func (a *archiver) loadParentTree(id *ID) map[string]*Node {
+	if id == nil {
+		return nil
+	}
+	t, err := a.r.LoadTree(a.ctx, *id)
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]*Node, len(t.Nodes))
+	for _, n := range t.Nodes {
+		m[n.Name] = n
+	}
+	return m
+}
+
+// saveVirtual saves the folders leading to the backed-up paths.
+func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture {
+	pm := a.loadParentTree(parentTree)
+	names := make([]string, 0, len(v.children))
+	for n := range v.children {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var futs []*nodeFuture
+	for _, name := range names {
+		c := v.children[name]
+		p := filepath.Join(dir, name)
+		pn := pm[name]
+		if c.leaf {
+			fi, err := os.Lstat(p)
+			if err != nil {
+				a.warn(p, err)
+				continue
+			}
+			futs = append(futs, a.saveEntry(p, fi, pn))
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			a.warn(p, err)
+			continue
+		}
+		node := a.nodeFromInfo(p, fi)
+		var pst *ID
+		if pn != nil && pn.Type == NodeDir {
+			pst = pn.Subtree
+		}
+		sub := a.saveVirtual(c, p, pst)
+		futs = append(futs, a.finishDir(node, []*nodeFuture{sub}, true, pn))
+	}
+	root := &Node{Name: "", Type: NodeDir}
+	return a.finishDir(root, futs, false, nil)
+}
+
+// finishDir waits for the children, then saves the tree and completes the
+// folder node. When single is set, futs holds one future whose node already
+// is the complete subtree holder (used by saveVirtual).
+func (a *archiver) finishDir(node *Node, futs []*nodeFuture, single bool, parent *Node) *nodeFuture {
+	f := &nodeFuture{done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		if single {
+			<-futs[0].done
+			if futs[0].node == nil {
+				return
+			}
+			node.Subtree = futs[0].node.Subtree
+			f.node = node
+			return
+		}
+		t := &Tree{Nodes: make([]*Node, 0, len(futs))}
+		for _, c := range futs {
+			<-c.done
+			if c.node != nil {
+				t.Nodes = append(t.Nodes, c.node)
+			}
+		}
+		if a.failed() != nil {
+			return
+		}
+		id, err := a.r.SaveTree(t)
+		if err != nil {
+			a.fatal(err)
+			return
+		}
+		switch {
+		case parent == nil:
+			a.dirsNew.Add(1)
+		case parent.Subtree != nil && *parent.Subtree == id:
+			a.dirsUn.Add(1)
+		default:
+			a.dirsChanged.Add(1)
+		}
+		node.Subtree = &id
+		f.node = node
+	}()
+	return f
+}
+
+func (a *archiver) nodeFromInfo(path string, fi os.FileInfo) *Node {
+	n := &Node{Name: fi.Name(), ModTime: fi.ModTime(),
+		Mode: fi.Mode() & (os.ModePerm | os.ModeType | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)}
+	m := fi.Mode()
+	switch {
+	case m.IsRegular():
+		n.Type = NodeFile
+		n.Size = uint64(fi.Size())
+	case m.IsDir():
+		n.Type = NodeDir
+	case m&os.ModeSymlink != 0:
+		n.Type = NodeSymlink
+	case m&os.ModeDevice != 0 && m&os.ModeCharDevice != 0:
+		n.Type = NodeCharDev
+	case m&os.ModeDevice != 0:
+		n.Type = NodeDev
+	case m&os.ModeNamedPipe != 0:
+		n.Type = NodeFifo
+	case m&os.ModeSocket != 0:
+		n.Type = NodeSocket
+	default:
+		n.Type = NodeIrregular
+	}
+	statNode(n, fi)
+	return n
+}
+
+// saveEntry saves one file-system entry found at path.
+func (a *archiver) saveEntry(path string, fi os.FileInfo, parent *Node) *nodeFuture {
+	node := a.nodeFromInfo(path, fi)
+	switch node.Type {
+	case NodeDir:
+		var pst *ID
+		if parent != nil && parent.Type == NodeDir {
+			pst = parent.Subtree
+		}
+		return a.saveDir(path, node, pst, parent)
+	case NodeSymlink:
+		t, err := os.Readlink(path)
+		if err != nil {
+			a.warn(path, err)
+			return doneFuture(nil)
+		}
+		node.LinkTarget = t
+		return doneFuture(node)
+	case NodeFile:
+		if parent != nil && parent.Type == NodeFile && parent.Size == node.Size &&
+			parent.ModTime.Equal(node.ModTime) && parent.ChangeTime.Equal(node.ChangeTime) &&
+			parent.Inode == node.Inode && a.allKnown(parent.Content) {
+			node.Content = parent.Content
+			a.filesUn.Add(1)
+			a.filesDone.Add(1)
+			a.bytesDone.Add(int64(node.Size))
+			return doneFuture(node)
+		}
+		if parent != nil {
+			a.filesChanged.Add(1)
+		} else {
+			a.filesNew.Add(1)
+		}
+		f := &nodeFuture{done: make(chan struct{})}
+		select {
+		case a.files <- fileJob{path: path, node: node, fut: f}:
+		case <-a.ctx.Done():
+			close(f.done)
+		}
+		return f
+	}
+	return doneFuture(node)
+}
+
+func (a *archiver) allKnown(ids []ID) bool {
+	for _, id := range ids {
+		if !a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node) *nodeFuture {
+	if a.failed() != nil {
+		return doneFuture(nil)
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		a.warn(path, err)
+		if ents == nil {
+			// keep the folder itself, empty, as restic does
+			return a.finishDir(node, nil, false, parent)
+		}
+	}
+	pm := a.loadParentTree(parentTree)
+	futs := make([]*nodeFuture, 0, len(ents))
+	for _, e := range ents {
+		p := filepath.Join(path, e.Name())
+		if a.ex.Excluded(p) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				a.warn(p, err)
+			}
+			continue
+		}
+		futs = append(futs, a.saveEntry(p, fi, pm[e.Name()]))
+	}
+	return a.finishDir(node, futs, false, parent)
+}
+
+const smallFile = chunker.MinSize
+
+func (a *archiver) getBuf(n int) []byte {
+	if b, ok := a.bufPool.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n, max(n, chunker.MinSize))
+}
+
+func (a *archiver) putBuf(b []byte) {
+	if cap(b) <= chunker.MaxSize {
+		a.bufPool.Put(&b)
+	}
+}
+
+// reader reads files, cuts them into chunks, hashes them and hands new
+// chunks to the savers.
+func (a *archiver) reader() {
+	defer a.readW.Done()
+	var ch *chunker.Chunker
+	chunkBuf := make([]byte, chunker.MaxSize)
+	for job := range a.files {
+		if a.failed() != nil {
+			close(job.fut.done)
+			continue
+		}
+		err := a.readFile(job, &ch, chunkBuf)
+		if err != nil {
+			a.warn(job.path, err)
+			job.fut.node = nil
+		} else {
+			job.fut.node = job.node
+		}
+		a.filesDone.Add(1)
+		close(job.fut.done)
+	}
+}
+
+func (a *archiver) readFile(job fileJob, ch **chunker.Chunker, chunkBuf []byte) error {
+	f, err := os.Open(job.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file any more")
+	}
+	content := []ID{}
+	var size int64
+	if fi.Size() <= smallFile {
+		buf := a.getBuf(int(fi.Size()) + 1)
+		n, err := io.ReadFull(f, buf)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			a.putBuf(buf)
+			return err
+		}
+		if n == len(buf) {
+			// grew while we read it: fall back to chunking
+			a.putBuf(buf)
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+		} else {
+			buf = buf[:n]
+			size = int64(n)
+			if n > 0 {
+				id := Hash(buf)
+				content = append(content, id)
+				a.submit(buf, id)
+			} else {
+				a.putBuf(buf)
+			}
+			a.bytesDone.Add(size)
+			return a.finishFile(job, content, size)
+		}
+	}
+	if *ch == nil {
+		*ch = chunker.New(f, a.pol)
+	} else {
+		(*ch).Reset(f, a.pol)
+	}
+	for {
+		if err := a.failed(); err != nil {
+			return err
+		}
+		c, err := (*ch).Next(chunkBuf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		id := Hash(c.Data)
+		content = append(content, id)
+		size += int64(c.Length)
+		a.bytesDone.Add(int64(c.Length))
+		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+			continue
+		}
+		b := a.getBuf(len(c.Data))
+		copy(b, c.Data)
+		a.submit(b, id)
+	}
+	return a.finishFile(job, content, size)
+}
+
+func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
+	job.node.Content = content
+	job.node.Size = uint64(size)
+	return nil
+}
+
+func (a *archiver) submit(b []byte, id ID) {
+	if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+		a.putBuf(b)
+		return
+	}
+	select {
+	case a.saves <- chunkJob{data: b, id: id}:
+	case <-a.ctx.Done():
+	}
+}
+
+// saver compresses, encrypts and packs chunks.
+func (a *archiver) saver() {
+	defer a.saveW.Done()
+	var scratch []byte
+	for j := range a.saves {
+		if a.failed() == nil {
+			if _, err := a.r.SaveBlob(DataBlob, j.id, j.data, &scratch); err != nil {
+				a.fatal(err)
+			}
+		}
+		a.putBuf(j.data)
+	}
+}

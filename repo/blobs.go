@@ -1,0 +1,283 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// blobSaver packs blobs into pack files. Data and tree blobs go to separate packs.
+type blobSaver struct {
+	r       *Repository
+	mu      sync.Mutex
+	seen    map[BlobHandle]struct{} // saved in this session (maybe not uploaded yet)
+	cur     [3]*packer
+	upload  chan *packer
+	wg      sync.WaitGroup
+	errMu   sync.Mutex
+	err     error
+	pending []PackedBlob // uploaded, not yet in an index file
+	bufs    chan []byte
+	ctx     context.Context
+
+	// statistics
+	AddedBlobs  [3]int
+	AddedBytes  int64 // plaintext bytes of new blobs
+	StoredBytes int64 // bytes written to pack files
+}
+
+// StartSaving prepares the repository for adding blobs; call Flush to finish.
+func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
+	if uploaders < 1 {
+		uploaders = 1
+	}
+	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer, 1),
+		bufs: make(chan []byte, uploaders+2), ctx: ctx}
+	for i := 0; i < uploaders; i++ {
+		s.wg.Add(1)
+		go s.uploader()
+	}
+	r.saver = s
+}
+
+func (s *blobSaver) setErr(err error) {
+	s.errMu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.errMu.Unlock()
+}
+
+func (s *blobSaver) getErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+func (s *blobSaver) uploader() {
+	defer s.wg.Done()
+	for p := range s.upload {
+		if s.getErr() != nil {
+			continue
+		}
+		data := p.finish(s.r.key)
+		id := Hash(data)
+		if err := s.r.st.Save(s.ctx, Handle{PackFile, id.String()}, data); err != nil {
+			s.setErr(err)
+			continue
+		}
+		s.mu.Lock()
+		for i := range p.blobs {
+			p.blobs[i].PackID = id
+			s.r.idx.Add(p.blobs[i])
+		}
+		s.pending = append(s.pending, p.blobs...)
+		s.StoredBytes += int64(len(data))
+		s.mu.Unlock()
+		select {
+		case s.bufs <- data[:0]:
+		default:
+		}
+	}
+}
+
+// Known reports whether the blob is already stored or being stored.
+func (r *Repository) Known(h BlobHandle) bool {
+	if r.idx.Has(h) {
+		return true
+	}
+	if s := r.saver; s != nil {
+		s.mu.Lock()
+		_, ok := s.seen[h]
+		s.mu.Unlock()
+		return ok
+	}
+	return false
+}
+
+// SaveBlob stores plaintext data as a blob with the given ID (the SHA-256 of
+// data) unless it is already known. It returns whether it was stored now.
+// Safe for concurrent use; scratch is an optional reusable buffer.
+func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, scratch *[]byte) (bool, error) {
+	s := r.saver
+	if s == nil {
+		return false, errors.New("SaveBlob outside StartSaving/Flush")
+	}
+	if err := s.getErr(); err != nil {
+		return false, err
+	}
+	h := BlobHandle{ID: id, Type: t}
+	if r.idx.Has(h) {
+		return false, nil
+	}
+	s.mu.Lock()
+	if _, ok := s.seen[h]; ok {
+		s.mu.Unlock()
+		return false, nil
+	}
+	s.seen[h] = struct{}{}
+	s.mu.Unlock()
+
+	var buf []byte
+	if scratch != nil {
+		buf = *scratch
+	}
+	c, ok := r.compressBlob(data, buf)
+	ulen := 0
+	plain := data
+	if ok {
+		plain = c
+		ulen = len(data)
+	}
+	var sealBuf []byte
+	if scratch != nil && c != nil {
+		*scratch = c[:0]
+	}
+	sealed := r.key.Seal(sealBuf, plain)
+
+	s.mu.Lock()
+	p := s.cur[t]
+	if p == nil {
+		var b []byte
+		if t == DataBlob {
+			select {
+			case b = <-s.bufs:
+			default:
+				b = make([]byte, 0, r.PackSize+r.PackSize/4)
+			}
+		}
+		p = &packer{buf: b}
+		s.cur[t] = p
+	}
+	p.add(h, sealed, ulen)
+	s.AddedBlobs[t]++
+	s.AddedBytes += int64(len(data))
+	var full *packer
+	if p.size() >= r.PackSize {
+		full = p
+		s.cur[t] = nil
+	}
+	s.mu.Unlock()
+	if full != nil {
+		s.upload <- full
+	}
+	return true, s.getErr()
+}
+
+// Flush writes the open packs and then an index file for everything saved
+// since StartSaving. After Flush the repository stops accepting blobs.
+func (r *Repository) Flush(ctx context.Context) error {
+	s := r.saver
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	for t := range s.cur {
+		if p := s.cur[t]; p != nil && len(p.blobs) > 0 {
+			s.cur[t] = nil
+			s.mu.Unlock()
+			s.upload <- p
+			s.mu.Lock()
+		}
+	}
+	s.mu.Unlock()
+	close(s.upload)
+	s.wg.Wait()
+	r.saver = nil
+	if err := s.getErr(); err != nil {
+		return err
+	}
+	return r.writeIndex(ctx, s.pending)
+}
+
+// Abort stops saving without writing an index; packs already written stay
+// as unreferenced files that prune removes.
+func (r *Repository) Abort() {
+	s := r.saver
+	if s == nil {
+		return
+	}
+	s.setErr(errors.New("aborted"))
+	close(s.upload)
+	s.wg.Wait()
+	r.saver = nil
+}
+
+// SaverStats returns blobs and bytes added so far.
+func (r *Repository) SaverStats() (dataBlobs, treeBlobs int, added, stored int64) {
+	s := r.saver
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.AddedBlobs[DataBlob], s.AddedBlobs[TreeBlob], s.AddedBytes, s.StoredBytes
+}
+
+// maxIndexEntries is the most blobs written into one index file.
+const maxIndexEntries = 50000
+
+func (r *Repository) writeIndex(ctx context.Context, blobs []PackedBlob) error {
+	for len(blobs) > 0 {
+		n := min(len(blobs), maxIndexEntries)
+		b, err := EncodeIndex(blobs[:n])
+		if err != nil {
+			return err
+		}
+		id, err := r.SaveUnpacked(ctx, IndexFile, b)
+		if err != nil {
+			return fmt.Errorf("failed to save index: %w", err)
+		}
+		r.idx.mu.Lock()
+		r.idx.files = append(r.idx.files, id)
+		r.idx.mu.Unlock()
+		blobs = blobs[n:]
+	}
+	return nil
+}
+
+// LoadBlob reads, checks and returns the plaintext of a blob, appended to buf[:0].
+func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte) ([]byte, error) {
+	pb, ok := r.idx.Lookup(BlobHandle{ID: id, Type: t})
+	if !ok {
+		return nil, fmt.Errorf("%s blob %s not found in index", t, id.Str())
+	}
+	return r.loadPacked(ctx, pb, buf)
+}
+
+func (r *Repository) loadPacked(ctx context.Context, pb PackedBlob, buf []byte) ([]byte, error) {
+	raw, err := r.st.Load(ctx, Handle{PackFile, pb.PackID.String()}, int64(pb.Offset), int(pb.Length))
+	if err != nil {
+		return nil, fmt.Errorf("%s blob %s in pack %s: %w", pb.Type, pb.ID.Str(), pb.PackID.Str(), err)
+	}
+	return r.openBlob(pb, raw, buf)
+}
+
+// openBlob decrypts, decompresses and verifies one stored blob.
+func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
+	var plain []byte
+	var err error
+	if pb.UncompressedLength != 0 {
+		plain, err = r.key.Open(nil, raw)
+		if err == nil {
+			if pb.UncompressedLength > maxBlobSize {
+				err = errors.New("blob too large")
+			} else {
+				plain, err = r.decoder().DecodeAll(plain, buf[:0])
+				if err == nil && len(plain) != int(pb.UncompressedLength) {
+					err = errors.New("wrong uncompressed length")
+				}
+			}
+		}
+	} else {
+		plain, err = r.key.Open(buf[:0], raw)
+	}
+	if err == nil && Hash(plain) != pb.ID {
+		err = errors.New("content does not match its ID")
+	}
+	if err != nil {
+		return nil, &PackError{Pack: pb.PackID, Err: fmt.Errorf("%s blob %s: %w", pb.Type, pb.ID.Str(), err)}
+	}
+	return plain, nil
+}

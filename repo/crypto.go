@@ -1,0 +1,175 @@
+package repo
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/poly1305"
+)
+
+// Sizes of the encryption envelope: IV || AES-256-CTR ciphertext || Poly1305-AES MAC.
+const (
+	ivSize   = 16
+	macSize  = 16
+	Overhead = ivSize + macSize
+)
+
+// ErrUnauthenticated means a MAC did not match: wrong key or damaged data.
+var ErrUnauthenticated = errors.New("ciphertext verification failed")
+
+// Key holds the keys of a repository (or of a key file): AES-256 for
+// encryption, and K (AES-128) and R for Poly1305-AES.
+type Key struct {
+	Encrypt [32]byte
+	MACK    [16]byte
+	MACR    [16]byte
+
+	block    cipher.Block
+	macBlock cipher.Block
+}
+
+type macKeyJSON struct {
+	K []byte `json:"k"`
+	R []byte `json:"r"`
+}
+
+type keyJSON struct {
+	MAC     macKeyJSON `json:"mac"`
+	Encrypt []byte     `json:"encrypt"`
+}
+
+// MarshalJSON writes the master key object stored inside key files.
+func (k *Key) MarshalJSON() ([]byte, error) {
+	return json.Marshal(keyJSON{MAC: macKeyJSON{K: k.MACK[:], R: k.MACR[:]}, Encrypt: k.Encrypt[:]})
+}
+
+// UnmarshalJSON reads the master key object.
+func (k *Key) UnmarshalJSON(b []byte) error {
+	var j keyJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if len(j.MAC.K) != 16 || len(j.MAC.R) != 16 || len(j.Encrypt) != 32 {
+		return errors.New("master key has the wrong length")
+	}
+	copy(k.MACK[:], j.MAC.K)
+	copy(k.MACR[:], j.MAC.R)
+	copy(k.Encrypt[:], j.Encrypt)
+	return k.init()
+}
+
+func (k *Key) init() error {
+	if isZero(k.Encrypt[:]) || isZero(k.MACK[:]) || isZero(k.MACR[:]) {
+		return errors.New("key is all zeros")
+	}
+	var err error
+	if k.block, err = aes.NewCipher(k.Encrypt[:]); err != nil {
+		return err
+	}
+	k.macBlock, err = aes.NewCipher(k.MACK[:])
+	return err
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// keyFromBytes builds a key from 64 bytes: encryption key, MAC K, MAC R.
+func keyFromBytes(b []byte) (*Key, error) {
+	if len(b) != 64 {
+		return nil, fmt.Errorf("need 64 key bytes, got %d", len(b))
+	}
+	k := &Key{}
+	copy(k.Encrypt[:], b[:32])
+	copy(k.MACK[:], b[32:48])
+	copy(k.MACR[:], b[48:64])
+	return k, k.init()
+}
+
+// NewRandomKey returns a fresh master key.
+func NewRandomKey() *Key {
+	var b [64]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	// Poly1305 clamps r itself; store it clamped as well.
+	b[48+3] &= 15
+	b[48+7] &= 15
+	b[48+11] &= 15
+	b[48+15] &= 15
+	b[48+4] &= 252
+	b[48+8] &= 252
+	b[48+12] &= 252
+	k, err := keyFromBytes(b[:])
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func (k *Key) mac(iv, msg []byte) [16]byte {
+	var pk [32]byte
+	copy(pk[:16], k.MACR[:])
+	k.macBlock.Encrypt(pk[16:], iv)
+	var out [16]byte
+	poly1305.Sum(&out, msg, &pk)
+	return out
+}
+
+// Seal encrypts plaintext and appends IV || ciphertext || MAC to dst.
+func (k *Key) Seal(dst, plaintext []byte) []byte {
+	n := len(dst)
+	total := n + Overhead + len(plaintext)
+	if cap(dst) < total {
+		nd := make([]byte, n, total)
+		copy(nd, dst)
+		dst = nd
+	}
+	dst = dst[:total]
+	iv := dst[n : n+ivSize]
+	for {
+		if _, err := rand.Read(iv); err != nil {
+			panic(err)
+		}
+		if !isZero(iv) {
+			break
+		}
+	}
+	ct := dst[n+ivSize : n+ivSize+len(plaintext)]
+	cipher.NewCTR(k.block, iv).XORKeyStream(ct, plaintext)
+	m := k.mac(iv, ct)
+	copy(dst[n+ivSize+len(plaintext):], m[:])
+	return dst
+}
+
+// Open checks and decrypts IV || ciphertext || MAC, appending the plaintext to dst.
+func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
+	if len(sealed) < Overhead {
+		return nil, errors.New("ciphertext too short")
+	}
+	iv := sealed[:ivSize]
+	ct := sealed[ivSize : len(sealed)-macSize]
+	want := k.mac(iv, ct)
+	if subtle.ConstantTimeCompare(want[:], sealed[len(sealed)-macSize:]) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	n := len(dst)
+	if cap(dst)-n < len(ct) {
+		nd := make([]byte, n, n+len(ct))
+		copy(nd, dst)
+		dst = nd
+	}
+	dst = dst[:n+len(ct)]
+	cipher.NewCTR(k.block, iv).XORKeyStream(dst[n:], ct)
+	return dst, nil
+}

@@ -1,0 +1,235 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Folder is a Storage on a local directory, laid out exactly as restic's local
+// backend: config, keys/, locks/, snapshots/, index/ and data/<2 hex>/.
+type Folder struct {
+	Dir string
+}
+
+// NewFolder returns the storage for the repository in dir.
+func NewFolder(dir string) *Folder { return &Folder{Dir: dir} }
+
+var allTypes = []FileType{KeyFile, LockFile, SnapshotFile, IndexFile, PackFile}
+
+func (f *Folder) path(h Handle) string {
+	switch h.Type {
+	case ConfigFile:
+		return filepath.Join(f.Dir, "config")
+	case PackFile:
+		if len(h.Name) >= 2 {
+			return filepath.Join(f.Dir, "data", h.Name[:2], h.Name)
+		}
+	}
+	return filepath.Join(f.Dir, string(h.Type), h.Name)
+}
+
+func validName(h Handle) error {
+	if h.Type == ConfigFile {
+		return nil
+	}
+	if h.Name == "" || strings.ContainsAny(h.Name, `/\`) || h.Name[0] == '.' {
+		return fmt.Errorf("invalid file name %q", h.Name)
+	}
+	return nil
+}
+
+// Create makes the directories of a new repository.
+func (f *Folder) Create(ctx context.Context) error {
+	for _, t := range allTypes {
+		if err := os.MkdirAll(filepath.Join(f.Dir, string(t)), 0o700); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < 256; i++ {
+		if err := os.MkdirAll(filepath.Join(f.Dir, "data", fmt.Sprintf("%02x", i)), 0o700); err != nil {
+			return err
+		}
+	}
+	return syncDir(f.Dir)
+}
+
+// Save writes data to a temporary file in the final directory, syncs it,
+// renames it into place and syncs the directory.
+func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
+	if err := validName(h); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	final := f.path(h)
+	dir := filepath.Dir(final)
+	tmp, err := os.CreateTemp(dir, filepath.Base(final)+"-tmp-")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			tmp, err = os.CreateTemp(dir, filepath.Base(final)+"-tmp-")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("failed to save %v: %w", h, err)
+	}
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("failed to save %v: %w", h, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o400); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return fail(err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("failed to sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Load reads part or all of a file.
+func (f *Folder) Load(ctx context.Context, h Handle, off int64, n int) ([]byte, error) {
+	if err := validName(h); err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(f.path(h))
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	if off == 0 && n <= 0 {
+		return io.ReadAll(fh)
+	}
+	if off < 0 || n <= 0 {
+		fi, err := fh.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if off < 0 {
+			off += fi.Size()
+			if off < 0 {
+				return nil, fmt.Errorf("%v: offset before start of file", h)
+			}
+		}
+		if n <= 0 {
+			n = int(fi.Size() - off)
+			if n < 0 {
+				n = 0
+			}
+		}
+	}
+	buf := make([]byte, n)
+	m, err := fh.ReadAt(buf, off)
+	if err == io.EOF && m == n {
+		err = nil
+	}
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("reading %v: %w", h, err)
+	}
+	return buf, nil
+}
+
+// Stat returns the size of a file.
+func (f *Folder) Stat(ctx context.Context, h Handle) (int64, error) {
+	if err := validName(h); err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(f.path(h))
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// List calls fn for each file of type t, skipping temporary files.
+func (f *Folder) List(ctx context.Context, t FileType, fn func(string, int64) error) error {
+	dirs := []string{filepath.Join(f.Dir, string(t))}
+	if t == PackFile {
+		subs, err := os.ReadDir(dirs[0])
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		dirs = dirs[:0]
+		for _, s := range subs {
+			if s.IsDir() {
+				dirs = append(dirs, filepath.Join(f.Dir, string(t), s.Name()))
+			}
+		}
+	}
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return err
+		}
+		for _, e := range ents {
+			if !e.Type().IsRegular() || strings.Contains(e.Name(), "-tmp-") || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fi, err := e.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return err
+			}
+			if err := fn(e.Name(), fi.Size()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Remove deletes a file. Files are read-only, which does not stop removal on Unix.
+func (f *Folder) Remove(ctx context.Context, h Handle) error {
+	if err := validName(h); err != nil {
+		return err
+	}
+	p := f.path(h)
+	err := os.Remove(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Windows refuses to remove read-only files.
+		_ = os.Chmod(p, 0o600)
+		err = os.Remove(p)
+	}
+	return err
+}

@@ -1,0 +1,181 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// LockedError says another process holds a conflicting lock.
+type LockedError struct {
+	Host string
+	PID  int
+	Time time.Time
+	ID   string
+	Excl bool
+}
+
+func (e *LockedError) Error() string {
+	kind := "shared"
+	if e.Excl {
+		kind = "exclusive"
+	}
+	return fmt.Sprintf("repository is already locked (%s lock by PID %d on %s since %s, lock %s)",
+		kind, e.PID, e.Host, e.Time.Format(time.RFC3339), e.ID[:min(8, len(e.ID))])
+}
+
+type lockJSON struct {
+	Time      time.Time `json:"time"`
+	Exclusive bool      `json:"exclusive"`
+	Hostname  string    `json:"hostname"`
+	Username  string    `json:"username"`
+	PID       int       `json:"pid"`
+	UID       uint32    `json:"uid,omitempty"`
+	GID       uint32    `json:"gid,omitempty"`
+}
+
+const (
+	staleLockTimeout = 30 * time.Minute
+	lockRefresh      = 5 * time.Minute
+)
+
+func (l *lockJSON) stale() bool {
+	if time.Since(l.Time) > staleLockTimeout {
+		return true
+	}
+	host, _ := os.Hostname()
+	if l.Hostname != host {
+		return false
+	}
+	p, err := os.FindProcess(l.PID)
+	if err != nil {
+		return true
+	}
+	if err := p.Signal(syscall.Signal(0)); err != nil && !errors.Is(err, syscall.EPERM) {
+		return true
+	}
+	return false
+}
+
+// Lock is a held repository lock; Unlock releases it.
+type Lock struct {
+	r    *Repository
+	mu   sync.Mutex
+	id   ID
+	info lockJSON
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLockInfo(exclusive bool) lockJSON {
+	host, _ := os.Hostname()
+	l := lockJSON{Time: time.Now(), Exclusive: exclusive, Hostname: host, PID: os.Getpid()}
+	if u, err := user.Current(); err == nil {
+		l.Username = u.Username
+		if v, err := strconv.ParseUint(u.Uid, 10, 32); err == nil {
+			l.UID = uint32(v)
+		}
+		if v, err := strconv.ParseUint(u.Gid, 10, 32); err == nil {
+			l.GID = uint32(v)
+		}
+	}
+	return l
+}
+
+// checkLocks returns a LockedError when a lock other than own conflicts.
+func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) error {
+	var names []string
+	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
+		names = append(names, name)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, n := range names {
+		id, err := ParseID(n)
+		if err != nil || id == own {
+			continue
+		}
+		b, err := r.LoadUnpacked(ctx, LockFile, id)
+		if err != nil {
+			if IsNotExist(err) {
+				continue
+			}
+			// an unreadable lock file is treated as held, as restic does
+			return &LockedError{ID: n, Excl: true}
+		}
+		var l lockJSON
+		if json.Unmarshal(b, &l) != nil {
+			return &LockedError{ID: n, Excl: true}
+		}
+		if l.stale() {
+			continue
+		}
+		if exclusive || l.Exclusive {
+			return &LockedError{Host: l.Hostname, PID: l.PID, Time: l.Time, ID: n, Excl: l.Exclusive}
+		}
+	}
+	return nil
+}
+
+// Lock takes a shared (backup, check, restore) or exclusive (prune, forget) lock.
+func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, error) {
+	if err := r.checkLocks(ctx, exclusive, ID{}); err != nil {
+		return nil, err
+	}
+	l := &Lock{r: r, info: newLockInfo(exclusive), stop: make(chan struct{}), done: make(chan struct{})}
+	b, _ := json.Marshal(l.info)
+	id, err := r.SaveUnpacked(ctx, LockFile, b)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create lock: %w", err)
+	}
+	l.id = id
+	// someone may have locked at the same moment
+	if err := r.checkLocks(ctx, exclusive, id); err != nil {
+		_ = r.st.Remove(ctx, Handle{LockFile, id.String()})
+		return nil, err
+	}
+	go l.refresh()
+	return l, nil
+}
+
+func (l *Lock) refresh() {
+	defer close(l.done)
+	t := time.NewTicker(lockRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			l.info.Time = time.Now()
+			b, _ := json.Marshal(l.info)
+			ctx := context.Background()
+			if id, err := l.r.SaveUnpacked(ctx, LockFile, b); err == nil {
+				_ = l.r.st.Remove(ctx, Handle{LockFile, l.id.String()})
+				l.id = id
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// Unlock removes the lock file.
+func (l *Lock) Unlock() {
+	if l == nil {
+		return
+	}
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.r.st.Remove(context.Background(), Handle{LockFile, l.id.String()})
+}

@@ -1,0 +1,244 @@
+package repo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/restic/chunker"
+)
+
+// Config is the repository's config file.
+type Config struct {
+	Version           uint   `json:"version"`
+	ID                string `json:"id"`
+	ChunkerPolynomial Pol    `json:"chunker_polynomial"`
+}
+
+// Pol is a chunker polynomial, stored as a hex string.
+type Pol chunker.Pol
+
+// MarshalJSON writes the polynomial as hex.
+func (p Pol) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatUint(uint64(p), 16) + `"`), nil
+}
+
+// UnmarshalJSON reads the hex polynomial.
+func (p *Pol) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil {
+		return fmt.Errorf("invalid chunker polynomial %q", s)
+	}
+	*p = Pol(v)
+	return nil
+}
+
+// Compression modes for new blobs and files.
+type Compression int
+
+const (
+	// CompressionAuto compresses with zstd and keeps what does not shrink uncompressed.
+	CompressionAuto Compression = iota
+	// CompressionOff stores everything uncompressed.
+	CompressionOff
+)
+
+// Repository is an open restic repository.
+type Repository struct {
+	st      Storage
+	key     *Key
+	keyName string
+	cfg     Config
+
+	Compression Compression
+	// PackSize is the target size of new pack files.
+	PackSize int
+
+	idx   *Index
+	saver *blobSaver
+
+	encOnce sync.Once
+	enc     *zstd.Encoder
+	decOnce sync.Once
+	dec     *zstd.Decoder
+}
+
+// DefaultPackSize is the pack size target of current restic.
+const DefaultPackSize = 16 << 20
+
+// ErrNoRepository means the storage holds no repository config.
+var ErrNoRepository = errors.New("no repository found (config file missing)")
+
+// Init creates a new repository (format version 2) on st with password.
+func Init(ctx context.Context, st Storage, password []byte) (*Repository, error) {
+	if _, err := st.Stat(ctx, Handle{Type: ConfigFile}); err == nil {
+		return nil, errors.New("a repository already exists there (config file present)")
+	}
+	if c, ok := st.(Creator); ok {
+		if err := c.Create(ctx); err != nil {
+			return nil, fmt.Errorf("failed to create repository: %w", err)
+		}
+	}
+	pol, err := chunker.RandomPolynomial()
+	if err != nil {
+		return nil, err
+	}
+	idb := make([]byte, 32)
+	if _, err := rand.Read(idb); err != nil {
+		return nil, err
+	}
+	r := newRepository(st)
+	r.cfg = Config{Version: 2, ID: hex.EncodeToString(idb), ChunkerPolynomial: Pol(pol)}
+	r.key = NewRandomKey()
+	kb, err := newKeyFile(r.key, password, DefaultKDF)
+	if err != nil {
+		return nil, err
+	}
+	r.keyName = hashName(kb)
+	if err := st.Save(ctx, Handle{KeyFile, r.keyName}, kb); err != nil {
+		return nil, err
+	}
+	cb, err := json.Marshal(r.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Save(ctx, Handle{Type: ConfigFile}, r.key.Seal(nil, cb)); err != nil {
+		return nil, err
+	}
+	r.idx = NewIndex()
+	return r, nil
+}
+
+func newRepository(st Storage) *Repository {
+	return &Repository{st: st, PackSize: DefaultPackSize}
+}
+
+// Open opens the repository on st with password. The index is not loaded:
+// call LoadIndex.
+func Open(ctx context.Context, st Storage, password []byte) (*Repository, error) {
+	cb, err := st.Load(ctx, Handle{Type: ConfigFile}, 0, 0)
+	if err != nil {
+		if IsNotExist(err) {
+			return nil, ErrNoRepository
+		}
+		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	r := newRepository(st)
+	r.key, r.keyName, err = loadKey(ctx, st, password)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := r.key.Open(nil, cb)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := json.Unmarshal(plain, &r.cfg); err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	if r.cfg.Version < 1 || r.cfg.Version > 2 {
+		return nil, fmt.Errorf("unsupported repository version %d", r.cfg.Version)
+	}
+	if r.cfg.ChunkerPolynomial == 0 || !chunker.Pol(r.cfg.ChunkerPolynomial).Irreducible() {
+		return nil, errors.New("config: invalid chunker polynomial")
+	}
+	r.idx = NewIndex()
+	return r, nil
+}
+
+// Config returns the repository config.
+func (r *Repository) Config() Config { return r.cfg }
+
+// Storage returns the storage the repository lives on.
+func (r *Repository) Storage() Storage { return r.st }
+
+// Index returns the in-memory index.
+func (r *Repository) Index() *Index { return r.idx }
+
+func (r *Repository) encoder() *zstd.Encoder {
+	r.encOnce.Do(func() {
+		var err error
+		r.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			panic(err)
+		}
+	})
+	return r.enc
+}
+
+// maxBlobSize bounds the decompressed size of any blob or file we accept.
+const maxBlobSize = 1 << 30
+
+func (r *Repository) decoder() *zstd.Decoder {
+	r.decOnce.Do(func() {
+		var err error
+		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlobSize))
+		if err != nil {
+			panic(err)
+		}
+	})
+	return r.dec
+}
+
+// SaveUnpacked encrypts (and for v2, compresses) data and stores it as a file
+// of type t named by its hash.
+func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) (ID, error) {
+	p := data
+	if r.cfg.Version >= 2 && t != ConfigFile {
+		p = r.encoder().EncodeAll(data, []byte{2})
+	}
+	buf := r.key.Seal(nil, p)
+	id := Hash(buf)
+	if err := r.st.Save(ctx, Handle{t, id.String()}, buf); err != nil {
+		return ID{}, err
+	}
+	return id, nil
+}
+
+// LoadUnpacked loads, checks and decrypts a file of type t.
+func (r *Repository) LoadUnpacked(ctx context.Context, t FileType, id ID) ([]byte, error) {
+	buf, err := r.st.Load(ctx, Handle{t, id.String()}, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if Hash(buf) != id {
+		return nil, fmt.Errorf("%s/%s: content does not match its name (damaged file)", t, id)
+	}
+	return r.openUnpacked(t, buf)
+}
+
+func (r *Repository) openUnpacked(t FileType, buf []byte) ([]byte, error) {
+	p, err := r.key.Open(nil, buf)
+	if err != nil {
+		return nil, err
+	}
+	if r.cfg.Version < 2 || len(p) == 0 || p[0] == '{' || p[0] == '[' {
+		return p, nil
+	}
+	if p[0] != 2 {
+		return nil, fmt.Errorf("unsupported file encoding version %d", p[0])
+	}
+	return r.decoder().DecodeAll(p[1:], nil)
+}
+
+// compressBlob returns the zstd form of data when that is smaller.
+func (r *Repository) compressBlob(data []byte, dst []byte) ([]byte, bool) {
+	if r.cfg.Version < 2 || r.Compression == CompressionOff || len(data) < 64 {
+		return nil, false
+	}
+	c := r.encoder().EncodeAll(data, dst[:0])
+	if len(c) >= len(data)-len(data)/64 {
+		return c, false
+	}
+	return c, true
+}

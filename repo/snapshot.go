@@ -1,0 +1,149 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// SnapshotSummary is the statistics block newer restic versions write.
+type SnapshotSummary struct {
+	BackupStart         time.Time `json:"backup_start"`
+	BackupEnd           time.Time `json:"backup_end"`
+	FilesNew            uint      `json:"files_new"`
+	FilesChanged        uint      `json:"files_changed"`
+	FilesUnmodified     uint      `json:"files_unmodified"`
+	DirsNew             uint      `json:"dirs_new"`
+	DirsChanged         uint      `json:"dirs_changed"`
+	DirsUnmodified      uint      `json:"dirs_unmodified"`
+	DataBlobs           int       `json:"data_blobs"`
+	TreeBlobs           int       `json:"tree_blobs"`
+	DataAdded           uint64    `json:"data_added"`
+	DataAddedPacked     uint64    `json:"data_added_packed"`
+	TotalFilesProcessed uint      `json:"total_files_processed"`
+	TotalBytesProcessed uint64    `json:"total_bytes_processed"`
+}
+
+// Snapshot is a snapshot file.
+type Snapshot struct {
+	Time           time.Time        `json:"time"`
+	Parent         *ID              `json:"parent,omitempty"`
+	Tree           *ID              `json:"tree"`
+	Paths          []string         `json:"paths"`
+	Hostname       string           `json:"hostname,omitempty"`
+	Username       string           `json:"username,omitempty"`
+	UID            uint32           `json:"uid,omitempty"`
+	GID            uint32           `json:"gid,omitempty"`
+	Excludes       []string         `json:"excludes,omitempty"`
+	Tags           []string         `json:"tags,omitempty"`
+	Original       *ID              `json:"original,omitempty"`
+	ProgramVersion string           `json:"program_version,omitempty"`
+	Summary        *SnapshotSummary `json:"summary,omitempty"`
+
+	ID ID `json:"-"`
+}
+
+// DecodeSnapshot parses a snapshot file's plaintext.
+func DecodeSnapshot(b []byte) (*Snapshot, error) {
+	var s Snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("invalid snapshot: %w", err)
+	}
+	if s.Tree == nil {
+		return nil, fmt.Errorf("invalid snapshot: no tree")
+	}
+	return &s, nil
+}
+
+// SaveSnapshot writes a snapshot file and sets sn.ID.
+func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
+	b, err := json.Marshal(sn)
+	if err != nil {
+		return err
+	}
+	id, err := r.SaveUnpacked(ctx, SnapshotFile, b)
+	if err != nil {
+		return fmt.Errorf("failed to save snapshot: %w", err)
+	}
+	sn.ID = id
+	return nil
+}
+
+// LoadSnapshot reads one snapshot.
+func (r *Repository) LoadSnapshot(ctx context.Context, id ID) (*Snapshot, error) {
+	b, err := r.LoadUnpacked(ctx, SnapshotFile, id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := DecodeSnapshot(b)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", id.Str(), err)
+	}
+	s.ID = id
+	return s, nil
+}
+
+// Snapshots loads every snapshot, oldest first.
+func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
+	var ids []ID
+	err := r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
+		if id, err := ParseID(name); err == nil {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Snapshot
+	for _, id := range ids {
+		s, err := r.LoadSnapshot(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// FindSnapshot resolves "latest", a full ID or a unique ID prefix.
+func (r *Repository) FindSnapshot(ctx context.Context, s string) (*Snapshot, error) {
+	if s == "latest" {
+		all, err := r.Snapshots(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(all) == 0 {
+			return nil, fmt.Errorf("no snapshots in the repository")
+		}
+		return all[len(all)-1], nil
+	}
+	if id, err := ParseID(s); err == nil {
+		return r.LoadSnapshot(ctx, id)
+	}
+	if len(s) < 4 {
+		return nil, fmt.Errorf("snapshot ID %q too short (need at least 4 hex digits)", s)
+	}
+	var found []string
+	err := r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
+		if strings.HasPrefix(name, strings.ToLower(s)) {
+			found = append(found, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("no snapshot matches %q", s)
+	case 1:
+		id, _ := ParseID(found[0])
+		return r.LoadSnapshot(ctx, id)
+	}
+	return nil, fmt.Errorf("snapshot ID %q is ambiguous (%d matches)", s, len(found))
+}

@@ -1,0 +1,62 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+)
+
+// FileType names one kind of file in a repository; it is also the folder name.
+type FileType string
+
+// The file types of a restic repository.
+const (
+	ConfigFile   FileType = "config"
+	KeyFile      FileType = "keys"
+	LockFile     FileType = "locks"
+	SnapshotFile FileType = "snapshots"
+	IndexFile    FileType = "index"
+	PackFile     FileType = "data"
+)
+
+// Handle names one stored file. For ConfigFile the name is ignored.
+type Handle struct {
+	Type FileType
+	Name string
+}
+
+func (h Handle) String() string {
+	if h.Type == ConfigFile {
+		return "config"
+	}
+	return string(h.Type) + "/" + h.Name
+}
+
+// Storage is where a repository keeps its files. Every file is written once,
+// whole, and never modified. Implementations must be safe for concurrent use.
+//
+// A missing file is reported with an error that matches fs.ErrNotExist.
+type Storage interface {
+	// Save stores data under h atomically: after a crash the file is either
+	// absent or complete, and it is durable when Save returns.
+	Save(ctx context.Context, h Handle, data []byte) error
+	// Load returns n bytes of h starting at off; n <= 0 means up to the end.
+	// A negative off counts from the end of the file.
+	Load(ctx context.Context, h Handle, off int64, n int) ([]byte, error)
+	// Stat returns the size of h.
+	Stat(ctx context.Context, h Handle) (int64, error)
+	// List calls fn for every file of type t, in no particular order.
+	List(ctx context.Context, t FileType, fn func(name string, size int64) error) error
+	// Remove deletes h.
+	Remove(ctx context.Context, h Handle) error
+}
+
+// Creator is implemented by storages that need to prepare themselves before
+// the first file of a new repository is saved (the folder storage makes its
+// directories).
+type Creator interface {
+	Create(ctx context.Context) error
+}
+
+// IsNotExist reports whether err says a file is missing.
+func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
