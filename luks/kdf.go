@@ -153,14 +153,29 @@ func (p PBKDF) resolve(keyLen int) (kdf, error) {
 	return kdf{}, fmt.Errorf("unknown pbkdf %q: use argon2id, argon2i or pbkdf2", p.Type)
 }
 
+// measure runs f and returns how long it would take on an otherwise idle machine using
+// `threads` cores: the process CPU time divided by the threads that can run at once, or
+// the wall time where CPU time is unavailable.
+func measure(threads int, f func()) time.Duration {
+	c0, w0 := cpuTime(), time.Now()
+	f()
+	wall := time.Since(w0)
+	if c0 == 0 {
+		return wall
+	}
+	cpu := cpuTime() - c0
+	if cpu <= 0 {
+		return wall
+	}
+	return cpu / time.Duration(max(1, min(threads, runtime.NumCPU())))
+}
+
 // calibratePBKDF2 finds the iteration count that takes about target on this machine.
 func calibratePBKDF2(h func() hash.Hash, keyLen int, target time.Duration) int {
 	salt := make([]byte, 32)
 	iter := 1000
 	for {
-		start := time.Now()
-		pbkdf2Key(h, []byte("calibration"), salt, iter, keyLen)
-		el := time.Since(start)
+		el := measure(1, func() { pbkdf2Key(h, []byte("calibration"), salt, iter, keyLen) })
 		if el >= calibrationSample || iter >= maxPBKDF2Iter/4 {
 			n := int(float64(iter) * float64(target) / float64(el))
 			return max(minPBKDF2Iter, min(n, maxPBKDF2Iter))
@@ -175,10 +190,8 @@ func calibratePBKDF2(h func() hash.Hash, keyLen int, target time.Duration) int {
 func calibrateArgon2(typ string, par, capKiB, fixedTime int, target time.Duration, keyLen int) (mem, t int) {
 	salt := make([]byte, 32)
 	run := func(m, t int) time.Duration {
-		start := time.Now()
 		k := kdf{Type: typ, Time: t, Memory: m, CPUs: par, Salt: base64.StdEncoding.EncodeToString(salt)}
-		k.derive([]byte("calibration"), keyLen)
-		return time.Since(start)
+		return measure(par, func() { k.derive([]byte("calibration"), keyLen) })
 	}
 	// Measure one pass with growing memory until the sample is long enough to trust,
 	// then extrapolate linearly in memory and passes.
