@@ -1,0 +1,297 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// CheckOptions select how much a check reads.
+type CheckOptions struct {
+	// ReadData reads every pack file and checks every blob.
+	ReadData bool
+	// ReadDataPercent reads a random subset of that share of the packs
+	// (0 < p <= 100); ignored when ReadData is set.
+	ReadDataPercent float64
+	// Progress is called after each pack read.
+	Progress func(done, total int)
+}
+
+// CheckResult lists the problems check found. Errors make the repository
+// damaged; Orphaned packs are harmless leftovers that prune removes.
+type CheckResult struct {
+	Errors      []error
+	Orphaned    []ID
+	Snapshots   int
+	Trees       int
+	Packs       int
+	PacksRead   int
+	DamagedPack []ID
+}
+
+// OK reports whether no errors were found.
+func (c *CheckResult) OK() bool { return len(c.Errors) == 0 }
+
+type checker struct {
+	r   *Repository
+	mu  sync.Mutex
+	res *CheckResult
+	bad map[ID]bool
+}
+
+func (c *checker) errorf(format string, a ...any) {
+	c.mu.Lock()
+	c.res.Errors = append(c.res.Errors, fmt.Errorf(format, a...))
+	c.mu.Unlock()
+}
+
+func (c *checker) badPack(id ID, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.res.Errors = append(c.res.Errors, &PackError{Pack: id, Err: err})
+	if !c.bad[id] {
+		c.bad[id] = true
+		c.res.DamagedPack = append(c.res.DamagedPack, id)
+	}
+}
+
+// Check verifies the repository structure and, if asked, its data. It loads
+// the index itself.
+func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult, error) {
+	c := &checker{r: r, res: &CheckResult{}, bad: map[ID]bool{}}
+	// 1. index files, one by one so that a damaged one is named
+	var idxIDs []ID
+	if err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
+		id, err := ParseID(name)
+		if err != nil {
+			return nil
+		}
+		idxIDs = append(idxIDs, id)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	idx := NewIndex()
+	for _, id := range idxIDs {
+		b, err := r.LoadUnpacked(ctx, IndexFile, id)
+		if err != nil {
+			c.errorf("index %s: %v", id, err)
+			continue
+		}
+		blobs, _, err := DecodeIndex(b)
+		if err != nil {
+			c.errorf("index %s: %v", id, err)
+			continue
+		}
+		for _, pb := range blobs {
+			idx.add(pb)
+		}
+		idx.files = append(idx.files, id)
+	}
+	r.idx = idx
+
+	// 2. packs: present, right size, none unknown
+	sizes := map[ID]int64{}
+	if err := r.st.List(ctx, PackFile, func(name string, size int64) error {
+		id, err := ParseID(name)
+		if err != nil {
+			return nil
+		}
+		sizes[id] = size
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	want := map[ID]int64{}
+	entries := map[ID]int64{}
+	type loc struct {
+		pack ID
+		off  uint32
+	}
+	counted := map[loc]bool{}
+	idx.Each(func(pb PackedBlob) {
+		end := int64(pb.Offset) + int64(pb.Length)
+		if end > want[pb.PackID] {
+			want[pb.PackID] = end
+		}
+		if counted[loc{pb.PackID, pb.Offset}] {
+			return
+		}
+		counted[loc{pb.PackID, pb.Offset}] = true
+		if pb.UncompressedLength != 0 {
+			entries[pb.PackID] += compressedEntrySize
+		} else {
+			entries[pb.PackID] += plainEntrySize
+		}
+	})
+	var packs []ID
+	for id := range want {
+		packs = append(packs, id)
+		got, ok := sizes[id]
+		if !ok {
+			c.badPack(id, errors.New("referenced in the index but missing"))
+			continue
+		}
+		if exp := want[id] + entries[id] + Overhead + 4; got != exp {
+			c.badPack(id, fmt.Errorf("size %d does not match the index (expected %d)", got, exp))
+		}
+	}
+	for id := range sizes {
+		if _, ok := want[id]; !ok {
+			c.res.Orphaned = append(c.res.Orphaned, id)
+		}
+	}
+	c.res.Packs = len(packs)
+
+	// 3. snapshots and every tree they reach
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		c.errorf("snapshots: %v", err)
+	}
+	c.res.Snapshots = len(sns)
+	seen := map[ID]bool{}
+	var walk func(id ID, path string)
+	walk = func(id ID, path string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		c.res.Trees++
+		t, err := r.LoadTree(ctx, id)
+		if err != nil {
+			c.errorf("tree %s (%s): %v", id.Str(), path, err)
+			return
+		}
+		for _, n := range t.Nodes {
+			p := path + "/" + n.Name
+			switch n.Type {
+			case NodeFile:
+				for _, b := range n.Content {
+					if !idx.Has(BlobHandle{ID: b, Type: DataBlob}) {
+						c.errorf("file %q: data blob %s not in index", p, b.Str())
+					}
+				}
+			case NodeDir:
+				if n.Subtree == nil {
+					c.errorf("folder %q has no subtree", p)
+					continue
+				}
+				walk(*n.Subtree, p)
+			}
+		}
+	}
+	for _, sn := range sns {
+		walk(*sn.Tree, "")
+	}
+
+	// 4. data
+	sort.Slice(packs, func(i, j int) bool { return string(packs[i][:]) < string(packs[j][:]) })
+	var toRead []ID
+	switch {
+	case opts.ReadData:
+		toRead = packs
+	case opts.ReadDataPercent > 0:
+		// pick packs by a random cut of their IDs, as restic does
+		n := int(float64(len(packs))*opts.ReadDataPercent/100 + 0.5)
+		if n == 0 && len(packs) > 0 {
+			n = 1
+		}
+		perm := randPerm(len(packs))
+		for _, i := range perm[:min(n, len(packs))] {
+			toRead = append(toRead, packs[i])
+		}
+	}
+	if len(toRead) > 0 {
+		byPack := map[ID][]PackedBlob{}
+		idx.Each(func(pb PackedBlob) { byPack[pb.PackID] = append(byPack[pb.PackID], pb) })
+		ch := make(chan ID)
+		var wg sync.WaitGroup
+		var done int
+		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for id := range ch {
+					if _, ok := sizes[id]; ok {
+						c.readPack(ctx, id, byPack[id])
+					}
+					c.mu.Lock()
+					done++
+					c.res.PacksRead++
+					if opts.Progress != nil {
+						opts.Progress(done, len(toRead))
+					}
+					c.mu.Unlock()
+				}
+			}()
+		}
+		for _, id := range toRead {
+			if ctx.Err() != nil {
+				break
+			}
+			ch <- id
+		}
+		close(ch)
+		wg.Wait()
+	}
+	return c.res, ctx.Err()
+}
+
+// readPack loads a whole pack and checks its name, header and blobs.
+func (c *checker) readPack(ctx context.Context, id ID, indexed []PackedBlob) {
+	data, err := c.r.st.Load(ctx, Handle{PackFile, id.String()}, 0, 0)
+	if err != nil {
+		c.badPack(id, err)
+		return
+	}
+	if sha256.Sum256(data) != id {
+		c.badPack(id, errors.New("content does not match its name (damaged file)"))
+	}
+	if len(data) < 4 {
+		c.badPack(id, errors.New("too short"))
+		return
+	}
+	hl := int(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if hl+4 > len(data) {
+		c.badPack(id, errors.New("header length larger than the file"))
+		return
+	}
+	blobs, err := parsePackHeader(c.r.key, id, data[len(data)-4-hl:], int64(len(data)))
+	if err != nil {
+		c.badPack(id, err)
+		return
+	}
+	inHeader := map[BlobHandle]PackedBlob{}
+	for _, b := range blobs {
+		inHeader[b.BlobHandle] = b
+	}
+	for _, ib := range indexed {
+		hb, ok := inHeader[ib.BlobHandle]
+		if !ok {
+			c.badPack(id, fmt.Errorf("%s blob %s is in the index but not in the pack header", ib.Type, ib.ID.Str()))
+			continue
+		}
+		if hb.Offset != ib.Offset || hb.Length != ib.Length || hb.UncompressedLength != ib.UncompressedLength {
+			c.badPack(id, fmt.Errorf("%s blob %s: index and pack header disagree", ib.Type, ib.ID.Str()))
+		}
+	}
+	var buf []byte
+	for _, b := range blobs {
+		end := int(b.Offset) + int(b.Length)
+		if end > len(data) {
+			c.badPack(id, fmt.Errorf("blob %s extends past the end", b.ID.Str()))
+			continue
+		}
+		p, err := c.r.openBlob(b, data[b.Offset:end], buf)
+		if err != nil {
+			c.badPack(id, errors.Unwrap(err))
+			continue
+		}
+		buf = p
+	}
+}

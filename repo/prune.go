@@ -1,0 +1,182 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+)
+
+// PruneStats says what prune did.
+type PruneStats struct {
+	PacksDeleted   int
+	PacksRepacked  int
+	PacksKept      int
+	BlobsRemoved   int
+	BytesFreed     int64
+	OrphanedPacks  int
+	IndexFilesNew  int
+	IndexFilesGone int
+}
+
+// Prune removes data no snapshot uses. Call it with an exclusive lock held.
+// New packs and the new index are written before anything is deleted, so an
+// interruption leaves a consistent repository.
+func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
+	if err := r.LoadIndex(ctx); err != nil {
+		return nil, fmt.Errorf("prune needs a readable index: %w", err)
+	}
+	st := &PruneStats{}
+	// 1. what is used
+	used := map[BlobHandle]bool{}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, sn := range sns {
+		used[BlobHandle{ID: *sn.Tree, Type: TreeBlob}] = true
+		err := r.Walk(ctx, *sn.Tree, "/", func(path string, n *Node) error {
+			for _, id := range n.Content {
+				used[BlobHandle{ID: id, Type: DataBlob}] = true
+			}
+			if n.Subtree != nil {
+				used[BlobHandle{ID: *n.Subtree, Type: TreeBlob}] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s cannot be read, refusing to prune (run check): %w", sn.ID.Str(), err)
+		}
+	}
+	for h := range used {
+		if !r.idx.Has(h) {
+			return nil, fmt.Errorf("%s blob %s is used but missing from the index, refusing to prune (run check)", h.Type, h.ID.Str())
+		}
+	}
+	// 2. classify packs: a used blob is kept once, in its first location
+	old := r.idx
+	byPack := map[ID][]PackedBlob{}
+	var packOrder []ID
+	old.Each(func(pb PackedBlob) {
+		if _, ok := byPack[pb.PackID]; !ok {
+			packOrder = append(packOrder, pb.PackID)
+		}
+		byPack[pb.PackID] = append(byPack[pb.PackID], pb)
+	})
+	keepAt := map[BlobHandle]ID{}
+	for _, pid := range packOrder {
+		for _, pb := range byPack[pid] {
+			if used[pb.BlobHandle] {
+				if _, ok := keepAt[pb.BlobHandle]; !ok {
+					keepAt[pb.BlobHandle] = pid
+				}
+			}
+		}
+	}
+	sizes := map[ID]int64{}
+	if err := r.st.List(ctx, PackFile, func(name string, size int64) error {
+		if id, err := ParseID(name); err == nil {
+			sizes[id] = size
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	newIdx := NewIndex()
+	var drop []ID
+	var repack []PackedBlob
+	for _, pid := range packOrder {
+		var keepN, total int
+		for _, pb := range byPack[pid] {
+			total++
+			if keepAt[pb.BlobHandle] == pid {
+				keepN++
+			}
+		}
+		switch {
+		case keepN == total:
+			st.PacksKept++
+			seen := map[BlobHandle]bool{}
+			for _, pb := range byPack[pid] {
+				if !seen[pb.BlobHandle] {
+					seen[pb.BlobHandle] = true
+					newIdx.add(pb)
+				}
+			}
+		case keepN == 0:
+			st.PacksDeleted++
+			st.BlobsRemoved += total
+			drop = append(drop, pid)
+			st.BytesFreed += sizes[pid]
+		default:
+			st.PacksRepacked++
+			st.BlobsRemoved += total - keepN
+			drop = append(drop, pid)
+			st.BytesFreed += sizes[pid]
+			for _, pb := range byPack[pid] {
+				if keepAt[pb.BlobHandle] == pid {
+					repack = append(repack, pb)
+					keepAt[pb.BlobHandle] = ID{} // once
+				}
+			}
+		}
+	}
+	for id, size := range sizes {
+		if _, ok := byPack[id]; !ok {
+			st.OrphanedPacks++
+			st.BytesFreed += size
+			drop = append(drop, id)
+		}
+	}
+	if len(drop) == 0 {
+		return st, nil
+	}
+	// 3. repack the blobs still used from partly used packs
+	r.idx = newIdx
+	if len(repack) > 0 {
+		r.StartSaving(ctx, 1)
+		var buf []byte
+		for _, pb := range repack {
+			p, err := r.loadFromIndex(ctx, old, pb, buf)
+			if err != nil {
+				r.Abort()
+				r.idx = old
+				return nil, fmt.Errorf("repacking: %w", err)
+			}
+			if _, err := r.SaveBlob(pb.Type, pb.ID, p, nil); err != nil {
+				r.Abort()
+				r.idx = old
+				return nil, err
+			}
+			buf = p
+		}
+		if err := r.Flush(ctx); err != nil {
+			r.idx = old
+			return nil, err
+		}
+	}
+	// 4. one complete new index, then remove the old index files and packs
+	var all []PackedBlob
+	newIdx.Each(func(pb PackedBlob) { all = append(all, pb) })
+	oldFiles := append(old.Files(), newIdx.Files()...)
+	newIdx.files = nil
+	if err := r.writeIndex(ctx, all); err != nil {
+		r.idx = old
+		return nil, err
+	}
+	st.IndexFilesNew = len(newIdx.Files())
+	for _, id := range oldFiles {
+		if err := r.st.Remove(ctx, Handle{IndexFile, id.String()}); err != nil && !IsNotExist(err) {
+			return st, fmt.Errorf("failed to remove old index %s: %w", id.Str(), err)
+		}
+		st.IndexFilesGone++
+	}
+	for _, id := range drop {
+		if err := r.st.Remove(ctx, Handle{PackFile, id.String()}); err != nil && !IsNotExist(err) {
+			return st, fmt.Errorf("failed to remove pack %s: %w", id.Str(), err)
+		}
+	}
+	return st, nil
+}
+
+func (r *Repository) loadFromIndex(ctx context.Context, idx *Index, pb PackedBlob, buf []byte) ([]byte, error) {
+	return r.loadPacked(ctx, pb, buf)
+}
