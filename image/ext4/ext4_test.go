@@ -24,7 +24,14 @@ func fsck(t *testing.T, path string) {
 
 func debugfs(t *testing.T, path, cmd string) string {
 	t.Helper()
-	return testutil.MustTool(t, "debugfs", "-R", cmd, path)
+	out := testutil.MustTool(t, "debugfs", "-R", cmd, path)
+	// Drop the version banner (stderr, merged).
+	if strings.HasPrefix(out, "debugfs ") {
+		if i := strings.IndexByte(out, '\n'); i >= 0 {
+			out = out[i+1:]
+		}
+	}
+	return out
 }
 
 func randBytes(n int, seed int64) []byte {
