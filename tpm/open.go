@@ -38,7 +38,30 @@ type TPM struct {
 // Close closes t if it implements io.Closer.
 func New(t transport.TPM) *TPM {
 	c, _ := t.(io.Closer)
-	return &TPM{tr: t, c: c, spec: "transport"}
+	return &TPM{tr: retryTPM{t}, c: c, spec: "transport"}
+}
+
+// retryTPM resends a command the TPM answered with TPM_RC_RETRY, TPM_RC_YIELDED or
+// TPM_RC_TESTING (busy, or self-testing after startup), as the TCG TSS does.
+type retryTPM struct{ tr transport.TPM }
+
+func (r retryTPM) Send(cmd []byte) ([]byte, error) {
+	delay := 10 * time.Millisecond
+	for try := 0; ; try++ {
+		rsp, err := r.tr.Send(cmd)
+		if err != nil || len(rsp) < 10 || try == 20 {
+			return rsp, err
+		}
+		switch binary.BigEndian.Uint32(rsp[6:10]) {
+		case 0x922, 0x908, 0x90A: // TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING
+			time.Sleep(delay)
+			if delay < 500*time.Millisecond {
+				delay *= 2
+			}
+			continue
+		}
+		return rsp, nil
+	}
 }
 
 // Open opens a TPM from a spec:

@@ -272,51 +272,25 @@ func mismatch(tok *Token, bank string, cur map[int][]byte) error {
 }
 
 func (t *TPM) unsealOnce(obj tpm2.TPMHandle, name tpm2.TPM2BName, bank tpm2.TPMIAlgHash, pcrs []int, pin bool, auth []byte) ([]byte, error) {
-	var opts []tpm2.AuthOption
-	if pin {
-		// PolicyPassword extends the policy exactly like PolicyAuthValue (Part 3,
-		// 23.18), so the digest matches systemd's; the auth value then goes in the clear
-		// in the command instead of as an HMAC key.
-		opts = append(opts, tpm2.Password(auth))
-	}
-	sess, closeSess, err := tpm2.PolicySession(t.tr, tpm2.TPMAlgSHA256, 16, opts...)
+	sess, err := startPolicySession(t.tr)
 	if err != nil {
 		return nil, fmt.Errorf("starting policy session: %w", err)
 	}
-	defer closeSess()
+	defer sess.close(t.tr)
 	if _, err := (tpm2.PolicyPCR{PolicySession: sess.Handle(), Pcrs: pcrSelection(bank, pcrs)}).Execute(t.tr); err != nil {
 		return nil, err
 	}
 	if pin {
-		if err := t.policyPassword(sess.Handle()); err != nil {
+		if _, err := (tpm2.PolicyAuthValue{PolicySession: sess.Handle()}).Execute(t.tr); err != nil {
 			return nil, err
 		}
+		sess.setAuth(auth)
 	}
 	rsp, err := tpm2.Unseal{ItemHandle: tpm2.AuthHandle{Handle: obj, Name: name, Auth: sess}}.Execute(t.tr)
 	if err != nil {
 		return nil, err
 	}
 	return rsp.OutData.Buffer, nil
-}
-
-// policyPassword sends TPM2_PolicyPassword, which go-tpm v0.9.8 lacks.
-func (t *TPM) policyPassword(session tpm2.TPMHandle) error {
-	cmd := make([]byte, 14)
-	binary.BigEndian.PutUint16(cmd[0:], uint16(tpm2.TPMSTNoSessions))
-	binary.BigEndian.PutUint32(cmd[2:], 14)
-	binary.BigEndian.PutUint32(cmd[6:], uint32(tpm2.TPMCCPolicyPassword))
-	binary.BigEndian.PutUint32(cmd[10:], uint32(session))
-	rsp, err := t.tr.Send(cmd)
-	if err != nil {
-		return err
-	}
-	if len(rsp) < 10 {
-		return errors.New("short TPM response to PolicyPassword")
-	}
-	if rc := binary.BigEndian.Uint32(rsp[6:10]); rc != 0 {
-		return tpm2.TPMRC(rc)
-	}
-	return nil
 }
 
 func (t *TPM) trialPolicy(bank tpm2.TPMIAlgHash, pcrs []int, pin bool) ([]byte, error) {
@@ -379,6 +353,9 @@ func (t *TPM) loadSealed(tok *Token, priv tpm2.TPM2BPrivate, pub tpm2.TPM2BPubli
 			return rsp.ObjectHandle, rsp.Name, func() { t.flush(rsp.ObjectHandle) }, nil
 		}
 		lastErr = err
+		if errors.Is(err, tpm2.TPMRCLockout) {
+			return 0, tpm2.TPM2BName{}, nil, &LockoutError{DA: t.DAInfo()}
+		}
 		if !errors.Is(err, tpm2.TPMRCIntegrity) && !errors.Is(err, tpm2.TPMRCSize) && !errors.Is(err, tpm2.TPMRCValue) {
 			return 0, tpm2.TPM2BName{}, nil, fmt.Errorf("tpm: loading the sealed key: %w", err)
 		}

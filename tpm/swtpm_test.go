@@ -1,0 +1,155 @@
+package tpm
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// swtpmInstance is a swtpm process started by a test, with its state in a temp dir.
+type swtpmInstance struct {
+	sock string // unix socket of the TPM command channel; its control channel is sock+".ctrl"
+	dir  string
+}
+
+func requireTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found: install the Debian package %s (scripts/install-test-deps.sh)", name, pkg)
+	}
+	return p
+}
+
+// startSWTPM starts swtpm over a unix socket. The control socket is named <sock>.ctrl,
+// which is where tpm2-tss's swtpm TCTI (tpm2-tools, systemd) looks for it.
+func startSWTPM(t *testing.T) *swtpmInstance {
+	t.Helper()
+	bin := requireTool(t, "swtpm", "swtpm")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "tpm.sock")
+	return runSWTPM(t, bin, dir, sock,
+		"--server", "type=unixio,path="+sock,
+		"--ctrl", "type=unixio,path="+sock+".ctrl",
+		"--tpmstate", "dir="+state)
+}
+
+func runSWTPM(t *testing.T, bin, dir, waitFor string, args ...string) *swtpmInstance {
+	t.Helper()
+	args = append([]string{"socket", "--tpm2", "--flags", "not-need-init,startup-clear"}, args...)
+	cmd := exec.Command(bin, args...)
+	logf, err := os.Create(filepath.Join(dir, "swtpm.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		logf.Close()
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var ok bool
+		if strings.HasPrefix(waitFor, "/") {
+			_, err := os.Stat(waitFor)
+			ok = err == nil
+		} else if c, err := net.Dial("tcp", waitFor); err == nil {
+			c.Close()
+			ok = true
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(dir, "swtpm.log"))
+			t.Fatalf("swtpm exited: %s", log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("swtpm did not come up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &swtpmInstance{sock: waitFor, dir: dir}
+}
+
+func openSWTPM(t *testing.T) *TPM {
+	t.Helper()
+	sw := startSWTPM(t)
+	tp, err := Open("unix:" + sw.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tp.Close() })
+	return tp
+}
+
+func TestSWTPM(t *testing.T) { runScenarios(t, openSWTPM) }
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestSWTPMOverTCP(t *testing.T) {
+	bin := requireTool(t, "swtpm", "swtpm")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	port, ctrl := freePort(t), freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	runSWTPM(t, bin, dir, addr,
+		"--server", "type=tcp,port="+strconv.Itoa(port)+",bindaddr=127.0.0.1",
+		"--ctrl", "type=tcp,port="+strconv.Itoa(ctrl)+",bindaddr=127.0.0.1",
+		"--tpmstate", "dir="+state)
+	tp, err := Open("tcp:" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	s, err := tp.Seal(SealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tp.Unseal(s.Token, nil)
+	if err != nil || string(got) != string(s.Secret) {
+		t.Fatalf("unseal over TCP: %v", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, spec := range []string{"bogus", "unix:", "tcp:nohostport", "unix:/nonexistent/tpm.sock", "/nonexistent/tpm0"} {
+		if _, err := Open(spec); err == nil {
+			t.Errorf("Open(%q) succeeded", spec)
+		} else {
+			t.Logf("Open(%q): %v", spec, err)
+		}
+	}
+	// A socket with nothing behind it is no TPM.
+	if _, err := Open("unix:" + filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Error("Open of a missing socket succeeded")
+	}
+}
