@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/repo"
+)
+
+type backupOptions struct {
+	repoFlags
+	excludes    []string
+	excludeFile []string
+	tags        []string
+	host        string
+	json        bool
+}
+
+func newBackupCmd() *cobra.Command {
+	var o backupOptions
+	c := &cobra.Command{
+		Use:   "backup --repo DIR --password-file F PATH...",
+		Short: "Back up files and folders into a new snapshot",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runBackup(c, &o, args)
+		},
+	}
+	o.register(c)
+	f := c.Flags()
+	f.StringArrayVar(&o.excludes, "exclude", nil, "leave out paths matching `PATTERN` (repeatable)")
+	f.StringArrayVar(&o.excludeFile, "exclude-file", nil, "read exclude patterns from `FILE`, one per line")
+	f.StringArrayVar(&o.tags, "tag", nil, "add `TAG` to the snapshot (repeatable)")
+	f.StringVar(&o.host, "host", "", "record `NAME` as the host (default: this machine's name)")
+	f.BoolVar(&o.json, "json", false, "print progress and the summary as JSON lines")
+	return c
+}
+
+func readPatternFile(path string) ([]string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("exclude file: %v", err)
+	}
+	defer fh.Close()
+	var out []string
+	s := bufio.NewScanner(fh)
+	for s.Scan() {
+		l := strings.TrimSpace(s.Text())
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out, s.Err()
+}
+
+type jsonStatus struct {
+	MessageType  string   `json:"message_type"`
+	SecondsElap  int64    `json:"seconds_elapsed"`
+	SecondsLeft  int64    `json:"seconds_remaining,omitempty"`
+	PercentDone  float64  `json:"percent_done"`
+	TotalFiles   int64    `json:"total_files"`
+	FilesDone    int64    `json:"files_done"`
+	TotalBytes   int64    `json:"total_bytes"`
+	BytesDone    int64    `json:"bytes_done"`
+	ErrorCount   int64    `json:"error_count,omitempty"`
+	CurrentFiles []string `json:"current_files,omitempty"`
+}
+
+// progressPrinter shows files, bytes, rate and ETA on a terminal, or JSON lines.
+type progressPrinter struct {
+	out      io.Writer
+	json     bool
+	terminal bool
+	verb     string
+}
+
+func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, totalBytes int64, done bool) {
+	pct := 0.0
+	if totalBytes > 0 {
+		pct = float64(bytes) / float64(totalBytes)
+		if pct > 1 {
+			pct = 1
+		}
+	}
+	var eta time.Duration
+	if bytes > 0 && totalBytes > bytes {
+		eta = time.Duration(float64(elapsed) * float64(totalBytes-bytes) / float64(bytes))
+	}
+	switch {
+	case p.json:
+		if done {
+			return
+		}
+		b, _ := json.Marshal(jsonStatus{MessageType: "status", SecondsElap: int64(elapsed.Seconds()),
+			SecondsLeft: int64(eta.Seconds()), PercentDone: pct, TotalFiles: totalFiles, FilesDone: files,
+			TotalBytes: totalBytes, BytesDone: bytes})
+		fmt.Fprintln(p.out, string(b))
+	case p.terminal:
+		rate := 0.0
+		if elapsed > 0 {
+			rate = float64(bytes) / elapsed.Seconds()
+		}
+		line := fmt.Sprintf("[%s] %s %d/%d files, %s/%s, %s/s", formatDuration(elapsed), p.verb, files, totalFiles,
+			formatBytes(bytes), formatBytes(totalBytes), formatBytes(int64(rate)))
+		if eta > 0 && !done {
+			line += ", ETA " + formatDuration(eta)
+		}
+		fmt.Fprintf(os.Stderr, "\r%-78s", line)
+		if done {
+			fmt.Fprintln(os.Stderr)
+		}
+	}
+}
+
+func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	excludes := append([]string(nil), o.excludes...)
+	for _, f := range o.excludeFile {
+		p, err := readPatternFile(f)
+		if err != nil {
+			return err
+		}
+		excludes = append(excludes, p...)
+	}
+	if _, err := repo.NewExcluder(excludes); err != nil {
+		return usageErrorf("invalid exclude pattern: %v", err)
+	}
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := lockRepo(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	// the index may have changed while we waited for the lock
+	if err := r.LoadIndex(ctx); err != nil {
+		return err
+	}
+	out := c.OutOrStdout()
+	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), verb: "saved"}
+	warn := func(path string, err error) {
+		if o.json {
+			b, _ := json.Marshal(map[string]any{"message_type": "error", "item": path, "during": "archival", "error": map[string]string{"message": err.Error()}})
+			fmt.Fprintln(out, string(b))
+			return
+		}
+		if pp.terminal {
+			fmt.Fprint(os.Stderr, "\r")
+		}
+		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", path, err)
+	}
+	res, err := r.Backup(ctx, repo.BackupOptions{
+		Paths: paths, Excludes: excludes, Tags: o.tags, Host: o.host, Warn: warn,
+		ProgramVersion: programVersion(),
+		Progress: func(p repo.BackupProgress) {
+			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
+		},
+	})
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	sn := res.Snapshot
+	s := sn.Summary
+	if o.json {
+		b, _ := json.Marshal(map[string]any{
+			"message_type": "summary", "files_new": s.FilesNew, "files_changed": s.FilesChanged,
+			"files_unmodified": s.FilesUnmodified, "dirs_new": s.DirsNew, "dirs_changed": s.DirsChanged,
+			"dirs_unmodified": s.DirsUnmodified, "data_blobs": s.DataBlobs, "tree_blobs": s.TreeBlobs,
+			"data_added": s.DataAdded, "total_files_processed": s.TotalFilesProcessed,
+			"total_bytes_processed": s.TotalBytesProcessed,
+			"total_duration":        s.BackupEnd.Sub(s.BackupStart).Seconds(), "snapshot_id": sn.ID.String(),
+			"error_count": res.Errors,
+		})
+		fmt.Fprintln(out, string(b))
+	} else {
+		if res.Parent != nil {
+			fmt.Fprintf(out, "using parent snapshot %s\n", res.Parent.Str())
+		}
+		fmt.Fprintf(out, "Files: %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
+		fmt.Fprintf(out, "Added to the repository: %s in %s\n", formatBytes(int64(s.DataAdded)),
+			formatDuration(s.BackupEnd.Sub(s.BackupStart)))
+		fmt.Fprintf(out, "snapshot %s saved\n", sn.ID.Str())
+	}
+	if res.Errors > 0 {
+		return withCode(ExitError, fmt.Errorf("snapshot %s saved, but %d files or folders could not be read", sn.ID.Str(), res.Errors),
+			"see the warnings above; the snapshot holds everything else")
+	}
+	return nil
+}
+
+func init() { register(newBackupCmd) }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/repo"
+)
+
+type checkOptions struct {
+	repoFlags
+	readData bool
+	subset   string
+}
+
+func newCheckCmd() *cobra.Command {
+	var o checkOptions
+	c := &cobra.Command{
+		Use:   "check --repo DIR --password-file F [--read-data | --read-data-subset N%]",
+		Short: "Check the repository's structure and, if asked, all or part of its data",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCheck(c, &o)
+		},
+	}
+	o.register(c)
+	c.Flags().BoolVar(&o.readData, "read-data", false, "read and verify every pack file")
+	c.Flags().StringVar(&o.subset, "read-data-subset", "", "read and verify a random `N%` of the pack files")
+	return c
+}
+
+func parsePercent(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil || !strings.HasSuffix(s, "%") || v <= 0 || v > 100 {
+		return 0, usageErrorf("--read-data-subset wants a percentage such as 10%%, not %q", s)
+	}
+	return v, nil
+}
+
+func runCheck(c *cobra.Command, o *checkOptions) error {
+	var pct float64
+	if o.subset != "" {
+		if o.readData {
+			return usageErrorf("use either --read-data or --read-data-subset")
+		}
+		var err error
+		if pct, err = parsePercent(o.subset); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	st, err := o.storage()
+	if err != nil {
+		return err
+	}
+	pw, err := o.password()
+	if err != nil {
+		return err
+	}
+	r, err := repo.Open(ctx, st, pw)
+	clear(pw)
+	if err != nil {
+		return repoError(err, o.repo)
+	}
+	l, err := lockRepo(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	term := stderrIsTerminal()
+	res, err := r.Check(ctx, repo.CheckOptions{ReadData: o.readData, ReadDataPercent: pct,
+		Progress: func(done, total int) {
+			if term {
+				fmt.Fprintf(os.Stderr, "\rread %d/%d packs", done, total)
+			}
+		}})
+	if term && (o.readData || pct > 0) {
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	out := c.OutOrStdout()
+	fmt.Fprintf(out, "checked %d snapshots, %d trees, %d packs", res.Snapshots, res.Trees, res.Packs)
+	if res.PacksRead > 0 {
+		fmt.Fprintf(out, " (%d read)", res.PacksRead)
+	}
+	fmt.Fprintln(out)
+	if len(res.Orphaned) > 0 {
+		fmt.Fprintf(out, "%d pack files are not in the index (left by an interrupted backup); `travelkit forget --prune` removes them\n", len(res.Orphaned))
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(out, "error: %v\n", e)
+	}
+	if !res.OK() {
+		hint := "restore what you can from other snapshots"
+		if len(res.DamagedPack) > 0 {
+			var ids []string
+			for _, id := range res.DamagedPack {
+				ids = append(ids, id.String())
+			}
+			hint = "damaged pack files: " + strings.Join(ids, ", ")
+		}
+		return withCode(ExitVerifyFail, fmt.Errorf("the repository has %d errors", len(res.Errors)), hint)
+	}
+	fmt.Fprintln(out, "no errors were found")
+	return nil
+}
+
+func init() { register(newCheckCmd) }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/repo"
+)
+
+type forgetOptions struct {
+	repoFlags
+	policy repo.ForgetPolicy
+	prune  bool
+	dryRun bool
+}
+
+func newForgetCmd() *cobra.Command {
+	var o forgetOptions
+	c := &cobra.Command{
+		Use:   "forget --repo DIR --password-file F [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
+		Short: "Remove snapshots by a keep policy (per host and paths), and with --prune the data only they used",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runForget(c, &o)
+		},
+	}
+	o.register(c)
+	f := c.Flags()
+	f.IntVar(&o.policy.Last, "keep-last", 0, "keep the last `N` snapshots")
+	f.IntVar(&o.policy.Daily, "keep-daily", 0, "keep the last snapshot of each of the last `N` days")
+	f.IntVar(&o.policy.Weekly, "keep-weekly", 0, "keep the last snapshot of each of the last `N` weeks")
+	f.IntVar(&o.policy.Monthly, "keep-monthly", 0, "keep the last snapshot of each of the last `N` months")
+	f.BoolVar(&o.prune, "prune", false, "then remove the data no snapshot uses")
+	f.BoolVar(&o.dryRun, "dry-run", false, "only show what would be removed")
+	return c
+}
+
+func runForget(c *cobra.Command, o *forgetOptions) error {
+	if o.policy.Empty() && !o.prune {
+		return usageErrorf("say what to keep: --keep-last N, --keep-daily N, --keep-weekly N or --keep-monthly N")
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := lockRepo(ctx, r, true)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	out := c.OutOrStdout()
+	if !o.policy.Empty() {
+		groups, err := r.Forget(ctx, o.policy, o.dryRun)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			fmt.Fprintf(out, "host %s, paths %v: keep %d, remove %d\n", g.Host, g.Paths, len(g.Keep), len(g.Remove))
+			for _, sn := range g.Remove {
+				fmt.Fprintf(out, "  remove %s %s\n", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05"))
+			}
+		}
+	}
+	if o.prune && !o.dryRun {
+		st, err := r.Prune(ctx)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		fmt.Fprintf(out, "prune: %d packs deleted, %d repacked, %d kept, %d unreferenced removed; %s freed\n",
+			st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, formatBytes(st.BytesFreed))
+	}
+	return nil
+}
+
+func init() { register(newForgetCmd) }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/repo"
+)
+
+type lsOptions struct {
+	repoFlags
+	long bool
+}
+
+func newLsCmd() *cobra.Command {
+	var o lsOptions
+	c := &cobra.Command{
+		Use:   "ls --repo DIR --password-file F SNAPSHOT [PATH]",
+		Short: "List the files in a snapshot (below PATH)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runLs(c, &o, args)
+		},
+	}
+	o.register(c)
+	c.Flags().BoolVarP(&o.long, "long", "l", false, "show mode, owner, size and time")
+	return c
+}
+
+// quoteName shows names that are not printable UTF-8 with Go escapes.
+func quoteName(p string) string {
+	q := strconv.Quote(p)
+	if q[1:len(q)-1] == p {
+		return p
+	}
+	return q
+}
+
+func runLs(c *cobra.Command, o *lsOptions, args []string) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	sn, err := r.FindSnapshot(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	prefix := ""
+	if len(args) == 2 {
+		prefix = "/" + strings.Trim(filepath.ToSlash(args[1]), "/")
+		if prefix == "/" {
+			prefix = ""
+		}
+	}
+	out := c.OutOrStdout()
+	found := prefix == ""
+	err = r.Walk(ctx, *sn.Tree, "/", func(p string, n *repo.Node) error {
+		if prefix != "" && p != prefix && !strings.HasPrefix(p, prefix+"/") {
+			if strings.HasPrefix(prefix, p+"/") {
+				return nil // on the way down
+			}
+			return filepath.SkipDir
+		}
+		found = true
+		if o.long {
+			mode := n.Mode
+			fmt.Fprintf(out, "%s %5d %5d %12d %s %s", mode, n.UID, n.GID, n.Size,
+				n.ModTime.Format("2006-01-02 15:04:05"), quoteName(p))
+			if n.Type == repo.NodeSymlink {
+				fmt.Fprintf(out, " -> %s", quoteName(n.LinkTarget))
+			}
+			fmt.Fprintln(out)
+		} else {
+			fmt.Fprintln(out, quoteName(p))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("%s is not in snapshot %s", prefix, sn.ID.Str())
+	}
+	return nil
+}
+
+func init() { register(newLsCmd) }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/repo"
+)
+
+type restoreOptions struct {
+	repoFlags
+	to      string
+	include []string
+	verify  bool
+	json    bool
+}
+
+func newRestoreCmd() *cobra.Command {
+	var o restoreOptions
+	c := &cobra.Command{
+		Use:   "restore --repo DIR --password-file F SNAPSHOT|latest --to DIR",
+		Short: "Restore a snapshot into a folder (paths are recreated below it)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runRestore(c, &o, args[0])
+		},
+	}
+	o.register(c)
+	f := c.Flags()
+	f.StringVar(&o.to, "to", "", "restore below `DIR` (DIR/home/... for /home/...)")
+	f.StringArrayVar(&o.include, "include", nil, "restore only `PATH` (as shown by ls) and what is below it (repeatable)")
+	f.BoolVar(&o.verify, "verify", false, "reread every restored file and check it against the snapshot")
+	f.BoolVar(&o.json, "json", false, "print progress as JSON lines")
+	return c
+}
+
+func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
+	if o.to == "" {
+		return usageErrorf("no target folder; use --to DIR")
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := lockRepo(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	sn, err := r.FindSnapshot(ctx, which)
+	if err != nil {
+		return err
+	}
+	out := c.OutOrStdout()
+	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), verb: "restored"}
+	var failed []string
+	exists := 0
+	res, err := r.Restore(ctx, sn, repo.RestoreOptions{
+		Target: o.to, Include: o.include, Verify: o.verify,
+		Warn: func(p string, err error) {
+			if errors.Is(err, repo.ErrExists) {
+				exists++
+			}
+			failed = append(failed, p)
+			if pp.terminal {
+				fmt.Fprint(os.Stderr, "\r")
+			}
+			fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", p, err)
+		},
+		Progress: func(p repo.RestoreProgress) {
+			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
+		},
+	})
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, formatBytes(res.Bytes))
+	if o.verify {
+		fmt.Fprintf(out, ", %d verified", res.Verified)
+	}
+	fmt.Fprintln(out)
+	if len(failed) > 0 {
+		hint := "see the warnings above"
+		if exists > 0 {
+			hint = "restore into an empty folder; existing files are never overwritten"
+		}
+		code := ExitError
+		if o.verify {
+			code = ExitVerifyFail
+		}
+		return withCode(code, fmt.Errorf("%d entries were not restored", len(failed)), hint)
+	}
+	return nil
+}
+
+func init() { register(newRestoreCmd) }
