@@ -47,8 +47,11 @@ GLOBL xtsPoly<>(SB), RODATA|NOPTR, $16
 `)
 	genAESNI("encAESNI", "AESENC", "AESENCLAST", offEnc1)
 	genAESNI("decAESNI", "AESDEC", "AESDECLAST", offDec1)
+	genAVX2("encAVX2", "VAESENC", "VAESENCLAST", offEnc1)
+	genAVX2("decAVX2", "VAESDEC", "VAESDECLAST", offDec1)
 	genAVX512("encAVX512", "VAESENC", "VAESENCLAST", offEnc1)
 	genAVX512("decAVX512", "VAESDEC", "VAESDECLAST", offDec1)
+	genCPUID()
 	if err := os.WriteFile("xts_amd64.s", []byte(b.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -219,6 +222,154 @@ func mulX(k int, src, dst, t1, t2 string) {
 	p("VPCLMULQDQ $0x01, Z31, %s, %s", t1, t2) // bits out of bit 127, times 0x87
 	p("VPSLLDQ $8, %s, %s", t1, t1)            // bits out of bit 63 go to bit 64
 	p("VPTERNLOGQ $0x96, %s, %s, %s", t2, t1, dst)
+}
+
+// AVX2 with VAES and VPCLMULQDQ on YMM (for CPUs that have those but not AVX-512,
+// such as AMD Zen 3 and Intel Alder Lake): 16 blocks in flight, 2 per YMM register
+// (Y0-Y7). Y8 holds the current round key broadcast to both lanes. The 16 tweaks of a
+// batch live in a 32-byte aligned stack area (R12), 2 per 32 bytes, and are advanced
+// in place by x^16 once used. Y9-Y12 are scratch, X13 holds xtsPoly, Y14 0x87 in
+// every qword.
+func genAVX2(name, op, opLast string, keyOff int) {
+	fmt.Fprintf(&b, "\n// func %s(k *keys, dst, src *byte, n, sectorSize int, tweak, step uint64)\n", name)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $288-56\n", name)
+	loadArgs(288)
+	p("LEAQ %d(AX), BX", keyOff)
+	p("MOVQ R10, R13")
+	p("SHLQ $4, R13")
+	p("ADDQ BX, R13")
+	p("LEAQ 31(SP), R12")
+	p("ANDQ $-32, R12")
+	p("VMOVDQU xtsPoly<>(SB), X13")
+	p("MOVQ $0x87, R11")
+	p("VMOVQ R11, X14")
+	p("VPBROADCASTQ X14, Y14")
+
+	label("sector")
+	comment("T = AES-Enc(K2, IV)")
+	p("VMOVQ R8, X9")
+	p("VPXOR %d(AX), X9, X9", offEnc2)
+	for r := 1; r <= 9; r++ {
+		p("VAESENC %d(AX), X9, X9", offEnc2+16*r)
+	}
+	p("CMPQ R10, $10")
+	p("JEQ ivlast10")
+	for r := 10; r <= 13; r++ {
+		p("VAESENC %d(AX), X9, X9", offEnc2+16*r)
+	}
+	p("VAESENCLAST %d(AX), X9, X9", offEnc2+16*14)
+	p("JMP ivdone")
+	label("ivlast10")
+	p("VAESENCLAST %d(AX), X9, X9", offEnc2+16*10)
+	label("ivdone")
+	comment("the sector's first 16 tweaks")
+	p("VMOVDQU X9, (R12)")
+	for j := 1; j < 16; j++ {
+		doubleVEX("X9", "X13", "X10")
+		p("VMOVDQU X9, %d(R12)", 16*j)
+	}
+	p("MOVQ DX, R11")
+
+	label("loop16")
+	p("CMPQ R11, $256")
+	p("JB tail")
+	for j := 0; j < 8; j++ {
+		p("VMOVDQU %d(SI), Y%d", 32*j, j)
+	}
+	p("VBROADCASTI128 (BX), Y8")
+	for j := 0; j < 8; j++ {
+		p("VPXOR %d(R12), Y%d, Y%d", 32*j, j, j)
+		p("VPXOR Y8, Y%d, Y%d", j, j)
+	}
+	round := func(r int) {
+		p("VBROADCASTI128 %d(BX), Y8", 16*r)
+		for j := 0; j < 8; j++ {
+			p("%s Y8, Y%d, Y%d", op, j, j)
+		}
+	}
+	for r := 1; r <= 9; r++ {
+		round(r)
+	}
+	p("CMPQ R10, $10")
+	p("JEQ last16")
+	for r := 10; r <= 13; r++ {
+		round(r)
+	}
+	label("last16")
+	p("VBROADCASTI128 (R13), Y8")
+	for j := 0; j < 8; j++ {
+		p("%s Y8, Y%d, Y%d", opLast, j, j)
+		p("VPXOR %d(R12), Y%d, Y%d", 32*j, j, j)
+		p("VMOVDQU Y%d, %d(DI)", j, 32*j)
+	}
+	comment("next batch's tweaks: times x^16")
+	for j := 0; j < 8; j++ {
+		p("VMOVDQU %d(R12), Y9", 32*j)
+		p("VPSRLQ $48, Y9, Y10")
+		p("VPSLLQ $16, Y9, Y9")
+		p("VPCLMULQDQ $0x01, Y14, Y10, Y11")
+		p("VPSLLDQ $8, Y10, Y10")
+		p("VPXOR Y10, Y9, Y9")
+		p("VPXOR Y11, Y9, Y9")
+		p("VMOVDQU Y9, %d(R12)", 32*j)
+	}
+	p("ADDQ $256, SI")
+	p("ADDQ $256, DI")
+	p("SUBQ $256, R11")
+	p("JMP loop16")
+
+	label("tail")
+	comment("fewer than 16 blocks left in the sector: one at a time, tweak in X9")
+	p("VMOVDQU (R12), X9")
+	label("tail1")
+	p("TESTQ R11, R11")
+	p("JZ nextsector")
+	p("VMOVDQU (SI), X0")
+	p("VPXOR X9, X0, X0")
+	p("VPXOR (BX), X0, X0")
+	for r := 1; r <= 9; r++ {
+		p("%s %d(BX), X0, X0", op, 16*r)
+	}
+	p("CMPQ R10, $10")
+	p("JEQ last1")
+	for r := 10; r <= 13; r++ {
+		p("%s %d(BX), X0, X0", op, 16*r)
+	}
+	label("last1")
+	p("%s (R13), X0, X0", opLast)
+	p("VPXOR X9, X0, X0")
+	p("VMOVDQU X0, (DI)")
+	doubleVEX("X9", "X13", "X10")
+	p("ADDQ $16, SI")
+	p("ADDQ $16, DI")
+	p("SUBQ $16, R11")
+	p("JMP tail1")
+
+	label("nextsector")
+	p("ADDQ R9, R8")
+	p("DECQ CX")
+	p("JNZ sector")
+	// Leave no tweak or key material behind in registers or the stack area.
+	p("VZEROALL")
+	for j := 0; j < 8; j++ {
+		p("VMOVDQU Y0, %d(R12)", 32*j)
+	}
+	p("RET")
+}
+
+func genCPUID() {
+	b.WriteString(`
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+`)
 }
 
 // AVX-512: 16 blocks in flight, 4 per ZMM register (Z0-Z3). Z4-Z7 hold their tweaks;

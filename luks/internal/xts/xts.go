@@ -1,9 +1,11 @@
 // Package xts implements AES-XTS with plain64 IVs (cryptsetup's aes-xts-plain64) for
 // whole sectors, as LUKS2 uses it for its data segment.
 //
-// On amd64 the work is done in assembly: a VAES/AVX-512 path (16 blocks in flight) when
-// the CPU has it, an AES-NI path (8 blocks in flight) otherwise. Other architectures use
-// a portable path over crypto/aes block calls.
+// On amd64 the work is done in assembly, chosen at run time: VAES on ZMM registers
+// (AVX-512, 16 blocks in flight), else VAES on YMM registers (AVX2, 16 blocks), else
+// AES-NI (8 blocks). Other architectures, and the purego build tag, use a portable
+// path over crypto/aes block calls. Round keys are expanded here (keyexp.go); tweaks
+// are advanced in GF(2^128) in registers.
 //
 // Sectors are multiples of 16 bytes, so ciphertext stealing is never needed.
 package xts
