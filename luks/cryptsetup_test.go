@@ -744,7 +744,7 @@ func TestSaveSeedCorpus(t *testing.T) {
 		img := newImage(t, dir, c.name)
 		cs(t, append(append([]string{"luksFormat", "--type", "luks2", "--key-file", passFile}, c.args...), img)...)
 		cs(t, append([]string{"luksAddKey", "--key-file", passFile, "--key-slot", "3"}, append(cheapCS, img, p1)...)...)
-		tok := writeFile(t, dir, "tok.json", []byte(`{"type":"systemd-tpm2","keyslots":["3"],"tpm2-pcrs":[7],"tpm2-pcr-bank":"sha256","tpm2-primary-alg":"ecc","tpm2-pin":false}`))
+		tok := writeFile(t, dir, "tok.json", []byte(`{"type":"systemd-tpm2","keyslots":["3"],"tpm2-blob":"AAECAwQFBgcICQ==","tpm2-pcrs":[7],"tpm2-pcr-bank":"sha256","tpm2-primary-alg":"ecc","tpm2-policy-hash":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff","tpm2-pin":false}`))
 		cs(t, "token", "import", "--json-file", tok, img)
 		hdr := int64(luks.DefaultHeaderSize)
 		if strings.Contains(c.name, "64k") {
