@@ -384,11 +384,17 @@ func (c *Container) commit(md *metadata) error {
 	return nil
 }
 
+// syncDevice makes writes durable: Sync (files, block devices) or Flush (windows of a device).
 func syncDevice(d any) error {
-	if s, ok := d.(interface{ Sync() error }); ok {
-		if err := s.Sync(); err != nil {
-			return fmt.Errorf("flushing the device: %w", err)
-		}
+	var err error
+	switch s := d.(type) {
+	case interface{ Sync() error }:
+		err = s.Sync()
+	case interface{ Flush() error }:
+		err = s.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("flushing the device: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,230 @@
+// Package drive knows the layout of a travel kit drive and opens one: a GPT with
+// partition 1, the FAT32 tools partition (label TRAVELKIT), and partition 2, a LUKS2
+// volume holding ext4. It reads and unlocks kits; package builder writes them.
+package drive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"travelkit/image"
+	"travelkit/image/ext4"
+	"travelkit/image/fat32"
+	"travelkit/image/gpt"
+	"travelkit/luks"
+)
+
+const (
+	// ToolsLabel is the FAT32 label of the tools partition, shown by every OS.
+	ToolsLabel = "TRAVELKIT"
+	// ToolsPartName and DataPartName are the GPT partition names.
+	ToolsPartName = "TRAVELKIT"
+	DataPartName  = "travelkit data"
+	// MinDataSize is the smallest data partition: the LUKS2 header area (16 MiB) and a small ext4.
+	MinDataSize = 64 << 20
+	// Paths inside the encrypted volume.
+	RepoDir      = "repo"
+	MetaDir      = "travelkit"
+	ManifestFile = "manifest.json"
+	SumsFile     = "SHA256SUMS"
+	RepoPassword = "travelkit/repo-password"
+)
+
+// Layout is where the partitions of a kit go on a disk.
+type Layout struct {
+	DiskSize   int64
+	SectorSize int
+	Table      *gpt.Table
+	ToolsOff   int64
+	ToolsSize  int64
+	DataOff    int64
+	DataSize   int64
+}
+
+// PlanLayout places the tools partition (toolsSize, rounded down to whole MiB) at 1 MiB and
+// the data partition after it, taking the rest of the disk, both aligned to 1 MiB.
+func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error) {
+	if sectorSize == 0 {
+		sectorSize = 512
+	}
+	toolsSize = toolsSize / gpt.Align * gpt.Align
+	if toolsSize <= 0 {
+		return nil, fmt.Errorf("tools partition size must be at least 1 MiB")
+	}
+	need := gpt.Align + toolsSize + MinDataSize + gpt.Align
+	if diskSize < need {
+		return nil, fmt.Errorf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
+			sizeStr(diskSize), sizeStr(toolsSize), sizeStr(need))
+	}
+	t, err := gpt.Layout(diskSize, sectorSize, []gpt.Spec{
+		{Type: gpt.TypeMicrosoftBasicData, Name: ToolsPartName, Size: toolsSize},
+		{Type: gpt.TypeLinuxLUKS, Name: DataPartName},
+	})
+	if err != nil {
+		return nil, err
+	}
+	l := &Layout{DiskSize: diskSize, SectorSize: sectorSize, Table: t}
+	l.ToolsOff, l.ToolsSize = t.Offset(t.Partitions[0]), t.Length(t.Partitions[0])
+	l.DataOff, l.DataSize = t.Offset(t.Partitions[1]), t.Length(t.Partitions[1])
+	if l.DataSize < MinDataSize {
+		return nil, fmt.Errorf("the data partition would be %s; at least %s is needed: use a larger disk or a smaller tools_size",
+			sizeStr(l.DataSize), sizeStr(MinDataSize))
+	}
+	return l, nil
+}
+
+func sizeStr(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// ErrNotKit says the device has no kit layout.
+var ErrNotKit = errors.New("not a travel kit")
+
+// Drive is an opened kit drive.
+type Drive struct {
+	Dev   image.Device
+	Table *gpt.Table
+	Tools *image.Section
+	Data  *image.Section
+}
+
+// Open finds the kit partitions on dev. A drive whose build did not finish has no GPT
+// (it is written last) and is reported as incomplete.
+func Open(dev image.Device) (*Drive, error) {
+	var t *gpt.Table
+	var err error
+	for _, ss := range []int{512, 4096} {
+		if t, err = gpt.Read(dev, dev.Size(), ss); err == nil {
+			break
+		}
+	}
+	if t == nil {
+		if looksLikeUnfinishedKit(dev) {
+			return nil, fmt.Errorf("%w: the drive holds an unfinished kit (the build was interrupted); build it again", ErrNotKit)
+		}
+		return nil, fmt.Errorf("%w: no partition table found", ErrNotKit)
+	}
+	d := &Drive{Dev: dev, Table: t}
+	for _, p := range t.Partitions {
+		sec, err := image.NewSection(dev, t.Offset(p), t.Length(p))
+		if err != nil {
+			return nil, fmt.Errorf("%w: partition %d is outside the disk", ErrNotKit, p.Index)
+		}
+		switch {
+		case p.Index == 1 && p.Type == gpt.TypeMicrosoftBasicData:
+			d.Tools = sec
+		case p.Index == 2 && p.Type == gpt.TypeLinuxLUKS:
+			d.Data = sec
+		}
+	}
+	if d.Tools == nil || d.Data == nil {
+		return nil, fmt.Errorf("%w: expected partition 1 FAT32 (Microsoft basic data) and partition 2 Linux LUKS", ErrNotKit)
+	}
+	return d, nil
+}
+
+// looksLikeUnfinishedKit: no GPT, but a LUKS2 header where a kit's data partition
+// usually starts (the builder writes LUKS before the partition table).
+func looksLikeUnfinishedKit(dev io.ReaderAt) bool {
+	b := make([]byte, 6)
+	for off := int64(2 << 20); off <= 4<<30; off += 1 << 20 {
+		if _, err := dev.ReadAt(b, off); err != nil {
+			return false
+		}
+		if string(b) == "LUKS\xba\xbe" {
+			return true
+		}
+		if off >= 1<<30 {
+			off += 63 << 20 // coarser steps past the usual tools sizes
+		}
+	}
+	return false
+}
+
+// ToolsFS opens the FAT32 tools partition for reading.
+func (d *Drive) ToolsFS() (*fat32.FS, error) {
+	fs, err := fat32.Open(d.Tools, d.Tools.Size())
+	if err != nil {
+		return nil, fmt.Errorf("tools partition: %w", err)
+	}
+	return fs, nil
+}
+
+// Container opens the LUKS2 header of the data partition.
+func (d *Drive) Container() (*luks.Container, error) {
+	c, err := luks.Open(d.Data, d.Data.Size())
+	if err != nil {
+		return nil, fmt.Errorf("data partition: %w", err)
+	}
+	return c, nil
+}
+
+// Unlocked is a kit whose data volume is open.
+type Unlocked struct {
+	Container *luks.Container
+	Slot      int
+	Volume    *luks.Volume
+	FS        *ext4.FS
+}
+
+// Unlock opens the data volume with a keyslot passphrase (the passphrase, the recovery
+// key, or a TPM-unsealed secret) and its ext4 filesystem. slot < 0 tries every keyslot.
+func (d *Drive) Unlock(pass []byte, slot int, writable bool) (*Unlocked, error) {
+	c, err := d.Container()
+	if err != nil {
+		return nil, err
+	}
+	var vk *luks.VolumeKey
+	if slot < 0 {
+		vk, slot, err = c.Unlock(pass)
+	} else {
+		vk, err = c.UnlockSlot(pass, slot)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer vk.Wipe()
+	return d.openVolume(c, vk, slot, writable)
+}
+
+// UnlockKey opens the data volume with the volume key itself.
+func (d *Drive) UnlockKey(vk *luks.VolumeKey, writable bool) (*Unlocked, error) {
+	c, err := d.Container()
+	if err != nil {
+		return nil, err
+	}
+	return d.openVolume(c, vk, -1, writable)
+}
+
+func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writable bool) (*Unlocked, error) {
+	v, err := c.OpenVolume(vk)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := ext4.Open(v, ext4.Options{Writable: writable})
+	if err != nil {
+		v.Close()
+		if errors.Is(err, ext4.ErrNeedsFsck) {
+			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
+		}
+		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
+	}
+	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs}, nil
+}
+
+// Close flushes and closes the filesystem and the volume.
+func (u *Unlocked) Close() error {
+	err := u.FS.Close()
+	if ferr := u.Volume.Flush(); err == nil {
+		err = ferr
+	}
+	u.Volume.Close()
+	return err
+}
