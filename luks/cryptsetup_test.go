@@ -767,3 +767,47 @@ func TestSaveSeedCorpus(t *testing.T) {
 	cs(t, "luksFormat", "--type", "luks1", "--key-file", passFile, "--pbkdf-force-iterations", "1000", l1)
 	save("cryptsetup-luks1", l1, 4096)
 }
+
+// The saved real headers open (LUKS2) or are named (LUKS1), with the expected metadata.
+func TestSeedHeadersOpen(t *testing.T) {
+	files, _ := filepath.Glob("testdata/headers/*.bin.gz")
+	if len(files) == 0 {
+		t.Fatal("no seed headers in testdata/headers")
+	}
+	for _, name := range files {
+		zb, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(zb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if _, err := b.ReadFrom(zr); err != nil {
+			t.Fatal(err)
+		}
+		c, err := luks.Open(bytes.NewReader(b.Bytes()), int64(b.Len()))
+		base := filepath.Base(name)
+		if strings.Contains(base, "luks1") {
+			var l1 *luks.LUKS1Error
+			if !errors.As(err, &l1) {
+				t.Errorf("%s: %v, want *LUKS1Error", base, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		if st := c.State(); st.PrimaryErr != nil || st.SecondaryErr != nil || !st.InSync {
+			t.Errorf("%s: header state %+v", base, st)
+		}
+		if len(c.Keyslots()) != 2 || len(c.Tokens()) != 1 {
+			t.Errorf("%s: %d keyslots, %d tokens; want 2 and 1", base, len(c.Keyslots()), len(c.Tokens()))
+		}
+		if !json.Valid(c.MetadataJSON()) {
+			t.Errorf("%s: MetadataJSON is not valid JSON", base)
+		}
+	}
+}

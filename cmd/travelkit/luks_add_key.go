@@ -51,7 +51,7 @@ keyslot, or into --key-slot. The KDF flags are those of ` + "`travelkit luks for
 					}
 				}
 			}
-			vk, _, err := unlock(c, path, passFile, -1)
+			vk, _, err := unlock(d, c, passFile, -1)
 			if err != nil {
 				return err
 			}

@@ -35,6 +35,9 @@ KDF flags are those of ` + "`travelkit luks format`" + `.`,
 				return err
 			}
 			defer d.Close()
+			if err := checkComplete(d, c); err != nil {
+				return err
+			}
 			old, err := getSecret(passFile, "passphrase file", "Enter the current passphrase for "+path, false)
 			if err != nil {
 				return err

@@ -156,8 +156,21 @@ func unlockError(path string, pass []byte, passFile string, err error) error {
 	return fmt.Errorf("failed to unlock %s: %w", path, err)
 }
 
+// checkComplete refuses a device that ends before the payload its header describes.
+func checkComplete(d *device, c *luks.Container) error {
+	if d.size < c.DataOffset()+int64(c.SectorSize()) {
+		return withCode(ExitNotLUKS, fmt.Errorf("%s is truncated: it is %d bytes long, but its LUKS2 header puts the encrypted data at %d", d.path, d.size, c.DataOffset()),
+			"the image file was cut short, or this is the wrong device or partition; copy the whole volume again")
+	}
+	return nil
+}
+
 // unlock reads the passphrase (from passFile or the terminal) and unlocks c, with slot -1 meaning any.
-func unlock(c *luks.Container, path, passFile string, slot int) (*luks.VolumeKey, int, error) {
+func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.VolumeKey, int, error) {
+	path := d.path
+	if err := checkComplete(d, c); err != nil {
+		return nil, -1, err
+	}
 	pass, err := getSecret(passFile, "passphrase file", "Enter passphrase for "+path, false)
 	if err != nil {
 		return nil, -1, err

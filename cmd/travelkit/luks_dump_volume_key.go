@@ -39,7 +39,7 @@ file is never overwritten.`,
 				return err
 			}
 			defer d.Close()
-			vk, _, err := unlock(c, path, passFile, -1)
+			vk, _, err := unlock(d, c, passFile, -1)
 			if err != nil {
 				return err
 			}

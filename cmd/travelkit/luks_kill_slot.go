@@ -47,7 +47,7 @@ Removing the last keyslot makes the data unrecoverable; it is refused unless
 				return withCode(ExitError, fmt.Errorf("keyslot %d of %s is not in use", slot, path),
 					"see the keyslots in use with `travelkit luks dump "+path+"`")
 			}
-			vk, _, err := unlock(c, path, passFile, -1)
+			vk, _, err := unlock(d, c, passFile, -1)
 			if err != nil {
 				return err
 			}

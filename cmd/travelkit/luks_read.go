@@ -39,7 +39,7 @@ DEVICE is opened read-only. Offsets need not be sector-aligned.`,
 				return err
 			}
 			defer d.Close()
-			vk, _, err := unlock(c, path, passFile, -1)
+			vk, _, err := unlock(d, c, passFile, -1)
 			if err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ does not.`,
 				return err
 			}
 			defer d.Close()
-			vk, used, err := unlock(c, args[0], passFile, slot)
+			vk, used, err := unlock(d, c, passFile, slot)
 			if err != nil {
 				return err
 			}

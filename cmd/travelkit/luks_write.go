@@ -56,7 +56,7 @@ the terminal prompt.`,
 			if inSize > c.PayloadSize()-offset {
 				return usageErrorf("standard input holds %d bytes, but only %d fit in the payload from offset %d; nothing was written", inSize, c.PayloadSize()-offset, offset)
 			}
-			vk, _, err := unlock(c, path, passFile, -1)
+			vk, _, err := unlock(d, c, passFile, -1)
 			if err != nil {
 				return err
 			}
