@@ -189,3 +189,18 @@ func compareTrees(t *testing.T, want, got map[string]entry) {
 		}
 	}
 }
+
+// resticCmdNoFail runs restic and returns its error with stderr, or nil.
+func resticCmdNoFail(t *testing.T, dir string, args ...string) error {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(testPassword+"\n"), 0o600)
+	cmd := exec.Command("restic", append([]string{"-r", dir, "--no-cache", "-q"}, args...)...)
+	cmd.Env = append(os.Environ(), "RESTIC_PASSWORD_FILE="+pw)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%v: %s", err, errb.String())
+	}
+	return nil
+}
