@@ -1,0 +1,2 @@
+package kit
+var es = en
