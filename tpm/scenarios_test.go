@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-tpm/tpm2"
 )
 
 // The scenarios run against every TPM the tests have: swtpm (always) and the go-tpm-tools
@@ -45,6 +47,14 @@ func scenarioSealUnseal(t *testing.T, open opener) {
 		}
 		if string(Passphrase(got)) != string(s.Passphrase()) || len(s.Passphrase()) != 44 {
 			t.Fatalf("passphrase %q", s.Passphrase())
+		}
+		// The same token in the array form newer systemd writes.
+		arr, err := ParseToken(arrayForm(t, s.Token.JSON()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tp.Unseal(arr, nil); err != nil || !bytes.Equal(got, s.Secret) {
+			t.Fatalf("array form: %v", err)
 		}
 	}
 }
@@ -231,7 +241,65 @@ func scenarioMissingPCR(t *testing.T, open opener) {
 	}
 }
 
+// scenarioSRK: a token with tpm2_srk (systemd 255+) names a persistent SRK as the parent.
+func scenarioSRK(t *testing.T, open opener) {
+	tp := open(t)
+	srk, err := tpm2.CreatePrimary{
+		PrimaryHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)},
+		InPublic:      tpm2.New2B(tpm2.ECCSRKTemplate),
+	}.Execute(tp.tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const persistent = tpm2.TPMHandle(0x81000001)
+	if _, err := (tpm2.EvictControl{
+		Auth:             tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)},
+		ObjectHandle:     &tpm2.NamedHandle{Handle: srk.ObjectHandle, Name: srk.Name},
+		PersistentHandle: persistent,
+	}).Execute(tp.tr); err != nil {
+		t.Fatal(err)
+	}
+	tp.flush(srk.ObjectHandle)
+	s, err := tp.Seal(SealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Re-create the sealed object under the SRK, with the same policy and secret.
+	blob, _ := s.Token.Blob()
+	_, pubB, _, _ := SplitBlob(blob)
+	pub, _ := tpm2.Unmarshal[tpm2.TPM2BPublic](pubB)
+	pc, _ := pub.Contents()
+	pc.Unique = tpm2.TPMUPublicID{}
+	cr, err := tpm2.Create{
+		ParentHandle: tpm2.AuthHandle{Handle: persistent, Name: srk.Name, Auth: tpm2.PasswordAuth(nil)},
+		InSensitive: tpm2.TPM2BSensitiveCreate{Sensitive: &tpm2.TPMSSensitiveCreate{
+			Data: tpm2.NewTPMUSensitiveCreate(&tpm2.TPM2BSensitiveData{Buffer: s.Secret}),
+		}},
+		InPublic: tpm2.New2B(tpm2.TPMTPublic{Type: pc.Type, NameAlg: pc.NameAlg, ObjectAttributes: pc.ObjectAttributes,
+			AuthPolicy: pc.AuthPolicy, Parameters: pc.Parameters}),
+	}.Execute(tp.tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := *s.Token
+	tok.Blobs = [][]byte{append(tpm2.Marshal(cr.OutPrivate), tpm2.Marshal(cr.OutPublic)...)}
+	tok.SRK = append([]byte{0x81, 0, 0, 1}, srk.Name.Buffer...)
+	got, err := tp.Unseal(roundTrip(t, &tok), nil)
+	if err != nil || !bytes.Equal(got, s.Secret) {
+		t.Fatalf("unseal under the persistent SRK: %v", err)
+	}
+	// Without tpm2_srk the object does not load under systemd's primary: a clear error.
+	tok.SRK = nil
+	var wt *WrongTPMError
+	_, err = tp.Unseal(&tok, nil)
+	if !errors.As(err, &wt) {
+		t.Fatalf("wrong parent: %v", err)
+	}
+	t.Logf("wrong parent: %v", err)
+}
+
 func runScenarios(t *testing.T, open opener) {
+	t.Run("PersistentSRK", func(t *testing.T) { scenarioSRK(t, open) })
 	t.Run("SealUnseal", func(t *testing.T) { scenarioSealUnseal(t, open) })
 	t.Run("PIN", func(t *testing.T) { scenarioPIN(t, open) })
 	t.Run("PCRChange", func(t *testing.T) { scenarioPCRChange(t, open) })
