@@ -1,0 +1,266 @@
+// Package profile reads kit profiles: short TOML files that say what a travel kit holds
+// (name, languages of the instructions, sizes, LUKS2 parameters, recovery key, escrow
+// recipients, platforms, TPM2 enrolment). Parsing is strict: an unknown key, a value of the
+// wrong type or an invalid value is an error that names the file and line, as
+// `profile.toml:7: unknown key "luks.sector_sise" (did you mean "luks.sector_size"?)`.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"travelkit/image/fat32"
+	"travelkit/kit"
+	"travelkit/luks"
+)
+
+// Profile is a parsed and validated kit profile. Sizes are in bytes.
+type Profile struct {
+	Name      string   // kit id: LUKS2 label, manifest kit_id
+	Languages []string // RESTORE pages
+	Drive     Drive
+	LUKS      LUKS
+	Keys      Keys
+	Escrow    []Escrow
+	Tools     Tools
+	TPM       TPM
+}
+
+// Drive is the [drive] table.
+type Drive struct {
+	ToolsSize int64 // bytes of the FAT32 tools partition; the LUKS2 partition takes the rest
+}
+
+// LUKS is the [luks] table. Zero costs are calibrated to UnlockTime.
+type LUKS struct {
+	SectorSize      int           // 512 or 4096
+	KeySize         int           // bits: 256 or 512 (aes-xts-plain64)
+	PBKDF           string        // argon2id, argon2i or pbkdf2
+	UnlockTime      time.Duration // calibration target
+	PBKDFMemoryKiB  uint32        // argon2 memory cost; 0: calibrated
+	PBKDFIterations uint32        // argon2 passes or pbkdf2 iterations; 0: calibrated
+	PBKDFParallel   uint32        // argon2 lanes; 0: min(4, CPUs)
+}
+
+// Keys is the [keys] table.
+type Keys struct {
+	RecoveryKey bool // add a recovery key in keyslot 1
+}
+
+// Escrow is one [[escrow]] entry: a colleague who gets escrow/<Name>.age.
+type Escrow struct {
+	Name      string
+	Recipient string // age1..., age1pq1... or an ssh public key
+}
+
+// Tools is the [tools] table.
+type Tools struct {
+	Platforms []string // GOOS/GOARCH pairs whose binaries go on the tools partition
+}
+
+// TPM is the [tpm] table.
+type TPM struct {
+	Enroll bool  // seal a key to this machine's TPM2 at build time
+	PCRs   []int // sha256 bank
+	PIN    bool  // ask for a PIN
+}
+
+// Defaults.
+const (
+	DefaultToolsSize  = 256 << 20
+	DefaultSectorSize = 4096
+	DefaultKeySize    = 512
+	DefaultPBKDF      = "argon2id"
+	DefaultUnlockTime = 2 * time.Second
+	MaxNameLength     = 40
+	minArgonPasses    = 4 // cryptsetup's minimum for new keyslots
+	minPBKDF2Iter     = 1000
+	maxPBKDF2Iter     = 1 << 28
+	maxArgonPasses    = 1000
+	maxArgonParallel  = 255
+	minArgonMemoryKiB = 32
+)
+
+// New returns a profile with every default and the given name.
+func New(name string) *Profile {
+	return &Profile{
+		Name:      name,
+		Languages: []string{"en"},
+		Drive:     Drive{ToolsSize: DefaultToolsSize},
+		LUKS: LUKS{
+			SectorSize: DefaultSectorSize,
+			KeySize:    DefaultKeySize,
+			PBKDF:      DefaultPBKDF,
+			UnlockTime: DefaultUnlockTime,
+		},
+		Keys:  Keys{RecoveryKey: true},
+		Tools: Tools{Platforms: slices.Clone(kit.Platforms)},
+		TPM:   TPM{Enroll: false, PCRs: []int{7}, PIN: true},
+	}
+}
+
+// Default is the built-in profile of the README's demo kit: "demo-kit", instructions in
+// every language, no escrow, the default costs (the CLI may lower them for a demo).
+func Default() *Profile {
+	p := New("demo-kit")
+	p.Languages = slices.Clone(kit.Languages)
+	return p
+}
+
+// Load reads and parses a profile file; errors name the path as given.
+func Load(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// FormatOptions turns the [luks] table into the options of luks.Format for a kit's data
+// partition (label: the kit name).
+func (p *Profile) FormatOptions() luks.FormatOptions {
+	return luks.FormatOptions{
+		KeySize:    p.LUKS.KeySize / 8,
+		SectorSize: p.LUKS.SectorSize,
+		Label:      p.Name,
+		PBKDF:      p.LUKS.KDF(),
+	}
+}
+
+// KDF returns the key derivation for new keyslots.
+func (l LUKS) KDF() luks.PBKDF {
+	return luks.PBKDF{
+		Type:       l.PBKDF,
+		Iterations: l.PBKDFIterations,
+		MemoryKiB:  l.PBKDFMemoryKiB,
+		Parallel:   l.PBKDFParallel,
+		IterTime:   l.UnlockTime,
+	}
+}
+
+// Validate checks a profile built in code (Parse validates what it reads, with lines).
+func (p *Profile) Validate() error {
+	var errs []error
+	p.validate(func(_ keyPath, key, msg string) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, msg))
+	})
+	return errors.Join(errs...)
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,40}$`)
+
+// ValidName checks a kit name: 1 to 40 characters from A-Z a-z 0-9 . _ - (it becomes the
+// LUKS2 label and part of file names).
+func ValidName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("kit name %q: use 1 to %d letters, digits, '.', '_' or '-'", name, MaxNameLength)
+	}
+	return nil
+}
+
+// validate reports every invalid value; at names the key for Parse to find its line.
+func (p *Profile) validate(report func(at keyPath, key, msg string)) {
+	if err := ValidName(p.Name); err != nil {
+		report(keyPath{"name"}, "name", err.Error())
+	}
+	if len(p.Languages) == 0 {
+		report(keyPath{"languages"}, "languages", "at least one language is needed")
+	}
+	for i, l := range p.Languages {
+		if err := kit.ValidLanguage(l); err != nil {
+			report(keyPath{"languages"}, "languages", err.Error())
+		} else if slices.Index(p.Languages, l) != i {
+			report(keyPath{"languages"}, "languages", fmt.Sprintf("%q listed twice", l))
+		}
+	}
+	switch {
+	case p.Drive.ToolsSize%(1<<20) != 0:
+		report(keyPath{"drive", "tools_size"}, "drive.tools_size", fmt.Sprintf("%d bytes is not a whole number of MiB (partitions are aligned to 1 MiB)", p.Drive.ToolsSize))
+	default:
+		if _, err := fat32.ChooseGeometry(p.Drive.ToolsSize, 0); err != nil {
+			report(keyPath{"drive", "tools_size"}, "drive.tools_size", strings.TrimPrefix(err.Error(), "fat32: "))
+		}
+	}
+
+	l := p.LUKS
+	if l.SectorSize != 512 && l.SectorSize != 4096 {
+		report(keyPath{"luks", "sector_size"}, "luks.sector_size", fmt.Sprintf("%d: use 512 or 4096", l.SectorSize))
+	}
+	if l.KeySize != 256 && l.KeySize != 512 {
+		report(keyPath{"luks", "key_size"}, "luks.key_size", fmt.Sprintf("%d: use 512 (AES-256-XTS) or 256 (AES-128-XTS) bits", l.KeySize))
+	}
+	if l.UnlockTime < 100*time.Millisecond || l.UnlockTime > 5*time.Minute {
+		report(keyPath{"luks", "unlock_time"}, "luks.unlock_time", fmt.Sprintf("%v: use 100ms to 5m", l.UnlockTime))
+	}
+	switch l.PBKDF {
+	case "argon2id", "argon2i":
+		if it := l.PBKDFIterations; it != 0 && (it < minArgonPasses || it > maxArgonPasses) {
+			report(keyPath{"luks", "pbkdf_iterations"}, "luks.pbkdf_iterations", fmt.Sprintf("%d: argon2 passes must be %d to %d", it, minArgonPasses, maxArgonPasses))
+		}
+		if m := l.PBKDFMemoryKiB; m != 0 && (m < minArgonMemoryKiB || m > luks.MaxMemoryKiB) {
+			report(keyPath{"luks", "pbkdf_memory_kib"}, "luks.pbkdf_memory_kib", fmt.Sprintf("%d: argon2 memory must be %d to %d KiB", m, minArgonMemoryKiB, luks.MaxMemoryKiB))
+		}
+		if par := l.PBKDFParallel; par > maxArgonParallel {
+			report(keyPath{"luks", "pbkdf_parallel"}, "luks.pbkdf_parallel", fmt.Sprintf("%d: argon2 lanes must be 1 to %d", par, maxArgonParallel))
+		} else if par != 0 && l.PBKDFMemoryKiB != 0 && l.PBKDFMemoryKiB < 8*par {
+			report(keyPath{"luks", "pbkdf_memory_kib"}, "luks.pbkdf_memory_kib", fmt.Sprintf("%d KiB: argon2 needs at least 8 KiB per lane (%d KiB)", l.PBKDFMemoryKiB, 8*par))
+		}
+	case "pbkdf2":
+		if it := l.PBKDFIterations; it != 0 && (it < minPBKDF2Iter || it > maxPBKDF2Iter) {
+			report(keyPath{"luks", "pbkdf_iterations"}, "luks.pbkdf_iterations", fmt.Sprintf("%d: pbkdf2 iterations must be %d to %d", it, minPBKDF2Iter, maxPBKDF2Iter))
+		}
+		if l.PBKDFMemoryKiB != 0 {
+			report(keyPath{"luks", "pbkdf_memory_kib"}, "luks.pbkdf_memory_kib", "pbkdf2 has no memory cost: remove it or use argon2id")
+		}
+		if l.PBKDFParallel != 0 {
+			report(keyPath{"luks", "pbkdf_parallel"}, "luks.pbkdf_parallel", "pbkdf2 has no parallel cost: remove it or use argon2id")
+		}
+	default:
+		report(keyPath{"luks", "pbkdf"}, "luks.pbkdf", fmt.Sprintf("%q: use argon2id, argon2i or pbkdf2", l.PBKDF))
+	}
+
+	seen := map[string]int{}
+	for i, e := range p.Escrow {
+		at := func(k string) keyPath { return keyPath{"escrow", k}.entry(i) }
+		if err := kit.ValidEscrowName(e.Name); err != nil {
+			report(at("name"), "escrow.name", err.Error())
+		} else if j, dup := seen[strings.ToLower(e.Name)]; dup {
+			report(at("name"), "escrow.name", fmt.Sprintf("%q is also the name of escrow entry %d (names must differ, ignoring case: they become file names)", e.Name, j+1))
+		} else {
+			seen[strings.ToLower(e.Name)] = i
+		}
+		if _, err := kit.ParseRecipient(e.Recipient); err != nil {
+			report(at("recipient"), "escrow.recipient", err.Error())
+		}
+	}
+	if len(p.Escrow) > 0 && !p.Keys.RecoveryKey {
+		report(keyPath{"keys", "recovery_key"}, "keys.recovery_key", "escrow needs a recovery key: set recovery_key = true or remove the [[escrow]] entries")
+	}
+
+	if len(p.Tools.Platforms) == 0 {
+		report(keyPath{"tools", "platforms"}, "tools.platforms", "at least one platform is needed")
+	}
+	for i, pl := range p.Tools.Platforms {
+		if err := kit.ValidPlatform(pl); err != nil {
+			report(keyPath{"tools", "platforms"}, "tools.platforms", err.Error())
+		} else if slices.Index(p.Tools.Platforms, pl) != i {
+			report(keyPath{"tools", "platforms"}, "tools.platforms", fmt.Sprintf("%q listed twice", pl))
+		}
+	}
+
+	if len(p.TPM.PCRs) == 0 && p.TPM.Enroll {
+		report(keyPath{"tpm", "pcrs"}, "tpm.pcrs", "at least one PCR is needed (7: Secure Boot state)")
+	}
+	for i, pcr := range p.TPM.PCRs {
+		if pcr < 0 || pcr > 23 {
+			report(keyPath{"tpm", "pcrs"}, "tpm.pcrs", fmt.Sprintf("PCR %d: use 0 to 23", pcr))
+		} else if slices.Index(p.TPM.PCRs, pcr) != i {
+			report(keyPath{"tpm", "pcrs"}, "tpm.pcrs", fmt.Sprintf("PCR %d listed twice", pcr))
+		}
+	}
+}
