@@ -75,8 +75,8 @@ var stockCommands = []string{
 type command struct {
 	Arch  string // amd64, arm64
 	Label string // macOS: Apple silicon, Intel
-	Run  string // the restore command
-	Fix  string // macOS: removes the quarantine attribute
+	Run   string // the restore command
+	Fix   string // macOS: removes the quarantine attribute
 }
 
 type verifyCommand struct{ OS, Cmd string }
@@ -280,7 +280,7 @@ func (d *restoreData) textFuncs() texttemplate.FuncMap {
 			b.WriteString("\n")
 			return b.String()
 		},
-		"add":  func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
 	}
 }
 

@@ -6,6 +6,7 @@
 package profile
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"os"
@@ -264,3 +265,9 @@ func (p *Profile) validate(report func(at keyPath, key, msg string)) {
 		}
 	}
 }
+
+//go:embed example.toml
+var example string
+
+// Example returns a commented example profile, for `travelkit profile example`.
+func Example() string { return example }
