@@ -64,6 +64,13 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	if err != nil {
 		return nil, err
 	}
+	// End the data partition on a 1 MiB boundary too, so that its size is a whole number
+	// of LUKS sectors (and of ext4 blocks).
+	p2 := &t.Partitions[1]
+	perMiB := uint64(gpt.Align / sectorSize)
+	if n := (p2.Last - p2.First + 1) / perMiB * perMiB; n > 0 {
+		p2.Last = p2.First + n - 1
+	}
 	l := &Layout{DiskSize: diskSize, SectorSize: sectorSize, Table: t}
 	l.ToolsOff, l.ToolsSize = t.Offset(t.Partitions[0]), t.Length(t.Partitions[0])
 	l.DataOff, l.DataSize = t.Offset(t.Partitions[1]), t.Length(t.Partitions[1])

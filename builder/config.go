@@ -1,0 +1,52 @@
+// Package builder plans and builds a travel kit on a target: it is where the whole story
+// is known — partitions, the LUKS2 volume and its keyslots, ext4 inside, the tools
+// partition's content, escrow — and the order of writes that never leaves a drive that
+// looks like a good kit when the build did not finish.
+package builder
+
+import (
+	"fmt"
+
+	"travelkit/kit"
+	"travelkit/luks"
+)
+
+// Config is what a kit is made of (from a profile).
+type Config struct {
+	Name        string // kit id: LUKS label, manifest
+	Languages   []string
+	ToolsSize   int64
+	LUKS        luks.FormatOptions // sector size, key size, PBKDF
+	RecoveryKey bool
+	Escrow      []Escrow
+	Platforms   []string // "linux/amd64", ...
+}
+
+// Escrow is a colleague who receives the recovery key, encrypted with age.
+type Escrow struct {
+	Name      string
+	Recipient string
+}
+
+func (c *Config) check() error {
+	if c.Name == "" {
+		return fmt.Errorf("the kit needs a name")
+	}
+	if len(c.Escrow) > 0 && !c.RecoveryKey {
+		return fmt.Errorf("escrow needs the recovery key: set [keys] recovery_key = true")
+	}
+	for _, p := range c.Platforms {
+		if err := kit.ValidPlatform(p); err != nil {
+			return err
+		}
+	}
+	for _, e := range c.Escrow {
+		if err := kit.ValidEscrowName(e.Name); err != nil {
+			return err
+		}
+		if _, err := kit.ParseRecipient(e.Recipient); err != nil {
+			return fmt.Errorf("escrow %q: %w", e.Name, err)
+		}
+	}
+	return nil
+}

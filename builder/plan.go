@@ -1,0 +1,280 @@
+package builder
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"travelkit/drive"
+	"travelkit/image/fat32"
+	"travelkit/internal/version"
+	"travelkit/kit"
+	"travelkit/target"
+)
+
+// File is one file that goes on the tools partition.
+type File struct {
+	Path   string
+	Size   int64  // -1: generated during the build (manifest, SHA256SUMS)
+	Source string // local file to copy, or "" for generated content
+	data   []byte
+}
+
+// Plan is everything a build will do, shown before anything is written.
+type Plan struct {
+	Config     Config
+	Target     *target.Info
+	DiskSize   int64
+	Create     bool // an image file will be created
+	Layout     *drive.Layout
+	FAT        fat32.Geometry
+	Keyslots   []kit.Keyslot
+	Files      []File
+	Destroys   []string
+	Created    time.Time
+	Version    string
+	Binaries   []Binary
+	AllowFixed bool
+}
+
+// PlanOptions are the command-line choices that shape a plan.
+type PlanOptions struct {
+	Target     string
+	Size       int64    // image files: size to create (required when absent)
+	BinaryDirs []string // where to find the per-platform binaries
+	AllowFixed bool
+	Now        time.Time
+}
+
+// MakePlan inspects the target and lays out the kit. It changes nothing.
+func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	info, err := target.Inspect(opt.Target)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Config: cfg, Target: info, Created: opt.Now, Version: version.Version, AllowFixed: opt.AllowFixed}
+	if p.Created.IsZero() {
+		p.Created = time.Now()
+	}
+	p.Created = p.Created.UTC().Truncate(time.Second)
+	switch {
+	case info.Kind == target.ImageFile && !info.Exists:
+		if opt.Size <= 0 {
+			return nil, &target.RefusedError{Path: opt.Target, Reason: "the image file does not exist", Hint: "give --size to create it (for example --size 8GiB)"}
+		}
+		p.Create, p.DiskSize = true, opt.Size
+	case info.Kind == target.ImageFile:
+		if opt.Size > 0 && opt.Size != info.Size {
+			return nil, &target.RefusedError{Path: opt.Target, Reason: fmt.Sprintf("the image file exists with another size (%d bytes)", info.Size),
+				Hint: "remove the file to create it anew, or drop --size to reuse it"}
+		}
+		p.DiskSize = info.Size
+	default:
+		if opt.Size > 0 && opt.Size != info.Size {
+			return nil, fmt.Errorf("--size applies to image files; %s is a disk of %d bytes", opt.Target, info.Size)
+		}
+		p.DiskSize = info.Size
+	}
+	if err := info.Check(target.Options{Write: true, CreateSize: p.DiskSize, AllowFixed: opt.AllowFixed}); err != nil {
+		return nil, err
+	}
+	if p.Layout, err = drive.PlanLayout(p.DiskSize, 512, cfg.ToolsSize); err != nil {
+		return nil, err
+	}
+	if p.FAT, err = fat32.ChooseGeometry(p.Layout.ToolsSize, 0); err != nil {
+		return nil, fmt.Errorf("tools partition: %w", err)
+	}
+	p.Keyslots = []kit.Keyslot{{Slot: 0, Kind: kit.KeyslotPassphrase}}
+	if cfg.RecoveryKey {
+		p.Keyslots = append(p.Keyslots, kit.Keyslot{Slot: 1, Kind: kit.KeyslotRecoveryKey})
+	}
+	dirs := opt.BinaryDirs
+	if len(dirs) == 0 {
+		dirs = DefaultBinaryDirs()
+	}
+	if p.Binaries, err = FindBinaries(cfg.Platforms, dirs); err != nil {
+		return nil, err
+	}
+	if err := p.planFiles(); err != nil {
+		return nil, err
+	}
+	p.Destroys = destroys(info)
+	return p, nil
+}
+
+func (p *Plan) restoreInfo() kit.RestoreInfo {
+	var names []string
+	for _, e := range p.Config.Escrow {
+		names = append(names, e.Name)
+	}
+	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages}
+}
+
+// planFiles lists the tools partition's files with their sizes. Escrow files are sized by
+// encrypting a dummy key of the right shape: age output size depends only on the recipient.
+func (p *Plan) planFiles() error {
+	var files []File
+	for _, b := range p.Binaries {
+		files = append(files, File{Path: kit.BinaryPath(b.Platform), Size: b.Size, Source: b.Path})
+	}
+	pages, err := kit.RestorePages(p.restoreInfo())
+	if err != nil {
+		return err
+	}
+	for path, data := range pages {
+		files = append(files, File{Path: path, Size: int64(len(data)), data: data})
+	}
+	if len(p.Config.Escrow) > 0 {
+		dummy, err := kit.GenerateRecoveryKey()
+		if err != nil {
+			return err
+		}
+		for _, e := range p.Config.Escrow {
+			b, err := kit.Escrow(dummy, e.Recipient)
+			if err != nil {
+				return fmt.Errorf("escrow %q: %w", e.Name, err)
+			}
+			files = append(files, File{Path: kit.EscrowPath(e.Name), Size: int64(len(b))})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	files = append(files, File{Path: kit.ManifestName, Size: -1}, File{Path: kit.SumsName, Size: -1})
+	var total int64
+	for _, f := range files {
+		total += max(f.Size, 0)
+	}
+	room := int64(p.FAT.Clusters) * int64(p.FAT.ClusterBytes())
+	if total+int64(len(files))*int64(p.FAT.ClusterBytes())+1<<20 > room {
+		return fmt.Errorf("the tools partition (%s) is too small for its files (%s): raise [drive] tools_size or carry fewer platforms",
+			target.HumanSize(p.Layout.ToolsSize), target.HumanSize(total))
+	}
+	p.Files = files
+	return nil
+}
+
+func destroys(info *target.Info) []string {
+	if info.Kind == target.ImageFile {
+		if !info.Exists {
+			return nil
+		}
+		return []string{fmt.Sprintf("everything in the image file %s (%s)", info.Path, target.HumanSize(info.Size))}
+	}
+	var out []string
+	for _, p := range info.Partitions {
+		d := p.Path
+		if p.Label != "" {
+			d += " label " + p.Label
+		}
+		if p.FSType != "" {
+			d += " (" + p.FSType + ")"
+		}
+		out = append(out, d)
+	}
+	return append(out, fmt.Sprintf("everything on %s (%s)", info.Path, target.HumanSize(info.Size)))
+}
+
+// Print writes the plan for a person to read.
+func (p *Plan) Print(w io.Writer) {
+	c := p.Config
+	fmt.Fprintf(w, "Plan for kit %q\n\n", c.Name)
+	t := p.Target
+	if t.Kind == target.ImageFile {
+		state := "existing"
+		if p.Create {
+			state = "new, sparse"
+		}
+		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, target.HumanSize(p.DiskSize), state)
+	} else {
+		fmt.Fprintf(w, "Target:   disk %s: %s", t.Path, target.HumanSize(t.Size))
+		if t.Model != "" {
+			fmt.Fprintf(w, ", %s", t.Model)
+		}
+		if t.Serial != "" {
+			fmt.Fprintf(w, ", serial %s", t.Serial)
+		}
+		if t.Transport != "" {
+			fmt.Fprintf(w, ", %s", t.Transport)
+		}
+		if !t.Removable {
+			fmt.Fprint(w, ", NOT removable")
+		}
+		fmt.Fprintln(w)
+		for _, part := range t.Partitions {
+			fmt.Fprintf(w, "          now: %s %s %s %s\n", part.Path, part.Label, part.FSType, strings.Join(part.Mounts, " "))
+		}
+	}
+	l := p.Layout
+	fmt.Fprintf(w, "\nLayout (GPT, protective MBR, 1 MiB aligned):\n")
+	fmt.Fprintf(w, "  1  %-10s at %-12d %s  FAT32 %q, %d clusters of %d bytes (tools, visible on every OS)\n",
+		target.HumanSize(l.ToolsSize), l.ToolsOff, "Microsoft basic data", drive.ToolsLabel, p.FAT.Clusters, p.FAT.ClusterBytes())
+	fmt.Fprintf(w, "  2  %-10s at %-12d %s  LUKS2 %q holding ext4 (encrypted data)\n",
+		target.HumanSize(l.DataSize), l.DataOff, "Linux LUKS          ", c.Name)
+	o := c.LUKS
+	kdf := o.PBKDF.Type
+	if kdf == "" {
+		kdf = "argon2id"
+	}
+	cost := "calibrated to " + o.PBKDF.IterTime.String()
+	if o.PBKDF.IterTime == 0 {
+		cost = "calibrated to 2s"
+	}
+	if o.PBKDF.Iterations > 0 && (o.PBKDF.MemoryKiB > 0 || kdf == "pbkdf2") {
+		cost = fmt.Sprintf("%d iterations, %d KiB, %d threads", o.PBKDF.Iterations, o.PBKDF.MemoryKiB, o.PBKDF.Parallel)
+	}
+	fmt.Fprintf(w, "\nEncryption: aes-xts-plain64, %d-bit key, %d-byte sectors, %s (%s)\n", keyBits(o.KeySize), sectorOr(o.SectorSize), kdf, cost)
+	fmt.Fprintln(w, "Keyslots:")
+	for _, k := range p.Keyslots {
+		what := "your passphrase"
+		if k.Kind == kit.KeyslotRecoveryKey {
+			what = "recovery key (generated, shown once)"
+		}
+		fmt.Fprintf(w, "  %d  %s\n", k.Slot, what)
+	}
+	if len(c.Escrow) > 0 {
+		fmt.Fprintln(w, "Escrow (the recovery key, encrypted with age to each colleague alone):")
+		for _, e := range c.Escrow {
+			fmt.Fprintf(w, "  %-16s %s\n", e.Name, abbreviate(e.Recipient))
+		}
+	}
+	fmt.Fprintf(w, "\nTools partition files:\n")
+	for _, f := range p.Files {
+		size := "generated"
+		if f.Size >= 0 {
+			size = target.HumanSize(f.Size)
+		}
+		fmt.Fprintf(w, "  %-36s %10s\n", f.Path, size)
+	}
+	fmt.Fprintf(w, "\nInside the encrypted volume: %s/ (backup repository), %s/ (manifest copy, repository password)\n", drive.RepoDir, drive.MetaDir)
+	if len(p.Destroys) > 0 {
+		fmt.Fprintln(w, "\nThis DESTROYS:")
+		for _, d := range p.Destroys {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
+}
+
+func keyBits(n int) int {
+	if n == 0 {
+		return 512
+	}
+	return n * 8
+}
+
+func sectorOr(n int) int {
+	if n == 0 {
+		return 4096
+	}
+	return n
+}
+
+func abbreviate(s string) string {
+	if len(s) > 60 {
+		return s[:40] + "..." + s[len(s)-12:]
+	}
+	return s
+}
