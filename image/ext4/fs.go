@@ -367,7 +367,8 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 	}
 	var out []extent
 	var tree []uint64
-	budget := 1 << 20
+	budget := int64(min(f.blocks, 1<<24)) // total extent length cannot exceed the volume
+	nodes := 0
 	var walk func(node []byte, depth int) error
 	walk = func(node []byte, depth int) error {
 		if len(node) < 12 || le16(node, 0) != extMagic {
@@ -397,15 +398,15 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 						return fmt.Errorf("ext4: inode %d: overlapping extents", n.ino)
 					}
 				}
-				if budget--; budget < 0 {
-					return fmt.Errorf("ext4: inode %d: too many extents", n.ino)
+				if budget -= int64(l); budget < 0 {
+					return fmt.Errorf("ext4: inode %d: extents larger than the volume", n.ino)
 				}
 				out = append(out, x)
 				continue
 			}
 			child := uint64(le16(e, 8))<<32 | uint64(le32(e, 4))
 			tree = append(tree, child)
-			if len(tree) > 1<<16 {
+			if nodes++; uint64(nodes) > f.blocks || nodes > 1<<16 {
 				return fmt.Errorf("ext4: inode %d: extent tree too large", n.ino)
 			}
 			cb, err := f.readBlock(child)
@@ -449,6 +450,9 @@ func (f *FS) readData(exts []extent, p []byte, off int64) error {
 	return nil
 }
 
+// maxDirBytes bounds the directories read (about 500,000 entries).
+const maxDirBytes = 32 << 20
+
 // DirEntry is one directory entry.
 type DirEntry struct {
 	Name string
@@ -465,7 +469,7 @@ func (f *FS) readDirInode(n *inode) ([]DirEntry, error) {
 		return nil, err
 	}
 	size := n.size()
-	if size > 1<<30 || size%f.bs != 0 {
+	if size < 0 || size > maxDirBytes || size%f.bs != 0 || size/f.bs > int64(f.blocks) {
 		return nil, fmt.Errorf("ext4: directory inode %d has bad size %d", n.ino, size)
 	}
 	data := make([]byte, size)
@@ -623,6 +627,9 @@ func (f *FS) Open(p string) (*File, error) {
 	}
 	if n.mode()&modeType != modeReg {
 		return nil, fmt.Errorf("ext4: %s is not a regular file", p)
+	}
+	if n.size() < 0 {
+		return nil, fmt.Errorf("ext4: %s: corrupt size", p)
 	}
 	exts, _, err := f.extents(n)
 	if err != nil {
