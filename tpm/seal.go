@@ -130,11 +130,14 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 		tok.PCRValues = values
 	}
 
-	parent, flush, err := t.createPrimary("ecc")
+	parent, parentPub, flush, err := t.createPrimary("ecc")
 	if err != nil {
 		return nil, err
 	}
 	defer flush()
+	// Authorize the parent with a session salted to it that encrypts the first command
+	// parameter (the secret and the PIN's auth value) on the way to the TPM.
+	parent.Auth = tpm2.HMAC(tpm2.TPMAlgSHA256, 16, tpm2.AESEncryption(128, tpm2.EncryptIn), tpm2.Salted(parent.Handle, *parentPub))
 
 	tmpl := tpm2.TPMTPublic{
 		Type:    tpm2.TPMAlgKeyedHash,
@@ -228,18 +231,18 @@ func (t *TPM) Unseal(tok *Token, pin []byte) ([]byte, error) {
 		return nil, errors.New("tpm: tpm2-blob does not hold a sealed data object")
 	}
 
-	obj, name, flush, err := t.loadSealed(tok, *privB, *pubB)
+	obj, err := t.loadSealed(tok, *privB, *pubB)
 	if err != nil {
 		return nil, err
 	}
-	defer flush()
+	defer obj.flush()
 
 	var auth []byte
 	if tok.PIN {
 		auth = PINAuth(pin, tok.Salt)
 	}
 	for try := 0; ; try++ {
-		secret, err := t.unsealOnce(obj, name, bank, tok.PCRs, tok.PIN, auth)
+		secret, err := t.unsealOnce(obj, bank, tok.PCRs, tok.PIN, auth)
 		switch {
 		case err == nil:
 			return secret, nil
@@ -271,7 +274,7 @@ func mismatch(tok *Token, bank string, cur map[int][]byte) error {
 	return e
 }
 
-func (t *TPM) unsealOnce(obj tpm2.TPMHandle, name tpm2.TPM2BName, bank tpm2.TPMIAlgHash, pcrs []int, pin bool, auth []byte) ([]byte, error) {
+func (t *TPM) unsealOnce(obj *sealedObject, bank tpm2.TPMIAlgHash, pcrs []int, pin bool, auth []byte) ([]byte, error) {
 	sess, err := startPolicySession(t.tr)
 	if err != nil {
 		return nil, fmt.Errorf("starting policy session: %w", err)
@@ -286,7 +289,9 @@ func (t *TPM) unsealOnce(obj tpm2.TPMHandle, name tpm2.TPM2BName, bank tpm2.TPMI
 		}
 		sess.setAuth(auth)
 	}
-	rsp, err := tpm2.Unseal{ItemHandle: tpm2.AuthHandle{Handle: obj, Name: name, Auth: sess}}.Execute(t.tr)
+	// A second session, salted to the parent, encrypts the secret on its way back.
+	enc := tpm2.HMAC(tpm2.TPMAlgSHA256, 16, tpm2.AESEncryption(128, tpm2.EncryptOut), tpm2.Salted(obj.parent, *obj.parentPub))
+	rsp, err := tpm2.Unseal{ItemHandle: tpm2.AuthHandle{Handle: obj.handle, Name: obj.name, Auth: sess}}.Execute(t.tr, enc)
 	if err != nil {
 		return nil, err
 	}
@@ -314,23 +319,36 @@ func (t *TPM) trialPolicy(bank tpm2.TPMIAlgHash, pcrs []int, pin bool) ([]byte, 
 	return rsp.PolicyDigest.Buffer, nil
 }
 
+// sealedObject is a sealed object loaded in the TPM, with the parent it was loaded under.
+type sealedObject struct {
+	handle    tpm2.TPMHandle
+	name      tpm2.TPM2BName
+	parent    tpm2.TPMHandle
+	parentPub *tpm2.TPMTPublic
+	flush     func()
+}
+
 // loadSealed loads the sealed object under the parent the token names: the persistent key
 // of tpm2_srk when present, else the transient primary systemd derives for tpm2-primary-alg.
-func (t *TPM) loadSealed(tok *Token, priv tpm2.TPM2BPrivate, pub tpm2.TPM2BPublic) (tpm2.TPMHandle, tpm2.TPM2BName, func(), error) {
-	type parentFn func() (tpm2.AuthHandle, func(), error)
+func (t *TPM) loadSealed(tok *Token, priv tpm2.TPM2BPrivate, pub tpm2.TPM2BPublic) (*sealedObject, error) {
+	type parentFn func() (tpm2.AuthHandle, *tpm2.TPMTPublic, func(), error)
 	var parents []parentFn
 	if tok.SRK != nil {
 		// A serialized ESYS_TR starts with the TPM handle, big-endian.
 		h := tpm2.TPMHandle(binary.BigEndian.Uint32(tok.SRK))
 		if h>>24 != 0x81 {
-			return 0, tpm2.TPM2BName{}, nil, fmt.Errorf("%w: tpm2_srk names handle %#x, not a persistent key", ErrUnsupportedToken, uint32(h))
+			return nil, fmt.Errorf("%w: tpm2_srk names handle %#x, not a persistent key", ErrUnsupportedToken, uint32(h))
 		}
-		parents = append(parents, func() (tpm2.AuthHandle, func(), error) {
+		parents = append(parents, func() (tpm2.AuthHandle, *tpm2.TPMTPublic, func(), error) {
 			rp, err := tpm2.ReadPublic{ObjectHandle: h}.Execute(t.tr)
 			if err != nil {
-				return tpm2.AuthHandle{}, nil, &WrongTPMError{Err: fmt.Errorf("the storage root key %#x is not in this TPM: %v", uint32(h), err)}
+				return tpm2.AuthHandle{}, nil, nil, &WrongTPMError{Err: fmt.Errorf("the storage root key %#x is not in this TPM: %v", uint32(h), err)}
 			}
-			return tpm2.AuthHandle{Handle: h, Name: rp.Name, Auth: tpm2.PasswordAuth(nil)}, func() {}, nil
+			p, err := rp.OutPublic.Contents()
+			if err != nil {
+				return tpm2.AuthHandle{}, nil, nil, err
+			}
+			return tpm2.AuthHandle{Handle: h, Name: rp.Name, Auth: tpm2.PasswordAuth(nil)}, p, func() {}, nil
 		})
 	} else {
 		algs := []string{tok.PrimaryAlg}
@@ -338,29 +356,31 @@ func (t *TPM) loadSealed(tok *Token, priv tpm2.TPM2BPrivate, pub tpm2.TPM2BPubli
 			algs = []string{"ecc", "rsa"}
 		}
 		for _, a := range algs {
-			parents = append(parents, func() (tpm2.AuthHandle, func(), error) { return t.createPrimary(a) })
+			parents = append(parents, func() (tpm2.AuthHandle, *tpm2.TPMTPublic, func(), error) { return t.createPrimary(a) })
 		}
 	}
 	var lastErr error
 	for _, p := range parents {
-		parent, flushParent, err := p()
+		parent, parentPub, flushParent, err := p()
 		if err != nil {
-			return 0, tpm2.TPM2BName{}, nil, err
+			return nil, err
 		}
 		rsp, err := tpm2.Load{ParentHandle: parent, InPrivate: priv, InPublic: pub}.Execute(t.tr)
-		flushParent()
 		if err == nil {
-			return rsp.ObjectHandle, rsp.Name, func() { t.flush(rsp.ObjectHandle) }, nil
+			obj := rsp.ObjectHandle
+			return &sealedObject{handle: obj, name: rsp.Name, parent: parent.Handle, parentPub: parentPub,
+				flush: func() { t.flush(obj); flushParent() }}, nil
 		}
+		flushParent()
 		lastErr = err
 		if errors.Is(err, tpm2.TPMRCLockout) {
-			return 0, tpm2.TPM2BName{}, nil, &LockoutError{DA: t.DAInfo()}
+			return nil, &LockoutError{DA: t.DAInfo()}
 		}
 		if !errors.Is(err, tpm2.TPMRCIntegrity) && !errors.Is(err, tpm2.TPMRCSize) && !errors.Is(err, tpm2.TPMRCValue) {
-			return 0, tpm2.TPM2BName{}, nil, fmt.Errorf("tpm: loading the sealed key: %w", err)
+			return nil, fmt.Errorf("tpm: loading the sealed key: %w", err)
 		}
 	}
-	return 0, tpm2.TPM2BName{}, nil, &WrongTPMError{Err: lastErr}
+	return nil, &WrongTPMError{Err: lastErr}
 }
 
 // primaryTemplate returns the primary key template systemd uses for tokens without
@@ -408,10 +428,10 @@ func primaryTemplate(alg string) (tpm2.TPMTPublic, error) {
 	return tpm2.TPMTPublic{}, fmt.Errorf("%w: primary algorithm %q", ErrUnsupportedToken, alg)
 }
 
-func (t *TPM) createPrimary(alg string) (tpm2.AuthHandle, func(), error) {
+func (t *TPM) createPrimary(alg string) (tpm2.AuthHandle, *tpm2.TPMTPublic, func(), error) {
 	tmpl, err := primaryTemplate(alg)
 	if err != nil {
-		return tpm2.AuthHandle{}, nil, err
+		return tpm2.AuthHandle{}, nil, nil, err
 	}
 	rsp, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)},
@@ -419,12 +439,17 @@ func (t *TPM) createPrimary(alg string) (tpm2.AuthHandle, func(), error) {
 	}.Execute(t.tr)
 	if err != nil {
 		if errors.Is(err, tpm2.TPMRCBadAuth) || errors.Is(err, tpm2.TPMRCAuthFail) {
-			return tpm2.AuthHandle{}, nil, fmt.Errorf("tpm: creating the %s primary key: the TPM's owner hierarchy has a password, which travelkit (like systemd) does not use: %w", alg, err)
+			return tpm2.AuthHandle{}, nil, nil, fmt.Errorf("tpm: creating the %s primary key: the TPM's owner hierarchy has a password, which travelkit (like systemd) does not use: %w", alg, err)
 		}
-		return tpm2.AuthHandle{}, nil, fmt.Errorf("tpm: creating the %s primary key: %w", alg, err)
+		return tpm2.AuthHandle{}, nil, nil, fmt.Errorf("tpm: creating the %s primary key: %w", alg, err)
 	}
 	h := rsp.ObjectHandle
-	return tpm2.AuthHandle{Handle: h, Name: rsp.Name, Auth: tpm2.PasswordAuth(nil)}, func() { t.flush(h) }, nil
+	pub, err := rsp.OutPublic.Contents()
+	if err != nil {
+		t.flush(h)
+		return tpm2.AuthHandle{}, nil, nil, err
+	}
+	return tpm2.AuthHandle{Handle: h, Name: rsp.Name, Auth: tpm2.PasswordAuth(nil)}, pub, func() { t.flush(h) }, nil
 }
 
 func (t *TPM) flush(h tpm2.TPMHandle) {

@@ -1,6 +1,7 @@
 package tpm
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-tpm/tpm2/transport"
 )
 
 // swtpmInstance is a swtpm process started by a test, with its state in a temp dir.
@@ -151,5 +154,42 @@ func TestOpenErrors(t *testing.T) {
 	// A socket with nothing behind it is no TPM.
 	if _, err := Open("unix:" + filepath.Join(t.TempDir(), "none")); err == nil {
 		t.Error("Open of a missing socket succeeded")
+	}
+}
+
+// spyTPM records every command and response.
+type spyTPM struct {
+	tr      transport.TPM
+	traffic [][]byte
+}
+
+func (s *spyTPM) Send(cmd []byte) ([]byte, error) {
+	rsp, err := s.tr.Send(cmd)
+	s.traffic = append(s.traffic, append([]byte(nil), cmd...), append([]byte(nil), rsp...))
+	return rsp, err
+}
+
+// Neither the secret nor the PIN's auth value crosses the TPM interface in the clear.
+func TestNoSecretsOnTheBus(t *testing.T) {
+	sw := startSWTPM(t)
+	spy := &spyTPM{tr: &streamTPM{network: "unix", addr: sw.sock}}
+	tp := New(spy)
+	pin := []byte("1357")
+	s, err := tp.Seal(SealOptions{PIN: pin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tp.Unseal(s.Token, pin)
+	if err != nil || !bytes.Equal(got, s.Secret) {
+		t.Fatal(err)
+	}
+	auth := PINAuth(pin, s.Token.Salt)
+	for i, b := range spy.traffic {
+		if bytes.Contains(b, s.Secret[:16]) || bytes.Contains(b, auth[:16]) {
+			t.Fatalf("message %d carries the secret or the auth value in the clear: %x", i, b)
+		}
+	}
+	if len(spy.traffic) < 10 {
+		t.Fatalf("only %d messages recorded", len(spy.traffic))
 	}
 }
