@@ -56,7 +56,7 @@ keyslot, or into --key-slot. The KDF flags are those of ` + "`travelkit luks for
 				return err
 			}
 			defer vk.Wipe()
-			newPass, err := getSecret(newPassFile, "new passphrase file", "Enter the new passphrase", true)
+			newPass, err := getSecret(newPassFile, "new passphrase file", "New passphrase", true)
 			if err != nil {
 				return err
 			}

@@ -38,7 +38,7 @@ KDF flags are those of ` + "`travelkit luks format`" + `.`,
 			if err := checkComplete(d, c); err != nil {
 				return err
 			}
-			old, err := getSecret(passFile, "passphrase file", "Enter the current passphrase for "+path, false)
+			old, err := getSecret(passFile, "passphrase file", "Current passphrase for "+path, false)
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,7 @@ KDF flags are those of ` + "`travelkit luks format`" + `.`,
 				return unlockError(path, old, passFile, err)
 			}
 			vk.Wipe()
-			newPass, err := getSecret(newPassFile, "new passphrase file", "Enter the new passphrase", true)
+			newPass, err := getSecret(newPassFile, "new passphrase file", "New passphrase", true)
 			if err != nil {
 				return err
 			}

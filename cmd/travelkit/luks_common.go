@@ -171,7 +171,7 @@ func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.Volu
 	if err := checkComplete(d, c); err != nil {
 		return nil, -1, err
 	}
-	pass, err := getSecret(passFile, "passphrase file", "Enter passphrase for "+path, false)
+	pass, err := getSecret(passFile, "passphrase file", "Passphrase for "+path, false)
 	if err != nil {
 		return nil, -1, err
 	}

@@ -167,7 +167,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 }
 
 func formatDevice(d *device, path string, o *luksFormatOptions, opt luks.FormatOptions) error {
-	pass, err := getSecret(o.passFile, "passphrase file", "Enter passphrase for the new volume "+path, true)
+	pass, err := getSecret(o.passFile, "passphrase file", "Passphrase for the new volume "+path, true)
 	if err != nil {
 		return err
 	}

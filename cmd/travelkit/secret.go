@@ -41,9 +41,10 @@ func readSecretFile(path, what string) ([]byte, error) {
 	return b, nil
 }
 
-// isTerminal reports whether standard input and standard error are a terminal.
+// isTerminal reports whether standard input is a terminal, to read a passphrase or a
+// confirmation from. Prompts go to standard error, wherever it points.
 func isTerminal() bool {
-	return term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd()))
+	return term.IsTerminal(int(os.Stdin.Fd()))
 }
 
 // promptSecret asks for a secret on the terminal without echo. With confirm it asks twice.
