@@ -44,6 +44,27 @@ DATA xtsPoly<>+4(SB)/4, $0
 DATA xtsPoly<>+8(SB)/4, $1
 DATA xtsPoly<>+12(SB)/4, $0
 GLOBL xtsPoly<>(SB), RODATA|NOPTR, $16
+
+// Per-qword shift counts that multiply the four 128-bit lanes of a ZMM register by
+// 1, x, x^2 and x^3 (VPSRLVQ by 64 or more gives 0).
+DATA xtsLaneShl<>+0(SB)/8, $0
+DATA xtsLaneShl<>+8(SB)/8, $0
+DATA xtsLaneShl<>+16(SB)/8, $1
+DATA xtsLaneShl<>+24(SB)/8, $1
+DATA xtsLaneShl<>+32(SB)/8, $2
+DATA xtsLaneShl<>+40(SB)/8, $2
+DATA xtsLaneShl<>+48(SB)/8, $3
+DATA xtsLaneShl<>+56(SB)/8, $3
+GLOBL xtsLaneShl<>(SB), RODATA|NOPTR, $64
+DATA xtsLaneShr<>+0(SB)/8, $64
+DATA xtsLaneShr<>+8(SB)/8, $64
+DATA xtsLaneShr<>+16(SB)/8, $63
+DATA xtsLaneShr<>+24(SB)/8, $63
+DATA xtsLaneShr<>+32(SB)/8, $62
+DATA xtsLaneShr<>+40(SB)/8, $62
+DATA xtsLaneShr<>+48(SB)/8, $61
+DATA xtsLaneShr<>+56(SB)/8, $61
+GLOBL xtsLaneShr<>(SB), RODATA|NOPTR, $64
 `)
 	genAESNI("encAESNI", "AESENC", "AESENCLAST", offEnc1)
 	genAESNI("decAESNI", "AESDEC", "AESDECLAST", offDec1)
@@ -376,11 +397,13 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 // Z8-Z11 the last round key XORed with those tweaks (so the last round also applies
 // the output tweak). Z16 holds round key 0, Z17+r-1 round key r (r < rounds), Z30
 // the last round key, each broadcast to the four lanes; Z31 0x87 in every qword.
-// Z12, Z13, Z15 are scratch; X14 holds xtsPoly for 128-bit doubling.
+// Z12, Z13, Z15 are scratch (Z8-Z13 also while a sector's tweaks are set up); X14
+// holds xtsPoly for 128-bit doubling. The IVs of 4 sectors are encrypted at once
+// into 64(SP); 0(SP) holds the offsets 0, step, 2 step, 3 step.
 func genAVX512(name, op, opLast string, keyOff int) {
 	fmt.Fprintf(&b, "\n// func %s(k *keys, dst, src *byte, n, sectorSize int, tweak, step uint64)\n", name)
-	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
-	loadArgs(0)
+	fmt.Fprintf(&b, "TEXT ·%s(SB), NOSPLIT, $128-56\n", name)
+	loadArgs(128)
 	p("LEAQ %d(AX), BX", keyOff)
 	for r := 0; r <= 9; r++ {
 		p("VBROADCASTI32X4 %d(BX), Z%d", 16*r, 16+r)
@@ -398,33 +421,62 @@ func genAVX512(name, op, opLast string, keyOff int) {
 	p("MOVQ $0x87, R12")
 	p("VPBROADCASTQ R12, Z31")
 	p("VMOVDQU xtsPoly<>(SB), X14")
+	comment("0(SP): the IV offsets 0, step, 2 step, 3 step (one per 128-bit lane, high qwords 0)")
+	p("MOVQ $0, 0(SP)")
+	p("MOVQ $0, 8(SP)")
+	p("MOVQ R9, 16(SP)")
+	p("MOVQ $0, 24(SP)")
+	p("LEAQ (R9)(R9*1), R13")
+	p("MOVQ R13, 32(SP)")
+	p("MOVQ $0, 40(SP)")
+	p("ADDQ R9, R13")
+	p("MOVQ R13, 48(SP)")
+	p("MOVQ $0, 56(SP)")
+	p("MOVQ $0x55, R12")
+	p("KMOVW R12, K1 // the low qword of each lane")
+	p("MOVQ $64, R12 // offset of the next encrypted IV in 64(SP); 64: none left")
 
 	label("sector")
-	comment("T = AES-Enc(K2, IV)")
-	p("VMOVQ R8, X4")
-	p("VPXOR %d(AX), X4, X4", offEnc2)
+	p("CMPQ R12, $64")
+	p("JNE haveiv")
+	comment("encrypt the IVs of the next 4 sectors at once: 64(SP) = AES-Enc(K2, IV+i*step)")
+	p("VPBROADCASTQ.Z R8, K1, Z12")
+	p("VPADDQ 0(SP), Z12, Z12")
+	p("VBROADCASTI32X4 %d(AX), Z13", offEnc2)
+	p("VPXORQ Z13, Z12, Z12")
 	for r := 1; r <= 9; r++ {
-		p("VAESENC %d(AX), X4, X4", offEnc2+16*r)
+		p("VBROADCASTI32X4 %d(AX), Z13", offEnc2+16*r)
+		p("VAESENC Z13, Z12, Z12")
 	}
 	p("CMPQ R10, $10")
 	p("JEQ ivlast10")
 	for r := 10; r <= 13; r++ {
-		p("VAESENC %d(AX), X4, X4", offEnc2+16*r)
+		p("VBROADCASTI32X4 %d(AX), Z13", offEnc2+16*r)
+		p("VAESENC Z13, Z12, Z12")
 	}
-	p("VAESENCLAST %d(AX), X4, X4", offEnc2+16*14)
-	p("JMP ivdone")
+	p("VBROADCASTI32X4 %d(AX), Z13", offEnc2+16*14)
+	p("JMP ivlast")
 	label("ivlast10")
-	p("VAESENCLAST %d(AX), X4, X4", offEnc2+16*10)
-	label("ivdone")
+	p("VBROADCASTI32X4 %d(AX), Z13", offEnc2+16*10)
+	label("ivlast")
+	p("VAESENCLAST Z13, Z12, Z12")
+	p("VMOVDQU64 Z12, 64(SP)")
+	p("XORQ R12, R12")
+	p("LEAQ (R9)(R9*1), R13")
+	p("LEAQ (R8)(R13*2), R8 // IV += 4 step")
+
+	label("haveiv")
 	comment("Z4 = T, xT, x^2 T, x^3 T; Z5-Z7 the next 12 tweaks")
-	p("VMOVDQA X4, X12")
-	for lane := 1; lane <= 3; lane++ {
-		doubleVEX("X12", "X14", "X13")
-		p("VINSERTI32X4 $%d, X12, Z4, Z4", lane)
-	}
-	mulX(4, "Z4", "Z5", "Z12", "Z13")
-	mulX(4, "Z5", "Z6", "Z12", "Z13")
-	mulX(4, "Z6", "Z7", "Z12", "Z13")
+	p("VBROADCASTI32X4 64(SP)(R12*1), Z4")
+	p("ADDQ $16, R12")
+	p("VPSRLVQ xtsLaneShr<>(SB), Z4, Z12")
+	p("VPSLLVQ xtsLaneShl<>(SB), Z4, Z4")
+	p("VPCLMULQDQ $0x01, Z31, Z12, Z13")
+	p("VPSLLDQ $8, Z12, Z12")
+	p("VPTERNLOGQ $0x96, Z13, Z12, Z4")
+	mulX(4, "Z4", "Z5", "Z8", "Z9")
+	mulX(8, "Z4", "Z6", "Z10", "Z11")
+	mulX(12, "Z4", "Z7", "Z12", "Z13")
 	p("MOVQ DX, R11")
 
 	label("loop16")
@@ -492,7 +544,6 @@ func genAVX512(name, op, opLast string, keyOff int) {
 	p("JMP tail")
 
 	label("nextsector")
-	p("ADDQ R9, R8")
 	p("DECQ CX")
 	p("JNZ sector")
 	// Do not leave round keys or tweaks in vector registers.
@@ -500,5 +551,6 @@ func genAVX512(name, op, opLast string, keyOff int) {
 		p("VPXORQ Z%d, Z%d, Z%d", z, z, z)
 	}
 	p("VZEROALL")
+	p("VMOVDQU64 Z0, 64(SP)")
 	p("RET")
 }
