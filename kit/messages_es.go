@@ -1,2 +1,99 @@
 package kit
-var es = en
+
+var es = messages{
+	Title:    "Cómo recuperar tus archivos",
+	Subtitle: "Kit de viaje {kit}, creado el {date}",
+	Calm: "Respira. Tus archivos están a salvo: están cifrados en esta unidad y nadie puede leerlos sin tu " +
+		"frase de contraseña, tu clave de recuperación o la ayuda de una de las personas de confianza que " +
+		"aparecen más abajo. Ve paso a paso. Lo único que puede causar daño es formatear la unidad: el aviso " +
+		"de abajo explica cómo evitarlo.",
+	Tampered: "Si la unidad estuvo fuera de tu vista (en una frontera, requisada, prestada), lee primero " +
+		"«¿Alguien manipuló la unidad?», casi al final.",
+	Need: "Necesitas: esta unidad; un ordenador con Windows, macOS o Linux; tu frase de contraseña o tu clave " +
+		"de recuperación; y permiso para ejecutar programas como administrador en ese ordenador. No hace " +
+		"falta conexión a internet.",
+
+	WarnTitle: "Nunca formatees la unidad",
+	Warn: "La unidad tiene dos partes: una pequeña y visible llamada TRAVELKIT, con los programas y estas " +
+		"instrucciones, y una grande y cifrada con tus copias de seguridad. Windows y macOS no pueden leer " +
+		"la parte cifrada y te ofrecerán «inicializarla» o «formatearla». Responde siempre que no: " +
+		"formatear destruye tus copias de seguridad.",
+	WarnWindows: "Windows: «Debe formatear el disco antes de usarlo» → haz clic en Cancelar. " +
+		"«Inicializar disco» → haz clic en Cancelar.",
+	WarnMac: "macOS: «El disco insertado no es legible por este ordenador» → haz clic en Ignorar, nunca en Inicializar.",
+
+	WinTitle:    "En Windows",
+	WinPlug:     "Conecta la unidad. Si Windows ofrece formatear un disco, haz clic en Cancelar.",
+	WinExplorer: "Abre el Explorador de archivos y busca la unidad llamada TRAVELKIT. Anota su letra, por ejemplo {drive}",
+	WinAdmin: "Haz clic derecho en el botón Inicio y elige «Terminal (Administrador)» o «Windows PowerShell " +
+		"(Administrador)». Haz clic en Sí cuando Windows pida permiso.",
+	WinRun:        "Escribe este comando y pulsa Intro. Si la letra de TRAVELKIT no es {drive}, cámbiala en el comando:",
+	WinRunARM:     "En un ordenador con procesador ARM (por ejemplo Snapdragon), usa este otro:",
+	WinPassphrase: "Escribe tu frase de contraseña cuando te la pida y pulsa Intro. No aparece nada mientras escribes: es normal.",
+	WinDone:       "Tus archivos aparecen en la carpeta {wintarget}, con los nombres de sus carpetas originales.",
+
+	MacTitle: "En macOS",
+	MacPlug:  "Conecta la unidad. Si macOS dice que el disco no es legible, haz clic en Ignorar.",
+	MacChip: "Averigua qué procesador tiene este Mac: menú Apple → Acerca de este Mac. «Chip: Apple M…» " +
+		"significa Apple silicon; «Procesador: … Intel» significa Intel.",
+	MacTerminal: "Abre Terminal: pulsa Comando+Espacio, escribe Terminal y pulsa Intro.",
+	MacRun:      "En un Mac con Apple silicon, escribe este comando y pulsa Intro:",
+	MacRunIntel: "En un Mac con procesador Intel, escribe este otro:",
+	MacPassword: "Escribe la contraseña de tu cuenta de usuario de este Mac (la pide sudo) y después tu frase de " +
+		"contraseña. No aparece nada mientras escribes: es normal. Si macOS pregunta si Terminal puede " +
+		"acceder a archivos de un volumen extraíble, haz clic en Permitir.",
+	MacBlocked: "Si macOS dice que no se puede abrir «travelkit» o que Apple no pudo verificarlo, escribe este " +
+		"comando y luego otra vez el comando de restauración (o, en el Finder, haz Control-clic en travelkit y elige Abrir):",
+	MacDone: "Tus archivos aparecen en la carpeta Restored de tu carpeta de inicio.",
+
+	LinuxTitle:    "En Linux",
+	LinuxPlug:     "Conecta la unidad. Si el escritorio pide una contraseña para desbloquearla, haz clic en Cancelar: travelkit la abre por sí mismo.",
+	LinuxTerminal: "Abre una terminal (a menudo con Ctrl+Alt+T).",
+	LinuxRun:      "Escribe este comando y pulsa Intro:",
+	LinuxRunARM:   "En un ordenador con procesador ARM, usa este otro:",
+	LinuxPath:     "Si no encuentra la unidad ahí, cambia {linux} por {linux2} en el comando.",
+	LinuxPassword: "Escribe tu contraseña de usuario (la pide sudo) y después tu frase de contraseña. No aparece nada mientras escribes: es normal.",
+	LinuxDone:     "Tus archivos aparecen en la carpeta Restored de tu carpeta personal.",
+
+	NoProgram: "Este kit no trae programa para este sistema. Usa otro ordenador, o las herramientas estándar de Linux que se explican más abajo.",
+	Chown:     "En macOS y Linux, si no puedes abrir los archivos restaurados, escribe:",
+
+	UnlockTitle:   "Otras formas de desbloquear",
+	RecoveryTitle: "Con la clave de recuperación",
+	Recovery: "La clave de recuperación son 64 letras en 8 grupos separados por guiones. Escríbela cuando " +
+		"travelkit pida la frase de contraseña.",
+	RecoveryFile: "O guárdala en un archivo de texto llamado recovery-key.txt y añade esto al final del comando de restauración:",
+
+	ColleagueTitle: "Con ayuda de una persona de confianza",
+	Colleagues: "Estas personas guardan una copia sellada de la clave de recuperación de este kit: {names}. " +
+		"Cada copia está también en la carpeta escrow de esta unidad. Solo la clave secreta de esa persona la abre.",
+	ColleagueDecrypt: "Contacta con una de ellas. En un ordenador de su confianza, abre su copia con este comando " +
+		"(con su archivo de clave en lugar de KEY-FILE); muestra la clave de recuperación:",
+	ColleagueHandover: "Te da la clave en persona o por un canal seguro como Signal. Úsala como clave de recuperación, como se explica arriba.",
+	ColleagueIdentity: "Si tienes contigo el archivo de clave de esa persona, añade en cambio esto al final del comando de restauración:",
+	NoColleagues:      "Nadie más guarda una copia de la clave de recuperación de este kit.",
+
+	StockTitle: "En Linux sin travelkit (herramientas estándar)",
+	StockIntro: "Si travelkit no funciona, un ordenador Linux con cryptsetup y restic instalados puede restaurar " +
+		"los archivos. El comando lsblk muestra las unidades: cambia /dev/sdX2 por la segunda partición de " +
+		"esta unidad (por ejemplo /dev/sdb2).",
+	StockPassphrase: "cryptsetup pide tu frase de contraseña; la clave de recuperación también sirve.",
+
+	VerifyTitle: "¿Alguien manipuló la unidad?",
+	VerifyWhy: "Alguien que tuvo la unidad podría haber cambiado los programas de su parte visible para robar tu " +
+		"frase de contraseña. La parte cifrada guarda una lista de todos los archivos tal como se crearon. " +
+		"Comprueba la unidad con un travelkit de confianza (de otro kit, o de quien hizo este), no con el de " +
+		"esta unidad; usa el nombre de la unidad que muestra travelkit:",
+	VerifyWhat: "travelkit pide tu frase de contraseña y nombra cada archivo cambiado, añadido o borrado. Si " +
+		"informa de un problema, no ejecutes los programas de esta unidad: pide ayuda.",
+	VerifyStock: "Con las herramientas estándar de Linux, después de los comandos cryptsetup open y mount de arriba:",
+
+	SafetyTitle: "En un ordenador prestado",
+	Safety: "Restaura solo lo que necesites. Al terminar, borra la carpeta Restored, vacía la Papelera y " +
+		"expulsa la unidad antes de desconectarla.",
+	HelpTitle: "Si te atascas",
+	Help: "Apunta el mensaje de error exacto. Contacta con la persona u organización que te dio este kit, o con " +
+		"una de las personas nombradas arriba, y dile el nombre del kit: {kit}.",
+	OtherLangs: "Estas instrucciones en otros idiomas, en esta unidad:",
+	Footer:     "Hecho con travelkit para el kit {kit} el {date}.",
+}

@@ -1,2 +1,100 @@
 package kit
-var fr = en
+
+var fr = messages{
+	Title:    "Comment récupérer vos fichiers",
+	Subtitle: "Kit de voyage {kit}, créé le {date}",
+	Calm: "Respirez. Vos fichiers sont en sécurité : ils sont chiffrés sur ce disque, et personne ne peut les " +
+		"lire sans votre phrase secrète, votre clé de récupération ou l’aide d’une personne de confiance " +
+		"citée plus bas. Avancez pas à pas. La seule chose qui peut faire du tort est de formater le disque : " +
+		"l’avertissement ci-dessous explique comment l’éviter.",
+	Tampered: "Si le disque a été hors de votre vue (à une frontière, saisi, prêté), lisez d’abord " +
+		"« Le disque a-t-il été modifié ? », vers la fin.",
+	Need: "Il vous faut : ce disque ; un ordinateur sous Windows, macOS ou Linux ; votre phrase secrète ou votre " +
+		"clé de récupération ; et le droit d’exécuter des programmes en administrateur sur cet ordinateur. " +
+		"Aucune connexion Internet n’est nécessaire.",
+
+	WarnTitle: "Ne formatez jamais le disque",
+	Warn: "Le disque a deux parties : une petite, visible, nommée TRAVELKIT, avec les programmes et ces " +
+		"instructions, et une grande, chiffrée, avec vos sauvegardes. Windows et macOS ne savent pas lire la " +
+		"partie chiffrée et proposeront de l’« initialiser » ou de la « formater ». Refusez toujours : " +
+		"formater détruit vos sauvegardes.",
+	WarnWindows: "Windows : « Vous devez formater le disque avant de pouvoir l’utiliser » → cliquez sur Annuler. " +
+		"« Initialiser le disque » → cliquez sur Annuler.",
+	WarnMac: "macOS : « Le disque que vous avez inséré n’est pas lisible par cet ordinateur » → cliquez sur Ignorer, jamais sur Initialiser.",
+
+	WinTitle:    "Sous Windows",
+	WinPlug:     "Branchez le disque. Si Windows propose de formater un disque, cliquez sur Annuler.",
+	WinExplorer: "Ouvrez l’Explorateur de fichiers et trouvez le lecteur nommé TRAVELKIT. Notez sa lettre, par exemple {drive}",
+	WinAdmin: "Faites un clic droit sur le bouton Démarrer et choisissez « Terminal (administrateur) » ou " +
+		"« Windows PowerShell (administrateur) ». Cliquez sur Oui quand Windows demande l’autorisation.",
+	WinRun:        "Tapez cette commande et appuyez sur Entrée. Si la lettre de TRAVELKIT n’est pas {drive}, changez-la dans la commande :",
+	WinRunARM:     "Sur un ordinateur à processeur ARM (Snapdragon, par exemple), utilisez plutôt celle-ci :",
+	WinPassphrase: "Tapez votre phrase secrète quand elle est demandée et appuyez sur Entrée. Rien ne s’affiche pendant la saisie : c’est normal.",
+	WinDone:       "Vos fichiers apparaissent dans le dossier {wintarget}, sous les noms de leurs dossiers d’origine.",
+
+	MacTitle: "Sous macOS",
+	MacPlug:  "Branchez le disque. Si macOS dit que le disque n’est pas lisible, cliquez sur Ignorer.",
+	MacChip: "Regardez quel processeur a ce Mac : menu Apple → À propos de ce Mac. « Puce : Apple M… » " +
+		"veut dire Apple silicon ; « Processeur : … Intel » veut dire Intel.",
+	MacTerminal: "Ouvrez Terminal : appuyez sur Commande+Espace, tapez Terminal, appuyez sur Entrée.",
+	MacRun:      "Sur un Mac Apple silicon, tapez cette commande et appuyez sur Entrée :",
+	MacRunIntel: "Sur un Mac à processeur Intel, tapez plutôt celle-ci :",
+	MacPassword: "Tapez le mot de passe de votre compte utilisateur sur ce Mac (sudo le demande), puis votre phrase " +
+		"secrète. Rien ne s’affiche pendant la saisie : c’est normal. Si macOS demande si Terminal peut " +
+		"accéder aux fichiers d’un volume amovible, cliquez sur Autoriser.",
+	MacBlocked: "Si macOS dit que « travelkit » ne peut pas être ouvert ou qu’Apple n’a pas pu le vérifier, tapez " +
+		"cette commande, puis de nouveau la commande de restauration (ou, dans le Finder, faites Contrôle-clic " +
+		"sur travelkit et choisissez Ouvrir) :",
+	MacDone: "Vos fichiers apparaissent dans le dossier Restored de votre dossier de départ.",
+
+	LinuxTitle:    "Sous Linux",
+	LinuxPlug:     "Branchez le disque. Si le bureau demande un mot de passe pour le déverrouiller, cliquez sur Annuler : travelkit l’ouvre lui-même.",
+	LinuxTerminal: "Ouvrez un terminal (souvent Ctrl+Alt+T).",
+	LinuxRun:      "Tapez cette commande et appuyez sur Entrée :",
+	LinuxRunARM:   "Sur un ordinateur à processeur ARM, utilisez plutôt celle-ci :",
+	LinuxPath:     "Si le disque n’est pas trouvé à cet endroit, remplacez {linux} par {linux2} dans la commande.",
+	LinuxPassword: "Tapez votre mot de passe utilisateur (sudo le demande), puis votre phrase secrète. Rien ne s’affiche pendant la saisie : c’est normal.",
+	LinuxDone:     "Vos fichiers apparaissent dans le dossier Restored de votre dossier personnel.",
+
+	NoProgram: "Ce kit ne contient pas de programme pour ce système. Utilisez un autre ordinateur, ou les outils standard de Linux décrits plus bas.",
+	Chown:     "Sous macOS et Linux, si vous ne pouvez pas ouvrir les fichiers restaurés, tapez :",
+
+	UnlockTitle:   "Autres façons de déverrouiller",
+	RecoveryTitle: "Avec la clé de récupération",
+	Recovery: "La clé de récupération compte 64 lettres en 8 groupes séparés par des tirets. Tapez-la quand " +
+		"travelkit demande la phrase secrète.",
+	RecoveryFile: "Ou enregistrez-la dans un fichier texte nommé recovery-key.txt et ajoutez ceci à la fin de la commande de restauration :",
+
+	ColleagueTitle: "Avec l’aide d’une personne de confiance",
+	Colleagues: "Ces personnes gardent une copie scellée de la clé de récupération de ce kit : {names}. " +
+		"Chaque copie se trouve aussi dans le dossier escrow de ce disque. Seule la clé secrète de la personne l’ouvre.",
+	ColleagueDecrypt: "Contactez l’une d’elles. Sur un ordinateur de confiance, elle ouvre sa copie avec cette " +
+		"commande (avec son fichier de clé à la place de KEY-FILE) ; la clé de récupération s’affiche :",
+	ColleagueHandover: "Elle vous donne la clé en personne ou par un canal sûr comme Signal. Utilisez-la comme clé de récupération, comme expliqué plus haut.",
+	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de cette personne, ajoutez plutôt ceci à la fin de la commande de restauration :",
+	NoColleagues:      "Personne d’autre ne garde de copie de la clé de récupération de ce kit.",
+
+	StockTitle: "Sous Linux sans travelkit (outils standard)",
+	StockIntro: "Si travelkit ne fonctionne pas, un ordinateur Linux où cryptsetup et restic sont installés peut " +
+		"restaurer les fichiers. La commande lsblk affiche les disques : remplacez /dev/sdX2 par la deuxième " +
+		"partition de ce disque (par exemple /dev/sdb2).",
+	StockPassphrase: "cryptsetup demande votre phrase secrète ; la clé de récupération fonctionne aussi.",
+
+	VerifyTitle: "Le disque a-t-il été modifié ?",
+	VerifyWhy: "Quelqu’un qui a eu le disque a pu remplacer les programmes de sa partie visible pour voler votre " +
+		"phrase secrète. La partie chiffrée garde la liste de tous les fichiers tels qu’ils ont été créés. " +
+		"Vérifiez le disque avec un travelkit de confiance (d’un autre kit, ou de la personne qui a fait " +
+		"celui-ci), pas avec celui de ce disque ; utilisez le nom du disque que travelkit affiche :",
+	VerifyWhat: "travelkit demande votre phrase secrète et nomme chaque fichier modifié, ajouté ou supprimé. S’il " +
+		"signale un problème, n’exécutez pas les programmes de ce disque : demandez de l’aide.",
+	VerifyStock: "Avec les outils standard de Linux, après les commandes cryptsetup open et mount ci-dessus :",
+
+	SafetyTitle: "Sur un ordinateur emprunté",
+	Safety: "Ne restaurez que ce dont vous avez besoin. À la fin, supprimez le dossier Restored, videz la " +
+		"Corbeille et éjectez le disque avant de le débrancher.",
+	HelpTitle: "Si vous êtes bloqué",
+	Help: "Notez le message d’erreur exact. Contactez la personne ou l’organisation qui vous a remis ce kit, ou " +
+		"une personne citée plus haut, et donnez-lui le nom du kit : {kit}.",
+	OtherLangs: "Ces instructions dans d’autres langues, sur ce disque :",
+	Footer:     "Fait avec travelkit pour le kit {kit} le {date}.",
+}
