@@ -245,7 +245,8 @@ func Format(dev Device, opt FormatOptions) error {
 	}
 	put16(f.gd(0), bgFreeInodes, uint16(l.ipg-(firstIno-1)))
 	put16(f.gd(0), bgItableUnused, uint16(l.ipg-(firstIno-1)))
-	if _, err := dev.WriteAt(make([]byte, (firstIno-1)*inodeSz), int64(l.it[0])*blockSize); err != nil {
+	// Zero the first inode table block (reserved inodes and never-used slots alike).
+	if _, err := dev.WriteAt(make([]byte, blockSize), int64(l.it[0])*blockSize); err != nil {
 		return err
 	}
 
@@ -397,7 +398,7 @@ func Format(dev Device, opt FormatOptions) error {
 		return err
 	}
 	// Block 0: 1024 bytes of boot area (zeroed) and the primary superblock.
-	b0 := make([]byte, 2048)
+	b0 := make([]byte, blockSize)
 	copy(b0[sbOffset:], sb)
 	if _, err := dev.WriteAt(b0, 0); err != nil {
 		return err

@@ -44,7 +44,32 @@ func (f *FS) writeCheck() error {
 
 func (f *FS) writeSuper() error {
 	put32(f.sb, sbWtime, uint32(f.now().Unix()))
-	_, err := f.dev.WriteAt(f.sb, sbOffset)
+	return f.writePart(sbOffset, f.sb)
+}
+
+// writePart writes p at byte offset off as whole filesystem blocks
+// (read-modify-write), so the device below (a LUKS volume with 4 KiB
+// sectors) only ever sees aligned, block-sized writes.
+func (f *FS) writePart(off int64, p []byte) error {
+	start := off / f.bs * f.bs
+	end := (off + int64(len(p)) + f.bs - 1) / f.bs * f.bs
+	if start == off && end == off+int64(len(p)) {
+		_, err := f.dev.WriteAt(p, off)
+		return err
+	}
+	buf := make([]byte, end-start)
+	if err := f.readRaw(buf, start); err != nil {
+		return err
+	}
+	if len(f.overlay) > 0 {
+		for b := start / f.bs; b < end/f.bs; b++ {
+			if o, ok := f.overlay[uint64(b)]; ok {
+				copy(buf[b*f.bs-start:], o)
+			}
+		}
+	}
+	copy(buf[off-start:], p)
+	_, err := f.dev.WriteAt(buf, start)
 	return err
 }
 
@@ -278,7 +303,7 @@ func (f *FS) allocInode(dir bool, pref uint32) (uint32, error) {
 			if le32(f.sb, sbFeatureRoCompat)&roGdtCsum != 0 && uint32(i) >= hw && f.gdFlags(g)&bgItableZeroed == 0 {
 				z := make([]byte, int(uint32(i)+1-hw)*f.inodeSize)
 				off := int64(f.gdInodeTable(g))*f.bs + int64(hw)*int64(f.inodeSize)
-				if _, err := f.dev.WriteAt(z, off); err != nil {
+				if err := f.writePart(off, z); err != nil {
 					return 0, err
 				}
 			}
@@ -318,7 +343,9 @@ func (f *FS) writeMeta() error {
 	for b := range blocks {
 		s := b * f.bs
 		e := min(s+f.bs, int64(len(f.gdt)))
-		if _, err := f.dev.WriteAt(f.gdt[s:e], (int64(f.gdtBlock)+b)*f.bs); err != nil {
+		blk := make([]byte, f.bs) // the tail of the last descriptor block is unused
+		copy(blk, f.gdt[s:e])
+		if _, err := f.dev.WriteAt(blk, (int64(f.gdtBlock)+b)*f.bs); err != nil {
 			return err
 		}
 	}
@@ -342,8 +369,7 @@ func (f *FS) writeInode(n *inode) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.dev.WriteAt(n.b, int64(blk)*f.bs+int64(off))
-	return err
+	return f.writePart(int64(blk)*f.bs+int64(off), n.b)
 }
 
 func (f *FS) newInode(ino uint32, mode uint16, t time.Time) *inode {

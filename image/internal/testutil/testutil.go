@@ -6,12 +6,34 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"travelkit/image"
 )
 
+// Dev is a file of a fixed size used as a device (it satisfies image.Device;
+// this package cannot import image, whose subpackages' tests use it).
+type Dev struct {
+	F *os.File
+	N int64
+}
+
+// Size returns the device size.
+func (d *Dev) Size() int64 { return d.N }
+
+// ReadAt reads from the file.
+func (d *Dev) ReadAt(p []byte, off int64) (int, error) { return d.F.ReadAt(p, off) }
+
+// WriteAt writes to the file, refusing writes past the end.
+func (d *Dev) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > d.N {
+		return 0, os.ErrInvalid
+	}
+	return d.F.WriteAt(p, off)
+}
+
+// Flush syncs the file.
+func (d *Dev) Flush() error { return d.F.Sync() }
+
 // SparseFile creates a sparse file of size bytes in t.TempDir and returns it as a Device.
-func SparseFile(t testing.TB, name string, size int64) (*image.FileDevice, string) {
+func SparseFile(t testing.TB, name string, size int64) (*Dev, string) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	f, err := os.Create(p)
@@ -22,7 +44,7 @@ func SparseFile(t testing.TB, name string, size int64) (*image.FileDevice, strin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	return &image.FileDevice{F: f, N: size}, p
+	return &Dev{F: f, N: size}, p
 }
 
 // Tool runs an external tool and returns its combined output; a missing tool fails the test.
