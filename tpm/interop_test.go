@@ -62,7 +62,9 @@ func tpm2ToolsUnseal(t *testing.T, sock string, tok *Token, pin []byte) []byte {
 	for i, p := range tok.PCRs {
 		pcrs[i] = strconv.Itoa(p)
 	}
-	tools("tpm2_policypcr", "-S", "session.ctx", "-l", "sha256:"+strings.Join(pcrs, ","))
+	if len(pcrs) > 0 {
+		tools("tpm2_policypcr", "-S", "session.ctx", "-l", "sha256:"+strings.Join(pcrs, ","))
+	}
 	auth := "session:session.ctx"
 	if tok.PIN {
 		tools("tpm2_policyauthvalue", "-S", "session.ctx")
@@ -140,6 +142,7 @@ func TestTPM2ToolsInterop(t *testing.T) {
 		{"pcr7", nil, nil, false},
 		{"pcr0+7+pin", []int{0, 7}, []byte("4321"), false},
 		{"pin-unsalted", []int{7}, []byte("hunter2"), true},
+		{"nopcr+pin", []int{}, []byte("5555"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := tp.Seal(SealOptions{PCRs: c.pcrs, PIN: c.pin, UnsaltedPIN: c.uns, Keyslot: 1})
@@ -213,6 +216,7 @@ func TestSystemdCryptenrollInterop(t *testing.T) {
 	}{
 		{"pcr7", []string{"--tpm2-pcrs=7"}, ""},
 		{"pcr0+7+pin", []string{"--tpm2-pcrs=0+7", "--tpm2-with-pin=yes"}, "9876"},
+		{"nopcr+pin", []string{"--tpm2-pcrs=", "--tpm2-with-pin=yes"}, "1111"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			img, key0 := luksImage(t)

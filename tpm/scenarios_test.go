@@ -26,7 +26,7 @@ func roundTrip(t *testing.T, tok *Token) *Token {
 
 func scenarioSealUnseal(t *testing.T, open opener) {
 	tp := open(t)
-	for _, pcrs := range [][]int{nil, {0, 7}, {1, 4, 7, 9, 14}} {
+	for _, pcrs := range [][]int{nil, {0, 7}, {1, 4, 7, 9, 14}, {}} {
 		s, err := tp.Seal(SealOptions{PCRs: pcrs, Keyslot: 3})
 		if err != nil {
 			t.Fatalf("Seal(%v): %v", pcrs, err)
@@ -35,7 +35,7 @@ func scenarioSealUnseal(t *testing.T, open opener) {
 			t.Fatalf("secret of %d bytes", len(s.Secret))
 		}
 		tok := roundTrip(t, s.Token)
-		if tok.Keyslots[0] != 3 || tok.PIN || tok.Salt != nil || tok.PrimaryAlg != "ecc" || tok.PCRBank != "sha256" {
+		if tok.Keyslots[0] != 3 || tok.PIN || tok.Salt != nil || tok.PrimaryAlg != "ecc" || (tok.PCRBank == "sha256") != (len(tok.PCRs) > 0) {
 			t.Fatalf("token fields: %s", s.Token.JSON())
 		}
 		got, err := tp.Unseal(tok, nil)

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"sort"
 	"time"
 
@@ -24,7 +25,7 @@ const SecretSize = 32
 
 // SealOptions are the choices of an enrolment.
 type SealOptions struct {
-	PCRs    []int  // PCRs of the sha256 bank to bind to; nil: DefaultPCRs
+	PCRs    []int  // PCRs of the sha256 bank to bind to; nil: DefaultPCRs; empty: none (PIN only)
 	PIN     []byte // empty: no PIN
 	Keyslot int    // the LUKS2 keyslot the token names (can be set later on Token.Keyslots)
 	// UnsaltedPIN derives the PIN auth without tpm2_salt, as systemd before 253 did (and
@@ -92,6 +93,9 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 		PrimaryAlg: "ecc",
 		PIN:        len(opts.PIN) > 0,
 	}
+	if len(pcrs) == 0 {
+		tok.PCRBank = "" // as systemd: no PCRs, no bank
+	}
 	var auth []byte
 	if tok.PIN {
 		if !opts.UnsaltedPIN {
@@ -122,7 +126,7 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 			break
 		}
 		if try == 2 {
-			return nil, errors.New("tpm: the PCR policy digest computed from the PCR values does not match the TPM's (PCRs changing during enrolment?)")
+			return nil, fmt.Errorf("tpm: the PCR policy digest computed from the PCR values (%x) does not match the TPM's (%x) (PCRs changing during enrolment?)", policy, trial)
 		}
 	}
 	tok.PolicyHashes = [][]byte{policy}
@@ -280,8 +284,10 @@ func (t *TPM) unsealOnce(obj *sealedObject, bank tpm2.TPMIAlgHash, pcrs []int, p
 		return nil, fmt.Errorf("starting policy session: %w", err)
 	}
 	defer sess.close(t.tr)
-	if _, err := (tpm2.PolicyPCR{PolicySession: sess.Handle(), Pcrs: pcrSelection(bank, pcrs)}).Execute(t.tr); err != nil {
-		return nil, err
+	if len(pcrs) > 0 {
+		if _, err := (tpm2.PolicyPCR{PolicySession: sess.Handle(), Pcrs: pcrSelection(bank, pcrs)}).Execute(t.tr); err != nil {
+			return nil, err
+		}
 	}
 	if pin {
 		if _, err := (tpm2.PolicyAuthValue{PolicySession: sess.Handle()}).Execute(t.tr); err != nil {
@@ -304,8 +310,10 @@ func (t *TPM) trialPolicy(bank tpm2.TPMIAlgHash, pcrs []int, pin bool) ([]byte, 
 		return nil, fmt.Errorf("tpm: starting trial policy session: %w", err)
 	}
 	defer closeSess()
-	if _, err := (tpm2.PolicyPCR{PolicySession: sess.Handle(), Pcrs: pcrSelection(bank, pcrs)}).Execute(t.tr); err != nil {
-		return nil, fmt.Errorf("tpm: PolicyPCR: %w", err)
+	if len(pcrs) > 0 {
+		if _, err := (tpm2.PolicyPCR{PolicySession: sess.Handle(), Pcrs: pcrSelection(bank, pcrs)}).Execute(t.tr); err != nil {
+			return nil, fmt.Errorf("tpm: PolicyPCR: %w", err)
+		}
 	}
 	if pin {
 		if _, err := (tpm2.PolicyAuthValue{PolicySession: sess.Handle()}).Execute(t.tr); err != nil {
@@ -460,7 +468,7 @@ func normPCRs(pcrs []int) ([]int, error) {
 	if pcrs == nil {
 		pcrs = DefaultPCRs
 	}
-	out := append([]int(nil), pcrs...)
+	out := append(make([]int, 0, len(pcrs)), pcrs...)
 	sort.Ints(out)
 	for i, p := range out {
 		if p < 0 || p >= NumPCRs {
@@ -486,21 +494,25 @@ func pcrSelection(bank tpm2.TPMIAlgHash, pcrs []int) tpm2.TPMLPCRSelection {
 // PolicyDigest computes the sha256 policy digest of PolicyPCR(pcrs of bank with the given
 // values) followed, with a PIN, by PolicyAuthValue: the tpm2-policy-hash of a token.
 func PolicyDigest(bank tpm2.TPMIAlgHash, pcrs []int, values map[int][]byte, pin bool) []byte {
-	pcrs, _ = normPCRs(pcrs)
-	h := sha256.New()
-	for _, p := range pcrs {
-		h.Write(values[p])
-	}
-	pcrDigest := h.Sum(nil)
+	pcrs = append(make([]int, 0, len(pcrs)), pcrs...)
+	sort.Ints(pcrs)
 	d := make([]byte, sha256.Size)
 	cc := make([]byte, 4)
-	h = sha256.New()
-	h.Write(d)
-	binary.BigEndian.PutUint32(cc, uint32(tpm2.TPMCCPolicyPCR))
-	h.Write(cc)
-	h.Write(tpm2.Marshal(pcrSelection(bank, pcrs)))
-	h.Write(pcrDigest)
-	d = h.Sum(nil)
+	var h hash.Hash
+	if len(pcrs) > 0 { // without PCRs systemd leaves PolicyPCR out altogether
+		h = sha256.New()
+		for _, p := range pcrs {
+			h.Write(values[p])
+		}
+		pcrDigest := h.Sum(nil)
+		h = sha256.New()
+		h.Write(d)
+		binary.BigEndian.PutUint32(cc, uint32(tpm2.TPMCCPolicyPCR))
+		h.Write(cc)
+		h.Write(tpm2.Marshal(pcrSelection(bank, pcrs)))
+		h.Write(pcrDigest)
+		d = h.Sum(nil)
+	}
 	if pin {
 		h = sha256.New()
 		h.Write(d)

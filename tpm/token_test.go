@@ -40,6 +40,7 @@ func TestParseSystemdTokens(t *testing.T) {
 	}{
 		{"systemd252-pcr7.json", 1, []int{7}, false, false, false, "8b5682d81b29435d08d79278150611dc7e5923b2fefcce684a09577b40130a8b", 240},
 		{"systemd252-pcr0+7-pin.json", 1, []int{0, 7}, true, false, false, "a459f3351d48706d42b6a920938f56e28b7356602a02784cf0f37b6f5aeb068c", 240},
+		{"systemd252-nopcr.json", 1, []int{}, false, false, false, "0000000000000000000000000000000000000000000000000000000000000000", 240},
 		{"systemd256-arrays-pin-srk.json", 2, []int{7}, true, true, true, "a459f3351d48706d42b6a920938f56e28b7356602a02784cf0f37b6f5aeb068c", 240},
 	} {
 		tok, err := ParseToken(readSample(t, c.file))
@@ -47,7 +48,7 @@ func TestParseSystemdTokens(t *testing.T) {
 			t.Fatalf("%s: %v", c.file, err)
 		}
 		if tok.Keyslots[0] != c.slot || !equalInts(tok.PCRs, c.pcrs) || tok.PIN != c.pin || (tok.Salt != nil) != c.salt ||
-			(tok.SRK != nil) != c.srk || tok.PCRBank != "sha256" || tok.PrimaryAlg != "ecc" {
+			(tok.SRK != nil) != c.srk || (tok.PCRBank != "sha256") != (len(c.pcrs) == 0) || tok.PrimaryAlg != "ecc" {
 			t.Fatalf("%s: parsed %+v", c.file, tok)
 		}
 		ph, err := tok.PolicyHash()
@@ -288,7 +289,7 @@ func TestPINAuth(t *testing.T) {
 }
 
 func FuzzParseToken(f *testing.F) {
-	for _, n := range []string{"systemd252-pcr7.json", "systemd252-pcr0+7-pin.json", "systemd256-arrays-pin-srk.json"} {
+	for _, n := range []string{"systemd252-pcr7.json", "systemd252-nopcr.json", "systemd252-pcr0+7-pin.json", "systemd256-arrays-pin-srk.json"} {
 		s := readSample(f, n)
 		f.Add(s)
 		f.Add(arrayForm(f, s))
