@@ -397,6 +397,7 @@ func (f *FS) replayJournal() error {
 		return err
 	}
 	put32(f.sb, sbFeatureIncompat, le32(f.sb, sbFeatureIncompat)&^incompatRecover)
+	f.superCounts()
 	if err := f.writeSuper(); err != nil {
 		return err
 	}

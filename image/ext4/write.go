@@ -835,6 +835,22 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	return f.sync()
 }
 
+// superCounts sets the superblock's free counts from the group descriptors
+// (the kernel keeps only the descriptors exact).
+func (f *FS) superCounts() {
+	var fb uint64
+	var fi uint32
+	for g := uint32(0); g < f.groups; g++ {
+		fb += uint64(f.gdFreeBlocks(g))
+		fi += f.gdFreeInodes(g)
+	}
+	put32(f.sb, sbFreeBlocksLo, uint32(fb))
+	if le32(f.sb, sbFeatureIncompat)&incompat64bit != 0 {
+		put32(f.sb, sbFreeBlocksHi, uint32(fb>>32))
+	}
+	put32(f.sb, sbFreeInodes, fi)
+}
+
 func (f *FS) sync() error {
 	return flush(f.dev)
 }
@@ -848,17 +864,7 @@ func (f *FS) Close() error {
 	if err := f.writeMeta(); err != nil {
 		return err
 	}
-	var fb uint64
-	var fi uint32
-	for g := uint32(0); g < f.groups; g++ {
-		fb += uint64(f.gdFreeBlocks(g))
-		fi += f.gdFreeInodes(g)
-	}
-	put32(f.sb, sbFreeBlocksLo, uint32(fb))
-	if le32(f.sb, sbFeatureIncompat)&incompat64bit != 0 {
-		put32(f.sb, sbFreeBlocksHi, uint32(fb>>32))
-	}
-	put32(f.sb, sbFreeInodes, fi)
+	f.superCounts()
 	if err := flush(f.dev); err != nil {
 		return err
 	}
