@@ -229,6 +229,10 @@ func scenarioLockout(t *testing.T, open opener) {
 	if _, err := tp.Unseal(s.Token, pin); !errors.As(err, &lo) {
 		t.Fatalf("right PIN in lockout: %v", err)
 	}
+	// And a new enrolment is refused with the same error (the parent key is DA-protected).
+	if _, err := tp.Seal(SealOptions{PIN: pin}); !errors.As(err, &lo) {
+		t.Fatalf("seal in lockout: %v", err)
+	}
 }
 
 func scenarioMissingPCR(t *testing.T, open opener) {

@@ -164,6 +164,9 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 		InPublic: tpm2.New2B(tmpl),
 	}.Execute(t.tr)
 	if err != nil {
+		if errors.Is(err, tpm2.TPMRCLockout) {
+			return nil, &LockoutError{DA: t.DAInfo()}
+		}
 		return nil, fmt.Errorf("tpm: sealing the secret: %w", err)
 	}
 	var blob []byte
