@@ -705,10 +705,13 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 }
 
 // WriteFile writes size bytes from r as the regular file p (mode 0644),
-// creating parent directories and replacing an existing file. The data,
-// then the inode, then the directory entry reach the device, with flushes
-// between, so a crash leaves either the old state or the complete new file
-// (and at worst leaked blocks, which e2fsck reclaims).
+// creating parent directories and replacing an existing file. Order on the
+// device: allocation (bitmaps, descriptors); then for a new file its data and
+// inode, a flush, its directory entry, a flush; for a replaced file its data,
+// a flush, the inode rewritten in place, a flush, then the old blocks freed.
+// A crash therefore leaves either the old state or the complete new file,
+// and at worst leaked blocks or an unlinked inode that e2fsck reclaims (the
+// filesystem is marked not clean while travelkit writes, so it gets checked).
 func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error {
 	if err := f.begin(); err != nil {
 		return err
@@ -803,8 +806,11 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 			left -= chunk
 		}
 	}
-	if err := flush(f.dev); err != nil {
-		return err
+	if old != 0 {
+		// The data must be durable before the inode points at it.
+		if err := flush(f.dev); err != nil {
+			return err
+		}
 	}
 	// Inode (in place when replacing: the old blocks are freed after).
 	n.setSize(size)
