@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -33,6 +32,9 @@ func ParseSize(s string) (int64, error) {
 	if num == "" || !ok {
 		return 0, fmt.Errorf("bad size %q: want bytes or a number with a unit, like 512MiB, 64GiB or 2TB", s)
 	}
+	if len(num) > 40 {
+		return 0, fmt.Errorf("bad size %q: too large", s)
+	}
 	if strings.Count(num, ".") > 1 || num[0] == '.' || num[len(num)-1] == '.' {
 		return 0, fmt.Errorf("bad size %q: bad number", s)
 	}
@@ -45,7 +47,7 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q: not a whole number of bytes", s)
 	}
 	if !r.Num().IsInt64() || r.Num().Int64() > math.MaxInt64/2 {
-		return 0, errors.New("bad size " + fmt.Sprintf("%q", s) + ": too large")
+		return 0, fmt.Errorf("bad size %q: too large", s)
 	}
 	return r.Num().Int64(), nil
 }
