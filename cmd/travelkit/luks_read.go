@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func init() { registerLuks(newLuksReadCmd) }
@@ -58,6 +59,9 @@ DEVICE is opened read-only. Offsets need not be sector-aligned.`,
 					return usageErrorf("--offset %d --length %d goes past the end of the payload (%d bytes)", offset, length, size)
 				}
 				length = size - offset
+			}
+			if length > 64<<10 && term.IsTerminal(int(os.Stdout.Fd())) {
+				return usageErrorf("refusing to write %s of binary payload to the terminal; redirect standard output to a file, or give a --length up to 64K", humanBytes(length))
 			}
 			return copyOut(os.Stdout, v, offset, length)
 		},
