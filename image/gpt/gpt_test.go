@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -63,6 +64,35 @@ func TestWriteSgdisk(t *testing.T) {
 	}
 	if tab.Partitions[1].Last != tab.LastUsable {
 		t.Errorf("partition 2 does not take the rest")
+	}
+	// sfdisk (util-linux) agrees.
+	var sf struct {
+		PartitionTable struct {
+			Label      string `json:"label"`
+			ID         string `json:"id"`
+			FirstLBA   uint64 `json:"firstlba"`
+			LastLBA    uint64 `json:"lastlba"`
+			Partitions []struct {
+				Start uint64 `json:"start"`
+				Size  uint64 `json:"size"`
+				Type  string `json:"type"`
+				UUID  string `json:"uuid"`
+				Name  string `json:"name"`
+			} `json:"partitions"`
+		} `json:"partitiontable"`
+	}
+	if err := json.Unmarshal([]byte(testutil.MustTool(t, "sfdisk", "--json", path)), &sf); err != nil {
+		t.Fatal(err)
+	}
+	pt := sf.PartitionTable
+	if pt.Label != "gpt" || pt.ID != tab.DiskGUID.String() || pt.FirstLBA != tab.FirstUsable || pt.LastLBA != tab.LastUsable || len(pt.Partitions) != 2 {
+		t.Fatalf("sfdisk --json: %+v", pt)
+	}
+	for i, p := range pt.Partitions {
+		w := tab.Partitions[i]
+		if p.Start != w.First || p.Size != w.Last-w.First+1 || p.Type != w.Type.String() || p.UUID != w.ID.String() || p.Name != w.Name {
+			t.Errorf("sfdisk partition %d: %+v, wrote %+v", i+1, p, w)
+		}
 	}
 	// Read back.
 	f, err := os.Open(path)
