@@ -84,25 +84,24 @@ type verifyCommand struct{ OS, Cmd string }
 type otherLang struct{ Code, Name, File string }
 
 type restoreData struct {
-	Lang, Dir   string
-	RTL         bool
-	Kit, Date   string
-	Escrow      []string
-	EscrowFiles []string
-	EscrowCmds  []string
-	Windows     []command
-	Mac         []command
-	Linux       []command
-	Stock       []string
-	StockCheck  string
-	Verify      []verifyCommand
-	Chown       string
-	Recovery    string
-	Identity    string
-	LinuxAlt    string
-	Others      []otherLang
-	OtherLines  []string
-	M           *messages
+	Lang, Dir  string
+	RTL        bool
+	Kit, Date  string
+	Escrow     []string
+	EscrowCmds []string
+	Windows    []command
+	Mac        []command
+	Linux      []command
+	Stock      []string
+	StockCheck string
+	Verify     []verifyCommand
+	Chown      string
+	Recovery   string
+	Identity   string
+	LinuxAlt   string
+	Others     []otherLang
+	OtherLines []string
+	M          *messages
 }
 
 func commandsFor(platforms []string, goos string) []command {
@@ -175,7 +174,6 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		d.Date = "?"
 	}
 	for _, n := range info.Escrow {
-		d.EscrowFiles = append(d.EscrowFiles, EscrowPath(n))
 		d.EscrowCmds = append(d.EscrowCmds, "age -d -i KEY-FILE "+n+".age")
 	}
 	for _, l := range info.Languages {
@@ -192,7 +190,7 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 	return d, nil
 }
 
-// fill replaces {kit}, {date}, {drive}, {target}... in a message.
+// fillText fills the placeholders of a message ({kit}, {date}, {drive}...).
 func (d *restoreData) fillText(msg string) string {
 	return d.replacer(func(s string) string { return s }).Replace(msg)
 }
@@ -280,7 +278,6 @@ func (d *restoreData) textFuncs() texttemplate.FuncMap {
 			b.WriteString("\n")
 			return b.String()
 		},
-		"add": func(a, b int) int { return a + b },
 	}
 }
 
@@ -295,7 +292,6 @@ func (d *restoreData) htmlFuncs() htmltemplate.FuncMap {
 			})
 			return htmltemplate.HTML(r.Replace(esc))
 		},
-		"add": func(a, b int) int { return a + b },
 	}
 }
 
