@@ -3,6 +3,7 @@ package kit
 import (
 	"crypto/rand"
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -94,4 +95,13 @@ func ParseRecoveryKey(s string) (string, error) {
 	}
 	clear(digits)
 	return b.String(), nil
+}
+
+// RecoveryKeyToken returns the LUKS2 token that systemd-cryptenroll --recovery-key stores
+// next to a recovery keyslot: {"type":"systemd-recovery","keyslots":["N"]}. With it,
+// `systemd-cryptenroll --wipe-slot=recovery` and `cryptsetup luksDump` recognise the slot.
+// (systemd also gives that keyslot its minimal KDF, pbkdf2 with 1000 iterations, since the
+// key itself carries 256 bits; travelkit may keep the profile's KDF.)
+func RecoveryKeyToken(keyslot int) []byte {
+	return []byte(`{"type":"systemd-recovery","keyslots":["` + strconv.Itoa(keyslot) + `"]}`)
 }

@@ -97,3 +97,9 @@ func FuzzParseRecoveryKey(f *testing.F) {
 		}
 	})
 }
+
+func TestRecoveryKeyToken(t *testing.T) {
+	if got := string(RecoveryKeyToken(1)); got != `{"type":"systemd-recovery","keyslots":["1"]}` {
+		t.Error(got)
+	}
+}
