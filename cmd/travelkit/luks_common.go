@@ -24,6 +24,7 @@ type device struct {
 	path     string
 	size     int64
 	writable bool
+	block    bool // a block or character device, not a regular file
 }
 
 func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.f.ReadAt(p, off) }
@@ -86,12 +87,17 @@ func openDevice(path string, write bool) (*device, error) {
 		}
 		return nil, fmt.Errorf("failed to open %s: %w", path, unwrapPathErr(err))
 	}
+	if write && st.Mode()&os.ModeDevice != 0 && blockReadOnly(f) {
+		f.Close()
+		return nil, withCode(ExitError, fmt.Errorf("%s is read-only (the device is write-protected); this command writes to it", path),
+			"remove the write protection (a switch on the card or drive, or `blockdev --setrw "+path+"`)")
+	}
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("failed to find the size of %s: %w", path, err)
 	}
-	return &device{f: f, path: path, size: size, writable: write}, nil
+	return &device{f: f, path: path, size: size, writable: write, block: st.Mode()&os.ModeDevice != 0}, nil
 }
 
 func unwrapPathErr(err error) error {

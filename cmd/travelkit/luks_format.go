@@ -37,8 +37,8 @@ starting at 16 MiB, and the passphrase in keyslot 0. The result opens with
 cryptsetup 2.x and with travelkit on every OS.
 
 With --size, a new container file of that size is created (it must not exist).
-Without it, DEVICE is formatted in place: an existing LUKS header is only
-overwritten after confirmation (or --yes).
+Without it, DEVICE is formatted in place: a block device, or a file that holds
+a LUKS volume, is only overwritten after confirmation (or --yes).
 
 The keyslot KDF is calibrated to take --iter-time (2 s by default) on this
 machine, with at most 1 GiB of memory, as cryptsetup does; --pbkdf-memory and
@@ -155,8 +155,14 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 		return withCode(ExitError, fmt.Errorf("%s is %d bytes, too small for a LUKS2 volume: it needs at least %d bytes (16 MiB of header and keyslots, then the data)", path, d.size, minSize),
 			"use a larger device, or create a container file with --size")
 	}
-	if hasLUKSMagic(d) && !o.yes {
+	switch {
+	case o.yes:
+	case hasLUKSMagic(d):
 		if err := confirm(path+" already holds a LUKS volume; formatting it destroys all its data for good.", "--yes"); err != nil {
+			return err
+		}
+	case d.block:
+		if err := confirm(fmt.Sprintf("formatting the device %s (%s) destroys everything on it.", path, humanBytes(d.size)), "--yes"); err != nil {
 			return err
 		}
 	}
