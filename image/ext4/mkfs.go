@@ -270,7 +270,7 @@ func Format(dev Device, opt FormatOptions) error {
 	put16(jn.b, iExtraIsize, 32)
 	put32(jn.b, iCrtime, ts)
 	jn.setSize(int64(jblocks) * blockSize)
-	if err := f.setExtents(jn, jexts, nil, uint64(jblocks)); err != nil {
+	if err := f.setExtents(jn, jexts, uint64(jblocks)); err != nil {
 		return err
 	}
 	copy(sb[sbJnlBlocks:sbJnlBlocks+60], jn.b[iBlock:iBlock+60])
@@ -325,7 +325,7 @@ func Format(dev Device, opt FormatOptions) error {
 	}
 	put16(root.b, iLinks, 3)
 	root.setSize(blockSize)
-	if err := f.setExtents(root, []extent{{lblk: 0, len: 1, pblk: dbs[0]}}, nil, 1); err != nil {
+	if err := f.setExtents(root, []extent{{lblk: 0, len: 1, pblk: dbs[0]}}, 1); err != nil {
 		return err
 	}
 	// lost+found gets 4 blocks (16 KiB) so e2fsck can relink without allocating.
@@ -351,7 +351,7 @@ func Format(dev Device, opt FormatOptions) error {
 			lfExts = append(lfExts, extent{lblk: uint32(i), len: 1, pblk: pb})
 		}
 	}
-	if err := f.setExtents(lf, lfExts, nil, 4); err != nil {
+	if err := f.setExtents(lf, lfExts, 4); err != nil {
 		return err
 	}
 	for _, n := range []*inode{root, lf} {

@@ -59,3 +59,40 @@ func TestRemove(t *testing.T) {
 		t.Fatalf("%d blocks still used: blocks not freed", used)
 	}
 }
+
+func TestWriteFailureRollsBack(t *testing.T) {
+	dev, path := testutil.SparseFile(t, "vol.img", 64<<20)
+	if err := Format(dev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(dev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFile("keep", strings.NewReader("keep\n"), 5, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	free := f.FreeBlocks()
+	if err := f.WriteFile("short", strings.NewReader("too short"), 100000, time.Time{}); err == nil {
+		t.Fatal("short source accepted")
+	}
+	if err := f.WriteFile("keep", strings.NewReader("x"), 2, time.Time{}); err == nil {
+		t.Fatal("short replacement accepted")
+	}
+	if err := f.WriteFile("huge", strings.NewReader(""), 1<<30, time.Time{}); err == nil || !strings.Contains(err.Error(), "no space") {
+		t.Fatalf("oversized file: %v", err)
+	}
+	if got := f.FreeBlocks(); got != free {
+		t.Fatalf("free blocks %d, want %d", got, free)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, path)
+	if got := debugfs(t, path, "cat /keep"); got != "keep\n" {
+		t.Fatalf("keep = %q", got)
+	}
+	if ls := debugfs(t, path, "ls /"); strings.Contains(ls, "short") {
+		t.Fatalf("failed file linked:\n%s", ls)
+	}
+}

@@ -411,12 +411,10 @@ func putExtent(b []byte, e extent) {
 	put32(b, 8, uint32(e.pblk))
 }
 
-// setExtents stores exts in n (depth 0, or depth 1 with leaf blocks), freeing
-// the old tree blocks. It sets i_blocks from dataBlocks plus tree blocks.
-func (f *FS) setExtents(n *inode, exts []extent, oldTree []uint64, dataBlocks uint64) error {
-	for _, b := range oldTree {
-		f.freeBlock(b)
-	}
+// setExtents stores exts in n (depth 0, or depth 1 with new leaf blocks).
+// It sets i_blocks from dataBlocks plus tree blocks. The caller frees the
+// old tree's blocks once the inode is written.
+func (f *FS) setExtents(n *inode, exts []extent, dataBlocks uint64) error {
 	per := int((f.bs - 12) / 12)
 	var tree []uint64
 	if len(exts) <= 4 {
@@ -547,10 +545,19 @@ func (f *FS) addEntry(dir *inode, name string, ino uint32, ft uint8) error {
 		exts = append(exts, extent{lblk: lblk, len: 1, pblk: nb[0].pblk})
 	}
 	dir.setSize(size + f.bs)
-	if err := f.setExtents(dir, exts, tree, uint64(size/f.bs)+1); err != nil {
+	if err := f.setExtents(dir, exts, uint64(size/f.bs)+1); err != nil {
 		return err
 	}
-	return f.touchDir(dir, ft)
+	if err := f.writeMeta(); err != nil {
+		return err
+	}
+	if err := f.touchDir(dir, ft); err != nil {
+		return err
+	}
+	for _, b := range tree {
+		f.freeBlock(b)
+	}
+	return nil
 }
 
 func (f *FS) touchDir(dir *inode, ft uint8) error {
@@ -692,7 +699,7 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 	put16(n.b, iLinks, 2)
 	n.setSize(f.bs)
 	be[0].lblk = 0
-	if err := f.setExtents(n, be, nil, 1); err != nil {
+	if err := f.setExtents(n, be, 1); err != nil {
 		return nil, err
 	}
 	if err := f.writeInode(n); err != nil {
@@ -775,6 +782,7 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	} else {
 		ino, err := f.allocInode(false, (dir.ino-1)/f.ipg)
 		if err != nil {
+			f.freeExtents(exts)
 			return err
 		}
 		n = f.newInode(ino, modeReg|0o644, mtime)
@@ -783,6 +791,29 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	if err := f.writeMeta(); err != nil {
 		return err
 	}
+	return f.writeFileData(p, r, size, mtime, dir, name, n, old, exts, oldExts, oldTree, nblocks)
+}
+
+func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, dir *inode, name string,
+	n *inode, old uint32, exts, oldExts []extent, oldTree []uint64, nblocks uint64) (err error) {
+	linked := false
+	defer func() {
+		// A failure before the inode is in use (a short source, a device
+		// error) gives back the new blocks and the new inode.
+		if err == nil || linked {
+			return
+		}
+		f.freeExtents(exts)
+		if old == 0 {
+			g := (n.ino - 1) / f.ipg
+			if ib, e := f.inodeBitmap(g); e == nil {
+				clearBit(ib, int((n.ino-1)%f.ipg))
+				f.setGD16pair(g, bgFreeInodes, bgFreeInodesHi, f.gdFreeInodes(g)+1)
+				f.dirtyIB[g], f.dirtyGD[g] = true, true
+			}
+		}
+		_ = f.writeMeta()
+	}()
 	// Data.
 	buf := make([]byte, 4<<20)
 	var done int64
@@ -816,7 +847,7 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	n.setSize(size)
 	put32(n.b, iMtime, uint32(mtime.Unix()))
 	put32(n.b, iCtime, uint32(f.now().Unix()))
-	if err := f.setExtents(n, exts, oldTree, nblocks); err != nil {
+	if err := f.setExtents(n, exts, nblocks); err != nil {
 		return err
 	}
 	if err := f.writeMeta(); err != nil {
@@ -826,11 +857,16 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 		return err
 	}
 	if old != 0 {
+		linked = true
 		f.freeExtents(oldExts)
+		for _, b := range oldTree {
+			f.freeBlock(b)
+		}
 	} else {
 		if err := flush(f.dev); err != nil {
 			return err
 		}
+		linked = true // from here on the inode may be reachable
 		if err := f.addEntry(dir, name, n.ino, ftReg); err != nil {
 			return err
 		}
