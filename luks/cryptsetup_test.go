@@ -522,6 +522,27 @@ func TestKeyslotAndTokenChangesBothWays(t *testing.T) {
 	if err := c3.RemoveKeyslot(1, false); !errors.Is(err, luks.ErrLastKeyslot) {
 		t.Errorf("removing the last keyslot: %v, want ErrLastKeyslot", err)
 	}
+
+	// a changed passphrase, then an erase
+	if slot, err := c3.ChangePassphrase([]byte("p2"), []byte("p7"), -1, luks.PBKDF{Type: "argon2i", Iterations: 4, MemoryKiB: 64, Parallel: 2}); err != nil || slot != 1 {
+		t.Fatalf("ChangePassphrase: %d, %v", slot, err)
+	}
+	cs(t, "open", "--test-passphrase", "--key-slot", "1", "--key-file", p7, img)
+	if _, code, _ := csCode(t, "open", "--test-passphrase", "--key-file", p2, img); code == 0 {
+		t.Errorf("cryptsetup accepts the old passphrase after ChangePassphrase")
+	}
+	if !strings.Contains(cs(t, "luksDump", img), "PBKDF:      argon2i\n") {
+		t.Errorf("cryptsetup does not see the new argon2i keyslot")
+	}
+	if err := c3.Erase(); err != nil {
+		t.Fatalf("Erase: %v", err)
+	}
+	if m := csJSON(t, img); len(m.Keyslots) != 0 {
+		t.Errorf("cryptsetup sees %d keyslots after Erase", len(m.Keyslots))
+	}
+	if _, code, _ := csCode(t, "open", "--test-passphrase", "--key-file", p7, img); code == 0 {
+		t.Errorf("cryptsetup accepts a passphrase after Erase")
+	}
 }
 
 func contains(list []string, s string) bool {
@@ -609,6 +630,15 @@ func TestCryptsetupDamagedHeaders(t *testing.T) {
 			_, c2 := openFile(t, primary)
 			if st := c2.State(); st.PrimaryErr != nil || st.SecondaryErr != nil || !st.InSync {
 				t.Errorf("state after Repair: %+v", st)
+			}
+
+			// cryptsetup repair fixes what travelkit then sees as clean
+			csFixed := copyFile(t, img, filepath.Join(dir, "cs-repair.luks"))
+			corrupt(t, csFixed, 4096+10)
+			cs(t, "repair", csFixed)
+			_, c5 := openFile(t, csFixed)
+			if st := c5.State(); st.PrimaryErr != nil || st.SecondaryErr != nil || !st.InSync {
+				t.Errorf("state after cryptsetup repair: %+v", st)
 			}
 
 			// the secondary only
