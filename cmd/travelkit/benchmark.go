@@ -69,7 +69,7 @@ func (m memDevice) WriteAt(p []byte, off int64) (int, error) { return copy(m[off
 
 func runBenchmark(asJSON bool, dur time.Duration, quick bool) error {
 	payload := 64 << 20
-	argonMiB := uint32(256)
+	argonMiB := uint32(64)
 	if quick {
 		payload, argonMiB = 1<<20, 1
 	}
