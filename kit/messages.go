@@ -18,7 +18,7 @@ type messages struct {
 
 	NoProgram, Chown string
 
-	UnlockTitle, RecoveryTitle, Recovery, RecoveryFile string
+	UnlockTitle, RecoveryTitle, Recovery, RecoveryFile, TPMTitle, TPMNote string
 
 	ColleagueTitle, Colleagues, ColleagueDecrypt, ColleagueHandover, ColleagueIdentity, NoColleagues string
 
@@ -94,6 +94,9 @@ var en = messages{
 	Recovery: "The recovery key is 64 letters in 8 groups separated by dashes. Type it when travelkit " +
 		"asks for the passphrase.",
 	RecoveryFile: "Or save it in a text file named recovery-key.txt and add this at the end of the restore command:",
+
+	TPMTitle: "With your laptop's security chip (TPM)",
+	TPMNote:  "This kit is also bound to the TPM of the laptop it was made on. On that laptop only, add this at the end of the restore command, and type your PIN if asked. After a firmware or Secure Boot update this may stop working: then use your passphrase or recovery key.",
 
 	ColleagueTitle: "With a colleague's help",
 	Colleagues: "These people hold a sealed copy of the recovery key of this kit: {names}. " +

@@ -64,6 +64,9 @@ var es = messages{
 		"travelkit pida la frase de contraseña.",
 	RecoveryFile: "O guárdala en un archivo de texto llamado recovery-key.txt y añade esto al final del comando de restauración:",
 
+	TPMTitle: "Con el chip de seguridad de tu portátil (TPM)",
+	TPMNote:  "Este kit también está vinculado al TPM del portátil en el que se creó. Solo en ese portátil, añade esto al final del comando de restauración y escribe tu PIN si te lo pide. Tras una actualización del firmware o de Secure Boot puede dejar de funcionar: entonces usa tu frase de contraseña o tu clave de recuperación.",
+
 	ColleagueTitle: "Con ayuda de una persona de confianza",
 	Colleagues: "Estas personas guardan una copia sellada de la clave de recuperación de este kit: {names}. " +
 		"Cada copia está también en la carpeta escrow de esta unidad. Solo la clave secreta de esa persona la abre.",

@@ -65,6 +65,9 @@ var fr = messages{
 		"travelkit demande la phrase secrète.",
 	RecoveryFile: "Ou enregistrez-la dans un fichier texte nommé recovery-key.txt et ajoutez ceci à la fin de la commande de restauration :",
 
+	TPMTitle: "Avec la puce de sécurité de votre ordinateur portable (TPM)",
+	TPMNote:  "Ce kit est aussi lié au TPM de l’ordinateur portable sur lequel il a été créé. Sur cet ordinateur seulement, ajoutez ceci à la fin de la commande de restauration, et tapez votre code PIN s’il est demandé. Après une mise à jour du micrologiciel ou de Secure Boot, cela peut ne plus fonctionner : utilisez alors votre phrase secrète ou votre clé de récupération.",
+
 	ColleagueTitle: "Avec l’aide d’une personne de confiance",
 	Colleagues: "Ces personnes gardent une copie scellée de la clé de récupération de ce kit : {names}. " +
 		"Chaque copie se trouve aussi dans le dossier escrow de ce disque. Seule la clé secrète de la personne l’ouvre.",

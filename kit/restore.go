@@ -20,6 +20,7 @@ type RestoreInfo struct {
 	Escrow    []string // names of the colleagues holding an escrow file
 	Platforms []string // GOOS/GOARCH pairs on the kit; empty means all of Platforms
 	Languages []string // languages of the kit's pages, for the "other languages" list
+	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
 }
 
 // Languages are the languages the RESTORE pages are written in.
@@ -58,6 +59,7 @@ const (
 	unixTarget    = `~/Restored`
 	recoveryFlag  = `--recovery-key-file recovery-key.txt`
 	identityFlag  = `--identity KEY-FILE`
+	tpmFlag       = `--tpm auto`
 	chownCommand  = `sudo chown -R "$USER" ~/Restored`
 	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sha256sum -c /mnt/travelkit/SHA256SUMS`
 )
@@ -98,6 +100,8 @@ type restoreData struct {
 	Chown      string
 	Recovery   string
 	Identity   string
+	TPM        bool
+	TPMFlag    string
 	LinuxAlt   string
 	Others     []otherLang
 	OtherLines []string
@@ -164,6 +168,8 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Chown:    chownCommand,
 		Recovery: recoveryFlag,
 		Identity: identityFlag,
+		TPM:      info.TPM,
+		TPMFlag:  tpmFlag,
 		LinuxAlt: linuxVolume2,
 		M:        m,
 	}

@@ -19,6 +19,7 @@ var testInfo = RestoreInfo{
 	Created:   time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
 	Escrow:    []string{"colleague-a", "helpline"},
 	Languages: Languages,
+	TPM:       true,
 }
 
 func TestCatalogsComplete(t *testing.T) {
@@ -84,6 +85,7 @@ func TestRestorePages(t *testing.T) {
 		`sudo /media/$USER/TRAVELKIT/bin/linux-arm64/travelkit restore --to ~/Restored`,
 		`--recovery-key-file recovery-key.txt`,
 		`--identity KEY-FILE`,
+		`--tpm auto`,
 		`age -d -i KEY-FILE colleague-a.age`,
 		`age -d -i KEY-FILE helpline.age`,
 		`sudo cryptsetup open /dev/sdX2 travelkit`,
@@ -238,6 +240,9 @@ func TestRestoreSubsets(t *testing.T) {
 		}
 		if !strings.Contains(page, en.NoColleagues) || strings.Contains(page, "age -d") {
 			t.Error("no-escrow kit: wrong colleague section")
+		}
+		if strings.Contains(page, "--tpm") {
+			t.Error("TPM section on a kit without TPM")
 		}
 		if strings.Contains(page, en.OtherLangs) {
 			t.Error("other languages listed on a one-language kit")
