@@ -195,3 +195,25 @@ func FuzzRead(f *testing.F) {
 type memWriter struct{ b []byte }
 
 func (m *memWriter) WriteAt(p []byte, off int64) (int, error) { return copy(m.b[off:], p), nil }
+
+func TestSector4K(t *testing.T) {
+	size := int64(64 << 20)
+	tab, err := Layout(size, 4096, []Spec{{Type: TypeMicrosoftBasicData, Name: "TRAVELKIT", Size: 32 << 20}, {Type: TypeLinuxLUKS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.FirstUsable != 6 || tab.Partitions[0].First != 256 || tab.Offset(tab.Partitions[0]) != 1<<20 {
+		t.Fatalf("4K layout: %+v", tab)
+	}
+	w := &memWriter{b: make([]byte, size)}
+	if err := Write(w, tab); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(memDisk(w.b), size, 4096)
+	if err != nil || got.Partitions[1] != tab.Partitions[1] {
+		t.Fatalf("read back: %v", err)
+	}
+	if _, err := Read(memDisk(w.b), size, 512); err == nil {
+		t.Fatal("4K table read with 512-byte sectors")
+	}
+}
