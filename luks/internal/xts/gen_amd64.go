@@ -227,10 +227,13 @@ func genAESNI(name, op, opLast string, keyOff int) {
 	p("ADDQ R9, R8")
 	p("DECQ CX")
 	p("JNZ sector")
-	// Leave no tweak or key material behind in the stack area.
+	// Leave no tweak or key material behind in the stack area or in registers.
 	p("PXOR X0, X0")
 	for j := 0; j < 8; j++ {
 		p("MOVO X0, %d(R12)", 16*j)
+	}
+	for j := 1; j < 16; j++ {
+		p("PXOR X%d, X%d", j, j)
 	}
 	p("RET")
 }

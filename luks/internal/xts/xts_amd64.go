@@ -2,8 +2,6 @@
 
 package xts
 
-//go:generate go run gen_amd64.go
-
 import (
 	"unsafe"
 
