@@ -366,7 +366,7 @@ func describe(v any) string {
 		return "an array of tables"
 	case map[string]any:
 		return "a table"
-	case time.Time, toml.Key:
+	case time.Time:
 		return "a date"
 	}
 	return fmt.Sprintf("a %T", v)
@@ -487,10 +487,7 @@ func probeLine(text string, keys []string, firstIsArray bool) (line int) {
 	}
 	_, err := toml.Decode(text, reflect.New(t).Interface())
 	var pe toml.ParseError
-	if errors.As(err, &pe) && errors.Is(err, errProbe) {
-		return pe.Position.Line
-	}
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) && pe.Message == errProbe.Error() {
 		return pe.Position.Line
 	}
 	return 0
