@@ -133,12 +133,22 @@ func scenarioPCRChange(t *testing.T, open opener) {
 	if _, err := tp.Unseal(tok, pin); err != nil {
 		t.Fatal(err)
 	}
+	if err := tp.CheckPolicy(tok); err != nil {
+		t.Fatalf("CheckPolicy before the change: %v", err)
+	}
 	if err := tp.ExtendPCR(7, []byte("a Secure Boot change")); err != nil {
 		t.Fatal(err)
 	}
+	var pm *PCRMismatchError
+	if err := tp.CheckPolicy(tok); !errors.As(err, &pm) {
+		t.Fatalf("CheckPolicy after the change: %v", err)
+	}
+	// Without a PIN the mismatch is still what is reported (no PIN prompt is useful then).
+	if _, err := tp.Unseal(tok, nil); !errors.As(err, &pm) {
+		t.Fatalf("Unseal without PIN after the change: %v", err)
+	}
 	before := tp.DAInfo()
 	_, err = tp.Unseal(tok, pin)
-	var pm *PCRMismatchError
 	if !errors.As(err, &pm) {
 		t.Fatalf("after extending PCR 7: got %v, want *PCRMismatchError", err)
 	}
@@ -175,6 +185,23 @@ func scenarioPCRChange(t *testing.T, open opener) {
 	got, err := tp.Unseal(retok, pin)
 	if err != nil || !bytes.Equal(got, s.Secret) {
 		t.Fatalf("after reseal: %x, %v", got, err)
+	}
+	// Reseal with a fresh secret (a new keyslot) works too.
+	fresh, err := tp.Reseal(tok, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(fresh.Secret, s.Secret) {
+		t.Fatal("Reseal reused the secret")
+	}
+	if got, err := tp.Unseal(roundTrip(t, fresh.Token), pin); err != nil || !bytes.Equal(got, fresh.Secret) {
+		t.Fatalf("after Reseal: %v", err)
+	}
+	if _, err := tp.Reseal(tok, nil); !errors.Is(err, ErrPINRequired) {
+		t.Fatalf("Reseal without the PIN: %v", err)
+	}
+	if d := fresh.Token.String(); d != "keyslot 2: PCRs 0, 7 (Secure Boot state) (sha256 bank), PIN, ecc primary key" {
+		t.Fatalf("String: %q", d)
 	}
 	// The old token stays refused.
 	if _, err := tp.Unseal(tok, pin); !errors.As(err, &pm) {

@@ -46,6 +46,20 @@ func OptionsFrom(tok *Token) SealOptions {
 	return o
 }
 
+// Reseal seals a fresh secret with the binding of old (its PCRs, PIN or not, keyslot) to
+// the TPM's current PCR values; pin is the PIN for the new binding when old had one. The
+// caller adds a keyslot for the new secret and replaces the token.
+func (t *TPM) Reseal(old *Token, pin []byte) (*Sealed, error) {
+	o := OptionsFrom(old)
+	if old.PIN {
+		if len(pin) == 0 {
+			return nil, ErrPINRequired
+		}
+		o.PIN = pin
+	}
+	return t.Seal(o)
+}
+
 // Sealed is the result of an enrolment.
 type Sealed struct {
 	Secret []byte // the 32-byte secret; the keyslot passphrase is Passphrase(Secret)
@@ -176,55 +190,80 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 	return &Sealed{Secret: append([]byte(nil), secret...), Token: tok}, nil
 }
 
-// Unseal unseals the secret of a systemd-tpm2 token. pin is ignored for tokens without a PIN.
-// Errors: *PCRMismatchError, *WrongPINError, *LockoutError, *WrongTPMError,
-// *MissingFeatureError, ErrPINRequired, ErrUnsupportedToken.
-func (t *TPM) Unseal(tok *Token, pin []byte) ([]byte, error) {
+// tokenBank returns the PCR bank of a token (sha256 when the token does not say).
+func tokenBank(tok *Token) (tpm2.TPMIAlgHash, string) {
+	if tok.PCRBank == "sha1" {
+		return tpm2.TPMAlgSHA1, "sha1"
+	}
+	return tpm2.TPMAlgSHA256, "sha256"
+}
+
+// checkToken refuses tokens travelkit cannot unseal and returns the blob's parts.
+func checkToken(tok *Token) (priv, pub, policy []byte, err error) {
 	if tok.PCRLock || len(tok.PubKey) > 0 || len(tok.PubKeyPCRs) > 0 {
-		return nil, fmt.Errorf("%w: signed PCR policies and pcrlock policies are not supported; unlock with systemd-cryptsetup or the passphrase", ErrUnsupportedToken)
+		return nil, nil, nil, fmt.Errorf("%w: signed PCR policies and pcrlock policies are not supported; unlock with systemd-cryptsetup or the passphrase", ErrUnsupportedToken)
 	}
 	blob, err := tok.Blob()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupportedToken, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrUnsupportedToken, err)
 	}
-	want, err := tok.PolicyHash()
+	policy, err = tok.PolicyHash()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupportedToken, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrUnsupportedToken, err)
 	}
-	if len(want) != sha256.Size {
-		return nil, fmt.Errorf("%w: policy hash of %d bytes (travelkit uses sha256 policy sessions)", ErrUnsupportedToken, len(want))
+	if len(policy) != sha256.Size {
+		return nil, nil, nil, fmt.Errorf("%w: policy hash of %d bytes (travelkit uses sha256 policy sessions)", ErrUnsupportedToken, len(policy))
 	}
 	priv, pub, seed, err := SplitBlob(blob)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if seed != nil {
-		return nil, fmt.Errorf("%w: the secret was sealed without the TPM (systemd --tpm2-device-key) and must be imported first", ErrUnsupportedToken)
+		return nil, nil, nil, fmt.Errorf("%w: the secret was sealed without the TPM (systemd --tpm2-device-key) and must be imported first", ErrUnsupportedToken)
+	}
+	return priv, pub, policy, nil
+}
+
+// CheckPolicy tells whether the TPM's current PCR values satisfy tok's policy, without a
+// PIN and without touching the dictionary-attack counter: nil, a *PCRMismatchError, or
+// another error. Call it before asking for a PIN.
+func (t *TPM) CheckPolicy(tok *Token) error {
+	_, _, want, err := checkToken(tok)
+	if err != nil {
+		return err
+	}
+	if err := t.CheckSupport(nil); err != nil {
+		return err
+	}
+	bank, bankName := tokenBank(tok)
+	cur, err := t.ReadPCRs(bank, tok.PCRs)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(PolicyDigest(bank, tok.PCRs, cur, tok.PIN), want) {
+		return mismatch(tok, bankName, cur)
+	}
+	return nil
+}
+
+// Unseal unseals the secret of a systemd-tpm2 token. pin is ignored for tokens without a PIN.
+// Errors: *PCRMismatchError, *WrongPINError, *LockoutError, *WrongTPMError,
+// *MissingFeatureError, ErrPINRequired, ErrUnsupportedToken.
+//
+// The PCR policy is checked first (CheckPolicy), so a PCR mismatch is reported as such,
+// even without a PIN, and never costs a dictionary-attack failure.
+func (t *TPM) Unseal(tok *Token, pin []byte) ([]byte, error) {
+	priv, pub, _, err := checkToken(tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.CheckPolicy(tok); err != nil {
+		return nil, err
 	}
 	if tok.PIN && len(pin) == 0 {
 		return nil, ErrPINRequired
 	}
-	bankName := tok.PCRBank
-	if bankName == "" {
-		bankName = "sha256"
-	}
-	bank := tpm2.TPMAlgSHA256
-	if bankName == "sha1" {
-		bank = tpm2.TPMAlgSHA1
-	}
-	if err := t.CheckSupport(nil); err != nil {
-		return nil, err
-	}
-
-	// Compare the policy for the current PCR values with the token's before the TPM sees
-	// the PIN: a PCR mismatch then costs no dictionary-attack failure and gets a clear error.
-	cur, err := t.ReadPCRs(bank, tok.PCRs)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(PolicyDigest(bank, tok.PCRs, cur, tok.PIN), want) {
-		return nil, mismatch(tok, bankName, cur)
-	}
+	bank, bankName := tokenBank(tok)
 
 	privB, err := tpm2.Unmarshal[tpm2.TPM2BPrivate](priv)
 	if err != nil {

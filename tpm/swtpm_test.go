@@ -68,10 +68,12 @@ func runSWTPM(t *testing.T, bin, dir, waitFor string, args ...string) *swtpmInst
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		var ok bool
+		network := "tcp"
 		if strings.HasPrefix(waitFor, "/") {
-			_, err := os.Stat(waitFor)
-			ok = err == nil
-		} else if c, err := net.Dial("tcp", waitFor); err == nil {
+			network = "unix"
+		}
+		// The socket file appears at bind(), before listen(): wait until a connect works.
+		if c, err := net.Dial(network, waitFor); err == nil {
 			c.Close()
 			ok = true
 		}

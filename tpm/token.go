@@ -434,6 +434,46 @@ func writeList(b *bytes.Buffer, items [][]byte, enc func([]byte) string) {
 	b.WriteByte(']')
 }
 
+// SetKeyslot makes the token name keyslot slot only (once the keyslot number is known).
+func (t *Token) SetKeyslot(slot int) { t.Keyslots = []int{slot} }
+
+// String describes the binding for people, e.g. "keyslot 1: PCRs 7 (sha256 bank), PIN".
+func (t *Token) String() string {
+	var b strings.Builder
+	for i, k := range t.Keyslots {
+		if i == 0 {
+			b.WriteString("keyslot ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(k))
+	}
+	b.WriteString(": ")
+	if len(t.PCRs) == 0 {
+		b.WriteString("no PCRs")
+	} else {
+		bank := t.PCRBank
+		if bank == "" {
+			bank = "sha256"
+		}
+		b.WriteString(pcrNames(t.PCRs) + " (" + bank + " bank)")
+	}
+	if t.PIN {
+		b.WriteString(", PIN")
+	} else {
+		b.WriteString(", no PIN")
+	}
+	if t.SRK != nil {
+		b.WriteString(", persistent SRK")
+	} else if t.PrimaryAlg != "" {
+		b.WriteString(", " + t.PrimaryAlg + " primary key")
+	}
+	if t.PCRLock || len(t.PubKey) > 0 {
+		b.WriteString(", signed/pcrlock policy (not supported by travelkit)")
+	}
+	return b.String()
+}
+
 // JSON returns the token JSON for luks.Container.AddToken.
 func (t *Token) JSON() []byte {
 	b, _ := t.MarshalJSON()
