@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"travelkit/image"
 	"travelkit/image/ext4"
 	"travelkit/image/fat32"
 	"travelkit/image/gpt"
+	"travelkit/kit"
 	"travelkit/luks"
 )
 
@@ -234,4 +236,34 @@ func (u *Unlocked) Close() error {
 	}
 	u.Volume.Close()
 	return err
+}
+
+// ToolsTree returns the tools partition as a kit.Tree, for manifest verification.
+func (d *Drive) ToolsTree() (kit.Tree, error) {
+	fs, err := d.ToolsFS()
+	if err != nil {
+		return nil, err
+	}
+	return fatTree{fs}, nil
+}
+
+type fatTree struct{ fs *fat32.FS }
+
+func (t fatTree) Files() ([]string, error) {
+	var out []string
+	err := t.fs.Walk(func(p string, e fat32.Entry) error {
+		if !e.IsDir {
+			out = append(out, strings.TrimPrefix(p, "/"))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (t fatTree) Open(p string) (io.ReadCloser, error) {
+	r, _, err := t.fs.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(r), nil
 }

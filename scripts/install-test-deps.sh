@@ -13,6 +13,10 @@ check sgdisk gdisk
 check fsck.vfat dosfstools
 check mdir mtools
 check e2fsck e2fsprogs
+check sfdisk fdisk
+check losetup mount
+check sha256sum coreutils
+check ssh-keygen openssh-client
 check debugfs e2fsprogs
 check swtpm swtpm
 check swtpm_setup swtpm-tools
