@@ -99,7 +99,11 @@ type archiver struct {
 	dirsNew, dirsChanged, dirsUn    atomic.Int64
 	scanFiles, scanBytes            atomic.Int64
 	scanDone                        atomic.Bool
-	bufPool                         sync.Pool
+	// bigBufs are chunk buffers of chunker.MaxSize, handed from readers to
+	// savers and back; their number bounds the memory in flight.
+	bigBufs chan []byte
+	// smallBufs hold whole small files (up to chunker.MinSize bytes).
+	smallBufs chan []byte
 }
 
 func (a *archiver) warn(path string, err error) {
@@ -189,7 +193,14 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, pol: chunker.Pol(r.cfg.ChunkerPolynomial),
-		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers+1)}
+		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers),
+		bigBufs: make(chan []byte, workers+1), smallBufs: make(chan []byte, 2*workers+2)}
+	for i := 0; i < cap(a.bigBufs); i++ {
+		a.bigBufs <- nil // allocated on first use
+	}
+	for i := 0; i < cap(a.smallBufs); i++ {
+		a.smallBufs <- nil
+	}
 	start := time.Now()
 	r.StartSaving(ctx, 1)
 	for i := 0; i < workers; i++ {
@@ -551,16 +562,36 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 
 const smallFile = chunker.MinSize
 
-func (a *archiver) getBuf(n int) []byte {
-	if b, ok := a.bufPool.Get().(*[]byte); ok && cap(*b) >= n {
-		return (*b)[:n]
+func (a *archiver) getBig() []byte {
+	select {
+	case b := <-a.bigBufs:
+		if b == nil {
+			b = make([]byte, chunker.MaxSize)
+		}
+		return b[:cap(b)]
+	case <-a.ctx.Done():
+		return nil
 	}
-	return make([]byte, n, max(n, chunker.MinSize))
+}
+
+func (a *archiver) getSmall() []byte {
+	select {
+	case b := <-a.smallBufs:
+		if b == nil {
+			b = make([]byte, smallFile+1)
+		}
+		return b[:cap(b)]
+	case <-a.ctx.Done():
+		return nil
+	}
 }
 
 func (a *archiver) putBuf(b []byte) {
-	if cap(b) <= chunker.MaxSize {
-		a.bufPool.Put(&b)
+	switch cap(b) {
+	case chunker.MaxSize:
+		a.bigBufs <- b
+	case smallFile + 1:
+		a.smallBufs <- b
 	}
 }
 
@@ -569,13 +600,12 @@ func (a *archiver) putBuf(b []byte) {
 func (a *archiver) reader() {
 	defer a.readW.Done()
 	var ch *chunker.Chunker
-	chunkBuf := make([]byte, chunker.MaxSize)
 	for job := range a.files {
 		if a.failed() != nil {
 			close(job.fut.done)
 			continue
 		}
-		err := a.readFile(job, &ch, chunkBuf)
+		err := a.readFile(job, &ch)
 		if err != nil {
 			a.warn(job.path, err)
 			job.fut.node = nil
@@ -587,7 +617,7 @@ func (a *archiver) reader() {
 	}
 }
 
-func (a *archiver) readFile(job fileJob, ch **chunker.Chunker, chunkBuf []byte) error {
+func (a *archiver) readFile(job fileJob, ch **chunker.Chunker) error {
 	f, err := os.Open(job.path)
 	if err != nil {
 		return err
@@ -603,7 +633,11 @@ func (a *archiver) readFile(job fileJob, ch **chunker.Chunker, chunkBuf []byte) 
 	content := []ID{}
 	var size int64
 	if fi.Size() <= smallFile {
-		buf := a.getBuf(int(fi.Size()) + 1)
+		buf := a.getSmall()
+		if buf == nil {
+			return a.failed()
+		}
+		buf = buf[:fi.Size()+1]
 		n, err := io.ReadFull(f, buf)
 		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 			a.putBuf(buf)
@@ -634,11 +668,22 @@ func (a *archiver) readFile(job fileJob, ch **chunker.Chunker, chunkBuf []byte) 
 	} else {
 		(*ch).Reset(f, a.pol)
 	}
+	var buf []byte
+	defer func() {
+		if buf != nil {
+			a.putBuf(buf)
+		}
+	}()
 	for {
 		if err := a.failed(); err != nil {
 			return err
 		}
-		c, err := (*ch).Next(chunkBuf)
+		if buf == nil {
+			if buf = a.getBig(); buf == nil {
+				return a.failed()
+			}
+		}
+		c, err := (*ch).Next(buf[:0])
 		if err == io.EOF {
 			break
 		}
@@ -652,9 +697,8 @@ func (a *archiver) readFile(job fileJob, ch **chunker.Chunker, chunkBuf []byte) 
 		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
 			continue
 		}
-		b := a.getBuf(len(c.Data))
-		copy(b, c.Data)
-		a.submit(b, id)
+		a.submit(c.Data, id)
+		buf = nil
 	}
 	return a.finishFile(job, content, size)
 }
@@ -679,7 +723,7 @@ func (a *archiver) submit(b []byte, id ID) {
 // saver compresses, encrypts and packs chunks.
 func (a *archiver) saver() {
 	defer a.saveW.Done()
-	var scratch []byte
+	var scratch BlobScratch
 	for j := range a.saves {
 		if a.failed() == nil {
 			if _, err := a.r.SaveBlob(DataBlob, j.id, j.data, &scratch); err != nil {

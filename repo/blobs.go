@@ -32,8 +32,8 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 	if uploaders < 1 {
 		uploaders = 1
 	}
-	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer, 1),
-		bufs: make(chan []byte, uploaders+2), ctx: ctx}
+	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer),
+		bufs: make(chan []byte, 1), ctx: ctx}
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
 		go s.uploader()
@@ -96,10 +96,15 @@ func (r *Repository) Known(h BlobHandle) bool {
 	return false
 }
 
+// BlobScratch holds buffers one goroutine reuses across SaveBlob calls.
+type BlobScratch struct {
+	comp []byte
+}
+
 // SaveBlob stores plaintext data as a blob with the given ID (the SHA-256 of
 // data) unless it is already known. It returns whether it was stored now.
-// Safe for concurrent use; scratch is an optional reusable buffer.
-func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, scratch *[]byte) (bool, error) {
+// Safe for concurrent use; sc is optional.
+func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (bool, error) {
 	s := r.saver
 	if s == nil {
 		return false, errors.New("SaveBlob outside StartSaving/Flush")
@@ -119,42 +124,50 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, scratch *[]byte) (
 	s.seen[h] = struct{}{}
 	s.mu.Unlock()
 
-	var buf []byte
-	if scratch != nil {
-		buf = *scratch
+	if sc == nil {
+		sc = &BlobScratch{}
 	}
-	c, ok := r.compressBlob(data, buf)
+	c, ok := r.compressBlob(data, sc.comp)
+	if c != nil {
+		sc.comp = c[:0]
+	}
 	ulen := 0
 	plain := data
 	if ok {
 		plain = c
 		ulen = len(data)
 	}
-	var sealBuf []byte
-	if scratch != nil && c != nil {
-		*scratch = c[:0]
-	}
-	sealed := r.key.Seal(sealBuf, plain)
+	sealedLen := len(plain) + Overhead
 
 	s.mu.Lock()
+	var full *packer
 	p := s.cur[t]
+	if p != nil && len(p.blobs) > 0 && p.size()+sealedLen+compressedEntrySize > cap(p.buf) {
+		// ship the pack before it would have to grow
+		full = p
+		p = nil
+		s.cur[t] = nil
+	}
 	if p == nil {
 		var b []byte
 		if t == DataBlob {
 			select {
 			case b = <-s.bufs:
 			default:
-				b = make([]byte, 0, r.PackSize+r.PackSize/4)
+				b = make([]byte, 0, r.PackSize+r.PackSize/16)
 			}
+		} else {
+			b = make([]byte, 0, r.PackSize/4)
 		}
 		p = &packer{buf: b}
 		s.cur[t] = p
 	}
-	p.add(h, sealed, ulen)
+	// sealing into the pack buffer under the lock saves a copy and a
+	// buffer per worker; compression, the costly part, ran unlocked
+	p.addSealed(r.key, h, plain, ulen)
 	s.AddedBlobs[t]++
 	s.AddedBytes += int64(len(data))
-	var full *packer
-	if p.size() >= r.PackSize {
+	if full == nil && p.size() >= r.PackSize {
 		full = p
 		s.cur[t] = nil
 	}

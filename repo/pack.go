@@ -48,6 +48,14 @@ func (p *packer) add(h BlobHandle, sealed []byte, ulen int) {
 	p.buf = append(p.buf, sealed...)
 }
 
+// addSealed encrypts plain straight into the pack buffer.
+func (p *packer) addSealed(k *Key, h BlobHandle, plain []byte, ulen int) {
+	off := len(p.buf)
+	p.buf = k.Seal(p.buf, plain)
+	p.blobs = append(p.blobs, PackedBlob{BlobHandle: h, Offset: uint32(off),
+		Length: uint32(len(p.buf) - off), UncompressedLength: uint32(ulen)})
+}
+
 func (p *packer) headerSize() int {
 	n := Overhead + 4
 	for _, b := range p.blobs {

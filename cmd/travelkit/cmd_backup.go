@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -122,6 +123,7 @@ func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, 
 func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	ctx, cancel := signalContext()
 	defer cancel()
+	limitMemory()
 	excludes := append([]string(nil), o.excludes...)
 	for _, f := range o.excludeFile {
 		p, err := readPatternFile(f)
@@ -196,6 +198,18 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 			"see the warnings above; the snapshot holds everything else")
 	}
 	return nil
+}
+
+// limitMemory makes the garbage collector keep the heap near what is in
+// use: a backup holds a few pack and chunk buffers (about 90 MB) and
+// otherwise allocates little. GOGC or GOMEMLIMIT in the environment win.
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(120 << 20)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 func init() { register(newBackupCmd) }

@@ -1,0 +1,54 @@
+package repo
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"time"
+)
+
+// TestProfileBackup profiles a backup of $TK_PROFILE_SRC when set (a manual
+// tool for performance work; it does nothing in normal test runs).
+func TestProfileBackup(t *testing.T) {
+	src := os.Getenv("TK_PROFILE_SRC")
+	if src == "" {
+		return
+	}
+	ctx := context.Background()
+	r, _ := initTestRepo(t)
+	if err := r.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Create(filepath.Join(os.Getenv("TK_PROFILE_OUT"), "cpu.prof"))
+	pprof.StartCPUProfile(f)
+	start := time.Now()
+	stop := make(chan struct{})
+	go func() {
+		var peak uint64
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak {
+				peak = ms.HeapInuse
+				h, _ := os.Create(filepath.Join(os.Getenv("TK_PROFILE_OUT"), "heap.prof"))
+				pprof.WriteHeapProfile(h)
+				h.Close()
+				t.Logf("heap in use %d MB", peak>>20)
+			}
+		}
+	}()
+	defer close(stop)
+	if _, err := r.Backup(ctx, BackupOptions{Paths: []string{src}, Host: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	pprof.StopCPUProfile()
+	t.Logf("backup took %v", time.Since(start))
+}
