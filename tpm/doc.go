@@ -19,8 +19,12 @@
 //   - The PIN's auth value is SHA-256 of base64(PBKDF2-HMAC-SHA256(PIN, tpm2_salt, 10000,
 //     32)), or of the PIN itself for unsalted tokens (systemd before 253), trailing zero
 //     bytes removed.
-//   - The token adds "travelkit-pcr-values" (hex PCR values at enrolment), which systemd's
-//     token plugin and unsealer ignore; it only serves to name the PCRs that changed.
+//   - The PCR values at enrolment, which only serve to name the PCRs that changed when the
+//     TPM refuses, go into a separate LUKS2 token of type "travelkit-tpm2-pcrs"
+//     (Sealed.PCRRecord), which systemd and cryptsetup leave alone. They can also be put in
+//     the systemd-tpm2 token ("travelkit-pcr-values", SealOptions.PCRValuesInToken):
+//     systemd up to 257 ignores unknown token fields, but its newest token validator
+//     checks fields against a table, so that is off by default.
 //
 // The secret and the PIN's auth value cross the TPM interface only encrypted (sessions
 // salted to the parent key), and a PCR mismatch is detected before the TPM sees the PIN,

@@ -134,18 +134,19 @@ func TestTPM2ToolsInterop(t *testing.T) {
 	}
 	defer tp.Close()
 	for _, c := range []struct {
-		name string
-		pcrs []int
-		pin  []byte
-		uns  bool
+		name    string
+		pcrs    []int
+		pin     []byte
+		uns     bool
+		inToken bool
 	}{
-		{"pcr7", nil, nil, false},
-		{"pcr0+7+pin", []int{0, 7}, []byte("4321"), false},
-		{"pin-unsalted", []int{7}, []byte("hunter2"), true},
-		{"nopcr+pin", []int{}, []byte("5555"), false},
+		{"pcr7", nil, nil, false, false},
+		{"pcr0+7+pin+values", []int{0, 7}, []byte("4321"), false, true},
+		{"pin-unsalted", []int{7}, []byte("hunter2"), true, false},
+		{"nopcr+pin", []int{}, []byte("5555"), false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := tp.Seal(SealOptions{PCRs: c.pcrs, PIN: c.pin, UnsaltedPIN: c.uns, Keyslot: 1})
+			s, err := tp.Seal(SealOptions{PCRs: c.pcrs, PIN: c.pin, UnsaltedPIN: c.uns, Keyslot: 1, PCRValuesInToken: c.inToken})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,6 +173,18 @@ func TestTPM2ToolsInterop(t *testing.T) {
 			_ = json.Unmarshal(s.Token.JSON(), &b)
 			if !jsonEqual(a, b) {
 				t.Fatalf("token changed on the way through cryptsetup:\n%s\n%s", exported, s.Token.JSON())
+			}
+			if (back.PCRValues != nil) != c.inToken {
+				t.Fatalf("travelkit-pcr-values present: %v, want %v", back.PCRValues != nil, c.inToken)
+			}
+			// The PCR record goes in as a token of its own type, which cryptsetup keeps as is.
+			recFile := filepath.Join(dir, "record.json")
+			if err := os.WriteFile(recFile, s.PCRRecord().JSON(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run(t, dir, nil, "cryptsetup", "token", "import", "--json-file", recFile, "--token-id", "1", img)
+			if rec, err := ParsePCRRecord(run(t, dir, nil, "cryptsetup", "token", "export", "--token-id", "1", img)); err != nil || !rec.Applies(back) {
+				t.Fatalf("PCR record through cryptsetup: %v", err)
 			}
 			dump := run(t, dir, nil, "cryptsetup", "luksDump", img)
 			if !bytes.Contains(dump, []byte("systemd-tpm2")) {

@@ -130,6 +130,15 @@ func scenarioPCRChange(t *testing.T, open opener) {
 		t.Fatal(err)
 	}
 	tok := roundTrip(t, s.Token)
+	if tok.PCRValues != nil {
+		t.Fatal("PCR values in the systemd token without PCRValuesInToken")
+	}
+	// The PCR record, kept as a token of its own, supplies the values at enrolment.
+	rec, err := ParsePCRRecord(s.PCRRecord().JSON())
+	if err != nil || !rec.Applies(tok) || len(rec.Values) != 2 {
+		t.Fatalf("PCR record %s: %v", s.PCRRecord().JSON(), err)
+	}
+	tok.PCRValues = rec.Values
 	if _, err := tp.Unseal(tok, pin); err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,12 @@ type SealOptions struct {
 	// UnsaltedPIN derives the PIN auth without tpm2_salt, as systemd before 253 did (and
 	// as systemd 252, e.g. Debian 12, still expects). Default: salted, as newer systemd.
 	UnsaltedPIN bool
-	// NoPCRValues leaves out the travelkit-pcr-values record of the PCR values at
-	// enrolment (used only to name the PCRs that changed when unsealing fails).
-	NoPCRValues bool
+	// PCRValuesInToken also writes the PCR values at enrolment into the systemd-tpm2
+	// token as "travelkit-pcr-values". systemd 252 (tested) and the versions up to 257
+	// (read) ignore unknown token fields, but newer systemd validates tokens against a
+	// table of known fields, so this is off by default: store Sealed.PCRRecord() as a
+	// token of its own instead.
+	PCRValuesInToken bool
 }
 
 // OptionsFrom returns the options that reproduce tok's binding (PCRs, PIN or not, keyslot)
@@ -62,8 +65,15 @@ func (t *TPM) Reseal(old *Token, pin []byte) (*Sealed, error) {
 
 // Sealed is the result of an enrolment.
 type Sealed struct {
-	Secret []byte // the 32-byte secret; the keyslot passphrase is Passphrase(Secret)
-	Token  *Token
+	Secret    []byte // the 32-byte secret; the keyslot passphrase is Passphrase(Secret)
+	Token     *Token
+	PCRValues map[int][]byte // the sha256 PCR values the secret is bound to
+}
+
+// PCRRecord returns the record of the PCR values at enrolment, for the keyslots of the
+// token; store its JSON as a LUKS2 token next to the systemd-tpm2 one.
+func (s *Sealed) PCRRecord() *PCRRecord {
+	return &PCRRecord{Keyslots: append([]int(nil), s.Token.Keyslots...), Bank: "sha256", Values: s.PCRValues}
 }
 
 // Passphrase returns the keyslot passphrase for the sealed secret.
@@ -144,7 +154,7 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 		}
 	}
 	tok.PolicyHashes = [][]byte{policy}
-	if !opts.NoPCRValues {
+	if opts.PCRValuesInToken {
 		tok.PCRValues = values
 	}
 
@@ -187,7 +197,7 @@ func (t *TPM) SealSecret(secret []byte, opts SealOptions) (*Sealed, error) {
 	blob = append(blob, tpm2.Marshal(rsp.OutPrivate)...)
 	blob = append(blob, tpm2.Marshal(rsp.OutPublic)...)
 	tok.Blobs = [][]byte{blob}
-	return &Sealed{Secret: append([]byte(nil), secret...), Token: tok}, nil
+	return &Sealed{Secret: append([]byte(nil), secret...), Token: tok, PCRValues: values}, nil
 }
 
 // tokenBank returns the PCR bank of a token (sha256 when the token does not say).

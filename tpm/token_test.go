@@ -315,3 +315,46 @@ func FuzzParseToken(f *testing.F) {
 		}
 	})
 }
+
+func TestPCRRecord(t *testing.T) {
+	r := &PCRRecord{Keyslots: []int{3}, Bank: "sha256", Values: map[int][]byte{7: bytes.Repeat([]byte{7}, 32), 0: make([]byte, 32)}}
+	j := r.JSON()
+	want := `{"type":"travelkit-tpm2-pcrs","keyslots":["3"],"tpm2-pcr-bank":"sha256","tpm2-pcr-values":{"0":"` + strings.Repeat("00", 32) + `","7":"` + strings.Repeat("07", 32) + `"}}`
+	if string(j) != want {
+		t.Fatalf("JSON %s", j)
+	}
+	back, err := ParsePCRRecord(j)
+	if err != nil || !jsonEqual(back, r) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if !back.Applies(&Token{Keyslots: []int{3}, PCRBank: "sha256"}) || back.Applies(&Token{Keyslots: []int{4}}) {
+		t.Fatal("Applies")
+	}
+	for _, bad := range []string{
+		`{"type":"systemd-tpm2","keyslots":["3"],"tpm2-pcr-bank":"sha256","tpm2-pcr-values":{}}`,
+		`{"type":"travelkit-tpm2-pcrs","keyslots":[],"tpm2-pcr-bank":"sha256","tpm2-pcr-values":{}}`,
+		`{"type":"travelkit-tpm2-pcrs","keyslots":["3"],"tpm2-pcr-bank":"md5","tpm2-pcr-values":{}}`,
+		`{"type":"travelkit-tpm2-pcrs","keyslots":["3"],"tpm2-pcr-bank":"sha256","tpm2-pcr-values":{"24":"` + strings.Repeat("00", 32) + `"}}`,
+		`{"type":"travelkit-tpm2-pcrs","keyslots":["3"],"tpm2-pcr-bank":"sha256","tpm2-pcr-values":{"7":"00"}}`,
+		`{"type":"travelkit-tpm2-pcrs","keyslots":["3"],"tpm2-pcr-bank":"sha256"}`,
+	} {
+		if _, err := ParsePCRRecord([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func FuzzParsePCRRecord(f *testing.F) {
+	f.Add((&PCRRecord{Keyslots: []int{1}, Bank: "sha256", Values: map[int][]byte{7: make([]byte, 32)}}).JSON())
+	f.Add((&PCRRecord{Keyslots: []int{0, 5}, Bank: "sha1", Values: map[int][]byte{0: make([]byte, 20), 23: make([]byte, 20)}}).JSON())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParsePCRRecord(data)
+		if err != nil {
+			return
+		}
+		again, err := ParsePCRRecord(r.JSON())
+		if err != nil || !jsonEqual(again, r) {
+			t.Fatalf("round trip of %s: %v", data, err)
+		}
+	})
+}
