@@ -88,5 +88,6 @@ keyslot, or into --key-slot. The KDF flags are those of ` + "`travelkit luks for
 	f.StringVar(&newPassFile, "new-passphrase-file", "", "the new passphrase, byte for byte")
 	f.IntVar(&slot, "key-slot", -1, "keyslot for the new passphrase (default: the first free one)")
 	kdf.register(f)
+	hideDefault(cmd.Flags(), "key-slot")
 	return cmd
 }

@@ -79,5 +79,6 @@ KDF flags are those of ` + "`travelkit luks format`" + `.`,
 	f.StringVar(&newPassFile, "new-passphrase-file", "", "the new passphrase, byte for byte")
 	f.IntVar(&slot, "key-slot", -1, "the keyslot to change (default: the one the current passphrase opens)")
 	kdf.register(f)
+	hideDefault(cmd.Flags(), "key-slot")
 	return cmd
 }

@@ -333,3 +333,13 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// hideDefault keeps --help from showing "(default -1)" for flags whose usage text
+// already says what leaving them out means.
+func hideDefault(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil {
+			f.DefValue = "0"
+		}
+	}
+}

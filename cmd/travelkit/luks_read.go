@@ -70,6 +70,7 @@ DEVICE is opened read-only. Offsets need not be sector-aligned.`,
 	f.StringVar(&passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
 	f.Int64Var(&offset, "offset", 0, "start this many bytes into the payload")
 	f.Int64Var(&length, "length", -1, "read this many bytes (default: to the end of the payload)")
+	hideDefault(cmd.Flags(), "length")
 	return cmd
 }
 

@@ -41,5 +41,6 @@ does not.`,
 	}
 	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
 	cmd.Flags().IntVar(&slot, "key-slot", -1, "try only this keyslot")
+	hideDefault(cmd.Flags(), "key-slot")
 	return cmd
 }

@@ -105,6 +105,7 @@ string) and "keyslots" (a list of keyslot numbers as strings, all in use).`,
 	}
 	cmd.Flags().StringVar(&jsonFile, "json-file", "", "file holding the token's JSON (default: standard input)")
 	cmd.Flags().IntVar(&id, "token-id", -1, "token id (default: the first free one)")
+	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
 
@@ -134,6 +135,7 @@ func newLuksTokenExportCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
 
@@ -168,5 +170,6 @@ func newLuksTokenRemoveCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
