@@ -2,8 +2,10 @@ package tpm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,10 +54,17 @@ func tpm2ToolsUnseal(t *testing.T, sock string, tok *Token, pin []byte) []byte {
 		t.Fatal(err)
 	}
 	tools := func(name string, args ...string) { run(t, dir, env, name, args...) }
-	tools("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", "ecc256:aes128cfb",
-		"-a", "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|decrypt", "-c", "primary.ctx")
-	tools("tpm2_flushcontext", "-t")
-	tools("tpm2_load", "-C", "primary.ctx", "-u", "pub", "-r", "priv", "-c", "sealed.ctx")
+	parent := "primary.ctx"
+	if tok.SRK != nil {
+		// systemd 255+ seals under the persistent SRK its tpm2_srk names.
+		parent = fmt.Sprintf("0x%08x", binary.BigEndian.Uint32(tok.SRK))
+	} else {
+		// systemd's primary key for tokens without tpm2_srk (empty unique, no noda).
+		tools("tpm2_createprimary", "-C", "o", "-g", "sha256", "-G", "ecc256:aes128cfb",
+			"-a", "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|decrypt", "-c", "primary.ctx")
+		tools("tpm2_flushcontext", "-t")
+	}
+	tools("tpm2_load", "-C", parent, "-u", "pub", "-r", "priv", "-c", "sealed.ctx")
 	tools("tpm2_flushcontext", "-t")
 	tools("tpm2_startauthsession", "--policy-session", "-S", "session.ctx")
 	pcrs := make([]string, len(tok.PCRs))

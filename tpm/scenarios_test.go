@@ -281,9 +281,10 @@ func scenarioMissingPCR(t *testing.T, open opener) {
 	}
 }
 
-// scenarioSRK: a token with tpm2_srk (systemd 255+) names a persistent SRK as the parent.
-func scenarioSRK(t *testing.T, open opener) {
-	tp := open(t)
+// sealUnderPersistentSRK persists the TCG ECC SRK at 0x81000001 and returns a token whose
+// object is sealed under it, with tpm2_srk naming it, as systemd 255+ writes them.
+func sealUnderPersistentSRK(t *testing.T, tp *TPM) (*Token, []byte) {
+	t.Helper()
 	srk, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)},
 		InPublic:      tpm2.New2B(tpm2.ECCSRKTemplate),
@@ -309,7 +310,6 @@ func scenarioSRK(t *testing.T, open opener) {
 	_, pubB, _, _ := SplitBlob(blob)
 	pub, _ := tpm2.Unmarshal[tpm2.TPM2BPublic](pubB)
 	pc, _ := pub.Contents()
-	pc.Unique = tpm2.TPMUPublicID{}
 	cr, err := tpm2.Create{
 		ParentHandle: tpm2.AuthHandle{Handle: persistent, Name: srk.Name, Auth: tpm2.PasswordAuth(nil)},
 		InSensitive: tpm2.TPM2BSensitiveCreate{Sensitive: &tpm2.TPMSSensitiveCreate{
@@ -324,14 +324,21 @@ func scenarioSRK(t *testing.T, open opener) {
 	tok := *s.Token
 	tok.Blobs = [][]byte{append(tpm2.Marshal(cr.OutPrivate), tpm2.Marshal(cr.OutPublic)...)}
 	tok.SRK = append([]byte{0x81, 0, 0, 1}, srk.Name.Buffer...)
-	got, err := tp.Unseal(roundTrip(t, &tok), nil)
-	if err != nil || !bytes.Equal(got, s.Secret) {
+	return roundTrip(t, &tok), s.Secret
+}
+
+// scenarioSRK: a token with tpm2_srk (systemd 255+) names a persistent SRK as the parent.
+func scenarioSRK(t *testing.T, open opener) {
+	tp := open(t)
+	tok, secret := sealUnderPersistentSRK(t, tp)
+	got, err := tp.Unseal(tok, nil)
+	if err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("unseal under the persistent SRK: %v", err)
 	}
 	// Without tpm2_srk the object does not load under systemd's primary: a clear error.
 	tok.SRK = nil
 	var wt *WrongTPMError
-	_, err = tp.Unseal(&tok, nil)
+	_, err = tp.Unseal(tok, nil)
 	if !errors.As(err, &wt) {
 		t.Fatalf("wrong parent: %v", err)
 	}

@@ -195,3 +195,17 @@ func TestNoSecretsOnTheBus(t *testing.T) {
 		t.Fatalf("only %d messages recorded", len(spy.traffic))
 	}
 }
+
+// tpm2-tools also unseals a token whose tpm2_srk names a persistent SRK (systemd 255+).
+func TestTPM2ToolsPersistentSRK(t *testing.T) {
+	sw := startSWTPM(t)
+	tp, err := Open("unix:" + sw.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	tok, secret := sealUnderPersistentSRK(t, tp)
+	if got := tpm2ToolsUnseal(t, sw.sock, tok, nil); !bytes.Equal(got, secret) {
+		t.Fatalf("tpm2-tools unsealed %x, want %x", got, secret)
+	}
+}
