@@ -81,6 +81,9 @@ func openDevice(path string, write bool) (*device, error) {
 		case write && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)):
 			return nil, withCode(ExitError, fmt.Errorf("%s is read-only (%v); this command writes to it", path, unwrapPathErr(err)),
 				"make the file writable, or run as a user with write access to the device, or remove the write protection")
+		case errors.Is(err, fs.ErrPermission):
+			return nil, withCode(ExitError, fmt.Errorf("no permission to read %s", path),
+				"devices need administrator rights: run the command with sudo (or as Administrator)")
 		case errors.Is(err, syscall.EBUSY):
 			return nil, withCode(ExitRefused, fmt.Errorf("%s is in use (mounted or opened exclusively by another program)", path),
 				"unmount it and close programs that use it, then try again")
