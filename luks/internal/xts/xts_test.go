@@ -244,6 +244,39 @@ func FuzzAgainstXCrypto(f *testing.F) {
 	})
 }
 
+// TestConcurrent uses one Cipher from several goroutines, as the luks package does.
+func TestConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	key := make([]byte, 64)
+	fill(rng, key)
+	c, _ := New(key)
+	src := make([]byte, 64<<10)
+	fill(rng, src)
+	want := make([]byte, len(src))
+	c.EncryptSectors(want, src, 4096, 0, 8)
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			out := make([]byte, len(src))
+			for range 20 {
+				// Each goroutine does its own part of the buffer, as the luks package does.
+				a := g * len(src) / 4
+				c.EncryptSectors(out[a:a+len(src)/4], src[a:a+len(src)/4], 4096, uint64(a/4096)*8, 8)
+				if !bytes.Equal(out[a:a+len(src)/4], want[a:a+len(src)/4]) {
+					done <- fmt.Errorf("goroutine %d: wrong output", g)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestOpenSSL checks one 512-byte sector of each key size against OpenSSL. OpenSSL 3's
 // `openssl enc` refuses XTS ("XTS ciphers not supported"), so when it does the test
 // checks against OpenSSL in two other ways: its XTS through python3-cryptography
