@@ -331,7 +331,7 @@ func mismatch(tok *Token, bank string, cur map[int][]byte) error {
 }
 
 func (t *TPM) unsealOnce(obj *sealedObject, bank tpm2.TPMIAlgHash, pcrs []int, pin bool, auth []byte) ([]byte, error) {
-	sess, err := startPolicySession(t.tr)
+	sess, err := startPolicySession(t.tr, obj.parent, obj.parentPub)
 	if err != nil {
 		return nil, fmt.Errorf("starting policy session: %w", err)
 	}

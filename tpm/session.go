@@ -1,6 +1,7 @@
 package tpm
 
 import (
+	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,43 +12,68 @@ import (
 	"github.com/google/go-tpm/tpm2/transport"
 )
 
-// policySession is an unbound, unsalted sha256 policy session whose authorization HMAC is
-// keyed with the object's auth value after PolicyAuthValue (Part 1, 19.6). travelkit uses
-// its own because go-tpm v0.9.8's policy session truncates an auth value at its last
-// zero byte, not only trailing zeros (hmacKeyFromAuthValue), which breaks about one PIN
-// in nine, and rejects responses to password-policy sessions.
+// policySession is a sha256 policy session salted to the sealed object's parent, whose
+// authorization HMAC is keyed with sessionKey || authValue after PolicyAuthValue (Part 1,
+// 19.6). The salt keeps the HMAC from being a PIN oracle for someone listening on the TPM
+// bus. travelkit uses its own session because go-tpm v0.9.8's policy session truncates an
+// auth value at its last zero byte, not only trailing zeros (hmacKeyFromAuthValue), which
+// breaks about one PIN in nine, and rejects responses to password-policy sessions.
 type policySession struct {
 	handle      tpm2.TPMHandle
 	nonceCaller []byte
 	nonceTPM    []byte
-	key         []byte // HMAC key: the auth value without trailing zeros, or empty
+	sessionKey  []byte
+	key         []byte // HMAC key: sessionKey || auth value without trailing zeros
 }
 
 const nonceSize = 16
 
-func startPolicySession(t transport.TPM) (*policySession, error) {
+// startPolicySession starts a policy session salted to the loaded key saltKey (with public
+// area saltPub), or an unsalted one when saltPub is nil.
+func startPolicySession(t transport.TPM, saltKey tpm2.TPMHandle, saltPub *tpm2.TPMTPublic) (*policySession, error) {
 	s := &policySession{nonceCaller: make([]byte, nonceSize)}
 	if _, err := rand.Read(s.nonceCaller); err != nil {
 		return nil, err
 	}
-	rsp, err := tpm2.StartAuthSession{
+	cmd := tpm2.StartAuthSession{
 		TPMKey:      tpm2.TPMRHNull,
 		Bind:        tpm2.TPMRHNull,
 		NonceCaller: tpm2.TPM2BNonce{Buffer: s.nonceCaller},
 		SessionType: tpm2.TPMSEPolicy,
 		Symmetric:   tpm2.TPMTSymDef{Algorithm: tpm2.TPMAlgNull},
 		AuthHash:    tpm2.TPMAlgSHA256,
-	}.Execute(t)
+	}
+	var salt []byte
+	if saltPub != nil {
+		ek, err := tpm2.ImportEncapsulationKey(saltPub)
+		if err != nil {
+			return nil, err
+		}
+		var enc []byte
+		salt, enc, err = tpm2.CreateEncryptedSalt(rand.Reader, ek)
+		if err != nil {
+			return nil, err
+		}
+		cmd.TPMKey = saltKey
+		cmd.EncryptedSalt = tpm2.TPM2BEncryptedSecret{Buffer: enc}
+	}
+	rsp, err := cmd.Execute(t)
 	if err != nil {
 		return nil, err
 	}
 	s.handle = tpm2.TPMHandle(rsp.SessionHandle.HandleValue())
 	s.nonceTPM = rsp.NonceTPM.Buffer
+	if salt != nil {
+		s.sessionKey = tpm2.KDFa(crypto.SHA256, salt, "ATH", s.nonceTPM, s.nonceCaller, 256)
+	}
+	s.key = s.sessionKey
 	return s, nil
 }
 
-// setAuth makes the session HMAC keyed with auth (after PolicyAuthValue).
-func (s *policySession) setAuth(auth []byte) { s.key = trimTrailingZeros(append([]byte(nil), auth...)) }
+// setAuth adds auth to the HMAC key (after PolicyAuthValue).
+func (s *policySession) setAuth(auth []byte) {
+	s.key = append(append([]byte(nil), s.sessionKey...), trimTrailingZeros(auth)...)
+}
 
 var sessionAttrs = tpm2.TPMASession{ContinueSession: true}
 
