@@ -1,0 +1,166 @@
+package drive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sync"
+	"time"
+
+	"travelkit/image/ext4"
+	"travelkit/repo"
+)
+
+// RepoStorage keeps a backup repository (restic format) in repo/ of a kit's encrypted
+// ext4 volume. Every file is written whole (data, then inode, then directory entry, with
+// flushes between), so after a crash a file is either absent or complete.
+type RepoStorage struct {
+	mu sync.Mutex // ext4.FS is not safe for concurrent use
+	fs *ext4.FS
+}
+
+// RepoStorage returns the storage of the kit's repository.
+func (u *Unlocked) RepoStorage() *RepoStorage { return &RepoStorage{fs: u.FS} }
+
+var _ repo.Storage = (*RepoStorage)(nil)
+
+func (s *RepoStorage) path(h repo.Handle) string {
+	switch {
+	case h.Type == repo.ConfigFile:
+		return RepoDir + "/config"
+	case h.Type == repo.PackFile && len(h.Name) >= 2:
+		return RepoDir + "/data/" + h.Name[:2] + "/" + h.Name
+	}
+	return RepoDir + "/" + string(h.Type) + "/" + h.Name
+}
+
+// Create makes the repository's folders, as restic does.
+func (s *RepoStorage) Create(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range []repo.FileType{repo.KeyFile, repo.LockFile, repo.SnapshotFile, repo.IndexFile} {
+		if err := s.fs.MkdirAll(RepoDir + "/" + string(t)); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < 256; i++ {
+		if err := s.fs.MkdirAll(fmt.Sprintf("%s/data/%02x", RepoDir, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.path(h)
+	if err := s.fs.MkdirAll(path.Dir(p)); err != nil {
+		return fmt.Errorf("saving %s: %w", h, err)
+	}
+	if err := s.fs.WriteFile(p, bytes.NewReader(data), int64(len(data)), time.Now()); err != nil {
+		return fmt.Errorf("saving %s in the kit: %w", h, err)
+	}
+	return nil
+}
+
+func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.fs.Open(s.path(h))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h, err)
+	}
+	size := f.Size()
+	if off < 0 {
+		off = max(0, size+off)
+	}
+	if off > size {
+		return nil, fmt.Errorf("%s: offset %d past the end (%d bytes)", h, off, size)
+	}
+	if n <= 0 || int64(n) > size-off {
+		n = int(size - off)
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: %w", h, err)
+	}
+	return b, nil
+}
+
+func (s *RepoStorage) Stat(ctx context.Context, h repo.Handle) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.fs.Stat(s.path(h))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", h, err)
+	}
+	return st.Size, nil
+}
+
+func (s *RepoStorage) List(ctx context.Context, t repo.FileType, fn func(string, int64) error) error {
+	s.mu.Lock()
+	var names []string
+	var sizes []int64
+	dirs := []string{RepoDir + "/" + string(t)}
+	if t == repo.PackFile {
+		subs, err := s.fs.ReadDir(RepoDir + "/data")
+		if err != nil {
+			s.mu.Unlock()
+			if isNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		dirs = dirs[:0]
+		for _, d := range subs {
+			if d.IsDir() {
+				dirs = append(dirs, RepoDir+"/data/"+d.Name)
+			}
+		}
+	}
+	for _, d := range dirs {
+		ents, err := s.fs.ReadDir(d)
+		if err != nil {
+			if isNotExist(err) {
+				continue
+			}
+			s.mu.Unlock()
+			return err
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				names, sizes = append(names, e.Name), append(sizes, e.Size)
+			}
+		}
+	}
+	s.mu.Unlock()
+	// fn may call back into the storage: not under the lock
+	for i, n := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(n, sizes[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *RepoStorage) Remove(ctx context.Context, h repo.Handle) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fs.Remove(s.path(h)); err != nil {
+		return fmt.Errorf("removing %s: %w", h, err)
+	}
+	return nil
+}
+
+func isNotExist(err error) bool { return err != nil && (errors.Is(err, fs.ErrNotExist)) }

@@ -1,0 +1,222 @@
+package drive_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"travelkit/builder"
+	"travelkit/drive"
+	"travelkit/luks"
+	"travelkit/repo"
+)
+
+type fileDev struct {
+	*os.File
+	n int64
+}
+
+func (f fileDev) Size() int64 { return f.n }
+
+func run(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// buildKit makes a small kit image with cheap costs and a stand-in binary.
+func buildKit(t *testing.T, dir string) (string, *builder.Plan) {
+	t.Helper()
+	dist := filepath.Join(dir, "dist")
+	os.Mkdir(dist, 0o755)
+	plat := runtime.GOOS + "/" + runtime.GOARCH
+	os.WriteFile(filepath.Join(dist, "travelkit-"+strings.ReplaceAll(plat, "/", "-")), []byte("stand-in binary"), 0o755)
+	img := filepath.Join(dir, "kit.img")
+	cfg := builder.Config{Name: "repo-test", Languages: []string{"en"}, ToolsSize: 64 << 20,
+		LUKS: luks.FormatOptions{PBKDF: luks.PBKDF{Type: "pbkdf2", Iterations: 1000}}, Platforms: []string{plat}}
+	plan, err := builder.MakePlan(cfg, builder.PlanOptions{Target: img, Size: 300 << 20, BinaryDirs: []string{dist}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte("pass")}); err != nil {
+		t.Fatal(err)
+	}
+	return img, plan
+}
+
+func sourceTree(t *testing.T, dir string) string {
+	src := filepath.Join(dir, "home", "amina")
+	os.MkdirAll(filepath.Join(src, "docs", "deep"), 0o755)
+	big := make([]byte, 3<<20)
+	rand.Read(big)
+	os.WriteFile(filepath.Join(src, "docs", "big.bin"), big, 0o644)
+	os.WriteFile(filepath.Join(src, "docs", "deep", "note.txt"), []byte("notes from the field\n"), 0o600)
+	os.WriteFile(filepath.Join(src, "empty"), nil, 0o644)
+	os.Symlink("docs/deep/note.txt", filepath.Join(src, "link"))
+	mt := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	os.Chtimes(filepath.Join(src, "docs", "big.bin"), mt, mt)
+	return src
+}
+
+// TestRepoInKit: a backup into the kit's encrypted ext4 volume restores with travelkit,
+// and with stock tools: the payload decrypted independently, mounted by the host kernel
+// through a loop device, restic restoring with travelkit/repo-password.
+func TestRepoInKit(t *testing.T) {
+	dir := t.TempDir()
+	img, plan := buildKit(t, dir)
+	src := sourceTree(t, dir)
+	ctx := context.Background()
+
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := drive.Open(fileDev{f, 300 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := d.Unlock([]byte("pass"), -1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := u.RepoStorage()
+	r, err := repo.Init(ctx, st, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Backup(ctx, repo.BackupOptions{Paths: []string{src}, Host: "laptop"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// travelkit restores it
+	u, err = d.Unlock([]byte("pass"), -1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = repo.Open(ctx, u.RepoStorage(), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sn, err := r.FindSnapshot(ctx, "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out1 := filepath.Join(dir, "restore1")
+	if _, err := r.Restore(ctx, sn, repo.RestoreOptions{Target: out1, Verify: true}); err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+	compareTrees(t, src, filepath.Join(out1, src))
+
+	// the stock path: cryptsetup's volume key, independent XTS, loop mount, restic
+	l := plan.Layout
+	hdr := filepath.Join(dir, "hdr")
+	copyRange(t, img, hdr, l.DataOff, 16<<20)
+	os.WriteFile(filepath.Join(dir, "pass"), []byte("pass"), 0o600)
+	vk := filepath.Join(dir, "vk")
+	run(t, dir, "cryptsetup", "luksDump", "-q", "--dump-volume-key", "--volume-key-file", vk, "--key-file", filepath.Join(dir, "pass"), hdr)
+	enc := filepath.Join(dir, "payload.enc")
+	copyRange(t, img, enc, l.DataOff+16<<20, l.DataSize-16<<20)
+	plain := filepath.Join(dir, "payload.ext4")
+	in, _ := os.Open(enc)
+	outf, _ := os.Create(plain)
+	cmd := exec.Command("/usr/bin/python3", "../luks/testdata/xts.py", "decrypt", vk, "4096", "0")
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, outf, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("xts.py: %v %s", err, stderr.Bytes())
+	}
+	in.Close()
+	outf.Close()
+	run(t, dir, "e2fsck", "-fn", plain)
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	run(t, dir, "mount", "-o", "loop,ro", plain, mnt)
+	defer exec.Command("umount", mnt).Run()
+	out2 := filepath.Join(dir, "restore2")
+	run(t, dir, "restic", "-r", filepath.Join(mnt, "repo"), "--password-file", filepath.Join(mnt, "travelkit", "repo-password"),
+		"--no-lock", "--no-cache", "restore", "latest", "--target", out2)
+	run(t, dir, "restic", "-r", filepath.Join(mnt, "repo"), "--password-file", filepath.Join(mnt, "travelkit", "repo-password"),
+		"--no-lock", "--no-cache", "check", "--read-data")
+	compareTrees(t, src, filepath.Join(out2, src))
+}
+
+func copyRange(t *testing.T, src, dst string, off, n int64) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	b := make([]byte, n)
+	if _, err := in.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compareTrees checks contents, modes, mtimes and symlinks.
+func compareTrees(t *testing.T, a, b string) {
+	t.Helper()
+	err := filepath.Walk(a, func(p string, ia os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		q := filepath.Join(b, rel)
+		ib, err := os.Lstat(q)
+		if err != nil {
+			t.Errorf("%s missing in restore", rel)
+			return nil
+		}
+		if ia.Mode() != ib.Mode() {
+			t.Errorf("%s: mode %v vs %v", rel, ia.Mode(), ib.Mode())
+		}
+		switch {
+		case ia.Mode()&os.ModeSymlink != 0:
+			la, _ := os.Readlink(p)
+			lb, _ := os.Readlink(q)
+			if la != lb {
+				t.Errorf("%s: link %q vs %q", rel, la, lb)
+			}
+		case ia.Mode().IsRegular():
+			x, _ := os.ReadFile(p)
+			y, _ := os.ReadFile(q)
+			if !bytes.Equal(x, y) {
+				t.Errorf("%s: content differs", rel)
+			}
+			if !ia.ModTime().Equal(ib.ModTime()) {
+				t.Errorf("%s: mtime %v vs %v", rel, ia.ModTime(), ib.ModTime())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
