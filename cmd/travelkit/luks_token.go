@@ -34,23 +34,45 @@ hold no secret that unlocks the volume by itself.`,
 }
 
 func newLuksTokenListCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list DEVICE",
-		Short:   "List the tokens: id, type and keyslots",
-		Example: `  travelkit luks token list kit.luks`,
-		Args:    exactArgs("DEVICE"),
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list DEVICE",
+		Short: "List the tokens: id, type and keyslots",
+		Example: `  travelkit luks token list kit.luks
+  travelkit luks token list kit.luks --json`,
+		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, c, err := openContainer(args[0], false)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
+			if asJSON {
+				type tokenJSON struct {
+					ID       int             `json:"id"`
+					Type     string          `json:"type"`
+					Keyslots []int           `json:"keyslots"`
+					Token    json.RawMessage `json:"token"`
+				}
+				list := []tokenJSON{}
+				for _, t := range c.Tokens() {
+					list = append(list, tokenJSON{t.ID, t.Type, t.Keyslots, t.JSON})
+				}
+				out, err := json.MarshalIndent(list, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Printf("%s\n", out)
+				return nil
+			}
 			for _, t := range c.Tokens() {
 				fmt.Printf("%d: %s keyslots %v\n", t.ID, t.Type, t.Keyslots)
 			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tokens as a JSON list")
+	return cmd
 }
 
 func newLuksTokenImportCmd() *cobra.Command {
