@@ -675,9 +675,17 @@ func (t *TPM) DAInfo() DAInfo {
 	return d
 }
 
-// probe checks that a TPM2 answers.
+// probe checks that a TPM2 answers, and starts it up if nothing has (a software TPM
+// started without startup-clear; firmware does this for hardware TPMs).
 func (t *TPM) probe() error {
-	_, err := tpm2.GetCapability{Capability: tpm2.TPMCapTPMProperties, Property: uint32(tpm2.TPMPTFamilyIndicator), PropertyCount: 1}.Execute(t.tr)
+	get := tpm2.GetCapability{Capability: tpm2.TPMCapTPMProperties, Property: uint32(tpm2.TPMPTFamilyIndicator), PropertyCount: 1}
+	_, err := get.Execute(t.tr)
+	if errors.Is(err, tpm2.TPMRCInitialize) {
+		if _, serr := (tpm2.Startup{StartupType: tpm2.TPMSUClear}).Execute(t.tr); serr != nil && !errors.Is(serr, tpm2.TPMRCInitialize) {
+			return fmt.Errorf("starting up the TPM: %w", serr)
+		}
+		_, err = get.Execute(t.tr)
+	}
 	if err != nil {
 		return fmt.Errorf("it does not answer as a TPM2: %w", err)
 	}

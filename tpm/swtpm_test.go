@@ -209,3 +209,42 @@ func TestTPM2ToolsPersistentSRK(t *testing.T) {
 		t.Fatalf("tpm2-tools unsealed %x, want %x", got, secret)
 	}
 }
+
+// A software TPM nobody has started up yet is started by Open.
+func TestOpenStartsUp(t *testing.T) {
+	bin := requireTool(t, "swtpm", "swtpm")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "tpm.sock")
+	cmd := exec.Command(bin, "socket", "--tpm2", "--flags", "not-need-init", "--server", "type=unixio,path="+sock,
+		"--ctrl", "type=unixio,path="+sock+".ctrl", "--tpmstate", "dir="+state)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	for i := 0; ; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if i > 500 {
+			t.Fatal("swtpm did not come up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tp, err := Open("unix:" + sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	s, err := tp.Seal(SealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tp.Unseal(s.Token, nil); err != nil || !bytes.Equal(got, s.Secret) {
+		t.Fatalf("unseal: %v", err)
+	}
+}
