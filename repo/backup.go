@@ -618,7 +618,7 @@ func (a *archiver) reader() {
 }
 
 func (a *archiver) readFile(job fileJob, ch **chunker.Chunker) error {
-	f, err := os.Open(job.path)
+	f, err := openFile(job.path)
 	if err != nil {
 		return err
 	}
@@ -733,3 +733,6 @@ func (a *archiver) saver() {
 		a.putBuf(j.data)
 	}
 }
+
+// openFile opens files for reading; tests replace it to simulate errors.
+var openFile = os.Open
