@@ -135,3 +135,19 @@ func openDisk(info *Info, opt Options) (rawDevice, error) {
 	}
 	return newAligned(f, 4096), nil
 }
+
+// ListDisks returns the external physical disks (diskutil list external physical).
+func ListDisks() ([]string, error) {
+	m, err := diskutilPlist("list", "external", "physical")
+	if err != nil {
+		return nil, err
+	}
+	whole, _ := m["WholeDisks"].([]any)
+	var out []string
+	for _, w := range whole {
+		if s, ok := w.(string); ok {
+			out = append(out, "/dev/"+s)
+		}
+	}
+	return out, nil
+}

@@ -365,3 +365,30 @@ func openDisk(info *Info, opt Options) (rawDevice, error) {
 	}
 	return linuxDisk{f}, nil
 }
+
+// ListDisks returns the whole disks of the machine (not partitions, not device-mapper or
+// RAID devices; loop devices only when they are backed by a file).
+func ListDisks() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(sysRoot, "block"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		switch {
+		case strings.HasPrefix(n, "dm-"), strings.HasPrefix(n, "md"), strings.HasPrefix(n, "ram"),
+			strings.HasPrefix(n, "zram"), strings.HasPrefix(n, "sr"), strings.HasPrefix(n, "fd"):
+			continue
+		case strings.HasPrefix(n, "loop"):
+			if sysRead(filepath.Join(sysRoot, "block", n, "loop/backing_file")) == "" {
+				continue
+			}
+		}
+		if sysRead(filepath.Join(sysRoot, "block", n, "size")) == "0" {
+			continue
+		}
+		out = append(out, "/dev/"+n)
+	}
+	return out, nil
+}

@@ -21,3 +21,6 @@ func inspectImageUse(info *Info) error { return nil }
 func openDisk(info *Info, opt Options) (rawDevice, error) {
 	return nil, errors.New("disks are not supported on this OS")
 }
+
+// ListDisks finds no disks on this OS.
+func ListDisks() ([]string, error) { return nil, nil }

@@ -216,3 +216,18 @@ func (w *winDisk) closeLocks() {
 	}
 	w.locks = nil
 }
+
+// ListDisks returns the physical drives that can be opened (\\.\PhysicalDrive0..63).
+func ListDisks() ([]string, error) {
+	var out []string
+	for i := 0; i < 64; i++ {
+		p := `\\.\PhysicalDrive` + strconv.Itoa(i)
+		h, err := openHandle(p, 0)
+		if err != nil {
+			continue
+		}
+		windows.CloseHandle(h)
+		out = append(out, p)
+	}
+	return out, nil
+}
