@@ -45,8 +45,12 @@ if [ -z "$refw" ] || [ -z "$refc" ]; then
 fi
 
 # --- Go benchmarks --------------------------------------------------------------------
-gobench=$("${pin[@]}" go test -run '^$' -bench '^Benchmark(Encrypt|Decrypt)$/^AES-256-XTS$' \
-	-benchtime 1s -cpu 1 ./luks/internal/xts/)
+# Build first (on all cores), then run the benchmarks pinned.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test -c -o "$tmp/xts.test" ./luks/internal/xts/
+gobench=$(cd luks/internal/xts && "${pin[@]}" "$tmp/xts.test" -test.run '^$' \
+	-test.bench '^Benchmark(Encrypt|Decrypt)$/^AES-256-XTS$' -test.benchtime 1s -test.cpu 1)
 
 # --- travelkit luks read (placeholder) --------------------------------------------------
 # To be filled in by the `travelkit luks read` work. Called only when ./travelkit exists
