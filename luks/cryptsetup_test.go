@@ -432,6 +432,22 @@ func TestKeyslotAndTokenChangesBothWays(t *testing.T) {
 		t.Fatalf("AddKeyslot: %d, %v", got, err)
 	}
 	cs(t, "open", "--test-passphrase", "--key-slot", "2", "--key-file", p2, img)
+	// every KDF travelkit writes, at high slot numbers
+	for slot, p := range map[int]luks.PBKDF{
+		12: {Type: "pbkdf2", Hash: "sha256", Iterations: 1000},
+		20: {Type: "argon2i", Iterations: 4, MemoryKiB: 64, Parallel: 4},
+		31: {Type: "argon2id", Iterations: 5, MemoryKiB: 100, Parallel: 3},
+	} {
+		pass := []byte("slot " + strconv.Itoa(slot))
+		if got, err := c.AddKeyslot(vk, pass, slot, p); err != nil || got != slot {
+			t.Fatalf("AddKeyslot(%d, %s): %d, %v", slot, p.Type, got, err)
+		}
+		pf := writeFile(t, dir, "slot"+strconv.Itoa(slot), pass)
+		cs(t, "open", "--test-passphrase", "--key-slot", strconv.Itoa(slot), "--key-file", pf, img)
+		if err := c.RemoveKeyslot(slot, false); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if m := csJSON(t, img); m.Keyslots["2"] == nil || !contains(m.Digests["0"].Keyslots, "2") {
 		t.Errorf("cryptsetup does not see keyslot 2 in the keyslots and digest: %+v", m)
 	}
