@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -333,6 +334,14 @@ func TestTravelkitOpensCryptsetupVolumes(t *testing.T) {
 			c, err := luks.Open(f, luks.DefaultDataOffset+payloadSize)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
+			}
+			var mine, theirs any
+			if err := json.Unmarshal(c.MetadataJSON(), &mine); err != nil {
+				t.Fatalf("MetadataJSON: %v", err)
+			}
+			json.Unmarshal([]byte(cs(t, "luksDump", "--dump-json-metadata", img)), &theirs)
+			if !reflect.DeepEqual(mine, theirs) {
+				t.Errorf("MetadataJSON differs from cryptsetup's --dump-json-metadata:\n%s\n%s", c.MetadataJSON(), cs(t, "luksDump", "--dump-json-metadata", img))
 			}
 			if c.Label() != "from-cryptsetup" || c.SectorSize() != tc.sector || c.KeySize() != tc.keyBits/8 {
 				t.Errorf("label %q sector %d key %d", c.Label(), c.SectorSize(), c.KeySize())
