@@ -249,10 +249,10 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		r.Abort()
 		return nil, errors.New("backup failed: no tree was saved")
 	}
-	dataBlobs, treeBlobs, added, _ := r.SaverStats()
 	if err := r.Flush(ctx); err != nil {
 		return nil, err
 	}
+	dataBlobs, treeBlobs, added, stored := r.saverStats()
 	sn := &Snapshot{
 		Time: opts.Time, Tree: rootFut.node.Subtree, Paths: paths, Hostname: opts.Host,
 		Tags: opts.Tags, Excludes: opts.Excludes, ProgramVersion: opts.ProgramVersion,
@@ -277,7 +277,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		FilesNew: uint(a.filesNew.Load()), FilesChanged: uint(a.filesChanged.Load()),
 		FilesUnmodified: uint(a.filesUn.Load()), DirsNew: uint(a.dirsNew.Load()),
 		DirsChanged: uint(a.dirsChanged.Load()), DirsUnmodified: uint(a.dirsUn.Load()),
-		DataBlobs: dataBlobs, TreeBlobs: treeBlobs, DataAdded: uint64(added),
+		DataBlobs: dataBlobs, TreeBlobs: treeBlobs, DataAdded: uint64(added), DataAddedPacked: uint64(stored),
 		TotalFilesProcessed: uint(a.filesDone.Load()), TotalBytesProcessed: uint64(a.bytesDone.Load()),
 	}
 	if err := r.SaveSnapshot(ctx, sn); err != nil {
@@ -367,6 +367,19 @@ func (a *archiver) loadParentTree(id *ID) map[string]*Node {
 
 // saveVirtual saves the folders leading to the backed-up paths.
 func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture {
+	if v.leaf && dir == "/" {
+		// the whole file system: the root folder's entries form the snapshot's tree
+		fi, err := os.Lstat("/")
+		if err != nil {
+			a.fatal(err)
+			return doneFuture(nil)
+		}
+		var parent *Node
+		if parentTree != nil {
+			parent = &Node{Type: NodeDir, Subtree: parentTree}
+		}
+		return a.saveDir("/", a.nodeFromInfo("/", fi), parentTree, parent)
+	}
 	pm := a.loadParentTree(parentTree)
 	names := make([]string, 0, len(v.children))
 	for n := range v.children {

@@ -198,6 +198,7 @@ func (r *Repository) Flush(ctx context.Context) error {
 	close(s.upload)
 	s.wg.Wait()
 	r.saver = nil
+	r.lastSaver = s
 	if err := s.getErr(); err != nil {
 		return err
 	}
@@ -219,7 +220,14 @@ func (r *Repository) Abort() {
 
 // SaverStats returns blobs and bytes added so far.
 func (r *Repository) SaverStats() (dataBlobs, treeBlobs int, added, stored int64) {
+	return r.saverStats()
+}
+
+func (r *Repository) saverStats() (dataBlobs, treeBlobs int, added, stored int64) {
 	s := r.saver
+	if s == nil {
+		s = r.lastSaver
+	}
 	if s == nil {
 		return
 	}

@@ -176,3 +176,42 @@ func TestLocksWithRestic(t *testing.T) {
 	}
 	l2.Unlock()
 }
+
+// cancelStorage cancels the backup's context after n saves, like Ctrl-C.
+type cancelStorage struct {
+	Storage
+	n      int64
+	saves  atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelStorage) Save(ctx context.Context, h Handle, data []byte) error {
+	if c.saves.Add(1) == c.n {
+		c.cancel()
+	}
+	return c.Storage.Save(ctx, h, data)
+}
+
+func TestInterruptedBackup(t *testing.T) {
+	_, dir := initTestRepo(t)
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src, 7)
+	for n := int64(1); n <= 4; n++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		cs := &cancelStorage{Storage: NewFolder(dir), n: n, cancel: cancel}
+		r := openTestRepo(t, cs)
+		r.PackSize = 200 << 10
+		_, err := r.Backup(ctx, BackupOptions{Paths: []string{src}, Host: "test"})
+		cancel()
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		mustCheck(t, openTestRepo(t, NewFolder(dir)))
+	}
+	r := openTestRepo(t, NewFolder(dir))
+	backup(t, r, src, time.Now())
+	resticCmd(t, dir, "check", "--read-data")
+}

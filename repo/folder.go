@@ -9,7 +9,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // Folder is a Storage on a local directory, laid out exactly as restic's local
 // backend: config, keys/, locks/, snapshots/, index/ and data/<2 hex>/.
@@ -85,6 +98,9 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 		return fmt.Errorf("failed to save %v: %w", h, err)
 	}
 	if _, err := tmp.Write(data); err != nil {
+		if errors.Is(err, syscall.ENOSPC) {
+			err = fmt.Errorf("%w: %s more are needed for this file alone; free space on the disk, then run the backup again (the repository stays consistent)", err, formatSize(int64(len(data))))
+		}
 		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {

@@ -66,6 +66,8 @@ type Repository struct {
 
 	idx   *Index
 	saver *blobSaver
+	// lastSaver keeps the statistics of the last Flush
+	lastSaver *blobSaver
 
 	encOnce sync.Once
 	enc     *zstd.Encoder
