@@ -100,6 +100,11 @@ func openDevice(path string, write bool) (*device, error) {
 		f.Close()
 		return nil, fmt.Errorf("failed to find the size of %s: %w", path, err)
 	}
+	if size == 0 && st.Mode()&os.ModeDevice != 0 {
+		f.Close()
+		return nil, withCode(ExitError, fmt.Errorf("cannot find the size of the device %s (it reports 0 bytes)", path),
+			"give the partition's block device (on macOS /dev/diskNsM, not /dev/rdiskNsM), or copy it to an image file first")
+	}
 	return &device{f: f, path: path, size: size, writable: write, block: st.Mode()&os.ModeDevice != 0}, nil
 }
 
