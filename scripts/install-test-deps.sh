@@ -25,6 +25,8 @@ check qemu-system-x86_64 qemu-system-x86
 check borg borgbackup
 check openssl openssl
 check gcc gcc
+check systemd-cryptenroll systemd
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 if [ ${#need[@]} -gt 0 ]; then
