@@ -190,6 +190,8 @@ func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.Volu
 		return nil, -1, err
 	}
 	defer clear(pass)
+	bar := newProgress("Unlocking "+path+" (key derivation)", 0) // shows after a second, on a terminal
+	defer bar.Done()
 	if slot >= 0 {
 		vk, err := c.UnlockSlot(pass, slot)
 		if err != nil {
