@@ -238,9 +238,26 @@ func (r *Repository) compressBlob(data []byte, dst []byte) ([]byte, bool) {
 	if r.cfg.Version < 2 || r.Compression == CompressionOff || len(data) < 64 {
 		return nil, false
 	}
+	if len(data) >= 256<<10 && !r.looksCompressible(data, dst) {
+		return nil, false
+	}
 	c := r.encoder().EncodeAll(data, dst[:0])
 	if len(c) >= len(data)-len(data)/64 {
 		return c, false
 	}
 	return c, true
+}
+
+// looksCompressible compresses three 16 KiB samples (start, middle, end) of a
+// large blob; when none of them shrinks, the blob (photos, video, archives)
+// is stored as it is without spending time on compressing all of it.
+func (r *Repository) looksCompressible(data, dst []byte) bool {
+	const n = 16 << 10
+	for _, off := range []int{0, len(data)/2 - n/2, len(data) - n} {
+		c := r.encoder().EncodeAll(data[off:off+n], dst[:0])
+		if len(c) < n-n/32 {
+			return true
+		}
+	}
+	return false
 }
