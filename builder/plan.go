@@ -223,8 +223,11 @@ func (p *Plan) Print(w io.Writer) {
 	if o.PBKDF.IterTime == 0 {
 		cost = "calibrated to 2s"
 	}
-	if o.PBKDF.Iterations > 0 && (o.PBKDF.MemoryKiB > 0 || kdf == "pbkdf2") {
-		cost = fmt.Sprintf("%d iterations, %d KiB, %d threads", o.PBKDF.Iterations, o.PBKDF.MemoryKiB, o.PBKDF.Parallel)
+	switch {
+	case o.PBKDF.Iterations > 0 && kdf == "pbkdf2":
+		cost = fmt.Sprintf("%d iterations", o.PBKDF.Iterations)
+	case o.PBKDF.Iterations > 0 && o.PBKDF.MemoryKiB > 0:
+		cost = fmt.Sprintf("%d passes, %d KiB", o.PBKDF.Iterations, o.PBKDF.MemoryKiB)
 	}
 	fmt.Fprintf(w, "\nEncryption: aes-xts-plain64, %d-bit key, %d-byte sectors, %s (%s)\n", keyBits(o.KeySize), sectorOr(o.SectorSize), kdf, cost)
 	fmt.Fprintln(w, "Keyslots:")

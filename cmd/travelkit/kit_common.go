@@ -78,6 +78,8 @@ type kitFlags struct {
 	passFile     string
 	recoveryFile string
 	identities   []string
+	tpmDev       string
+	pinFile      string
 }
 
 func (k *kitFlags) register(fs *pflag.FlagSet) {
@@ -85,10 +87,21 @@ func (k *kitFlags) register(fs *pflag.FlagSet) {
 	k.registerUnlock(fs)
 }
 
+// registerSecret registers the flags of the secrets that prove authority over a kit
+// (changing its keys): no TPM.
+func (k *kitFlags) registerSecret(fs *pflag.FlagSet) {
+	fs.StringVar(&k.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
+	fs.StringVar(&k.passFile, "passphrase-file", "", "the kit passphrase, read from `file` byte for byte")
+	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "the recovery key, read from `file`")
+	fs.StringArrayVar(&k.identities, "identity", nil, "a colleague's age identity `file`, which decrypts their escrow file on the tools partition")
+}
+
 func (k *kitFlags) registerUnlock(fs *pflag.FlagSet) {
 	fs.StringVar(&k.passFile, "passphrase-file", "", "unlock with the passphrase in `file` (used byte for byte)")
 	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "unlock with the recovery key in `file`")
 	fs.StringArrayVar(&k.identities, "identity", nil, "unlock with a colleague's age identity `file`, which decrypts their escrow file on the tools partition")
+	fs.StringVar(&k.tpmDev, "tpm", "", "unlock with this machine's TPM2 `device` (auto, /dev/tpmrm0, unix:PATH, tcp:HOST:PORT), after travelkit tpm enroll")
+	fs.StringVar(&k.pinFile, "pin-file", "", "the TPM PIN, read from `file` byte for byte (default: asked on the terminal)")
 }
 
 // openedKit is a kit's target and drive, open for reading or for writing its data partition.
@@ -119,13 +132,13 @@ func openKit(path string, write bool) (*openedKit, error) {
 // --identity (escrow files on the tools partition), or the terminal.
 func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 	given := 0
-	for _, s := range []bool{k.passFile != "", k.recoveryFile != "", len(k.identities) > 0} {
+	for _, s := range []bool{k.passFile != "", k.recoveryFile != "", len(k.identities) > 0, k.tpmDev != ""} {
 		if s {
 			given++
 		}
 	}
 	if given > 1 {
-		return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file and --identity")
+		return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity and --tpm")
 	}
 	switch {
 	case k.passFile != "":
@@ -194,17 +207,31 @@ func (k *kitFlags) fromEscrow(d *drive.Drive) ([]byte, error) {
 	return nil, withCode(ExitWrongKey, errors.New("none of the escrow files on the tools partition opens with this identity"), "check that this is the identity the kit's escrow was made for")
 }
 
-// unlockKit opens the kit's encrypted volume.
+// unlock opens the kit's encrypted volume, with the TPM (--tpm) or a secret.
 func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) {
-	pass, err := k.secret(o.d)
-	if err != nil {
+	var pass []byte
+	slot := -1
+	var err error
+	if k.tpmDev != "" {
+		if k.passFile != "" || k.recoveryFile != "" || len(k.identities) > 0 {
+			return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity and --tpm")
+		}
+		c, err := o.d.Container()
+		if err != nil {
+			return nil, err
+		}
+		pass, slot, err = unsealKit(c, k.tpmDev, k.pinFile)
+		if err != nil {
+			return nil, err
+		}
+	} else if pass, err = k.secret(o.d); err != nil {
 		return nil, err
 	}
 	defer clear(pass)
 	var u *drive.Unlocked
 	err = runWithNote("Unlocking (key derivation)", func() error {
 		var err error
-		u, err = o.d.Unlock(pass, -1, writable)
+		u, err = o.d.Unlock(pass, slot, writable)
 		return err
 	})
 	if errors.Is(err, luks.ErrWrongPassphrase) {

@@ -35,9 +35,11 @@ func TestScripts(t *testing.T) {
 			return err
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status": cmdStatus,
-			"mkfile": cmdMkfile,
-			"poke":   cmdPoke,
+			"status":    cmdStatus,
+			"mkfile":    cmdMkfile,
+			"poke":      cmdPoke,
+			"swtpm":     cmdSWTPM,
+			"pcrextend": cmdPCRExtend,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
