@@ -204,3 +204,17 @@ func resticCmdNoFail(t *testing.T, dir string, args ...string) error {
 	}
 	return nil
 }
+
+// sameFile reports whether two paths are hard links of one file.
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	fa, err := os.Stat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.SameFile(fa, fb)
+}

@@ -100,6 +100,11 @@ func TestInteropTravelkitWritesResticReads(t *testing.T) {
 	out2 := filepath.Join(t.TempDir(), "out2")
 	restoreWith(t, r, "latest", out2)
 	compareTrees(t, want, snapshotTree(t, filepath.Join(out2, src)))
+	for _, o := range []string{out, out2} {
+		if !sameFile(t, filepath.Join(o, src, "dup1"), filepath.Join(o, src, "hardlink")) {
+			t.Errorf("hard link not restored in %s", o)
+		}
+	}
 }
 
 // Repositories made by restic, with compression on and off, restore
