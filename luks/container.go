@@ -265,7 +265,9 @@ func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
 		}
 	}
 	if lastErr != nil {
-		return nil, -1, fmt.Errorf("%w (and a keyslot could not be tried: %v)", ErrWrongPassphrase, lastErr)
+		// Not ErrWrongPassphrase: a keyslot that could not be tried (truncated device,
+		// read error) may hold the right one.
+		return nil, -1, fmt.Errorf("no keyslot opened, and a keyslot could not be tried: %w", lastErr)
 	}
 	return nil, -1, ErrWrongPassphrase
 }

@@ -218,16 +218,23 @@ func calibrateArgon2(typ string, par, capKiB, fixedTime int, target time.Duratio
 		mem = int(want / (perKiBPass * float64(t)))
 		mem = max(min(mem, capKiB), minArgonMemoryKiB, 8*par)
 	}
-	// A check at the chosen cost corrects for cache effects at large memory sizes.
+	// A check at the chosen cost corrects for cache effects. Like cryptsetup, spend extra
+	// time on memory first (up to the cap), and only then on more passes.
 	if el := run(mem, 1); el > 0 {
 		perPass := float64(el)
-		nt := int(want/perPass + 0.5)
-		if nt >= minArgonTime {
-			t = min(nt, maxArgonTime)
-		} else {
+		nt := want / perPass // passes that fit at this memory
+		switch {
+		case nt < minArgonTime:
 			t = minArgonTime
-			mem = max(int(float64(mem)*want/(perPass*float64(minArgonTime))), minArgonMemoryKiB, 8*par)
+			mem = max(int(float64(mem)*nt/minArgonTime), minArgonMemoryKiB, 8*par)
+		case mem < capKiB:
+			grown := min(capKiB, int(float64(mem)*nt/minArgonTime))
+			t = max(minArgonTime, int(nt*float64(mem)/float64(grown)+0.5))
+			mem = grown
+		default:
+			t = int(nt + 0.5)
 		}
+		t = min(t, maxArgonTime)
 	}
 	return mem, t
 }
