@@ -19,9 +19,10 @@ dist:
 			-o dist/travelkit-$$os-$$arch$$ext ./cmd/travelkit || exit 1; \
 	done
 
-# The main job on a built-in default: see README.md.
-demo: build
-	./travelkit demo
+# The main job on a built-in default: a demo kit image (demo/kit.img) from the built-in
+# profile, carrying the binaries for every platform. See README.md.
+demo: build dist
+	./travelkit demo --out demo
 
 test-deps:
 	./scripts/install-test-deps.sh

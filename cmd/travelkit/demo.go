@@ -1,125 +1,177 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"travelkit/luks"
+	"travelkit/builder"
+	"travelkit/drive"
+	"travelkit/kit"
+	"travelkit/profile"
+	"travelkit/target"
 )
 
 func init() { register(newDemoCmd) }
 
 const (
-	demoFile       = "travelkit-demo.luks"
+	demoImage      = "kit.img"
 	demoPassphrase = "travelkit-demo"
-	demoLabel      = "travelkit-demo"
-	demoSize       = 64 << 20
+	demoSize       = 1 << 30
 )
 
 func newDemoCmd() *cobra.Command {
-	var out string
+	var out, binaries string
+	var hostOnly bool
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Create a demo LUKS2 container file and show its header",
-		Long: `Create ` + "DIR/" + demoFile + `, a 64 MiB LUKS2 container file with the passphrase
-"` + demoPassphrase + `" (also written to DIR/passphrase), write a short text into its
-encrypted payload and print its header. Cheap KDF costs keep it fast: a demo, not
-a place for secrets. The files are replaced on each run.
+		Use:   "demo [--out DIR]",
+		Short: "Build a demo kit image with the built-in default profile",
+		Long: `Build DIR/` + demoImage + `, a 1 GiB (sparse) travel kit image made from the built-in default
+profile ("demo-kit": restore instructions in every language, binaries for every
+platform, a recovery key), then verify it and put a note into its encrypted volume.
+The passphrase "` + demoPassphrase + `" is in DIR/passphrase and the recovery key in
+DIR/recovery-key: a demo, not a place for secrets. A previous demo in DIR is replaced.
 
-The container works with cryptsetup too:
-  cryptsetup luksDump DIR/` + demoFile + `
-  cryptsetup open --test-passphrase --key-file DIR/passphrase DIR/` + demoFile,
-		Example: `  travelkit demo
-  travelkit demo --out /tmp/demo
-  travelkit luks read demo/` + demoFile + ` --passphrase-file demo/passphrase --length 200`,
+The binaries for the other platforms come from --binaries, the folder of this program
+or ./dist (` + "`make dist`" + `); --host-only carries just this machine's.`,
+		Example: `  make dist && travelkit demo
+  travelkit demo --out /tmp/demo --host-only
+  travelkit files ls --target demo/kit.img --passphrase-file demo/passphrase`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(out) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(out, binaries, hostOnly) },
 	}
-	cmd.Flags().StringVar(&out, "out", "demo", "directory for the demo files")
+	cmd.Flags().StringVar(&out, "out", "demo", "`folder` for the demo files")
+	cmd.Flags().StringVar(&binaries, "binaries", "", "`folder` with the binaries for every platform (default: this program's folder, then ./dist)")
+	cmd.Flags().BoolVar(&hostOnly, "host-only", false, "carry only this machine's binary")
 	return cmd
 }
 
-const demoText = `Hello from travelkit!
+// isDemoKit reports whether path holds a kit the demo made (its manifest names demo-kit).
+func isDemoKit(path string) bool {
+	tg, err := target.Open(path, target.Options{})
+	if err != nil {
+		return false
+	}
+	defer tg.Close()
+	d, err := drive.Open(tg)
+	if err != nil {
+		return false
+	}
+	fsys, err := d.ToolsFS()
+	if err != nil {
+		return false
+	}
+	b, err := fsys.ReadFile(kit.ManifestName)
+	if err != nil {
+		return false
+	}
+	m, err := kit.ParseManifest(b)
+	return err == nil && m.KitID == profile.Default().Name
+}
 
-This text lives in the encrypted payload of a LUKS2 volume that travelkit made
-in userspace, without root, dm-crypt or cryptsetup.
-`
-
-func runDemo(dir string) error {
+func runDemo(dir, binaries string, hostOnly bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, unwrapPathErr(err))
 	}
-	path := filepath.Join(dir, demoFile)
+	img := filepath.Join(dir, demoImage)
 	passPath := filepath.Join(dir, "passphrase")
+	rkPath := filepath.Join(dir, "recovery-key")
 	// Replace only a previous demo, never some other file that happens to have the name.
-	if d, c, err := openContainer(path, false); err == nil {
-		label := c.Label()
-		d.Close()
-		if label != demoLabel {
-			return withCode(ExitRefused, fmt.Errorf("%s is a LUKS volume that the demo did not make (label %q)", path, label), "choose another --out directory")
+	if _, err := os.Lstat(img); err == nil {
+		if !isDemoKit(img) {
+			return withCode(ExitRefused, fmt.Errorf("%s exists and is not a demo kit", img), "choose another --out folder")
 		}
-	} else if _, serr := os.Lstat(path); serr == nil {
-		var ce *cliError
-		if !errors.As(err, &ce) || ce.code != ExitNotLUKS {
+		if err := os.Remove(img); err != nil {
 			return err
 		}
-		if st, _ := os.Stat(path); st != nil && st.Size() != 0 {
-			return withCode(ExitRefused, fmt.Errorf("%s exists and is not a demo container", path), "choose another --out directory")
-		}
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	for _, p := range []string{rkPath} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	if err := os.WriteFile(passPath, []byte(demoPassphrase), 0o600); err != nil {
 		return fmt.Errorf("failed to write %s: %w", passPath, unwrapPathErr(err))
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	p := profile.Default()
+	if hostOnly {
+		p.Tools.Platforms = []string{runtime.GOOS + "/" + runtime.GOARCH}
+	}
+	opt := builder.PlanOptions{Target: img, Size: demoSize}
+	if binaries != "" {
+		opt.BinaryDirs = []string{binaries}
+	}
+	plan, err := builder.MakePlan(builderConfig(p), opt)
 	if err != nil {
-		return fmt.Errorf("failed to create %s: %w", path, unwrapPathErr(err))
+		return withCode(ExitError, err, "run `make dist` first (binaries for every platform), or use --host-only")
 	}
-	d := &device{f: f, path: path, size: demoSize, writable: true}
-	defer d.Close()
-	if err := f.Truncate(demoSize); err != nil {
-		return fmt.Errorf("failed to size %s: %w", path, err)
-	}
-	c, vk, err := luks.Format(d, demoSize, []byte(demoPassphrase), luks.FormatOptions{
-		Label: demoLabel,
-		PBKDF: luks.PBKDF{Type: "argon2id", Iterations: 4, MemoryKiB: 32 * 1024, Parallel: 1},
+	plan.Print(os.Stdout)
+	fmt.Println()
+	start := time.Now()
+	var res *builder.Result
+	err = runWithNote("Building the demo kit (key derivation calibrated to 2 s, twice)", func() error {
+		var err error
+		res, err = builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte(demoPassphrase)})
+		return err
 	})
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("failed to format %s: %w", path, err)
+		return err
 	}
-	v, err := c.OpenVolume(vk)
-	vk.Wipe()
+	if err := os.WriteFile(rkPath, []byte(res.RecoveryKey+"\n"), 0o600); err != nil {
+		return err
+	}
+	fmt.Printf("Built %s in %.1fs (LUKS UUID %s).\n", img, time.Since(start).Seconds(), res.LUKSUUID)
+
+	// A note in the encrypted volume, and a check against the trusted manifest copy.
+	k := &kitFlags{target: img, passFile: passPath}
+	o, err := openKit(img, true)
 	if err != nil {
 		return err
 	}
-	if _, err := v.WriteAt([]byte(demoText), 0); err != nil {
-		return fmt.Errorf("failed to write into the payload of %s: %w", path, err)
-	}
-	if err := v.Flush(); err != nil {
+	u, err := k.unlock(o, true)
+	if err != nil {
+		o.Close()
 		return err
 	}
-	v.Close()
-	if err := d.Close(); err != nil {
-		return err
+	note := []byte("Hello from travelkit! This note lives in the kit's encrypted ext4 volume.\n")
+	werr := u.FS.WriteFile("notes/welcome.txt", bytes.NewReader(note), int64(len(note)), time.Now())
+	if werr == nil {
+		werr = u.Close()
+	} else {
+		u.Close()
 	}
-	fmt.Printf("Created %s (64 MiB, LUKS2) with the passphrase in %s.\n\n", path, passPath)
-	d2, c2, err := openContainer(path, false)
+	o.Close()
+	if werr != nil {
+		return werr
+	}
+	rep, err := verify(&kitFlags{target: img, recoveryFile: rkPath})
 	if err != nil {
 		return err
 	}
-	defer d2.Close()
-	if err := dumpText(os.Stdout, c2); err != nil {
-		return err
+	printVerify(rep)
+	st, _ := os.Stat(img)
+	fmt.Printf(`
+Passphrase:   %s (in %s)
+Recovery key: %s (in %s)
+Image:        %s, 1 GiB sparse, %s on disk
+
+Next:
+  travelkit files ls  --target %s --passphrase-file %s notes
+  travelkit files get --target %s --recovery-key-file %s notes/welcome.txt -
+  travelkit verify    --target %s --passphrase-file %s
+  sgdisk -p %s
+`, demoPassphrase, passPath, res.RecoveryKey, rkPath, img, humanBytes(usedBytes(st)),
+		img, passPath, img, rkPath, img, passPath, img)
+	if !rep.OK {
+		return withCode(ExitVerifyFail, errors.New("the demo kit failed verification"), "")
 	}
-	fmt.Printf("\nRead the text back with:\n  travelkit luks read %s --passphrase-file %s --length %d\n", path, passPath, len(demoText))
-	fmt.Printf("Check it with cryptsetup:\n  cryptsetup luksDump %s\n  cryptsetup open --test-passphrase --key-file %s %s\n", path, passPath, path)
 	return nil
 }
