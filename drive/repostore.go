@@ -19,9 +19,18 @@ import (
 // ext4 volume. Every file is written whole (data, then inode, then directory entry, with
 // flushes between), so after a crash a file is either absent or complete.
 type RepoStorage struct {
-	mu sync.Mutex // ext4.FS is not safe for concurrent use
-	fs *ext4.FS
+	mu       sync.Mutex // ext4.FS is not safe for concurrent use
+	fs       *ext4.FS
+	readOnly bool
 }
+
+// SetReadOnly makes every change fail: for commands that only read (restore, check).
+func (s *RepoStorage) SetReadOnly() { s.readOnly = true }
+
+// ReadOnly reports whether the storage refuses changes.
+func (s *RepoStorage) ReadOnly() bool { return s.readOnly }
+
+var errReadOnly = errors.New("the kit was opened read-only")
 
 // RepoStorage returns the storage of the kit's repository.
 func (u *Unlocked) RepoStorage() *RepoStorage { return &RepoStorage{fs: u.FS} }
@@ -40,6 +49,9 @@ func (s *RepoStorage) path(h repo.Handle) string {
 
 // Create makes the repository's folders, as restic does.
 func (s *RepoStorage) Create(ctx context.Context) error {
+	if s.readOnly {
+		return errReadOnly
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range []repo.FileType{repo.KeyFile, repo.LockFile, repo.SnapshotFile, repo.IndexFile} {
@@ -58,6 +70,9 @@ func (s *RepoStorage) Create(ctx context.Context) error {
 func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.readOnly {
+		return errReadOnly
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,6 +170,9 @@ func (s *RepoStorage) List(ctx context.Context, t repo.FileType, fn func(string,
 }
 
 func (s *RepoStorage) Remove(ctx context.Context, h repo.Handle) error {
+	if s.readOnly {
+		return errReadOnly
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fs.Remove(s.path(h)); err != nil {

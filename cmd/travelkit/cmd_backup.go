@@ -27,9 +27,17 @@ type backupOptions struct {
 func newBackupCmd() *cobra.Command {
 	var o backupOptions
 	c := &cobra.Command{
-		Use:   "backup --repo DIR --password-file F PATH...",
+		Use:   "backup (--target T [--passphrase-file F] | --repo DIR --password-file F) PATH...",
 		Short: "Back up files and folders into a new snapshot",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Back up files and folders into a repository in the restic format (v2, zstd):
+the kit's repository (--target, inside its encrypted volume; the repository is created at
+the first backup) or a folder (--repo). Only what changed since the last snapshot of the
+same host and paths is read again; unchanged files are reused. An unreadable file is
+reported and the snapshot still completes. Ctrl-C leaves the repository consistent.`,
+		Example: `  travelkit backup --target /dev/sdb --passphrase-file pass.txt ~/Documents ~/Pictures
+  travelkit backup --repo /mnt/copy --password-file repo.pw --exclude '*.tmp' ~
+  restic -r /mnt/copy --password-file repo.pw snapshots      # restic reads it too`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runBackup(c, &o, args)
 		},

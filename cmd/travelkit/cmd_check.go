@@ -20,9 +20,13 @@ type checkOptions struct {
 func newCheckCmd() *cobra.Command {
 	var o checkOptions
 	c := &cobra.Command{
-		Use:   "check --repo DIR --password-file F [--read-data | --read-data-subset N%]",
+		Use:   "check (--target T ... | --repo DIR --password-file F) [--read-data | --read-data-subset N%]",
 		Short: "Check the repository's structure and, if asked, all or part of its data",
-		Args:  cobra.NoArgs,
+		Long: `Check a repository's structure: index, packs, snapshots and trees. --read-data also
+reads and verifies every pack (or a percentage of them with --read-data-subset).`,
+		Example: `  travelkit check --target /dev/sdb --passphrase-file pass.txt --read-data
+  travelkit check --repo /mnt/copy --password-file repo.pw --read-data-subset 10%`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runCheck(c, &o)
 		},

@@ -18,9 +18,12 @@ type forgetOptions struct {
 func newForgetCmd() *cobra.Command {
 	var o forgetOptions
 	c := &cobra.Command{
-		Use:   "forget --repo DIR --password-file F [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
+		Use:   "forget (--target T ... | --repo DIR --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
 		Short: "Remove snapshots by a keep policy (per host and paths), and with --prune the data only they used",
-		Args:  cobra.NoArgs,
+		Long: `Remove snapshots by a keep policy (per host and paths, as restic); --prune also
+removes the data no snapshot needs any more.`,
+		Example: `  travelkit forget --target /dev/sdb --passphrase-file pass.txt --keep-daily 7 --keep-weekly 4 --prune`,
+		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runForget(c, &o)
 		},

@@ -19,9 +19,11 @@ type lsOptions struct {
 func newLsCmd() *cobra.Command {
 	var o lsOptions
 	c := &cobra.Command{
-		Use:   "ls --repo DIR --password-file F SNAPSHOT [PATH]",
-		Short: "List the files in a snapshot (below PATH)",
-		Args:  cobra.RangeArgs(1, 2),
+		Use:     "ls (--target T ... | --repo DIR --password-file F) SNAPSHOT [PATH]",
+		Short:   "List the files in a snapshot (below PATH)",
+		Long:    `List the files of a snapshot ("latest" for the newest), below PATH if given.`,
+		Example: `  travelkit ls --target kit.img --passphrase-file pass.txt latest /home/amina`,
+		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runLs(c, &o, args)
 		},

@@ -19,9 +19,13 @@ type snapshotsOptions struct {
 func newSnapshotsCmd() *cobra.Command {
 	var o snapshotsOptions
 	c := &cobra.Command{
-		Use:   "snapshots --repo DIR --password-file F",
+		Use:   "snapshots (--target T ... | --repo DIR --password-file F)",
 		Short: "List the snapshots in a repository",
-		Args:  cobra.NoArgs,
+		Long: `List the snapshots of a kit's repository (--target) or of a folder (--repo).
+--json prints a JSON array of snapshot objects, as restic does.`,
+		Example: `  travelkit snapshots --target /dev/sdb --passphrase-file pass.txt
+  travelkit snapshots --repo /mnt/copy --password-file repo.pw --json`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runSnapshots(c, &o)
 		},
