@@ -20,6 +20,7 @@ type Config struct {
 	RecoveryKey bool
 	Escrow      []Escrow
 	Platforms   []string // "linux/amd64", ...
+	TPM         bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
 }
 
 // Escrow is a colleague who receives the recovery key, encrypted with age.

@@ -93,6 +93,9 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 	if cfg.RecoveryKey {
 		p.Keyslots = append(p.Keyslots, kit.Keyslot{Slot: 1, Kind: kit.KeyslotRecoveryKey})
 	}
+	if cfg.TPM {
+		p.Keyslots = append(p.Keyslots, kit.Keyslot{Slot: len(p.Keyslots), Kind: kit.KeyslotTPM2})
+	}
 	dirs := opt.BinaryDirs
 	if len(dirs) == 0 {
 		dirs = DefaultBinaryDirs()
@@ -112,7 +115,7 @@ func (p *Plan) restoreInfo() kit.RestoreInfo {
 	for _, e := range p.Config.Escrow {
 		names = append(names, e.Name)
 	}
-	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages}
+	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM}
 }
 
 // planFiles lists the tools partition's files with their sizes. Escrow files are sized by
@@ -233,8 +236,11 @@ func (p *Plan) Print(w io.Writer) {
 	fmt.Fprintln(w, "Keyslots:")
 	for _, k := range p.Keyslots {
 		what := "your passphrase"
-		if k.Kind == kit.KeyslotRecoveryKey {
+		switch k.Kind {
+		case kit.KeyslotRecoveryKey:
 			what = "recovery key (generated, shown once)"
+		case kit.KeyslotTPM2:
+			what = "this laptop's TPM2 (systemd-tpm2 token), enrolled after the build"
 		}
 		fmt.Fprintf(w, "  %d  %s\n", k.Slot, what)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"travelkit/builder"
 	"travelkit/target"
+	"travelkit/tpm"
 )
 
 func init() { register(newBuildCmd) }
@@ -25,6 +26,8 @@ func newBuildCmd() *cobra.Command {
 		escrowDir    string
 		yes, asJSON  bool
 		wipe         bool
+		tpmDev       string
+		pinFile      string
 	)
 	c := &cobra.Command{
 		Use:   "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
@@ -117,6 +120,11 @@ disk. The partition table is written last: an interrupted build leaves a drive t
 					fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
 				}
 			}
+			if plan.Config.TPM {
+				if err := buildEnrolTPM(f, pass, tpmDev, pinFile); err != nil {
+					return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", err)
+				}
+			}
 			if asJSON {
 				out := struct {
 					*builder.Result
@@ -139,6 +147,8 @@ disk. The partition table is written last: an interrupted build leaves a drive t
 	c.Flags().StringVar(&escrowDir, "escrow-dir", "", "also write each colleague's escrow file as DIR/<name>.age, for hand-over")
 	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable summary on standard output")
+	c.Flags().StringVar(&tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
+	c.Flags().StringVar(&pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
 	c.Flags().BoolVar(&wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
 	return c
 }
@@ -151,4 +161,52 @@ func absOrEmpty(p string) string {
 		return a
 	}
 	return p
+}
+
+// buildEnrolTPM binds a freshly built kit to this machine's TPM, as the profile's [tpm]
+// table asks (PCRs, PIN or not).
+func buildEnrolTPM(f planFlags, pass []byte, dev, pinFile string) error {
+	p, err := loadProfile(f.profile)
+	if err != nil {
+		return err
+	}
+	t, err := openTPM(dev)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	pcrs := p.TPM.PCRs
+	if pcrs == nil {
+		pcrs = []int{}
+	}
+	if err := t.CheckSupport(pcrs); err != nil {
+		return tpmError(err)
+	}
+	o, err := openKit(f.target, true)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	c, err := o.d.Container()
+	if err != nil {
+		return err
+	}
+	vk, _, err := c.Unlock(pass)
+	if err != nil {
+		return err
+	}
+	defer vk.Wipe()
+	opts := tpm.SealOptions{PCRs: pcrs}
+	if p.TPM.PIN {
+		if opts.PIN, err = readPIN(pinFile, true); err != nil {
+			return err
+		}
+		defer clear(opts.PIN)
+	}
+	_, sealed, err := enrol(c, vk, t, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Bound to this machine's TPM: %s\n", sealed.Token)
+	return nil
 }

@@ -36,6 +36,7 @@ func builderConfig(p *profile.Profile) builder.Config {
 		ToolsSize:   p.Drive.ToolsSize,
 		RecoveryKey: p.Keys.RecoveryKey,
 		Platforms:   p.Tools.Platforms,
+		TPM:         p.TPM.Enroll,
 		LUKS: luks.FormatOptions{
 			SectorSize: p.LUKS.SectorSize,
 			KeySize:    p.LUKS.KeySize / 8,
