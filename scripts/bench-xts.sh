@@ -52,13 +52,11 @@ go test -c -o "$tmp/xts.test" ./luks/internal/xts/
 gobench=$(cd luks/internal/xts && "${pin[@]}" "$tmp/xts.test" -test.run '^$' \
 	-test.bench '^Benchmark(Encrypt|Decrypt)$/^AES-256-XTS$' -test.benchtime 1s -test.cpu 1)
 
-# --- travelkit luks read (placeholder) --------------------------------------------------
-# To be filled in by the `travelkit luks read` work. Called only when ./travelkit exists
-# and has a `luks read` subcommand. It should make (or reuse) a LUKS2 volume with a large
-# payload (aes-xts-plain64, 512-bit key, 4096-byte sectors), time
-#   "${pin[@]}" ./travelkit luks read ... > /dev/null
-# and print its rate with: row "travelkit luks read (1 core)" BYTES_PER_SECOND
-# The helper below times a command and prints the rate for a given byte count.
+# --- travelkit luks read ------------------------------------------------------------------
+# A LUKS2 container with a 2 GiB payload (aes-xts-plain64, 512-bit key, 4096-byte sectors,
+# a cheap KDF so unlocking does not count), read whole to /dev/null: once pinned to one
+# core with GOMAXPROCS=1, once on every core. The file is sparse and read from the page
+# cache, so this measures travelkit's read path (syscalls, decryption), not the disk.
 rate_of() { # rate_of BYTES COMMAND...  -> bytes per second on stdout
 	local bytes=$1 t0 t1
 	shift
@@ -68,8 +66,13 @@ rate_of() { # rate_of BYTES COMMAND...  -> bytes per second on stdout
 	awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f\n", b / (z - a) }'
 }
 luks_read_row() {
-	echo "travelkit luks read (1 core)                 (not measured yet: see luks_read_row in $0)"
-	# e.g.: row "travelkit luks read (1 core)" "$(rate_of "$payload_bytes" "${pin[@]}" ./travelkit luks read ...)"
+	local vol="$tmp/read.luks" payload=$((2 << 30))
+	printf 'bench' > "$tmp/pass"
+	./travelkit luks format "$vol" --size $((payload + (16 << 20))) --passphrase-file "$tmp/pass" \
+		--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --yes >/dev/null 2>&1
+	./travelkit luks read "$vol" --passphrase-file "$tmp/pass" >/dev/null # warm the page cache
+	row "travelkit luks read (1 core)" "$(GOMAXPROCS=1 rate_of "$payload" "${pin[@]}" ./travelkit luks read "$vol" --passphrase-file "$tmp/pass")"
+	row "travelkit luks read (all $(nproc) cores)" "$(GOMAXPROCS=$(nproc) rate_of "$payload" ./travelkit luks read "$vol" --passphrase-file "$tmp/pass")"
 }
 
 # --- report -----------------------------------------------------------------------------
