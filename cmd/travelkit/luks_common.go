@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -16,19 +15,21 @@ import (
 	"github.com/spf13/pflag"
 
 	"travelkit/luks"
+	"travelkit/target"
 )
 
 // device is DEVICE of a luks command: a container file or a block device, with its size.
 type device struct {
 	f        *os.File
+	io       target.ReadWriterAt // f, or f behind whole-block read-modify-write for raw disks
 	path     string
 	size     int64
 	writable bool
 	block    bool // a block or character device, not a regular file
 }
 
-func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.f.ReadAt(p, off) }
-func (d *device) WriteAt(p []byte, off int64) (int, error) { return d.f.WriteAt(p, off) }
+func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.io.ReadAt(p, off) }
+func (d *device) WriteAt(p []byte, off int64) (int, error) { return d.io.WriteAt(p, off) }
 
 // Sync flushes writes to stable storage; package luks calls it between header updates.
 func (d *device) Sync() error { return d.f.Sync() }
@@ -95,7 +96,7 @@ func openDevice(path string, write bool) (*device, error) {
 		return nil, withCode(ExitError, fmt.Errorf("%s is read-only (the device is write-protected); this command writes to it", path),
 			"remove the write protection (a switch on the card or drive, or `blockdev --setrw "+path+"`)")
 	}
-	size, err := f.Seek(0, io.SeekEnd)
+	size, err := target.DeviceSize(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("failed to find the size of %s: %w", path, err)
@@ -103,9 +104,13 @@ func openDevice(path string, write bool) (*device, error) {
 	if size == 0 && st.Mode()&os.ModeDevice != 0 {
 		f.Close()
 		return nil, withCode(ExitError, fmt.Errorf("cannot find the size of the device %s (it reports 0 bytes)", path),
-			"give the partition's block device (on macOS /dev/diskNsM, not /dev/rdiskNsM), or copy it to an image file first")
+			"copy it to an image file first, or check that it is the right device")
 	}
-	return &device{f: f, path: path, size: size, writable: write, block: st.Mode()&os.ModeDevice != 0}, nil
+	d := &device{f: f, io: f, path: path, size: size, writable: write, block: st.Mode()&os.ModeDevice != 0}
+	if target.NeedsAlignment(path) {
+		d.io = target.Aligned(f, 4096)
+	}
+	return d, nil
 }
 
 func unwrapPathErr(err error) error {

@@ -130,7 +130,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 			}
 			return fmt.Errorf("failed to create %s: %w", path, unwrapPathErr(err))
 		}
-		d = &device{f: f, path: path, size: newSize, writable: true}
+		d = &device{f: f, io: f, path: path, size: newSize, writable: true}
 		created := true
 		defer func() {
 			if created {
