@@ -52,3 +52,37 @@ func TestProfileBackup(t *testing.T) {
 	pprof.StopCPUProfile()
 	t.Logf("backup took %v", time.Since(start))
 }
+
+// TestProfileRestore profiles a restore of the latest snapshot of
+// $TK_PROFILE_REPO (password "pw") when set.
+func TestProfileRestore(t *testing.T) {
+	dir := os.Getenv("TK_PROFILE_REPO")
+	if dir == "" {
+		return
+	}
+	ctx := context.Background()
+	r, err := Open(ctx, NewFolder(dir), []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sn, err := r.FindSnapshot(ctx, "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Create(filepath.Join(os.Getenv("TK_PROFILE_OUT"), "restore.prof"))
+	pprof.StartCPUProfile(f)
+	start := time.Now()
+	target := t.TempDir()
+	if d := os.Getenv("TK_PROFILE_TARGET"); d != "" {
+		target = d
+		defer os.RemoveAll(d)
+	}
+	if _, err := r.Restore(ctx, sn, RestoreOptions{Target: target}); err != nil {
+		t.Fatal(err)
+	}
+	pprof.StopCPUProfile()
+	t.Logf("restore took %v", time.Since(start))
+}

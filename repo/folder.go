@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -28,10 +29,56 @@ func formatSize(n int64) string {
 // backend: config, keys/, locks/, snapshots/, index/ and data/<2 hex>/.
 type Folder struct {
 	Dir string
+
+	// open pack files, kept for ranged reads (files never change)
+	mu    sync.Mutex
+	open  map[string]*os.File
+	order []string
 }
 
 // NewFolder returns the storage for the repository in dir.
 func NewFolder(dir string) *Folder { return &Folder{Dir: dir} }
+
+const maxOpenPacks = 32
+
+// packHandle returns a cached read-only handle of a pack file.
+func (f *Folder) packHandle(h Handle) (*os.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fh, ok := f.open[h.Name]; ok {
+		return fh, nil
+	}
+	fh, err := os.Open(f.path(h))
+	if err != nil {
+		return nil, err
+	}
+	if f.open == nil {
+		f.open = map[string]*os.File{}
+	}
+	if len(f.order) >= maxOpenPacks {
+		old := f.order[0]
+		f.order = f.order[1:]
+		// readers may still use it: leave closing to the garbage collector
+		delete(f.open, old)
+	}
+	f.open[h.Name] = fh
+	f.order = append(f.order, h.Name)
+	return fh, nil
+}
+
+func (f *Folder) forget(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.open[name]; ok {
+		delete(f.open, name)
+		for i, n := range f.order {
+			if n == name {
+				f.order = append(f.order[:i], f.order[i+1:]...)
+				break
+			}
+		}
+	}
+}
 
 var allTypes = []FileType{KeyFile, LockFile, SnapshotFile, IndexFile, PackFile}
 
@@ -135,6 +182,13 @@ func (f *Folder) Load(ctx context.Context, h Handle, off int64, n int) ([]byte, 
 	if err := validName(h); err != nil {
 		return nil, err
 	}
+	if h.Type == PackFile && off >= 0 && n > 0 {
+		fh, err := f.packHandle(h)
+		if err != nil {
+			return nil, err
+		}
+		return readAt(fh, h, off, n)
+	}
 	fh, err := os.Open(f.path(h))
 	if err != nil {
 		return nil, err
@@ -161,6 +215,10 @@ func (f *Folder) Load(ctx context.Context, h Handle, off int64, n int) ([]byte, 
 			}
 		}
 	}
+	return readAt(fh, h, off, n)
+}
+
+func readAt(fh *os.File, h Handle, off int64, n int) ([]byte, error) {
 	buf := make([]byte, n)
 	m, err := fh.ReadAt(buf, off)
 	if err == io.EOF && m == n {
@@ -239,6 +297,9 @@ func (f *Folder) List(ctx context.Context, t FileType, fn func(string, int64) er
 func (f *Folder) Remove(ctx context.Context, h Handle) error {
 	if err := validName(h); err != nil {
 		return err
+	}
+	if h.Type == PackFile {
+		f.forget(h.Name)
 	}
 	p := f.path(h)
 	err := os.Remove(p)

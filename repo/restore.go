@@ -160,17 +160,15 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	for _, d := range rs.dirs {
 		rs.mkdir(d.path)
 	}
-	jobs := make(chan restoreFile)
+	jobs := make(chan segment, 8)
 	var wg sync.WaitGroup
 	for i := 0; i < runtime.GOMAXPROCS(0)+1; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf []byte
-			for f := range jobs {
-				if err := rs.restoreFile(f, &buf); err != nil {
-					rs.warn(f.path, err)
-				}
+			for j := range jobs {
+				rs.writeSegment(j, &buf)
 			}
 		}()
 	}
@@ -178,7 +176,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- f
+		rs.startFile(f, jobs)
 	}
 	close(jobs)
 	wg.Wait()
@@ -291,43 +289,147 @@ func (rs *restorer) walk(id ID, dir string) (bool, error) {
 	return any, nil
 }
 
-func (rs *restorer) restoreFile(f restoreFile, buf *[]byte) error {
-	fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+// restoringFile is a file being restored by several segment writers.
+type restoringFile struct {
+	f         restoreFile
+	size      int64
+	segments  int
+	once      sync.Once
+	fh        *os.File
+	remaining atomic.Int32
+	mu        sync.Mutex
+	err       error
+}
+
+func (of *restoringFile) fail(err error) {
+	of.mu.Lock()
+	if of.err == nil {
+		of.err = err
+	}
+	of.mu.Unlock()
+}
+
+// create makes the file, never over an existing one. The first writer of
+// any segment calls it, so creating files runs in parallel too.
+func (of *restoringFile) create() {
+	fh, err := os.OpenFile(of.f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%w", ErrExists)
+			err = fmt.Errorf("%w", ErrExists)
 		}
-		return err
+		of.fail(err)
+		return
 	}
-	var written int64
-	for _, id := range f.node.Content {
-		b, err := rs.r.LoadBlob(rs.ctx, DataBlob, id, *buf)
+	if of.segments > 1 {
+		if err := fh.Truncate(of.size); err != nil {
+			of.fail(err)
+		}
+	}
+	of.fh = fh
+}
+
+// segment is a run of consecutive blobs of one file, written at off.
+type segment struct {
+	file  *restoringFile
+	off   int64
+	blobs []ID
+}
+
+// blobsPerSegment bounds the work one writer does on one file at a time, so
+// that large files are written by all workers together.
+const blobsPerSegment = 4
+
+// startFile queues the segments of a file.
+func (rs *restorer) startFile(f restoreFile, jobs chan<- segment) {
+	of := &restoringFile{f: f}
+	content := f.node.Content
+	var segs []segment
+	var off int64
+	for i := 0; i < len(content) || i == 0; i += blobsPerSegment {
+		end := min(i+blobsPerSegment, len(content))
+		segs = append(segs, segment{file: of, off: off, blobs: content[i:end]})
+		for _, id := range content[i:end] {
+			pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
+			if !ok {
+				rs.warn(f.path, fmt.Errorf("data blob %s not in index", id.Str()))
+				return
+			}
+			off += int64(pb.PlainLength())
+		}
+	}
+	of.size = off
+	of.segments = len(segs)
+	of.remaining.Store(int32(len(segs)))
+	for _, sg := range segs {
+		jobs <- sg
+	}
+}
+
+func (rs *restorer) writeSegment(sg segment, buf *[]byte) {
+	of := sg.file
+	of.once.Do(of.create)
+	off := sg.off
+	var err error
+	for _, id := range sg.blobs {
+		if of.fh == nil {
+			break
+		}
+		if rs.ctx.Err() != nil {
+			err = rs.ctx.Err()
+			break
+		}
+		var b []byte
+		b, err = rs.r.LoadBlob(rs.ctx, DataBlob, id, *buf)
 		if err != nil {
-			fh.Close()
-			return err
+			break
 		}
 		*buf = b
-		if _, err := fh.Write(b); err != nil {
-			fh.Close()
-			return err
+		if _, err = of.fh.WriteAt(b, off); err != nil {
+			break
 		}
-		written += int64(len(b))
+		off += int64(len(b))
 		rs.bdone.Add(int64(len(b)))
 	}
-	if err := fh.Close(); err != nil {
-		return err
+	if err != nil {
+		of.fail(err)
 	}
-	if uint64(written) != f.node.Size {
-		rs.warn(f.path, fmt.Errorf("size %d differs from the recorded %d", written, f.node.Size))
+	if of.remaining.Add(-1) == 0 {
+		rs.finishFile(of, buf)
 	}
-	if rs.opts.Verify {
-		if err := rs.verify(f, buf); err != nil {
-			return err
+}
+
+// finishFile closes a completely written file, checks and verifies it and
+// sets its metadata.
+func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
+	f := of.f
+	if of.fh == nil {
+		rs.warn(f.path, of.err)
+		return
+	}
+	err := of.err
+	fi, serr := of.fh.Stat()
+	if cerr := of.fh.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && serr == nil && uint64(fi.Size()) != f.node.Size {
+		rs.warn(f.path, fmt.Errorf("size %d differs from the recorded %d", fi.Size(), f.node.Size))
+	}
+	if err == nil && rs.opts.Verify {
+		if buf == nil {
+			buf = new([]byte)
 		}
-		rs.verOK.Add(1)
+		if err = rs.verify(f, buf); err == nil {
+			rs.verOK.Add(1)
+		}
+	}
+	if err == nil {
+		err = rs.setMeta(f.path, f.node)
+	}
+	if err != nil {
+		rs.warn(f.path, err)
+		return
 	}
 	rs.fdone.Add(1)
-	return rs.setMeta(f.path, f.node)
 }
 
 // verify rereads a restored file and checks every chunk against its ID.
