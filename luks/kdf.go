@@ -220,9 +220,13 @@ func calibrateArgon2(typ string, par, capKiB, fixedTime int, target time.Duratio
 	}
 	// A check at the chosen cost corrects for cache effects. Like cryptsetup, spend extra
 	// time on memory first (up to the cap), and only then on more passes.
-	if el := run(mem, 1); el > 0 {
-		perPass := float64(el)
-		nt := want / perPass // passes that fit at this memory
+	// One pass and two passes at the chosen memory separate the cost per pass from the
+	// fixed cost of every derivation (allocating and first touching the memory), which
+	// a single pass would count again for each pass.
+	if e1, e2 := run(mem, 1), run(mem, 2); e1 > 0 && e2 > 0 {
+		perPass := max(float64(e2-e1), float64(e1)/2)
+		fixed := max(0, float64(e1)-perPass)
+		nt := (want - fixed) / perPass // passes that fit at this memory
 		switch {
 		case nt < minArgonTime:
 			t = minArgonTime
