@@ -31,7 +31,8 @@ type Initramfs struct {
 	Files map[string][]byte
 	// Script is the test, run by busybox sh after the preamble has mounted /proc,
 	// /sys and /dev and loaded the modules. It can call ok NAME=VALUE... to print
-	// a VMTEST-OK line and fail WHAT to print VMTEST-FAIL and stop. When it
+	// a VMTEST-OK line, fail WHAT to print VMTEST-FAIL and stop, and step NAME
+	// to print a VMTEST-STEP line with the guest's uptime (for timing). When it
 	// returns, the preamble prints "VMTEST-END rc=N" and powers the VM off
 	// (sync first, unmount nothing). A script can also power off by itself.
 	Script string
@@ -63,6 +64,7 @@ poweroff -f
 `
 
 const scriptPreamble = `ok() { echo "VMTEST-OK $*"; }
+step() { echo "VMTEST-STEP $* uptime=$(cut -d' ' -f1 /proc/uptime)"; }
 fail() { echo "VMTEST-FAIL $*"; exit 1; }
 `
 

@@ -234,7 +234,13 @@ func vmRun(t *testing.T, k *kit, files map[string][]byte, script string, wantEnd
 	defer os.Remove(ird)
 	res, err := Boot(context.Background(), BootOptions{Initrd: ird, Disk: k.img, Timeout: 180 * time.Second})
 	m := ParseMarkers(res.Output)
-	t.Logf("VM run: %.1fs (guest uptime at end: %s)", res.Duration.Seconds(), guestUptime(res.Output))
+	var steps []string
+	for _, line := range strings.Split(res.Output, "\n") {
+		if i := strings.Index(line, "VMTEST-STEP "); i >= 0 {
+			steps = append(steps, strings.TrimSpace(line[i+len("VMTEST-STEP "):]))
+		}
+	}
+	t.Logf("VM run: %.1fs (guest uptime at end: %s); steps: %s", res.Duration.Seconds(), guestUptime(res.Output), strings.Join(steps, ", "))
 	bad := err != nil || len(m.Failures) > 0 || (wantEnd && (!m.Ended || m.RC != "0"))
 	if bad {
 		t.Fatalf("VM run failed: err=%v failures=%q ended=%v rc=%q\nconsole:\n%s", err, m.Failures, m.Ended, m.RC, res.Output)
