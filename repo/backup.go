@@ -104,6 +104,9 @@ type archiver struct {
 	bigBufs chan []byte
 	// smallBufs hold whole small files (up to chunker.MinSize bytes).
 	smallBufs chan []byte
+	// walkers bounds the folders being listed at once.
+	walkers chan struct{}
+	walkW   sync.WaitGroup
 }
 
 func (a *archiver) warn(path string, err error) {
@@ -194,7 +197,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, pol: chunker.Pol(r.cfg.ChunkerPolynomial),
 		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers),
-		bigBufs: make(chan []byte, workers+1), smallBufs: make(chan []byte, 2*workers+2)}
+		bigBufs: make(chan []byte, workers+1), smallBufs: make(chan []byte, 2*workers+2),
+		walkers: make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.bigBufs); i++ {
 		a.bigBufs <- nil // allocated on first use
 	}
@@ -234,6 +238,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		parentTree = parent.Tree
 	}
 	rootFut := a.saveVirtual(buildVirtual(paths), "/", parentTree)
+	a.walkW.Wait()
 	close(a.files)
 	a.readW.Wait()
 	close(a.saves)
@@ -498,7 +503,25 @@ func (a *archiver) saveEntry(path string, fi os.FileInfo, parent *Node) *nodeFut
 		if parent != nil && parent.Type == NodeDir {
 			pst = parent.Subtree
 		}
-		return a.saveDir(path, node, pst, parent)
+		// folders are listed by several walkers at once; a walker never
+		// waits for its subfolders, so the bounded slots cannot deadlock
+		f := &nodeFuture{done: make(chan struct{})}
+		a.walkW.Add(1)
+		go func() {
+			defer close(f.done)
+			select {
+			case a.walkers <- struct{}{}:
+			case <-a.ctx.Done():
+				a.walkW.Done()
+				return
+			}
+			inner := a.saveDir(path, node, pst, parent)
+			<-a.walkers
+			a.walkW.Done()
+			<-inner.done
+			f.node = inner.node
+		}()
+		return f
 	case NodeSymlink:
 		t, err := os.Readlink(path)
 		if err != nil {

@@ -18,7 +18,15 @@ func TestProfileBackup(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	r, _ := initTestRepo(t)
+	var r *Repository
+	if dir := os.Getenv("TK_PROFILE_REPO"); dir != "" {
+		var err error
+		if r, err = Open(ctx, NewFolder(dir), []byte("pw")); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		r, _ = initTestRepo(t)
+	}
 	if err := r.LoadIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
