@@ -149,9 +149,12 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 	c.res.Packs = len(packs)
 
 	// 3. snapshots and every tree they reach
-	sns, err := r.Snapshots(ctx)
+	sns, bad, err := r.LoadSnapshots(ctx)
 	if err != nil {
 		c.errorf("snapshots: %v", err)
+	}
+	for _, e := range bad {
+		c.errorf("%v", e)
 	}
 	c.res.Snapshots = len(sns)
 	seen := map[ID]bool{}

@@ -190,3 +190,29 @@ func TestWrongPasswordAndKeyFile(t *testing.T) {
 	// restic opens the key file travelkit wrote (the password file has a newline; restic trims it)
 	resticCmd(t, dir, "cat", "config")
 }
+
+// A damaged snapshot file does not stop backups, is reported by check, and
+// stops prune from deleting the data it may use.
+func TestDamagedSnapshot(t *testing.T) {
+	ctx := context.Background()
+	r, dir := initTestRepo(t)
+	r.LoadIndex(ctx)
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src, 8)
+	sn := backup(t, r, src, time.Now())
+	p := filepath.Join(dir, "snapshots", sn.ID.String())
+	os.Chmod(p, 0o600)
+	os.WriteFile(p, []byte("garbage"), 0o600)
+	r = openTestRepo(t, NewFolder(dir))
+	backup(t, r, src, time.Now())
+	res, err := r.Check(ctx, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() || !strings.Contains(res.Errors[0].Error(), sn.ID.String()) {
+		t.Errorf("check did not report the damaged snapshot: %v", res.Errors)
+	}
+	if _, err := r.Prune(ctx); err == nil {
+		t.Error("prune ran with a damaged snapshot")
+	}
+}

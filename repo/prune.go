@@ -27,9 +27,13 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 	st := &PruneStats{}
 	// 1. what is used
 	used := map[BlobHandle]bool{}
-	sns, err := r.Snapshots(ctx)
+	sns, bad, err := r.LoadSnapshots(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(bad) > 0 {
+		// its data would be deleted as unused
+		return nil, fmt.Errorf("refusing to prune: %v (run check)", bad[0])
 	}
 	for _, sn := range sns {
 		used[BlobHandle{ID: *sn.Tree, Type: TreeBlob}] = true

@@ -86,28 +86,40 @@ func (r *Repository) LoadSnapshot(ctx context.Context, id ID) (*Snapshot, error)
 	return s, nil
 }
 
-// Snapshots loads every snapshot, oldest first.
+// Snapshots loads every readable snapshot, oldest first; damaged snapshot
+// files are left out (LoadSnapshots reports them).
 func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
+	out, _, err := r.LoadSnapshots(ctx)
+	return out, err
+}
+
+// LoadSnapshots loads every snapshot, oldest first, and returns one error
+// per snapshot file that could not be read. err is set only when the
+// snapshots cannot be listed at all.
+func (r *Repository) LoadSnapshots(ctx context.Context) (sns []*Snapshot, bad []error, err error) {
 	var ids []ID
-	err := r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
+	err = r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
 		if id, err := ParseID(name); err == nil {
 			ids = append(ids, id)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []*Snapshot
 	for _, id := range ids {
 		s, err := r.LoadSnapshot(ctx, id)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			bad = append(bad, fmt.Errorf("snapshot %s: %w", id, err))
+			continue
 		}
-		out = append(out, s)
+		sns = append(sns, s)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	return out, nil
+	sort.SliceStable(sns, func(i, j int) bool { return sns[i].Time.Before(sns[j].Time) })
+	return sns, bad, nil
 }
 
 // FindSnapshot resolves "latest", a full ID or a unique ID prefix.
