@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"travelkit/builder"
 	"travelkit/drive"
@@ -166,6 +167,31 @@ func TestBuildKitStockTools(t *testing.T) {
 		}
 	}
 
+	// a file put into the volume by travelkit (as `travelkit files put` does)
+	{
+		f, _ := os.OpenFile(img, os.O_RDWR, 0)
+		st, _ := f.Stat()
+		d, err := drive.Open(fileDev{f, st.Size()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := d.Unlock([]byte("correct horse battery"), -1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.FS.MkdirAll("notes/field"); err != nil {
+			t.Fatal(err)
+		}
+		note := []byte("put by travelkit\n")
+		if err := u.FS.WriteFile("notes/field/put.txt", bytes.NewReader(note), int64(len(note)), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+
 	// ext4: decrypted independently with the volume key from cryptsetup, e2fsck and debugfs agree
 	vkf := filepath.Join(dir, "vk")
 	sh(t, dir, "cryptsetup", "luksDump", "-q", "--dump-volume-key", "--volume-key-file", vkf, "--key-file", pass, hdr)
@@ -190,6 +216,9 @@ func TestBuildKitStockTools(t *testing.T) {
 	}
 	if out := sh(t, dir, "debugfs", "-R", "ls -l /", plain); !strings.Contains(out, "repo") {
 		t.Fatalf("no repo/:\n%s", out)
+	}
+	if out := sh(t, dir, "debugfs", "-R", "cat /notes/field/put.txt", plain); !strings.Contains(out, "put by travelkit") {
+		t.Fatalf("debugfs does not show the file travelkit put:\n%s", out)
 	}
 	if pw := sh(t, dir, "debugfs", "-R", "cat /travelkit/repo-password", plain); len(strings.TrimSpace(pw)) < 32 {
 		t.Fatalf("repo password %q", pw)
