@@ -65,7 +65,8 @@ ok findfs=$(findfs LABEL=TRAVELKIT)
 ok bslabel=$(dd if=/dev/vda1 bs=1 skip=71 count=11 2>/dev/null | tr ' ' _)
 step gpt-and-labels
 
-# The travelkit binary on the tools partition, run by this kernel on the block device.
+# vfat: the tools partition, its files and checksums; then the travelkit binary on it,
+# run by this kernel against the whole disk.
 mkdir -p /tools
 mount -t vfat -o ro /dev/vda1 /tools || fail "mount -t vfat /dev/vda1"
 for f in manifest.json SHA256SUMS RESTORE.en.txt RESTORE.en.html bin/linux-amd64/travelkit; do
