@@ -17,6 +17,9 @@ check sfdisk fdisk
 check losetup mount
 check sha256sum coreutils
 check ssh-keygen openssh-client
+check modprobe kmod
+check blkid util-linux
+{ command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&1; } || need+=(busybox-static)
 check debugfs e2fsprogs
 check swtpm swtpm
 check swtpm_setup swtpm-tools
