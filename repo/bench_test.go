@@ -43,13 +43,14 @@ func TestProfileBackup(t *testing.T) {
 			case <-time.After(100 * time.Millisecond):
 			}
 			var ms runtime.MemStats
+			runtime.GC()
 			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak {
-				peak = ms.HeapInuse
+			if ms.HeapAlloc > peak {
+				peak = ms.HeapAlloc
 				h, _ := os.Create(filepath.Join(os.Getenv("TK_PROFILE_OUT"), "heap.prof"))
 				pprof.WriteHeapProfile(h)
 				h.Close()
-				t.Logf("heap in use %d MB", peak>>20)
+				t.Logf("live heap %d MB, stacks %d MB, goroutines %d", peak>>20, ms.StackInuse>>20, runtime.NumGoroutine())
 			}
 		}
 	}()

@@ -17,8 +17,8 @@ type blobSaver struct {
 	wg      sync.WaitGroup
 	errMu   sync.Mutex
 	err     error
-	pending []PackedBlob // uploaded, not yet in an index file
-	bufs    chan []byte
+	pending []PackedBlob  // uploaded, not yet in an index file
+	slots   chan struct{} // data pack buffers in use
 	ctx     context.Context
 
 	// statistics
@@ -33,7 +33,7 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 		uploaders = 1
 	}
 	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer),
-		bufs: make(chan []byte, 1), ctx: ctx}
+		slots: make(chan struct{}, 2), ctx: ctx}
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
 		go s.uploader()
@@ -58,28 +58,31 @@ func (s *blobSaver) getErr() error {
 func (s *blobSaver) uploader() {
 	defer s.wg.Done()
 	for p := range s.upload {
-		if s.getErr() != nil {
-			continue
-		}
-		data := p.finish(s.r.key)
-		id := Hash(data)
-		if err := s.r.st.Save(s.ctx, Handle{PackFile, id.String()}, data); err != nil {
-			s.setErr(err)
-			continue
-		}
-		s.mu.Lock()
-		for i := range p.blobs {
-			p.blobs[i].PackID = id
-			s.r.idx.Add(p.blobs[i])
-		}
-		s.pending = append(s.pending, p.blobs...)
-		s.StoredBytes += int64(len(data))
-		s.mu.Unlock()
-		select {
-		case s.bufs <- data[:0]:
-		default:
+		s.uploadOne(p)
+		if len(p.blobs) > 0 && p.blobs[0].Type == DataBlob {
+			<-s.slots
 		}
 	}
+}
+
+func (s *blobSaver) uploadOne(p *packer) {
+	if s.getErr() != nil {
+		return
+	}
+	data := p.finish(s.r.key)
+	id := Hash(data)
+	if err := s.r.st.Save(s.ctx, Handle{PackFile, id.String()}, data); err != nil {
+		s.setErr(err)
+		return
+	}
+	s.mu.Lock()
+	for i := range p.blobs {
+		p.blobs[i].PackID = id
+		s.r.idx.Add(p.blobs[i])
+	}
+	s.pending = append(s.pending, p.blobs...)
+	s.StoredBytes += int64(len(data))
+	s.mu.Unlock()
 }
 
 // Known reports whether the blob is already stored or being stored.
@@ -139,7 +142,24 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	}
 	sealedLen := len(plain) + Overhead
 
+	// A new data pack needs one of two buffer slots (one filling, one being
+	// written), which bounds memory; the slot is taken without the lock.
+	slot := false
 	s.mu.Lock()
+	for t == DataBlob && !slot {
+		p := s.cur[t]
+		if p != nil && !(len(p.blobs) > 0 && p.size()+sealedLen+compressedEntrySize > cap(p.buf)) {
+			break
+		}
+		s.mu.Unlock()
+		select {
+		case s.slots <- struct{}{}:
+			slot = true
+		case <-s.ctx.Done():
+			return false, s.ctx.Err()
+		}
+		s.mu.Lock()
+	}
 	var full *packer
 	p := s.cur[t]
 	if p != nil && len(p.blobs) > 0 && p.size()+sealedLen+compressedEntrySize > cap(p.buf) {
@@ -151,16 +171,16 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	if p == nil {
 		var b []byte
 		if t == DataBlob {
-			select {
-			case b = <-s.bufs:
-			default:
-				b = make([]byte, 0, r.PackSize+r.PackSize/16)
-			}
+			b = make([]byte, 0, r.PackSize+r.PackSize/16)
+			slot = false // the new pack owns it until uploaded
 		} else {
 			b = make([]byte, 0, r.PackSize/4)
 		}
 		p = &packer{buf: b}
 		s.cur[t] = p
+	}
+	if slot {
+		<-s.slots // another saver made the pack meanwhile
 	}
 	// sealing into the pack buffer under the lock saves a copy and a
 	// buffer per worker; compression, the costly part, ran unlocked

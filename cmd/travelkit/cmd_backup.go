@@ -209,11 +209,11 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 }
 
 // limitMemory makes the garbage collector keep the heap near what is in
-// use: a backup holds a few pack and chunk buffers (about 90 MB) and
+// use: a backup holds two pack buffers and a few chunk buffers (about 85 MB) and
 // otherwise allocates little. GOGC or GOMEMLIMIT in the environment win.
 func limitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(120 << 20)
+		debug.SetMemoryLimit(110 << 20)
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
