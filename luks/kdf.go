@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -185,62 +186,48 @@ func calibratePBKDF2(h func() hash.Hash, keyLen int, target time.Duration) int {
 }
 
 // calibrateArgon2 picks memory and passes for about target, the way cryptsetup does:
-// memory as high as allowed, at least 4 passes, and less memory when 4 passes at the
-// cap are already too slow. With fixedTime > 0 only the memory is calibrated.
+// memory as high as allowed, at least 4 passes, less memory when 4 passes at the cap
+// are too slow, more passes only when the memory is at the cap. With fixedTime > 0 only
+// the memory is calibrated.
+//
+// The cost model is memory * (fixed + passes * perPass): besides the passes, every
+// derivation pays for allocating and first touching its memory, which on some machines
+// costs more than a pass. Each measured run starts from memory returned to the OS, as a
+// real unlock in a fresh process does.
 func calibrateArgon2(typ string, par, capKiB, fixedTime int, target time.Duration, keyLen int) (mem, t int) {
 	salt := make([]byte, 32)
-	run := func(m, t int) time.Duration {
+	run := func(m, t int) float64 {
 		k := kdf{Type: typ, Time: t, Memory: m, CPUs: par, Salt: base64.StdEncoding.EncodeToString(salt)}
-		return measure(par, func() { k.derive([]byte("calibration"), keyLen) })
+		debug.FreeOSMemory()
+		return float64(measure(par, func() { k.derive([]byte("calibration"), keyLen) }))
 	}
-	// Measure one pass with growing memory until the sample is long enough to trust,
-	// then extrapolate linearly in memory and passes.
-	m := max(minArgonMemoryKiB, 8*par, 1024)
-	var el time.Duration
+	floor := max(minArgonMemoryKiB, 8*par)
+	// Grow the sample until one pass is long enough to trust.
+	m := max(floor, 1024)
 	for {
-		el = run(min(m, capKiB), 1)
-		if el >= calibrationSample || m >= capKiB {
+		if run(min(m, capKiB), 1) >= float64(calibrationSample) || m >= capKiB {
 			break
 		}
 		m *= 4
 	}
 	m = min(m, capKiB)
-	perKiBPass := float64(el) / float64(m)
+	// One pass and two passes separate the per-pass cost from the fixed cost.
+	e1, e2 := run(m, 1), run(m, 2)
+	perPass := max(e2-e1, e1/4) / float64(m) // per KiB
+	fixed := max(0, e1/float64(m)-perPass)   // per KiB
 	want := float64(target)
 	if fixedTime > 0 {
-		mem = int(want / (perKiBPass * float64(fixedTime)))
-		return max(min(mem, capKiB), minArgonMemoryKiB, 8*par), fixedTime
+		mem = int(want / (fixed + perPass*float64(fixedTime)))
+		return max(min(mem, capKiB), floor), fixedTime
 	}
-	mem = capKiB
-	t = int(want/(perKiBPass*float64(mem)) + 0.5)
-	if t < minArgonTime {
-		t = minArgonTime
-		mem = int(want / (perKiBPass * float64(t)))
-		mem = max(min(mem, capKiB), minArgonMemoryKiB, 8*par)
+	t = minArgonTime
+	mem = int(want / (fixed + perPass*float64(t)))
+	if mem > capKiB {
+		mem = capKiB
+		t = int((want/float64(mem)-fixed)/perPass + 0.5)
+		t = max(minArgonTime, min(t, maxArgonTime))
 	}
-	// A check at the chosen cost corrects for cache effects. Like cryptsetup, spend extra
-	// time on memory first (up to the cap), and only then on more passes.
-	// One pass and two passes at the chosen memory separate the cost per pass from the
-	// fixed cost of every derivation (allocating and first touching the memory), which
-	// a single pass would count again for each pass.
-	if e1, e2 := run(mem, 1), run(mem, 2); e1 > 0 && e2 > 0 {
-		perPass := max(float64(e2-e1), float64(e1)/2)
-		fixed := max(0, float64(e1)-perPass)
-		nt := (want - fixed) / perPass // passes that fit at this memory
-		switch {
-		case nt < minArgonTime:
-			t = minArgonTime
-			mem = max(int(float64(mem)*nt/minArgonTime), minArgonMemoryKiB, 8*par)
-		case mem < capKiB:
-			grown := min(capKiB, int(float64(mem)*nt/minArgonTime))
-			t = max(minArgonTime, int(nt*float64(mem)/float64(grown)+0.5))
-			mem = grown
-		default:
-			t = int(nt + 0.5)
-		}
-		t = min(t, maxArgonTime)
-	}
-	return mem, t
+	return max(mem, floor), t
 }
 
 // digestIterations calibrates the volume key digest's pbkdf2 iterations (cryptsetup: 125 ms, at least 1000).
