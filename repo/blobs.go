@@ -280,15 +280,36 @@ func (r *Repository) writeIndex(ctx context.Context, blobs []PackedBlob) error {
 
 // LoadBlob reads, checks and returns the plaintext of a blob, appended to buf[:0].
 func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte) ([]byte, error) {
+	return r.LoadBlobScratch(ctx, t, id, buf, nil)
+}
+
+// LoadBlobScratch is LoadBlob with a reusable buffer for the stored bytes,
+// used when the storage is a RangeReader.
+func (r *Repository) LoadBlobScratch(ctx context.Context, t BlobType, id ID, buf []byte, raw *[]byte) ([]byte, error) {
 	pb, ok := r.idx.Lookup(BlobHandle{ID: id, Type: t})
 	if !ok {
 		return nil, fmt.Errorf("%s blob %s not found in index", t, id.Str())
 	}
-	return r.loadPacked(ctx, pb, buf)
+	return r.loadPackedScratch(ctx, pb, buf, raw)
 }
 
 func (r *Repository) loadPacked(ctx context.Context, pb PackedBlob, buf []byte) ([]byte, error) {
-	raw, err := r.st.Load(ctx, Handle{PackFile, pb.PackID.String()}, int64(pb.Offset), int(pb.Length))
+	return r.loadPackedScratch(ctx, pb, buf, nil)
+}
+
+func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf []byte, scratch *[]byte) ([]byte, error) {
+	h := Handle{PackFile, pb.PackID.String()}
+	var raw []byte
+	var err error
+	if rr, ok := r.st.(RangeReader); ok && scratch != nil {
+		if cap(*scratch) < int(pb.Length) {
+			*scratch = make([]byte, pb.Length)
+		}
+		raw = (*scratch)[:pb.Length]
+		err = rr.ReadAt(ctx, h, raw, int64(pb.Offset))
+	} else {
+		raw, err = r.st.Load(ctx, h, int64(pb.Offset), int(pb.Length))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s blob %s in pack %s: %w", pb.Type, pb.ID.Str(), pb.PackID.Str(), err)
 	}
@@ -300,7 +321,8 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 	var plain []byte
 	var err error
 	if pb.UncompressedLength != 0 {
-		plain, err = r.key.Open(nil, raw)
+		// decrypt in place: raw is ours (a fresh load or the caller's scratch)
+		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
 		if err == nil {
 			if pb.UncompressedLength > maxBlobSize {
 				err = errors.New("blob too large")

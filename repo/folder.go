@@ -233,6 +233,37 @@ func readAt(fh *os.File, h Handle, off int64, n int) ([]byte, error) {
 	return buf, nil
 }
 
+// ReadAt reads len(p) bytes of a file at off.
+func (f *Folder) ReadAt(ctx context.Context, h Handle, p []byte, off int64) error {
+	if err := validName(h); err != nil {
+		return err
+	}
+	var fh *os.File
+	var err error
+	if h.Type == PackFile {
+		fh, err = f.packHandle(h)
+	} else {
+		fh, err = os.Open(f.path(h))
+		if err == nil {
+			defer fh.Close()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	n, err := fh.ReadAt(p, off)
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return fmt.Errorf("reading %v: %w", h, err)
+	}
+	return nil
+}
+
 // Stat returns the size of a file.
 func (f *Folder) Stat(ctx context.Context, h Handle) (int64, error) {
 	if err := validName(h); err != nil {

@@ -166,9 +166,9 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []byte
+			var buf, raw []byte
 			for j := range jobs {
-				rs.writeSegment(j, &buf)
+				rs.writeSegment(j, &buf, &raw)
 			}
 		}()
 	}
@@ -365,7 +365,7 @@ func (rs *restorer) startFile(f restoreFile, jobs chan<- segment) {
 	}
 }
 
-func (rs *restorer) writeSegment(sg segment, buf *[]byte) {
+func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	of := sg.file
 	of.once.Do(of.create)
 	off := sg.off
@@ -379,7 +379,7 @@ func (rs *restorer) writeSegment(sg segment, buf *[]byte) {
 			break
 		}
 		var b []byte
-		b, err = rs.r.LoadBlob(rs.ctx, DataBlob, id, *buf)
+		b, err = rs.r.LoadBlobScratch(rs.ctx, DataBlob, id, *buf, raw)
 		if err != nil {
 			break
 		}

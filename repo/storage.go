@@ -51,6 +51,12 @@ type Storage interface {
 	Remove(ctx context.Context, h Handle) error
 }
 
+// RangeReader is implemented by storages that can read part of a file into
+// a caller's buffer, which spares an allocation per blob on restore.
+type RangeReader interface {
+	ReadAt(ctx context.Context, h Handle, p []byte, off int64) error
+}
+
 // Creator is implemented by storages that need to prepare themselves before
 // the first file of a new repository is saved (the folder storage makes its
 // directories).
