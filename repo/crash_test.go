@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -214,4 +215,59 @@ func TestInterruptedBackup(t *testing.T) {
 	r := openTestRepo(t, NewFolder(dir))
 	backup(t, r, src, time.Now())
 	resticCmd(t, dir, "check", "--read-data")
+}
+
+// A lock restic holds (a running `restic backup --stdin`) is honoured:
+// travelkit refuses an exclusive lock but shares with it.
+func TestResticLockHonoured(t *testing.T) {
+	ctx := context.Background()
+	r, dir := initTestRepo(t)
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(testPassword), 0o600)
+	cmd := exec.Command("restic", "-r", dir, "--no-cache", "-q", "backup", "--stdin", "--host", "r")
+	cmd.Env = append(os.Environ(), "RESTIC_PASSWORD_FILE="+pw)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("restic is needed for this test: %v", err)
+	}
+	defer cmd.Process.Kill()
+	in.Write([]byte("some data"))
+	// wait for restic's lock file
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n := 0
+		NewFolder(dir).List(ctx, LockFile, func(string, int64) error { n++; return nil })
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("restic did not create a lock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := r.Lock(ctx, true); err == nil {
+		t.Fatal("exclusive lock granted while restic runs a backup")
+	} else {
+		var le *LockedError
+		if !errors.As(err, &le) || le.PID != cmd.Process.Pid {
+			t.Fatalf("want LockedError naming restic's PID %d, got %v", cmd.Process.Pid, err)
+		}
+	}
+	l, err := r.Lock(ctx, false)
+	if err != nil {
+		t.Fatalf("shared lock refused: %v", err)
+	}
+	l.Unlock()
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = r.Lock(ctx, true)
+	if err != nil {
+		t.Fatalf("exclusive lock refused after restic finished: %v", err)
+	}
+	l.Unlock()
 }
