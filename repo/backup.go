@@ -405,12 +405,15 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 			futs = append(futs, a.saveEntry(p, fi, pn))
 			continue
 		}
-		fi, err := os.Lstat(p)
+		// a folder on the way to a backed-up path; follow it if it is a
+		// symlink (/tmp on macOS), it is stored as a folder
+		fi, err := os.Stat(p)
 		if err != nil {
 			a.warn(p, err)
 			continue
 		}
 		node := a.nodeFromInfo(p, fi)
+		node.Name = name
 		var pst *ID
 		if pn != nil && pn.Type == NodeDir {
 			pst = pn.Subtree

@@ -216,3 +216,32 @@ func TestDamagedSnapshot(t *testing.T) {
 		t.Error("prune ran with a damaged snapshot")
 	}
 }
+
+// A symlink on the way to a backed-up path is stored as a folder, and the
+// repository stays valid for restic.
+func TestBackupThroughSymlinkedParent(t *testing.T) {
+	ctx := context.Background()
+	r, dir := initTestRepo(t)
+	r.LoadIndex(ctx)
+	base := t.TempDir()
+	os.MkdirAll(filepath.Join(base, "real", "data"), 0o755)
+	os.WriteFile(filepath.Join(base, "real", "data", "f"), []byte("x"), 0o644)
+	os.Symlink("real", filepath.Join(base, "via"))
+	src := filepath.Join(base, "via", "data")
+	sn := backup(t, r, src, time.Now())
+	err := r.Walk(ctx, *sn.Tree, "/", func(p string, n *Node) error {
+		if strings.HasSuffix(p, "/via") && n.Type != NodeDir {
+			t.Errorf("%s stored as %s", p, n.Type)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resticCmd(t, dir, "check", "--read-data")
+	out := t.TempDir()
+	restoreWith(t, r, "latest", out)
+	if b, err := os.ReadFile(filepath.Join(out, src, "f")); err != nil || string(b) != "x" {
+		t.Errorf("restore through the stored folder: %v", err)
+	}
+}
