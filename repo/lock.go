@@ -3,13 +3,11 @@ package repo
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -54,14 +52,7 @@ func (l *lockJSON) stale() bool {
 	if l.Hostname != host {
 		return false
 	}
-	p, err := os.FindProcess(l.PID)
-	if err != nil {
-		return true
-	}
-	if err := p.Signal(syscall.Signal(0)); err != nil && !errors.Is(err, syscall.EPERM) {
-		return true
-	}
-	return false
+	return !processAlive(l.PID)
 }
 
 // Lock is a held repository lock; Unlock releases it.

@@ -26,3 +26,14 @@ func setTimes(path string, n *Node) error {
 }
 
 func mkfifo(path string, mode uint32) error { return errors.New("fifos are not supported here") }
+
+// processAlive reports whether a process with pid runs on this machine
+// (on Windows, FindProcess opens the process and fails when it is gone).
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	p.Release()
+	return true
+}

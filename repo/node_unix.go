@@ -55,3 +55,9 @@ func setTimes(path string, n *Node) error {
 }
 
 func mkfifo(path string, mode uint32) error { return unix.Mkfifo(path, mode) }
+
+// processAlive reports whether a process with pid runs on this machine.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
