@@ -58,6 +58,7 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	limitMemory()
 	st, err := o.storage()
 	if err != nil {
 		return err
