@@ -73,7 +73,7 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 			return interrupted(ctx, err)
 		}
 		fmt.Fprintf(out, "prune: %d packs deleted, %d repacked, %d kept, %d unreferenced removed; %s freed\n",
-			st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, formatBytes(st.BytesFreed))
+			st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, humanBytes(st.BytesFreed))
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func findKit() (string, error) {
 	case len(found) > 1:
 		var b strings.Builder
 		for _, k := range found {
-			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, formatBytes(k.Size), k.Model)
+			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, humanBytes(k.Size), k.Model)
 		}
 		return "", usageErrorf("several kit drives are plugged in; choose one:%s", b.String())
 	case needAdmin:
@@ -222,19 +222,6 @@ func interrupted(ctx context.Context, err error) error {
 }
 
 func programVersion() string { return "travelkit " + version.Version }
-
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
 
 func formatDuration(d time.Duration) string {
 	s := int(d.Round(time.Second).Seconds())

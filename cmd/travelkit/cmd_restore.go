@@ -92,7 +92,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, formatBytes(res.Bytes))
+	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, humanBytes(res.Bytes))
 	if o.verify {
 		fmt.Fprintf(out, ", %d verified", res.Verified)
 	}

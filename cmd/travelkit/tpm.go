@@ -114,6 +114,23 @@ func enrol(c *luks.Container, vk *luks.VolumeKey, t *tpm.TPM, opts tpm.SealOptio
 	return slot, sealed, nil
 }
 
+// dropBinding removes a TPM2 binding: its PCR record, its token and its keyslots (never
+// the last keyslot of the kit).
+func dropBinding(c *luks.Container, b tpmBinding) error {
+	if b.recID >= 0 {
+		c.RemoveToken(b.recID)
+	}
+	if err := c.RemoveToken(b.id); err != nil {
+		return err
+	}
+	for _, s := range b.tok.Keyslots {
+		if err := c.RemoveKeyslot(s, false); err != nil && !errors.Is(err, luks.ErrNoSuchKeyslot) {
+			return err
+		}
+	}
+	return nil
+}
+
 func newTPMEnrollCmd() *cobra.Command {
 	var (
 		k              kitFlags
@@ -290,16 +307,8 @@ PCR values (same PCRs, same PIN setting). Needs the passphrase or the recovery k
 				if err != nil {
 					return err
 				}
-				if b.recID >= 0 {
-					lc.RemoveToken(b.recID)
-				}
-				if err := lc.RemoveToken(b.id); err != nil {
+				if err := dropBinding(lc, b); err != nil {
 					return err
-				}
-				for _, s := range b.tok.Keyslots {
-					if err := lc.RemoveKeyslot(s, false); err != nil && !errors.Is(err, luks.ErrNoSuchKeyslot) {
-						return err
-					}
 				}
 				fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
 			}
@@ -328,16 +337,8 @@ func newTPMRemoveCmd() *cobra.Command {
 			vk.Wipe()
 			bs := tpmBindings(lc)
 			for _, b := range bs {
-				if b.recID >= 0 {
-					lc.RemoveToken(b.recID)
-				}
-				if err := lc.RemoveToken(b.id); err != nil {
+				if err := dropBinding(lc, b); err != nil {
 					return err
-				}
-				for _, s := range b.tok.Keyslots {
-					if err := lc.RemoveKeyslot(s, false); err != nil && !errors.Is(err, luks.ErrNoSuchKeyslot) {
-						return err
-					}
 				}
 			}
 			fmt.Printf("Removed %d TPM2 binding(s).\n", len(bs))
