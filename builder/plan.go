@@ -83,7 +83,12 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 	if err := info.Check(target.Options{Write: true, CreateSize: p.DiskSize, AllowFixed: opt.AllowFixed}); err != nil {
 		return nil, err
 	}
-	if p.Layout, err = drive.PlanLayout(p.DiskSize, 512, cfg.ToolsSize); err != nil {
+	// The GPT counts in the disk's logical blocks: 4096 on "4Kn" disks, 512 elsewhere.
+	sectorSize := 512
+	if info.SectorSize == 4096 {
+		sectorSize = 4096
+	}
+	if p.Layout, err = drive.PlanLayout(p.DiskSize, sectorSize, cfg.ToolsSize); err != nil {
 		return nil, err
 	}
 	if p.FAT, err = fat32.ChooseGeometry(p.Layout.ToolsSize, 0); err != nil {

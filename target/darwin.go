@@ -84,6 +84,7 @@ func inspectDisk(path string) (*Info, error) {
 		info.Size = plistInt(im, "Size")
 	}
 	info.Model = plistString(im, "MediaName")
+	info.SectorSize = int(plistInt(im, "DeviceBlockSize"))
 	info.Serial = plistString(im, "DiskUUID")
 	info.Transport = strings.ToLower(plistString(im, "BusProtocol"))
 	info.Removable = plistBool(im, "RemovableMedia") || plistBool(im, "Ejectable") || !plistBool(im, "Internal")

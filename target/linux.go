@@ -235,6 +235,7 @@ func inspectDisk(path string) (*Info, error) {
 	sectors, _ := strconv.ParseInt(sysRead(filepath.Join(sys, "size")), 10, 64)
 	info.Size = sectors * 512
 	info.Removable = sysRead(filepath.Join(sys, "removable")) == "1"
+	info.SectorSize, _ = strconv.Atoi(sysRead(filepath.Join(sys, "queue/logical_block_size")))
 	props := udevProps(majmin)
 	info.Model = firstNonEmpty(sysRead(filepath.Join(sys, "device/model")), props["ID_MODEL"])
 	info.Serial = firstNonEmpty(props["ID_SERIAL_SHORT"], props["ID_SERIAL"], sysRead(filepath.Join(sys, "device/serial")), sysRead(filepath.Join(sys, "serial")), sysRead(filepath.Join(sys, "wwid")))

@@ -37,6 +37,7 @@ type Info struct {
 	Kind       Kind
 	Exists     bool // image files: whether the file is there already
 	Size       int64
+	SectorSize int // logical block size of a disk (512 or 4096); 0 for image files
 	Model      string
 	Serial     string
 	Transport  string // "usb", "sata", "nvme", "mmc", "loop", ... when known
