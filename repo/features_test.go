@@ -245,3 +245,36 @@ func TestBackupThroughSymlinkedParent(t *testing.T) {
 		t.Errorf("restore through the stored folder: %v", err)
 	}
 }
+
+// Names a Windows target cannot hold are restored under safe names and listed.
+func TestRestoreMapsUnsafeNames(t *testing.T) {
+	ctx := context.Background()
+	r, _ := initTestRepo(t)
+	r.LoadIndex(ctx)
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(filepath.Join(src, "dir:x"), 0o755)
+	os.WriteFile(filepath.Join(src, "dir:x", "CON"), []byte("con"), 0o644)
+	os.WriteFile(filepath.Join(src, "line\nbreak"), []byte("nl"), 0o644)
+	os.WriteFile(filepath.Join(src, "plain"), []byte("p"), 0o644)
+	sn := backup(t, r, src, time.Now())
+	out := t.TempDir()
+	res, err := r.Restore(ctx, sn, RestoreOptions{Target: out, TargetOS: "windows",
+		Warn: func(p string, err error) { t.Errorf("%s: %v", p, err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Renamed) != 3 {
+		t.Fatalf("renamed: %+v", res.Renamed)
+	}
+	for _, rn := range res.Renamed {
+		if _, err := os.Lstat(rn.RestoredPath); err != nil {
+			t.Errorf("%s not at %s: %v", rn.SnapshotPath, rn.RestoredPath, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(out, src, "dir%3Ax", "CON_")); err != nil || string(b) != "con" {
+		t.Errorf("mapped file: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, src, "plain")); err != nil || string(b) != "p" {
+		t.Errorf("plain file: %v", err)
+	}
+}

@@ -27,6 +27,10 @@ type RestoreOptions struct {
 	Warn func(path string, err error)
 	// Progress is called about once a second and at the end.
 	Progress func(RestoreProgress)
+	// TargetOS (a GOOS value, default this system) decides which names the
+	// target can hold; others are restored under SafeName and listed in
+	// RestoreResult.Renamed.
+	TargetOS string
 }
 
 // RestoreProgress counts restored files and bytes.
@@ -45,6 +49,7 @@ type RestoreResult struct {
 	Bytes       int64
 	Errors      int
 	Verified    int
+	Renamed     []Renamed
 }
 
 // ErrExists is wrapped by errors about files that already exist at the target.
@@ -76,6 +81,15 @@ type restorer struct {
 	total   int64
 	verOK   atomic.Int64
 	created map[string]bool
+	outDirs map[string]string // snapshot folder path -> restored folder
+	renamed []Renamed
+}
+
+// Renamed records an entry restored under another name because the target
+// cannot hold its own.
+type Renamed struct {
+	SnapshotPath string
+	RestoredPath string
 }
 
 func (rs *restorer) warn(path string, err error) {
@@ -118,7 +132,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	if opts.Target == "" {
 		return nil, errors.New("no target folder given")
 	}
-	rs := &restorer{r: r, ctx: ctx, opts: opts, seen: map[[2]uint64]string{}, created: map[string]bool{}}
+	if opts.TargetOS == "" {
+		opts.TargetOS = runtime.GOOS
+	}
+	rs := &restorer{r: r, ctx: ctx, opts: opts, seen: map[[2]uint64]string{}, created: map[string]bool{},
+		outDirs: map[string]string{}}
 	if len(opts.Include) > 0 {
 		var pats []string
 		for _, p := range opts.Include {
@@ -210,7 +228,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		opts.Progress(rs.progress(start, true))
 	}
 	return &RestoreResult{Files: int(rs.fdone.Load()), Dirs: len(rs.dirs), Bytes: rs.bdone.Load(),
-		Errors: int(rs.errs.Load()), Verified: int(rs.verOK.Load())}, nil
+		Errors: int(rs.errs.Load()), Verified: int(rs.verOK.Load()), Renamed: rs.renamed}, nil
 }
 
 func (rs *restorer) progress(start time.Time, done bool) RestoreProgress {
@@ -235,12 +253,21 @@ func (rs *restorer) walk(id ID, dir string) (bool, error) {
 	}
 	any := false
 	for _, n := range t.Nodes {
-		if n.Name == "" || n.Name == "." || n.Name == ".." || strings.ContainsAny(n.Name, "/\x00") {
-			rs.warn(dir+n.Name, errors.New("unsafe name in snapshot, skipped"))
-			continue
+		sp := dir + "/" + n.Name
+		if dir == "/" {
+			sp = "/" + n.Name
 		}
-		sp := filepath.Join(dir, n.Name)
-		out := filepath.Join(rs.opts.Target, sp)
+		// names the target cannot hold ("a/b", "..", "a:b" on Windows) are
+		// mapped to safe ones and listed, never dropped
+		safe := SafeName(n.Name, NameRulesFor(rs.opts.TargetOS))
+		outDir := rs.outDirs[dir]
+		if outDir == "" {
+			outDir = rs.opts.Target
+		}
+		out := filepath.Join(outDir, safe)
+		if safe != n.Name {
+			rs.renamed = append(rs.renamed, Renamed{SnapshotPath: sp, RestoredPath: out})
+		}
 		self, below := rs.included(sp, n.Type == NodeDir)
 		if !self && !below {
 			continue
@@ -253,6 +280,7 @@ func (rs *restorer) walk(id ID, dir string) (bool, error) {
 			}
 			i := len(rs.dirs)
 			rs.dirs = append(rs.dirs, restoreDir{path: out, node: n})
+			rs.outDirs[sp] = out
 			sub, err := rs.walk(*n.Subtree, sp)
 			if err != nil {
 				rs.warn(sp, err)

@@ -97,6 +97,12 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 		fmt.Fprintf(out, ", %d verified", res.Verified)
 	}
 	fmt.Fprintln(out)
+	if len(res.Renamed) > 0 {
+		fmt.Fprintf(out, "%d names this system cannot hold were restored under safe names:\n", len(res.Renamed))
+		for _, rn := range res.Renamed {
+			fmt.Fprintf(out, "  %s -> %s\n", quoteName(rn.SnapshotPath), rn.RestoredPath)
+		}
+	}
 	if len(failed) > 0 {
 		hint := "see the warnings above"
 		if exists > 0 {
