@@ -22,6 +22,26 @@ type RepoStorage struct {
 	mu       sync.Mutex // ext4.FS is not safe for concurrent use
 	fs       *ext4.FS
 	readOnly bool
+	open     map[string]*ext4.File // files opened for reading: restic files never change
+}
+
+// maxOpen bounds the cache of opened files.
+const maxOpen = 256
+
+// file opens p for reading through the cache; the caller holds s.mu.
+func (s *RepoStorage) file(p string) (*ext4.File, error) {
+	if f := s.open[p]; f != nil {
+		return f, nil
+	}
+	f, err := s.fs.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if s.open == nil || len(s.open) >= maxOpen {
+		s.open = map[string]*ext4.File{}
+	}
+	s.open[p] = f
+	return f, nil
 }
 
 // SetReadOnly makes every change fail: for commands that only read (restore, check).
@@ -77,6 +97,7 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.path(h)
+	delete(s.open, p)
 	if err := s.fs.MkdirAll(path.Dir(p)); err != nil {
 		return fmt.Errorf("saving %s: %w", h, err)
 	}
@@ -89,7 +110,7 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := s.fs.Open(s.path(h))
+	f, err := s.file(s.path(h))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
@@ -109,6 +130,26 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 	}
 	return b, nil
 }
+
+// ReadAt reads len(p) bytes of h at off into p (repo.RangeReader: restore reads blobs
+// into its own buffers).
+func (s *RepoStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.file(s.path(h))
+	if err != nil {
+		return fmt.Errorf("%s: %w", h, err)
+	}
+	if off < 0 || off+int64(len(p)) > f.Size() {
+		return fmt.Errorf("%s: %d bytes at %d: past the end (%d bytes)", h, len(p), off, f.Size())
+	}
+	if _, err := f.ReadAt(p, off); err != nil && err != io.EOF {
+		return fmt.Errorf("%s: %w", h, err)
+	}
+	return nil
+}
+
+var _ repo.RangeReader = (*RepoStorage)(nil)
 
 func (s *RepoStorage) Stat(ctx context.Context, h repo.Handle) (int64, error) {
 	s.mu.Lock()
@@ -175,6 +216,7 @@ func (s *RepoStorage) Remove(ctx context.Context, h repo.Handle) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.open, s.path(h))
 	if err := s.fs.Remove(s.path(h)); err != nil {
 		return fmt.Errorf("removing %s: %w", h, err)
 	}

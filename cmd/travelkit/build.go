@@ -202,6 +202,7 @@ func buildEnrolTPM(f planFlags, pass []byte, dev, pinFile string) error {
 			return err
 		}
 		defer clear(opts.PIN)
+		pinSaltFor(&opts)
 	}
 	_, sealed, err := enrol(c, vk, t, opts)
 	if err != nil {

@@ -175,6 +175,7 @@ func newTPMEnrollCmd() *cobra.Command {
 					return err
 				}
 				defer clear(opts.PIN)
+				pinSaltFor(&opts)
 			}
 			slot, sealed, err := enrol(lc, vk, t, opts)
 			if err != nil {

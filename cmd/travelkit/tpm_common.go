@@ -3,6 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 
 	"travelkit/luks"
 	"travelkit/tpm"
@@ -79,6 +83,30 @@ func tpmError(err error) error {
 		return withCode(ExitError, err, "unlock with the passphrase or the recovery key instead")
 	}
 	return err
+}
+
+// systemdVersion returns the version of the systemd on this machine (0 when there is none).
+func systemdVersion() int {
+	out, err := exec.Command("systemctl", "--version").Output()
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 || f[0] != "systemd" {
+		return 0
+	}
+	v, _ := strconv.Atoi(f[1])
+	return v
+}
+
+// pinSaltFor decides how the PIN is turned into the TPM auth value: salted (tpm2_salt) as
+// systemd 253 and later expect, or unsalted for an older systemd on this laptop, so that
+// systemd-cryptsetup can still unlock the drive natively.
+func pinSaltFor(opts *tpm.SealOptions) {
+	if v := systemdVersion(); v > 0 && v < 253 && len(opts.PIN) > 0 {
+		opts.UnsaltedPIN = true
+		fmt.Fprintf(os.Stderr, "travelkit: note: systemd %d on this machine predates salted TPM PINs; the PIN is bound unsalted so systemd-cryptsetup can use it\n", v)
+	}
 }
 
 // readPIN reads a PIN from --pin-file (byte for byte) or asks on the terminal.
