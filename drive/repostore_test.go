@@ -326,3 +326,46 @@ func TestRepoInKitCrash(t *testing.T) {
 		t.Fatalf("final check: %v %v", err, res.Errors)
 	}
 }
+
+// TestRepoInKitFull: a full kit gives an error that says so and how much is missing, and
+// the repository stays usable.
+func TestRepoInKitFull(t *testing.T) {
+	dir := t.TempDir()
+	img, _ := buildKit(t, dir)
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := drive.Open(fileDev{f, 300 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := d.Unlock([]byte("pass"), -1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	st := u.RepoStorage()
+	ctx := context.Background()
+	blob := make([]byte, 64<<20)
+	var full error
+	for i := 0; i < 10 && full == nil; i++ {
+		full = st.Save(ctx, repo.Handle{Type: repo.PackFile, Name: strings.Repeat(strconv.Itoa(i), 64)}, blob)
+	}
+	if full == nil || !strings.Contains(full.Error(), "the kit is full") || !strings.Contains(full.Error(), "MiB more") {
+		t.Fatalf("full kit: %v", full)
+	}
+	// what was saved before is intact and listed; the failed file is absent
+	n := 0
+	st.List(ctx, repo.PackFile, func(name string, size int64) error {
+		if size != int64(len(blob)) {
+			t.Errorf("%s: %d bytes", name, size)
+		}
+		n++
+		return nil
+	})
+	if n == 0 {
+		t.Fatal("nothing saved before the kit was full")
+	}
+}

@@ -57,6 +57,7 @@ type Options struct {
 var (
 	ErrNotExt4     = errors.New("ext4: not an ext4 filesystem")
 	ErrNeedsFsck   = errors.New("ext4: filesystem needs checking")
+	ErrNoSpace     = errors.New("ext4: no space left on the volume")
 	ErrUnsupported = errors.New("ext4: unsupported feature")
 )
 

@@ -251,7 +251,7 @@ func (f *FS) allocBlocks(n uint64, goal uint64) ([]extent, error) {
 	}
 	if n > 0 {
 		f.freeExtents(out)
-		return nil, fmt.Errorf("ext4: no space left on the volume (%d more blocks needed)", n)
+		return nil, fmt.Errorf("%w (%d more blocks needed)", ErrNoSpace, n)
 	}
 	return out, nil
 }
