@@ -124,7 +124,10 @@ func newFilesGetCmd() *cobra.Command {
 				defer out.Close()
 				w = out
 			}
-			if _, err := io.Copy(w, io.NewSectionReader(f, 0, f.Size())); err != nil {
+			bar := newProgress("Copying "+remote, f.Size())
+			_, err = io.Copy(w, progressReader{io.NewSectionReader(f, 0, f.Size()), bar})
+			bar.Done()
+			if err != nil {
 				return fmt.Errorf("copying %s: %w", remote, err)
 			}
 			return nil
@@ -188,7 +191,10 @@ An existing REMOTE file is replaced.`,
 					return fmt.Errorf("creating %s: %w", dir, err)
 				}
 			}
-			if err := u.FS.WriteFile(remote, r, size, mtime); err != nil {
+			bar := newProgress("Copying "+local, size)
+			err = u.FS.WriteFile(remote, progressReader{r, bar}, size, mtime)
+			bar.Done()
+			if err != nil {
 				u.Close()
 				return fmt.Errorf("writing %s: %w", remote, err)
 			}

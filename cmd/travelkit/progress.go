@@ -126,3 +126,15 @@ func runWithNote(note string, f func() error) error {
 	defer p.Done()
 	return f()
 }
+
+// progressReader counts what is read through it on a progress display.
+type progressReader struct {
+	r io.Reader
+	p *progress
+}
+
+func (pr progressReader) Read(b []byte) (int, error) {
+	n, err := pr.r.Read(b)
+	pr.p.Add(int64(n))
+	return n, err
+}
