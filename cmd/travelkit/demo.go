@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,6 +76,14 @@ func isDemoKit(path string) bool {
 	}
 	m, err := kit.ParseManifest(b)
 	return err == nil && m.KitID == profile.Default().Name
+}
+
+// self is how this program was invoked (./travelkit, travelkit), for hints to run it again.
+func self() string {
+	if len(os.Args) > 0 && strings.ContainsRune(os.Args[0], os.PathSeparator) && !filepath.IsAbs(os.Args[0]) {
+		return os.Args[0]
+	}
+	return "travelkit"
 }
 
 func runDemo(dir, binaries string, hostOnly bool) error {
@@ -164,12 +173,11 @@ Recovery key: %s (in %s)
 Image:        %s, 1 GiB sparse, %s on disk
 
 Next:
-  travelkit files ls  --target %s --passphrase-file %s notes
-  travelkit files get --target %s --recovery-key-file %s notes/welcome.txt -
-  travelkit verify    --target %s --passphrase-file %s
-  sgdisk -p %s
-`, demoPassphrase, passPath, res.RecoveryKey, rkPath, img, humanBytes(usedBytes(st)),
-		img, passPath, img, rkPath, img, passPath, img)
+  %[7]s files ls  --target %[5]s --passphrase-file %[2]s notes
+  %[7]s files get --target %[5]s --recovery-key-file %[4]s notes/welcome.txt -
+  %[7]s verify    --target %[5]s --passphrase-file %[2]s
+  sgdisk -p %[5]s
+`, demoPassphrase, passPath, res.RecoveryKey, rkPath, img, humanBytes(usedBytes(st)), self())
 	if !rep.OK {
 		return withCode(ExitVerifyFail, errors.New("the demo kit failed verification"), "")
 	}
