@@ -249,3 +249,36 @@ func TestValidEscrowName(t *testing.T) {
 		t.Error(EscrowPath("bob"))
 	}
 }
+
+// TestOpenEscrowFromAgeCLI: an escrow file made by the stock age CLI (armored or binary)
+// opens with travelkit, so a colleague can re-escrow a key with their own tools.
+func TestOpenEscrowFromAgeCLI(t *testing.T) {
+	dir := t.TempDir()
+	idFile := filepath.Join(dir, "id.txt")
+	run(t, "age-keygen", "-o", idFile)
+	pub := strings.TrimSpace(string(run(t, "age-keygen", "-y", idFile)))
+	key := newKey(t)
+	plain := filepath.Join(dir, "key.txt")
+	if err := os.WriteFile(plain, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	idBytes, err := os.ReadFile(idFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := ParseIdentities(idBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, armor := range []bool{true, false} {
+		args := []string{"-r", pub}
+		if armor {
+			args = append(args, "-a")
+		}
+		file := run(t, "age", append(args, plain)...)
+		got, err := OpenEscrow(file, ids...)
+		if err != nil || got != key {
+			t.Fatalf("armor %v: OpenEscrow = %q, %v", armor, got, err)
+		}
+	}
+}
