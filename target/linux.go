@@ -350,9 +350,22 @@ type linuxDisk struct{ *os.File }
 
 func openDisk(info *Info, opt Options) (rawDevice, error) {
 	flag := os.O_RDONLY
-	if opt.Write {
+	switch {
+	case opt.Write && !opt.DataOnly:
 		// O_EXCL on a block device: the kernel refuses while it is mounted or held.
 		flag = os.O_RDWR | unix.O_EXCL
+	case opt.Write:
+		// Only the data partition will be written: the tools partition may be mounted
+		// (travelkit may be running from it), which makes O_EXCL on the whole disk fail.
+		// Check the data partition again right before opening instead.
+		flag = os.O_RDWR
+		again, err := inspectDisk(info.Path)
+		if err != nil {
+			return nil, err
+		}
+		if err := again.checkInUse(opt); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.OpenFile(info.RawPath, flag, 0)
 	if err != nil {
