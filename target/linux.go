@@ -357,15 +357,8 @@ func openDisk(info *Info, opt Options) (rawDevice, error) {
 	case opt.Write:
 		// Only the data partition will be written: the tools partition may be mounted
 		// (travelkit may be running from it), which makes O_EXCL on the whole disk fail.
-		// Check the data partition again right before opening instead.
+		// Open has just checked that the data partition is neither mounted nor held.
 		flag = os.O_RDWR
-		again, err := inspectDisk(info.Path)
-		if err != nil {
-			return nil, err
-		}
-		if err := again.checkInUse(opt); err != nil {
-			return nil, err
-		}
 	}
 	f, err := os.OpenFile(info.RawPath, flag, 0)
 	if err != nil {
