@@ -22,6 +22,7 @@ type Container struct {
 	state   HeaderState
 	secOff  int64 // offset of the secondary copy
 	damaged bool  // a copy is invalid or out of date
+	luks1   bool  // opened with OpenLUKS1: read-only
 }
 
 // KeyslotInfo describes one keyslot for dumps and managers.
@@ -332,6 +333,9 @@ func (c *Container) CheckVolumeKey(vk *VolumeKey) error {
 // Writing headers -------------------------------------------------------------------------
 
 func (c *Container) writer() (io.WriterAt, error) {
+	if c.luks1 {
+		return nil, &UnsupportedError{What: "changing a LUKS1 header (convert it first: cryptsetup convert --type luks2)"}
+	}
 	w, ok := c.dev.(io.WriterAt)
 	if !ok {
 		return nil, errors.New("the device was opened read-only")
@@ -404,6 +408,9 @@ func syncDevice(d any) error {
 // Repair rewrites both header copies from the one in use (the valid copy with the higher
 // seqid), after Open found one damaged or out of date. It is a no-op when both agree.
 func (c *Container) Repair() error {
+	if c.luks1 {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.damaged {

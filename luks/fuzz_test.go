@@ -1,6 +1,7 @@
 package luks
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -58,6 +59,13 @@ func FuzzOpen(f *testing.F) {
 			fixChecksum(data)
 		}
 		dev := &memDev{b: data}
+		if c, err := OpenLUKS1(dev, int64(len(data))); err == nil {
+			c.Keyslots()
+			c.PayloadSize()
+			if c.AddToken(-1, []byte(`{"type":"x","keyslots":[]}`)); !bytes.Equal(dev.b, data) {
+				t.Fatal("a LUKS1 header was written")
+			}
+		}
 		c, err := Open(dev, int64(len(data)))
 		if err != nil {
 			return

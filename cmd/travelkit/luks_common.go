@@ -128,8 +128,16 @@ func openContainer(path string, write bool) (*device, *luks.Container, error) {
 		return nil, nil, err
 	}
 	c, err := luks.Open(d, d.size)
+	var l1 *luks.LUKS1Error
+	if errors.As(err, &l1) && !write {
+		// LUKS1 is read, never written: unlock, dump, read the payload.
+		c, err = luks.OpenLUKS1(d, d.size)
+	}
 	if err != nil {
 		d.f.Close()
+		if errors.As(err, &l1) {
+			err = fmt.Errorf("%w; travelkit only reads LUKS1 volumes", err)
+		}
 		return nil, nil, containerError(path, d.size, err)
 	}
 	return d, c, nil

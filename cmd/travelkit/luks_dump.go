@@ -67,7 +67,7 @@ type headerStateJSON struct {
 
 func dumpJSON(w io.Writer, c *luks.Container) error {
 	st := c.State()
-	h := headerStateJSON{Version: 2, UUID: c.UUID(), Label: c.Label(), Subsystem: c.Subsystem(), Seqid: c.Seqid(),
+	h := headerStateJSON{Version: c.Version(), UUID: c.UUID(), Label: c.Label(), Subsystem: c.Subsystem(), Seqid: c.Seqid(),
 		HeaderSize: c.HeaderSize(), DataOffset: c.DataOffset(), PayloadSize: c.PayloadSize(), Cipher: c.Cipher(),
 		KeySize: c.KeySize(), SectorSize: c.SectorSize(), UsedCopy: st.UsedCopy, InSync: st.InSync}
 	if st.PrimaryErr != nil {
@@ -194,7 +194,10 @@ func dumpText(w io.Writer, c *luks.Container) error {
 		return s
 	}
 	p("LUKS header information\n")
-	p("Version:        2\n")
+	p("Version:        %d\n", c.Version())
+	if c.Version() == 1 {
+		p("                (LUKS1: travelkit reads it; to change keys, convert it: cryptsetup convert --type luks2)\n")
+	}
 	p("Epoch:          %d\n", c.Seqid())
 	p("Metadata area:  %d [bytes]\n", c.HeaderSize())
 	p("Keyslots area:  %s [bytes]\n", m.Config.KeyslotsSize)
