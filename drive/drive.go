@@ -57,7 +57,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	need := gpt.Align + toolsSize + MinDataSize + gpt.Align
 	if diskSize < need {
 		return nil, fmt.Errorf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
-			sizeStr(diskSize), sizeStr(toolsSize), sizeStr(need))
+			sizeText(diskSize), sizeText(toolsSize), sizeText(need))
 	}
 	t, err := gpt.Layout(diskSize, sectorSize, []gpt.Spec{
 		{Type: gpt.TypeMicrosoftBasicData, Name: ToolsPartName, Size: toolsSize},
@@ -78,19 +78,9 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	l.DataOff, l.DataSize = t.Offset(t.Partitions[1]), t.Length(t.Partitions[1])
 	if l.DataSize < MinDataSize {
 		return nil, fmt.Errorf("the data partition would be %s; at least %s is needed: use a larger disk or a smaller tools_size",
-			sizeStr(l.DataSize), sizeStr(MinDataSize))
+			sizeText(l.DataSize), sizeText(MinDataSize))
 	}
 	return l, nil
-}
-
-func sizeStr(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // ErrNotKit says the device has no kit layout.

@@ -152,9 +152,8 @@ func inspectDisk(path string) (*Info, error) {
 			info.System = "Windows (" + sysDrive + ") is on it"
 		}
 	}
-	for i, l := range lettersOn(num) {
-		info.Partitions = append(info.Partitions, Partition{Number: 0, Path: l, Mounts: []string{l + `\`}})
-		_ = i
+	for _, l := range lettersOn(num) {
+		info.Partitions = append(info.Partitions, Partition{Path: l, Mounts: []string{l + `\`}})
 	}
 	return info, nil
 }

@@ -166,10 +166,7 @@ func absOrEmpty(p string) string {
 // buildEnrolTPM binds a freshly built kit to this machine's TPM, as the profile's [tpm]
 // table asks (PCRs, PIN or not).
 func buildEnrolTPM(f planFlags, pass []byte, dev, pinFile string) error {
-	p, err := loadProfile(f.profile)
-	if err != nil {
-		return err
-	}
+	p := f.loaded
 	t, err := openTPM(dev)
 	if err != nil {
 		return err

@@ -83,26 +83,20 @@ type kitFlags struct {
 	pinFile      string
 }
 
+// register registers the kit and every way to unlock it: the secrets and the TPM.
 func (k *kitFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&k.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
-	k.registerUnlock(fs)
+	k.registerSecret(fs)
+	fs.StringVar(&k.tpmDev, "tpm", "", "unlock with this machine's TPM2 `device` (auto, /dev/tpmrm0, unix:PATH, tcp:HOST:PORT), after travelkit tpm enroll")
+	fs.StringVar(&k.pinFile, "pin-file", "", "the TPM PIN, read from `file` byte for byte (default: asked on the terminal)")
 }
 
-// registerSecret registers the flags of the secrets that prove authority over a kit
-// (changing its keys): no TPM.
+// registerSecret registers the kit and the secrets that prove authority over it (for
+// changing its keys): no TPM.
 func (k *kitFlags) registerSecret(fs *pflag.FlagSet) {
 	fs.StringVar(&k.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
-	fs.StringVar(&k.passFile, "passphrase-file", "", "the kit passphrase, read from `file` byte for byte")
-	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "the recovery key, read from `file`")
-	fs.StringArrayVar(&k.identities, "identity", nil, "a colleague's age identity `file`, which decrypts their escrow file on the tools partition")
-}
-
-func (k *kitFlags) registerUnlock(fs *pflag.FlagSet) {
 	fs.StringVar(&k.passFile, "passphrase-file", "", "unlock with the passphrase in `file` (used byte for byte)")
 	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "unlock with the recovery key in `file`")
 	fs.StringArrayVar(&k.identities, "identity", nil, "unlock with a colleague's age identity `file`, which decrypts their escrow file on the tools partition")
-	fs.StringVar(&k.tpmDev, "tpm", "", "unlock with this machine's TPM2 `device` (auto, /dev/tpmrm0, unix:PATH, tcp:HOST:PORT), after travelkit tpm enroll")
-	fs.StringVar(&k.pinFile, "pin-file", "", "the TPM PIN, read from `file` byte for byte (default: asked on the terminal)")
 }
 
 // openedKit is a kit's target and drive, open for reading or for writing its data partition.

@@ -18,6 +18,7 @@ type planFlags struct {
 	size       string
 	binaries   string
 	allowFixed bool
+	loaded     *profile.Profile // the profile plan() read
 }
 
 func (f *planFlags) register(c *cobra.Command) {
@@ -36,6 +37,7 @@ func (f *planFlags) plan() (*builder.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.loaded = p
 	var size int64
 	if f.size != "" {
 		if size, err = profile.ParseSize(f.size); err != nil {

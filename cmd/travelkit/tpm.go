@@ -346,6 +346,6 @@ func newTPMRemoveCmd() *cobra.Command {
 			return nil
 		},
 	}
-	k.register(c.Flags())
+	k.registerSecret(c.Flags())
 	return c
 }
