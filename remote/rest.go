@@ -339,4 +339,3 @@ func (s *restStorage) Remove(ctx context.Context, h repo.Handle) error {
 	resp.Body.Close()
 	return nil
 }
-

@@ -4,9 +4,9 @@ package testservers
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
-	"crypto/rand"
 	"encoding/pem"
 	"fmt"
 	"net"
