@@ -16,19 +16,19 @@ import (
 	"travelkit/tpm"
 )
 
-func init() { register(newBuildCmd) }
+type buildOptions struct {
+	planFlags
+	passFile     string
+	recoveryFile string
+	escrowDir    string
+	yes, json    bool
+	wipe         bool
+	tpmDev       string
+	pinFile      string
+}
 
 func newBuildCmd() *cobra.Command {
-	var (
-		f            planFlags
-		passFile     string
-		recoveryFile string
-		escrowDir    string
-		yes, asJSON  bool
-		wipe         bool
-		tpmDev       string
-		pinFile      string
-	)
+	var o buildOptions
 	c := &cobra.Command{
 		Use:   "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
 		Short: "Build a travel kit on a drive or an image file",
@@ -50,107 +50,109 @@ disk. The partition table is written last: an interrupted build leaves a drive t
 		Example: `  travelkit build --profile amina.toml --target /dev/sdb --recovery-key-file amina.recovery --escrow-dir handover/
   travelkit build --target demo.img --size 1GiB --passphrase-file pass.txt --yes   # built-in demo profile`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			plan, err := f.plan()
-			if err != nil {
-				return err
-			}
-			if recoveryFile != "" && plan.Config.RecoveryKey {
-				if _, err := os.Stat(recoveryFile); err == nil {
-					return withCode(ExitRefused, fmt.Errorf("--recovery-key-file %s exists", recoveryFile), "choose a new file name; travelkit never overwrites a key")
-				}
-			}
-			if !asJSON || !yes {
-				plan.Print(os.Stderr)
-				fmt.Fprintln(os.Stderr)
-			}
-			if !yes {
-				what := "build the kit on " + f.target
-				if len(plan.Destroys) > 0 {
-					what = "this DESTROYS everything on " + f.target
-				}
-				if err := confirm(what, "--yes"); err != nil {
-					return err
-				}
-			}
-			pass, err := getSecret(passFile, "passphrase file", "New kit passphrase", true)
-			if err != nil {
-				return err
-			}
-			defer clear(pass)
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
-			var bar *progress
-			var barStage string
-			prog := func(stage string, done, total int64) {
-				if stage != barStage {
-					if bar != nil {
-						bar.Done()
-					}
-					barStage = stage
-					bar = newProgress(stage, total)
-				}
-				if total > 0 {
-					bar.done.Store(done)
-				}
-			}
-			res, err := builder.Build(ctx, plan, builder.BuildOptions{Passphrase: pass, Wipe: wipe, EscrowDir: escrowDir, Progress: prog})
+		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(&o) },
+	}
+	o.register(c)
+	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "the new kit passphrase, read byte for byte from `file` (default: asked twice on the terminal)")
+	c.Flags().StringVar(&o.recoveryFile, "recovery-key-file", "", "write the recovery key (and a newline) to this new `file`")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write each colleague's escrow file as DIR/<name>.age, for hand-over")
+	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
+	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
+	c.Flags().StringVar(&o.pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
+	c.Flags().BoolVar(&o.wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
+	return c
+}
+
+func runBuild(o *buildOptions) error {
+	plan, err := o.plan()
+	if err != nil {
+		return err
+	}
+	if o.recoveryFile != "" && plan.Config.RecoveryKey {
+		if _, err := os.Stat(o.recoveryFile); err == nil {
+			return withCode(ExitRefused, fmt.Errorf("--recovery-key-file %s exists", o.recoveryFile), "choose a new file name; travelkit never overwrites a key")
+		}
+	}
+	if !o.json || !o.yes {
+		plan.Print(os.Stderr)
+		fmt.Fprintln(os.Stderr)
+	}
+	if !o.yes {
+		what := "build the kit on " + o.target
+		if len(plan.Destroys) > 0 {
+			what = "this DESTROYS everything on " + o.target
+		}
+		if err := confirm(what, "--yes"); err != nil {
+			return err
+		}
+	}
+	pass, err := getSecret(o.passFile, "passphrase file", "New kit passphrase", true)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var bar *progress
+	var barStage string
+	prog := func(stage string, done, total int64) {
+		if stage != barStage {
 			if bar != nil {
 				bar.Done()
 			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return withCode(ExitInterrupted, err, "")
-				}
-				var re *target.RefusedError
-				if errors.As(err, &re) {
-					return targetError(err)
-				}
-				return fmt.Errorf("building the kit on %s: %w", f.target, err)
-			}
-			if res.RecoveryKey != "" {
-				if recoveryFile != "" {
-					if err := writeNewFile(recoveryFile, []byte(res.RecoveryKey+"\n"), 0o600); err != nil {
-						return err
-					}
-				}
-				if isTerminal() {
-					fmt.Fprintf(os.Stderr, "\nRECOVERY KEY (shown once; write it down and keep it apart from the drive):\n\n    %s\n\n", res.RecoveryKey)
-				} else if recoveryFile == "" {
-					fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
-				}
-			}
-			if plan.Config.TPM {
-				if err := buildEnrolTPM(f, pass, tpmDev, pinFile); err != nil {
-					return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", err)
-				}
-			}
-			if asJSON {
-				out := struct {
-					*builder.Result
-					RecoveryKeyFile string `json:"recovery_key_file,omitempty"`
-				}{res, absOrEmpty(recoveryFile)}
-				b, _ := json.MarshalIndent(out, "", "  ")
-				fmt.Println(string(b))
-				return nil
-			}
-			fmt.Fprintf(os.Stderr, "Kit %q built on %s (LUKS UUID %s, %d files on the tools partition).\n", res.KitID, res.Target, res.LUKSUUID, res.Files)
-			for _, e := range res.EscrowFiles {
-				fmt.Fprintf(os.Stderr, "Escrow file for hand-over: %s\n", e)
-			}
-			return nil
-		},
+			barStage = stage
+			bar = newProgress(stage, total)
+		}
+		if total > 0 {
+			bar.done.Store(done)
+		}
 	}
-	f.register(c)
-	c.Flags().StringVar(&passFile, "passphrase-file", "", "the new kit passphrase, read byte for byte from `file` (default: asked twice on the terminal)")
-	c.Flags().StringVar(&recoveryFile, "recovery-key-file", "", "write the recovery key (and a newline) to this new `file`")
-	c.Flags().StringVar(&escrowDir, "escrow-dir", "", "also write each colleague's escrow file as DIR/<name>.age, for hand-over")
-	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
-	c.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable summary on standard output")
-	c.Flags().StringVar(&tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
-	c.Flags().StringVar(&pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
-	c.Flags().BoolVar(&wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
-	return c
+	res, err := builder.Build(ctx, plan, builder.BuildOptions{Passphrase: pass, Wipe: o.wipe, EscrowDir: o.escrowDir, Progress: prog})
+	if bar != nil {
+		bar.Done()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return withCode(ExitInterrupted, err, "")
+		}
+		var re *target.RefusedError
+		if errors.As(err, &re) {
+			return targetError(err)
+		}
+		return fmt.Errorf("building the kit on %s: %w", o.target, err)
+	}
+	if res.RecoveryKey != "" {
+		if o.recoveryFile != "" {
+			if err := writeNewFile(o.recoveryFile, []byte(res.RecoveryKey+"\n"), 0o600); err != nil {
+				return err
+			}
+		}
+		if isTerminal() {
+			fmt.Fprintf(os.Stderr, "\nRECOVERY KEY (shown once; write it down and keep it apart from the drive):\n\n    %s\n\n", res.RecoveryKey)
+		} else if o.recoveryFile == "" {
+			fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
+		}
+	}
+	if plan.Config.TPM {
+		if err := buildEnrolTPM(o.planFlags, pass, o.tpmDev, o.pinFile); err != nil {
+			return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", err)
+		}
+	}
+	if o.json {
+		out := struct {
+			*builder.Result
+			RecoveryKeyFile string `json:"recovery_key_file,omitempty"`
+		}{res, absOrEmpty(o.recoveryFile)}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Println(string(b))
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "Kit %q built on %s (LUKS UUID %s, %d files on the tools partition).\n", res.KitID, res.Target, res.LUKSUUID, res.Files)
+	for _, e := range res.EscrowFiles {
+		fmt.Fprintf(os.Stderr, "Escrow file for hand-over: %s\n", e)
+	}
+	return nil
 }
 
 func absOrEmpty(p string) string {

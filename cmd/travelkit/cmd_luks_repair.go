@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { registerLuks(newLuksRepairCmd) }
-
 func newLuksRepairCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "repair DEVICE",
@@ -19,25 +17,27 @@ damaged, nothing can be repaired.`,
 		Example: `  travelkit luks dump kit.luks      # "Header copies: primary DAMAGED ..."
   travelkit luks repair kit.luks`,
 		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, c, err := openContainer(args[0], true)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			st := c.State()
-			if st.PrimaryErr == nil && st.SecondaryErr == nil && st.InSync {
-				fmt.Printf("Both header copies of %s are valid and in sync; nothing to repair.\n", args[0])
-				return nil
-			}
-			if err := c.Repair(); err != nil {
-				return fmt.Errorf("failed to repair %s: %w", args[0], err)
-			}
-			if err := d.Close(); err != nil {
-				return err
-			}
-			fmt.Printf("Repaired %s: both header copies rewritten from the %s.\n", args[0], st.UsedCopy)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksRepair(args[0]) },
 	}
+}
+
+func runLuksRepair(path string) error {
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st := c.State()
+	if st.PrimaryErr == nil && st.SecondaryErr == nil && st.InSync {
+		fmt.Printf("Both header copies of %s are valid and in sync; nothing to repair.\n", path)
+		return nil
+	}
+	if err := c.Repair(); err != nil {
+		return fmt.Errorf("failed to repair %s: %w", path, err)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("Repaired %s: both header copies rewritten from the %s.\n", path, st.UsedCopy)
+	return nil
 }

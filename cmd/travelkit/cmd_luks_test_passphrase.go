@@ -6,11 +6,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { registerLuks(newLuksTestPassphraseCmd) }
+type luksTestPassphraseOptions struct {
+	passFile string
+	slot     int
+}
 
 func newLuksTestPassphraseCmd() *cobra.Command {
-	var passFile string
-	var slot int
+	var o luksTestPassphraseOptions
 	cmd := &cobra.Command{
 		Use:   "test-passphrase DEVICE",
 		Short: "Check a passphrase against the volume's keyslots, changing nothing",
@@ -21,26 +23,28 @@ does not.`,
 		Example: `  travelkit luks test-passphrase kit.luks --passphrase-file pass.txt
   travelkit luks test-passphrase kit.luks --key-slot 1   # asks on the terminal`,
 		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkSlotFlag(slot); err != nil {
-				return err
-			}
-			d, c, err := openContainer(args[0], false)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			vk, used, err := unlock(d, c, passFile, slot)
-			if err != nil {
-				return err
-			}
-			vk.Wipe()
-			fmt.Printf("Keyslot %d unlocked: the passphrase is correct.\n", used)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTestPassphrase(&o, args) },
 	}
-	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	cmd.Flags().IntVar(&slot, "key-slot", -1, "try only this keyslot")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
+	cmd.Flags().IntVar(&o.slot, "key-slot", -1, "try only this keyslot")
 	hideDefault(cmd.Flags(), "key-slot")
 	return cmd
+}
+
+func runLuksTestPassphrase(o *luksTestPassphraseOptions, args []string) error {
+	if err := checkSlotFlag(o.slot); err != nil {
+		return err
+	}
+	d, c, err := openContainer(args[0], false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	vk, used, err := unlock(d, c, o.passFile, o.slot)
+	if err != nil {
+		return err
+	}
+	vk.Wipe()
+	fmt.Printf("Keyslot %d unlocked: the passphrase is correct.\n", used)
+	return nil
 }

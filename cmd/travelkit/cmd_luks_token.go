@@ -12,8 +12,6 @@ import (
 	"travelkit/luks"
 )
 
-func init() { registerLuks(newLuksTokenCmd) }
-
 func newLuksTokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -41,38 +39,40 @@ func newLuksTokenListCmd() *cobra.Command {
 		Example: `  travelkit luks token list kit.luks
   travelkit luks token list kit.luks --json`,
 		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, c, err := openContainer(args[0], false)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			if asJSON {
-				type tokenJSON struct {
-					ID       int             `json:"id"`
-					Type     string          `json:"type"`
-					Keyslots []int           `json:"keyslots"`
-					Token    json.RawMessage `json:"token"`
-				}
-				list := []tokenJSON{}
-				for _, t := range c.Tokens() {
-					list = append(list, tokenJSON{t.ID, t.Type, t.Keyslots, t.JSON})
-				}
-				out, err := json.MarshalIndent(list, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Printf("%s\n", out)
-				return nil
-			}
-			for _, t := range c.Tokens() {
-				fmt.Printf("%d: %s keyslots %v\n", t.ID, t.Type, t.Keyslots)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenList(args[0], asJSON) },
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tokens as a JSON list")
 	return cmd
+}
+
+func runLuksTokenList(path string, asJSON bool) error {
+	d, c, err := openContainer(path, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if asJSON {
+		type tokenJSON struct {
+			ID       int             `json:"id"`
+			Type     string          `json:"type"`
+			Keyslots []int           `json:"keyslots"`
+			Token    json.RawMessage `json:"token"`
+		}
+		list := []tokenJSON{}
+		for _, t := range c.Tokens() {
+			list = append(list, tokenJSON{t.ID, t.Type, t.Keyslots, t.JSON})
+		}
+		out, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\n", out)
+		return nil
+	}
+	for _, t := range c.Tokens() {
+		fmt.Printf("%d: %s keyslots %v\n", t.ID, t.Type, t.Keyslots)
+	}
+	return nil
 }
 
 func newLuksTokenImportCmd() *cobra.Command {
@@ -87,48 +87,49 @@ string) and "keyslots" (a list of keyslot numbers as strings, all in use).`,
 		Example: `  travelkit luks token import kit.luks --json-file token.json
   echo '{"type":"example","keyslots":["0"]}' | travelkit luks token import kit.luks --token-id 3`,
 		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			if id < -1 || id >= luks.MaxTokens {
-				return usageErrorf("--token-id %d is out of range: 0 to %d", id, luks.MaxTokens-1)
-			}
-			var b []byte
-			var err error
-			if jsonFile == "" || jsonFile == "-" {
-				b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
-			} else {
-				b, err = os.ReadFile(jsonFile)
-			}
-			if err != nil {
-				return fmt.Errorf("failed to read the token JSON: %w", err)
-			}
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(b, &obj); err != nil {
-				return usageErrorf("the token is not a JSON object: %v", err)
-			}
-			d, c, err := openContainer(path, true)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			got, err := c.AddToken(id, b)
-			if errors.Is(err, luks.ErrTokenInUse) {
-				return withCode(ExitRefused, fmt.Errorf("token %d of %s is already in use", id, path), "remove it first, or choose another --token-id")
-			}
-			if err != nil {
-				return fmt.Errorf("failed to add the token to %s: %w", path, err)
-			}
-			if err := d.Close(); err != nil {
-				return err
-			}
-			fmt.Printf("Added token %d to %s.\n", got, path)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenImport(args[0], jsonFile, id) },
 	}
 	cmd.Flags().StringVar(&jsonFile, "json-file", "", "file holding the token's JSON (default: standard input)")
 	cmd.Flags().IntVar(&id, "token-id", -1, "token id (default: the first free one)")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
+}
+
+func runLuksTokenImport(path, jsonFile string, id int) error {
+	if id < -1 || id >= luks.MaxTokens {
+		return usageErrorf("--token-id %d is out of range: 0 to %d", id, luks.MaxTokens-1)
+	}
+	var b []byte
+	var err error
+	if jsonFile == "" || jsonFile == "-" {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	} else {
+		b, err = os.ReadFile(jsonFile)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read the token JSON: %w", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return usageErrorf("the token is not a JSON object: %v", err)
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	got, err := c.AddToken(id, b)
+	if errors.Is(err, luks.ErrTokenInUse) {
+		return withCode(ExitRefused, fmt.Errorf("token %d of %s is already in use", id, path), "remove it first, or choose another --token-id")
+	}
+	if err != nil {
+		return fmt.Errorf("failed to add the token to %s: %w", path, err)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("Added token %d to %s.\n", got, path)
+	return nil
 }
 
 func newLuksTokenExportCmd() *cobra.Command {
@@ -138,27 +139,29 @@ func newLuksTokenExportCmd() *cobra.Command {
 		Short:   "Print a token's JSON",
 		Example: `  travelkit luks token export kit.luks --token-id 0 > token.json`,
 		Args:    exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if id < 0 {
-				return usageErrorf("--token-id is required")
-			}
-			d, c, err := openContainer(args[0], false)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			for _, t := range c.Tokens() {
-				if t.ID == id {
-					fmt.Printf("%s\n", t.JSON)
-					return nil
-				}
-			}
-			return withCode(ExitError, fmt.Errorf("%s has no token %d", args[0], id), "list the tokens with `travelkit luks token list "+args[0]+"`")
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenExport(args[0], id) },
 	}
 	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
+}
+
+func runLuksTokenExport(path string, id int) error {
+	if id < 0 {
+		return usageErrorf("--token-id is required")
+	}
+	d, c, err := openContainer(path, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for _, t := range c.Tokens() {
+		if t.ID == id {
+			fmt.Printf("%s\n", t.JSON)
+			return nil
+		}
+	}
+	return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
 }
 
 func newLuksTokenRemoveCmd() *cobra.Command {
@@ -168,30 +171,32 @@ func newLuksTokenRemoveCmd() *cobra.Command {
 		Short:   "Remove a token",
 		Example: `  travelkit luks token remove kit.luks --token-id 0`,
 		Args:    exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if id < 0 {
-				return usageErrorf("--token-id is required")
-			}
-			d, c, err := openContainer(args[0], true)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			err = c.RemoveToken(id)
-			if errors.Is(err, luks.ErrNoSuchToken) {
-				return withCode(ExitError, fmt.Errorf("%s has no token %d", args[0], id), "list the tokens with `travelkit luks token list "+args[0]+"`")
-			}
-			if err != nil {
-				return fmt.Errorf("failed to remove token %d of %s: %w", id, args[0], err)
-			}
-			if err := d.Close(); err != nil {
-				return err
-			}
-			fmt.Printf("Removed token %d of %s.\n", id, args[0])
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenRemove(args[0], id) },
 	}
 	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
+}
+
+func runLuksTokenRemove(path string, id int) error {
+	if id < 0 {
+		return usageErrorf("--token-id is required")
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = c.RemoveToken(id)
+	if errors.Is(err, luks.ErrNoSuchToken) {
+		return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+	}
+	if err != nil {
+		return fmt.Errorf("failed to remove token %d of %s: %w", id, path, err)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("Removed token %d of %s.\n", id, path)
+	return nil
 }

@@ -9,11 +9,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { registerLuks(newLuksWriteCmd) }
+type luksWriteOptions struct {
+	passFile string
+	offset   int64
+}
 
 func newLuksWriteCmd() *cobra.Command {
-	var passFile string
-	var offset int64
+	var o luksWriteOptions
 	cmd := &cobra.Command{
 		Use:   "write DEVICE",
 		Short: "Encrypt standard input into the payload",
@@ -27,65 +29,67 @@ the terminal prompt.`,
 		Example: `  travelkit luks write kit.luks --passphrase-file pass.txt < fs.img
   echo hello | travelkit luks write kit.luks --passphrase-file pass.txt --offset 4096`,
 		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			if offset < 0 {
-				return usageErrorf("--offset %d is negative", offset)
-			}
-			if passFile == "-" {
-				return usageErrorf("--passphrase-file - would read the passphrase from standard input, which carries the data here; use a file")
-			}
-			if passFile == "" && isTerminal() {
-				// the prompt needs the terminal, but so would the data
-				return usageErrorf("standard input is a terminal: pipe the data in, and give the passphrase with --passphrase-file")
-			}
-			var inSize int64 = -1
-			if st, err := os.Stdin.Stat(); err == nil && st.Mode().IsRegular() {
-				if pos, err := os.Stdin.Seek(0, io.SeekCurrent); err == nil {
-					inSize = st.Size() - pos
-				}
-			}
-			d, c, err := openContainer(path, true)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			if offset > c.PayloadSize() {
-				return usageErrorf("--offset %d is past the end of the payload (%d bytes)", offset, c.PayloadSize())
-			}
-			if inSize > c.PayloadSize()-offset {
-				return usageErrorf("standard input holds %d bytes, but only %d fit in the payload from offset %d; nothing was written", inSize, c.PayloadSize()-offset, offset)
-			}
-			vk, _, err := unlock(d, c, passFile, -1)
-			if err != nil {
-				return err
-			}
-			v, err := c.OpenVolume(vk)
-			vk.Wipe()
-			if err != nil {
-				return fmt.Errorf("failed to open the payload of %s: %w", path, err)
-			}
-			n, err := copyIn(v, os.Stdin, offset, v.Size(), inSize)
-			if ferr := v.Flush(); err == nil && ferr != nil {
-				err = fmt.Errorf("failed to flush the payload of %s: %w", path, ferr)
-			}
-			if cerr := v.Close(); err == nil && cerr != nil {
-				err = cerr
-			}
-			if cerr := d.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "Wrote %d bytes to the payload of %s at offset %d.\n", n, path, offset)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksWrite(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte")
-	f.Int64Var(&offset, "offset", 0, "start this many bytes into the payload")
+	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte")
+	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
 	return cmd
+}
+
+func runLuksWrite(o *luksWriteOptions, args []string) error {
+	path := args[0]
+	if o.offset < 0 {
+		return usageErrorf("--offset %d is negative", o.offset)
+	}
+	if o.passFile == "-" {
+		return usageErrorf("--passphrase-file - would read the passphrase from standard input, which carries the data here; use a file")
+	}
+	if o.passFile == "" && isTerminal() {
+		// the prompt needs the terminal, but so would the data
+		return usageErrorf("standard input is a terminal: pipe the data in, and give the passphrase with --passphrase-file")
+	}
+	var inSize int64 = -1
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode().IsRegular() {
+		if pos, err := os.Stdin.Seek(0, io.SeekCurrent); err == nil {
+			inSize = st.Size() - pos
+		}
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if o.offset > c.PayloadSize() {
+		return usageErrorf("--offset %d is past the end of the payload (%d bytes)", o.offset, c.PayloadSize())
+	}
+	if inSize > c.PayloadSize()-o.offset {
+		return usageErrorf("standard input holds %d bytes, but only %d fit in the payload from offset %d; nothing was written", inSize, c.PayloadSize()-o.offset, o.offset)
+	}
+	vk, _, err := unlock(d, c, o.passFile, -1)
+	if err != nil {
+		return err
+	}
+	v, err := c.OpenVolume(vk)
+	vk.Wipe()
+	if err != nil {
+		return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+	}
+	n, err := copyIn(v, os.Stdin, o.offset, v.Size(), inSize)
+	if ferr := v.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("failed to flush the payload of %s: %w", path, ferr)
+	}
+	if cerr := v.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Wrote %d bytes to the payload of %s at offset %d.\n", n, path, o.offset)
+	return nil
 }
 
 // copyIn copies r into w from off up to size; total is the input size when known (-1 otherwise).

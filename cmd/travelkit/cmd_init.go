@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/repo"
+)
+
+type initOptions struct {
+	repoFlags
+}
+
+func newInitCmd() *cobra.Command {
+	var o initOptions
+	c := &cobra.Command{
+		Use:   "init --repo DIR --password-file F",
+		Short: "Create a new encrypted backup repository (restic format v2)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runInit(c, &o)
+		},
+	}
+	o.register(c)
+	return c
+}
+
+func runInit(c *cobra.Command, o *initOptions) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	st, err := o.storage()
+	if err != nil {
+		return err
+	}
+	pw, err := o.password()
+	if err != nil {
+		return err
+	}
+	defer clear(pw)
+	r, err := repo.Init(ctx, st, pw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.where(), err)
+	}
+	fmt.Fprintf(c.OutOrStdout(), "created repository %s at %s\n", r.Config().ID[:10], o.where())
+	return nil
+}
