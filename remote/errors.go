@@ -113,3 +113,6 @@ var errDamaged = errors.New("damaged")
 func unreachable(addr string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
 }
+
+// MarkTransient returns err marked as transient (Transient reports true for it).
+func MarkTransient(err error) error { return fmt.Errorf("%w: %w", errTransient, err) }
