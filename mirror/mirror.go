@@ -151,6 +151,13 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 		}
 	}
 	mirrorRepo := src.On(dst)
+	// locks of copies that died with their connection (restic unlock)
+	if err := c.retry(ctx, "removing stale locks", func() error {
+		_, err := mirrorRepo.RemoveStaleLocks(ctx)
+		return err
+	}); err != nil && !errors.Is(err, remote.ErrRefused) {
+		return nil, err
+	}
 	var lock *repo.Lock
 	if err := c.retry(ctx, "locking the destination", func() error {
 		var err error
