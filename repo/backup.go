@@ -89,7 +89,7 @@ type archiver struct {
 	saves chan chunkJob
 	saveW sync.WaitGroup
 	readW sync.WaitGroup
-	pol   chunker.Pol
+	cut   *cutter
 
 	errMu    sync.Mutex
 	fatalErr error
@@ -195,9 +195,9 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
-	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, pol: chunker.Pol(r.cfg.ChunkerPolynomial),
+	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
 		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers),
-		bigBufs: make(chan []byte, workers+1), smallBufs: make(chan []byte, 2*workers+2),
+		bigBufs: make(chan []byte, 2*workers+2), smallBufs: make(chan []byte, 2*workers+2),
 		walkers: make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.bigBufs); i++ {
 		a.bigBufs <- nil // allocated on first use
@@ -638,13 +638,12 @@ func (a *archiver) putBuf(b []byte) {
 // chunks to the savers.
 func (a *archiver) reader() {
 	defer a.readW.Done()
-	var ch *chunker.Chunker
 	for job := range a.files {
 		if a.failed() != nil {
 			close(job.fut.done)
 			continue
 		}
-		err := a.readFile(job, &ch)
+		err := a.readFile(job)
 		if err != nil {
 			a.warn(job.path, err)
 			job.fut.node = nil
@@ -656,7 +655,7 @@ func (a *archiver) reader() {
 	}
 }
 
-func (a *archiver) readFile(job fileJob, ch **chunker.Chunker) error {
+func (a *archiver) readFile(job fileJob) error {
 	f, err := openFile(job.path)
 	if err != nil {
 		return err
@@ -702,45 +701,71 @@ func (a *archiver) readFile(job fileJob, ch **chunker.Chunker) error {
 			return a.finishFile(job, content, size)
 		}
 	}
-	if *ch == nil {
-		*ch = chunker.New(f, a.pol)
-	} else {
-		(*ch).Reset(f, a.pol)
+	// chunk: read in steps, search each new step for a cut, and carry what
+	// follows a cut into the next chunk's buffer
+	buf := a.getBig()
+	if buf == nil {
+		return a.failed()
 	}
-	var buf []byte
 	defer func() {
 		if buf != nil {
 			a.putBuf(buf)
 		}
 	}()
+	n, scanned, eof := 0, 0, false
 	for {
 		if err := a.failed(); err != nil {
 			return err
 		}
-		if buf == nil {
-			if buf = a.getBig(); buf == nil {
-				return a.failed()
+		l := 0
+		if n >= chunkMin {
+			l = a.cut.cut(buf[:n], scanned+1)
+			scanned = n
+		}
+		if l == 0 && eof {
+			if n == 0 {
+				break
 			}
+			l = n
 		}
-		c, err := (*ch).Next(buf[:0])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		id := Hash(c.Data)
-		content = append(content, id)
-		size += int64(c.Length)
-		a.bytesDone.Add(int64(c.Length))
-		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+		if l == 0 {
+			want := min(chunkMax, max(n, chunkMin)+readStep)
+			m, err := io.ReadFull(f, buf[n:want])
+			n += m
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				eof = true
+			} else if err != nil {
+				return err
+			}
 			continue
 		}
-		a.submit(c.Data, id)
-		buf = nil
+		c := buf[:l]
+		id := Hash(c)
+		content = append(content, id)
+		size += int64(l)
+		a.bytesDone.Add(int64(l))
+		rest := n - l
+		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+			copy(buf, buf[l:n])
+		} else {
+			next := a.getBig()
+			if next == nil {
+				return a.failed()
+			}
+			copy(next, buf[l:n])
+			a.submit(c, id)
+			buf = next
+		}
+		n, scanned = rest, 0
+		if n == 0 && eof {
+			break
+		}
 	}
 	return a.finishFile(job, content, size)
 }
+
+// readStep is how much of a file is read at a time while chunking.
+const readStep = 256 << 10
 
 func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
 	job.node.Content = content
