@@ -206,7 +206,9 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		a.smallBufs <- nil
 	}
 	start := time.Now()
-	r.StartSaving(ctx, 1)
+	// one uploader hashes and writes a 16 MiB pack in about the time the
+	// other cores fill one
+	r.StartSaving(ctx, max(1, workers/4))
 	for i := 0; i < workers; i++ {
 		a.readW.Add(1)
 		go a.reader()
