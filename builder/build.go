@@ -41,9 +41,9 @@ type Result struct {
 	Keyslots    []kit.Keyslot `json:"keyslots"`
 	EscrowFiles []string      `json:"escrow_files,omitempty"`
 	// EscrowThreshold is k of the k-of-n escrow (0: each escrow file holds the whole key).
-	EscrowThreshold int `json:"escrow_threshold,omitempty"`
-	Files       int           `json:"files"`
-	Manifest    []byte        `json:"-"`
+	EscrowThreshold int    `json:"escrow_threshold,omitempty"`
+	Files           int    `json:"files"`
+	Manifest        []byte `json:"-"`
 }
 
 // errInterrupted is returned when ctx is cancelled during a build.

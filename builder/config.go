@@ -22,8 +22,8 @@ type Config struct {
 	// EscrowThreshold is k of a k-of-n escrow (ssss shares); 0 or 1: each escrow file
 	// holds the whole recovery key.
 	EscrowThreshold int
-	Platforms   []string // "linux/amd64", ...
-	TPM         bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
+	Platforms       []string // "linux/amd64", ...
+	TPM             bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
 }
 
 // Escrow is a colleague who receives the recovery key, encrypted with age.
