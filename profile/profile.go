@@ -104,7 +104,7 @@ func New(name string) *Profile {
 			UnlockTime: DefaultUnlockTime,
 		},
 		Keys:  Keys{RecoveryKey: true, EscrowThreshold: 1},
-		Tools: Tools{Platforms: slices.Clone(kit.Platforms)},
+		Tools: Tools{Platforms: kit.Platforms()},
 		TPM:   TPM{Enroll: false, PCRs: []int{7}, PIN: true},
 	}
 }
@@ -113,7 +113,7 @@ func New(name string) *Profile {
 // every language, no escrow, the default costs (the CLI may lower them for a demo).
 func Default() *Profile {
 	p := New("demo-kit")
-	p.Languages = slices.Clone(kit.Languages)
+	p.Languages = kit.Languages()
 	return p
 }
 

@@ -215,7 +215,7 @@ func TestValidate(t *testing.T) {
 	if ValidName(strings.Repeat("a", 41)) == nil || ValidName("") == nil || ValidName(strings.Repeat("a", 40)) != nil {
 		t.Error("name length rule")
 	}
-	for _, l := range kit.Languages {
+	for _, l := range kit.Languages() {
 		if _, err := Parse("p.toml", []byte("name = \"x\"\nlanguages = [\""+l+"\"]\n")); err != nil {
 			t.Errorf("%s: %v", l, err)
 		}
