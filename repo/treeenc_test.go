@@ -24,7 +24,9 @@ var nastyStrings = []string{"", "plain", "a\"b\\c", "<tag>&amp;", "\x00\x01\b\f\
 	"caf\u00e9", "cafe\u0301", "\xff\xfe invalid", "日本語", "emoji 🙂", "a/b", "..", "C:\\x", "\xed\xa0\x80x", "tab\tname"}
 
 func randomNode(r *rand.Rand) *Node {
-	pick := func() string { return nastyStrings[r.IntN(len(nastyStrings))] + nastyStrings[r.IntN(len(nastyStrings))] }
+	pick := func() string {
+		return nastyStrings[r.IntN(len(nastyStrings))] + nastyStrings[r.IntN(len(nastyStrings))]
+	}
 	loc := []*time.Location{time.UTC, time.FixedZone("x", 3600+1800), time.FixedZone("y", -7*3600), time.Local}[r.IntN(4)]
 	tm := func() time.Time {
 		if r.IntN(10) == 0 {
