@@ -30,6 +30,8 @@ check borg borgbackup
 check openssl openssl
 check gcc gcc
 check systemd-cryptenroll systemd
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+check rclone rclone
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
