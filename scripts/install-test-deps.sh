@@ -30,6 +30,7 @@ check borg borgbackup
 check openssl openssl
 check gcc gcc
 check systemd-cryptenroll systemd
+check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 check rclone rclone
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
@@ -42,6 +43,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# one apt at a time on a shared machine
+	flock /tmp/apt.lock apt-get update -qq
+	flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
