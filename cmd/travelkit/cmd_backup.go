@@ -170,13 +170,16 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", path, err)
 	}
-	res, err := r.Backup(ctx, repo.BackupOptions{
+	bo := repo.BackupOptions{
 		Paths: paths, Excludes: excludes, Tags: o.tags, Host: o.host, Warn: warn,
 		ProgramVersion: programVersion(),
-		Progress: func(p repo.BackupProgress) {
+	}
+	if pp.json || pp.terminal {
+		bo.Progress = func(p repo.BackupProgress) {
 			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
-		},
-	})
+		}
+	}
+	res, err := r.Backup(ctx, bo)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
