@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"travelkit/image"
 	"travelkit/image/ext4"
@@ -239,12 +238,10 @@ func (d *Drive) ToolsTree() (kit.Tree, error) {
 
 type fatTree struct{ fs *fat32.FS }
 
-func (t fatTree) Files() ([]string, error) {
-	var out []string
+func (t fatTree) Entries() ([]kit.TreeEntry, error) {
+	var out []kit.TreeEntry
 	err := t.fs.Walk(func(p string, e fat32.Entry) error {
-		if !e.IsDir {
-			out = append(out, strings.TrimPrefix(p, "/"))
-		}
+		out = append(out, kit.TreeEntry{Path: p, Dir: e.IsDir, Hidden: e.Hidden})
 		return nil
 	})
 	return out, err
