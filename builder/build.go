@@ -16,7 +16,6 @@ import (
 	"travelkit/drive"
 	"travelkit/image"
 	"travelkit/image/ext4"
-	"travelkit/image/fat32"
 	"travelkit/image/gpt"
 	"travelkit/kit"
 	"travelkit/luks"
@@ -227,33 +226,17 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 		return nil, err
 	}
 
-	// 6. The FAT32 tools partition.
-	w, err := fat32.Format(tools, l.ToolsSize, fat32.Options{Label: drive.ToolsLabel, Time: p.Created, HiddenStart: uint32(l.ToolsOff / 512)})
+	// 6. The FAT32 tools partition, written the one way verify can rebuild.
+	var tf []drive.ToolsFile
+	for _, f := range files {
+		f := f
+		tf = append(tf, drive.ToolsFile{Path: f.Path, Size: f.Size, Open: f.openCloser})
+	}
+	err = drive.WriteTools(ctx, tools, p.Created, tf, func(done, total int64) { prog("writing the tools partition", done, total) })
+	if ctx.Err() != nil {
+		return nil, errInterrupted
+	}
 	if err != nil {
-		return nil, fmt.Errorf("creating the tools partition: %w", err)
-	}
-	var total, done int64
-	for _, f := range files {
-		total += f.Size
-	}
-	for _, f := range files {
-		if err := step(); err != nil {
-			return nil, err
-		}
-		prog("writing the tools partition", done, total)
-		r, closer, err := f.open()
-		if err != nil {
-			return nil, err
-		}
-		err = w.WriteFile(f.Path, r, f.Size, p.Created)
-		closer()
-		if err != nil {
-			return nil, fmt.Errorf("writing %s to the tools partition: %w", f.Path, err)
-		}
-		done += f.Size
-	}
-	prog("writing the tools partition", total, total)
-	if err := w.Close(); err != nil {
 		return nil, err
 	}
 	res.Files = len(files)
@@ -288,6 +271,22 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	}
 	return res, nil
 }
+
+// openCloser opens the file's content.
+func (f File) openCloser() (io.ReadCloser, error) {
+	r, closer, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	return readCloser{r, closer}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func()
+}
+
+func (r readCloser) Close() error { r.close(); return nil }
 
 // open returns a reader of the file's content.
 func (f File) open() (io.Reader, func(), error) {

@@ -104,8 +104,8 @@ func Open(dev image.Device) (*Drive, error) {
 		}
 	}
 	if t == nil {
-		if looksLikeUnfinishedKit(dev) {
-			return nil, fmt.Errorf("%w: the drive holds an unfinished kit (the build was interrupted); build it again", ErrNotKit)
+		if lost := findLostVolume(dev); lost != nil {
+			return nil, lost
 		}
 		return nil, fmt.Errorf("%w: no partition table found", ErrNotKit)
 	}
@@ -126,24 +126,6 @@ func Open(dev image.Device) (*Drive, error) {
 		return nil, fmt.Errorf("%w: expected partition 1 FAT32 (Microsoft basic data) and partition 2 Linux LUKS", ErrNotKit)
 	}
 	return d, nil
-}
-
-// looksLikeUnfinishedKit: no GPT, but a LUKS2 header where a kit's data partition
-// usually starts (the builder writes LUKS before the partition table).
-func looksLikeUnfinishedKit(dev io.ReaderAt) bool {
-	b := make([]byte, 6)
-	for off := int64(2 << 20); off <= 4<<30; off += 1 << 20 {
-		if _, err := dev.ReadAt(b, off); err != nil {
-			return false
-		}
-		if string(b) == "LUKS\xba\xbe" {
-			return true
-		}
-		if off >= 1<<30 {
-			off += 63 << 20 // coarser steps past the usual tools sizes
-		}
-	}
-	return false
 }
 
 // ToolsFS opens the FAT32 tools partition for reading.
