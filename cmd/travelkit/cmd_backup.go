@@ -219,5 +219,3 @@ func limitMemory() {
 		debug.SetGCPercent(50)
 	}
 }
-
-func init() { register(newBackupCmd) }

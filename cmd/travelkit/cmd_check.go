@@ -116,5 +116,3 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	fmt.Fprintln(out, "no errors were found")
 	return nil
 }
-
-func init() { register(newCheckCmd) }

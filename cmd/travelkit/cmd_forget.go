@@ -77,5 +77,3 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 	}
 	return nil
 }
-
-func init() { register(newForgetCmd) }

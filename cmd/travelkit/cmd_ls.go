@@ -91,5 +91,3 @@ func runLs(c *cobra.Command, o *lsOptions, args []string) error {
 	}
 	return nil
 }
-
-func init() { register(newLsCmd) }

@@ -116,5 +116,3 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	}
 	return nil
 }
-
-func init() { register(newRestoreCmd) }

@@ -76,5 +76,3 @@ func runSnapshots(c *cobra.Command, o *snapshotsOptions) error {
 	fmt.Fprintf(out, "%d snapshots\n", len(sns))
 	return nil
 }
-
-func init() { register(newSnapshotsCmd) }

@@ -31,16 +31,14 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
 	})
-	for _, add := range commands {
-		root.AddCommand(add())
-	}
+	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
+	root.AddCommand(
+		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
+		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
+	)
 	return root
 }
-
-// commands is filled by one file per command, in init functions.
-var commands []func() *cobra.Command
-
-func register(f func() *cobra.Command) { commands = append(commands, f) }
 
 func main() {
 	os.Exit(run(os.Args[1:]))

@@ -11,8 +11,6 @@ import (
 	"travelkit/luks"
 )
 
-func init() { registerLuks(newLuksFormatCmd) }
-
 type luksFormatOptions struct {
 	passFile   string
 	size       string

@@ -12,8 +12,6 @@ import (
 	"travelkit/tpm"
 )
 
-func init() { register(newTPMCmd) }
-
 const tpmLong = `Bind a kit to this laptop's TPM2, so that the drive alone is useless: the TPM unseals
 a key only on this machine, in its current boot state (PCR 7 by default: Secure Boot),
 and, with a PIN (the default), only for someone who knows the PIN. A seized laptop
@@ -131,12 +129,14 @@ func dropBinding(c *luks.Container, b tpmBinding) error {
 	return nil
 }
 
+type tpmEnrollOptions struct {
+	kit            kitFlags
+	pcrs, dev, pin string
+	withPIN, noPIN bool
+}
+
 func newTPMEnrollCmd() *cobra.Command {
-	var (
-		k              kitFlags
-		pcrs, dev, pin string
-		withPIN, noPIN bool
-	)
+	var o tpmEnrollOptions
 	c := &cobra.Command{
 		Use:   "enroll --target T [--passphrase-file F | --recovery-key-file F] [--pcrs 7[+N...]] [--with-pin | --no-pin] [--pin-file F] [--tpm DEV]",
 		Short: "Seal a new key to this machine's TPM2 and add it to the kit",
@@ -144,55 +144,57 @@ func newTPMEnrollCmd() *cobra.Command {
 		Example: `  travelkit tpm enroll --target /dev/sdb --passphrase-file pass.txt
   travelkit tpm enroll --target kit.img --recovery-key-file amina.recovery --pcrs 0+7 --pin-file pin.txt`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if withPIN && noPIN {
-				return usageErrorf("--with-pin and --no-pin exclude each other")
-			}
-			pl, err := parsePCRs(pcrs)
-			if err != nil {
-				return err
-			}
-			if len(pl) == 0 && noPIN {
-				return usageErrorf("with no PCRs and no PIN the TPM would unseal for anyone: keep a PIN or bind to PCRs")
-			}
-			t, err := openTPM(dev)
-			if err != nil {
-				return err
-			}
-			defer t.Close()
-			if err := t.CheckSupport(pl); err != nil {
-				return tpmError(err)
-			}
-			o, lc, vk, err := unlockForChange(&k)
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			defer vk.Wipe()
-			opts := tpm.SealOptions{PCRs: pl}
-			if !noPIN {
-				if opts.PIN, err = readPIN(pin, true); err != nil {
-					return err
-				}
-				defer clear(opts.PIN)
-				pinSaltFor(&opts)
-			}
-			slot, sealed, err := enrol(lc, vk, t, opts)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("Enrolled: %s\n", sealed.Token)
-			_ = slot
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMEnroll(&o) },
 	}
-	k.registerSecret(c.Flags())
-	c.Flags().StringVar(&pcrs, "pcrs", "7", "PCRs of the sha256 bank to bind to, joined by + (\"none\": PIN only)")
-	c.Flags().BoolVar(&withPIN, "with-pin", false, "require a PIN (the default)")
-	c.Flags().BoolVar(&noPIN, "no-pin", false, "no PIN: the laptop alone unlocks the drive (not for travel)")
-	c.Flags().StringVar(&pin, "pin-file", "", "read the new PIN from `file` (byte for byte) instead of asking twice")
-	c.Flags().StringVar(&dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT (swtpm)")
+	o.kit.registerSecret(c.Flags())
+	c.Flags().StringVar(&o.pcrs, "pcrs", "7", "PCRs of the sha256 bank to bind to, joined by + (\"none\": PIN only)")
+	c.Flags().BoolVar(&o.withPIN, "with-pin", false, "require a PIN (the default)")
+	c.Flags().BoolVar(&o.noPIN, "no-pin", false, "no PIN: the laptop alone unlocks the drive (not for travel)")
+	c.Flags().StringVar(&o.pin, "pin-file", "", "read the new PIN from `file` (byte for byte) instead of asking twice")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT (swtpm)")
 	return c
+}
+
+func runTPMEnroll(o *tpmEnrollOptions) error {
+	if o.withPIN && o.noPIN {
+		return usageErrorf("--with-pin and --no-pin exclude each other")
+	}
+	pl, err := parsePCRs(o.pcrs)
+	if err != nil {
+		return err
+	}
+	if len(pl) == 0 && o.noPIN {
+		return usageErrorf("with no PCRs and no PIN the TPM would unseal for anyone: keep a PIN or bind to PCRs")
+	}
+	t, err := openTPM(o.dev)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if err := t.CheckSupport(pl); err != nil {
+		return tpmError(err)
+	}
+	kt, lc, vk, err := unlockForChange(&o.kit)
+	if err != nil {
+		return err
+	}
+	defer kt.Close()
+	defer vk.Wipe()
+	opts := tpm.SealOptions{PCRs: pl}
+	if !o.noPIN {
+		if opts.PIN, err = readPIN(o.pin, true); err != nil {
+			return err
+		}
+		defer clear(opts.PIN)
+		pinSaltFor(&opts)
+	}
+	slot, sealed, err := enrol(lc, vk, t, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Enrolled: %s\n", sealed.Token)
+	_ = slot
+	return nil
 }
 
 func newTPMListCmd() *cobra.Command {
@@ -202,32 +204,34 @@ func newTPMListCmd() *cobra.Command {
 		Short:   "List the kit's TPM2 bindings (no secret needed)",
 		Example: "  travelkit tpm list --target /dev/sdb",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := openKit(target, false)
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			lc, err := o.d.Container()
-			if err != nil {
-				return err
-			}
-			bs := tpmBindings(lc)
-			if len(bs) == 0 {
-				fmt.Println("No TPM2 binding.")
-				return nil
-			}
-			for _, b := range bs {
-				fmt.Printf("token %d: %s\n", b.id, b.tok)
-				if b.record != nil {
-					fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.recID)
-				}
-			}
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMList(target) },
 	}
 	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
 	return c
+}
+
+func runTPMList(target string) error {
+	o, err := openKit(target, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	lc, err := o.d.Container()
+	if err != nil {
+		return err
+	}
+	bs := tpmBindings(lc)
+	if len(bs) == 0 {
+		fmt.Println("No TPM2 binding.")
+		return nil
+	}
+	for _, b := range bs {
+		fmt.Printf("token %d: %s\n", b.id, b.tok)
+		if b.record != nil {
+			fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.recID)
+		}
+	}
+	return nil
 }
 
 func newTPMUnlockTestCmd() *cobra.Command {
@@ -237,29 +241,7 @@ func newTPMUnlockTestCmd() *cobra.Command {
 		Short:   "Check that this machine's TPM unlocks the kit, changing nothing",
 		Example: "  travelkit tpm unlock-test --target /dev/sdb",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := openKit(target, false)
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			lc, err := o.d.Container()
-			if err != nil {
-				return err
-			}
-			pass, slot, err := unsealKit(lc, dev, pin)
-			if err != nil {
-				return err
-			}
-			defer clear(pass)
-			vk, err := lc.UnlockSlot(pass, slot)
-			if err != nil {
-				return withCode(ExitWrongKey, fmt.Errorf("the TPM unsealed a secret, but keyslot %d does not accept it: %w", slot, err), "re-enrol with travelkit tpm reseal")
-			}
-			vk.Wipe()
-			fmt.Printf("OK: this machine's TPM unlocks keyslot %d.\n", slot)
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMUnlockTest(target, dev, pin) },
 	}
 	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
 	c.Flags().StringVar(&pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
@@ -267,11 +249,37 @@ func newTPMUnlockTestCmd() *cobra.Command {
 	return c
 }
 
+func runTPMUnlockTest(target, dev, pin string) error {
+	o, err := openKit(target, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	lc, err := o.d.Container()
+	if err != nil {
+		return err
+	}
+	pass, slot, err := unsealKit(lc, dev, pin)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	vk, err := lc.UnlockSlot(pass, slot)
+	if err != nil {
+		return withCode(ExitWrongKey, fmt.Errorf("the TPM unsealed a secret, but keyslot %d does not accept it: %w", slot, err), "re-enrol with travelkit tpm reseal")
+	}
+	vk.Wipe()
+	fmt.Printf("OK: this machine's TPM unlocks keyslot %d.\n", slot)
+	return nil
+}
+
+type tpmResealOptions struct {
+	kit      kitFlags
+	dev, pin string
+}
+
 func newTPMResealCmd() *cobra.Command {
-	var (
-		k        kitFlags
-		dev, pin string
-	)
+	var o tpmResealOptions
 	c := &cobra.Command{
 		Use:   "reseal --target T [--passphrase-file F | --recovery-key-file F] [--pin-file F] [--tpm DEV]",
 		Short: "Bind the TPM again after a firmware or Secure Boot change",
@@ -279,47 +287,49 @@ func newTPMResealCmd() *cobra.Command {
 PCR values (same PCRs, same PIN setting). Needs the passphrase or the recovery key.`,
 		Example: "  travelkit tpm reseal --target /dev/sdb --passphrase-file pass.txt",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := openTPM(dev)
-			if err != nil {
-				return err
-			}
-			defer t.Close()
-			o, lc, vk, err := unlockForChange(&k)
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			defer vk.Wipe()
-			bs := tpmBindings(lc)
-			if len(bs) == 0 {
-				return withCode(ExitError, errors.New("this kit has no TPM2 binding to reseal"), "use travelkit tpm enroll")
-			}
-			for _, b := range bs {
-				opts := tpm.OptionsFrom(b.tok)
-				if b.tok.PIN {
-					if opts.PIN, err = readPIN(pin, pin == ""); err != nil {
-						return err
-					}
-				}
-				// New binding first, then the old one goes: never a moment without one.
-				slot, sealed, err := enrol(lc, vk, t, opts)
-				clear(opts.PIN)
-				if err != nil {
-					return err
-				}
-				if err := dropBinding(lc, b); err != nil {
-					return err
-				}
-				fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
-			}
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMReseal(&o) },
 	}
-	k.registerSecret(c.Flags())
-	c.Flags().StringVar(&pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
-	c.Flags().StringVar(&dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	o.kit.registerSecret(c.Flags())
+	c.Flags().StringVar(&o.pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
 	return c
+}
+
+func runTPMReseal(o *tpmResealOptions) error {
+	t, err := openTPM(o.dev)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	kt, lc, vk, err := unlockForChange(&o.kit)
+	if err != nil {
+		return err
+	}
+	defer kt.Close()
+	defer vk.Wipe()
+	bs := tpmBindings(lc)
+	if len(bs) == 0 {
+		return withCode(ExitError, errors.New("this kit has no TPM2 binding to reseal"), "use travelkit tpm enroll")
+	}
+	for _, b := range bs {
+		opts := tpm.OptionsFrom(b.tok)
+		if b.tok.PIN {
+			if opts.PIN, err = readPIN(o.pin, o.pin == ""); err != nil {
+				return err
+			}
+		}
+		// New binding first, then the old one goes: never a moment without one.
+		slot, sealed, err := enrol(lc, vk, t, opts)
+		clear(opts.PIN)
+		if err != nil {
+			return err
+		}
+		if err := dropBinding(lc, b); err != nil {
+			return err
+		}
+		fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
+	}
+	return nil
 }
 
 func newTPMRemoveCmd() *cobra.Command {
@@ -329,23 +339,25 @@ func newTPMRemoveCmd() *cobra.Command {
 		Short:   "Remove every TPM2 binding (keyslots and tokens) from the kit",
 		Example: "  travelkit tpm remove --target /dev/sdb --passphrase-file pass.txt",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o, lc, vk, err := unlockForChange(&k)
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			vk.Wipe()
-			bs := tpmBindings(lc)
-			for _, b := range bs {
-				if err := dropBinding(lc, b); err != nil {
-					return err
-				}
-			}
-			fmt.Printf("Removed %d TPM2 binding(s).\n", len(bs))
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMRemove(&k) },
 	}
 	k.registerSecret(c.Flags())
 	return c
+}
+
+func runTPMRemove(k *kitFlags) error {
+	o, lc, vk, err := unlockForChange(k)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	vk.Wipe()
+	bs := tpmBindings(lc)
+	for _, b := range bs {
+		if err := dropBinding(lc, b); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("Removed %d TPM2 binding(s).\n", len(bs))
+	return nil
 }

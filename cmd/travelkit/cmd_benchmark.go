@@ -16,8 +16,6 @@ import (
 	"travelkit/luks"
 )
 
-func init() { register(newBenchmarkCmd) }
-
 type xtsResult struct {
 	KeyBits    int     `json:"key_bits"`
 	SectorSize int     `json:"sector_size"`

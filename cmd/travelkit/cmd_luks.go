@@ -2,13 +2,6 @@ package main
 
 import "github.com/spf13/cobra"
 
-func init() { register(newLuksCmd) }
-
-// luksSubcommands is filled by one file per `travelkit luks` subcommand.
-var luksSubcommands []func() *cobra.Command
-
-func registerLuks(f func() *cobra.Command) { luksSubcommands = append(luksSubcommands, f) }
-
 func newLuksCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "luks",
@@ -28,8 +21,11 @@ asks on the terminal without echo.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	for _, add := range luksSubcommands {
-		cmd.AddCommand(add())
-	}
+	// One file per subcommand: cmd_luks_<name>.go.
+	cmd.AddCommand(
+		newLuksFormatCmd(), newLuksDumpCmd(), newLuksTestPassphraseCmd(), newLuksAddKeyCmd(), newLuksChangeKeyCmd(),
+		newLuksKillSlotCmd(), newLuksDumpVolumeKeyCmd(), newLuksReadCmd(), newLuksWriteCmd(), newLuksTokenCmd(),
+		newLuksRepairCmd(), newLuksEraseCmd(),
+	)
 	return cmd
 }

@@ -12,8 +12,6 @@ import (
 	"travelkit/kit"
 )
 
-func init() { register(newVerifyCmd) }
-
 type verifyReport struct {
 	Target      string           `json:"target"`
 	Complete    bool             `json:"complete"`
@@ -44,26 +42,28 @@ Exit status 6 when the kit is incomplete, damaged or tampered with.`,
 		Example: `  travelkit verify --target /dev/sdb --passphrase-file pass.txt
   travelkit verify --target kit.img --recovery-key-file amina.recovery --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := verify(&k)
-			if err != nil && rep == nil {
-				return err
-			}
-			if asJSON {
-				b, _ := json.MarshalIndent(rep, "", "  ")
-				fmt.Println(string(b))
-			} else {
-				printVerify(rep)
-			}
-			if !rep.OK {
-				return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), "do not trust the binaries on this drive; build a new kit from a trusted machine")
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(&k, asJSON) },
 	}
 	k.register(c.Flags())
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
+}
+
+func runVerify(k *kitFlags, asJSON bool) error {
+	rep, err := verify(k)
+	if err != nil && rep == nil {
+		return err
+	}
+	if asJSON {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Println(string(b))
+	} else {
+		printVerify(rep)
+	}
+	if !rep.OK {
+		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), "do not trust the binaries on this drive; build a new kit from a trusted machine")
+	}
+	return nil
 }
 
 func verify(k *kitFlags) (*verifyReport, error) {

@@ -9,8 +9,6 @@ import (
 	"travelkit/profile"
 )
 
-func init() { register(newPlanCmd) }
-
 // planFlags are shared by plan and build.
 type planFlags struct {
 	profile    string
@@ -65,15 +63,17 @@ the tools partition, and what will be destroyed. Nothing is written.
 		Example: `  travelkit plan --profile amina.toml --target /dev/sdb
   travelkit plan --target kit.img --size 8GiB            # the built-in demo profile`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			plan, err := f.plan()
-			if err != nil {
-				return err
-			}
-			plan.Print(os.Stdout)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlan(&f) },
 	}
 	f.register(c)
 	return c
+}
+
+func runPlan(f *planFlags) error {
+	plan, err := f.plan()
+	if err != nil {
+		return err
+	}
+	plan.Print(os.Stdout)
+	return nil
 }

@@ -21,8 +21,6 @@ import (
 	"travelkit/target"
 )
 
-func init() { register(newDemoCmd) }
-
 const (
 	demoImage      = "kit.img"
 	demoPassphrase = "travelkit-demo"

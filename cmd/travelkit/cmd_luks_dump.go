@@ -15,8 +15,6 @@ import (
 	"travelkit/luks"
 )
 
-func init() { registerLuks(newLuksDumpCmd) }
-
 func newLuksDumpCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -30,20 +28,22 @@ object: {"header": {...}, "metadata": {...}}.`,
 		Example: `  travelkit luks dump kit.luks
   travelkit luks dump /dev/sdb2 --json | jq .metadata.keyslots`,
 		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, c, err := openContainer(args[0], false)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			if asJSON {
-				return dumpJSON(os.Stdout, c)
-			}
-			return dumpText(os.Stdout, c)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksDump(args[0], asJSON) },
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the JSON metadata and header state")
 	return cmd
+}
+
+func runLuksDump(path string, asJSON bool) error {
+	d, c, err := openContainer(path, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if asJSON {
+		return dumpJSON(os.Stdout, c)
+	}
+	return dumpText(os.Stdout, c)
 }
 
 // headerStateJSON is the "header" member of `luks dump --json`.
