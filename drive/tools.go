@@ -10,6 +10,7 @@ import (
 
 	"travelkit/image"
 	"travelkit/image/fat32"
+	"travelkit/internal/killpoint"
 	"travelkit/kit"
 )
 
@@ -50,14 +51,34 @@ func toolsOptions(tools *image.Section, when time.Time) fat32.Options {
 	return fat32.Options{Label: ToolsLabel, Time: when.UTC().Truncate(time.Second), HiddenStart: uint32(tools.Off / 512)}
 }
 
+// Offsets of the FAT32 boot sector and its backup (sector 6), cleared before the tools
+// partition is written again so that an interrupted write leaves no filesystem rather
+// than one whose files are half overwritten.
+const (
+	bootSectorOff       = 0
+	backupBootSectorOff = 6 * 512
+)
+
 // WriteTools formats the tools partition and writes the files in canonical order, with
-// when as every timestamp; prog (optional) gets the bytes written so far. It returns
-// ctx.Err() when ctx is cancelled between files.
+// when as every timestamp; prog (optional) gets the bytes written so far. When it
+// replaces an existing partition, the boot sectors are cleared and flushed first: until
+// the new ones are written last, the partition holds no filesystem, which verify reports
+// as an unfinished write. It returns ctx.Err() when ctx is cancelled between files.
 func WriteTools(ctx context.Context, tools *image.Section, when time.Time, files []ToolsFile, prog func(done, total int64)) error {
 	if prog == nil {
 		prog = func(int64, int64) {}
 	}
-	w, err := fat32.Format(tools, tools.Size(), toolsOptions(tools, when))
+	zero := make([]byte, 512)
+	for _, off := range []int64{bootSectorOff, backupBootSectorOff} {
+		if _, err := tools.WriteAt(zero, off); err != nil {
+			return fmt.Errorf("clearing the tools partition's boot sector: %w", err)
+		}
+	}
+	if err := image.Flush(tools); err != nil {
+		return err
+	}
+	opt := toolsOptions(tools, when)
+	w, err := fat32.Format(tools, tools.Size(), opt)
 	if err != nil {
 		return fmt.Errorf("creating the tools partition: %w", err)
 	}
@@ -65,7 +86,6 @@ func WriteTools(ctx context.Context, tools *image.Section, when time.Time, files
 	for _, f := range files {
 		total += f.Size
 	}
-	opt := toolsOptions(tools, when)
 	for _, f := range toolsOrder(files, func(f ToolsFile) string { return f.Path }) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -81,13 +101,23 @@ func WriteTools(ctx context.Context, tools *image.Section, when time.Time, files
 			return fmt.Errorf("writing %s to the tools partition: %w", f.Path, err)
 		}
 		done += f.Size
+		killpoint.Here("tools: " + f.Path)
 	}
 	prog(total, total)
-	return w.Close()
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return image.Flush(tools)
 }
 
-// ToolsTime is the time a kit's tools partition was written with, from its manifest.
-func ToolsTime(m *kit.Manifest) time.Time { return m.Created }
+// ToolsTime is the time a kit's tools partition was written with, from its manifest: when
+// it was last written (a refresh or a key change), else when the kit was built.
+func ToolsTime(m *kit.Manifest) time.Time {
+	if !m.ToolsWritten.IsZero() {
+		return m.ToolsWritten
+	}
+	return m.Created
+}
 
 // CheckTools rebuilds the metadata WriteTools wrote for the trusted manifest (and the
 // trusted manifest.json and SHA256SUMS themselves, by size) and compares the tools

@@ -23,13 +23,14 @@ type RestoreInfo struct {
 	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
 }
 
-// Languages are the languages the RESTORE pages are written in.
-var Languages = []string{"en", "es", "fr", "ar", "ru", "fa"}
+// Languages returns the languages the RESTORE pages are written in (a new slice each
+// time: the caller may change it).
+func Languages() []string { return []string{"en", "es", "fr", "ar", "ru", "fa"} }
 
 // ValidLanguage reports whether lang is one of Languages.
 func ValidLanguage(lang string) error {
 	if _, ok := catalogs[lang]; !ok {
-		return fmt.Errorf("no restore instructions in language %q: use one of %s", lang, strings.Join(Languages, ", "))
+		return fmt.Errorf("no restore instructions in language %q: use one of %s", lang, strings.Join(Languages(), ", "))
 	}
 	return nil
 }

@@ -18,18 +18,18 @@ var testInfo = RestoreInfo{
 	KitName:   "amina-2026-12",
 	Created:   time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
 	Escrow:    []string{"colleague-a", "helpline"},
-	Languages: Languages,
+	Languages: Languages(),
 	TPM:       true,
 }
 
 func TestCatalogsComplete(t *testing.T) {
-	if len(catalogs) != len(Languages) {
-		t.Fatalf("%d catalogs for %d languages", len(catalogs), len(Languages))
+	if len(catalogs) != len(Languages()) {
+		t.Fatalf("%d catalogs for %d languages", len(catalogs), len(Languages()))
 	}
 	placeholder := regexp.MustCompile(`\{[a-z0-9]+\}`)
 	known := map[string]bool{"{kit}": true, "{date}": true, "{drive}": true, "{wintarget}": true, "{unixtarget}": true,
 		"{mac}": true, "{linux}": true, "{linux2}": true, "{names}": true}
-	for _, l := range Languages {
+	for _, l := range Languages() {
 		m := catalogs[l]
 		if err := checkCatalog(m); err != nil {
 			t.Errorf("%s: %v", l, err)
@@ -72,7 +72,7 @@ func TestRestorePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pages) != 2*len(Languages) {
+	if len(pages) != 2*len(Languages()) {
 		t.Fatalf("%d pages", len(pages))
 	}
 	commands := []string{
@@ -96,7 +96,7 @@ func TestRestorePages(t *testing.T) {
 		`verify --target`,
 		`sha256sum -c /mnt/travelkit/SHA256SUMS`,
 	}
-	for _, l := range Languages {
+	for _, l := range Languages() {
 		txtName, htmlName := RestoreFileNames(l)
 		txt, html := string(pages[txtName]), string(pages[htmlName])
 		t.Run(l, func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestRestorePages(t *testing.T) {
 				}
 			}
 			// Every other language is listed, not this one.
-			for _, o := range Languages {
+			for _, o := range Languages() {
 				_, h := RestoreFileNames(o)
 				if has := strings.Contains(txt, h); has != (o != l) {
 					t.Errorf("other language %s listed: %v", o, has)

@@ -19,7 +19,7 @@ func newInitCmd() *cobra.Command {
 		Short: "Create a new encrypted backup repository (restic format v2)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runInit(c, &o)
+			return o.closeAfter(runInit(c, &o))
 		},
 	}
 	o.register(c)

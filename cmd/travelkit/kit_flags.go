@@ -31,12 +31,13 @@ func loadProfile(path string) (*profile.Profile, error) {
 // builderConfig turns a profile into what the builder needs.
 func builderConfig(p *profile.Profile) builder.Config {
 	cfg := builder.Config{
-		Name:        p.Name,
-		Languages:   p.Languages,
-		ToolsSize:   p.Drive.ToolsSize,
-		RecoveryKey: p.Keys.RecoveryKey,
-		Platforms:   p.Tools.Platforms,
-		TPM:         p.TPM.Enroll,
+		Name:            p.Name,
+		Languages:       p.Languages,
+		ToolsSize:       p.Drive.ToolsSize,
+		RecoveryKey:     p.Keys.RecoveryKey,
+		EscrowThreshold: p.Keys.EscrowThreshold,
+		Platforms:       p.Tools.Platforms,
+		TPM:             p.TPM.Enroll,
 		LUKS: luks.FormatOptions{
 			SectorSize: p.LUKS.SectorSize,
 			KeySize:    p.LUKS.KeySize / 8,

@@ -44,21 +44,10 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// closers run when a command ends (kits opened by repository commands, flushed and closed).
-var closers []func() error
-
-func atExit(f func() error) { closers = append(closers, f) }
-
 func run(args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
-	for i := len(closers) - 1; i >= 0; i-- {
-		if cerr := closers[i](); cerr != nil && err == nil {
-			err = fmt.Errorf("closing the kit: %w", cerr)
-		}
-	}
-	closers = nil
 	if err == nil {
 		return ExitOK
 	}

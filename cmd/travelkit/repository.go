@@ -28,6 +28,7 @@ type repoFlags struct {
 	writeKit     bool // the command writes the repository (backup, forget, init)
 	autoFind     bool // without --repo and --target, look for a kit drive (restore)
 	kitPassword  []byte
+	closeKit     func() error // set by kitStorage: flushes and closes the kit
 }
 
 func (f *repoFlags) register(c *cobra.Command) {
@@ -64,7 +65,7 @@ func (f *repoFlags) storage() (repo.Storage, error) {
 }
 
 // kitStorage unlocks the kit and returns its repository storage; the kit stays open
-// until the command ends (closed by run, which flushes the volume).
+// until the command ends (closeAfter flushes the volume and closes it).
 func (f *repoFlags) kitStorage() (repo.Storage, error) {
 	o, err := openKit(f.kit.target, f.writeKit)
 	if err != nil {
@@ -75,13 +76,13 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 		o.Close()
 		return nil, err
 	}
-	atExit(func() error {
+	f.closeKit = func() error {
 		err := u.Close()
 		if cerr := o.Close(); err == nil {
 			err = cerr
 		}
 		return err
-	})
+	}
 	pw, err := u.FS.ReadFile(drive.RepoPassword)
 	if err != nil {
 		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
@@ -92,6 +93,19 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 		st.SetReadOnly()
 	}
 	return st, nil
+}
+
+// closeAfter closes the kit that kitStorage opened, once the command has run (its
+// deferred unlocks done), and reports a failure to flush it unless the command failed
+// already. Every command with repoFlags returns through it.
+func (f *repoFlags) closeAfter(err error) error {
+	if f.closeKit != nil {
+		if cerr := f.closeKit(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the kit: %w", cerr)
+		}
+		f.closeKit = nil
+	}
+	return err
 }
 
 // findKit looks for kit drives on this machine, for restore on a fresh computer.
