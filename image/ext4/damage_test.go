@@ -89,7 +89,6 @@ func wantRefused(t *testing.T, dev *testutil.Dev, path string, words ...string) 
 	}
 }
 
-
 func TestRefuseZeroedBlockBitmap(t *testing.T) {
 	dev, path := damagedVolume(t, func(f *FS, dev *testutil.Dev) {
 		dev.WriteAt(make([]byte, f.bs), int64(f.gdBlockBitmap(0))*f.bs)
