@@ -182,7 +182,7 @@ func (k *kitFlags) fromEscrow(d *drive.Drive) ([]byte, error) {
 		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
 			continue
 		}
-		b, err := fs.ReadFile("escrow/" + e.Name)
+		b, err := fs.ReadFile("escrow/"+e.Name, kit.MaxEscrowSize)
 		if err != nil {
 			continue
 		}
