@@ -9,8 +9,10 @@ import (
 
 	"travelkit/drive"
 	"travelkit/image/fat32"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/version"
 	"travelkit/kit"
+	"travelkit/luks"
 	"travelkit/target"
 )
 
@@ -36,6 +38,7 @@ type Plan struct {
 	Created    time.Time
 	Version    string
 	Binaries   []Binary
+	Extra      []File // more files for the tools partition, carried as they are
 	AllowFixed bool
 }
 
@@ -115,6 +118,10 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 	return p, nil
 }
 
+// headerBackupSize is the size of a kit's LUKS2 header backup: both header copies and the
+// keyslots area, which end at the data offset the builder formats with.
+const headerBackupSize = luks.DefaultDataOffset
+
 func (p *Plan) restoreInfo() kit.RestoreInfo {
 	var names []string
 	for _, e := range p.Config.Escrow {
@@ -142,14 +149,32 @@ func (p *Plan) planFiles() error {
 		if err != nil {
 			return err
 		}
-		for _, e := range p.Config.Escrow {
-			b, err := kit.Escrow(dummy, e.Recipient)
-			if err != nil {
-				return fmt.Errorf("escrow %q: %w", e.Name, err)
-			}
-			files = append(files, File{Path: kit.EscrowPath(e.Name), Size: int64(len(b))})
+		escrow, err := p.Config.escrowFiles(dummy)
+		if err != nil {
+			return err
 		}
+		for _, e := range p.Config.Escrow {
+			files = append(files, File{Path: kit.EscrowPath(e.Name), Size: int64(len(escrow[kit.EscrowPath(e.Name)]))})
+		}
+		empty, err := kit.EncryptHeaderBackupTo(nil, p.Config.recipients())
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: kit.EscrowHeaderBackupPath, Size: ageSize(int64(len(empty)), headerBackupSize)})
 	}
+	if p.Config.RecoveryKey {
+		dummy, _ := kit.GenerateRecoveryKey()
+		w, err := kit.NewHeaderWraps(dummy, 1)
+		if err != nil {
+			return err
+		}
+		empty, err := kit.EncryptHeaderBackupWithWrap(nil, w[0])
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: kit.HeaderBackupPath, Size: ageSize(int64(len(empty)), headerBackupSize)})
+	}
+	files = append(files, p.Extra...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	files = append(files, File{Path: kit.ManifestName, Size: -1}, File{Path: kit.SumsName, Size: -1})
 	var total int64
@@ -159,7 +184,7 @@ func (p *Plan) planFiles() error {
 	room := int64(p.FAT.Clusters) * int64(p.FAT.ClusterBytes())
 	if total+int64(len(files))*int64(p.FAT.ClusterBytes())+1<<20 > room {
 		return fmt.Errorf("the tools partition (%s) is too small for its files (%s): raise [drive] tools_size or carry fewer platforms",
-			target.HumanSize(p.Layout.ToolsSize), target.HumanSize(total))
+			bytesize.FormatDecimal(p.Layout.ToolsSize), bytesize.FormatDecimal(total))
 	}
 	p.Files = files
 	return nil
@@ -170,7 +195,7 @@ func destroys(info *target.Info) []string {
 		if !info.Exists {
 			return nil
 		}
-		return []string{fmt.Sprintf("everything in the image file %s (%s)", info.Path, target.HumanSize(info.Size))}
+		return []string{fmt.Sprintf("everything in the image file %s (%s)", info.Path, bytesize.FormatDecimal(info.Size))}
 	}
 	var out []string
 	for _, p := range info.Partitions {
@@ -183,7 +208,7 @@ func destroys(info *target.Info) []string {
 		}
 		out = append(out, d)
 	}
-	return append(out, fmt.Sprintf("everything on %s (%s)", info.Path, target.HumanSize(info.Size)))
+	return append(out, fmt.Sprintf("everything on %s (%s)", info.Path, bytesize.FormatDecimal(info.Size)))
 }
 
 // Print writes the plan for a person to read.
@@ -196,9 +221,9 @@ func (p *Plan) Print(w io.Writer) {
 		if p.Create {
 			state = "new, sparse"
 		}
-		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, target.HumanSize(p.DiskSize), state)
+		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, bytesize.FormatDecimal(p.DiskSize), state)
 	} else {
-		fmt.Fprintf(w, "Target:   disk %s: %s", t.Path, target.HumanSize(t.Size))
+		fmt.Fprintf(w, "Target:   disk %s: %s", t.Path, bytesize.FormatDecimal(t.Size))
 		if t.Model != "" {
 			fmt.Fprintf(w, ", %s", t.Model)
 		}
@@ -219,9 +244,9 @@ func (p *Plan) Print(w io.Writer) {
 	l := p.Layout
 	fmt.Fprintf(w, "\nLayout (GPT, protective MBR, 1 MiB aligned):\n")
 	fmt.Fprintf(w, "  1  %-10s at %-12d %s  FAT32 %q, %d clusters of %d bytes (tools, visible on every OS)\n",
-		target.HumanSize(l.ToolsSize), l.ToolsOff, "Microsoft basic data", drive.ToolsLabel, p.FAT.Clusters, p.FAT.ClusterBytes())
+		bytesize.FormatDecimal(l.ToolsSize), l.ToolsOff, "Microsoft basic data", drive.ToolsLabel, p.FAT.Clusters, p.FAT.ClusterBytes())
 	fmt.Fprintf(w, "  2  %-10s at %-12d %s  LUKS2 %q holding ext4 (encrypted data)\n",
-		target.HumanSize(l.DataSize), l.DataOff, "Linux LUKS          ", c.Name)
+		bytesize.FormatDecimal(l.DataSize), l.DataOff, "Linux LUKS          ", c.Name)
 	o := c.LUKS
 	kdf := o.PBKDF.Type
 	if kdf == "" {
@@ -250,16 +275,29 @@ func (p *Plan) Print(w io.Writer) {
 		fmt.Fprintf(w, "  %d  %s\n", k.Slot, what)
 	}
 	if len(c.Escrow) > 0 {
-		fmt.Fprintln(w, "Escrow (the recovery key, encrypted with age to each colleague alone):")
-		for _, e := range c.Escrow {
-			fmt.Fprintf(w, "  %-16s %s\n", e.Name, abbreviate(e.Recipient))
+		if k := c.threshold(); k > 0 {
+			fmt.Fprintf(w, "Escrow: %d of %d colleagues needed (k=%d, n=%d): the recovery key split into ssss shares,\n", k, len(c.Escrow), k, len(c.Escrow))
+			fmt.Fprintln(w, "each encrypted with age to one colleague alone; any k rebuild it, k-1 reveal nothing:")
+		} else {
+			fmt.Fprintf(w, "Escrow: 1 of %d colleagues needed (k=1, n=%d): the whole recovery key, encrypted with age to each colleague alone:\n", len(c.Escrow), len(c.Escrow))
 		}
+		for i, e := range c.Escrow {
+			share := ""
+			if c.threshold() > 0 {
+				share = fmt.Sprintf("share %d  ", i+1)
+			}
+			fmt.Fprintf(w, "  %-16s %s%s\n", e.Name, share, abbreviate(e.Recipient))
+		}
+		fmt.Fprintf(w, "  LUKS header backup: %s (to every colleague above), also into --escrow-dir\n", kit.EscrowHeaderBackupPath)
+	}
+	if c.RecoveryKey {
+		fmt.Fprintf(w, "  LUKS header backup: %s (the recovery key is its age passphrase)\n", kit.HeaderBackupPath)
 	}
 	fmt.Fprintf(w, "\nTools partition files:\n")
 	for _, f := range p.Files {
 		size := "generated"
 		if f.Size >= 0 {
-			size = target.HumanSize(f.Size)
+			size = bytesize.FormatDecimal(f.Size)
 		}
 		fmt.Fprintf(w, "  %-36s %10s\n", f.Path, size)
 	}

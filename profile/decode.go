@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"travelkit/internal/bytesize"
 )
 
 // Error is one problem in a profile file, at a line when it has one.
@@ -40,7 +42,7 @@ var schema = map[string][]string{
 	"":       {"name", "languages", "drive", "luks", "keys", "escrow", "tools", "tpm"},
 	"drive":  {"tools_size"},
 	"luks":   {"sector_size", "key_size", "pbkdf", "unlock_time", "pbkdf_memory_kib", "pbkdf_iterations", "pbkdf_parallel"},
-	"keys":   {"recovery_key"},
+	"keys":   {"recovery_key", "escrow_threshold"},
 	"escrow": {"name", "recipient"},
 	"tools":  {"platforms"},
 	"tpm":    {"enroll", "pcrs", "pin"},
@@ -109,7 +111,7 @@ func (d *decoder) decode(p *Profile) {
 			at := keyPath{"drive", "tools_size"}
 			switch v := v.(type) {
 			case string:
-				n, err := ParseSize(v)
+				n, err := bytesize.Parse(v)
 				if err != nil {
 					d.errorf(at, "drive.tools_size: %v", err)
 				}
@@ -147,6 +149,7 @@ func (d *decoder) decode(p *Profile) {
 	}
 	if t := d.table(root, "keys"); t != nil {
 		d.bool(t, keyPath{"keys", "recovery_key"}, &p.Keys.RecoveryKey)
+		d.int(t, keyPath{"keys", "escrow_threshold"}, &p.Keys.EscrowThreshold)
 	}
 	if v, ok := root["escrow"]; ok {
 		var entries []map[string]any

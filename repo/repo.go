@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -64,8 +65,10 @@ type Repository struct {
 	// PackSize is the target size of new pack files.
 	PackSize int
 
-	idx   *Index
-	saver *blobSaver
+	idx       *Index
+	idxMu     sync.Mutex
+	idxLoaded bool // LoadIndex ran (or the repository is new)
+	saver     *blobSaver
 	// lastSaver keeps the statistics of the last Flush
 	lastSaver *blobSaver
 
@@ -118,6 +121,7 @@ func Init(ctx context.Context, st Storage, password []byte) (*Repository, error)
 		return nil, err
 	}
 	r.idx = NewIndex()
+	r.idxLoaded = true
 	return r, nil
 }
 
@@ -184,7 +188,10 @@ const maxBlobSize = 1 << 30
 func (r *Repository) decoder() *zstd.Decoder {
 	r.decOnce.Do(func() {
 		var err error
-		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlobSize))
+		// one decoder per restore or check worker (GOMAXPROCS+1 of them),
+		// so that none waits for another's
+		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)+1),
+			zstd.WithDecoderMaxMemory(maxBlobSize))
 		if err != nil {
 			panic(err)
 		}

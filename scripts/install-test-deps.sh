@@ -13,6 +13,7 @@ check sgdisk gdisk
 check fsck.vfat dosfstools
 check mdir mtools
 check e2fsck e2fsprogs
+check zstd zstd
 check sfdisk fdisk
 check losetup mount
 check sha256sum coreutils
@@ -29,6 +30,7 @@ check borg borgbackup
 check openssl openssl
 check gcc gcc
 check systemd-cryptenroll systemd
+check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 check rclone rclone
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
@@ -41,6 +43,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# one apt at a time on a shared machine
+	flock /tmp/apt.lock apt-get update -qq
+	flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/drive"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/termsafe"
 	"travelkit/mirror"
 	"travelkit/remote"
@@ -287,7 +288,7 @@ func copyTo(ctx context.Context, out io.Writer, r *repo.Repository, s *remote.Se
 		b, _ := json.Marshal(sum)
 		fmt.Fprintln(out, string(b))
 	} else if err == nil || res.Sent.Files > 0 || res.Kept.Files > 0 {
-		fmt.Fprintf(out, "%s: sent %d files (%s), %d there already, %d verified", name, res.Sent.Files, humanBytes(res.Sent.Bytes),
+		fmt.Fprintf(out, "%s: sent %d files (%s), %d there already, %d verified", name, res.Sent.Files, bytesize.Format(res.Sent.Bytes),
 			res.Skipped.Files, res.Verified.Files)
 		if res.Removed.Files > 0 || res.Kept.Files > 0 {
 			fmt.Fprintf(out, ", %d removed", res.Removed.Files)

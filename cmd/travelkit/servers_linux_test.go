@@ -26,6 +26,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"travelkit/internal/bytesize"
 	"travelkit/internal/testservers"
 )
 
@@ -87,7 +88,7 @@ func cmdRandFile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: randfile SIZE FILE")
 	}
-	n, err := parseSize(args[0])
+	n, err := bytesize.Parse(args[0])
 	ts.Check(err)
 	p := ts.MkAbs(args[1])
 	ts.Check(os.MkdirAll(filepath.Dir(p), 0o700))
