@@ -224,24 +224,11 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		// totals for the progress display only: nobody watching, no second walk
 		go a.scan(paths)
 	}
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		if opts.Progress == nil {
-			return
-		}
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopProgress:
-				return
-			case <-t.C:
-				opts.Progress(a.progress(start, false))
-			}
-		}
-	}()
+	var tick func()
+	if opts.Progress != nil {
+		tick = func() { opts.Progress(a.progress(start, false)) }
+	}
+	stopProgress := progressEvery(time.Second, tick)
 
 	var parentTree *ID
 	if parent != nil {
@@ -254,8 +241,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	close(a.saves)
 	a.saveW.Wait()
 	<-rootFut.done
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	if err := a.failed(); err != nil {
 		r.Abort()
 		return nil, err
