@@ -41,7 +41,7 @@ type sftpStorage struct {
 	conn    *ssh.Client
 	sc      *sftp.Client
 	dead    bool
-	noExec  bool // the account cannot run sha256sum
+	noExec  bool   // the account cannot run sha256sum
 	hostKey string // the accepted host key: "TYPE SHA256:..."
 	madeDir sync.Map
 }
