@@ -523,8 +523,9 @@ func (s *sftpStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 	return buf, nil
 }
 
-// maxLoad bounds one read from a server: restic's largest pack files are 128 MiB.
-const maxLoad = 1 << 30
+// maxLoad bounds one read from a server (a hostile one cannot make us allocate more):
+// restic's largest pack files are 128 MiB.
+const maxLoad = 256 << 20
 
 // ReadAt reads len(p) bytes at off.
 func (s *sftpStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {
