@@ -328,7 +328,7 @@ func (f File) open() (io.Reader, func(), error) {
 	}
 	st, err := h.Stat()
 	if err != nil || st.Size() != f.Size {
-		h.Close()
+		h.Close() // opened for reading: nothing to lose
 		return nil, nil, fmt.Errorf("%s changed since the plan", f.Source)
 	}
 	return io.LimitReader(h, f.Size), func() { h.Close() }, nil
