@@ -196,8 +196,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
-		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers),
-		bigBufs: make(chan []byte, 2*workers+2), smallBufs: make(chan []byte, 2*workers+2),
+		files: make(chan fileJob, 64), saves: make(chan chunkJob, 1),
+		bigBufs: make(chan []byte, workers+2), smallBufs: make(chan []byte, 2*workers+2),
 		walkers: make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.bigBufs); i++ {
 		a.bigBufs <- nil // allocated on first use
