@@ -213,8 +213,9 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 }
 
 // limitMemory makes the garbage collector keep the heap near what is in
-// use: a backup holds two pack buffers and a few chunk buffers (about 85 MB) and
-// otherwise allocates little. GOGC or GOMEMLIMIT in the environment win.
+// use: a backup holds two pack buffers and a few chunk buffers (about 70 MB),
+// a restore or check a few blob or pack buffers, and otherwise they allocate
+// little. GOGC or GOMEMLIMIT in the environment win.
 func limitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(110 << 20)
