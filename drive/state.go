@@ -272,3 +272,43 @@ func (u *Unlocked) listCopies(dir string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// RepoKeysFile, inside the volume, records the names of the repository key files made for
+// the kit's secrets (one "KIND NAME" line each), so that a key change can remove the key of
+// an old secret without knowing that secret.
+const RepoKeysFile = MetaDir + "/repo-keys"
+
+const recoveryKeyKind = "recovery-key"
+
+// RecoveryRepoKey returns the name of the repository key file recorded for the recovery
+// key, or "".
+func RecoveryRepoKey(u *Unlocked) (string, error) {
+	b, err := u.FS.ReadFile(RepoKeysFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if kind, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && kind == recoveryKeyKind {
+			return name, nil
+		}
+	}
+	return "", nil
+}
+
+// SetRecoveryRepoKey records name as the repository key file of the recovery key.
+func SetRecoveryRepoKey(u *Unlocked, name string) error {
+	var lines []string
+	if b, err := u.FS.ReadFile(RepoKeysFile); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if kind, _, _ := strings.Cut(line, " "); line != "" && kind != recoveryKeyKind {
+				lines = append(lines, line)
+			}
+		}
+	}
+	lines = append(lines, recoveryKeyKind+" "+name)
+	b := []byte(strings.Join(lines, "\n") + "\n")
+	return u.FS.WriteFile(RepoKeysFile, bytes.NewReader(b), int64(len(b)), time.Now())
+}
