@@ -36,6 +36,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
 		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
+		newKeysCmd(), newRecoverCmd(), newEraseCmd(), newRefreshCmd(), newRegisterCmd(),
 	)
 	return root
 }

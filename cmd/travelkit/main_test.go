@@ -40,6 +40,9 @@ func TestScripts(t *testing.T) {
 			"poke":      cmdPoke,
 			"swtpm":     cmdSWTPM,
 			"pcrextend": cmdPCRExtend,
+			"partcopy":  cmdPartcopy,
+			"partput":   cmdPartput,
+			"zero":      cmdZero,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
