@@ -227,7 +227,7 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 
 	// 7. Escrow copies for handing over.
 	if opt.EscrowDir != "" {
-		if res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames()); err != nil {
+		if res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames(), toolset.Headers[kit.EscrowHeaderBackupPath]); err != nil {
 			return nil, err
 		}
 	}

@@ -111,6 +111,7 @@ type ChangeResult struct {
 	Completed   bool          `json:"completed_interrupted_change,omitempty"`
 	Notes       []string      `json:"notes,omitempty"`
 	Manifest    *kit.Manifest `json:"-"`
+	headers     map[string][]byte
 }
 
 // commit writes the next state: pending/, the tools partition, then the current copy.
@@ -185,13 +186,29 @@ func (s *Session) Refresh(ctx context.Context, o RefreshOptions) (*ChangeResult,
 	return res, nil
 }
 
-// rewrite fills in the pages, writes the state and the tools partition.
+// rewrite fills in the pages and the header backups (of the header as it is now, one wrap
+// used), writes the state and the tools partition.
 func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*ChangeResult, error) {
 	pages, err := kit.RestorePages(restoreInfoOf(m))
 	if err != nil {
 		return nil, err
 	}
-	t.Manifest, t.Pages = m, pages
+	var notes []string
+	if len(wraps) < minHeaderWraps && s.RecoveryKey != "" {
+		more, err := kit.NewHeaderWraps(s.RecoveryKey, kit.HeaderWrapsCount-len(wraps))
+		if err != nil {
+			return nil, err
+		}
+		wraps = append(slices.Clone(wraps), more...)
+	}
+	if len(wraps) == 0 && hasRecoverySlot(m) {
+		notes = append(notes, "luks-header.age was not written: this kit's recovery-key wraps are used up or were never made; unlock once with the recovery key (--recovery-key-file) to write it")
+	}
+	headers, wraps, err := headerFiles(s.U.Container, escrowRecipients(m), wraps)
+	if err != nil {
+		return nil, err
+	}
+	t.Manifest, t.Pages, t.Headers = m, pages, headers
 	files, _, _, err := t.files()
 	if err != nil {
 		return nil, err
@@ -208,8 +225,12 @@ func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wra
 		return nil, err
 	}
 	return &ChangeResult{KitID: m.KitID, LUKSUUID: m.LUKSUUID, Version: m.Version, Keyslots: m.Keyslots,
-		Files: len(files), Completed: completed, Manifest: m}, nil
+		Files: len(files), Completed: completed, Manifest: m, Notes: notes, headers: headers}, nil
 }
+
+// minHeaderWraps: below this many wraps, a session that knows the recovery key makes
+// more.
+const minHeaderWraps = 16
 
 // checkRoom refuses a file set larger than the tools partition, before anything is written.
 func (s *Session) checkRoom(files []File) error {
@@ -238,13 +259,11 @@ func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
 	return info
 }
 
-// copies returns the escrow files and header backups the next state carries: the trusted
-// state's copies; for a kit built before they were kept, the tools partition's files,
-// checked against the trusted manifest. Header backups missing are made anew.
+// copies returns the escrow files the next state carries: the trusted state's copies; for
+// a kit built before they were kept, the tools partition's files, checked against the
+// trusted manifest. And the state's recovery-key wraps.
 func (s *Session) copies(base *drive.State) (map[string][]byte, []kit.HeaderWrap, []string, error) {
 	copies := cloneCopies(base.Copies)
-	wraps := slices.Clone(base.Wraps)
-	var notes []string
 	var fromTools []string
 	for _, f := range base.Manifest.Files {
 		if drive.CopiedPath(f.Path) && copies[f.Path] == nil {
@@ -267,38 +286,7 @@ func (s *Session) copies(base *drive.State) (map[string][]byte, []kit.HeaderWrap
 			copies[p] = b
 		}
 	}
-	if wraps == nil && s.RecoveryKey != "" {
-		var err error
-		if wraps, err = kit.NewHeaderWraps(s.RecoveryKey, kit.HeaderWrapsCount); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	recipients := escrowRecipients(base.Manifest)
-	needEsc := len(recipients) > 0 && !hasPath(copies, kit.EscrowHeaderBackupPath)
-	needPass := !hasPath(copies, kit.HeaderBackupPath) && len(wraps) > 0
-	if needEsc || needPass {
-		backup, err := s.U.Container.HeaderBackup()
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("LUKS header backup: %w", err)
-		}
-		defer clear(backup)
-		if needEsc {
-			if copies[kit.EscrowHeaderBackupPath], err = kit.EncryptHeaderBackupTo(backup, recipients); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		if needPass {
-			if copies[kit.HeaderBackupPath], err = kit.EncryptHeaderBackupWithWrap(backup, wraps[0]); err != nil {
-				return nil, nil, nil, err
-			}
-			wraps = wraps[1:]
-		}
-		notes = append(notes, "LUKS header backups were missing and are written now")
-	}
-	if !hasPath(copies, kit.HeaderBackupPath) && hasRecoverySlot(base.Manifest) {
-		notes = append(notes, "luks-header.age cannot be written without the recovery key: unlock with --recovery-key-file once to add it")
-	}
-	return copies, wraps, notes, nil
+	return copies, slices.Clone(base.Wraps), nil, nil
 }
 
 func hasPath(m map[string][]byte, p string) bool { _, ok := m[p]; return ok }
@@ -327,7 +315,8 @@ func sameHash(m *kit.Manifest, p string, b []byte) bool {
 // carried stages the files a key change keeps as they are (binaries, the boot bundle):
 // each is copied from the tools partition into dir and checked against the trusted
 // manifest on the way, so that a file replaced behind the kit's back is never carried on.
-// Pages, escrow files, header backups and the manifest pair are made anew.
+// Pages, escrow files (from the trusted state), header backups and the manifest pair are
+// made anew.
 func (s *Session) carried(m *kit.Manifest, dir string) ([]File, error) {
 	fs, err := s.Drive.ToolsFS()
 	if err != nil {
@@ -335,7 +324,7 @@ func (s *Session) carried(m *kit.Manifest, dir string) ([]File, error) {
 	}
 	var out []File
 	for i, f := range m.Files {
-		if drive.CopiedPath(f.Path) || isPage(f.Path) {
+		if drive.CopiedPath(f.Path) || isPage(f.Path) || f.Path == kit.HeaderBackupPath || f.Path == kit.EscrowHeaderBackupPath {
 			continue
 		}
 		r, n, err := fs.Open(f.Path)

@@ -74,44 +74,19 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 		return nil, fmt.Errorf("changing the passphrase: %w", err)
 	}
 	killpoint.Here("passphrase: keyslot replaced")
-	var notes []string
-	if wraps, notes, err = s.renewHeaderBackups(copies, escrowRecipients(base.Manifest), wraps); err != nil {
-		return nil, err
-	}
-	var escrowFiles []string
-	if escrowDir != "" && copies[kit.EscrowHeaderBackupPath] != nil {
-		if escrowFiles, err = writeEscrowDir(escrowDir, copies, nil); err != nil {
-			return nil, err
-		}
-	}
-	killpoint.Here("passphrase: header backups written")
 	m := cloneManifest(base.Manifest)
 	m.ToolsWritten = s.Now
 	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, wraps)
 	if err != nil {
 		return nil, err
 	}
-	res.EscrowFiles, res.Notes = escrowFiles, append(notes, res.Notes...)
-	return res, nil
-}
-
-// renewHeaderBackups replaces the header backups in copies with backups of the header as
-// it is now: escrow/luks-header.age when there are recipients, luks-header.age from the
-// next wrap. When the wraps are used up, the old luks-header.age stays (it still opens with
-// the recovery key, with the keyslots of its day) and a note says how to renew them.
-func (s *Session) renewHeaderBackups(copies map[string][]byte, recipients []string, wraps []kit.HeaderWrap) ([]kit.HeaderWrap, []string, error) {
-	var notes []string
-	if len(wraps) == 0 && s.RecoveryKey != "" {
-		var err error
-		if wraps, err = kit.NewHeaderWraps(s.RecoveryKey, kit.HeaderWrapsCount); err != nil {
-			return nil, nil, err
+	// The old escrowed header backup keeps the old passphrase's keyslot: replace it.
+	if escrowDir != "" && res.headers[kit.EscrowHeaderBackupPath] != nil {
+		if res.EscrowFiles, err = writeEscrowDir(escrowDir, nil, nil, res.headers[kit.EscrowHeaderBackupPath]); err != nil {
+			return nil, err
 		}
 	}
-	if len(wraps) == 0 && hasPath(copies, kit.HeaderBackupPath) {
-		notes = append(notes, "luks-header.age was kept from before this change (it opens with the recovery key and restores the keyslots of its day): unlock once with the recovery key, or rotate it, to renew it")
-	}
-	wraps, err := headerBackupFiles(s.U.Container, recipients, wraps, copies)
-	return wraps, notes, err
+	return res, nil
 }
 
 // RotateOptions are the choices of RotateRecovery.
@@ -196,7 +171,7 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	// 3. The new escrow files reach the hand-over folder while the old key still opens.
 	var escrowFiles []string
 	if o.EscrowDir != "" && len(cfg.Escrow) > 0 {
-		if escrowFiles, err = writeEscrowDir(o.EscrowDir, copies, cfg.escrowNames()); err != nil {
+		if escrowFiles, err = writeEscrowDir(o.EscrowDir, copies, cfg.escrowNames(), nil); err != nil {
 			return nil, err
 		}
 	}
@@ -216,21 +191,8 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if err != nil {
 		return nil, err
 	}
-	if wraps, err = headerBackupFiles(c, cfg.recipients(), wraps, copies); err != nil {
-		return nil, err
-	}
-	if o.EscrowDir != "" && copies[kit.EscrowHeaderBackupPath] != nil {
-		hb, err := writeEscrowDir(o.EscrowDir, copies, nil)
-		if err != nil {
-			return nil, err
-		}
-		escrowFiles = append(escrowFiles, hb...)
-	}
-	if o.EscrowDir != "" {
-		notes = append(notes, removeStaleEscrow(o.EscrowDir, base.Manifest, cfg)...)
-	}
-	killpoint.Here("rotate: header backups written")
-	// 5. The tools partition and the trusted copy.
+	// 5. The tools partition (with header backups of the header as it is now) and the
+	// trusted copy.
 	m := cloneManifest(base.Manifest)
 	m.Escrow, m.EscrowThreshold = cfg.escrowEntries(), cfg.threshold()
 	m.RecoveryKeyRotated, m.ToolsWritten = s.Now, s.Now
@@ -241,6 +203,18 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if err != nil {
 		return nil, err
 	}
+	// 6. The escrowed header backup for hand-over (the old one holds the old keyslots).
+	if o.EscrowDir != "" && res.headers[kit.EscrowHeaderBackupPath] != nil {
+		hb, err := writeEscrowDir(o.EscrowDir, nil, nil, res.headers[kit.EscrowHeaderBackupPath])
+		if err != nil {
+			return nil, err
+		}
+		escrowFiles = append(escrowFiles, hb...)
+	}
+	if o.EscrowDir != "" {
+		notes = append(notes, removeStaleEscrow(o.EscrowDir, base.Manifest, cfg)...)
+	}
+	killpoint.Here("rotate: done")
 	res.EscrowFiles, res.Notes = escrowFiles, append(notes, res.Notes...)
 	return res, nil
 }

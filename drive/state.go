@@ -20,7 +20,7 @@ import (
 //
 //	manifest.json, SHA256SUMS   the trusted copy of the tools partition's manifest
 //	tools/<path>                copies of the tools files that cannot be made again: the
-//	                            escrow files and the encrypted header backups
+//	                            escrow files
 //	header-wraps                recovery-key wraps for rewriting luks-header.age
 //	pending/...                 the same, for a change under way (refresh, key change)
 //
@@ -34,9 +34,8 @@ const (
 	wrapsFile    = kit.HeaderWrapsPath
 )
 
-// maxStateFile bounds a file read from the trusted state (the header backups are the
-// largest: 16 MiB with LUKS2's defaults, up to 136 MiB with its largest areas).
-const maxStateFile = 160 << 20
+// maxStateFile bounds a file read from the trusted state (manifests, escrow files).
+const maxStateFile = 16 << 20
 
 // State is one trusted state: the manifest pair, the copies of the tools files that
 // cannot be made again, and the header wraps.
@@ -76,9 +75,10 @@ func checkCopies(m *kit.Manifest, copies map[string][]byte) error {
 }
 
 // CopiedPath reports whether a tools partition file is kept in the trusted state: the
-// escrow files and the encrypted header backups.
+// escrow files, which cannot be made again without the recovery key. (The encrypted header
+// backups are made anew from the header whenever the tools partition is written.)
 func CopiedPath(p string) bool {
-	return p == kit.HeaderBackupPath || strings.HasPrefix(p, "escrow/") && strings.HasSuffix(p, ".age")
+	return p != kit.EscrowHeaderBackupPath && strings.HasPrefix(p, "escrow/") && strings.HasSuffix(p, ".age")
 }
 
 // ReadState reads the current trusted state and, when a change was interrupted, the
