@@ -12,18 +12,19 @@ import (
 )
 
 type headerRestoreOptions struct {
-	file, passFile string
-	force, yes     bool
+	file, passFile, target string
+	force, yes             bool
 }
 
 func newLuksHeaderRestoreCmd() *cobra.Command {
 	var o headerRestoreOptions
 	cmd := &cobra.Command{
-		Use:   "header-restore DEVICE --file F [--passphrase-file P] [--force] [--yes]",
+		Use:   "header-restore (DEVICE | --target KIT) --file F [--passphrase-file P] [--force] [--yes]",
 		Short: "Put a header backup back, like cryptsetup luksHeaderRestore",
 		Long: `Write a header backup (from header-backup or cryptsetup luksHeaderBackup) back over
 DEVICE's LUKS2 header and keyslot area; the data is not touched. This revives a volume
 whose keyslots were erased (travelkit erase) or whose headers were overwritten.
+--target KIT takes the LUKS2 partition of a kit drive or image instead of DEVICE.
 
 Like cryptsetup, it refuses a backup whose data offset or header area differ from a LUKS2
 header still on DEVICE. Unlike cryptsetup, it also refuses a backup for another volume key
@@ -32,10 +33,11 @@ and the backup must carry the same volume key digest, or --passphrase-file must 
 keyslot of one whose volume key the other accepts. It asks for confirmation on a terminal
 (--yes skips that).`,
 		Example: `  travelkit luks header-restore /dev/sdb2 --file sdb2.header
-  age -d -i me.key handover/luks-header.age > header.img && travelkit luks header-restore /dev/sdb2 --file header.img`,
-		Args: exactArgs("DEVICE"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runLuksHeaderRestore(args[0], &o) },
+  age -d -i me.key -o header.img handover/luks-header.age && travelkit luks header-restore --target /dev/sdb --file header.img`,
+		Args: deviceOrTarget(&o.target),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksHeaderRestore(args, &o) },
 	}
+	cmd.Flags().StringVar(&o.target, "target", "", "the kit (image `file` or disk) whose LUKS2 partition to restore, instead of DEVICE")
 	cmd.Flags().StringVar(&o.file, "file", "", "the header backup `file`")
 	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "a passphrase of the volume (`file`, byte for byte), to check the backup's volume key")
 	cmd.Flags().BoolVar(&o.force, "force", false, "restore even a backup whose volume key differs from the device's, or cannot be compared")
@@ -46,7 +48,7 @@ keyslot of one whose volume key the other accepts. It asks for confirmation on a
 // maxHeaderBackupFile bounds the backup file read (LUKS2's largest header area).
 const maxHeaderBackupFile = 2*(4<<20) + 128<<20
 
-func runLuksHeaderRestore(path string, o *headerRestoreOptions) error {
+func runLuksHeaderRestore(args []string, o *headerRestoreOptions) error {
 	if o.file == "" {
 		return usageErrorf("give --file F: the header backup to restore")
 	}
@@ -72,21 +74,22 @@ func runLuksHeaderRestore(path string, o *headerRestoreOptions) error {
 		}
 		defer clear(pass)
 	}
-	d, err := openDevice(path, true)
+	hd, err := openHeaderDevice(args, o.target, true)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer hd.close()
+	path := hd.name
 	if !o.yes {
 		q := fmt.Sprintf("%s does not contain a LUKS2 header: replacing its header can destroy data on it.", path)
-		if hasLUKSMagic(d) {
+		if hasLUKSMagic(hd.dev) {
 			q = fmt.Sprintf("%s already contains a LUKS2 header: replacing it destroys its current keyslots.", path)
 		}
 		if err := confirm(q, "--yes"); err != nil {
 			return err
 		}
 	}
-	rep, err := luks.RestoreHeader(d, d.size, backup, luks.RestoreOptions{Passphrase: pass, Force: o.force})
+	rep, err := luks.RestoreHeader(hd.dev, hd.size, backup, luks.RestoreOptions{Passphrase: pass, Force: o.force})
 	switch {
 	case errors.Is(err, luks.ErrVolumeKeyDiffers), errors.Is(err, luks.ErrCannotCompare):
 		hint := "this backup belongs to another volume; --force restores it anyway"
@@ -97,7 +100,7 @@ func runLuksHeaderRestore(path string, o *headerRestoreOptions) error {
 	case err != nil:
 		return fmt.Errorf("restoring the header of %s: %w", path, err)
 	}
-	if err := d.Close(); err != nil {
+	if err := hd.close(); err != nil {
 		return err
 	}
 	fmt.Printf("Header restored on %s from %s (UUID %s, %d bytes).\n", path, o.file, rep.BackupUUID, rep.Written)
