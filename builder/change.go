@@ -144,6 +144,9 @@ type RefreshOptions struct {
 	// otherwise they come from the manifest.
 	Profile *Config
 	Extra   []File // more files to carry (the boot bundle)
+	// EscrowDir, when given, receives the kit's escrow files and escrowed header backup
+	// again (after an interrupted rotation, for hand-over).
+	EscrowDir string
 }
 
 // Refresh rewrites the tools partition with the running travelkit: binaries for the kit's
@@ -151,6 +154,10 @@ type RefreshOptions struct {
 // the manifest and SHA256SUMS, and the trusted copy. The repository is not touched. An
 // interrupted change is completed.
 func (s *Session) Refresh(ctx context.Context, o RefreshOptions) (*ChangeResult, error) {
+	settled, err := s.settle(ctx)
+	if err != nil {
+		return nil, err
+	}
 	base := s.base()
 	m := cloneManifest(base.Manifest)
 	m.Version, m.ToolsWritten = version.Version, s.Now
@@ -182,13 +189,31 @@ func (s *Session) Refresh(ctx context.Context, o RefreshOptions) (*ChangeResult,
 	if err != nil {
 		return nil, err
 	}
-	res.Notes = append(notes, res.Notes...)
+	res.Notes = append(append(settled, notes...), res.Notes...)
+	if o.EscrowDir != "" && len(res.Manifest.Escrow) > 0 {
+		var names []string
+		for _, e := range res.Manifest.Escrow {
+			names = append(names, e.Name)
+		}
+		if res.EscrowFiles, err = writeEscrowDir(o.EscrowDir, copies, names, res.headers[kit.EscrowHeaderBackupPath]); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
-// rewrite fills in the pages and the header backups (of the header as it is now, one wrap
-// used), writes the state and the tools partition.
-func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*ChangeResult, error) {
+// prepared is a next state ready to be written: the files of the tools partition and the
+// trusted state describing them.
+type prepared struct {
+	files   []File
+	state   *drive.State
+	headers map[string][]byte
+	notes   []string
+}
+
+// prepare fills in the pages and the header backups (of the header as it is now, one wrap
+// used) and describes the next state. Nothing is written.
+func (s *Session) prepare(m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*prepared, error) {
 	pages, err := kit.RestorePages(restoreInfoOf(m))
 	if err != nil {
 		return nil, err
@@ -220,12 +245,81 @@ func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wra
 	if err != nil {
 		return nil, err
 	}
+	return &prepared{files: files, state: st, headers: headers, notes: notes}, nil
+}
+
+// rewrite prepares the next state and writes it: pending/, the tools partition, the
+// trusted copy.
+func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*ChangeResult, error) {
+	p, err := s.prepare(m, t, wraps)
+	if err != nil {
+		return nil, err
+	}
 	completed := s.pending != nil
-	if err := s.commit(ctx, st, files); err != nil {
+	if err := s.commit(ctx, p.state, p.files); err != nil {
 		return nil, err
 	}
 	return &ChangeResult{KitID: m.KitID, LUKSUUID: m.LUKSUUID, Version: m.Version, Keyslots: m.Keyslots,
-		Files: len(files), Completed: completed, Manifest: m, Notes: notes, headers: headers}, nil
+		Files: len(p.files), Completed: completed, Manifest: m, Notes: p.notes, headers: p.headers}, nil
+}
+
+// settle finishes what an interrupted change left, before a new change starts:
+//   - a pending state whose keyslots all exist took effect: the keyslots and repository
+//     keys of the old secrets it retires are removed (it stays the base of the change,
+//     which writes the tools partition and commits it);
+//   - a pending state whose keyslots do not all exist never took effect: it is dropped;
+//   - a keyslot a rotation was about to add, that no state lists, is removed: its key
+//     never became the kit's.
+func (s *Session) settle(ctx context.Context) ([]string, error) {
+	c := s.U.Container
+	exists := map[int]bool{}
+	for _, k := range c.Keyslots() {
+		exists[k.ID] = true
+	}
+	var notes []string
+	if p := s.pending; p != nil {
+		took := true
+		for _, k := range p.Manifest.Keyslots {
+			if !exists[k.Slot] {
+				took = false
+			}
+		}
+		if !took {
+			if err := s.U.DiscardPending(); err != nil {
+				return nil, err
+			}
+			s.pending = nil
+			notes = append(notes, "an interrupted change that had not taken effect was dropped")
+		} else {
+			for _, k := range p.Retire {
+				if exists[k] && !slices.ContainsFunc(p.Manifest.Keyslots, func(x kit.Keyslot) bool { return x.Slot == k }) {
+					if err := c.RemoveKeyslot(k, false); err != nil {
+						return nil, fmt.Errorf("completing an interrupted change: removing keyslot %d: %w", k, err)
+					}
+					delete(exists, k)
+					notes = append(notes, fmt.Sprintf("completed an interrupted change: keyslot %d of the old secret removed", k))
+				}
+			}
+			if err := s.removeRepoKeys(ctx, p.RetireRepoKeys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if k := s.U.PendingKeyslot(); k >= 0 {
+		listed := slices.ContainsFunc(s.base().Manifest.Keyslots, func(x kit.Keyslot) bool { return x.Slot == k })
+		if exists[k] && !listed {
+			if err := c.RemoveKeyslot(k, false); err != nil {
+				return nil, fmt.Errorf("removing keyslot %d left by an interrupted rotation: %w", k, err)
+			}
+			notes = append(notes, fmt.Sprintf("keyslot %d, left by an interrupted rotation, was removed: its recovery key never became the kit's", k))
+		}
+		if s.pending == nil {
+			if err := s.U.ClearPendingKeyslot(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return notes, nil
 }
 
 // minHeaderWraps: below this many wraps, a session that knows the recovery key makes

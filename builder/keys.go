@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,10 @@ func stagingDir() (string, error) { return os.MkdirTemp("", "travelkit-tools-") 
 // ones keep the old passphrase's keyslot), on the tools partition, in the trusted state,
 // and escrow/luks-header.age also into escrowDir when given.
 func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDir string) (*ChangeResult, error) {
+	settled, err := s.settle(ctx)
+	if err != nil {
+		return nil, err
+	}
 	base := s.base()
 	c := s.U.Container
 	slot := slotOf(base.Manifest, kit.KeyslotPassphrase)
@@ -86,6 +91,7 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 			return nil, err
 		}
 	}
+	res.Notes = append(settled, res.Notes...)
 	return res, nil
 }
 
@@ -108,6 +114,10 @@ type RotateOptions struct {
 // kit opening with the old secrets (passphrase, recovery key, escrow files) or the new
 // ones.
 func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeResult, error) {
+	settled, err := s.settle(ctx)
+	if err != nil {
+		return nil, err
+	}
 	base := s.base()
 	c := s.U.Container
 	cfg := o.Escrow
@@ -126,6 +136,10 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if err != nil {
 		return nil, err
 	}
+	newSlot := freeKeyslot(c)
+	if newSlot < 0 {
+		return nil, luks.ErrNoFreeKeyslot
+	}
 	dir, err := stagingDir()
 	if err != nil {
 		return nil, err
@@ -143,32 +157,65 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if err != nil {
 		return nil, err
 	}
+	wraps, err := kit.NewHeaderWraps(newKey, kit.HeaderWrapsCount)
+	if err != nil {
+		return nil, err
+	}
 	if o.SaveKey == nil {
 		return nil, errors.New("nowhere to save the new recovery key")
 	}
+	m := cloneManifest(base.Manifest)
+	m.Escrow, m.EscrowThreshold = cfg.escrowEntries(), cfg.threshold()
+	m.RecoveryKeyRotated, m.ToolsWritten = s.Now, s.Now
+	m.Keyslots = slices.DeleteFunc(m.Keyslots, func(k kit.Keyslot) bool { return k.Kind == kit.KeyslotRecoveryKey })
+	m.Keyslots = append(m.Keyslots, kit.Keyslot{Slot: newSlot, Kind: kit.KeyslotRecoveryKey})
+	slices.SortFunc(m.Keyslots, func(a, b kit.Keyslot) int { return a.Slot - b.Slot })
 
 	killpoint.Here("rotate: begin")
-	// 1. The new key is saved before it opens anything.
+	// 1. The keyslot about to be added is recorded: if the rotation stops before step 4,
+	// a later change removes it (its key never became the kit's).
+	if err := s.U.SetPendingKeyslot(newSlot); err != nil {
+		return nil, err
+	}
+	killpoint.Here("rotate: keyslot recorded")
+	// 2. The new key is saved before it opens anything.
 	if err := o.SaveKey(newKey); err != nil {
 		return nil, err
 	}
 	killpoint.Here("rotate: new key saved")
-	// 2. The new keyslot: now the old and the new recovery key both open the kit.
-	newSlot, err := c.AddKeyslot(s.U.Key, []byte(newKey), -1, p)
-	if err != nil {
+	// 3. The new keyslot: now the old and the new recovery key both open the kit.
+	if _, err := c.AddKeyslot(s.U.Key, []byte(newKey), newSlot, p); err != nil {
 		return nil, fmt.Errorf("adding the new recovery key: %w", err)
 	}
 	killpoint.Here("rotate: new keyslot added")
-	var notes []string
-	repoNote, err := s.replaceRepoKey(ctx, newKey)
+	retireRepo, repoNote, err := s.addRepoKey(ctx, newKey)
 	if err != nil {
 		return nil, err
 	}
+	var notes []string
 	if repoNote != "" {
 		notes = append(notes, repoNote)
 	}
 	killpoint.Here("rotate: repository key added")
-	// 3. The new escrow files reach the hand-over folder while the old key still opens.
+	// 4. The new state is described inside the volume, with what it retires: from here
+	// on, an interruption is completed forward by the next refresh.
+	s.RecoveryKey = newKey
+	next, err := s.prepare(m, &toolsSet{Copies: copies, Extra: carried}, wraps)
+	if err != nil {
+		return nil, err
+	}
+	if oldSlot >= 0 {
+		next.state.Retire = []int{oldSlot}
+	}
+	next.state.RetireRepoKeys = retireRepo
+	if err := s.U.WritePending(next.state, s.Now); err != nil {
+		return nil, err
+	}
+	s.pending = next.state
+	killpoint.Here("rotate: pending written")
+	// 5. The new escrow files reach the hand-over folder while the old key still opens:
+	// each file is replaced atomically, and old and new files each combine to a key that
+	// opens the kit.
 	var escrowFiles []string
 	if o.EscrowDir != "" && len(cfg.Escrow) > 0 {
 		if escrowFiles, err = writeEscrowDir(o.EscrowDir, copies, cfg.escrowNames(), nil); err != nil {
@@ -176,34 +223,23 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 		}
 	}
 	killpoint.Here("rotate: escrow files written")
-	// 4. Only now the old recovery keyslot goes.
+	// 6. Only now the old recovery keyslot goes, with its repository key.
 	if oldSlot >= 0 {
 		if err := c.RemoveKeyslot(oldSlot, false); err != nil && !errors.Is(err, luks.ErrNoSuchKeyslot) {
 			return nil, fmt.Errorf("removing the old recovery keyslot %d: %w", oldSlot, err)
 		}
 	}
 	killpoint.Here("rotate: old keyslot removed")
-	if err := s.removeOldRepoKeys(ctx, newKey); err != nil {
+	if err := s.removeRepoKeys(ctx, retireRepo); err != nil {
 		return nil, err
 	}
-	s.RecoveryKey = newKey
-	wraps, err := kit.NewHeaderWraps(newKey, kit.HeaderWrapsCount)
+	// 7. The tools partition (header backups of the header as it is now) and the trusted
+	// copy; the rest of the wraps made above.
+	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, next.state.Wraps)
 	if err != nil {
 		return nil, err
 	}
-	// 5. The tools partition (with header backups of the header as it is now) and the
-	// trusted copy.
-	m := cloneManifest(base.Manifest)
-	m.Escrow, m.EscrowThreshold = cfg.escrowEntries(), cfg.threshold()
-	m.RecoveryKeyRotated, m.ToolsWritten = s.Now, s.Now
-	m.Keyslots = slices.DeleteFunc(m.Keyslots, func(k kit.Keyslot) bool { return k.Kind == kit.KeyslotRecoveryKey })
-	m.Keyslots = append(m.Keyslots, kit.Keyslot{Slot: newSlot, Kind: kit.KeyslotRecoveryKey})
-	slices.SortFunc(m.Keyslots, func(a, b kit.Keyslot) int { return a.Slot - b.Slot })
-	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, wraps)
-	if err != nil {
-		return nil, err
-	}
-	// 6. The escrowed header backup for hand-over (the old one holds the old keyslots).
+	// 8. The escrowed header backup for hand-over (the old one holds the old keyslots).
 	if o.EscrowDir != "" && res.headers[kit.EscrowHeaderBackupPath] != nil {
 		hb, err := writeEscrowDir(o.EscrowDir, nil, nil, res.headers[kit.EscrowHeaderBackupPath])
 		if err != nil {
@@ -215,8 +251,22 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 		notes = append(notes, removeStaleEscrow(o.EscrowDir, base.Manifest, cfg)...)
 	}
 	killpoint.Here("rotate: done")
-	res.EscrowFiles, res.Notes = escrowFiles, append(notes, res.Notes...)
+	res.EscrowFiles, res.Notes = escrowFiles, append(append(settled, notes...), res.Notes...)
 	return res, nil
+}
+
+// freeKeyslot is the lowest keyslot number not in use, or -1.
+func freeKeyslot(c *luks.Container) int {
+	used := map[int]bool{}
+	for _, k := range c.Keyslots() {
+		used[k.ID] = true
+	}
+	for i := 0; i < luks.MaxKeyslots; i++ {
+		if !used[i] {
+			return i
+		}
+	}
+	return -1
 }
 
 // configOf is the escrow of a manifest, as a Config.
@@ -281,61 +331,52 @@ func (s *Session) kitRepo(ctx context.Context) (*repo.Repository, error) {
 	return r, nil
 }
 
-// replaceRepoKey gives the repository a key for the new recovery key when it had one for
+// addRepoKey gives the repository a key for the new recovery key when it had one for
 // the old (made by `travelkit remote add`, so that an off-site copy opens with the
-// recovery key). With the old key known, it is found by trying it; otherwise by the name
-// recorded when it was made.
-func (s *Session) replaceRepoKey(ctx context.Context, newKey string) (string, error) {
+// recovery key), and returns the names of the old key files to retire. The old key is found
+// by trying the old recovery key when it is known, otherwise by the name recorded when it
+// was made.
+func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, string, error) {
 	r, err := s.kitRepo(ctx)
 	if r == nil || err != nil {
-		return "", err
+		return nil, "", err
 	}
-	had := false
+	var old []string
 	if s.RecoveryKey != "" {
-		if _, err := r.KeyFor(ctx, []byte(s.RecoveryKey)); err == nil {
-			had = true
+		if n, err := r.KeyFor(ctx, []byte(s.RecoveryKey)); err == nil {
+			old = append(old, n)
 		}
 	}
-	if !had {
-		if name, _ := drive.RecoveryRepoKey(s.U); name != "" {
-			had = true
-		}
+	if n, _ := drive.RecoveryRepoKey(s.U); n != "" && !slices.Contains(old, n) {
+		old = append(old, n)
 	}
-	if !had {
-		return "", nil
+	if len(old) == 0 {
+		return nil, "", nil
 	}
-	if _, _, err := r.AddKey(ctx, []byte(newKey)); err != nil {
-		return "", fmt.Errorf("adding a repository key for the new recovery key: %w", err)
+	name, _, err := r.AddKey(ctx, []byte(newKey))
+	if err != nil {
+		return nil, "", fmt.Errorf("adding a repository key for the new recovery key: %w", err)
 	}
-	return "the repository got a key for the new recovery key; off-site copies get it with the next travelkit copy", nil
+	if err := drive.SetRecoveryRepoKey(s.U, name); err != nil {
+		return nil, "", err
+	}
+	old = slices.DeleteFunc(old, func(n string) bool { return n == name })
+	return old, "the repository got a key for the new recovery key (the old one's is removed); off-site copies get it with the next travelkit copy", nil
 }
 
-// removeOldRepoKeys removes the repository key(s) of the old recovery key, and records the
-// new one's.
-func (s *Session) removeOldRepoKeys(ctx context.Context, newKey string) error {
+// removeRepoKeys removes repository key files (those of retired secrets).
+func (s *Session) removeRepoKeys(ctx context.Context, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
 	r, err := s.kitRepo(ctx)
 	if r == nil || err != nil {
 		return err
 	}
-	newName, err := r.KeyFor(ctx, []byte(newKey))
-	if err != nil {
-		return nil // the repository had no key for the recovery key
-	}
-	if s.RecoveryKey != "" {
-		for {
-			n, err := r.KeyFor(ctx, []byte(s.RecoveryKey))
-			if err != nil || n == newName {
-				break
-			}
-			if err := r.RemoveKey(ctx, n); err != nil {
-				return err
-			}
+	for _, n := range names {
+		if err := r.RemoveKey(ctx, n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the old recovery key's repository key %s: %w", n[:min(8, len(n))], err)
 		}
 	}
-	if old, _ := drive.RecoveryRepoKey(s.U); old != "" && old != newName {
-		if err := r.RemoveKey(ctx, old); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("removing the old recovery key's repository key %s: %w", old[:min(8, len(old))], err)
-		}
-	}
-	return drive.SetRecoveryRepoKey(s.U, newName)
+	return nil
 }

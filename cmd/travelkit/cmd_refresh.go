@@ -17,6 +17,7 @@ type refreshOptions struct {
 	kit          kitFlags
 	binaries     []string
 	profile      string
+	escrowDir    string
 	registerFile string
 	yes, json    bool
 }
@@ -35,7 +36,9 @@ Unlocking is needed for that.
 
 The backup repository is never touched: its snapshots and ` + "`restic check --read-data`" + ` are
 the same before and after. A refresh or key change that was interrupted is reported by
-` + "`travelkit verify`" + ` as incomplete; refresh completes it.`,
+` + "`travelkit verify`" + ` as incomplete; refresh completes it (a rotation stopped before its new key
+was recorded is undone; one stopped after is finished: the old keyslot removed). With
+--escrow-dir it also writes the kit's escrow files and escrowed header backup for hand-over.`,
 		Example: `  travelkit refresh --target /dev/sdb --binaries dist/
   travelkit refresh --target kit.img --passphrase-file pass.txt --profile amina.toml --yes`,
 		Args: cobra.NoArgs,
@@ -44,6 +47,7 @@ the same before and after. A refresh or key change that was interrupted is repor
 	o.kit.register(c.Flags())
 	c.Flags().StringArrayVar(&o.binaries, "binaries", nil, "take the per-platform binaries from `DIR` (make dist output, or a kit's bin/); repeatable")
 	c.Flags().StringVar(&o.profile, "profile", "", "take the languages and platforms from this profile `file` (default: the kit's manifest)")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write the kit's escrow files and escrowed header backup into DIR, for hand-over (after an interrupted rotation)")
 	c.Flags().StringVar(&o.registerFile, "register", "", "append the refresh to this register `file` (one JSON line, no secrets)")
 	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
 	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
@@ -91,7 +95,7 @@ func runRefresh(o *refreshOptions) error {
 	s.Progress = prog
 	var res *builderChange
 	err = interruptible(func(ctx context.Context) error {
-		r, err := s.Refresh(ctx, builder.RefreshOptions{BinaryDirs: o.binaries, Profile: prof, Extra: extra})
+		r, err := s.Refresh(ctx, builder.RefreshOptions{BinaryDirs: o.binaries, Profile: prof, Extra: extra, EscrowDir: o.escrowDir})
 		res = r
 		return err
 	})

@@ -369,11 +369,21 @@ func TestRotationKilledAtEachStep(t *testing.T) {
 		if escrowed == "" || !kitOpens(t, img, []byte(escrowed)) {
 			t.Fatalf("killed at %q: the handed-over escrow files open nothing (old key opens: %v, new: %v)", step, oldOpens, newOpens)
 		}
-		// refresh completes whatever was interrupted; the kit verifies
-		mustTK(t, bin, "refresh", "--target", img, "--passphrase-file", p("pass"), "--binaries", p("dist"), "--yes")
+		// refresh completes (or undoes) whatever was interrupted, and hands the escrow files
+		// over again; the kit verifies and still opens with one recovery key, not two
+		mustTK(t, bin, "refresh", "--target", img, "--passphrase-file", p("pass"), "--binaries", p("dist"),
+			"--escrow-dir", filepath.Join(run, "handover"), "--yes")
 		if out := mustTK(t, bin, "verify", "--target", img, "--passphrase-file", p("pass")); !strings.Contains(out, "OK: the tools partition matches") {
 			t.Fatalf("killed at %q, then refreshed: verify:\n%s", step, out)
 		}
-		t.Logf("killed at %q: old key opens %v, new key opens %v, escrow opens, refresh completes", step, oldOpens, newOpens)
+		oldAfter, newAfter := kitOpens(t, img, []byte(oldRK)), newRK != "" && kitOpens(t, img, []byte(newRK))
+		if oldAfter == newAfter {
+			t.Fatalf("killed at %q, then refreshed: old key opens %v, new key opens %v: want exactly one", step, oldAfter, newAfter)
+		}
+		escrowed = escrowKey(t, filepath.Join(run, "handover"), "bo", "cy")
+		if escrowed == "" || !kitOpens(t, img, []byte(escrowed)) {
+			t.Fatalf("killed at %q, then refreshed: the handed-over escrow files open nothing", step)
+		}
+		t.Logf("killed at %q: old key opens %v, new key opens %v, escrow opens; after refresh: old %v, new %v", step, oldOpens, newOpens, oldAfter, newAfter)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,8 @@ const (
 	dirAttrOffset    = 11
 	dirAttrLongName  = 0x0F
 	dirDeletedMarker = 0xE5
+	shredRun         = 1 << 20    // bytes of random data written at a time
+	fatReservedBits  = 0xF0000000 // the high 4 bits of a FAT32 entry
 )
 
 // Shred destroys one file of a FAT32 filesystem in place, for good: its data clusters are
@@ -64,22 +67,28 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 		return fmt.Errorf("%w: %s", ErrNoFile, p)
 	}
 
-	// 1. The content: random bytes over every cluster of the chain, then flushed, so that
-	// nothing of it survives whatever happens next.
+	// 1. The content: random bytes over every cluster of the chain, in runs of contiguous
+	// clusters, then flushed, so that nothing of it survives whatever happens next.
 	var clusters []uint32
 	if target.Cluster != 0 {
 		cs := f.ClusterSize()
 		if clusters, err = f.chain(target.Cluster, (target.Size+cs-1)/cs+1); err != nil {
 			return fmt.Errorf("fat32: %s: %w", p, err)
 		}
-		buf := make([]byte, cs)
-		for _, c := range clusters {
-			if _, err := rand.Read(buf); err != nil {
+		buf := make([]byte, shredRun)
+		for i := 0; i < len(clusters); {
+			j := i + 1
+			for j < len(clusters) && clusters[j] == clusters[j-1]+1 && int64(j-i+1)*cs <= shredRun {
+				j++
+			}
+			b := buf[:int64(j-i)*cs]
+			if _, err := rand.Read(b); err != nil {
 				return err
 			}
-			if _, err := dev.WriteAt(buf, f.clusterOff(c)); err != nil {
+			if _, err := dev.WriteAt(b, f.clusterOff(clusters[i])); err != nil {
 				return fmt.Errorf("fat32: overwriting %s: %w", p, err)
 			}
+			i = j
 		}
 		if err := syncDev(dev); err != nil {
 			return err
@@ -91,12 +100,22 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 		return err
 	}
 
-	// 3. The clusters, free in every FAT; the FSInfo free count follows.
-	var zero [4]byte
-	for n := int64(0); n < f.nfats; n++ {
-		base := (f.reservedSec + n*f.fatSec) * f.bps
-		for _, c := range clusters {
-			if _, err := dev.WriteAt(zero[:], base+4*int64(c)); err != nil {
+	// 3. The clusters, free in every FAT (the span of FAT entries they cover is read,
+	// changed and written back whole); the FSInfo free count follows.
+	if len(clusters) > 0 {
+		lo, hi := slices.Min(clusters), slices.Max(clusters)
+		span := make([]byte, 4*int64(hi-lo+1))
+		for n := int64(0); n < f.nfats; n++ {
+			base := (f.reservedSec+n*f.fatSec)*f.bps + 4*int64(lo)
+			if _, err := f.dev.ReadAt(span, base); err != nil {
+				return fmt.Errorf("fat32: reading the FAT: %w", err)
+			}
+			for _, c := range clusters {
+				e := span[4*(c-lo):]
+				// free: 0 in the low 28 bits; the high 4 bits are reserved and kept
+				binary.LittleEndian.PutUint32(e, binary.LittleEndian.Uint32(e)&fatReservedBits)
+			}
+			if _, err := dev.WriteAt(span, base); err != nil {
 				return fmt.Errorf("fat32: freeing the clusters of %s: %w", p, err)
 			}
 		}
