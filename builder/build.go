@@ -16,6 +16,7 @@ import (
 	"travelkit/image"
 	"travelkit/image/ext4"
 	"travelkit/image/gpt"
+	"travelkit/internal/durable"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/target"
@@ -220,7 +221,7 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	}
 
 	// 6. The FAT32 tools partition.
-	if err := writeTools(ctx, tools, uint32(l.ToolsOff/512), files, p.Created, prog); err != nil {
+	if err := writeTools(ctx, tools, files, p.Created, prog); err != nil {
 		return nil, err
 	}
 	res.Files = len(files)
@@ -318,5 +319,5 @@ func wipe(ctx context.Context, dev image.Device, prog Progress) error {
 		}
 		prog("filling the data partition with random data", off+n, size)
 	}
-	return image.Flush(dev)
+	return durable.Flush(dev)
 }

@@ -125,7 +125,7 @@ func (s *Session) commit(ctx context.Context, st *drive.State, files []File) err
 		return errInterrupted
 	}
 	tools := s.Drive.Tools
-	if err := writeTools(ctx, tools, uint32(tools.Off/512), files, st.Manifest.ToolsWritten, s.prog()); err != nil {
+	if err := writeTools(ctx, tools, files, st.Manifest.ToolsWritten, s.prog()); err != nil {
 		return err
 	}
 	killpoint.Here("commit: tools written")
@@ -370,7 +370,7 @@ func (s *Session) copies(base *drive.State) (map[string][]byte, []kit.HeaderWrap
 			return nil, nil, nil, fmt.Errorf("the escrow files are only on the tools partition, which cannot be read: %w", err)
 		}
 		for _, p := range fromTools {
-			b, err := fs.ReadFile(p)
+			b, err := fs.ReadFile(p, kit.MaxEscrowSize)
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("%s is neither inside the volume nor readable on the tools partition (%v): make new escrow files with travelkit keys rotate-recovery", p, err)
 			}

@@ -138,7 +138,7 @@ func existingKit(path string) *kit.Manifest {
 	if err != nil {
 		return nil
 	}
-	b, err := fs.ReadFile(kit.ManifestName)
+	b, err := fs.ReadFile(kit.ManifestName, kit.MaxManifestSize)
 	if err != nil || len(b) > 16<<20 {
 		return nil
 	}

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"travelkit/image"
 	"travelkit/image/fat32"
+	"travelkit/internal/durable"
 	"travelkit/kit"
 )
 
@@ -41,5 +41,5 @@ func (d *Drive) Erase() (*EraseReport, error) {
 			return rep, fmt.Errorf("the keyslots are erased, but shredding %s on the tools partition failed: %w (it still opens with the recovery key: delete it by hand)", p, err)
 		}
 	}
-	return rep, image.Flush(d.Tools)
+	return rep, durable.Flush(d.Tools)
 }

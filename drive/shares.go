@@ -14,7 +14,7 @@ import (
 
 // maxEscrowFile bounds an escrow file read from the tools partition (they are a few
 // hundred bytes; a post-quantum one a few KiB).
-const maxEscrowFile = 64 << 10
+const maxEscrowFile = kit.MaxEscrowSize
 
 // SharesNeededError says that the escrow files and shares given do not reach the escrow
 // threshold, how many more are needed, and whose escrow files exist on the kit.
@@ -57,7 +57,7 @@ func (d *Drive) ReadEscrow() (*Escrow, error) {
 		return nil, err
 	}
 	e := &Escrow{Names: map[int]string{}, Files: map[string][]byte{}}
-	if b, err := fs.ReadFile(kit.ManifestName); err == nil {
+	if b, err := fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
 		if m, err := kit.ParseManifest(b); err == nil {
 			e.Threshold = m.EscrowThreshold
 			if e.Threshold <= 1 {
@@ -78,7 +78,7 @@ func (d *Drive) ReadEscrow() (*Escrow, error) {
 		if x.IsDir || !strings.HasSuffix(x.Name, ".age") || x.Name == "luks-header.age" || x.Size > maxEscrowFile {
 			continue
 		}
-		if b, err := fs.ReadFile("escrow/" + x.Name); err == nil {
+		if b, err := fs.ReadFile("escrow/"+x.Name, maxEscrowFile); err == nil {
 			e.Files[x.Name] = b
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"travelkit/internal/durable"
 )
 
 // ReadWriterAt is a partition that Shred can change in place.
@@ -19,18 +21,10 @@ type ReadWriterAt interface {
 // ErrNoFile is returned by Shred when the file does not exist.
 var ErrNoFile = errors.New("fat32: no such file")
 
-// FSInfo fields (Microsoft's FAT specification, "FAT32 FSInfo Sector Structure").
 const (
-	bpbFSInfoSector  = 48  // BPB_FSInfo: sector number of FSInfo in the reserved region
-	fsiLeadSig       = 0   // 0x41615252
-	fsiFreeCount     = 488 // last known free cluster count, 0xFFFFFFFF: unknown
-	fsiLeadSigValue  = 0x41615252
-	fsiUnknownFree   = 0xFFFFFFFF
-	dirAttrOffset    = 11
-	dirAttrLongName  = 0x0F
-	dirDeletedMarker = 0xE5
-	shredRun         = 1 << 20    // bytes of random data written at a time
-	fatReservedBits  = 0xF0000000 // the high 4 bits of a FAT32 entry
+	fsiUnknownFree  = 0xFFFFFFFF // FSI_Free_Count when the free count is not known
+	shredRun        = 1 << 20    // bytes of random data written at a time
+	fatReservedBits = 0xF0000000 // the high 4 bits of a FAT32 entry, kept when it changes
 )
 
 // Shred destroys one file of a FAT32 filesystem in place, for good: its data clusters are
@@ -90,7 +84,7 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 			}
 			i = j
 		}
-		if err := syncDev(dev); err != nil {
+		if err := durable.Flush(dev); err != nil {
 			return err
 		}
 	}
@@ -125,7 +119,7 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 			return err
 		}
 	}
-	return syncDev(dev)
+	return durable.Flush(dev)
 }
 
 // deleteEntry marks the short entry of e in the directory at dirCluster, and the
@@ -155,14 +149,14 @@ func (f *FS) deleteEntry(dev ReadWriterAt, dirCluster uint32, e *Entry) error {
 		if s[0] == 0 {
 			break
 		}
-		if s[0] == dirDeletedMarker || s[dirAttrOffset] == dirAttrLongName {
+		if s[0] == dirFree || s[dirAttr] == attrLongName {
 			continue
 		}
 		first := uint32(binary.LittleEndian.Uint16(s[20:]))<<16 | uint32(binary.LittleEndian.Uint16(s[26:]))
 		var name [11]byte
 		copy(name[:], s[:11])
 		if name[0] == 0x05 { // a name starting with 0xE5 is stored with 0x05
-			name[0] = dirDeletedMarker
+			name[0] = dirFree
 		}
 		if string(name[:]) == e.Short && first == e.Cluster && int64(binary.LittleEndian.Uint32(s[28:])) == e.Size {
 			short = i
@@ -174,10 +168,10 @@ func (f *FS) deleteEntry(dev ReadWriterAt, dirCluster uint32, e *Entry) error {
 	}
 	for i := short; i >= 0; i-- {
 		s := buf[i*dirEntry : (i+1)*dirEntry]
-		if i < short && (s[dirAttrOffset] != dirAttrLongName || s[0] == dirDeletedMarker) {
+		if i < short && (s[dirAttr] != attrLongName || s[0] == dirFree) {
 			break
 		}
-		if _, err := dev.WriteAt([]byte{dirDeletedMarker}, offs[i]); err != nil {
+		if _, err := dev.WriteAt([]byte{dirFree}, offs[i]); err != nil {
 			return fmt.Errorf("fat32: deleting %s: %w", e.Name, err)
 		}
 	}
@@ -190,14 +184,14 @@ func (f *FS) addFree(dev ReadWriterAt, n uint32) error {
 	if _, err := f.dev.ReadAt(b, 0); err != nil {
 		return err
 	}
-	sec := int64(binary.LittleEndian.Uint16(b[bpbFSInfoSector:]))
+	sec := int64(binary.LittleEndian.Uint16(b[bpbFSInfo:]))
 	if sec == 0 || sec >= f.reservedSec {
 		return nil
 	}
 	if _, err := f.dev.ReadAt(b, sec*f.bps); err != nil {
 		return err
 	}
-	if binary.LittleEndian.Uint32(b[fsiLeadSig:]) != fsiLeadSigValue {
+	if binary.LittleEndian.Uint32(b[fsiLeadSig:]) != fsiLeadValue {
 		return nil
 	}
 	free := binary.LittleEndian.Uint32(b[fsiFreeCount:])
@@ -208,14 +202,4 @@ func (f *FS) addFree(dev ReadWriterAt, n uint32) error {
 	binary.LittleEndian.PutUint32(v[:], free+n)
 	_, err := dev.WriteAt(v[:], sec*f.bps+fsiFreeCount)
 	return err
-}
-
-func syncDev(d any) error {
-	switch s := d.(type) {
-	case interface{ Sync() error }:
-		return s.Sync()
-	case interface{ Flush() error }:
-		return s.Flush()
-	}
-	return nil
 }
