@@ -23,7 +23,7 @@ import (
 // BackupOptions configure one backup run.
 type BackupOptions struct {
 	Paths    []string // files and folders to save; made absolute
-	Excludes []string // patterns, see Excluder
+	Excludes []string // patterns, see Patterns
 	Tags     []string
 	Host     string // defaults to os.Hostname
 	Time     time.Time
@@ -84,7 +84,7 @@ type chunkJob struct {
 type archiver struct {
 	r     *Repository
 	ctx   context.Context
-	ex    *Excluder
+	ex    *Patterns
 	opts  *BackupOptions
 	files chan fileJob
 	saves chan chunkJob
@@ -175,7 +175,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	if opts.Time.IsZero() {
 		opts.Time = time.Now()
 	}
-	ex, err := NewExcluder(opts.Excludes)
+	ex, err := CompilePatterns(opts.Excludes)
 	if err != nil {
 		return nil, fmt.Errorf("invalid exclude pattern: %w", err)
 	}
@@ -308,7 +308,7 @@ func (a *archiver) scan(paths []string) {
 			if err != nil {
 				return nil
 			}
-			if path != p && a.ex.Excluded(path) {
+			if path != p && a.ex.Match(path) {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
@@ -590,7 +590,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	futs := make([]*nodeFuture, 0, len(ents))
 	for _, e := range ents {
 		p := filepath.Join(path, e.Name())
-		if a.ex.Excluded(p) {
+		if a.ex.Match(p) {
 			continue
 		}
 		fi, err := e.Info()

@@ -149,7 +149,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		}
 		excludes = append(excludes, p...)
 	}
-	if _, err := repo.NewExcluder(excludes); err != nil {
+	if _, err := repo.CompilePatterns(excludes); err != nil {
 		return usageErrorf("invalid exclude pattern: %v", err)
 	}
 	if o.copyAfter && o.kit.target == "" {

@@ -245,7 +245,7 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	return r, nil
 }
 
-// lock takes a repository lock, mapping a conflict to ExitLocked.
+// lockRepo takes a repository lock, mapping a conflict to ExitLocked.
 func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lock, error) {
 	if ro, ok := r.Storage().(interface{ ReadOnly() bool }); ok && ro.ReadOnly() {
 		// A kit opened read-only (restore, check, on a drive nothing else writes): no
