@@ -28,6 +28,8 @@ type messages struct {
 
 	StockTitle, StockIntro, StockPassphrase string
 
+	OffSiteTitle, OffSite, OffSiteStock string
+
 	VerifyTitle, VerifyWhy, VerifyWhat, VerifyStock string
 
 	SafetyTitle, Safety, HelpTitle, Help, OtherLangs, Footer string
@@ -128,6 +130,14 @@ var en = messages{
 	RevivalLimits: "This works only while that colleague can be reached and still has the copy. It does not " +
 		"change the encryption key: anyone who kept an old copy of the header and a passphrase of that time " +
 		"can open the drive too.",
+
+	OffSiteTitle: "If this drive is lost or taken: the off-site copy",
+	OffSite: "The person or helpline who made this kit may keep an encrypted copy of its backups on a server of " +
+		"theirs. Ask them whether there is one and for its location (it starts with sftp:, s3: or rest:). " +
+		"On any computer, without this drive, the recovery key opens it: save the key in a text file named " +
+		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
+		"location in place of LOCATION:",
+	OffSiteStock: "restic, a standard program for Windows, macOS and Linux, opens the copy too:",
 
 	StockTitle: "On Linux without travelkit (standard tools)",
 	StockIntro: "If travelkit does not run, a Linux computer with cryptsetup and restic installed can restore the " +

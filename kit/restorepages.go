@@ -78,6 +78,13 @@ var revivalCommands = []string{
 	"sudo cryptsetup luksHeaderRestore /dev/sdX2 --header-backup-file header.img",
 }
 
+// offSiteCommands restore a kit's off-site copy (travelkit copy) without the kit: the
+// location is never on the tools partition.
+var offSiteCommands = []string{
+	`travelkit restore --repo LOCATION --password-file recovery-key.txt latest --to Restored`,
+	`restic -r LOCATION --password-file recovery-key.txt restore latest --target Restored`,
+}
+
 var stockCommands = []string{
 	`lsblk -o NAME,SIZE,LABEL,FSTYPE`,
 	`sudo cryptsetup open /dev/sdX2 travelkit`,
@@ -110,6 +117,7 @@ type restoreData struct {
 	Linux      []command
 	Stock      []string
 	StockCheck string
+	OffSite    []string
 	Verify     []verifyCommand
 	Chown      string
 	Recovery   string
@@ -179,6 +187,7 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Linux:      commandsFor(info.Platforms, "linux"),
 		Stock:      stockCommands,
 		StockCheck: stockCheckCmd,
+		OffSite:    offSiteCommands,
 		Verify: []verifyCommand{
 			{"Windows", `travelkit.exe verify --target \\.\PhysicalDrive1`},
 			{"macOS", `sudo ./travelkit verify --target /dev/disk4`},
