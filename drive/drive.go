@@ -171,6 +171,7 @@ type Unlocked struct {
 	Slot      int
 	Volume    *luks.Volume
 	FS        *ext4.FS
+	Writable  bool // the filesystem was opened for writing
 }
 
 // Unlock opens the data volume with a keyslot passphrase (the passphrase, the recovery
@@ -215,7 +216,7 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
 	}
-	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs}, nil
+	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Writable: writable}, nil
 }
 
 // Close flushes and closes the filesystem and the volume.
