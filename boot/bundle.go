@@ -216,7 +216,11 @@ func Find(dirs []string) (*Source, error) {
 		if d == "" {
 			continue
 		}
-		for _, c := range []string{d, filepath.Join(d, "bootenv"), filepath.Join(d, "..", "..")} {
+		cands := []string{d, filepath.Join(d, "bootenv")}
+		if filepath.Base(filepath.Dir(filepath.Clean(d))) == "bin" {
+			cands = append(cands, filepath.Join(d, "..", ".."))
+		}
+		for _, c := range cands {
 			s, err := Open(c)
 			if err == nil {
 				return s, nil

@@ -60,9 +60,11 @@ func Files(src *Source, linuxBinary []byte, info KitInfo) ([]File, error) {
 }
 
 // KernelCommandLine is the kernel's command line: the screen and the first serial port
-// (the last console= is /dev/console; the menu draws on both itself), no "quiet", so that
-// the kernel's Secure Boot and lockdown lines reach the serial console.
-const KernelCommandLine = "console=ttyS0,115200 console=tty0 panic=30 loglevel=4"
+// (the last console= is /dev/console; the menu draws on both itself), no "quiet" and no
+// lowered loglevel, so that the kernel's Secure Boot and lockdown lines reach the serial
+// console. The boot environment lowers the console log level once it runs, so that
+// later kernel messages do not scribble over the menu.
+const KernelCommandLine = "console=ttyS0,115200 console=tty0 panic=30"
 
 func grubConfig(info KitInfo) []byte {
 	var b bytes.Buffer

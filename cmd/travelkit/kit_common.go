@@ -37,6 +37,7 @@ func builderConfig(p *profile.Profile) builder.Config {
 		RecoveryKey: p.Keys.RecoveryKey,
 		Platforms:   p.Tools.Platforms,
 		TPM:         p.TPM.Enroll,
+		Boot:        builder.Boot{Enable: p.Boot.Enable, Languages: p.Boot.Languages},
 		LUKS: luks.FormatOptions{
 			SectorSize: p.LUKS.SectorSize,
 			KeySize:    p.LUKS.KeySize / 8,

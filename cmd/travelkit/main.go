@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/bootenv"
 	"travelkit/internal/version"
 )
 
@@ -43,6 +44,10 @@ var commands []func() *cobra.Command
 func register(f func() *cobra.Command) { commands = append(commands, f) }
 
 func main() {
+	if os.Getpid() == 1 {
+		// /init of the kit's initramfs: the boot menu (package bootenv).
+		os.Exit(bootenv.Main())
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
