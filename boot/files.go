@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // File is one file the tools partition gets for booting.
@@ -79,7 +81,7 @@ func grubConfig(info KitInfo) []byte {
 	return b.Bytes()
 }
 
-// initramfs builds boot/initrd.img: /init (the travelkit binary), the modules in load
+// initramfs builds boot/initrd.img, zstd-compressed: /init (the travelkit binary), the modules in load
 // order, the fonts, the userspace programs, /etc/travelkit/boot.json, and the two device
 // nodes the kernel needs before devtmpfs is mounted.
 func initramfs(b *Bundle, data map[string][]byte, linuxBinary []byte, info KitInfo) ([]byte, error) {
@@ -112,8 +114,16 @@ func initramfs(b *Bundle, data map[string][]byte, linuxBinary []byte, info KitIn
 		return nil, err
 	}
 	a.AddFile(ConfigPath, 0o644, c)
+	// zstd, which the kernel unpacks fast: a third of the size to read from a USB stick.
 	var buf bytes.Buffer
-	if err := a.Write(&buf); err != nil {
+	zw, err := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Write(zw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

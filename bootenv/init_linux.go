@@ -45,7 +45,12 @@ func Main() int {
 	if l := cmdlineValue("travelkit.lang"); l != "" {
 		lang = l
 	}
+	var wait time.Duration
+	if w, err := time.ParseDuration(cmdlineValue("travelkit.wait")); err == nil && w > 0 && w < time.Hour {
+		wait = w // how long to look for the kit before saying it is missing (tests)
+	}
 	act, err := menu.Run(context.Background(), menu.Options{
+		FindWait: wait,
 		System:  sys,
 		Display: menu.NewTextDisplay(cons.outputs...),
 		Keys:    menu.NewKeys(cons.inputs...),

@@ -139,7 +139,7 @@ func (a *app) setTitle() {
 		st += " · " + a.t("lockdown", lockdown)
 	}
 	if a.note != "" {
-		st += " · " + a.note
+		st += "\n" + a.note
 	}
 	a.ui.status = st
 }

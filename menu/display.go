@@ -71,7 +71,9 @@ func Render(s *Screen) string {
 	line := func(t string) { b.WriteString(t); b.WriteString("\r\n") }
 	line("\x1b[1m" + clip(Sanitize(s.Title)) + "\x1b[0m")
 	if s.Status != "" {
-		line(clip(Sanitize(s.Status)))
+		for _, l := range strings.Split(s.Status, "\n") {
+			line(clip(Sanitize(l)))
+		}
 	}
 	line(strings.Repeat("─", Width))
 	for _, p := range s.Body {
