@@ -51,13 +51,13 @@ func Main() int {
 	}
 	act, err := menu.Run(context.Background(), menu.Options{
 		FindWait: wait,
-		System:  sys,
-		Display: menu.NewTextDisplay(cons.outputs...),
-		Keys:    menu.NewKeys(cons.inputs...),
-		Config:  cfg,
-		Lang:    lang,
-		Log:     log,
-		Version: version.Version,
+		System:   sys,
+		Display:  menu.NewTextDisplay(cons.outputs...),
+		Keys:     menu.NewKeys(cons.inputs...),
+		Config:   cfg,
+		Lang:     lang,
+		Log:      log,
+		Version:  version.Version,
 	})
 	if err != nil {
 		log.printf("menu: %v", err)

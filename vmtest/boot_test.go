@@ -250,14 +250,14 @@ func ntfsWithFiles(t *testing.T, p string, size int64, label string, files map[s
 
 // The computer's disk: an EFI system partition (FAT), Windows (NTFS) and a Linux ext4.
 var computerFiles = map[string][]byte{
-	"Users/amina/Documents/report.txt":             []byte("quarterly report\n"),
-	"Users/amina/Documents/Заметки о встрече.txt":  []byte("заметки\n"),
-	"Users/amina/Documents/ملاحظات.txt":            []byte("ملاحظات\n"),
+	"Users/amina/Documents/report.txt":            []byte("quarterly report\n"),
+	"Users/amina/Documents/Заметки о встрече.txt": []byte("заметки\n"),
+	"Users/amina/Documents/ملاحظات.txt":           []byte("ملاحظات\n"),
 	"Users/amina/Documents/会议记录/议程.txt":           []byte("议程\n"),
-	"Users/amina/Pictures/photo 1.jpg":             pattern(7, 300<<10+5),
-	"Users/amina/Desktop/empty-not/ok.txt":         []byte("x"),
-	"Users/Public/Documents/shared.txt":            []byte("not amina's\n"),
-	"Windows/System32/drivers/etc/hosts":           []byte("127.0.0.1 localhost\n"),
+	"Users/amina/Pictures/photo 1.jpg":            pattern(7, 300<<10+5),
+	"Users/amina/Desktop/empty-not/ok.txt":        []byte("x"),
+	"Users/Public/Documents/shared.txt":           []byte("not amina's\n"),
+	"Windows/System32/drivers/etc/hosts":          []byte("127.0.0.1 localhost\n"),
 }
 
 func makeComputerDisk(t *testing.T, dir string) string {
@@ -299,10 +299,10 @@ func TestBootSecureBootRescueRestore(t *testing.T) {
 	// A backup made on the host, to restore in the VM: names NTFS cannot hold included.
 	src := filepath.Join(dir, "src")
 	hostFiles := map[string][]byte{
-		"docs/plan: final?.txt":  []byte("the plan\n"),
-		"docs/письмо.txt":        []byte("письмо\n"),
-		"docs/deep/a/b/c.bin":    pattern(3, 100<<10+1),
-		"photos/not-chosen.jpg":  pattern(4, 1000),
+		"docs/plan: final?.txt": []byte("the plan\n"),
+		"docs/письмо.txt":       []byte("письмо\n"),
+		"docs/deep/a/b/c.bin":   pattern(3, 100<<10+1),
+		"photos/not-chosen.jpg": pattern(4, 1000),
 	}
 	for name, data := range hostFiles {
 		p := filepath.Join(src, filepath.FromSlash(name))

@@ -34,7 +34,7 @@ type MachineOptions struct {
 	Sticks []string
 	// Kernel and Initrd boot directly, without firmware; Append is the command line.
 	Kernel, Initrd, Append string
-	MemoryMiB int
+	MemoryMiB              int
 	// Console, when set, receives the console output as it arrives.
 	Console io.Writer
 	// Dir holds the firmware's variable store copy.
