@@ -724,11 +724,11 @@ func (a *app) openRepo(ctx context.Context, create bool) (*repo.Repository, *rep
 }
 
 func snapshotLine(sn *repo.Snapshot) string {
-	s := fmt.Sprintf("%s  %s  %s", sn.Time.Local().Format("2006-01-02 15:04"), sn.Hostname, strings.Join(sn.Paths, " "))
+	s := sn.Time.Local().Format("2006-01-02 15:04") + "  " + sn.Hostname
 	if len(sn.Tags) > 0 {
 		s += "  [" + strings.Join(sn.Tags, ",") + "]"
 	}
-	return s
+	return s + "  " + strings.Join(sn.Paths, " ")
 }
 
 func (a *app) restore(ctx context.Context) error {
@@ -1024,6 +1024,7 @@ func (a *app) rescue(ctx context.Context) error {
 			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, target.HumanSize(p.BytesDone)))
 		},
 	})
+	uerr := a.unmount(dir)
 	if err != nil {
 		return err
 	}
@@ -1041,6 +1042,9 @@ func (a *app) rescue(ctx context.Context) error {
 	if res.Errors > 0 {
 		sum = append(sum, a.t("restore.errors", res.Errors))
 		sum = append(sum, warnings...)
+	}
+	if uerr != nil {
+		sum = append(sum, a.t("close.failed"), uerr.Error())
 	}
 	return a.ui.message(ctx, sum)
 }
