@@ -91,7 +91,7 @@ func (s *fakeSystem) Unmount(dir string) error {
 	return fmt.Errorf("%s is not mounted", dir)
 }
 func (s *fakeSystem) Halt(reboot bool) error { s.halted = fmt.Sprint(reboot); return nil }
-func (s *fakeSystem) Now() time.Time       { return time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC) }
+func (s *fakeSystem) Now() time.Time         { return time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC) }
 
 // screens records what the menu shows and lets the test wait for a screen.
 type screens struct {
@@ -255,13 +255,13 @@ func TestMenuRescueRestore(t *testing.T) {
 	sys := newSystem(t, dir)
 	win := sys.dirs["/dev/nvme0n1p4"]
 	writeTree(t, win, map[string]string{
-		"Users/amina/Documents/report.txt":    "report",
-		"Users/amina/Documents/a:b?.txt":      "colon",
-		"Users/amina/Desktop/Заметки.txt":     "заметки",
-		"Users/Public/Documents/shared.txt":   "shared",
-		"Users/Default/NTUSER.DAT":            "x",
-		"Windows/System32/config/SYSTEM":      "hive",
-		"Projects/site/index.html":            "<html>",
+		"Users/amina/Documents/report.txt":  "report",
+		"Users/amina/Documents/a:b?.txt":    "colon",
+		"Users/amina/Desktop/Заметки.txt":   "заметки",
+		"Users/Public/Documents/shared.txt": "shared",
+		"Users/Default/NTUSER.DAT":          "x",
+		"Windows/System32/config/SYSTEM":    "hive",
+		"Projects/site/index.html":          "<html>",
 	})
 	r := startMenu(t, sys, "")
 	s := r.wait("Continue")
