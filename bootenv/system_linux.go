@@ -164,7 +164,9 @@ func sysRead(p string) string {
 
 // Mount mounts a partition under /media/<device>: read-only unless writable (ext4
 // read-only also skips journal replay, so that not one byte of the disk changes), never
-// executable, never with device files or setuid.
+// executable, never with device files or setuid. Filesystems without owners (NTFS
+// through ntfs-3g, FAT, exFAT) get umask 077: their folders are then private to root,
+// as restore wants a folder nobody else could have prepared.
 func (s *linuxSystem) Mount(p menu.Partition, writable bool) (string, error) {
 	dir := "/media/" + filepath.Base(p.Path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -182,15 +184,15 @@ func (s *linuxSystem) Mount(p menu.Partition, writable bool) (string, error) {
 			opts = "rw"
 		}
 		// ntfs-3g through FUSE: Debian 12's kernel has no NTFS driver.
-		out, err := exec.Command("/usr/bin/ntfs-3g", "-o", opts+",noatime,nosuid,nodev,noexec", p.Path, dir).CombinedOutput()
+		out, err := exec.Command("/usr/bin/ntfs-3g", "-o", opts+",umask=077,noatime,nosuid,nodev,noexec", p.Path, dir).CombinedOutput()
 		if err != nil {
 			return "", fmt.Errorf("ntfs-3g: %v: %s", err, strings.TrimSpace(string(out)))
 		}
 		return dir, nil
 	case "vfat":
-		data = "utf8,shortname=mixed"
+		data = "utf8,shortname=mixed,umask=077"
 	case "exfat":
-		data = "iocharset=utf8"
+		data = "iocharset=utf8,umask=077"
 	case "ext4":
 		if !writable {
 			data = "noload"

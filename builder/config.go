@@ -19,9 +19,12 @@ type Config struct {
 	LUKS        luks.FormatOptions // sector size, key size, PBKDF
 	RecoveryKey bool
 	Escrow      []Escrow
-	Platforms   []string // "linux/amd64", ...
-	TPM         bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
-	Boot        Boot
+	// EscrowThreshold is k of a k-of-n escrow (ssss shares); 0 or 1: each escrow file
+	// holds the whole recovery key.
+	EscrowThreshold int
+	Platforms       []string // "linux/amd64", ...
+	TPM             bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
+	Boot            Boot
 }
 
 // Boot says whether the kit is made bootable (profile [boot]).
@@ -47,6 +50,9 @@ func (c *Config) check() error {
 		if err := kit.ValidPlatform(p); err != nil {
 			return err
 		}
+	}
+	if c.EscrowThreshold > 1 && c.EscrowThreshold > len(c.Escrow) {
+		return fmt.Errorf("escrow threshold %d with %d escrow entries: nobody could ever rebuild the recovery key", c.EscrowThreshold, len(c.Escrow))
 	}
 	for _, e := range c.Escrow {
 		if err := kit.ValidEscrowName(e.Name); err != nil {

@@ -13,6 +13,7 @@ check sgdisk gdisk
 check fsck.vfat dosfstools
 check mdir mtools
 check e2fsck e2fsprogs
+check zstd zstd
 check sfdisk fdisk
 check losetup mount
 check sha256sum coreutils
@@ -34,6 +35,9 @@ check mkfs.exfat exfatprogs
 check age-keygen age
 check flock util-linux
 [ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] && [ -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd ] || need+=(ovmf)
+check ssss-split ssss
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+check rclone rclone
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
@@ -44,6 +48,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# one apt at a time on a shared machine
 	flock /tmp/apt.lock apt-get update -qq
 	flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
