@@ -150,7 +150,7 @@ func (p *Plan) planFiles() error {
 		if err != nil {
 			return err
 		}
-		files = append(files, bf...)
+		p.Extra = append(p.Extra, bf...)
 	}
 	pages, err := kit.RestorePages(p.restoreInfo())
 	if err != nil {

@@ -309,7 +309,7 @@ func TestBootSecureBootRescueRestore(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		writeFile(t, p, data)
 	}
-	k.cli(t, "backup", "--target", k.img, "--passphrase-file", k.passFile, src)
+	k.cli(t, "backup", "--target", k.img, "--passphrase-file", k.passFile, "--host", "helpline-desk", src)
 
 	computer := makeComputerDisk(t, dir)
 	computerSum := sha256File(t, computer)
@@ -374,7 +374,7 @@ func TestBootSecureBootRescueRestore(t *testing.T) {
 	d.screen("What do you want to do?")
 	d.send("1")
 	s = d.screen("Which backup")
-	d.send(item(t, s, src))
+	d.send(item(t, s, "helpline-desk"))
 	d.screen("only some folders?")
 	d.send("2")
 	s = d.screen("Tick the folders and files")
