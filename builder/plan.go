@@ -135,7 +135,7 @@ func (p *Plan) restoreInfo() kit.RestoreInfo {
 	for _, e := range p.Config.Escrow {
 		names = append(names, e.Name)
 	}
-	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM}
+	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM, Boot: p.Boot != nil}
 }
 
 // planFiles lists the tools partition's files with their sizes. Escrow files are sized by

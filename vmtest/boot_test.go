@@ -63,7 +63,7 @@ func buildBootKit(t *testing.T) *bootKit {
 	writeFile(t, profile, []byte(`name = "vmboot"
 languages = ["en", "ru"]
 [drive]
-tools_size = "64MiB"
+tools_size = "160MiB"
 [luks]
 pbkdf = "pbkdf2"
 pbkdf_iterations = 1000
