@@ -3,6 +3,7 @@ package builder_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"travelkit/boot/boottest"
 	"travelkit/builder"
 	"travelkit/drive"
+	"travelkit/kit"
+	"travelkit/profile"
 )
 
 // elfDist is a binaries folder whose linux/amd64 binary looks like an ELF executable.
@@ -155,3 +158,42 @@ func TestBuildBootable(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The default tools_size holds the binaries of all six platforms and a boot bundle, each
+// larger than the real ones (binaries ~11 MB, bundle ~25 MB, initramfs ~8 MB), with room.
+func TestDefaultToolsSizeHoldsBootAndAllPlatforms(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _ := testConfig(t, dir)
+	cfg.ToolsSize = profile.DefaultToolsSize
+	cfg.Platforms = kit.Platforms()
+	dist := t.TempDir()
+	for _, p := range cfg.Platforms {
+		name := "travelkit-" + strings.ReplaceAll(p, "/", "-")
+		if strings.HasPrefix(p, "windows") {
+			name += ".exe"
+		}
+		b := make([]byte, 16<<20) // zeros: the initramfs compresses it; the partition holds it whole
+		copy(b, "\x7fELF")
+		rand.Read(b[4 : 8<<20]) // half incompressible
+		if err := os.WriteFile(filepath.Join(dist, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bundle := filepath.Join(dir, "bundle")
+	if err := boottest.WriteSized(bundle, 40<<20); err != nil {
+		t.Fatal(err)
+	}
+	p, err := builder.MakePlan(cfg, builder.PlanOptions{Target: filepath.Join(dir, "kit.img"), Size: 1 << 30, BinaryDirs: []string{dist}, BootDir: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, f := range p.Files {
+		total += max(f.Size, 0)
+	}
+	room := p.Layout.ToolsSize - total
+	t.Logf("tools partition %d MiB: files %d MiB, %d MiB to spare", p.Layout.ToolsSize>>20, total>>20, room>>20)
+	if p.Boot == nil || room < 32<<20 {
+		t.Errorf("the default tools partition has %d MiB to spare with the boot bundle and six platforms", room>>20)
+	}
+}

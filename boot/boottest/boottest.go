@@ -26,14 +26,25 @@ var Files = map[string][]byte{
 }
 
 // Write writes the bundle into dir, with its boot/bundle.json.
-func Write(dir string) error {
+func Write(dir string) error { return WriteSized(dir, 0) }
+
+// WriteSized writes the bundle with a kernel stand-in of kernelSize bytes (0: tiny), for
+// tests of what fits on a tools partition.
+func WriteSized(dir string, kernelSize int) error {
+	files := map[string][]byte{}
+	for p, b := range Files {
+		files[p] = b
+	}
+	if kernelSize > 0 {
+		files[boot.KernelPath] = make([]byte, kernelSize)
+	}
 	b := boot.Bundle{Format: boot.BundleFormat, Arch: "amd64", KernelVersion: "6.1.0-99-amd64",
 		Packages:  []boot.Package{{Name: "shim-signed", Version: "1.0", Architecture: "amd64", SHA256: hex.EncodeToString(make([]byte, 32))}},
 		Modules:   []string{"boot/modules/usb-common.ko", "boot/modules/usb-storage.ko"},
 		Userspace: []boot.Userspace{{Path: "boot/userspace/ntfs-3g", Install: "/usr/bin/ntfs-3g"}},
 	}
 	var paths []string
-	for p := range Files {
+	for p := range files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
@@ -42,11 +53,11 @@ func Write(dir string) error {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(full, Files[p], 0o644); err != nil {
+		if err := os.WriteFile(full, files[p], 0o644); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(Files[p])
-		b.Files = append(b.Files, boot.BundleFile{Path: p, Size: int64(len(Files[p])), SHA256: hex.EncodeToString(sum[:])})
+		sum := sha256.Sum256(files[p])
+		b.Files = append(b.Files, boot.BundleFile{Path: p, Size: int64(len(files[p])), SHA256: hex.EncodeToString(sum[:])})
 	}
 	j, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
