@@ -54,7 +54,7 @@ func (s *linuxSystem) FindKits() ([]menu.KitDisk, error) {
 	found, _, err := drive.Find()
 	var out []menu.KitDisk
 	for _, f := range found {
-		out = append(out, menu.KitDisk{Path: f.Path, KitID: f.KitID, Size: f.Size, Model: f.Model})
+		out = append(out, menu.KitDisk{Path: f.Path, KitID: f.KitID, Size: f.Size, Model: f.Model, Bus: bus(f.Path)})
 	}
 	return out, err
 }
@@ -152,6 +152,27 @@ func gptTypes(disk string) map[int]gpt.GUID {
 		}
 	}
 	return out
+}
+
+// bus names how a disk is attached, from its place in sysfs.
+func bus(disk string) string {
+	real, err := filepath.EvalSymlinks(filepath.Join("/sys/block", filepath.Base(disk)))
+	if err != nil {
+		return ""
+	}
+	switch {
+	case strings.Contains(real, "/usb"):
+		return "USB"
+	case strings.Contains(real, "/nvme"):
+		return "NVMe"
+	case strings.Contains(real, "/ata"):
+		return "SATA"
+	case strings.Contains(real, "/virtio"):
+		return "virtio"
+	case strings.Contains(real, "/mmc"):
+		return "SD card"
+	}
+	return ""
 }
 
 func sysRead(p string) string {

@@ -332,7 +332,7 @@ func (a *app) openKit(k KitDisk) error {
 	if m, err := d.Manifest(); err == nil {
 		a.man = m
 	}
-	a.logf("kit %q found on %s", k.KitID, k.Path)
+	a.logf("kit %q found on %s (%s)", k.KitID, k.Path, k.Bus)
 	a.setTitle()
 	return nil
 }
@@ -340,7 +340,11 @@ func (a *app) openKit(k KitDisk) error {
 // welcome is the first screen with the kit: what this is, and the tools partition
 // checked against its own manifest.
 func (a *app) welcome(ctx context.Context) error {
-	body := []string{a.t("welcome.body", a.disk.Path, target.HumanSize(a.disk.Size), a.disk.Model)}
+	model := a.disk.Model
+	if a.disk.Bus != "" {
+		model += ", " + a.disk.Bus
+	}
+	body := []string{a.t("welcome.body", a.disk.Path, target.HumanSize(a.disk.Size), model)}
 	rep, err := a.d.Verify(nil)
 	if err != nil {
 		body = append(body, a.t("verify.failed", err.Error()))

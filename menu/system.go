@@ -19,6 +19,7 @@ type KitDisk struct {
 	KitID string // from its tools partition (untrusted until unlocked)
 	Size  int64
 	Model string
+	Bus   string // "USB", "SATA", "NVMe", ... when known
 }
 
 // Partition is a partition (or a whole-disk filesystem) of this computer or another drive.
