@@ -28,7 +28,7 @@ import (
 // colleague's identity on a second stick, the menu in Russian), and no kit at all.
 
 const (
-	menuTimeout = 10 * time.Minute // firmware to menu under TCG: about a minute, many on a busy machine
+	menuTimeout = 20 * time.Minute // firmware to menu under TCG: a minute or two; far more on an overloaded host
 	stepTimeout = 5 * time.Minute
 )
 
