@@ -1,12 +1,14 @@
 package menu
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -199,7 +201,7 @@ func (r *menuRun) finish() {
 var testPass = []byte("correct horse battery")
 
 // newKit builds a small kit with the builder (cheap keyslots) and returns its image.
-func newKit(t *testing.T, dir string) string {
+func newKit(t *testing.T, dir string, escrow ...builder.Escrow) string {
 	t.Helper()
 	dist := filepath.Join(dir, "dist")
 	os.MkdirAll(dist, 0o755)
@@ -209,7 +211,7 @@ func newKit(t *testing.T, dir string) string {
 	img := filepath.Join(dir, "kit.img")
 	p, err := builder.MakePlan(builder.Config{Name: "amina", Languages: []string{"en"}, ToolsSize: 64 << 20, RecoveryKey: true,
 		LUKS:      luks.FormatOptions{PBKDF: luks.PBKDF{Type: "pbkdf2", Hash: "sha256", Iterations: 1000}},
-		Platforms: []string{"linux/amd64"}}, builder.PlanOptions{Target: img, Size: 256 << 20, BinaryDirs: []string{dist}})
+		Platforms: []string{"linux/amd64"}, Escrow: escrow}, builder.PlanOptions{Target: img, Size: 256 << 20, BinaryDirs: []string{dist}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,5 +516,102 @@ func TestSanitize(t *testing.T) {
 	r := Render(&Screen{Title: "t", Items: []string{"\x1b]0;owned\x07"}})
 	if strings.Contains(r, "\x1b]") || strings.Contains(r, "\x07") {
 		t.Errorf("Render lets an escape sequence through: %q", r)
+	}
+}
+
+// A colleague's age identity on another USB stick unlocks the kit (its escrow file), and a
+// tampered tools partition is named before and after unlocking.
+func TestMenuIdentityTampered(t *testing.T) {
+	dir := t.TempDir()
+	idFile := filepath.Join(dir, "colleague.txt")
+	out, err := exec.Command("age-keygen", "-o", idFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("age-keygen (scripts/install-test-deps.sh installs age): %v\n%s", err, out)
+	}
+	pub := regexp.MustCompile(`age1\S+`).FindString(string(out))
+	sys := &fakeSystem{kit: newKit(t, dir, builder.Escrow{Name: "colleague", Recipient: pub}), plugged: true,
+		dirs: map[string]string{}, mounted: map[string]bool{}, writable: map[string]bool{}}
+	stick := filepath.Join(dir, "stick")
+	writeTree(t, stick, map[string]string{"keys/notes.txt": "not a key"})
+	b, _ := os.ReadFile(idFile)
+	writeTree(t, stick, map[string]string{"keys/colleague.txt": string(b)})
+	sys.parts = []Partition{{Path: "/dev/sdc1", Disk: "/dev/sdc", FS: "vfat", Removable: true, Label: "COLLEAGUE"}}
+	sys.dirs["/dev/sdc1"] = stick
+	// Change a file of the tools partition (partition 1 starts at 1 MiB).
+	f, err := os.OpenFile(sys.kit, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	d, err := drive.Open(&fileDevice{File: f, size: st.Size()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := d.ToolsFS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := fs.ReadFile("RESTORE.en.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	corrupt(t, sys.kit, page)
+
+	r := startMenu(t, sys, "")
+	s := r.wait("Continue")
+	if !strings.Contains(s, "WARNING: the tools partition was changed") || !strings.Contains(s, "RESTORE.en.txt") {
+		t.Errorf("first screen:\n%s", s)
+	}
+	r.send("\r")
+	r.wait("What do you want to do?")
+	r.send("3") // check the kit: still tampered
+	r.wait("RESTORE.en.txt")
+	r.send("\r")
+	r.wait("What do you want to do?")
+	r.send("1")
+	r.wait("identity file")
+	r.send("2")
+	s = r.wait("Which identity file?")
+	if strings.Contains(s, "notes.txt") {
+		t.Errorf("a file that is no identity is offered:\n%s", s)
+	}
+	r.send(item(t, s, "keys/colleague.txt"))
+	s = r.wait("Continue anyway")
+	if !strings.Contains(s, "RESTORE.en.txt") {
+		t.Errorf("after unlocking, the trusted check does not name the file:\n%s", s)
+	}
+	r.send("1")
+	r.wait("no backups yet")
+	r.send("\r")
+	r.wait("What do you want to do?")
+	r.send("5")
+	r.finish()
+	for p, m := range sys.mounted {
+		if m {
+			t.Errorf("%s left mounted", p)
+		}
+	}
+}
+
+// corrupt changes the first byte of a file's content, found by searching the image,
+// without touching the FAT (as someone editing the file in place would).
+func corrupt(t *testing.T, img string, data []byte) {
+	t.Helper()
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, data[:min(len(data), 4096)])
+	if i < 0 {
+		t.Fatal("the file's content is not in the image")
+	}
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte{data[0] ^ 0x20}, int64(i)); err != nil {
+		t.Fatal(err)
 	}
 }
