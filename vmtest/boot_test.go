@@ -29,7 +29,7 @@ import (
 
 const (
 	menuTimeout = 20 * time.Minute // firmware to menu under TCG: a minute or two; far more on an overloaded host
-	stepTimeout = 5 * time.Minute
+	stepTimeout = 10 * time.Minute // one step: unlocking and hashing the tools partition are slow under TCG
 )
 
 // bootKit is a bootable kit image built by the CLI with the test boot bundle.
