@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"travelkit/image"
 	"travelkit/image/ext4"
 	"travelkit/image/fat32"
 	"travelkit/image/gpt"
+	"travelkit/internal/bytesize"
 	"travelkit/kit"
 	"travelkit/luks"
 )
@@ -25,11 +25,10 @@ const (
 	DataPartName  = "travelkit data"
 	// MinDataSize is the smallest data partition: the LUKS2 header area (16 MiB) and a small ext4.
 	MinDataSize = 64 << 20
-	// Paths inside the encrypted volume.
+	// Paths inside the encrypted volume (the trusted manifest copy is MetaDir + "/" +
+	// kit.ManifestName).
 	RepoDir      = "repo"
 	MetaDir      = "travelkit"
-	ManifestFile = "manifest.json"
-	SumsFile     = "SHA256SUMS"
 	RepoPassword = "travelkit/repo-password"
 )
 
@@ -57,7 +56,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	need := gpt.Align + toolsSize + MinDataSize + gpt.Align
 	if diskSize < need {
 		return nil, fmt.Errorf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
-			sizeText(diskSize), sizeText(toolsSize), sizeText(need))
+			bytesize.Format(diskSize), bytesize.Format(toolsSize), bytesize.Format(need))
 	}
 	t, err := gpt.Layout(diskSize, sectorSize, []gpt.Spec{
 		{Type: gpt.TypeMicrosoftBasicData, Name: ToolsPartName, Size: toolsSize},
@@ -78,7 +77,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	l.DataOff, l.DataSize = t.Offset(t.Partitions[1]), t.Length(t.Partitions[1])
 	if l.DataSize < MinDataSize {
 		return nil, fmt.Errorf("the data partition would be %s; at least %s is needed: use a larger disk or a smaller tools_size",
-			sizeText(l.DataSize), sizeText(MinDataSize))
+			bytesize.Format(l.DataSize), bytesize.Format(MinDataSize))
 	}
 	return l, nil
 }
@@ -105,8 +104,8 @@ func Open(dev image.Device) (*Drive, error) {
 		}
 	}
 	if t == nil {
-		if looksLikeUnfinishedKit(dev) {
-			return nil, fmt.Errorf("%w: the drive holds an unfinished kit (the build was interrupted); build it again", ErrNotKit)
+		if lost := findLostVolume(dev); lost != nil {
+			return nil, lost
 		}
 		return nil, fmt.Errorf("%w: no partition table found", ErrNotKit)
 	}
@@ -127,24 +126,6 @@ func Open(dev image.Device) (*Drive, error) {
 		return nil, fmt.Errorf("%w: expected partition 1 FAT32 (Microsoft basic data) and partition 2 Linux LUKS", ErrNotKit)
 	}
 	return d, nil
-}
-
-// looksLikeUnfinishedKit: no GPT, but a LUKS2 header where a kit's data partition
-// usually starts (the builder writes LUKS before the partition table).
-func looksLikeUnfinishedKit(dev io.ReaderAt) bool {
-	b := make([]byte, 6)
-	for off := int64(2 << 20); off <= 4<<30; off += 1 << 20 {
-		if _, err := dev.ReadAt(b, off); err != nil {
-			return false
-		}
-		if string(b) == "LUKS\xba\xbe" {
-			return true
-		}
-		if off >= 1<<30 {
-			off += 63 << 20 // coarser steps past the usual tools sizes
-		}
-	}
-	return false
 }
 
 // ToolsFS opens the FAT32 tools partition for reading.
@@ -210,7 +191,7 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	}
 	fs, err := ext4.Open(v, ext4.Options{Writable: writable})
 	if err != nil {
-		v.Close()
+		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
 			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
 		}
@@ -225,7 +206,7 @@ func (u *Unlocked) Close() error {
 	if ferr := u.Volume.Flush(); err == nil {
 		err = ferr
 	}
-	u.Volume.Close()
+	u.Volume.Close() // wipes the key schedule; it cannot fail
 	return err
 }
 
@@ -240,12 +221,10 @@ func (d *Drive) ToolsTree() (kit.Tree, error) {
 
 type fatTree struct{ fs *fat32.FS }
 
-func (t fatTree) Files() ([]string, error) {
-	var out []string
+func (t fatTree) Entries() ([]kit.TreeEntry, error) {
+	var out []kit.TreeEntry
 	err := t.fs.Walk(func(p string, e fat32.Entry) error {
-		if !e.IsDir {
-			out = append(out, strings.TrimPrefix(p, "/"))
-		}
+		out = append(out, kit.TreeEntry{Path: p, Dir: e.IsDir, Hidden: e.Hidden})
 		return nil
 	})
 	return out, err

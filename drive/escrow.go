@@ -30,7 +30,7 @@ func (d *Drive) SecretFromEscrow(identities []age.Identity) ([]byte, error) {
 		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
 			continue
 		}
-		b, err := fs.ReadFile("escrow/" + e.Name)
+		b, err := fs.ReadFile("escrow/"+e.Name, kit.MaxEscrowSize)
 		if err != nil {
 			continue
 		}

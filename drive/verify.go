@@ -40,8 +40,8 @@ func (d *Drive) Verify(u *Unlocked) (*VerifyReport, error) {
 	var man, sums []byte
 	if u == nil {
 		fs, _ := d.ToolsFS()
-		if man, err = fs.ReadFile(kit.ManifestName); err == nil {
-			sums, err = fs.ReadFile(kit.SumsName)
+		if man, err = fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
+			sums, err = fs.ReadFile(kit.SumsName, kit.MaxManifestSize)
 		}
 		if err != nil {
 			rep.Problems = append(rep.Problems, "the tools partition has no manifest.json or SHA256SUMS: "+err.Error())
@@ -83,7 +83,7 @@ func (d *Drive) Manifest() (*kit.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := fs.ReadFile(kit.ManifestName)
+	b, err := fs.ReadFile(kit.ManifestName, kit.MaxManifestSize)
 	if err != nil {
 		return nil, fmt.Errorf("tools partition: %w", err)
 	}

@@ -26,6 +26,8 @@ type messages struct {
 
 	StockTitle, StockIntro, StockPassphrase string
 
+	OffSiteTitle, OffSite, OffSiteStock string
+
 	VerifyTitle, VerifyWhy, VerifyWhat, VerifyStock string
 
 	SafetyTitle, Safety, HelpTitle, Help, OtherLangs, Footer string
@@ -114,6 +116,14 @@ var en = messages{
 	ColleagueHandover: "They give you the key in person or over a secure channel such as Signal. Use it as the recovery key above.",
 	ColleagueIdentity: "If you have the colleague's key file with you, add this at the end of the restore command instead:",
 	NoColleagues:      "No colleague holds a copy of the recovery key of this kit.",
+
+	OffSiteTitle: "If this drive is lost or taken: the off-site copy",
+	OffSite: "The person or helpline who made this kit may keep an encrypted copy of its backups on a server of " +
+		"theirs. Ask them whether there is one and for its location (it starts with sftp:, s3: or rest:). " +
+		"On any computer, without this drive, the recovery key opens it: save the key in a text file named " +
+		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
+		"location in place of LOCATION:",
+	OffSiteStock: "restic, a standard program for Windows, macOS and Linux, opens the copy too:",
 
 	StockTitle: "On Linux without travelkit (standard tools)",
 	StockIntro: "If travelkit does not run, a Linux computer with cryptsetup and restic installed can restore the " +

@@ -82,6 +82,14 @@ var es = messages{
 	ColleagueIdentity: "Si tienes contigo el archivo de clave de esa persona, añade en cambio esto al final del comando de restauración:",
 	NoColleagues:      "Nadie más guarda una copia de la clave de recuperación de este kit.",
 
+	OffSiteTitle: "Si pierdes la unidad o te la quitan: la copia externa",
+	OffSite: "La persona u organización que preparó este kit puede guardar una copia cifrada de sus copias de " +
+		"seguridad en un servidor suyo. Pregúntale si existe y cuál es su ubicación (empieza por sftp:, s3: o rest:). " +
+		"En cualquier ordenador, sin esta unidad, la clave de recuperación la abre: guarda la clave en un archivo de " +
+		"texto llamado recovery-key.txt y ejecuta travelkit (de otro kit, o de quien preparó este) con la ubicación " +
+		"en lugar de LOCATION:",
+	OffSiteStock: "restic, un programa estándar para Windows, macOS y Linux, también abre la copia:",
+
 	StockTitle: "En Linux sin travelkit (herramientas estándar)",
 	StockIntro: "Si travelkit no funciona, un ordenador Linux con cryptsetup y restic instalados puede restaurar " +
 		"los archivos. El comando lsblk muestra las unidades: cambia /dev/sdX2 por la segunda partición de " +

@@ -83,6 +83,14 @@ var fr = messages{
 	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de cette personne, ajoutez plutôt ceci à la fin de la commande de restauration :",
 	NoColleagues:      "Personne d’autre ne garde de copie de la clé de récupération de ce kit.",
 
+	OffSiteTitle: "Si ce support est perdu ou saisi : la copie hors site",
+	OffSite: "La personne ou l’organisation qui a préparé ce kit garde peut-être une copie chiffrée de ses " +
+		"sauvegardes sur un de ses serveurs. Demandez-lui si elle existe et son emplacement (il commence par " +
+		"sftp:, s3: ou rest:). Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
+		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
+	OffSiteStock: "restic, un programme standard pour Windows, macOS et Linux, ouvre aussi la copie :",
+
 	StockTitle: "Sous Linux sans travelkit (outils standard)",
 	StockIntro: "Si travelkit ne fonctionne pas, un ordinateur Linux où cryptsetup et restic sont installés peut " +
 		"restaurer les fichiers. La commande lsblk affiche les disques : remplacez /dev/sdX2 par la deuxième " +

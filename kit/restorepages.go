@@ -78,6 +78,13 @@ const (
 	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sha256sum -c /mnt/travelkit/SHA256SUMS`
 )
 
+// offSiteCommands restore a kit's off-site copy (travelkit copy) without the kit: the
+// location is never on the tools partition.
+var offSiteCommands = []string{
+	`travelkit restore --repo LOCATION --password-file recovery-key.txt latest --to Restored`,
+	`restic -r LOCATION --password-file recovery-key.txt restore latest --target Restored`,
+}
+
 var stockCommands = []string{
 	`lsblk -o NAME,SIZE,LABEL,FSTYPE`,
 	`sudo cryptsetup open /dev/sdX2 travelkit`,
@@ -110,6 +117,7 @@ type restoreData struct {
 	Linux      []command
 	Stock      []string
 	StockCheck string
+	OffSite    []string
 	Verify     []verifyCommand
 	Chown      string
 	Recovery   string
@@ -176,6 +184,7 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Linux:      commandsFor(info.Platforms, "linux"),
 		Stock:      stockCommands,
 		StockCheck: stockCheckCmd,
+		OffSite:    offSiteCommands,
 		Verify: []verifyCommand{
 			{"Windows", `travelkit.exe verify --target \\.\PhysicalDrive1`},
 			{"macOS", `sudo ./travelkit verify --target /dev/disk4`},

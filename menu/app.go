@@ -15,10 +15,10 @@ import (
 
 	"travelkit/boot"
 	"travelkit/drive"
+	"travelkit/internal/bytesize"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/repo"
-	"travelkit/target"
 )
 
 // Action is what the computer does when the menu ends.
@@ -301,7 +301,7 @@ func (a *app) findKit(ctx context.Context) error {
 		} else {
 			var items []string
 			for _, k := range kits {
-				items = append(items, fmt.Sprintf("%s  %s  %s  %s", k.KitID, k.Path, target.HumanSize(k.Size), k.Model))
+				items = append(items, fmt.Sprintf("%s  %s  %s  %s", k.KitID, k.Path, bytesize.FormatDecimal(k.Size), k.Model))
 			}
 			i, err := a.ui.choose(ctx, []string{a.t("find.several")}, items, 0)
 			if err != nil {
@@ -344,7 +344,7 @@ func (a *app) welcome(ctx context.Context) error {
 	if a.disk.Bus != "" {
 		model += ", " + a.disk.Bus
 	}
-	body := []string{a.t("welcome.body", a.disk.Path, target.HumanSize(a.disk.Size), model)}
+	body := []string{a.t("welcome.body", a.disk.Path, bytesize.FormatDecimal(a.disk.Size), model)}
 	rep, err := a.d.Verify(nil)
 	if err != nil {
 		body = append(body, a.t("verify.failed", err.Error()))
@@ -614,7 +614,7 @@ func (a *app) partitionItems(parts []Partition) []string {
 	var items []string
 	for _, p := range parts {
 		var f []string
-		f = append(f, p.Path, target.HumanSize(p.Size))
+		f = append(f, p.Path, bytesize.FormatDecimal(p.Size))
 		switch {
 		case p.Encrypted != "":
 			f = append(f, a.t("part.encrypted", p.Encrypted))
@@ -791,7 +791,7 @@ func (a *app) restore(ctx context.Context) error {
 			}
 		},
 		Progress: func(p repo.RestoreProgress) {
-			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, target.HumanSize(p.BytesDone)))
+			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
 		},
 	})
 	uerr := a.unmount(dir)
@@ -799,7 +799,7 @@ func (a *app) restore(ctx context.Context) error {
 		return err
 	}
 	rel, _ := filepath.Rel(dir, folder)
-	sum := []string{a.t("restore.done", res.Files, target.HumanSize(res.Bytes), "/"+filepath.ToSlash(rel), part.Path)}
+	sum := []string{a.t("restore.done", res.Files, bytesize.FormatDecimal(res.Bytes), "/"+filepath.ToSlash(rel), part.Path)}
 	if res.Errors > 0 {
 		sum = append(sum, a.t("restore.errors", res.Errors))
 		sum = append(sum, warnings...)
@@ -1025,7 +1025,7 @@ func (a *app) rescue(ctx context.Context) error {
 			}
 		},
 		Progress: func(p repo.BackupProgress) {
-			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, target.HumanSize(p.BytesDone)))
+			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
 		},
 	})
 	uerr := a.unmount(dir)
@@ -1042,7 +1042,7 @@ func (a *app) rescue(ctx context.Context) error {
 		files, bytes = sn.Summary.TotalFilesProcessed, sn.Summary.TotalBytesProcessed
 	}
 	a.logf("rescued %d files, %d bytes from %s as snapshot %s (host %s, tag rescue), %d errors", files, bytes, part.Path, sn.ID.Str(), host, res.Errors)
-	sum := []string{a.t("rescue.done", files, target.HumanSize(int64(bytes)), part.Path, sn.ID.Str(), host)}
+	sum := []string{a.t("rescue.done", files, bytesize.FormatDecimal(int64(bytes)), part.Path, sn.ID.Str(), host)}
 	if res.Errors > 0 {
 		sum = append(sum, a.t("restore.errors", res.Errors))
 		sum = append(sum, warnings...)

@@ -5,8 +5,9 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
+
+	"travelkit/internal/termsafe"
 )
 
 // Screen is one full screen of the menu.
@@ -133,26 +134,10 @@ func bar(p *Bar, width int) string {
 }
 
 // Sanitize makes text from a drive or a repository safe to print on a terminal: control
-// characters (escape sequences, bidirectional overrides) become "?", invalid UTF-8 "?".
+// characters (escape sequences, bidirectional overrides) and invalid UTF-8 are shown
+// escaped, as everywhere in travelkit (package termsafe); tabs become spaces.
 func Sanitize(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && len(s) > i:
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				b.WriteByte('?')
-				continue
-			}
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteByte(' ')
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
-			b.WriteByte('?')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return strings.ReplaceAll(termsafe.Text(s), "\t", " ")
 }
 
 func clip(s string) string {

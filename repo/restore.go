@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"travelkit/internal/beneath"
+	"travelkit/internal/bytesize"
 )
 
 // RestoreOptions configure a restore.
@@ -99,7 +100,7 @@ type restorer struct {
 	r       *Repository
 	ctx     context.Context
 	opts    RestoreOptions
-	inc     *Excluder
+	inc     *Patterns
 	rules   NameRules
 	trees   *treeCache
 	chown   bool
@@ -134,7 +135,7 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	}
 	// p or one of its parents matches
 	for q := p; ; q = filepath.Dir(q) {
-		if rs.inc.Excluded(q) {
+		if rs.inc.Match(q) {
 			return true, true
 		}
 		if q == "/" || q == "." {
@@ -182,7 +183,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		for _, p := range opts.Include {
 			pats = append(pats, "/"+strings.TrimLeft(filepath.ToSlash(p), "/"))
 		}
-		inc, err := NewExcluder(pats)
+		inc, err := CompilePatterns(pats)
 		if err != nil {
 			return nil, fmt.Errorf("invalid include pattern: %w", err)
 		}
@@ -202,7 +203,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	if sp, err := root.Space(); err == nil {
 		if tot.bytes > sp.Bytes {
 			return nil, fmt.Errorf("the snapshot's selected files need %s and %s has %s free: %w; restore into a folder on a larger disk, or part of it with --include",
-				formatSize(satInt64(tot.bytes)), opts.Target, formatSize(satInt64(sp.Bytes)), ErrNoRoom)
+				bytesize.Format(satInt64(tot.bytes)), opts.Target, bytesize.Format(satInt64(sp.Bytes)), ErrNoRoom)
 		}
 		if sp.FilesKnown && tot.entries > sp.Files {
 			return nil, fmt.Errorf("the snapshot's selection holds %d entries and the file system of %s has room for %d more: %w; restore part of it with --include",
@@ -212,24 +213,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs.total, rs.files = satInt64(tot.bytes), satInt64(tot.files)
 
 	start := time.Now()
-	stop := make(chan struct{})
-	pdone := make(chan struct{})
-	go func() {
-		defer close(pdone)
-		if opts.Progress == nil {
-			return
-		}
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				opts.Progress(rs.progress(start, false))
-			}
-		}
-	}()
+	var tick func()
+	if opts.Progress != nil {
+		tick = func() { opts.Progress(rs.progress(start, false)) }
+	}
+	stopProgress := progressEvery(time.Second, tick)
 
 	rs.jobs = make(chan segment, 8)
 	var wg sync.WaitGroup
@@ -249,8 +237,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	close(rs.jobs)
 	wg.Wait()
 	rs.release(top)
-	close(stop)
-	<-pdone
+	stopProgress()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -441,7 +428,7 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		return
 	}
 	if rs.stack+size > maxTreeStack {
-		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", formatSize(maxTreeStack), ErrTooLarge))
+		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", bytesize.Format(maxTreeStack), ErrTooLarge))
 		return
 	}
 	rs.stack += size
@@ -603,7 +590,7 @@ func (of *restoringFile) create(verify bool) {
 		return
 	}
 	if of.segments > 1 {
-		if err := fh.Truncate(of.size); err != nil {
+		if err := preallocate(fh, of.size); err != nil {
 			of.fail(err)
 		}
 	}
@@ -829,7 +816,7 @@ func (w *walker) walk(id ID, dir string) error {
 		return err
 	}
 	if w.stack+size > maxTreeStack {
-		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, formatSize(maxTreeStack), ErrTooLarge)
+		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, bytesize.Format(maxTreeStack), ErrTooLarge)
 	}
 	w.stack += size
 	defer func() { w.stack -= size }()

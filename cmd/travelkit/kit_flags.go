@@ -39,17 +39,7 @@ func builderConfig(p *profile.Profile) builder.Config {
 		Platforms:       p.Tools.Platforms,
 		TPM:             p.TPM.Enroll,
 		Boot:            builder.Boot{Enable: p.Boot.Enable, Languages: p.Boot.Languages},
-		LUKS: luks.FormatOptions{
-			SectorSize: p.LUKS.SectorSize,
-			KeySize:    p.LUKS.KeySize / 8,
-			PBKDF: luks.PBKDF{
-				Type:       p.LUKS.PBKDF,
-				Iterations: p.LUKS.PBKDFIterations,
-				MemoryKiB:  p.LUKS.PBKDFMemoryKiB,
-				Parallel:   p.LUKS.PBKDFParallel,
-				IterTime:   p.LUKS.UnlockTime,
-			},
-		},
+		LUKS:            p.FormatOptions(), // the builder sets the label
 	}
 	for _, e := range p.Escrow {
 		cfg.Escrow = append(cfg.Escrow, builder.Escrow{Name: e.Name, Recipient: e.Recipient})
@@ -193,7 +183,7 @@ func (k *kitFlags) fromEscrow(d *drive.Drive) ([]byte, error) {
 		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
 			continue
 		}
-		b, err := fs.ReadFile("escrow/" + e.Name)
+		b, err := fs.ReadFile("escrow/"+e.Name, kit.MaxEscrowSize)
 		if err != nil {
 			continue
 		}
@@ -225,8 +215,13 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 		return nil, err
 	}
 	defer clear(pass)
+	return unlockWith(o, pass, slot, writable)
+}
+
+// unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
+func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlocked, error) {
 	var u *drive.Unlocked
-	err = runWithNote("Unlocking (key derivation)", func() error {
+	err := runWithNote("Unlocking (key derivation)", func() error {
 		var err error
 		u, err = o.d.Unlock(pass, slot, writable)
 		return err

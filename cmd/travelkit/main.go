@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	root.AddCommand(
 		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
 		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 	)
 	return root
@@ -45,6 +47,16 @@ func main() {
 	if os.Getpid() == 1 {
 		// /init of the kit's initramfs: the boot menu (package bootenv).
 		os.Exit(bootenv.Main())
+	}
+	// TRAVELKIT_CPUPROFILE=FILE writes a CPU profile of the command, with the
+	// backup pipeline's stages as labels (go tool pprof -tags FILE)
+	if p := os.Getenv("TRAVELKIT_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			code := run(os.Args[1:])
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
 	}
 	os.Exit(run(os.Args[1:]))
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"travelkit/internal/bytesize"
 )
 
 func TestMain(m *testing.M) {
@@ -34,13 +36,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XTS", xts)
 			return err
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status":    cmdStatus,
-			"mkfile":    cmdMkfile,
-			"poke":      cmdPoke,
-			"swtpm":     cmdSWTPM,
-			"pcrextend": cmdPCRExtend,
-		},
+		Cmds: scriptCmds(),
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil
@@ -48,6 +44,20 @@ func TestScripts(t *testing.T) {
 			return false, errors.New("unknown condition " + cond)
 		},
 	})
+}
+
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	m := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"status":    cmdStatus,
+		"mkfile":    cmdMkfile,
+		"poke":      cmdPoke,
+		"swtpm":     cmdSWTPM,
+		"pcrextend": cmdPCRExtend,
+	}
+	for k, v := range serverCmds { // servers_linux_test.go
+		m[k] = v
+	}
+	return m
 }
 
 func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
@@ -74,7 +84,7 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: mkfile SIZE FILE")
 	}
-	n, err := parseSize(args[0])
+	n, err := bytesize.Parse(args[0])
 	ts.Check(err)
 	f, err := os.Create(ts.MkAbs(args[1]))
 	ts.Check(err)

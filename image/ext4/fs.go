@@ -130,6 +130,11 @@ func Open(dev Device, opt Options) (*FS, error) {
 	if err := f.checkState(); err != nil {
 		return nil, err
 	}
+	if opt.Writable {
+		if err := f.checkAllocation(); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
 }
 
@@ -372,22 +377,22 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 	nodes := 0
 	var walk func(node []byte, depth int) error
 	walk = func(node []byte, depth int) error {
-		if len(node) < 12 || le16(node, 0) != extMagic {
+		if len(node) < ehSize || le16(node, ehMagic) != extMagic {
 			return fmt.Errorf("ext4: inode %d: bad extent header", n.ino)
 		}
-		ents := int(le16(node, 2))
-		max := int(le16(node, 4))
-		d := int(le16(node, 6))
-		if ents > max || 12+12*max > len(node) || d > 5 || (depth >= 0 && d != depth) {
+		ents := int(le16(node, ehEntries))
+		max := int(le16(node, ehMax))
+		d := int(le16(node, ehDepth))
+		if ents > max || ehSize+ehSize*max > len(node) || d > 5 || (depth >= 0 && d != depth) {
 			return fmt.Errorf("ext4: inode %d: corrupt extent node", n.ino)
 		}
 		for i := 0; i < ents; i++ {
-			e := node[12+12*i:]
+			e := node[ehSize+ehSize*i:]
 			if d == 0 {
-				l := uint32(le16(e, 4))
-				x := extent{lblk: le32(e, 0), pblk: uint64(le16(e, 6))<<32 | uint64(le32(e, 8))}
-				if l > 32768 {
-					x.uninit, l = true, l-32768
+				l := uint32(le16(e, eeLen))
+				x := extent{lblk: le32(e, eeBlock), pblk: uint64(le16(e, eeStartHi))<<32 | uint64(le32(e, eeStartLo))}
+				if l > maxInitExtentLen {
+					x.uninit, l = true, l-maxInitExtentLen
 				}
 				x.len = l
 				if x.pblk+uint64(l) > f.blocks || l == 0 {
@@ -405,7 +410,7 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 				out = append(out, x)
 				continue
 			}
-			child := uint64(le16(e, 8))<<32 | uint64(le32(e, 4))
+			child := uint64(le16(e, eiLeafHi))<<32 | uint64(le32(e, eiLeafLo))
 			tree = append(tree, child)
 			if nodes++; uint64(nodes) > f.blocks || nodes > 1<<16 {
 				return fmt.Errorf("ext4: inode %d: extent tree too large", n.ino)
@@ -420,17 +425,20 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 		}
 		return nil
 	}
-	if err := walk(n.b[iBlock:iBlock+60], -1); err != nil {
+	if err := walk(n.b[iBlock:iBlock+iBlockSize], -1); err != nil {
 		return nil, nil, err
 	}
 	return out, tree, nil
 }
 
 // readData reads file bytes [off, off+len(p)) given its extents (holes and
-// unwritten extents read as zeros).
+// unwritten extents read as zeros). Whole blocks are read straight into p;
+// only a partial first or last block goes through a buffer. It uses no
+// mutable state of f, so reads may run concurrently (not with writes).
 func (f *FS) readData(exts []extent, p []byte, off int64) error {
 	clear(p)
 	end := off + int64(len(p))
+	var part []byte
 	for _, e := range exts {
 		es := int64(e.lblk) * f.bs
 		ee := es + int64(e.len)*f.bs
@@ -439,14 +447,36 @@ func (f *FS) readData(exts []extent, p []byte, off int64) error {
 		}
 		s := max(es, off)
 		t := min(ee, end)
-		// read whole blocks covering [s,t)
-		bs := s / f.bs * f.bs
-		be := (t + f.bs - 1) / f.bs * f.bs
-		buf := make([]byte, be-bs)
-		if err := f.readBlocks(buf, e.pblk+uint64((bs-es)/f.bs)); err != nil {
-			return err
+		blk := func(pos int64) uint64 { return e.pblk + uint64((pos-es)/f.bs) }
+		// head: a partial block
+		if s%f.bs != 0 || t-s < f.bs {
+			bs := s / f.bs * f.bs
+			if part == nil {
+				part = make([]byte, f.bs)
+			}
+			if err := f.readBlocks(part, blk(bs)); err != nil {
+				return err
+			}
+			n := copy(p[s-off:t-off], part[s-bs:])
+			s += int64(n)
 		}
-		copy(p[s-off:t-off], buf[s-bs:])
+		// middle: whole blocks, in place
+		if mid := (t - s) / f.bs * f.bs; mid > 0 {
+			if err := f.readBlocks(p[s-off:s-off+mid], blk(s)); err != nil {
+				return err
+			}
+			s += mid
+		}
+		// tail: a partial block
+		if s < t {
+			if part == nil {
+				part = make([]byte, f.bs)
+			}
+			if err := f.readBlocks(part, blk(s)); err != nil {
+				return err
+			}
+			copy(p[s-off:t-off], part)
+		}
 	}
 	return nil
 }
