@@ -7,6 +7,7 @@ import (
 	htmltemplate "html/template"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -22,6 +23,9 @@ type RestoreInfo struct {
 	Languages []string // languages of the kit's pages, for the "other languages" list
 	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
 	Boot      bool     // the kit starts PCs into its restore and rescue menu
+	// Threshold is k of a k-of-n escrow (each colleague holds a share); 0 or 1: each
+	// holds the whole recovery key.
+	Threshold int
 }
 
 // bootMenuKeys are the keys that open the boot menu of common makers' computers (names
@@ -73,10 +77,19 @@ const (
 	unixTarget    = `~/Restored`
 	recoveryFlag  = `--recovery-key-file recovery-key.txt`
 	identityFlag  = `--identity KEY-FILE`
+	shareFlag     = `--share-file SHARE-FILE`
 	tpmFlag       = `--tpm auto`
 	chownCommand  = `sudo chown -R "$USER" ~/Restored`
 	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sha256sum -c /mnt/travelkit/SHA256SUMS`
 )
+
+// revivalCommands bring back a kit whose keyslots were erased (travelkit erase), from a
+// colleague's escrowed header backup: with travelkit, or with the stock tools on Linux.
+var revivalCommands = []string{
+	"age -d -i KEY-FILE -o header.img luks-header.age",
+	"travelkit luks header-restore --target DRIVE --file header.img",
+	"sudo cryptsetup luksHeaderRestore /dev/sdX2 --header-backup-file header.img",
+}
 
 // offSiteCommands restore a kit's off-site copy (travelkit copy) without the kit: the
 // location is never on the tools partition.
@@ -122,6 +135,11 @@ type restoreData struct {
 	Chown      string
 	Recovery   string
 	Identity   string
+	Shares     bool     // k-of-n escrow: colleagues hold shares
+	K          string   // the threshold
+	ShareFlag  string   // --share-file SHARE-FILE
+	Combine    string   // ssss-combine -t K
+	Revival    []string // commands that bring an erased kit back
 	TPM        bool
 	TPMFlag    string
 	Boot       bool
@@ -193,6 +211,8 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Chown:    chownCommand,
 		Recovery: recoveryFlag,
 		Identity: identityFlag,
+		Shares:   info.Threshold > 1,
+		K:        strconv.Itoa(max(info.Threshold, 1)),
 		TPM:      info.TPM,
 		TPMFlag:  tpmFlag,
 		Boot:     info.Boot,
@@ -208,6 +228,12 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 	}
 	for _, n := range info.Escrow {
 		d.EscrowCmds = append(d.EscrowCmds, "age -d -i KEY-FILE "+n+".age")
+	}
+	if d.Shares {
+		d.ShareFlag, d.Combine = shareFlag, "ssss-combine -t "+d.K
+	}
+	if len(info.Escrow) > 0 {
+		d.Revival = revivalCommands
 	}
 	for _, l := range info.Languages {
 		if l == lang {
@@ -239,6 +265,7 @@ func (d *restoreData) replacer(wrap func(string) string) *strings.Replacer {
 		"{linux}", wrap(linuxVolume),
 		"{linux2}", wrap(linuxVolume2),
 		"{names}", wrap(strings.Join(d.Escrow, ", ")),
+		"{k}", wrap(d.K),
 	)
 }
 

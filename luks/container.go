@@ -606,37 +606,54 @@ func (c *Container) ChangePassphrase(oldPass, newPass []byte, slot int, p PBKDF)
 		return -1, err
 	}
 	defer vk.Wipe()
+	return slot, c.ReplaceKeyslot(vk, slot, newPass, p)
+}
+
+// ReplaceKeyslot gives keyslot slot a new passphrase, with the volume key (from any
+// keyslot, or a recovery): the new keyslot is written to a free area, the header switched
+// to it in one commit (the slot keeps its id and priority), then the old area is wiped. An
+// interruption leaves the slot opening with the old passphrase or the new one.
+func (c *Container) ReplaceKeyslot(vk *VolumeKey, slot int, newPass []byte, p PBKDF) error {
+	if err := c.CheckVolumeKey(vk); err != nil {
+		return err
+	}
+	if len(newPass) == 0 {
+		return errors.New("empty passphrase")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w, err := c.writer()
 	if err != nil {
-		return -1, err
+		return err
 	}
 	id := strconv.Itoa(slot)
 	oldKS := c.md.Keyslots[id]
+	if oldKS == nil {
+		return fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
+	}
 	md := c.md.clone()
 	// Write the new keyslot to a free area first, then switch the header, then wipe the old area.
 	areaSize := keyslotAreaSize(len(vk.b))
 	off, err := md.allocArea(int64(c.bin.hdrSize), areaSize)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	ks, material, err := sealKeyslot(vk.b, newPass, p, off, areaSize)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	ks.Priority = oldKS.Priority
 	if _, err := w.WriteAt(material, off); err != nil {
-		return -1, err
+		return err
 	}
 	if err := syncDevice(c.dev); err != nil {
-		return -1, err
+		return err
 	}
 	md.Keyslots[id] = ks
 	if err := c.commit(md); err != nil {
-		return -1, err
+		return err
 	}
-	return slot, c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
+	return c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
 }
 
 // SetPriority sets a keyslot's priority: 0 ignore (only tried when named), 1 normal, 2 prefer.
