@@ -156,25 +156,13 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fail(err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o400); err != nil {
+	if err := setReadOnly(tmp.Name()); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return fail(err)
 	}
 	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("failed to sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Load reads part or all of a file.
