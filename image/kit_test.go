@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,12 +74,9 @@ func TestKitLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			el := time.Since(t0)
-			var st syscall.Stat_t
-			if err := syscall.Stat(path, &st); err != nil {
-				t.Fatal(err)
-			}
+			allocated := testutil.Allocated(t, path)
 			t.Logf("%d GiB disk: %.2f MiB written (%.2f MiB of it tools files) in %v; %.2f MiB allocated on disk",
-				size>>30, float64(c.BytesWritten())/(1<<20), float64(2*len(bin))/(1<<20), el.Round(time.Millisecond), float64(st.Blocks*512)/(1<<20))
+				size>>30, float64(c.BytesWritten())/(1<<20), float64(2*len(bin))/(1<<20), el.Round(time.Millisecond), float64(allocated)/(1<<20))
 
 			if out := testutil.MustTool(t, "sgdisk", "-v", path); !strings.Contains(out, "No problems found") {
 				t.Fatal(out)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,13 +13,7 @@ import (
 	"travelkit/image/internal/testutil"
 )
 
-func allocated(t *testing.T, path string) int64 {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Blocks * 512
-}
+func allocated(t *testing.T, path string) int64 { return testutil.Allocated(t, path) }
 
 // TestScale: formatting is O(metadata): a 64 GiB volume costs a few MiB of
 // writes more than a 1 GiB one, not gigabytes of inode tables and journal.
