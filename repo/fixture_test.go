@@ -133,5 +133,6 @@ func openFixture(t *testing.T, dir string) *Repository {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close() })
 	return r
 }

@@ -23,3 +23,6 @@ func syncDir(dir string) error {
 
 // setReadOnly makes a saved repository file read-only, as restic does.
 func setReadOnly(p string) error { return os.Chmod(p, 0o400) }
+
+// openShared opens a file for reading.
+func openShared(p string) (*os.File, error) { return os.Open(p) }

@@ -93,13 +93,13 @@ func TestInteropTravelkitWritesResticReads(t *testing.T) {
 	resticCmd(t, dir, "check", "--read-data")
 	out := filepath.Join(t.TempDir(), "out")
 	resticCmd(t, dir, "restore", "latest", "--target", out)
-	compareTrees(t, want, snapshotTree(t, filepath.Join(out, src)))
+	compareTrees(t, want, snapshotTree(t, restoredPath(out, src)))
 
 	r = openTestRepo(t, NewFolder(dir))
 	mustCheck(t, r)
 	out2 := filepath.Join(t.TempDir(), "out2")
 	restoreWith(t, r, "latest", out2)
-	compareTrees(t, want, snapshotTree(t, filepath.Join(out2, src)))
+	compareTrees(t, want, snapshotTree(t, restoredPath(out2, src)))
 	for _, o := range []string{out, out2} {
 		if !sameFile(t, filepath.Join(o, src, "dup1"), filepath.Join(o, src, "hardlink")) {
 			t.Errorf("hard link not restored in %s", o)
@@ -123,7 +123,7 @@ func TestInteropResticWritesTravelkitReads(t *testing.T) {
 			mustCheck(t, r)
 			out := filepath.Join(t.TempDir(), "out")
 			restoreWith(t, r, "latest", out)
-			compareTrees(t, snapshotTree(t, src), snapshotTree(t, filepath.Join(out, src)))
+			compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out, src)))
 		})
 	}
 }
@@ -146,14 +146,14 @@ func TestInteropAlternate(t *testing.T) {
 		resticCmd(t, dir, "check", "--read-data")
 		out := filepath.Join(t.TempDir(), "out")
 		resticCmd(t, dir, "restore", sn.ID.String(), "--target", out)
-		compareTrees(t, snapshotTree(t, src), snapshotTree(t, filepath.Join(out, src)))
+		compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out, src)))
 		os.WriteFile(filepath.Join(src, "restic-round"), []byte{byte(i)}, 0o644)
 		resticCmd(t, dir, "backup", "--host", "test", src)
 		r = openTestRepo(t, NewFolder(dir))
 		mustCheck(t, r)
 		out2 := filepath.Join(t.TempDir(), "out2")
 		restoreWith(t, r, "latest", out2)
-		compareTrees(t, snapshotTree(t, src), snapshotTree(t, filepath.Join(out2, src)))
+		compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out2, src)))
 	}
 	_ = ctx
 }

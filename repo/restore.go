@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -18,8 +19,10 @@ import (
 // RestoreOptions configure a restore.
 type RestoreOptions struct {
 	Target string
-	// Include limits the restore to these snapshot paths (absolute, as shown
-	// by ls) and everything below them. Patterns as for excludes.
+	// Include limits the restore to these paths and everything below them:
+	// snapshot paths as shown by ls, or paths as typed on this system
+	// (C:\Users\amina on Windows is /C/Users/amina, see SnapshotPath).
+	// Patterns as for excludes.
 	Include []string
 	// Verify rereads every restored file and checks its content.
 	Verify bool
@@ -70,6 +73,8 @@ type restorer struct {
 	ctx     context.Context
 	opts    RestoreOptions
 	inc     *Excluder
+	// includes are opts.Include as snapshot paths (C:\Users is /C/Users)
+	includes []string
 	files   []restoreFile
 	dirs    []restoreDir
 	links   []restoreFile // hard links to create after the files
@@ -81,6 +86,8 @@ type restorer struct {
 	total   int64
 	verOK   atomic.Int64
 	created map[string]bool
+	// foldNames: the target takes "File" and "file" for one name
+	foldNames bool
 	outDirs map[string]string // snapshot folder path -> restored folder
 	renamed []Renamed
 }
@@ -105,8 +112,9 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	if rs.inc == nil {
 		return true, true
 	}
-	// p or one of its parents matches
-	for q := p; ; q = filepath.Dir(q) {
+	// p or one of its parents matches; snapshot paths use slashes on every
+	// system (filepath.Dir of "\\" is "\\" on Windows: it never reaches "/")
+	for q := p; ; q = path.Dir(q) {
 		if rs.inc.Excluded(q) {
 			return true, true
 		}
@@ -118,8 +126,7 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 		return false, false
 	}
 	// an include path lies below p
-	for _, pat := range rs.opts.Include {
-		pat = "/" + strings.Trim(filepath.ToSlash(pat), "/")
+	for _, pat := range rs.includes {
 		if strings.HasPrefix(pat, strings.TrimSuffix(p, "/")+"/") || strings.Contains(pat, "*") {
 			return false, true
 		}
@@ -138,11 +145,10 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs := &restorer{r: r, ctx: ctx, opts: opts, seen: map[[2]uint64]string{}, created: map[string]bool{},
 		outDirs: map[string]string{}}
 	if len(opts.Include) > 0 {
-		var pats []string
 		for _, p := range opts.Include {
-			pats = append(pats, "/"+strings.TrimLeft(filepath.ToSlash(p), "/"))
+			rs.includes = append(rs.includes, SnapshotPath(p))
 		}
-		inc, err := NewExcluder(pats)
+		inc, err := NewExcluder(rs.includes)
 		if err != nil {
 			return nil, fmt.Errorf("invalid include pattern: %w", err)
 		}
@@ -151,6 +157,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	if err := os.MkdirAll(opts.Target, 0o700); err != nil {
 		return nil, err
 	}
+	rs.foldNames = caseInsensitive(opts.TargetOS) || foldsCase(opts.Target)
 	if _, err := rs.walk(*sn.Tree, "/"); err != nil {
 		return nil, err
 	}
@@ -252,25 +259,29 @@ func (rs *restorer) walk(id ID, dir string) (bool, error) {
 		return false, err
 	}
 	any := false
+	rules := NameRulesFor(rs.opts.TargetOS)
+	names := newDistinctNames(rules, rs.foldNames)
 	for _, n := range t.Nodes {
 		sp := dir + "/" + n.Name
 		if dir == "/" {
 			sp = "/" + n.Name
 		}
+		self, below := rs.included(sp, n.Type == NodeDir)
+		if !self && !below {
+			continue
+		}
 		// names the target cannot hold ("a/b", "..", "a:b" on Windows) are
-		// mapped to safe ones and listed, never dropped
-		safe := SafeName(n.Name, NameRulesFor(rs.opts.TargetOS))
+		// mapped to safe ones, and names that would land on one file ("File"
+		// and "file" on Windows) made distinct; each is listed, none dropped
+		safe := names.claim(SafeName(n.Name, rules))
 		outDir := rs.outDirs[dir]
 		if outDir == "" {
 			outDir = rs.opts.Target
 		}
 		out := filepath.Join(outDir, safe)
+		renamedBefore := len(rs.renamed)
 		if safe != n.Name {
 			rs.renamed = append(rs.renamed, Renamed{SnapshotPath: sp, RestoredPath: out})
-		}
-		self, below := rs.included(sp, n.Type == NodeDir)
-		if !self && !below {
-			continue
 		}
 		switch n.Type {
 		case NodeDir:
@@ -288,6 +299,7 @@ func (rs *restorer) walk(id ID, dir string) (bool, error) {
 			if !self && !sub {
 				rs.dirs[i].node = nil
 				rs.dirs = rs.dirs[:i]
+				rs.renamed = rs.renamed[:renamedBefore] // not restored, not listed
 				continue
 			}
 			any = true
