@@ -27,6 +27,7 @@ demo: build dist
 test-deps:
 	./scripts/install-test-deps.sh
 	$(GO) mod download
+	./scripts/build-test-servers.sh
 
 vet:
 	$(GO) vet ./...

@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"travelkit/drive"
 	"travelkit/image"
 	"travelkit/image/ext4"
-	"travelkit/image/fat32"
 	"travelkit/image/gpt"
 	"travelkit/kit"
 	"travelkit/luks"
@@ -42,8 +40,10 @@ type Result struct {
 	RecoveryKey string        `json:"-"` // shown once on the terminal, written to --recovery-key-file
 	Keyslots    []kit.Keyslot `json:"keyslots"`
 	EscrowFiles []string      `json:"escrow_files,omitempty"`
-	Files       int           `json:"files"`
-	Manifest    []byte        `json:"-"`
+	// EscrowThreshold is k of the k-of-n escrow (0: each escrow file holds the whole key).
+	EscrowThreshold int    `json:"escrow_threshold,omitempty"`
+	Files           int    `json:"files"`
+	Manifest        []byte `json:"-"`
 }
 
 // errInterrupted is returned when ctx is cancelled during a build.
@@ -135,50 +135,24 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 		return nil, err
 	}
 
-	// 4. Tools content: escrow files, then the manifest over everything.
-	escrow := map[string][]byte{}
-	for _, e := range p.Config.Escrow {
-		b, err := kit.Escrow(res.RecoveryKey, e.Recipient)
-		if err != nil {
-			return nil, fmt.Errorf("escrow %q: %w", e.Name, err)
-		}
-		escrow[kit.EscrowPath(e.Name)] = b
-	}
-	man := &kit.Manifest{KitID: p.Config.Name, Created: p.Created, Version: p.Version, LUKSUUID: c.UUID(),
-		Keyslots: p.Keyslots, Languages: p.Config.Languages, Platforms: p.Config.Platforms}
-	for _, e := range p.Config.Escrow {
-		r, _ := kit.ParseRecipient(e.Recipient)
-		man.Escrow = append(man.Escrow, kit.EscrowEntry{Name: e.Name, Recipient: e.Recipient, Kind: kit.RecipientKind(r), File: kit.EscrowPath(e.Name)})
-	}
-	var files []File
-	for _, f := range p.Files {
-		switch {
-		case f.Path == kit.ManifestName || f.Path == kit.SumsName:
-			continue
-		case escrow[f.Path] != nil:
-			f.data, f.Size = escrow[f.Path], int64(len(escrow[f.Path]))
-		}
-		r, closer, err := f.open()
-		if err != nil {
-			return nil, err
-		}
-		err = man.Add(f.Path, r)
-		closer()
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
-	}
-	manJSON, sums, err := man.Encode()
+	// 4. Tools content: escrow files, the encrypted header backups, then the manifest
+	// over everything.
+	toolset, state, err := p.toolsContent(c, res.RecoveryKey)
 	if err != nil {
 		return nil, err
 	}
+	files, manJSON, _, err := toolset.files()
+	if err != nil {
+		return nil, err
+	}
+	if state, err = drive.NewState(toolset.Manifest, state.Copies, state.Wraps); err != nil {
+		return nil, err
+	}
 	res.Manifest = manJSON
-	files = append(files, File{Path: kit.ManifestName, Size: int64(len(manJSON)), data: manJSON},
-		File{Path: kit.SumsName, Size: int64(len(sums)), data: sums})
+	res.EscrowThreshold = toolset.Manifest.EscrowThreshold
 
-	// 5. ext4 inside the volume: repo/, and travelkit/ with the trusted manifest copy and
-	// the backup repository's password.
+	// 5. ext4 inside the volume: repo/, and travelkit/ with the trusted state (manifest
+	// copy, escrow and header backup copies) and the backup repository's password.
 	prog("creating the encrypted filesystem", 0, 0)
 	vol, err := c.OpenVolume(vk)
 	if err != nil {
@@ -207,14 +181,12 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 			return nil, err
 		}
 	}
-	for name, b := range map[string][]byte{
-		drive.MetaDir + "/" + kit.ManifestName: manJSON,
-		drive.MetaDir + "/" + kit.SumsName:     sums,
-		drive.RepoPassword:                     pw,
-	} {
-		if err := fs.WriteFile(name, bytes.NewReader(b), int64(len(b)), p.Created); err != nil {
-			return nil, fmt.Errorf("writing %s in the encrypted volume: %w", name, err)
-		}
+	u := &drive.Unlocked{Container: c, Volume: vol, FS: fs}
+	if err := u.CommitState(state, p.Created); err != nil {
+		return nil, err
+	}
+	if err := fs.WriteFile(drive.RepoPassword, bytes.NewReader(pw), int64(len(pw)), p.Created); err != nil {
+		return nil, fmt.Errorf("writing %s in the encrypted volume: %w", drive.RepoPassword, err)
 	}
 	clear(pw)
 	if err := fs.Close(); err != nil {
@@ -228,47 +200,15 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	}
 
 	// 6. The FAT32 tools partition.
-	w, err := fat32.Format(tools, l.ToolsSize, fat32.Options{Label: drive.ToolsLabel, Time: p.Created, HiddenStart: uint32(l.ToolsOff / 512)})
-	if err != nil {
-		return nil, fmt.Errorf("creating the tools partition: %w", err)
-	}
-	var total, done int64
-	for _, f := range files {
-		total += f.Size
-	}
-	for _, f := range files {
-		if err := step(); err != nil {
-			return nil, err
-		}
-		prog("writing the tools partition", done, total)
-		r, closer, err := f.open()
-		if err != nil {
-			return nil, err
-		}
-		err = w.WriteFile(f.Path, r, f.Size, p.Created)
-		closer()
-		if err != nil {
-			return nil, fmt.Errorf("writing %s to the tools partition: %w", f.Path, err)
-		}
-		done += f.Size
-	}
-	prog("writing the tools partition", total, total)
-	if err := w.Close(); err != nil {
+	if err := writeTools(ctx, tools, uint32(l.ToolsOff/512), files, p.Created, prog); err != nil {
 		return nil, err
 	}
 	res.Files = len(files)
 
 	// 7. Escrow copies for handing over.
 	if opt.EscrowDir != "" {
-		if err := os.MkdirAll(opt.EscrowDir, 0o700); err != nil {
+		if res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames()); err != nil {
 			return nil, err
-		}
-		for _, e := range p.Config.Escrow {
-			out := filepath.Join(opt.EscrowDir, e.Name+".age")
-			if err := os.WriteFile(out, escrow[kit.EscrowPath(e.Name)], 0o600); err != nil {
-				return nil, err
-			}
-			res.EscrowFiles = append(res.EscrowFiles, out)
 		}
 	}
 

@@ -19,8 +19,11 @@ type Config struct {
 	LUKS        luks.FormatOptions // sector size, key size, PBKDF
 	RecoveryKey bool
 	Escrow      []Escrow
-	Platforms   []string // "linux/amd64", ...
-	TPM         bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
+	// EscrowThreshold is k of a k-of-n escrow (ssss shares); 0 or 1: each escrow file
+	// holds the whole recovery key.
+	EscrowThreshold int
+	Platforms       []string // "linux/amd64", ...
+	TPM             bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
 }
 
 // Escrow is a colleague who receives the recovery key, encrypted with age.
@@ -40,6 +43,9 @@ func (c *Config) check() error {
 		if err := kit.ValidPlatform(p); err != nil {
 			return err
 		}
+	}
+	if c.EscrowThreshold > 1 && c.EscrowThreshold > len(c.Escrow) {
+		return fmt.Errorf("escrow threshold %d with %d escrow entries: nobody could ever rebuild the recovery key", c.EscrowThreshold, len(c.Escrow))
 	}
 	for _, e := range c.Escrow {
 		if err := kit.ValidEscrowName(e.Name); err != nil {

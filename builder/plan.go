@@ -11,6 +11,7 @@ import (
 	"travelkit/image/fat32"
 	"travelkit/internal/version"
 	"travelkit/kit"
+	"travelkit/luks"
 	"travelkit/target"
 )
 
@@ -36,6 +37,7 @@ type Plan struct {
 	Created    time.Time
 	Version    string
 	Binaries   []Binary
+	Extra      []File // more files for the tools partition, carried as they are
 	AllowFixed bool
 }
 
@@ -115,6 +117,10 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 	return p, nil
 }
 
+// headerBackupSize is the size of a kit's LUKS2 header backup: both header copies and the
+// keyslots area, which end at the data offset the builder formats with.
+const headerBackupSize = luks.DefaultDataOffset
+
 func (p *Plan) restoreInfo() kit.RestoreInfo {
 	var names []string
 	for _, e := range p.Config.Escrow {
@@ -142,14 +148,32 @@ func (p *Plan) planFiles() error {
 		if err != nil {
 			return err
 		}
-		for _, e := range p.Config.Escrow {
-			b, err := kit.Escrow(dummy, e.Recipient)
-			if err != nil {
-				return fmt.Errorf("escrow %q: %w", e.Name, err)
-			}
-			files = append(files, File{Path: kit.EscrowPath(e.Name), Size: int64(len(b))})
+		escrow, err := p.Config.escrowFiles(dummy)
+		if err != nil {
+			return err
 		}
+		for _, e := range p.Config.Escrow {
+			files = append(files, File{Path: kit.EscrowPath(e.Name), Size: int64(len(escrow[kit.EscrowPath(e.Name)]))})
+		}
+		empty, err := kit.EncryptHeaderBackupTo(nil, p.Config.recipients())
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: kit.EscrowHeaderBackupPath, Size: ageSize(int64(len(empty)), headerBackupSize)})
 	}
+	if p.Config.RecoveryKey {
+		dummy, _ := kit.GenerateRecoveryKey()
+		w, err := kit.NewHeaderWraps(dummy, 1)
+		if err != nil {
+			return err
+		}
+		empty, err := kit.EncryptHeaderBackupWithWrap(nil, w[0])
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: kit.HeaderBackupPath, Size: ageSize(int64(len(empty)), headerBackupSize)})
+	}
+	files = append(files, p.Extra...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	files = append(files, File{Path: kit.ManifestName, Size: -1}, File{Path: kit.SumsName, Size: -1})
 	var total int64
@@ -250,10 +274,23 @@ func (p *Plan) Print(w io.Writer) {
 		fmt.Fprintf(w, "  %d  %s\n", k.Slot, what)
 	}
 	if len(c.Escrow) > 0 {
-		fmt.Fprintln(w, "Escrow (the recovery key, encrypted with age to each colleague alone):")
-		for _, e := range c.Escrow {
-			fmt.Fprintf(w, "  %-16s %s\n", e.Name, abbreviate(e.Recipient))
+		if k := c.threshold(); k > 0 {
+			fmt.Fprintf(w, "Escrow: %d of %d colleagues needed (k=%d, n=%d): the recovery key split into ssss shares,\n", k, len(c.Escrow), k, len(c.Escrow))
+			fmt.Fprintln(w, "each encrypted with age to one colleague alone; any k rebuild it, k-1 reveal nothing:")
+		} else {
+			fmt.Fprintf(w, "Escrow: 1 of %d colleagues needed (k=1, n=%d): the whole recovery key, encrypted with age to each colleague alone:\n", len(c.Escrow), len(c.Escrow))
 		}
+		for i, e := range c.Escrow {
+			share := ""
+			if c.threshold() > 0 {
+				share = fmt.Sprintf("share %d  ", i+1)
+			}
+			fmt.Fprintf(w, "  %-16s %s%s\n", e.Name, share, abbreviate(e.Recipient))
+		}
+		fmt.Fprintf(w, "  LUKS header backup: %s (to every colleague above), also into --escrow-dir\n", kit.EscrowHeaderBackupPath)
+	}
+	if c.RecoveryKey {
+		fmt.Fprintf(w, "  LUKS header backup: %s (the recovery key is its age passphrase)\n", kit.HeaderBackupPath)
 	}
 	fmt.Fprintf(w, "\nTools partition files:\n")
 	for _, f := range p.Files {

@@ -12,6 +12,8 @@ import (
 	"filippo.io/age/agessh"
 	"filippo.io/age/armor"
 	"golang.org/x/crypto/ssh"
+
+	"travelkit/ssss"
 )
 
 // Escrow files are ASCII-armored age files ("-----BEGIN AGE ENCRYPTED FILE-----"): they
@@ -34,6 +36,9 @@ func ValidEscrowName(name string) error {
 	}
 	if strings.HasSuffix(name, ".") {
 		return fmt.Errorf("escrow name %q: must not end with '.' (Windows drops it)", name)
+	}
+	if strings.EqualFold(name, headerBackupName) {
+		return fmt.Errorf("escrow name %q: taken by the escrowed LUKS header backup (escrow/%s.age)", name, headerBackupName)
 	}
 	base := strings.ToUpper(name)
 	if i := strings.IndexByte(base, '.'); i >= 0 {
@@ -113,6 +118,13 @@ func Escrow(recoveryKey, recipient string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return escrowText(key, recipient)
+}
+
+// escrowText encrypts one line of text (a recovery key or an ssss share) to one recipient
+// as an armored age file.
+func escrowText(line, recipient string) ([]byte, error) {
+	key := line
 	r, err := ParseRecipient(recipient)
 	if err != nil {
 		return nil, err
@@ -163,8 +175,33 @@ func ParseIdentities(data []byte) ([]age.Identity, error) {
 }
 
 // OpenEscrow decrypts an escrow file (armored or binary age) with the given identities and
-// returns the normalised recovery key.
+// returns the normalised recovery key. An escrow file holding a share is an error that says
+// so (ErrIsShare): use OpenEscrowFile.
 func OpenEscrow(file []byte, identities ...age.Identity) (string, error) {
+	c, err := OpenEscrowFile(file, identities...)
+	if err != nil {
+		return "", err
+	}
+	if c.Key == "" {
+		c.Share.Wipe()
+		return "", ErrIsShare
+	}
+	return c.Key, nil
+}
+
+// ErrIsShare is returned by OpenEscrow for an escrow file that holds one share of a k-of-n
+// escrow rather than the whole recovery key.
+var ErrIsShare = errors.New("this escrow file holds one share of the recovery key, not the whole key: more shares are needed")
+
+// EscrowContent is what an escrow file holds: the whole recovery key (a 1-of-n escrow),
+// or one ssss share of it (k-of-n).
+type EscrowContent struct {
+	Key   string     // the normalised recovery key, or ""
+	Share ssss.Share // with Key == "": the share
+}
+
+// OpenEscrowFile decrypts an escrow file (armored or binary age) with the given identities.
+func OpenEscrowFile(file []byte, identities ...age.Identity) (EscrowContent, error) {
 	var src io.Reader = bytes.NewReader(file)
 	if bytes.HasPrefix(bytes.TrimLeft(file, " \t\r\n"), []byte("-----BEGIN AGE ENCRYPTED FILE-----")) {
 		src = armor.NewReader(bytes.NewReader(bytes.TrimLeft(file, " \t\r\n")))
@@ -173,18 +210,98 @@ func OpenEscrow(file []byte, identities ...age.Identity) (string, error) {
 	if err != nil {
 		var nomatch *age.NoIdentityMatchError
 		if errors.As(err, &nomatch) {
-			return "", ErrIncorrectIdentity
+			return EscrowContent{}, ErrIncorrectIdentity
 		}
-		return "", fmt.Errorf("failed to open the escrow file: %w", err)
+		return EscrowContent{}, fmt.Errorf("failed to open the escrow file: %w", err)
 	}
 	plain, err := io.ReadAll(io.LimitReader(r, 4096))
 	if err != nil {
-		return "", fmt.Errorf("failed to open the escrow file: %w", err)
+		return EscrowContent{}, fmt.Errorf("failed to open the escrow file: %w", err)
 	}
 	defer clear(plain)
-	key, err := ParseRecoveryKey(string(plain))
-	if err != nil {
-		return "", fmt.Errorf("the escrow file decrypted but does not hold a recovery key: %w", err)
+	if key, err := ParseRecoveryKey(string(plain)); err == nil {
+		return EscrowContent{Key: key}, nil
 	}
-	return key, nil
+	sh, err := ssss.ParseShare(string(plain))
+	if err != nil {
+		return EscrowContent{}, errors.New("the escrow file decrypted but holds neither a recovery key nor an ssss share")
+	}
+	return EscrowContent{Share: sh}, nil
+}
+
+// EscrowFiles makes one escrow file per recipient. With threshold <= 1 each holds the
+// whole recovery key; with threshold k > 1 the key's text is split with ssss (as
+// `ssss-split -t k -n N` would, N = len(recipients)) and file i holds share i+1, one ssss
+// line: `age -d` prints it, and any k lines given to `ssss-combine -t k` print the key.
+func EscrowFiles(recoveryKey string, threshold int, recipients []string) ([][]byte, error) {
+	key, err := ParseRecoveryKey(recoveryKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(recipients))
+	if threshold <= 1 {
+		for i, r := range recipients {
+			if out[i], err = escrowText(key, r); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	if threshold > len(recipients) {
+		return nil, fmt.Errorf("escrow threshold %d with %d colleagues: nobody could rebuild the key", threshold, len(recipients))
+	}
+	shares, err := ssss.Split([]byte(key), threshold, len(recipients), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, s := range shares {
+			s.Wipe()
+		}
+	}()
+	for i, r := range recipients {
+		if out[i], err = escrowText(shares[i].String(), r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// NeedMoreError says how many more shares are needed to rebuild the recovery key.
+type NeedMoreError struct{ Have, Need int }
+
+func (e *NeedMoreError) Error() string {
+	return fmt.Sprintf("%d more share%s needed (%d of %d given)", e.Need-e.Have, map[bool]string{true: "s"}[e.Need-e.Have != 1], e.Have, e.Need)
+}
+
+// CombineShares rebuilds the recovery key from ssss shares made with threshold k. With
+// k == 0 (unknown: no manifest at hand) every threshold from the number of shares down to
+// 2 is tried, and the one that gives a well-formed recovery key wins (a wrong threshold
+// gives random bytes, never a key).
+func CombineShares(shares []ssss.Share, k int) (string, error) {
+	distinct := map[int]bool{}
+	for _, s := range shares {
+		distinct[s.Index] = true
+	}
+	if k > 0 {
+		if len(distinct) < k {
+			return "", &NeedMoreError{Have: len(distinct), Need: k}
+		}
+		secret, err := ssss.Combine(shares, k)
+		if err != nil {
+			return "", err
+		}
+		defer clear(secret)
+		key, err := ParseRecoveryKey(string(secret))
+		if err != nil {
+			return "", errors.New("the shares combine to something that is not a recovery key: a share is from another kit or another rotation")
+		}
+		return key, nil
+	}
+	for t := len(distinct); t >= 2; t-- {
+		if key, err := CombineShares(shares, t); err == nil {
+			return key, nil
+		}
+	}
+	return "", errors.New("these shares do not combine to a recovery key with any threshold: more are needed, or one is from another kit")
 }

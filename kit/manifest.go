@@ -39,17 +39,31 @@ const (
 // SHA256SUMS. It is written as manifest.json; SHA256SUMS covers manifest.json and every
 // other file.
 type Manifest struct {
-	Format    int           `json:"format"`
-	KitID     string        `json:"kit_id"`
-	Created   time.Time     `json:"created"` // RFC 3339, UTC, whole seconds
-	Version   string        `json:"travelkit_version"`
-	LUKSUUID  string        `json:"luks_uuid"`
-	Keyslots  []Keyslot     `json:"keyslots"`
-	Escrow    []EscrowEntry `json:"escrow"`
-	Languages []string      `json:"languages,omitempty"`
-	Platforms []string      `json:"platforms,omitempty"`
-	Files     []File        `json:"files"`
+	Format   int           `json:"format"`
+	KitID    string        `json:"kit_id"`
+	Created  time.Time     `json:"created"` // RFC 3339, UTC, whole seconds
+	Version  string        `json:"travelkit_version"`
+	LUKSUUID string        `json:"luks_uuid"`
+	Keyslots []Keyslot     `json:"keyslots"`
+	Escrow   []EscrowEntry `json:"escrow"`
+	// EscrowThreshold is k of a k-of-n escrow: each escrow file then holds one ssss share
+	// of the recovery key and any k of them rebuild it. 0 (or 1): each escrow file holds
+	// the whole recovery key.
+	EscrowThreshold int `json:"escrow_threshold,omitempty"`
+	// RecoveryKeyRotated is when the recovery key in use was made (at the build, or by
+	// `travelkit keys rotate-recovery`); zero in manifests older than this field.
+	RecoveryKeyRotated time.Time `json:"recovery_key_rotated,omitzero"`
+	// ToolsWritten is when the tools partition was last written (build, refresh or a key
+	// change); zero in manifests older than this field.
+	ToolsWritten time.Time `json:"tools_written,omitzero"`
+	Languages    []string  `json:"languages,omitempty"`
+	Platforms    []string  `json:"platforms,omitempty"`
+	Files        []File    `json:"files"`
 }
+
+// Threshold is the number of escrow files needed to rebuild the recovery key (1 when
+// each holds the whole key).
+func (m *Manifest) Threshold() int { return max(m.EscrowThreshold, 1) }
 
 // Keyslot is one LUKS2 keyslot and what unlocks it.
 type Keyslot struct {
@@ -61,8 +75,9 @@ type Keyslot struct {
 type EscrowEntry struct {
 	Name      string `json:"name"`
 	Recipient string `json:"recipient"`
-	Kind      string `json:"kind,omitempty"` // RecipientKind: age-x25519, ssh-ed25519...
-	File      string `json:"file"`           // EscrowPath(Name)
+	Kind      string `json:"kind,omitempty"`  // RecipientKind: age-x25519, ssh-ed25519...
+	File      string `json:"file"`            // EscrowPath(Name)
+	Share     int    `json:"share,omitempty"` // with a threshold: the index of this colleague's ssss share
 }
 
 // File is one file of the tools partition.
@@ -128,6 +143,12 @@ func (m *Manifest) Marshal() ([]byte, error) {
 		c.Format = ManifestFormat
 	}
 	c.Created = c.Created.UTC().Truncate(time.Second)
+	if !c.RecoveryKeyRotated.IsZero() {
+		c.RecoveryKeyRotated = c.RecoveryKeyRotated.UTC().Truncate(time.Second)
+	}
+	if !c.ToolsWritten.IsZero() {
+		c.ToolsWritten = c.ToolsWritten.UTC().Truncate(time.Second)
+	}
 	c.Files = slices.Clone(m.Files)
 	slices.SortFunc(c.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	if c.Keyslots == nil {
@@ -147,6 +168,9 @@ func (m *Manifest) Marshal() ([]byte, error) {
 }
 
 func (m *Manifest) check() error {
+	if m.EscrowThreshold < 0 || m.EscrowThreshold > len(m.Escrow) && m.EscrowThreshold > 1 {
+		return fmt.Errorf("escrow threshold %d with %d escrow entries", m.EscrowThreshold, len(m.Escrow))
+	}
 	seen := map[string]bool{}
 	for _, f := range m.Files {
 		if err := validPath(f.Path); err != nil {

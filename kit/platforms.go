@@ -6,17 +6,20 @@ import (
 	"strings"
 )
 
-// Platforms are the GOOS/GOARCH pairs a kit can carry a travelkit binary for.
-var Platforms = []string{
-	"linux/amd64", "linux/arm64",
-	"darwin/amd64", "darwin/arm64",
-	"windows/amd64", "windows/arm64",
+// Platforms returns the GOOS/GOARCH pairs a kit can carry a travelkit binary for (a new
+// slice each time: the caller may change it).
+func Platforms() []string {
+	return []string{
+		"linux/amd64", "linux/arm64",
+		"darwin/amd64", "darwin/arm64",
+		"windows/amd64", "windows/arm64",
+	}
 }
 
 // ValidPlatform reports whether p is one of Platforms.
 func ValidPlatform(p string) error {
-	if !slices.Contains(Platforms, p) {
-		return fmt.Errorf("unknown platform %q: use one of %s", p, strings.Join(Platforms, ", "))
+	if all := Platforms(); !slices.Contains(all, p) {
+		return fmt.Errorf("unknown platform %q: use one of %s", p, strings.Join(all, ", "))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"travelkit/image/fat32"
 	"travelkit/kit"
 	"travelkit/luks"
+	"travelkit/ssss"
 )
 
 // Profile is a parsed and validated kit profile. Sizes are in bytes.
@@ -51,6 +52,9 @@ type LUKS struct {
 // Keys is the [keys] table.
 type Keys struct {
 	RecoveryKey bool // add a recovery key in keyslot 1
+	// EscrowThreshold is how many escrow files rebuild the recovery key: 1 (each holds the
+	// whole key) or k > 1 (each holds one ssss share; any k of them rebuild it).
+	EscrowThreshold int
 }
 
 // Escrow is one [[escrow]] entry: a colleague who gets escrow/<Name>.age.
@@ -99,8 +103,8 @@ func New(name string) *Profile {
 			PBKDF:      DefaultPBKDF,
 			UnlockTime: DefaultUnlockTime,
 		},
-		Keys:  Keys{RecoveryKey: true},
-		Tools: Tools{Platforms: slices.Clone(kit.Platforms)},
+		Keys:  Keys{RecoveryKey: true, EscrowThreshold: 1},
+		Tools: Tools{Platforms: kit.Platforms()},
 		TPM:   TPM{Enroll: false, PCRs: []int{7}, PIN: true},
 	}
 }
@@ -109,7 +113,7 @@ func New(name string) *Profile {
 // every language, no escrow, the default costs (the CLI may lower them for a demo).
 func Default() *Profile {
 	p := New("demo-kit")
-	p.Languages = slices.Clone(kit.Languages)
+	p.Languages = kit.Languages()
 	return p
 }
 
@@ -238,6 +242,17 @@ func (p *Profile) validate(report func(at keyPath, key, msg string)) {
 		if _, err := kit.ParseRecipient(e.Recipient); err != nil {
 			report(at("recipient"), "escrow.recipient", err.Error())
 		}
+	}
+	switch k, n := p.Keys.EscrowThreshold, len(p.Escrow); {
+	case k < 1:
+		report(keyPath{"keys", "escrow_threshold"}, "keys.escrow_threshold", fmt.Sprintf("%d: use 1 (each escrow file holds the whole recovery key) or more (k-of-n shares)", k))
+	case k > 1 && k > n:
+		report(keyPath{"keys", "escrow_threshold"}, "keys.escrow_threshold", fmt.Sprintf("%d is more than the %d [[escrow]] entries: nobody could ever rebuild the recovery key; lower it or add entries", k, n))
+	case k > ssss.MaxShares:
+		report(keyPath{"keys", "escrow_threshold"}, "keys.escrow_threshold", fmt.Sprintf("%d: at most %d", k, ssss.MaxShares))
+	}
+	if len(p.Escrow) > ssss.MaxShares {
+		report(keyPath{"escrow"}, "escrow", fmt.Sprintf("%d entries: at most %d", len(p.Escrow), ssss.MaxShares))
 	}
 	if len(p.Escrow) > 0 && !p.Keys.RecoveryKey {
 		report(keyPath{"keys", "recovery_key"}, "keys.recovery_key", "escrow needs a recovery key: set recovery_key = true or remove the [[escrow]] entries")

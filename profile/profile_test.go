@@ -94,7 +94,7 @@ pin = false
 		Name: "kit.B_2", Languages: []string{"ar", "fa", "en"},
 		Drive: Drive{ToolsSize: 1 << 30},
 		LUKS:  LUKS{SectorSize: 512, KeySize: 256, PBKDF: "pbkdf2", UnlockTime: 500 * time.Millisecond, PBKDFIterations: 200000},
-		Keys:  Keys{RecoveryKey: true},
+		Keys:  Keys{RecoveryKey: true, EscrowThreshold: 1},
 		Escrow: []Escrow{
 			{"a", id.Recipient().String()}, {"b", pq.Recipient().String()},
 			{"c", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHBr1bVHdPx6EdBLGJ2dkS5tMcBnNbYvOBB1i0dnAf4w someone@example"},
@@ -148,6 +148,9 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"name = \"x\"\n[luks]\npbkdf_parallel = 0\n", []string{`profile.toml:3: luks.pbkdf_parallel: 0 is out of range`}},
 		{"name = \"x\"\nluks = 5\n", []string{`profile.toml:2: luks: want a table ([luks]), got the integer 5`}},
 		{"name = \"x\"\n[keys]\nrecovery_key = \"yes\"\n", []string{`profile.toml:3: keys.recovery_key: want true or false, got the string "yes"`}},
+		{"name = \"x\"\n[keys]\nescrow_threshold = 2\n[[escrow]]\nname = \"a\"\nrecipient = \"" + rcpt + "\"\n", []string{
+			`profile.toml:3: keys.escrow_threshold: 2 is more than the 1 [[escrow]] entries`}},
+		{"name = \"x\"\n[keys]\nescrow_threshold = 0\n", []string{`profile.toml:3: keys.escrow_threshold: 0: use 1`}},
 		{"name = \"x\"\n[tools]\nplatforms = [\"linux/amd64\", \"plan9/386\", \"linux/amd64\"]\n", []string{
 			`profile.toml:3: tools.platforms: unknown platform "plan9/386"`, `profile.toml:3: tools.platforms: "linux/amd64" listed twice`}},
 		{"name = \"x\"\n[tpm]\npcrs = [7, 24, 7]\n", []string{`profile.toml:3: tpm.pcrs: PCR 24: use 0 to 23`, `profile.toml:3: tpm.pcrs: PCR 7 listed twice`}},
@@ -212,7 +215,7 @@ func TestValidate(t *testing.T) {
 	if ValidName(strings.Repeat("a", 41)) == nil || ValidName("") == nil || ValidName(strings.Repeat("a", 40)) != nil {
 		t.Error("name length rule")
 	}
-	for _, l := range kit.Languages {
+	for _, l := range kit.Languages() {
 		if _, err := Parse("p.toml", []byte("name = \"x\"\nlanguages = [\""+l+"\"]\n")); err != nil {
 			t.Errorf("%s: %v", l, err)
 		}

@@ -29,6 +29,9 @@ check borg borgbackup
 check openssl openssl
 check gcc gcc
 check systemd-cryptenroll systemd
+check ssss-split ssss
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+check rclone rclone
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
@@ -39,6 +42,7 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	# one apt at a time on a shared machine
+	flock /tmp/apt.lock apt-get update -qq
+	flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

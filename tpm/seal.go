@@ -16,9 +16,10 @@ import (
 	"github.com/google/go-tpm/tpm2"
 )
 
-// DefaultPCRs is the PCR policy travelkit uses unless told otherwise: PCR 7, the Secure
-// Boot state, which survives kernel and bootloader updates but not Secure Boot changes.
-var DefaultPCRs = []int{7}
+// DefaultPCRs returns the PCR policy travelkit uses unless told otherwise: PCR 7, the
+// Secure Boot state, which survives kernel and bootloader updates but not Secure Boot
+// changes.
+func DefaultPCRs() []int { return []int{7} }
 
 // SecretSize is the size of the random secret sealed to the TPM, as systemd uses it.
 const SecretSize = 32
@@ -518,7 +519,7 @@ func (t *TPM) flush(h tpm2.TPMHandle) {
 
 func normPCRs(pcrs []int) ([]int, error) {
 	if pcrs == nil {
-		pcrs = DefaultPCRs
+		pcrs = DefaultPCRs()
 	}
 	out := append(make([]int, 0, len(pcrs)), pcrs...)
 	sort.Ints(out)

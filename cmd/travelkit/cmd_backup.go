@@ -39,7 +39,7 @@ reported and the snapshot still completes. Ctrl-C leaves the repository consiste
   restic -r /mnt/copy --password-file repo.pw snapshots      # restic reads it too`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runBackup(c, &o, args)
+			return o.closeAfter(runBackup(c, &o, args))
 		},
 	}
 	o.register(c)
@@ -219,5 +219,3 @@ func limitMemory() {
 		debug.SetGCPercent(50)
 	}
 }
-
-func init() { register(newBackupCmd) }

@@ -28,7 +28,7 @@ reads and verifies every pack (or a percentage of them with --read-data-subset).
   travelkit check --repo /mnt/copy --password-file repo.pw --read-data-subset 10%`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runCheck(c, &o)
+			return o.closeAfter(runCheck(c, &o))
 		},
 	}
 	o.register(c)
@@ -116,5 +116,3 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	fmt.Fprintln(out, "no errors were found")
 	return nil
 }
-
-func init() { register(newCheckCmd) }

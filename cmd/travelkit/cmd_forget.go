@@ -25,7 +25,7 @@ removes the data no snapshot needs any more.`,
 		Example: `  travelkit forget --target /dev/sdb --passphrase-file pass.txt --keep-daily 7 --keep-weekly 4 --prune`,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runForget(c, &o)
+			return o.closeAfter(runForget(c, &o))
 		},
 	}
 	o.register(c)
@@ -77,5 +77,3 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 	}
 	return nil
 }
-
-func init() { register(newForgetCmd) }

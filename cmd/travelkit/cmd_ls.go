@@ -25,7 +25,7 @@ func newLsCmd() *cobra.Command {
 		Example: `  travelkit ls --target kit.img --passphrase-file pass.txt latest /home/amina`,
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runLs(c, &o, args)
+			return o.closeAfter(runLs(c, &o, args))
 		},
 	}
 	o.register(c)
@@ -91,5 +91,3 @@ func runLs(c *cobra.Command, o *lsOptions, args []string) error {
 	}
 	return nil
 }
-
-func init() { register(newLsCmd) }

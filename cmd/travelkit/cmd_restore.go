@@ -38,7 +38,7 @@ Windows open PowerShell as Administrator.`,
   travelkit restore --repo /mnt/copy --password-file repo.pw latest --to /tmp/r`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runRestore(c, &o, args[0])
+			return o.closeAfter(runRestore(c, &o, args[0]))
 		},
 	}
 	o.register(c)
@@ -116,5 +116,3 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	}
 	return nil
 }
-
-func init() { register(newRestoreCmd) }

@@ -27,7 +27,7 @@ func newSnapshotsCmd() *cobra.Command {
   travelkit snapshots --repo /mnt/copy --password-file repo.pw --json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			return runSnapshots(c, &o)
+			return o.closeAfter(runSnapshots(c, &o))
 		},
 	}
 	o.register(c)
@@ -76,5 +76,3 @@ func runSnapshots(c *cobra.Command, o *snapshotsOptions) error {
 	fmt.Fprintf(out, "%d snapshots\n", len(sns))
 	return nil
 }
-
-func init() { register(newSnapshotsCmd) }

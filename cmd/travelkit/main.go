@@ -31,36 +31,23 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
 	})
-	for _, add := range commands {
-		root.AddCommand(add())
-	}
+	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
+	root.AddCommand(
+		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
+		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
+	)
 	return root
 }
-
-// commands is filled by one file per command, in init functions.
-var commands []func() *cobra.Command
-
-func register(f func() *cobra.Command) { commands = append(commands, f) }
 
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// closers run when a command ends (kits opened by repository commands, flushed and closed).
-var closers []func() error
-
-func atExit(f func() error) { closers = append(closers, f) }
-
 func run(args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
-	for i := len(closers) - 1; i >= 0; i-- {
-		if cerr := closers[i](); cerr != nil && err == nil {
-			err = fmt.Errorf("closing the kit: %w", cerr)
-		}
-	}
-	closers = nil
 	if err == nil {
 		return ExitOK
 	}

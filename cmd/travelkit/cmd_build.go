@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/builder"
+	"travelkit/target"
+	"travelkit/tpm"
+)
+
+type buildOptions struct {
+	planFlags
+	passFile     string
+	recoveryFile string
+	escrowDir    string
+	yes, json    bool
+	wipe         bool
+	tpmDev       string
+	pinFile      string
+}
+
+func newBuildCmd() *cobra.Command {
+	var o buildOptions
+	c := &cobra.Command{
+		Use:   "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
+		Short: "Build a travel kit on a drive or an image file",
+		Long: `Build a travel kit: a GPT with a FAT32 tools partition (label TRAVELKIT, visible on
+every OS: travelkit for every platform, restore instructions, escrow files, manifest)
+and a LUKS2 partition holding ext4 (the backup repository and a trusted copy of the
+manifest).
+
+The plan is shown first and, on a terminal, must be confirmed (--yes skips that).
+Keyslot 0 holds the passphrase (asked twice without echo, or --passphrase-file);
+keyslot 1 the recovery key, shown once and written to --recovery-key-file. Each
+[[escrow]] colleague gets the recovery key encrypted to them alone with age, on the
+tools partition and in --escrow-dir.
+
+A disk must be a whole, removable disk with nothing mounted (--allow-fixed for fixed
+disks or disks above 2 TB); right before writing travelkit checks it is still the same
+disk. The partition table is written last: an interrupted build leaves a drive that
+` + "`travelkit verify`" + ` reports as unfinished, never one that looks like a good kit.`,
+		Example: `  travelkit build --profile amina.toml --target /dev/sdb --recovery-key-file amina.recovery --escrow-dir handover/
+  travelkit build --target demo.img --size 1GiB --passphrase-file pass.txt --yes   # built-in demo profile`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(&o) },
+	}
+	o.register(c)
+	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "the new kit passphrase, read byte for byte from `file` (default: asked twice on the terminal)")
+	c.Flags().StringVar(&o.recoveryFile, "recovery-key-file", "", "write the recovery key (and a newline) to this new `file`")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write each colleague's escrow file as DIR/<name>.age, for hand-over")
+	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
+	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
+	c.Flags().StringVar(&o.pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
+	c.Flags().BoolVar(&o.wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
+	return c
+}
+
+func runBuild(o *buildOptions) error {
+	plan, err := o.plan()
+	if err != nil {
+		return err
+	}
+	if o.recoveryFile != "" && plan.Config.RecoveryKey {
+		if _, err := os.Stat(o.recoveryFile); err == nil {
+			return withCode(ExitRefused, fmt.Errorf("--recovery-key-file %s exists", o.recoveryFile), "choose a new file name; travelkit never overwrites a key")
+		}
+	}
+	if !o.json || !o.yes {
+		plan.Print(os.Stderr)
+		fmt.Fprintln(os.Stderr)
+	}
+	if !o.yes {
+		what := "build the kit on " + o.target
+		if len(plan.Destroys) > 0 {
+			what = "this DESTROYS everything on " + o.target
+		}
+		if err := confirm(what, "--yes"); err != nil {
+			return err
+		}
+	}
+	pass, err := getSecret(o.passFile, "passphrase file", "New kit passphrase", true)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var bar *progress
+	var barStage string
+	prog := func(stage string, done, total int64) {
+		if stage != barStage {
+			if bar != nil {
+				bar.Done()
+			}
+			barStage = stage
+			bar = newProgress(stage, total)
+		}
+		if total > 0 {
+			bar.done.Store(done)
+		}
+	}
+	res, err := builder.Build(ctx, plan, builder.BuildOptions{Passphrase: pass, Wipe: o.wipe, EscrowDir: o.escrowDir, Progress: prog})
+	if bar != nil {
+		bar.Done()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return withCode(ExitInterrupted, err, "")
+		}
+		var re *target.RefusedError
+		if errors.As(err, &re) {
+			return targetError(err)
+		}
+		return fmt.Errorf("building the kit on %s: %w", o.target, err)
+	}
+	if res.RecoveryKey != "" {
+		if o.recoveryFile != "" {
+			if err := writeNewFile(o.recoveryFile, []byte(res.RecoveryKey+"\n"), 0o600); err != nil {
+				return err
+			}
+		}
+		if isTerminal() {
+			fmt.Fprintf(os.Stderr, "\nRECOVERY KEY (shown once; write it down and keep it apart from the drive):\n\n    %s\n\n", res.RecoveryKey)
+		} else if o.recoveryFile == "" {
+			fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
+		}
+	}
+	if plan.Config.TPM {
+		if err := buildEnrolTPM(o.planFlags, pass, o.tpmDev, o.pinFile); err != nil {
+			return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", err)
+		}
+	}
+	if o.json {
+		out := struct {
+			*builder.Result
+			RecoveryKeyFile string `json:"recovery_key_file,omitempty"`
+		}{res, absOrEmpty(o.recoveryFile)}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Println(string(b))
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "Kit %q built on %s (LUKS UUID %s, %d files on the tools partition).\n", res.KitID, res.Target, res.LUKSUUID, res.Files)
+	for _, e := range res.EscrowFiles {
+		fmt.Fprintf(os.Stderr, "Escrow file for hand-over: %s\n", e)
+	}
+	return nil
+}
+
+func absOrEmpty(p string) string {
+	if p == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// buildEnrolTPM binds a freshly built kit to this machine's TPM, as the profile's [tpm]
+// table asks (PCRs, PIN or not).
+func buildEnrolTPM(f planFlags, pass []byte, dev, pinFile string) error {
+	p := f.loaded
+	t, err := openTPM(dev)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	pcrs := p.TPM.PCRs
+	if pcrs == nil {
+		pcrs = []int{}
+	}
+	if err := t.CheckSupport(pcrs); err != nil {
+		return tpmError(err)
+	}
+	o, err := openKit(f.target, true)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	c, err := o.d.Container()
+	if err != nil {
+		return err
+	}
+	vk, _, err := c.Unlock(pass)
+	if err != nil {
+		return err
+	}
+	defer vk.Wipe()
+	opts := tpm.SealOptions{PCRs: pcrs}
+	if p.TPM.PIN {
+		if opts.PIN, err = readPIN(pinFile, true); err != nil {
+			return err
+		}
+		defer clear(opts.PIN)
+		pinSaltFor(&opts)
+	}
+	_, sealed, err := enrol(c, vk, t, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Bound to this machine's TPM: %s\n", sealed.Token)
+	return nil
+}

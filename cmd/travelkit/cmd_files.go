@@ -1,0 +1,213 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newFilesCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "files",
+		Short: "List, copy out and copy in files of a kit's encrypted volume",
+		Long: `Work with the files inside a kit's encrypted volume, in userspace, on any OS.
+REMOTE paths start at the root of the volume: notes/a.txt, travelkit/manifest.json.
+
+travelkit refuses to write while the kernel has the kit's data partition mounted or its
+LUKS volume open: two writers corrupt a filesystem.`,
+		Example: `  travelkit files ls --target kit.img --passphrase-file pass.txt
+  travelkit files put --target /dev/sdb notes.txt notes/notes.txt
+  travelkit files get --target /dev/sdb notes/notes.txt ./notes.txt`,
+	}
+	c.AddCommand(newFilesLsCmd(), newFilesGetCmd(), newFilesPutCmd())
+	return c
+}
+
+func cleanRemote(p string) (string, error) {
+	p = strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, "\\", "/")), "/")
+	if p == "" {
+		p = "."
+	}
+	return p, nil
+}
+
+func newFilesLsCmd() *cobra.Command {
+	var k kitFlags
+	c := &cobra.Command{
+		Use:     "ls --target T [--passphrase-file F] [PATH]",
+		Short:   "List a folder of the encrypted volume",
+		Example: "  travelkit files ls --target kit.img --passphrase-file pass.txt travelkit",
+		Args:    cobra.MaximumNArgs(1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesLs(&k, args) },
+	}
+	k.register(c.Flags())
+	return c
+}
+
+func runFilesLs(k *kitFlags, args []string) error {
+	p := "."
+	if len(args) == 1 {
+		p, _ = cleanRemote(args[0])
+	}
+	o, err := openKit(k.target, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	u, err := k.unlock(o, false)
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	st, err := u.FS.Stat(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	if !st.IsDir() {
+		fmt.Printf("%s %12d %s %s\n", st.Mode, st.Size, st.ModTime.Format(time.DateTime), p)
+		return nil
+	}
+	ents, err := u.FS.ReadDir(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	for _, e := range ents {
+		name := e.Name
+		if e.IsDir() {
+			name += "/"
+		}
+		fmt.Printf("%s %12d %s %s\n", e.Mode, e.Size, e.ModTime.Format(time.DateTime), name)
+	}
+	return nil
+}
+
+func newFilesGetCmd() *cobra.Command {
+	var k kitFlags
+	c := &cobra.Command{
+		Use:     "get --target T [--passphrase-file F] REMOTE LOCAL",
+		Short:   "Copy a file out of the encrypted volume (LOCAL \"-\": standard output)",
+		Example: "  travelkit files get --target kit.img notes/a.txt ./a.txt",
+		Args:    exactArgs("REMOTE", "LOCAL"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesGet(&k, args) },
+	}
+	k.register(c.Flags())
+	return c
+}
+
+func runFilesGet(k *kitFlags, args []string) error {
+	remote, _ := cleanRemote(args[0])
+	local := args[1]
+	if local != "-" {
+		if _, err := os.Stat(local); err == nil {
+			return withCode(ExitRefused, fmt.Errorf("%s exists", local), "choose another name; travelkit never overwrites a local file")
+		}
+	}
+	o, err := openKit(k.target, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	u, err := k.unlock(o, false)
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	f, err := u.FS.Open(remote)
+	if err != nil {
+		return fmt.Errorf("%s: %w", remote, err)
+	}
+	var w io.Writer = os.Stdout
+	if local != "-" {
+		out, err := os.OpenFile(local, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		w = out
+	}
+	bar := newProgress("Copying "+remote, f.Size())
+	_, err = io.Copy(w, progressReader{io.NewSectionReader(f, 0, f.Size()), bar})
+	bar.Done()
+	if err != nil {
+		return fmt.Errorf("copying %s: %w", remote, err)
+	}
+	return nil
+}
+
+func newFilesPutCmd() *cobra.Command {
+	var k kitFlags
+	c := &cobra.Command{
+		Use:   "put --target T [--passphrase-file F] LOCAL REMOTE",
+		Short: "Copy a file into the encrypted volume, creating missing folders (LOCAL \"-\": standard input)",
+		Long: `Copy LOCAL into the encrypted volume as REMOTE, creating its missing parent folders.
+An existing REMOTE file is replaced.`,
+		Example: "  travelkit files put --target kit.img ./a.txt notes/a.txt",
+		Args:    exactArgs("LOCAL", "REMOTE"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesPut(&k, args) },
+	}
+	k.register(c.Flags())
+	return c
+}
+
+func runFilesPut(k *kitFlags, args []string) error {
+	local := args[0]
+	remote, _ := cleanRemote(args[1])
+	if remote == "." {
+		return usageErrorf("REMOTE must name a file")
+	}
+	var r io.Reader
+	var size int64
+	mtime := time.Now()
+	if local == "-" {
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return err
+		}
+		r, size = strings.NewReader(string(b)), int64(len(b))
+	} else {
+		f, err := os.Open(local)
+		if err != nil {
+			return usageErrorf("%v", unwrapPathErr(err))
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if !st.Mode().IsRegular() {
+			return usageErrorf("%s is not a regular file", local)
+		}
+		r, size, mtime = f, st.Size(), st.ModTime()
+	}
+	o, err := openKit(k.target, true)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	u, err := k.unlock(o, true)
+	if err != nil {
+		return err
+	}
+	if dir := path.Dir(remote); dir != "." {
+		if err := u.FS.MkdirAll(dir); err != nil {
+			u.Close()
+			return fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	bar := newProgress("Copying "+local, size)
+	err = u.FS.WriteFile(remote, progressReader{r, bar}, size, mtime)
+	bar.Done()
+	if err != nil {
+		u.Close()
+		return fmt.Errorf("writing %s: %w", remote, err)
+	}
+	if err := u.Close(); err != nil {
+		return fmt.Errorf("closing the volume: %w", err)
+	}
+	return o.tg.Sync()
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+type luksChangeKeyOptions struct {
+	passFile, newPassFile string
+	slot                  int
+	kdf                   kdfFlags
+}
+
+func newLuksChangeKeyCmd() *cobra.Command {
+	var o luksChangeKeyOptions
+	cmd := &cobra.Command{
+		Use:   "change-key DEVICE",
+		Short: "Replace a passphrase with a new one",
+		Long: `Replace the passphrase of a keyslot of DEVICE, like cryptsetup luksChangeKey:
+the keyslot that the old passphrase (--passphrase-file) opens, or --key-slot, gets
+the new passphrase (--new-passphrase-file, or asked twice on the terminal). The
+KDF flags are those of ` + "`travelkit luks format`" + `.`,
+		Example: `  travelkit luks change-key kit.luks --passphrase-file old.txt --new-passphrase-file new.txt`,
+		Args:    exactArgs("DEVICE"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksChangeKey(&o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.passFile, "passphrase-file", "", "the current passphrase, byte for byte (\"-\": standard input)")
+	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "the new passphrase, byte for byte")
+	f.IntVar(&o.slot, "key-slot", -1, "the keyslot to change (default: the one the current passphrase opens)")
+	o.kdf.register(f)
+	hideDefault(cmd.Flags(), "key-slot")
+	return cmd
+}
+
+func runLuksChangeKey(o *luksChangeKeyOptions, args []string) error {
+	path := args[0]
+	if err := checkSlotFlag(o.slot); err != nil {
+		return err
+	}
+	p, err := o.kdf.params()
+	if err != nil {
+		return err
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := checkComplete(d, c); err != nil {
+		return err
+	}
+	old, err := getSecret(o.passFile, "passphrase file", "Current passphrase for "+path, false)
+	if err != nil {
+		return err
+	}
+	defer clear(old)
+	// check the old passphrase before asking for the new one
+	vk, used, err := c.Unlock(old)
+	if o.slot >= 0 {
+		vk, err = c.UnlockSlot(old, o.slot)
+		used = o.slot
+	}
+	if err != nil {
+		return unlockError(path, old, o.passFile, err)
+	}
+	vk.Wipe()
+	newPass, err := getSecret(o.newPassFile, "new passphrase file", "New passphrase", true)
+	if err != nil {
+		return err
+	}
+	defer clear(newPass)
+	var got int
+	err = runWithNote(calibrationNote(p), func() error {
+		var err error
+		got, err = c.ChangePassphrase(old, newPass, used, p)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("failed to change the passphrase of keyslot %d of %s: %w", used, path, err)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("Changed the passphrase of %s (keyslot %d).\n", path, got)
+	return nil
+}

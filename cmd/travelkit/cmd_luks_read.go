@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// ioBufSize is the chunk size of luks read and write: large enough that the volume
+// decrypts each chunk on every core, and a multiple of every sector size.
+const ioBufSize = 8 << 20
+
+type luksReadOptions struct {
+	passFile       string
+	offset, length int64
+}
+
+func newLuksReadCmd() *cobra.Command {
+	var o luksReadOptions
+	cmd := &cobra.Command{
+		Use:   "read DEVICE",
+		Short: "Decrypt the payload (or part of it) to standard output",
+		Long: `Unlock DEVICE and write its decrypted payload to standard output, from --offset
+(bytes into the payload, default 0) for --length bytes (default: to the end).
+DEVICE is opened read-only. Offsets need not be sector-aligned.`,
+		Example: `  travelkit luks read kit.luks --passphrase-file pass.txt > payload.img
+  travelkit luks read kit.luks --passphrase-file pass.txt --offset 1024 --length 100 | hexdump -C`,
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksRead(&o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
+	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
+	f.Int64Var(&o.length, "length", -1, "read this many bytes (default: to the end of the payload)")
+	hideDefault(cmd.Flags(), "length")
+	return cmd
+}
+
+func runLuksRead(o *luksReadOptions, args []string) error {
+	path := args[0]
+	if o.offset < 0 {
+		return usageErrorf("--offset %d is negative", o.offset)
+	}
+	if o.length < -1 {
+		return usageErrorf("--length %d is negative", o.length)
+	}
+	d, c, err := openContainer(path, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	vk, _, err := unlock(d, c, o.passFile, -1)
+	if err != nil {
+		return err
+	}
+	v, err := c.OpenVolume(vk)
+	vk.Wipe()
+	if err != nil {
+		return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+	}
+	defer v.Close()
+	size := v.Size()
+	if o.offset > size {
+		return usageErrorf("--offset %d is past the end of the payload (%d bytes)", o.offset, size)
+	}
+	if o.length == -1 || o.length > size-o.offset {
+		if o.length > size-o.offset {
+			return usageErrorf("--offset %d --length %d goes past the end of the payload (%d bytes)", o.offset, o.length, size)
+		}
+		o.length = size - o.offset
+	}
+	if o.length > 64<<10 && term.IsTerminal(int(os.Stdout.Fd())) {
+		return usageErrorf("refusing to write %s of binary payload to the terminal; redirect standard output to a file, or give a --length up to 64K", humanBytes(o.length))
+	}
+	return copyOut(os.Stdout, v, o.offset, o.length)
+}
+
+// copyOut copies length bytes of r from off to w, decrypting the next chunk while the
+// previous one is written.
+func copyOut(w io.Writer, r io.ReaderAt, off, length int64) error {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	bar := newProgress("Reading", length)
+	defer bar.Done()
+	free := make(chan []byte, 2)
+	free <- make([]byte, ioBufSize)
+	free <- make([]byte, ioBufSize)
+	full := make(chan chunk, 2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(full)
+		pos, end := off, off+length
+		for pos < end {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			// chunk boundaries at multiples of the buffer size keep later reads aligned
+			n := min(end, (pos/ioBufSize+1)*ioBufSize) - pos
+			got, err := r.ReadAt(b[:n], pos)
+			if err == io.EOF && int64(got) == n {
+				err = nil
+			}
+			full <- chunk{b[:got], err}
+			if err != nil {
+				return
+			}
+			pos += n
+		}
+	}()
+	for c := range full {
+		if c.err != nil {
+			return fmt.Errorf("failed to read the payload: %w", c.err)
+		}
+		if _, err := w.Write(c.b); err != nil {
+			return fmt.Errorf("failed to write to standard output: %w", err)
+		}
+		bar.Add(int64(len(c.b)))
+		free <- c.b[:cap(c.b)]
+	}
+	return nil
+}

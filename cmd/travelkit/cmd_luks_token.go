@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/luks"
+)
+
+func newLuksTokenCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Import, export, list and remove LUKS2 tokens",
+		Long: `LUKS2 tokens are JSON objects in the header that tell a program how to obtain a
+passphrase for some keyslots (for instance the systemd-tpm2 token). These commands
+work like cryptsetup token import/export/remove and need no passphrase: tokens
+hold no secret that unlocks the volume by itself.`,
+		Example: `  travelkit luks token list kit.luks
+  travelkit luks token export kit.luks --token-id 0 > token.json
+  travelkit luks token import kit.luks --json-file token.json
+  travelkit luks token remove kit.luks --token-id 0`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newLuksTokenListCmd(), newLuksTokenImportCmd(), newLuksTokenExportCmd(), newLuksTokenRemoveCmd())
+	return cmd
+}
+
+func newLuksTokenListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list DEVICE",
+		Short: "List the tokens: id, type and keyslots",
+		Example: `  travelkit luks token list kit.luks
+  travelkit luks token list kit.luks --json`,
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenList(args[0], asJSON) },
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tokens as a JSON list")
+	return cmd
+}
+
+func runLuksTokenList(path string, asJSON bool) error {
+	d, c, err := openContainer(path, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if asJSON {
+		type tokenJSON struct {
+			ID       int             `json:"id"`
+			Type     string          `json:"type"`
+			Keyslots []int           `json:"keyslots"`
+			Token    json.RawMessage `json:"token"`
+		}
+		list := []tokenJSON{}
+		for _, t := range c.Tokens() {
+			list = append(list, tokenJSON{t.ID, t.Type, t.Keyslots, t.JSON})
+		}
+		out, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\n", out)
+		return nil
+	}
+	for _, t := range c.Tokens() {
+		fmt.Printf("%d: %s keyslots %v\n", t.ID, t.Type, t.Keyslots)
+	}
+	return nil
+}
+
+func newLuksTokenImportCmd() *cobra.Command {
+	var jsonFile string
+	var id int
+	cmd := &cobra.Command{
+		Use:   "import DEVICE",
+		Short: "Add a token from a JSON file (or standard input)",
+		Long: `Add the JSON object in --json-file (default: standard input) as a token of
+DEVICE, with id --token-id or the first free one. The object needs "type" (a
+string) and "keyslots" (a list of keyslot numbers as strings, all in use).`,
+		Example: `  travelkit luks token import kit.luks --json-file token.json
+  echo '{"type":"example","keyslots":["0"]}' | travelkit luks token import kit.luks --token-id 3`,
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenImport(args[0], jsonFile, id) },
+	}
+	cmd.Flags().StringVar(&jsonFile, "json-file", "", "file holding the token's JSON (default: standard input)")
+	cmd.Flags().IntVar(&id, "token-id", -1, "token id (default: the first free one)")
+	hideDefault(cmd.Flags(), "token-id")
+	return cmd
+}
+
+func runLuksTokenImport(path, jsonFile string, id int) error {
+	if id < -1 || id >= luks.MaxTokens {
+		return usageErrorf("--token-id %d is out of range: 0 to %d", id, luks.MaxTokens-1)
+	}
+	var b []byte
+	var err error
+	if jsonFile == "" || jsonFile == "-" {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	} else {
+		b, err = os.ReadFile(jsonFile)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read the token JSON: %w", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return usageErrorf("the token is not a JSON object: %v", err)
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	got, err := c.AddToken(id, b)
+	if errors.Is(err, luks.ErrTokenInUse) {
+		return withCode(ExitRefused, fmt.Errorf("token %d of %s is already in use", id, path), "remove it first, or choose another --token-id")
+	}
+	if err != nil {
+		return fmt.Errorf("failed to add the token to %s: %w", path, err)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("Added token %d to %s.\n", got, path)
+	return nil
+}
+
+func newLuksTokenExportCmd() *cobra.Command {
+	var id int
+	cmd := &cobra.Command{
+		Use:     "export DEVICE --token-id N",
+		Short:   "Print a token's JSON",
+		Example: `  travelkit luks token export kit.luks --token-id 0 > token.json`,
+		Args:    exactArgs("DEVICE"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenExport(args[0], id) },
+	}
+	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	hideDefault(cmd.Flags(), "token-id")
+	return cmd
+}
+
+func runLuksTokenExport(path string, id int) error {
+	if id < 0 {
+		return usageErrorf("--token-id is required")
+	}
+	d, c, err := openContainer(path, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for _, t := range c.Tokens() {
+		if t.ID == id {
+			fmt.Printf("%s\n", t.JSON)
+			return nil
+		}
+	}
+	return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+}
+
+func newLuksTokenRemoveCmd() *cobra.Command {
+	var id int
+	cmd := &cobra.Command{
+		Use:     "remove DEVICE --token-id N",
+		Short:   "Remove a token",
+		Example: `  travelkit luks token remove kit.luks --token-id 0`,
+		Args:    exactArgs("DEVICE"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenRemove(args[0], id) },
+	}
+	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	hideDefault(cmd.Flags(), "token-id")
+	return cmd
+}
+
+func runLuksTokenRemove(path string, id int) error {
+	if id < 0 {
+		return usageErrorf("--token-id is required")
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = c.RemoveToken(id)
+	if errors.Is(err, luks.ErrNoSuchToken) {
+		return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+	}
+	if err != nil {
+		return fmt.Errorf("failed to remove token %d of %s: %w", id, path, err)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("Removed token %d of %s.\n", id, path)
+	return nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+type luksWriteOptions struct {
+	passFile string
+	offset   int64
+}
+
+func newLuksWriteCmd() *cobra.Command {
+	var o luksWriteOptions
+	cmd := &cobra.Command{
+		Use:   "write DEVICE",
+		Short: "Encrypt standard input into the payload",
+		Long: `Unlock DEVICE and write standard input into its payload, encrypted, starting
+--offset bytes into the payload (default 0). Offsets need not be sector-aligned.
+Writing stops with an error if standard input holds more than fits; when standard
+input is a file that is too large, nothing is written.
+
+The passphrase cannot come from standard input here: use --passphrase-file F or
+the terminal prompt.`,
+		Example: `  travelkit luks write kit.luks --passphrase-file pass.txt < fs.img
+  echo hello | travelkit luks write kit.luks --passphrase-file pass.txt --offset 4096`,
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksWrite(&o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte")
+	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
+	return cmd
+}
+
+func runLuksWrite(o *luksWriteOptions, args []string) error {
+	path := args[0]
+	if o.offset < 0 {
+		return usageErrorf("--offset %d is negative", o.offset)
+	}
+	if o.passFile == "-" {
+		return usageErrorf("--passphrase-file - would read the passphrase from standard input, which carries the data here; use a file")
+	}
+	if o.passFile == "" && isTerminal() {
+		// the prompt needs the terminal, but so would the data
+		return usageErrorf("standard input is a terminal: pipe the data in, and give the passphrase with --passphrase-file")
+	}
+	var inSize int64 = -1
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode().IsRegular() {
+		if pos, err := os.Stdin.Seek(0, io.SeekCurrent); err == nil {
+			inSize = st.Size() - pos
+		}
+	}
+	d, c, err := openContainer(path, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if o.offset > c.PayloadSize() {
+		return usageErrorf("--offset %d is past the end of the payload (%d bytes)", o.offset, c.PayloadSize())
+	}
+	if inSize > c.PayloadSize()-o.offset {
+		return usageErrorf("standard input holds %d bytes, but only %d fit in the payload from offset %d; nothing was written", inSize, c.PayloadSize()-o.offset, o.offset)
+	}
+	vk, _, err := unlock(d, c, o.passFile, -1)
+	if err != nil {
+		return err
+	}
+	v, err := c.OpenVolume(vk)
+	vk.Wipe()
+	if err != nil {
+		return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+	}
+	n, err := copyIn(v, os.Stdin, o.offset, v.Size(), inSize)
+	if ferr := v.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("failed to flush the payload of %s: %w", path, ferr)
+	}
+	if cerr := v.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Wrote %d bytes to the payload of %s at offset %d.\n", n, path, o.offset)
+	return nil
+}
+
+// copyIn copies r into w from off up to size; total is the input size when known (-1 otherwise).
+func copyIn(w io.WriterAt, r io.Reader, off, size, total int64) (int64, error) {
+	bar := newProgress("Writing", total)
+	defer bar.Done()
+	buf := make([]byte, ioBufSize)
+	pos := off
+	for {
+		n := min(size, (pos/ioBufSize+1)*ioBufSize) - pos
+		if n == 0 {
+			var one [1]byte
+			if k, _ := io.ReadFull(r, one[:]); k > 0 {
+				return pos - off, fmt.Errorf("standard input holds more than the %d bytes that fit in the payload from offset %d; the first %d bytes were written", size-off, off, pos-off)
+			}
+			return pos - off, nil
+		}
+		got, err := io.ReadFull(r, buf[:n])
+		if got > 0 {
+			if _, werr := w.WriteAt(buf[:got], pos); werr != nil {
+				return pos - off, fmt.Errorf("failed to write the payload at offset %d: %w", pos, werr)
+			}
+			pos += int64(got)
+			bar.Add(int64(got))
+		}
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return pos - off, nil
+		case err != nil:
+			return pos - off, fmt.Errorf("failed to read standard input: %w", err)
+		}
+	}
+}

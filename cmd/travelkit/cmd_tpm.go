@@ -1,0 +1,363 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/luks"
+	"travelkit/tpm"
+)
+
+const tpmLong = `Bind a kit to this laptop's TPM2, so that the drive alone is useless: the TPM unseals
+a key only on this machine, in its current boot state (PCR 7 by default: Secure Boot),
+and, with a PIN (the default), only for someone who knows the PIN. A seized laptop
+together with the drive must not unlock it: that is why the PIN is on by default.
+
+The binding is a LUKS2 keyslot plus a token of type systemd-tpm2, exactly as
+systemd-cryptenroll writes it, so on that laptop systemd-cryptsetup with
+tpm2-device=auto unlocks the drive natively.
+
+Firmware updates and Secure Boot changes change PCR 7: TPM unlock then fails with a
+message naming the changed PCRs; unlock with the passphrase or the recovery key and run
+` + "`travelkit tpm reseal`" + `. Wrong PINs count towards the TPM's dictionary-attack
+lockout: after a few, the TPM refuses every PIN for a while.
+
+--tpm is /dev/tpmrm0 by default on Linux (TBS on Windows); unix:PATH and tcp:HOST:PORT
+reach a software TPM (swtpm).`
+
+func newTPMCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "tpm",
+		Short: "Bind a kit to this laptop's TPM2 (systemd-cryptenroll compatible)",
+		Long:  tpmLong,
+	}
+	c.AddCommand(newTPMEnrollCmd(), newTPMListCmd(), newTPMUnlockTestCmd(), newTPMResealCmd(), newTPMRemoveCmd())
+	return c
+}
+
+func parsePCRs(s string) ([]int, error) {
+	if s == "" || s == "none" {
+		return []int{}, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, "+") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 || n >= tpm.NumPCRs {
+			return nil, usageErrorf("--pcrs %q: use PCR numbers 0..23 joined by +, e.g. 7 or 0+7", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// unlockForChange opens the kit for writing and unlocks its LUKS header with the
+// passphrase or the recovery key (never the TPM: changing the binding needs authority).
+func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey, error) {
+	o, err := openKit(k.target, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := o.d.Container()
+	if err != nil {
+		o.Close()
+		return nil, nil, nil, err
+	}
+	pass, err := k.secret(o.d)
+	if err != nil {
+		o.Close()
+		return nil, nil, nil, err
+	}
+	defer clear(pass)
+	var vk *luks.VolumeKey
+	err = runWithNote("Unlocking (key derivation)", func() error {
+		var err error
+		vk, _, err = c.Unlock(pass)
+		return err
+	})
+	if err != nil {
+		o.Close()
+		if errors.Is(err, luks.ErrWrongPassphrase) {
+			return nil, nil, nil, withCode(ExitWrongKey, errors.New("the passphrase or recovery key does not unlock this kit"), "")
+		}
+		return nil, nil, nil, err
+	}
+	return o, c, vk, nil
+}
+
+// enrol seals a fresh secret, adds its keyslot, its systemd-tpm2 token and its PCR record.
+func enrol(c *luks.Container, vk *luks.VolumeKey, t *tpm.TPM, opts tpm.SealOptions) (int, *tpm.Sealed, error) {
+	sealed, err := t.Seal(opts)
+	if err != nil {
+		return -1, nil, tpmError(err)
+	}
+	pass := sealed.Passphrase()
+	defer clear(pass)
+	slot, err := c.AddKeyslot(vk, pass, -1, tpmKeyslotPBKDF)
+	clear(sealed.Secret)
+	if err != nil {
+		return -1, nil, fmt.Errorf("adding the TPM keyslot: %w", err)
+	}
+	sealed.Token.SetKeyslot(slot)
+	if _, err := c.AddToken(-1, sealed.Token.JSON()); err != nil {
+		c.RemoveKeyslot(slot, true)
+		return -1, nil, fmt.Errorf("storing the systemd-tpm2 token: %w", err)
+	}
+	if _, err := c.AddToken(-1, sealed.PCRRecord().JSON()); err != nil {
+		return slot, sealed, fmt.Errorf("storing the PCR record: %w", err)
+	}
+	return slot, sealed, nil
+}
+
+// dropBinding removes a TPM2 binding: its PCR record, its token and its keyslots (never
+// the last keyslot of the kit).
+func dropBinding(c *luks.Container, b tpmBinding) error {
+	if b.recID >= 0 {
+		c.RemoveToken(b.recID)
+	}
+	if err := c.RemoveToken(b.id); err != nil {
+		return err
+	}
+	for _, s := range b.tok.Keyslots {
+		if err := c.RemoveKeyslot(s, false); err != nil && !errors.Is(err, luks.ErrNoSuchKeyslot) {
+			return err
+		}
+	}
+	return nil
+}
+
+type tpmEnrollOptions struct {
+	kit            kitFlags
+	pcrs, dev, pin string
+	withPIN, noPIN bool
+}
+
+func newTPMEnrollCmd() *cobra.Command {
+	var o tpmEnrollOptions
+	c := &cobra.Command{
+		Use:   "enroll --target T [--passphrase-file F | --recovery-key-file F] [--pcrs 7[+N...]] [--with-pin | --no-pin] [--pin-file F] [--tpm DEV]",
+		Short: "Seal a new key to this machine's TPM2 and add it to the kit",
+		Long:  tpmLong,
+		Example: `  travelkit tpm enroll --target /dev/sdb --passphrase-file pass.txt
+  travelkit tpm enroll --target kit.img --recovery-key-file amina.recovery --pcrs 0+7 --pin-file pin.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMEnroll(&o) },
+	}
+	o.kit.registerSecret(c.Flags())
+	c.Flags().StringVar(&o.pcrs, "pcrs", "7", "PCRs of the sha256 bank to bind to, joined by + (\"none\": PIN only)")
+	c.Flags().BoolVar(&o.withPIN, "with-pin", false, "require a PIN (the default)")
+	c.Flags().BoolVar(&o.noPIN, "no-pin", false, "no PIN: the laptop alone unlocks the drive (not for travel)")
+	c.Flags().StringVar(&o.pin, "pin-file", "", "read the new PIN from `file` (byte for byte) instead of asking twice")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT (swtpm)")
+	return c
+}
+
+func runTPMEnroll(o *tpmEnrollOptions) error {
+	if o.withPIN && o.noPIN {
+		return usageErrorf("--with-pin and --no-pin exclude each other")
+	}
+	pl, err := parsePCRs(o.pcrs)
+	if err != nil {
+		return err
+	}
+	if len(pl) == 0 && o.noPIN {
+		return usageErrorf("with no PCRs and no PIN the TPM would unseal for anyone: keep a PIN or bind to PCRs")
+	}
+	t, err := openTPM(o.dev)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if err := t.CheckSupport(pl); err != nil {
+		return tpmError(err)
+	}
+	kt, lc, vk, err := unlockForChange(&o.kit)
+	if err != nil {
+		return err
+	}
+	defer kt.Close()
+	defer vk.Wipe()
+	opts := tpm.SealOptions{PCRs: pl}
+	if !o.noPIN {
+		if opts.PIN, err = readPIN(o.pin, true); err != nil {
+			return err
+		}
+		defer clear(opts.PIN)
+		pinSaltFor(&opts)
+	}
+	slot, sealed, err := enrol(lc, vk, t, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Enrolled: %s\n", sealed.Token)
+	_ = slot
+	return nil
+}
+
+func newTPMListCmd() *cobra.Command {
+	var target string
+	c := &cobra.Command{
+		Use:     "list --target T",
+		Short:   "List the kit's TPM2 bindings (no secret needed)",
+		Example: "  travelkit tpm list --target /dev/sdb",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMList(target) },
+	}
+	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
+	return c
+}
+
+func runTPMList(target string) error {
+	o, err := openKit(target, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	lc, err := o.d.Container()
+	if err != nil {
+		return err
+	}
+	bs := tpmBindings(lc)
+	if len(bs) == 0 {
+		fmt.Println("No TPM2 binding.")
+		return nil
+	}
+	for _, b := range bs {
+		fmt.Printf("token %d: %s\n", b.id, b.tok)
+		if b.record != nil {
+			fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.recID)
+		}
+	}
+	return nil
+}
+
+func newTPMUnlockTestCmd() *cobra.Command {
+	var target, dev, pin string
+	c := &cobra.Command{
+		Use:     "unlock-test --target T [--pin-file F] [--tpm DEV]",
+		Short:   "Check that this machine's TPM unlocks the kit, changing nothing",
+		Example: "  travelkit tpm unlock-test --target /dev/sdb",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMUnlockTest(target, dev, pin) },
+	}
+	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
+	c.Flags().StringVar(&pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
+	c.Flags().StringVar(&dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	return c
+}
+
+func runTPMUnlockTest(target, dev, pin string) error {
+	o, err := openKit(target, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	lc, err := o.d.Container()
+	if err != nil {
+		return err
+	}
+	pass, slot, err := unsealKit(lc, dev, pin)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	vk, err := lc.UnlockSlot(pass, slot)
+	if err != nil {
+		return withCode(ExitWrongKey, fmt.Errorf("the TPM unsealed a secret, but keyslot %d does not accept it: %w", slot, err), "re-enrol with travelkit tpm reseal")
+	}
+	vk.Wipe()
+	fmt.Printf("OK: this machine's TPM unlocks keyslot %d.\n", slot)
+	return nil
+}
+
+type tpmResealOptions struct {
+	kit      kitFlags
+	dev, pin string
+}
+
+func newTPMResealCmd() *cobra.Command {
+	var o tpmResealOptions
+	c := &cobra.Command{
+		Use:   "reseal --target T [--passphrase-file F | --recovery-key-file F] [--pin-file F] [--tpm DEV]",
+		Short: "Bind the TPM again after a firmware or Secure Boot change",
+		Long: `Replace each TPM2 binding of the kit with a new one sealed to this machine's current
+PCR values (same PCRs, same PIN setting). Needs the passphrase or the recovery key.`,
+		Example: "  travelkit tpm reseal --target /dev/sdb --passphrase-file pass.txt",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMReseal(&o) },
+	}
+	o.kit.registerSecret(c.Flags())
+	c.Flags().StringVar(&o.pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	return c
+}
+
+func runTPMReseal(o *tpmResealOptions) error {
+	t, err := openTPM(o.dev)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	kt, lc, vk, err := unlockForChange(&o.kit)
+	if err != nil {
+		return err
+	}
+	defer kt.Close()
+	defer vk.Wipe()
+	bs := tpmBindings(lc)
+	if len(bs) == 0 {
+		return withCode(ExitError, errors.New("this kit has no TPM2 binding to reseal"), "use travelkit tpm enroll")
+	}
+	for _, b := range bs {
+		opts := tpm.OptionsFrom(b.tok)
+		if b.tok.PIN {
+			if opts.PIN, err = readPIN(o.pin, o.pin == ""); err != nil {
+				return err
+			}
+		}
+		// New binding first, then the old one goes: never a moment without one.
+		slot, sealed, err := enrol(lc, vk, t, opts)
+		clear(opts.PIN)
+		if err != nil {
+			return err
+		}
+		if err := dropBinding(lc, b); err != nil {
+			return err
+		}
+		fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
+	}
+	return nil
+}
+
+func newTPMRemoveCmd() *cobra.Command {
+	var k kitFlags
+	c := &cobra.Command{
+		Use:     "remove --target T [--passphrase-file F | --recovery-key-file F]",
+		Short:   "Remove every TPM2 binding (keyslots and tokens) from the kit",
+		Example: "  travelkit tpm remove --target /dev/sdb --passphrase-file pass.txt",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMRemove(&k) },
+	}
+	k.registerSecret(c.Flags())
+	return c
+}
+
+func runTPMRemove(k *kitFlags) error {
+	o, lc, vk, err := unlockForChange(k)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	vk.Wipe()
+	bs := tpmBindings(lc)
+	for _, b := range bs {
+		if err := dropBinding(lc, b); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("Removed %d TPM2 binding(s).\n", len(bs))
+	return nil
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/drive"
+	"travelkit/kit"
+)
+
+type verifyReport struct {
+	Target      string           `json:"target"`
+	Complete    bool             `json:"complete"`
+	KitID       string           `json:"kit_id,omitempty"`
+	LUKSUUID    string           `json:"luks_uuid,omitempty"`
+	Trusted     bool             `json:"checked_against_trusted_copy"`
+	OK          bool             `json:"ok"`
+	Differences []kit.Difference `json:"differences,omitempty"`
+	Problems    []string         `json:"problems,omitempty"`
+}
+
+func newVerifyCmd() *cobra.Command {
+	var k kitFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify --target T [--passphrase-file F | --recovery-key-file F | --identity FILE]",
+		Short: "Check that a kit is complete and its tools partition was not tampered with",
+		Long: `Check a kit: the partition table, the LUKS2 header, and every file of the open
+tools partition.
+
+With a secret (passphrase, recovery key or a colleague's identity) the tools
+partition is compared with the copy of its manifest kept inside the encrypted volume,
+which nobody can change without a key: a binary replaced while the drive was out of
+sight is detected and named. Without a secret, the tools partition is only checked
+against its own manifest, which finds damage but not a careful attacker.
+
+Exit status 6 when the kit is incomplete, damaged or tampered with.`,
+		Example: `  travelkit verify --target /dev/sdb --passphrase-file pass.txt
+  travelkit verify --target kit.img --recovery-key-file amina.recovery --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(&k, asJSON) },
+	}
+	k.register(c.Flags())
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
+}
+
+func runVerify(k *kitFlags, asJSON bool) error {
+	rep, err := verify(k)
+	if err != nil && rep == nil {
+		return err
+	}
+	if asJSON {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Println(string(b))
+	} else {
+		printVerify(rep)
+	}
+	if !rep.OK {
+		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), "do not trust the binaries on this drive; build a new kit from a trusted machine")
+	}
+	return nil
+}
+
+func verify(k *kitFlags) (*verifyReport, error) {
+	rep := &verifyReport{Target: k.target}
+	o, err := openKit(k.target, false)
+	if err != nil {
+		if errors.Is(err, drive.ErrNotKit) {
+			rep.Problems = append(rep.Problems, err.Error())
+			return rep, err
+		}
+		return nil, err
+	}
+	defer o.Close()
+	rep.Complete = true
+	c, err := o.d.Container()
+	if err != nil {
+		rep.Problems = append(rep.Problems, err.Error())
+		return rep, nil
+	}
+	rep.LUKSUUID = c.UUID()
+	if c.NeedsRepair() {
+		rep.Problems = append(rep.Problems, "a LUKS2 header copy is damaged or stale (repair it with travelkit luks repair on the data partition)")
+	}
+	tree, err := o.d.ToolsTree()
+	if err != nil {
+		rep.Problems = append(rep.Problems, err.Error())
+		return rep, nil
+	}
+	var man, sums []byte
+	if k.passFile == "" && k.recoveryFile == "" && len(k.identities) == 0 && !isTerminal() {
+		// no secret: the tools partition against its own manifest
+		fs, _ := o.d.ToolsFS()
+		if man, err = fs.ReadFile(kit.ManifestName); err == nil {
+			sums, err = fs.ReadFile(kit.SumsName)
+		}
+		if err != nil {
+			rep.Problems = append(rep.Problems, "the tools partition has no manifest.json or SHA256SUMS: "+err.Error())
+			return rep, nil
+		}
+	} else {
+		u, err := k.unlock(o, false)
+		if err != nil {
+			return nil, err
+		}
+		defer u.Close()
+		rep.Trusted = true
+		if man, err = u.FS.ReadFile(drive.MetaDir + "/" + kit.ManifestName); err == nil {
+			sums, err = u.FS.ReadFile(drive.MetaDir + "/" + kit.SumsName)
+		}
+		if err != nil {
+			rep.Problems = append(rep.Problems, "the encrypted volume has no trusted manifest copy (travelkit/manifest.json): "+err.Error())
+			return rep, nil
+		}
+	}
+	m, err := kit.ParseManifest(man)
+	if err != nil {
+		rep.Problems = append(rep.Problems, "manifest: "+err.Error())
+		return rep, nil
+	}
+	rep.KitID = m.KitID
+	if m.LUKSUUID != c.UUID() {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the manifest names LUKS UUID %s, the drive has %s", m.LUKSUUID, c.UUID()))
+	}
+	r, err := kit.Verify(tree, man, sums)
+	if err != nil {
+		rep.Problems = append(rep.Problems, err.Error())
+		return rep, nil
+	}
+	rep.Differences = r.Problems()
+	rep.OK = len(rep.Problems) == 0 && r.OK()
+	return rep, nil
+}
+
+func printVerify(r *verifyReport) {
+	w := os.Stdout
+	if !r.Complete {
+		fmt.Fprintf(w, "%s: INCOMPLETE or not a kit\n", r.Target)
+	} else {
+		fmt.Fprintf(w, "Kit %q on %s (LUKS UUID %s)\n", r.KitID, r.Target, r.LUKSUUID)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	for _, d := range r.Differences {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	switch {
+	case r.OK && r.Trusted:
+		fmt.Fprintln(w, "OK: the tools partition matches the trusted copy inside the encrypted volume.")
+	case r.OK:
+		fmt.Fprintln(w, "OK against the tools partition's own manifest (give a passphrase or key to check against the trusted copy inside the encrypted volume).")
+	default:
+		fmt.Fprintln(w, "FAILED.")
+	}
+}

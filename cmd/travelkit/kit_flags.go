@@ -1,0 +1,253 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"travelkit/builder"
+	"travelkit/drive"
+	"travelkit/kit"
+	"travelkit/luks"
+	"travelkit/profile"
+	"travelkit/target"
+)
+
+// loadProfile reads --profile; "" or "default" is the built-in demo profile.
+func loadProfile(path string) (*profile.Profile, error) {
+	if path == "" || path == "default" {
+		return profile.Default(), nil
+	}
+	p, err := profile.Load(path)
+	if err != nil {
+		return nil, withCode(ExitUsage, err, "see `travelkit profile example` for every key")
+	}
+	return p, nil
+}
+
+// builderConfig turns a profile into what the builder needs.
+func builderConfig(p *profile.Profile) builder.Config {
+	cfg := builder.Config{
+		Name:            p.Name,
+		Languages:       p.Languages,
+		ToolsSize:       p.Drive.ToolsSize,
+		RecoveryKey:     p.Keys.RecoveryKey,
+		EscrowThreshold: p.Keys.EscrowThreshold,
+		Platforms:       p.Tools.Platforms,
+		TPM:             p.TPM.Enroll,
+		LUKS: luks.FormatOptions{
+			SectorSize: p.LUKS.SectorSize,
+			KeySize:    p.LUKS.KeySize / 8,
+			PBKDF: luks.PBKDF{
+				Type:       p.LUKS.PBKDF,
+				Iterations: p.LUKS.PBKDFIterations,
+				MemoryKiB:  p.LUKS.PBKDFMemoryKiB,
+				Parallel:   p.LUKS.PBKDFParallel,
+				IterTime:   p.LUKS.UnlockTime,
+			},
+		},
+	}
+	for _, e := range p.Escrow {
+		cfg.Escrow = append(cfg.Escrow, builder.Escrow{Name: e.Name, Recipient: e.Recipient})
+	}
+	return cfg
+}
+
+// targetError gives safety refusals their exit code and hint.
+func targetError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *target.RefusedError
+	if errors.As(err, &re) {
+		return withCode(ExitRefused, err, re.Hint)
+	}
+	if errors.Is(err, target.ErrNeedAdmin) {
+		return withCode(ExitRefused, err, "raw disk access needs administrator rights (Linux, macOS: sudo; Windows: run PowerShell as Administrator)")
+	}
+	if errors.Is(err, drive.ErrNotKit) {
+		return withCode(ExitNotLUKS, err, "check --target: it must be a kit drive or image built by travelkit")
+	}
+	return err
+}
+
+// kitFlags are the flags of every command that opens a kit: the target and the ways to unlock it.
+type kitFlags struct {
+	target       string
+	passFile     string
+	recoveryFile string
+	identities   []string
+	tpmDev       string
+	pinFile      string
+}
+
+// register registers the kit and every way to unlock it: the secrets and the TPM.
+func (k *kitFlags) register(fs *pflag.FlagSet) {
+	k.registerSecret(fs)
+	fs.StringVar(&k.tpmDev, "tpm", "", "unlock with this machine's TPM2 `device` (auto, /dev/tpmrm0, unix:PATH, tcp:HOST:PORT), after travelkit tpm enroll")
+	fs.StringVar(&k.pinFile, "pin-file", "", "the TPM PIN, read from `file` byte for byte (default: asked on the terminal)")
+}
+
+// registerSecret registers the kit and the secrets that prove authority over it (for
+// changing its keys): no TPM.
+func (k *kitFlags) registerSecret(fs *pflag.FlagSet) {
+	fs.StringVar(&k.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
+	fs.StringVar(&k.passFile, "passphrase-file", "", "unlock with the passphrase in `file` (used byte for byte)")
+	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "unlock with the recovery key in `file`")
+	fs.StringArrayVar(&k.identities, "identity", nil, "unlock with a colleague's age identity `file`, which decrypts their escrow file on the tools partition")
+}
+
+// openedKit is a kit's target and drive, open for reading or for writing its data partition.
+type openedKit struct {
+	tg *target.Target
+	d  *drive.Drive
+}
+
+func (o *openedKit) Close() error { return o.tg.Close() }
+
+func openKit(path string, write bool) (*openedKit, error) {
+	if path == "" {
+		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")
+	}
+	tg, err := target.Open(path, target.Options{Write: write, DataOnly: true})
+	if err != nil {
+		return nil, targetError(err)
+	}
+	d, err := drive.Open(tg)
+	if err != nil {
+		tg.Close()
+		return nil, targetError(fmt.Errorf("%s: %w", path, err))
+	}
+	return &openedKit{tg: tg, d: d}, nil
+}
+
+// secret finds the keyslot passphrase: from --passphrase-file, --recovery-key-file,
+// --identity (escrow files on the tools partition), or the terminal.
+func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
+	given := 0
+	for _, s := range []bool{k.passFile != "", k.recoveryFile != "", len(k.identities) > 0, k.tpmDev != ""} {
+		if s {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity and --tpm")
+	}
+	switch {
+	case k.passFile != "":
+		return readSecretFile(k.passFile, "passphrase file")
+	case k.recoveryFile != "":
+		b, err := readSecretFile(k.recoveryFile, "recovery key file")
+		if err != nil {
+			return nil, err
+		}
+		defer clear(b)
+		rk, err := kit.ParseRecoveryKey(string(b))
+		if err != nil {
+			return nil, withCode(ExitWrongKey, fmt.Errorf("%s: %w", k.recoveryFile, err), "a recovery key is 8 groups of 8 letters separated by dashes")
+		}
+		return []byte(rk), nil
+	case len(k.identities) > 0:
+		return k.fromEscrow(d)
+	}
+	b, err := promptSecret("Passphrase or recovery key", false)
+	if err != nil {
+		return nil, err
+	}
+	if rk, err := kit.ParseRecoveryKey(string(b)); err == nil {
+		clear(b)
+		return []byte(rk), nil
+	}
+	return b, nil
+}
+
+// fromEscrow decrypts an escrow file of the tools partition with the colleague's identity.
+func (k *kitFlags) fromEscrow(d *drive.Drive) ([]byte, error) {
+	var ids []byte
+	for _, p := range k.identities {
+		b, err := readSecretFile(p, "identity file")
+		if err != nil {
+			return nil, err
+		}
+		ids = append(append(ids, b...), '\n')
+		clear(b)
+	}
+	defer clear(ids)
+	identities, err := kit.ParseIdentities(ids)
+	if err != nil {
+		return nil, withCode(ExitUsage, fmt.Errorf("identity: %w", err), "give an age identity file (age-keygen) or an unencrypted ssh private key")
+	}
+	fs, err := d.ToolsFS()
+	if err != nil {
+		return nil, err
+	}
+	ents, err := fs.ReadDir("escrow")
+	if err != nil || len(ents) == 0 {
+		return nil, withCode(ExitWrongKey, errors.New("the tools partition has no escrow files"), "unlock with the passphrase or the recovery key")
+	}
+	for _, e := range ents {
+		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
+			continue
+		}
+		b, err := fs.ReadFile("escrow/" + e.Name)
+		if err != nil {
+			continue
+		}
+		if rk, err := kit.OpenEscrow(b, identities...); err == nil {
+			return []byte(rk), nil
+		}
+	}
+	return nil, withCode(ExitWrongKey, errors.New("none of the escrow files on the tools partition opens with this identity"), "check that this is the identity the kit's escrow was made for")
+}
+
+// unlock opens the kit's encrypted volume, with the TPM (--tpm) or a secret.
+func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) {
+	var pass []byte
+	slot := -1
+	var err error
+	if k.tpmDev != "" {
+		if k.passFile != "" || k.recoveryFile != "" || len(k.identities) > 0 {
+			return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity and --tpm")
+		}
+		c, err := o.d.Container()
+		if err != nil {
+			return nil, err
+		}
+		pass, slot, err = unsealKit(c, k.tpmDev, k.pinFile)
+		if err != nil {
+			return nil, err
+		}
+	} else if pass, err = k.secret(o.d); err != nil {
+		return nil, err
+	}
+	defer clear(pass)
+	var u *drive.Unlocked
+	err = runWithNote("Unlocking (key derivation)", func() error {
+		var err error
+		u, err = o.d.Unlock(pass, slot, writable)
+		return err
+	})
+	if errors.Is(err, luks.ErrWrongPassphrase) {
+		return nil, withCode(ExitWrongKey, errors.New("the passphrase or key does not unlock this kit"), "check the passphrase (a passphrase file is used byte for byte), or use --recovery-key-file")
+	}
+	return u, err
+}
+
+// writeNewFile creates path with the content, refusing to overwrite.
+func writeNewFile(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return withCode(ExitRefused, fmt.Errorf("%s exists", path), "choose another file name; travelkit never overwrites it")
+		}
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/drive"
+	"travelkit/internal/version"
+	"travelkit/repo"
+)
+
+// repoFlags are the flags that name a repository: a folder (--repo, with
+// --password-file), or a kit (--target), whose repository is repo/ inside its encrypted
+// volume, with the password the build kept in travelkit/repo-password. restore finds the
+// kit drive by itself when neither is given.
+type repoFlags struct {
+	repo         string
+	passwordFile string
+	kit          kitFlags
+	writeKit     bool // the command writes the repository (backup, forget, init)
+	autoFind     bool // without --repo and --target, look for a kit drive (restore)
+	kitPassword  []byte
+	closeKit     func() error // set by kitStorage: flushes and closes the kit
+}
+
+func (f *repoFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.repo, "repo", "", "repository `folder` (a restic repository)")
+	c.Flags().StringVar(&f.passwordFile, "password-file", "", "`file` holding the repository password (as restic's --password-file)")
+	f.kit.register(c.Flags())
+	switch c.Name() {
+	case "backup", "forget", "init":
+		f.writeKit = true
+	case "restore":
+		f.autoFind = true
+	}
+}
+
+// storage returns where the repository lives.
+func (f *repoFlags) storage() (repo.Storage, error) {
+	if f.repo != "" && f.kit.target != "" {
+		return nil, usageErrorf("give --repo DIR or --target KIT, not both")
+	}
+	if f.repo == "" && f.kit.target == "" && f.autoFind {
+		t, err := findKit()
+		if err != nil {
+			return nil, err
+		}
+		f.kit.target = t
+	}
+	if f.kit.target != "" {
+		return f.kitStorage()
+	}
+	if f.repo == "" {
+		return nil, usageErrorf("no repository given; use --repo DIR or --target KIT")
+	}
+	return repo.NewFolder(f.repo), nil
+}
+
+// kitStorage unlocks the kit and returns its repository storage; the kit stays open
+// until the command ends (closeAfter flushes the volume and closes it).
+func (f *repoFlags) kitStorage() (repo.Storage, error) {
+	o, err := openKit(f.kit.target, f.writeKit)
+	if err != nil {
+		return nil, err
+	}
+	u, err := f.kit.unlock(o, f.writeKit)
+	if err != nil {
+		o.Close()
+		return nil, err
+	}
+	f.closeKit = func() error {
+		err := u.Close()
+		if cerr := o.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	if err != nil {
+		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
+	}
+	f.kitPassword = bytes.TrimSpace(pw)
+	st := u.RepoStorage()
+	if !f.writeKit {
+		st.SetReadOnly()
+	}
+	return st, nil
+}
+
+// closeAfter closes the kit that kitStorage opened, once the command has run (its
+// deferred unlocks done), and reports a failure to flush it unless the command failed
+// already. Every command with repoFlags returns through it.
+func (f *repoFlags) closeAfter(err error) error {
+	if f.closeKit != nil {
+		if cerr := f.closeKit(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the kit: %w", cerr)
+		}
+		f.closeKit = nil
+	}
+	return err
+}
+
+// findKit looks for kit drives on this machine, for restore on a fresh computer.
+func findKit() (string, error) {
+	found, needAdmin, err := drive.Find()
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(found) == 1:
+		fmt.Fprintf(os.Stderr, "Using the kit %q on %s.\n", found[0].KitID, found[0].Path)
+		return found[0].Path, nil
+	case len(found) > 1:
+		var b strings.Builder
+		for _, k := range found {
+			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, humanBytes(k.Size), k.Model)
+		}
+		return "", usageErrorf("several kit drives are plugged in; choose one:%s", b.String())
+	case needAdmin:
+		return "", withCode(ExitRefused, errors.New("no kit drive found: reading disks needs administrator rights"),
+			"Linux and macOS: run the same command with sudo in front; Windows: open PowerShell as Administrator (right-click, Run as administrator)")
+	}
+	return "", usageErrorf("no kit drive found: plug the kit in, or give --target (an image file or a disk) or --repo")
+}
+
+// password reads the repository password the way restic reads
+// --password-file: a UTF-8 byte-order mark and surrounding white space
+// (the trailing newline) are dropped, so one file works with both tools.
+// For a kit it is the password kept inside the kit.
+func (f *repoFlags) password() ([]byte, error) {
+	if f.kitPassword != nil {
+		if f.passwordFile != "" {
+			return nil, usageErrorf("--password-file is for --repo; a kit keeps its repository password inside")
+		}
+		return append([]byte(nil), f.kitPassword...), nil
+	}
+	if f.passwordFile == "" {
+		if env := os.Getenv("RESTIC_PASSWORD_FILE"); env != "" {
+			f.passwordFile = env
+		} else {
+			return nil, usageErrorf("no password given; use --password-file FILE")
+		}
+	}
+	b, err := readSecretFile(f.passwordFile, "password file")
+	if err != nil {
+		return nil, err
+	}
+	p := bytes.TrimSpace(bytes.TrimPrefix(b, []byte{0xef, 0xbb, 0xbf}))
+	out := append([]byte(nil), p...)
+	clear(b)
+	if len(out) == 0 {
+		return nil, usageErrorf("password file %s holds only white space", f.passwordFile)
+	}
+	return out, nil
+}
+
+// where names the repository in messages.
+func (f *repoFlags) where() string {
+	if f.kit.target != "" {
+		return "the kit " + f.kit.target
+	}
+	return f.repo
+}
+
+// open opens the repository and loads its index. A kit's repository is created at its
+// first backup.
+func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
+	st, err := f.storage()
+	if err != nil {
+		return nil, err
+	}
+	pw, err := f.password()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pw)
+	r, err := repo.Open(ctx, st, pw)
+	if errors.Is(err, repo.ErrNoRepository) && f.kit.target != "" && f.writeKit {
+		r, err = repo.Init(ctx, st, pw)
+	}
+	if err != nil {
+		return nil, repoError(err, f.where())
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		return nil, fmt.Errorf("reading the index of %s: %w", f.where(), err)
+	}
+	return r, nil
+}
+
+// lock takes a repository lock, mapping a conflict to ExitLocked.
+func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lock, error) {
+	if ro, ok := r.Storage().(interface{ ReadOnly() bool }); ok && ro.ReadOnly() {
+		// A kit opened read-only (restore, check, on a drive nothing else writes): no
+		// lock file, as restic --no-lock.
+		return nil, nil
+	}
+	l, err := r.Lock(ctx, exclusive)
+	if err != nil {
+		var le *repo.LockedError
+		if errors.As(err, &le) {
+			return nil, withCode(ExitLocked, err, "wait for the other backup or restic process to finish; a lock older than 30 minutes or of a dead process is ignored")
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+func repoError(err error, where string) error {
+	switch {
+	case errors.Is(err, repo.ErrWrongPassword):
+		return withCode(ExitWrongKey, fmt.Errorf("%s: %w", where, err), "check the --password-file; it must hold the password the repository was made with")
+	case errors.Is(err, repo.ErrNoRepository):
+		return withCode(ExitError, fmt.Errorf("%s: %w", where, err), "make one with `travelkit init --repo DIR --password-file F`")
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// signalContext is cancelled on Ctrl-C so that commands stop cleanly.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return withCode(ExitInterrupted, errors.New("interrupted; the repository is consistent"), "")
+	}
+	return err
+}
+
+func programVersion() string { return "travelkit " + version.Version }
+
+func formatDuration(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}

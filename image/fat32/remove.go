@@ -1,0 +1,202 @@
+package fat32
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ReadWriterAt is a partition that Shred can change in place.
+type ReadWriterAt interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
+// ErrNoFile is returned by Shred when the file does not exist.
+var ErrNoFile = errors.New("fat32: no such file")
+
+// FSInfo fields (Microsoft's FAT specification, "FAT32 FSInfo Sector Structure").
+const (
+	bpbFSInfoSector  = 48  // BPB_FSInfo: sector number of FSInfo in the reserved region
+	fsiLeadSig       = 0   // 0x41615252
+	fsiFreeCount     = 488 // last known free cluster count, 0xFFFFFFFF: unknown
+	fsiLeadSigValue  = 0x41615252
+	fsiUnknownFree   = 0xFFFFFFFF
+	dirAttrOffset    = 11
+	dirAttrLongName  = 0x0F
+	dirDeletedMarker = 0xE5
+)
+
+// Shred destroys one file of a FAT32 filesystem in place, for good: its data clusters are
+// overwritten with random bytes (and flushed when dev can Sync), then its clusters are
+// freed in every FAT copy, and its directory entry and long-name entries are marked
+// deleted. The rest of the filesystem is untouched. The name matches as the reader's
+// lookups do (long or short name, any case).
+func Shred(dev ReadWriterAt, size int64, p string) error {
+	f, err := Open(dev, size)
+	if err != nil {
+		return err
+	}
+	dir, name := "", p
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		dir, name = p[:i], p[i+1:]
+	}
+	parent, err := f.lookup(dir)
+	if err != nil || !parent.IsDir {
+		return fmt.Errorf("%w: %s", ErrNoFile, p)
+	}
+	ents, err := f.readDirCluster(parent.Cluster, parent.Cluster == f.rootCluster)
+	if err != nil {
+		return err
+	}
+	var target *Entry
+	for i := range ents {
+		e := &ents[i]
+		if !e.label && !e.IsDir && (strings.EqualFold(e.Name, name) || strings.EqualFold(strings.TrimSpace(e.Short), name)) {
+			target = &e.Entry
+			break
+		}
+	}
+	if target == nil {
+		return fmt.Errorf("%w: %s", ErrNoFile, p)
+	}
+
+	// 1. The content: random bytes over every cluster of the chain, then flushed, so that
+	// nothing of it survives whatever happens next.
+	var clusters []uint32
+	if target.Cluster != 0 {
+		cs := f.ClusterSize()
+		if clusters, err = f.chain(target.Cluster, (target.Size+cs-1)/cs+1); err != nil {
+			return fmt.Errorf("fat32: %s: %w", p, err)
+		}
+		buf := make([]byte, cs)
+		for _, c := range clusters {
+			if _, err := rand.Read(buf); err != nil {
+				return err
+			}
+			if _, err := dev.WriteAt(buf, f.clusterOff(c)); err != nil {
+				return fmt.Errorf("fat32: overwriting %s: %w", p, err)
+			}
+		}
+		if err := syncDev(dev); err != nil {
+			return err
+		}
+	}
+
+	// 2. The directory entries: the short entry and the long-name entries before it.
+	if err := f.deleteEntry(dev, parent.Cluster, target); err != nil {
+		return err
+	}
+
+	// 3. The clusters, free in every FAT; the FSInfo free count follows.
+	var zero [4]byte
+	for n := int64(0); n < f.nfats; n++ {
+		base := (f.reservedSec + n*f.fatSec) * f.bps
+		for _, c := range clusters {
+			if _, err := dev.WriteAt(zero[:], base+4*int64(c)); err != nil {
+				return fmt.Errorf("fat32: freeing the clusters of %s: %w", p, err)
+			}
+		}
+	}
+	if len(clusters) > 0 {
+		if err := f.addFree(dev, uint32(len(clusters))); err != nil {
+			return err
+		}
+	}
+	return syncDev(dev)
+}
+
+// deleteEntry marks the short entry of e in the directory at dirCluster, and the
+// long-name entries just before it, deleted.
+func (f *FS) deleteEntry(dev ReadWriterAt, dirCluster uint32, e *Entry) error {
+	cs := f.ClusterSize()
+	ch, err := f.chain(dirCluster, maxDirBytes/cs+1)
+	if err != nil {
+		return err
+	}
+	// The directory as one buffer, with the device offset of every 32-byte slot.
+	var buf []byte
+	var offs []int64
+	for _, c := range ch {
+		b := make([]byte, cs)
+		if _, err := f.dev.ReadAt(b, f.clusterOff(c)); err != nil {
+			return err
+		}
+		buf = append(buf, b...)
+		for o := int64(0); o < cs; o += dirEntry {
+			offs = append(offs, f.clusterOff(c)+o)
+		}
+	}
+	short := -1
+	for i := range offs {
+		s := buf[i*dirEntry : (i+1)*dirEntry]
+		if s[0] == 0 {
+			break
+		}
+		if s[0] == dirDeletedMarker || s[dirAttrOffset] == dirAttrLongName {
+			continue
+		}
+		first := uint32(binary.LittleEndian.Uint16(s[20:]))<<16 | uint32(binary.LittleEndian.Uint16(s[26:]))
+		var name [11]byte
+		copy(name[:], s[:11])
+		if name[0] == 0x05 { // a name starting with 0xE5 is stored with 0x05
+			name[0] = dirDeletedMarker
+		}
+		if string(name[:]) == e.Short && first == e.Cluster && int64(binary.LittleEndian.Uint32(s[28:])) == e.Size {
+			short = i
+			break
+		}
+	}
+	if short < 0 {
+		return fmt.Errorf("fat32: directory entry of %s not found", e.Name)
+	}
+	for i := short; i >= 0; i-- {
+		s := buf[i*dirEntry : (i+1)*dirEntry]
+		if i < short && (s[dirAttrOffset] != dirAttrLongName || s[0] == dirDeletedMarker) {
+			break
+		}
+		if _, err := dev.WriteAt([]byte{dirDeletedMarker}, offs[i]); err != nil {
+			return fmt.Errorf("fat32: deleting %s: %w", e.Name, err)
+		}
+	}
+	return nil
+}
+
+// addFree adds n to the FSInfo free cluster count, unless it is unknown.
+func (f *FS) addFree(dev ReadWriterAt, n uint32) error {
+	b := make([]byte, 512)
+	if _, err := f.dev.ReadAt(b, 0); err != nil {
+		return err
+	}
+	sec := int64(binary.LittleEndian.Uint16(b[bpbFSInfoSector:]))
+	if sec == 0 || sec >= f.reservedSec {
+		return nil
+	}
+	if _, err := f.dev.ReadAt(b, sec*f.bps); err != nil {
+		return err
+	}
+	if binary.LittleEndian.Uint32(b[fsiLeadSig:]) != fsiLeadSigValue {
+		return nil
+	}
+	free := binary.LittleEndian.Uint32(b[fsiFreeCount:])
+	if free == fsiUnknownFree || free+n > f.clusters {
+		return nil
+	}
+	var v [4]byte
+	binary.LittleEndian.PutUint32(v[:], free+n)
+	_, err := dev.WriteAt(v[:], sec*f.bps+fsiFreeCount)
+	return err
+}
+
+func syncDev(d any) error {
+	switch s := d.(type) {
+	case interface{ Sync() error }:
+		return s.Sync()
+	case interface{ Flush() error }:
+		return s.Flush()
+	}
+	return nil
+}

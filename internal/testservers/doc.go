@@ -1,0 +1,9 @@
+// Package testservers starts real servers on 127.0.0.1 for the remote tests: OpenSSH's
+// sshd (Debian's openssh-server) with throwaway keys, an S3 server (versitygw over a
+// folder, built pinned by scripts/build-test-servers.sh) and a server of restic's REST
+// protocol (rclone serve restic, from Debian). Every server gets a free loopback port,
+// its own folder, and is stopped when the test ends. Secrets go to the servers through
+// files and the environment, never their command lines.
+//
+// Only tests import this package; it runs on Linux (where the tests start servers).
+package testservers

@@ -1,0 +1,23 @@
+package register
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParse: a register may be damaged or hostile: errors and skipped lines, never a
+// panic; what parses folds into kits and checks without panicking.
+func FuzzParse(f *testing.F) {
+	f.Add(`{"event":"build","date":"2025-01-01T00:00:00Z","kit_id":"k","luks_uuid":"u","escrow":["a"],"escrow_threshold":1,"travelkit_version":"v1.0.0"}` + "\n")
+	f.Add("\n\n{}\n[]\nnull\n")
+	f.Add(`{"event":"erase","date":"2025-01-01T00:00:00Z","kit_id":"k","recovery_key_rotated":"2020-01-01T00:00:00Z"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ev, _, err := Parse(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		kits := Check(Kits(ev), Period{Months: 12}, time.Now(), "v1.0.0")
+		Due(kits)
+	})
+}

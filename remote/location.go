@@ -1,0 +1,297 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Kind is the kind of place a repository lives in.
+type Kind string
+
+// The kinds of location.
+const (
+	Local Kind = "local" // a folder (another drive)
+	SFTP  Kind = "sftp"  // a folder on an SSH server
+	S3    Kind = "s3"    // a bucket of an S3-compatible service
+	REST  Kind = "rest"  // restic's REST server (protocol v2)
+)
+
+// Location is where a repository lives, parsed from restic's syntax:
+//
+//	/path/to/folder, local:/path
+//	sftp:user@host:/absolute/path, sftp:user@host:relative/path
+//	sftp://user@host:port//absolute/path, sftp://user@host:port/relative/path
+//	s3:https://host[:port]/bucket[/prefix], s3:http://..., s3:host/bucket[/prefix] (https)
+//	rest:https://[user@]host[:port]/[path], rest:http://...
+//
+// A location never holds a secret: a password inside it (rest:https://user:pass@...) is
+// refused by ParseLocation, because a command line is visible to every user of a computer.
+type Location struct {
+	Kind Kind
+	// Path is the folder (Local), the path on the server (SFTP: absolute when it starts
+	// with "/", else relative to the login folder), or the prefix inside the bucket (S3,
+	// no leading slash, "" for the bucket's root).
+	Path string
+	// User is the login name (SFTP, REST); "" when the location does not name one.
+	User string
+	// Host is host or host:port (SFTP, S3, REST).
+	Host string
+	// Port is the SSH port (SFTP); 0 means 22.
+	Port int
+	// Bucket is the S3 bucket.
+	Bucket string
+	// Insecure is true for s3:http:// and rest:http:// (plain HTTP, loopback tests and
+	// private networks); TLS is otherwise always used and always verified.
+	HTTP bool
+	// RESTPath is the REST server's base path, with a leading and no trailing slash.
+	RESTPath string
+}
+
+// ErrSecretInLocation says a password was given inside a location.
+var ErrSecretInLocation = errors.New("the location holds a password: a command line is visible to every user of the computer (ps, shell history); give the password through the environment (RESTIC_REST_PASSWORD), a --credentials-file, or let travelkit ask for it")
+
+// ParseLocation parses a repository location in restic's syntax.
+func ParseLocation(s string) (Location, error) {
+	if s == "" {
+		return Location{}, errors.New("empty repository location")
+	}
+	if strings.ContainsAny(s, "\x00\r\n") {
+		return Location{}, errors.New("the repository location holds a control character")
+	}
+	switch {
+	case strings.HasPrefix(s, "sftp:"):
+		return parseSFTP(s)
+	case strings.HasPrefix(s, "s3:"):
+		return parseS3(s)
+	case strings.HasPrefix(s, "rest:"):
+		return parseREST(s)
+	case strings.HasPrefix(s, "local:"):
+		if s[len("local:"):] == "" {
+			return Location{}, errors.New("local: no folder given")
+		}
+		return Location{Kind: Local, Path: s[len("local:"):]}, nil
+	}
+	if i := strings.Index(s, ":"); i > 1 && !strings.ContainsAny(s[:i], `/\`) && isScheme(s[:i]) {
+		return Location{}, fmt.Errorf("unknown kind of location %q: use a folder, sftp:, s3: or rest:", s[:i+1])
+	}
+	return Location{Kind: Local, Path: s}, nil
+}
+
+// isScheme reports whether s looks like a URL scheme (letters only), so that
+// "b2:bucket" is refused by name rather than taken for a folder, while Windows drive
+// letters (C:) and paths are folders.
+func isScheme(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func parseSFTP(s string) (Location, error) {
+	l := Location{Kind: SFTP}
+	var dir string
+	if strings.HasPrefix(s, "sftp://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return l, fmt.Errorf("sftp: %v", err)
+		}
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				return l, ErrSecretInLocation
+			}
+			l.User = u.User.Username()
+		}
+		l.Host = u.Hostname()
+		if p := u.Port(); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				return l, fmt.Errorf("sftp: invalid port %q", p)
+			}
+			l.Port = n
+		}
+		if u.Path == "" || u.Path == "/" {
+			return l, errors.New("sftp: no folder given (sftp://user@host:port//absolute/path or /relative/path)")
+		}
+		dir = u.Path[1:]
+	} else {
+		rest := s[len("sftp:"):]
+		if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], ":") {
+			l.User, rest = rest[:at], rest[at+1:]
+		} else if at >= 0 && strings.Contains(rest[:at], ":") && !strings.Contains(rest[:at], "[") {
+			return l, ErrSecretInLocation
+		}
+		if strings.HasPrefix(rest, "[") { // sftp:user@[::1]:/path
+			end := strings.Index(rest, "]")
+			if end < 0 || len(rest) < end+2 || rest[end+1] != ':' {
+				return l, errors.New("sftp: expected sftp:user@[address]:path")
+			}
+			l.Host, dir = rest[1:end], rest[end+2:]
+		} else {
+			i := strings.Index(rest, ":")
+			if i < 0 {
+				return l, errors.New("sftp: expected sftp:user@host:path")
+			}
+			l.Host, dir = rest[:i], rest[i+1:]
+		}
+	}
+	if l.Host == "" {
+		return l, errors.New("sftp: no host given")
+	}
+	if dir == "" {
+		return l, errors.New("sftp: no folder given")
+	}
+	l.Path = path.Clean(dir)
+	if strings.HasPrefix(l.Path, "~") {
+		return l, errors.New("sftp: the path starts with ~, which most servers do not expand; a relative path is relative to the login folder")
+	}
+	return l, nil
+}
+
+func parseS3(s string) (Location, error) {
+	l := Location{Kind: S3}
+	rest := s[len("s3:"):]
+	var host, p string
+	switch {
+	case strings.HasPrefix(rest, "http://"), strings.HasPrefix(rest, "https://"):
+		u, err := url.Parse(rest)
+		if err != nil {
+			return l, fmt.Errorf("s3: %v", err)
+		}
+		if u.User != nil {
+			return l, errors.New("s3: the location holds credentials; give them through AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a --credentials-file, or let travelkit ask")
+		}
+		l.HTTP = u.Scheme == "http"
+		host, p = u.Host, strings.TrimPrefix(u.Path, "/")
+	default:
+		rest = strings.TrimPrefix(rest, "//")
+		i := strings.Index(rest, "/")
+		if i < 0 {
+			return l, errors.New("s3: expected s3:https://host/bucket[/prefix]")
+		}
+		host, p = rest[:i], rest[i+1:]
+	}
+	if host == "" {
+		return l, errors.New("s3: no host given")
+	}
+	l.Host = host
+	bucket, prefix, _ := strings.Cut(p, "/")
+	if bucket == "" {
+		return l, errors.New("s3: no bucket given (s3:https://host/bucket[/prefix])")
+	}
+	if err := validBucket(bucket); err != nil {
+		return l, err
+	}
+	l.Bucket = bucket
+	if prefix != "" {
+		prefix = path.Clean(prefix)
+		if prefix == "." || prefix == ".." || strings.HasPrefix(prefix, "../") {
+			return l, fmt.Errorf("s3: invalid prefix %q", prefix)
+		}
+	}
+	l.Path = strings.Trim(prefix, "/")
+	return l, nil
+}
+
+func validBucket(b string) error {
+	if len(b) < 3 || len(b) > 63 {
+		return fmt.Errorf("s3: bucket name %q must be 3 to 63 characters long", b)
+	}
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c >= 'A' && c <= 'Z') {
+			return fmt.Errorf("s3: bucket name %q holds %q: use letters, digits, '-', '.' and '_'", b, c)
+		}
+	}
+	return nil
+}
+
+func parseREST(s string) (Location, error) {
+	l := Location{Kind: REST}
+	u, err := url.Parse(s[len("rest:"):])
+	if err != nil {
+		return l, fmt.Errorf("rest: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return l, errors.New("rest: expected rest:https://host:port/path")
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return l, ErrSecretInLocation
+		}
+		l.User = u.User.Username()
+	}
+	if u.Host == "" {
+		return l, errors.New("rest: no host given")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return l, errors.New("rest: the location may not hold a query (?) or fragment (#)")
+	}
+	l.HTTP = u.Scheme == "http"
+	l.Host = u.Host
+	l.RESTPath = strings.TrimSuffix(path.Clean("/"+u.Path), "/")
+	return l, nil
+}
+
+// Addr is the host:port to connect to.
+func (l Location) Addr() string {
+	switch l.Kind {
+	case SFTP:
+		port := l.Port
+		if port == 0 {
+			port = 22
+		}
+		return net.JoinHostPort(l.Host, strconv.Itoa(port))
+	}
+	return l.Host
+}
+
+// String gives the location back in restic's syntax, without any secret.
+func (l Location) String() string {
+	scheme := "https"
+	if l.HTTP {
+		scheme = "http"
+	}
+	switch l.Kind {
+	case Local:
+		return l.Path
+	case SFTP:
+		user := ""
+		if l.User != "" {
+			user = l.User + "@"
+		}
+		if l.Port != 0 && l.Port != 22 {
+			p := l.Path
+			if !strings.HasPrefix(p, "/") {
+				p = "/" + p
+			}
+			return "sftp://" + user + net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) + "/" + strings.TrimPrefix(p, "/")[:0] + p
+		}
+		h := l.Host
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		return "sftp:" + user + h + ":" + l.Path
+	case S3:
+		s := "s3:" + scheme + "://" + l.Host + "/" + l.Bucket
+		if l.Path != "" {
+			s += "/" + l.Path
+		}
+		return s
+	case REST:
+		u := url.URL{Scheme: scheme, Host: l.Host, Path: l.RESTPath + "/"}
+		if l.User != "" {
+			u.User = url.User(l.User)
+		}
+		return "rest:" + u.String()
+	}
+	return string(l.Kind) + ":?"
+}
+
+// Remote reports whether the location is on another machine (not a folder).
+func (l Location) Remote() bool { return l.Kind != Local && l.Kind != "" }

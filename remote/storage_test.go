@@ -1,0 +1,233 @@
+//go:build linux
+
+package remote
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sort"
+	"testing"
+
+	"travelkit/internal/testservers"
+	"travelkit/repo"
+)
+
+func randomFile(t *testing.T, n int) ([]byte, string) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return b, hex.EncodeToString(s[:])
+}
+
+// conformance runs the same checks on every kind of storage: what repo.Storage promises.
+func conformance(t *testing.T, st Storage) {
+	ctx := context.Background()
+	if err := st.Create(ctx); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if _, err := st.Stat(ctx, repo.Handle{Type: repo.ConfigFile}); !repo.IsNotExist(err) {
+		t.Fatalf("Stat of a missing config: %v, want not-exist", err)
+	}
+	data, name := randomFile(t, 3<<20+17)
+	h := repo.Handle{Type: repo.PackFile, Name: name}
+	if err := st.Save(ctx, h, data); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	small, sname := randomFile(t, 100)
+	if err := st.Save(ctx, repo.Handle{Type: repo.IndexFile, Name: sname}, small); err != nil {
+		t.Fatal(err)
+	}
+	cfg := []byte("config bytes")
+	if err := st.Save(ctx, repo.Handle{Type: repo.ConfigFile}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := st.Load(ctx, repo.Handle{Type: repo.ConfigFile}, 0, 0); err != nil || !bytes.Equal(b, cfg) {
+		t.Fatalf("config: %q %v", b, err)
+	}
+	if n, err := st.Stat(ctx, h); err != nil || n != int64(len(data)) {
+		t.Fatalf("Stat: %d %v", n, err)
+	}
+	for _, c := range []struct {
+		off  int64
+		n    int
+		want []byte
+	}{
+		{0, 0, data},
+		{10, 100, data[10:110]},
+		{int64(len(data)) - 5, 0, data[len(data)-5:]},
+		{-40, 0, data[len(data)-40:]},
+		{-40, 8, data[len(data)-40 : len(data)-32]},
+		{1 << 20, 0, data[1<<20:]},
+	} {
+		b, err := st.Load(ctx, h, c.off, c.n)
+		if err != nil || !bytes.Equal(b, c.want) {
+			t.Fatalf("Load(%d, %d): %d bytes, %v", c.off, c.n, len(b), err)
+		}
+	}
+	p := make([]byte, 4096)
+	if err := st.ReadAt(ctx, h, p, 12345); err != nil || !bytes.Equal(p, data[12345:12345+4096]) {
+		t.Fatalf("ReadAt: %v", err)
+	}
+	sum, size, err := st.Sum(ctx, h)
+	if err != nil || hex.EncodeToString(sum[:]) != name || size != int64(len(data)) {
+		t.Fatalf("Sum: %x %d %v", sum, size, err)
+	}
+	var names []string
+	if err := st.List(ctx, repo.PackFile, func(n string, size int64) error {
+		if size != int64(len(data)) {
+			t.Errorf("List: %s size %d", n, size)
+		}
+		names = append(names, n)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 1 || names[0] != name {
+		t.Fatalf("List data: %v", names)
+	}
+	names = nil
+	st.List(ctx, repo.SnapshotFile, func(n string, _ int64) error { names = append(names, n); return nil })
+	if len(names) != 0 {
+		t.Fatalf("List snapshots: %v", names)
+	}
+	missing := repo.Handle{Type: repo.PackFile, Name: sname}
+	if _, err := st.Load(ctx, missing, 0, 0); !repo.IsNotExist(err) {
+		t.Fatalf("Load of a missing file: %v", err)
+	}
+	if err := st.Remove(ctx, h); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := st.Stat(ctx, h); !repo.IsNotExist(err) {
+		t.Fatalf("Stat after Remove: %v", err)
+	}
+	if err := st.Save(ctx, repo.Handle{Type: repo.PackFile, Name: "../../escape"}, small); err == nil {
+		t.Fatal("a name with slashes was saved")
+	}
+	names = nil
+	st.List(ctx, repo.IndexFile, func(n string, _ int64) error { names = append(names, n); return nil })
+	sort.Strings(names)
+	if len(names) != 1 {
+		t.Fatalf("List index: %v", names)
+	}
+}
+
+func TestSFTPStorage(t *testing.T) {
+	srv := testservers.StartSSHD(t)
+	loc, err := ParseLocation(srv.Location("repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cred := &Credentials{SSHKey: srv.UserKey, HostKey: srv.HostKey}
+	st, err := Open(ctx, loc, cred, Options{NoAgent: true, NoDefaultKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	conformance(t, st)
+	if got := st.(*sftpStorage).HostKey(); got != "ssh-ed25519 "+srv.HostKey {
+		t.Fatalf("accepted host key %q", got)
+	}
+
+	// a changed host key is refused, naming the key shown
+	srv.NewHostKey()
+	srv.Restart()
+	_, err = Open(ctx, loc, cred, Options{NoAgent: true, NoDefaultKeys: true})
+	var hk *HostKeyError
+	if !errors.As(err, &hk) || !hk.Changed || hk.Shown != srv.HostKey {
+		t.Fatalf("changed host key: %v", err)
+	}
+	// unknown host: not in known_hosts, nothing pinned
+	kh := t.TempDir() + "/known_hosts"
+	_, err = Open(ctx, loc, &Credentials{SSHKey: srv.UserKey, KnownHosts: []string{kh}}, Options{NoAgent: true, NoDefaultKeys: true})
+	if !errors.As(err, &hk) || hk.Changed || hk.Shown != srv.HostKey {
+		t.Fatalf("unknown host key: %v", err)
+	}
+	// known_hosts
+	srv.KnownHosts(kh)
+	st2, err := Open(ctx, loc, &Credentials{SSHKey: srv.UserKey, KnownHosts: []string{kh}}, Options{NoAgent: true, NoDefaultKeys: true})
+	if err != nil {
+		t.Fatalf("known_hosts: %v", err)
+	}
+	st2.Close()
+	// a wrong key
+	other := testservers.StartSSHD(t)
+	_, err = Open(ctx, loc, &Credentials{SSHKey: other.UserKey, HostKey: srv.HostKey}, Options{NoAgent: true, NoDefaultKeys: true})
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("wrong key: %v", err)
+	}
+}
+
+func TestS3Storage(t *testing.T) {
+	srv := testservers.StartS3(t)
+	srv.MakeBucket("kits")
+	loc, err := ParseLocation(srv.Location("kits", "amina/repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cred := &Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}
+	st, err := Open(ctx, loc, cred, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance(t, st)
+
+	_, err = Open(ctx, loc, &Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: "wrong" + srv.SecretKey}, Options{})
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	loc2, _ := ParseLocation(srv.Location("nosuchbucket", ""))
+	_, err = Open(ctx, loc2, cred, Options{})
+	if !errors.Is(err, ErrMissing) {
+		t.Fatalf("missing bucket: %v", err)
+	}
+}
+
+func TestRESTStorage(t *testing.T) {
+	srv := testservers.StartREST(t, testservers.RESTOptions{Auth: true})
+	loc, err := ParseLocation(srv.Location("amina", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := Open(ctx, loc, &Credentials{Username: srv.User, Password: srv.Password}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance(t, st)
+	_, err = Open(ctx, loc, &Credentials{Username: srv.User, Password: "wrong"}, Options{})
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+func TestRESTAppendOnly(t *testing.T) {
+	srv := testservers.StartREST(t, testservers.RESTOptions{AppendOnly: true})
+	loc, _ := ParseLocation(srv.Location("r", false))
+	ctx := context.Background()
+	st, err := Open(ctx, loc, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	data, name := randomFile(t, 1000)
+	h := repo.Handle{Type: repo.SnapshotFile, Name: name}
+	if err := st.Save(ctx, h, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Remove(ctx, h); !errors.Is(err, ErrRefused) {
+		t.Fatalf("append-only remove: %v", err)
+	}
+	if _, err := st.Stat(ctx, h); err != nil {
+		t.Fatalf("the file went: %v", err)
+	}
+}

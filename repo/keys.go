@@ -1,0 +1,125 @@
+package repo
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+)
+
+// A repository has one master key and any number of key files in keys/, each holding
+// the master key encrypted under one password (restic key add / key remove). A kit's
+// repository has the key for the password kept inside the kit, and the keys that
+// `travelkit remote add` makes for the recovery key and a passphrase of the person's,
+// so that an off-site copy opens without the kit.
+
+// KeyFor returns the name of the key file that password opens (ErrWrongPassword when
+// none does). Every key file is tried, at the cost of one key derivation each.
+func (r *Repository) KeyFor(ctx context.Context, password []byte) (string, error) {
+	var names []string
+	if err := r.st.List(ctx, KeyFile, func(name string, size int64) error {
+		names = append(names, name)
+		return nil
+	}); err != nil {
+		return "", fmt.Errorf("listing keys: %w", err)
+	}
+	for _, n := range names {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		b, err := r.st.Load(ctx, Handle{KeyFile, n}, 0, 0)
+		if err != nil {
+			continue
+		}
+		if k, err := openKeyFile(b, password); err == nil && sameKey(k, r.key) {
+			return n, nil
+		}
+	}
+	return "", ErrWrongPassword
+}
+
+// AddKey adds a key file that opens the repository with password and returns its name.
+// When a key file for password exists already, its name is returned and nothing is added.
+func (r *Repository) AddKey(ctx context.Context, password []byte) (name string, added bool, err error) {
+	if len(password) == 0 {
+		return "", false, errors.New("an empty password opens nothing")
+	}
+	if n, err := r.KeyFor(ctx, password); err == nil {
+		return n, false, nil
+	} else if !errors.Is(err, ErrWrongPassword) {
+		return "", false, err
+	}
+	kb, err := newKeyFile(r.key, password, DefaultKDF)
+	if err != nil {
+		return "", false, err
+	}
+	name = hashName(kb)
+	if err := r.st.Save(ctx, Handle{KeyFile, name}, kb); err != nil {
+		return "", false, fmt.Errorf("saving the new key: %w", err)
+	}
+	return name, true, nil
+}
+
+// ErrKeyInUse says a key file cannot be removed: the repository was opened with it.
+var ErrKeyInUse = errors.New("the repository was opened with this key")
+
+// RemoveKey removes the key file name. The key this Repository was opened with is refused
+// (ErrKeyInUse), so that the last key of a repository is never removed.
+func (r *Repository) RemoveKey(ctx context.Context, name string) error {
+	if name == r.keyName {
+		return fmt.Errorf("key %s: %w", shortName(name), ErrKeyInUse)
+	}
+	if _, err := r.st.Stat(ctx, Handle{KeyFile, name}); err != nil {
+		return fmt.Errorf("key %s: %w", shortName(name), err)
+	}
+	return r.st.Remove(ctx, Handle{KeyFile, name})
+}
+
+// ReplaceKey makes newPassword open the repository instead of oldPassword: it adds a key
+// file for newPassword, then removes every key file that oldPassword opens (not the key
+// this Repository was opened with). For a rotated recovery key: the copies of the
+// repository elsewhere (travelkit copy) get the new key file with the next copy, and lose
+// the old one only where deletions are mirrored (copy --prune-remote).
+func (r *Repository) ReplaceKey(ctx context.Context, oldPassword, newPassword []byte) (newName string, removed []string, err error) {
+	newName, _, err = r.AddKey(ctx, newPassword)
+	if err != nil {
+		return "", nil, err
+	}
+	for {
+		n, err := r.KeyFor(ctx, oldPassword)
+		if errors.Is(err, ErrWrongPassword) {
+			return newName, removed, nil
+		}
+		if err != nil {
+			return newName, removed, err
+		}
+		if n == newName {
+			return newName, removed, errors.New("the old and the new password are the same")
+		}
+		if err := r.RemoveKey(ctx, n); err != nil {
+			return newName, removed, err
+		}
+		removed = append(removed, n)
+	}
+}
+
+// KeyName is the name of the key file the repository was opened with.
+func (r *Repository) KeyName() string { return r.keyName }
+
+// On returns the same repository (master key and config) on another storage, such as a
+// copy of it elsewhere; its index is empty. Used to lock and check a mirror.
+func (r *Repository) On(st Storage) *Repository {
+	m := newRepository(st)
+	m.key, m.keyName, m.cfg, m.Compression, m.PackSize = r.key, r.keyName, r.cfg, r.Compression, r.PackSize
+	m.idx = NewIndex()
+	return m
+}
+
+func shortName(n string) string { return n[:min(8, len(n))] }
+
+// sameKey reports whether two master keys are equal, in constant time.
+func sameKey(a, b *Key) bool {
+	return subtle.ConstantTimeCompare(a.Encrypt[:], b.Encrypt[:])&
+		subtle.ConstantTimeCompare(a.MACK[:], b.MACK[:])&
+		subtle.ConstantTimeCompare(a.MACR[:], b.MACR[:]) == 1
+}

@@ -1,0 +1,80 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// resticWith runs restic on dir with password (a file, as restic's --password-file).
+func resticWith(t *testing.T, dir, password string, args ...string) (string, error) {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("restic", append([]string{"-r", dir, "--no-cache", "--password-file", pw}, args...)...)
+	cmd.Env = append(os.Environ(), "RESTIC_CACHE_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestKeys(t *testing.T) {
+	ctx := context.Background()
+	r, dir := initTestRepo(t)
+	rk := "cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv"
+	name, added, err := r.AddKey(ctx, []byte(rk))
+	if err != nil || !added {
+		t.Fatal(err)
+	}
+	// twice: the same key, nothing added
+	if n2, added, err := r.AddKey(ctx, []byte(rk)); err != nil || added || n2 != name {
+		t.Fatalf("second AddKey: %s %v %v", n2, added, err)
+	}
+	// restic opens the repository with the new key
+	if out, err := resticWith(t, dir, rk, "key", "list"); err != nil || !strings.Contains(out, name[:8]) {
+		t.Fatalf("restic key list: %v\n%s", err, out)
+	}
+	if n, err := r.KeyFor(ctx, []byte(rk)); err != nil || n != name {
+		t.Fatalf("KeyFor: %s %v", n, err)
+	}
+	if _, err := r.KeyFor(ctx, []byte("nope")); !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("KeyFor a wrong password: %v", err)
+	}
+	// the key in use is never removed
+	if err := r.RemoveKey(ctx, r.KeyName()); !errors.Is(err, ErrKeyInUse) {
+		t.Fatalf("RemoveKey of the key in use: %v", err)
+	}
+	// a rotated recovery key: the new one opens, the old one no longer does
+	rk2 := "vutrnlkj-ihgfedcb-vutrnlkj-ihgfedcb-vutrnlkj-ihgfedcb-vutrnlkj-ihgfedcb"
+	n2, removed, err := r.ReplaceKey(ctx, []byte(rk), []byte(rk2))
+	if err != nil || len(removed) != 1 || removed[0] != name {
+		t.Fatalf("ReplaceKey: %v %v", removed, err)
+	}
+	if _, err := resticWith(t, dir, rk2, "cat", "config"); err != nil {
+		t.Fatalf("restic with the new key: %v", err)
+	}
+	if out, err := resticWith(t, dir, rk, "cat", "config"); err == nil {
+		t.Fatalf("restic still opens with the old key:\n%s", out)
+	}
+	if _, err := Open(ctx, NewFolder(dir), []byte(rk2)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := r.KeyFor(ctx, []byte(rk2)); n != n2 {
+		t.Fatalf("KeyFor the new key: %s, want %s", n, n2)
+	}
+	// a key restic adds is found too
+	other := "a passphrase of the person's"
+	pf := filepath.Join(t.TempDir(), "new")
+	os.WriteFile(pf, []byte(other+"\n"), 0o600)
+	if out, err := resticWith(t, dir, testPassword, "key", "add", "--new-password-file", pf); err != nil {
+		t.Fatalf("restic key add: %v\n%s", err, out)
+	}
+	if _, err := r.KeyFor(ctx, []byte(other)); err != nil {
+		t.Fatalf("KeyFor a key restic added: %v", err)
+	}
+}
