@@ -19,6 +19,8 @@ import (
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/target"
+	"travelkit/tpm"
+	"travelkit/tpmbind"
 )
 
 // Progress reports a stage's progress: done of total bytes (total 0: no measure).
@@ -30,7 +32,24 @@ type BuildOptions struct {
 	Wipe       bool   // fill the data partition with random bytes first
 	EscrowDir  string // also write DIR/<name>.age
 	Progress   Progress
+	// TPM, when set, binds the kit to a TPM2 (the profile's [tpm] enroll) with the volume
+	// key the build holds, once the kit is complete.
+	TPM *TPMEnrolment
 }
+
+// TPMEnrolment binds a new kit to a TPM2 at the end of the build.
+type TPMEnrolment struct {
+	// Prepare is called once the kit is complete: it opens the TPM, checks that it can
+	// seal to the PCRs, and gets the PIN. The builder closes the TPM and clears the PIN.
+	Prepare func() (*tpm.TPM, tpm.SealOptions, error)
+}
+
+// TPMError says that the kit was built, complete and usable, but binding it to the TPM
+// failed: Build returns it together with the Result.
+type TPMError struct{ Err error }
+
+func (e *TPMError) Error() string { return "binding the kit to the TPM: " + e.Err.Error() }
+func (e *TPMError) Unwrap() error { return e.Err }
 
 // Result is what the person must be told, and what --json prints.
 type Result struct {
@@ -41,9 +60,10 @@ type Result struct {
 	Keyslots    []kit.Keyslot `json:"keyslots"`
 	EscrowFiles []string      `json:"escrow_files,omitempty"`
 	// EscrowThreshold is k of the k-of-n escrow (0: each escrow file holds the whole key).
-	EscrowThreshold int    `json:"escrow_threshold,omitempty"`
-	Files           int    `json:"files"`
-	Manifest        []byte `json:"-"`
+	EscrowThreshold int        `json:"escrow_threshold,omitempty"`
+	Files           int        `json:"files"`
+	Manifest        []byte     `json:"-"`
+	TPMToken        *tpm.Token `json:"-"` // the systemd-tpm2 token of BuildOptions.TPM's binding
 }
 
 // errInterrupted is returned when ctx is cancelled during a build.
@@ -226,7 +246,35 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	if err := tg.Sync(); err != nil {
 		return nil, err
 	}
+
+	// 9. The kit is complete; bind it to the TPM with the volume key in hand.
+	if opt.TPM != nil {
+		tok, err := enrolTPM(c, vk, opt.TPM, prog)
+		if err == nil {
+			err = tg.Sync()
+		}
+		if err != nil {
+			return res, &TPMError{err}
+		}
+		res.TPMToken = tok
+	}
 	return res, nil
+}
+
+// enrolTPM adds the TPM2 binding of a kit being built.
+func enrolTPM(c *luks.Container, vk *luks.VolumeKey, e *TPMEnrolment, prog Progress) (*tpm.Token, error) {
+	t, opts, err := e.Prepare()
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close() // a TPM connection: nothing of the kit depends on closing it cleanly
+	defer clear(opts.PIN)
+	prog("binding the kit to the TPM", 0, 0)
+	_, sealed, err := tpmbind.Enrol(c, vk, t, opts)
+	if err != nil {
+		return nil, err
+	}
+	return sealed.Token, nil
 }
 
 // open returns a reader of the file's content.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/profile"
 	"travelkit/target"
 	"travelkit/tpm"
 )
@@ -108,9 +109,23 @@ func runBuild(o *buildOptions) error {
 			bar.done.Store(done)
 		}
 	}
-	res, err := builder.Build(ctx, plan, builder.BuildOptions{Passphrase: pass, Wipe: o.wipe, EscrowDir: o.escrowDir, Progress: prog})
+	bo := builder.BuildOptions{Passphrase: pass, Wipe: o.wipe, EscrowDir: o.escrowDir, Progress: prog}
+	if plan.Config.TPM {
+		bo.TPM = &builder.TPMEnrolment{Prepare: func() (*tpm.TPM, tpm.SealOptions, error) {
+			if bar != nil {
+				bar.Done()
+				bar, barStage = nil, ""
+			}
+			return prepareTPM(o.loaded, o.tpmDev, o.pinFile)
+		}}
+	}
+	res, err := builder.Build(ctx, plan, bo)
 	if bar != nil {
 		bar.Done()
+	}
+	var tpmErr *builder.TPMError
+	if errors.As(err, &tpmErr) {
+		err = nil // the kit is built: the recovery key is shown and saved first
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -134,10 +149,11 @@ func runBuild(o *buildOptions) error {
 			fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
 		}
 	}
-	if plan.Config.TPM {
-		if err := buildEnrolTPM(o.planFlags, pass, o.tpmDev, o.pinFile); err != nil {
-			return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", err)
-		}
+	if tpmErr != nil {
+		return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", tpmError(tpmErr.Err))
+	}
+	if res.TPMToken != nil {
+		fmt.Fprintf(os.Stderr, "Bound to this machine's TPM: %s\n", res.TPMToken)
 	}
 	if o.json {
 		out := struct {
@@ -165,48 +181,27 @@ func absOrEmpty(p string) string {
 	return p
 }
 
-// buildEnrolTPM binds a freshly built kit to this machine's TPM, as the profile's [tpm]
-// table asks (PCRs, PIN or not).
-func buildEnrolTPM(f planFlags, pass []byte, dev, pinFile string) error {
-	p := f.loaded
+// prepareTPM opens the TPM for a kit bound at build time, as the profile's [tpm] table
+// asks (PCRs, PIN or not), checks that it can seal, and reads the new PIN.
+func prepareTPM(p *profile.Profile, dev, pinFile string) (*tpm.TPM, tpm.SealOptions, error) {
+	opts := tpm.SealOptions{PCRs: p.TPM.PCRs}
+	if opts.PCRs == nil {
+		opts.PCRs = []int{}
+	}
 	t, err := openTPM(dev)
 	if err != nil {
-		return err
+		return nil, opts, err
 	}
-	defer t.Close()
-	pcrs := p.TPM.PCRs
-	if pcrs == nil {
-		pcrs = []int{}
+	if err := t.CheckSupport(opts.PCRs); err != nil {
+		t.Close()
+		return nil, opts, tpmError(err)
 	}
-	if err := t.CheckSupport(pcrs); err != nil {
-		return tpmError(err)
-	}
-	o, err := openKit(f.target, true)
-	if err != nil {
-		return err
-	}
-	defer o.Close()
-	c, err := o.d.Container()
-	if err != nil {
-		return err
-	}
-	vk, _, err := c.Unlock(pass)
-	if err != nil {
-		return err
-	}
-	defer vk.Wipe()
-	opts := tpm.SealOptions{PCRs: pcrs}
 	if p.TPM.PIN {
 		if opts.PIN, err = readPIN(pinFile, true); err != nil {
-			return err
+			t.Close()
+			return nil, opts, err
 		}
-		defer clear(opts.PIN)
 		pinSaltFor(&opts)
 	}
-	_, sealed, err := enrol(c, vk, t, opts)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "Bound to this machine's TPM: %s\n", sealed.Token)
-	return nil
+	return t, opts, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"travelkit/luks"
 	"travelkit/tpm"
+	"travelkit/tpmbind"
 )
 
 const tpmLong = `Bind a kit to this laptop's TPM2, so that the drive alone is useless: the TPM unseals
@@ -88,47 +89,6 @@ func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey,
 	return o, c, vk, nil
 }
 
-// enrol seals a fresh secret, adds its keyslot, its systemd-tpm2 token and its PCR record.
-func enrol(c *luks.Container, vk *luks.VolumeKey, t *tpm.TPM, opts tpm.SealOptions) (int, *tpm.Sealed, error) {
-	sealed, err := t.Seal(opts)
-	if err != nil {
-		return -1, nil, tpmError(err)
-	}
-	pass := sealed.Passphrase()
-	defer clear(pass)
-	slot, err := c.AddKeyslot(vk, pass, -1, tpmKeyslotPBKDF)
-	clear(sealed.Secret)
-	if err != nil {
-		return -1, nil, fmt.Errorf("adding the TPM keyslot: %w", err)
-	}
-	sealed.Token.SetKeyslot(slot)
-	if _, err := c.AddToken(-1, sealed.Token.JSON()); err != nil {
-		c.RemoveKeyslot(slot, true)
-		return -1, nil, fmt.Errorf("storing the systemd-tpm2 token: %w", err)
-	}
-	if _, err := c.AddToken(-1, sealed.PCRRecord().JSON()); err != nil {
-		return slot, sealed, fmt.Errorf("storing the PCR record: %w", err)
-	}
-	return slot, sealed, nil
-}
-
-// dropBinding removes a TPM2 binding: its PCR record, its token and its keyslots (never
-// the last keyslot of the kit).
-func dropBinding(c *luks.Container, b tpmBinding) error {
-	if b.recID >= 0 {
-		c.RemoveToken(b.recID)
-	}
-	if err := c.RemoveToken(b.id); err != nil {
-		return err
-	}
-	for _, s := range b.tok.Keyslots {
-		if err := c.RemoveKeyslot(s, false); err != nil && !errors.Is(err, luks.ErrNoSuchKeyslot) {
-			return err
-		}
-	}
-	return nil
-}
-
 type tpmEnrollOptions struct {
 	kit            kitFlags
 	pcrs, dev, pin string
@@ -188,12 +148,11 @@ func runTPMEnroll(o *tpmEnrollOptions) error {
 		defer clear(opts.PIN)
 		pinSaltFor(&opts)
 	}
-	slot, sealed, err := enrol(lc, vk, t, opts)
+	_, sealed, err := tpmbind.Enrol(lc, vk, t, opts)
 	if err != nil {
-		return err
+		return tpmError(err)
 	}
 	fmt.Printf("Enrolled: %s\n", sealed.Token)
-	_ = slot
 	return nil
 }
 
@@ -220,15 +179,15 @@ func runTPMList(target string) error {
 	if err != nil {
 		return err
 	}
-	bs := tpmBindings(lc)
+	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
 		fmt.Println("No TPM2 binding.")
 		return nil
 	}
 	for _, b := range bs {
-		fmt.Printf("token %d: %s\n", b.id, b.tok)
-		if b.record != nil {
-			fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.recID)
+		fmt.Printf("token %d: %s\n", b.TokenID, b.Token)
+		if b.Record != nil {
+			fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.RecordID)
 		}
 	}
 	return nil
@@ -307,25 +266,22 @@ func runTPMReseal(o *tpmResealOptions) error {
 	}
 	defer kt.Close()
 	defer vk.Wipe()
-	bs := tpmBindings(lc)
+	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
 		return withCode(ExitError, errors.New("this kit has no TPM2 binding to reseal"), "use travelkit tpm enroll")
 	}
 	for _, b := range bs {
-		opts := tpm.OptionsFrom(b.tok)
-		if b.tok.PIN {
-			if opts.PIN, err = readPIN(o.pin, o.pin == ""); err != nil {
+		var pin []byte
+		if b.Token.PIN {
+			if pin, err = readPIN(o.pin, o.pin == ""); err != nil {
 				return err
 			}
 		}
-		// New binding first, then the old one goes: never a moment without one.
-		slot, sealed, err := enrol(lc, vk, t, opts)
-		clear(opts.PIN)
+		// The new binding is stored before the old one goes: never a moment without one.
+		slot, sealed, err := tpmbind.Reseal(lc, vk, t, b, pin)
+		clear(pin)
 		if err != nil {
-			return err
-		}
-		if err := dropBinding(lc, b); err != nil {
-			return err
+			return tpmError(err)
 		}
 		fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
 	}
@@ -352,9 +308,9 @@ func runTPMRemove(k *kitFlags) error {
 	}
 	defer o.Close()
 	vk.Wipe()
-	bs := tpmBindings(lc)
+	bs := tpmbind.List(lc)
 	for _, b := range bs {
-		if err := dropBinding(lc, b); err != nil {
+		if err := tpmbind.Drop(lc, b); err != nil {
 			return err
 		}
 	}

@@ -4,56 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 
 	"travelkit/luks"
 	"travelkit/tpm"
+	"travelkit/tpmbind"
 )
-
-// tpmBinding is one systemd-tpm2 token of a kit with its PCR record, if any.
-type tpmBinding struct {
-	id     int // token id
-	tok    *tpm.Token
-	recID  int // token id of the PCR record, -1 if none
-	record *tpm.PCRRecord
-}
-
-// tpmBindings lists the kit's TPM2 bindings.
-func tpmBindings(c *luks.Container) []tpmBinding {
-	var out []tpmBinding
-	var recs []luks.Token
-	for _, t := range c.Tokens() {
-		if t.Type == tpm.PCRRecordType {
-			recs = append(recs, t)
-		}
-	}
-	for _, t := range c.Tokens() {
-		if t.Type != tpm.TokenType {
-			continue
-		}
-		tok, err := tpm.ParseToken(t.JSON)
-		if err != nil {
-			continue
-		}
-		b := tpmBinding{id: t.ID, tok: tok, recID: -1}
-		for _, r := range recs {
-			if rec, err := tpm.ParsePCRRecord(r.JSON); err == nil && rec.Applies(tok) {
-				b.recID, b.record = r.ID, rec
-				if tok.PCRValues == nil {
-					tok.PCRValues = rec.Values
-				}
-			}
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// tpmKeyslotPBKDF is the cost of keyslots opened by a TPM-sealed secret: the secret has
-// 256 bits of entropy, so like systemd-cryptenroll travelkit uses a minimal PBKDF2.
-var tpmKeyslotPBKDF = luks.PBKDF{Type: "pbkdf2", Hash: "sha512", Iterations: 1000}
 
 func openTPM(spec string) (*tpm.TPM, error) {
 	t, err := tpm.Open(spec)
@@ -81,29 +36,17 @@ func tpmError(err error) error {
 		return withCode(ExitWrongKey, err, "this kit was bound to another machine's TPM, or the TPM was cleared: unlock with the passphrase or recovery key")
 	case errors.As(err, &miss), errors.Is(err, tpm.ErrNoTPM):
 		return withCode(ExitError, err, "unlock with the passphrase or the recovery key instead")
+	case errors.Is(err, tpmbind.ErrNotBound):
+		return withCode(ExitWrongKey, err, "enrol with travelkit tpm enroll, or unlock with the passphrase")
 	}
 	return err
-}
-
-// systemdVersion returns the version of the systemd on this machine (0 when there is none).
-func systemdVersion() int {
-	out, err := exec.Command("systemctl", "--version").Output()
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(out))
-	if len(f) < 2 || f[0] != "systemd" {
-		return 0
-	}
-	v, _ := strconv.Atoi(f[1])
-	return v
 }
 
 // pinSaltFor decides how the PIN is turned into the TPM auth value: salted (tpm2_salt) as
 // systemd 253 and later expect, or unsalted for an older systemd on this laptop, so that
 // systemd-cryptsetup can still unlock the drive natively.
 func pinSaltFor(opts *tpm.SealOptions) {
-	if v := systemdVersion(); v > 0 && v < 253 && len(opts.PIN) > 0 {
+	if v := tpmbind.SystemdVersion(); v > 0 && v < tpmbind.SaltedPINSystemd && len(opts.PIN) > 0 {
 		opts.UnsaltedPIN = true
 		fmt.Fprintf(os.Stderr, "travelkit: note: systemd %d on this machine predates salted TPM PINs; the PIN is bound unsalted so systemd-cryptsetup can use it\n", v)
 	}
@@ -121,43 +64,18 @@ func readPIN(pinFile string, confirm bool) ([]byte, error) {
 	return p, nil
 }
 
-// unsealKit tries each TPM binding of the kit and returns the keyslot passphrase and slot.
+// unsealKit unseals the kit's keyslot passphrase with the TPM at spec: it returns the
+// passphrase and its keyslot.
 func unsealKit(c *luks.Container, spec, pinFile string) ([]byte, int, error) {
-	bs := tpmBindings(c)
+	bs := tpmbind.List(c)
 	if len(bs) == 0 {
-		return nil, -1, withCode(ExitWrongKey, errors.New("this kit is not bound to a TPM"), "enrol with travelkit tpm enroll, or unlock with the passphrase")
+		return nil, -1, tpmError(tpmbind.ErrNotBound)
 	}
 	t, err := openTPM(spec)
 	if err != nil {
 		return nil, -1, err
 	}
 	defer t.Close()
-	var lastErr error
-	for _, b := range bs {
-		// The policy is checked first, without a PIN, so a PCR change costs no PIN attempt.
-		if err := t.CheckPolicy(b.tok); err != nil {
-			lastErr = err
-			continue
-		}
-		var pin []byte
-		if b.tok.PIN {
-			if pin, err = readPIN(pinFile, false); err != nil {
-				return nil, -1, err
-			}
-		}
-		secret, err := t.Unseal(b.tok, pin)
-		clear(pin)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		pass := tpm.Passphrase(secret)
-		clear(secret)
-		slot := -1
-		if len(b.tok.Keyslots) > 0 {
-			slot = b.tok.Keyslots[0]
-		}
-		return pass, slot, nil
-	}
-	return nil, -1, tpmError(lastErr)
+	pass, slot, err := tpmbind.Unseal(t, bs, func() ([]byte, error) { return readPIN(pinFile, false) })
+	return pass, slot, tpmError(err)
 }
