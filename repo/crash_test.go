@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,17 @@ func (f *failingStorage) Save(ctx context.Context, h Handle, data []byte) error 
 		return errInjected
 	}
 	return f.Storage.Save(ctx, h, data)
+}
+
+// Close closes the wrapped storage, whose open files Windows would not let
+// the test's cleanup remove.
+func (f *failingStorage) Close() error { return closeStorage(f.Storage) }
+
+func closeStorage(st Storage) error {
+	if c, ok := st.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // A backup that fails after N writes leaves a repository that checks clean,
@@ -192,6 +204,8 @@ func (c *cancelStorage) Save(ctx context.Context, h Handle, data []byte) error {
 	}
 	return c.Storage.Save(ctx, h, data)
 }
+
+func (c *cancelStorage) Close() error { return closeStorage(c.Storage) }
 
 func TestInterruptedBackup(t *testing.T) {
 	_, dir := initTestRepo(t)

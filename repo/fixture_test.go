@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -77,6 +78,7 @@ func TestResticFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { r.Close() })
 			mustCheck(t, r)
 			if err := r.LoadIndex(ctx); err != nil {
 				t.Fatal(err)
@@ -106,14 +108,15 @@ func TestResticFixtures(t *testing.T) {
 				}
 			}
 			fi, err := os.Stat(filepath.Join(base, "sub", "random.bin"))
-			if err != nil || fi.Mode().Perm() != 0o640 {
+			if err != nil || fi.Mode().Perm() != 0o640 && runtime.GOOS != "windows" {
+				// Windows keeps no permission bits, only read-only or not
 				t.Errorf("mode of random.bin: %v %v", fi.Mode(), err)
 			}
 			fi, _ = os.Stat(filepath.Join(base, "hello.txt"))
 			if fi.ModTime().Unix() != 1714979289 {
 				t.Errorf("mtime of hello.txt: %v", fi.ModTime())
 			}
-			if l, err := os.Readlink(filepath.Join(base, "link")); err != nil || l != "hello.txt" {
+			if l, err := os.Readlink(filepath.Join(base, "link")); (err != nil || l != "hello.txt") && symlinksWork(t, out) {
 				t.Errorf("symlink: %q %v", l, err)
 			}
 			// and a travelkit backup goes into the same repository

@@ -166,37 +166,75 @@ func awkwardNames() []string {
 }
 
 // snapshotOfNames saves a snapshot of folder "src" holding one file per name,
-// each with content "content of <name>", without a file system: names that
-// this system cannot create (File and file on Windows) still go in.
+// each with content "content of <name>"; see snapshotOfFiles.
 func snapshotOfNames(t *testing.T, r *Repository, names []string) *Snapshot {
+	t.Helper()
+	files := map[string]string{}
+	for _, n := range names {
+		files[n] = "content of " + n
+	}
+	return snapshotOfFiles(t, r, files)
+}
+
+// snapshotOfFiles saves a snapshot of folder /src holding files (slash-separated
+// paths below src, with their content) without a file system, as Linux made
+// it: names that this system cannot create (File and file on Windows, a:b)
+// still go in.
+func snapshotOfFiles(t *testing.T, r *Repository, files map[string]string) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	r.StartSaving(ctx, 1)
 	var scratch BlobScratch
 	when := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
-	var nodes []*Node
-	for _, name := range names {
-		data := []byte("content of " + name)
-		id := Hash(data)
-		if _, err := r.SaveBlob(DataBlob, id, data, &scratch); err != nil {
+	type dir struct {
+		files map[string]string
+		dirs  map[string]*dir
+	}
+	newDir := func() *dir { return &dir{files: map[string]string{}, dirs: map[string]*dir{}} }
+	root := newDir()
+	for p, content := range files {
+		d := root
+		parts := strings.Split(p, "/")
+		for _, c := range parts[:len(parts)-1] {
+			if d.dirs[c] == nil {
+				d.dirs[c] = newDir()
+			}
+			d = d.dirs[c]
+		}
+		d.files[parts[len(parts)-1]] = content
+	}
+	var save func(d *dir) ID
+	save = func(d *dir) ID {
+		var nodes []*Node
+		for name, content := range d.files {
+			data := []byte(content)
+			id := Hash(data)
+			if _, err := r.SaveBlob(DataBlob, id, data, &scratch); err != nil {
+				t.Fatal(err)
+			}
+			nodes = append(nodes, &Node{Name: name, Type: NodeFile, Mode: 0o644, ModTime: when,
+				Size: uint64(len(data)), Content: []ID{id}})
+		}
+		for name, sub := range d.dirs {
+			id := save(sub)
+			nodes = append(nodes, &Node{Name: name, Type: NodeDir, Mode: 0o755 | os.ModeDir, ModTime: when, Subtree: &id})
+		}
+		id, err := r.SaveTree(&Tree{Nodes: nodes})
+		if err != nil {
 			t.Fatal(err)
 		}
-		nodes = append(nodes, &Node{Name: name, Type: NodeFile, Mode: 0o644, ModTime: when,
-			Size: uint64(len(data)), Content: []ID{id}})
+		return id
 	}
-	sub, err := r.SaveTree(&Tree{Nodes: nodes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := r.SaveTree(&Tree{Nodes: []*Node{{Name: "src", Type: NodeDir, Mode: 0o755 | os.ModeDir,
-		ModTime: when, Subtree: &sub}}})
+	src := save(root)
+	top, err := r.SaveTree(&Tree{Nodes: []*Node{{Name: "src", Type: NodeDir, Mode: 0o755 | os.ModeDir,
+		ModTime: when, Subtree: &src}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sn := &Snapshot{Time: when, Tree: &root, Paths: []string{"/src"}, Hostname: "linux-laptop"}
+	sn := &Snapshot{Time: when, Tree: &top, Paths: []string{"/src"}, Hostname: "linux-laptop"}
 	if err := r.SaveSnapshot(ctx, sn); err != nil {
 		t.Fatal(err)
 	}

@@ -97,8 +97,9 @@ var ErrNeedAdmin = errors.New("raw disk access needs administrator rights")
 
 // Target is an opened image file or block device.
 type Target struct {
-	info Info
-	dev  rawDevice
+	info     Info
+	dev      rawDevice
+	writable bool
 }
 
 type rawDevice interface {
@@ -111,9 +112,17 @@ type rawDevice interface {
 func (t *Target) ReadAt(p []byte, off int64) (int, error)  { return t.dev.ReadAt(p, off) }
 func (t *Target) WriteAt(p []byte, off int64) (int, error) { return t.dev.WriteAt(p, off) }
 func (t *Target) Size() int64                              { return t.info.Size }
-func (t *Target) Sync() error                              { return t.dev.Sync() }
 func (t *Target) Close() error                             { return t.dev.Close() }
 func (t *Target) Info() *Info                              { return &t.info }
+
+// Sync makes writes durable. A target opened for reading has nothing to flush, and
+// Windows refuses FlushFileBuffers on a handle without write access ("Access denied").
+func (t *Target) Sync() error {
+	if !t.writable {
+		return nil
+	}
+	return t.dev.Sync()
+}
 
 // Inspect looks at a target without changing anything.
 func Inspect(path string) (*Info, error) {
@@ -254,7 +263,7 @@ func Open(path string, opt Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{info: *info, dev: dev}, nil
+	return &Target{info: *info, dev: dev, writable: opt.Write}, nil
 }
 
 func openImage(info *Info, opt Options) (rawDevice, error) {

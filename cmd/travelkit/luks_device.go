@@ -32,7 +32,13 @@ func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.io.ReadAt(
 func (d *device) WriteAt(p []byte, off int64) (int, error) { return d.io.WriteAt(p, off) }
 
 // Sync flushes writes to stable storage; package luks calls it between header updates.
-func (d *device) Sync() error { return d.f.Sync() }
+// A device opened for reading has nothing to flush (Windows refuses to flush it).
+func (d *device) Sync() error {
+	if !d.writable {
+		return nil
+	}
+	return d.f.Sync()
+}
 
 // Close syncs a writable device and closes it.
 func (d *device) Close() error {

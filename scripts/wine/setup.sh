@@ -4,6 +4,7 @@
 #
 #   scripts/wine/setup.sh                 prefix at $WINEPREFIX, or /var/cache/travelkit-test/wine
 #   eval "$(scripts/wine/setup.sh --env)" same, then prints the environment to use
+#   scripts/wine/setup.sh --lines         same, the environment as KEY=VALUE lines (for programs)
 #
 # What it does, each step only when needed:
 #   - apt-get installs wine64 and the mingw-w64 C compiler (under flock /tmp/apt.lock, as
@@ -58,7 +59,13 @@ mkdir -p "$(dirname "$WINEPREFIX")"
 	fi
 ) 9>"$WINEPREFIX.lock"
 
-if [ "${1:-}" = --env ]; then
+case "${1:-}" in
+--env)
 	printf 'export WINEPREFIX=%q WINEDEBUG=-all WINEDLLOVERRIDES=%q WINEARCH=win64 WINE=%q\n' \
 		"$WINEPREFIX" "$WINEDLLOVERRIDES" "$WINE"
-fi
+	;;
+--lines)
+	printf 'WINEPREFIX=%s\nWINEDEBUG=-all\nWINEDLLOVERRIDES=%s\nWINEARCH=win64\nWINE=%s\n' \
+		"$WINEPREFIX" "$WINEDLLOVERRIDES" "$WINE"
+	;;
+esac
