@@ -69,27 +69,27 @@ type restoreDir struct {
 }
 
 type restorer struct {
-	r       *Repository
-	ctx     context.Context
-	opts    RestoreOptions
-	inc     *Excluder
+	r    *Repository
+	ctx  context.Context
+	opts RestoreOptions
+	inc  *Excluder
 	// includes are opts.Include as snapshot paths (C:\Users is /C/Users)
 	includes []string
-	files   []restoreFile
-	dirs    []restoreDir
-	links   []restoreFile // hard links to create after the files
-	others  []restoreFile // symlinks, fifos
-	seen    map[[2]uint64]string
-	errs    atomic.Int64
-	fdone   atomic.Int64
-	bdone   atomic.Int64
-	total   int64
-	verOK   atomic.Int64
-	created map[string]bool
+	files    []restoreFile
+	dirs     []restoreDir
+	links    []restoreFile // hard links to create after the files
+	others   []restoreFile // symlinks, fifos
+	seen     map[[2]uint64]string
+	errs     atomic.Int64
+	fdone    atomic.Int64
+	bdone    atomic.Int64
+	total    int64
+	verOK    atomic.Int64
+	created  map[string]bool
 	// foldNames: the target takes "File" and "file" for one name
 	foldNames bool
-	outDirs map[string]string // snapshot folder path -> restored folder
-	renamed []Renamed
+	outDirs   map[string]string // snapshot folder path -> restored folder
+	renamed   []Renamed
 }
 
 // Renamed records an entry restored under another name because the target
