@@ -101,7 +101,7 @@ func TestInteropTravelkitWritesResticReads(t *testing.T) {
 	restoreWith(t, r, "latest", out2)
 	compareTrees(t, want, snapshotTree(t, restoredPath(out2, src)))
 	for _, o := range []string{out, out2} {
-		if !sameFile(t, filepath.Join(o, src, "dup1"), filepath.Join(o, src, "hardlink")) {
+		if !sameFile(t, filepath.Join(restoredPath(o, src), "dup1"), filepath.Join(restoredPath(o, src), "hardlink")) {
 			t.Errorf("hard link not restored in %s", o)
 		}
 	}

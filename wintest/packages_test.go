@@ -2,24 +2,67 @@ package wintest
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// linuxOnly names the tests that compare travelkit with a Linux tool that
-// has no Windows build here (cryptsetup, age-keygen, ssh-keygen, sha256sum).
-// They run in the Linux suite; under Wine they are left out with -test.skip,
-// and every other test of the package runs. restic is not among these tools:
-// the tests that use it run restic for Windows (see ResticExe).
-var linuxOnly = map[string][]string{
-	"luks": {"TestLUKS1ReadOnly", "TestCryptsetupAcceptsTravelkitVolumes", "TestTravelkitOpensCryptsetupVolumes",
-		"TestKeyslotAndTokenChangesBothWays", "TestCryptsetupDamagedHeaders", "TestLUKS1IsNamed",
-		"TestLargeWriteDecryptsIndependently"},
-	"kit": {"TestEscrowX25519AgeCLI", "TestEscrowSSHKeysAgeCLI", "TestOpenEscrowFromAgeCLI",
-		"TestSHA256SUMSWithSha256sum"},
+// linuxTools are programs some package tests run to compare travelkit with them
+// (cryptsetup, age-keygen, ...) that have no Windows build here. Such a test runs in
+// the Linux suite; under Wine it fails at once with exec's "executable file not found",
+// and the harness lists it as left out instead of failing (see classify). restic is not
+// among them: the tests that use it get restic for Windows (see ResticExe).
+var linuxTools = map[string]bool{"cryptsetup": true, "age": true, "age-keygen": true, "ssh-keygen": true,
+	"sha256sum": true, "python3": true, "e2fsck": true, "debugfs": true, "mkfs.ext4": true, "sgdisk": true,
+	"sfdisk": true, "fsck.vfat": true, "mdir": true, "mcopy": true, "mount": true, "losetup": true,
+	"swtpm": true, "swtpm_setup": true, "tpm2_createprimary": true, "borg": true, "openssl": true,
+	"ssss-split": true, "ssss-combine": true, "qemu-system-x86_64": true, "blkid": true}
+
+var (
+	failRE     = regexp.MustCompile(`^(\s*)--- FAIL: (\S+)`)
+	messageRE  = regexp.MustCompile(`^\s+\S+_test\.go:\d+: `)
+	notFoundRE = regexp.MustCompile(`exec: "([^"]+)": executable file not found in %PATH%`)
+)
+
+// classify reads a test binary's output and returns the top-level tests that failed
+// for a real reason, and those that only failed because they run a Linux tool (every
+// message of theirs is exec's "not found" for one of linuxTools).
+func classify(out string) (failed, linuxOnly []string) {
+	type block struct {
+		name     string
+		messages []string
+	}
+	var blocks []*block
+	var cur *block
+	for _, line := range strings.Split(out, "\n") {
+		if m := failRE.FindStringSubmatch(line); m != nil {
+			if m[1] == "" {
+				cur = &block{name: m[2]}
+				blocks = append(blocks, cur)
+			}
+			continue
+		}
+		if cur != nil && messageRE.MatchString(line) {
+			cur.messages = append(cur.messages, line)
+		}
+		if cur != nil && !strings.HasPrefix(line, " ") && line != "" {
+			cur = nil // FAIL, ok, PASS, panic: the block is over
+		}
+	}
+	for _, b := range blocks {
+		tool := len(b.messages) > 0
+		for _, msg := range b.messages {
+			m := notFoundRE.FindStringSubmatch(msg)
+			tool = tool && m != nil && linuxTools[filepath.Base(m[1])]
+		}
+		if tool {
+			linuxOnly = append(linuxOnly, b.name)
+		} else {
+			failed = append(failed, b.name)
+		}
+	}
+	return failed, linuxOnly
 }
 
 // The package tests of repo, luks, drive, kit and target, built for
@@ -41,24 +84,23 @@ func TestPackagesUnderWine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			args := []string{"-test.timeout", "20m"}
-			if skip := linuxOnly[pkg]; len(skip) > 0 {
-				args = append(args, "-test.skip", "^("+strings.Join(skip, "|")+")$")
-			}
-			cmd := w.Command(exe, args, "WINEPATH="+Path(filepath.Dir(restic)))
+			cmd := w.Command(exe, []string{"-test.timeout", "20m"}, "WINEPATH="+Path(filepath.Dir(restic)))
 			cmd.Dir = filepath.Join(ProjectRoot(), pkg)
 			var out bytes.Buffer
 			cmd.Stdout = &out
 			cmd.Stderr = &out
 			err = cmd.Run()
-			fails := regexp.MustCompile(`(?m)^\s*--- FAIL: .*$`).FindAllString(out.String(), -1)
-			if err != nil || len(fails) > 0 || !strings.Contains(out.String(), "PASS") {
-				t.Errorf("%s tests under Wine: %v\n%s\n--- output (tail) ---\n%s", pkg, err,
-					strings.Join(fails, "\n"), tail(out.String(), 150))
-				return
+			failed, linuxOnly := classify(out.String())
+			if len(linuxOnly) > 0 {
+				t.Logf("%s: left out under Wine, they run a Linux tool (and run in the Linux suite): %s",
+					pkg, strings.Join(linuxOnly, " "))
 			}
-			if testing.Verbose() {
-				os.Stdout.WriteString(tail(out.String(), 3))
+			text := out.String()
+			bad := len(failed) > 0 || strings.Contains(text, "\npanic: ") || strings.HasPrefix(text, "panic: ") ||
+				err != nil && len(linuxOnly) == 0 || err == nil && !strings.Contains(text, "PASS")
+			if bad {
+				t.Errorf("%s tests under Wine: %v; failed: %s\n--- output (tail) ---\n%s", pkg, err,
+					strings.Join(failed, " "), tail(out.String(), 150))
 			}
 		})
 	}
