@@ -94,6 +94,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		idx.files = append(idx.files, id)
 	}
 	r.idx = idx
+	r.idxLoaded = true
 
 	// 2. packs: present, right size, none unknown
 	sizes := map[ID]int64{}

@@ -152,8 +152,25 @@ func EncodeIndex(blobs []PackedBlob) ([]byte, error) {
 	return json.Marshal(j)
 }
 
+// ensureIndex loads the index on first use: commands that read no blobs (snapshots,
+// forget without prune, unlock) never pay for it.
+func (r *Repository) ensureIndex(ctx context.Context) error {
+	r.idxMu.Lock()
+	defer r.idxMu.Unlock()
+	if r.idxLoaded {
+		return nil
+	}
+	return r.loadIndex(ctx)
+}
+
 // LoadIndex reads every index file into the repository's index.
 func (r *Repository) LoadIndex(ctx context.Context) error {
+	r.idxMu.Lock()
+	defer r.idxMu.Unlock()
+	return r.loadIndex(ctx)
+}
+
+func (r *Repository) loadIndex(ctx context.Context) error {
 	var ids []ID
 	err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
 		id, err := ParseID(name)
@@ -207,5 +224,6 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 		return firstErr
 	}
 	r.idx = idx
+	r.idxLoaded = true
 	return nil
 }

@@ -65,8 +65,10 @@ type Repository struct {
 	// PackSize is the target size of new pack files.
 	PackSize int
 
-	idx   *Index
-	saver *blobSaver
+	idx       *Index
+	idxMu     sync.Mutex
+	idxLoaded bool // LoadIndex ran (or the repository is new)
+	saver     *blobSaver
 	// lastSaver keeps the statistics of the last Flush
 	lastSaver *blobSaver
 
@@ -119,6 +121,7 @@ func Init(ctx context.Context, st Storage, password []byte) (*Repository, error)
 		return nil, err
 	}
 	r.idx = NewIndex()
+	r.idxLoaded = true
 	return r, nil
 }
 

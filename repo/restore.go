@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"travelkit/internal/beneath"
 )
 
 // RestoreOptions configure a restore.
@@ -34,6 +37,9 @@ type RestoreOptions struct {
 	// target can hold; others are restored under SafeName and listed in
 	// RestoreResult.Renamed.
 	TargetOS string
+	// KeepSetuid restores setuid and setgid bits; without it they are dropped,
+	// so that a snapshot cannot plant a program that runs with its owner's rights.
+	KeepSetuid bool
 }
 
 // RestoreProgress counts restored files and bytes.
@@ -52,51 +58,73 @@ type RestoreResult struct {
 	Bytes       int64
 	Errors      int
 	Verified    int
-	Renamed     []Renamed
+	// Renamed lists entries restored under another name (the first maxRenamedListed;
+	// RenamedCount counts them all).
+	Renamed      []Renamed
+	RenamedCount int
 }
 
 // ErrExists is wrapped by errors about files that already exist at the target.
 var ErrExists = errors.New("already exists; restore refuses to overwrite")
 
-type restoreFile struct {
-	path string
-	node *Node
-}
+// ErrTooLarge is wrapped by errors about a repository structure larger than travelkit
+// reads: it bounds memory and time whatever a repository holds.
+var ErrTooLarge = errors.New("too large")
 
-type restoreDir struct {
-	path string
-	node *Node
-}
+// ErrNoRoom is wrapped by a refusal to restore more than the target has room for.
+var ErrNoRoom = errors.New("not enough room at the target")
 
-type restorer struct {
-	r    *Repository
-	ctx  context.Context
-	opts RestoreOptions
-	inc  *Excluder
-	// includes are opts.Include as snapshot paths (C:\Users is /C/Users)
-	includes []string
-	files    []restoreFile
-	dirs     []restoreDir
-	links    []restoreFile // hard links to create after the files
-	others   []restoreFile // symlinks, fifos
-	seen     map[[2]uint64]string
-	errs     atomic.Int64
-	fdone    atomic.Int64
-	bdone    atomic.Int64
-	total    int64
-	verOK    atomic.Int64
-	created  map[string]bool
-	// foldNames: the target takes "File" and "file" for one name
-	foldNames bool
-	outDirs   map[string]string // snapshot folder path -> restored folder
-	renamed   []Renamed
-}
+// Bounds on what a snapshot may ask of a restore, ls or check: each stops a crafted
+// repository from exhausting memory or time.
+const (
+	// MaxPathLen bounds a path inside a snapshot (PATH_MAX on Linux): deeper entries are
+	// not restored, and deep nesting cannot grow path strings without limit.
+	MaxPathLen = 4096
+	// maxTreeStack bounds the tree bytes held along one path while walking depth first.
+	maxTreeStack = 256 << 20
+	// maxPlanVisits bounds the entries the restore plan examines: a snapshot of folders
+	// repeated in folders (a DAG) expands exponentially; legitimate snapshots are
+	// counted once per distinct folder.
+	maxPlanVisits = 100_000_000
+	// maxRenamedListed bounds the renamed entries kept for the summary.
+	maxRenamedListed = 1000
+	// maxRestoreWorkers bounds the blob buffers held at once (two per worker).
+	maxRestoreWorkers = 12
+)
 
 // Renamed records an entry restored under another name because the target
 // cannot hold its own.
 type Renamed struct {
 	SnapshotPath string
 	RestoredPath string
+}
+
+type restorer struct {
+	r     *Repository
+	ctx   context.Context
+	opts  RestoreOptions
+	inc   *Excluder
+	rules NameRules
+	// foldNames: the target takes "File" and "file" for one name
+	foldNames bool
+	// includes are opts.Include as snapshot paths (C:\Users is /C/Users)
+	includes []string
+	trees    *treeCache
+	chown    bool
+	jobs     chan segment
+	errs     atomic.Int64
+	fdone    atomic.Int64
+	bdone    atomic.Int64
+	dirs     atomic.Int64
+	verOK    atomic.Int64
+	total    int64
+	files    int64
+	stack    int64 // tree bytes held along the current path
+	root     *beneath.Dir
+	links    map[[2]uint64]*hardLink
+	mu       sync.Mutex // guards renamed, renCount
+	renamed  []Renamed
+	renN     int
 }
 
 func (rs *restorer) warn(path string, err error) {
@@ -113,7 +141,7 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 		return true, true
 	}
 	// p or one of its parents matches; snapshot paths use slashes on every
-	// system (filepath.Dir of "\\" is "\\" on Windows: it never reaches "/")
+	// system (filepath.Dir of "\\" is "\\" on Windows: it never reached "/")
 	for q := p; ; q = path.Dir(q) {
 		if rs.inc.Excluded(q) {
 			return true, true
@@ -134,7 +162,17 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	return false, false
 }
 
-// Restore writes the snapshot's files below opts.Target.
+func joinSnapshotPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// Restore writes the snapshot's files below opts.Target. Nothing is written outside it
+// or through a link (internal/beneath); the snapshot is counted first, so that a
+// snapshot larger than the target's free space (or than travelkit walks) is refused
+// before anything is written; then the trees are walked depth first, writing as they go.
 func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOptions) (*RestoreResult, error) {
 	if opts.Target == "" {
 		return nil, errors.New("no target folder given")
@@ -142,8 +180,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	if opts.TargetOS == "" {
 		opts.TargetOS = runtime.GOOS
 	}
-	rs := &restorer{r: r, ctx: ctx, opts: opts, seen: map[[2]uint64]string{}, created: map[string]bool{},
-		outDirs: map[string]string{}}
+	if err := r.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
+	rs := &restorer{r: r, ctx: ctx, opts: opts, rules: NameRulesFor(opts.TargetOS), trees: newTreeCache(r),
+		chown: beneath.IsRoot(), links: map[[2]uint64]*hardLink{}}
 	if len(opts.Include) > 0 {
 		for _, p := range opts.Include {
 			rs.includes = append(rs.includes, SnapshotPath(p))
@@ -154,13 +195,30 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		}
 		rs.inc = inc
 	}
-	if err := os.MkdirAll(opts.Target, 0o700); err != nil {
+	p := &planner{rs: rs, memo: map[ID]planCount{}}
+	tot, err := p.count(*sn.Tree, "/", false)
+	if err != nil {
 		return nil, err
 	}
+	root, err := beneath.Open(opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	rs.root = root
 	rs.foldNames = caseInsensitive(opts.TargetOS) || foldsCase(opts.Target)
-	if _, err := rs.walk(*sn.Tree, "/"); err != nil {
-		return nil, err
+	if sp, err := root.Space(); err == nil {
+		if tot.bytes > sp.Bytes {
+			return nil, fmt.Errorf("the snapshot's selected files need %s and %s has %s free: %w; restore into a folder on a larger disk, or part of it with --include",
+				formatSize(satInt64(tot.bytes)), opts.Target, formatSize(satInt64(sp.Bytes)), ErrNoRoom)
+		}
+		if sp.FilesKnown && tot.entries > sp.Files {
+			return nil, fmt.Errorf("the snapshot's selection holds %d entries and the file system of %s has room for %d more: %w; restore part of it with --include",
+				tot.entries, opts.Target, sp.Files, ErrNoRoom)
+		}
 	}
+	rs.total, rs.files = satInt64(tot.bytes), satInt64(tot.files)
+
 	start := time.Now()
 	stop := make(chan struct{})
 	pdone := make(chan struct{})
@@ -181,157 +239,357 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		}
 	}()
 
-	// folders first, with private modes until their content is in place
-	for _, d := range rs.dirs {
-		rs.mkdir(d.path)
-	}
-	jobs := make(chan segment, 8)
+	rs.jobs = make(chan segment, 8)
 	var wg sync.WaitGroup
-	for i := 0; i < runtime.GOMAXPROCS(0)+1; i++ {
+	for i := 0; i < min(runtime.GOMAXPROCS(0)+1, maxRestoreWorkers); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf, raw []byte
-			for j := range jobs {
+			for j := range rs.jobs {
 				rs.writeSegment(j, &buf, &raw)
 			}
 		}()
 	}
-	for _, f := range rs.files {
-		if ctx.Err() != nil {
-			break
-		}
-		rs.startFile(f, jobs)
-	}
-	close(jobs)
+	top := &dirState{dir: root, path: root.Path(), sp: "/"}
+	top.pending.Store(1)
+	rs.walkDir(top, *sn.Tree, "/", false)
+	close(rs.jobs)
 	wg.Wait()
+	rs.release(top)
 	close(stop)
 	<-pdone
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for _, l := range rs.links {
-		target := rs.seen[[2]uint64{l.node.DeviceID, l.node.Inode}]
-		if err := os.Link(target, l.path); err != nil {
-			rs.warn(l.path, err)
-		}
-	}
-	for _, o := range rs.others {
-		if err := rs.restoreOther(o); err != nil {
-			rs.warn(o.path, err)
-		}
-	}
-	// folder metadata last, deepest first
-	sort.Slice(rs.dirs, func(i, j int) bool { return len(rs.dirs[i].path) > len(rs.dirs[j].path) })
-	for _, d := range rs.dirs {
-		if d.node == nil {
-			continue
-		}
-		if err := rs.setMeta(d.path, d.node); err != nil {
-			rs.warn(d.path, err)
-		}
-	}
 	if opts.Progress != nil {
 		opts.Progress(rs.progress(start, true))
 	}
-	return &RestoreResult{Files: int(rs.fdone.Load()), Dirs: len(rs.dirs), Bytes: rs.bdone.Load(),
-		Errors: int(rs.errs.Load()), Verified: int(rs.verOK.Load()), Renamed: rs.renamed}, nil
+	sort.Slice(rs.renamed, func(i, j int) bool { return rs.renamed[i].SnapshotPath < rs.renamed[j].SnapshotPath })
+	return &RestoreResult{Files: int(rs.fdone.Load()), Dirs: int(rs.dirs.Load()), Bytes: rs.bdone.Load(),
+		Errors: int(rs.errs.Load()), Verified: int(rs.verOK.Load()), Renamed: rs.renamed, RenamedCount: rs.renN}, nil
+}
+
+func satInt64(v uint64) int64 {
+	if v > 1<<62 {
+		return 1 << 62
+	}
+	return int64(v)
 }
 
 func (rs *restorer) progress(start time.Time, done bool) RestoreProgress {
 	return RestoreProgress{Elapsed: time.Since(start), FilesDone: rs.fdone.Load(), BytesDone: rs.bdone.Load(),
-		TotalFiles: int64(len(rs.files)), TotalBytes: rs.total, Done: done}
+		TotalFiles: rs.files, TotalBytes: rs.total, Done: done}
 }
 
-func (rs *restorer) mkdir(p string) {
-	if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		if err2 := os.MkdirAll(p, 0o700); err2 != nil {
-			rs.warn(p, err)
-		}
+// planCount is what a subtree adds to a restore.
+type planCount struct {
+	files, entries, bytes uint64
+	// cut says that something below was left out for its path length or the tree
+	// bytes above it, which depend on where the tree is: such counts are not remembered
+	cut bool
+}
+
+func (c *planCount) add(o planCount) {
+	c.cut = c.cut || o.cut
+	c.files = satAdd(c.files, o.files)
+	c.entries = satAdd(c.entries, o.entries)
+	c.bytes = satAdd(c.bytes, o.bytes)
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
 	}
+	return a + b
 }
 
-// walk collects what to restore from tree id at snapshot path dir; it
-// returns whether anything below was selected.
-func (rs *restorer) walk(id ID, dir string) (bool, error) {
-	t, err := rs.r.LoadTree(rs.ctx, id)
+// planner counts what a restore will write, remembering fully selected trees by ID (a
+// visited set), so that a tree repeated in many places is read once.
+type planner struct {
+	rs     *restorer
+	memo   map[ID]planCount
+	visits int
+}
+
+// count returns what tree id at snapshot path dir adds; selected says dir is selected
+// as a whole (an include matched it or a parent).
+func (p *planner) count(id ID, dir string, selected bool) (planCount, error) {
+	whole := selected || p.rs.inc == nil
+	if c, ok := p.memo[id]; ok && whole {
+		return c, nil
+	}
+	rs := p.rs
+	t, size, err := rs.trees.get(rs.ctx, id)
 	if err != nil {
-		return false, err
+		return planCount{}, nil // the restore itself warns about it
 	}
-	any := false
-	rules := NameRulesFor(rs.opts.TargetOS)
-	names := newDistinctNames(rules, rs.foldNames)
+	if rs.stack+size > maxTreeStack {
+		return planCount{cut: true}, nil
+	}
+	rs.stack += size
+	defer func() { rs.stack -= size }()
+	var c planCount
 	for _, n := range t.Nodes {
-		sp := dir + "/" + n.Name
-		if dir == "/" {
-			sp = "/" + n.Name
+		if p.visits++; p.visits > maxPlanVisits {
+			return c, fmt.Errorf("the snapshot's folders repeat inside each other more than travelkit walks (%d entries examined); a crafted or damaged repository: %w", maxPlanVisits, ErrTooLarge)
 		}
-		self, below := rs.included(sp, n.Type == NodeDir)
+		if err := rs.ctx.Err(); err != nil {
+			return c, err
+		}
+		sp := joinSnapshotPath(dir, n.Name)
+		if len(sp) > MaxPathLen {
+			c.cut = true
+			continue
+		}
+		self, below := true, true
+		if !whole {
+			self, below = rs.included(sp, n.Type == NodeDir)
+		}
+		switch {
+		case n.Type == NodeDir && n.Subtree != nil && (self || below):
+			sub, err := p.count(*n.Subtree, sp, self)
+			if err != nil {
+				return c, err
+			}
+			if self || sub.entries > 0 {
+				c.entries = satAdd(c.entries, 1)
+			}
+			c.add(sub)
+		case !self:
+		case n.Type == NodeFile:
+			c.files = satAdd(c.files, 1)
+			c.entries = satAdd(c.entries, 1)
+			for _, b := range n.Content {
+				if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: b, Type: DataBlob}); ok {
+					c.bytes = satAdd(c.bytes, uint64(pb.PlainLength()))
+				}
+			}
+		default:
+			c.entries = satAdd(c.entries, 1)
+		}
+	}
+	if whole && !c.cut {
+		p.memo[id] = c
+	}
+	return c, nil
+}
+
+// dirState is a folder being restored. It stays open while anything in it is pending:
+// the walker itself, files being written, folders below; the last one out sets its
+// metadata (times must come after the content) and releases its parent.
+type dirState struct {
+	dir     *beneath.Dir // nil until something is created in it
+	parent  *dirState
+	name    string // restored name in parent
+	path    string // restored path, for messages
+	rel     string // restored path below the target, '/'-separated (hard links)
+	node    *Node  // nil for the target itself
+	sp      string // snapshot path
+	pending atomic.Int64
+	failed  bool
+}
+
+// ensure creates the folder (and the parents not yet created) on first use: a folder is
+// only made when something selected lies in it. Only the walker calls it.
+func (rs *restorer) ensure(ds *dirState) error {
+	if ds.dir != nil {
+		return nil
+	}
+	if ds.failed {
+		return errors.New("its folder could not be created")
+	}
+	if err := rs.ensure(ds.parent); err != nil {
+		ds.failed = true
+		return err
+	}
+	d, err := ds.parent.dir.Mkdir(ds.name)
+	if err != nil {
+		ds.failed = true
+		rs.warn(ds.path, err)
+		return err
+	}
+	ds.dir = d
+	if ds.node != nil && ds.name != ds.node.Name {
+		rs.rename(ds.sp, ds.path)
+	}
+	rs.dirs.Add(1)
+	return nil
+}
+
+// release drops one reference to ds; the last one finishes the folder.
+func (rs *restorer) release(ds *dirState) {
+	if ds.pending.Add(-1) != 0 {
+		return
+	}
+	if ds.dir != nil {
+		if ds.node != nil {
+			if err := ds.dir.SetMeta(ds.parent.dir, ds.name, rs.meta(ds.node)); err != nil {
+				rs.warn(ds.path, err)
+			}
+		}
+		if ds.parent != nil {
+			ds.dir.Close()
+		}
+	}
+	if ds.parent != nil {
+		rs.release(ds.parent)
+	}
+}
+
+func (rs *restorer) rename(sp, out string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.renN++
+	if len(rs.renamed) < maxRenamedListed {
+		rs.renamed = append(rs.renamed, Renamed{SnapshotPath: sp, RestoredPath: out})
+	}
+}
+
+// walkDir restores the entries of tree id (snapshot path dir) into ds, depth first.
+func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
+	t, size, err := rs.trees.get(rs.ctx, id)
+	if err != nil {
+		rs.warn(dir, err)
+		return
+	}
+	if rs.stack+size > maxTreeStack {
+		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", formatSize(maxTreeStack), ErrTooLarge))
+		return
+	}
+	rs.stack += size
+	defer func() { rs.stack -= size }()
+	names := newDistinctNames(rs.rules, rs.foldNames)
+	for _, n := range t.Nodes {
+		if rs.ctx.Err() != nil {
+			return
+		}
+		sp := joinSnapshotPath(dir, n.Name)
+		if len(sp) > MaxPathLen {
+			rs.warn(sp[:64]+"...", fmt.Errorf("path longer than %d bytes, not restored: %w", MaxPathLen, ErrTooLarge))
+			continue
+		}
+		self, below := true, true
+		if !selected && rs.inc != nil {
+			self, below = rs.included(sp, n.Type == NodeDir)
+		}
 		if !self && !below {
 			continue
 		}
-		// names the target cannot hold ("a/b", "..", "a:b" on Windows) are
-		// mapped to safe ones, and names that would land on one file ("File"
-		// and "file" on Windows) made distinct; each is listed, none dropped
-		safe := names.claim(SafeName(n.Name, rules))
-		outDir := rs.outDirs[dir]
-		if outDir == "" {
-			outDir = rs.opts.Target
+		if n.Type != NodeDir && !self {
+			continue
 		}
-		out := filepath.Join(outDir, safe)
-		renamedBefore := len(rs.renamed)
-		if safe != n.Name {
-			rs.renamed = append(rs.renamed, Renamed{SnapshotPath: sp, RestoredPath: out})
-		}
+		// names the target cannot hold ("a/b", "..", "a:b" on Windows) are mapped to
+		// safe ones, and names that would land on one file ("File" and "file" on
+		// Windows) made distinct; each is listed once written, none dropped
+		safe := names.claim(SafeName(n.Name, rs.rules))
+		out := ds.path + string(filepath.Separator) + safe
 		switch n.Type {
 		case NodeDir:
 			if n.Subtree == nil {
 				rs.warn(sp, errors.New("folder without subtree"))
 				continue
 			}
-			i := len(rs.dirs)
-			rs.dirs = append(rs.dirs, restoreDir{path: out, node: n})
-			rs.outDirs[sp] = out
-			sub, err := rs.walk(*n.Subtree, sp)
-			if err != nil {
-				rs.warn(sp, err)
-			}
-			if !self && !sub {
-				rs.dirs[i].node = nil
-				rs.dirs = rs.dirs[:i]
-				rs.renamed = rs.renamed[:renamedBefore] // not restored, not listed
-				continue
-			}
-			any = true
-		case NodeFile:
-			if !self {
-				continue
-			}
-			any = true
-			if n.Links > 1 {
-				k := [2]uint64{n.DeviceID, n.Inode}
-				if _, ok := rs.seen[k]; ok {
-					rs.links = append(rs.links, restoreFile{out, n})
+			cs := &dirState{parent: ds, name: safe, path: out, rel: ds.rel + "/" + safe, node: n, sp: sp}
+			cs.pending.Store(1)
+			ds.pending.Add(1)
+			if self {
+				if rs.ensure(cs) != nil {
+					rs.release(cs)
 					continue
 				}
-				rs.seen[k] = out
 			}
-			rs.files = append(rs.files, restoreFile{out, n})
-			rs.total += int64(n.Size)
-		default:
-			if !self {
+			rs.walkDir(cs, *n.Subtree, sp, self || selected)
+			rs.release(cs)
+		case NodeFile:
+			if rs.ensure(ds) != nil {
+				rs.warn(out, errors.New("its folder could not be created"))
 				continue
 			}
-			any = true
-			rs.others = append(rs.others, restoreFile{out, n})
+			rs.restoreFile(ds, safe, out, n)
+		default:
+			if rs.ensure(ds) != nil {
+				rs.warn(out, errors.New("its folder could not be created"))
+				continue
+			}
+			if err := rs.restoreOther(ds, safe, n); err != nil {
+				rs.warn(out, err)
+			} else if safe != n.Name {
+				rs.rename(sp, out)
+			}
 		}
 	}
-	return any, nil
+}
+
+// hardLink is the first restored name of a file with several links; later names are
+// linked to it once it is written.
+type hardLink struct {
+	rel  string // its folder below the target
+	name string
+	done chan struct{}
+	ok   bool
+}
+
+func (rs *restorer) restoreFile(ds *dirState, name, out string, n *Node) {
+	if n.Links > 1 {
+		k := [2]uint64{n.DeviceID, n.Inode}
+		if first, ok := rs.links[k]; ok {
+			// wait for the first name's content: its segments are queued already
+			<-first.done
+			if !first.ok {
+				rs.warn(out, errors.New("hard link to a file that could not be restored"))
+				return
+			}
+			if err := rs.link(first, ds, name); err != nil {
+				rs.warn(out, err)
+			} else if name != n.Name {
+				rs.rename(joinSnapshotPath(ds.sp, n.Name), out)
+			}
+			return
+		}
+		hl := &hardLink{rel: ds.rel, name: name, done: make(chan struct{})}
+		rs.links[k] = hl
+		rs.startFile(ds, name, out, n, hl)
+		return
+	}
+	rs.startFile(ds, name, out, n, nil)
+}
+
+// link makes name in ds a hard link to first, reaching first's folder from the target
+// without following links.
+func (rs *restorer) link(first *hardLink, ds *dirState, name string) error {
+	d := rs.root
+	var opened []*beneath.Dir
+	defer func() {
+		for _, o := range opened {
+			o.Close()
+		}
+	}()
+	for _, c := range strings.Split(strings.TrimPrefix(first.rel, "/"), "/") {
+		if c == "" {
+			continue
+		}
+		nd, err := d.OpenDir(c)
+		if err != nil {
+			return err
+		}
+		opened = append(opened, nd)
+		d = nd
+	}
+	err := ds.dir.Link(d, first.name, name)
+	if errors.Is(err, fs.ErrExist) {
+		err = fmt.Errorf("%w", ErrExists)
+	}
+	return err
 }
 
 // restoringFile is a file being restored by several segment writers.
 type restoringFile struct {
-	f         restoreFile
+	ds        *dirState
+	name      string
+	path      string
+	node      *Node
+	link      *hardLink
 	size      int64
 	segments  int
 	once      sync.Once
@@ -349,12 +607,12 @@ func (of *restoringFile) fail(err error) {
 	of.mu.Unlock()
 }
 
-// create makes the file, never over an existing one. The first writer of
-// any segment calls it, so creating files runs in parallel too.
-func (of *restoringFile) create() {
-	fh, err := os.OpenFile(of.f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+// create makes the file, never over an existing one or through a link. The first writer
+// of any segment calls it, so creating files runs in parallel too.
+func (of *restoringFile) create(verify bool) {
+	fh, err := of.ds.dir.Create(of.name, verify)
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
+		if errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%w", ErrExists)
 		}
 		of.fail(err)
@@ -379,35 +637,40 @@ type segment struct {
 // that large files are written by all workers together.
 const blobsPerSegment = 4
 
-// startFile queues the segments of a file.
-func (rs *restorer) startFile(f restoreFile, jobs chan<- segment) {
-	of := &restoringFile{f: f}
-	content := f.node.Content
-	var segs []segment
+// startFile queues the segments of a file; the file holds its folder open until done.
+func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardLink) {
+	of := &restoringFile{ds: ds, name: name, path: out, node: n, link: hl}
+	content := n.Content
 	var off int64
-	for i := 0; i < len(content) || i == 0; i += blobsPerSegment {
-		end := min(i+blobsPerSegment, len(content))
-		segs = append(segs, segment{file: of, off: off, blobs: content[i:end]})
-		for _, id := range content[i:end] {
-			pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
-			if !ok {
-				rs.warn(f.path, fmt.Errorf("data blob %s not in index", id.Str()))
-				return
+	for _, id := range content {
+		pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
+		if !ok {
+			rs.warn(out, fmt.Errorf("data blob %s not in index", id.Str()))
+			if hl != nil {
+				close(hl.done)
 			}
-			off += int64(pb.PlainLength())
+			return
 		}
+		off += int64(pb.PlainLength())
 	}
 	of.size = off
-	of.segments = len(segs)
-	of.remaining.Store(int32(len(segs)))
-	for _, sg := range segs {
-		jobs <- sg
+	of.segments = max(1, (len(content)+blobsPerSegment-1)/blobsPerSegment)
+	of.remaining.Store(int32(of.segments))
+	ds.pending.Add(1)
+	off = 0
+	for i := 0; i < len(content) || i == 0; i += blobsPerSegment {
+		end := min(i+blobsPerSegment, len(content))
+		rs.jobs <- segment{file: of, off: off, blobs: content[i:end]}
+		for _, id := range content[i:end] {
+			pb, _ := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
+			off += int64(pb.PlainLength())
+		}
 	}
 }
 
 func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	of := sg.file
-	of.once.Do(of.create)
+	of.once.Do(func() { of.create(rs.opts.Verify) })
 	off := sg.off
 	var err error
 	for _, id := range sg.blobs {
@@ -438,48 +701,55 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	}
 }
 
-// finishFile closes a completely written file, checks and verifies it and
-// sets its metadata.
+// finishFile closes a completely written file, checks and verifies it, sets its
+// metadata and releases its folder.
 func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
-	f := of.f
+	defer rs.release(of.ds)
+	ok := false
+	if of.link != nil {
+		defer func() {
+			of.link.ok = ok
+			close(of.link.done)
+		}()
+	}
 	if of.fh == nil {
-		rs.warn(f.path, of.err)
+		rs.warn(of.path, of.err)
 		return
 	}
 	err := of.err
 	fi, serr := of.fh.Stat()
-	if cerr := of.fh.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && serr == nil && uint64(fi.Size()) != f.node.Size {
-		rs.warn(f.path, fmt.Errorf("size %d differs from the recorded %d", fi.Size(), f.node.Size))
+	if err == nil && serr == nil && uint64(fi.Size()) != of.node.Size {
+		rs.warn(of.path, fmt.Errorf("size %d differs from the recorded %d", fi.Size(), of.node.Size))
 	}
 	if err == nil && rs.opts.Verify {
 		if buf == nil {
 			buf = new([]byte)
 		}
-		if err = rs.verify(f, buf); err == nil {
+		if err = rs.verify(of, buf); err == nil {
 			rs.verOK.Add(1)
 		}
 	}
 	if err == nil {
-		err = rs.setMeta(f.path, f.node)
+		err = of.ds.dir.SetFileMeta(of.fh, of.name, rs.meta(of.node))
+	}
+	if cerr := of.fh.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
-		rs.warn(f.path, err)
+		rs.warn(of.path, err)
 		return
 	}
+	ok = true
 	rs.fdone.Add(1)
+	if of.name != of.node.Name {
+		rs.rename(joinSnapshotPath(of.ds.sp, of.node.Name), of.path)
+	}
 }
 
-// verify rereads a restored file and checks every chunk against its ID.
-func (rs *restorer) verify(f restoreFile, buf *[]byte) error {
-	fh, err := os.Open(f.path)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	for _, id := range f.node.Content {
+// verify rereads a restored file through its handle and checks every chunk against its ID.
+func (rs *restorer) verify(of *restoringFile, buf *[]byte) error {
+	var off int64
+	for _, id := range of.node.Content {
 		pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
 		if !ok {
 			return fmt.Errorf("verify: blob %s not in index", id.Str())
@@ -489,72 +759,111 @@ func (rs *restorer) verify(f restoreFile, buf *[]byte) error {
 			*buf = make([]byte, n)
 		}
 		b := (*buf)[:n]
-		if _, err := io.ReadFull(fh, b); err != nil {
+		if _, err := of.fh.ReadAt(b, off); err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
+		off += int64(n)
 		if Hash(b) != id {
 			return errors.New("verify: restored content differs from the snapshot")
 		}
 	}
 	var one [1]byte
-	if n, _ := fh.Read(one[:]); n != 0 {
+	if n, err := of.fh.ReadAt(one[:], off); n != 0 || (err != nil && err != io.EOF) {
 		return errors.New("verify: restored file is longer than in the snapshot")
 	}
 	return nil
 }
 
-func (rs *restorer) restoreOther(f restoreFile) error {
-	if _, err := os.Lstat(f.path); err == nil {
-		return ErrExists
-	}
-	switch f.node.Type {
+// ErrDevice is wrapped by the warning about device nodes, which are never restored:
+// a crafted snapshot could otherwise plant a raw disk readable by anyone.
+var ErrDevice = errors.New("device nodes are never restored")
+
+func (rs *restorer) restoreOther(ds *dirState, name string, n *Node) error {
+	switch n.Type {
 	case NodeSymlink:
-		if err := os.Symlink(f.node.LinkTarget, f.path); err != nil {
+		if err := ds.dir.Symlink(n.LinkTarget, name); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return ErrExists
+			}
 			return err
 		}
+		return ds.dir.SetLinkMeta(name, rs.meta(n))
 	case NodeFifo:
-		if err := mkfifo(f.path, uint32(f.node.Mode.Perm())); err != nil {
-			return err
+		err := ds.dir.Mkfifo(name, rs.meta(n))
+		if errors.Is(err, fs.ErrExist) {
+			return ErrExists
 		}
-	default:
-		return fmt.Errorf("%s entries are not restored", f.node.Type)
+		return err
+	case NodeDev, NodeCharDev:
+		return ErrDevice
 	}
-	return rs.setMeta(f.path, f.node)
+	return fmt.Errorf("%s entries are not restored", n.Type)
 }
 
-func fileMode(n *Node) os.FileMode {
-	return n.Mode & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-}
-
-func (rs *restorer) setMeta(path string, n *Node) error {
-	var errs []error
-	if err := restoreOwner(path, n); err != nil {
-		errs = append(errs, err)
+// meta is what a restored entry gets of its node: setuid and setgid bits only when asked,
+// owners only when running as root.
+func (rs *restorer) meta(n *Node) beneath.Meta {
+	m := uint32(n.Mode.Perm())
+	if n.Mode&os.ModeSticky != 0 {
+		m |= 0o1000
 	}
-	if n.Type != NodeSymlink {
-		if err := os.Chmod(path, fileMode(n)); err != nil {
-			errs = append(errs, err)
+	if rs.opts.KeepSetuid {
+		if n.Mode&os.ModeSetuid != 0 {
+			m |= 0o4000
+		}
+		if n.Mode&os.ModeSetgid != 0 {
+			m |= 0o2000
 		}
 	}
-	if err := setTimes(path, n); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return beneath.Meta{Mode: m, Chown: rs.chown, UID: int(n.UID), GID: int(n.GID), Atime: n.AccessTime, Mtime: n.ModTime}
 }
 
 // Walk calls fn for every node of the tree id, depth first, with its
 // snapshot path. Returning filepath.SkipDir from fn skips a folder's content.
+// Paths longer than MaxPathLen are reported as errors, not walked.
 func (r *Repository) Walk(ctx context.Context, id ID, dir string, fn func(path string, n *Node) error) error {
-	t, err := r.LoadTree(ctx, id)
+	if err := r.ensureIndex(ctx); err != nil {
+		return err
+	}
+	w := &walker{r: r, ctx: ctx, trees: newTreeCache(r), fn: fn}
+	return w.walk(id, dir)
+}
+
+// maxWalkEntries bounds the entries Walk visits: folders repeated inside each other
+// (a DAG) list exponentially many paths.
+const maxWalkEntries = 100_000_000
+
+type walker struct {
+	r       *Repository
+	ctx     context.Context
+	trees   *treeCache
+	fn      func(string, *Node) error
+	stack   int64
+	entries int
+}
+
+func (w *walker) walk(id ID, dir string) error {
+	t, size, err := w.trees.get(w.ctx, id)
 	if err != nil {
 		return err
 	}
+	if w.stack+size > maxTreeStack {
+		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, formatSize(maxTreeStack), ErrTooLarge)
+	}
+	w.stack += size
+	defer func() { w.stack -= size }()
 	for _, n := range t.Nodes {
-		p := dir + "/" + n.Name
-		if dir == "/" {
-			p = "/" + n.Name
+		if w.entries++; w.entries > maxWalkEntries {
+			return fmt.Errorf("the snapshot lists more than %d entries (folders repeated inside each other?): %w", maxWalkEntries, ErrTooLarge)
 		}
-		err := fn(p, n)
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		p := joinSnapshotPath(dir, n.Name)
+		if len(p) > MaxPathLen {
+			return fmt.Errorf("%s...: path longer than %d bytes: %w", p[:64], MaxPathLen, ErrTooLarge)
+		}
+		err := w.fn(p, n)
 		if err == filepath.SkipDir {
 			continue
 		}
@@ -562,10 +871,56 @@ func (r *Repository) Walk(ctx context.Context, id ID, dir string, fn func(path s
 			return err
 		}
 		if n.Type == NodeDir && n.Subtree != nil {
-			if err := r.Walk(ctx, *n.Subtree, p, fn); err != nil {
+			if err := w.walk(*n.Subtree, p); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// treeCache keeps recently decoded trees, up to a byte budget, so that trees read
+// twice (planning, then restoring; a folder repeated in a snapshot) are decoded once.
+type treeCache struct {
+	r     *Repository
+	m     map[ID]cachedTree
+	order []ID
+	bytes int64
+}
+
+type cachedTree struct {
+	t    *Tree
+	size int64
+}
+
+const treeCacheBytes = 64 << 20
+
+func newTreeCache(r *Repository) *treeCache { return &treeCache{r: r, m: map[ID]cachedTree{}} }
+
+// get returns the tree and the size of its encoding.
+func (c *treeCache) get(ctx context.Context, id ID) (*Tree, int64, error) {
+	if ct, ok := c.m[id]; ok {
+		return ct.t, ct.size, nil
+	}
+	b, err := c.r.LoadBlob(ctx, TreeBlob, id, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	t, err := DecodeTree(b)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tree %s: %w", id.Str(), err)
+	}
+	size := int64(len(b))
+	for c.bytes+size > treeCacheBytes && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= c.m[old].size
+		delete(c.m, old)
+	}
+	if size <= treeCacheBytes {
+		c.m[id] = cachedTree{t, size}
+		c.order = append(c.order, id)
+		c.bytes += size
+	}
+	return t, size, nil
 }

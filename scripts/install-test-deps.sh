@@ -13,6 +13,7 @@ check sgdisk gdisk
 check fsck.vfat dosfstools
 check mdir mtools
 check e2fsck e2fsprogs
+check zstd zstd
 check sfdisk fdisk
 check losetup mount
 check sha256sum coreutils

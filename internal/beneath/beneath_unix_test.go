@@ -1,0 +1,255 @@
+//go:build unix
+
+package beneath
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// outside is a folder beside the target that nothing may touch.
+func outside(t *testing.T) string {
+	t.Helper()
+	o := filepath.Join(t.TempDir(), "outside")
+	if err := os.Mkdir(o, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func assertUntouched(t *testing.T, o string) {
+	t.Helper()
+	ents, err := os.ReadDir(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 0 {
+		t.Errorf("%s was written to: %v", o, ents)
+	}
+	fi, err := os.Stat(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o755 {
+		t.Errorf("%s mode changed to %v", o, fi.Mode())
+	}
+}
+
+// A link inside the target, whatever it points to, is never passed through: not by
+// Mkdir, not by Create, not when dangling.
+func TestLinksAreNotFollowed(t *testing.T) {
+	o := outside(t)
+	target := filepath.Join(t.TempDir(), "to")
+	d, err := Open(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	os.Symlink(o, filepath.Join(target, "d"))
+	os.Symlink(filepath.Join(o, "new.txt"), filepath.Join(target, "dangling"))
+	os.Symlink(".", filepath.Join(target, "self"))
+
+	if _, err := d.Mkdir("d"); !errors.Is(err, ErrLink) {
+		t.Errorf("Mkdir through a link: %v", err)
+	}
+	if _, err := d.OpenDir("self"); !errors.Is(err, ErrLink) {
+		t.Errorf("OpenDir of a link inside the target: %v", err)
+	}
+	if _, err := d.Create("dangling", false); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Create over a dangling link: %v", err)
+	}
+	if _, err := d.Create("d", false); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Create over a link: %v", err)
+	}
+	if err := d.Symlink("/etc/passwd", "d"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Symlink over a link: %v", err)
+	}
+	for _, bad := range []string{"", ".", "..", "a/b", "../x"} {
+		if _, err := d.Mkdir(bad); err == nil {
+			t.Errorf("Mkdir(%q) accepted", bad)
+		}
+		if _, err := d.Create(bad, false); err == nil {
+			t.Errorf("Create(%q) accepted", bad)
+		}
+	}
+	assertUntouched(t, o)
+}
+
+// Metadata goes to the handle: a file swapped for a link after creation keeps the link's
+// target unchanged.
+func TestMetaOnHandles(t *testing.T) {
+	o := outside(t)
+	target := filepath.Join(t.TempDir(), "to")
+	d, err := Open(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	f, err := d.Create("f", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("x"))
+	// swap the file for a link to the outside folder
+	os.Remove(filepath.Join(target, "f"))
+	os.Symlink(o, filepath.Join(target, "f"))
+	mt := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	d.SetFileMeta(f, "f", Meta{Mode: 0o777, Mtime: mt})
+	f.Close()
+	assertUntouched(t, o)
+	if fi, _ := os.Stat(o); fi.ModTime().Equal(mt) {
+		t.Errorf("times set through a link")
+	}
+
+	sub, err := d.Mkdir("sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SetMeta(d, "sub", Meta{Mode: 0o4750, Mtime: mt}); err != nil {
+		t.Fatal(err)
+	}
+	sub.Close()
+	fi, err := os.Stat(filepath.Join(target, "sub"))
+	if err != nil || fi.Mode().Perm() != 0o750 || !fi.ModTime().Equal(mt) {
+		t.Errorf("folder meta: %v %v %v", fi.Mode(), fi.ModTime(), err)
+	}
+}
+
+// Open refuses a target another user could have prepared in a folder everyone can
+// write to, and creates a new one private.
+func TestOpenInSharedFolder(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "shared")
+	os.Mkdir(shared, 0o777)
+	if err := os.Chmod(shared, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	o := outside(t)
+	os.Symlink(o, filepath.Join(shared, "planted-link"))
+	os.Mkdir(filepath.Join(shared, "planted-open"), 0o777)
+	os.Chmod(filepath.Join(shared, "planted-open"), 0o777)
+	// a folder that belongs to someone else
+	other := filepath.Join(shared, "planted-other")
+	os.Mkdir(other, 0o700)
+	if os.Geteuid() == 0 {
+		os.Chown(other, 65534, 65534)
+	}
+	for _, name := range []string{"planted-link", "planted-open", "planted-other"} {
+		if name == "planted-other" && os.Geteuid() != 0 {
+			continue // only root can give a folder away; the others cover non-root runs
+		}
+		_, err := Open(filepath.Join(shared, name))
+		if !errors.Is(err, ErrPrepared) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// deeper components are created by us, so they are fine
+	d, err := Open(filepath.Join(shared, "new", "deeper"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	fi, err := os.Lstat(filepath.Join(shared, "new"))
+	if err != nil || fi.Mode().Perm() != 0o700 || !fi.IsDir() {
+		t.Errorf("new target: %v %v", fi.Mode(), err)
+	}
+	// the user's own private folder there is accepted (a second restore into it)
+	d, err = Open(filepath.Join(shared, "new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	assertUntouched(t, o)
+
+	// outside shared folders, the user's own links on the way are followed
+	mine := t.TempDir()
+	real := filepath.Join(mine, "real")
+	os.Mkdir(real, 0o755)
+	os.Symlink(real, filepath.Join(mine, "link"))
+	d, err = Open(filepath.Join(mine, "link", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := os.Stat(filepath.Join(real, "x")); err != nil {
+		t.Error(err)
+	}
+}
+
+// As another user: /tmp-like folders owned by root are shared, and an existing folder
+// there that the user does not own is refused. Run as root only (needs setuid).
+func TestOpenAsOtherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Log("not root: TestOpenInSharedFolder covered the rule")
+		return
+	}
+	// not below /tmp: for nobody, /tmp itself is shared and root's test folder in it is
+	// (rightly) refused
+	top, err := os.MkdirTemp("/", "beneath-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	os.Chmod(top, 0o755)
+	shared := filepath.Join(top, "tmp")
+	os.Mkdir(shared, 0o1777)
+	os.Chmod(shared, 0o1777)
+	os.Mkdir(filepath.Join(shared, "rootdir"), 0o755)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(filepath.Dir(shared), "beneath.test")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"rootdir": "prepared", "fresh": "ok"} {
+		cmd := exec.Command(bin, "-test.run=^TestOpenChild$")
+		cmd.Env = append(os.Environ(), "BENEATH_CHILD="+filepath.Join(shared, name))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if !containsLine(string(out), want) {
+			t.Errorf("%s as nobody: %v %s", name, err, out)
+		}
+	}
+	fi, err := os.Stat(filepath.Join(shared, "fresh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); strconv.Itoa(int(st.Uid)) != "65534" || fi.Mode().Perm() != 0o700 {
+		t.Errorf("fresh target: uid %d mode %v", st.Uid, fi.Mode())
+	}
+}
+
+func containsLine(out, want string) bool {
+	if want == "ok" {
+		return strings.HasPrefix(out, "ok")
+	}
+	return strings.Contains(out, want)
+}
+
+func TestOpenChild(t *testing.T) {
+	p := os.Getenv("BENEATH_CHILD")
+	if p == "" {
+		return
+	}
+	d, err := Open(p)
+	if err != nil {
+		os.Stdout.WriteString("error: " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	d.Close()
+	os.Stdout.WriteString("ok\n")
+	os.Exit(0)
+}
