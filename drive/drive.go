@@ -13,6 +13,7 @@ import (
 	"travelkit/image/ext4"
 	"travelkit/image/fat32"
 	"travelkit/image/gpt"
+	"travelkit/internal/bytesize"
 	"travelkit/kit"
 	"travelkit/luks"
 )
@@ -57,7 +58,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	need := gpt.Align + toolsSize + MinDataSize + gpt.Align
 	if diskSize < need {
 		return nil, fmt.Errorf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
-			sizeText(diskSize), sizeText(toolsSize), sizeText(need))
+			bytesize.Format(diskSize), bytesize.Format(toolsSize), bytesize.Format(need))
 	}
 	t, err := gpt.Layout(diskSize, sectorSize, []gpt.Spec{
 		{Type: gpt.TypeMicrosoftBasicData, Name: ToolsPartName, Size: toolsSize},
@@ -78,7 +79,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	l.DataOff, l.DataSize = t.Offset(t.Partitions[1]), t.Length(t.Partitions[1])
 	if l.DataSize < MinDataSize {
 		return nil, fmt.Errorf("the data partition would be %s; at least %s is needed: use a larger disk or a smaller tools_size",
-			sizeText(l.DataSize), sizeText(MinDataSize))
+			bytesize.Format(l.DataSize), bytesize.Format(MinDataSize))
 	}
 	return l, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"travelkit/image/ext4"
+	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -105,7 +106,7 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 		if errors.Is(err, ext4.ErrNoSpace) {
 			free := int64(s.fs.FreeBlocks()) * s.fs.BlockSize()
 			return fmt.Errorf("the kit is full: %s free in its encrypted volume, and this file alone needs %s more (%w); the repository stays consistent: remove old snapshots with `travelkit forget --keep-last N --prune`, or use a bigger drive",
-				sizeText(free), sizeText(int64(len(data))-free), err)
+				bytesize.Format(free), bytesize.Format(max(0, int64(len(data))-free)), err)
 		}
 		return fmt.Errorf("saving %s in the kit: %w", h, err)
 	}
@@ -113,9 +114,11 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 }
 
 func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int) ([]byte, error) {
+	// the lock covers the lookup; the read itself runs concurrently (an
+	// opened file's extents never change, and ext4 reads use no mutable state)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	f, err := s.file(s.path(h))
+	s.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
@@ -140,8 +143,8 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 // into its own buffers).
 func (s *RepoStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	f, err := s.file(s.path(h))
+	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("%s: %w", h, err)
 	}
@@ -229,17 +232,3 @@ func (s *RepoStorage) Remove(ctx context.Context, h repo.Handle) error {
 }
 
 func isNotExist(err error) bool { return err != nil && (errors.Is(err, fs.ErrNotExist)) }
-
-func sizeText(n int64) string {
-	switch {
-	case n < 0:
-		return "0 B"
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"travelkit/internal/beneath"
+	"travelkit/internal/bytesize"
 )
 
 // RestoreOptions configure a restore.
@@ -210,7 +211,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	if sp, err := root.Space(); err == nil {
 		if tot.bytes > sp.Bytes {
 			return nil, fmt.Errorf("the snapshot's selected files need %s and %s has %s free: %w; restore into a folder on a larger disk, or part of it with --include",
-				formatSize(satInt64(tot.bytes)), opts.Target, formatSize(satInt64(sp.Bytes)), ErrNoRoom)
+				bytesize.Format(satInt64(tot.bytes)), opts.Target, bytesize.Format(satInt64(sp.Bytes)), ErrNoRoom)
 		}
 		if sp.FilesKnown && tot.entries > sp.Files {
 			return nil, fmt.Errorf("the snapshot's selection holds %d entries and the file system of %s has room for %d more: %w; restore part of it with --include",
@@ -454,7 +455,7 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		return
 	}
 	if rs.stack+size > maxTreeStack {
-		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", formatSize(maxTreeStack), ErrTooLarge))
+		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", bytesize.Format(maxTreeStack), ErrTooLarge))
 		return
 	}
 	rs.stack += size
@@ -848,7 +849,7 @@ func (w *walker) walk(id ID, dir string) error {
 		return err
 	}
 	if w.stack+size > maxTreeStack {
-		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, formatSize(maxTreeStack), ErrTooLarge)
+		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, bytesize.Format(maxTreeStack), ErrTooLarge)
 	}
 	w.stack += size
 	defer func() { w.stack -= size }()

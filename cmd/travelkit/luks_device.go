@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -298,33 +297,6 @@ func calibrationNote(p luks.PBKDF) string {
 		t = luks.DefaultIterTime
 	}
 	return fmt.Sprintf("Calibrating %s for %v", p.Type, t)
-}
-
-// parseSize parses a byte count with an optional binary suffix: 1048576, 64M, 64MiB, 1G, 512K.
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "i")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			mult = 1 << 10
-		case 'm', 'M':
-			mult = 1 << 20
-		case 'g', 'G':
-			mult = 1 << 30
-		case 't', 'T':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 || v > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is not a size: use bytes, or a number with K, M, G or T (binary units)", s)
-	}
-	return v * mult, nil
 }
 
 // confirm asks the person at the terminal to type YES. Without a terminal it refuses.
