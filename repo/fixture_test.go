@@ -91,8 +91,15 @@ func TestResticFixtures(t *testing.T) {
 				t.Errorf("hostname %q", sn.Hostname)
 			}
 			out := t.TempDir()
+			symlinks := symlinksWork(t, out)
 			if _, err := r.Restore(ctx, sn, RestoreOptions{Target: out, Verify: true,
-				Warn: func(p string, err error) { t.Errorf("%s: %v", p, err) }}); err != nil {
+				Warn: func(p string, err error) {
+					if !symlinks && filepath.Base(p) == "link" {
+						t.Logf("%s: %v (this system makes no symlinks)", p, err)
+						return
+					}
+					t.Errorf("%s: %v", p, err)
+				}}); err != nil {
 				t.Fatal(err)
 			}
 			// restic 0.14 was given the relative path "data": its tree starts there

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,12 @@ func TestInteropTravelkitWritesResticReads(t *testing.T) {
 	out2 := filepath.Join(t.TempDir(), "out2")
 	restoreWith(t, r, "latest", out2)
 	compareTrees(t, want, snapshotTree(t, restoredPath(out2, src)))
+	// neither restic nor travelkit records hard links on Windows, where a file's
+	// metadata carries no inode number
 	for _, o := range []string{out, out2} {
+		if runtime.GOOS == "windows" {
+			break
+		}
 		if !sameFile(t, filepath.Join(restoredPath(o, src), "dup1"), filepath.Join(restoredPath(o, src), "hardlink")) {
 			t.Errorf("hard link not restored in %s", o)
 		}
