@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"travelkit/internal/bytesize"
@@ -49,6 +50,9 @@ type Info struct {
 	Holders    []string // whole-disk holders
 	Partitions []Partition
 	RawPath    string // the path actually opened (macOS: /dev/rdiskN)
+	// Sparse: a new image file will be sparse (its file system keeps unwritten parts
+	// unallocated: ext4, APFS, NTFS; not FAT32, exFAT or HFS+)
+	Sparse bool
 }
 
 // Identity is what must not change between the plan and the write.
@@ -137,7 +141,7 @@ func Inspect(path string) (*Info, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return &Info{Path: path, Kind: ImageFile}, nil
+		return &Info{Path: path, Kind: ImageFile, Sparse: sparseSupported(filepath.Dir(path))}, nil
 	case err != nil:
 		return nil, err
 	case st.IsDir():
@@ -278,6 +282,11 @@ func openImage(info *Info, opt Options) (rawDevice, error) {
 		f, err := os.OpenFile(info.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return nil, err
+		}
+		if info.Sparse {
+			if err := makeSparse(f); err != nil {
+				info.Sparse = false
+			}
 		}
 		if err := f.Truncate(opt.CreateSize); err != nil {
 			f.Close()

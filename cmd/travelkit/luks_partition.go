@@ -109,6 +109,12 @@ func addTargetFlag(c *cobra.Command) {
 		}
 		return append([]string{kit + ":" + strconv.Itoa(target.DataPartition)}, a...)
 	}
-	c.Args = func(cmd *cobra.Command, a []string) error { return args(cmd, withDevice(a)) }
+	c.Args = func(cmd *cobra.Command, a []string) error {
+		err := args(cmd, withDevice(a))
+		if err != nil && kit != "" {
+			return usageErrorf("--target %s stands for DEVICE (%s:%d); give one or the other: %v", kit, kit, target.DataPartition, err)
+		}
+		return err
+	}
 	c.RunE = func(cmd *cobra.Command, a []string) error { return run(cmd, withDevice(a)) }
 }
