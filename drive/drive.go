@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"travelkit/image"
 	"travelkit/image/ext4"
@@ -106,8 +105,8 @@ func Open(dev image.Device) (*Drive, error) {
 		}
 	}
 	if t == nil {
-		if looksLikeUnfinishedKit(dev) {
-			return nil, fmt.Errorf("%w: the drive holds an unfinished kit (the build was interrupted); build it again", ErrNotKit)
+		if lost := findLostVolume(dev); lost != nil {
+			return nil, lost
 		}
 		return nil, fmt.Errorf("%w: no partition table found", ErrNotKit)
 	}
@@ -128,24 +127,6 @@ func Open(dev image.Device) (*Drive, error) {
 		return nil, fmt.Errorf("%w: expected partition 1 FAT32 (Microsoft basic data) and partition 2 Linux LUKS", ErrNotKit)
 	}
 	return d, nil
-}
-
-// looksLikeUnfinishedKit: no GPT, but a LUKS2 header where a kit's data partition
-// usually starts (the builder writes LUKS before the partition table).
-func looksLikeUnfinishedKit(dev io.ReaderAt) bool {
-	b := make([]byte, 6)
-	for off := int64(2 << 20); off <= 4<<30; off += 1 << 20 {
-		if _, err := dev.ReadAt(b, off); err != nil {
-			return false
-		}
-		if string(b) == "LUKS\xba\xbe" {
-			return true
-		}
-		if off >= 1<<30 {
-			off += 63 << 20 // coarser steps past the usual tools sizes
-		}
-	}
-	return false
 }
 
 // ToolsFS opens the FAT32 tools partition for reading.
@@ -240,12 +221,10 @@ func (d *Drive) ToolsTree() (kit.Tree, error) {
 
 type fatTree struct{ fs *fat32.FS }
 
-func (t fatTree) Files() ([]string, error) {
-	var out []string
+func (t fatTree) Entries() ([]kit.TreeEntry, error) {
+	var out []kit.TreeEntry
 	err := t.fs.Walk(func(p string, e fat32.Entry) error {
-		if !e.IsDir {
-			out = append(out, strings.TrimPrefix(p, "/"))
-		}
+		out = append(out, kit.TreeEntry{Path: p, Dir: e.IsDir, Hidden: e.Hidden})
 		return nil
 	})
 	return out, err

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -207,12 +208,17 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	// one uploader hashes and writes a 16 MiB pack in about the time the
 	// other cores fill one
 	r.StartSaving(ctx, max(1, workers/4))
+	// stages are labelled for CPU profiles: walk (list folders, stat,
+	// trees), read (read, chunk, hash), save (compress, encrypt), upload
+	// (hash and write packs)
 	for i := 0; i < workers; i++ {
 		a.readW.Add(1)
-		go a.reader()
+		go pprof.Do(ctx, pprof.Labels("stage", "read"), func(context.Context) { a.reader() })
 		a.saveW.Add(1)
-		go a.saver()
+		go pprof.Do(ctx, pprof.Labels("stage", "save"), func(context.Context) { a.saver() })
 	}
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("stage", "walk")))
+	defer pprof.SetGoroutineLabels(ctx)
 	if opts.Progress != nil {
 		// totals for the progress display only: nobody watching, no second walk
 		go a.scan(paths)

@@ -620,7 +620,7 @@ func (of *restoringFile) create(verify bool) {
 		return
 	}
 	if of.segments > 1 {
-		if err := fh.Truncate(of.size); err != nil {
+		if err := preallocate(fh, of.size); err != nil {
 			of.fail(err)
 		}
 	}

@@ -69,7 +69,7 @@ func isDemoKit(path string) bool {
 	if err != nil {
 		return false
 	}
-	b, err := fsys.ReadFile(kit.ManifestName)
+	b, err := fsys.ReadFile(kit.ManifestName, kit.MaxManifestSize)
 	if err != nil {
 		return false
 	}

@@ -130,6 +130,11 @@ func Open(dev Device, opt Options) (*FS, error) {
 	if err := f.checkState(); err != nil {
 		return nil, err
 	}
+	if opt.Writable {
+		if err := f.checkAllocation(); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
 }
 
