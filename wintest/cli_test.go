@@ -55,8 +55,13 @@ func TestWindowsCLI(t *testing.T) {
 			os.RemoveAll(d)
 		}
 	})
+	// wine runs prog in a session of its own (setsid -w waits and passes the exit
+	// status on): see Wine.Command
+	wine := func(ts *testscript.TestScript, prog string, args []string) error {
+		return ts.Exec("setsid", append([]string{"-w", w.Loader, prog}, args...)...)
+	}
 	runWine := func(ts *testscript.TestScript, neg bool, prog string, args []string) {
-		err := ts.Exec(w.Loader, append([]string{prog}, args...)...)
+		err := wine(ts, prog, args)
 		if err != nil {
 			ts.Logf("[%v]", err)
 			if !neg {
@@ -111,7 +116,7 @@ func TestWindowsCLI(t *testing.T) {
 				if args[1] == "wrestic" {
 					prog = restic
 				}
-				err = ts.Exec(w.Loader, append([]string{prog}, args[2:]...)...)
+				err = wine(ts, prog, args[2:])
 				got := 0
 				var ee *exec.ExitError
 				if errors.As(err, &ee) {

@@ -2,6 +2,8 @@ package wintest
 
 import (
 	"bytes"
+	"errors"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -96,8 +98,13 @@ func TestPackagesUnderWine(t *testing.T) {
 					pkg, strings.Join(linuxOnly, " "))
 			}
 			text := out.String()
-			bad := len(failed) > 0 || strings.Contains(text, "\npanic: ") || strings.HasPrefix(text, "panic: ") ||
-				err != nil && len(linuxOnly) == 0 || err == nil && !strings.Contains(text, "PASS")
+			// a binary that ran to its end prints PASS, or FAIL after the failed tests
+			// and exits 1; anything else (a signal, a timeout, a panic) fails
+			var ee *exec.ExitError
+			finished := err == nil && strings.HasSuffix(text, "PASS\n") ||
+				errors.As(err, &ee) && ee.ExitCode() == 1 && strings.HasSuffix(text, "FAIL\n")
+			bad := len(failed) > 0 || !finished || strings.Contains(text, "\npanic: ") || strings.HasPrefix(text, "panic: ") ||
+				err != nil && len(linuxOnly) == 0
 			if bad {
 				t.Errorf("%s tests under Wine: %v; failed: %s\n--- output (tail) ---\n%s", pkg, err,
 					strings.Join(failed, " "), tail(out.String(), 150))

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Wine is a prepared Wine prefix.
@@ -94,6 +95,9 @@ func Setup() (*Wine, error) {
 func (w *Wine) Command(exe string, args []string, extra ...string) *exec.Cmd {
 	cmd := exec.Command(w.Loader, append([]string{exe}, args...)...)
 	cmd.Env = append(append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1"), extra...)
+	// a session of its own, without a controlling terminal: Wine opens /dev/tty for the
+	// console, and a test run in the background of a terminal would be stopped (SIGTTIN)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	return cmd
 }
 
