@@ -19,7 +19,8 @@ var linuxTools = map[string]bool{"cryptsetup": true, "age": true, "age-keygen": 
 	"sha256sum": true, "python3": true, "e2fsck": true, "debugfs": true, "mkfs.ext4": true, "sgdisk": true,
 	"sfdisk": true, "fsck.vfat": true, "mdir": true, "mcopy": true, "mount": true, "losetup": true,
 	"swtpm": true, "swtpm_setup": true, "tpm2_createprimary": true, "borg": true, "openssl": true,
-	"ssss-split": true, "ssss-combine": true, "qemu-system-x86_64": true, "blkid": true}
+	"ssss-split": true, "ssss-combine": true, "qemu-system-x86_64": true, "blkid": true, "sh": true,
+	"bash": true, "dd": true, "truncate": true, "mkfs.vfat": true, "mtype": true, "fsck.ext4": true}
 
 var (
 	failRE     = regexp.MustCompile(`^(\s*)--- FAIL: (\S+)`)
@@ -28,40 +29,55 @@ var (
 )
 
 // classify reads a test binary's output and returns the top-level tests that failed
-// for a real reason, and those that only failed because they run a Linux tool (every
-// message of theirs is exec's "not found" for one of linuxTools).
+// for a real reason, and those that only failed because they run a Linux tool: in each
+// of its (sub)test reports, the last message (the t.Fatal that stopped it) is exec's
+// "not found" for one of linuxTools.
 func classify(out string) (failed, linuxOnly []string) {
-	type block struct {
-		name     string
+	type report struct {
+		top      string
 		messages []string
 	}
-	var blocks []*block
-	var cur *block
+	var reports []*report
+	var cur *report
+	top := ""
 	for _, line := range strings.Split(out, "\n") {
 		if m := failRE.FindStringSubmatch(line); m != nil {
 			if m[1] == "" {
-				cur = &block{name: m[2]}
-				blocks = append(blocks, cur)
+				top = m[2]
 			}
+			cur = &report{top: top}
+			reports = append(reports, cur)
 			continue
 		}
 		if cur != nil && messageRE.MatchString(line) {
 			cur.messages = append(cur.messages, line)
 		}
-		if cur != nil && !strings.HasPrefix(line, " ") && line != "" {
-			cur = nil // FAIL, ok, PASS, panic: the block is over
+		if !strings.HasPrefix(line, " ") && line != "" {
+			cur = nil // FAIL, ok, PASS, panic: the report is over
 		}
 	}
-	for _, b := range blocks {
-		tool := len(b.messages) > 0
-		for _, msg := range b.messages {
-			m := notFoundRE.FindStringSubmatch(msg)
-			tool = tool && m != nil && linuxTools[filepath.Base(m[1])]
+	toolOnly, bad := map[string]bool{}, map[string]bool{}
+	var order []string
+	for _, r := range reports {
+		if _, seen := toolOnly[r.top]; !seen {
+			order = append(order, r.top)
+			toolOnly[r.top] = false
 		}
-		if tool {
-			linuxOnly = append(linuxOnly, b.name)
+		if len(r.messages) == 0 {
+			continue // a parent whose subtests failed
+		}
+		m := notFoundRE.FindStringSubmatch(r.messages[len(r.messages)-1])
+		if m != nil && linuxTools[filepath.Base(m[1])] {
+			toolOnly[r.top] = true
 		} else {
-			failed = append(failed, b.name)
+			bad[r.top] = true
+		}
+	}
+	for _, name := range order {
+		if toolOnly[name] && !bad[name] {
+			linuxOnly = append(linuxOnly, name)
+		} else {
+			failed = append(failed, name)
 		}
 	}
 	return failed, linuxOnly
