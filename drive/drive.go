@@ -25,11 +25,10 @@ const (
 	DataPartName  = "travelkit data"
 	// MinDataSize is the smallest data partition: the LUKS2 header area (16 MiB) and a small ext4.
 	MinDataSize = 64 << 20
-	// Paths inside the encrypted volume.
+	// Paths inside the encrypted volume (the trusted manifest copy is MetaDir + "/" +
+	// kit.ManifestName).
 	RepoDir      = "repo"
 	MetaDir      = "travelkit"
-	ManifestFile = "manifest.json"
-	SumsFile     = "SHA256SUMS"
 	RepoPassword = "travelkit/repo-password"
 )
 
@@ -191,7 +190,7 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	}
 	fs, err := ext4.Open(v, ext4.Options{Writable: writable})
 	if err != nil {
-		v.Close()
+		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
 			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
 		}
@@ -206,7 +205,7 @@ func (u *Unlocked) Close() error {
 	if ferr := u.Volume.Flush(); err == nil {
 		err = ferr
 	}
-	u.Volume.Close()
+	u.Volume.Close() // wipes the key schedule; it cannot fail
 	return err
 }
 

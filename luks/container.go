@@ -3,6 +3,7 @@ package luks
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"travelkit/internal/durable"
 )
 
 // Container is an opened LUKS2 header pair on a device.
@@ -32,9 +35,15 @@ type KeyslotInfo struct {
 	KeySize    int // bytes
 	Priority   int // 0 ignore, 1 normal, 2 prefer
 	PBKDF      PBKDF
+	Salt       []byte // of the KDF
+	AFStripes  int    // anti-forensic splitter
+	AFHash     string
 	AreaOffset int64
 	AreaSize   int64
-	Tokens     []int // tokens naming this keyslot
+	AreaCipher string // encryption of the key material
+	AreaKeyLen int    // bytes
+	Tokens     []int  // tokens naming this keyslot
+	Digests    []int  // digests checking the key it holds
 }
 
 // Token is one LUKS2 token: its id, type, the keyslots it names and its whole JSON.
@@ -189,7 +198,7 @@ func (c *Container) PayloadSize() int64 {
 
 // MetadataJSON returns the JSON metadata of the header copy in use.
 func (c *Container) MetadataJSON() []byte {
-	b, _ := c.md.marshal()
+	b, _ := c.md.marshal() // validated metadata always marshals (clone relies on it too)
 	return b
 }
 
@@ -201,7 +210,9 @@ func (c *Container) Keyslots() []KeyslotInfo {
 		k := c.md.Keyslots[id]
 		n, _ := strconv.Atoi(id)
 		info := KeyslotInfo{ID: n, Type: k.Type, KeySize: k.KeySize, Priority: 1,
-			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size)}
+			AFStripes: k.AF.Stripes, AFHash: k.AF.Hash,
+			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size), AreaCipher: k.Area.Encryption, AreaKeyLen: k.Area.KeySize}
+		info.Salt, _ = base64.StdEncoding.DecodeString(k.KDF.Salt) // validated by Open
 		if k.Priority != nil {
 			info.Priority = *k.Priority
 		}
@@ -218,6 +229,13 @@ func (c *Container) Keyslots() []KeyslotInfo {
 				}
 			}
 		}
+		for _, did := range sortedIDs(c.md.Digests) {
+			for _, ks := range c.md.Digests[did].Keyslots {
+				if ks == id {
+					info.Digests = append(info.Digests, atoi(did))
+				}
+			}
+		}
 		out = append(out, info)
 	}
 	return out
@@ -229,7 +247,7 @@ func (c *Container) Tokens() []Token {
 	for _, id := range sortedIDs(c.md.Tokens) {
 		raw := c.md.Tokens[id]
 		var th tokenHead
-		json.Unmarshal(raw, &th)
+		json.Unmarshal(raw, &th) // checked by checkToken when the header was read or changed
 		n, _ := strconv.Atoi(id)
 		t := Token{ID: n, Type: th.Type, JSON: append(json.RawMessage(nil), raw...)}
 		for _, k := range th.Keyslots {
@@ -390,16 +408,9 @@ func (c *Container) commit(md *metadata) error {
 	return nil
 }
 
-// syncDevice makes writes durable: Sync (files, block devices) or Flush (windows of a device).
+// syncDevice makes writes durable (durable.Flush), naming what failed.
 func syncDevice(d any) error {
-	var err error
-	switch s := d.(type) {
-	case interface{ Sync() error }:
-		err = s.Sync()
-	case interface{ Flush() error }:
-		err = s.Flush()
-	}
-	if err != nil {
+	if err := durable.Flush(d); err != nil {
 		return fmt.Errorf("flushing the device: %w", err)
 	}
 	return nil
@@ -550,12 +561,12 @@ func dropKeyslot(md *metadata, id string) {
 			continue
 		}
 		var th tokenHead
-		json.Unmarshal(raw, &th)
+		json.Unmarshal(raw, &th) // checked by checkToken; obj parsed just above
 		kept := removeString(append([]string{}, th.Keyslots...), id)
 		if len(kept) == len(th.Keyslots) {
 			continue
 		}
-		ks, _ := json.Marshal(kept)
+		ks, _ := json.Marshal(kept) // a []string and a map of raw JSON values always marshal
 		obj["keyslots"] = ks
 		nb, _ := json.Marshal(obj)
 		md.Tokens[tid] = nb
@@ -581,15 +592,15 @@ func (c *Container) wipeArea(off, size int64) error {
 	return syncDevice(c.dev)
 }
 
-// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one old opens).
+// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one oldPass opens).
 // The new keyslot takes the same id; the volume key stays the same.
-func (c *Container) ChangePassphrase(old, new []byte, slot int, p PBKDF) (int, error) {
+func (c *Container) ChangePassphrase(oldPass, newPass []byte, slot int, p PBKDF) (int, error) {
 	var vk *VolumeKey
 	var err error
 	if slot < 0 {
-		vk, slot, err = c.Unlock(old)
+		vk, slot, err = c.Unlock(oldPass)
 	} else {
-		vk, err = c.UnlockSlot(old, slot)
+		vk, err = c.UnlockSlot(oldPass, slot)
 	}
 	if err != nil {
 		return -1, err
@@ -610,7 +621,7 @@ func (c *Container) ChangePassphrase(old, new []byte, slot int, p PBKDF) (int, e
 	if err != nil {
 		return -1, err
 	}
-	ks, material, err := sealKeyslot(vk.b, new, p, off, areaSize)
+	ks, material, err := sealKeyslot(vk.b, newPass, p, off, areaSize)
 	if err != nil {
 		return -1, err
 	}

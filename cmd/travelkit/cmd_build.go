@@ -160,7 +160,10 @@ func runBuild(o *buildOptions) error {
 			*builder.Result
 			RecoveryKeyFile string `json:"recovery_key_file,omitempty"`
 		}{res, absOrEmpty(o.recoveryFile)}
-		b, _ := json.MarshalIndent(out, "", "  ")
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
 		fmt.Println(string(b))
 		return nil
 	}
@@ -192,6 +195,8 @@ func prepareTPM(p *profile.Profile, dev, pinFile string) (*tpm.TPM, tpm.SealOpti
 	if err != nil {
 		return nil, opts, err
 	}
+	// On the error paths below the TPM was only asked questions: closing it cannot fail in
+	// a way that matters.
 	if err := t.CheckSupport(opts.PCRs); err != nil {
 		t.Close()
 		return nil, opts, tpmError(err)

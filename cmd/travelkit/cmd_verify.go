@@ -55,7 +55,10 @@ func runVerify(k *kitFlags, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		b, _ := json.MarshalIndent(rep, "", "  ")
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
 		fmt.Println(string(b))
 	} else {
 		printVerify(rep)
@@ -95,7 +98,11 @@ func verify(k *kitFlags) (*verifyReport, error) {
 	var man, sums []byte
 	if k.passFile == "" && k.recoveryFile == "" && len(k.identities) == 0 && !isTerminal() {
 		// no secret: the tools partition against its own manifest
-		fs, _ := o.d.ToolsFS()
+		fs, err := o.d.ToolsFS()
+		if err != nil {
+			rep.Problems = append(rep.Problems, err.Error())
+			return rep, nil
+		}
 		if man, err = fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
 			sums, err = fs.ReadFile(kit.SumsName, kit.MaxManifestSize)
 		}

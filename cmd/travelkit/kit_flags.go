@@ -215,16 +215,22 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 		return nil, err
 	}
 	defer clear(pass)
+	return unlockWith(o, pass, slot, writable)
+}
+
+// unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
+func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlocked, error) {
 	var u *drive.Unlocked
-	err = runWithNote("Unlocking (key derivation)", func() error {
+	err := runWithNote("Unlocking (key derivation)", func() error {
 		var err error
 		u, err = o.d.Unlock(pass, slot, writable)
 		return err
 	})
 	if errors.Is(err, luks.ErrWrongPassphrase) {
 		hint := "check the passphrase (a passphrase file is used byte for byte), or use --recovery-key-file"
-		if k.passFile != "" && bytes.HasSuffix(pass, []byte("\r\n")) {
-			hint = k.passFile + " ends with a Windows line ending (CR LF, as Notepad saves it), which is part of the passphrase: save it without a line break at the end, or use --recovery-key-file"
+		if bytes.HasSuffix(pass, []byte("\r\n")) {
+			// only a file ends so: the terminal prompt drops the line ending
+			hint = "the passphrase file ends with a Windows line ending (CR LF, as Notepad saves it), which is part of the passphrase: save it without a line break at the end, or use --recovery-key-file"
 		}
 		return nil, withCode(ExitWrongKey, errors.New("the passphrase or key does not unlock this kit"), hint)
 	}
