@@ -24,7 +24,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // Wine is a prepared Wine prefix.
@@ -97,7 +96,7 @@ func (w *Wine) Command(exe string, args []string, extra ...string) *exec.Cmd {
 	cmd.Env = append(append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1"), extra...)
 	// a session of its own, without a controlling terminal: Wine opens /dev/tty for the
 	// console, and a test run in the background of a terminal would be stopped (SIGTTIN)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	return cmd
 }
 
