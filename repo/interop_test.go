@@ -200,13 +200,13 @@ func TestInteropManyFiles(t *testing.T) {
 	resticCmd(t, dir, "check", "--read-data")
 	out := filepath.Join(t.TempDir(), "out")
 	resticCmd(t, dir, "restore", "latest", "--target", out)
-	if got, err := homedata.Digest(filepath.Join(out, src)); err != nil || got != want {
+	if got, err := homedata.Digest(restoredPath(out, src)); err != nil || got != want {
 		t.Fatalf("restic restored %s (%v), want %s", got, err, want)
 	}
 	os.RemoveAll(out)
 	out2 := filepath.Join(t.TempDir(), "out2")
 	restoreWith(t, r, "latest", out2)
-	if got, err := homedata.Digest(filepath.Join(out2, src)); err != nil || got != want {
+	if got, err := homedata.Digest(restoredPath(out2, src)); err != nil || got != want {
 		t.Fatalf("travelkit restored %s (%v), want %s", got, err, want)
 	}
 }
