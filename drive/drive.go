@@ -152,6 +152,8 @@ type Unlocked struct {
 	Slot      int
 	Volume    *luks.Volume
 	FS        *ext4.FS
+	// Key is the volume key, for key changes (adding or replacing keyslots); wiped by Close.
+	Key *luks.VolumeKey
 }
 
 // Unlock opens the data volume with a keyslot passphrase (the passphrase, the recovery
@@ -196,7 +198,7 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
 	}
-	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs}, nil
+	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes())}, nil
 }
 
 // Close flushes and closes the filesystem and the volume.
@@ -206,6 +208,9 @@ func (u *Unlocked) Close() error {
 		err = ferr
 	}
 	u.Volume.Close() // wipes the key schedule; it cannot fail
+	if u.Key != nil {
+		u.Key.Wipe()
+	}
 	return err
 }
 

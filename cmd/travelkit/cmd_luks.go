@@ -29,7 +29,7 @@ asks on the terminal without echo.`,
 	cmd.AddCommand(
 		newLuksFormatCmd(), newLuksDumpCmd(), newLuksTestPassphraseCmd(), newLuksAddKeyCmd(), newLuksChangeKeyCmd(),
 		newLuksKillSlotCmd(), newLuksDumpVolumeKeyCmd(), newLuksReadCmd(), newLuksWriteCmd(), newLuksTokenCmd(),
-		newLuksRepairCmd(), newLuksEraseCmd(),
+		newLuksRepairCmd(), newLuksEraseCmd(), newLuksHeaderBackupCmd(), newLuksHeaderRestoreCmd(),
 	)
 	for _, sub := range cmd.Commands() {
 		addTargetFlag(sub)

@@ -169,6 +169,10 @@ func (f *repoFlags) password() ([]byte, error) {
 		}
 		return append([]byte(nil), f.kitPassword...), nil
 	}
+	if f.passwordFile == "" && f.kit.recoveryFile != "" {
+		// --repo with --recovery-key-file: the key remote add made for the recovery key
+		f.passwordFile = f.kit.recoveryFile
+	}
 	if f.passwordFile == "" {
 		if env := os.Getenv("RESTIC_PASSWORD_FILE"); env != "" {
 			f.passwordFile = env
