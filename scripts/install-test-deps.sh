@@ -30,6 +30,11 @@ check borg borgbackup
 check openssl openssl
 check gcc gcc
 check systemd-cryptenroll systemd
+check mkfs.ntfs ntfs-3g            # NTFS disks for the boot tests (mkfs.ntfs, ntfs-3g, ntfsls, ntfscat)
+check mkfs.exfat exfatprogs
+check age-keygen age
+check flock util-linux
+[ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] && [ -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd ] || need+=(ovmf)
 check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 check rclone rclone

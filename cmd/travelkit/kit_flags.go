@@ -40,6 +40,7 @@ func builderConfig(p *profile.Profile) builder.Config {
 		EscrowThreshold: p.Keys.EscrowThreshold,
 		Platforms:       p.Tools.Platforms,
 		TPM:             p.TPM.Enroll,
+		Boot:            builder.Boot{Enable: p.Boot.Enable, Languages: p.Boot.Languages},
 		LUKS:            p.FormatOptions(), // the builder sets the label
 	}
 	for _, e := range p.Escrow {
