@@ -89,7 +89,7 @@ func TestChoose(t *testing.T) {
 		{"", map[string]string{"LANG": "ru_RU.UTF-8", "LC_ALL": "es_ES.UTF-8"}, nil, "es"},
 		{"", map[string]string{"LANG": "ru_RU.UTF-8", "LC_MESSAGES": "fr_FR.UTF-8"}, nil, "fr"},
 		{"", map[string]string{"LANG": "en_US.UTF-8", "LANGUAGE": "fa:en"}, nil, "fa"},
-		{"", map[string]string{"LANG": "C", "LANGUAGE": "fa:en"}, nil, "en"},   // gettext ignores LANGUAGE in the C locale
+		{"", map[string]string{"LANG": "C", "LANGUAGE": "fa:en"}, nil, "en"},         // gettext ignores LANGUAGE in the C locale
 		{"", map[string]string{"LANG": "C.UTF-8"}, []string{"de-DE", "ar-SA"}, "ar"}, // a double-click on macOS: no LANG
 		{"", nil, []string{"fa-IR", "en-US"}, "fa"},
 		{"", map[string]string{"LANG": "de_DE.UTF-8"}, nil, "en"},
