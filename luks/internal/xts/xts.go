@@ -12,8 +12,8 @@
 // Sectors are multiples of 16 bytes, so ciphertext stealing is never needed.
 package xts
 
-//go:generate go run gen_amd64.go
-//go:generate go run gen_arm64.go
+//go:generate go -C _asm run ./amd64 -out ../xts_amd64.s
+//go:generate go -C _asm run ./arm64 -out ../xts_arm64.s
 
 import (
 	"crypto/aes"
