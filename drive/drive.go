@@ -1,6 +1,3 @@
-// Package drive knows the layout of a travel kit drive and opens one: a GPT with
-// partition 1, the FAT32 tools partition (label TRAVELKIT), and partition 2, a LUKS2
-// volume holding ext4. It reads and unlocks kits; package builder writes them.
 package drive
 
 import (

@@ -1,8 +1,3 @@
-// Package target opens what a kit is written to — an image file or a whole block device —
-// as one ReaderAt/WriterAt with its size, after the safety checks that keep travelkit
-// from ever writing to the wrong disk: not the disk of the running system, nothing mounted,
-// nothing held by device-mapper, RAID or LVM, removable unless allowed, and the same disk
-// (serial and size) right before writing as when the plan was shown.
 package target
 
 import (

@@ -15,4 +15,7 @@
 // Needs (scripts/install-test-deps.sh): qemu-system-x86_64, linux-image-amd64,
 // busybox-static, cryptsetup-bin, gdisk, e2fsprogs, python3-cryptography. The tests
 // fail, never skip, when one is missing.
+//
+// Imports: internal packages only. Its tests run the travelkit binary and the kernel; the
+// package imports nothing of travelkit.
 package vmtest
