@@ -16,6 +16,6 @@
 // busybox-static, cryptsetup-bin, gdisk, e2fsprogs, python3-cryptography. The tests
 // fail, never skip, when one is missing.
 //
-// Imports: internal packages only. Its tests run the travelkit binary and the kernel; the
-// package imports nothing of travelkit.
+// Imports: boot and internal packages only (for the boot bundle). Its tests run the
+// travelkit binary and the kernel.
 package vmtest

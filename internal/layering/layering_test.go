@@ -19,6 +19,8 @@ var testHelpers = []string{
 	"travelkit/internal/homedata",
 	"travelkit/internal/testservers",
 	"travelkit/internal/layering",
+	"travelkit/internal/winetest",
+	"travelkit/boot/boottest",
 }
 
 type pkg struct {
