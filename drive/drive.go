@@ -17,6 +17,9 @@ import (
 const (
 	// ToolsLabel is the FAT32 label of the tools partition, shown by every OS.
 	ToolsLabel = "TRAVELKIT"
+	// ToolsPartition and DataPartition are the partition numbers.
+	ToolsPartition = 1
+	DataPartition  = 2
 	// ToolsPartName and DataPartName are the GPT partition names.
 	ToolsPartName = "TRAVELKIT"
 	DataPartName  = "travelkit data"
@@ -113,9 +116,9 @@ func Open(dev image.Device) (*Drive, error) {
 			return nil, fmt.Errorf("%w: partition %d is outside the disk", ErrNotKit, p.Index)
 		}
 		switch {
-		case p.Index == 1 && p.Type == gpt.TypeMicrosoftBasicData:
+		case p.Index == ToolsPartition && p.Type == gpt.TypeMicrosoftBasicData:
 			d.Tools = sec
-		case p.Index == 2 && p.Type == gpt.TypeLinuxLUKS:
+		case p.Index == DataPartition && p.Type == gpt.TypeLinuxLUKS:
 			d.Data = sec
 		}
 	}
