@@ -101,8 +101,8 @@ func addTargetFlag(c *cobra.Command) {
 		}
 		return
 	}
-	if c.Args == nil || c.RunE == nil {
-		return
+	if c.Args == nil || c.RunE == nil || c.Flags().Lookup("target") != nil {
+		return // no DEVICE argument, or a --target of its own (header-backup)
 	}
 	var kit string
 	c.Flags().StringVar(&kit, "target", "", "the kit image or disk whose LUKS partition is meant, instead of DEVICE (same as `KIT`:2)")
