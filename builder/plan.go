@@ -267,6 +267,10 @@ func (p *Plan) Print(w io.Writer) {
 		state := "existing"
 		if p.Create {
 			state = "new, sparse"
+			if !t.Sparse {
+				// FAT32, exFAT, HFS+: the whole size is written to disk
+				state = "new, fully allocated: this file system has no sparse files"
+			}
 		}
 		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, bytesize.FormatDecimal(p.DiskSize), state)
 	} else {
