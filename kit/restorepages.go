@@ -62,7 +62,7 @@ const (
 	identityFlag  = `--identity KEY-FILE`
 	tpmFlag       = `--tpm auto`
 	chownCommand  = `sudo chown -R "$USER" ~/Restored`
-	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sha256sum -c /mnt/travelkit/SHA256SUMS`
+	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sudo sha256sum -c /mnt/travelkit/SHA256SUMS`
 )
 
 var stockCommands = []string{

@@ -293,7 +293,7 @@ func Format(dev Device, opt FormatOptions) error {
 	}
 
 	// Root (2) and lost+found (11).
-	root := f.newInode(rootIno, modeDir|0o755, opt.Time)
+	root := f.newInode(rootIno, modeDir|DirMode, opt.Time)
 	lf := f.newInode(firstIno, modeDir|0o700, opt.Time)
 	setBit(bm0, firstIno-1)
 	put16(f.gd(0), bgFreeInodes, uint16(l.ipg-firstIno))
