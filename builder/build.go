@@ -16,6 +16,7 @@ import (
 	"travelkit/image"
 	"travelkit/image/ext4"
 	"travelkit/image/gpt"
+	"travelkit/internal/durable"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/target"
@@ -318,5 +319,5 @@ func wipe(ctx context.Context, dev image.Device, prog Progress) error {
 		}
 		prog("filling the data partition with random data", off+n, size)
 	}
-	return image.Flush(dev)
+	return durable.Flush(dev)
 }

@@ -3,6 +3,7 @@ package luks
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"travelkit/internal/durable"
 )
 
 // Container is an opened LUKS2 header pair on a device.
@@ -32,9 +35,15 @@ type KeyslotInfo struct {
 	KeySize    int // bytes
 	Priority   int // 0 ignore, 1 normal, 2 prefer
 	PBKDF      PBKDF
+	Salt       []byte // of the KDF
+	AFStripes  int    // anti-forensic splitter
+	AFHash     string
 	AreaOffset int64
 	AreaSize   int64
-	Tokens     []int // tokens naming this keyslot
+	AreaCipher string // encryption of the key material
+	AreaKeyLen int    // bytes
+	Tokens     []int  // tokens naming this keyslot
+	Digests    []int  // digests checking the key it holds
 }
 
 // Token is one LUKS2 token: its id, type, the keyslots it names and its whole JSON.
@@ -201,7 +210,9 @@ func (c *Container) Keyslots() []KeyslotInfo {
 		k := c.md.Keyslots[id]
 		n, _ := strconv.Atoi(id)
 		info := KeyslotInfo{ID: n, Type: k.Type, KeySize: k.KeySize, Priority: 1,
-			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size)}
+			AFStripes: k.AF.Stripes, AFHash: k.AF.Hash,
+			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size), AreaCipher: k.Area.Encryption, AreaKeyLen: k.Area.KeySize}
+		info.Salt, _ = base64.StdEncoding.DecodeString(k.KDF.Salt) // validated by Open
 		if k.Priority != nil {
 			info.Priority = *k.Priority
 		}
@@ -215,6 +226,13 @@ func (c *Container) Keyslots() []KeyslotInfo {
 			for _, ks := range t.Keyslots {
 				if ks == n {
 					info.Tokens = append(info.Tokens, t.ID)
+				}
+			}
+		}
+		for _, did := range sortedIDs(c.md.Digests) {
+			for _, ks := range c.md.Digests[did].Keyslots {
+				if ks == id {
+					info.Digests = append(info.Digests, atoi(did))
 				}
 			}
 		}
@@ -390,16 +408,9 @@ func (c *Container) commit(md *metadata) error {
 	return nil
 }
 
-// syncDevice makes writes durable: Sync (files, block devices) or Flush (windows of a device).
+// syncDevice makes writes durable (durable.Flush), naming what failed.
 func syncDevice(d any) error {
-	var err error
-	switch s := d.(type) {
-	case interface{ Sync() error }:
-		err = s.Sync()
-	case interface{ Flush() error }:
-		err = s.Flush()
-	}
-	if err != nil {
+	if err := durable.Flush(d); err != nil {
 		return fmt.Errorf("flushing the device: %w", err)
 	}
 	return nil

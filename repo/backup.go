@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -208,34 +209,26 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	// one uploader hashes and writes a 16 MiB pack in about the time the
 	// other cores fill one
 	r.StartSaving(ctx, max(1, workers/4))
+	// stages are labelled for CPU profiles: walk (list folders, stat,
+	// trees), read (read, chunk, hash), save (compress, encrypt), upload
+	// (hash and write packs)
 	for i := 0; i < workers; i++ {
 		a.readW.Add(1)
-		go a.reader()
+		go pprof.Do(ctx, pprof.Labels("stage", "read"), func(context.Context) { a.reader() })
 		a.saveW.Add(1)
-		go a.saver()
+		go pprof.Do(ctx, pprof.Labels("stage", "save"), func(context.Context) { a.saver() })
 	}
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("stage", "walk")))
+	defer pprof.SetGoroutineLabels(ctx)
 	if opts.Progress != nil {
 		// totals for the progress display only: nobody watching, no second walk
 		go a.scan(paths)
 	}
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		if opts.Progress == nil {
-			return
-		}
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopProgress:
-				return
-			case <-t.C:
-				opts.Progress(a.progress(start, false))
-			}
-		}
-	}()
+	var tick func()
+	if opts.Progress != nil {
+		tick = func() { opts.Progress(a.progress(start, false)) }
+	}
+	stopProgress := progressEvery(time.Second, tick)
 
 	var parentTree *ID
 	if parent != nil {
@@ -248,8 +241,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	close(a.saves)
 	a.saveW.Wait()
 	<-rootFut.done
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	if err := a.failed(); err != nil {
 		r.Abort()
 		return nil, err

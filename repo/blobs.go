@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 )
 
@@ -41,7 +42,7 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 		slots: make(chan struct{}, uploaders+1), ctx: ctx}
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
-		go s.uploader()
+		go pprof.Do(ctx, pprof.Labels("stage", "upload"), func(context.Context) { s.uploader() })
 	}
 	r.saver = s
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -187,7 +188,10 @@ const maxBlobSize = 1 << 30
 func (r *Repository) decoder() *zstd.Decoder {
 	r.decOnce.Do(func() {
 		var err error
-		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlobSize))
+		// one decoder per restore or check worker (GOMAXPROCS+1 of them),
+		// so that none waits for another's
+		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)+1),
+			zstd.WithDecoderMaxMemory(maxBlobSize))
 		if err != nil {
 			panic(err)
 		}

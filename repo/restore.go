@@ -213,24 +213,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs.total, rs.files = satInt64(tot.bytes), satInt64(tot.files)
 
 	start := time.Now()
-	stop := make(chan struct{})
-	pdone := make(chan struct{})
-	go func() {
-		defer close(pdone)
-		if opts.Progress == nil {
-			return
-		}
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				opts.Progress(rs.progress(start, false))
-			}
-		}
-	}()
+	var tick func()
+	if opts.Progress != nil {
+		tick = func() { opts.Progress(rs.progress(start, false)) }
+	}
+	stopProgress := progressEvery(time.Second, tick)
 
 	rs.jobs = make(chan segment, 8)
 	var wg sync.WaitGroup
@@ -250,8 +237,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	close(rs.jobs)
 	wg.Wait()
 	rs.release(top)
-	close(stop)
-	<-pdone
+	stopProgress()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -604,7 +590,7 @@ func (of *restoringFile) create(verify bool) {
 		return
 	}
 	if of.segments > 1 {
-		if err := fh.Truncate(of.size); err != nil {
+		if err := preallocate(fh, of.size); err != nil {
 			of.fail(err)
 		}
 	}

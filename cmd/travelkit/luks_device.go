@@ -300,11 +300,11 @@ func confirm(question, yesFlagHint string) error {
 
 // hasLUKSMagic reports whether d starts with a LUKS header (version 1 or 2).
 func hasLUKSMagic(d *device) bool {
-	var b [6]byte
+	var b [luks.MagicLen]byte
 	if _, err := d.ReadAt(b[:], 0); err != nil {
 		return false
 	}
-	return bytes.Equal(b[:], []byte("LUKS\xba\xbe"))
+	return luks.HasMagic(b[:])
 }
 
 // exactArgs is cobra.ExactArgs with an error that names the missing arguments.

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+
+	"travelkit/internal/durable"
 )
 
 // jbd2 on-disk facts (big-endian).
@@ -380,7 +382,7 @@ func (f *FS) replayJournal() error {
 			return fmt.Errorf("ext4: journal replay: write block %d: %w", blk, err)
 		}
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	f.overlay = nil
@@ -393,7 +395,7 @@ func (f *FS) replayJournal() error {
 	if _, err := f.dev.WriteAt(j.sb, int64(j.blocks[0])*f.bs); err != nil {
 		return err
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	put32(f.sb, sbFeatureIncompat, le32(f.sb, sbFeatureIncompat)&^incompatRecover)
@@ -401,5 +403,5 @@ func (f *FS) replayJournal() error {
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
-	return flush(f.dev)
+	return durable.Flush(f.dev)
 }

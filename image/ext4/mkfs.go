@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"time"
+
+	"travelkit/internal/durable"
 )
 
 // FormatOptions for Format.
@@ -394,7 +396,7 @@ func Format(dev Device, opt FormatOptions) error {
 	if _, err := dev.WriteAt(gdtBuf, blockSize); err != nil {
 		return err
 	}
-	if err := flush(dev); err != nil {
+	if err := durable.Flush(dev); err != nil {
 		return err
 	}
 	// Block 0: 1024 bytes of boot area (zeroed) and the primary superblock.
@@ -403,5 +405,5 @@ func Format(dev Device, opt FormatOptions) error {
 	if _, err := dev.WriteAt(b0, 0); err != nil {
 		return err
 	}
-	return flush(dev)
+	return durable.Flush(dev)
 }

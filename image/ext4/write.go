@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"sort"
 	"time"
+
+	"travelkit/internal/durable"
 )
 
 // Features travelkit can write to; others make the volume read-only to it.
@@ -27,16 +29,6 @@ const (
 // ErrReadOnly is returned by write calls on a filesystem opened read-only or
 // using features travelkit does not write.
 var ErrReadOnly = errors.New("ext4: filesystem is read-only to travelkit")
-
-func flush(d any) error {
-	switch x := d.(type) {
-	case interface{ Flush() error }:
-		return x.Flush()
-	case interface{ Sync() error }:
-		return x.Sync()
-	}
-	return nil
-}
 
 func (f *FS) writeCheck() error {
 	if !f.writable {
@@ -98,7 +90,7 @@ func (f *FS) begin() error {
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	f.began = true
@@ -848,7 +840,7 @@ func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, d
 	}
 	if old != 0 {
 		// The data must be durable before the inode points at it.
-		if err := flush(f.dev); err != nil {
+		if err := durable.Flush(f.dev); err != nil {
 			return err
 		}
 	}
@@ -872,7 +864,7 @@ func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, d
 			f.freeBlock(b)
 		}
 	} else {
-		if err := flush(f.dev); err != nil {
+		if err := durable.Flush(f.dev); err != nil {
 			return err
 		}
 		linked = true // from here on the inode may be reachable
@@ -903,7 +895,7 @@ func (f *FS) superCounts() {
 }
 
 func (f *FS) sync() error {
-	return flush(f.dev)
+	return durable.Flush(f.dev)
 }
 
 // Close writes the free counts to the superblock, marks the filesystem clean
@@ -916,7 +908,7 @@ func (f *FS) Close() error {
 		return err
 	}
 	f.superCounts()
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	put16(f.sb, sbState, le16(f.sb, sbState)|stateValid)
@@ -924,5 +916,5 @@ func (f *FS) Close() error {
 		return err
 	}
 	f.began = false
-	return flush(f.dev)
+	return durable.Flush(f.dev)
 }
