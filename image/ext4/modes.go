@@ -72,7 +72,7 @@ func (f *FS) RestrictModes() (int, error) {
 			}
 		}
 	}
-	if err := flush(f.dev); err != nil {
+	if err := f.sync(); err != nil {
 		return changed, err
 	}
 	put16(root.b, iMode, root.mode()&^groupOtherBits)
