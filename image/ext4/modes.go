@@ -81,3 +81,19 @@ func (f *FS) RestrictModes() (int, error) {
 	}
 	return changed + 1, f.sync()
 }
+
+// Chmod sets the permission bits (0o777) of the file or folder at p.
+func (f *FS) Chmod(p string, perm uint16) error {
+	if err := f.begin(); err != nil {
+		return err
+	}
+	n, err := f.lookup(p)
+	if err != nil {
+		return err
+	}
+	put16(n.b, iMode, n.mode()&modeType|perm&0o777)
+	if err := f.writeInode(n); err != nil {
+		return err
+	}
+	return f.sync()
+}
