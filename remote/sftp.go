@@ -464,8 +464,11 @@ func (s *sftpStorage) full(cl *sftp.Client, h repo.Handle, need int64, err error
 	if serr != nil {
 		return err
 	}
+	// OpenSSH reports a full disk as a plain failure; with little room left, that is what
+	// it was (other files being sent at the same time may have taken the room, and been
+	// removed since)
 	free := int64(st.Bavail) * int64(st.Frsize)
-	if free < need+(1<<20) {
+	if free < need+(32<<20) {
 		return fmt.Errorf("%w on %s (%s free, %s needed for %s): %v", ErrNoSpace, s.loc.Host, bytesize.Format(free), bytesize.Format(need), h, err)
 	}
 	return err

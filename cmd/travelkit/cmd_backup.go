@@ -23,19 +23,25 @@ type backupOptions struct {
 	tags        []string
 	host        string
 	json        bool
+	copyAfter   bool
+	copy        copyFlags
 }
 
 func newBackupCmd() *cobra.Command {
 	var o backupOptions
 	c := &cobra.Command{
-		Use:   "backup (--target T [--passphrase-file F] | --repo DIR --password-file F) PATH...",
+		Use:   "backup (--target T [--passphrase-file F] [--copy] | --repo LOCATION --password-file F) PATH...",
 		Short: "Back up files and folders into a new snapshot",
 		Long: `Back up files and folders into a repository in the restic format (v2, zstd):
 the kit's repository (--target, inside its encrypted volume; the repository is created at
 the first backup) or a folder (--repo). Only what changed since the last snapshot of the
 same host and paths is read again; unchanged files are reused. An unreadable file is
-reported and the snapshot still completes. Ctrl-C leaves the repository consistent.`,
+reported and the snapshot still completes. Ctrl-C leaves the repository consistent.
+
+With --copy, the kit's repository is then copied to every remote of the kit (see
+` + "`travelkit copy --help`" + `): the off-site copies get the new snapshot at once.`,
 		Example: `  travelkit backup --target /dev/sdb --passphrase-file pass.txt ~/Documents ~/Pictures
+  travelkit backup --target /dev/sdb ~/Documents --copy        # and to every remote of the kit
   travelkit backup --repo /mnt/copy --password-file repo.pw --exclude '*.tmp' ~
   restic -r /mnt/copy --password-file repo.pw snapshots      # restic reads it too`,
 		Args: cobra.MinimumNArgs(1),
@@ -50,6 +56,8 @@ reported and the snapshot still completes. Ctrl-C leaves the repository consiste
 	f.StringArrayVar(&o.tags, "tag", nil, "add `TAG` to the snapshot (repeatable)")
 	f.StringVar(&o.host, "host", "", "record `NAME` as the host (default: this machine's name)")
 	f.BoolVar(&o.json, "json", false, "print progress and the summary as JSON lines")
+	f.BoolVar(&o.copyAfter, "copy", false, "then copy the kit's repository to every remote of the kit (travelkit copy)")
+	o.copy.register(c, "backup")
 	return c
 }
 
@@ -144,6 +152,12 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	if _, err := repo.NewExcluder(excludes); err != nil {
 		return usageErrorf("invalid exclude pattern: %v", err)
 	}
+	if o.copyAfter && o.kit.target == "" {
+		return usageErrorf("--copy copies a kit's repository to the kit's remotes: give --target KIT")
+	}
+	if err := o.copy.check(); err != nil {
+		return err
+	}
 	r, err := o.open(ctx)
 	if err != nil {
 		return err
@@ -152,7 +166,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	if err != nil {
 		return err
 	}
-	defer l.Unlock()
+	defer func() { l.Unlock() }()
 	// the index may have changed while we waited for the lock
 	if err := r.LoadIndex(ctx); err != nil {
 		return err
@@ -205,11 +219,17 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 			formatDuration(s.BackupEnd.Sub(s.BackupStart)))
 		fmt.Fprintf(out, "snapshot %s saved\n", sn.ID.Str())
 	}
+	var copyErr error
+	if o.copyAfter {
+		l.Unlock()
+		l = nil
+		copyErr = copyFromKit(ctx, out, o.unlocked, nil, o.copy, o.json)
+	}
 	if res.Errors > 0 {
 		return withCode(ExitError, fmt.Errorf("snapshot %s saved, but %d files or folders could not be read", sn.ID.Str(), res.Errors),
 			"see the warnings above; the snapshot holds everything else")
 	}
-	return nil
+	return interrupted(ctx, copyErr)
 }
 
 // limitMemory makes the garbage collector keep the heap near what is in

@@ -214,8 +214,13 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 		return nil, err
 	}
 	defer clear(pass)
+	return unlockWith(o, pass, slot, writable)
+}
+
+// unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
+func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlocked, error) {
 	var u *drive.Unlocked
-	err = runWithNote("Unlocking (key derivation)", func() error {
+	err := runWithNote("Unlocking (key derivation)", func() error {
 		var err error
 		u, err = o.d.Unlock(pass, slot, writable)
 		return err

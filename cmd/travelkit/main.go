@@ -37,6 +37,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	root.AddCommand(
 		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
 		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 	)
 	return root

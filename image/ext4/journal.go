@@ -30,6 +30,11 @@ const (
 	jFlagDeleted  = 0x4
 	jFlagLastTag  = 0x8
 
+	// journal_header_t, at the start of every journal metadata block
+	jhMagic     = 0x0
+	jhBlockType = 0x4
+	jhSequence  = 0x8
+
 	// journal superblock fields
 	jsBlocksize = 0xC
 	jsMaxlen    = 0x10
@@ -124,7 +129,7 @@ func (f *FS) openJournal() (*journal, error) {
 		return nil, err
 	}
 	sb := j.sb
-	if be32(sb, 0) != jMagic || (be32(sb, 4) != jSuperV1 && be32(sb, 4) != jSuperV2) {
+	if be32(sb, jhMagic) != jMagic || (be32(sb, jhBlockType) != jSuperV1 && be32(sb, jhBlockType) != jSuperV2) {
 		return nil, fmt.Errorf("ext4: bad journal superblock")
 	}
 	if int64(be32(sb, jsBlocksize)) != f.bs {
@@ -135,7 +140,7 @@ func (f *FS) openJournal() (*journal, error) {
 	if j.maxlen > uint32(nblk) || j.first == 0 || j.first >= j.maxlen {
 		return nil, fmt.Errorf("ext4: journal geometry (first %d, maxlen %d, %d blocks) is bad", j.first, j.maxlen, nblk)
 	}
-	if be32(sb, 4) == jSuperV2 {
+	if be32(sb, jhBlockType) == jSuperV2 {
 		j.incompat = be32(sb, jsIncompat)
 	}
 	known := uint32(jIncRevoke | jInc64bit | jIncAsyncCommit | jIncCsumV2 | jIncCsumV3)
@@ -235,10 +240,10 @@ func (j *journal) scan() ([]jtrans, error) {
 		if err != nil {
 			return nil, err
 		}
-		if be32(b, 0) != jMagic || be32(b, 8) != cur.seq {
+		if be32(b, jhMagic) != jMagic || be32(b, jhSequence) != cur.seq {
 			break
 		}
-		typ := be32(b, 4)
+		typ := be32(b, jhBlockType)
 		pos = j.next(pos)
 		steps++
 		switch typ {
@@ -352,7 +357,7 @@ func (f *FS) replayJournal() error {
 				continue
 			}
 			if tag.escape {
-				putBE32(data, 0, jMagic)
+				putBE32(data, jhMagic, jMagic)
 			}
 			overlay[tag.fsBlock] = data
 		}
