@@ -131,21 +131,21 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	b.res.Manifest = manJSON
 	b.res.EscrowThreshold = toolset.Manifest.EscrowThreshold
 	// 5. ext4 inside the volume: repo/, and travelkit/ with the trusted state (manifest
-	// copy, escrow and header backup copies) and the backup repository's password.
+	// copy, escrow file copies, recovery-key wraps) and the backup repository's password.
 	if err := b.createFilesystem(state); err != nil {
 		return nil, err
 	}
 	if err := b.step(); err != nil {
 		return nil, err
 	}
-	// 6. The FAT32 tools partition.
-	if err := writeTools(ctx, b.tools, files, p.Created, b.prog); err != nil {
+	// 6. The FAT32 tools partition, its time the manifest's ToolsWritten (= Created).
+	if err := writeTools(ctx, b.tools, files, toolset.Manifest.ToolsWritten, b.prog); err != nil {
 		return nil, err
 	}
 	b.res.Files = len(files)
 	// 7. Escrow copies for handing over.
 	if opt.EscrowDir != "" {
-		if b.res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames()); err != nil {
+		if b.res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames(), toolset.Headers[kit.EscrowHeaderBackupPath]); err != nil {
 			return nil, err
 		}
 	}
@@ -328,7 +328,7 @@ func (f File) open() (io.Reader, func(), error) {
 	}
 	st, err := h.Stat()
 	if err != nil || st.Size() != f.Size {
-		h.Close()
+		h.Close() // opened for reading: nothing to lose
 		return nil, nil, fmt.Errorf("%s changed since the plan", f.Source)
 	}
 	return io.LimitReader(h, f.Size), func() { h.Close() }, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"travelkit/image/fat32"
+	"travelkit/internal/version"
 	"travelkit/kit"
 )
 
@@ -18,6 +19,12 @@ type VerifyReport struct {
 	OK          bool             `json:"ok"`
 	Differences []kit.Difference `json:"differences,omitempty"`
 	Problems    []string         `json:"problems,omitempty"`
+	// Interrupted: a refresh or key change did not finish; `travelkit refresh` completes it.
+	Interrupted bool `json:"interrupted_change,omitempty"`
+	// ToolsVersion is the travelkit version of the kit's tools; ToolsOlder says they are
+	// older than the running travelkit.
+	ToolsVersion string `json:"tools_version,omitempty"`
+	ToolsOlder   bool   `json:"tools_older,omitempty"`
 }
 
 // Verify checks a kit as the operating systems that will mount it see it: its partition
@@ -47,18 +54,24 @@ func (d *Drive) Verify(u *Unlocked) *VerifyReport {
 			rep.Problems = append(rep.Problems, "tools partition: "+p.String())
 		}
 	case fsErr != nil:
-		rep.Problems = append(rep.Problems, fsErr.Error())
+		rep.Complete = false
+		rep.Problems = append(rep.Problems, fsErr.Error()+": the tools partition is incomplete (a refresh or key change was interrupted, or the drive is damaged); run travelkit refresh")
 	}
 	var man, sums []byte
 	if u != nil {
 		rep.Trusted = true
-		if man, err = ReadTrusted(u, kit.ManifestName); err == nil {
-			sums, err = ReadTrusted(u, kit.SumsName)
-		}
+		cur, pending, err := u.ReadState()
 		if err != nil {
 			rep.Problems = append(rep.Problems, "the encrypted volume has no usable trusted manifest copy ("+MetaDir+"/"+kit.ManifestName+"): "+err.Error())
 			return rep
 		}
+		st := cur
+		if pending != nil {
+			st = pending
+			rep.Interrupted, rep.Complete = true, false
+			rep.Problems = append(rep.Problems, "a refresh or key change was interrupted: the tools partition is incomplete; run travelkit refresh to complete it")
+		}
+		man, sums = st.ManifestJSON, st.Sums
 	} else {
 		if fsErr != nil {
 			return rep
@@ -76,11 +89,14 @@ func (d *Drive) Verify(u *Unlocked) *VerifyReport {
 		rep.Problems = append(rep.Problems, "manifest: "+err.Error())
 		return rep
 	}
-	rep.KitID = m.KitID
+	rep.KitID, rep.ToolsVersion = m.KitID, m.Version
+	if c, ok := version.Compare(m.Version, version.Version); ok && c < 0 {
+		rep.ToolsOlder = true
+	}
 	if m.LUKSUUID != c.UUID() {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the manifest names LUKS UUID %s, the drive has %s", m.LUKSUUID, c.UUID()))
 	}
-	if u != nil {
+	if u != nil && (fsErr == nil || ae != nil) {
 		mm, err := d.CheckTools(m, man, sums)
 		if err != nil {
 			rep.Problems = append(rep.Problems, err.Error())
@@ -99,18 +115,4 @@ func (d *Drive) Verify(u *Unlocked) *VerifyReport {
 		rep.OK = len(rep.Problems) == 0 && r.OK()
 	}
 	return rep
-}
-
-// ReadTrusted reads one of the trusted copies under MetaDir inside the volume, refusing
-// one larger than kit.MaxManifestSize before reading it.
-func ReadTrusted(u *Unlocked, name string) ([]byte, error) {
-	p := MetaDir + "/" + name
-	st, err := u.FS.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size > kit.MaxManifestSize || st.Size < 0 {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d it may have", p, st.Size, kit.MaxManifestSize)
-	}
-	return u.FS.ReadFile(p)
 }

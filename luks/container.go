@@ -198,7 +198,7 @@ func (c *Container) PayloadSize() int64 {
 
 // MetadataJSON returns the JSON metadata of the header copy in use.
 func (c *Container) MetadataJSON() []byte {
-	b, _ := c.md.marshal()
+	b, _ := c.md.marshal() // validated metadata always marshals (clone relies on it too)
 	return b
 }
 
@@ -247,7 +247,7 @@ func (c *Container) Tokens() []Token {
 	for _, id := range sortedIDs(c.md.Tokens) {
 		raw := c.md.Tokens[id]
 		var th tokenHead
-		json.Unmarshal(raw, &th)
+		json.Unmarshal(raw, &th) // checked by checkToken when the header was read or changed
 		n, _ := strconv.Atoi(id)
 		t := Token{ID: n, Type: th.Type, JSON: append(json.RawMessage(nil), raw...)}
 		for _, k := range th.Keyslots {
@@ -561,12 +561,12 @@ func dropKeyslot(md *metadata, id string) {
 			continue
 		}
 		var th tokenHead
-		json.Unmarshal(raw, &th)
+		json.Unmarshal(raw, &th) // checked by checkToken; obj parsed just above
 		kept := removeString(append([]string{}, th.Keyslots...), id)
 		if len(kept) == len(th.Keyslots) {
 			continue
 		}
-		ks, _ := json.Marshal(kept)
+		ks, _ := json.Marshal(kept) // a []string and a map of raw JSON values always marshal
 		obj["keyslots"] = ks
 		nb, _ := json.Marshal(obj)
 		md.Tokens[tid] = nb
@@ -592,51 +592,68 @@ func (c *Container) wipeArea(off, size int64) error {
 	return syncDevice(c.dev)
 }
 
-// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one old opens).
+// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one oldPass opens).
 // The new keyslot takes the same id; the volume key stays the same.
-func (c *Container) ChangePassphrase(old, new []byte, slot int, p PBKDF) (int, error) {
+func (c *Container) ChangePassphrase(oldPass, newPass []byte, slot int, p PBKDF) (int, error) {
 	var vk *VolumeKey
 	var err error
 	if slot < 0 {
-		vk, slot, err = c.Unlock(old)
+		vk, slot, err = c.Unlock(oldPass)
 	} else {
-		vk, err = c.UnlockSlot(old, slot)
+		vk, err = c.UnlockSlot(oldPass, slot)
 	}
 	if err != nil {
 		return -1, err
 	}
 	defer vk.Wipe()
+	return slot, c.ReplaceKeyslot(vk, slot, newPass, p)
+}
+
+// ReplaceKeyslot gives keyslot slot a new passphrase, with the volume key (from any
+// keyslot, or a recovery): the new keyslot is written to a free area, the header switched
+// to it in one commit (the slot keeps its id and priority), then the old area is wiped. An
+// interruption leaves the slot opening with the old passphrase or the new one.
+func (c *Container) ReplaceKeyslot(vk *VolumeKey, slot int, newPass []byte, p PBKDF) error {
+	if err := c.CheckVolumeKey(vk); err != nil {
+		return err
+	}
+	if len(newPass) == 0 {
+		return errors.New("empty passphrase")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w, err := c.writer()
 	if err != nil {
-		return -1, err
+		return err
 	}
 	id := strconv.Itoa(slot)
 	oldKS := c.md.Keyslots[id]
+	if oldKS == nil {
+		return fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
+	}
 	md := c.md.clone()
 	// Write the new keyslot to a free area first, then switch the header, then wipe the old area.
 	areaSize := keyslotAreaSize(len(vk.b))
 	off, err := md.allocArea(int64(c.bin.hdrSize), areaSize)
 	if err != nil {
-		return -1, err
+		return err
 	}
-	ks, material, err := sealKeyslot(vk.b, new, p, off, areaSize)
+	ks, material, err := sealKeyslot(vk.b, newPass, p, off, areaSize)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	ks.Priority = oldKS.Priority
 	if _, err := w.WriteAt(material, off); err != nil {
-		return -1, err
+		return err
 	}
 	if err := syncDevice(c.dev); err != nil {
-		return -1, err
+		return err
 	}
 	md.Keyslots[id] = ks
 	if err := c.commit(md); err != nil {
-		return -1, err
+		return err
 	}
-	return slot, c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
+	return c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
 }
 
 // SetPriority sets a keyslot's priority: 0 ignore (only tried when named), 1 normal, 2 prefer.

@@ -240,7 +240,8 @@ func (v *Volume) Flush() error {
 	return syncDevice(v.r)
 }
 
-// Close wipes the key schedule. The device itself is the caller's to close.
+// Close wipes the key schedule; it always returns nil. The device itself is the caller's
+// to close.
 func (v *Volume) Close() error {
 	if v.c != nil {
 		v.c.Wipe()

@@ -100,7 +100,7 @@ type restorer struct {
 	r       *Repository
 	ctx     context.Context
 	opts    RestoreOptions
-	inc     *Excluder
+	inc     *Patterns
 	rules   NameRules
 	trees   *treeCache
 	chown   bool
@@ -135,7 +135,7 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	}
 	// p or one of its parents matches
 	for q := p; ; q = filepath.Dir(q) {
-		if rs.inc.Excluded(q) {
+		if rs.inc.Match(q) {
 			return true, true
 		}
 		if q == "/" || q == "." {
@@ -183,7 +183,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		for _, p := range opts.Include {
 			pats = append(pats, "/"+strings.TrimLeft(filepath.ToSlash(p), "/"))
 		}
-		inc, err := NewExcluder(pats)
+		inc, err := CompilePatterns(pats)
 		if err != nil {
 			return nil, fmt.Errorf("invalid include pattern: %w", err)
 		}

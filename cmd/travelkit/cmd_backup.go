@@ -149,7 +149,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		}
 		excludes = append(excludes, p...)
 	}
-	if _, err := repo.NewExcluder(excludes); err != nil {
+	if _, err := repo.CompilePatterns(excludes); err != nil {
 		return usageErrorf("invalid exclude pattern: %v", err)
 	}
 	if o.copyAfter && o.kit.target == "" {
@@ -232,14 +232,15 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	return interrupted(ctx, copyErr)
 }
 
-// limitMemory makes the garbage collector keep the heap near what is in
-// use: a backup holds two pack buffers and a few chunk buffers (about 85 MB) and
-// otherwise allocates little. GOGC or GOMEMLIMIT in the environment win.
+// limitMemory makes the garbage collector keep the heap within a quarter of
+// what is in use: a backup holds two pack buffers and a few chunk buffers
+// (about 70 MB), reused, a restore or check a few blob or pack buffers, and
+// otherwise they allocate little. There is no fixed memory limit: near it the
+// collector runs nonstop and the scavenger hands pages back to the system
+// only to fault them in again (on 100,000 files: 14.0 s of CPU under a
+// 110 MB limit, 8.7 s without). GOGC or GOMEMLIMIT in the environment win.
 func limitMemory() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(110 << 20)
-	}
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
+		debug.SetGCPercent(25)
 	}
 }

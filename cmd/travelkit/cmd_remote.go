@@ -93,9 +93,9 @@ trusts a private certificate authority too.`,
 	return c
 }
 
-// kitRecoveryKey reads the kit's manifest in the volume: whether it has a recovery keyslot.
+// kitHasRecoveryKey reads the kit's manifest in the volume: whether it has a recovery keyslot.
 func kitHasRecoveryKey(u *drive.Unlocked) bool {
-	b, err := u.FS.ReadFile(drive.MetaDir + "/" + drive.ManifestFile)
+	b, err := u.FS.ReadFile(drive.MetaDir + "/" + kit.ManifestName)
 	if err != nil {
 		return true // assume the usual kit; asking for the key is then the safe side
 	}

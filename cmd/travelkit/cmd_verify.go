@@ -10,6 +10,7 @@ import (
 
 	"travelkit/drive"
 	"travelkit/internal/termsafe"
+	"travelkit/internal/version"
 )
 
 type verifyReport struct {
@@ -49,7 +50,10 @@ func runVerify(k *kitFlags, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		b, _ := json.MarshalIndent(rep, "", "  ")
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
 		fmt.Println(string(b))
 	} else {
 		printVerify(rep)
@@ -58,15 +62,18 @@ func runVerify(k *kitFlags, asJSON bool) error {
 		return nil
 	}
 	var lost *drive.LostTableError
-	if errors.As(err, &lost) {
+	switch {
+	case errors.As(err, &lost):
 		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), lost.Advice(k.target))
+	case rep.Interrupted:
+		return withCode(ExitVerifyFail, fmt.Errorf("kit %s is incomplete", rep.Target), "run travelkit refresh to complete the interrupted change")
 	}
 	return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target),
 		"do not run the binaries on this drive; the encrypted backups are not affected: reach them with travelkit from a trusted machine (or the stock path in README) before building a new kit")
 }
 
-// verify opens the kit (unlocked when a secret is given) and checks it. When the drive is
-// not a kit, the report says so and err tells why.
+// verify opens the kit (unlocked when a secret is given or can be asked for) and checks
+// it. When the drive is not a kit, the report says so and err tells why.
 func verify(k *kitFlags) (*verifyReport, error) {
 	rep := &verifyReport{Target: k.target, VerifyReport: &drive.VerifyReport{}}
 	o, err := openKit(k.target, false)
@@ -78,8 +85,9 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		return nil, err
 	}
 	defer o.Close()
+	noSecret := k.passFile == "" && k.recoveryFile == "" && len(k.identities)+len(k.shareFiles) == 0 && k.tpmDev == "" && !isTerminal()
 	var u *drive.Unlocked
-	if k.passFile != "" || k.recoveryFile != "" || len(k.identities) > 0 || k.tpmDev != "" || isTerminal() {
+	if !noSecret {
 		if u, err = k.unlock(o, false); err != nil {
 			return nil, err
 		}
@@ -104,7 +112,12 @@ func printVerify(r *verifyReport) {
 		d.Path, d.Detail = termsafe.Name(d.Path), termsafe.Name(d.Detail)
 		fmt.Fprintf(w, "  %s\n", d)
 	}
+	if r.ToolsOlder {
+		fmt.Fprintf(w, "  note: the kit's tools are travelkit %s, older than this travelkit (%s): travelkit refresh updates them without touching the backups\n", termsafe.Name(r.ToolsVersion), version.Version)
+	}
 	switch {
+	case r.Interrupted:
+		fmt.Fprintln(w, "INCOMPLETE: an interrupted refresh or key change; run travelkit refresh.")
 	case r.OK && r.Trusted:
 		fmt.Fprintln(w, "OK: the tools partition matches the trusted copy inside the encrypted volume.")
 	case r.OK:

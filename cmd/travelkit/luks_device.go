@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -299,7 +300,7 @@ func confirm(question, yesFlagHint string) error {
 }
 
 // hasLUKSMagic reports whether d starts with a LUKS header (version 1 or 2).
-func hasLUKSMagic(d *device) bool {
+func hasLUKSMagic(d io.ReaderAt) bool {
 	var b [luks.MagicLen]byte
 	if _, err := d.ReadAt(b[:], 0); err != nil {
 		return false

@@ -53,6 +53,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"poke":      cmdPoke,
 		"swtpm":     cmdSWTPM,
 		"pcrextend": cmdPCRExtend,
+		"partcopy":  cmdPartcopy,
+		"partput":   cmdPartput,
+		"zero":      cmdZero,
 	}
 	for k, v := range serverCmds { // servers_linux_test.go
 		m[k] = v

@@ -169,6 +169,10 @@ func (f *repoFlags) password() ([]byte, error) {
 		}
 		return append([]byte(nil), f.kitPassword...), nil
 	}
+	if f.passwordFile == "" && f.kit.recoveryFile != "" {
+		// --repo with --recovery-key-file: the key remote add made for the recovery key
+		f.passwordFile = f.kit.recoveryFile
+	}
 	if f.passwordFile == "" {
 		if env := os.Getenv("RESTIC_PASSWORD_FILE"); env != "" {
 			f.passwordFile = env
@@ -245,7 +249,7 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	return r, nil
 }
 
-// lock takes a repository lock, mapping a conflict to ExitLocked.
+// lockRepo takes a repository lock, mapping a conflict to ExitLocked.
 func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lock, error) {
 	if ro, ok := r.Storage().(interface{ ReadOnly() bool }); ok && ro.ReadOnly() {
 		// A kit opened read-only (restore, check, on a drive nothing else writes): no

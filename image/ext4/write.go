@@ -839,8 +839,9 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 		// gone, the filesystem stays marked not clean and e2fsck reclaims the blocks.
 		_ = f.writeMeta()
 	}()
-	// Data.
-	buf := make([]byte, 4<<20)
+	// Data, in pieces of up to 1 MiB (each a whole number of blocks: the LUKS
+	// volume below encrypts them without a read-modify-write)
+	buf := make([]byte, min(1<<20, max(int64(nblocks), 1)*f.bs))
 	var done int64
 	for _, e := range exts {
 		off := int64(e.pblk) * f.bs

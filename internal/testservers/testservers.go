@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -194,8 +195,9 @@ func writeKey(t TB, path string) (ssh.PublicKey, []byte) {
 }
 
 // StartSSHD starts sshd with a fresh ed25519 host key and a fresh user key. The SFTP
-// subsystem is sshd's internal-sftp.
-func StartSSHD(t TB) *SSHD {
+// subsystem is sshd's internal-sftp. Extra lines go into sshd_config (ForceCommand
+// internal-sftp: an SFTP-only account, as helplines often give).
+func StartSSHD(t TB, extra ...string) *SSHD {
 	t.Helper()
 	sshd := need(t, "/usr/sbin/sshd", "install openssh-server (scripts/install-test-deps.sh)")
 	s := &SSHD{Server: newServer(t, "sshd")}
@@ -232,7 +234,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 LogLevel ERROR
-`, s.Port, filepath.Join(s.Dir, "host_ed25519"), filepath.Join(s.Dir, "sshd.pid"), filepath.Join(s.Dir, "authorized_keys"))
+%s`, s.Port, filepath.Join(s.Dir, "host_ed25519"), filepath.Join(s.Dir, "sshd.pid"), filepath.Join(s.Dir, "authorized_keys"), strings.Join(append(extra, ""), "\n"))
 	if err := os.WriteFile(s.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("%v", err)
 	}
