@@ -34,7 +34,14 @@ type VerifyReport struct {
 // partition's metadata is also rebuilt from it and compared byte for byte (CheckTools);
 // without, the tools partition's own manifest is used, which finds damage but not a
 // careful attacker.
-func (d *Drive) Verify(u *Unlocked) *VerifyReport {
+//
+// Problems go into the report; the error is for callers that need to tell a check that
+// could not run (none today: every failure is a problem in the report).
+func (d *Drive) Verify(u *Unlocked) (*VerifyReport, error) {
+	return d.verify(u), nil
+}
+
+func (d *Drive) verify(u *Unlocked) *VerifyReport {
 	rep := &VerifyReport{Complete: true}
 	rep.Problems = append(rep.Problems, d.CheckLayout()...)
 	c, err := d.Container()
@@ -115,4 +122,18 @@ func (d *Drive) Verify(u *Unlocked) *VerifyReport {
 		rep.OK = len(rep.Problems) == 0 && r.OK()
 	}
 	return rep
+}
+
+// Manifest reads the tools partition's own manifest.json (untrusted: for naming the kit
+// before it is unlocked).
+func (d *Drive) Manifest() (*kit.Manifest, error) {
+	fs, err := d.ToolsFS()
+	if err != nil {
+		return nil, err
+	}
+	b, err := fs.ReadFile(kit.ManifestName, kit.MaxManifestSize)
+	if err != nil {
+		return nil, fmt.Errorf("tools partition: %w", err)
+	}
+	return kit.ParseManifest(b)
 }

@@ -93,7 +93,9 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		}
 		defer u.Close()
 	}
-	rep.VerifyReport = o.d.Verify(u)
+	if rep.VerifyReport, err = o.d.Verify(u); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
