@@ -152,6 +152,7 @@ type Unlocked struct {
 	Slot      int
 	Volume    *luks.Volume
 	FS        *ext4.FS
+	Writable  bool // the filesystem was opened for writing
 	// Key is the volume key, for key changes (adding or replacing keyslots); wiped by Close.
 	Key *luks.VolumeKey
 }
@@ -194,11 +195,20 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	if err != nil {
 		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
-			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
+			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w", err)
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
 	}
-	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes())}, nil
+	if writable {
+		// Kits written before everything inside was private to root are fixed on their
+		// next write (a no-op once the root folder is private).
+		if _, err := fs.RestrictModes(); err != nil {
+			fs.Close()
+			v.Close()
+			return nil, fmt.Errorf("making the encrypted volume's files private: %w", err)
+		}
+	}
+	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes()), Writable: writable}, nil
 }
 
 // Close flushes and closes the filesystem and the volume.

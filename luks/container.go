@@ -16,6 +16,17 @@ import (
 )
 
 // Container is an opened LUKS2 header pair on a device.
+//
+// A Container is safe for concurrent use. The header in use (binary header, metadata,
+// the state of both copies) is replaced whole by the methods that change it, under mu,
+// and never changed in place: a change clones the metadata, changes the clone, writes
+// it, then swaps it in. Methods that only read take the header in use under mu (current)
+// and work on it without the lock, so a key derivation does not hold up other callers,
+// and a reader sees the header before a change or after it, never half of it. Methods
+// that change the header hold mu from their checks to the swap, so two changes never
+// interleave; they use the c.md and c.bin fields directly and must not call the
+// exported readers, which take mu. The device, its size and the version are fixed by
+// Open.
 type Container struct {
 	mu      sync.Mutex
 	dev     io.ReaderAt
@@ -143,12 +154,30 @@ func Open(dev io.ReaderAt, size int64) (*Container, error) {
 
 // Accessors -------------------------------------------------------------------------------
 
-func (c *Container) UUID() string      { return c.bin.uuid }
-func (c *Container) Label() string     { return c.bin.label }
-func (c *Container) Subsystem() string { return c.bin.subsystem }
-func (c *Container) HeaderSize() int64 { return int64(c.bin.hdrSize) }
-func (c *Container) Seqid() uint64     { return c.bin.seqid }
+// current returns the header in use. Both parts are replaced whole by commit, never
+// changed in place, so the caller reads them without the lock.
+func (c *Container) current() (binHeader, *metadata) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bin, c.md
+}
+
+// meta returns the metadata in use (see current).
+func (c *Container) meta() *metadata {
+	_, md := c.current()
+	return md
+}
+
+func (c *Container) UUID() string      { b, _ := c.current(); return b.uuid }
+func (c *Container) Label() string     { b, _ := c.current(); return b.label }
+func (c *Container) Subsystem() string { b, _ := c.current(); return b.subsystem }
+func (c *Container) HeaderSize() int64 { b, _ := c.current(); return int64(b.hdrSize) }
+func (c *Container) Seqid() uint64     { b, _ := c.current(); return b.seqid }
+
+// State reports the state of both header copies.
 func (c *Container) State() HeaderState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.state
 }
 
@@ -158,7 +187,7 @@ func (c *Container) Device() io.ReaderAt { return c.dev }
 // DeviceSize returns the size the container was opened with.
 func (c *Container) DeviceSize() int64 { return c.size }
 
-func (c *Container) seg() *segment { _, s := c.md.segment(); return s }
+func (c *Container) seg() *segment { _, s := c.meta().segment(); return s }
 
 // SectorSize is the data segment's encryption sector size.
 func (c *Container) SectorSize() int { return c.seg().SectorSize }
@@ -170,23 +199,26 @@ func (c *Container) Cipher() string { return c.seg().Encryption }
 func (c *Container) DataOffset() int64 { return int64(c.seg().Offset) }
 
 // KeySize is the volume key size in bytes.
-func (c *Container) KeySize() int {
-	if _, d := c.md.segmentDigest(); d != nil {
+func (c *Container) KeySize() int { return c.meta().keySize() }
+
+func (md *metadata) keySize() int {
+	if _, d := md.segmentDigest(); d != nil {
 		for _, k := range d.Keyslots {
-			if ks := c.md.Keyslots[k]; ks != nil {
+			if ks := md.Keyslots[k]; ks != nil {
 				return ks.KeySize
 			}
 		}
 	}
-	for _, ks := range c.md.Keyslots {
+	for _, ks := range md.Keyslots {
 		return ks.KeySize
 	}
 	return 0
 }
 
 // PayloadSize is the size of the decrypted payload, or 0 when the device is too small.
-func (c *Container) PayloadSize() int64 {
-	s := c.seg()
+func (c *Container) PayloadSize() int64 { return c.payloadSize(c.seg()) }
+
+func (c *Container) payloadSize(s *segment) int64 {
 	if s.Size != "dynamic" {
 		n, _ := parseDecimal(s.Size)
 		return n
@@ -198,16 +230,17 @@ func (c *Container) PayloadSize() int64 {
 
 // MetadataJSON returns the JSON metadata of the header copy in use.
 func (c *Container) MetadataJSON() []byte {
-	b, _ := c.md.marshal() // validated metadata always marshals (clone relies on it too)
+	b, _ := c.meta().marshal() // validated metadata always marshals (clone relies on it too)
 	return b
 }
 
 // Keyslots lists the keyslots in id order.
 func (c *Container) Keyslots() []KeyslotInfo {
+	md := c.meta()
 	var out []KeyslotInfo
-	toks := c.Tokens()
-	for _, id := range sortedIDs(c.md.Keyslots) {
-		k := c.md.Keyslots[id]
+	toks := md.tokens()
+	for _, id := range sortedIDs(md.Keyslots) {
+		k := md.Keyslots[id]
 		n, _ := strconv.Atoi(id)
 		info := KeyslotInfo{ID: n, Type: k.Type, KeySize: k.KeySize, Priority: 1,
 			AFStripes: k.AF.Stripes, AFHash: k.AF.Hash,
@@ -229,8 +262,8 @@ func (c *Container) Keyslots() []KeyslotInfo {
 				}
 			}
 		}
-		for _, did := range sortedIDs(c.md.Digests) {
-			for _, ks := range c.md.Digests[did].Keyslots {
+		for _, did := range sortedIDs(md.Digests) {
+			for _, ks := range md.Digests[did].Keyslots {
 				if ks == id {
 					info.Digests = append(info.Digests, atoi(did))
 				}
@@ -242,10 +275,12 @@ func (c *Container) Keyslots() []KeyslotInfo {
 }
 
 // Tokens lists the tokens in id order.
-func (c *Container) Tokens() []Token {
+func (c *Container) Tokens() []Token { return c.meta().tokens() }
+
+func (md *metadata) tokens() []Token {
 	var out []Token
-	for _, id := range sortedIDs(c.md.Tokens) {
-		raw := c.md.Tokens[id]
+	for _, id := range sortedIDs(md.Tokens) {
+		raw := md.Tokens[id]
 		var th tokenHead
 		json.Unmarshal(raw, &th) // checked by checkToken when the header was read or changed
 		n, _ := strconv.Atoi(id)
@@ -265,16 +300,17 @@ func (c *Container) Tokens() []Token {
 // Unlock tries the passphrase on every keyslot in priority order (2 first, then 1;
 // priority 0 slots are skipped) and returns the volume key and the keyslot that opened.
 func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
-	ids := sortedIDs(c.md.Keyslots)
+	md := c.meta()
+	ids := sortedIDs(md.Keyslots)
 	sort.SliceStable(ids, func(i, j int) bool {
-		return c.priority(ids[i]) > c.priority(ids[j])
+		return md.priority(ids[i]) > md.priority(ids[j])
 	})
 	var lastErr error
 	for _, id := range ids {
-		if c.priority(id) == 0 {
+		if md.priority(id) == 0 {
 			continue
 		}
-		vk, err := c.unlockSlot(pass, id)
+		vk, err := c.unlockSlot(md, pass, id)
 		if err == nil {
 			n, _ := strconv.Atoi(id)
 			return vk, n, nil
@@ -291,8 +327,8 @@ func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
 	return nil, -1, ErrWrongPassphrase
 }
 
-func (c *Container) priority(id string) int {
-	if p := c.md.Keyslots[id].Priority; p != nil {
+func (md *metadata) priority(id string) int {
+	if p := md.Keyslots[id].Priority; p != nil {
 		return *p
 	}
 	return 1
@@ -300,16 +336,19 @@ func (c *Container) priority(id string) int {
 
 // UnlockSlot tries the passphrase on one keyslot (even one of priority 0).
 func (c *Container) UnlockSlot(pass []byte, slot int) (*VolumeKey, error) {
+	md := c.meta()
 	id := strconv.Itoa(slot)
-	if c.md.Keyslots[id] == nil {
+	if md.Keyslots[id] == nil {
 		return nil, fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
 	}
-	return c.unlockSlot(pass, id)
+	return c.unlockSlot(md, pass, id)
 }
 
-func (c *Container) unlockSlot(pass []byte, id string) (*VolumeKey, error) {
-	k := c.md.Keyslots[id]
-	d := c.md.keyslotDigest(id)
+// unlockSlot derives keyslot id's key from pass, without the lock (md is the header the
+// caller took, which no change touches).
+func (c *Container) unlockSlot(md *metadata, pass []byte, id string) (*VolumeKey, error) {
+	k := md.Keyslots[id]
+	d := md.keyslotDigest(id)
 	if d == nil {
 		return nil, fmt.Errorf("keyslot %s is not bound to the volume key digest", id)
 	}
@@ -330,13 +369,15 @@ func (c *Container) unlockSlot(pass []byte, id string) (*VolumeKey, error) {
 }
 
 // CheckVolumeKey verifies a volume key against the data segment's digest.
-func (c *Container) CheckVolumeKey(vk *VolumeKey) error {
-	_, d := c.md.segmentDigest()
+func (c *Container) CheckVolumeKey(vk *VolumeKey) error { return c.meta().checkVolumeKey(vk) }
+
+func (md *metadata) checkVolumeKey(vk *VolumeKey) error {
+	_, d := md.segmentDigest()
 	if d == nil {
 		return errors.New("no digest covers the data segment")
 	}
-	if len(vk.b) != c.KeySize() {
-		return fmt.Errorf("volume key is %d bytes, the volume uses %d: %w", len(vk.b), c.KeySize(), ErrWrongVolumeKey)
+	if n := md.keySize(); len(vk.b) != n {
+		return fmt.Errorf("volume key is %d bytes, the volume uses %d: %w", len(vk.b), n, ErrWrongVolumeKey)
 	}
 	ok, err := d.verify(vk.b)
 	if err != nil {
@@ -431,7 +472,11 @@ func (c *Container) Repair() error {
 }
 
 // NeedsRepair reports whether a header copy is damaged or out of date.
-func (c *Container) NeedsRepair() bool { return c.damaged }
+func (c *Container) NeedsRepair() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.damaged
+}
 
 // Keyslots --------------------------------------------------------------------------------
 
@@ -440,7 +485,7 @@ func (c *Container) NeedsRepair() bool { return c.damaged }
 func (c *Container) AddKeyslot(vk *VolumeKey, pass []byte, slot int, p PBKDF) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.CheckVolumeKey(vk); err != nil {
+	if err := c.md.checkVolumeKey(vk); err != nil {
 		return -1, err
 	}
 	w, err := c.writer()
@@ -629,6 +674,7 @@ func (c *Container) ReplaceKeyslot(vk *VolumeKey, slot int, newPass []byte, p PB
 	id := strconv.Itoa(slot)
 	oldKS := c.md.Keyslots[id]
 	if oldKS == nil {
+		// removed by another caller since it was checked, or never there
 		return fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
 	}
 	md := c.md.clone()

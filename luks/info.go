@@ -6,8 +6,8 @@ import (
 )
 
 // What a dump shows of a header, beyond Keyslots and Tokens: the data segments, the
-// digests and the config object, read from the header copy in use. Every value here was
-// validated by Open.
+// digests and the config object, read from the header copy in use (current). Every value
+// here was validated by Open.
 
 // SegmentInfo describes one data segment.
 type SegmentInfo struct {
@@ -33,9 +33,10 @@ type DigestInfo struct {
 
 // Segments lists the data segments in id order.
 func (c *Container) Segments() []SegmentInfo {
+	md := c.meta()
 	var out []SegmentInfo
-	for _, id := range sortedIDs(c.md.Segments) {
-		s := c.md.Segments[id]
+	for _, id := range sortedIDs(md.Segments) {
+		s := md.Segments[id]
 		size := int64(-1)
 		if s.Size != "dynamic" {
 			size, _ = parseDecimal(s.Size)
@@ -48,9 +49,10 @@ func (c *Container) Segments() []SegmentInfo {
 
 // Digests lists the volume key digests in id order.
 func (c *Container) Digests() []DigestInfo {
+	md := c.meta()
 	var out []DigestInfo
-	for _, id := range sortedIDs(c.md.Digests) {
-		d := c.md.Digests[id]
+	for _, id := range sortedIDs(md.Digests) {
+		d := md.Digests[id]
 		salt, _ := base64.StdEncoding.DecodeString(d.Salt)
 		sum, _ := base64.StdEncoding.DecodeString(d.Digest)
 		out = append(out, DigestInfo{ID: atoi(id), Type: d.Type, Hash: d.Hash, Iterations: d.Iterations,
@@ -62,21 +64,22 @@ func (c *Container) Digests() []DigestInfo {
 // KeyslotsAreaSize is the config's keyslots_size: the bytes after the two JSON areas that
 // hold keyslot material.
 func (c *Container) KeyslotsAreaSize() int64 {
-	return int64(c.md.Config.KeyslotsSize)
+	return int64(c.meta().Config.KeyslotsSize)
 }
 
 // Flags are the config's persistent flags (allow-discards, ...).
 func (c *Container) Flags() []string {
-	return append([]string(nil), c.md.Config.Flags...)
+	return append([]string(nil), c.meta().Config.Flags...)
 }
 
 // Requirements are the config's mandatory requirements (travelkit opens volumes only
 // when it knows them all).
 func (c *Container) Requirements() []string {
-	if c.md.Config.Requirements == nil {
+	md := c.meta()
+	if md.Config.Requirements == nil {
 		return nil
 	}
-	return append([]string(nil), c.md.Config.Requirements.Mandatory...)
+	return append([]string(nil), md.Config.Requirements.Mandatory...)
 }
 
 // atoi reads an object id of the metadata (validated: "0" to "31").

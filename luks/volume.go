@@ -42,11 +42,12 @@ const parallelMin = 256 << 10
 
 // OpenVolume checks the volume key and returns the decrypted payload.
 func (c *Container) OpenVolume(vk *VolumeKey) (*Volume, error) {
-	if err := c.CheckVolumeKey(vk); err != nil {
+	md := c.meta()
+	if err := md.checkVolumeKey(vk); err != nil {
 		return nil, err
 	}
-	s := c.seg()
-	size := c.PayloadSize()
+	_, s := md.segment()
+	size := c.payloadSize(s)
 	if size <= 0 || int64(s.Offset)+size > c.size {
 		return nil, fmt.Errorf("the device (%d bytes) is truncated: the payload starts at %d and needs %d bytes", c.size, s.Offset, size)
 	}

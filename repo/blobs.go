@@ -223,6 +223,7 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		<-s.slots // another saver made the pack meanwhile
 	}
 	off := p.reserve(h, sealedLen, ulen)
+	dst := p.buf[off : off+sealedLen] // taken under the lock: p.buf changes as others reserve
 	p.writers++
 	s.AddedBlobs[t]++
 	s.AddedBytes += int64(len(data))
@@ -233,7 +234,7 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	s.mu.Unlock()
 
 	// encryption, like compression, runs unlocked, into the reserved space
-	r.key.sealInto(p.buf[off:off+sealedLen], plain)
+	r.key.sealInto(dst, plain)
 
 	s.mu.Lock()
 	p.writers--

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strconv"
 	"sync"
@@ -267,4 +268,14 @@ func (r *Repository) looksCompressible(data, dst []byte) bool {
 		}
 	}
 	return false
+}
+
+// Close releases what the storage keeps open (a folder's pack files kept for
+// reading). On Windows an open file cannot be removed, nor the folder holding
+// it. The repository stays usable.
+func (r *Repository) Close() error {
+	if c, ok := r.st.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }

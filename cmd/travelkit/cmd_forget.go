@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -19,7 +21,7 @@ type forgetOptions struct {
 func newForgetCmd() *cobra.Command {
 	var o forgetOptions
 	c := &cobra.Command{
-		Use:   "forget (--target T ... | --repo DIR --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
+		Use:   "forget (--target T ... | --repo LOCATION --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
 		Short: "Remove snapshots by a keep policy (per host and paths), and with --prune the data only they used",
 		Long: `Remove snapshots by a keep policy (per host and paths, as restic); --prune also
 removes the data no snapshot needs any more.`,
@@ -62,7 +64,7 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 			return err
 		}
 		for _, g := range groups {
-			fmt.Fprintf(out, "host %s, paths %v: keep %d, remove %d\n", g.Host, g.Paths, len(g.Keep), len(g.Remove))
+			fmt.Fprintf(out, "host %s, paths %s: keep %d, remove %d\n", termsafe.Name(g.Host), termsafe.Name(strings.Join(g.Paths, ", ")), len(g.Keep), len(g.Remove))
 			for _, sn := range g.Remove {
 				fmt.Fprintf(out, "  remove %s %s\n", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05"))
 			}

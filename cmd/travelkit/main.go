@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/bootenv"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
 
@@ -44,6 +46,10 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 }
 
 func main() {
+	if os.Getpid() == 1 {
+		// /init of the kit's initramfs: the boot menu (package bootenv).
+		os.Exit(bootenv.Main())
+	}
 	// TRAVELKIT_CPUPROFILE=FILE writes a CPU profile of the command, with the
 	// backup pipeline's stages as labels (go tool pprof -tags FILE)
 	if p := os.Getenv("TRAVELKIT_CPUPROFILE"); p != "" {
@@ -65,10 +71,11 @@ func run(args []string) int {
 		return ExitOK
 	}
 	code := exitCodeOf(err)
-	fmt.Fprintf(os.Stderr, "travelkit: error: %v\n", err)
+	// Errors may carry names from a drive or a repository: escaped, newlines kept.
+	fmt.Fprintf(os.Stderr, "travelkit: error: %s\n", termsafe.Text(err.Error()))
 	var h interface{ Hint() string }
 	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", h.Hint())
+		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", termsafe.Text(h.Hint()))
 	}
 	return code
 }
