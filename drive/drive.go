@@ -195,9 +195,18 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	if err != nil {
 		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
-			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
+			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w", err)
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
+	}
+	if writable {
+		// Kits written before everything inside was private to root are fixed on their
+		// next write (a no-op once the root folder is private).
+		if _, err := fs.RestrictModes(); err != nil {
+			fs.Close()
+			v.Close()
+			return nil, fmt.Errorf("making the encrypted volume's files private: %w", err)
+		}
 	}
 	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes()), Writable: writable}, nil
 }
