@@ -16,6 +16,7 @@ import (
 	"travelkit/boot"
 	"travelkit/drive"
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/repo"
@@ -123,7 +124,7 @@ func (a *app) setTitle() {
 	if id == "" {
 		a.ui.title = "travelkit"
 	} else {
-		a.ui.title = a.t("title", id, created.Format("2006-01-02"))
+		a.ui.title = a.t("title", termsafe.Name(id), created.Format("2006-01-02"))
 	}
 	sb, lockdown := a.sys.SecureBoot()
 	var st string
@@ -301,7 +302,7 @@ func (a *app) findKit(ctx context.Context) error {
 		} else {
 			var items []string
 			for _, k := range kits {
-				items = append(items, fmt.Sprintf("%s  %s  %s  %s", k.KitID, k.Path, bytesize.FormatDecimal(k.Size), k.Model))
+				items = append(items, fmt.Sprintf("%s  %s  %s  %s", termsafe.Name(k.KitID), k.Path, bytesize.FormatDecimal(k.Size), termsafe.Name(k.Model)))
 			}
 			i, err := a.ui.choose(ctx, []string{a.t("find.several")}, items, 0)
 			if err != nil {
@@ -371,13 +372,14 @@ func (a *app) verifyLines(rep *drive.VerifyReport) []string {
 		if i == 8 {
 			break
 		}
-		out = append(out, "  "+p)
+		out = append(out, "  "+termsafe.Name(p))
 	}
 	for i, d := range rep.Differences {
 		if i == 8 {
 			out = append(out, a.t("verify.more", len(rep.Differences)-8))
 			break
 		}
+		d.Path, d.Detail = termsafe.Name(d.Path), termsafe.Name(d.Detail)
 		out = append(out, "  "+d.String())
 	}
 	return out

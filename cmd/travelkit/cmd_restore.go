@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -90,7 +91,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 			if pp.terminal {
 				fmt.Fprint(os.Stderr, "\r")
 			}
-			fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", p, err)
+			fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %s\n", termsafe.Name(p), termsafe.Name(err.Error()))
 		},
 		Progress: func(p repo.RestoreProgress) {
 			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
@@ -107,7 +108,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if len(res.Renamed) > 0 {
 		fmt.Fprintf(out, "%d names this system cannot hold were restored under safe names:\n", len(res.Renamed))
 		for _, rn := range res.Renamed {
-			fmt.Fprintf(out, "  %s -> %s\n", quoteName(rn.SnapshotPath), rn.RestoredPath)
+			fmt.Fprintf(out, "  %s -> %s\n", termsafe.Name(rn.SnapshotPath), termsafe.Name(rn.RestoredPath))
 		}
 	}
 	if len(failed) > 0 {
