@@ -15,4 +15,7 @@
 // Needs (scripts/install-test-deps.sh): qemu-system-x86_64, linux-image-amd64,
 // busybox-static, cryptsetup-bin, gdisk, e2fsprogs, python3-cryptography. The tests
 // fail, never skip, when one is missing.
+//
+// Imports: boot and internal packages only (for the boot bundle). Its tests run the
+// travelkit binary and the kernel.
 package vmtest
