@@ -1,11 +1,13 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Index maps blobs to their place in pack files.
@@ -110,29 +112,15 @@ type indexJSON struct {
 
 // DecodeIndex parses an index file's plaintext.
 func DecodeIndex(b []byte) ([]PackedBlob, []ID, error) {
-	var j indexJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		// restic before 0.8 wrote a bare array of packs
-		var old []indexPackJSON
-		if err2 := json.Unmarshal(b, &old); err2 != nil {
-			return nil, nil, fmt.Errorf("invalid index: %w", err)
-		}
-		j.Packs = old
-	}
 	var out []PackedBlob
-	for _, p := range j.Packs {
-		for _, b := range p.Blobs {
-			if b.Type != DataBlob && b.Type != TreeBlob {
-				return nil, nil, errors.New("invalid index: bad blob type")
-			}
-			if b.Length < Overhead {
-				return nil, nil, errors.New("invalid index: blob length too small")
-			}
-			out = append(out, PackedBlob{BlobHandle: BlobHandle{ID: b.ID, Type: b.Type}, PackID: p.ID,
-				Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength})
-		}
+	sup, err := DecodeIndexStream(bytes.NewReader(b), func(pb PackedBlob) error {
+		out = append(out, pb)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, j.Supersedes, nil
+	return out, sup, nil
 }
 
 // EncodeIndex writes index file JSON for blobs, grouped by pack in order of appearance.
@@ -170,12 +158,23 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 	return r.loadIndex(ctx)
 }
 
+// maxIndexBlobs bounds the blobs of a whole index held in memory (about 180 bytes each
+// in Index today).
+const maxIndexBlobs = 2_000_000
+
+// indexBudget bounds the stored index files held at once while loading.
+const indexBudget = 96 << 20
+
 func (r *Repository) loadIndex(ctx context.Context) error {
-	var ids []ID
+	type file struct {
+		id   ID
+		size int64
+	}
+	var files []file
 	err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
 		id, err := ParseID(name)
 		if err == nil {
-			ids = append(ids, id)
+			files = append(files, file{id, size})
 		}
 		return nil
 	})
@@ -183,47 +182,94 @@ func (r *Repository) loadIndex(ctx context.Context) error {
 		return fmt.Errorf("listing index files: %w", err)
 	}
 	idx := NewIndex()
-	type res struct {
-		id    ID
-		blobs []PackedBlob
-		err   error
-	}
-	ch := make(chan res)
+	var total atomic.Int64
+	budget := newByteBudget(indexBudget)
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	go func() {
-		for _, id := range ids {
-			sem <- struct{}{}
-			go func(id ID) {
-				defer func() { <-sem }()
-				b, err := r.LoadUnpacked(ctx, IndexFile, id)
-				var blobs []PackedBlob
-				if err == nil {
-					blobs, _, err = DecodeIndex(b)
+	// the first error stops the other readers
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	for i, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		size := min(max(f.size, 0), maxIndexFile)
+		budget.acquire(size)
+		go func() {
+			defer func() { budget.release(size); <-sem; wg.Done() }()
+			err := r.readIndexFile(ctx, f.id, f.size, func(batch []PackedBlob) error {
+				if err := ctx.Err(); err != nil {
+					return err
 				}
-				ch <- res{id, blobs, err}
-			}(id)
-		}
-	}()
-	var firstErr error
-	for range ids {
-		rs := <-ch
-		if rs.err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("index %s: %w", rs.id, rs.err)
+				if total.Add(int64(len(batch))) > maxIndexBlobs {
+					return fmt.Errorf("the index lists more than %d blobs, more than travelkit holds in memory: %w", maxIndexBlobs, ErrTooLarge)
+				}
+				idx.mu.Lock()
+				for _, b := range batch {
+					idx.add(b)
+				}
+				idx.mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				errs[i] = fmt.Errorf("index %s: %w", f.id, err)
+				cancel(errs[i])
 			}
-			continue
-		}
-		idx.mu.Lock()
-		for _, b := range rs.blobs {
-			idx.add(b)
-		}
-		idx.files = append(idx.files, rs.id)
-		idx.mu.Unlock()
+		}()
 	}
-	if firstErr != nil {
-		return firstErr
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	for _, f := range files {
+		idx.files = append(idx.files, f.id)
 	}
 	r.idx = idx
 	r.idxLoaded = true
 	return nil
+}
+
+// readIndexFile streams one index file into add, in batches.
+func (r *Repository) readIndexFile(ctx context.Context, id ID, size int64, add func([]PackedBlob) error) error {
+	rd, done, err := r.openUnpackedFile(ctx, IndexFile, id, size)
+	if err != nil {
+		return err
+	}
+	defer done()
+	batch := make([]PackedBlob, 0, 4096)
+	_, err = DecodeIndexStream(&capReader{r: rd, left: maxIndexPlain, what: "the index file"}, func(pb PackedBlob) error {
+		batch = append(batch, pb)
+		if len(batch) == cap(batch) {
+			err := add(batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = add(batch)
+	}
+	return err
+}
+
+// capReader fails, naming what it reads, after left bytes.
+type capReader struct {
+	r    io.Reader
+	left int64
+	what string
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("%s decompresses to more than %s: %w", c.what, formatSize(maxIndexPlain), ErrTooLarge)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }

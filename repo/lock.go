@@ -83,18 +83,20 @@ func newLockInfo(exclusive bool) lockJSON {
 // checkLocks returns a LockedError when a lock other than own conflicts.
 func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) error {
 	var names []string
+	var sizes []int64
 	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
 		names = append(names, name)
+		sizes = append(sizes, size)
 		return nil
 	}); err != nil {
 		return err
 	}
-	for _, n := range names {
+	for i, n := range names {
 		id, err := ParseID(n)
 		if err != nil || id == own {
 			continue
 		}
-		b, err := r.LoadUnpacked(ctx, LockFile, id)
+		b, err := r.loadUnpacked(ctx, LockFile, id, sizes[i])
 		if err != nil {
 			if IsNotExist(err) {
 				continue

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 
@@ -131,14 +132,14 @@ func newRepository(st Storage) *Repository {
 // Open opens the repository on st with password. The index is not loaded:
 // call LoadIndex.
 func Open(ctx context.Context, st Storage, password []byte) (*Repository, error) {
-	cb, err := st.Load(ctx, Handle{Type: ConfigFile}, 0, 0)
+	r := newRepository(st)
+	cb, err := r.loadFile(ctx, Handle{Type: ConfigFile}, -1)
 	if err != nil {
 		if IsNotExist(err) {
 			return nil, ErrNoRepository
 		}
 		return nil, fmt.Errorf("failed to read config: %w", err)
 	}
-	r := newRepository(st)
 	r.key, r.keyName, err = loadKey(ctx, st, password)
 	if err != nil {
 		return nil, err
@@ -181,13 +182,14 @@ func (r *Repository) encoder() *zstd.Encoder {
 	return r.enc
 }
 
-// maxBlobSize bounds the decompressed size of any blob or file we accept.
-const maxBlobSize = 1 << 30
-
+// decoder decompresses blobs into buffers whose capacity is the blob's declared length:
+// a blob that decompresses to more stops there (a zstd bomb of a few KB would otherwise
+// grow to what its frames say).
 func (r *Repository) decoder() *zstd.Decoder {
 	r.decOnce.Do(func() {
 		var err error
-		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxBlobSize))
+		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxTreeBlob),
+			zstd.WithDecodeAllCapLimit(true))
 		if err != nil {
 			panic(err)
 		}
@@ -210,30 +212,32 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) 
 	return id, nil
 }
 
-// LoadUnpacked loads, checks and decrypts a file of type t.
+// LoadUnpacked loads, checks, decrypts and decompresses a file of type t, refusing one
+// larger than its type allows (stored or decompressed).
 func (r *Repository) LoadUnpacked(ctx context.Context, t FileType, id ID) ([]byte, error) {
-	buf, err := r.st.Load(ctx, Handle{t, id.String()}, 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	if Hash(buf) != id {
-		return nil, fmt.Errorf("%s/%s: content does not match its name (damaged file)", t, id)
-	}
-	return r.openUnpacked(t, buf)
+	return r.loadUnpacked(ctx, t, id, -1)
 }
 
-func (r *Repository) openUnpacked(t FileType, buf []byte) ([]byte, error) {
-	p, err := r.key.Open(nil, buf)
+// loadUnpacked is LoadUnpacked with the size List reported (or -1).
+func (r *Repository) loadUnpacked(ctx context.Context, t FileType, id ID, size int64) ([]byte, error) {
+	rd, done, err := r.openUnpackedFile(ctx, t, id, size)
 	if err != nil {
 		return nil, err
 	}
-	if r.cfg.Version < 2 || len(p) == 0 || p[0] == '{' || p[0] == '[' {
-		return p, nil
+	defer done()
+	return readCapped(rd, maxPlain(t), fmt.Sprintf("%s/%s", t, id))
+}
+
+// openUnpackedFile loads and checks a file and returns a reader of its plaintext.
+func (r *Repository) openUnpackedFile(ctx context.Context, t FileType, id ID, size int64) (io.Reader, func(), error) {
+	buf, err := r.loadFile(ctx, Handle{t, id.String()}, size)
+	if err != nil {
+		return nil, nil, err
 	}
-	if p[0] != 2 {
-		return nil, fmt.Errorf("unsupported file encoding version %d", p[0])
+	if Hash(buf) != id {
+		return nil, nil, fmt.Errorf("%s/%s: content does not match its name (damaged file)", t, id)
 	}
-	return r.decoder().DecodeAll(p[1:], nil)
+	return r.plainReader(buf)
 }
 
 // compressBlob returns the zstd form of data when that is smaller.
