@@ -229,7 +229,7 @@ func tryKeys(ctx context.Context, st Storage, password []byte, accept func(name 
 		}
 	}
 	if untried > 0 {
-		return fmt.Errorf("%w (%d of the %d key files were not tried: more than %d, or more key derivation work than travelkit spends on one password; a damaged or crafted repository?)",
+		return fmt.Errorf("%w (%d of the %d key files were not tried: unreadable, too large, more than %d, or costing more key derivation than travelkit spends on one password; a damaged or crafted repository?)",
 			ErrWrongPassword, untried, total, maxKeys)
 	}
 	return ErrWrongPassword

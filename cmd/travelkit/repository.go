@@ -83,7 +83,7 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 		}
 		return err
 	}
-	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	pw, err := u.ReadSmallFile(drive.RepoPassword)
 	if err != nil {
 		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
 	}
