@@ -220,7 +220,7 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	}
 
 	// 6. The FAT32 tools partition.
-	if err := writeTools(ctx, tools, uint32(l.ToolsOff/512), files, p.Created, prog); err != nil {
+	if err := writeTools(ctx, tools, files, p.Created, prog); err != nil {
 		return nil, err
 	}
 	res.Files = len(files)

@@ -9,6 +9,7 @@ import (
 
 	"travelkit/drive"
 	"travelkit/image/fat32"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/version"
 	"travelkit/kit"
 	"travelkit/luks"
@@ -183,7 +184,7 @@ func (p *Plan) planFiles() error {
 	room := int64(p.FAT.Clusters) * int64(p.FAT.ClusterBytes())
 	if total+int64(len(files))*int64(p.FAT.ClusterBytes())+1<<20 > room {
 		return fmt.Errorf("the tools partition (%s) is too small for its files (%s): raise [drive] tools_size or carry fewer platforms",
-			target.HumanSize(p.Layout.ToolsSize), target.HumanSize(total))
+			bytesize.FormatDecimal(p.Layout.ToolsSize), bytesize.FormatDecimal(total))
 	}
 	p.Files = files
 	return nil
@@ -194,7 +195,7 @@ func destroys(info *target.Info) []string {
 		if !info.Exists {
 			return nil
 		}
-		return []string{fmt.Sprintf("everything in the image file %s (%s)", info.Path, target.HumanSize(info.Size))}
+		return []string{fmt.Sprintf("everything in the image file %s (%s)", info.Path, bytesize.FormatDecimal(info.Size))}
 	}
 	var out []string
 	for _, p := range info.Partitions {
@@ -207,7 +208,7 @@ func destroys(info *target.Info) []string {
 		}
 		out = append(out, d)
 	}
-	return append(out, fmt.Sprintf("everything on %s (%s)", info.Path, target.HumanSize(info.Size)))
+	return append(out, fmt.Sprintf("everything on %s (%s)", info.Path, bytesize.FormatDecimal(info.Size)))
 }
 
 // Print writes the plan for a person to read.
@@ -220,9 +221,9 @@ func (p *Plan) Print(w io.Writer) {
 		if p.Create {
 			state = "new, sparse"
 		}
-		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, target.HumanSize(p.DiskSize), state)
+		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, bytesize.FormatDecimal(p.DiskSize), state)
 	} else {
-		fmt.Fprintf(w, "Target:   disk %s: %s", t.Path, target.HumanSize(t.Size))
+		fmt.Fprintf(w, "Target:   disk %s: %s", t.Path, bytesize.FormatDecimal(t.Size))
 		if t.Model != "" {
 			fmt.Fprintf(w, ", %s", t.Model)
 		}
@@ -243,9 +244,9 @@ func (p *Plan) Print(w io.Writer) {
 	l := p.Layout
 	fmt.Fprintf(w, "\nLayout (GPT, protective MBR, 1 MiB aligned):\n")
 	fmt.Fprintf(w, "  1  %-10s at %-12d %s  FAT32 %q, %d clusters of %d bytes (tools, visible on every OS)\n",
-		target.HumanSize(l.ToolsSize), l.ToolsOff, "Microsoft basic data", drive.ToolsLabel, p.FAT.Clusters, p.FAT.ClusterBytes())
+		bytesize.FormatDecimal(l.ToolsSize), l.ToolsOff, "Microsoft basic data", drive.ToolsLabel, p.FAT.Clusters, p.FAT.ClusterBytes())
 	fmt.Fprintf(w, "  2  %-10s at %-12d %s  LUKS2 %q holding ext4 (encrypted data)\n",
-		target.HumanSize(l.DataSize), l.DataOff, "Linux LUKS          ", c.Name)
+		bytesize.FormatDecimal(l.DataSize), l.DataOff, "Linux LUKS          ", c.Name)
 	o := c.LUKS
 	kdf := o.PBKDF.Type
 	if kdf == "" {
@@ -296,7 +297,7 @@ func (p *Plan) Print(w io.Writer) {
 	for _, f := range p.Files {
 		size := "generated"
 		if f.Size >= 0 {
-			size = target.HumanSize(f.Size)
+			size = bytesize.FormatDecimal(f.Size)
 		}
 		fmt.Fprintf(w, "  %-36s %10s\n", f.Path, size)
 	}

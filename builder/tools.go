@@ -11,8 +11,6 @@ import (
 
 	"travelkit/drive"
 	"travelkit/image"
-	"travelkit/image/fat32"
-	"travelkit/internal/killpoint"
 	"travelkit/kit"
 )
 
@@ -67,58 +65,37 @@ func (t *toolsSet) files() ([]File, []byte, []byte, error) {
 	return files, mj, sums, nil
 }
 
-// Offsets of the FAT32 boot sector and its backup (sector 6), cleared before the tools
-// partition is written again so that an interrupted write leaves no filesystem rather
-// than one whose files are half overwritten.
-const (
-	bootSector       = 0
-	backupBootSector = 6 * 512
-)
-
-// writeTools writes a new FAT32 tools partition holding files. When it replaces an
-// existing one, its boot sectors are cleared and flushed first: until Close writes the new
-// ones, the partition holds no filesystem, which verify reports as an unfinished write.
-func writeTools(ctx context.Context, tools *image.Section, hiddenStart uint32, files []File, mtime time.Time, prog Progress) error {
-	zero := make([]byte, 512)
-	for _, off := range []int64{bootSector, backupBootSector} {
-		if _, err := tools.WriteAt(zero, off); err != nil {
-			return fmt.Errorf("clearing the tools partition's boot sector: %w", err)
-		}
-	}
-	if err := image.Flush(tools); err != nil {
-		return err
-	}
-	w, err := fat32.Format(tools, tools.Size(), fat32.Options{Label: drive.ToolsLabel, Time: mtime, HiddenStart: hiddenStart})
-	if err != nil {
-		return fmt.Errorf("creating the tools partition: %w", err)
-	}
-	var total, done int64
+// writeTools writes a new FAT32 tools partition holding files, through drive.WriteTools
+// (the one writer whose output verify rebuilds from the trusted manifest: files in
+// canonical order, mtime as every timestamp, so mtime must be the manifest's
+// ToolsWritten, or its Created when that is not set).
+func writeTools(ctx context.Context, tools *image.Section, files []File, mtime time.Time, prog Progress) error {
+	tf := make([]drive.ToolsFile, 0, len(files))
 	for _, f := range files {
-		total += f.Size
+		tf = append(tf, drive.ToolsFile{Path: f.Path, Size: f.Size, Open: f.openCloser})
 	}
-	for _, f := range files {
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		prog("writing the tools partition", done, total)
-		r, closer, err := f.open()
-		if err != nil {
-			return err
-		}
-		err = w.WriteFile(f.Path, r, f.Size, mtime)
-		closer()
-		if err != nil {
-			return fmt.Errorf("writing %s to the tools partition: %w", f.Path, err)
-		}
-		done += f.Size
-		killpoint.Here("tools: " + f.Path)
+	err := drive.WriteTools(ctx, tools, mtime, tf, func(done, total int64) { prog("writing the tools partition", done, total) })
+	if ctx.Err() != nil {
+		return errInterrupted
 	}
-	prog("writing the tools partition", total, total)
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return image.Flush(tools)
+	return err
 }
+
+// openCloser opens the file's content.
+func (f File) openCloser() (io.ReadCloser, error) {
+	r, closer, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	return readCloser{r, closer}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func()
+}
+
+func (r readCloser) Close() error { r.close(); return nil }
 
 // ageSize is the size of an age file holding n bytes, given the size of the same file
 // holding nothing (the header depends on the recipients only): the payload is cut into

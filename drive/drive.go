@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"travelkit/image"
 	"travelkit/image/ext4"
 	"travelkit/image/fat32"
 	"travelkit/image/gpt"
+	"travelkit/internal/bytesize"
 	"travelkit/kit"
 	"travelkit/luks"
 )
@@ -57,7 +57,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	need := gpt.Align + toolsSize + MinDataSize + gpt.Align
 	if diskSize < need {
 		return nil, fmt.Errorf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
-			sizeText(diskSize), sizeText(toolsSize), sizeText(need))
+			bytesize.Format(diskSize), bytesize.Format(toolsSize), bytesize.Format(need))
 	}
 	t, err := gpt.Layout(diskSize, sectorSize, []gpt.Spec{
 		{Type: gpt.TypeMicrosoftBasicData, Name: ToolsPartName, Size: toolsSize},
@@ -78,7 +78,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	l.DataOff, l.DataSize = t.Offset(t.Partitions[1]), t.Length(t.Partitions[1])
 	if l.DataSize < MinDataSize {
 		return nil, fmt.Errorf("the data partition would be %s; at least %s is needed: use a larger disk or a smaller tools_size",
-			sizeText(l.DataSize), sizeText(MinDataSize))
+			bytesize.Format(l.DataSize), bytesize.Format(MinDataSize))
 	}
 	return l, nil
 }
@@ -105,8 +105,8 @@ func Open(dev image.Device) (*Drive, error) {
 		}
 	}
 	if t == nil {
-		if looksLikeUnfinishedKit(dev) {
-			return nil, fmt.Errorf("%w: the drive holds an unfinished kit (the build was interrupted); build it again", ErrNotKit)
+		if lost := findLostVolume(dev); lost != nil {
+			return nil, lost
 		}
 		return nil, fmt.Errorf("%w: no partition table found", ErrNotKit)
 	}
@@ -127,24 +127,6 @@ func Open(dev image.Device) (*Drive, error) {
 		return nil, fmt.Errorf("%w: expected partition 1 FAT32 (Microsoft basic data) and partition 2 Linux LUKS", ErrNotKit)
 	}
 	return d, nil
-}
-
-// looksLikeUnfinishedKit: no GPT, but a LUKS2 header where a kit's data partition
-// usually starts (the builder writes LUKS before the partition table).
-func looksLikeUnfinishedKit(dev io.ReaderAt) bool {
-	b := make([]byte, 6)
-	for off := int64(2 << 20); off <= 4<<30; off += 1 << 20 {
-		if _, err := dev.ReadAt(b, off); err != nil {
-			return false
-		}
-		if string(b) == "LUKS\xba\xbe" {
-			return true
-		}
-		if off >= 1<<30 {
-			off += 63 << 20 // coarser steps past the usual tools sizes
-		}
-	}
-	return false
 }
 
 // ToolsFS opens the FAT32 tools partition for reading.
@@ -232,7 +214,7 @@ func (u *Unlocked) ReadSmallFile(p string) ([]byte, error) {
 	}
 	if f.Size() < 0 || f.Size() > maxSmallFile {
 		return nil, fmt.Errorf("%s claims %s, more than such a file holds (%s): the file system is damaged or was tampered with; on Linux check it with cryptsetup open, then e2fsck -f /dev/mapper/NAME",
-			p, sizeText(f.Size()), sizeText(maxSmallFile))
+			p, bytesize.Format(f.Size()), bytesize.Format(maxSmallFile))
 	}
 	b := make([]byte, f.Size())
 	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
@@ -262,12 +244,10 @@ func (d *Drive) ToolsTree() (kit.Tree, error) {
 
 type fatTree struct{ fs *fat32.FS }
 
-func (t fatTree) Files() ([]string, error) {
-	var out []string
+func (t fatTree) Entries() ([]kit.TreeEntry, error) {
+	var out []kit.TreeEntry
 	err := t.fs.Walk(func(p string, e fat32.Entry) error {
-		if !e.IsDir {
-			out = append(out, strings.TrimPrefix(p, "/"))
-		}
+		out = append(out, kit.TreeEntry{Path: p, Dir: e.IsDir, Hidden: e.Hidden})
 		return nil
 	})
 	return out, err

@@ -38,7 +38,7 @@ func Find() (found []Found, needAdmin bool, err error) {
 		if err == nil {
 			f := Found{Path: p, Size: info.Size, Model: info.Model}
 			if fs, err := d.ToolsFS(); err == nil {
-				if b, err := fs.ReadFile(kit.ManifestName); err == nil {
+				if b, err := fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
 					if m, err := kit.ParseManifest(b); err == nil {
 						f.KitID = m.KitID
 					}

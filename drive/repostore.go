@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"travelkit/image/ext4"
+	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -105,7 +106,7 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 		if errors.Is(err, ext4.ErrNoSpace) {
 			free := int64(s.fs.FreeBlocks()) * s.fs.BlockSize()
 			return fmt.Errorf("the kit is full: %s free in its encrypted volume, and this file alone needs %s more (%w); the repository stays consistent: remove old snapshots with `travelkit forget --keep-last N --prune`, or use a bigger drive",
-				sizeText(free), sizeText(int64(len(data))-free), err)
+				bytesize.Format(free), bytesize.Format(max(0, int64(len(data))-free)), err)
 		}
 		return fmt.Errorf("saving %s in the kit: %w", h, err)
 	}
@@ -113,9 +114,11 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 }
 
 func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int) ([]byte, error) {
+	// the lock covers the lookup; the read itself runs concurrently (an
+	// opened file's extents never change, and ext4 reads use no mutable state)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	f, err := s.file(s.path(h))
+	s.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
@@ -131,7 +134,7 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 	}
 	if n <= 0 || int64(n) > size-off {
 		if size-off > maxWholeLoad {
-			return nil, fmt.Errorf("%s: %s is more than travelkit reads of one repository file at once (%s)", h, sizeText(size-off), sizeText(maxWholeLoad))
+			return nil, fmt.Errorf("%s: %s is more than travelkit reads of one repository file at once (%s)", h, bytesize.Format(size-off), bytesize.Format(maxWholeLoad))
 		}
 		n = int(size - off)
 	}
@@ -146,8 +149,8 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 // into its own buffers).
 func (s *RepoStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	f, err := s.file(s.path(h))
+	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("%s: %w", h, err)
 	}
@@ -186,7 +189,7 @@ func (s *RepoStorage) plausible(h repo.Handle, size int64) error {
 	limit := int64(s.fs.Blocks()) * s.fs.BlockSize()
 	if size < 0 || size > limit {
 		return fmt.Errorf("%s claims %s, more than the kit's whole file system (%s): the file system is damaged or was tampered with; on Linux check it with cryptsetup open, then e2fsck -f /dev/mapper/NAME",
-			h, sizeText(size), sizeText(limit))
+			h, bytesize.Format(size), bytesize.Format(limit))
 	}
 	return nil
 }
@@ -254,17 +257,3 @@ func (s *RepoStorage) Remove(ctx context.Context, h repo.Handle) error {
 }
 
 func isNotExist(err error) bool { return err != nil && (errors.Is(err, fs.ErrNotExist)) }
-
-func sizeText(n int64) string {
-	switch {
-	case n < 0:
-		return "0 B"
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}

@@ -97,7 +97,7 @@ func TestKitLayout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b, err := r1.ReadFile("bin/linux-amd64/travelkit"); err != nil || !bytes.Equal(b, bin) {
+			if b, err := r1.ReadFile("bin/linux-amd64/travelkit", 1<<30); err != nil || !bytes.Equal(b, bin) {
 				t.Fatalf("fat32 read: %v", err)
 			}
 			r2, err := ext4.Open(p2, ext4.Options{})

@@ -16,6 +16,10 @@ import (
 	"travelkit/ssss"
 )
 
+// MaxEscrowSize bounds an escrow file read from a drive (one is a few hundred bytes to a
+// few KiB, depending on the recipient).
+const MaxEscrowSize = 1 << 20
+
 // Escrow files are ASCII-armored age files ("-----BEGIN AGE ENCRYPTED FILE-----"): they
 // survive being pasted into an email or a chat, and the stock `age -d -i IDENTITY` reads
 // them as they are (age detects the armor). Each holds the recovery key and a newline,

@@ -24,6 +24,10 @@ const (
 	TrustedDir   = "travelkit"
 )
 
+// MaxManifestSize bounds manifest.json and SHA256SUMS wherever they are read from a drive
+// (a kit's are a few KiB): a larger one is refused before it is read.
+const MaxManifestSize = 1 << 20
+
 // ManifestFormat is the version of the manifest.json layout.
 const ManifestFormat = 1
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 )
@@ -14,10 +15,17 @@ import (
 // Tree is the view of a tools partition that Verify needs: the FAT32 reader, a folder, or an
 // fs.FS through FSTree.
 type Tree interface {
-	// Files lists every regular file, as slash-separated paths relative to the root.
-	Files() ([]string, error)
-	// Open opens one of them.
+	// Entries lists every file and folder below the root, as slash-separated paths.
+	Entries() ([]TreeEntry, error)
+	// Open opens a file.
 	Open(path string) (io.ReadCloser, error)
+}
+
+// TreeEntry is one file or folder of a Tree.
+type TreeEntry struct {
+	Path   string
+	Dir    bool
+	Hidden bool // Windows hides it (hidden or system attribute); Linux and macOS show it
 }
 
 // FSTree adapts an fs.FS (os.DirFS, fstest.MapFS...) to a Tree.
@@ -25,17 +33,16 @@ func FSTree(fsys fs.FS) Tree { return fsTree{fsys} }
 
 type fsTree struct{ fsys fs.FS }
 
-func (t fsTree) Files() ([]string, error) {
-	var out []string
+func (t fsTree) Entries() ([]TreeEntry, error) {
+	var out []TreeEntry
 	err := fs.WalkDir(t.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
-			out = append(out, p)
-		} else if !d.IsDir() {
-			// Symlinks and devices are not tools-partition content: report them as extra.
-			out = append(out, p)
+		if p != "." {
+			// Symlinks and devices are not tools-partition content: they count as files,
+			// and so as extra.
+			out = append(out, TreeEntry{Path: p, Dir: d.IsDir()})
 		}
 		return nil
 	})
@@ -48,22 +55,26 @@ func (t fsTree) Open(p string) (io.ReadCloser, error) { return t.fsys.Open(p) }
 const (
 	Missing  = "missing"  // listed in the trusted copy, absent from the partition
 	Extra    = "extra"    // on the partition, not listed in the trusted copy
-	Modified = "modified" // present in both with different content
-	Ignored  = "ignored"  // on the partition, not listed, written by an OS (.fseventsd, System Volume Information...)
+	Modified = "modified" // present in both with different content or attributes
+	Ignored  = "ignored"  // added by Windows or macOS (.fseventsd, System Volume Information...), not executable
 )
 
-// Difference is one file that differs.
+// Difference is one file or folder that differs. Folders end in "/".
 type Difference struct {
 	Kind   string // Missing, Extra, Modified or Ignored
 	Path   string
-	Detail string // for Modified: expected and found sha256 (and sizes)
+	Detail string // Modified: expected and found sha256 (and sizes); Ignored: "added by macOS"...
 }
 
 func (d Difference) String() string {
-	if d.Detail == "" {
-		return d.Kind + ": " + d.Path
+	kind := d.Kind
+	if d.Kind == Ignored && d.Detail != "" {
+		return d.Detail + ": " + d.Path
 	}
-	return d.Kind + ": " + d.Path + " (" + d.Detail + ")"
+	if d.Detail == "" {
+		return kind + ": " + d.Path
+	}
+	return kind + ": " + d.Path + " (" + d.Detail + ")"
 }
 
 // Report is the result of Verify.
@@ -115,17 +126,73 @@ func (e *TamperedError) Error() string {
 	return b.String()
 }
 
-// osMetadata reports whether a path is something macOS or Windows writes on every FAT
-// drive they see. Such files are reported as Ignored, never as tampering; none of them is
-// run by travelkit or the RESTORE steps.
-func osMetadata(p string) bool {
-	top, _, _ := strings.Cut(p, "/")
-	switch top {
-	case ".fseventsd", ".Spotlight-V100", ".Trashes", ".TemporaryItems", "System Volume Information", "$RECYCLE.BIN", ".DS_Store":
-		return true
+// OS additions: what Windows and macOS write on every FAT drive they see. They are reported
+// by name as added by the OS, never as tampering, unless they look executable. None of them
+// is run by travelkit or the RESTORE steps.
+var (
+	osFolders = map[string]string{ // at the root
+		"System Volume Information": "Windows",
+		"$RECYCLE.BIN":              "Windows",
+		".fseventsd":                "macOS",
+		".Spotlight-V100":           "macOS",
+		".Trashes":                  "macOS",
+		".TemporaryItems":           "macOS",
 	}
-	base := p[strings.LastIndexByte(p, '/')+1:]
-	return base == ".DS_Store" || strings.HasPrefix(base, "._") // AppleDouble files
+	// Extensions that Windows, macOS or a Linux desktop run or open as a program.
+	executableExt = map[string]bool{
+		".exe": true, ".com": true, ".bat": true, ".cmd": true, ".ps1": true, ".psm1": true, ".vbs": true,
+		".vbe": true, ".js": true, ".jse": true, ".wsf": true, ".wsh": true, ".msi": true, ".msp": true,
+		".scr": true, ".pif": true, ".lnk": true, ".hta": true, ".cpl": true, ".jar": true, ".sh": true,
+		".bash": true, ".command": true, ".tool": true, ".app": true, ".desktop": true, ".py": true,
+		".pl": true, ".rb": true, ".dll": true, ".so": true, ".dylib": true, ".reg": true, ".inf": true,
+		".url": true, ".scf": true, ".appimage": true, ".run": true, ".deb": true, ".rpm": true,
+		".pkg": true, ".dmg": true, ".iso": true, ".img": true, ".elf": true, ".bin": true,
+	}
+	// Magic numbers of programs: PE, ELF, Mach-O (both byte orders, 32/64-bit, universal),
+	// scripts.
+	executableMagic = []string{"MZ", "\x7fELF", "#!", "\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf",
+		"\xce\xfa\xed\xfe", "\xcf\xfa\xed\xfe", "\xca\xfe\xba\xbe"}
+)
+
+// osAddition returns the OS that writes p ("Windows", "macOS"), inFolder when p is inside
+// one of the OS's folders (the folder itself is reported, not its contents), or "".
+func osAddition(e TreeEntry) (who string, inFolder bool) {
+	top, _, nested := strings.Cut(e.Path, "/")
+	if o, ok := osFolders[top]; ok {
+		if !nested && !e.Dir {
+			return "", false // a file named like the folder
+		}
+		return o, nested
+	}
+	if e.Dir {
+		return "", false
+	}
+	base := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
+	if base == ".DS_Store" || strings.HasPrefix(base, "._") { // Finder data, AppleDouble files
+		return "macOS", false
+	}
+	return "", false
+}
+
+// executable reports whether a file looks like a program: by its extension, or by the
+// first bytes of its content.
+func executable(t Tree, p string) (bool, error) {
+	if i := strings.LastIndexByte(p, '.'); i >= 0 && executableExt[strings.ToLower(p[i:])] {
+		return true, nil
+	}
+	rc, err := t.Open(p)
+	if err != nil {
+		return false, fmt.Errorf("failed to open %q on the tools partition: %w", p, err)
+	}
+	defer rc.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(rc, head)
+	for _, m := range executableMagic {
+		if strings.HasPrefix(string(head[:n]), m) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Verify compares a tools partition with the trusted copy of its manifest.json and
@@ -165,20 +232,36 @@ func Verify(t Tree, trustedManifest, trustedSums []byte) (*Report, error) {
 	}
 	want[SumsName] = File{Path: SumsName, Size: int64(len(trustedSums)), SHA256: hashHex(trustedSums)}
 
-	have, err := t.Files()
+	have, err := t.Entries()
 	if err != nil {
 		return nil, fmt.Errorf("failed to list the tools partition: %w", err)
 	}
+	// Folders the trusted files are in.
+	wantDirs := map[string]bool{}
+	for p := range want {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			wantDirs[d] = true
+		}
+	}
 	r := &Report{KitID: m.KitID}
 	present := map[string]bool{}
-	for _, p := range have {
+	for _, e := range have {
+		p := e.Path
 		present[p] = true
+		if e.Dir && wantDirs[p] {
+			if e.Hidden {
+				r.Differences = append(r.Differences, Difference{Kind: Modified, Path: p + "/", Detail: "hidden: Windows does not show it"})
+			}
+			continue
+		}
 		w, ok := want[p]
-		if !ok {
-			if osMetadata(p) {
-				r.Differences = append(r.Differences, Difference{Kind: Ignored, Path: p, Detail: "written by the operating system"})
-			} else {
-				r.Differences = append(r.Differences, Difference{Kind: Extra, Path: p})
+		if !ok || e.Dir {
+			d, err := extra(t, e)
+			if err != nil {
+				return nil, err
+			}
+			if d != nil {
+				r.Differences = append(r.Differences, *d)
 			}
 			continue
 		}
@@ -193,6 +276,8 @@ func Verify(t Tree, trustedManifest, trustedSums []byte) (*Report, error) {
 				d = fmt.Sprintf("%d bytes, expected %d; %s", got.Size, w.Size, d)
 			}
 			r.Differences = append(r.Differences, Difference{Kind: Modified, Path: p, Detail: d})
+		} else if e.Hidden {
+			r.Differences = append(r.Differences, Difference{Kind: Modified, Path: p, Detail: "hidden: Windows does not show it"})
 		}
 	}
 	for p := range want {
@@ -204,16 +289,45 @@ func Verify(t Tree, trustedManifest, trustedSums []byte) (*Report, error) {
 	return r, nil
 }
 
+// extra classifies an entry that the trusted copy does not list: added by an OS (nil when
+// inside an OS folder that is reported itself), or extra.
+func extra(t Tree, e TreeEntry) (*Difference, error) {
+	p := e.Path
+	shown := p
+	if e.Dir {
+		shown += "/"
+	}
+	who, inFolder := osAddition(e)
+	if who != "" && !e.Dir {
+		x, err := executable(t, p)
+		if err != nil {
+			return nil, err
+		}
+		if x {
+			return &Difference{Kind: Extra, Path: shown, Detail: "looks like a program, among files " + who + " writes"}, nil
+		}
+	}
+	switch {
+	case who != "" && inFolder:
+		return nil, nil
+	case who != "":
+		return &Difference{Kind: Ignored, Path: shown, Detail: "added by " + who}, nil
+	case e.Hidden:
+		return &Difference{Kind: Extra, Path: shown, Detail: "hidden: Windows does not show it, Linux and macOS do"}, nil
+	}
+	return &Difference{Kind: Extra, Path: shown}, nil
+}
+
 func hashTreeFile(t Tree, p string) (File, error) {
 	rc, err := t.Open(p)
 	if err != nil {
-		return File{}, fmt.Errorf("failed to open %s on the tools partition: %w", p, err)
+		return File{}, fmt.Errorf("failed to open %q on the tools partition: %w", p, err)
 	}
 	defer rc.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, rc)
 	if err != nil {
-		return File{}, fmt.Errorf("failed to read %s on the tools partition: %w", p, err)
+		return File{}, fmt.Errorf("failed to read %q on the tools partition: %w", p, err)
 	}
 	return File{Path: p, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

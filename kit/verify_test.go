@@ -138,3 +138,81 @@ func TestVerifyBadTrustedCopy(t *testing.T) {
 		}
 	}
 }
+
+// hiddenTree marks some entries of a folder tree hidden, as the FAT32 reader does for the
+// hidden and system attributes.
+type hiddenTree struct {
+	Tree
+	hidden map[string]bool
+}
+
+func (h hiddenTree) Entries() ([]TreeEntry, error) {
+	es, err := h.Tree.Entries()
+	for i := range es {
+		es[i].Hidden = h.hidden[es[i].Path]
+	}
+	return es, err
+}
+
+// TestVerifyOSAdditions: what Windows and macOS add is reported by name as theirs; anything
+// that looks like a program among it, folders travelkit never made, and hidden files are
+// problems.
+func TestVerifyOSAdditions(t *testing.T) {
+	dir, manifest, sums := verifyFixture(t)
+	mk := func(p string, b []byte) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		if b != nil {
+			os.WriteFile(filepath.Join(dir, p), b, 0o644)
+		}
+	}
+	mk(".fseventsd/fseventsd-uuid", []byte("x"))
+	mk(".Spotlight-V100/Store-V2/x", []byte("x"))
+	mk(".Trashes/501/y", []byte("x"))
+	mk("System Volume Information/WPSettings.dat", []byte("x"))
+	mk("System Volume Information/helper.exe", []byte("x"))              // by extension
+	mk(".Trashes/payload", []byte("\x7fELF\x02\x01"))                    // by content
+	mk(".DS_Store", []byte("\x00\x00\x00\x01Bud1"))                      // Finder data
+	mk("bin/._travelkit", []byte("\x00\x05\x16\x07"))                    // AppleDouble
+	mk("bin/linux-amd64/._travelkit", []byte("#!/bin/sh\necho pwned\n")) // a script
+	mk("escrow/.DS_Store/readme.txt", []byte("x"))                       // a folder, not Finder data
+	os.Mkdir(filepath.Join(dir, "URGENT READ ME"), 0o755)                // an empty folder
+	mk("RESTORE.en.txt.bak", []byte("x"))                                // an ordinary extra file
+	mk("hidden-note.txt", []byte("run this"))                            // hidden on Windows
+	tree := hiddenTree{FSTree(os.DirFS(dir)), map[string]bool{"hidden-note.txt": true, "RESTORE.en.txt": true}}
+	r, err := Verify(tree, manifest, sums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, d := range r.Differences {
+		got[d.Path] = d.String()
+	}
+	want := map[string]string{
+		".fseventsd/":                          "added by macOS: .fseventsd/",
+		".Spotlight-V100/":                     "added by macOS: .Spotlight-V100/",
+		".Trashes/":                            "added by macOS: .Trashes/",
+		"System Volume Information/":           "added by Windows: System Volume Information/",
+		".DS_Store":                            "added by macOS: .DS_Store",
+		"bin/._travelkit":                      "added by macOS: bin/._travelkit",
+		"System Volume Information/helper.exe": "extra: System Volume Information/helper.exe (looks like a program, among files Windows writes)",
+		".Trashes/payload":                     "extra: .Trashes/payload (looks like a program, among files macOS writes)",
+		"bin/linux-amd64/._travelkit":          "extra: bin/linux-amd64/._travelkit (looks like a program, among files macOS writes)",
+		"escrow/.DS_Store/":                    "extra: escrow/.DS_Store/",
+		"escrow/.DS_Store/readme.txt":          "extra: escrow/.DS_Store/readme.txt",
+		"URGENT READ ME/":                      "extra: URGENT READ ME/",
+		"RESTORE.en.txt.bak":                   "extra: RESTORE.en.txt.bak",
+		"hidden-note.txt":                      "extra: hidden-note.txt (hidden: Windows does not show it, Linux and macOS do)",
+		"RESTORE.en.txt":                       "modified: RESTORE.en.txt (hidden: Windows does not show it)",
+	}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("%s: %q, want %q", p, got[p], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("differences %v", r.Differences)
+	}
+	if r.OK() {
+		t.Error("report OK")
+	}
+}

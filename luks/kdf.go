@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"runtime"
@@ -83,7 +84,7 @@ func pbkdf2Key(h func() hash.Hash, pass, salt []byte, iter, keyLen int) ([]byte,
 
 // Calibration ---------------------------------------------------------------------------
 
-// minimum costs, as cryptsetup enforces them
+// minimum costs of new keyslots, as cryptsetup enforces them
 const (
 	minPBKDF2Iter     = 1000
 	minArgonTime      = 4
@@ -91,12 +92,109 @@ const (
 	calibrationSample = 80 * time.Millisecond
 )
 
+// KDFField names the PBKDF option a KDFError is about.
+type KDFField string
+
+// The options of a PBKDF that Validate checks.
+const (
+	KDFType       KDFField = "type"
+	KDFHash       KDFField = "hash"
+	KDFIterations KDFField = "iterations"
+	KDFMemory     KDFField = "memory"
+	KDFParallel   KDFField = "parallel"
+	KDFMaxMemory  KDFField = "max memory"
+)
+
+// KDFError is a PBKDF option out of bounds. Msg starts with the value when there is one
+// ("1: argon2 passes must be 4 to 1000"); a caller puts its own name for Field in front
+// (a profile key, a flag).
+type KDFError struct {
+	Field KDFField
+	Msg   string
+}
+
+func (e *KDFError) Error() string { return "pbkdf " + string(e.Field) + ": " + e.Msg }
+
+// Validate checks the options of a new keyslot's key derivation against the bounds
+// cryptsetup enforces for new keyslots (pbkdf2: at least 1000 iterations; argon2: at least
+// 4 passes and 32 KiB, 8 KiB per lane) and those travelkit reads back from a header. Zero
+// costs are valid: they are calibrated. It returns nil or every problem, each a *KDFError
+// (joined: see KDFErrors). Format, AddKeyslot and ChangePassphrase call it; callers that
+// name the options differently (a profile, flags) call it first to translate its errors.
+func (p PBKDF) Validate() error {
+	var errs []error
+	bad := func(f KDFField, format string, a ...any) {
+		errs = append(errs, &KDFError{Field: f, Msg: fmt.Sprintf(format, a...)})
+	}
+	switch p.Type {
+	case "", "argon2id", "argon2i":
+		if it := p.Iterations; it != 0 && (it < minArgonTime || it > maxArgonTime) {
+			bad(KDFIterations, "%d: argon2 passes must be %d to %d", it, minArgonTime, maxArgonTime)
+		}
+		if m := p.MemoryKiB; m != 0 && (m < minArgonMemoryKiB || m > MaxMemoryKiB) {
+			bad(KDFMemory, "%d: argon2 memory must be %d to %d KiB", m, minArgonMemoryKiB, MaxMemoryKiB)
+		}
+		if par := p.Parallel; par > maxArgonParallel {
+			bad(KDFParallel, "%d: argon2 lanes must be 1 to %d", par, maxArgonParallel)
+		} else if par != 0 && p.MemoryKiB >= minArgonMemoryKiB && p.MemoryKiB < 8*par {
+			bad(KDFMemory, "%d KiB: argon2 needs at least 8 KiB per lane (%d KiB)", p.MemoryKiB, 8*par)
+		}
+		if m := p.MaxMemoryKiB; m != 0 && (m < minArgonMemoryKiB || m > MaxMemoryKiB) {
+			bad(KDFMaxMemory, "%d: the argon2 memory cap must be %d to %d KiB", m, minArgonMemoryKiB, MaxMemoryKiB)
+		}
+		if p.Hash != "" {
+			bad(KDFHash, "%q: argon2 takes no hash (it is for pbkdf2)", p.Hash)
+		}
+	case "pbkdf2":
+		switch p.Hash {
+		case "", "sha256", "sha512":
+		default:
+			bad(KDFHash, "%q: use sha256 or sha512", p.Hash)
+		}
+		if it := p.Iterations; it != 0 && (it < minPBKDF2Iter || it > maxPBKDF2Iter) {
+			bad(KDFIterations, "%d: pbkdf2 iterations must be %d to %d", it, minPBKDF2Iter, maxPBKDF2Iter)
+		}
+		if p.MemoryKiB != 0 {
+			bad(KDFMemory, "pbkdf2 has no memory cost: remove it or use argon2id")
+		}
+		if p.Parallel != 0 {
+			bad(KDFParallel, "pbkdf2 has no parallel cost: remove it or use argon2id")
+		}
+	default:
+		bad(KDFType, "%q: use argon2id, argon2i or pbkdf2", p.Type)
+	}
+	return errors.Join(errs...)
+}
+
+// KDFErrors returns the KDFErrors in an error of Validate (or of Format, AddKeyslot and
+// ChangePassphrase), in order; none for other errors.
+func KDFErrors(err error) []*KDFError {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *KDFError:
+		return []*KDFError{e}
+	case interface{ Unwrap() []error }:
+		var out []*KDFError
+		for _, x := range e.Unwrap() {
+			out = append(out, KDFErrors(x)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return KDFErrors(e.Unwrap())
+	}
+	return nil
+}
+
 // totalMemoryKiB reports the machine's physical memory in KiB, or 0 when unknown.
 var totalMemoryKiB = func() uint64 { return physicalMemoryKiB() }
 
 // resolve turns the caller's PBKDF into concrete costs, calibrating what was left at zero.
 // The result is ready to store in a keyslot.
 func (p PBKDF) resolve(keyLen int) (kdf, error) {
+	if err := p.Validate(); err != nil {
+		return kdf{}, err
+	}
 	if p.Type == "" {
 		p.Type = "argon2id"
 	}
@@ -110,24 +208,18 @@ func (p PBKDF) resolve(keyLen int) (kdf, error) {
 			p.Hash = "sha256"
 		}
 		h, err := hashFunc(p.Hash)
-		if err != nil || p.Hash == "sha1" {
-			return kdf{}, fmt.Errorf("pbkdf2 hash %q: use sha256 or sha512", p.Hash)
+		if err != nil {
+			return kdf{}, err
 		}
 		iter := int(p.Iterations)
 		if iter == 0 {
-			iter = calibratePBKDF2(h, keyLen, target)
-		}
-		if iter < 1 || iter > maxPBKDF2Iter {
-			return kdf{}, fmt.Errorf("pbkdf2 iterations %d out of range 1..%d", iter, maxPBKDF2Iter)
+			iter = calibratePBKDF2(h, keyLen, target) // within the bounds of Validate
 		}
 		return kdf{Type: "pbkdf2", Hash: p.Hash, Iterations: iter}, nil
 	case "argon2i", "argon2id":
 		par := int(p.Parallel)
 		if par == 0 {
 			par = min(4, runtime.NumCPU())
-		}
-		if par < 1 || par > maxArgonParallel {
-			return kdf{}, fmt.Errorf("argon2 parallel %d out of range 1..%d", par, maxArgonParallel)
 		}
 		mem, t := int(p.MemoryKiB), int(p.Iterations)
 		if mem == 0 || t == 0 {
@@ -141,17 +233,17 @@ func (p PBKDF) resolve(keyLen int) (kdf, error) {
 			if mem != 0 && mem < capKiB {
 				capKiB = mem
 			}
+			// calibrated within the bounds of Validate: at least 4 passes, memory between
+			// the floor (32 KiB, 8 KiB a lane) and the cap
 			mem, t = calibrateArgon2(p.Type, par, capKiB, t, target, keyLen)
 		}
-		if t < 1 || t > maxArgonTime {
-			return kdf{}, fmt.Errorf("argon2 iterations %d out of range 1..%d", t, maxArgonTime)
-		}
-		if mem < minArgonMemoryKiB || mem > MaxMemoryKiB || mem < 8*par {
-			return kdf{}, fmt.Errorf("argon2 memory %d KiB out of range %d..%d", mem, max(minArgonMemoryKiB, 8*par), MaxMemoryKiB)
+		if mem < 8*par {
+			// fixed memory with calibrated lanes (min(4, CPUs)): Validate saw no lanes
+			return kdf{}, &KDFError{Field: KDFMemory, Msg: fmt.Sprintf("%d KiB: argon2 needs at least 8 KiB per lane (%d KiB)", mem, 8*par)}
 		}
 		return kdf{Type: p.Type, Time: t, Memory: mem, CPUs: par}, nil
 	}
-	return kdf{}, fmt.Errorf("unknown pbkdf %q: use argon2id, argon2i or pbkdf2", p.Type)
+	return kdf{}, &KDFError{Field: KDFType, Msg: fmt.Sprintf("%q: use argon2id, argon2i or pbkdf2", p.Type)}
 }
 
 // measure runs f and returns how long it would take on an otherwise idle machine using

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"travelkit/internal/bytesize"
 )
 
 // Error is one problem in a profile file, at a line when it has one.
@@ -109,7 +111,7 @@ func (d *decoder) decode(p *Profile) {
 			at := keyPath{"drive", "tools_size"}
 			switch v := v.(type) {
 			case string:
-				n, err := ParseSize(v)
+				n, err := bytesize.Parse(v)
 				if err != nil {
 					d.errorf(at, "drive.tools_size: %v", err)
 				}

@@ -83,12 +83,6 @@ const (
 	DefaultPBKDF      = "argon2id"
 	DefaultUnlockTime = 2 * time.Second
 	MaxNameLength     = 40
-	minArgonPasses    = 4 // cryptsetup's minimum for new keyslots
-	minPBKDF2Iter     = 1000
-	maxPBKDF2Iter     = 1 << 28
-	maxArgonPasses    = 1000
-	maxArgonParallel  = 255
-	minArgonMemoryKiB = 32
 )
 
 // New returns a profile with every default and the given name.
@@ -202,31 +196,16 @@ func (p *Profile) validate(report func(at keyPath, key, msg string)) {
 	if l.UnlockTime < 100*time.Millisecond || l.UnlockTime > 5*time.Minute {
 		report(keyPath{"luks", "unlock_time"}, "luks.unlock_time", fmt.Sprintf("%v: use 100ms to 5m", l.UnlockTime))
 	}
-	switch l.PBKDF {
-	case "argon2id", "argon2i":
-		if it := l.PBKDFIterations; it != 0 && (it < minArgonPasses || it > maxArgonPasses) {
-			report(keyPath{"luks", "pbkdf_iterations"}, "luks.pbkdf_iterations", fmt.Sprintf("%d: argon2 passes must be %d to %d", it, minArgonPasses, maxArgonPasses))
+	// The KDF bounds are luks's; here they only get the profile's key names.
+	for _, e := range luks.KDFErrors(l.KDF().Validate()) {
+		key := map[luks.KDFField]string{
+			luks.KDFType: "pbkdf", luks.KDFIterations: "pbkdf_iterations",
+			luks.KDFMemory: "pbkdf_memory_kib", luks.KDFParallel: "pbkdf_parallel",
+		}[e.Field]
+		if key == "" {
+			key = "pbkdf" // hash and memory cap: not profile keys, never set by one
 		}
-		if m := l.PBKDFMemoryKiB; m != 0 && (m < minArgonMemoryKiB || m > luks.MaxMemoryKiB) {
-			report(keyPath{"luks", "pbkdf_memory_kib"}, "luks.pbkdf_memory_kib", fmt.Sprintf("%d: argon2 memory must be %d to %d KiB", m, minArgonMemoryKiB, luks.MaxMemoryKiB))
-		}
-		if par := l.PBKDFParallel; par > maxArgonParallel {
-			report(keyPath{"luks", "pbkdf_parallel"}, "luks.pbkdf_parallel", fmt.Sprintf("%d: argon2 lanes must be 1 to %d", par, maxArgonParallel))
-		} else if par != 0 && l.PBKDFMemoryKiB != 0 && l.PBKDFMemoryKiB < 8*par {
-			report(keyPath{"luks", "pbkdf_memory_kib"}, "luks.pbkdf_memory_kib", fmt.Sprintf("%d KiB: argon2 needs at least 8 KiB per lane (%d KiB)", l.PBKDFMemoryKiB, 8*par))
-		}
-	case "pbkdf2":
-		if it := l.PBKDFIterations; it != 0 && (it < minPBKDF2Iter || it > maxPBKDF2Iter) {
-			report(keyPath{"luks", "pbkdf_iterations"}, "luks.pbkdf_iterations", fmt.Sprintf("%d: pbkdf2 iterations must be %d to %d", it, minPBKDF2Iter, maxPBKDF2Iter))
-		}
-		if l.PBKDFMemoryKiB != 0 {
-			report(keyPath{"luks", "pbkdf_memory_kib"}, "luks.pbkdf_memory_kib", "pbkdf2 has no memory cost: remove it or use argon2id")
-		}
-		if l.PBKDFParallel != 0 {
-			report(keyPath{"luks", "pbkdf_parallel"}, "luks.pbkdf_parallel", "pbkdf2 has no parallel cost: remove it or use argon2id")
-		}
-	default:
-		report(keyPath{"luks", "pbkdf"}, "luks.pbkdf", fmt.Sprintf("%q: use argon2id, argon2i or pbkdf2", l.PBKDF))
+		report(keyPath{"luks", key}, "luks."+key, e.Msg)
 	}
 
 	seen := map[string]int{}

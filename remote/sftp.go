@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -465,7 +466,7 @@ func (s *sftpStorage) full(cl *sftp.Client, h repo.Handle, need int64, err error
 	}
 	free := int64(st.Bavail) * int64(st.Frsize)
 	if free < need+(1<<20) {
-		return fmt.Errorf("%w on %s (%s free, %s needed for %s): %v", ErrNoSpace, s.loc.Host, sizeText(free), sizeText(need), h, err)
+		return fmt.Errorf("%w on %s (%s free, %s needed for %s): %v", ErrNoSpace, s.loc.Host, bytesize.Format(free), bytesize.Format(need), h, err)
 	}
 	return err
 }
@@ -693,17 +694,3 @@ func validHandle(h repo.Handle) error {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
-
-func sizeText(n int64) string {
-	switch {
-	case n < 0:
-		return "0 B"
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,7 +90,7 @@ type archiver struct {
 	saves chan chunkJob
 	saveW sync.WaitGroup
 	readW sync.WaitGroup
-	pol   chunker.Pol
+	cut   *cutter
 
 	errMu    sync.Mutex
 	fatalErr error
@@ -104,9 +105,8 @@ type archiver struct {
 	bigBufs chan []byte
 	// smallBufs hold whole small files (up to chunker.MinSize bytes).
 	smallBufs chan []byte
-	// walkers bounds the folders being listed at once.
+	// walkers bounds the goroutines that walk folders besides the first.
 	walkers chan struct{}
-	walkW   sync.WaitGroup
 }
 
 func (a *archiver) warn(path string, err error) {
@@ -195,9 +195,9 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
-	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, pol: chunker.Pol(r.cfg.ChunkerPolynomial),
+	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
 		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers),
-		bigBufs: make(chan []byte, workers+1), smallBufs: make(chan []byte, 2*workers+2),
+		bigBufs: make(chan []byte, 2*workers+2), smallBufs: make(chan []byte, 2*workers+2),
 		walkers: make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.bigBufs); i++ {
 		a.bigBufs <- nil // allocated on first use
@@ -206,14 +206,24 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		a.smallBufs <- nil
 	}
 	start := time.Now()
-	r.StartSaving(ctx, 1)
+	// one uploader hashes and writes a 16 MiB pack in about the time the
+	// other cores fill one
+	r.StartSaving(ctx, max(1, workers/4))
+	// stages are labelled for CPU profiles: walk (list folders, stat,
+	// trees), read (read, chunk, hash), save (compress, encrypt), upload
+	// (hash and write packs)
 	for i := 0; i < workers; i++ {
 		a.readW.Add(1)
-		go a.reader()
+		go pprof.Do(ctx, pprof.Labels("stage", "read"), func(context.Context) { a.reader() })
 		a.saveW.Add(1)
-		go a.saver()
+		go pprof.Do(ctx, pprof.Labels("stage", "save"), func(context.Context) { a.saver() })
 	}
-	go a.scan(paths)
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("stage", "walk")))
+	defer pprof.SetGoroutineLabels(ctx)
+	if opts.Progress != nil {
+		// totals for the progress display only: nobody watching, no second walk
+		go a.scan(paths)
+	}
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
 	go func() {
@@ -238,7 +248,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		parentTree = parent.Tree
 	}
 	rootFut := a.saveVirtual(buildVirtual(paths), "/", parentTree)
-	a.walkW.Wait()
+	<-rootFut.done // every folder waits for its files, so all are read
 	close(a.files)
 	a.readW.Wait()
 	close(a.saves)
@@ -383,7 +393,12 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 		if parentTree != nil {
 			parent = &Node{Type: NodeDir, Subtree: parentTree}
 		}
-		return a.saveDir("/", a.nodeFromInfo("/", fi), parentTree, parent)
+		f := &nodeFuture{done: make(chan struct{})}
+		go func() {
+			defer close(f.done)
+			f.node = a.saveDir("/", a.nodeFromInfo("/", fi), parentTree, parent)
+		}()
+		return f
 	}
 	pm := a.loadParentTree(parentTree)
 	names := make([]string, 0, len(v.children))
@@ -425,9 +440,9 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 	return a.finishDir(root, futs, false, nil)
 }
 
-// finishDir waits for the children, then saves the tree and completes the
-// folder node. When single is set, futs holds one future whose node already
-// is the complete subtree holder (used by saveVirtual).
+// finishDir waits for the children in a goroutine, then saves the tree and
+// completes the folder node. When single is set, futs holds one future whose
+// node already is the complete subtree holder (used by saveVirtual).
 func (a *archiver) finishDir(node *Node, futs []*nodeFuture, single bool, parent *Node) *nodeFuture {
 	f := &nodeFuture{done: make(chan struct{})}
 	go func() {
@@ -441,33 +456,39 @@ func (a *archiver) finishDir(node *Node, futs []*nodeFuture, single bool, parent
 			f.node = node
 			return
 		}
-		t := &Tree{Nodes: make([]*Node, 0, len(futs))}
-		for _, c := range futs {
-			<-c.done
-			if c.node != nil {
-				t.Nodes = append(t.Nodes, c.node)
-			}
-		}
-		if a.failed() != nil {
-			return
-		}
-		id, err := a.r.SaveTree(t)
-		if err != nil {
-			a.fatal(err)
-			return
-		}
-		switch {
-		case parent == nil:
-			a.dirsNew.Add(1)
-		case parent.Subtree != nil && *parent.Subtree == id:
-			a.dirsUn.Add(1)
-		default:
-			a.dirsChanged.Add(1)
-		}
-		node.Subtree = &id
-		f.node = node
+		f.node = a.saveTree(node, futs, parent)
 	}()
 	return f
+}
+
+// saveTree waits for the children, saves the folder's tree and returns the
+// completed folder node, or nil after a failure.
+func (a *archiver) saveTree(node *Node, futs []*nodeFuture, parent *Node) *Node {
+	t := &Tree{Nodes: make([]*Node, 0, len(futs))}
+	for _, c := range futs {
+		<-c.done
+		if c.node != nil {
+			t.Nodes = append(t.Nodes, c.node)
+		}
+	}
+	if a.failed() != nil {
+		return nil
+	}
+	id, err := a.r.SaveTree(t)
+	if err != nil {
+		a.fatal(err)
+		return nil
+	}
+	switch {
+	case parent == nil:
+		a.dirsNew.Add(1)
+	case parent.Subtree != nil && *parent.Subtree == id:
+		a.dirsUn.Add(1)
+	default:
+		a.dirsChanged.Add(1)
+	}
+	node.Subtree = &id
+	return node
 }
 
 func (a *archiver) nodeFromInfo(path string, fi os.FileInfo) *Node {
@@ -506,25 +527,21 @@ func (a *archiver) saveEntry(path string, fi os.FileInfo, parent *Node) *nodeFut
 		if parent != nil && parent.Type == NodeDir {
 			pst = parent.Subtree
 		}
-		// folders are listed by several walkers at once; a walker never
-		// waits for its subfolders, so the bounded slots cannot deadlock
-		f := &nodeFuture{done: make(chan struct{})}
-		a.walkW.Add(1)
-		go func() {
-			defer close(f.done)
-			select {
-			case a.walkers <- struct{}{}:
-			case <-a.ctx.Done():
-				a.walkW.Done()
-				return
-			}
-			inner := a.saveDir(path, node, pst, parent)
-			<-a.walkers
-			a.walkW.Done()
-			<-inner.done
-			f.node = inner.node
-		}()
-		return f
+		// depth first, so that memory holds the open folders of each walker
+		// and not the whole tree; a subfolder gets a walker of its own when
+		// one is free, else it is saved right here
+		select {
+		case a.walkers <- struct{}{}:
+			f := &nodeFuture{done: make(chan struct{})}
+			go func() {
+				defer close(f.done)
+				f.node = a.saveDir(path, node, pst, parent)
+				<-a.walkers
+			}()
+			return f
+		default:
+			return doneFuture(a.saveDir(path, node, pst, parent))
+		}
 	case NodeSymlink:
 		t, err := os.Readlink(path)
 		if err != nil {
@@ -568,16 +585,19 @@ func (a *archiver) allKnown(ids []ID) bool {
 	return true
 }
 
-func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node) *nodeFuture {
+// saveDir lists a folder, saves what it holds and then its tree, and
+// returns its node (nil when it could not be saved) once the whole subtree
+// is in the repository.
+func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node) *Node {
 	if a.failed() != nil {
-		return doneFuture(nil)
+		return nil
 	}
 	ents, err := os.ReadDir(path)
 	if err != nil {
 		a.warn(path, err)
 		if ents == nil {
 			// keep the folder itself, empty, as restic does
-			return a.finishDir(node, nil, false, parent)
+			return a.saveTree(node, nil, parent)
 		}
 	}
 	pm := a.loadParentTree(parentTree)
@@ -596,7 +616,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 		}
 		futs = append(futs, a.saveEntry(p, fi, pm[e.Name()]))
 	}
-	return a.finishDir(node, futs, false, parent)
+	return a.saveTree(node, futs, parent)
 }
 
 const smallFile = chunker.MinSize
@@ -638,13 +658,12 @@ func (a *archiver) putBuf(b []byte) {
 // chunks to the savers.
 func (a *archiver) reader() {
 	defer a.readW.Done()
-	var ch *chunker.Chunker
 	for job := range a.files {
 		if a.failed() != nil {
 			close(job.fut.done)
 			continue
 		}
-		err := a.readFile(job, &ch)
+		err := a.readFile(job)
 		if err != nil {
 			a.warn(job.path, err)
 			job.fut.node = nil
@@ -656,7 +675,7 @@ func (a *archiver) reader() {
 	}
 }
 
-func (a *archiver) readFile(job fileJob, ch **chunker.Chunker) error {
+func (a *archiver) readFile(job fileJob) error {
 	f, err := openFile(job.path)
 	if err != nil {
 		return err
@@ -702,45 +721,71 @@ func (a *archiver) readFile(job fileJob, ch **chunker.Chunker) error {
 			return a.finishFile(job, content, size)
 		}
 	}
-	if *ch == nil {
-		*ch = chunker.New(f, a.pol)
-	} else {
-		(*ch).Reset(f, a.pol)
+	// chunk: read in steps, search each new step for a cut, and carry what
+	// follows a cut into the next chunk's buffer
+	buf := a.getBig()
+	if buf == nil {
+		return a.failed()
 	}
-	var buf []byte
 	defer func() {
 		if buf != nil {
 			a.putBuf(buf)
 		}
 	}()
+	n, scanned, eof := 0, 0, false
 	for {
 		if err := a.failed(); err != nil {
 			return err
 		}
-		if buf == nil {
-			if buf = a.getBig(); buf == nil {
-				return a.failed()
+		l := 0
+		if n >= chunkMin {
+			l = a.cut.cut(buf[:n], scanned+1)
+			scanned = n
+		}
+		if l == 0 && eof {
+			if n == 0 {
+				break
 			}
+			l = n
 		}
-		c, err := (*ch).Next(buf[:0])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		id := Hash(c.Data)
-		content = append(content, id)
-		size += int64(c.Length)
-		a.bytesDone.Add(int64(c.Length))
-		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+		if l == 0 {
+			want := min(chunkMax, max(n, chunkMin)+readStep)
+			m, err := io.ReadFull(f, buf[n:want])
+			n += m
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				eof = true
+			} else if err != nil {
+				return err
+			}
 			continue
 		}
-		a.submit(c.Data, id)
-		buf = nil
+		c := buf[:l]
+		id := Hash(c)
+		content = append(content, id)
+		size += int64(l)
+		a.bytesDone.Add(int64(l))
+		rest := n - l
+		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+			copy(buf, buf[l:n])
+		} else {
+			next := a.getBig()
+			if next == nil {
+				return a.failed()
+			}
+			copy(next, buf[l:n])
+			a.submit(c, id)
+			buf = next
+		}
+		n, scanned = rest, 0
+		if n == 0 && eof {
+			break
+		}
 	}
 	return a.finishFile(job, content, size)
 }
+
+// readStep is how much of a file is read at a time while chunking.
+const readStep = 256 << 10
 
 func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
 	job.node.Content = content

@@ -8,6 +8,9 @@ import (
 	"runtime/pprof"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/restic/chunker"
 )
 
 // TestProfileBackup profiles a backup of $TK_PROFILE_SRC when set (a manual
@@ -94,4 +97,62 @@ func TestProfileRestore(t *testing.T) {
 	}
 	pprof.StopCPUProfile()
 	t.Logf("restore took %v", time.Since(start))
+}
+
+// TestCompressionLevels compresses the blobs of $TK_ZSTD_SRC (chunked as a
+// backup does, incompressible blobs detected as a backup does) at each zstd
+// level and prints stored bytes and CPU time: how the level was chosen (a
+// manual tool; it does nothing in normal test runs).
+func TestCompressionLevels(t *testing.T) {
+	src := os.Getenv("TK_ZSTD_SRC")
+	if src == "" {
+		return
+	}
+	c := newCutter(chunker.Pol(0x3DA3358B4DC173))
+	var blobs [][]byte
+	var total int64
+	filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		total += int64(len(b))
+		for len(b) > 0 {
+			l := c.cut(b, 0)
+			if l == 0 {
+				l = len(b)
+			}
+			blobs = append(blobs, b[:l])
+			b = b[l:]
+		}
+		return nil
+	})
+	t.Logf("%d blobs, %d bytes", len(blobs), total)
+	for _, lv := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression} {
+		r := &Repository{cfg: Config{Version: 2}}
+		r.encOnce.Do(func() {
+			r.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(lv), zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true))
+		})
+		var stored int64
+		var dst []byte
+		runtime.GC()
+		t0 := cpuTime()
+		for _, b := range blobs {
+			c, ok := r.compressBlob(b, dst)
+			if c != nil {
+				dst = c[:0]
+			}
+			if ok {
+				stored += int64(len(c))
+			} else {
+				stored += int64(len(b))
+			}
+		}
+		d := cpuTime() - t0
+		t.Logf("zstd %-8v stored %6.1f MiB (%.3f of %6.1f MiB)  CPU %6.2fs  %5.0f MB/s", lv, float64(stored)/(1<<20),
+			float64(stored)/float64(total), float64(total)/(1<<20), d.Seconds(), float64(total)/1e6/d.Seconds())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -11,9 +12,12 @@ import (
 
 // blobSaver packs blobs into pack files. Data and tree blobs go to separate packs.
 type blobSaver struct {
-	r       *Repository
-	mu      sync.Mutex
-	seen    map[BlobHandle]struct{} // saved in this session (maybe not uploaded yet)
+	r *Repository
+	// mu guards seen, cur, pending and the statistics
+	mu sync.Mutex
+	// seen holds the blobs saved in this session whose pack is not in the
+	// index yet; a blob leaves it when its pack is uploaded, so it stays small
+	seen    map[BlobHandle]struct{}
 	cur     [3]*packer
 	upload  chan *packer
 	wg      sync.WaitGroup
@@ -30,15 +34,17 @@ type blobSaver struct {
 }
 
 // StartSaving prepares the repository for adding blobs; call Flush to finish.
+// Uploaders hash and store full packs; each holds one pack buffer (one more
+// is being filled).
 func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 	if uploaders < 1 {
 		uploaders = 1
 	}
 	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer),
-		slots: make(chan struct{}, 2), ctx: ctx}
+		slots: make(chan struct{}, uploaders+1), ctx: ctx}
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
-		go s.uploader()
+		go pprof.Do(ctx, pprof.Labels("stage", "upload"), func(context.Context) { s.uploader() })
 	}
 	r.saver = s
 }
@@ -77,28 +83,42 @@ func (s *blobSaver) uploadOne(p *packer) {
 		s.setErr(err)
 		return
 	}
-	s.mu.Lock()
 	for i := range p.blobs {
 		p.blobs[i].PackID = id
 		s.r.idx.Add(p.blobs[i])
 	}
+	s.mu.Lock()
+	// in the index now: Known finds them there (it looks at seen first)
+	for i := range p.blobs {
+		delete(s.seen, p.blobs[i].BlobHandle)
+	}
 	s.pending = append(s.pending, p.blobs...)
 	s.StoredBytes += int64(len(data))
+	var batch []PackedBlob
+	if len(s.pending) >= maxIndexEntries {
+		// an index file for packs that are all written: a long backup
+		// keeps little in memory, and what it saved survives an interruption
+		batch, s.pending = s.pending, nil
+	}
 	s.mu.Unlock()
+	if batch != nil {
+		if err := s.r.writeIndex(s.ctx, batch); err != nil {
+			s.setErr(err)
+		}
+	}
 }
 
 // Known reports whether the blob is already stored or being stored.
 func (r *Repository) Known(h BlobHandle) bool {
-	if r.idx.Has(h) {
-		return true
-	}
 	if s := r.saver; s != nil {
 		s.mu.Lock()
 		_, ok := s.seen[h]
 		s.mu.Unlock()
-		return ok
+		if ok {
+			return true
+		}
 	}
-	return false
+	return r.idx.Has(h)
 }
 
 // BlobScratch holds buffers one goroutine reuses across SaveBlob calls.
@@ -118,11 +138,12 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		return false, err
 	}
 	h := BlobHandle{ID: id, Type: t}
-	if r.idx.Has(h) {
-		return false, nil
-	}
 	s.mu.Lock()
 	if _, ok := s.seen[h]; ok {
+		s.mu.Unlock()
+		return false, nil
+	}
+	if r.idx.Has(h) {
 		s.mu.Unlock()
 		return false, nil
 	}
@@ -143,14 +164,18 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		ulen = len(data)
 	}
 	sealedLen := len(plain) + Overhead
+	fits := func(p *packer) bool {
+		return len(p.blobs) == 0 || p.size()+sealedLen+compressedEntrySize <= cap(p.buf)
+	}
 
-	// A new data pack needs one of two buffer slots (one filling, one being
-	// written), which bounds memory; the slot is taken without the lock.
+	// A new data pack needs a buffer slot (one filling, the others being
+	// uploaded), which bounds memory; the slot is taken without the lock.
+	var ship []*packer
 	slot := false
 	s.mu.Lock()
 	for t == DataBlob && !slot {
 		p := s.cur[t]
-		if p != nil && !(len(p.blobs) > 0 && p.size()+sealedLen+compressedEntrySize > cap(p.buf)) {
+		if p != nil && fits(p) {
 			break
 		}
 		s.mu.Unlock()
@@ -162,13 +187,15 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		}
 		s.mu.Lock()
 	}
-	var full *packer
 	p := s.cur[t]
-	if p != nil && len(p.blobs) > 0 && p.size()+sealedLen+compressedEntrySize > cap(p.buf) {
+	if p != nil && !fits(p) {
 		// ship the pack before it would have to grow
-		full = p
-		p = nil
+		p.full = true
 		s.cur[t] = nil
+		if p.writers == 0 {
+			ship = append(ship, p)
+		}
+		p = nil
 	}
 	if p == nil {
 		var b []byte
@@ -178,24 +205,36 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		} else {
 			b = make([]byte, 0, r.PackSize/4)
 		}
+		if cap(b) < sealedLen {
+			b = make([]byte, 0, sealedLen)
+		}
 		p = &packer{buf: b}
 		s.cur[t] = p
 	}
 	if slot {
 		<-s.slots // another saver made the pack meanwhile
 	}
-	// sealing into the pack buffer under the lock saves a copy and a
-	// buffer per worker; compression, the costly part, ran unlocked
-	p.addSealed(r.key, h, plain, ulen)
+	off := p.reserve(h, sealedLen, ulen)
+	p.writers++
 	s.AddedBlobs[t]++
 	s.AddedBytes += int64(len(data))
-	if full == nil && p.size() >= r.PackSize {
-		full = p
+	if p.size() >= r.PackSize {
+		p.full = true
 		s.cur[t] = nil
 	}
 	s.mu.Unlock()
-	if full != nil {
-		s.upload <- full
+
+	// encryption, like compression, runs unlocked, into the reserved space
+	r.key.sealInto(p.buf[off:off+sealedLen], plain)
+
+	s.mu.Lock()
+	p.writers--
+	if p.full && p.writers == 0 {
+		ship = append(ship, p)
+	}
+	s.mu.Unlock()
+	for _, q := range ship {
+		s.upload <- q
 	}
 	return true, s.getErr()
 }
@@ -210,6 +249,7 @@ func (r *Repository) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	for t := range s.cur {
 		if p := s.cur[t]; p != nil && len(p.blobs) > 0 {
+			// every SaveBlob has returned: no writers are left
 			s.cur[t] = nil
 			s.mu.Unlock()
 			s.upload <- p

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+
+	"travelkit/internal/bytesize"
 )
 
 // Everything read from a repository is bounded before it is allocated: a repository may
@@ -80,7 +82,7 @@ func maxStoredBlob(t BlobType) uint32 {
 
 func tooLarge(what string, size, limit int64) error {
 	return fmt.Errorf("%s is %s, more than the %s travelkit reads (a damaged or crafted repository): %w",
-		what, formatSize(size), formatSize(limit), ErrTooLarge)
+		what, bytesize.Format(size), bytesize.Format(limit), ErrTooLarge)
 }
 
 // loadFile loads h whole, refusing a file larger than its type allows before reading
@@ -139,7 +141,7 @@ func readCapped(rd io.Reader, limit int64, what string) ([]byte, error) {
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s decompresses to more than %s, the most travelkit reads (a damaged or crafted repository): %w",
-			what, formatSize(limit), ErrTooLarge)
+			what, bytesize.Format(limit), ErrTooLarge)
 	}
 	return b, nil
 }

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"travelkit/internal/bytesize"
 )
 
 // CheckOptions select how much a check reads.
@@ -200,7 +202,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 			return
 		}
 		if stack+size > maxTreeStack {
-			c.errorf("tree %s (%s): the folders above it hold more than %s of listings: %v", id.Str(), path, formatSize(maxTreeStack), ErrTooLarge)
+			c.errorf("tree %s (%s): the folders above it hold more than %s of listings: %v", id.Str(), path, bytesize.Format(maxTreeStack), ErrTooLarge)
 			return
 		}
 		stack += size
@@ -256,16 +258,22 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		var done int
 		// whole packs are read: at most packBudget bytes of them at once
 		budget := newByteBudget(packBudget)
-		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		for i := 0; i < min(runtime.GOMAXPROCS(0), maxCheckWorkers); i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				var buf []byte // one pack buffer per worker, reused
 				for id := range ch {
 					if size, ok := sizes[id]; ok {
-						n := min(max(size, 0), maxPackFile)
-						budget.acquire(n)
-						c.readPack(ctx, id, size, byPack[id])
-						budget.release(n)
+						if size > reusedPackBuffer {
+							// an unusually large pack: read under the budget
+							n := min(max(size, 0), maxPackFile)
+							budget.acquire(n)
+							c.readPack(ctx, id, size, byPack[id], nil)
+							budget.release(n)
+						} else {
+							buf = c.readPack(ctx, id, size, byPack[id], buf)
+						}
 					}
 					c.mu.Lock()
 					done++
@@ -289,13 +297,40 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 	return c.res, ctx.Err()
 }
 
-// readPack loads a whole pack and checks its name, header and blobs.
-func (c *checker) readPack(ctx context.Context, id ID, size int64, indexed []PackedBlob) {
-	data, err := c.r.loadFile(ctx, Handle{PackFile, id.String()}, size)
+// readPack loads a whole pack of the listed size into buf (when the storage
+// reads into a caller's buffer and the pack fits a reused buffer; it returns the
+// buffer to reuse) and checks its name, header and blobs. Sizes are bounded
+// before anything is allocated.
+func (c *checker) readPack(ctx context.Context, id ID, size int64, indexed []PackedBlob, buf []byte) []byte {
+	h := Handle{PackFile, id.String()}
+	var data []byte
+	var err error
+	if rr, ok := c.r.st.(RangeReader); ok && size > 0 && size <= reusedPackBuffer {
+		if int64(cap(buf)) < size {
+			buf = make([]byte, size)
+		}
+		data = buf[:size]
+		err = rr.ReadAt(ctx, h, data, 0)
+	} else {
+		data, err = c.r.loadFile(ctx, h, size)
+	}
 	if err != nil {
 		c.badPack(id, err)
-		return
+		return buf
 	}
+	c.checkPack(id, data, indexed)
+	return buf
+}
+
+// Whole packs read by check --read-data: up to reusedPackBuffer into a buffer each worker
+// keeps (restic's default packs are 16 MiB), larger ones (up to maxPackFile) under
+// packBudget, with at most maxCheckWorkers workers.
+const (
+	reusedPackBuffer = 32 << 20
+	maxCheckWorkers  = 8
+)
+
+func (c *checker) checkPack(id ID, data []byte, indexed []PackedBlob) {
 	if sha256.Sum256(data) != id {
 		c.badPack(id, errors.New("content does not match its name (damaged file)"))
 	}

@@ -152,6 +152,27 @@ func (k *Key) Seal(dst, plaintext []byte) []byte {
 	return dst
 }
 
+// sealInto encrypts plaintext into dst, which must be exactly
+// len(plaintext)+Overhead bytes long: IV || ciphertext || MAC.
+func (k *Key) sealInto(dst, plaintext []byte) {
+	if len(dst) != len(plaintext)+Overhead {
+		panic("repo: sealInto with a wrong buffer size")
+	}
+	iv := dst[:ivSize]
+	for {
+		if _, err := rand.Read(iv); err != nil {
+			panic(err)
+		}
+		if !isZero(iv) {
+			break
+		}
+	}
+	ct := dst[ivSize : ivSize+len(plaintext)]
+	cipher.NewCTR(k.block, iv).XORKeyStream(ct, plaintext)
+	m := k.mac(iv, ct)
+	copy(dst[ivSize+len(plaintext):], m[:])
+}
+
 // Open checks and decrypts IV || ciphertext || MAC, appending the plaintext to dst.
 func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 	if len(sealed) < Overhead {

@@ -11,19 +11,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-)
 
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+	"travelkit/internal/bytesize"
+)
 
 // Folder is a Storage on a local directory, laid out exactly as restic's local
 // backend: config, keys/, locks/, snapshots/, index/ and data/<2 hex>/.
@@ -146,7 +136,7 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 	}
 	if _, err := tmp.Write(data); err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
-			err = fmt.Errorf("%w: %s more are needed for this file alone; free space on the disk, then run the backup again (the repository stays consistent)", err, formatSize(int64(len(data))))
+			err = fmt.Errorf("%w: %s more are needed for this file alone; free space on the disk, then run the backup again (the repository stays consistent)", err, bytesize.Format(int64(len(data))))
 		}
 		return fail(err)
 	}

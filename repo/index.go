@@ -3,25 +3,49 @@ package repo
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"travelkit/internal/bytesize"
 )
 
-// Index maps blobs to their place in pack files.
+// Index maps blobs to their place in pack files. It is compact, because a
+// home folder of a million files has a million blobs: pack IDs are kept once
+// in a table, entries in one flat slice (about 52 bytes each), and lookups go
+// through an open-addressing table of entry numbers (8 bytes per blob).
 type Index struct {
 	mu      sync.RWMutex
-	blobs   map[BlobHandle]int32 // first entry for the blob
-	entries []PackedBlob
-	packs   map[ID]struct{}
+	entries []indexEntry // every entry, duplicates included
+	slots   []int32      // entry number + 1 of the first entry per blob; 0 is empty
+	blobs   int          // distinct blobs
+	packs   []ID
+	packNum map[ID]int32
 	files   []ID
+}
+
+type indexEntry struct {
+	id     ID
+	pack   int32
+	offset uint32
+	length uint32
+	ulen   uint32
+	typ    BlobType
+}
+
+func (e *indexEntry) handle() BlobHandle { return BlobHandle{ID: e.id, Type: e.typ} }
+
+func (x *Index) blob(e *indexEntry) PackedBlob {
+	return PackedBlob{BlobHandle: e.handle(), PackID: x.packs[e.pack], Offset: e.offset,
+		Length: e.length, UncompressedLength: e.ulen}
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{blobs: map[BlobHandle]int32{}, packs: map[ID]struct{}{}}
+	return &Index{packNum: map[ID]int32{}}
 }
 
 // Add records a blob location.
@@ -31,29 +55,75 @@ func (x *Index) Add(pb PackedBlob) {
 	x.mu.Unlock()
 }
 
-func (x *Index) add(pb PackedBlob) {
-	if _, ok := x.blobs[pb.BlobHandle]; !ok {
-		x.blobs[pb.BlobHandle] = int32(len(x.entries))
+// slotOf hashes a handle to its first probe position (IDs are SHA-256: any
+// eight of their bytes are as good as a hash).
+func slotOf(h BlobHandle, mask int) int {
+	return int((binary.LittleEndian.Uint64(h.ID[:8]) ^ uint64(h.Type)*0x9E3779B97F4A7C15) & uint64(mask))
+}
+
+// find returns the slot holding h, or the empty slot where it would go.
+func (x *Index) find(h BlobHandle) (int, bool) {
+	mask := len(x.slots) - 1
+	for i := slotOf(h, mask); ; i = (i + 1) & mask {
+		n := x.slots[i]
+		if n == 0 {
+			return i, false
+		}
+		if e := &x.entries[n-1]; e.id == h.ID && e.typ == h.Type {
+			return i, true
+		}
 	}
-	x.entries = append(x.entries, pb)
-	x.packs[pb.PackID] = struct{}{}
+}
+
+func (x *Index) grow() {
+	size := max(1024, 2*len(x.slots))
+	x.slots = make([]int32, size)
+	for i := range x.entries {
+		if j, ok := x.find(x.entries[i].handle()); !ok {
+			x.slots[j] = int32(i + 1)
+		}
+	}
+}
+
+func (x *Index) add(pb PackedBlob) {
+	if 2*(x.blobs+1) > len(x.slots) {
+		x.grow()
+	}
+	pn, ok := x.packNum[pb.PackID]
+	if !ok {
+		pn = int32(len(x.packs))
+		x.packs = append(x.packs, pb.PackID)
+		x.packNum[pb.PackID] = pn
+	}
+	x.entries = append(x.entries, indexEntry{id: pb.ID, typ: pb.Type, pack: pn, offset: pb.Offset,
+		length: pb.Length, ulen: pb.UncompressedLength})
+	if j, ok := x.find(pb.BlobHandle); !ok {
+		x.slots[j] = int32(len(x.entries))
+		x.blobs++
+	}
 }
 
 // Lookup returns where a blob is stored.
 func (x *Index) Lookup(h BlobHandle) (PackedBlob, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	i, ok := x.blobs[h]
+	if len(x.slots) == 0 {
+		return PackedBlob{}, false
+	}
+	i, ok := x.find(h)
 	if !ok {
 		return PackedBlob{}, false
 	}
-	return x.entries[i], true
+	return x.blob(&x.entries[x.slots[i]-1]), true
 }
 
 // Has reports whether the blob is in the index.
 func (x *Index) Has(h BlobHandle) bool {
 	x.mu.RLock()
-	_, ok := x.blobs[h]
+	ok := false
+	if len(x.slots) > 0 {
+		_, ok = x.find(h)
+	}
 	x.mu.RUnlock()
 	return ok
 }
@@ -62,8 +132,8 @@ func (x *Index) Has(h BlobHandle) bool {
 func (x *Index) Each(fn func(PackedBlob)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	for _, e := range x.entries {
-		fn(e)
+	for i := range x.entries {
+		fn(x.blob(&x.entries[i]))
 	}
 }
 
@@ -72,7 +142,7 @@ func (x *Index) Packs() map[ID]struct{} {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	m := make(map[ID]struct{}, len(x.packs))
-	for k := range x.packs {
+	for _, k := range x.packs {
 		m[k] = struct{}{}
 	}
 	return m
@@ -89,7 +159,7 @@ func (x *Index) Files() []ID {
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.blobs)
+	return x.blobs
 }
 
 type indexBlobJSON struct {
@@ -264,7 +334,7 @@ type capReader struct {
 
 func (c *capReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
-		return 0, fmt.Errorf("%s decompresses to more than %s: %w", c.what, formatSize(maxIndexPlain), ErrTooLarge)
+		return 0, fmt.Errorf("%s decompresses to more than %s: %w", c.what, bytesize.Format(maxIndexPlain), ErrTooLarge)
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]

@@ -36,36 +36,52 @@ const (
 	maxHeaderSize = 16 << 20
 )
 
-// packer collects encrypted blobs of one type for one pack file.
+// packer collects encrypted blobs of one type for one pack file. Space for a
+// blob is reserved under the saver's lock and sealed into it without the lock,
+// so several savers encrypt into one pack at once; the pack is shipped when
+// it is full and its last writer is done.
 type packer struct {
-	buf   []byte
-	blobs []PackedBlob
+	buf     []byte
+	blobs   []PackedBlob
+	hdr     int  // encrypted header size with the blobs so far
+	writers int  // reservations not yet sealed
+	full    bool // takes no more blobs; ship when writers is 0
+}
+
+func entrySize(ulen uint32) int {
+	if ulen != 0 {
+		return compressedEntrySize
+	}
+	return plainEntrySize
 }
 
 func (p *packer) add(h BlobHandle, sealed []byte, ulen int) {
-	p.blobs = append(p.blobs, PackedBlob{BlobHandle: h, Offset: uint32(len(p.buf)),
-		Length: uint32(len(sealed)), UncompressedLength: uint32(ulen)})
-	p.buf = append(p.buf, sealed...)
+	off := p.reserve(h, len(sealed), ulen)
+	copy(p.buf[off:], sealed)
 }
 
-// addSealed encrypts plain straight into the pack buffer.
-func (p *packer) addSealed(k *Key, h BlobHandle, plain []byte, ulen int) {
+// reserve makes room for a sealed blob of n bytes and returns its offset.
+func (p *packer) reserve(h BlobHandle, n, ulen int) int {
+	if p.hdr == 0 {
+		p.hdr = Overhead + 4
+	}
 	off := len(p.buf)
-	p.buf = k.Seal(p.buf, plain)
+	if cap(p.buf) < off+n {
+		p.buf = append(p.buf, make([]byte, n)...)
+	} else {
+		p.buf = p.buf[:off+n] // sealed over entirely: no need to clear
+	}
 	p.blobs = append(p.blobs, PackedBlob{BlobHandle: h, Offset: uint32(off),
-		Length: uint32(len(p.buf) - off), UncompressedLength: uint32(ulen)})
+		Length: uint32(n), UncompressedLength: uint32(ulen)})
+	p.hdr += entrySize(uint32(ulen))
+	return off
 }
 
 func (p *packer) headerSize() int {
-	n := Overhead + 4
-	for _, b := range p.blobs {
-		if b.UncompressedLength != 0 {
-			n += compressedEntrySize
-		} else {
-			n += plainEntrySize
-		}
+	if p.hdr == 0 {
+		return Overhead + 4
 	}
-	return n
+	return p.hdr
 }
 
 func (p *packer) size() int { return len(p.buf) + p.headerSize() }

@@ -3,6 +3,8 @@ package repo
 import (
 	"context"
 	"fmt"
+
+	"travelkit/internal/bytesize"
 )
 
 // PruneStats says what prune did.
@@ -200,7 +202,7 @@ func (r *Repository) walkTrees(ctx context.Context, id ID, seen map[BlobHandle]b
 		return err
 	}
 	if *stack+size > maxTreeStack {
-		return fmt.Errorf("tree %s: the folders above it hold more than %s of listings: %w", id.Str(), formatSize(maxTreeStack), ErrTooLarge)
+		return fmt.Errorf("tree %s: the folders above it hold more than %s of listings: %w", id.Str(), bytesize.Format(maxTreeStack), ErrTooLarge)
 	}
 	*stack += size
 	defer func() { *stack -= size }()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -188,8 +189,10 @@ func (r *Repository) encoder() *zstd.Encoder {
 func (r *Repository) decoder() *zstd.Decoder {
 	r.decOnce.Do(func() {
 		var err error
-		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxTreeBlob),
-			zstd.WithDecodeAllCapLimit(true))
+		// one decoder per restore or check worker (GOMAXPROCS+1 of them),
+		// so that none waits for another's
+		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)+1),
+			zstd.WithDecoderMaxMemory(maxTreeBlob), zstd.WithDecodeAllCapLimit(true))
 		if err != nil {
 			panic(err)
 		}

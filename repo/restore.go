@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"travelkit/internal/beneath"
+	"travelkit/internal/bytesize"
 )
 
 // RestoreOptions configure a restore.
@@ -205,7 +206,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		// also refuse a snapshot of billions of empty entries
 		if need := satAdd(tot.bytes, tot.entries*256); need > sp.Bytes || tot.entries > 1<<50 {
 			return nil, fmt.Errorf("the snapshot's selection holds %d entries and %s of files, and %s has %s free: %w; restore into a folder on a larger disk, or part of it with --include",
-				tot.entries, formatSize(satInt64(tot.bytes)), opts.Target, formatSize(satInt64(sp.Bytes)), ErrNoRoom)
+				tot.entries, bytesize.Format(satInt64(tot.bytes)), opts.Target, bytesize.Format(satInt64(sp.Bytes)), ErrNoRoom)
 		}
 		if sp.FilesKnown && tot.entries > sp.Files {
 			return nil, fmt.Errorf("the snapshot's selection holds %d entries and the file system of %s has room for %d more: %w; restore part of it with --include",
@@ -444,7 +445,7 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		return
 	}
 	if rs.stack+size > maxTreeStack {
-		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", formatSize(maxTreeStack), ErrTooLarge))
+		rs.warn(dir, fmt.Errorf("the folders above it hold more than %s of listings: %w", bytesize.Format(maxTreeStack), ErrTooLarge))
 		return
 	}
 	rs.stack += size
@@ -606,7 +607,7 @@ func (of *restoringFile) create(verify bool) {
 		return
 	}
 	if of.segments > 1 {
-		if err := fh.Truncate(of.size); err != nil {
+		if err := preallocate(fh, of.size); err != nil {
 			of.fail(err)
 		}
 	}
@@ -832,7 +833,7 @@ func (w *walker) walk(id ID, dir string) error {
 		return err
 	}
 	if w.stack+size > maxTreeStack {
-		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, formatSize(maxTreeStack), ErrTooLarge)
+		return fmt.Errorf("%s: the folders above it hold more than %s of listings: %w", dir, bytesize.Format(maxTreeStack), ErrTooLarge)
 	}
 	w.stack += size
 	defer func() { w.stack -= size }()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -92,6 +91,11 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, j); err != nil {
 		return err
 	}
+	return n.finishDecode()
+}
+
+// finishDecode unquotes the name and takes a raw symlink target.
+func (n *Node) finishDecode() error {
 	name, err := strconv.Unquote(`"` + n.Name + `"`)
 	if err != nil {
 		return fmt.Errorf("invalid node name %q: %w", n.Name, err)
@@ -109,29 +113,37 @@ type Tree struct {
 	Nodes []*Node `json:"nodes"`
 }
 
-// EncodeTree returns the exact bytes restic stores for t: encoding/json plus a newline.
+// EncodeTree returns the exact bytes restic stores for t: encoding/json plus a
+// newline, with the nodes sorted by name.
 func EncodeTree(t *Tree) ([]byte, error) {
 	if t.Nodes == nil {
 		t.Nodes = []*Node{}
 	}
-	sort.Slice(t.Nodes, func(i, j int) bool { return t.Nodes[i].Name < t.Nodes[j].Name })
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	sortTree(t)
+	return appendTree(make([]byte, 0, 64+350*len(t.Nodes)), t)
 }
 
 // DecodeTree parses a tree blob.
 func DecodeTree(b []byte) (*Tree, error) {
-	var t Tree
-	if err := json.Unmarshal(b, &t); err != nil {
+	// nodes decode as nodeJSON (no UnmarshalJSON of their own, which would
+	// scan every node's bytes a second time) and are finished here as
+	// Node.UnmarshalJSON finishes them
+	var j struct {
+		Nodes []*nodeJSON `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, fmt.Errorf("invalid tree: %w", err)
 	}
-	for _, n := range t.Nodes {
-		if n == nil {
+	t := Tree{Nodes: make([]*Node, len(j.Nodes))}
+	for i, nj := range j.Nodes {
+		if nj == nil {
 			return nil, fmt.Errorf("invalid tree: null node")
 		}
+		n := (*Node)(nj)
+		if err := n.finishDecode(); err != nil {
+			return nil, fmt.Errorf("invalid tree: %w", err)
+		}
+		t.Nodes[i] = n
 		if n.Type == NodeDir && n.Subtree == nil {
 			return nil, fmt.Errorf("invalid tree: directory %q without subtree", n.Name)
 		}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"travelkit/internal/bytesize"
 )
 
 // Kind is what the target is.
@@ -166,7 +168,7 @@ func (i *Info) Check(opt Options) error {
 				Hint: "check that this is the drive you mean; to use a fixed disk anyway, add --allow-fixed"}
 		}
 		if i.Size > FixedLimit && !opt.AllowFixed {
-			return &RefusedError{Path: i.Path, Reason: fmt.Sprintf("it is larger than 2 TB (%s)%s", HumanSize(i.Size), i.describe()),
+			return &RefusedError{Path: i.Path, Reason: fmt.Sprintf("it is larger than 2 TB (%s)%s", bytesize.FormatDecimal(i.Size), i.describe()),
 				Hint: "a USB stick is rarely this big: check the device; to use it anyway, add --allow-fixed"}
 		}
 	}
@@ -241,7 +243,7 @@ func Open(path string, opt Options) (*Target, error) {
 		got := info.Identity()
 		if got.Serial != opt.Expect.Serial || got.Size != opt.Expect.Size || got.Model != opt.Expect.Model {
 			return nil, &RefusedError{Path: path, Reason: fmt.Sprintf("it is no longer the disk that was planned (was %s serial %q %s; now %s serial %q %s)",
-				opt.Expect.Model, opt.Expect.Serial, HumanSize(opt.Expect.Size), got.Model, got.Serial, HumanSize(got.Size)),
+				opt.Expect.Model, opt.Expect.Serial, bytesize.FormatDecimal(opt.Expect.Size), got.Model, got.Serial, bytesize.FormatDecimal(got.Size)),
 				Hint: "a replugged drive can come back under another name: run the command again and check the plan"}
 		}
 	}
@@ -281,18 +283,4 @@ func openImage(info *Info, opt Options) (rawDevice, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// HumanSize formats bytes the way people read disk sizes: decimal units, as drives are sold.
-func HumanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

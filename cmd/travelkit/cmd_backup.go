@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -117,7 +118,7 @@ func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, 
 			rate = float64(bytes) / elapsed.Seconds()
 		}
 		line := fmt.Sprintf("[%s] %s %d/%d files, %s/%s, %s/s", formatDuration(elapsed), p.verb, files, totalFiles,
-			humanBytes(bytes), humanBytes(totalBytes), humanBytes(int64(rate)))
+			bytesize.Format(bytes), bytesize.Format(totalBytes), bytesize.Format(int64(rate)))
 		if eta > 0 && !done {
 			line += ", ETA " + formatDuration(eta)
 		}
@@ -169,13 +170,16 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", path, err)
 	}
-	res, err := r.Backup(ctx, repo.BackupOptions{
+	bo := repo.BackupOptions{
 		Paths: paths, Excludes: excludes, Tags: o.tags, Host: o.host, Warn: warn,
 		ProgramVersion: programVersion(),
-		Progress: func(p repo.BackupProgress) {
+	}
+	if pp.json || pp.terminal {
+		bo.Progress = func(p repo.BackupProgress) {
 			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
-		},
-	})
+		}
+	}
+	res, err := r.Backup(ctx, bo)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
@@ -197,7 +201,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 			fmt.Fprintf(out, "using parent snapshot %s\n", res.Parent.Str())
 		}
 		fmt.Fprintf(out, "Files: %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
-		fmt.Fprintf(out, "Added to the repository: %s in %s\n", humanBytes(int64(s.DataAdded)),
+		fmt.Fprintf(out, "Added to the repository: %s in %s\n", bytesize.Format(int64(s.DataAdded)),
 			formatDuration(s.BackupEnd.Sub(s.BackupStart)))
 		fmt.Fprintf(out, "snapshot %s saved\n", sn.ID.Str())
 	}

@@ -16,6 +16,7 @@ import (
 
 	"travelkit/builder"
 	"travelkit/drive"
+	"travelkit/internal/bytesize"
 	"travelkit/kit"
 	"travelkit/profile"
 	"travelkit/target"
@@ -68,7 +69,7 @@ func isDemoKit(path string) bool {
 	if err != nil {
 		return false
 	}
-	b, err := fsys.ReadFile(kit.ManifestName)
+	b, err := fsys.ReadFile(kit.ManifestName, kit.MaxManifestSize)
 	if err != nil {
 		return false
 	}
@@ -175,7 +176,7 @@ Next:
   %[7]s files get --target %[5]s --recovery-key-file %[4]s notes/welcome.txt -
   %[7]s verify    --target %[5]s --passphrase-file %[2]s
   sgdisk -p %[5]s
-`, demoPassphrase, passPath, res.RecoveryKey, rkPath, img, humanBytes(usedBytes(st)), self())
+`, demoPassphrase, passPath, res.RecoveryKey, rkPath, img, bytesize.Format(usedBytes(st)), self())
 	if !rep.OK {
 		return withCode(ExitVerifyFail, errors.New("the demo kit failed verification"), "")
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -73,7 +74,7 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 			return interrupted(ctx, err)
 		}
 		fmt.Fprintf(out, "prune: %d packs deleted, %d repacked, %d kept, %d unreferenced removed; %s freed\n",
-			st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, humanBytes(st.BytesFreed))
+			st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, bytesize.Format(st.BytesFreed))
 	}
 	return nil
 }

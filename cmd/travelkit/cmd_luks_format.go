@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/bytesize"
 	"travelkit/luks"
 )
 
@@ -50,7 +51,7 @@ machine, with at most 1 GiB of memory, as cryptsetup does; --pbkdf-memory and
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	f.StringVar(&o.size, "size", "", "create a new container file of this size (bytes, or with K, M, G, T)")
+	f.StringVar(&o.size, "size", "", "create a new container file of this size: bytes or a unit (64MiB, 1GiB; MB and GB are decimal)")
 	f.IntVar(&o.sectorSize, "sector-size", luks.DefaultSectorSize, "encryption sector size: 512 or 4096")
 	f.IntVar(&o.keyBits, "key-size", luks.DefaultKeySize*8, "volume key size in bits: 256 or 512 (aes-xts-plain64 uses half for the tweak)")
 	o.kdf.register(f)
@@ -93,7 +94,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 	minSize := int64(luks.DefaultDataOffset + opt.SectorSize)
 	var newSize int64 = -1
 	if o.size != "" {
-		if newSize, err = parseSize(o.size); err != nil {
+		if newSize, err = bytesize.Parse(o.size); err != nil {
 			return usageErrorf("--size: %v", err)
 		}
 		if newSize < minSize {
@@ -160,7 +161,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 			return err
 		}
 	case d.block:
-		if err := confirm(fmt.Sprintf("formatting the device %s (%s) destroys everything on it.", path, humanBytes(d.size)), "--yes"); err != nil {
+		if err := confirm(fmt.Sprintf("formatting the device %s (%s) destroys everything on it.", path, bytesize.Format(d.size)), "--yes"); err != nil {
 			return err
 		}
 	}
@@ -195,7 +196,7 @@ func formatDevice(d *device, path string, o *luksFormatOptions, opt luks.FormatO
 		}
 	}
 	fmt.Printf("Formatted %s as LUKS2: UUID %s, %s with a %d-bit key, %d-byte sectors, %s of payload.\nKeyslot %d: %s.\n",
-		path, c.UUID(), c.Cipher(), c.KeySize()*8, c.SectorSize(), humanBytes(c.PayloadSize()), opt.Keyslot, kdf)
+		path, c.UUID(), c.Cipher(), c.KeySize()*8, c.SectorSize(), bytesize.Format(c.PayloadSize()), opt.Keyslot, kdf)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"travelkit/internal/bytesize"
 )
 
 // ioBufSize is the chunk size of luks read and write: large enough that the volume
@@ -73,7 +75,7 @@ func runLuksRead(o *luksReadOptions, args []string) error {
 		o.length = size - o.offset
 	}
 	if o.length > 64<<10 && term.IsTerminal(int(os.Stdout.Fd())) {
-		return usageErrorf("refusing to write %s of binary payload to the terminal; redirect standard output to a file, or give a --length up to 64K", humanBytes(o.length))
+		return usageErrorf("refusing to write %s of binary payload to the terminal; redirect standard output to a file, or give a --length up to 64K", bytesize.Format(o.length))
 	}
 	return copyOut(os.Stdout, v, o.offset, o.length)
 }

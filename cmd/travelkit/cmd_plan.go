@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/internal/bytesize"
 	"travelkit/profile"
 )
 
@@ -38,7 +39,7 @@ func (f *planFlags) plan() (*builder.Plan, error) {
 	f.loaded = p
 	var size int64
 	if f.size != "" {
-		if size, err = profile.ParseSize(f.size); err != nil {
+		if size, err = bytesize.Parse(f.size); err != nil {
 			return nil, usageErrorf("--size: %v", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/bytesize"
 	"travelkit/profile"
 )
 
@@ -39,7 +40,7 @@ func runProfileCheck(path string) error {
 		return err
 	}
 	fmt.Printf("name        %s\nlanguages   %v\ntools_size  %s\nluks        %d-byte sectors, %d-bit key, %s, unlock %s\nrecovery    %v\n",
-		p.Name, p.Languages, profile.FormatSize(p.Drive.ToolsSize), p.LUKS.SectorSize, p.LUKS.KeySize, p.LUKS.PBKDF, p.LUKS.UnlockTime, p.Keys.RecoveryKey)
+		p.Name, p.Languages, bytesize.Format(p.Drive.ToolsSize), p.LUKS.SectorSize, p.LUKS.KeySize, p.LUKS.PBKDF, p.LUKS.UnlockTime, p.Keys.RecoveryKey)
 	for _, e := range p.Escrow {
 		fmt.Printf("escrow      %s %s\n", e.Name, e.Recipient)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -92,7 +93,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, humanBytes(res.Bytes))
+	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, bytesize.Format(res.Bytes))
 	if o.verify {
 		fmt.Fprintf(out, ", %d verified", res.Verified)
 	}

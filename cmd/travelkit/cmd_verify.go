@@ -96,8 +96,8 @@ func verify(k *kitFlags) (*verifyReport, error) {
 	if k.passFile == "" && k.recoveryFile == "" && len(k.identities) == 0 && !isTerminal() {
 		// no secret: the tools partition against its own manifest
 		fs, _ := o.d.ToolsFS()
-		if man, err = fs.ReadFile(kit.ManifestName); err == nil {
-			sums, err = fs.ReadFile(kit.SumsName)
+		if man, err = fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
+			sums, err = fs.ReadFile(kit.SumsName, kit.MaxManifestSize)
 		}
 		if err != nil {
 			rep.Problems = append(rep.Problems, "the tools partition has no manifest.json or SHA256SUMS: "+err.Error())

@@ -38,17 +38,7 @@ func builderConfig(p *profile.Profile) builder.Config {
 		EscrowThreshold: p.Keys.EscrowThreshold,
 		Platforms:       p.Tools.Platforms,
 		TPM:             p.TPM.Enroll,
-		LUKS: luks.FormatOptions{
-			SectorSize: p.LUKS.SectorSize,
-			KeySize:    p.LUKS.KeySize / 8,
-			PBKDF: luks.PBKDF{
-				Type:       p.LUKS.PBKDF,
-				Iterations: p.LUKS.PBKDFIterations,
-				MemoryKiB:  p.LUKS.PBKDFMemoryKiB,
-				Parallel:   p.LUKS.PBKDFParallel,
-				IterTime:   p.LUKS.UnlockTime,
-			},
-		},
+		LUKS:            p.FormatOptions(), // the builder sets the label
 	}
 	for _, e := range p.Escrow {
 		cfg.Escrow = append(cfg.Escrow, builder.Escrow{Name: e.Name, Recipient: e.Recipient})
@@ -192,7 +182,7 @@ func (k *kitFlags) fromEscrow(d *drive.Drive) ([]byte, error) {
 		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
 			continue
 		}
-		b, err := fs.ReadFile("escrow/" + e.Name)
+		b, err := fs.ReadFile("escrow/"+e.Name, kit.MaxEscrowSize)
 		if err != nil {
 			continue
 		}

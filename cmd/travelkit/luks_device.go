@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -246,35 +245,26 @@ func (k *kdfFlags) register(fs *pflag.FlagSet) {
 	fs.Uint32Var(&k.iterTimeMS, "iter-time", 0, "calibrate the KDF to take this many milliseconds to unlock (default 2000)")
 }
 
-// params checks the flags and gives the PBKDF they describe.
+// params checks the flags and gives the PBKDF they describe. The bounds are package
+// luks's (PBKDF.Validate); here its errors only get the flag names.
 func (k *kdfFlags) params() (luks.PBKDF, error) {
 	p := luks.PBKDF{Type: k.pbkdf, Iterations: k.iterations, MemoryKiB: k.memory, Parallel: k.parallel,
 		IterTime: time.Duration(k.iterTimeMS) * time.Millisecond}
-	switch k.pbkdf {
-	case "argon2id", "argon2i":
-		if k.memory != 0 && (k.memory < 32 || k.memory > luks.MaxMemoryKiB) {
-			return p, usageErrorf("--pbkdf-memory %d is out of range: argon2 needs 32 to %d KiB", k.memory, luks.MaxMemoryKiB)
-		}
-		if k.parallel > 16 {
-			return p, usageErrorf("--pbkdf-parallel %d is out of range: 1 to 16 threads", k.parallel)
-		}
-	case "pbkdf2":
-		if k.memory != 0 || k.parallel != 0 {
-			return p, usageErrorf("--pbkdf-memory and --pbkdf-parallel apply to argon2 only, not to --pbkdf pbkdf2")
-		}
-		if k.iterations != 0 && k.iterations < 1000 {
-			return p, usageErrorf("--pbkdf-force-iterations %d is too low for pbkdf2: use at least 1000", k.iterations)
-		}
-	default:
-		return p, usageErrorf("unknown --pbkdf %q: use argon2id, argon2i or pbkdf2", k.pbkdf)
+	if k.pbkdf == "pbkdf2" {
+		p.Hash = k.hash
 	}
-	switch k.hash {
-	case "sha256", "sha512":
-		if k.pbkdf == "pbkdf2" {
-			p.Hash = k.hash
-		}
-	default:
-		return p, usageErrorf("unknown --hash %q: use sha256 or sha512", k.hash)
+	errs := luks.KDFErrors(p.Validate())
+	if k.pbkdf != "pbkdf2" {
+		// --hash has a default and only pbkdf2 uses it; a typo is still an error
+		errs = append(errs, luks.KDFErrors(luks.PBKDF{Type: "pbkdf2", Hash: k.hash}.Validate())...)
+	}
+	if len(errs) > 0 {
+		e := errs[0]
+		flag := map[luks.KDFField]string{
+			luks.KDFType: "--pbkdf", luks.KDFHash: "--hash", luks.KDFIterations: "--pbkdf-force-iterations",
+			luks.KDFMemory: "--pbkdf-memory", luks.KDFParallel: "--pbkdf-parallel",
+		}[e.Field]
+		return p, usageErrorf("%s %s", flag, e.Msg)
 	}
 	if k.iterTimeMS != 0 && k.iterations != 0 {
 		return p, usageErrorf("--iter-time and --pbkdf-force-iterations exclude each other")
@@ -292,33 +282,6 @@ func calibrationNote(p luks.PBKDF) string {
 		t = luks.DefaultIterTime
 	}
 	return fmt.Sprintf("Calibrating %s for %v", p.Type, t)
-}
-
-// parseSize parses a byte count with an optional binary suffix: 1048576, 64M, 64MiB, 1G, 512K.
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "i")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			mult = 1 << 10
-		case 'm', 'M':
-			mult = 1 << 20
-		case 'g', 'G':
-			mult = 1 << 30
-		case 't', 'T':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 || v > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is not a size: use bytes, or a number with K, M, G or T (binary units)", s)
-	}
-	return v * mult, nil
 }
 
 // confirm asks the person at the terminal to type YES. Without a terminal it refuses.

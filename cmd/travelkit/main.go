@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -41,6 +42,16 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 }
 
 func main() {
+	// TRAVELKIT_CPUPROFILE=FILE writes a CPU profile of the command, with the
+	// backup pipeline's stages as labels (go tool pprof -tags FILE)
+	if p := os.Getenv("TRAVELKIT_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			code := run(os.Args[1:])
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

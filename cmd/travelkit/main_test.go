@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"travelkit/internal/bytesize"
 )
 
 func TestMain(m *testing.M) {
@@ -74,7 +76,7 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: mkfile SIZE FILE")
 	}
-	n, err := parseSize(args[0])
+	n, err := bytesize.Parse(args[0])
 	ts.Check(err)
 	f, err := os.Create(ts.MkAbs(args[1]))
 	ts.Check(err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"travelkit/internal/bytesize"
 )
 
 // progress draws a one-line progress bar (or a spinner when the total is unknown) on
@@ -83,7 +85,7 @@ func (p *progress) line(el time.Duration, spin int) string {
 	secs := el.Truncate(time.Second)
 	if p.total <= 0 {
 		if d := p.done.Load(); d > 0 {
-			return fmt.Sprintf("%s %c %v, %s at %s/s", p.label, `|/-\`[spin%4], secs, humanBytes(d), humanBytes(int64(float64(d)/el.Seconds())))
+			return fmt.Sprintf("%s %c %v, %s at %s/s", p.label, `|/-\`[spin%4], secs, bytesize.Format(d), bytesize.Format(int64(float64(d)/el.Seconds())))
 		}
 		return fmt.Sprintf("%s %c %v", p.label, `|/-\`[spin%4], secs)
 	}
@@ -97,21 +99,7 @@ func (p *progress) line(el time.Duration, spin int) string {
 		eta = fmt.Sprintf(", %v left", (time.Duration(float64(p.total-d) / rate * float64(time.Second))).Truncate(time.Second))
 	}
 	return fmt.Sprintf("%s [%s%s] %3.0f%% %s/%s %s/s%s", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n),
-		frac*100, humanBytes(d), humanBytes(p.total), humanBytes(int64(rate)), eta)
-}
-
-// humanBytes formats a byte count with binary units.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+		frac*100, bytesize.Format(d), bytesize.Format(p.total), bytesize.Format(int64(rate)), eta)
 }
 
 // runWithNote runs f while showing note (e.g. "Calibrating argon2id for 2s") with a spinner on a terminal.

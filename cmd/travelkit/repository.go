@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/drive"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/version"
 	"travelkit/repo"
 )
@@ -121,7 +122,7 @@ func findKit() (string, error) {
 	case len(found) > 1:
 		var b strings.Builder
 		for _, k := range found {
-			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, humanBytes(k.Size), k.Model)
+			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, bytesize.Format(k.Size), k.Model)
 		}
 		return "", usageErrorf("several kit drives are plugged in; choose one:%s", b.String())
 	case needAdmin:

@@ -130,6 +130,11 @@ func Open(dev Device, opt Options) (*FS, error) {
 	if err := f.checkState(); err != nil {
 		return nil, err
 	}
+	if opt.Writable {
+		if err := f.checkAllocation(); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
 }
 
@@ -427,10 +432,13 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 }
 
 // readData reads file bytes [off, off+len(p)) given its extents (holes and
-// unwritten extents read as zeros).
+// unwritten extents read as zeros). Whole blocks are read straight into p;
+// only a partial first or last block goes through a buffer. It uses no
+// mutable state of f, so reads may run concurrently (not with writes).
 func (f *FS) readData(exts []extent, p []byte, off int64) error {
 	clear(p)
 	end := off + int64(len(p))
+	var part []byte
 	for _, e := range exts {
 		es := int64(e.lblk) * f.bs
 		ee := es + int64(e.len)*f.bs
@@ -439,14 +447,36 @@ func (f *FS) readData(exts []extent, p []byte, off int64) error {
 		}
 		s := max(es, off)
 		t := min(ee, end)
-		// read whole blocks covering [s,t)
-		bs := s / f.bs * f.bs
-		be := (t + f.bs - 1) / f.bs * f.bs
-		buf := make([]byte, be-bs)
-		if err := f.readBlocks(buf, e.pblk+uint64((bs-es)/f.bs)); err != nil {
-			return err
+		blk := func(pos int64) uint64 { return e.pblk + uint64((pos-es)/f.bs) }
+		// head: a partial block
+		if s%f.bs != 0 || t-s < f.bs {
+			bs := s / f.bs * f.bs
+			if part == nil {
+				part = make([]byte, f.bs)
+			}
+			if err := f.readBlocks(part, blk(bs)); err != nil {
+				return err
+			}
+			n := copy(p[s-off:t-off], part[s-bs:])
+			s += int64(n)
 		}
-		copy(p[s-off:t-off], buf[s-bs:])
+		// middle: whole blocks, in place
+		if mid := (t - s) / f.bs * f.bs; mid > 0 {
+			if err := f.readBlocks(p[s-off:s-off+mid], blk(s)); err != nil {
+				return err
+			}
+			s += mid
+		}
+		// tail: a partial block
+		if s < t {
+			if part == nil {
+				part = make([]byte, f.bs)
+			}
+			if err := f.readBlocks(part, blk(s)); err != nil {
+				return err
+			}
+			copy(p[s-off:t-off], part)
+		}
 	}
 	return nil
 }

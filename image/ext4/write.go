@@ -153,7 +153,7 @@ func (f *FS) uninitBlockBitmap(g uint32) []byte {
 	}
 	if hasSuper(g, le32(f.sb, sbFeatureRoCompat)&roSparseSuper != 0) {
 		gdtBlocks := (uint64(len(f.gdt)) + uint64(f.bs) - 1) / uint64(f.bs)
-		reserved := uint64(le16(f.sb, 0xCE))
+		reserved := uint64(le16(f.sb, sbReservedGdtBlocks))
 		for i := uint64(0); i < 1+gdtBlocks+reserved; i++ {
 			mark(start + i)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestFormatTools(t *testing.T) {
 		if !seen[p] {
 			t.Errorf("walk lacks %s", p)
 		}
-		got, err := f.ReadFile(p)
+		got, err := f.ReadFile(p, 1<<30)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("ReadFile %s: %v, %d bytes want %d", p, err, len(got), len(want))
 		}
@@ -128,7 +129,7 @@ func TestFormatTools(t *testing.T) {
 	if len(seen) != len(kitFiles)+300 {
 		t.Errorf("walk saw %d files", len(seen))
 	}
-	if _, err := f.ReadFile("nope/x"); err == nil {
+	if _, err := f.ReadFile("nope/x", 1<<20); err == nil {
 		t.Error("missing file read")
 	}
 }
@@ -225,9 +226,13 @@ func (m *memDev) WriteAt(p []byte, off int64) (int, error) {
 	return copy(m.b[off:], p), nil
 }
 
+// FuzzOpen: whatever the bytes, Open, Walk and ReadFile return (no panic, no hang) and
+// allocate within a hard bound proportional to the 256 KiB device; anything Open accepts
+// has a tree that Walk visits once per entry and Expect/Compare handle.
 func FuzzOpen(f *testing.F) {
-	m := &memDev{b: make([]byte, 256<<10)}
-	w, err := Format(m, m.Size(), Options{Label: "FUZZ", allowSmall: true, ClusterSize: 512})
+	const devSize = 256 << 10
+	m := &memDev{b: make([]byte, devSize)}
+	w, err := Format(m, m.Size(), Options{Label: "FUZZ", allowSmall: true, ClusterSize: 512, Time: strictTime})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -242,18 +247,45 @@ func FuzzOpen(f *testing.F) {
 	ds := w.Geometry().dataStart()
 	seed := append([]byte(nil), m.b[:ds+8*512]...)
 	f.Add(seed)
+	// Crafted seeds: a label+directory entry, an entry after the end, a loop.
+	for _, patch := range []func(b []byte){
+		func(b []byte) { b[ds+5*32+dirAttr] = 0x18 },
+		func(b []byte) { copy(b[ds+40*32:], "EVIL    TXT\x20") },
+		func(b []byte) { b[reserved*512+4*3] = 3 },
+	} {
+		c := append([]byte(nil), seed...)
+		patch(c)
+		f.Add(c)
+	}
+	exp, err := Expect(devSize, Options{Label: "FUZZ", allowSmall: true, ClusterSize: 512, Time: strictTime},
+		[]Spec{{"a/b/long file name.txt", 11}, {"X.TXT", 11}, {"dir/y", 11}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d := &memDev{b: make([]byte, 256<<10)}
+		d := &memDev{b: make([]byte, devSize)}
 		copy(d.b, b)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		fs, err := Open(d, d.Size())
-		if err != nil {
-			return
+		if err == nil {
+			n := 0
+			_ = fs.Walk(func(p string, e Entry) error {
+				if n++; n > maxEntries {
+					t.Fatalf("walk visits more than %d entries", maxEntries)
+				}
+				if !e.IsDir {
+					_, _ = fs.ReadFile(p, 1<<20)
+				}
+				return nil
+			})
 		}
-		_ = fs.Walk(func(p string, e Entry) error {
-			if !e.IsDir {
-				_, _ = fs.ReadFile(p)
-			}
-			return nil
-		})
+		if _, err := exp.Compare(d); err != nil {
+			t.Fatalf("Compare: %v", err)
+		}
+		runtime.ReadMemStats(&after)
+		if a := after.TotalAlloc - before.TotalAlloc; a > 64*devSize {
+			t.Fatalf("%d bytes allocated for a %d-byte volume", a, devSize)
+		}
 	})
 }

@@ -26,8 +26,9 @@ const (
 	// Windows (and the spec) treat the volume as FAT16.
 	MinClusters = 65525
 	maxClusters = 0x0FFFFFF5
-	eoc         = 0x0FFFFFFF
-	dirEntry    = 32
+	// Sectors of the reserved region travelkit fills (BPB_FSInfo, BPB_BkBootSec).
+	fsInfoSector     = 1
+	backupBootSector = 6
 )
 
 // MinSize is the smallest partition (in bytes) that holds a FAT32 volume
@@ -166,7 +167,14 @@ type Writer struct {
 	fat    []uint32
 	next   uint32 // next free cluster
 	root   *node
+	files  []fileExtent
 	closed bool
+}
+
+// fileExtent is where a file's data went: clusters first..first+n-1.
+type fileExtent struct {
+	path     string
+	first, n uint32
 }
 
 // Format starts a FAT32 filesystem on dev (a partition window of size bytes).
@@ -193,9 +201,9 @@ func Format(dev io.WriterAt, size int64, opt Options) (*Writer, error) {
 		opt.Time = time.Now()
 	}
 	w := &Writer{dev: dev, opt: opt, geo: g, fat: make([]uint32, g.Clusters+2), next: 3}
-	w.fat[0] = 0x0FFFFF00 | 0xF8
-	w.fat[1] = eoc
-	w.fat[2] = eoc // root directory's first cluster
+	w.fat[0] = 0x0FFFFF00 | 0xF8 // FAT[0]: the media byte
+	w.fat[1] = eoc               // FAT[1]: clean, no errors
+	w.fat[2] = eoc               // root directory's first cluster
 	w.root = &node{dir: true, cluster: 2, children: map[string]*node{}}
 	return w, nil
 }
@@ -284,6 +292,20 @@ func (w *Writer) MkdirAll(p string) error {
 // WriteFile writes a file of exactly size bytes read from r at path p,
 // creating parent directories. Data goes to contiguous clusters at once.
 func (w *Writer) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error {
+	if r == nil {
+		return errors.New("fat32: no reader")
+	}
+	return w.add(p, r, size, mtime)
+}
+
+// Place records a file of size bytes at path p, with clusters allocated exactly as
+// WriteFile would, without writing its content: for laying out the metadata of a volume
+// whose data is already in place (Expect).
+func (w *Writer) Place(p string, size int64, mtime time.Time) error {
+	return w.add(p, nil, size, mtime)
+}
+
+func (w *Writer) add(p string, r io.Reader, size int64, mtime time.Time) error {
 	if w.closed {
 		return errors.New("fat32: writer closed")
 	}
@@ -317,8 +339,11 @@ func (w *Writer) WriteFile(p string, r io.Reader, size int64, mtime time.Time) e
 			return fmt.Errorf("fat32: %s: %w", p, err)
 		}
 		n.cluster = first
-		if err := w.writeData(first, r, size); err != nil {
-			return fmt.Errorf("fat32: %s: %w", p, err)
+		w.files = append(w.files, fileExtent{path: strings.Join(parts, "/"), first: first, n: nclus})
+		if r != nil {
+			if err := w.writeData(first, r, size); err != nil {
+				return fmt.Errorf("fat32: %s: %w", p, err)
+			}
 		}
 	}
 	d.children[key] = n
@@ -499,26 +524,26 @@ func dosTime(t time.Time) (date, tm uint16) {
 
 func shortEntry(name [11]byte, attr byte, cluster, size uint32, t time.Time) []byte {
 	e := make([]byte, dirEntry)
-	copy(e, name[:])
-	e[11] = attr
+	copy(e[dirName:], name[:])
+	e[dirAttr] = attr
 	d, tm := dosTime(t)
-	binary.LittleEndian.PutUint16(e[14:], tm)
-	binary.LittleEndian.PutUint16(e[16:], d)
-	binary.LittleEndian.PutUint16(e[18:], d)
-	binary.LittleEndian.PutUint16(e[20:], uint16(cluster>>16))
-	binary.LittleEndian.PutUint16(e[22:], tm)
-	binary.LittleEndian.PutUint16(e[24:], d)
-	binary.LittleEndian.PutUint16(e[26:], uint16(cluster))
-	binary.LittleEndian.PutUint32(e[28:], size)
+	binary.LittleEndian.PutUint16(e[dirCrtTime:], tm)
+	binary.LittleEndian.PutUint16(e[dirCrtDate:], d)
+	binary.LittleEndian.PutUint16(e[dirLstAccDate:], d)
+	binary.LittleEndian.PutUint16(e[dirFstClusHI:], uint16(cluster>>16))
+	binary.LittleEndian.PutUint16(e[dirWrtTime:], tm)
+	binary.LittleEndian.PutUint16(e[dirWrtDate:], d)
+	binary.LittleEndian.PutUint16(e[dirFstClusLO:], uint16(cluster))
+	binary.LittleEndian.PutUint32(e[dirFileSize:], size)
 	return e
 }
 
 func lfnEntries(name string, short [11]byte) []byte {
 	u := utf16.Encode([]rune(name))
-	n := (len(u) + 12) / 13
-	buf := make([]uint16, n*13)
+	n := (len(u) + ldirChars - 1) / ldirChars
+	buf := make([]uint16, n*ldirChars)
 	for i := range buf {
-		buf[i] = 0xFFFF
+		buf[i] = ldirPadding
 	}
 	copy(buf, u)
 	if len(u) < len(buf) {
@@ -528,22 +553,13 @@ func lfnEntries(name string, short [11]byte) []byte {
 	out := make([]byte, 0, n*dirEntry)
 	for seq := n; seq >= 1; seq-- {
 		e := make([]byte, dirEntry)
-		e[0] = byte(seq)
+		e[ldirOrd] = byte(seq)
 		if seq == n {
-			e[0] |= 0x40
+			e[ldirOrd] |= ldirLast
 		}
-		e[11] = 0x0F
-		e[13] = sum
-		ch := buf[(seq-1)*13:][:13]
-		for i := 0; i < 5; i++ {
-			binary.LittleEndian.PutUint16(e[1+2*i:], ch[i])
-		}
-		for i := 0; i < 6; i++ {
-			binary.LittleEndian.PutUint16(e[14+2*i:], ch[5+i])
-		}
-		for i := 0; i < 2; i++ {
-			binary.LittleEndian.PutUint16(e[28+2*i:], ch[11+i])
-		}
+		e[ldirAttr] = attrLongName
+		e[ldirChksum] = sum
+		putLFNUnits(e, buf[(seq-1)*ldirChars:][:ldirChars])
 		out = append(out, e...)
 	}
 	return out
@@ -559,55 +575,69 @@ func (w *Writer) dirBytes(d *node, parent *node, isRoot bool) []byte {
 	var b []byte
 	if isRoot {
 		lb, _ := labelBytes(w.opt.Label)
-		b = append(b, shortEntry(lb, 0x08, 0, 0, w.opt.Time)...)
+		b = append(b, shortEntry(lb, attrVolumeID, 0, 0, w.opt.Time)...)
 	} else {
 		var dot, dotdot [11]byte
 		copy(dot[:], pad(".", 11))
 		copy(dotdot[:], pad("..", 11))
-		b = append(b, shortEntry(dot, 0x10, d.cluster, 0, d.mtime)...)
+		b = append(b, shortEntry(dot, attrDirectory, d.cluster, 0, d.mtime)...)
 		pc := parent.cluster
 		if parent == w.root {
 			pc = 0 // '..' pointing at the root is cluster 0
 		}
-		b = append(b, shortEntry(dotdot, 0x10, pc, 0, d.mtime)...)
+		b = append(b, shortEntry(dotdot, attrDirectory, pc, 0, d.mtime)...)
 	}
 	for _, k := range d.order {
 		c := d.children[k]
 		if needsLFN(c.name, c.short) {
 			b = append(b, lfnEntries(c.name, c.short)...)
 		}
-		attr := byte(0x20)
+		attr := byte(attrArchive)
 		size := c.size
 		if c.dir {
-			attr, size = 0x10, 0
+			attr, size = attrDirectory, 0
 		}
 		b = append(b, shortEntry(c.short, attr, c.cluster, size, c.mtime)...)
 	}
 	return b
 }
 
-// Close writes directories, both FATs, FSInfo and the boot sectors (the
-// primary boot sector last).
-func (w *Writer) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
+// metadata is everything a Writer puts on the volume apart from file data.
+type metadata struct {
+	reserved []byte // the reserved region: boot sector, FSInfo, backups
+	fat      []byte // one FAT copy (FATSectors sectors)
+	dirs     []dirImage
+	used     uint32 // clusters 2..used-1 are allocated
+}
+
+// dirImage is one directory: its clusters and their bytes.
+type dirImage struct {
+	path  string
+	chain []uint32
+	data  []byte // len(chain) clusters
+	used  int    // bytes of entries at the start of data
+}
+
+// layout assigns short names, allocates every directory's clusters and encodes the
+// directories, the FAT and the reserved region.
+func (w *Writer) layout() (*metadata, error) {
 	cb := w.geo.ClusterBytes()
-	// Assign short names and sizes, then allocate clusters for every directory.
-	type dirJob struct{ d, parent *node }
+	type dirJob struct {
+		d, parent *node
+		path      string
+	}
 	var jobs []dirJob
-	var walk func(d, parent *node)
-	walk = func(d, parent *node) {
+	var walk func(d, parent *node, path string)
+	walk = func(d, parent *node, p string) {
 		assignShortNames(d)
-		jobs = append(jobs, dirJob{d, parent})
+		jobs = append(jobs, dirJob{d, parent, p})
 		for _, k := range d.order {
 			if c := d.children[k]; c.dir {
-				walk(c, d)
+				walk(c, d, joinPath(p, c.name))
 			}
 		}
 	}
-	walk(w.root, nil)
+	walk(w.root, nil, "")
 	for _, j := range jobs {
 		n := len(w.dirBytes(j.d, j.parent, j.d == w.root))
 		nclus := uint32((n + cb - 1) / cb)
@@ -618,7 +648,7 @@ func (w *Writer) Close() error {
 			if nclus > 1 { // root keeps cluster 2 and chains more
 				extra, err := w.alloc(nclus - 1)
 				if err != nil {
-					return fmt.Errorf("fat32: root directory: %w", err)
+					return nil, fmt.Errorf("fat32: root directory: %w", err)
 				}
 				w.fat[2] = extra
 			}
@@ -626,90 +656,114 @@ func (w *Writer) Close() error {
 		}
 		first, err := w.alloc(nclus)
 		if err != nil {
-			return fmt.Errorf("fat32: directory %s: %w", j.d.name, err)
+			return nil, fmt.Errorf("fat32: directory %s: %w", j.d.name, err)
 		}
 		j.d.cluster = first
 	}
+	m := &metadata{used: w.next}
 	for _, j := range jobs {
 		b := w.dirBytes(j.d, j.parent, j.d == w.root)
-		full := make([]byte, (len(b)+cb-1)/cb*cb)
-		if len(full) == 0 {
-			full = make([]byte, cb)
-		}
+		full := make([]byte, max((len(b)+cb-1)/cb*cb, cb))
 		copy(full, b)
+		di := dirImage{path: j.path, data: full, used: len(b)}
 		c := j.d.cluster
 		for off := 0; off < len(full); off += cb {
-			if _, err := w.dev.WriteAt(full[off:off+cb], w.clusterOff(c)); err != nil {
-				return err
-			}
+			di.chain = append(di.chain, c)
 			c = w.fat[c]
 		}
+		m.dirs = append(m.dirs, di)
 	}
-	// FATs.
-	fatBytes := make([]byte, int(w.geo.FATSectors)*sectorSize)
+	m.fat = make([]byte, int(w.geo.FATSectors)*sectorSize)
 	for i, v := range w.fat {
-		binary.LittleEndian.PutUint32(fatBytes[4*i:], v)
+		binary.LittleEndian.PutUint32(m.fat[4*i:], v)
+	}
+	m.reserved = make([]byte, reserved*sectorSize)
+	boot := w.bootSector()
+	fsinfo := w.fsInfo()
+	copy(m.reserved, boot)
+	copy(m.reserved[backupBootSector*sectorSize:], boot)
+	copy(m.reserved[(backupBootSector+fsInfoSector)*sectorSize:], fsinfo)
+	copy(m.reserved[fsInfoSector*sectorSize:], fsinfo)
+	// The third sector of each boot record (after the boot sector and FSInfo) carries the
+	// signature too, as Windows writes it.
+	for _, s := range []int{2, backupBootSector + 2} {
+		m.reserved[s*sectorSize+bsSignature], m.reserved[s*sectorSize+bsSignature+1] = 0x55, 0xAA
+	}
+	return m, nil
+}
+
+// Close writes directories, both FATs, FSInfo and the boot sectors (the
+// primary boot sector last).
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	m, err := w.layout()
+	if err != nil {
+		return err
+	}
+	cb := w.geo.ClusterBytes()
+	for _, d := range m.dirs {
+		for i, c := range d.chain {
+			if _, err := w.dev.WriteAt(d.data[i*cb:(i+1)*cb], w.clusterOff(c)); err != nil {
+				return err
+			}
+		}
 	}
 	for i := 0; i < numFATs; i++ {
 		off := int64(reserved+uint32(i)*w.geo.FATSectors) * sectorSize
-		if _, err := w.dev.WriteAt(fatBytes, off); err != nil {
+		if _, err := w.dev.WriteAt(m.fat, off); err != nil {
 			return err
 		}
 	}
-	// Reserved region: boot sector, FSInfo, backups.
-	res := make([]byte, reserved*sectorSize)
-	boot := w.bootSector()
-	fsinfo := w.fsInfo()
-	copy(res[6*sectorSize:], boot)
-	copy(res[7*sectorSize:], fsinfo)
-	copy(res[1*sectorSize:], fsinfo)
-	res[2*sectorSize+510], res[2*sectorSize+511] = 0x55, 0xAA
-	res[8*sectorSize+510], res[8*sectorSize+511] = 0x55, 0xAA
-	if _, err := w.dev.WriteAt(res[sectorSize:], sectorSize); err != nil {
+	if _, err := w.dev.WriteAt(m.reserved[sectorSize:], sectorSize); err != nil {
 		return err
 	}
-	if _, err := w.dev.WriteAt(boot, 0); err != nil {
-		return err
-	}
-	return nil
+	_, err = w.dev.WriteAt(m.reserved[:sectorSize], 0)
+	return err
 }
 
 func (w *Writer) bootSector() []byte {
 	b := make([]byte, sectorSize)
-	b[0], b[1], b[2] = 0xEB, 0x58, 0x90
-	copy(b[3:11], "MSWIN4.1")
-	binary.LittleEndian.PutUint16(b[11:], sectorSize)
-	b[13] = byte(w.geo.SectorsPerCluster)
-	binary.LittleEndian.PutUint16(b[14:], reserved)
-	b[16] = numFATs
-	b[21] = 0xF8
-	binary.LittleEndian.PutUint16(b[24:], 63)
-	binary.LittleEndian.PutUint16(b[26:], 255)
-	binary.LittleEndian.PutUint32(b[28:], w.opt.HiddenStart)
-	binary.LittleEndian.PutUint32(b[32:], w.geo.TotalSectors)
-	binary.LittleEndian.PutUint32(b[36:], w.geo.FATSectors)
-	binary.LittleEndian.PutUint32(b[44:], 2)
-	binary.LittleEndian.PutUint16(b[48:], 1)
-	binary.LittleEndian.PutUint16(b[50:], 6)
-	b[64] = 0x80
-	b[66] = 0x29
-	binary.LittleEndian.PutUint32(b[67:], w.opt.VolumeID)
 	lb, _ := labelBytes(w.opt.Label)
-	copy(b[71:82], lb[:])
-	copy(b[82:90], "FAT32   ")
+	p := bootParams{
+		jmp:        [3]byte{bsJmpShort, bsBootCode - 2, bsNop},
+		bytsPerSec: sectorSize,
+		secPerClus: uint8(w.geo.SectorsPerCluster),
+		rsvdSecCnt: reserved,
+		numFATs:    numFATs,
+		media:      0xF8,
+		secPerTrk:  63,
+		numHeads:   255,
+		hiddSec:    w.opt.HiddenStart,
+		totSec32:   w.geo.TotalSectors,
+		fatSz32:    w.geo.FATSectors,
+		rootClus:   2,
+		fsInfo:     fsInfoSector,
+		bkBootSec:  backupBootSector,
+		drvNum:     0x80,
+		bootSig:    bsBootSigValue,
+		volID:      w.opt.VolumeID,
+		volLab:     lb,
+
+		hasSignature: true,
+	}
+	copy(p.oem[:], "MSWIN4.1")
+	copy(p.filSysType[:], "FAT32   ")
+	p.put(b)
 	// Not bootable: the code at the jump target halts in a loop.
-	b[90], b[91], b[92] = 0xFA, 0xEB, 0xFD // cli; jmp back to the cli
-	b[510], b[511] = 0x55, 0xAA
+	b[bsBootCode], b[bsBootCode+1], b[bsBootCode+2] = 0xFA, 0xEB, 0xFD // cli; jmp back to the cli
 	return b
 }
 
 func (w *Writer) fsInfo() []byte {
 	b := make([]byte, sectorSize)
-	binary.LittleEndian.PutUint32(b[0:], 0x41615252)
-	binary.LittleEndian.PutUint32(b[484:], 0x61417272)
+	binary.LittleEndian.PutUint32(b[fsiLeadSig:], fsiLeadValue)
+	binary.LittleEndian.PutUint32(b[fsiStrucSig:], fsiStrucValue)
 	free := w.geo.Clusters + 2 - w.next
-	binary.LittleEndian.PutUint32(b[488:], free)
-	binary.LittleEndian.PutUint32(b[492:], w.next)
-	binary.LittleEndian.PutUint32(b[508:], 0xAA550000)
+	binary.LittleEndian.PutUint32(b[fsiFreeCount:], free)
+	binary.LittleEndian.PutUint32(b[fsiNxtFree:], w.next)
+	binary.LittleEndian.PutUint32(b[fsiTrailSig:], fsiTrailValue)
 	return b
 }

@@ -18,17 +18,8 @@ type ReadWriterAt interface {
 // ErrNoFile is returned by Shred when the file does not exist.
 var ErrNoFile = errors.New("fat32: no such file")
 
-// FSInfo fields (Microsoft's FAT specification, "FAT32 FSInfo Sector Structure").
-const (
-	bpbFSInfoSector  = 48  // BPB_FSInfo: sector number of FSInfo in the reserved region
-	fsiLeadSig       = 0   // 0x41615252
-	fsiFreeCount     = 488 // last known free cluster count, 0xFFFFFFFF: unknown
-	fsiLeadSigValue  = 0x41615252
-	fsiUnknownFree   = 0xFFFFFFFF
-	dirAttrOffset    = 11
-	dirAttrLongName  = 0x0F
-	dirDeletedMarker = 0xE5
-)
+// fsiUnknownFree is FSI_Free_Count when the free count is not known.
+const fsiUnknownFree = 0xFFFFFFFF
 
 // Shred destroys one file of a FAT32 filesystem in place, for good: its data clusters are
 // overwritten with random bytes (and flushed when dev can Sync), then its clusters are
@@ -136,14 +127,14 @@ func (f *FS) deleteEntry(dev ReadWriterAt, dirCluster uint32, e *Entry) error {
 		if s[0] == 0 {
 			break
 		}
-		if s[0] == dirDeletedMarker || s[dirAttrOffset] == dirAttrLongName {
+		if s[0] == dirFree || s[dirAttr] == attrLongName {
 			continue
 		}
 		first := uint32(binary.LittleEndian.Uint16(s[20:]))<<16 | uint32(binary.LittleEndian.Uint16(s[26:]))
 		var name [11]byte
 		copy(name[:], s[:11])
 		if name[0] == 0x05 { // a name starting with 0xE5 is stored with 0x05
-			name[0] = dirDeletedMarker
+			name[0] = dirFree
 		}
 		if string(name[:]) == e.Short && first == e.Cluster && int64(binary.LittleEndian.Uint32(s[28:])) == e.Size {
 			short = i
@@ -155,10 +146,10 @@ func (f *FS) deleteEntry(dev ReadWriterAt, dirCluster uint32, e *Entry) error {
 	}
 	for i := short; i >= 0; i-- {
 		s := buf[i*dirEntry : (i+1)*dirEntry]
-		if i < short && (s[dirAttrOffset] != dirAttrLongName || s[0] == dirDeletedMarker) {
+		if i < short && (s[dirAttr] != attrLongName || s[0] == dirFree) {
 			break
 		}
-		if _, err := dev.WriteAt([]byte{dirDeletedMarker}, offs[i]); err != nil {
+		if _, err := dev.WriteAt([]byte{dirFree}, offs[i]); err != nil {
 			return fmt.Errorf("fat32: deleting %s: %w", e.Name, err)
 		}
 	}
@@ -171,14 +162,14 @@ func (f *FS) addFree(dev ReadWriterAt, n uint32) error {
 	if _, err := f.dev.ReadAt(b, 0); err != nil {
 		return err
 	}
-	sec := int64(binary.LittleEndian.Uint16(b[bpbFSInfoSector:]))
+	sec := int64(binary.LittleEndian.Uint16(b[bpbFSInfo:]))
 	if sec == 0 || sec >= f.reservedSec {
 		return nil
 	}
 	if _, err := f.dev.ReadAt(b, sec*f.bps); err != nil {
 		return err
 	}
-	if binary.LittleEndian.Uint32(b[fsiLeadSig:]) != fsiLeadSigValue {
+	if binary.LittleEndian.Uint32(b[fsiLeadSig:]) != fsiLeadValue {
 		return nil
 	}
 	free := binary.LittleEndian.Uint32(b[fsiFreeCount:])

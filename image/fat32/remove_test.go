@@ -65,7 +65,7 @@ func TestShred(t *testing.T) {
 	if _, err := f.Stat("escrow/luks-header.age"); err == nil {
 		t.Fatal("the reader still sees a shredded file")
 	}
-	if b, err := f.ReadFile("manifest.json"); err != nil || string(b) != "{}\n" {
+	if b, err := f.ReadFile("manifest.json", 1<<20); err != nil || string(b) != "{}\n" {
 		t.Fatalf("manifest.json: %q %v", b, err)
 	}
 }

@@ -217,3 +217,88 @@ func TestSector4K(t *testing.T) {
 		t.Fatal("4K table read with 512-byte sectors")
 	}
 }
+
+// TestProtectiveMBR: the MBR must be exactly protective: a replaced (ordinary) MBR, a
+// hybrid one, boot code, a protective entry of the wrong size are all refused. sfdisk
+// and sgdisk make the crafted MBRs.
+func TestProtectiveMBR(t *testing.T) {
+	size := int64(1 << 30)
+	fresh := func(t *testing.T) (*Table, *os.File, string) {
+		tab, path := writeKitTable(t, size)
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		if err := CheckProtectiveMBR(f, tab); err != nil {
+			t.Fatalf("fresh table: %v", err)
+		}
+		if err := CheckCopies(f, size, 512); err != nil {
+			t.Fatalf("fresh table: %v", err)
+		}
+		return tab, f, path
+	}
+	t.Run("hybrid (sgdisk -h)", func(t *testing.T) {
+		tab, f, path := fresh(t)
+		testutil.MustTool(t, "sgdisk", "-h", "1", path)
+		err := CheckProtectiveMBR(f, tab)
+		if err == nil || !strings.Contains(err.Error(), "hybrid") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Log(err)
+	})
+	t.Run("ordinary MBR", func(t *testing.T) {
+		tab, f, path := fresh(t)
+		// An attacker's DOS table: partition 1 FAT32 in the tail of the disk, 2 the data.
+		script := "label: dos\nstart=1900000, size=100000, type=c\nstart=616448, size=1000000, type=83\n"
+		if out, err := testutil.ToolStdin(t, []byte(script), "sfdisk", "--no-reread", "--no-tell-kernel", "--wipe", "never", path); err != nil {
+			t.Fatalf("sfdisk: %v\n%s", err, out)
+		}
+		err := CheckProtectiveMBR(f, tab)
+		if err == nil || !strings.Contains(err.Error(), "no protective (0xEE) entry") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Log(err)
+		// The GPT itself is still valid: travelkit's GPT reader alone would not notice.
+		if _, err := Read(f, size, 512); err != nil {
+			t.Fatalf("GPT after the MBR change: %v", err)
+		}
+	})
+	t.Run("boot code", func(t *testing.T) {
+		tab, f, _ := fresh(t)
+		f.WriteAt([]byte{0xEB, 0xFE}, 0)
+		if err := CheckProtectiveMBR(f, tab); err == nil || !strings.Contains(err.Error(), "boot code") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("protective entry too small", func(t *testing.T) {
+		tab, f, _ := fresh(t)
+		f.WriteAt([]byte{0x00, 0x10, 0, 0}, mbrPartitions+mbrEntrySectors)
+		if err := CheckProtectiveMBR(f, tab); err == nil || !strings.Contains(err.Error(), "protective entry 1 covers") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("backup differs", func(t *testing.T) {
+		_, f, _ := fresh(t)
+		f.WriteAt([]byte("XXXX"), size-512) // the backup header's signature
+		if err := CheckCopies(f, size, 512); err == nil || !strings.Contains(err.Error(), "backup GPT") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// sgdisk's protective MBR (other CHS values) is a protective MBR too.
+func TestProtectiveMBRFromSgdisk(t *testing.T) {
+	size := int64(1 << 30)
+	tab, path := writeKitTable(t, size)
+	testutil.MustTool(t, "sgdisk", "-Z", path)
+	testutil.MustTool(t, "sgdisk", "-n", "1:2048:+300M", "-n", "2:0:0", path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := CheckProtectiveMBR(f, tab); err != nil {
+		t.Fatal(err)
+	}
+}
