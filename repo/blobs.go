@@ -328,6 +328,9 @@ func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte
 // LoadBlobScratch is LoadBlob with a reusable buffer for the stored bytes,
 // used when the storage is a RangeReader.
 func (r *Repository) LoadBlobScratch(ctx context.Context, t BlobType, id ID, buf []byte, raw *[]byte) ([]byte, error) {
+	if err := r.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
 	pb, ok := r.idx.Lookup(BlobHandle{ID: id, Type: t})
 	if !ok {
 		return nil, fmt.Errorf("%s blob %s not found in index", t, id.Str())

@@ -121,7 +121,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		idx.files = append(idx.files, f.id)
 	}
 	r.idx = idx
-	r.idxLoaded = true
+	r.idxLoaded.Store(true)
 
 	// 2. packs: present, right size, none unknown
 	sizes := map[ID]int64{}

@@ -214,7 +214,7 @@ var attacks = []attack{
 	{name: "tree zstd bomb", op: "ls", scales: []int{65, 512, 1023}, want: "too large", craft: treeBomb},
 	{name: "snapshot zstd bomb", op: "snapshots", scales: []int{65, 512, 1023}, want: "too large", craft: snapshotBomb},
 	{name: "index of 4 x 1 GiB JSON", op: "index", scales: []int{128, 1024}, want: "entries", craft: indexBomb},
-	{name: "index of more blobs than travelkit holds", op: "index", scales: []int{8}, want: "blobs", craft: distinctIndex},
+	{name: "index of more blobs than travelkit holds", op: "index", scales: []int{10}, want: "blobs", craft: distinctIndex},
 	{name: "tree DAG", op: "restore", scales: []int{30, 40}, want: "entries", craft: dagTrees},
 	{name: "tree DAG, small", op: "restore", scales: []int{10}, craft: dagTrees},
 	{name: "tree DAG, prune", op: "prune", scales: []int{10, 20, 40}, craft: dagTrees},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"travelkit/internal/memlimit"
 	"travelkit/internal/rsscheck"
 )
 
@@ -21,6 +22,7 @@ func TestHostileChild(t *testing.T) {
 		return
 	}
 	op, dir := a[0], a[1]
+	memlimit.Set() // as the CLI does
 	err := hostileOp(op, dir, a[2:])
 	if err != nil {
 		fmt.Println("error:", err)

@@ -213,9 +213,12 @@ func EncodeIndex(blobs []PackedBlob) ([]byte, error) {
 // ensureIndex loads the index on first use: commands that read no blobs (snapshots,
 // forget without prune, unlock) never pay for it.
 func (r *Repository) ensureIndex(ctx context.Context) error {
+	if r.idxLoaded.Load() {
+		return nil
+	}
 	r.idxMu.Lock()
 	defer r.idxMu.Unlock()
-	if r.idxLoaded {
+	if r.idxLoaded.Load() {
 		return nil
 	}
 	return r.loadIndex(ctx)
@@ -230,7 +233,7 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 
 // maxIndexBlobs bounds the blobs of a whole index held in memory (about 180 bytes each
 // in Index today).
-const maxIndexBlobs = 2_000_000
+const maxIndexBlobs = 4_000_000
 
 // indexBudget bounds the stored index files held at once while loading.
 const indexBudget = 96 << 20
@@ -298,7 +301,7 @@ func (r *Repository) loadIndex(ctx context.Context) error {
 		idx.files = append(idx.files, f.id)
 	}
 	r.idx = idx
-	r.idxLoaded = true
+	r.idxLoaded.Store(true)
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"travelkit/internal/termsafe"
 )
 
 // LockedError says another process holds a conflicting lock.
@@ -25,8 +27,9 @@ func (e *LockedError) Error() string {
 	if e.Excl {
 		kind = "exclusive"
 	}
+	// the host name comes from the lock file: escaped for the terminal
 	return fmt.Sprintf("repository is already locked (%s lock by PID %d on %s since %s, lock %s)",
-		kind, e.PID, e.Host, e.Time.Format(time.RFC3339), e.ID[:min(8, len(e.ID))])
+		kind, e.PID, termsafe.Name(e.Host), e.Time.Format(time.RFC3339), e.ID[:min(8, len(e.ID))])
 }
 
 type lockJSON struct {
@@ -171,4 +174,55 @@ func (l *Lock) Unlock() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_ = l.r.st.Remove(context.Background(), Handle{LockFile, l.id.String()})
+}
+
+// LockInfo describes a lock file that RemoveLocks left in place.
+type LockInfo struct {
+	ID   string
+	Host string
+	PID  int
+	Time time.Time
+}
+
+// RemoveLocks removes stale lock files (restic unlock): older than 30 minutes, or of a
+// process that no longer runs on this computer. With all it removes every lock file,
+// held or not (restic unlock --remove-all). It returns how many were removed and the
+// locks left in place.
+func (r *Repository) RemoveLocks(ctx context.Context, all bool) (removed int, held []LockInfo, err error) {
+	var names []string
+	var sizes []int64
+	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
+		names = append(names, name)
+		sizes = append(sizes, size)
+		return nil
+	}); err != nil {
+		return 0, nil, err
+	}
+	for i, n := range names {
+		if err := ctx.Err(); err != nil {
+			return removed, held, err
+		}
+		if !all {
+			id, err := ParseID(n)
+			if err != nil {
+				continue
+			}
+			b, err := r.loadUnpacked(ctx, LockFile, id, sizes[i])
+			var l lockJSON
+			if err != nil || json.Unmarshal(b, &l) != nil {
+				// unreadable: only --remove-all takes it away, as restic does
+				held = append(held, LockInfo{ID: n})
+				continue
+			}
+			if !l.stale() {
+				held = append(held, LockInfo{ID: n, Host: l.Hostname, PID: l.PID, Time: l.Time})
+				continue
+			}
+		}
+		if err := r.st.Remove(ctx, Handle{LockFile, n}); err != nil && !IsNotExist(err) {
+			return removed, held, fmt.Errorf("removing lock %s: %w", n[:min(8, len(n))], err)
+		}
+		removed++
+	}
+	return removed, held, nil
 }

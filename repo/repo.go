@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/restic/chunker"
@@ -68,7 +69,7 @@ type Repository struct {
 
 	idx       *Index
 	idxMu     sync.Mutex
-	idxLoaded bool // LoadIndex ran (or the repository is new)
+	idxLoaded atomic.Bool // LoadIndex ran (or the repository is new)
 	saver     *blobSaver
 	// lastSaver keeps the statistics of the last Flush
 	lastSaver *blobSaver
@@ -122,7 +123,7 @@ func Init(ctx context.Context, st Storage, password []byte) (*Repository, error)
 		return nil, err
 	}
 	r.idx = NewIndex()
-	r.idxLoaded = true
+	r.idxLoaded.Store(true)
 	return r, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/memlimit"
 	"travelkit/internal/version"
 )
 
@@ -35,7 +36,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
 	root.AddCommand(
 		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
-		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(), newUnlockCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 	)
 	return root
@@ -56,6 +57,7 @@ func main() {
 }
 
 func run(args []string) int {
+	memlimit.Set()
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
