@@ -41,6 +41,8 @@ fmt-check:
 test: test-deps vet fmt-check build
 	$(GO) test $(TESTFLAGS) ./...
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -tags tpmsim ./tpm/
+	# the luks.Container concurrency contract, under the race detector (cgo only in tests)
+	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -race -run 'Concurrent' ./luks/
 
 bench: build
 	./scripts/bench-xts.sh

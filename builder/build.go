@@ -16,6 +16,7 @@ import (
 	"travelkit/image"
 	"travelkit/image/ext4"
 	"travelkit/image/gpt"
+	"travelkit/internal/durable"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/target"
@@ -75,9 +76,9 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	if len(opt.Passphrase) == 0 {
 		return nil, errors.New("no passphrase")
 	}
-	prog := opt.Progress
-	if prog == nil {
-		prog = func(string, int64, int64) {}
+	b := &building{ctx: ctx, p: p, opt: opt, prog: opt.Progress}
+	if b.prog == nil {
+		b.prog = func(string, int64, int64) {}
 	}
 	id := p.Target.Identity()
 	create := int64(0)
@@ -88,76 +89,35 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every write that matters was synced (step 8); a failed close cannot lose them.
 	defer tg.Close()
-	var dev image.Device = tg
-	l := p.Layout
-	step := func() error {
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		return nil
-	}
+	b.tg = tg
 
 	// 1. Remove the old partition tables (both GPT copies, the MBR): from now on until the
 	// end the drive is not a kit.
-	prog("clearing the old partition table", 0, 0)
-	zero := make([]byte, 1<<20)
-	if _, err := dev.WriteAt(zero, 0); err != nil {
-		return nil, fmt.Errorf("writing to %s: %w", p.Target.Path, err)
-	}
-	if _, err := dev.WriteAt(zero, p.DiskSize-int64(len(zero))); err != nil {
-		return nil, fmt.Errorf("writing to %s: %w", p.Target.Path, err)
-	}
-	if err := tg.Sync(); err != nil {
+	if err := b.clearTables(); err != nil {
 		return nil, err
 	}
-	data, err := image.NewSection(dev, l.DataOff, l.DataSize)
-	if err != nil {
-		return nil, err
-	}
-	tools, err := image.NewSection(dev, l.ToolsOff, l.ToolsSize)
-	if err != nil {
-		return nil, err
-	}
-
 	// 2. Optional random fill of the data partition.
 	if opt.Wipe {
-		if err := wipe(ctx, data, prog); err != nil {
+		if err := wipe(ctx, b.data, b.prog); err != nil {
 			return nil, err
 		}
 	}
-	if err := step(); err != nil {
+	if err := b.step(); err != nil {
 		return nil, err
 	}
-
 	// 3. LUKS2 with the passphrase in keyslot 0, the recovery key in keyslot 1.
-	prog("creating the encrypted volume (key derivation)", 0, 0)
-	lo := p.Config.LUKS
-	lo.Label = p.Config.Name
-	lo.Keyslot = 0
-	c, vk, err := luks.Format(data, l.DataSize, opt.Passphrase, lo)
-	if err != nil {
-		return nil, fmt.Errorf("creating the LUKS2 volume: %w", err)
-	}
-	defer vk.Wipe()
-	res := &Result{KitID: p.Config.Name, Target: p.Target.Path, LUKSUUID: c.UUID(), Keyslots: p.Keyslots}
-	if p.Config.RecoveryKey {
-		prog("adding the recovery key", 0, 0)
-		if res.RecoveryKey, err = kit.GenerateRecoveryKey(); err != nil {
-			return nil, err
-		}
-		// Same costs as keyslot 0, already calibrated: no second calibration.
-		if _, err := c.AddKeyslot(vk, []byte(res.RecoveryKey), 1, c.Keyslots()[0].PBKDF); err != nil {
-			return nil, fmt.Errorf("adding the recovery key: %w", err)
-		}
-	}
-	if err := step(); err != nil {
+	if err := b.createVolume(); err != nil {
 		return nil, err
 	}
-
+	defer b.vk.Wipe()
+	if err := b.step(); err != nil {
+		return nil, err
+	}
 	// 4. Tools content: escrow files, the encrypted header backups, then the manifest
 	// over everything.
-	toolset, state, err := p.toolsContent(c, res.RecoveryKey)
+	toolset, state, err := p.toolsContent(b.c, b.res.RecoveryKey)
 	if err != nil {
 		return nil, err
 	}
@@ -168,97 +128,177 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	if state, err = drive.NewState(toolset.Manifest, state.Copies, state.Wraps); err != nil {
 		return nil, err
 	}
-	res.Manifest = manJSON
-	res.EscrowThreshold = toolset.Manifest.EscrowThreshold
-
+	b.res.Manifest = manJSON
+	b.res.EscrowThreshold = toolset.Manifest.EscrowThreshold
 	// 5. ext4 inside the volume: repo/, and travelkit/ with the trusted state (manifest
-	// copy, escrow and header backup copies) and the backup repository's password.
-	prog("creating the encrypted filesystem", 0, 0)
-	vol, err := c.OpenVolume(vk)
-	if err != nil {
+	// copy, escrow file copies, recovery-key wraps) and the backup repository's password.
+	if err := b.createFilesystem(state); err != nil {
 		return nil, err
 	}
-	defer vol.Close()
+	if err := b.step(); err != nil {
+		return nil, err
+	}
+	// 6. The FAT32 tools partition, its time the manifest's ToolsWritten (= Created).
+	if err := writeTools(ctx, b.tools, files, toolset.Manifest.ToolsWritten, b.prog); err != nil {
+		return nil, err
+	}
+	b.res.Files = len(files)
+	// 7. Escrow copies for handing over.
+	if opt.EscrowDir != "" {
+		if b.res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames(), toolset.Headers[kit.EscrowHeaderBackupPath]); err != nil {
+			return nil, err
+		}
+	}
+	// 8. Last: the partition table. Now the drive is a kit.
+	if err := b.writeTable(); err != nil {
+		return nil, err
+	}
+	// 9. The kit is complete; bind it to the TPM with the volume key in hand.
+	if opt.TPM != nil {
+		tok, err := enrolTPM(b.c, b.vk, opt.TPM, b.prog)
+		if err == nil {
+			err = tg.Sync()
+		}
+		if err != nil {
+			return b.res, &TPMError{err}
+		}
+		b.res.TPMToken = tok
+	}
+	return b.res, nil
+}
+
+// building is a Build in progress: the target, its two partitions, and once created the
+// LUKS2 volume and its key.
+type building struct {
+	ctx         context.Context
+	p           *Plan
+	opt         BuildOptions
+	prog        Progress
+	tg          *target.Target
+	data, tools *image.Section
+	c           *luks.Container
+	vk          *luks.VolumeKey
+	res         *Result
+}
+
+// step stops the build between steps when ctx is cancelled.
+func (b *building) step() error {
+	if b.ctx.Err() != nil {
+		return errInterrupted
+	}
+	return nil
+}
+
+// clearTables zeroes the first and the last MiB of the disk (the MBR and both GPT copies)
+// and finds the two partitions of the layout.
+func (b *building) clearTables() error {
+	p, l := b.p, b.p.Layout
+	b.prog("clearing the old partition table", 0, 0)
+	zero := make([]byte, 1<<20)
+	if _, err := b.tg.WriteAt(zero, 0); err != nil {
+		return fmt.Errorf("writing to %s: %w", p.Target.Path, err)
+	}
+	if _, err := b.tg.WriteAt(zero, p.DiskSize-int64(len(zero))); err != nil {
+		return fmt.Errorf("writing to %s: %w", p.Target.Path, err)
+	}
+	if err := b.tg.Sync(); err != nil {
+		return err
+	}
+	var err error
+	if b.data, err = image.NewSection(b.tg, l.DataOff, l.DataSize); err != nil {
+		return err
+	}
+	b.tools, err = image.NewSection(b.tg, l.ToolsOff, l.ToolsSize)
+	return err
+}
+
+// createVolume formats the data partition as LUKS2 with the passphrase in keyslot 0 and
+// adds the recovery key in keyslot 1. The caller wipes b.vk.
+func (b *building) createVolume() error {
+	p := b.p
+	b.prog("creating the encrypted volume (key derivation)", 0, 0)
+	lo := p.Config.LUKS
+	lo.Label = p.Config.Name
+	lo.Keyslot = 0
+	c, vk, err := luks.Format(b.data, p.Layout.DataSize, b.opt.Passphrase, lo)
+	if err != nil {
+		return fmt.Errorf("creating the LUKS2 volume: %w", err)
+	}
+	b.c, b.vk = c, vk
+	b.res = &Result{KitID: p.Config.Name, Target: p.Target.Path, LUKSUUID: c.UUID(), Keyslots: p.Keyslots}
+	if p.Config.RecoveryKey {
+		b.prog("adding the recovery key", 0, 0)
+		if b.res.RecoveryKey, err = kit.GenerateRecoveryKey(); err != nil {
+			return err
+		}
+		// Same costs as keyslot 0, already calibrated: no second calibration.
+		if _, err := c.AddKeyslot(vk, []byte(b.res.RecoveryKey), 1, c.Keyslots()[0].PBKDF); err != nil {
+			return fmt.Errorf("adding the recovery key: %w", err)
+		}
+	}
+	return nil
+}
+
+// createFilesystem makes ext4 in the volume with repo/, the trusted state and the backup
+// repository's password, and flushes it.
+func (b *building) createFilesystem(state *drive.State) error {
+	p := b.p
+	b.prog("creating the encrypted filesystem", 0, 0)
+	vol, err := b.c.OpenVolume(b.vk)
+	if err != nil {
+		return err
+	}
+	defer vol.Close() // wipes the key schedule; it returns no error
 	label := p.Config.Name
 	if len(label) > 16 {
 		label = label[:16]
 	}
 	if err := ext4.Format(vol, ext4.FormatOptions{Label: label, Time: p.Created}); err != nil {
-		return nil, fmt.Errorf("creating ext4 in the encrypted volume: %w", err)
+		return fmt.Errorf("creating ext4 in the encrypted volume: %w", err)
 	}
 	fs, err := ext4.Open(vol, ext4.Options{Writable: true})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	repoPass := make([]byte, 32)
 	if _, err := rand.Read(repoPass); err != nil {
-		return nil, err
+		return err
 	}
 	pw := []byte(hex.EncodeToString(repoPass))
 	clear(repoPass)
+	defer clear(pw)
 	for _, d := range []string{drive.RepoDir, drive.MetaDir} {
 		if err := fs.MkdirAll(d); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	u := &drive.Unlocked{Container: c, Volume: vol, FS: fs}
+	u := &drive.Unlocked{Container: b.c, Volume: vol, FS: fs}
 	if err := u.CommitState(state, p.Created); err != nil {
-		return nil, err
+		return err
 	}
 	if err := fs.WriteFile(drive.RepoPassword, bytes.NewReader(pw), int64(len(pw)), p.Created); err != nil {
-		return nil, fmt.Errorf("writing %s in the encrypted volume: %w", drive.RepoPassword, err)
+		return fmt.Errorf("writing %s in the encrypted volume: %w", drive.RepoPassword, err)
 	}
-	clear(pw)
 	if err := fs.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := vol.Flush(); err != nil {
-		return nil, err
-	}
-	if err := step(); err != nil {
-		return nil, err
-	}
+	return vol.Flush()
+}
 
-	// 6. The FAT32 tools partition.
-	if err := writeTools(ctx, tools, files, p.Created, prog); err != nil {
-		return nil, err
+// writeTable writes the partition table, between two syncs: what it points at is durable
+// before it, and it is durable before the build says the kit is done.
+func (b *building) writeTable() error {
+	if err := b.tg.Sync(); err != nil {
+		return err
 	}
-	res.Files = len(files)
-
-	// 7. Escrow copies for handing over.
-	if opt.EscrowDir != "" {
-		if res.EscrowFiles, err = writeEscrowDir(opt.EscrowDir, toolset.Copies, p.Config.escrowNames()); err != nil {
-			return nil, err
-		}
+	if err := b.step(); err != nil {
+		return err
 	}
-
-	// 8. Last: the partition table. Now the drive is a kit.
-	if err := tg.Sync(); err != nil {
-		return nil, err
+	b.prog("writing the partition table", 0, 0)
+	if err := gpt.Write(b.tg, b.p.Layout.Table); err != nil {
+		return fmt.Errorf("writing the partition table: %w", err)
 	}
-	if err := step(); err != nil {
-		return nil, err
-	}
-	prog("writing the partition table", 0, 0)
-	if err := gpt.Write(dev, l.Table); err != nil {
-		return nil, fmt.Errorf("writing the partition table: %w", err)
-	}
-	if err := tg.Sync(); err != nil {
-		return nil, err
-	}
-
-	// 9. The kit is complete; bind it to the TPM with the volume key in hand.
-	if opt.TPM != nil {
-		tok, err := enrolTPM(c, vk, opt.TPM, prog)
-		if err == nil {
-			err = tg.Sync()
-		}
-		if err != nil {
-			return res, &TPMError{err}
-		}
-		res.TPMToken = tok
-	}
-	return res, nil
+	return b.tg.Sync()
 }
 
 // enrolTPM adds the TPM2 binding of a kit being built.
@@ -288,7 +328,7 @@ func (f File) open() (io.Reader, func(), error) {
 	}
 	st, err := h.Stat()
 	if err != nil || st.Size() != f.Size {
-		h.Close()
+		h.Close() // opened for reading: nothing to lose
 		return nil, nil, fmt.Errorf("%s changed since the plan", f.Source)
 	}
 	return io.LimitReader(h, f.Size), func() { h.Close() }, nil
@@ -299,9 +339,9 @@ func (f File) open() (io.Reader, func(), error) {
 func wipe(ctx context.Context, dev image.Device, prog Progress) error {
 	key := make([]byte, 32)
 	iv := make([]byte, aes.BlockSize)
-	rand.Read(key)
+	rand.Read(key) // crypto/rand never fails (Go 1.24: it crashes the program instead)
 	rand.Read(iv)
-	b, _ := aes.NewCipher(key)
+	b, _ := aes.NewCipher(key) // fails only for a key size other than 16, 24 or 32
 	clear(key)
 	s := cipher.NewCTR(b, iv)
 	buf := make([]byte, 4<<20)
@@ -318,5 +358,5 @@ func wipe(ctx context.Context, dev image.Device, prog Progress) error {
 		}
 		prog("filling the data partition with random data", off+n, size)
 	}
-	return image.Flush(dev)
+	return durable.Flush(dev)
 }

@@ -66,29 +66,32 @@ func (c *Config) escrowFiles(recoveryKey string) (map[string][]byte, error) {
 	return out, nil
 }
 
-// headerBackupFiles makes the encrypted header backups of the header c into copies:
+// headerFiles makes the encrypted header backups of the header c as it is now:
 // escrow/luks-header.age to the recipients (when there are any), and luks-header.age from
-// the first of wraps (when there is one), which it returns used up. Without wraps,
-// luks-header.age is left as copies has it.
-func headerBackupFiles(c *luks.Container, recipients []string, wraps []kit.HeaderWrap, copies map[string][]byte) ([]kit.HeaderWrap, error) {
+// the first of wraps (when there is one, which is used up). It returns the files and the
+// wraps left.
+func headerFiles(c *luks.Container, recipients []string, wraps []kit.HeaderWrap) (map[string][]byte, []kit.HeaderWrap, error) {
+	out := map[string][]byte{}
+	if len(recipients) == 0 && len(wraps) == 0 {
+		return out, wraps, nil
+	}
 	backup, err := c.HeaderBackup()
 	if err != nil {
-		return nil, fmt.Errorf("LUKS header backup: %w", err)
+		return nil, nil, fmt.Errorf("LUKS header backup: %w", err)
 	}
 	defer clear(backup)
-	delete(copies, kit.EscrowHeaderBackupPath)
 	if len(recipients) > 0 {
-		if copies[kit.EscrowHeaderBackupPath], err = kit.EncryptHeaderBackupTo(backup, recipients); err != nil {
-			return nil, err
+		if out[kit.EscrowHeaderBackupPath], err = kit.EncryptHeaderBackupTo(backup, recipients); err != nil {
+			return nil, nil, err
 		}
 	}
 	if len(wraps) > 0 {
-		if copies[kit.HeaderBackupPath], err = kit.EncryptHeaderBackupWithWrap(backup, wraps[0]); err != nil {
-			return nil, err
+		if out[kit.HeaderBackupPath], err = kit.EncryptHeaderBackupWithWrap(backup, wraps[0]); err != nil {
+			return nil, nil, err
 		}
 		wraps = slices.Clone(wraps[1:])
 	}
-	return wraps, nil
+	return out, wraps, nil
 }
 
 // toolsContent makes the tools partition's content of a new kit whose LUKS2 header is c.
@@ -109,7 +112,7 @@ func (p *Plan) toolsContent(c *luks.Container, recoveryKey string) (*toolsSet, *
 			return nil, nil, err
 		}
 	}
-	wraps, err := headerBackupFiles(c, cfg.recipients(), wraps, copies)
+	headers, wraps, err := headerFiles(c, cfg.recipients(), wraps)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,14 +120,14 @@ func (p *Plan) toolsContent(c *luks.Container, recoveryKey string) (*toolsSet, *
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &toolsSet{Manifest: m, Binaries: p.Binaries, Pages: pages, Copies: copies, Extra: p.Extra}
+	t := &toolsSet{Manifest: m, Binaries: p.Binaries, Pages: pages, Copies: copies, Headers: headers, Extra: p.Extra}
 	return t, &drive.State{Copies: copies, Wraps: wraps}, nil
 }
 
-// writeEscrowDir writes the escrow files of names, and the escrowed header backup, into
-// dir for hand-over, each replaced atomically (written beside, then renamed), so that an
-// interruption leaves every file old or new, never half written.
-func writeEscrowDir(dir string, copies map[string][]byte, names []string) ([]string, error) {
+// writeEscrowDir writes the escrow files of names, and the escrowed header backup when
+// given, into dir for hand-over, each replaced atomically (written beside, then renamed),
+// so that an interruption leaves every file old or new, never half written.
+func writeEscrowDir(dir string, copies map[string][]byte, names []string, escrowHeader []byte) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -155,7 +158,7 @@ func writeEscrowDir(dir string, copies map[string][]byte, names []string) ([]str
 			return nil, err
 		}
 	}
-	if b := copies[kit.EscrowHeaderBackupPath]; b != nil {
+	if b := escrowHeader; b != nil {
 		if err := put(filepath.Base(kit.EscrowHeaderBackupPath), b); err != nil {
 			return nil, err
 		}

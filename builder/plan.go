@@ -10,6 +10,7 @@ import (
 	"travelkit/drive"
 	"travelkit/image/fat32"
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/kit"
 	"travelkit/luks"
@@ -40,6 +41,9 @@ type Plan struct {
 	Binaries   []Binary
 	Extra      []File // more files for the tools partition, carried as they are
 	AllowFixed bool
+	// Existing describes the kit already on the target, read from its tools partition
+	// (not trusted: for the person to read), or nil.
+	Existing *kit.Manifest
 }
 
 // PlanOptions are the command-line choices that shape a plan.
@@ -115,7 +119,34 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 		return nil, err
 	}
 	p.Destroys = destroys(info)
+	p.Existing = existingKit(opt.Target)
 	return p, nil
+}
+
+// existingKit reads the manifest of a kit already on the target, if there is one.
+func existingKit(path string) *kit.Manifest {
+	tg, err := target.Open(path, target.Options{})
+	if err != nil {
+		return nil
+	}
+	defer tg.Close()
+	d, err := drive.Open(tg)
+	if err != nil {
+		return nil
+	}
+	fs, err := d.ToolsFS()
+	if err != nil {
+		return nil
+	}
+	b, err := fs.ReadFile(kit.ManifestName, kit.MaxManifestSize)
+	if err != nil || len(b) > 16<<20 {
+		return nil
+	}
+	m, err := kit.ParseManifest(b)
+	if err != nil {
+		return nil
+	}
+	return m
 }
 
 // headerBackupSize is the size of a kit's LUKS2 header backup: both header copies and the
@@ -127,7 +158,7 @@ func (p *Plan) restoreInfo() kit.RestoreInfo {
 	for _, e := range p.Config.Escrow {
 		names = append(names, e.Name)
 	}
-	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM}
+	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM, Threshold: p.Config.threshold()}
 }
 
 // planFiles lists the tools partition's files with their sizes. Escrow files are sized by
@@ -302,6 +333,13 @@ func (p *Plan) Print(w io.Writer) {
 		fmt.Fprintf(w, "  %-36s %10s\n", f.Path, size)
 	}
 	fmt.Fprintf(w, "\nInside the encrypted volume: %s/ (backup repository), %s/ (manifest copy, repository password)\n", drive.RepoDir, drive.MetaDir)
+	if e := p.Existing; e != nil {
+		fmt.Fprintf(w, "\nThe target holds kit %q (LUKS UUID %s) with tools from travelkit %s", termsafe.Name(e.KitID), termsafe.Name(e.LUKSUUID), termsafe.Name(e.Version))
+		if c, ok := version.Compare(e.Version, version.Version); ok && c < 0 {
+			fmt.Fprintf(w, ", older than this travelkit (%s)", version.Version)
+		}
+		fmt.Fprintf(w, ".\nTo update its tools and keep its backups: travelkit refresh --target %s (build destroys them).\n", p.Target.Path)
+	}
 	if len(p.Destroys) > 0 {
 		fmt.Fprintln(w, "\nThis DESTROYS:")
 		for _, d := range p.Destroys {

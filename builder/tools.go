@@ -21,8 +21,9 @@ type toolsSet struct {
 	Manifest *kit.Manifest // everything but Files, which files fills in
 	Binaries []Binary
 	Pages    map[string][]byte
-	Copies   map[string][]byte
-	Extra    []File // more files to carry as they are (the boot bundle)
+	Copies   map[string][]byte // escrow files, kept in the trusted state too
+	Headers  map[string][]byte // the encrypted header backups, made anew each time
+	Extra    []File            // more files to carry as they are (the boot bundle)
 }
 
 // files hashes every file into the manifest and returns the list to write, manifest.json
@@ -35,8 +36,10 @@ func (t *toolsSet) files() ([]File, []byte, []byte, error) {
 	for p, b := range t.Pages {
 		files = append(files, File{Path: p, Size: int64(len(b)), data: b})
 	}
-	for p, b := range t.Copies {
-		files = append(files, File{Path: p, Size: int64(len(b)), data: b})
+	for _, m := range []map[string][]byte{t.Copies, t.Headers} {
+		for p, b := range m {
+			files = append(files, File{Path: p, Size: int64(len(b)), data: b})
+		}
 	}
 	files = append(files, t.Extra...)
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })

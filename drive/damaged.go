@@ -62,12 +62,12 @@ func (e *LostTableError) RepairCommand(device string) string {
 // steps from 2 MiB, coarser past 1 GiB): the builder writes LUKS before the partition
 // table, and a damaged table leaves it in place.
 func findLostVolume(dev image.Device) *LostTableError {
-	b := make([]byte, 6)
+	b := make([]byte, luks.MagicLen)
 	for off := int64(2 << 20); off <= 4<<30 && off < dev.Size(); off += 1 << 20 {
 		if _, err := dev.ReadAt(b, off); err != nil && err != io.EOF {
 			return nil
 		}
-		if string(b) == "LUKS\xba\xbe" {
+		if luks.HasMagic(b) {
 			e := &LostTableError{DiskSize: dev.Size(), LUKSOffset: off}
 			if sec, err := image.NewSection(dev, off, dev.Size()-off); err == nil {
 				if c, err := luks.Open(sec, sec.Size()); err == nil {

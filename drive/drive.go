@@ -25,11 +25,10 @@ const (
 	DataPartName  = "travelkit data"
 	// MinDataSize is the smallest data partition: the LUKS2 header area (16 MiB) and a small ext4.
 	MinDataSize = 64 << 20
-	// Paths inside the encrypted volume.
+	// Paths inside the encrypted volume (the trusted manifest copy is MetaDir + "/" +
+	// kit.ManifestName).
 	RepoDir      = "repo"
 	MetaDir      = "travelkit"
-	ManifestFile = "manifest.json"
-	SumsFile     = "SHA256SUMS"
 	RepoPassword = "travelkit/repo-password"
 )
 
@@ -153,6 +152,8 @@ type Unlocked struct {
 	Slot      int
 	Volume    *luks.Volume
 	FS        *ext4.FS
+	// Key is the volume key, for key changes (adding or replacing keyslots); wiped by Close.
+	Key *luks.VolumeKey
 }
 
 // Unlock opens the data volume with a keyslot passphrase (the passphrase, the recovery
@@ -191,13 +192,13 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	}
 	fs, err := ext4.Open(v, ext4.Options{Writable: writable})
 	if err != nil {
-		v.Close()
+		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
 			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
 	}
-	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs}, nil
+	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes())}, nil
 }
 
 // maxSmallFile bounds the small files of the encrypted volume read whole (the
@@ -229,7 +230,10 @@ func (u *Unlocked) Close() error {
 	if ferr := u.Volume.Flush(); err == nil {
 		err = ferr
 	}
-	u.Volume.Close()
+	u.Volume.Close() // wipes the key schedule; it cannot fail
+	if u.Key != nil {
+		u.Key.Wipe()
+	}
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 //
 //	manifest.json, SHA256SUMS   the trusted copy of the tools partition's manifest
 //	tools/<path>                copies of the tools files that cannot be made again: the
-//	                            escrow files and the encrypted header backups
+//	                            escrow files
 //	header-wraps                recovery-key wraps for rewriting luks-header.age
 //	pending/...                 the same, for a change under way (refresh, key change)
 //
@@ -32,11 +33,15 @@ const (
 	ToolsCopyDir = MetaDir + "/tools"
 	PendingDir   = MetaDir + "/pending"
 	wrapsFile    = kit.HeaderWrapsPath
+	retireFile   = "retire"
+	// PendingKeyslotFile names the keyslot a rotation is about to add, written before the
+	// keyslot is: a keyslot it names that no trusted state lists is a leftover of an
+	// interrupted rotation.
+	PendingKeyslotFile = MetaDir + "/pending-keyslot"
 )
 
-// maxStateFile bounds a file read from the trusted state (the header backups are the
-// largest: 16 MiB with LUKS2's defaults, up to 136 MiB with its largest areas).
-const maxStateFile = 160 << 20
+// maxStateFile bounds a file read from the trusted state (manifests, escrow files).
+const maxStateFile = 16 << 20
 
 // State is one trusted state: the manifest pair, the copies of the tools files that
 // cannot be made again, and the header wraps.
@@ -46,6 +51,10 @@ type State struct {
 	Manifest     *kit.Manifest
 	Copies       map[string][]byte // tools partition path -> content
 	Wraps        []kit.HeaderWrap
+	// What a pending change still has to remove when it is completed: keyslots of old
+	// secrets and the repository keys made for them (pending states only).
+	Retire         []int
+	RetireRepoKeys []string
 }
 
 // NewState encodes a manifest into a state with the given copies and wraps.
@@ -76,9 +85,10 @@ func checkCopies(m *kit.Manifest, copies map[string][]byte) error {
 }
 
 // CopiedPath reports whether a tools partition file is kept in the trusted state: the
-// escrow files and the encrypted header backups.
+// escrow files, which cannot be made again without the recovery key. (The encrypted header
+// backups are made anew from the header whenever the tools partition is written.)
 func CopiedPath(p string) bool {
-	return p == kit.HeaderBackupPath || strings.HasPrefix(p, "escrow/") && strings.HasSuffix(p, ".age")
+	return p != kit.EscrowHeaderBackupPath && strings.HasPrefix(p, "escrow/") && strings.HasSuffix(p, ".age")
 }
 
 // ReadState reads the current trusted state and, when a change was interrupted, the
@@ -141,6 +151,13 @@ func readState(f *ext4.FS, dir string) (*State, error) {
 	if err := checkCopies(m, s.Copies); err != nil {
 		return nil, err
 	}
+	if b, err := readBounded(f, dir+"/"+retireFile); err == nil {
+		if err := s.parseRetire(b); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	if b, err := readBounded(f, dir+"/"+wrapsFile); err == nil {
 		if s.Wraps, err = kit.ParseHeaderWraps(b); err != nil {
 			return nil, err
@@ -188,7 +205,77 @@ func (u *Unlocked) CommitState(s *State, now time.Time) error {
 			}
 		}
 	}
-	return u.removeState(PendingDir)
+	if err := u.removeState(PendingDir); err != nil {
+		return err
+	}
+	return u.ClearPendingKeyslot()
+}
+
+// SetPendingKeyslot records the keyslot a rotation is about to add.
+func (u *Unlocked) SetPendingKeyslot(slot int) error {
+	b := []byte(strconv.Itoa(slot) + "\n")
+	if err := u.FS.WriteFile(PendingKeyslotFile, bytes.NewReader(b), int64(len(b)), time.Now()); err != nil {
+		return err
+	}
+	return u.Volume.Flush()
+}
+
+// PendingKeyslot returns the keyslot a rotation was about to add, or -1.
+func (u *Unlocked) PendingKeyslot() int {
+	b, err := u.FS.ReadFile(PendingKeyslotFile)
+	if err != nil || len(b) > 16 {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 0 || n >= 32 {
+		return -1
+	}
+	return n
+}
+
+// ClearPendingKeyslot removes the record of SetPendingKeyslot.
+func (u *Unlocked) ClearPendingKeyslot() error {
+	if err := u.FS.Remove(PendingKeyslotFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return u.Volume.Flush()
+}
+
+// DiscardPending removes a pending state that never took effect.
+func (u *Unlocked) DiscardPending() error { return u.removeState(PendingDir) }
+
+func (s *State) marshalRetire() []byte {
+	var b bytes.Buffer
+	for _, k := range s.Retire {
+		fmt.Fprintf(&b, "keyslot %d\n", k)
+	}
+	for _, n := range s.RetireRepoKeys {
+		fmt.Fprintf(&b, "repo-key %s\n", n)
+	}
+	return b.Bytes()
+}
+
+func (s *State) parseRetire(b []byte) error {
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		kind, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch kind {
+		case "":
+		case "keyslot":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n >= 32 {
+				return fmt.Errorf("trusted state: bad retire line %q", line)
+			}
+			s.Retire = append(s.Retire, n)
+		case "repo-key":
+			if len(v) != 64 || strings.Trim(v, "0123456789abcdef") != "" {
+				return fmt.Errorf("trusted state: bad retire line %q", line)
+			}
+			s.RetireRepoKeys = append(s.RetireRepoKeys, v)
+		default:
+			return fmt.Errorf("trusted state: bad retire line %q", line)
+		}
+	}
+	return nil
 }
 
 func (u *Unlocked) writeState(dir string, s *State, now time.Time) error {
@@ -215,6 +302,13 @@ func (u *Unlocked) writeState(dir string, s *State, now time.Time) error {
 		if err != nil {
 			return err
 		}
+	}
+	if len(s.Retire)+len(s.RetireRepoKeys) > 0 {
+		if err := write(dir+"/"+retireFile, s.marshalRetire()); err != nil {
+			return err
+		}
+	} else if err := u.FS.Remove(dir + "/" + retireFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	if err := write(dir+"/"+kit.ManifestName, s.ManifestJSON); err != nil {
 		return err
@@ -248,7 +342,7 @@ func (u *Unlocked) removeState(dir string) error {
 			return err
 		}
 	}
-	for _, p := range []string{"tools/escrow", "tools", kit.ManifestName, wrapsFile, ""} {
+	for _, p := range []string{"tools/escrow", "tools", kit.ManifestName, wrapsFile, retireFile, ""} {
 		if err := rm(path.Join(dir, p)); err != nil {
 			return err
 		}
@@ -271,4 +365,44 @@ func (u *Unlocked) listCopies(dir string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// RepoKeysFile, inside the volume, records the names of the repository key files made for
+// the kit's secrets (one "KIND NAME" line each), so that a key change can remove the key of
+// an old secret without knowing that secret.
+const RepoKeysFile = MetaDir + "/repo-keys"
+
+const recoveryKeyKind = "recovery-key"
+
+// RecoveryRepoKey returns the name of the repository key file recorded for the recovery
+// key, or "".
+func RecoveryRepoKey(u *Unlocked) (string, error) {
+	b, err := u.FS.ReadFile(RepoKeysFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if kind, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && kind == recoveryKeyKind {
+			return name, nil
+		}
+	}
+	return "", nil
+}
+
+// SetRecoveryRepoKey records name as the repository key file of the recovery key.
+func SetRecoveryRepoKey(u *Unlocked, name string) error {
+	var lines []string
+	if b, err := u.FS.ReadFile(RepoKeysFile); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if kind, _, _ := strings.Cut(line, " "); line != "" && kind != recoveryKeyKind {
+				lines = append(lines, line)
+			}
+		}
+	}
+	lines = append(lines, recoveryKeyKind+" "+name)
+	b := []byte(strings.Join(lines, "\n") + "\n")
+	return u.FS.WriteFile(RepoKeysFile, bytes.NewReader(b), int64(len(b)), time.Now())
 }

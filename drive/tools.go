@@ -10,6 +10,7 @@ import (
 
 	"travelkit/image"
 	"travelkit/image/fat32"
+	"travelkit/internal/durable"
 	"travelkit/internal/killpoint"
 	"travelkit/kit"
 )
@@ -74,7 +75,7 @@ func WriteTools(ctx context.Context, tools *image.Section, when time.Time, files
 			return fmt.Errorf("clearing the tools partition's boot sector: %w", err)
 		}
 	}
-	if err := image.Flush(tools); err != nil {
+	if err := durable.Flush(tools); err != nil {
 		return err
 	}
 	opt := toolsOptions(tools, when)
@@ -107,7 +108,7 @@ func WriteTools(ctx context.Context, tools *image.Section, when time.Time, files
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return image.Flush(tools)
+	return durable.Flush(tools)
 }
 
 // ToolsTime is the time a kit's tools partition was written with, from its manifest: when

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+
+	"travelkit/internal/durable"
 )
 
 // Device is a random-access block device of a fixed size.
@@ -21,22 +23,6 @@ type Device interface {
 	io.ReaderAt
 	io.WriterAt
 	Size() int64
-}
-
-// Flusher is implemented by devices that buffer writes (luks.Volume, files).
-type Flusher interface {
-	Flush() error
-}
-
-// Flush flushes d when it implements Flusher (or Sync, as *os.File does).
-func Flush(d any) error {
-	switch f := d.(type) {
-	case Flusher:
-		return f.Flush()
-	case interface{ Sync() error }:
-		return f.Sync()
-	}
-	return nil
 }
 
 // Section is a window [Off, Off+N) of a parent device, e.g. a partition.
@@ -86,7 +72,7 @@ func (s *Section) WriteAt(p []byte, off int64) (int, error) {
 }
 
 // Flush flushes the parent device.
-func (s *Section) Flush() error { return Flush(s.Dev) }
+func (s *Section) Flush() error { return durable.Flush(s.Dev) }
 
 // Counting wraps a Device and counts the bytes read and written through it.
 type Counting struct {
@@ -117,7 +103,7 @@ func (c *Counting) WriteAt(p []byte, off int64) (int, error) {
 }
 
 // Flush flushes the wrapped device.
-func (c *Counting) Flush() error { return Flush(c.Dev) }
+func (c *Counting) Flush() error { return durable.Flush(c.Dev) }
 
 // BytesRead returns the bytes read so far.
 func (c *Counting) BytesRead() int64 { return c.read.Load() }
@@ -152,4 +138,4 @@ func (f *FileDevice) WriteAt(p []byte, off int64) (int, error) {
 }
 
 // Flush syncs the file when it can.
-func (f *FileDevice) Flush() error { return Flush(f.F) }
+func (f *FileDevice) Flush() error { return durable.Flush(f.F) }

@@ -109,7 +109,7 @@ type HeaderWrap struct {
 // random bits, so scrypt's cost adds no strength; a small one keeps the pool cheap to make.
 const (
 	headerWrapLogN   = 10
-	HeaderWrapsCount = 32
+	HeaderWrapsCount = 64
 	scryptLabel      = "age-encryption.org/v1/scrypt"
 )
 

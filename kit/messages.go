@@ -2,7 +2,7 @@ package kit
 
 // messages holds the sentences of the RESTORE pages in one language. Placeholders in
 // braces ({kit}, {date}, {drive}, {wintarget}, {unixtarget}, {mac}, {linux}, {linux2},
-// {names}) are filled in by the renderer; commands are never translated and live in the
+// {names}, {k}) are filled in by the renderer; commands are never translated and live in the
 // templates. Button names are given in the language and, where the computer may well be
 // set up in English, also in English.
 type messages struct {
@@ -22,7 +22,13 @@ type messages struct {
 
 	ColleagueTitle, Colleagues, ColleagueDecrypt, ColleagueHandover, ColleagueIdentity, NoColleagues string
 
+	SharesColleagues, SharesDecrypt, SharesHandover, SharesStock string
+
+	RevivalTitle, Revival, RevivalLimits string
+
 	StockTitle, StockIntro, StockPassphrase string
+
+	OffSiteTitle, OffSite, OffSiteStock string
 
 	VerifyTitle, VerifyWhy, VerifyWhat, VerifyStock string
 
@@ -106,6 +112,32 @@ var en = messages{
 	ColleagueHandover: "They give you the key in person or over a secure channel such as Signal. Use it as the recovery key above.",
 	ColleagueIdentity: "If you have the colleague's key file with you, add this at the end of the restore command instead:",
 	NoColleagues:      "No colleague holds a copy of the recovery key of this kit.",
+	SharesColleagues: "These people each hold a sealed share of the recovery key of this kit: {names}. " +
+		"{k} of them must help together: one share alone reveals nothing. Each share is also in the folder " +
+		"escrow on this drive; only that person's secret key opens it.",
+	SharesDecrypt: "Contact {k} of them. On a computer they trust, each one opens their copy with this command " +
+		"(with their key file in place of KEY-FILE); it shows one line, their share:",
+	SharesHandover: "They give you their lines in person or over a secure channel such as Signal. Save each line in " +
+		"a file of its own, and add this at the end of the restore command, once for each file:",
+	SharesStock: "Without travelkit, on a Linux computer with the ssss package, this command asks for the {k} lines " +
+		"and shows the recovery key:",
+	RevivalTitle: "If no key opens the drive any more",
+	Revival: "The drive may have been erased on purpose before a border (travelkit erase): its keys were " +
+		"destroyed, your backups were not. A colleague named above keeps a copy of the drive's header " +
+		"(luks-header.age, in their copy of the escrow folder). Once you are safe, they bring the drive back " +
+		"with these commands (in place of DRIVE: the name of the drive, as in “Was the drive tampered " +
+		"with?”); then your old passphrase opens it again, with every backup:",
+	RevivalLimits: "This works only while that colleague can be reached and still has the copy. It does not " +
+		"change the encryption key: anyone who kept an old copy of the header and a passphrase of that time " +
+		"can open the drive too.",
+
+	OffSiteTitle: "If this drive is lost or taken: the off-site copy",
+	OffSite: "The person or helpline who made this kit may keep an encrypted copy of its backups on a server of " +
+		"theirs. Ask them whether there is one and for its location (it starts with sftp:, s3: or rest:). " +
+		"On any computer, without this drive, the recovery key opens it: save the key in a text file named " +
+		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
+		"location in place of LOCATION:",
+	OffSiteStock: "restic, a standard program for Windows, macOS and Linux, opens the copy too:",
 
 	StockTitle: "On Linux without travelkit (standard tools)",
 	StockIntro: "If travelkit does not run, a Linux computer with cryptsetup and restic installed can restore the " +

@@ -75,6 +75,32 @@ var es = messages{
 	ColleagueHandover: "Te da la clave en persona o por un canal seguro como Signal. Úsala como clave de recuperación, como se explica arriba.",
 	ColleagueIdentity: "Si tienes contigo el archivo de clave de esa persona, añade en cambio esto al final del comando de restauración:",
 	NoColleagues:      "Nadie más guarda una copia de la clave de recuperación de este kit.",
+	SharesColleagues: "Estas personas guardan cada una una parte sellada de la clave de recuperación de este kit: {names}. " +
+		"Hacen falta {k} juntas: una parte sola no revela nada. Cada parte está también en la carpeta escrow " +
+		"de esta unidad; solo la clave secreta de esa persona la abre.",
+	SharesDecrypt: "Contacta con {k} de ellas. En un ordenador de su confianza, cada una abre su copia con este " +
+		"comando (con su archivo de clave en lugar de KEY-FILE); muestra una línea, su parte:",
+	SharesHandover: "Te dan sus líneas en persona o por un canal seguro como Signal. Guarda cada línea en un archivo " +
+		"propio y añade esto al final del comando de restauración, una vez por archivo:",
+	SharesStock: "Sin travelkit, en un ordenador Linux con el paquete ssss, este comando pide las {k} líneas y " +
+		"muestra la clave de recuperación:",
+	RevivalTitle: "Si ya ninguna clave abre la unidad",
+	Revival: "Puede que la unidad se haya borrado a propósito antes de una frontera (travelkit erase): se " +
+		"destruyeron sus claves, no tus copias de seguridad. Una de las personas nombradas arriba guarda una copia " +
+		"de la cabecera de la unidad (luks-header.age, en su copia de la carpeta escrow). Cuando estés a salvo, " +
+		"devuelve la vida a la unidad con estos comandos (en lugar de DRIVE: el nombre de la unidad, como en " +
+		"«¿Manipularon la unidad?»); entonces tu antigua frase de contraseña vuelve a abrirla, con todas las copias:",
+	RevivalLimits: "Solo funciona mientras se pueda contactar con esa persona y conserve la copia. La clave de " +
+		"cifrado no cambia: quien haya guardado una copia antigua de la cabecera y una frase de contraseña de " +
+		"entonces también puede abrir la unidad.",
+
+	OffSiteTitle: "Si pierdes la unidad o te la quitan: la copia externa",
+	OffSite: "La persona u organización que preparó este kit puede guardar una copia cifrada de sus copias de " +
+		"seguridad en un servidor suyo. Pregúntale si existe y cuál es su ubicación (empieza por sftp:, s3: o rest:). " +
+		"En cualquier ordenador, sin esta unidad, la clave de recuperación la abre: guarda la clave en un archivo de " +
+		"texto llamado recovery-key.txt y ejecuta travelkit (de otro kit, o de quien preparó este) con la ubicación " +
+		"en lugar de LOCATION:",
+	OffSiteStock: "restic, un programa estándar para Windows, macOS y Linux, también abre la copia:",
 
 	StockTitle: "En Linux sin travelkit (herramientas estándar)",
 	StockIntro: "Si travelkit no funciona, un ordenador Linux con cryptsetup y restic instalados puede restaurar " +

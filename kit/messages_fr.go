@@ -76,6 +76,32 @@ var fr = messages{
 	ColleagueHandover: "Elle vous donne la clé en personne ou par un canal sûr comme Signal. Utilisez-la comme clé de récupération, comme expliqué plus haut.",
 	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de cette personne, ajoutez plutôt ceci à la fin de la commande de restauration :",
 	NoColleagues:      "Personne d’autre ne garde de copie de la clé de récupération de ce kit.",
+	SharesColleagues: "Ces personnes gardent chacune une part scellée de la clé de récupération de ce kit : {names}. " +
+		"Il en faut {k} ensemble : une part seule ne révèle rien. Chaque part se trouve aussi dans le dossier " +
+		"escrow de ce disque ; seule la clé secrète de la personne l’ouvre.",
+	SharesDecrypt: "Contactez-en {k}. Sur un ordinateur de confiance, chacune ouvre sa copie avec cette commande " +
+		"(avec son fichier de clé à la place de KEY-FILE) ; une ligne s’affiche, sa part :",
+	SharesHandover: "Elles vous donnent leurs lignes en personne ou par un canal sûr comme Signal. Enregistrez chaque " +
+		"ligne dans un fichier à part, et ajoutez ceci à la fin de la commande de restauration, une fois par fichier :",
+	SharesStock: "Sans travelkit, sur un ordinateur Linux avec le paquet ssss, cette commande demande les {k} lignes " +
+		"et affiche la clé de récupération :",
+	RevivalTitle: "Si plus aucune clé n’ouvre le disque",
+	Revival: "Le disque a peut-être été effacé exprès avant une frontière (travelkit erase) : ses clés ont été " +
+		"détruites, pas vos sauvegardes. Une personne citée plus haut garde une copie de l’en-tête du disque " +
+		"(luks-header.age, dans sa copie du dossier escrow). Une fois en sécurité, elle ranime le disque avec " +
+		"ces commandes (à la place de DRIVE : le nom du disque, comme dans « Le disque a-t-il été modifié ? ») ; " +
+		"votre ancienne phrase de passe l’ouvre alors à nouveau, avec toutes les sauvegardes :",
+	RevivalLimits: "Cela ne marche que si cette personne est joignable et a encore la copie. La clé de chiffrement " +
+		"ne change pas : quiconque a gardé une ancienne copie de l’en-tête et une phrase de passe de l’époque " +
+		"peut aussi ouvrir le disque.",
+
+	OffSiteTitle: "Si ce support est perdu ou saisi : la copie hors site",
+	OffSite: "La personne ou l’organisation qui a préparé ce kit garde peut-être une copie chiffrée de ses " +
+		"sauvegardes sur un de ses serveurs. Demandez-lui si elle existe et son emplacement (il commence par " +
+		"sftp:, s3: ou rest:). Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
+		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
+	OffSiteStock: "restic, un programme standard pour Windows, macOS et Linux, ouvre aussi la copie :",
 
 	StockTitle: "Sous Linux sans travelkit (outils standard)",
 	StockIntro: "Si travelkit ne fonctionne pas, un ordinateur Linux où cryptsetup et restic sont installés peut " +

@@ -7,6 +7,7 @@ import (
 	htmltemplate "html/template"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -21,6 +22,9 @@ type RestoreInfo struct {
 	Platforms []string // GOOS/GOARCH pairs on the kit; empty means all of Platforms
 	Languages []string // languages of the kit's pages, for the "other languages" list
 	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
+	// Threshold is k of a k-of-n escrow (each colleague holds a share); 0 or 1: each
+	// holds the whole recovery key.
+	Threshold int
 }
 
 // Languages returns the languages the RESTORE pages are written in (a new slice each
@@ -60,10 +64,26 @@ const (
 	unixTarget    = `~/Restored`
 	recoveryFlag  = `--recovery-key-file recovery-key.txt`
 	identityFlag  = `--identity KEY-FILE`
+	shareFlag     = `--share-file SHARE-FILE`
 	tpmFlag       = `--tpm auto`
 	chownCommand  = `sudo chown -R "$USER" ~/Restored`
 	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sha256sum -c /mnt/travelkit/SHA256SUMS`
 )
+
+// revivalCommands bring back a kit whose keyslots were erased (travelkit erase), from a
+// colleague's escrowed header backup: with travelkit, or with the stock tools on Linux.
+var revivalCommands = []string{
+	"age -d -i KEY-FILE -o header.img luks-header.age",
+	"travelkit luks header-restore --target DRIVE --file header.img",
+	"sudo cryptsetup luksHeaderRestore /dev/sdX2 --header-backup-file header.img",
+}
+
+// offSiteCommands restore a kit's off-site copy (travelkit copy) without the kit: the
+// location is never on the tools partition.
+var offSiteCommands = []string{
+	`travelkit restore --repo LOCATION --password-file recovery-key.txt latest --to Restored`,
+	`restic -r LOCATION --password-file recovery-key.txt restore latest --target Restored`,
+}
 
 var stockCommands = []string{
 	`lsblk -o NAME,SIZE,LABEL,FSTYPE`,
@@ -97,10 +117,16 @@ type restoreData struct {
 	Linux      []command
 	Stock      []string
 	StockCheck string
+	OffSite    []string
 	Verify     []verifyCommand
 	Chown      string
 	Recovery   string
 	Identity   string
+	Shares     bool     // k-of-n escrow: colleagues hold shares
+	K          string   // the threshold
+	ShareFlag  string   // --share-file SHARE-FILE
+	Combine    string   // ssss-combine -t K
+	Revival    []string // commands that bring an erased kit back
 	TPM        bool
 	TPMFlag    string
 	LinuxAlt   string
@@ -161,6 +187,7 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Linux:      commandsFor(info.Platforms, "linux"),
 		Stock:      stockCommands,
 		StockCheck: stockCheckCmd,
+		OffSite:    offSiteCommands,
 		Verify: []verifyCommand{
 			{"Windows", `travelkit.exe verify --target \\.\PhysicalDrive1`},
 			{"macOS", `sudo ./travelkit verify --target /dev/disk4`},
@@ -169,6 +196,8 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Chown:    chownCommand,
 		Recovery: recoveryFlag,
 		Identity: identityFlag,
+		Shares:   info.Threshold > 1,
+		K:        strconv.Itoa(max(info.Threshold, 1)),
 		TPM:      info.TPM,
 		TPMFlag:  tpmFlag,
 		LinuxAlt: linuxVolume2,
@@ -182,6 +211,12 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 	}
 	for _, n := range info.Escrow {
 		d.EscrowCmds = append(d.EscrowCmds, "age -d -i KEY-FILE "+n+".age")
+	}
+	if d.Shares {
+		d.ShareFlag, d.Combine = shareFlag, "ssss-combine -t "+d.K
+	}
+	if len(info.Escrow) > 0 {
+		d.Revival = revivalCommands
 	}
 	for _, l := range info.Languages {
 		if l == lang {
@@ -213,6 +248,7 @@ func (d *restoreData) replacer(wrap func(string) string) *strings.Replacer {
 		"{linux}", wrap(linuxVolume),
 		"{linux2}", wrap(linuxVolume2),
 		"{names}", wrap(strings.Join(d.Escrow, ", ")),
+		"{k}", wrap(d.K),
 	)
 }
 

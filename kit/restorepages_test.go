@@ -28,7 +28,7 @@ func TestCatalogsComplete(t *testing.T) {
 	}
 	placeholder := regexp.MustCompile(`\{[a-z0-9]+\}`)
 	known := map[string]bool{"{kit}": true, "{date}": true, "{drive}": true, "{wintarget}": true, "{unixtarget}": true,
-		"{mac}": true, "{linux}": true, "{linux2}": true, "{names}": true}
+		"{mac}": true, "{linux}": true, "{linux2}": true, "{names}": true, "{k}": true}
 	for _, l := range Languages() {
 		m := catalogs[l]
 		if err := checkCatalog(m); err != nil {
@@ -289,5 +289,33 @@ func TestRestoreGolden(t *testing.T) {
 		if !bytes.Equal(want, b) {
 			t.Errorf("%s differs from the golden copy (run go test ./kit -run Golden -update and review the diff)", name)
 		}
+	}
+}
+
+// A k-of-n escrow: the pages say how many colleagues must help, how each one decrypts a
+// share, how to pass the shares to travelkit, and the stock ssss-combine command.
+func TestRestoreShares(t *testing.T) {
+	info := testInfo
+	info.Threshold = 2
+	for _, lang := range Languages() {
+		txt, html, err := RenderRestore(lang, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range []string{string(txt), htmlUnescape(string(html))} {
+			for _, want := range []string{"ssss-combine -t 2", "--share-file SHARE-FILE", "age -d -i KEY-FILE", "luks-header.age", "header-restore --target DRIVE"} {
+				if !strings.Contains(b, want) {
+					t.Errorf("%s: the pages lack %q", lang, want)
+				}
+			}
+			if strings.Contains(b, "{k}") {
+				t.Errorf("%s: placeholder {k} left", lang)
+			}
+		}
+	}
+	info.Escrow = nil
+	txt, _, _ := RenderRestore("en", info)
+	if strings.Contains(string(txt), "header-restore") {
+		t.Error("a kit without escrow gets the revival section")
 	}
 }

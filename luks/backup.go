@@ -22,14 +22,15 @@ const backupPage = 4096
 const maxBackupSize = 2*(4<<20) + 128<<20
 
 // headerAndAreas is the size of both header copies and the keyslots area.
-func (c *Container) headerAndAreas() int64 {
-	return 2*int64(c.bin.hdrSize) + int64(c.md.Config.KeyslotsSize)
+func headerAndAreas(b binHeader, md *metadata) int64 {
+	return 2*int64(b.hdrSize) + int64(md.Config.KeyslotsSize)
 }
 
+// backupSize is headerAndAreas rounded up as cryptsetup pads a backup file.
+func backupSize(n int64) int64 { return (n + backupPage - 1) / backupPage * backupPage }
+
 // HeaderBackupSize is the size of the file HeaderBackup returns.
-func (c *Container) HeaderBackupSize() int64 {
-	return (c.headerAndAreas() + backupPage - 1) / backupPage * backupPage
-}
+func (c *Container) HeaderBackupSize() int64 { return backupSize(headerAndAreas(c.current())) }
 
 // HeaderBackup returns a header backup of the device, byte for byte what
 // `cryptsetup luksHeaderBackup` writes. Both header copies must agree (travelkit luks
@@ -43,11 +44,11 @@ func (c *Container) HeaderBackup() ([]byte, error) {
 	if c.damaged {
 		return nil, errors.New("a header copy is damaged or out of date: repair it first (travelkit luks repair), then back it up")
 	}
-	n := c.headerAndAreas()
+	n := headerAndAreas(c.bin, c.md)
 	if n > c.size {
 		return nil, fmt.Errorf("the header and keyslots area (%d bytes) extend past the device (%d bytes)", n, c.size)
 	}
-	b := make([]byte, c.HeaderBackupSize())
+	b := make([]byte, backupSize(n))
 	if _, err := c.dev.ReadAt(b[:n], 0); err != nil {
 		return nil, fmt.Errorf("reading the header area: %w", err)
 	}
@@ -68,8 +69,8 @@ func OpenHeaderBackup(b []byte) (*Container, error) {
 		}
 		return nil, fmt.Errorf("not a LUKS2 header backup: %w", err)
 	}
-	if c.headerAndAreas() > int64(len(b)) {
-		return nil, fmt.Errorf("the header backup is truncated: %d bytes, its header and keyslots area take %d", len(b), c.headerAndAreas())
+	if n := headerAndAreas(c.current()); n > int64(len(b)) {
+		return nil, fmt.Errorf("the header backup is truncated: %d bytes, its header and keyslots area take %d", len(b), n)
 	}
 	return c, nil
 }
@@ -113,7 +114,7 @@ func RestoreHeader(dev Device, size int64, backup []byte, opt RestoreOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	n := bc.headerAndAreas()
+	n := headerAndAreas(bc.current())
 	rep := &RestoreReport{BackupUUID: bc.UUID(), Written: n}
 	if bc.DataOffset() > size {
 		return nil, fmt.Errorf("the backup's data offset (%d) is past the end of the device (%d bytes): wrong device?", bc.DataOffset(), size)
@@ -128,8 +129,8 @@ func RestoreHeader(dev Device, size int64, backup []byte, opt RestoreOptions) (*
 		if dc.DataOffset() != bc.DataOffset() {
 			return rep, fmt.Errorf("data offset differs on the device (%d) and in the backup (%d): restore refused", dc.DataOffset(), bc.DataOffset())
 		}
-		if dc.headerAndAreas() != n {
-			return rep, fmt.Errorf("the header and keyslots area differ in size on the device (%d) and in the backup (%d): restore refused", dc.headerAndAreas(), n)
+		if dn := headerAndAreas(dc.current()); dn != n {
+			return rep, fmt.Errorf("the header and keyslots area differ in size on the device (%d) and in the backup (%d): restore refused", dn, n)
 		}
 		if err := sameVolumeKey(dc, bc, opt.Passphrase, rep); err != nil && !opt.Force {
 			return rep, err
@@ -155,8 +156,8 @@ func RestoreHeader(dev Device, size int64, backup []byte, opt RestoreOptions) (*
 
 // sameVolumeKey proves that the device's header dc and the backup bc are for one volume key.
 func sameVolumeKey(dc, bc *Container, pass []byte, rep *RestoreReport) error {
-	_, dd := dc.md.segmentDigest()
-	_, bd := bc.md.segmentDigest()
+	_, dd := dc.meta().segmentDigest()
+	_, bd := bc.meta().segmentDigest()
 	if dd != nil && bd != nil && dd.Salt == bd.Salt && dd.Digest == bd.Digest && dd.Hash == bd.Hash && dd.Iterations == bd.Iterations {
 		rep.VolumeKeyChecked, rep.How = true, "the device's header and the backup carry the same volume key digest"
 		return nil

@@ -3,6 +3,7 @@ package luks
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +11,22 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"travelkit/internal/durable"
 )
 
 // Container is an opened LUKS2 header pair on a device.
+//
+// A Container is safe for concurrent use. The header in use (binary header, metadata,
+// the state of both copies) is replaced whole by the methods that change it, under mu,
+// and never changed in place: a change clones the metadata, changes the clone, writes
+// it, then swaps it in. Methods that only read take the header in use under mu (current)
+// and work on it without the lock, so a key derivation does not hold up other callers,
+// and a reader sees the header before a change or after it, never half of it. Methods
+// that change the header hold mu from their checks to the swap, so two changes never
+// interleave; they use the c.md and c.bin fields directly and must not call the
+// exported readers, which take mu. The device, its size and the version are fixed by
+// Open.
 type Container struct {
 	mu      sync.Mutex
 	dev     io.ReaderAt
@@ -32,9 +46,15 @@ type KeyslotInfo struct {
 	KeySize    int // bytes
 	Priority   int // 0 ignore, 1 normal, 2 prefer
 	PBKDF      PBKDF
+	Salt       []byte // of the KDF
+	AFStripes  int    // anti-forensic splitter
+	AFHash     string
 	AreaOffset int64
 	AreaSize   int64
-	Tokens     []int // tokens naming this keyslot
+	AreaCipher string // encryption of the key material
+	AreaKeyLen int    // bytes
+	Tokens     []int  // tokens naming this keyslot
+	Digests    []int  // digests checking the key it holds
 }
 
 // Token is one LUKS2 token: its id, type, the keyslots it names and its whole JSON.
@@ -134,12 +154,30 @@ func Open(dev io.ReaderAt, size int64) (*Container, error) {
 
 // Accessors -------------------------------------------------------------------------------
 
-func (c *Container) UUID() string      { return c.bin.uuid }
-func (c *Container) Label() string     { return c.bin.label }
-func (c *Container) Subsystem() string { return c.bin.subsystem }
-func (c *Container) HeaderSize() int64 { return int64(c.bin.hdrSize) }
-func (c *Container) Seqid() uint64     { return c.bin.seqid }
+// current returns the header in use. Both parts are replaced whole by commit, never
+// changed in place, so the caller reads them without the lock.
+func (c *Container) current() (binHeader, *metadata) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bin, c.md
+}
+
+// meta returns the metadata in use (see current).
+func (c *Container) meta() *metadata {
+	_, md := c.current()
+	return md
+}
+
+func (c *Container) UUID() string      { b, _ := c.current(); return b.uuid }
+func (c *Container) Label() string     { b, _ := c.current(); return b.label }
+func (c *Container) Subsystem() string { b, _ := c.current(); return b.subsystem }
+func (c *Container) HeaderSize() int64 { b, _ := c.current(); return int64(b.hdrSize) }
+func (c *Container) Seqid() uint64     { b, _ := c.current(); return b.seqid }
+
+// State reports the state of both header copies.
 func (c *Container) State() HeaderState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.state
 }
 
@@ -149,7 +187,7 @@ func (c *Container) Device() io.ReaderAt { return c.dev }
 // DeviceSize returns the size the container was opened with.
 func (c *Container) DeviceSize() int64 { return c.size }
 
-func (c *Container) seg() *segment { _, s := c.md.segment(); return s }
+func (c *Container) seg() *segment { _, s := c.meta().segment(); return s }
 
 // SectorSize is the data segment's encryption sector size.
 func (c *Container) SectorSize() int { return c.seg().SectorSize }
@@ -161,23 +199,26 @@ func (c *Container) Cipher() string { return c.seg().Encryption }
 func (c *Container) DataOffset() int64 { return int64(c.seg().Offset) }
 
 // KeySize is the volume key size in bytes.
-func (c *Container) KeySize() int {
-	if _, d := c.md.segmentDigest(); d != nil {
+func (c *Container) KeySize() int { return c.meta().keySize() }
+
+func (md *metadata) keySize() int {
+	if _, d := md.segmentDigest(); d != nil {
 		for _, k := range d.Keyslots {
-			if ks := c.md.Keyslots[k]; ks != nil {
+			if ks := md.Keyslots[k]; ks != nil {
 				return ks.KeySize
 			}
 		}
 	}
-	for _, ks := range c.md.Keyslots {
+	for _, ks := range md.Keyslots {
 		return ks.KeySize
 	}
 	return 0
 }
 
 // PayloadSize is the size of the decrypted payload, or 0 when the device is too small.
-func (c *Container) PayloadSize() int64 {
-	s := c.seg()
+func (c *Container) PayloadSize() int64 { return c.payloadSize(c.seg()) }
+
+func (c *Container) payloadSize(s *segment) int64 {
 	if s.Size != "dynamic" {
 		n, _ := parseDecimal(s.Size)
 		return n
@@ -189,19 +230,22 @@ func (c *Container) PayloadSize() int64 {
 
 // MetadataJSON returns the JSON metadata of the header copy in use.
 func (c *Container) MetadataJSON() []byte {
-	b, _ := c.md.marshal()
+	b, _ := c.meta().marshal() // validated metadata always marshals (clone relies on it too)
 	return b
 }
 
 // Keyslots lists the keyslots in id order.
 func (c *Container) Keyslots() []KeyslotInfo {
+	md := c.meta()
 	var out []KeyslotInfo
-	toks := c.Tokens()
-	for _, id := range sortedIDs(c.md.Keyslots) {
-		k := c.md.Keyslots[id]
+	toks := md.tokens()
+	for _, id := range sortedIDs(md.Keyslots) {
+		k := md.Keyslots[id]
 		n, _ := strconv.Atoi(id)
 		info := KeyslotInfo{ID: n, Type: k.Type, KeySize: k.KeySize, Priority: 1,
-			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size)}
+			AFStripes: k.AF.Stripes, AFHash: k.AF.Hash,
+			AreaOffset: int64(k.Area.Offset), AreaSize: int64(k.Area.Size), AreaCipher: k.Area.Encryption, AreaKeyLen: k.Area.KeySize}
+		info.Salt, _ = base64.StdEncoding.DecodeString(k.KDF.Salt) // validated by Open
 		if k.Priority != nil {
 			info.Priority = *k.Priority
 		}
@@ -218,18 +262,27 @@ func (c *Container) Keyslots() []KeyslotInfo {
 				}
 			}
 		}
+		for _, did := range sortedIDs(md.Digests) {
+			for _, ks := range md.Digests[did].Keyslots {
+				if ks == id {
+					info.Digests = append(info.Digests, atoi(did))
+				}
+			}
+		}
 		out = append(out, info)
 	}
 	return out
 }
 
 // Tokens lists the tokens in id order.
-func (c *Container) Tokens() []Token {
+func (c *Container) Tokens() []Token { return c.meta().tokens() }
+
+func (md *metadata) tokens() []Token {
 	var out []Token
-	for _, id := range sortedIDs(c.md.Tokens) {
-		raw := c.md.Tokens[id]
+	for _, id := range sortedIDs(md.Tokens) {
+		raw := md.Tokens[id]
 		var th tokenHead
-		json.Unmarshal(raw, &th)
+		json.Unmarshal(raw, &th) // checked by checkToken when the header was read or changed
 		n, _ := strconv.Atoi(id)
 		t := Token{ID: n, Type: th.Type, JSON: append(json.RawMessage(nil), raw...)}
 		for _, k := range th.Keyslots {
@@ -247,16 +300,17 @@ func (c *Container) Tokens() []Token {
 // Unlock tries the passphrase on every keyslot in priority order (2 first, then 1;
 // priority 0 slots are skipped) and returns the volume key and the keyslot that opened.
 func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
-	ids := sortedIDs(c.md.Keyslots)
+	md := c.meta()
+	ids := sortedIDs(md.Keyslots)
 	sort.SliceStable(ids, func(i, j int) bool {
-		return c.priority(ids[i]) > c.priority(ids[j])
+		return md.priority(ids[i]) > md.priority(ids[j])
 	})
 	var lastErr error
 	for _, id := range ids {
-		if c.priority(id) == 0 {
+		if md.priority(id) == 0 {
 			continue
 		}
-		vk, err := c.unlockSlot(pass, id)
+		vk, err := c.unlockSlot(md, pass, id)
 		if err == nil {
 			n, _ := strconv.Atoi(id)
 			return vk, n, nil
@@ -273,8 +327,8 @@ func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
 	return nil, -1, ErrWrongPassphrase
 }
 
-func (c *Container) priority(id string) int {
-	if p := c.md.Keyslots[id].Priority; p != nil {
+func (md *metadata) priority(id string) int {
+	if p := md.Keyslots[id].Priority; p != nil {
 		return *p
 	}
 	return 1
@@ -282,16 +336,19 @@ func (c *Container) priority(id string) int {
 
 // UnlockSlot tries the passphrase on one keyslot (even one of priority 0).
 func (c *Container) UnlockSlot(pass []byte, slot int) (*VolumeKey, error) {
+	md := c.meta()
 	id := strconv.Itoa(slot)
-	if c.md.Keyslots[id] == nil {
+	if md.Keyslots[id] == nil {
 		return nil, fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
 	}
-	return c.unlockSlot(pass, id)
+	return c.unlockSlot(md, pass, id)
 }
 
-func (c *Container) unlockSlot(pass []byte, id string) (*VolumeKey, error) {
-	k := c.md.Keyslots[id]
-	d := c.md.keyslotDigest(id)
+// unlockSlot derives keyslot id's key from pass, without the lock (md is the header the
+// caller took, which no change touches).
+func (c *Container) unlockSlot(md *metadata, pass []byte, id string) (*VolumeKey, error) {
+	k := md.Keyslots[id]
+	d := md.keyslotDigest(id)
 	if d == nil {
 		return nil, fmt.Errorf("keyslot %s is not bound to the volume key digest", id)
 	}
@@ -312,13 +369,15 @@ func (c *Container) unlockSlot(pass []byte, id string) (*VolumeKey, error) {
 }
 
 // CheckVolumeKey verifies a volume key against the data segment's digest.
-func (c *Container) CheckVolumeKey(vk *VolumeKey) error {
-	_, d := c.md.segmentDigest()
+func (c *Container) CheckVolumeKey(vk *VolumeKey) error { return c.meta().checkVolumeKey(vk) }
+
+func (md *metadata) checkVolumeKey(vk *VolumeKey) error {
+	_, d := md.segmentDigest()
 	if d == nil {
 		return errors.New("no digest covers the data segment")
 	}
-	if len(vk.b) != c.KeySize() {
-		return fmt.Errorf("volume key is %d bytes, the volume uses %d: %w", len(vk.b), c.KeySize(), ErrWrongVolumeKey)
+	if n := md.keySize(); len(vk.b) != n {
+		return fmt.Errorf("volume key is %d bytes, the volume uses %d: %w", len(vk.b), n, ErrWrongVolumeKey)
 	}
 	ok, err := d.verify(vk.b)
 	if err != nil {
@@ -390,16 +449,9 @@ func (c *Container) commit(md *metadata) error {
 	return nil
 }
 
-// syncDevice makes writes durable: Sync (files, block devices) or Flush (windows of a device).
+// syncDevice makes writes durable (durable.Flush), naming what failed.
 func syncDevice(d any) error {
-	var err error
-	switch s := d.(type) {
-	case interface{ Sync() error }:
-		err = s.Sync()
-	case interface{ Flush() error }:
-		err = s.Flush()
-	}
-	if err != nil {
+	if err := durable.Flush(d); err != nil {
 		return fmt.Errorf("flushing the device: %w", err)
 	}
 	return nil
@@ -420,7 +472,11 @@ func (c *Container) Repair() error {
 }
 
 // NeedsRepair reports whether a header copy is damaged or out of date.
-func (c *Container) NeedsRepair() bool { return c.damaged }
+func (c *Container) NeedsRepair() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.damaged
+}
 
 // Keyslots --------------------------------------------------------------------------------
 
@@ -429,7 +485,7 @@ func (c *Container) NeedsRepair() bool { return c.damaged }
 func (c *Container) AddKeyslot(vk *VolumeKey, pass []byte, slot int, p PBKDF) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.CheckVolumeKey(vk); err != nil {
+	if err := c.md.checkVolumeKey(vk); err != nil {
 		return -1, err
 	}
 	w, err := c.writer()
@@ -550,12 +606,12 @@ func dropKeyslot(md *metadata, id string) {
 			continue
 		}
 		var th tokenHead
-		json.Unmarshal(raw, &th)
+		json.Unmarshal(raw, &th) // checked by checkToken; obj parsed just above
 		kept := removeString(append([]string{}, th.Keyslots...), id)
 		if len(kept) == len(th.Keyslots) {
 			continue
 		}
-		ks, _ := json.Marshal(kept)
+		ks, _ := json.Marshal(kept) // a []string and a map of raw JSON values always marshal
 		obj["keyslots"] = ks
 		nb, _ := json.Marshal(obj)
 		md.Tokens[tid] = nb
@@ -581,51 +637,69 @@ func (c *Container) wipeArea(off, size int64) error {
 	return syncDevice(c.dev)
 }
 
-// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one old opens).
+// ChangePassphrase replaces the passphrase of a keyslot (slot < 0: the one oldPass opens).
 // The new keyslot takes the same id; the volume key stays the same.
-func (c *Container) ChangePassphrase(old, new []byte, slot int, p PBKDF) (int, error) {
+func (c *Container) ChangePassphrase(oldPass, newPass []byte, slot int, p PBKDF) (int, error) {
 	var vk *VolumeKey
 	var err error
 	if slot < 0 {
-		vk, slot, err = c.Unlock(old)
+		vk, slot, err = c.Unlock(oldPass)
 	} else {
-		vk, err = c.UnlockSlot(old, slot)
+		vk, err = c.UnlockSlot(oldPass, slot)
 	}
 	if err != nil {
 		return -1, err
 	}
 	defer vk.Wipe()
+	return slot, c.ReplaceKeyslot(vk, slot, newPass, p)
+}
+
+// ReplaceKeyslot gives keyslot slot a new passphrase, with the volume key (from any
+// keyslot, or a recovery): the new keyslot is written to a free area, the header switched
+// to it in one commit (the slot keeps its id and priority), then the old area is wiped. An
+// interruption leaves the slot opening with the old passphrase or the new one.
+func (c *Container) ReplaceKeyslot(vk *VolumeKey, slot int, newPass []byte, p PBKDF) error {
+	if err := c.CheckVolumeKey(vk); err != nil {
+		return err
+	}
+	if len(newPass) == 0 {
+		return errors.New("empty passphrase")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w, err := c.writer()
 	if err != nil {
-		return -1, err
+		return err
 	}
 	id := strconv.Itoa(slot)
 	oldKS := c.md.Keyslots[id]
+	if oldKS == nil {
+		// removed by another caller since it was checked, or never there
+		return fmt.Errorf("keyslot %d: %w", slot, ErrNoSuchKeyslot)
+	}
 	md := c.md.clone()
 	// Write the new keyslot to a free area first, then switch the header, then wipe the old area.
 	areaSize := keyslotAreaSize(len(vk.b))
 	off, err := md.allocArea(int64(c.bin.hdrSize), areaSize)
 	if err != nil {
-		return -1, err
+		return err
 	}
-	ks, material, err := sealKeyslot(vk.b, new, p, off, areaSize)
+	ks, material, err := sealKeyslot(vk.b, newPass, p, off, areaSize)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	ks.Priority = oldKS.Priority
 	if _, err := w.WriteAt(material, off); err != nil {
-		return -1, err
+		return err
 	}
 	if err := syncDevice(c.dev); err != nil {
-		return -1, err
+		return err
 	}
 	md.Keyslots[id] = ks
 	if err := c.commit(md); err != nil {
-		return -1, err
+		return err
 	}
-	return slot, c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
+	return c.wipeArea(int64(oldKS.Area.Offset), int64(oldKS.Area.Size))
 }
 
 // SetPriority sets a keyslot's priority: 0 ignore (only tried when named), 1 normal, 2 prefer.

@@ -36,6 +36,13 @@ var (
 	magicSecondary = []byte{'S', 'K', 'U', 'L', 0xba, 0xbe}
 )
 
+// MagicLen is how many bytes HasMagic needs.
+const MagicLen = 6
+
+// HasMagic reports whether b starts with the magic of a LUKS header (the primary copy of a
+// LUKS2 header, or a LUKS1 header), for callers that look for a volume without opening it.
+func HasMagic(b []byte) bool { return bytes.HasPrefix(b, magicPrimary) }
+
 // validHeaderSizes are the hdr_size values the format allows (16 KiB .. 4 MiB). They are
 // also the offsets where a secondary header may be found.
 var validHeaderSizes = []int64{16 << 10, 32 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20, 2 << 20, 4 << 20}

@@ -218,8 +218,21 @@ func (md *metadata) validate(hdrSize int64, devSize int64) error {
 		return &UnsupportedError{What: fmt.Sprintf("mandatory requirements %v (reencryption in progress or a newer format)", md.Config.Requirements.Mandatory)}
 	}
 	ksStart, ksEnd := 2*hdrSize, 2*hdrSize+ksSize
+	if err := md.validateSegments(ksEnd); err != nil {
+		return err
+	}
+	if err := md.validateKeyslots(ksStart, ksEnd); err != nil {
+		return err
+	}
+	if err := md.validateDigests(); err != nil {
+		return err
+	}
+	return md.validateTokens()
+}
 
-	// segments: exactly one plain aes-xts-plain64 crypt segment
+// validateSegments: exactly one plain aes-xts-plain64 crypt segment, after the keyslots
+// area (which ends at ksEnd).
+func (md *metadata) validateSegments(ksEnd int64) error {
 	if len(md.Segments) != 1 {
 		if len(md.Segments) == 0 {
 			return errors.New("no data segment")
@@ -264,8 +277,14 @@ func (md *metadata) validate(hdrSize int64, devSize int64) error {
 			return errors.New("negative iv_tweak")
 		}
 	}
+	return nil
+}
 
-	// keyslots
+// validateKeyslots: luks2 keyslots with the only splitter and area cryptsetup writes, each
+// area inside the keyslots area [ksStart, ksEnd) and overlapping no other, and a KDF with
+// bounded costs.
+func (md *metadata) validateKeyslots(ksStart, ksEnd int64) error {
+	ksSize := ksEnd - ksStart
 	type span struct {
 		lo, hi int64
 		id     string
@@ -320,8 +339,12 @@ func (md *metadata) validate(hdrSize int64, devSize int64) error {
 			return fmt.Errorf("keyslots %s and %s overlap", spans[i-1].id, spans[i].id)
 		}
 	}
+	return nil
+}
 
-	// digests
+// validateDigests: pbkdf2 digests with bounded costs and sizes, naming keyslots and
+// segments that exist.
+func (md *metadata) validateDigests() error {
 	for id, d := range md.Digests {
 		if _, err := objectID(id); err != nil {
 			return fmt.Errorf("digest: %v", err)
@@ -355,8 +378,11 @@ func (md *metadata) validate(hdrSize int64, devSize int64) error {
 			}
 		}
 	}
+	return nil
+}
 
-	// tokens
+// validateTokens: each token a bounded JSON object with a type and keyslots that exist.
+func (md *metadata) validateTokens() error {
 	for id, raw := range md.Tokens {
 		if _, err := objectID(id); err != nil {
 			return fmt.Errorf("token: %v", err)
@@ -391,11 +417,9 @@ func (md *metadata) checkToken(raw []byte) error {
 }
 
 func (k *kdf) validate() error {
-	salt, err := decodeB64(k.Salt, maxSaltLen)
-	if err != nil {
+	if _, err := decodeB64(k.Salt, maxSaltLen); err != nil {
 		return fmt.Errorf("salt: %v", err)
 	}
-	_ = salt
 	switch k.Type {
 	case "pbkdf2":
 		if !validHash(k.Hash) {
@@ -420,7 +444,7 @@ func (k *kdf) validate() error {
 	return nil
 }
 
-// the single data segment (validated to exist)
+// segment returns the single data segment (validated to exist).
 func (md *metadata) segment() (string, *segment) {
 	for id, s := range md.Segments {
 		return id, s
@@ -428,7 +452,7 @@ func (md *metadata) segment() (string, *segment) {
 	return "", nil
 }
 
-// digestFor returns the digest that covers the data segment.
+// segmentDigest returns the digest that covers the data segment.
 func (md *metadata) segmentDigest() (string, *digest) {
 	segID, _ := md.segment()
 	ids := sortedIDs(md.Digests)

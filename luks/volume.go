@@ -42,11 +42,12 @@ const parallelMin = 256 << 10
 
 // OpenVolume checks the volume key and returns the decrypted payload.
 func (c *Container) OpenVolume(vk *VolumeKey) (*Volume, error) {
-	if err := c.CheckVolumeKey(vk); err != nil {
+	md := c.meta()
+	if err := md.checkVolumeKey(vk); err != nil {
 		return nil, err
 	}
-	s := c.seg()
-	size := c.PayloadSize()
+	_, s := md.segment()
+	size := c.payloadSize(s)
 	if size <= 0 || int64(s.Offset)+size > c.size {
 		return nil, fmt.Errorf("the device (%d bytes) is truncated: the payload starts at %d and needs %d bytes", c.size, s.Offset, size)
 	}
@@ -240,7 +241,8 @@ func (v *Volume) Flush() error {
 	return syncDevice(v.r)
 }
 
-// Close wipes the key schedule. The device itself is the caller's to close.
+// Close wipes the key schedule; it always returns nil. The device itself is the caller's
+// to close.
 func (v *Volume) Close() error {
 	if v.c != nil {
 		v.c.Wipe()

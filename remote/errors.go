@@ -2,6 +2,8 @@ package remote
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,9 @@ var (
 	ErrRefused = errors.New("the server refuses this")
 	// ErrUnreachable: the server could not be reached.
 	ErrUnreachable = errors.New("the server cannot be reached")
+	// ErrUntrusted: the server's TLS certificate does not verify (a private certificate
+	// authority needs --ca-cert).
+	ErrUntrusted = errors.New("the server's certificate is not trusted")
 	// ErrOtherRepository: the location already holds a different repository.
 	ErrOtherRepository = errors.New("the location holds another repository")
 )
@@ -88,7 +93,7 @@ func Transient(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, ErrAuth), errors.Is(err, ErrMissing),
 		errors.Is(err, ErrNoSpace), errors.Is(err, ErrRefused), errors.Is(err, ErrOtherRepository),
-		errors.As(err, &hk), errors.Is(err, errDamaged):
+		errors.As(err, &hk), errors.Is(err, errDamaged), errors.Is(err, ErrUntrusted):
 		return false
 	case errors.Is(err, ErrUnreachable), errors.Is(err, errTransient), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, io.EOF), errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNRESET),
@@ -109,7 +114,21 @@ var errTransient = errors.New("temporary failure")
 // errDamaged marks a file whose content does not match its name.
 var errDamaged = errors.New("damaged")
 
-// unreachable wraps a dial error.
+// unreachable wraps a dial error; a certificate that does not verify is ErrUntrusted.
 func unreachable(addr string, err error) error {
+	if untrusted(err) {
+		return fmt.Errorf("%w: %s: %v", ErrUntrusted, addr, err)
+	}
 	return fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
 }
+
+func untrusted(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// MarkTransient returns err marked as transient (Transient reports true for it).
+func MarkTransient(err error) error { return fmt.Errorf("%w: %w", errTransient, err) }

@@ -45,7 +45,7 @@ type Location struct {
 	Port int
 	// Bucket is the S3 bucket.
 	Bucket string
-	// Insecure is true for s3:http:// and rest:http:// (plain HTTP, loopback tests and
+	// HTTP is true for s3:http:// and rest:http:// (plain HTTP, loopback tests and
 	// private networks); TLS is otherwise always used and always verified.
 	HTTP bool
 	// RESTPath is the REST server's base path, with a leading and no trailing slash.
@@ -114,7 +114,9 @@ func parseSFTP(s string) (Location, error) {
 			if err != nil || n < 1 || n > 65535 {
 				return l, fmt.Errorf("sftp: invalid port %q", p)
 			}
-			l.Port = n
+			if n != 22 {
+				l.Port = n
+			}
 		}
 		if u.Path == "" || u.Path == "/" {
 			return l, errors.New("sftp: no folder given (sftp://user@host:port//absolute/path or /relative/path)")
@@ -266,11 +268,7 @@ func (l Location) String() string {
 			user = l.User + "@"
 		}
 		if l.Port != 0 && l.Port != 22 {
-			p := l.Path
-			if !strings.HasPrefix(p, "/") {
-				p = "/" + p
-			}
-			return "sftp://" + user + net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) + "/" + strings.TrimPrefix(p, "/")[:0] + p
+			return "sftp://" + user + net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) + "/" + l.Path
 		}
 		h := l.Host
 		if strings.Contains(h, ":") {

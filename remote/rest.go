@@ -281,8 +281,8 @@ func (s *restStorage) Stat(ctx context.Context, h repo.Handle) (int64, error) {
 	return resp.ContentLength, nil
 }
 
-// maxList bounds a listing: a few million files.
-const maxList = 512 << 20
+// maxList bounds a listing: about 600 000 files, a repository of 9 TiB in 16 MiB packs.
+const maxList = 64 << 20
 
 // List calls fn for every file of type t (GET /type/, version 2: names and sizes).
 func (s *restStorage) List(ctx context.Context, t repo.FileType, fn func(string, int64) error) error {

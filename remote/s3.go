@@ -95,6 +95,9 @@ func (s *s3Storage) fail(op string, h repo.Handle, err error) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
+		if untrusted(err) {
+			return fmt.Errorf("%s: %w: %v", what, ErrUntrusted, err)
+		}
 		return fmt.Errorf("%s: %w: %v", what, ErrUnreachable, err)
 	}
 	msg := printable(er.Message)

@@ -41,6 +41,7 @@ type sftpStorage struct {
 	conn    *ssh.Client
 	sc      *sftp.Client
 	dead    bool
+	noExec  bool   // the account cannot run sha256sum
 	hostKey string // the accepted host key: "TYPE SHA256:..."
 	madeDir sync.Map
 }
@@ -95,7 +96,7 @@ func (s *sftpStorage) client(ctx context.Context) (*sftp.Client, error) {
 		conn.Close()
 		return nil, fmt.Errorf("%s: the SSH server offers no SFTP: %v", s.loc.Addr(), err)
 	}
-	s.conn, s.sc, s.dead, s.hostKey = conn, cl, false, hk
+	s.conn, s.sc, s.dead, s.hostKey, s.noExec = conn, cl, false, hk, false
 	go func() {
 		conn.Wait()
 		s.mu.Lock()
@@ -464,8 +465,11 @@ func (s *sftpStorage) full(cl *sftp.Client, h repo.Handle, need int64, err error
 	if serr != nil {
 		return err
 	}
+	// OpenSSH reports a full disk as a plain failure; with little room left, that is what
+	// it was (other files being sent at the same time may have taken the room, and been
+	// removed since)
 	free := int64(st.Bavail) * int64(st.Frsize)
-	if free < need+(1<<20) {
+	if free < need+(32<<20) {
 		return fmt.Errorf("%w on %s (%s free, %s needed for %s): %v", ErrNoSpace, s.loc.Host, bytesize.Format(free), bytesize.Format(need), h, err)
 	}
 	return err
@@ -519,8 +523,9 @@ func (s *sftpStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 	return buf, nil
 }
 
-// maxLoad bounds one read from a server: restic's largest pack files are 128 MiB.
-const maxLoad = 1 << 30
+// maxLoad bounds one read from a server (a hostile one cannot make us allocate more):
+// restic's largest pack files are 128 MiB.
+const maxLoad = 256 << 20
 
 // ReadAt reads len(p) bytes at off.
 func (s *sftpStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {
@@ -546,7 +551,8 @@ func (s *sftpStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off i
 	return s.fail("reading", h, err)
 }
 
-// Sum streams a file through sha256.
+// Sum returns the sha256 and size of a stored file: computed by the server when it lets
+// the account run sha256sum (a full shell account), else by reading the file back.
 func (s *sftpStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, error) {
 	if err := validHandle(h); err != nil {
 		return [32]byte{}, 0, err
@@ -554,6 +560,9 @@ func (s *sftpStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, 
 	cl, err := s.client(ctx)
 	if err != nil {
 		return [32]byte{}, 0, err
+	}
+	if sum, size, ok := s.remoteSum(cl, h); ok {
+		return sum, size, nil
 	}
 	f, err := cl.Open(s.path(h))
 	if err != nil {
@@ -568,6 +577,40 @@ func (s *sftpStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, 
 	var sum [32]byte
 	hs.Sum(sum[:0])
 	return sum, n, nil
+}
+
+// remoteSum has the server hash the file (sha256sum over an exec channel), saving a
+// download of it; false when the server does not allow it (an SFTP-only account).
+func (s *sftpStorage) remoteSum(cl *sftp.Client, h repo.Handle) ([32]byte, int64, bool) {
+	s.mu.Lock()
+	conn, noExec := s.conn, s.noExec
+	s.mu.Unlock()
+	if conn == nil || noExec {
+		return [32]byte{}, 0, false
+	}
+	fi, err := cl.Stat(s.path(h))
+	if err != nil {
+		return [32]byte{}, 0, false
+	}
+	sess, err := conn.NewSession()
+	if err != nil {
+		return [32]byte{}, 0, false
+	}
+	defer sess.Close()
+	p := s.path(h)
+	out, err := sess.Output("sha256sum -b -- '" + strings.ReplaceAll(p, "'", `'\''`) + "'")
+	var sum [32]byte
+	f := strings.Fields(string(out))
+	if err != nil || len(f) < 1 || len(f[0]) != 64 {
+		s.mu.Lock()
+		s.noExec = true // ask once per connection
+		s.mu.Unlock()
+		return sum, 0, false
+	}
+	if _, err := hex.Decode(sum[:], []byte(f[0])); err != nil {
+		return sum, 0, false
+	}
+	return sum, fi.Size(), true
 }
 
 // Stat returns the size of a file.

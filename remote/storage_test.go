@@ -131,6 +131,9 @@ func TestSFTPStorage(t *testing.T) {
 	}
 	defer st.Close()
 	conformance(t, st)
+	if st.(*sftpStorage).noExec {
+		t.Fatal("sha256sum did not run on a shell account")
+	}
 	if got := st.(*sftpStorage).HostKey(); got != "ssh-ed25519 "+srv.HostKey {
 		t.Fatalf("accepted host key %q", got)
 	}
@@ -161,6 +164,22 @@ func TestSFTPStorage(t *testing.T) {
 	_, err = Open(ctx, loc, &Credentials{SSHKey: other.UserKey, HostKey: srv.HostKey}, Options{NoAgent: true, NoDefaultKeys: true})
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("wrong key: %v", err)
+	}
+}
+
+// An SFTP-only account (ForceCommand internal-sftp) cannot run sha256sum: Sum reads the
+// file back instead.
+func TestSFTPOnlyAccount(t *testing.T) {
+	srv := testservers.StartSSHD(t, "ForceCommand internal-sftp")
+	loc, _ := ParseLocation(srv.Location("repo"))
+	st, err := Open(context.Background(), loc, &Credentials{SSHKey: srv.UserKey, HostKey: srv.HostKey}, Options{NoAgent: true, NoDefaultKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	conformance(t, st)
+	if !st.(*sftpStorage).noExec {
+		t.Fatal("the server ran sha256sum for an SFTP-only account")
 	}
 }
 

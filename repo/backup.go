@@ -23,7 +23,7 @@ import (
 // BackupOptions configure one backup run.
 type BackupOptions struct {
 	Paths    []string // files and folders to save; made absolute
-	Excludes []string // patterns, see Excluder
+	Excludes []string // patterns, see Patterns
 	Tags     []string
 	Host     string // defaults to os.Hostname
 	Time     time.Time
@@ -84,7 +84,7 @@ type chunkJob struct {
 type archiver struct {
 	r     *Repository
 	ctx   context.Context
-	ex    *Excluder
+	ex    *Patterns
 	opts  *BackupOptions
 	files chan fileJob
 	saves chan chunkJob
@@ -175,7 +175,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	if opts.Time.IsZero() {
 		opts.Time = time.Now()
 	}
-	ex, err := NewExcluder(opts.Excludes)
+	ex, err := CompilePatterns(opts.Excludes)
 	if err != nil {
 		return nil, fmt.Errorf("invalid exclude pattern: %w", err)
 	}
@@ -196,8 +196,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
-		files: make(chan fileJob, 64), saves: make(chan chunkJob, workers),
-		bigBufs: make(chan []byte, 2*workers+2), smallBufs: make(chan []byte, 2*workers+2),
+		files: make(chan fileJob, 64), saves: make(chan chunkJob, 1),
+		bigBufs: make(chan []byte, workers+2), smallBufs: make(chan []byte, 2*workers+2),
 		walkers: make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.bigBufs); i++ {
 		a.bigBufs <- nil // allocated on first use
@@ -224,24 +224,11 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		// totals for the progress display only: nobody watching, no second walk
 		go a.scan(paths)
 	}
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		if opts.Progress == nil {
-			return
-		}
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopProgress:
-				return
-			case <-t.C:
-				opts.Progress(a.progress(start, false))
-			}
-		}
-	}()
+	var tick func()
+	if opts.Progress != nil {
+		tick = func() { opts.Progress(a.progress(start, false)) }
+	}
+	stopProgress := progressEvery(time.Second, tick)
 
 	var parentTree *ID
 	if parent != nil {
@@ -254,8 +241,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	close(a.saves)
 	a.saveW.Wait()
 	<-rootFut.done
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	if err := a.failed(); err != nil {
 		r.Abort()
 		return nil, err
@@ -322,7 +308,7 @@ func (a *archiver) scan(paths []string) {
 			if err != nil {
 				return nil
 			}
-			if path != p && a.ex.Excluded(path) {
+			if path != p && a.ex.Match(path) {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
@@ -604,7 +590,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	futs := make([]*nodeFuture, 0, len(ents))
 	for _, e := range ents {
 		p := filepath.Join(path, e.Name())
-		if a.ex.Excluded(p) {
+		if a.ex.Match(p) {
 			continue
 		}
 		fi, err := e.Info()
@@ -696,7 +682,9 @@ func (a *archiver) readFile(job fileJob) error {
 			return a.failed()
 		}
 		buf = buf[:fi.Size()+1]
-		n, err := io.ReadFull(f, buf)
+		// one read normally returns the whole file: a second read only to
+		// see the end would cost a system call per file
+		n, err := readSmall(f, buf, int(fi.Size()))
 		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 			a.putBuf(buf)
 			return err
@@ -782,6 +770,20 @@ func (a *archiver) readFile(job fileJob) error {
 		}
 	}
 	return a.finishFile(job, content, size)
+}
+
+// readSmall reads into buf (size+1 bytes long) until it holds the size
+// bytes that stat reported, or one more (the file grew), or the file ends.
+func readSmall(f io.Reader, buf []byte, size int) (int, error) {
+	n := 0
+	for n < size {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil || m == 0 {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readStep is how much of a file is read at a time while chunking.

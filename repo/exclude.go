@@ -6,18 +6,18 @@ import (
 	"strings"
 )
 
-// Excluder decides which paths a backup leaves out. Patterns follow restic:
-// a pattern without a slash matches a name at any depth; a pattern starting
-// with a slash is anchored at the root; other patterns match the end of a
-// path; "*" and "?" stay inside one name and "**" matches any number of names.
-type Excluder struct {
+// Patterns are restic path patterns: what a backup leaves out (--exclude) and what a
+// restore selects (--include). A pattern without a slash matches a name at any depth; a
+// pattern starting with a slash is anchored at the root; other patterns match the end of
+// a path; "*" and "?" stay inside one name and "**" matches any number of names.
+type Patterns struct {
 	patterns [][]string
 	anchored []bool
 }
 
-// NewExcluder compiles patterns; empty lines and lines starting with # are ignored.
-func NewExcluder(patterns []string) (*Excluder, error) {
-	e := &Excluder{}
+// CompilePatterns compiles patterns; empty lines and lines starting with # are ignored.
+func CompilePatterns(patterns []string) (*Patterns, error) {
+	e := &Patterns{}
 	for _, p := range patterns {
 		p = strings.TrimSpace(p)
 		if p == "" || strings.HasPrefix(p, "#") {
@@ -35,8 +35,8 @@ func NewExcluder(patterns []string) (*Excluder, error) {
 	return e, nil
 }
 
-// Excluded reports whether the absolute path p is excluded.
-func (e *Excluder) Excluded(p string) bool {
+// Match reports whether the absolute path p matches a pattern. No patterns match nothing.
+func (e *Patterns) Match(p string) bool {
 	if e == nil || len(e.patterns) == 0 {
 		return false
 	}

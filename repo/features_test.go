@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-func TestExcluder(t *testing.T) {
-	e, err := NewExcluder([]string{"*.tmp", "/home/a/cache", "node_modules", "build/**/out", "# comment", ""})
+func TestPatterns(t *testing.T) {
+	e, err := CompilePatterns([]string{"*.tmp", "/home/a/cache", "node_modules", "build/**/out", "# comment", ""})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,11 +29,11 @@ func TestExcluder(t *testing.T) {
 		"/home/a/docs/report.tmp.txt": false,
 	}
 	for p, want := range cases {
-		if got := e.Excluded(p); got != want {
-			t.Errorf("Excluded(%q) = %v, want %v", p, got, want)
+		if got := e.Match(p); got != want {
+			t.Errorf("Match(%q) = %v, want %v", p, got, want)
 		}
 	}
-	if _, err := NewExcluder([]string{"[x"}); err == nil {
+	if _, err := CompilePatterns([]string{"[x"}); err == nil {
 		t.Error("bad pattern accepted")
 	}
 }

@@ -51,6 +51,29 @@ func TestIndexCompact(t *testing.T) {
 	if n != len(all)+1 || len(x.Packs()) != 4 {
 		t.Fatalf("Each saw %d entries, %d packs", n, len(x.Packs()))
 	}
+	// an ID stored as both types, the tree's probe passing the data entry:
+	// the lookup must compare the type too
+	const mask = 1023 // the smallest table
+	var a, o ID
+	for ok := false; !ok; {
+		for j := range a {
+			a[j] = byte(r.Uint32())
+		}
+		ok = slotOf(BlobHandle{ID: a, Type: TreeBlob}, mask) == (slotOf(BlobHandle{ID: a, Type: DataBlob}, mask)-1)&mask
+	}
+	for ok := false; !ok; {
+		for j := range o {
+			o[j] = byte(r.Uint32())
+		}
+		ok = slotOf(BlobHandle{ID: o, Type: DataBlob}, mask) == slotOf(BlobHandle{ID: a, Type: TreeBlob}, mask)
+	}
+	y := NewIndex()
+	y.Add(PackedBlob{BlobHandle: BlobHandle{ID: o, Type: DataBlob}, PackID: packs[0], Offset: 1})
+	y.Add(PackedBlob{BlobHandle: BlobHandle{ID: a, Type: DataBlob}, PackID: packs[0], Offset: 2})
+	y.Add(PackedBlob{BlobHandle: BlobHandle{ID: a, Type: TreeBlob}, PackID: packs[0], Offset: 3})
+	if got, ok := y.Lookup(BlobHandle{ID: a, Type: TreeBlob}); !ok || got.Type != TreeBlob || got.Offset != 3 || y.Len() != 3 {
+		t.Fatalf("tree blob sharing a data blob's ID: got %+v %v, %d blobs", got, ok, y.Len())
+	}
 	if NewIndex().Has(all[0].BlobHandle) {
 		t.Fatal("empty index has a blob")
 	}

@@ -100,7 +100,7 @@ type restorer struct {
 	r       *Repository
 	ctx     context.Context
 	opts    RestoreOptions
-	inc     *Excluder
+	inc     *Patterns
 	rules   NameRules
 	trees   *treeCache
 	chown   bool
@@ -135,7 +135,7 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	}
 	// p or one of its parents matches
 	for q := p; ; q = filepath.Dir(q) {
-		if rs.inc.Excluded(q) {
+		if rs.inc.Match(q) {
 			return true, true
 		}
 		if q == "/" || q == "." {
@@ -183,7 +183,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		for _, p := range opts.Include {
 			pats = append(pats, "/"+strings.TrimLeft(filepath.ToSlash(p), "/"))
 		}
-		inc, err := NewExcluder(pats)
+		inc, err := CompilePatterns(pats)
 		if err != nil {
 			return nil, fmt.Errorf("invalid include pattern: %w", err)
 		}
@@ -216,24 +216,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs.total, rs.files = satInt64(tot.bytes), satInt64(tot.files)
 
 	start := time.Now()
-	stop := make(chan struct{})
-	pdone := make(chan struct{})
-	go func() {
-		defer close(pdone)
-		if opts.Progress == nil {
-			return
-		}
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				opts.Progress(rs.progress(start, false))
-			}
-		}
-	}()
+	var tick func()
+	if opts.Progress != nil {
+		tick = func() { opts.Progress(rs.progress(start, false)) }
+	}
+	stopProgress := progressEvery(time.Second, tick)
 
 	rs.jobs = make(chan segment, 8)
 	var wg sync.WaitGroup
@@ -253,8 +240,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	close(rs.jobs)
 	wg.Wait()
 	rs.release(top)
-	close(stop)
-	<-pdone
+	stopProgress()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -23,19 +23,25 @@ type backupOptions struct {
 	tags        []string
 	host        string
 	json        bool
+	copyAfter   bool
+	copy        copyFlags
 }
 
 func newBackupCmd() *cobra.Command {
 	var o backupOptions
 	c := &cobra.Command{
-		Use:   "backup (--target T [--passphrase-file F] | --repo DIR --password-file F) PATH...",
+		Use:   "backup (--target T [--passphrase-file F] [--copy] | --repo LOCATION --password-file F) PATH...",
 		Short: "Back up files and folders into a new snapshot",
 		Long: `Back up files and folders into a repository in the restic format (v2, zstd):
 the kit's repository (--target, inside its encrypted volume; the repository is created at
 the first backup) or a folder (--repo). Only what changed since the last snapshot of the
 same host and paths is read again; unchanged files are reused. An unreadable file is
-reported and the snapshot still completes. Ctrl-C leaves the repository consistent.`,
+reported and the snapshot still completes. Ctrl-C leaves the repository consistent.
+
+With --copy, the kit's repository is then copied to every remote of the kit (see
+` + "`travelkit copy --help`" + `): the off-site copies get the new snapshot at once.`,
 		Example: `  travelkit backup --target /dev/sdb --passphrase-file pass.txt ~/Documents ~/Pictures
+  travelkit backup --target /dev/sdb ~/Documents --copy        # and to every remote of the kit
   travelkit backup --repo /mnt/copy --password-file repo.pw --exclude '*.tmp' ~
   restic -r /mnt/copy --password-file repo.pw snapshots      # restic reads it too`,
 		Args: cobra.MinimumNArgs(1),
@@ -50,6 +56,8 @@ reported and the snapshot still completes. Ctrl-C leaves the repository consiste
 	f.StringArrayVar(&o.tags, "tag", nil, "add `TAG` to the snapshot (repeatable)")
 	f.StringVar(&o.host, "host", "", "record `NAME` as the host (default: this machine's name)")
 	f.BoolVar(&o.json, "json", false, "print progress and the summary as JSON lines")
+	f.BoolVar(&o.copyAfter, "copy", false, "then copy the kit's repository to every remote of the kit (travelkit copy)")
+	o.copy.register(c, "backup")
 	return c
 }
 
@@ -141,8 +149,14 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		}
 		excludes = append(excludes, p...)
 	}
-	if _, err := repo.NewExcluder(excludes); err != nil {
+	if _, err := repo.CompilePatterns(excludes); err != nil {
 		return usageErrorf("invalid exclude pattern: %v", err)
+	}
+	if o.copyAfter && o.kit.target == "" {
+		return usageErrorf("--copy copies a kit's repository to the kit's remotes: give --target KIT")
+	}
+	if err := o.copy.check(); err != nil {
+		return err
 	}
 	r, err := o.open(ctx)
 	if err != nil {
@@ -152,7 +166,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	if err != nil {
 		return err
 	}
-	defer l.Unlock()
+	defer func() { l.Unlock() }()
 	// the index may have changed while we waited for the lock
 	if err := r.LoadIndex(ctx); err != nil {
 		return err
@@ -205,21 +219,28 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 			formatDuration(s.BackupEnd.Sub(s.BackupStart)))
 		fmt.Fprintf(out, "snapshot %s saved\n", sn.ID.Str())
 	}
+	var copyErr error
+	if o.copyAfter {
+		l.Unlock()
+		l = nil
+		copyErr = copyFromKit(ctx, out, o.unlocked, nil, o.copy, o.json)
+	}
 	if res.Errors > 0 {
 		return withCode(ExitError, fmt.Errorf("snapshot %s saved, but %d files or folders could not be read", sn.ID.Str(), res.Errors),
 			"see the warnings above; the snapshot holds everything else")
 	}
-	return nil
+	return interrupted(ctx, copyErr)
 }
 
-// limitMemory makes the garbage collector keep the heap near what is in
-// use: a backup holds two pack buffers and a few chunk buffers (about 85 MB) and
-// otherwise allocates little. GOGC or GOMEMLIMIT in the environment win.
+// limitMemory makes the garbage collector keep the heap within a quarter of
+// what is in use: a backup holds two pack buffers and a few chunk buffers
+// (about 70 MB), reused, a restore or check a few blob or pack buffers, and
+// otherwise they allocate little. There is no fixed memory limit: near it the
+// collector runs nonstop and the scavenger hands pages back to the system
+// only to fault them in again (on 100,000 files: 14.0 s of CPU under a
+// 110 MB limit, 8.7 s without). GOGC or GOMEMLIMIT in the environment win.
 func limitMemory() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(110 << 20)
-	}
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
+		debug.SetGCPercent(25)
 	}
 }

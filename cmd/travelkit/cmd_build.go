@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/kit"
 	"travelkit/profile"
+	"travelkit/register"
 	"travelkit/target"
 	"travelkit/tpm"
 )
@@ -26,6 +28,7 @@ type buildOptions struct {
 	wipe         bool
 	tpmDev       string
 	pinFile      string
+	registerFile string
 }
 
 func newBuildCmd() *cobra.Command {
@@ -62,6 +65,7 @@ disk. The partition table is written last: an interrupted build leaves a drive t
 	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
 	c.Flags().StringVar(&o.pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
 	c.Flags().BoolVar(&o.wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
+	c.Flags().StringVar(&o.registerFile, "register", "", "append the build to this register `file` (one JSON line, no secrets; see travelkit register)")
 	return c
 }
 
@@ -149,6 +153,15 @@ func runBuild(o *buildOptions) error {
 			fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
 		}
 	}
+	if o.registerFile != "" {
+		m, err := kit.ParseManifest(res.Manifest)
+		if err != nil {
+			return err
+		}
+		if err := appendRegister(o.registerFile, register.Build, m, plan.Config.Name); err != nil {
+			return err
+		}
+	}
 	if tpmErr != nil {
 		return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", tpmError(tpmErr.Err))
 	}
@@ -160,7 +173,10 @@ func runBuild(o *buildOptions) error {
 			*builder.Result
 			RecoveryKeyFile string `json:"recovery_key_file,omitempty"`
 		}{res, absOrEmpty(o.recoveryFile)}
-		b, _ := json.MarshalIndent(out, "", "  ")
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
 		fmt.Println(string(b))
 		return nil
 	}
@@ -192,6 +208,8 @@ func prepareTPM(p *profile.Profile, dev, pinFile string) (*tpm.TPM, tpm.SealOpti
 	if err != nil {
 		return nil, opts, err
 	}
+	// On the error paths below the TPM was only asked questions: closing it cannot fail in
+	// a way that matters.
 	if err := t.CheckSupport(opts.PCRs); err != nil {
 		t.Close()
 		return nil, opts, tpmError(err)

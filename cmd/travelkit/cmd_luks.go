@@ -25,7 +25,7 @@ asks on the terminal without echo.`,
 	cmd.AddCommand(
 		newLuksFormatCmd(), newLuksDumpCmd(), newLuksTestPassphraseCmd(), newLuksAddKeyCmd(), newLuksChangeKeyCmd(),
 		newLuksKillSlotCmd(), newLuksDumpVolumeKeyCmd(), newLuksReadCmd(), newLuksWriteCmd(), newLuksTokenCmd(),
-		newLuksRepairCmd(), newLuksEraseCmd(),
+		newLuksRepairCmd(), newLuksEraseCmd(), newLuksHeaderBackupCmd(), newLuksHeaderRestoreCmd(),
 	)
 	return cmd
 }

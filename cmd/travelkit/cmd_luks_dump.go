@@ -1,13 +1,10 @@
 package main
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,85 +88,8 @@ func dumpJSON(w io.Writer, c *luks.Container) error {
 	return err
 }
 
-// metadata is the part of the LUKS2 JSON metadata that the text dump shows.
-type metadata struct {
-	Keyslots map[string]struct {
-		Type     string `json:"type"`
-		KeySize  int    `json:"key_size"`
-		Priority *int   `json:"priority"`
-		AF       struct {
-			Type    string `json:"type"`
-			Stripes int    `json:"stripes"`
-			Hash    string `json:"hash"`
-		} `json:"af"`
-		Area struct {
-			Type       string `json:"type"`
-			Offset     string `json:"offset"`
-			Size       string `json:"size"`
-			Encryption string `json:"encryption"`
-			KeySize    int    `json:"key_size"`
-		} `json:"area"`
-		KDF struct {
-			Type       string `json:"type"`
-			Hash       string `json:"hash"`
-			Iterations int64  `json:"iterations"`
-			Time       int64  `json:"time"`
-			Memory     int64  `json:"memory"`
-			CPUs       int64  `json:"cpus"`
-			Salt       string `json:"salt"`
-		} `json:"kdf"`
-	} `json:"keyslots"`
-	Tokens map[string]struct {
-		Type     string   `json:"type"`
-		Keyslots []string `json:"keyslots"`
-	} `json:"tokens"`
-	Segments map[string]struct {
-		Type       string `json:"type"`
-		Offset     string `json:"offset"`
-		Size       string `json:"size"`
-		IVTweak    string `json:"iv_tweak"`
-		Encryption string `json:"encryption"`
-		SectorSize int    `json:"sector_size"`
-	} `json:"segments"`
-	Digests map[string]struct {
-		Type       string   `json:"type"`
-		Keyslots   []string `json:"keyslots"`
-		Segments   []string `json:"segments"`
-		Hash       string   `json:"hash"`
-		Iterations int64    `json:"iterations"`
-		Salt       string   `json:"salt"`
-		Digest     string   `json:"digest"`
-	} `json:"digests"`
-	Config struct {
-		JSONSize     string   `json:"json_size"`
-		KeyslotsSize string   `json:"keyslots_size"`
-		Flags        []string `json:"flags"`
-		Requirements *struct {
-			Mandatory []string `json:"mandatory"`
-		} `json:"requirements"`
-	} `json:"config"`
-}
-
-// sortedIDs returns the numeric keys of a metadata object in order.
-func sortedIDs[V any](m map[string]V) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, _ := strconv.Atoi(ids[i])
-		b, _ := strconv.Atoi(ids[j])
-		return a < b
-	})
-	return ids
-}
-
-// hexLines formats base64 data as hex, 16 bytes a line, the way luksDump shows salts.
-func hexLines(b64, indent string) string {
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return "(invalid base64)"
-	}
+// hexLines formats bytes as hex, 16 bytes a line, the way luksDump shows salts.
+func hexLines(b []byte, indent string) string {
 	var sb strings.Builder
 	for i, x := range b {
 		if i > 0 && i%16 == 0 {
@@ -181,10 +101,6 @@ func hexLines(b64, indent string) string {
 }
 
 func dumpText(w io.Writer, c *luks.Container) error {
-	var m metadata
-	if err := json.Unmarshal(c.MetadataJSON(), &m); err != nil {
-		return fmt.Errorf("failed to read the header's JSON metadata: %w", err)
-	}
 	st := c.State()
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	orNone := func(s, none string) string {
@@ -200,79 +116,63 @@ func dumpText(w io.Writer, c *luks.Container) error {
 	}
 	p("Epoch:          %d\n", c.Seqid())
 	p("Metadata area:  %d [bytes]\n", c.HeaderSize())
-	p("Keyslots area:  %s [bytes]\n", m.Config.KeyslotsSize)
+	p("Keyslots area:  %d [bytes]\n", c.KeyslotsAreaSize())
 	p("UUID:           %s\n", c.UUID())
 	p("Label:          %s\n", orNone(c.Label(), "(no label)"))
 	p("Subsystem:      %s\n", orNone(c.Subsystem(), "(no subsystem)"))
-	p("Flags:          %s\n", orNone(strings.Join(m.Config.Flags, " "), "(no flags)"))
-	if m.Config.Requirements != nil && len(m.Config.Requirements.Mandatory) > 0 {
-		p("Requirements:   %s\n", strings.Join(m.Config.Requirements.Mandatory, " "))
+	p("Flags:          %s\n", orNone(strings.Join(c.Flags(), " "), "(no flags)"))
+	if req := c.Requirements(); len(req) > 0 {
+		p("Requirements:   %s\n", strings.Join(req, " "))
 	}
 	p("Header copies:  %s\n", headerCopies(st))
 	p("\nData segments:\n")
-	for _, id := range sortedIDs(m.Segments) {
-		s := m.Segments[id]
-		p("  %s: %s\n", id, s.Type)
-		p("\toffset: %s [bytes]\n", s.Offset)
-		if s.Size == "dynamic" {
+	for _, s := range c.Segments() {
+		p("  %d: %s\n", s.ID, s.Type)
+		p("\toffset: %d [bytes]\n", s.Offset)
+		if s.Size < 0 {
 			p("\tlength: (whole device)\n")
 		} else {
-			p("\tlength: %s [bytes]\n", s.Size)
+			p("\tlength: %d [bytes]\n", s.Size)
 		}
-		p("\tcipher: %s\n", s.Encryption)
+		p("\tcipher: %s\n", s.Cipher)
 		p("\tsector: %d [bytes]\n", s.SectorSize)
 	}
 	p("\nKeyslots:\n")
-	for _, id := range sortedIDs(m.Keyslots) {
-		k := m.Keyslots[id]
-		prio := "normal"
-		if k.Priority != nil {
-			switch *k.Priority {
-			case 0:
-				prio = "ignored"
-			case 2:
-				prio = "preferred"
-			}
-		}
-		p("  %s: %s\n", id, k.Type)
+	for _, k := range c.Keyslots() {
+		prio := map[int]string{0: "ignored", 2: "preferred"}[k.Priority]
+		p("  %d: %s\n", k.ID, k.Type)
 		p("\tKey:        %d bits\n", k.KeySize*8)
-		p("\tPriority:   %s\n", prio)
-		p("\tCipher:     %s\n", k.Area.Encryption)
-		p("\tCipher key: %d bits\n", k.Area.KeySize*8)
-		p("\tPBKDF:      %s\n", k.KDF.Type)
-		if k.KDF.Type == "pbkdf2" {
-			p("\tHash:       %s\n", k.KDF.Hash)
-			p("\tIterations: %d\n", k.KDF.Iterations)
+		p("\tPriority:   %s\n", orNone(prio, "normal"))
+		p("\tCipher:     %s\n", k.AreaCipher)
+		p("\tCipher key: %d bits\n", k.AreaKeyLen*8)
+		p("\tPBKDF:      %s\n", k.PBKDF.Type)
+		if k.PBKDF.Type == "pbkdf2" {
+			p("\tHash:       %s\n", k.PBKDF.Hash)
+			p("\tIterations: %d\n", k.PBKDF.Iterations)
 		} else {
-			p("\tTime cost:  %d\n", k.KDF.Time)
-			p("\tMemory:     %d\n", k.KDF.Memory)
-			p("\tThreads:    %d\n", k.KDF.CPUs)
+			p("\tTime cost:  %d\n", k.PBKDF.Iterations)
+			p("\tMemory:     %d\n", k.PBKDF.MemoryKiB)
+			p("\tThreads:    %d\n", k.PBKDF.Parallel)
 		}
-		p("\tSalt:       %s\n", hexLines(k.KDF.Salt, "\t            "))
-		p("\tAF stripes: %d\n", k.AF.Stripes)
-		p("\tAF hash:    %s\n", k.AF.Hash)
-		p("\tArea offset:%s [bytes]\n", k.Area.Offset)
-		p("\tArea length:%s [bytes]\n", k.Area.Size)
-		for _, did := range sortedIDs(m.Digests) {
-			for _, ks := range m.Digests[did].Keyslots {
-				if ks == id {
-					p("\tDigest ID:  %s\n", did)
-				}
-			}
+		p("\tSalt:       %s\n", hexLines(k.Salt, "\t            "))
+		p("\tAF stripes: %d\n", k.AFStripes)
+		p("\tAF hash:    %s\n", k.AFHash)
+		p("\tArea offset:%d [bytes]\n", k.AreaOffset)
+		p("\tArea length:%d [bytes]\n", k.AreaSize)
+		for _, d := range k.Digests {
+			p("\tDigest ID:  %d\n", d)
 		}
 	}
 	p("Tokens:\n")
-	for _, id := range sortedIDs(m.Tokens) {
-		t := m.Tokens[id]
-		p("  %s: %s\n", id, t.Type)
+	for _, t := range c.Tokens() {
+		p("  %d: %s\n", t.ID, t.Type)
 		for _, ks := range t.Keyslots {
-			p("\tKeyslot:    %s\n", ks)
+			p("\tKeyslot:    %d\n", ks)
 		}
 	}
 	p("Digests:\n")
-	for _, id := range sortedIDs(m.Digests) {
-		d := m.Digests[id]
-		p("  %s: %s\n", id, d.Type)
+	for _, d := range c.Digests() {
+		p("  %d: %s\n", d.ID, d.Type)
 		p("\tHash:       %s\n", d.Hash)
 		p("\tIterations: %d\n", d.Iterations)
 		p("\tSalt:       %s\n", hexLines(d.Salt, "\t            "))

@@ -61,6 +61,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	limitMemory()
 	r, err := o.open(ctx)
 	if err != nil {
 		return err

@@ -62,6 +62,7 @@ func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey,
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// On the error paths below nothing was written yet: the close has nothing to lose.
 	c, err := o.d.Container()
 	if err != nil {
 		o.Close()

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/drive"
+	"travelkit/internal/version"
 	"travelkit/kit"
 )
 
@@ -21,6 +22,12 @@ type verifyReport struct {
 	OK          bool             `json:"ok"`
 	Differences []kit.Difference `json:"differences,omitempty"`
 	Problems    []string         `json:"problems,omitempty"`
+	// Interrupted: a refresh or key change did not finish; `travelkit refresh` completes it.
+	Interrupted bool `json:"interrupted_change,omitempty"`
+	// ToolsVersion is the travelkit version of the kit's tools; ToolsOlder says they are
+	// older than the running travelkit.
+	ToolsVersion string `json:"tools_version,omitempty"`
+	ToolsOlder   bool   `json:"tools_older,omitempty"`
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -55,7 +62,10 @@ func runVerify(k *kitFlags, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		b, _ := json.MarshalIndent(rep, "", "  ")
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
 		fmt.Println(string(b))
 	} else {
 		printVerify(rep)
@@ -87,15 +97,23 @@ func verify(k *kitFlags) (*verifyReport, error) {
 	if c.NeedsRepair() {
 		rep.Problems = append(rep.Problems, "a LUKS2 header copy is damaged or stale (repair it with travelkit luks repair on the data partition)")
 	}
+	noSecret := k.passFile == "" && k.recoveryFile == "" && len(k.identities)+len(k.shareFiles) == 0 && !isTerminal()
 	tree, err := o.d.ToolsTree()
 	if err != nil {
-		rep.Problems = append(rep.Problems, err.Error())
-		return rep, nil
+		rep.Complete = false
+		rep.Problems = append(rep.Problems, err.Error()+": the tools partition is incomplete (a refresh or key change was interrupted, or the drive is damaged); run travelkit refresh")
+		if noSecret {
+			return rep, nil
+		}
 	}
 	var man, sums []byte
-	if k.passFile == "" && k.recoveryFile == "" && len(k.identities) == 0 && !isTerminal() {
+	if noSecret {
 		// no secret: the tools partition against its own manifest
-		fs, _ := o.d.ToolsFS()
+		fs, err := o.d.ToolsFS()
+		if err != nil {
+			rep.Problems = append(rep.Problems, err.Error())
+			return rep, nil
+		}
 		if man, err = fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
 			sums, err = fs.ReadFile(kit.SumsName, kit.MaxManifestSize)
 		}
@@ -110,11 +128,19 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		}
 		defer u.Close()
 		rep.Trusted = true
-		if man, err = u.FS.ReadFile(drive.MetaDir + "/" + kit.ManifestName); err == nil {
-			sums, err = u.FS.ReadFile(drive.MetaDir + "/" + kit.SumsName)
-		}
+		cur, pending, err := u.ReadState()
 		if err != nil {
-			rep.Problems = append(rep.Problems, "the encrypted volume has no trusted manifest copy (travelkit/manifest.json): "+err.Error())
+			rep.Problems = append(rep.Problems, "the encrypted volume has no usable trusted manifest copy (travelkit/manifest.json): "+err.Error())
+			return rep, nil
+		}
+		st := cur
+		if pending != nil {
+			st = pending
+			rep.Interrupted, rep.Complete = true, false
+			rep.Problems = append(rep.Problems, "a refresh or key change was interrupted: the tools partition is incomplete; run travelkit refresh to complete it")
+		}
+		man, sums = st.ManifestJSON, st.Sums
+		if tree == nil {
 			return rep, nil
 		}
 	}
@@ -123,7 +149,10 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		rep.Problems = append(rep.Problems, "manifest: "+err.Error())
 		return rep, nil
 	}
-	rep.KitID = m.KitID
+	rep.KitID, rep.ToolsVersion = m.KitID, m.Version
+	if c, ok := version.Compare(m.Version, version.Version); ok && c < 0 {
+		rep.ToolsOlder = true
+	}
 	if m.LUKSUUID != c.UUID() {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the manifest names LUKS UUID %s, the drive has %s", m.LUKSUUID, c.UUID()))
 	}
@@ -150,7 +179,12 @@ func printVerify(r *verifyReport) {
 	for _, d := range r.Differences {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
+	if r.ToolsOlder {
+		fmt.Fprintf(w, "  note: the kit's tools are travelkit %s, older than this travelkit (%s): travelkit refresh updates them without touching the backups\n", r.ToolsVersion, version.Version)
+	}
 	switch {
+	case r.Interrupted:
+		fmt.Fprintln(w, "INCOMPLETE: an interrupted refresh or key change; run travelkit refresh.")
 	case r.OK && r.Trusted:
 		fmt.Fprintln(w, "OK: the tools partition matches the trusted copy inside the encrypted volume.")
 	case r.OK:

@@ -18,6 +18,8 @@ const (
 	ExitRefused     = 5 // refused for safety: device in use, last keyslot, confirmation declined
 	ExitVerifyFail  = 6 // verification failed: tampered, incomplete or corrupt
 	ExitLocked      = 7 // repository locked by another process
+	ExitRemote      = 8 // a remote cannot be reached, or its bucket or folder does not exist
+	ExitNoSpace     = 9 // no space left at the destination
 	ExitInterrupted = 130
 )
 
@@ -73,9 +75,11 @@ const exitCodesHelp = `Exit codes:
   0    success
   1    error
   2    bad command line (unknown flag, bad value, missing argument)
-  3    wrong passphrase, recovery key, volume key or identity
+  3    wrong passphrase, recovery key, volume key, identity or remote credentials
   4    not a LUKS2 volume, unsupported feature, or both headers damaged
   5    refused for safety (device in use, last keyslot, keyslot taken, file exists, not confirmed)
   6    verification failed (tampered, incomplete or corrupt)
   7    repository locked
+  8    remote unreachable, or its bucket or folder missing
+  9    no space left at the destination (a remote or a folder)
   130  interrupted`

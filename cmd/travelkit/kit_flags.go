@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
+	"filippo.io/age"
 	"github.com/spf13/pflag"
 
 	"travelkit/builder"
@@ -13,6 +13,7 @@ import (
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/profile"
+	"travelkit/ssss"
 	"travelkit/target"
 )
 
@@ -70,8 +71,13 @@ type kitFlags struct {
 	passFile     string
 	recoveryFile string
 	identities   []string
+	shareFiles   []string
 	tpmDev       string
 	pinFile      string
+
+	// recoveryKey is the recovery key when the secret that unlocked the kit was one (given,
+	// typed, or rebuilt from escrow), for key changes that need it.
+	recoveryKey string
 }
 
 // register registers the kit and every way to unlock it: the secrets and the TPM.
@@ -87,7 +93,8 @@ func (k *kitFlags) registerSecret(fs *pflag.FlagSet) {
 	fs.StringVar(&k.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
 	fs.StringVar(&k.passFile, "passphrase-file", "", "unlock with the passphrase in `file` (used byte for byte)")
 	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "unlock with the recovery key in `file`")
-	fs.StringArrayVar(&k.identities, "identity", nil, "unlock with a colleague's age identity `file`, which decrypts their escrow file on the tools partition")
+	fs.StringArrayVar(&k.identities, "identity", nil, "unlock with a colleague's age identity `file`, which decrypts their escrow file on the tools partition (repeat it: with a k-of-n escrow, k colleagues' shares are combined)")
+	fs.StringArrayVar(&k.shareFiles, "share-file", nil, "a colleague's share already decrypted on their own computer (`file` holding the ssss line `age -d` printed); repeatable, combined with --identity")
 }
 
 // openedKit is a kit's target and drive, open for reading or for writing its data partition.
@@ -118,13 +125,13 @@ func openKit(path string, write bool) (*openedKit, error) {
 // --identity (escrow files on the tools partition), or the terminal.
 func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 	given := 0
-	for _, s := range []bool{k.passFile != "", k.recoveryFile != "", len(k.identities) > 0, k.tpmDev != ""} {
+	for _, s := range []bool{k.passFile != "", k.recoveryFile != "", len(k.identities)+len(k.shareFiles) > 0, k.tpmDev != ""} {
 		if s {
 			given++
 		}
 	}
 	if given > 1 {
-		return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity and --tpm")
+		return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity/--share-file and --tpm")
 	}
 	switch {
 	case k.passFile != "":
@@ -139,9 +146,15 @@ func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 		if err != nil {
 			return nil, withCode(ExitWrongKey, fmt.Errorf("%s: %w", k.recoveryFile, err), "a recovery key is 8 groups of 8 letters separated by dashes")
 		}
+		k.recoveryKey = rk
 		return []byte(rk), nil
-	case len(k.identities) > 0:
-		return k.fromEscrow(d)
+	case len(k.identities)+len(k.shareFiles) > 0:
+		rk, err := k.fromEscrow(d)
+		if err != nil {
+			return nil, err
+		}
+		k.recoveryKey = rk
+		return []byte(rk), nil
 	}
 	b, err := promptSecret("Passphrase or recovery key", false)
 	if err != nil {
@@ -149,48 +162,87 @@ func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 	}
 	if rk, err := kit.ParseRecoveryKey(string(b)); err == nil {
 		clear(b)
+		k.recoveryKey = rk
 		return []byte(rk), nil
 	}
 	return b, nil
 }
 
-// fromEscrow decrypts an escrow file of the tools partition with the colleague's identity.
-func (k *kitFlags) fromEscrow(d *drive.Drive) ([]byte, error) {
+// escrowSecrets reads --identity and --share-file.
+func (k *kitFlags) escrowSecrets() ([]age.Identity, []ssss.Share, error) {
 	var ids []byte
 	for _, p := range k.identities {
 		b, err := readSecretFile(p, "identity file")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ids = append(append(ids, b...), '\n')
 		clear(b)
 	}
 	defer clear(ids)
-	identities, err := kit.ParseIdentities(ids)
-	if err != nil {
-		return nil, withCode(ExitUsage, fmt.Errorf("identity: %w", err), "give an age identity file (age-keygen) or an unencrypted ssh private key")
-	}
-	fs, err := d.ToolsFS()
-	if err != nil {
-		return nil, err
-	}
-	ents, err := fs.ReadDir("escrow")
-	if err != nil || len(ents) == 0 {
-		return nil, withCode(ExitWrongKey, errors.New("the tools partition has no escrow files"), "unlock with the passphrase or the recovery key")
-	}
-	for _, e := range ents {
-		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
-			continue
+	var identities []age.Identity
+	if len(k.identities) > 0 {
+		var err error
+		if identities, err = kit.ParseIdentities(ids); err != nil {
+			return nil, nil, withCode(ExitUsage, fmt.Errorf("identity: %w", err), "give an age identity file (age-keygen) or an unencrypted ssh private key")
 		}
-		b, err := fs.ReadFile("escrow/"+e.Name, kit.MaxEscrowSize)
+	}
+	var shares []ssss.Share
+	for _, p := range k.shareFiles {
+		b, err := readSecretFile(p, "share file")
 		if err != nil {
-			continue
+			return nil, nil, err
 		}
-		if rk, err := kit.OpenEscrow(b, identities...); err == nil {
-			return []byte(rk), nil
+		sh, err := ssss.ParseShares(string(b))
+		clear(b)
+		if err != nil {
+			return nil, nil, withCode(ExitUsage, fmt.Errorf("share file %s: %w", p, err), "a share file holds the line `age -d -i KEY ESCROW-FILE` printed, as 2-0f1e...")
 		}
+		shares = append(shares, sh...)
 	}
-	return nil, withCode(ExitWrongKey, errors.New("none of the escrow files on the tools partition opens with this identity"), "check that this is the identity the kit's escrow was made for")
+	return identities, shares, nil
+}
+
+// fromEscrow rebuilds the recovery key from the kit's escrow files that --identity opens
+// and the shares of --share-file: one file holding the whole key, or enough shares.
+func (k *kitFlags) fromEscrow(d *drive.Drive) (string, error) {
+	identities, shares, err := k.escrowSecrets()
+	if err != nil {
+		return "", err
+	}
+	defer wipeShares(shares)
+	esc, err := d.ReadEscrow()
+	if err != nil {
+		if len(identities) > 0 {
+			return "", withCode(ExitWrongKey, fmt.Errorf("the escrow files cannot be read: %w", err), "decrypt your escrow file from your own copy (age -d -i KEY FILE) and give the line with --share-file")
+		}
+		esc = &drive.Escrow{}
+	}
+	if len(identities) > 0 && len(esc.Files) == 0 {
+		return "", withCode(ExitWrongKey, errors.New("the tools partition has no escrow files"), "decrypt your escrow file from your own copy (age -d -i KEY FILE) and give the line with --share-file, or unlock with the passphrase or the recovery key")
+	}
+	return recoveryFromEscrow(esc, identities, shares)
+}
+
+// recoveryFromEscrow gives recovery-key errors their exit codes and hints.
+func recoveryFromEscrow(esc *drive.Escrow, identities []age.Identity, shares []ssss.Share) (string, error) {
+	rk, err := esc.RecoveryKey(identities, shares)
+	var more *drive.SharesNeededError
+	switch {
+	case err == nil:
+		return rk, nil
+	case errors.As(err, &more):
+		return "", withCode(ExitWrongKey, err, "each colleague decrypts their escrow file (age -d -i KEY FILE) and gives you the line; pass it with --share-file, or their identity with --identity")
+	case errors.Is(err, drive.ErrNoEscrowOpens):
+		return "", withCode(ExitWrongKey, err, "check that this is the identity the kit's escrow was made for")
+	}
+	return "", withCode(ExitWrongKey, err, "the shares must be from this kit and its current recovery key")
+}
+
+func wipeShares(shares []ssss.Share) {
+	for _, s := range shares {
+		s.Wipe()
+	}
 }
 
 // unlock opens the kit's encrypted volume, with the TPM (--tpm) or a secret.
@@ -199,8 +251,8 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 	slot := -1
 	var err error
 	if k.tpmDev != "" {
-		if k.passFile != "" || k.recoveryFile != "" || len(k.identities) > 0 {
-			return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity and --tpm")
+		if k.passFile != "" || k.recoveryFile != "" || len(k.identities)+len(k.shareFiles) > 0 {
+			return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity/--share-file and --tpm")
 		}
 		c, err := o.d.Container()
 		if err != nil {
@@ -214,8 +266,13 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 		return nil, err
 	}
 	defer clear(pass)
+	return unlockWith(o, pass, slot, writable)
+}
+
+// unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
+func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlocked, error) {
 	var u *drive.Unlocked
-	err = runWithNote("Unlocking (key derivation)", func() error {
+	err := runWithNote("Unlocking (key derivation)", func() error {
 		var err error
 		u, err = o.d.Unlock(pass, slot, writable)
 		return err

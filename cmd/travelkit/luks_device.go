@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -299,12 +300,12 @@ func confirm(question, yesFlagHint string) error {
 }
 
 // hasLUKSMagic reports whether d starts with a LUKS header (version 1 or 2).
-func hasLUKSMagic(d *device) bool {
-	var b [6]byte
+func hasLUKSMagic(d io.ReaderAt) bool {
+	var b [luks.MagicLen]byte
 	if _, err := d.ReadAt(b[:], 0); err != nil {
 		return false
 	}
-	return bytes.Equal(b[:], []byte("LUKS\xba\xbe"))
+	return luks.HasMagic(b[:])
 }
 
 // exactArgs is cobra.ExactArgs with an error that names the missing arguments.

@@ -43,14 +43,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XTS", xts)
 			return err
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status":    cmdStatus,
-			"mkfile":    cmdMkfile,
-			"poke":      cmdPoke,
-			"mklock":    cmdMklock,
-			"swtpm":     cmdSWTPM,
-			"pcrextend": cmdPCRExtend,
-		},
+		Cmds: scriptCmds(),
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil
@@ -58,6 +51,24 @@ func TestScripts(t *testing.T) {
 			return false, errors.New("unknown condition " + cond)
 		},
 	})
+}
+
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	m := map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"status":    cmdStatus,
+		"mkfile":    cmdMkfile,
+		"poke":      cmdPoke,
+		"mklock":    cmdMklock,
+		"swtpm":     cmdSWTPM,
+		"pcrextend": cmdPCRExtend,
+		"partcopy":  cmdPartcopy,
+		"partput":   cmdPartput,
+		"zero":      cmdZero,
+	}
+	for k, v := range serverCmds { // servers_linux_test.go
+		m[k] = v
+	}
+	return m
 }
 
 func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {

@@ -15,6 +15,8 @@ import (
 	"travelkit/drive"
 	"travelkit/internal/bytesize"
 	"travelkit/internal/version"
+	"travelkit/kit"
+	"travelkit/remote"
 	"travelkit/repo"
 )
 
@@ -25,16 +27,20 @@ import (
 type repoFlags struct {
 	repo         string
 	passwordFile string
+	remote       remoteFlags // credentials and trust for a remote --repo
 	kit          kitFlags
 	writeKit     bool // the command writes the repository (backup, forget, init)
 	autoFind     bool // without --repo and --target, look for a kit drive (restore)
 	kitPassword  []byte
 	closeKit     func() error // set by kitStorage: flushes and closes the kit
+	loc          remote.Location
+	unlocked     *drive.Unlocked // the kit's volume, when the repository is a kit's
 }
 
 func (f *repoFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&f.repo, "repo", "", "repository `folder` (a restic repository)")
-	c.Flags().StringVar(&f.passwordFile, "password-file", "", "`file` holding the repository password (as restic's --password-file)")
+	c.Flags().StringVar(&f.repo, "repo", "", "the repository `LOCATION`, in restic's syntax: a folder, sftp:user@host:/path, s3:https://host/bucket/prefix, rest:https://host:port/path")
+	c.Flags().StringVar(&f.passwordFile, "password-file", "", "`file` holding the repository password (as restic's --password-file); a recovery key file works for an off-site copy")
+	f.remote.register(c.Flags())
 	f.kit.register(c.Flags())
 	switch c.Name() {
 	case "backup", "forget", "init", "unlock":
@@ -60,9 +66,28 @@ func (f *repoFlags) storage() (repo.Storage, error) {
 		return f.kitStorage()
 	}
 	if f.repo == "" {
-		return nil, usageErrorf("no repository given; use --repo DIR or --target KIT")
+		return nil, usageErrorf("no repository given; use --repo LOCATION or --target KIT")
 	}
-	return repo.NewFolder(f.repo), nil
+	loc, err := remote.ParseLocation(f.repo)
+	if err != nil {
+		return nil, usageErrorf("--repo: %v", err)
+	}
+	f.loc = loc
+	if !loc.Remote() {
+		return repo.NewFolder(loc.Path), nil
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	cred, err := f.remote.credentials(loc)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openRemote(ctx, loc, cred, remote.Options{Prompt: terminalPrompt()})
+	if err != nil {
+		return nil, err
+	}
+	f.closeKit = st.Close
+	return st, nil
 }
 
 // kitStorage unlocks the kit and returns its repository storage; the kit stays open
@@ -89,6 +114,7 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
 	}
 	f.kitPassword = bytes.TrimSpace(pw)
+	f.unlocked = u
 	st := u.RepoStorage()
 	if !f.writeKit {
 		st.SetReadOnly()
@@ -143,9 +169,19 @@ func (f *repoFlags) password() ([]byte, error) {
 		}
 		return append([]byte(nil), f.kitPassword...), nil
 	}
+	if f.passwordFile == "" && f.kit.recoveryFile != "" {
+		// --repo with --recovery-key-file: the key remote add made for the recovery key
+		f.passwordFile = f.kit.recoveryFile
+	}
 	if f.passwordFile == "" {
 		if env := os.Getenv("RESTIC_PASSWORD_FILE"); env != "" {
 			f.passwordFile = env
+		} else if isTerminal() {
+			b, err := promptSecret("Repository password (or recovery key)", false)
+			if err != nil {
+				return nil, err
+			}
+			return canonicalPassword(b), nil
 		} else {
 			return nil, usageErrorf("no password given; use --password-file FILE")
 		}
@@ -160,13 +196,30 @@ func (f *repoFlags) password() ([]byte, error) {
 	if len(out) == 0 {
 		return nil, usageErrorf("password file %s holds only white space", f.passwordFile)
 	}
-	return out, nil
+	return canonicalPassword(out), nil
+}
+
+// canonicalPassword: a recovery key opens an off-site copy with the repository key that
+// `remote add` made for it, whose password is the key as printed; one typed in upper
+// case or with spaces is taken in that form.
+func canonicalPassword(b []byte) []byte {
+	if len(b) > 2*kit.RecoveryKeyLength {
+		return b
+	}
+	if rk, err := kit.ParseRecoveryKey(string(b)); err == nil {
+		clear(b)
+		return []byte(rk)
+	}
+	return b
 }
 
 // where names the repository in messages.
 func (f *repoFlags) where() string {
 	if f.kit.target != "" {
 		return "the kit " + f.kit.target
+	}
+	if f.loc.Kind != "" {
+		return f.loc.String()
 	}
 	return f.repo
 }
@@ -194,7 +247,7 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	return r, nil
 }
 
-// lock takes a repository lock, mapping a conflict to ExitLocked.
+// lockRepo takes a repository lock, mapping a conflict to ExitLocked.
 func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lock, error) {
 	if ro, ok := r.Storage().(interface{ ReadOnly() bool }); ok && ro.ReadOnly() {
 		// A kit opened read-only (restore, check, on a drive nothing else writes): no
@@ -217,7 +270,10 @@ func repoError(err error, where string) error {
 	case errors.Is(err, repo.ErrWrongPassword):
 		return withCode(ExitWrongKey, fmt.Errorf("%s: %w", where, err), "check the --password-file; it must hold the password the repository was made with")
 	case errors.Is(err, repo.ErrNoRepository):
-		return withCode(ExitError, fmt.Errorf("%s: %w", where, err), "make one with `travelkit init --repo DIR --password-file F`")
+		return withCode(ExitError, fmt.Errorf("%s: %w", where, err), "make one with `travelkit init --repo LOCATION --password-file F`, or check the location")
+	}
+	if rerr := remoteError(err); rerr != err {
+		return rerr
 	}
 	return fmt.Errorf("%s: %w", where, err)
 }

@@ -6,10 +6,6 @@ import (
 	"sort"
 )
 
-// sbReservedGdtBlocks is s_reserved_gdt_blocks: blocks kept after the descriptors of each
-// group with a superblock copy, for online resize.
-const sbReservedGdtBlocks = 0xCE
-
 // A writer that trusts the bitmaps of a damaged filesystem allocates its metadata to file
 // data and destroys it (a zeroed block bitmap of group 0 lets the first write land on the
 // superblock and descriptors). Before opening a volume for writing, checkAllocation

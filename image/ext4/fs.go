@@ -377,22 +377,22 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 	nodes := 0
 	var walk func(node []byte, depth int) error
 	walk = func(node []byte, depth int) error {
-		if len(node) < 12 || le16(node, 0) != extMagic {
+		if len(node) < ehSize || le16(node, ehMagic) != extMagic {
 			return fmt.Errorf("ext4: inode %d: bad extent header", n.ino)
 		}
-		ents := int(le16(node, 2))
-		max := int(le16(node, 4))
-		d := int(le16(node, 6))
-		if ents > max || 12+12*max > len(node) || d > 5 || (depth >= 0 && d != depth) {
+		ents := int(le16(node, ehEntries))
+		max := int(le16(node, ehMax))
+		d := int(le16(node, ehDepth))
+		if ents > max || ehSize+ehSize*max > len(node) || d > 5 || (depth >= 0 && d != depth) {
 			return fmt.Errorf("ext4: inode %d: corrupt extent node", n.ino)
 		}
 		for i := 0; i < ents; i++ {
-			e := node[12+12*i:]
+			e := node[ehSize+ehSize*i:]
 			if d == 0 {
-				l := uint32(le16(e, 4))
-				x := extent{lblk: le32(e, 0), pblk: uint64(le16(e, 6))<<32 | uint64(le32(e, 8))}
-				if l > 32768 {
-					x.uninit, l = true, l-32768
+				l := uint32(le16(e, eeLen))
+				x := extent{lblk: le32(e, eeBlock), pblk: uint64(le16(e, eeStartHi))<<32 | uint64(le32(e, eeStartLo))}
+				if l > maxInitExtentLen {
+					x.uninit, l = true, l-maxInitExtentLen
 				}
 				x.len = l
 				if x.pblk+uint64(l) > f.blocks || l == 0 {
@@ -410,7 +410,7 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 				out = append(out, x)
 				continue
 			}
-			child := uint64(le16(e, 8))<<32 | uint64(le32(e, 4))
+			child := uint64(le16(e, eiLeafHi))<<32 | uint64(le32(e, eiLeafLo))
 			tree = append(tree, child)
 			if nodes++; uint64(nodes) > f.blocks || nodes > 1<<16 {
 				return fmt.Errorf("ext4: inode %d: extent tree too large", n.ino)
@@ -425,7 +425,7 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 		}
 		return nil
 	}
-	if err := walk(n.b[iBlock:iBlock+60], -1); err != nil {
+	if err := walk(n.b[iBlock:iBlock+iBlockSize], -1); err != nil {
 		return nil, nil, err
 	}
 	return out, tree, nil

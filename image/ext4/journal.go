@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+
+	"travelkit/internal/durable"
 )
 
 // jbd2 on-disk facts (big-endian).
@@ -27,6 +29,11 @@ const (
 	jFlagSameUUID = 0x2
 	jFlagDeleted  = 0x4
 	jFlagLastTag  = 0x8
+
+	// journal_header_t, at the start of every journal metadata block
+	jhMagic     = 0x0
+	jhBlockType = 0x4
+	jhSequence  = 0x8
 
 	// journal superblock fields
 	jsBlocksize = 0xC
@@ -122,7 +129,7 @@ func (f *FS) openJournal() (*journal, error) {
 		return nil, err
 	}
 	sb := j.sb
-	if be32(sb, 0) != jMagic || (be32(sb, 4) != jSuperV1 && be32(sb, 4) != jSuperV2) {
+	if be32(sb, jhMagic) != jMagic || (be32(sb, jhBlockType) != jSuperV1 && be32(sb, jhBlockType) != jSuperV2) {
 		return nil, fmt.Errorf("ext4: bad journal superblock")
 	}
 	if int64(be32(sb, jsBlocksize)) != f.bs {
@@ -133,7 +140,7 @@ func (f *FS) openJournal() (*journal, error) {
 	if j.maxlen > uint32(nblk) || j.first == 0 || j.first >= j.maxlen {
 		return nil, fmt.Errorf("ext4: journal geometry (first %d, maxlen %d, %d blocks) is bad", j.first, j.maxlen, nblk)
 	}
-	if be32(sb, 4) == jSuperV2 {
+	if be32(sb, jhBlockType) == jSuperV2 {
 		j.incompat = be32(sb, jsIncompat)
 	}
 	known := uint32(jIncRevoke | jInc64bit | jIncAsyncCommit | jIncCsumV2 | jIncCsumV3)
@@ -233,10 +240,10 @@ func (j *journal) scan() ([]jtrans, error) {
 		if err != nil {
 			return nil, err
 		}
-		if be32(b, 0) != jMagic || be32(b, 8) != cur.seq {
+		if be32(b, jhMagic) != jMagic || be32(b, jhSequence) != cur.seq {
 			break
 		}
-		typ := be32(b, 4)
+		typ := be32(b, jhBlockType)
 		pos = j.next(pos)
 		steps++
 		switch typ {
@@ -350,7 +357,7 @@ func (f *FS) replayJournal() error {
 				continue
 			}
 			if tag.escape {
-				putBE32(data, 0, jMagic)
+				putBE32(data, jhMagic, jMagic)
 			}
 			overlay[tag.fsBlock] = data
 		}
@@ -380,7 +387,7 @@ func (f *FS) replayJournal() error {
 			return fmt.Errorf("ext4: journal replay: write block %d: %w", blk, err)
 		}
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	f.overlay = nil
@@ -393,7 +400,7 @@ func (f *FS) replayJournal() error {
 	if _, err := f.dev.WriteAt(j.sb, int64(j.blocks[0])*f.bs); err != nil {
 		return err
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	put32(f.sb, sbFeatureIncompat, le32(f.sb, sbFeatureIncompat)&^incompatRecover)
@@ -401,5 +408,5 @@ func (f *FS) replayJournal() error {
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
-	return flush(f.dev)
+	return durable.Flush(f.dev)
 }

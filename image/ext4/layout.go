@@ -21,49 +21,50 @@ const (
 	firstIno   = 11
 
 	// superblock field offsets
-	sbInodesCount      = 0x0
-	sbBlocksCountLo    = 0x4
-	sbRBlocksCountLo   = 0x8
-	sbFreeBlocksLo     = 0xC
-	sbFreeInodes       = 0x10
-	sbFirstDataBlock   = 0x14
-	sbLogBlockSize     = 0x18
-	sbLogClusterSize   = 0x1C
-	sbBlocksPerGroup   = 0x20
-	sbClustersPerGroup = 0x24
-	sbInodesPerGroup   = 0x28
-	sbMtime            = 0x2C
-	sbWtime            = 0x30
-	sbMaxMntCount      = 0x36
-	sbMagic            = 0x38
-	sbState            = 0x3A
-	sbErrors           = 0x3C
-	sbLastCheck        = 0x40
-	sbRevLevel         = 0x4C
-	sbFirstIno         = 0x54
-	sbInodeSize        = 0x58
-	sbBlockGroupNr     = 0x5A
-	sbFeatureCompat    = 0x5C
-	sbFeatureIncompat  = 0x60
-	sbFeatureRoCompat  = 0x64
-	sbUUID             = 0x68
-	sbVolumeName       = 0x78
-	sbJournalInum      = 0xE0
-	sbLastOrphan       = 0xE8
-	sbHashSeed         = 0xEC
-	sbDefHashVersion   = 0xFC
-	sbJnlBackupType    = 0xFD
-	sbDescSize         = 0xFE
-	sbDefaultMountOpts = 0x100
-	sbMkfsTime         = 0x108
-	sbJnlBlocks        = 0x10C
-	sbBlocksCountHi    = 0x150
-	sbFreeBlocksHi     = 0x158
-	sbMinExtraIsize    = 0x15C
-	sbWantExtraIsize   = 0x15E
-	sbFlags            = 0x160
-	sbLogGroupsPerFlex = 0x174
-	sbKbytesWritten    = 0x178
+	sbInodesCount       = 0x0
+	sbBlocksCountLo     = 0x4
+	sbRBlocksCountLo    = 0x8
+	sbFreeBlocksLo      = 0xC
+	sbFreeInodes        = 0x10
+	sbFirstDataBlock    = 0x14
+	sbLogBlockSize      = 0x18
+	sbLogClusterSize    = 0x1C
+	sbBlocksPerGroup    = 0x20
+	sbClustersPerGroup  = 0x24
+	sbInodesPerGroup    = 0x28
+	sbMtime             = 0x2C
+	sbWtime             = 0x30
+	sbMaxMntCount       = 0x36
+	sbMagic             = 0x38
+	sbState             = 0x3A
+	sbErrors            = 0x3C
+	sbLastCheck         = 0x40
+	sbRevLevel          = 0x4C
+	sbFirstIno          = 0x54
+	sbInodeSize         = 0x58
+	sbBlockGroupNr      = 0x5A
+	sbFeatureCompat     = 0x5C
+	sbFeatureIncompat   = 0x60
+	sbFeatureRoCompat   = 0x64
+	sbUUID              = 0x68
+	sbVolumeName        = 0x78
+	sbJournalInum       = 0xE0
+	sbLastOrphan        = 0xE8
+	sbReservedGdtBlocks = 0xCE // s_reserved_gdt_blocks: kept after the descriptors of each group with a superblock copy, for online resize
+	sbHashSeed          = 0xEC
+	sbDefHashVersion    = 0xFC
+	sbJnlBackupType     = 0xFD
+	sbDescSize          = 0xFE
+	sbDefaultMountOpts  = 0x100
+	sbMkfsTime          = 0x108
+	sbJnlBlocks         = 0x10C
+	sbBlocksCountHi     = 0x150
+	sbFreeBlocksHi      = 0x158
+	sbMinExtraIsize     = 0x15C
+	sbWantExtraIsize    = 0x15E
+	sbFlags             = 0x160
+	sbLogGroupsPerFlex  = 0x174
+	sbKbytesWritten     = 0x178
 
 	// s_state
 	stateValid  = 0x1
@@ -158,7 +159,23 @@ const (
 	ftDir     = 2
 	ftSymlink = 7
 
-	extMagic = 0xF30A
+	// extent tree (ext4_extent_header, then 12-byte entries: ext4_extent in leaves,
+	// ext4_extent_idx in index nodes); the root is i_block, 60 bytes, 4 entries
+	extMagic         = 0xF30A
+	ehMagic          = 0x0
+	ehEntries        = 0x2
+	ehMax            = 0x4
+	ehDepth          = 0x6
+	ehSize           = 12 // header, and each entry
+	eeBlock          = 0x0
+	eeLen            = 0x4
+	eeStartHi        = 0x6
+	eeStartLo        = 0x8
+	eiBlock          = 0x0
+	eiLeafLo         = 0x4
+	eiLeafHi         = 0x8
+	iBlockSize       = 60    // i_block: the root node of the extent tree
+	maxInitExtentLen = 32768 // ee_len above this marks an uninitialized extent of ee_len-32768 blocks
 )
 
 func le16(b []byte, off int) uint16       { return binary.LittleEndian.Uint16(b[off:]) }

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"time"
+
+	"travelkit/internal/durable"
 )
 
 // FormatOptions for Format.
@@ -126,6 +128,46 @@ func defaultJournalBlocks(blocks uint64) uint32 {
 // past bg_itable_unused are never read) and the journal is not zeroed (its
 // superblock says it is empty).
 func Format(dev Device, opt FormatOptions) error {
+	if err := opt.setDefaults(); err != nil {
+		return err
+	}
+	l, err := planLayout(dev.Size(), opt.InodeRatio)
+	if err != nil {
+		return err
+	}
+	jblocks := opt.JournalBlocks
+	if jblocks == 0 {
+		jblocks = defaultJournalBlocks(l.blocks)
+	}
+	if jblocks < 1024 || uint64(jblocks) > l.blocks/4 {
+		return fmt.Errorf("ext4: journal of %d blocks does not fit a volume of %d blocks", jblocks, l.blocks)
+	}
+	sb, err := newSuperblock(l, opt)
+	if err != nil {
+		return err
+	}
+	f := &FS{dev: dev, sb: sb, bs: blockSize, blocks: l.blocks, groups: l.groups, bpg: blocksPerGp, ipg: l.ipg,
+		inodeSize: inodeSz, descSize: 32, gdtBlock: 1, writable: true, now: func() time.Time { return opt.Time },
+		gdt: make([]byte, int(l.groups)*32)}
+	f.bbCache, f.ibCache = map[uint32][]byte{}, map[uint32][]byte{}
+	f.dirtyBB, f.dirtyIB, f.dirtyGD = map[uint32]bool{}, map[uint32]bool{}, map[uint32]bool{}
+
+	f.formatGroups(l)
+	if err := f.formatReservedInodes(l); err != nil {
+		return err
+	}
+	jend, err := f.formatJournal(l, jblocks, opt)
+	if err != nil {
+		return err
+	}
+	if err := f.formatRootDirs(l, jend, opt.Time); err != nil {
+		return err
+	}
+	return f.formatFinish(l)
+}
+
+// setDefaults checks the options and fills in what was left out.
+func (opt *FormatOptions) setDefaults() error {
 	if len(opt.Label) > 16 {
 		return fmt.Errorf("ext4: label %q longer than 16 bytes", opt.Label)
 	}
@@ -145,19 +187,13 @@ func Format(dev Device, opt FormatOptions) error {
 	if opt.Time.IsZero() {
 		opt.Time = time.Now()
 	}
-	l, err := planLayout(dev.Size(), opt.InodeRatio)
-	if err != nil {
-		return err
-	}
-	jblocks := opt.JournalBlocks
-	if jblocks == 0 {
-		jblocks = defaultJournalBlocks(l.blocks)
-	}
-	if jblocks < 1024 || uint64(jblocks) > l.blocks/4 {
-		return fmt.Errorf("ext4: journal of %d blocks does not fit a volume of %d blocks", jblocks, l.blocks)
-	}
-	ts := uint32(opt.Time.Unix())
+	return nil
+}
 
+// newSuperblock returns the primary superblock of a new filesystem; the free counts and
+// the journal's i_block copy are filled in later.
+func newSuperblock(l *layout, opt FormatOptions) ([]byte, error) {
+	ts := uint32(opt.Time.Unix())
 	sb := make([]byte, sbSize)
 	put32(sb, sbInodesCount, l.groups*l.ipg)
 	put32(sb, sbBlocksCountLo, uint32(l.blocks))
@@ -182,7 +218,7 @@ func Format(dev Device, opt FormatOptions) error {
 	copy(sb[sbVolumeName:], opt.Label)
 	put32(sb, sbJournalInum, journalIno)
 	if _, err := rand.Read(sb[sbHashSeed : sbHashSeed+16]); err != nil {
-		return err
+		return nil, err
 	}
 	sb[sbDefHashVersion] = 1            // half_md4
 	sb[sbJnlBackupType] = 1             // s_jnl_blocks holds the journal inode's i_block
@@ -192,14 +228,13 @@ func Format(dev Device, opt FormatOptions) error {
 	put16(sb, sbWantExtraIsize, 32)
 	put32(sb, sbFlags, 0x1) // signed directory hash
 	sb[sbLogGroupsPerFlex] = flexLog
+	return sb, nil
+}
 
-	f := &FS{dev: dev, sb: sb, bs: blockSize, blocks: l.blocks, groups: l.groups, bpg: blocksPerGp, ipg: l.ipg,
-		inodeSize: inodeSz, descSize: 32, gdtBlock: 1, writable: true, now: func() time.Time { return opt.Time },
-		gdt: make([]byte, int(l.groups)*32)}
-	f.bbCache, f.ibCache = map[uint32][]byte{}, map[uint32][]byte{}
-	f.dirtyBB, f.dirtyIB, f.dirtyGD = map[uint32]bool{}, map[uint32]bool{}, map[uint32]bool{}
-
-	// Group descriptors and block bitmaps with the static metadata.
+// formatGroups sets up every group's descriptor and block bitmap with its static metadata
+// (superblock copy and descriptors, flex_bg bitmaps and inode tables), and empty inode
+// bitmaps.
+func (f *FS) formatGroups(l *layout) {
 	for g := uint32(0); g < l.groups; g++ {
 		d := f.gd(g)
 		put32(d, bgBlockBitmap, uint32(l.bb[g]))
@@ -238,22 +273,30 @@ func Format(dev Device, opt FormatOptions) error {
 		put16(d, bgFlags, 0)
 		f.dirtyBB[g], f.dirtyIB[g], f.dirtyGD[g] = true, true, true
 	}
-	// Reserved inodes 1..10 and lost+found (11): group 0's first slots, zeroed.
+}
+
+// formatReservedInodes marks the reserved inodes 1..10 of group 0 used and zeroes the first
+// inode table block (reserved inodes and never-used slots alike).
+func (f *FS) formatReservedInodes(l *layout) error {
 	bm0 := f.ibCache[0]
 	for i := 0; i < firstIno-1; i++ {
 		setBit(bm0, i)
 	}
 	put16(f.gd(0), bgFreeInodes, uint16(l.ipg-(firstIno-1)))
 	put16(f.gd(0), bgItableUnused, uint16(l.ipg-(firstIno-1)))
-	// Zero the first inode table block (reserved inodes and never-used slots alike).
-	if _, err := dev.WriteAt(make([]byte, blockSize), int64(l.it[0])*blockSize); err != nil {
-		return err
-	}
+	_, err := f.dev.WriteAt(make([]byte, blockSize), int64(l.it[0])*blockSize)
+	return err
+}
 
-	// Journal: contiguous blocks after group 0's metadata; only its superblock is written.
+// formatJournal allocates the journal's contiguous blocks after group 0's metadata and
+// writes its inode and its superblock (only that: the superblock says the journal is
+// empty). It returns the block after the journal.
+func (f *FS) formatJournal(l *layout, jblocks uint32, opt FormatOptions) (uint64, error) {
+	ts := uint32(opt.Time.Unix())
+	sb := f.sb
 	jexts, err := f.allocBlocks(uint64(jblocks), l.flexEnd[0])
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var lb uint32
 	for i := range jexts {
@@ -271,35 +314,40 @@ func Format(dev Device, opt FormatOptions) error {
 	put32(jn.b, iCrtime, ts)
 	jn.setSize(int64(jblocks) * blockSize)
 	if err := f.setExtents(jn, jexts, uint64(jblocks)); err != nil {
-		return err
+		return 0, err
 	}
-	copy(sb[sbJnlBlocks:sbJnlBlocks+60], jn.b[iBlock:iBlock+60])
+	copy(sb[sbJnlBlocks:sbJnlBlocks+iBlockSize], jn.b[iBlock:iBlock+iBlockSize])
 	put32(sb, sbJnlBlocks+15*4, 0)
 	put32(sb, sbJnlBlocks+16*4, jblocks*blockSize)
 	js := make([]byte, blockSize)
-	putBE32(js, 0, jMagic)
-	putBE32(js, 4, jSuperV2)
+	putBE32(js, jhMagic, jMagic)
+	putBE32(js, jhBlockType, jSuperV2)
 	putBE32(js, jsBlocksize, blockSize)
 	putBE32(js, jsMaxlen, jblocks)
 	putBE32(js, jsFirst, 1)
 	putBE32(js, jsSequence, 1)
 	copy(js[jsUUID:], opt.UUID[:])
 	putBE32(js, jsNrUsers, 1)
-	if _, err := dev.WriteAt(js, int64(jexts[0].pblk)*blockSize); err != nil {
-		return err
+	if _, err := f.dev.WriteAt(js, int64(jexts[0].pblk)*blockSize); err != nil {
+		return 0, err
 	}
 	if err := f.writeInode(jn); err != nil {
-		return err
+		return 0, err
 	}
+	last := jexts[len(jexts)-1]
+	return last.pblk + uint64(last.len), nil
+}
 
-	// Root (2) and lost+found (11).
-	root := f.newInode(rootIno, modeDir|0o755, opt.Time)
-	lf := f.newInode(firstIno, modeDir|0o700, opt.Time)
+// formatRootDirs writes the root directory (inode 2) and lost+found (11), from block goal.
+func (f *FS) formatRootDirs(l *layout, goal uint64, now time.Time) error {
+	bm0 := f.ibCache[0]
+	root := f.newInode(rootIno, modeDir|0o755, now)
+	lf := f.newInode(firstIno, modeDir|0o700, now)
 	setBit(bm0, firstIno-1)
 	put16(f.gd(0), bgFreeInodes, uint16(l.ipg-firstIno))
 	put16(f.gd(0), bgItableUnused, uint16(l.ipg-firstIno))
 	put16(f.gd(0), bgUsedDirs, 2)
-	dblk, err := f.allocBlocks(5, jexts[len(jexts)-1].pblk+uint64(jexts[len(jexts)-1].len))
+	dblk, err := f.allocBlocks(5, goal)
 	if err != nil {
 		return err
 	}
@@ -320,7 +368,7 @@ func Format(dev Device, opt FormatOptions) error {
 	dirEnt(rb, 0, rootIno, 12, ".")
 	dirEnt(rb, 12, rootIno, 12, "..")
 	dirEnt(rb, 24, firstIno, blockSize-24, "lost+found")
-	if _, err := dev.WriteAt(rb, int64(dbs[0])*blockSize); err != nil {
+	if _, err := f.dev.WriteAt(rb, int64(dbs[0])*blockSize); err != nil {
 		return err
 	}
 	put16(root.b, iLinks, 3)
@@ -336,7 +384,7 @@ func Format(dev Device, opt FormatOptions) error {
 		put16(lfb, i*blockSize+4, blockSize)
 	}
 	for i := 0; i < 4; i++ {
-		if _, err := dev.WriteAt(lfb[i*blockSize:(i+1)*blockSize], int64(dbs[1+i])*blockSize); err != nil {
+		if _, err := f.dev.WriteAt(lfb[i*blockSize:(i+1)*blockSize], int64(dbs[1+i])*blockSize); err != nil {
 			return err
 		}
 	}
@@ -359,8 +407,13 @@ func Format(dev Device, opt FormatOptions) error {
 			return err
 		}
 	}
+	return nil
+}
 
-	// Bitmaps, descriptors (primary), then backups, then the primary superblock last.
+// formatFinish writes the bitmaps, the primary descriptors, then the backup superblocks and
+// descriptors, and the primary superblock last: until then the device is no ext4.
+func (f *FS) formatFinish(l *layout) error {
+	sb, dev := f.sb, f.dev
 	if err := f.writeMeta(); err != nil {
 		return err
 	}
@@ -394,7 +447,7 @@ func Format(dev Device, opt FormatOptions) error {
 	if _, err := dev.WriteAt(gdtBuf, blockSize); err != nil {
 		return err
 	}
-	if err := flush(dev); err != nil {
+	if err := durable.Flush(dev); err != nil {
 		return err
 	}
 	// Block 0: 1024 bytes of boot area (zeroed) and the primary superblock.
@@ -403,5 +456,5 @@ func Format(dev Device, opt FormatOptions) error {
 	if _, err := dev.WriteAt(b0, 0); err != nil {
 		return err
 	}
-	return flush(dev)
+	return durable.Flush(dev)
 }

@@ -3,6 +3,8 @@ package ext4
 import (
 	"fmt"
 	"io/fs"
+
+	"travelkit/internal/durable"
 )
 
 // Remove deletes the regular file (or empty directory) at p. The directory
@@ -63,7 +65,7 @@ func (f *FS) Remove(p string) error {
 			return err
 		}
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	// Free the inode and its blocks.

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"sort"
 	"time"
+
+	"travelkit/internal/durable"
 )
 
 // Features travelkit can write to; others make the volume read-only to it.
@@ -19,16 +21,6 @@ const (
 // ErrReadOnly is returned by write calls on a filesystem opened read-only or
 // using features travelkit does not write.
 var ErrReadOnly = errors.New("ext4: filesystem is read-only to travelkit")
-
-func flush(d any) error {
-	switch x := d.(type) {
-	case interface{ Flush() error }:
-		return x.Flush()
-	case interface{ Sync() error }:
-		return x.Sync()
-	}
-	return nil
-}
 
 func (f *FS) writeCheck() error {
 	if !f.writable {
@@ -90,7 +82,7 @@ func (f *FS) begin() error {
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	f.began = true
@@ -223,7 +215,7 @@ func (f *FS) allocBlocks(n uint64, goal uint64) ([]extent, error) {
 				continue
 			}
 			j := i
-			for j < gn && !testBit(bm, j) && uint64(j-i) < n && j-i < 32768 {
+			for j < gn && !testBit(bm, j) && uint64(j-i) < n && j-i < maxInitExtentLen {
 				j++
 			}
 			for x := i; x < j; x++ {
@@ -237,7 +229,7 @@ func (f *FS) allocBlocks(n uint64, goal uint64) ([]extent, error) {
 			pb := start + uint64(i)
 			if len(out) > 0 {
 				p := &out[len(out)-1]
-				if p.pblk+uint64(p.len) == pb && p.len+cnt <= 32768 {
+				if p.pblk+uint64(p.len) == pb && p.len+cnt <= maxInitExtentLen {
 					p.len += cnt
 					n -= uint64(cnt)
 					i = j - 1
@@ -390,32 +382,32 @@ func (f *FS) newInode(ino uint32, mode uint16, t time.Time) *inode {
 }
 
 func (f *FS) setExtentsInline(n *inode, exts []extent) {
-	ib := n.b[iBlock : iBlock+60]
+	ib := n.b[iBlock : iBlock+iBlockSize]
 	clear(ib)
-	put16(ib, 0, extMagic)
-	put16(ib, 2, uint16(len(exts)))
-	put16(ib, 4, 4)
+	put16(ib, ehMagic, extMagic)
+	put16(ib, ehEntries, uint16(len(exts)))
+	put16(ib, ehMax, 4)
 	for i, e := range exts {
-		putExtent(ib[12+12*i:], e)
+		putExtent(ib[ehSize+ehSize*i:], e)
 	}
 }
 
 func putExtent(b []byte, e extent) {
-	put32(b, 0, e.lblk)
+	put32(b, eeBlock, e.lblk)
 	l := uint16(e.len)
 	if e.uninit {
-		l += 32768
+		l += maxInitExtentLen
 	}
-	put16(b, 4, l)
-	put16(b, 6, uint16(e.pblk>>32))
-	put32(b, 8, uint32(e.pblk))
+	put16(b, eeLen, l)
+	put16(b, eeStartHi, uint16(e.pblk>>32))
+	put32(b, eeStartLo, uint32(e.pblk))
 }
 
 // setExtents stores exts in n (depth 0, or depth 1 with new leaf blocks).
 // It sets i_blocks from dataBlocks plus tree blocks. The caller frees the
 // old tree's blocks once the inode is written.
 func (f *FS) setExtents(n *inode, exts []extent, dataBlocks uint64) error {
-	per := int((f.bs - 12) / 12)
+	per := int((f.bs - ehSize) / ehSize)
 	var tree []uint64
 	if len(exts) <= 4 {
 		f.setExtentsInline(n, exts)
@@ -433,28 +425,28 @@ func (f *FS) setExtents(n *inode, exts []extent, dataBlocks uint64) error {
 				tree = append(tree, e.pblk+i)
 			}
 		}
-		ib := n.b[iBlock : iBlock+60]
+		ib := n.b[iBlock : iBlock+iBlockSize]
 		clear(ib)
-		put16(ib, 0, extMagic)
-		put16(ib, 2, uint16(leaves))
-		put16(ib, 4, 4)
-		put16(ib, 6, 1)
+		put16(ib, ehMagic, extMagic)
+		put16(ib, ehEntries, uint16(leaves))
+		put16(ib, ehMax, 4)
+		put16(ib, ehDepth, 1)
 		for li := 0; li < leaves; li++ {
 			part := exts[li*per : min((li+1)*per, len(exts))]
 			blk := make([]byte, f.bs)
-			put16(blk, 0, extMagic)
-			put16(blk, 2, uint16(len(part)))
-			put16(blk, 4, uint16(per))
+			put16(blk, ehMagic, extMagic)
+			put16(blk, ehEntries, uint16(len(part)))
+			put16(blk, ehMax, uint16(per))
 			for i, e := range part {
-				putExtent(blk[12+12*i:], e)
+				putExtent(blk[ehSize+ehSize*i:], e)
 			}
 			if _, err := f.dev.WriteAt(blk, int64(tree[li])*f.bs); err != nil {
 				return err
 			}
-			ix := ib[12+12*li:]
-			put32(ix, 0, part[0].lblk)
-			put32(ix, 4, uint32(tree[li]))
-			put16(ix, 8, uint16(tree[li]>>32))
+			ix := ib[ehSize+ehSize*li:]
+			put32(ix, eiBlock, part[0].lblk)
+			put32(ix, eiLeafLo, uint32(tree[li]))
+			put16(ix, eiLeafHi, uint16(tree[li]>>32))
 		}
 	}
 	sectors := (dataBlocks + uint64(len(tree))) * uint64(f.bs/512)
@@ -539,7 +531,7 @@ func (f *FS) addEntry(dir *inode, name string, ino uint32, ft uint8) error {
 	}
 	lblk := uint32(size / f.bs)
 	if l := len(exts); l > 0 && exts[l-1].pblk+uint64(exts[l-1].len) == nb[0].pblk &&
-		exts[l-1].lblk+exts[l-1].len == lblk && exts[l-1].len < 32768 {
+		exts[l-1].lblk+exts[l-1].len == lblk && exts[l-1].len < maxInitExtentLen {
 		exts[l-1].len++
 	} else {
 		exts = append(exts, extent{lblk: lblk, len: 1, pblk: nb[0].pblk})
@@ -791,11 +783,32 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 	if err := f.writeMeta(); err != nil {
 		return err
 	}
-	return f.writeFileData(p, r, size, mtime, dir, name, n, old, exts, oldExts, oldTree, nblocks)
+	return f.writeFileData(&fileWrite{path: p, src: r, size: size, mtime: mtime, dir: dir, name: name,
+		n: n, old: old, exts: exts, oldExts: oldExts, oldTree: oldTree, nblocks: nblocks})
 }
 
-func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, dir *inode, name string,
-	n *inode, old uint32, exts, oldExts []extent, oldTree []uint64, nblocks uint64) (err error) {
+// fileWrite is a WriteFile whose blocks and inode are allocated: what it writes, where,
+// and what it replaces.
+type fileWrite struct {
+	path    string // as given, for messages
+	src     io.Reader
+	size    int64
+	mtime   time.Time
+	dir     *inode // the folder that holds the file
+	name    string
+	n       *inode   // the file's inode: a new one, or the replaced file's, rewritten in place
+	old     uint32   // the replaced file's inode number; 0 for a new file
+	exts    []extent // the new data blocks
+	oldExts []extent // the replaced file's data blocks, freed once the inode points away
+	oldTree []uint64 // the replaced file's extent tree blocks, freed with them
+	nblocks uint64   // data blocks of the new content
+}
+
+// writeFileData writes the data, then the inode, then (for a new file) the directory
+// entry, in the order WriteFile documents.
+func (f *FS) writeFileData(w *fileWrite) (err error) {
+	p, r, size, mtime, dir, name := w.path, w.src, w.size, w.mtime, w.dir, w.name
+	n, old, exts, oldExts, oldTree, nblocks := w.n, w.old, w.exts, w.oldExts, w.oldTree, w.nblocks
 	linked := false
 	defer func() {
 		// A failure before the inode is in use (a short source, a device
@@ -812,10 +825,14 @@ func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, d
 				f.dirtyIB[g], f.dirtyGD[g] = true, true
 			}
 		}
+		// The write failed already, and that error is returned. Metadata not written
+		// here stays dirty and is written by the next write or Close; if the device is
+		// gone, the filesystem stays marked not clean and e2fsck reclaims the blocks.
 		_ = f.writeMeta()
 	}()
-	// Data.
-	buf := make([]byte, 4<<20)
+	// Data, in pieces of up to 1 MiB (each a whole number of blocks: the LUKS
+	// volume below encrypts them without a read-modify-write)
+	buf := make([]byte, min(1<<20, max(int64(nblocks), 1)*f.bs))
 	var done int64
 	for _, e := range exts {
 		off := int64(e.pblk) * f.bs
@@ -839,7 +856,7 @@ func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, d
 	}
 	if old != 0 {
 		// The data must be durable before the inode points at it.
-		if err := flush(f.dev); err != nil {
+		if err := durable.Flush(f.dev); err != nil {
 			return err
 		}
 	}
@@ -863,7 +880,7 @@ func (f *FS) writeFileData(p string, r io.Reader, size int64, mtime time.Time, d
 			f.freeBlock(b)
 		}
 	} else {
-		if err := flush(f.dev); err != nil {
+		if err := durable.Flush(f.dev); err != nil {
 			return err
 		}
 		linked = true // from here on the inode may be reachable
@@ -894,7 +911,7 @@ func (f *FS) superCounts() {
 }
 
 func (f *FS) sync() error {
-	return flush(f.dev)
+	return durable.Flush(f.dev)
 }
 
 // Close writes the free counts to the superblock, marks the filesystem clean
@@ -907,7 +924,7 @@ func (f *FS) Close() error {
 		return err
 	}
 	f.superCounts()
-	if err := flush(f.dev); err != nil {
+	if err := durable.Flush(f.dev); err != nil {
 		return err
 	}
 	put16(f.sb, sbState, le16(f.sb, sbState)|stateValid)
@@ -915,5 +932,5 @@ func (f *FS) Close() error {
 		return err
 	}
 	f.began = false
-	return flush(f.dev)
+	return durable.Flush(f.dev)
 }

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"travelkit/internal/durable"
 )
 
 // ReadWriterAt is a partition that Shred can change in place.
@@ -18,8 +21,11 @@ type ReadWriterAt interface {
 // ErrNoFile is returned by Shred when the file does not exist.
 var ErrNoFile = errors.New("fat32: no such file")
 
-// fsiUnknownFree is FSI_Free_Count when the free count is not known.
-const fsiUnknownFree = 0xFFFFFFFF
+const (
+	fsiUnknownFree  = 0xFFFFFFFF // FSI_Free_Count when the free count is not known
+	shredRun        = 1 << 20    // bytes of random data written at a time
+	fatReservedBits = 0xF0000000 // the high 4 bits of a FAT32 entry, kept when it changes
+)
 
 // Shred destroys one file of a FAT32 filesystem in place, for good: its data clusters are
 // overwritten with random bytes (and flushed when dev can Sync), then its clusters are
@@ -55,24 +61,30 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 		return fmt.Errorf("%w: %s", ErrNoFile, p)
 	}
 
-	// 1. The content: random bytes over every cluster of the chain, then flushed, so that
-	// nothing of it survives whatever happens next.
+	// 1. The content: random bytes over every cluster of the chain, in runs of contiguous
+	// clusters, then flushed, so that nothing of it survives whatever happens next.
 	var clusters []uint32
 	if target.Cluster != 0 {
 		cs := f.ClusterSize()
 		if clusters, err = f.chain(target.Cluster, (target.Size+cs-1)/cs+1); err != nil {
 			return fmt.Errorf("fat32: %s: %w", p, err)
 		}
-		buf := make([]byte, cs)
-		for _, c := range clusters {
-			if _, err := rand.Read(buf); err != nil {
+		buf := make([]byte, shredRun)
+		for i := 0; i < len(clusters); {
+			j := i + 1
+			for j < len(clusters) && clusters[j] == clusters[j-1]+1 && int64(j-i+1)*cs <= shredRun {
+				j++
+			}
+			b := buf[:int64(j-i)*cs]
+			if _, err := rand.Read(b); err != nil {
 				return err
 			}
-			if _, err := dev.WriteAt(buf, f.clusterOff(c)); err != nil {
+			if _, err := dev.WriteAt(b, f.clusterOff(clusters[i])); err != nil {
 				return fmt.Errorf("fat32: overwriting %s: %w", p, err)
 			}
+			i = j
 		}
-		if err := syncDev(dev); err != nil {
+		if err := durable.Flush(dev); err != nil {
 			return err
 		}
 	}
@@ -82,12 +94,22 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 		return err
 	}
 
-	// 3. The clusters, free in every FAT; the FSInfo free count follows.
-	var zero [4]byte
-	for n := int64(0); n < f.nfats; n++ {
-		base := (f.reservedSec + n*f.fatSec) * f.bps
-		for _, c := range clusters {
-			if _, err := dev.WriteAt(zero[:], base+4*int64(c)); err != nil {
+	// 3. The clusters, free in every FAT (the span of FAT entries they cover is read,
+	// changed and written back whole); the FSInfo free count follows.
+	if len(clusters) > 0 {
+		lo, hi := slices.Min(clusters), slices.Max(clusters)
+		span := make([]byte, 4*int64(hi-lo+1))
+		for n := int64(0); n < f.nfats; n++ {
+			base := (f.reservedSec+n*f.fatSec)*f.bps + 4*int64(lo)
+			if _, err := f.dev.ReadAt(span, base); err != nil {
+				return fmt.Errorf("fat32: reading the FAT: %w", err)
+			}
+			for _, c := range clusters {
+				e := span[4*(c-lo):]
+				// free: 0 in the low 28 bits; the high 4 bits are reserved and kept
+				binary.LittleEndian.PutUint32(e, binary.LittleEndian.Uint32(e)&fatReservedBits)
+			}
+			if _, err := dev.WriteAt(span, base); err != nil {
 				return fmt.Errorf("fat32: freeing the clusters of %s: %w", p, err)
 			}
 		}
@@ -97,7 +119,7 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 			return err
 		}
 	}
-	return syncDev(dev)
+	return durable.Flush(dev)
 }
 
 // deleteEntry marks the short entry of e in the directory at dirCluster, and the
@@ -180,14 +202,4 @@ func (f *FS) addFree(dev ReadWriterAt, n uint32) error {
 	binary.LittleEndian.PutUint32(v[:], free+n)
 	_, err := dev.WriteAt(v[:], sec*f.bps+fsiFreeCount)
 	return err
-}
-
-func syncDev(d any) error {
-	switch s := d.(type) {
-	case interface{ Sync() error }:
-		return s.Sync()
-	case interface{ Flush() error }:
-		return s.Flush()
-	}
-	return nil
 }

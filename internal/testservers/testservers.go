@@ -14,9 +14,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -33,9 +33,17 @@ func Cache() string {
 	return "/var/cache/travelkit-test"
 }
 
+// TB is what the servers need of a test: a testing.TB, or an adapter (testscript).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Server is one running server process.
 type Server struct {
-	t    testing.TB
+	t    TB
 	name string
 	argv []string
 	env  []string
@@ -51,10 +59,10 @@ type Server struct {
 	cmd *exec.Cmd
 }
 
-func freePort(t testing.TB) int {
+func freePort(t TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
@@ -70,7 +78,7 @@ func (s *Server) Start() {
 	}
 	lf, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v", err)
 	}
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Env = append(os.Environ(), s.env...)
@@ -135,7 +143,7 @@ func (s *Server) Restart() {
 	s.Start()
 }
 
-func newServer(t testing.TB, name string) *Server {
+func newServer(t TB, name string) *Server {
 	dir := t.TempDir()
 	port := freePort(t)
 	s := &Server{t: t, name: name, Dir: dir, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port),
@@ -144,7 +152,7 @@ func newServer(t testing.TB, name string) *Server {
 	return s
 }
 
-func need(t testing.TB, path, how string) string {
+func need(t TB, path, how string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("%s is missing: %s", path, how)
@@ -166,42 +174,43 @@ type SSHD struct {
 	cfg  string
 }
 
-func writeKey(t testing.TB, path string) (ssh.PublicKey, []byte) {
+func writeKey(t TB, path string) (ssh.PublicKey, []byte) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	blk, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	b := pem.EncodeToMemory(blk)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	sp, err := ssh.NewPublicKey(pub)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	return sp, b
 }
 
 // StartSSHD starts sshd with a fresh ed25519 host key and a fresh user key. The SFTP
-// subsystem is sshd's internal-sftp.
-func StartSSHD(t testing.TB) *SSHD {
+// subsystem is sshd's internal-sftp. Extra lines go into sshd_config (ForceCommand
+// internal-sftp: an SFTP-only account, as helplines often give).
+func StartSSHD(t TB, extra ...string) *SSHD {
 	t.Helper()
 	sshd := need(t, "/usr/sbin/sshd", "install openssh-server (scripts/install-test-deps.sh)")
 	s := &SSHD{Server: newServer(t, "sshd")}
 	s.Root = filepath.Join(s.Dir, "srv")
 	if err := os.MkdirAll(s.Root, 0o700); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	// privilege separation needs its empty folder
 	os.MkdirAll("/run/sshd", 0o755)
 	userPub, userKey := writeKey(t, filepath.Join(s.Dir, "user_key"))
 	s.UserKey = userKey
 	if err := os.WriteFile(filepath.Join(s.Dir, "authorized_keys"), ssh.MarshalAuthorizedKey(userPub), 0o600); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	s.NewHostKey()
 	u := os.Getenv("USER")
@@ -225,9 +234,9 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 LogLevel ERROR
-`, s.Port, filepath.Join(s.Dir, "host_ed25519"), filepath.Join(s.Dir, "sshd.pid"), filepath.Join(s.Dir, "authorized_keys"))
+%s`, s.Port, filepath.Join(s.Dir, "host_ed25519"), filepath.Join(s.Dir, "sshd.pid"), filepath.Join(s.Dir, "authorized_keys"), strings.Join(append(extra, ""), "\n"))
 	if err := os.WriteFile(s.cfg, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	s.argv = []string{sshd, "-D", "-e", "-f", s.cfg}
 	s.Start()
@@ -246,15 +255,15 @@ func (s *SSHD) NewHostKey() {
 func (s *SSHD) KnownHosts(path string) {
 	pub, err := os.ReadFile(filepath.Join(s.Dir, "host_ed25519"))
 	if err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v", err)
 	}
 	sg, err := ssh.ParsePrivateKey(pub)
 	if err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v", err)
 	}
 	line := fmt.Sprintf("[127.0.0.1]:%d %s", s.Port, ssh.MarshalAuthorizedKey(sg.PublicKey()))
 	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v", err)
 	}
 }
 
@@ -270,14 +279,14 @@ type S3 struct {
 }
 
 // StartS3 starts versitygw with a random root key; Dir holds one folder per bucket.
-func StartS3(t testing.TB) *S3 {
+func StartS3(t TB) *S3 {
 	t.Helper()
 	bin := need(t, filepath.Join(Cache(), "versitygw-"+VersityGWVersion, "versitygw"),
 		"run scripts/build-test-servers.sh (make test-deps does)")
 	s := &S3{Server: newServer(t, "versitygw"), AccessKey: "tk" + randHex(8), SecretKey: randHex(20)}
 	root := filepath.Join(s.Dir, "buckets")
 	if err := os.MkdirAll(root, 0o700); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	s.env = []string{"ROOT_ACCESS_KEY_ID=" + s.AccessKey, "ROOT_SECRET_ACCESS_KEY=" + s.SecretKey}
 	s.argv = []string{bin, "--port", s.Addr, "--quiet", "posix", "--nometa", root}
@@ -288,7 +297,7 @@ func StartS3(t testing.TB) *S3 {
 // MakeBucket creates a bucket (a folder of the posix backend).
 func (s *S3) MakeBucket(name string) {
 	if err := os.Mkdir(filepath.Join(s.Dir, "buckets", name), 0o700); err != nil {
-		s.t.Fatal(err)
+		s.t.Fatalf("%v", err)
 	}
 }
 
@@ -313,13 +322,13 @@ type RESTOptions struct {
 }
 
 // StartREST starts rclone serve restic over Dir/repos.
-func StartREST(t testing.TB, o RESTOptions) *REST {
+func StartREST(t TB, o RESTOptions) *REST {
 	t.Helper()
 	rclone := need(t, "/usr/bin/rclone", "install rclone (scripts/install-test-deps.sh)")
 	s := &REST{Server: newServer(t, "rest")}
 	root := filepath.Join(s.Dir, "repos")
 	if err := os.MkdirAll(root, 0o700); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	conf := filepath.Join(s.Dir, "rclone.conf")
 	os.WriteFile(conf, nil, 0o600)
@@ -332,7 +341,7 @@ func StartREST(t testing.TB, o RESTOptions) *REST {
 		s.User, s.Password = "kit", randHex(12)
 		hp := filepath.Join(s.Dir, "htpasswd")
 		if err := os.WriteFile(hp, []byte(s.User+":"+htpasswdSHA(s.Password)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v", err)
 		}
 		s.argv = append(s.argv, "--htpasswd", hp)
 	}

@@ -1,0 +1,454 @@
+package builder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"travelkit/drive"
+	"travelkit/internal/killpoint"
+	"travelkit/internal/version"
+	"travelkit/kit"
+)
+
+// A Session is a kit unlocked for writing, for a change of its tools (Refresh) or its keys
+// (ChangePassphrase, RotateRecovery). Every change follows one order, so that an
+// interruption at any point leaves a kit that opens with the old secrets or the new ones:
+//
+//  1. keyslot changes, each one atomic in the LUKS2 header (a new keyslot is added before
+//     an old one is removed);
+//  2. the next trusted state into travelkit/pending/ inside the volume;
+//  3. the tools partition rewritten (boot sector cleared first, written last);
+//  4. the trusted state committed (travelkit/manifest.json, SHA256SUMS, tools/), pending/
+//     removed.
+//
+// A change interrupted after 2 is completed by Refresh, which starts from pending/.
+type Session struct {
+	Drive *drive.Drive
+	U     *drive.Unlocked // opened writable
+	// RecoveryKey is the recovery key when it is known (the kit was unlocked with it, or
+	// with escrow files that rebuild it), or "".
+	RecoveryKey string
+	Now         time.Time
+	Progress    Progress
+
+	current, pending *drive.State
+}
+
+// NewSession reads the kit's trusted state. u must be writable.
+func NewSession(d *drive.Drive, u *drive.Unlocked, recoveryKey string, now time.Time) (*Session, error) {
+	if u.Key == nil {
+		return nil, errors.New("the kit was unlocked without its volume key")
+	}
+	s := &Session{Drive: d, U: u, RecoveryKey: recoveryKey, Now: now.UTC().Truncate(time.Second)}
+	var err error
+	if s.current, s.pending, err = u.ReadState(); err != nil {
+		return nil, err
+	}
+	if s.Now.IsZero() {
+		s.Now = time.Now().UTC().Truncate(time.Second)
+	}
+	return s, nil
+}
+
+// Interrupted reports whether an earlier change was interrupted (a pending state exists).
+func (s *Session) Interrupted() bool { return s.pending != nil }
+
+// Manifest is the kit's manifest as the trusted state has it (the pending one when a change
+// was interrupted).
+func (s *Session) Manifest() *kit.Manifest { return s.base().Manifest }
+
+// base is the state a new change starts from: an interrupted change's, or the current one.
+func (s *Session) base() *drive.State {
+	if s.pending != nil {
+		return s.pending
+	}
+	return s.current
+}
+
+func (s *Session) prog() Progress {
+	if s.Progress == nil {
+		return func(string, int64, int64) {}
+	}
+	return s.Progress
+}
+
+// cloneManifest copies a manifest deeply enough to change it.
+func cloneManifest(m *kit.Manifest) *kit.Manifest {
+	c := *m
+	c.Keyslots = slices.Clone(m.Keyslots)
+	c.Escrow = slices.Clone(m.Escrow)
+	c.Languages = slices.Clone(m.Languages)
+	c.Platforms = slices.Clone(m.Platforms)
+	c.Files = nil
+	return &c
+}
+
+func cloneCopies(m map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// ChangeResult says what a change did.
+type ChangeResult struct {
+	KitID       string        `json:"kit_id"`
+	LUKSUUID    string        `json:"luks_uuid"`
+	Version     string        `json:"travelkit_version"`
+	Keyslots    []kit.Keyslot `json:"keyslots"`
+	Files       int           `json:"files"`
+	EscrowFiles []string      `json:"escrow_files,omitempty"`
+	Completed   bool          `json:"completed_interrupted_change,omitempty"`
+	Notes       []string      `json:"notes,omitempty"`
+	Manifest    *kit.Manifest `json:"-"`
+	headers     map[string][]byte
+}
+
+// commit writes the next state: pending/, the tools partition, then the current copy.
+func (s *Session) commit(ctx context.Context, st *drive.State, files []File) error {
+	killpoint.Here("commit: begin")
+	if err := s.U.WritePending(st, s.Now); err != nil {
+		return err
+	}
+	killpoint.Here("commit: pending written")
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+	tools := s.Drive.Tools
+	if err := writeTools(ctx, tools, files, st.Manifest.ToolsWritten, s.prog()); err != nil {
+		return err
+	}
+	killpoint.Here("commit: tools written")
+	if err := s.U.CommitState(st, s.Now); err != nil {
+		return err
+	}
+	killpoint.Here("commit: done")
+	s.current, s.pending = st, nil
+	return nil
+}
+
+// RefreshOptions are the choices of Refresh.
+type RefreshOptions struct {
+	BinaryDirs []string // where the binaries are found (default: DefaultBinaryDirs)
+	// Profile, when given, sets the languages, platforms and escrow names of the pages;
+	// otherwise they come from the manifest.
+	Profile *Config
+	Extra   []File // more files to carry (the boot bundle)
+	// EscrowDir, when given, receives the kit's escrow files and escrowed header backup
+	// again (after an interrupted rotation, for hand-over).
+	EscrowDir string
+}
+
+// Refresh rewrites the tools partition with the running travelkit: binaries for the kit's
+// platforms, RESTORE pages, the escrow files and header backups (from the trusted state),
+// the manifest and SHA256SUMS, and the trusted copy. The repository is not touched. An
+// interrupted change is completed.
+func (s *Session) Refresh(ctx context.Context, o RefreshOptions) (*ChangeResult, error) {
+	settled, err := s.settle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	base := s.base()
+	m := cloneManifest(base.Manifest)
+	m.Version, m.ToolsWritten = version.Version, s.Now
+	if o.Profile != nil {
+		if len(o.Profile.Languages) > 0 {
+			m.Languages = slices.Clone(o.Profile.Languages)
+		}
+		if len(o.Profile.Platforms) > 0 {
+			m.Platforms = slices.Clone(o.Profile.Platforms)
+		}
+	}
+	platforms := m.Platforms
+	if len(platforms) == 0 {
+		platforms = kit.Platforms()
+	}
+	dirs := o.BinaryDirs
+	if len(dirs) == 0 {
+		dirs = DefaultBinaryDirs()
+	}
+	bins, err := FindBinaries(platforms, dirs)
+	if err != nil {
+		return nil, err
+	}
+	copies, wraps, notes, err := s.copies(base)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.rewrite(ctx, m, &toolsSet{Binaries: bins, Copies: copies, Extra: o.Extra}, wraps)
+	if err != nil {
+		return nil, err
+	}
+	res.Notes = append(append(settled, notes...), res.Notes...)
+	if o.EscrowDir != "" && len(res.Manifest.Escrow) > 0 {
+		var names []string
+		for _, e := range res.Manifest.Escrow {
+			names = append(names, e.Name)
+		}
+		if res.EscrowFiles, err = writeEscrowDir(o.EscrowDir, copies, names, res.headers[kit.EscrowHeaderBackupPath]); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// prepared is a next state ready to be written: the files of the tools partition and the
+// trusted state describing them.
+type prepared struct {
+	files   []File
+	state   *drive.State
+	headers map[string][]byte
+	notes   []string
+}
+
+// prepare fills in the pages and the header backups (of the header as it is now, one wrap
+// used) and describes the next state. Nothing is written.
+func (s *Session) prepare(m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*prepared, error) {
+	pages, err := kit.RestorePages(restoreInfoOf(m))
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	if len(wraps) < minHeaderWraps && s.RecoveryKey != "" {
+		more, err := kit.NewHeaderWraps(s.RecoveryKey, kit.HeaderWrapsCount-len(wraps))
+		if err != nil {
+			return nil, err
+		}
+		wraps = append(slices.Clone(wraps), more...)
+	}
+	if len(wraps) == 0 && hasRecoverySlot(m) {
+		notes = append(notes, "luks-header.age was not written: this kit's recovery-key wraps are used up or were never made; unlock once with the recovery key (--recovery-key-file) to write it")
+	}
+	headers, wraps, err := headerFiles(s.U.Container, escrowRecipients(m), wraps)
+	if err != nil {
+		return nil, err
+	}
+	t.Manifest, t.Pages, t.Headers = m, pages, headers
+	files, _, _, err := t.files()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkRoom(files); err != nil {
+		return nil, err
+	}
+	st, err := drive.NewState(m, t.Copies, wraps)
+	if err != nil {
+		return nil, err
+	}
+	return &prepared{files: files, state: st, headers: headers, notes: notes}, nil
+}
+
+// rewrite prepares the next state and writes it: pending/, the tools partition, the
+// trusted copy.
+func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*ChangeResult, error) {
+	p, err := s.prepare(m, t, wraps)
+	if err != nil {
+		return nil, err
+	}
+	completed := s.pending != nil
+	if err := s.commit(ctx, p.state, p.files); err != nil {
+		return nil, err
+	}
+	return &ChangeResult{KitID: m.KitID, LUKSUUID: m.LUKSUUID, Version: m.Version, Keyslots: m.Keyslots,
+		Files: len(p.files), Completed: completed, Manifest: m, Notes: p.notes, headers: p.headers}, nil
+}
+
+// settle finishes what an interrupted change left, before a new change starts:
+//   - a pending state whose keyslots all exist took effect: the keyslots and repository
+//     keys of the old secrets it retires are removed (it stays the base of the change,
+//     which writes the tools partition and commits it);
+//   - a pending state whose keyslots do not all exist never took effect: it is dropped;
+//   - a keyslot a rotation was about to add, that no state lists, is removed: its key
+//     never became the kit's.
+func (s *Session) settle(ctx context.Context) ([]string, error) {
+	c := s.U.Container
+	exists := map[int]bool{}
+	for _, k := range c.Keyslots() {
+		exists[k.ID] = true
+	}
+	var notes []string
+	if p := s.pending; p != nil {
+		took := true
+		for _, k := range p.Manifest.Keyslots {
+			if !exists[k.Slot] {
+				took = false
+			}
+		}
+		if !took {
+			if err := s.U.DiscardPending(); err != nil {
+				return nil, err
+			}
+			s.pending = nil
+			notes = append(notes, "an interrupted change that had not taken effect was dropped")
+		} else {
+			for _, k := range p.Retire {
+				if exists[k] && !slices.ContainsFunc(p.Manifest.Keyslots, func(x kit.Keyslot) bool { return x.Slot == k }) {
+					if err := c.RemoveKeyslot(k, false); err != nil {
+						return nil, fmt.Errorf("completing an interrupted change: removing keyslot %d: %w", k, err)
+					}
+					delete(exists, k)
+					notes = append(notes, fmt.Sprintf("completed an interrupted change: keyslot %d of the old secret removed", k))
+				}
+			}
+			if err := s.removeRepoKeys(ctx, p.RetireRepoKeys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if k := s.U.PendingKeyslot(); k >= 0 {
+		listed := slices.ContainsFunc(s.base().Manifest.Keyslots, func(x kit.Keyslot) bool { return x.Slot == k })
+		if exists[k] && !listed {
+			if err := c.RemoveKeyslot(k, false); err != nil {
+				return nil, fmt.Errorf("removing keyslot %d left by an interrupted rotation: %w", k, err)
+			}
+			notes = append(notes, fmt.Sprintf("keyslot %d, left by an interrupted rotation, was removed: its recovery key never became the kit's", k))
+		}
+		if s.pending == nil {
+			if err := s.U.ClearPendingKeyslot(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return notes, nil
+}
+
+// minHeaderWraps: below this many wraps, a session that knows the recovery key makes
+// more.
+const minHeaderWraps = 16
+
+// checkRoom refuses a file set larger than the tools partition, before anything is written.
+func (s *Session) checkRoom(files []File) error {
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	room := s.Drive.Tools.Size() - int64(len(files))*64<<10 - 4<<20
+	if total > room {
+		return fmt.Errorf("the tools partition (%d bytes) is too small for its new files (%d bytes): carry fewer platforms (--profile with fewer [tools] platforms)", s.Drive.Tools.Size(), total)
+	}
+	return nil
+}
+
+// restoreInfoOf describes the RESTORE pages of a kit from its manifest.
+func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
+	info := kit.RestoreInfo{KitName: m.KitID, Created: m.Created, Platforms: m.Platforms, Languages: m.Languages, Threshold: m.EscrowThreshold}
+	for _, e := range m.Escrow {
+		info.Escrow = append(info.Escrow, e.Name)
+	}
+	for _, k := range m.Keyslots {
+		if k.Kind == kit.KeyslotTPM2 {
+			info.TPM = true
+		}
+	}
+	return info
+}
+
+// copies returns the escrow files the next state carries: the trusted state's copies; for
+// a kit built before they were kept, the tools partition's files, checked against the
+// trusted manifest. And the state's recovery-key wraps.
+func (s *Session) copies(base *drive.State) (map[string][]byte, []kit.HeaderWrap, []string, error) {
+	copies := cloneCopies(base.Copies)
+	var fromTools []string
+	for _, f := range base.Manifest.Files {
+		if drive.CopiedPath(f.Path) && copies[f.Path] == nil {
+			fromTools = append(fromTools, f.Path)
+		}
+	}
+	if len(fromTools) > 0 {
+		fs, err := s.Drive.ToolsFS()
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("the escrow files are only on the tools partition, which cannot be read: %w", err)
+		}
+		for _, p := range fromTools {
+			b, err := fs.ReadFile(p, kit.MaxEscrowSize)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("%s is neither inside the volume nor readable on the tools partition (%v): make new escrow files with travelkit keys rotate-recovery", p, err)
+			}
+			if !sameHash(base.Manifest, p, b) {
+				return nil, nil, nil, fmt.Errorf("%s on the tools partition differs from the trusted manifest: make new escrow files with travelkit keys rotate-recovery", p)
+			}
+			copies[p] = b
+		}
+	}
+	return copies, slices.Clone(base.Wraps), nil, nil
+}
+
+func hasPath(m map[string][]byte, p string) bool { _, ok := m[p]; return ok }
+
+func hasRecoverySlot(m *kit.Manifest) bool {
+	return slices.ContainsFunc(m.Keyslots, func(k kit.Keyslot) bool { return k.Kind == kit.KeyslotRecoveryKey })
+}
+
+func escrowRecipients(m *kit.Manifest) []string {
+	var out []string
+	for _, e := range m.Escrow {
+		out = append(out, e.Recipient)
+	}
+	return out
+}
+
+func sameHash(m *kit.Manifest, p string, b []byte) bool {
+	i := slices.IndexFunc(m.Files, func(f kit.File) bool { return f.Path == p })
+	if i < 0 {
+		return false
+	}
+	h := sha256.Sum256(b)
+	return m.Files[i].SHA256 == hex.EncodeToString(h[:])
+}
+
+// carried stages the files a key change keeps as they are (binaries, the boot bundle):
+// each is copied from the tools partition into dir and checked against the trusted
+// manifest on the way, so that a file replaced behind the kit's back is never carried on.
+// Pages, escrow files (from the trusted state), header backups and the manifest pair are
+// made anew.
+func (s *Session) carried(m *kit.Manifest, dir string) ([]File, error) {
+	fs, err := s.Drive.ToolsFS()
+	if err != nil {
+		return nil, fmt.Errorf("the tools partition cannot be read (%v): run travelkit refresh first", err)
+	}
+	var out []File
+	for i, f := range m.Files {
+		if drive.CopiedPath(f.Path) || isPage(f.Path) || f.Path == kit.HeaderBackupPath || f.Path == kit.EscrowHeaderBackupPath {
+			continue
+		}
+		r, n, err := fs.Open(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s is missing from the tools partition: run travelkit refresh first", f.Path)
+		}
+		if n != f.Size {
+			return nil, fmt.Errorf("%s on the tools partition differs from the trusted manifest: run travelkit verify, then travelkit refresh", f.Path)
+		}
+		dst := filepath.Join(dir, fmt.Sprintf("%04d", i))
+		out = append(out, File{Path: f.Path, Size: f.Size, Source: dst})
+		h := sha256.New()
+		w, err := os.Create(dst)
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(io.MultiWriter(w, h), io.LimitReader(r, f.Size))
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("copying %s from the tools partition: %w", f.Path, err)
+		}
+		if hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+			return nil, fmt.Errorf("%s on the tools partition differs from the trusted manifest: run travelkit verify, then travelkit refresh", f.Path)
+		}
+	}
+	return out, nil
+}
+
+func isPage(p string) bool {
+	return strings.HasPrefix(p, "RESTORE.") && (strings.HasSuffix(p, ".txt") || strings.HasSuffix(p, ".html"))
+}

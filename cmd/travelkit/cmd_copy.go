@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/drive"
+	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
+	"travelkit/mirror"
+	"travelkit/remote"
+	"travelkit/repo"
+)
+
+// copyFlags tune copies to remotes (copy, backup --copy).
+type copyFlags struct {
+	limitUpload int64 // KiB/s
+	connections int
+	retries     int
+	prune       bool
+	yes         bool
+}
+
+func (f *copyFlags) register(c *cobra.Command, prefix string) {
+	fs := c.Flags()
+	fs.Int64Var(&f.limitUpload, "limit-upload", 0, "send at most `KiB/s` (all connections together; 0: no limit)")
+	fs.IntVar(&f.connections, "connections", 4, "send `N` files at once")
+	fs.IntVar(&f.retries, "retries", 8, "try a failed transfer again `N` times, with growing pauses (about 4 minutes in all by default)")
+	if prefix == "" {
+		fs.BoolVar(&f.prune, "prune-remote", false, "also remove from the remote what the kit no longer has (forgotten snapshots, pruned data, replaced keys); asks first")
+		fs.BoolVar(&f.yes, "yes", false, "confirm --prune-remote without asking")
+	}
+}
+
+func (f *copyFlags) check() error {
+	if f.connections < 1 || f.connections > 64 {
+		return usageErrorf("--connections %d: use 1 to 64", f.connections)
+	}
+	if f.limitUpload < 0 {
+		return usageErrorf("--limit-upload %d: use a rate in KiB/s, or 0 for none", f.limitUpload)
+	}
+	if f.retries < 0 {
+		return usageErrorf("--retries %d: use 0 or more", f.retries)
+	}
+	return nil
+}
+
+type copyOptions struct {
+	kit  kitFlags
+	copy copyFlags
+	json bool
+}
+
+func newCopyCmd() *cobra.Command {
+	var o copyOptions
+	c := &cobra.Command{
+		Use:   "copy --target T [NAME...] [--limit-upload KiB/s] [--connections N] [--prune-remote] [--json]",
+		Short: "Copy the kit's backups to its remotes (off-site copies), still encrypted",
+		Long: `Mirror the kit's backup repository to its remotes (every remote, or those named), file
+by file, still encrypted: the copy is the same restic repository, which restic (0.14 or
+later) and ` + "`travelkit --repo LOCATION`" + ` open with the recovery key.
+
+Only what the remote lacks is sent. Every file is checked against its name (its sha256)
+before it is sent and after (read back, or checked by the S3 server on receipt). Data is
+sent before the index, and the index before the snapshots, so an interrupted copy never
+shows a snapshot whose data is missing; run the copy again and it resumes, checking what
+is there instead of sending it again. Transient failures (a dropped connection, a
+server error) are retried with growing pauses.
+
+Nothing is ever deleted at the remote, unless --prune-remote is given (and confirmed):
+then what the kit no longer has (snapshots removed by forget --prune, replaced keys) is
+removed there too. A server that refuses deletions (rest-server --append-only, a bucket
+with object lock) keeps every snapshot whatever is done to the kit.`,
+		Example: `  travelkit copy --target /dev/sdb
+  travelkit copy --target /dev/sdb office --limit-upload 200 --connections 2
+  travelkit copy --target kit.img --json`,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCopy(c, &o, args)
+		},
+	}
+	o.kit.register(c.Flags())
+	o.copy.register(c, "")
+	c.Flags().BoolVar(&o.json, "json", false, "print progress and a summary per remote as JSON lines")
+	return c
+}
+
+func runCopy(c *cobra.Command, o *copyOptions, names []string) error {
+	if err := o.copy.check(); err != nil {
+		return err
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	ok, err := openKit(o.kit.target, true)
+	if err != nil {
+		return err
+	}
+	defer ok.Close()
+	u, err := o.kit.unlock(ok, true)
+	if err != nil {
+		return err
+	}
+	err = copyFromKit(ctx, c.OutOrStdout(), u, names, o.copy, o.json)
+	if cerr := u.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing the kit: %w", cerr)
+	}
+	return interrupted(ctx, err)
+}
+
+// copyFromKit copies the kit's repository to the remotes named (all when none are).
+func copyFromKit(ctx context.Context, out io.Writer, u *drive.Unlocked, names []string, f copyFlags, asJSON bool) error {
+	all, err := u.Remotes()
+	if err != nil {
+		return err
+	}
+	var rs []*remote.Settings
+	if len(names) == 0 {
+		rs = all
+		if len(rs) == 0 {
+			return usageErrorf("the kit has no remotes; add one with `travelkit remote add --target T NAME LOCATION`")
+		}
+	}
+	for _, n := range names {
+		s, err := u.Remote(n)
+		if err != nil {
+			if errors.Is(err, drive.ErrNoRemote) {
+				return withCode(ExitUsage, err, "see `travelkit remote list`")
+			}
+			return err
+		}
+		rs = append(rs, s)
+	}
+	r, err := openKitRepo(ctx, u, false)
+	if errors.Is(err, repo.ErrNoRepository) {
+		return withCode(ExitError, errors.New("the kit has no backups yet"), "back up first: travelkit backup --target T PATH...")
+	}
+	if err != nil {
+		return err
+	}
+	l, err := lockRepo(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if f.prune && !f.yes {
+		var where []string
+		for _, s := range rs {
+			where = append(where, termsafe.Name(s.Name))
+		}
+		if err := confirm("--prune-remote removes from "+strings.Join(where, ", ")+" every snapshot, data and key file the kit no longer has; snapshots forgotten on the kit are then gone from there too", "--yes"); err != nil {
+			return err
+		}
+	}
+	var firstErr error
+	for _, s := range rs {
+		if err := copyTo(ctx, out, r, s, f, asJSON); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			err = remoteError(err)
+			fmt.Fprintf(os.Stderr, "travelkit: copy to %s failed: %v\n", termsafe.Name(s.Name), err)
+			if firstErr == nil {
+				firstErr = withCode(exitCodeOf(err), fmt.Errorf("copy to %s: %w", s.Name, err), hintOf(err))
+			}
+		}
+	}
+	return firstErr
+}
+
+func hintOf(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
+}
+
+type copySummary struct {
+	MessageType string         `json:"message_type"`
+	Remote      string         `json:"remote"`
+	Location    string         `json:"location"`
+	Sent        mirror.Counts  `json:"sent"`
+	Skipped     mirror.Counts  `json:"skipped"`
+	Verified    mirror.Counts  `json:"verified"`
+	Removed     mirror.Counts  `json:"removed"`
+	Kept        mirror.Counts  `json:"kept_by_remote"`
+	SentByType  map[string]int `json:"sent_by_type"`
+	Snapshots   int            `json:"snapshots"`
+	Seconds     float64        `json:"seconds"`
+	Error       string         `json:"error,omitempty"`
+}
+
+// copyTo copies the repository to one remote.
+func copyTo(ctx context.Context, out io.Writer, r *repo.Repository, s *remote.Settings, f copyFlags, asJSON bool) error {
+	start := time.Now()
+	meter := mirror.NewMeter(f.limitUpload << 10)
+	name := termsafe.Name(s.Name)
+	terminal := stderrIsTerminal() && !asJSON
+	if terminal {
+		fmt.Fprintf(os.Stderr, "Copying to %s (%s)\n", name, termsafe.Name(s.Location.String()))
+	}
+	cred := s.Cred
+	st, err := openRemote(ctx, s.Location, &cred, remote.Options{Throttle: meter.Throttle, Connections: f.connections, Prompt: terminalPrompt()})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var mu sync.Mutex
+	var bar *progress
+	var last time.Time
+	var total int64
+	stopBar := make(chan struct{})
+	var barDone sync.WaitGroup
+	progressFn := func(p mirror.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if bar == nil && p.BytesTotal > 0 && terminal {
+			total = p.BytesTotal
+			bar = newProgress("  "+name, total)
+			barDone.Add(1)
+			go func() {
+				defer barDone.Done()
+				t := time.NewTicker(200 * time.Millisecond)
+				defer t.Stop()
+				for {
+					select {
+					case <-stopBar:
+						return
+					case <-t.C:
+						// bytes on the wire, continuously; a local folder has no meter
+						mu.Lock()
+						bar.done.Store(max(bar.done.Load(), min(meter.Sent(), total)))
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		if bar != nil {
+			bar.done.Store(max(bar.done.Load(), p.BytesDone))
+		}
+		if asJSON && (time.Since(last) >= time.Second || p.FilesDone == p.FilesTotal) && p.FilesTotal > 0 {
+			last = time.Now()
+			b, _ := json.Marshal(map[string]any{"message_type": "status", "remote": s.Name, "phase": p.Phase,
+				"files_done": p.FilesDone, "total_files": p.FilesTotal, "bytes_done": p.BytesDone, "total_bytes": p.BytesTotal,
+				"seconds_elapsed": int64(time.Since(start).Seconds())})
+			fmt.Fprintln(out, string(b))
+		}
+	}
+	warn := func(msg string) {
+		if asJSON {
+			b, _ := json.Marshal(map[string]any{"message_type": "warning", "remote": s.Name, "message": msg})
+			fmt.Fprintln(out, string(b))
+			return
+		}
+		if terminal {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		fmt.Fprintf(os.Stderr, "travelkit: %s: %s\n", name, termsafe.Text(msg))
+	}
+	res, err := mirror.Copy(ctx, r, st, mirror.Options{
+		Connections: f.connections, Retries: retriesOf(f.retries), Prune: f.prune,
+		Progress: progressFn, Warn: warn,
+	})
+	close(stopBar)
+	barDone.Wait()
+	if bar != nil {
+		bar.Done()
+	}
+	if res == nil {
+		res = &mirror.Result{}
+	}
+	sum := copySummary{MessageType: "summary", Remote: s.Name, Location: s.Location.String(), Sent: res.Sent, Skipped: res.Skipped,
+		Verified: res.Verified, Removed: res.Removed, Kept: res.Kept, SentByType: res.ByType, Snapshots: res.Snapshots,
+		Seconds: time.Since(start).Seconds()}
+	if err != nil {
+		sum.Error = err.Error()
+	}
+	if asJSON {
+		b, _ := json.Marshal(sum)
+		fmt.Fprintln(out, string(b))
+	} else if err == nil || res.Sent.Files > 0 || res.Kept.Files > 0 {
+		fmt.Fprintf(out, "%s: sent %d files (%s), %d there already, %d verified", name, res.Sent.Files, bytesize.Format(res.Sent.Bytes),
+			res.Skipped.Files, res.Verified.Files)
+		if res.Removed.Files > 0 || res.Kept.Files > 0 {
+			fmt.Fprintf(out, ", %d removed", res.Removed.Files)
+		}
+		if res.Kept.Files > 0 {
+			fmt.Fprintf(out, ", %d kept by the server", res.Kept.Files)
+		}
+		if err == nil || res.Kept.Files > 0 {
+			fmt.Fprintf(out, "; %d snapshots there, in %s\n", res.Snapshots, formatDuration(time.Since(start)))
+		} else {
+			fmt.Fprintln(out)
+		}
+	}
+	if errors.Is(err, mirror.ErrPruneRefused) {
+		return withCode(ExitRefused, err, "the server refuses deletions (append-only, or object lock): it keeps every snapshot; its administrator can prune it")
+	}
+	if errors.Is(err, mirror.ErrDamagedSource) {
+		return withCode(ExitVerifyFail, err, "")
+	}
+	if errors.Is(err, mirror.ErrDamagedCopy) {
+		return withCode(ExitVerifyFail, err, "")
+	}
+	return err
+}
+
+// retriesOf maps the flag to mirror's convention (negative: none).
+func retriesOf(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/builder"
+	"travelkit/internal/version"
+	"travelkit/register"
+)
+
+type refreshOptions struct {
+	kit          kitFlags
+	binaries     []string
+	profile      string
+	escrowDir    string
+	registerFile string
+	yes, json    bool
+}
+
+func newRefreshCmd() *cobra.Command {
+	var o refreshOptions
+	c := &cobra.Command{
+		Use:   "refresh --target T [--binaries DIR] [--profile P] [--yes]",
+		Short: "Rewrite a kit's tools with this travelkit, keeping its backups",
+		Long: `Rewrite the tools partition of a kit with the running version of travelkit: the
+binaries for the kit's platforms (from --binaries, the folder of this program, then
+./dist), the boot bundle when there is one, the RESTORE pages (languages and escrow from
+the manifest, or from --profile), the escrow files and header backups (kept inside the
+encrypted volume), manifest.json and SHA256SUMS, and the trusted copy inside the volume.
+Unlocking is needed for that.
+
+The backup repository is never touched: its snapshots and ` + "`restic check --read-data`" + ` are
+the same before and after. A refresh or key change that was interrupted is reported by
+` + "`travelkit verify`" + ` as incomplete; refresh completes it (a rotation stopped before its new key
+was recorded is undone; one stopped after is finished: the old keyslot removed). With
+--escrow-dir it also writes the kit's escrow files and escrowed header backup for hand-over.`,
+		Example: `  travelkit refresh --target /dev/sdb --binaries dist/
+  travelkit refresh --target kit.img --passphrase-file pass.txt --profile amina.toml --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runRefresh(&o) },
+	}
+	o.kit.register(c.Flags())
+	c.Flags().StringArrayVar(&o.binaries, "binaries", nil, "take the per-platform binaries from `DIR` (make dist output, or a kit's bin/); repeatable")
+	c.Flags().StringVar(&o.profile, "profile", "", "take the languages and platforms from this profile `file` (default: the kit's manifest)")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write the kit's escrow files and escrowed header backup into DIR, for hand-over (after an interrupted rotation)")
+	c.Flags().StringVar(&o.registerFile, "register", "", "append the refresh to this register `file` (one JSON line, no secrets)")
+	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
+	return c
+}
+
+func runRefresh(o *refreshOptions) error {
+	var prof *builder.Config
+	if o.profile != "" {
+		p, err := loadProfile(o.profile)
+		if err != nil {
+			return err
+		}
+		cfg := builderConfig(p)
+		prof = &cfg
+	}
+	k, err := openWholeKit(o.kit.target)
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	s, closeVol, err := changeSession(k, &o.kit)
+	if err != nil {
+		return err
+	}
+	defer closeVol()
+	m := s.Manifest()
+	if prof != nil && prof.Name != m.KitID {
+		return withCode(ExitRefused, fmt.Errorf("the profile is for kit %q, %s holds kit %q", prof.Name, o.kit.target, m.KitID), "use the profile of this kit")
+	}
+	if !o.yes {
+		what := fmt.Sprintf("rewriting the tools partition of kit %q (travelkit %s -> %s); its backups are not touched", m.KitID, m.Version, version.Version)
+		if s.Interrupted() {
+			what = fmt.Sprintf("completing an interrupted change of kit %q and writing its tools partition with travelkit %s; its backups are not touched", m.KitID, version.Version)
+		}
+		if err := confirm(what, "--yes"); err != nil {
+			return err
+		}
+	}
+	extra, err := bootBundleFiles()
+	if err != nil {
+		return err
+	}
+	prog, done := stageProgress()
+	s.Progress = prog
+	var res *builderChange
+	err = interruptible(func(ctx context.Context) error {
+		r, err := s.Refresh(ctx, builder.RefreshOptions{BinaryDirs: o.binaries, Profile: prof, Extra: extra, EscrowDir: o.escrowDir})
+		res = r
+		return err
+	})
+	done()
+	if err != nil {
+		return fmt.Errorf("refreshing %s: %w", o.kit.target, err)
+	}
+	if err := closeVol(); err != nil {
+		return err
+	}
+	if err := appendRegister(o.registerFile, register.Refresh, res.Manifest, res.KitID); err != nil {
+		return err
+	}
+	if o.json {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Println(string(b))
+		return nil
+	}
+	printChange("Refreshed", res, o.kit.target)
+	fmt.Fprintln(os.Stderr, "The backups were not touched.")
+	return nil
+}
+
+// bootBundleFiles returns the boot bundle's files to carry onto the tools partition, when
+// this travelkit has one (none yet).
+func bootBundleFiles() ([]builder.File, error) { return nil, nil }

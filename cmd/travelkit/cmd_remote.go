@@ -1,0 +1,493 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/drive"
+	"travelkit/internal/termsafe"
+	"travelkit/kit"
+	"travelkit/remote"
+	"travelkit/repo"
+)
+
+func newRemoteCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "remote",
+		Short: "Off-site copies of the kit's backups: add, list and remove remotes",
+		Long: `A remote is a place where ` + "`travelkit copy`" + ` mirrors the kit's backup repository, still
+encrypted: a folder on another drive, an SSH server (sftp:), an S3 bucket (s3:) or a
+restic REST server (rest:). The provider sees only ciphertext, sizes and times.
+
+The copy opens without the kit: ` + "`remote add`" + ` gives the repository a key for the kit's
+recovery key (as printed), and optionally one for a passphrase of your own, so that on any
+computer
+  restic -r LOCATION --password-file recovery-key.txt restore latest --target DIR
+  travelkit restore --repo LOCATION --password-file recovery-key.txt latest --to DIR
+restore it. A remote's settings and credentials are kept inside the kit's encrypted
+volume (travelkit/remotes/NAME.toml), never on the tools partition.`,
+	}
+	c.AddCommand(newRemoteAddCmd(), newRemoteListCmd(), newRemoteRemoveCmd())
+	return c
+}
+
+type remoteAddOptions struct {
+	kit          kitFlags
+	remote       remoteFlags
+	passwordFile string
+	json         bool
+}
+
+func newRemoteAddCmd() *cobra.Command {
+	var o remoteAddOptions
+	c := &cobra.Command{
+		Use:   "add --target T NAME LOCATION [--password-file F] [--ca-cert F] [--host-key FINGERPRINT]",
+		Short: "Add a remote, and keys that open its copy without the kit",
+		Long: `Add a remote NAME at LOCATION (restic's syntax):
+  /media/backup/amina                        a folder (another drive)
+  sftp:user@host:/srv/kits/amina             an SSH server (sftp://user@host:port//path too)
+  s3:https://s3.example.org/bucket/prefix    any S3-compatible service
+  rest:https://host:8000/amina/              restic's rest-server
+
+The kit is unlocked with its recovery key (--recovery-key-file F, --identity of an escrow
+colleague, or asked for): remote add gives the repository a key whose password is the
+recovery key as printed, so that the copy opens with it on any computer, and, with
+--password-file F (or on a terminal, when you type one), a key for a passphrase of your
+own. Changing the kit's passphrase later does not change these keys.
+
+Credentials are never taken from the command line: S3 keys from AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY (or ~/.aws/credentials), a REST user and password from
+RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD, or all of them from --credentials-file
+F; an SSH key from --ssh-key F (kept in the kit), else the agent (SSH_AUTH_SOCK) or
+~/.ssh/id_*; what is missing is asked for on a terminal. They are stored with the
+remote inside the encrypted volume.
+
+An SSH server's host key is checked against known_hosts or the fingerprint given with
+--host-key (as ssh-keygen -l prints it: SHA256:...), then pinned in the remote: a server
+showing another key later is refused. TLS certificates are always verified; --ca-cert F
+trusts a private certificate authority too.`,
+		Example: `  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... travelkit remote add --target /dev/sdb \
+      --recovery-key-file amina.recovery office s3:https://s3.example.org/kits/amina
+  travelkit remote add --target /dev/sdb --recovery-key-file amina.recovery --ssh-key kit_ed25519 \
+      --host-key SHA256:3kT... helpline sftp://kit@backup.example.org:2222//srv/kits/amina
+  travelkit copy --target /dev/sdb office`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runRemoteAdd(c, &o, args[0], args[1])
+		},
+	}
+	o.kit.registerSecret(c.Flags())
+	o.remote.register(c.Flags())
+	c.Flags().StringVar(&o.passwordFile, "password-file", "", "also give the copy a key for the passphrase in `file` (read as restic reads --password-file)")
+	c.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
+	return c
+}
+
+// kitHasRecoveryKey reads the kit's manifest in the volume: whether it has a recovery keyslot.
+func kitHasRecoveryKey(u *drive.Unlocked) bool {
+	b, err := u.FS.ReadFile(drive.MetaDir + "/" + kit.ManifestName)
+	if err != nil {
+		return true // assume the usual kit; asking for the key is then the safe side
+	}
+	m, err := kit.ParseManifest(b)
+	if err != nil {
+		return true
+	}
+	for _, k := range m.Keyslots {
+		if k.Kind == kit.KeyslotRecoveryKey {
+			return true
+		}
+	}
+	return false
+}
+
+// openKitRepo opens the repository inside an unlocked kit, creating it when create is set.
+func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Repository, error) {
+	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	if err != nil {
+		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
+	}
+	pw = bytes.TrimSpace(pw)
+	defer clear(pw)
+	st := u.RepoStorage()
+	r, err := repo.Open(ctx, st, pw)
+	if errors.Is(err, repo.ErrNoRepository) && create {
+		r, err = repo.Init(ctx, st, pw)
+	}
+	if err != nil {
+		return nil, repoError(err, "the kit's repository")
+	}
+	return r, nil
+}
+
+func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) error {
+	if err := remote.ValidName(name); err != nil {
+		return usageErrorf("%v", err)
+	}
+	loc, err := remote.ParseLocation(location)
+	if err != nil {
+		return usageErrorf("LOCATION: %v", err)
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+
+	// the person's own passphrase for the copy, read before anything is changed
+	var ownPass []byte
+	if o.passwordFile != "" {
+		b, err := readSecretFile(o.passwordFile, "password file")
+		if err != nil {
+			return err
+		}
+		ownPass = bytes.Clone(bytes.TrimSpace(bytes.TrimPrefix(b, []byte{0xef, 0xbb, 0xbf})))
+		clear(b)
+		if len(ownPass) == 0 {
+			return usageErrorf("password file %s holds only white space", o.passwordFile)
+		}
+	}
+	defer clear(ownPass)
+
+	ok, err := openKit(o.kit.target, true)
+	if err != nil {
+		return err
+	}
+	defer ok.Close()
+	// unlock with the recovery key, which the kit does not store
+	var rk []byte
+	if o.kit.passFile == "" {
+		if o.kit.recoveryFile == "" && len(o.kit.identities) == 0 {
+			if !isTerminal() {
+				return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: give --recovery-key-file F (or --identity)")
+			}
+			b, err := promptSecret("Recovery key (as printed)", false)
+			if err != nil {
+				return err
+			}
+			k, err := kit.ParseRecoveryKey(string(b))
+			clear(b)
+			if err != nil {
+				return withCode(ExitWrongKey, err, "a recovery key is 8 groups of 8 letters separated by dashes")
+			}
+			rk = []byte(k)
+		} else {
+			b, err := o.kit.secret(ok.d)
+			if err != nil {
+				return err
+			}
+			k, err := kit.ParseRecoveryKey(string(b))
+			clear(b)
+			if err != nil {
+				return withCode(ExitWrongKey, err, "the escrow file holds no recovery key")
+			}
+			rk = []byte(k)
+		}
+	}
+	defer clear(rk)
+	var u *drive.Unlocked
+	if rk != nil {
+		u, err = unlockWith(ok, rk, -1, true)
+	} else {
+		pass, perr := o.kit.secret(ok.d)
+		if perr != nil {
+			return perr
+		}
+		u, err = unlockWith(ok, pass, -1, true)
+		clear(pass)
+	}
+	if err != nil {
+		return err
+	}
+	closeKit := func(err error) error {
+		if cerr := u.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the kit: %w", cerr)
+		}
+		return err
+	}
+	return closeKit(addRemote(ctx, c, o, u, name, loc, rk, ownPass))
+}
+
+func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *drive.Unlocked, name string, loc remote.Location, rk, ownPass []byte) error {
+	if rk == nil && kitHasRecoveryKey(u) {
+		if !isTerminal() {
+			return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: unlock with --recovery-key-file F (or --identity) instead of --passphrase-file")
+		}
+		b, err := promptSecret("Recovery key (as printed)", false)
+		if err != nil {
+			return err
+		}
+		k, err := kit.ParseRecoveryKey(string(b))
+		clear(b)
+		if err != nil {
+			return withCode(ExitWrongKey, err, "a recovery key is 8 groups of 8 letters separated by dashes")
+		}
+		rk = []byte(k)
+		defer clear(rk)
+		vk, _, err := u.Container.Unlock(rk)
+		if err != nil {
+			return withCode(ExitWrongKey, errors.New("that is not this kit's recovery key"), "type the recovery key printed when the kit was built")
+		}
+		vk.Wipe()
+	}
+	if rk == nil && ownPass == nil {
+		if !isTerminal() {
+			return usageErrorf("this kit has no recovery key: give --password-file F with a passphrase that will open the off-site copy")
+		}
+	}
+	if _, err := u.Remote(name); err == nil {
+		return withCode(ExitRefused, fmt.Errorf("the kit has a remote %q already", name), "remove it first (travelkit remote remove), or choose another name")
+	}
+
+	// reach the place, with the credentials; pin what was accepted
+	cred, err := o.remote.credentials(loc)
+	if err != nil {
+		return err
+	}
+	var typed string
+	prompt := terminalPrompt()
+	if prompt != nil {
+		ask := prompt
+		prompt = func(what string) ([]byte, error) {
+			b, err := ask(what)
+			if err == nil && strings.HasPrefix(what, "SSH password") {
+				typed = string(b)
+			}
+			return b, err
+		}
+	}
+	st, err := openRemote(ctx, loc, cred, remote.Options{Prompt: prompt})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if typed != "" {
+		cred.Password = typed
+	}
+	if hk, ok := st.(interface{ HostKey() string }); ok {
+		if _, fp, ok := strings.Cut(hk.HostKey(), " "); ok {
+			cred.HostKey = fp
+		}
+	}
+
+	r, err := openKitRepo(ctx, u, true)
+	if err != nil {
+		return err
+	}
+	// a place that holds another repository is refused
+	if theirs, err := st.Load(ctx, repo.Handle{Type: repo.ConfigFile}, 0, 0); err == nil {
+		ours, err := r.Storage().Load(ctx, repo.Handle{Type: repo.ConfigFile}, 0, 0)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(theirs, ours) {
+			return remoteError(fmt.Errorf("%s: %w", loc, remote.ErrOtherRepository))
+		}
+	} else if !repo.IsNotExist(err) {
+		return remoteError(fmt.Errorf("%s: %w", loc, err))
+	}
+
+	// the keys that open the copy without the kit
+	if ownPass == nil && isTerminal() {
+		fmt.Fprintln(os.Stderr, "A passphrase of your own can open the off-site copy too (besides the recovery key).")
+		b, err := promptSecretOptional("Passphrase for the off-site copy (Enter for none)")
+		if err != nil {
+			return err
+		}
+		ownPass = b
+		defer clear(ownPass)
+	}
+	if rk == nil && ownPass == nil {
+		return usageErrorf("this kit has no recovery key: a passphrase for the off-site copy is needed")
+	}
+	type keyInfo struct {
+		For  string `json:"for"`
+		Key  string `json:"key"`
+		New  bool   `json:"new"`
+		Left string `json:"-"`
+	}
+	var keys []keyInfo
+	for _, k := range []struct {
+		what string
+		pw   []byte
+	}{{"recovery key", rk}, {"passphrase", ownPass}} {
+		if k.pw == nil {
+			continue
+		}
+		n, added, err := r.AddKey(ctx, k.pw)
+		if err != nil {
+			return fmt.Errorf("adding a repository key for the %s: %w", k.what, err)
+		}
+		keys = append(keys, keyInfo{For: k.what, Key: n[:8], New: added})
+	}
+
+	s := &remote.Settings{Name: name, Location: loc, Cred: *cred, Added: time.Now()}
+	s.Cred.KnownHosts = nil
+	if err := u.SaveRemote(s); err != nil {
+		return fmt.Errorf("saving the remote in the kit: %w", err)
+	}
+
+	out := c.OutOrStdout()
+	if o.json {
+		b, _ := json.Marshal(map[string]any{"remote": s.Public(), "keys": keys})
+		fmt.Fprintln(out, string(b))
+		return nil
+	}
+	fmt.Fprintf(out, "remote %s added: %s\n", name, termsafe.Name(loc.String()))
+	if cred.HostKey != "" {
+		fmt.Fprintf(out, "  SSH host key %s pinned\n", cred.HostKey)
+	}
+	for _, k := range keys {
+		state := "added"
+		if !k.New {
+			state = "present already"
+		}
+		fmt.Fprintf(out, "  repository key %s for the %s: %s\n", k.Key, k.For, state)
+	}
+	if loc.Kind == remote.SFTP && len(cred.SSHKey) == 0 && cred.Password == "" {
+		fmt.Fprintln(out, "  no SSH key is stored in the kit: copy logs in with the agent or ~/.ssh keys of the computer it runs on (--ssh-key F stores one)")
+	}
+	fmt.Fprintf(out, "Copy the backups there with: travelkit copy --target %s %s\n", o.kit.target, name)
+	fmt.Fprintf(out, "The copy then opens without the kit: restic -r %s --password-file recovery-key.txt snapshots\n", termsafe.Name(loc.String()))
+	return nil
+}
+
+// promptSecretOptional asks for a new passphrase twice; an empty answer means none.
+func promptSecretOptional(prompt string) ([]byte, error) {
+	b, err := promptSecret(prompt, true)
+	var ce *cliError
+	if errors.As(err, &ce) && ce.code == ExitUsage && strings.Contains(err.Error(), "empty passphrase") {
+		return nil, nil
+	}
+	return b, err
+}
+
+type remoteListOptions struct {
+	kit  kitFlags
+	json bool
+}
+
+func newRemoteListCmd() *cobra.Command {
+	var o remoteListOptions
+	c := &cobra.Command{
+		Use:   "list --target T [--json]",
+		Short: "List the kit's remotes (never their credentials)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runRemoteList(c, &o)
+		},
+	}
+	o.kit.register(c.Flags())
+	c.Flags().BoolVar(&o.json, "json", false, "print the remotes as JSON")
+	return c
+}
+
+func runRemoteList(c *cobra.Command, o *remoteListOptions) error {
+	ok, err := openKit(o.kit.target, false)
+	if err != nil {
+		return err
+	}
+	defer ok.Close()
+	u, err := o.kit.unlock(ok, false)
+	if err != nil {
+		return err
+	}
+	defer u.Close()
+	rs, err := u.Remotes()
+	if err != nil {
+		return err
+	}
+	return printRemotes(c.OutOrStdout(), rs, o.json)
+}
+
+func printRemotes(out io.Writer, rs []*remote.Settings, asJSON bool) error {
+	if asJSON {
+		list := make([]remote.Public, 0, len(rs))
+		for _, s := range rs {
+			list = append(list, s.Public())
+		}
+		b, err := json.Marshal(list)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(b))
+		return nil
+	}
+	if len(rs) == 0 {
+		fmt.Fprintln(out, "no remotes; add one with `travelkit remote add --target T NAME LOCATION`")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tLOCATION\tHOST KEY\tCREDENTIALS STORED\tADDED")
+	for _, s := range rs {
+		p := s.Public()
+		creds := strings.Join(p.Credentials, ", ")
+		if creds == "" {
+			creds = "none"
+		}
+		hk := p.HostKey
+		if hk == "" {
+			hk = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termsafe.Name(p.Name), termsafe.Name(p.Location), hk, creds, p.Added.Local().Format("2006-01-02"))
+	}
+	return tw.Flush()
+}
+
+type remoteRemoveOptions struct {
+	kit kitFlags
+}
+
+func newRemoteRemoveCmd() *cobra.Command {
+	var o remoteRemoveOptions
+	c := &cobra.Command{
+		Use:   "remove --target T NAME",
+		Short: "Remove a remote from the kit (the copy on the server stays)",
+		Long: `Remove a remote's settings and credentials from the kit. Nothing is deleted on the
+server: the copy there, and the repository keys that open it, stay until its
+administrator removes them.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runRemoteRemove(c, &o, args[0])
+		},
+	}
+	o.kit.register(c.Flags())
+	return c
+}
+
+func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) error {
+	if err := remote.ValidName(name); err != nil {
+		return usageErrorf("%v", err)
+	}
+	ok, err := openKit(o.kit.target, true)
+	if err != nil {
+		return err
+	}
+	defer ok.Close()
+	u, err := o.kit.unlock(ok, true)
+	if err != nil {
+		return err
+	}
+	s, err := u.Remote(name)
+	if err == nil {
+		err = u.RemoveRemote(name)
+	}
+	if cerr := u.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing the kit: %w", cerr)
+	}
+	if errors.Is(err, drive.ErrNoRemote) {
+		return withCode(ExitUsage, err, "see `travelkit remote list`")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "remote %s removed from the kit; the copy at %s stays\n", name, termsafe.Name(s.Location.String()))
+	return nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"travelkit/builder"
+	"travelkit/drive"
+	"travelkit/internal/version"
+	"travelkit/kit"
+	"travelkit/register"
+	"travelkit/target"
+)
+
+// Shared by the commands that change a kit's keys or tools (keys, refresh).
+
+// openWholeKit opens a kit for writing both partitions: key changes and refresh rewrite
+// the tools partition, which must not be mounted.
+func openWholeKit(path string) (*openedKit, error) {
+	if path == "" {
+		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")
+	}
+	tg, err := target.Open(path, target.Options{Write: true})
+	if err != nil {
+		return nil, targetError(err)
+	}
+	d, err := drive.Open(tg)
+	if err != nil {
+		tg.Close()
+		return nil, targetError(fmt.Errorf("%s: %w", path, err))
+	}
+	return &openedKit{tg: tg, d: d}, nil
+}
+
+// stageProgress returns a builder.Progress drawing one bar per stage, and the function
+// that ends the last bar.
+func stageProgress() (builder.Progress, func()) {
+	var bar *progress
+	var stage string
+	prog := func(s string, done, total int64) {
+		if s != stage {
+			if bar != nil {
+				bar.Done()
+			}
+			stage = s
+			bar = newProgress(s, total)
+		}
+		if total > 0 {
+			bar.done.Store(done)
+		}
+	}
+	return prog, func() {
+		if bar != nil {
+			bar.Done()
+		}
+	}
+}
+
+// changeSession unlocks an opened kit for writing and starts a change session. The
+// returned function closes the volume.
+func changeSession(o *openedKit, k *kitFlags) (*builder.Session, func() error, error) {
+	u, err := k.unlock(o, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := builder.NewSession(o.d, u, k.recoveryKey, time.Now())
+	if err != nil {
+		u.Close()
+		return nil, nil, err
+	}
+	closed := false
+	return s, func() error {
+		if closed {
+			return nil
+		}
+		closed = true
+		return u.Close()
+	}, nil
+}
+
+type builderChange = builder.ChangeResult
+
+// interruptible runs a change with Ctrl-C turned into a clean stop between steps.
+func interruptible(f func(ctx context.Context) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := f(ctx)
+	if err != nil && ctx.Err() != nil {
+		return withCode(ExitInterrupted, err, "the kit opens with the old secrets or the new ones; travelkit refresh completes an interrupted change")
+	}
+	return err
+}
+
+// appendRegister adds the event of a change to the helpline's register (--register).
+func appendRegister(path, event string, m *kit.Manifest, label string) error {
+	if path == "" || m == nil {
+		return nil
+	}
+	if err := register.Append(path, register.FromManifest(event, m, label, version.Version, time.Now())); err != nil {
+		return fmt.Errorf("the kit was changed, but the register was not updated: %w", err)
+	}
+	return nil
+}
+
+// printChange tells what a change did.
+func printChange(what string, r *builder.ChangeResult, target string) {
+	fmt.Fprintf(os.Stderr, "%s: kit %q on %s (LUKS UUID %s, tools travelkit %s, %d files on the tools partition).\n", what, r.KitID, target, r.LUKSUUID, r.Version, r.Files)
+	if r.Completed {
+		fmt.Fprintln(os.Stderr, "An earlier interrupted change was completed too.")
+	}
+	for _, e := range r.EscrowFiles {
+		fmt.Fprintf(os.Stderr, "For hand-over: %s\n", e)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(os.Stderr, "note: %s\n", n)
+	}
+}
+
+// checkNewFile refuses an output file that exists, before anything changes.
+func checkNewFile(path, flag string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return withCode(ExitRefused, fmt.Errorf("%s %s exists", flag, path), "choose a new file name; travelkit never overwrites a key")
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

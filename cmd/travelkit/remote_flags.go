@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"travelkit/remote"
+)
+
+// remoteFlags are the flags that reach a remote location: trust (a private CA, a pinned
+// SSH host key) and where credentials are read from. Credentials themselves never come
+// from the command line: the environment (restic's names), files, or a prompt.
+type remoteFlags struct {
+	caCert     string
+	hostKey    string
+	credFile   string
+	sshKey     string
+	knownHosts string
+}
+
+func (r *remoteFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&r.caCert, "ca-cert", "", "trust the private certificate authority in PEM `file` too (https for s3: and rest:); certificates are always verified")
+	fs.StringVar(&r.hostKey, "host-key", "", "the SSH server's host key `FINGERPRINT` as ssh-keygen -l prints it (SHA256:...), for sftp: without known_hosts")
+	fs.StringVar(&r.credFile, "credentials-file", "", "read credentials from `file`: NAME=VALUE lines with restic's names (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD)")
+	fs.StringVar(&r.sshKey, "ssh-key", "", "log in to an sftp: server with the private key in `file` (default: the agent at SSH_AUTH_SOCK, then ~/.ssh/id_*)")
+	fs.StringVar(&r.knownHosts, "known-hosts", "", "check SSH host keys against `file` (default: ~/.ssh/known_hosts)")
+}
+
+// credentials gathers what loc needs: the files named by flags, the environment, and
+// on a terminal a prompt for what is still missing.
+func (r *remoteFlags) credentials(loc remote.Location) (*remote.Credentials, error) {
+	c := &remote.Credentials{HostKey: r.hostKey}
+	if r.hostKey != "" && !strings.HasPrefix(r.hostKey, "SHA256:") {
+		return nil, usageErrorf("--host-key %q: give the fingerprint as ssh-keygen -l prints it (SHA256:...)", r.hostKey)
+	}
+	if r.hostKey != "" && loc.Kind != remote.SFTP {
+		return nil, usageErrorf("--host-key is for sftp: locations")
+	}
+	if r.knownHosts != "" {
+		c.KnownHosts = []string{r.knownHosts}
+	}
+	if r.caCert != "" {
+		b, err := os.ReadFile(r.caCert)
+		if err != nil {
+			return nil, usageErrorf("--ca-cert: %v", err)
+		}
+		c.CACert = b
+	}
+	if r.sshKey != "" {
+		b, err := readSecretFile(r.sshKey, "SSH key file")
+		if err != nil {
+			return nil, err
+		}
+		c.SSHKey = b
+	}
+	if r.credFile != "" {
+		b, err := readSecretFile(r.credFile, "credentials file")
+		if err != nil {
+			return nil, err
+		}
+		err = c.FromFile(b)
+		clear(b)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", r.credFile, err)
+		}
+	}
+	c.FromEnv(loc.Kind, os.Getenv)
+	if loc.Kind == remote.S3 && (c.AccessKeyID == "" || c.SecretAccessKey == "") {
+		f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE")
+		if f == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				f = filepath.Join(home, ".aws", "credentials")
+			}
+		}
+		if b, err := os.ReadFile(f); err == nil {
+			c.FromAWSFile(b, os.Getenv("AWS_PROFILE"))
+			clear(b)
+		}
+	}
+	switch loc.Kind {
+	case remote.S3:
+		if c.AccessKeyID == "" && isTerminal() {
+			b, err := promptSecret("S3 access key ID", false)
+			if err != nil {
+				return nil, err
+			}
+			c.AccessKeyID = string(b)
+		}
+		if c.SecretAccessKey == "" && isTerminal() {
+			b, err := promptSecret("S3 secret access key", false)
+			if err != nil {
+				return nil, err
+			}
+			c.SecretAccessKey = string(b)
+		}
+		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+			return nil, usageErrorf("no S3 access key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a --credentials-file, or run on a terminal to be asked")
+		}
+	case remote.REST:
+		if (loc.User != "" || c.Username != "") && c.Password == "" && isTerminal() {
+			user := loc.User
+			if user == "" {
+				user = c.Username
+			}
+			b, err := promptSecret("REST password for "+user, false)
+			if err != nil {
+				return nil, err
+			}
+			c.Password = string(b)
+		}
+	}
+	return c, nil
+}
+
+// terminalPrompt asks for a secret on the terminal, or is nil without one.
+func terminalPrompt() func(string) ([]byte, error) {
+	if !isTerminal() {
+		return nil
+	}
+	return func(what string) ([]byte, error) { return promptSecret(what, false) }
+}
+
+// openRemote connects to a location, with errors that say what to do.
+func openRemote(ctx context.Context, loc remote.Location, cred *remote.Credentials, opt remote.Options) (remote.Storage, error) {
+	var st remote.Storage
+	err := runWithNote("Connecting to "+loc.Host, func() error {
+		var err error
+		st, err = remote.Open(ctx, loc, cred, opt)
+		return err
+	})
+	if err != nil {
+		return nil, remoteError(fmt.Errorf("%s: %w", loc, err))
+	}
+	return st, nil
+}
+
+// remoteError gives the errors of a remote their exit codes and hints.
+func remoteError(err error) error {
+	var ce *cliError
+	if err == nil || errors.As(err, &ce) {
+		return err
+	}
+	var hk *remote.HostKeyError
+	switch {
+	case errors.As(err, &hk):
+		return withCode(ExitRefused, err, hk.Hint())
+	case errors.Is(err, remote.ErrUntrusted):
+		return withCode(ExitRefused, err, "a server with a certificate of a private certificate authority needs --ca-cert CA.pem; travelkit never skips the check")
+	case errors.Is(err, remote.ErrAuth):
+		return withCode(ExitWrongKey, err, "check the credentials: S3 keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the REST user and password (RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD), or the SSH key (--ssh-key, the agent)")
+	case errors.Is(err, remote.ErrMissing):
+		return withCode(ExitRemote, err, "check the location; buckets and the server's folders are made by its administrator")
+	case errors.Is(err, remote.ErrUnreachable):
+		return withCode(ExitRemote, err, "check the address and the network; `travelkit copy` resumes where it stopped")
+	case errors.Is(err, remote.ErrNoSpace), errors.Is(err, syscall.ENOSPC):
+		return withCode(ExitNoSpace, err, "make room on the server (or ask its administrator for more), then run the copy again: it resumes where it stopped")
+	case errors.Is(err, remote.ErrOtherRepository):
+		return withCode(ExitRefused, err, "each kit needs its own place: another folder, bucket prefix or path")
+	case errors.Is(err, remote.ErrRefused):
+		return withCode(ExitRefused, err, "")
+	}
+	return err
+}
