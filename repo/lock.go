@@ -175,4 +175,3 @@ func (l *Lock) Unlock() {
 	defer l.mu.Unlock()
 	_ = l.r.st.Remove(context.Background(), Handle{LockFile, l.id.String()})
 }
-
