@@ -150,3 +150,68 @@ func reported(out string) int64 {
 	v, _ := strconv.ParseInt(strings.Fields(out[i+len(hwmPrefix):] + " ")[0], 10, 64)
 	return v
 }
+
+const timePrefix = "rsscheck-time-kib: "
+
+// RunProgram runs argv under /usr/bin/time (GNU time: the peak RSS of its child, which it
+// forked from a process of its own size, so nothing of this test process is counted) and
+// measures it the same way as Run. A program that grows past the watchdog limit is killed.
+func RunProgram(t testing.TB, env []string, argv ...string) Result {
+	t.Helper()
+	kill := int64(killDefault)
+	if v, err := strconv.ParseInt(os.Getenv("TRAVELKIT_RSS_KILL"), 10, 64); err == nil && v > 0 {
+		kill = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/time", append([]string{"-f", timePrefix + "%M"}, argv...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("/usr/bin/time (Debian package time) is needed: %v", err)
+	}
+	killed := make(chan bool, 1)
+	done := make(chan struct{})
+	var hwm atomic.Int64
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				killed <- false
+				return
+			case <-tick.C:
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+				for _, f := range strings.Fields(string(b)) {
+					pid, _ := strconv.Atoi(f)
+					rss, peak := procMem(pid)
+					if peak > hwm.Load() {
+						hwm.Store(peak)
+					}
+					if rss > kill {
+						if p, err := os.FindProcess(pid); err == nil {
+							p.Kill()
+						}
+						killed <- true
+						return
+					}
+				}
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	res := Result{Killed: <-killed, Output: out.String(), Err: err, Wall: time.Since(start)}
+	if i := strings.LastIndex(res.Output, timePrefix); i >= 0 {
+		kib, _ := strconv.ParseInt(strings.Fields(res.Output[i+len(timePrefix):] + " ")[0], 10, 64)
+		res.MaxRSS = kib * 1024
+	}
+	res.MaxRSS = max(res.MaxRSS, hwm.Load())
+	if ctx.Err() != nil {
+		t.Fatalf("%v did not finish in 10 minutes: unbounded time? (%s)", argv, res)
+	}
+	return res
+}
