@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X travelkit/internal/version.Version=$(VERSION)
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 TESTFLAGS ?= -timeout 60m
 
-.PHONY: build dist test test-deps vet fmt-check demo bench clean
+.PHONY: build dist bootenv test test-deps vet fmt-check demo bench bench-boot clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o travelkit ./cmd/travelkit
@@ -18,6 +18,13 @@ dist:
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
 			-o dist/travelkit-$$os-$$arch$$ext ./cmd/travelkit || exit 1; \
 	done
+
+# The boot bundle: Debian's signed shim, grub and kernel, the kernel modules, a console
+# font and ntfs-3g, fetched with apt-get download (apt checks them) into dist/bootenv
+# (a folder laid out as on the tools partition, with boot/bundle.json). `travelkit build`
+# takes it from there (or --boot DIR); `make dist` leaves it alone. See README.md.
+bootenv:
+	./scripts/bootenv.sh dist/bootenv
 
 # The main job on a built-in default: a demo kit image (demo/kit.img) from the built-in
 # profile, carrying the binaries for every platform. See README.md.
@@ -43,6 +50,10 @@ test: test-deps vet fmt-check build
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -tags tpmsim ./tpm/
 	# the luks.Container concurrency contract, under the race detector (cgo only in tests)
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -race -run 'Concurrent' ./luks/
+
+# Power-on to menu under qemu beside a busybox initramfs, and the boot files' size.
+bench-boot: dist bootenv
+	./scripts/bench-boot.sh
 
 bench: build
 	./scripts/bench-xts.sh

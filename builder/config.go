@@ -24,6 +24,13 @@ type Config struct {
 	EscrowThreshold int
 	Platforms       []string // "linux/amd64", ...
 	TPM             bool     // the kit is bound to this laptop's TPM at build time (the pages say so)
+	Boot            Boot
+}
+
+// Boot says whether the kit is made bootable (profile [boot]).
+type Boot struct {
+	Enable    *bool    // nil: when a boot bundle is found; true: one is required
+	Languages []string // the boot menu's; empty: Config.Languages
 }
 
 // Escrow is a colleague who receives the recovery key, encrypted with age.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"travelkit/boot"
 	"travelkit/drive"
 	"travelkit/image/fat32"
 	"travelkit/internal/bytesize"
@@ -44,6 +45,9 @@ type Plan struct {
 	// Existing describes the kit already on the target, read from its tools partition
 	// (not trusted: for the person to read), or nil.
 	Existing *kit.Manifest
+	// Boot is the boot bundle the kit carries, nil when it will not boot; NoBoot says why.
+	Boot   *boot.Source
+	NoBoot string
 }
 
 // PlanOptions are the command-line choices that shape a plan.
@@ -53,6 +57,8 @@ type PlanOptions struct {
 	BinaryDirs []string // where to find the per-platform binaries
 	AllowFixed bool
 	Now        time.Time
+	// BootDir is the boot bundle folder (--boot); empty: looked for beside the binaries.
+	BootDir string
 }
 
 // MakePlan inspects the target and lays out the kit. It changes nothing.
@@ -115,6 +121,9 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 	if p.Binaries, err = FindBinaries(cfg.Platforms, dirs); err != nil {
 		return nil, err
 	}
+	if err := p.planBoot(opt.BootDir, dirs); err != nil {
+		return nil, err
+	}
 	if err := p.planFiles(); err != nil {
 		return nil, err
 	}
@@ -158,7 +167,7 @@ func (p *Plan) restoreInfo() kit.RestoreInfo {
 	for _, e := range p.Config.Escrow {
 		names = append(names, e.Name)
 	}
-	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM, Threshold: p.Config.threshold()}
+	return kit.RestoreInfo{KitName: p.Config.Name, Created: p.Created, Escrow: names, Platforms: p.Config.Platforms, Languages: p.Config.Languages, TPM: p.Config.TPM, Threshold: p.Config.threshold(), Boot: p.Boot != nil}
 }
 
 // planFiles lists the tools partition's files with their sizes. Escrow files are sized by
@@ -167,6 +176,13 @@ func (p *Plan) planFiles() error {
 	var files []File
 	for _, b := range p.Binaries {
 		files = append(files, File{Path: kit.BinaryPath(b.Platform), Size: b.Size, Source: b.Path})
+	}
+	if p.Boot != nil {
+		bf, err := p.bootFiles()
+		if err != nil {
+			return err
+		}
+		p.Extra = append(p.Extra, bf...)
 	}
 	pages, err := kit.RestorePages(p.restoreInfo())
 	if err != nil {
@@ -251,6 +267,10 @@ func (p *Plan) Print(w io.Writer) {
 		state := "existing"
 		if p.Create {
 			state = "new, sparse"
+			if !t.Sparse {
+				// FAT32, exFAT, HFS+: the whole size is written to disk
+				state = "new, fully allocated: this file system has no sparse files"
+			}
 		}
 		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, bytesize.FormatDecimal(p.DiskSize), state)
 	} else {
@@ -324,13 +344,29 @@ func (p *Plan) Print(w io.Writer) {
 	if c.RecoveryKey {
 		fmt.Fprintf(w, "  LUKS header backup: %s (the recovery key is its age passphrase)\n", kit.HeaderBackupPath)
 	}
+	if p.Boot != nil {
+		b := p.Boot.Bundle
+		fmt.Fprintf(w, "\nBoot:     x86-64 UEFI PCs start from the kit into its restore and rescue menu; Secure Boot can\n")
+		fmt.Fprintf(w, "          stay on (Debian's signed shim, grub and Linux %s, %s, from %s)\n", b.KernelVersion, bytesize.FormatDecimal(b.Size()), p.Boot.Dir)
+	} else {
+		fmt.Fprintf(w, "\nBoot:     this kit will NOT start a computer: %s\n", p.NoBoot)
+	}
 	fmt.Fprintf(w, "\nTools partition files:\n")
+	var bootFiles, bootSize int64
 	for _, f := range p.Files {
+		if p.Boot != nil && isBootFile(f.Path) {
+			bootFiles++
+			bootSize += f.Size
+			continue
+		}
 		size := "generated"
 		if f.Size >= 0 {
 			size = bytesize.FormatDecimal(f.Size)
 		}
 		fmt.Fprintf(w, "  %-36s %10s\n", f.Path, size)
+	}
+	if bootFiles > 0 {
+		fmt.Fprintf(w, "  %-36s %10s\n", fmt.Sprintf("EFI/, boot/, .disk/ (%d files)", bootFiles), bytesize.FormatDecimal(bootSize))
 	}
 	fmt.Fprintf(w, "\nInside the encrypted volume: %s/ (backup repository), %s/ (manifest copy, repository password)\n", drive.RepoDir, drive.MetaDir)
 	if e := p.Existing; e != nil {

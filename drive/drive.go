@@ -152,6 +152,7 @@ type Unlocked struct {
 	Slot      int
 	Volume    *luks.Volume
 	FS        *ext4.FS
+	Writable  bool // the filesystem was opened for writing
 	// Key is the volume key, for key changes (adding or replacing keyslots); wiped by Close.
 	Key *luks.VolumeKey
 }
@@ -198,7 +199,7 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
 	}
-	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes())}, nil
+	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes()), Writable: writable}, nil
 }
 
 // maxSmallFile bounds the small files of the encrypted volume read whole (the

@@ -15,19 +15,38 @@ type Found struct {
 	Model string
 }
 
+// diskSource is where Find looks: the machine's disks; tests give others.
+type diskSource struct {
+	list    func() ([]string, error)
+	inspect func(string) (*target.Info, error)
+	open    func(string, target.Options) (*target.Target, error)
+}
+
+var machineDisks = diskSource{list: target.ListDisks, inspect: target.Inspect, open: target.Open}
+
 // Find looks at every disk of the machine (never the system disk) for the travelkit
-// layout. needAdmin is set when some disks could not be read for lack of rights.
-func Find() (found []Found, needAdmin bool, err error) {
-	disks, err := target.ListDisks()
+// layout. needAdmin is set when some disks could not be read for lack of rights
+// (Windows lists its disks to anyone, but only an Administrator reads them), so that
+// "run as Administrator" and "no kit plugged in" are told apart.
+func Find() (found []Found, needAdmin bool, err error) { return machineDisks.find() }
+
+func (src diskSource) find() (found []Found, needAdmin bool, err error) {
+	disks, err := src.list()
 	if err != nil {
 		return nil, false, err
 	}
 	for _, p := range disks {
-		info, err := target.Inspect(p)
-		if err != nil || info.System != "" {
+		info, err := src.inspect(p)
+		if err != nil {
+			if errors.Is(err, target.ErrNeedAdmin) {
+				needAdmin = true
+			}
 			continue
 		}
-		tg, err := target.Open(p, target.Options{})
+		if info.System != "" {
+			continue
+		}
+		tg, err := src.open(p, target.Options{})
 		if err != nil {
 			if errors.Is(err, target.ErrNeedAdmin) {
 				needAdmin = true

@@ -16,6 +16,8 @@ type messages struct {
 
 	LinuxTitle, LinuxPlug, LinuxTerminal, LinuxRun, LinuxRunARM, LinuxPath, LinuxPassword, LinuxDone string
 
+	BootTitle, BootIntro, BootKeys, BootSee, BootNo string
+
 	NoProgram, Chown string
 
 	UnlockTitle, RecoveryTitle, Recovery, RecoveryFile, TPMTitle, TPMNote string
@@ -91,6 +93,12 @@ var en = messages{
 	LinuxPath:     "If the drive is not found there, replace {linux} with {linux2} in the command.",
 	LinuxPassword: "Type your user password (sudo asks for it), then your passphrase. Nothing appears while you type: that is normal.",
 	LinuxDone:     "Your files appear in the folder Restored in your home folder.",
+
+	BootTitle: "Or start the computer from this drive (PCs and Intel Macs)",
+	BootIntro: "On a borrowed computer, or one that no longer starts, you can start the computer from this drive instead of its own system. Your passphrase is then never typed into that system, nothing is installed, and no administrator rights are needed. Secure Boot can stay on.",
+	BootKeys:  "Shut the computer down and plug in the drive. Switch it on and at once press the boot-menu key again and again until a list of drives appears, then choose the USB drive (it may be called “UEFI: USB” or carry the name of the stick). The key depends on the maker:",
+	BootSee:   "A text menu appears with the name of this kit, and it says whether Secure Boot is on. Move with the arrow keys and Enter, or type the number of a line. Unlock the kit, then choose Restore (your files onto this computer or another drive) or Rescue (save this computer's own files into the kit, for example from a laptop that no longer starts). Choose Power off at the end: the kit is then closed safely.",
+	BootNo:    "Macs with Apple silicon (M1, M2…) and PCs with an ARM processor cannot start from this drive: use the steps for macOS or Windows above.",
 
 	NoProgram: "This kit carries no program for this system. Use another computer, or the standard tools on Linux described below.",
 	Chown:     "On macOS and Linux, if you cannot open the restored files, type:",

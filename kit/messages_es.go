@@ -55,6 +55,12 @@ var es = messages{
 	LinuxPassword: "Escribe tu contraseña de usuario (la pide sudo) y después tu frase de contraseña. No aparece nada mientras escribes: es normal.",
 	LinuxDone:     "Tus archivos aparecen en la carpeta Restored de tu carpeta personal.",
 
+	BootTitle: "O arrancar el ordenador desde esta unidad (PC y Mac con Intel)",
+	BootIntro: "En un ordenador prestado, o en uno que ya no arranca, puedes iniciar el ordenador desde esta unidad en lugar de su propio sistema. Así tu frase de contraseña nunca se escribe en ese sistema, no se instala nada y no hacen falta derechos de administrador. El arranque seguro (Secure Boot) puede quedar activado.",
+	BootKeys:  "Apaga el ordenador y conecta la unidad. Enciéndelo y pulsa enseguida, una y otra vez, la tecla del menú de arranque hasta que aparezca una lista de unidades; elige la unidad USB (puede llamarse «UEFI: USB» o llevar el nombre de la memoria). La tecla depende del fabricante:",
+	BootSee:   "Aparece un menú de texto con el nombre de este kit, que indica si Secure Boot está activado. Muévete con las flechas e Intro, o escribe el número de una línea. Desbloquea el kit y elige Restaurar (tus archivos en este ordenador o en otra unidad) o Rescatar (guardar en el kit los archivos de este ordenador, por ejemplo de un portátil que ya no arranca). Al final elige Apagar: así el kit se cierra con seguridad.",
+	BootNo:    "Los Mac con chip de Apple (M1, M2…) y los PC con procesador ARM no pueden arrancar desde esta unidad: sigue los pasos para macOS o Windows de más arriba.",
+
 	NoProgram: "Este kit no trae programa para este sistema. Usa otro ordenador, o las herramientas estándar de Linux que se explican más abajo.",
 	Chown:     "En macOS y Linux, si no puedes abrir los archivos restaurados, escribe:",
 

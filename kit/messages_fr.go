@@ -56,6 +56,12 @@ var fr = messages{
 	LinuxPassword: "Tapez votre mot de passe utilisateur (sudo le demande), puis votre phrase secrète. Rien ne s’affiche pendant la saisie : c’est normal.",
 	LinuxDone:     "Vos fichiers apparaissent dans le dossier Restored de votre dossier personnel.",
 
+	BootTitle: "Ou démarrer l’ordinateur sur ce support (PC et Mac Intel)",
+	BootIntro: "Sur un ordinateur emprunté, ou qui ne démarre plus, vous pouvez démarrer l’ordinateur sur ce support au lieu de son propre système. Votre phrase secrète n’est alors jamais tapée dans ce système, rien n’est installé et aucun droit d’administrateur n’est nécessaire. Le démarrage sécurisé (Secure Boot) peut rester activé.",
+	BootKeys:  "Éteignez l’ordinateur et branchez le support. Allumez-le et appuyez aussitôt, à plusieurs reprises, sur la touche du menu de démarrage jusqu’à ce qu’une liste de supports apparaisse ; choisissez le support USB (il peut s’appeler « UEFI: USB » ou porter le nom de la clé). La touche dépend du fabricant :",
+	BootSee:   "Un menu texte apparaît avec le nom de ce kit ; il indique si Secure Boot est activé. Déplacez-vous avec les flèches et Entrée, ou tapez le numéro d’une ligne. Déverrouillez le kit, puis choisissez Restaurer (vos fichiers sur cet ordinateur ou un autre support) ou Sauver (enregistrer dans le kit les fichiers de cet ordinateur, par exemple d’un portable qui ne démarre plus). Choisissez Éteindre à la fin : le kit est alors fermé proprement.",
+	BootNo:    "Les Mac à puce Apple (M1, M2…) et les PC à processeur ARM ne peuvent pas démarrer sur ce support : suivez les étapes pour macOS ou Windows ci-dessus.",
+
 	NoProgram: "Ce kit ne contient pas de programme pour ce système. Utilisez un autre ordinateur, ou les outils standard de Linux décrits plus bas.",
 	Chown:     "Sous macOS et Linux, si vous ne pouvez pas ouvrir les fichiers restaurés, tapez :",
 

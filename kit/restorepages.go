@@ -22,9 +22,22 @@ type RestoreInfo struct {
 	Platforms []string // GOOS/GOARCH pairs on the kit; empty means all of Platforms
 	Languages []string // languages of the kit's pages, for the "other languages" list
 	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
+	Boot      bool     // the kit starts PCs into its restore and rescue menu
 	// Threshold is k of a k-of-n escrow (each colleague holds a share); 0 or 1: each
 	// holds the whole recovery key.
 	Threshold int
+}
+
+// bootMenuKeys are the keys that open the boot menu of common makers' computers (names
+// and keys, never translated).
+var bootMenuKeys = []string{
+	"Dell, Lenovo, Acer, Toshiba/Dynabook, Fujitsu: F12",
+	"HP: F9 (or Esc, then F9)",
+	"ASUS: F8 or Esc",
+	"MSI: F11",
+	"Samsung: F10 (or Esc)",
+	"Microsoft Surface: hold Volume Down, press and release Power",
+	"Mac with an Intel processor: hold Option (⌥) while it starts",
 }
 
 // Languages returns the languages the RESTORE pages are written in (a new slice each
@@ -129,6 +142,8 @@ type restoreData struct {
 	Revival    []string // commands that bring an erased kit back
 	TPM        bool
 	TPMFlag    string
+	Boot       bool
+	BootKeys   []string
 	LinuxAlt   string
 	Others     []otherLang
 	OtherLines []string
@@ -200,6 +215,8 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		K:        strconv.Itoa(max(info.Threshold, 1)),
 		TPM:      info.TPM,
 		TPMFlag:  tpmFlag,
+		Boot:     info.Boot,
+		BootKeys: bootMenuKeys,
 		LinuxAlt: linuxVolume2,
 		M:        m,
 	}

@@ -39,13 +39,14 @@ func (k keyPath) entry(i int) keyPath {
 
 // The schema: every key a profile may hold, by table ("" is the root).
 var schema = map[string][]string{
-	"":       {"name", "languages", "drive", "luks", "keys", "escrow", "tools", "tpm"},
+	"":       {"name", "languages", "drive", "luks", "keys", "escrow", "tools", "tpm", "boot"},
 	"drive":  {"tools_size"},
 	"luks":   {"sector_size", "key_size", "pbkdf", "unlock_time", "pbkdf_memory_kib", "pbkdf_iterations", "pbkdf_parallel"},
 	"keys":   {"recovery_key", "escrow_threshold"},
 	"escrow": {"name", "recipient"},
 	"tools":  {"platforms"},
 	"tpm":    {"enroll", "pcrs", "pin"},
+	"boot":   {"enable", "languages"},
 }
 
 type decoder struct {
@@ -191,6 +192,16 @@ func (d *decoder) decode(p *Profile) {
 	if t := d.table(root, "tools"); t != nil {
 		if v, ok := t["platforms"]; ok {
 			d.strs(keyPath{"tools", "platforms"}, v, &p.Tools.Platforms)
+		}
+	}
+	if t := d.table(root, "boot"); t != nil {
+		if _, ok := t["enable"]; ok {
+			var on bool
+			d.bool(t, keyPath{"boot", "enable"}, &on)
+			p.Boot.Enable = &on
+		}
+		if v, ok := t["languages"]; ok {
+			d.strs(keyPath{"boot", "languages"}, v, &p.Boot.Languages)
 		}
 	}
 	if t := d.table(root, "tpm"); t != nil {

@@ -31,6 +31,7 @@ type Profile struct {
 	Escrow    []Escrow
 	Tools     Tools
 	TPM       TPM
+	Boot      Boot
 }
 
 // Drive is the [drive] table.
@@ -66,6 +67,16 @@ type Escrow struct {
 // Tools is the [tools] table.
 type Tools struct {
 	Platforms []string // GOOS/GOARCH pairs whose binaries go on the tools partition
+}
+
+// Boot is the [boot] table: whether the kit boots computers into its restore and rescue
+// menu, and the menu's languages.
+type Boot struct {
+	// Enable: nil means "when a boot bundle is available"; true requires one.
+	Enable *bool
+	// Languages of the boot menu, the first being the default; empty: the profile's
+	// languages. The menu speaks en, es, fr and ru; ar and fa show English with a note.
+	Languages []string
 }
 
 // TPM is the [tpm] table.
@@ -169,6 +180,13 @@ func (p *Profile) validate(report func(at keyPath, key, msg string)) {
 	}
 	if len(p.Languages) == 0 {
 		report(keyPath{"languages"}, "languages", "at least one language is needed")
+	}
+	for i, l := range p.Boot.Languages {
+		if err := kit.ValidLanguage(l); err != nil {
+			report(keyPath{"boot", "languages"}, "boot.languages", err.Error())
+		} else if slices.Index(p.Boot.Languages, l) != i {
+			report(keyPath{"boot", "languages"}, "boot.languages", fmt.Sprintf("%q listed twice", l))
+		}
 	}
 	for i, l := range p.Languages {
 		if err := kit.ValidLanguage(l); err != nil {

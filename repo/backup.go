@@ -12,7 +12,6 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,7 +233,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	if parent != nil {
 		parentTree = parent.Tree
 	}
-	rootFut := a.saveVirtual(buildVirtual(paths), "/", parentTree)
+	rootFut := a.saveVirtual(buildVirtual(paths), parentTree)
 	<-rootFut.done // every folder waits for its files, so all are read
 	close(a.files)
 	a.readW.Wait()
@@ -328,21 +327,21 @@ func (a *archiver) scan(paths []string) {
 // vdir is the part of the tree above the backed-up paths.
 type vdir struct {
 	children map[string]*vdir
+	path     string // the folder or file on this system
 	leaf     bool
 }
 
+// buildVirtual arranges the backed-up paths as restic does (see pathSteps):
+// on Windows, C:\Users\amina is /C/Users/amina in the snapshot.
 func buildVirtual(paths []string) *vdir {
-	root := &vdir{children: map[string]*vdir{}}
+	root := &vdir{children: map[string]*vdir{}, path: string(filepath.Separator)}
 	for _, p := range paths {
 		v := root
-		for _, c := range strings.Split(strings.Trim(filepath.ToSlash(p), "/"), "/") {
-			if c == "" {
-				continue
-			}
-			n := v.children[c]
+		for _, s := range pathSteps(p) {
+			n := v.children[s.name]
 			if n == nil {
-				n = &vdir{children: map[string]*vdir{}}
-				v.children[c] = n
+				n = &vdir{children: map[string]*vdir{}, path: s.osPath}
+				v.children[s.name] = n
 			}
 			v = n
 		}
@@ -367,10 +366,10 @@ func (a *archiver) loadParentTree(id *ID) map[string]*Node {
 }
 
 // saveVirtual saves the folders leading to the backed-up paths.
-func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture {
-	if v.leaf && dir == "/" {
+func (a *archiver) saveVirtual(v *vdir, parentTree *ID) *nodeFuture {
+	if v.leaf && v.path == string(filepath.Separator) {
 		// the whole file system: the root folder's entries form the snapshot's tree
-		fi, err := os.Lstat("/")
+		fi, err := os.Lstat(v.path)
 		if err != nil {
 			a.fatal(err)
 			return doneFuture(nil)
@@ -382,7 +381,7 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 		f := &nodeFuture{done: make(chan struct{})}
 		go func() {
 			defer close(f.done)
-			f.node = a.saveDir("/", a.nodeFromInfo("/", fi), parentTree, parent)
+			f.node = a.saveDir(v.path, a.nodeFromInfo(v.path, fi), parentTree, parent)
 		}()
 		return f
 	}
@@ -395,7 +394,7 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 	var futs []*nodeFuture
 	for _, name := range names {
 		c := v.children[name]
-		p := filepath.Join(dir, name)
+		p := c.path
 		pn := pm[name]
 		if c.leaf {
 			fi, err := os.Lstat(p)
@@ -403,7 +402,8 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 				a.warn(p, err)
 				continue
 			}
-			futs = append(futs, a.saveEntry(p, fi, pn))
+			// a volume's root (C:\) has no name of its own: it is "C"
+			futs = append(futs, a.saveEntry(p, namedInfo{fi, name}, pn))
 			continue
 		}
 		// a folder on the way to a backed-up path; follow it if it is a
@@ -419,7 +419,7 @@ func (a *archiver) saveVirtual(v *vdir, dir string, parentTree *ID) *nodeFuture 
 		if pn != nil && pn.Type == NodeDir {
 			pst = pn.Subtree
 		}
-		sub := a.saveVirtual(c, p, pst)
+		sub := a.saveVirtual(c, pst)
 		futs = append(futs, a.finishDir(node, []*nodeFuture{sub}, true, pn))
 	}
 	root := &Node{Name: "", Type: NodeDir}

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,17 @@ func (f *failingStorage) Save(ctx context.Context, h Handle, data []byte) error 
 		return errInjected
 	}
 	return f.Storage.Save(ctx, h, data)
+}
+
+// Close closes the wrapped storage, whose open files Windows would not let
+// the test's cleanup remove.
+func (f *failingStorage) Close() error { return closeStorage(f.Storage) }
+
+func closeStorage(st Storage) error {
+	if c, ok := st.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // A backup that fails after N writes leaves a repository that checks clean,
@@ -61,7 +73,7 @@ func TestCrashAfterNWrites(t *testing.T) {
 		mustCheck(t, r2)
 		out := filepath.Join(t.TempDir(), "out")
 		restoreWith(t, r2, first.ID.String(), out)
-		compareTrees(t, want, snapshotTree(t, filepath.Join(out, src)))
+		compareTrees(t, want, snapshotTree(t, restoredPath(out, src)))
 	}
 	if failures < 4 {
 		t.Errorf("only %d backups were interrupted", failures)
@@ -70,7 +82,7 @@ func TestCrashAfterNWrites(t *testing.T) {
 	sn := backup(t, r, src, time.Now())
 	out := filepath.Join(t.TempDir(), "out-final")
 	restoreWith(t, r, sn.ID.String(), out)
-	compareTrees(t, snapshotTree(t, src), snapshotTree(t, filepath.Join(out, src)))
+	compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out, src)))
 	// prune removes the leftovers of the failed runs; restic agrees with the result
 	if _, err := openTestRepo(t, NewFolder(dir)).Prune(ctx); err != nil {
 		t.Fatal(err)
@@ -142,7 +154,7 @@ func TestCorruptedPack(t *testing.T) {
 	if len(warned) != 1 || filepath.Base(warned[0]) != "a" {
 		t.Errorf("expected one failure for a, got %v", warned)
 	}
-	got, err := os.ReadFile(filepath.Join(out, src, "b"))
+	got, err := os.ReadFile(filepath.Join(restoredPath(out, src), "b"))
 	if err != nil || string(got) != string(randomBytes(2, 300<<10)) {
 		t.Errorf("b not restored intact: %v", err)
 	}
@@ -192,6 +204,8 @@ func (c *cancelStorage) Save(ctx context.Context, h Handle, data []byte) error {
 	}
 	return c.Storage.Save(ctx, h, data)
 }
+
+func (c *cancelStorage) Close() error { return closeStorage(c.Storage) }
 
 func TestInterruptedBackup(t *testing.T) {
 	_, dir := initTestRepo(t)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -77,6 +78,7 @@ func TestResticFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { r.Close() })
 			mustCheck(t, r)
 			if err := r.LoadIndex(ctx); err != nil {
 				t.Fatal(err)
@@ -89,8 +91,15 @@ func TestResticFixtures(t *testing.T) {
 				t.Errorf("hostname %q", sn.Hostname)
 			}
 			out := t.TempDir()
+			symlinks := symlinksWork(t, out)
 			if _, err := r.Restore(ctx, sn, RestoreOptions{Target: out, Verify: true,
-				Warn: func(p string, err error) { t.Errorf("%s: %v", p, err) }}); err != nil {
+				Warn: func(p string, err error) {
+					if !symlinks && filepath.Base(p) == "link" {
+						t.Logf("%s: %v (this system makes no symlinks)", p, err)
+						return
+					}
+					t.Errorf("%s: %v", p, err)
+				}}); err != nil {
 				t.Fatal(err)
 			}
 			// restic 0.14 was given the relative path "data": its tree starts there
@@ -106,14 +115,15 @@ func TestResticFixtures(t *testing.T) {
 				}
 			}
 			fi, err := os.Stat(filepath.Join(base, "sub", "random.bin"))
-			if err != nil || fi.Mode().Perm() != 0o640 {
+			if err != nil || fi.Mode().Perm() != 0o640 && runtime.GOOS != "windows" {
+				// Windows keeps no permission bits, only read-only or not
 				t.Errorf("mode of random.bin: %v %v", fi.Mode(), err)
 			}
 			fi, _ = os.Stat(filepath.Join(base, "hello.txt"))
 			if fi.ModTime().Unix() != 1714979289 {
 				t.Errorf("mtime of hello.txt: %v", fi.ModTime())
 			}
-			if l, err := os.Readlink(filepath.Join(base, "link")); err != nil || l != "hello.txt" {
+			if l, err := os.Readlink(filepath.Join(base, "link")); (err != nil || l != "hello.txt") && symlinksWork(t, out) {
 				t.Errorf("symlink: %q %v", l, err)
 			}
 			// and a travelkit backup goes into the same repository
@@ -133,5 +143,6 @@ func openFixture(t *testing.T, dir string) *Repository {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close() })
 	return r
 }

@@ -22,8 +22,15 @@ type Folder struct {
 
 	// open pack files, kept for ranged reads (files never change)
 	mu    sync.Mutex
-	open  map[string]*os.File
+	open  map[string]*packFile
 	order []string
+}
+
+// packFile is an open pack file, closed when the cache has dropped it and
+// its last reader is done.
+type packFile struct {
+	fh   *os.File
+	refs int // readers, plus one while in the cache
 }
 
 // NewFolder returns the storage for the repository in dir.
@@ -31,43 +38,74 @@ func NewFolder(dir string) *Folder { return &Folder{Dir: dir} }
 
 const maxOpenPacks = 32
 
-// packHandle returns a cached read-only handle of a pack file.
-func (f *Folder) packHandle(h Handle) (*os.File, error) {
+// packHandle returns a cached read-only handle of a pack file; the caller
+// gives it back with release.
+func (f *Folder) packHandle(h Handle) (*packFile, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if fh, ok := f.open[h.Name]; ok {
-		return fh, nil
+	if pf, ok := f.open[h.Name]; ok {
+		pf.refs++
+		return pf, nil
 	}
-	fh, err := os.Open(f.path(h))
+	fh, err := openShared(f.path(h))
 	if err != nil {
 		return nil, err
 	}
 	if f.open == nil {
-		f.open = map[string]*os.File{}
+		f.open = map[string]*packFile{}
 	}
 	if len(f.order) >= maxOpenPacks {
-		old := f.order[0]
-		f.order = f.order[1:]
-		// readers may still use it: leave closing to the garbage collector
-		delete(f.open, old)
+		f.dropLocked(f.order[0])
 	}
-	f.open[h.Name] = fh
+	pf := &packFile{fh: fh, refs: 2}
+	f.open[h.Name] = pf
 	f.order = append(f.order, h.Name)
-	return fh, nil
+	return pf, nil
+}
+
+func (f *Folder) release(pf *packFile) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unrefLocked(pf)
+}
+
+func (f *Folder) unrefLocked(pf *packFile) {
+	if pf.refs--; pf.refs == 0 {
+		pf.fh.Close()
+	}
+}
+
+// dropLocked takes a pack out of the cache; readers may still use it.
+func (f *Folder) dropLocked(name string) {
+	pf, ok := f.open[name]
+	if !ok {
+		return
+	}
+	delete(f.open, name)
+	for i, n := range f.order {
+		if n == name {
+			f.order = append(f.order[:i], f.order[i+1:]...)
+			break
+		}
+	}
+	f.unrefLocked(pf)
 }
 
 func (f *Folder) forget(name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.open[name]; ok {
-		delete(f.open, name)
-		for i, n := range f.order {
-			if n == name {
-				f.order = append(f.order[:i], f.order[i+1:]...)
-				break
-			}
-		}
+	f.dropLocked(name)
+}
+
+// Close closes the pack files kept open for reading (at once, or when their
+// last reader is done). The folder stays usable.
+func (f *Folder) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.order) > 0 {
+		f.dropLocked(f.order[0])
 	}
+	return nil
 }
 
 var allTypes = []FileType{KeyFile, LockFile, SnapshotFile, IndexFile, PackFile}
@@ -146,7 +184,7 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fail(err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o400); err != nil {
+	if err := setReadOnly(tmp.Name()); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
@@ -155,29 +193,18 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 	return syncDir(dir)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("failed to sync %s: %w", dir, err)
-	}
-	return nil
-}
-
 // Load reads part or all of a file.
 func (f *Folder) Load(ctx context.Context, h Handle, off int64, n int) ([]byte, error) {
 	if err := validName(h); err != nil {
 		return nil, err
 	}
 	if h.Type == PackFile && off >= 0 && n > 0 {
-		fh, err := f.packHandle(h)
+		pf, err := f.packHandle(h)
 		if err != nil {
 			return nil, err
 		}
-		return readAt(fh, h, off, n)
+		defer f.release(pf)
+		return readAt(pf.fh, h, off, n)
 	}
 	fh, err := os.Open(f.path(h))
 	if err != nil {
@@ -231,7 +258,11 @@ func (f *Folder) ReadAt(ctx context.Context, h Handle, p []byte, off int64) erro
 	var fh *os.File
 	var err error
 	if h.Type == PackFile {
-		fh, err = f.packHandle(h)
+		var pf *packFile
+		if pf, err = f.packHandle(h); err == nil {
+			defer f.release(pf)
+			fh = pf.fh
+		}
 	} else {
 		fh, err = os.Open(f.path(h))
 		if err == nil {

@@ -272,3 +272,13 @@ func (r *Repository) looksCompressible(data, dst []byte) bool {
 	}
 	return false
 }
+
+// Close releases what the storage keeps open (a folder's pack files kept for
+// reading). On Windows an open file cannot be removed, nor the folder holding
+// it. The repository stays usable.
+func (r *Repository) Close() error {
+	if c, ok := r.st.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}

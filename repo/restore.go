@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,8 +23,10 @@ import (
 // RestoreOptions configure a restore.
 type RestoreOptions struct {
 	Target string
-	// Include limits the restore to these snapshot paths (absolute, as shown
-	// by ls) and everything below them. Patterns as for excludes.
+	// Include limits the restore to these paths and everything below them:
+	// snapshot paths as shown by ls, or paths as typed on this system
+	// (C:\Users\amina on Windows is /C/Users/amina, see SnapshotPath).
+	// Patterns as for excludes.
 	Include []string
 	// Verify rereads every restored file and checks its content.
 	Verify bool
@@ -97,27 +101,31 @@ type Renamed struct {
 }
 
 type restorer struct {
-	r       *Repository
-	ctx     context.Context
-	opts    RestoreOptions
-	inc     *Patterns
-	rules   NameRules
-	trees   *treeCache
-	chown   bool
-	jobs    chan segment
-	errs    atomic.Int64
-	fdone   atomic.Int64
-	bdone   atomic.Int64
-	dirs    atomic.Int64
-	verOK   atomic.Int64
-	total   int64
-	files   int64
-	stack   int64 // tree bytes held along the current path
-	root    *beneath.Dir
-	links   map[[2]uint64]*hardLink
-	mu      sync.Mutex // guards renamed, renCount
-	renamed []Renamed
-	renN    int
+	r     *Repository
+	ctx   context.Context
+	opts  RestoreOptions
+	inc   *Patterns
+	rules NameRules
+	// foldNames: the target takes "File" and "file" for one name
+	foldNames bool
+	// includes are opts.Include as snapshot paths (C:\Users is /C/Users)
+	includes []string
+	trees    *treeCache
+	chown    bool
+	jobs     chan segment
+	errs     atomic.Int64
+	fdone    atomic.Int64
+	bdone    atomic.Int64
+	dirs     atomic.Int64
+	verOK    atomic.Int64
+	total    int64
+	files    int64
+	stack    int64 // tree bytes held along the current path
+	root     *beneath.Dir
+	links    map[[2]uint64]*hardLink
+	mu       sync.Mutex // guards renamed, renCount
+	renamed  []Renamed
+	renN     int
 }
 
 func (rs *restorer) warn(path string, err error) {
@@ -133,8 +141,9 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	if rs.inc == nil {
 		return true, true
 	}
-	// p or one of its parents matches
-	for q := p; ; q = filepath.Dir(q) {
+	// p or one of its parents matches; snapshot paths use slashes on every
+	// system (filepath.Dir of "\\" is "\\" on Windows: it never reached "/")
+	for q := p; ; q = path.Dir(q) {
 		if rs.inc.Match(q) {
 			return true, true
 		}
@@ -146,8 +155,7 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 		return false, false
 	}
 	// an include path lies below p
-	for _, pat := range rs.opts.Include {
-		pat = "/" + strings.Trim(filepath.ToSlash(pat), "/")
+	for _, pat := range rs.includes {
 		if strings.HasPrefix(pat, strings.TrimSuffix(p, "/")+"/") || strings.Contains(pat, "*") {
 			return false, true
 		}
@@ -179,11 +187,10 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs := &restorer{r: r, ctx: ctx, opts: opts, rules: NameRulesFor(opts.TargetOS), trees: newTreeCache(r),
 		chown: beneath.IsRoot(), links: map[[2]uint64]*hardLink{}}
 	if len(opts.Include) > 0 {
-		var pats []string
 		for _, p := range opts.Include {
-			pats = append(pats, "/"+strings.TrimLeft(filepath.ToSlash(p), "/"))
+			rs.includes = append(rs.includes, SnapshotPath(p))
 		}
-		inc, err := CompilePatterns(pats)
+		inc, err := CompilePatterns(rs.includes)
 		if err != nil {
 			return nil, fmt.Errorf("invalid include pattern: %w", err)
 		}
@@ -200,6 +207,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	}
 	defer root.Close()
 	rs.root = root
+	rs.foldNames = caseInsensitive(opts.TargetOS) || foldsCase(opts.Target)
 	if sp, err := root.Space(); err == nil {
 		// every entry takes some room besides its data (an inode, a directory entry):
 		// counted at 256 bytes, so that file systems without a fixed number of inodes
@@ -234,7 +242,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 			}
 		}()
 	}
-	top := &dirState{dir: root, path: root.Path()}
+	top := &dirState{dir: root, path: root.Path(), sp: "/"}
 	top.pending.Store(1)
 	rs.walkDir(top, *sn.Tree, "/", false)
 	close(rs.jobs)
@@ -247,6 +255,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	if opts.Progress != nil {
 		opts.Progress(rs.progress(start, true))
 	}
+	sort.Slice(rs.renamed, func(i, j int) bool { return rs.renamed[i].SnapshotPath < rs.renamed[j].SnapshotPath })
 	return &RestoreResult{Files: int(rs.fdone.Load()), Dirs: int(rs.dirs.Load()), Bytes: rs.bdone.Load(),
 		Errors: int(rs.errs.Load()), Verified: int(rs.verOK.Load()), Renamed: rs.renamed, RenamedCount: rs.renN}, nil
 }
@@ -366,6 +375,7 @@ type dirState struct {
 	path    string // restored path, for messages
 	rel     string // restored path below the target, '/'-separated (hard links)
 	node    *Node  // nil for the target itself
+	sp      string // snapshot path
 	pending atomic.Int64
 	failed  bool
 }
@@ -390,6 +400,9 @@ func (rs *restorer) ensure(ds *dirState) error {
 		return err
 	}
 	ds.dir = d
+	if ds.node != nil && ds.name != ds.node.Name {
+		rs.rename(ds.sp, ds.path)
+	}
 	rs.dirs.Add(1)
 	return nil
 }
@@ -436,6 +449,7 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 	}
 	rs.stack += size
 	defer func() { rs.stack -= size }()
+	names := newDistinctNames(rs.rules, rs.foldNames)
 	for _, n := range t.Nodes {
 		if rs.ctx.Err() != nil {
 			return
@@ -452,23 +466,21 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		if !self && !below {
 			continue
 		}
-		// names the target cannot hold ("a/b", "..", "a:b" on Windows) are
-		// mapped to safe ones and listed, never dropped
-		safe := SafeName(n.Name, rs.rules)
-		out := ds.path + string(filepath.Separator) + safe
 		if n.Type != NodeDir && !self {
 			continue
 		}
-		if safe != n.Name {
-			rs.rename(sp, out)
-		}
+		// names the target cannot hold ("a/b", "..", "a:b" on Windows) are mapped to
+		// safe ones, and names that would land on one file ("File" and "file" on
+		// Windows) made distinct; each is listed once written, none dropped
+		safe := names.claim(SafeName(n.Name, rs.rules))
+		out := ds.path + string(filepath.Separator) + safe
 		switch n.Type {
 		case NodeDir:
 			if n.Subtree == nil {
 				rs.warn(sp, errors.New("folder without subtree"))
 				continue
 			}
-			cs := &dirState{parent: ds, name: safe, path: out, rel: ds.rel + "/" + safe, node: n}
+			cs := &dirState{parent: ds, name: safe, path: out, rel: ds.rel + "/" + safe, node: n, sp: sp}
 			cs.pending.Store(1)
 			ds.pending.Add(1)
 			if self {
@@ -492,6 +504,8 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 			}
 			if err := rs.restoreOther(ds, safe, n); err != nil {
 				rs.warn(out, err)
+			} else if safe != n.Name {
+				rs.rename(sp, out)
 			}
 		}
 	}
@@ -518,6 +532,8 @@ func (rs *restorer) restoreFile(ds *dirState, name, out string, n *Node) {
 			}
 			if err := rs.link(first, ds, name); err != nil {
 				rs.warn(out, err)
+			} else if name != n.Name {
+				rs.rename(joinSnapshotPath(ds.sp, n.Name), out)
 			}
 			return
 		}
@@ -715,6 +731,9 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 	}
 	ok = true
 	rs.fdone.Add(1)
+	if of.name != of.node.Name {
+		rs.rename(joinSnapshotPath(of.ds.sp, of.node.Name), of.path)
+	}
 }
 
 // verify rereads a restored file through its handle and checks every chunk against its ID.

@@ -28,6 +28,7 @@ func craftOpen(t *testing.T, r *craftrepo.Repo) *Repository {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { rr.Close() }) // Windows removes no open file, nor its folder
 	if err := rr.LoadIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}

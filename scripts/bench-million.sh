@@ -54,7 +54,7 @@ for N in $SIZES; do
         export BORG_BASE_DIR=$W/cache
         borg init -e repokey "$R" >/dev/null
         B=(borg create --compression lz4 "$R::{now:%H%M%S%f}" "$SRC")
-        RS=(bash -c "cd '$RT' && exec borg extract '$R::\$(borg list --last 1 --short '$R')'"); OUT=$RT$SRC ;;
+        RS=(bash -c "cd '$RT' && exec borg extract \"$R::\$(borg list --last 1 --short '$R')\""); OUT=$RT$SRC ;;
       travelkit)
         printf '%s\n' "$RESTIC_PASSWORD" > "$W/pw"
         "$TK" init --repo "$R" --password-file "$W/pw" >/dev/null

@@ -31,9 +31,17 @@ check borg borgbackup
 check openssl openssl
 check gcc gcc
 check systemd-cryptenroll systemd
+check mkfs.ntfs ntfs-3g            # NTFS disks for the boot tests (mkfs.ntfs, ntfs-3g, ntfsls, ntfscat)
+check mkfs.exfat exfatprogs
+check age-keygen age
+check flock util-linux
+[ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] && [ -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd ] || need+=(ovmf)
 check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 check rclone rclone
+# Windows under Wine (package wintest, scripts/wine): the 64-bit loader and the mingw C compiler
+[ -x /usr/lib/wine/wine64 ] || need+=(wine wine64)
+check x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)

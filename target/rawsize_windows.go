@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"golang.org/x/sys/windows"
 )
 
 // DeviceSize returns the size of an open file or disk (\\.\PhysicalDriveN, \\.\X:).
@@ -15,7 +13,7 @@ func DeviceSize(f *os.File) (int64, error) {
 		return f.Seek(0, io.SeekEnd)
 	}
 	out := make([]byte, 8)
-	if _, err := ioctl(windows.Handle(f.Fd()), ioctlDiskGetLengthInfo, nil, out); err != nil {
+	if _, err := (realWindows{}).DeviceIoControl(winHandle(f.Fd()), ioctlDiskGetLengthInfo, nil, out); err != nil {
 		return 0, err
 	}
 	return int64(binary.LittleEndian.Uint64(out)), nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"travelkit/internal/bytesize"
@@ -49,6 +50,9 @@ type Info struct {
 	Holders    []string // whole-disk holders
 	Partitions []Partition
 	RawPath    string // the path actually opened (macOS: /dev/rdiskN)
+	// Sparse: a new image file will be sparse (its file system keeps unwritten parts
+	// unallocated: ext4, APFS, NTFS; not FAT32, exFAT or HFS+)
+	Sparse bool
 }
 
 // Identity is what must not change between the plan and the write.
@@ -99,8 +103,9 @@ var ErrNeedAdmin = errors.New("raw disk access needs administrator rights")
 
 // Target is an opened image file or block device.
 type Target struct {
-	info Info
-	dev  rawDevice
+	info     Info
+	dev      rawDevice
+	writable bool
 }
 
 type rawDevice interface {
@@ -113,9 +118,17 @@ type rawDevice interface {
 func (t *Target) ReadAt(p []byte, off int64) (int, error)  { return t.dev.ReadAt(p, off) }
 func (t *Target) WriteAt(p []byte, off int64) (int, error) { return t.dev.WriteAt(p, off) }
 func (t *Target) Size() int64                              { return t.info.Size }
-func (t *Target) Sync() error                              { return t.dev.Sync() }
 func (t *Target) Close() error                             { return t.dev.Close() }
 func (t *Target) Info() *Info                              { return &t.info }
+
+// Sync makes writes durable. A target opened for reading has nothing to flush, and
+// Windows refuses FlushFileBuffers on a handle without write access ("Access denied").
+func (t *Target) Sync() error {
+	if !t.writable {
+		return nil
+	}
+	return t.dev.Sync()
+}
 
 // Inspect looks at a target without changing anything.
 func Inspect(path string) (*Info, error) {
@@ -128,7 +141,7 @@ func Inspect(path string) (*Info, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return &Info{Path: path, Kind: ImageFile}, nil
+		return &Info{Path: path, Kind: ImageFile, Sparse: sparseSupported(filepath.Dir(path))}, nil
 	case err != nil:
 		return nil, err
 	case st.IsDir():
@@ -256,7 +269,7 @@ func Open(path string, opt Options) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{info: *info, dev: dev}, nil
+	return &Target{info: *info, dev: dev, writable: opt.Write}, nil
 }
 
 func openImage(info *Info, opt Options) (rawDevice, error) {
@@ -269,6 +282,11 @@ func openImage(info *Info, opt Options) (rawDevice, error) {
 		f, err := os.OpenFile(info.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return nil, err
+		}
+		if info.Sparse {
+			if err := makeSparse(f); err != nil {
+				info.Sparse = false
+			}
 		}
 		if err := f.Truncate(opt.CreateSize); err != nil {
 			f.Close()

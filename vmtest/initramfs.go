@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"travelkit/boot"
 )
 
 // Initramfs describes an initramfs for a test VM. Busybox (from the host's PATH;
@@ -79,9 +81,9 @@ func (r *Initramfs) Write(w io.Writer) error {
 		}
 		kver = k.Version
 	}
-	t := cpioTree{}
-	t.addCharDev("/dev/console", 0o600, 5, 1)
-	t.addCharDev("/dev/null", 0o666, 1, 3)
+	t := boot.NewArchive()
+	t.AddCharDev("/dev/console", 0o600, 5, 1)
+	t.AddCharDev("/dev/null", 0o666, 1, 3)
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
 		return fmt.Errorf("busybox not installed (Debian package busybox-static; see scripts/install-test-deps.sh): %w", err)
@@ -109,19 +111,19 @@ func (r *Initramfs) Write(w io.Writer) error {
 			return err
 		}
 		name := strings.TrimSuffix(strings.TrimSuffix(m, ".xz"), ".zst")
-		t.addFile(name, 0o644, data)
+		t.AddFile(name, 0o644, data)
 		fmt.Fprintln(&list, name)
 	}
-	t.addFile("/etc/vmtest/modules", 0o644, list.Bytes())
+	t.AddFile("/etc/vmtest/modules", 0o644, list.Bytes())
 	for p, data := range r.Files {
 		if !strings.HasPrefix(p, "/") {
 			return fmt.Errorf("initramfs file %q: the path must be absolute", p)
 		}
-		t.addFile(p, 0o600, data)
+		t.AddFile(p, 0o600, data)
 	}
-	t.addFile("/etc/vmtest/script", 0o755, []byte(scriptPreamble+r.Script))
-	t.addFile("/init", 0o755, []byte(initPreamble))
-	return t.write(w)
+	t.AddFile("/etc/vmtest/script", 0o755, []byte(scriptPreamble+r.Script))
+	t.AddFile("/init", 0o755, []byte(initPreamble))
+	return t.Write(w)
 }
 
 // WriteFile writes the initramfs to the file p.
@@ -139,25 +141,25 @@ func (r *Initramfs) WriteFile(p string) error {
 
 // addBinary adds the executable at host path src as dst, and the shared libraries
 // (and the dynamic loader) that ldd lists for it at the paths ldd names.
-func addBinary(t cpioTree, src, dst string) error {
+func addBinary(t *boot.Archive, src, dst string) error {
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	t.addFile(dst, 0o755, data)
+	t.AddFile(dst, 0o755, data)
 	libs, err := sharedLibraries(src)
 	if err != nil {
 		return err
 	}
 	for _, lib := range libs {
-		if _, ok := t[filepath.Clean(lib)]; ok {
+		if t.Has(lib) {
 			continue
 		}
 		data, err := os.ReadFile(lib) // follows symlinks: the real library under the soname
 		if err != nil {
 			return fmt.Errorf("%s needs %s: %w", src, lib, err)
 		}
-		t.addFile(lib, 0o755, data)
+		t.AddFile(lib, 0o755, data)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ type checkOptions struct {
 func newCheckCmd() *cobra.Command {
 	var o checkOptions
 	c := &cobra.Command{
-		Use:   "check (--target T ... | --repo DIR --password-file F) [--read-data | --read-data-subset N%]",
+		Use:   "check (--target T ... | --repo LOCATION --password-file F) [--read-data | --read-data-subset N%]",
 		Short: "Check the repository's structure and, if asked, all or part of its data",
 		Long: `Check a repository's structure: index, packs, snapshots and trees. --read-data also
 reads and verifies every pack (or a percentage of them with --read-data-subset).`,

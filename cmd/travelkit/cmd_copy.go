@@ -99,6 +99,8 @@ func runCopy(c *cobra.Command, o *copyOptions, names []string) error {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	// a copy holds one file (up to a pack, 16 MiB) per connection, reused
+	limitMemory()
 	ok, err := openKit(o.kit.target, true)
 	if err != nil {
 		return err

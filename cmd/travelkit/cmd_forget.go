@@ -19,7 +19,7 @@ type forgetOptions struct {
 func newForgetCmd() *cobra.Command {
 	var o forgetOptions
 	c := &cobra.Command{
-		Use:   "forget (--target T ... | --repo DIR --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
+		Use:   "forget (--target T ... | --repo LOCATION --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
 		Short: "Remove snapshots by a keep policy (per host and paths), and with --prune the data only they used",
 		Long: `Remove snapshots by a keep policy (per host and paths, as restic); --prune also
 removes the data no snapshot needs any more.`,

@@ -15,7 +15,7 @@ type initOptions struct {
 func newInitCmd() *cobra.Command {
 	var o initOptions
 	c := &cobra.Command{
-		Use:   "init --repo DIR --password-file F",
+		Use:   "init --repo LOCATION --password-file F",
 		Short: "Create a new encrypted backup repository (restic format v2)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {

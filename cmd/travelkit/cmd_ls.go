@@ -19,7 +19,7 @@ type lsOptions struct {
 func newLsCmd() *cobra.Command {
 	var o lsOptions
 	c := &cobra.Command{
-		Use:     "ls (--target T ... | --repo DIR --password-file F) SNAPSHOT [PATH]",
+		Use:     "ls (--target T ... | --repo LOCATION --password-file F) SNAPSHOT [PATH]",
 		Short:   "List the files in a snapshot (below PATH)",
 		Long:    `List the files of a snapshot ("latest" for the newest), below PATH if given.`,
 		Example: `  travelkit ls --target kit.img --passphrase-file pass.txt latest /home/amina`,

@@ -16,6 +16,7 @@ type planFlags struct {
 	target     string
 	size       string
 	binaries   string
+	bootDir    string
 	allowFixed bool
 	loaded     *profile.Profile // the profile plan() read
 }
@@ -25,6 +26,7 @@ func (f *planFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.target, "target", "", "image `file` (created sparse when absent, with --size) or a whole disk")
 	c.Flags().StringVar(&f.size, "size", "", "size of a new image file: bytes or a unit (512MiB, 64GiB, 2TB)")
 	c.Flags().StringVar(&f.binaries, "binaries", "", "`folder` with the travelkit binaries for every platform (default: the folder of this program, then ./dist)")
+	c.Flags().StringVar(&f.bootDir, "boot", "", "boot bundle `folder` (make bootenv's dist/bootenv, or a kit's tools partition; default: beside the binaries)")
 	c.Flags().BoolVar(&f.allowFixed, "allow-fixed", false, "allow a non-removable disk, or one above 2 TB")
 }
 
@@ -43,7 +45,7 @@ func (f *planFlags) plan() (*builder.Plan, error) {
 			return nil, usageErrorf("--size: %v", err)
 		}
 	}
-	opt := builder.PlanOptions{Target: f.target, Size: size, AllowFixed: f.allowFixed}
+	opt := builder.PlanOptions{Target: f.target, Size: size, AllowFixed: f.allowFixed, BootDir: f.bootDir}
 	if f.binaries != "" {
 		opt.BinaryDirs = []string{f.binaries}
 	}

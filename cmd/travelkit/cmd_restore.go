@@ -25,7 +25,7 @@ type restoreOptions struct {
 func newRestoreCmd() *cobra.Command {
 	var o restoreOptions
 	c := &cobra.Command{
-		Use:   "restore [--target T ... | --repo DIR --password-file F] SNAPSHOT|latest --to DIR",
+		Use:   "restore [--target T ... | --repo LOCATION --password-file F] SNAPSHOT|latest --to DIR",
 		Short: "Restore a snapshot into a folder (paths are recreated below it)",
 		Long: `Restore a snapshot below --to DIR: the backed-up paths are recreated under it
 (DIR/home/amina/...). Files, modes, modification times and symlinks come back exactly;
@@ -35,11 +35,16 @@ On a fresh computer, run travelkit from the kit's tools partition without --targ
 finds the kit drive by itself (or lists them when several are plugged in) and asks for
 the passphrase or the recovery key; a colleague's escrow identity works with --identity.
 Reading a disk needs administrator rights: on Linux and macOS put sudo in front, on
-Windows open PowerShell as Administrator.`,
+Windows open PowerShell as Administrator.
+
+Without the kit, --repo LOCATION restores from the kit's off-site copy (travelkit copy):
+a folder, sftp:, s3: or rest:, opened with the recovery key (--password-file
+recovery-key.txt).`,
 		Example: `  sudo /media/TRAVELKIT/bin/linux-amd64/travelkit restore latest --to ~/Restored
   E:\bin\windows-amd64\travelkit.exe restore latest --to C:\Restored
   travelkit restore --target kit.img --recovery-key-file rk latest --to /tmp/r --include /home/amina/docs
-  travelkit restore --repo /mnt/copy --password-file repo.pw latest --to /tmp/r`,
+  travelkit restore --repo /mnt/copy --password-file repo.pw latest --to /tmp/r
+  travelkit restore --repo sftp:kit@backup.example.org:/srv/kits/amina --password-file recovery-key.txt latest --to ~/Restored`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runRestore(c, &o, args[0]))

@@ -19,7 +19,7 @@ type snapshotsOptions struct {
 func newSnapshotsCmd() *cobra.Command {
 	var o snapshotsOptions
 	c := &cobra.Command{
-		Use:   "snapshots (--target T ... | --repo DIR --password-file F)",
+		Use:   "snapshots (--target T ... | --repo LOCATION --password-file F)",
 		Short: "List the snapshots in a repository",
 		Long: `List the snapshots of a kit's repository (--target) or of a folder (--repo).
 --json prints a JSON array of snapshot objects, as restic does.`,

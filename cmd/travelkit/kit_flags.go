@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -39,6 +40,7 @@ func builderConfig(p *profile.Profile) builder.Config {
 		EscrowThreshold: p.Keys.EscrowThreshold,
 		Platforms:       p.Tools.Platforms,
 		TPM:             p.TPM.Enroll,
+		Boot:            builder.Boot{Enable: p.Boot.Enable, Languages: p.Boot.Languages},
 		LUKS:            p.FormatOptions(), // the builder sets the label
 	}
 	for _, e := range p.Escrow {
@@ -278,7 +280,12 @@ func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlo
 		return err
 	})
 	if errors.Is(err, luks.ErrWrongPassphrase) {
-		return nil, withCode(ExitWrongKey, errors.New("the passphrase or key does not unlock this kit"), "check the passphrase (a passphrase file is used byte for byte), or use --recovery-key-file")
+		hint := "check the passphrase (a passphrase file is used byte for byte), or use --recovery-key-file"
+		if bytes.HasSuffix(pass, []byte("\r\n")) {
+			// only a file ends so: the terminal prompt drops the line ending
+			hint = "the passphrase file ends with a Windows line ending (CR LF, as Notepad saves it), which is part of the passphrase: save it without a line break at the end, or use --recovery-key-file"
+		}
+		return nil, withCode(ExitWrongKey, errors.New("the passphrase or key does not unlock this kit"), hint)
 	}
 	return u, err
 }

@@ -21,6 +21,7 @@ import (
 // device is DEVICE of a luks command: a container file or a block device, with its size.
 type device struct {
 	f        *os.File
+	kit      *target.Target      // instead of f: the kit image or disk holding the partition (KIT:2)
 	io       target.ReadWriterAt // f, or f behind whole-block read-modify-write for raw disks
 	path     string
 	size     int64
@@ -32,10 +33,30 @@ func (d *device) ReadAt(p []byte, off int64) (int, error)  { return d.io.ReadAt(
 func (d *device) WriteAt(p []byte, off int64) (int, error) { return d.io.WriteAt(p, off) }
 
 // Sync flushes writes to stable storage; package luks calls it between header updates.
-func (d *device) Sync() error { return d.f.Sync() }
+// A device opened for reading has nothing to flush (Windows refuses to flush it).
+func (d *device) Sync() error {
+	if !d.writable {
+		return nil
+	}
+	if d.kit != nil {
+		return d.kit.Sync()
+	}
+	return d.f.Sync()
+}
 
 // Close syncs a writable device and closes it.
 func (d *device) Close() error {
+	if d.kit != nil {
+		err := d.Sync()
+		if cerr := d.kit.Close(); err == nil {
+			err = cerr
+		}
+		d.kit = nil
+		if err != nil {
+			return fmt.Errorf("failed to write %s to stable storage: %w", d.path, err)
+		}
+		return nil
+	}
 	if d.f == nil {
 		return nil
 	}
@@ -60,6 +81,9 @@ func (d *device) Close() error {
 // read-write access; a read-only device then gets a clear error before anything changes.
 func openDevice(path string, write bool) (*device, error) {
 	st, err := os.Stat(path)
+	if base, part, ok := splitPartition(path); ok {
+		return openPartition(path, base, part, write)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		hint := ""
@@ -134,7 +158,7 @@ func openContainer(path string, write bool) (*device, *luks.Container, error) {
 		c, err = luks.OpenLUKS1(d, d.size)
 	}
 	if err != nil {
-		d.f.Close()
+		d.Close()
 		if errors.As(err, &l1) {
 			err = fmt.Errorf("%w; travelkit only reads LUKS1 volumes", err)
 		}
@@ -152,6 +176,8 @@ func containerError(path string, size int64, err error) error {
 		hint := "check the path; to make it a LUKS2 container, use `travelkit luks format " + path + "` (this destroys its content)"
 		if size == 0 {
 			hint = "the file is empty; create a container with `travelkit luks format " + path + " --size 64M`"
+		} else if h := kitHint(path); h != "" {
+			hint = h
 		}
 		return withCode(ExitNotLUKS, fmt.Errorf("%s is not a LUKS volume (no LUKS header found)", path), hint)
 	case errors.Is(err, luks.ErrBothHeadersBad):
@@ -172,7 +198,10 @@ func unlockError(path string, pass []byte, passFile string, err error) error {
 		hint := "check the passphrase"
 		if passFile != "" {
 			hint = "the passphrase file is used byte for byte, like cryptsetup's --key-file"
-			if bytes.HasSuffix(pass, []byte("\n")) {
+			switch {
+			case bytes.HasSuffix(pass, []byte("\r\n")):
+				hint += "; " + passFile + " ends with a Windows line ending (CR LF, as Notepad saves it), which is part of the passphrase: save it without a line break at the end"
+			case bytes.HasSuffix(pass, []byte("\n")):
 				hint += "; " + passFile + " ends with a newline, which is part of the passphrase (write it with `printf %s` or `echo -n`)"
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/bootenv"
 	"travelkit/internal/memlimit"
 	"travelkit/internal/version"
 )
@@ -45,6 +46,10 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 }
 
 func main() {
+	if os.Getpid() == 1 {
+		// /init of the kit's initramfs: the boot menu (package bootenv).
+		os.Exit(bootenv.Main())
+	}
 	// TRAVELKIT_CPUPROFILE=FILE writes a CPU profile of the command, with the
 	// backup pipeline's stages as labels (go tool pprof -tags FILE)
 	if p := os.Getenv("TRAVELKIT_CPUPROFILE"); p != "" {

@@ -53,7 +53,7 @@ func (f *repoFlags) register(c *cobra.Command) {
 // storage returns where the repository lives.
 func (f *repoFlags) storage() (repo.Storage, error) {
 	if f.repo != "" && f.kit.target != "" {
-		return nil, usageErrorf("give --repo DIR or --target KIT, not both")
+		return nil, usageErrorf("give --repo LOCATION or --target KIT, not both")
 	}
 	if f.repo == "" && f.kit.target == "" && f.autoFind {
 		t, err := findKit()

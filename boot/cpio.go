@@ -1,4 +1,4 @@
-package vmtest
+package boot
 
 import (
 	"bufio"
@@ -26,6 +26,35 @@ type cpioEntry struct {
 	// Major and Minor number a device node (rdev).
 	Major, Minor uint32
 }
+
+// Archive is a set of entries by path for a newc cpio archive, the format the kernel
+// unpacks into its rootfs; parent directories are added on write. The zero value is not
+// usable: make one with NewArchive.
+type Archive struct{ t cpioTree }
+
+// NewArchive returns an empty archive.
+func NewArchive() *Archive { return &Archive{t: cpioTree{}} }
+
+// AddFile adds a regular file with permission bits perm.
+func (a *Archive) AddFile(name string, perm uint32, data []byte) { a.t.addFile(name, perm, data) }
+
+// AddSymlink adds a symbolic link.
+func (a *Archive) AddSymlink(name, target string) { a.t.addSymlink(name, target) }
+
+// AddCharDev adds a character device node.
+func (a *Archive) AddCharDev(name string, perm, major, minor uint32) {
+	a.t.addCharDev(name, perm, major, minor)
+}
+
+// Has reports whether the archive holds name.
+func (a *Archive) Has(name string) bool {
+	_, ok := a.t[path.Clean("/"+name)]
+	return ok
+}
+
+// Write writes the archive, uncompressed (the fastest for a kernel to unpack, also
+// under emulation): every missing parent directory, entries in path order, the trailer.
+func (a *Archive) Write(w io.Writer) error { return a.t.write(w) }
 
 // cpioTree is a set of entries by path; parent directories are added on write.
 type cpioTree map[string]cpioEntry

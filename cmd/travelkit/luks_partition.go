@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/drive"
+	"travelkit/image"
+	"travelkit/image/gpt"
+	"travelkit/target"
+)
+
+// A kit's LUKS volume is partition 2 of its image file or disk. The luks commands
+// address it as KIT:2 (KIT:N for partition N), or with --target KIT, on every OS: on
+// Windows and macOS there is no partition path to give instead.
+
+// splitPartition recognizes KIT:N: a path that does not exist itself, whose part
+// before the last colon is an existing file or a disk, and N a partition number.
+func splitPartition(path string) (base string, part int, ok bool) {
+	i := strings.LastIndexByte(path, ':')
+	if i <= 0 || i == len(path)-1 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(path[i+1:])
+	if err != nil || n < 1 || n > 128 || path[i+1] == '+' || path[i+1] == '-' {
+		return "", 0, false
+	}
+	if _, err := os.Stat(path); err == nil {
+		return "", 0, false // a file with a colon in its name
+	}
+	base = path[:i]
+	if _, err := os.Stat(base); err != nil && !target.NeedsAlignment(base) {
+		return "", 0, false
+	}
+	return base, n, true
+}
+
+// openPartition opens partition part of the kit image or disk base: through package
+// target, with its checks (never the system disk; for writing, nothing mounted on that
+// partition), for reading or for reading and writing.
+func openPartition(path, base string, part int, write bool) (*device, error) {
+	tg, err := target.Open(base, target.Options{Write: write, DataOnly: write && part == target.DataPartition})
+	if err != nil {
+		var ref *target.RefusedError
+		switch {
+		case errors.As(err, &ref):
+			return nil, withCode(ExitRefused, err, ref.Hint)
+		case errors.Is(err, target.ErrNeedAdmin):
+			return nil, withCode(ExitError, err, "")
+		}
+		return nil, fmt.Errorf("failed to open %s: %w", base, err)
+	}
+	var t *gpt.Table
+	for _, ss := range []int{512, 4096} {
+		if t, err = gpt.Read(tg, tg.Size(), ss); err == nil {
+			break
+		}
+	}
+	if t == nil {
+		tg.Close()
+		return nil, withCode(ExitNotLUKS, fmt.Errorf("%s has no partition table, so it has no partition %d", base, part),
+			"give the container file or device itself, without :"+strconv.Itoa(part))
+	}
+	sec, err := image.Partition(tg, t, part)
+	if err != nil {
+		tg.Close()
+		return nil, withCode(ExitNotLUKS, fmt.Errorf("%s has no partition %d", base, part), "")
+	}
+	return &device{kit: tg, io: sec, path: path, size: sec.Size(), writable: write, block: true}, nil
+}
+
+// kitHint says how to reach the LUKS volume of a kit given as DEVICE.
+func kitHint(path string) string {
+	tg, err := target.Open(path, target.Options{})
+	if err != nil {
+		return ""
+	}
+	defer tg.Close()
+	if _, err := drive.Open(tg); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s is a travel kit: its LUKS volume is partition %d; give %s:%d, or --target %s",
+		path, target.DataPartition, path, target.DataPartition, path)
+}
+
+// addTargetFlag gives a luks command (and those below it) --target KIT, which stands
+// for DEVICE KIT:2.
+func addTargetFlag(c *cobra.Command) {
+	if c.HasSubCommands() {
+		for _, sub := range c.Commands() {
+			addTargetFlag(sub)
+		}
+		return
+	}
+	if c.Args == nil || c.RunE == nil || c.Flags().Lookup("target") != nil {
+		return // no DEVICE argument, or a --target of its own (header-backup)
+	}
+	var kit string
+	c.Flags().StringVar(&kit, "target", "", "the kit image or disk whose LUKS partition is meant, instead of DEVICE (same as `KIT`:2)")
+	args, run := c.Args, c.RunE
+	withDevice := func(a []string) []string {
+		if kit == "" {
+			return a
+		}
+		return append([]string{kit + ":" + strconv.Itoa(target.DataPartition)}, a...)
+	}
+	c.Args = func(cmd *cobra.Command, a []string) error {
+		err := args(cmd, withDevice(a))
+		if err != nil && kit != "" {
+			return usageErrorf("--target %s stands for DEVICE (%s:%d); give one or the other: %v", kit, kit, target.DataPartition, err)
+		}
+		return err
+	}
+	c.RunE = func(cmd *cobra.Command, a []string) error { return run(cmd, withDevice(a)) }
+}

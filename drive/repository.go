@@ -1,0 +1,38 @@
+package drive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"travelkit/repo"
+)
+
+// Repository opens the backup repository inside the unlocked kit, with the password the
+// build kept at travelkit/repo-password, and loads its index. With create, a kit that
+// holds no repository yet gets one (its first backup); without, that is repo.ErrNoRepository.
+// The storage is read-only unless the volume was unlocked writable.
+func (u *Unlocked) Repository(ctx context.Context, create bool) (*repo.Repository, error) {
+	pw, err := u.FS.ReadFile(RepoPassword)
+	if err != nil {
+		return nil, fmt.Errorf("the kit has no repository password (%s): %w", RepoPassword, err)
+	}
+	defer clear(pw)
+	pass := bytes.TrimSpace(pw)
+	st := u.RepoStorage()
+	if !u.Writable {
+		st.SetReadOnly()
+	}
+	r, err := repo.Open(ctx, st, pass)
+	if errors.Is(err, repo.ErrNoRepository) && create && u.Writable {
+		r, err = repo.Init(ctx, st, pass)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		return nil, fmt.Errorf("reading the kit's backup index: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,36 @@
+// Package i18n holds every message a person reads from travelkit (the wizard, the CLI,
+// the boot menu) in the kit's six languages, and chooses the language.
+//
+// # For translators
+//
+// Each language is one file, messages/<lang>.toml (en, es, fr, ar, ru, fa); en.toml is the
+// reference. Messages are grouped in tables by where they appear ([wizard.unlock], ...).
+// A placeholder such as %[1]s (text) or %[2]d (a number) is filled in by the program:
+// keep every placeholder of the English message, numbered as there; a translation may put
+// them in another order. %% is a percent sign. A message whose words change with a number
+// is a table of forms, by the language's plural categories (CLDR):
+//
+//	[wizard.progress.files]
+//	one = "%[1]d file"
+//	other = "%[1]d files"
+//
+// Russian needs one, few, many and other; Arabic zero, one, two, few, many and other.
+// The number that chooses the form is argument 1 unless the table says `arg = 2`. A form
+// may leave that number out ("one = 'one file'"). TestCatalogue fails when a message is
+// missing in a language, has a placeholder too many or too few, lacks a plural form the
+// language needs, or puts a technical word (LUKS, keyslot, Argon2...) before the person.
+//
+// # For programmers
+//
+//	p := i18n.New(i18n.Choose(flagLang, i18n.OS()))
+//	fmt.Println(p.T("wizard.unlock.title"))
+//	fmt.Println(p.T("wizard.progress.files", n))
+//
+// Keys are literal strings at the call (TestKeysExist finds every p.T("...") in the
+// module and fails for a key en.toml lacks). Numbers given to %d are written the
+// language's way (1,234 in English, ١٬٢٣٤ in Arabic, ۱٬۲۳۴ in Persian): pass a year, a
+// kit id or a port as a string. Printer.HTML escapes the arguments and isolates each in a
+// <bdi> element so that a Latin file name inside Arabic text keeps its order. Message
+// and Error carry a key and its arguments through a package that does not know the
+// language, to be written out by the face (wizard, CLI, menu) that does.
+package i18n

@@ -1,0 +1,148 @@
+#!/bin/bash
+# bench-copy.sh [SIZE] -- travelkit copy beside `restic copy` and `rclone copy`, in one run,
+# to each kind of server on 127.0.0.1: SFTP (Debian's sshd), S3 (versitygw, built by
+# build-test-servers.sh) and restic's REST protocol (rclone serve restic). A kit is backed
+# up from the shared home-folder dataset (SIZE, default 1G), copied to each server (first
+# copy), then the dataset is changed by ~5 % (mutate.py), backed up again and copied again
+# (incremental). The peers start from a plain folder holding the same repository.
+# Wall seconds and peak RSS per step (/usr/bin/time -v), and the ratio of travelkit to the
+# faster peer. Not a test: it prints a comparison. Needs root (sshd).
+#   env: BENCH_DIR (default /tmp/travelkit-bench), SEED, KEEP=1 keeps the work folder
+set -euo pipefail
+SIZE=${1:-1G}
+SEED=${SEED:-42}
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+BENCH=${BENCH:-$(cd "$ROOT/../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
+BENCH_DIR=${BENCH_DIR:-/tmp/travelkit-bench}
+CACHE=${TRAVELKIT_TEST_CACHE:-/var/cache/travelkit-test}
+VGW=$CACHE/versitygw-v1.8.0/versitygw
+W=$BENCH_DIR/copy-$SIZE
+mkdir -p "$BENCH_DIR"
+rm -rf "$W"; mkdir -p "$W"
+[ -x "$VGW" ] || "$ROOT/scripts/build-test-servers.sh"
+for t in restic rclone /usr/sbin/sshd /usr/bin/time; do command -v "$t" >/dev/null || { echo "bench-copy: $t is missing (scripts/install-test-deps.sh)" >&2; exit 1; }; done
+
+TK=$W/travelkit
+(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$TK" ./cmd/travelkit)
+DS=$BENCH_DIR/ds-$SIZE-s$SEED
+[ -d "$DS" ] || "$BENCH/mkdata.sh" "$SIZE" "$DS" "$SEED"
+SRC=$W/home
+cp -a "$DS" "$SRC"
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -9 -- "-$p" 2>/dev/null || kill -9 "$p" 2>/dev/null || true; done; [ "${KEEP:-0}" = 1 ] || rm -rf "$W"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+waitport() { for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; echo "no server on $1" >&2; exit 1; }
+
+# --- servers ---
+SSH_PORT=$(port); S3_PORT=$(port); REST_PORT=$(port)
+mkdir -p "$W/sshd" "$W/srv" "$W/s3/kits" "$W/rest" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$W/sshd/host" && ssh-keygen -q -t ed25519 -N '' -f "$W/sshd/user"
+cp "$W/sshd/user.pub" "$W/sshd/authorized_keys"
+HOSTKEY=$(ssh-keygen -lf "$W/sshd/host.pub" | awk '{print $2}')
+echo "[127.0.0.1]:$SSH_PORT $(cat "$W/sshd/host.pub")" > "$W/sshd/known_hosts"
+cat > "$W/sshd/config" <<CFG
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $W/sshd/host
+PidFile $W/sshd/pid
+AuthorizedKeysFile $W/sshd/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+LogLevel ERROR
+CFG
+setsid /usr/sbin/sshd -D -e -f "$W/sshd/config" 2>"$W/sshd.log" & PIDS+=($!)
+export AWS_ACCESS_KEY_ID=bench$RANDOM AWS_SECRET_ACCESS_KEY=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY setsid "$VGW" --port 127.0.0.1:$S3_PORT --quiet posix --nometa "$W/s3" 2>"$W/s3.log" & PIDS+=($!)
+RCLONE_CONFIG=/dev/null setsid rclone serve restic --addr 127.0.0.1:$REST_PORT "$W/rest" 2>"$W/rest.log" & PIDS+=($!)
+waitport "$SSH_PORT"; waitport "$S3_PORT"; waitport "$REST_PORT"
+SSHCMD="ssh -i $W/sshd/user -p $SSH_PORT -o UserKnownHostsFile=$W/sshd/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes root@127.0.0.1 -s sftp"
+export RCLONE_CONFIG=/dev/null
+export RCLONE_CONFIG_BSFTP_TYPE=sftp RCLONE_CONFIG_BSFTP_HOST=127.0.0.1 RCLONE_CONFIG_BSFTP_PORT=$SSH_PORT RCLONE_CONFIG_BSFTP_USER=root \
+	RCLONE_CONFIG_BSFTP_KEY_FILE=$W/sshd/user RCLONE_CONFIG_BSFTP_KNOWN_HOSTS_FILE=$W/sshd/known_hosts
+export RCLONE_CONFIG_BS3_TYPE=s3 RCLONE_CONFIG_BS3_PROVIDER=Other RCLONE_CONFIG_BS3_ENDPOINT=http://127.0.0.1:$S3_PORT \
+	RCLONE_CONFIG_BS3_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RCLONE_CONFIG_BS3_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+export RESTIC_CACHE_DIR=$W/restic-cache
+
+# --- the kit, and the same repository as a folder for the peers ---
+K=$W/kit; mkdir -p "$K/dist"; cp "$TK" "$K/dist/travelkit-linux-amd64"
+printf 'bench passphrase' > "$K/pass"
+printf 'name = "bench"\n[luks]\npbkdf = "pbkdf2"\npbkdf_iterations = 1000\n[tools]\nplatforms = ["linux/amd64"]\n' > "$K/kit.toml"
+"$TK" build --profile "$K/kit.toml" --target "$K/kit.img" --size $((3 * $(numfmt --from=iec "$SIZE") / 1048576 + 512))MiB \
+	--binaries "$K/dist" --passphrase-file "$K/pass" --recovery-key-file "$K/rk" --yes > /dev/null
+KIT="--target $K/kit.img --passphrase-file $K/pass"
+"$TK" backup $KIT --host bench "$SRC" > /dev/null
+REPO=$W/folder-repo
+"$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" folder "$REPO" > /dev/null
+"$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" --ssh-key "$W/sshd/user" --host-key "$HOSTKEY" sftp "sftp://root@127.0.0.1:$SSH_PORT/$W/srv/tk" > /dev/null
+"$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" s3 "s3:http://127.0.0.1:$S3_PORT/kits/tk" > /dev/null
+"$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" rest "rest:http://127.0.0.1:$REST_PORT/tk/" > /dev/null
+"$TK" copy $KIT folder > /dev/null
+echo "repository: $(du -sh "$REPO" | cut -f1), $(find "$REPO" -type f | wc -l) files"
+
+RES=$W/results.tsv
+printf 'round\tbackend\ttool\twall_s\tmaxrss_kb\n' > "$RES"
+measure() { # measure ROUND BACKEND TOOL cmd...
+	local round=$1 backend=$2 tool=$3; shift 3
+	local log=$W/$round-$backend-$tool.time
+	sync
+	/usr/bin/time -v -o "$log" "$@" > "$W/$round-$backend-$tool.out" 2>&1 || { echo "FAILED: $*" >&2; tail -5 "$W/$round-$backend-$tool.out" >&2; exit 1; }
+	local wall rss
+	wall=$(awk -F': ' '/Elapsed/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
+	rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$log")
+	printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$backend" "$tool" "$wall" "$rss" >> "$RES"
+	printf '%-12s %-5s %-10s %8.2f s %7d MiB\n' "$round" "$backend" "$tool" "$wall" $((rss / 1024))
+}
+RK=$K/rk
+restic_init() { restic -r "$1" "${@:2}" init --from-repo "$REPO" --from-password-file "$RK" --password-file "$RK" --copy-chunker-params > /dev/null; }
+
+round() { # round NAME
+	local r=$1
+	measure "$r" sftp travelkit "$TK" copy $KIT sftp
+	measure "$r" sftp restic restic -r "sftp:root@127.0.0.1:$W/srv/restic" -o sftp.command="$SSHCMD" copy --from-repo "$REPO" --from-password-file "$RK" --password-file "$RK"
+	measure "$r" sftp rclone rclone copy "$REPO" "bsftp:$W/srv/rclone" --transfers 4
+	measure "$r" s3 travelkit "$TK" copy $KIT s3
+	measure "$r" s3 restic restic -r "s3:http://127.0.0.1:$S3_PORT/kits/restic" copy --from-repo "$REPO" --from-password-file "$RK" --password-file "$RK"
+	measure "$r" s3 rclone env -u AWS_CA_BUNDLE rclone copy "$REPO" "bs3:kits/rclone" --transfers 4
+	measure "$r" rest travelkit "$TK" copy $KIT rest
+	measure "$r" rest restic restic -r "rest:http://127.0.0.1:$REST_PORT/restic/" copy --from-repo "$REPO" --from-password-file "$RK" --password-file "$RK"
+}
+restic_init "sftp:root@127.0.0.1:$W/srv/restic" -o sftp.command="$SSHCMD"
+restic_init "s3:http://127.0.0.1:$S3_PORT/kits/restic"
+restic_init "rest:http://127.0.0.1:$REST_PORT/restic/"
+
+echo "== first copy ($SIZE) =="
+round first
+python3 "$BENCH/mutate.py" "$SRC" "$SEED" 1 > /dev/null
+"$TK" backup $KIT --host bench "$SRC" > /dev/null
+"$TK" copy $KIT folder > /dev/null
+echo "== incremental copy after the ~5 % change =="
+round incremental
+
+# restic reads travelkit's copies
+restic -r "sftp:root@127.0.0.1:$W/srv/tk" -o sftp.command="$SSHCMD" --password-file "$RK" check > /dev/null
+restic -r "s3:http://127.0.0.1:$S3_PORT/kits/tk" --password-file "$RK" check > /dev/null
+restic -r "rest:http://127.0.0.1:$REST_PORT/tk/" --password-file "$RK" check > /dev/null
+echo "restic check of travelkit's three copies: ok"
+
+echo
+echo "== travelkit against the faster peer (wall seconds; bar: ratio <= 1.00) =="
+python3 - "$RES" <<'PY'
+import csv, sys, collections
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+by = collections.defaultdict(dict)
+for r in rows:
+    by[(r["round"], r["backend"])][r["tool"]] = r
+for (rnd, be), t in by.items():
+    tk = float(t["travelkit"]["wall_s"])
+    peers = {k: float(v["wall_s"]) for k, v in t.items() if k != "travelkit"}
+    best = min(peers, key=peers.get)
+    rss = int(t["travelkit"]["maxrss_kb"]) // 1024
+    others = ", ".join(f"{k} {v:.2f}s" for k, v in sorted(peers.items()))
+    print(f"{rnd:12s} {be:5s} travelkit {tk:7.2f}s ({rss} MiB)  {others}  ratio to {best} {tk/peers[best]:.2f}")
+PY
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,45 @@
+package wintest
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	out := `--- FAIL: TestCryptsetupThing (0.63s)
+    backup_test.go:55: cryptsetup luksFormat --type luks2 C:\x: exec: "/usr/sbin/cryptsetup": executable file not found in %PATH%
+--- FAIL: TestAgeThing (0.10s)
+    --- FAIL: TestAgeThing/sub (0.05s)
+        escrow_test.go:70: age-keygen is needed by this test: exec: "age-keygen": executable file not found in %PATH%
+--- FAIL: TestRealBug (0.20s)
+    restore_test.go:12: restored file differs
+--- FAIL: TestMixed (0.20s)
+    x_test.go:1: cryptsetup: exec: "cryptsetup": executable file not found in %PATH%
+    x_test.go:2: and something else broke
+--- FAIL: TestUnknownTool (0.20s)
+    x_test.go:1: exec: "notepad": executable file not found in %PATH%
+--- FAIL: TestNoMessage (0.20s)
+--- FAIL: TestLoggedThenTool (0.20s)
+    check_test.go:159: some advice
+        spanning lines
+    check_test.go:162: sgdisk -n 1: exec: "sh": executable file not found in %PATH%
+--- FAIL: TestSubtests (1.0s)
+    --- FAIL: TestSubtests/a (0.5s)
+        c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+    --- FAIL: TestSubtests/b (0.5s)
+        c_test.go:2: the table differs
+--- FAIL: TestSubtestsTools (1.0s)
+    --- FAIL: TestSubtestsTools/a (0.5s)
+        c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+    --- FAIL: TestSubtestsTools/b (0.5s)
+        c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+FAIL
+`
+	failed, linuxOnly := classify(out)
+	if strings.Join(linuxOnly, " ") != "TestCryptsetupThing TestAgeThing TestLoggedThenTool TestSubtestsTools" {
+		t.Errorf("linux-only: %q", linuxOnly)
+	}
+	if strings.Join(failed, " ") != "TestRealBug TestMixed TestUnknownTool TestNoMessage TestSubtests" {
+		t.Errorf("failed: %q", failed)
+	}
+}

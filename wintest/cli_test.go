@@ -1,0 +1,144 @@
+package wintest
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestWindowsCLI runs the scripts in testdata/script: travelkit.exe under Wine on kit
+// images and repository folders, each result checked with the Linux binary, restic for
+// Windows and Debian's restic. Besides the standard testscript commands they can use:
+//
+//	wtk ARGS...            travelkit.exe under Wine (paths: $CDIR is a new folder on C:\)
+//	wrestic ARGS...        restic for Windows under Wine
+//	tk ARGS...             travelkit for Linux, built from the same source
+//	wstatus N CMD ARGS...  run wtk or wrestic and check that it exits with status N
+//	mkfile SIZE FILE       a file of SIZE bytes of zeros
+//
+// and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
+// $CDIR_UNIX (the same folder on the host), $CSNAP (the folder as a snapshot path,
+// /C/travelkit-test/NAME), $WWORK ($WORK as Wine sees it, Z:\...).
+func TestWindowsCLI(t *testing.T) {
+	w, err := Setup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restic, err := ResticExe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("restic"); err != nil {
+		t.Fatalf("Debian's restic is needed (scripts/install-test-deps.sh installs it): %v", err)
+	}
+	bin := t.TempDir()
+	exe, err := BuildWindows("./cmd/travelkit", bin, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linux := filepath.Join(bin, "travelkit")
+	build := exec.Command("go", "build", "-o", linux, "./cmd/travelkit")
+	build.Dir = ProjectRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var cdirs []string
+	t.Cleanup(func() {
+		for _, d := range cdirs {
+			os.RemoveAll(d)
+		}
+	})
+	// wine runs prog in a session of its own (setsid -w waits and passes the exit
+	// status on): see Wine.Command
+	wine := func(ts *testscript.TestScript, prog string, args []string) error {
+		return ts.Exec("setsid", append([]string{"-w", w.Loader, prog}, args...)...)
+	}
+	runWine := func(ts *testscript.TestScript, neg bool, prog string, args []string) {
+		err := wine(ts, prog, args)
+		if err != nil {
+			ts.Logf("[%v]", err)
+			if !neg {
+				ts.Fatalf("unexpected command failure")
+			}
+		} else if neg {
+			ts.Fatalf("unexpected command success")
+		}
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			for _, kv := range w.Env {
+				k, v, _ := strings.Cut(kv, "=")
+				env.Setenv(k, v)
+			}
+			env.Setenv("TRAVELKIT_WINE", "1")
+			env.Setenv("HOME", env.WorkDir)
+			win, unix, err := w.CDrive("cli")
+			if err != nil {
+				return err
+			}
+			cdirs = append(cdirs, unix)
+			env.Setenv("CDIR", win)
+			env.Setenv("CDIR_UNIX", unix)
+			env.Setenv("CSNAP", "/C/travelkit-test/"+filepath.Base(unix))
+			env.Setenv("WWORK", Path(env.WorkDir))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"wtk": func(ts *testscript.TestScript, neg bool, args []string) {
+				runWine(ts, neg, exe, args)
+			},
+			"wrestic": func(ts *testscript.TestScript, neg bool, args []string) {
+				runWine(ts, neg, restic, args)
+			},
+			"tk": func(ts *testscript.TestScript, neg bool, args []string) {
+				err := ts.Exec(linux, args...)
+				if err != nil && !neg {
+					ts.Fatalf("tk: %v", err)
+				} else if err == nil && neg {
+					ts.Fatalf("tk: unexpected success")
+				}
+			},
+			"wstatus": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 || (args[1] != "wtk" && args[1] != "wrestic") {
+					ts.Fatalf("usage: wstatus N wtk|wrestic args...")
+				}
+				want, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				prog := exe
+				if args[1] == "wrestic" {
+					prog = restic
+				}
+				err = wine(ts, prog, args[2:])
+				got := 0
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					got = ee.ExitCode()
+				} else if err != nil {
+					ts.Fatalf("%v", err)
+				}
+				if got != want {
+					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: mkfile SIZE FILE")
+				}
+				n, err := strconv.ParseInt(args[0], 10, 64)
+				ts.Check(err)
+				f, err := os.Create(ts.MkAbs(args[1]))
+				ts.Check(err)
+				ts.Check(f.Truncate(n))
+				ts.Check(f.Close())
+			},
+		},
+	})
+}
