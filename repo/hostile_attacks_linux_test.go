@@ -116,6 +116,24 @@ func hashSum(b []byte) [32]byte { return Hash(b) }
 // distinctIndex: files index files of 450,000 different blobs each (restic writes at most
 // 150,000 per file): together more than the index travelkit holds.
 func distinctIndex(t *testing.T, dir string, files int) {
+	writeIndexFiles(t, dir, files, 450, func(id *[32]byte, rnd *mrand.Rand) {
+		binary.LittleEndian.PutUint64(id[:], rnd.Uint64())
+		binary.LittleEndian.PutUint64(id[8:], rnd.Uint64())
+	})
+}
+
+// collidingIndex: one index file of thousands*1000 blobs whose IDs share their first 16
+// bytes, so that a table hashing a prefix of the ID puts them all in one chain.
+func collidingIndex(t *testing.T, dir string, thousands int) {
+	writeIndexFiles(t, dir, 1, thousands, func(id *[32]byte, rnd *mrand.Rand) {
+		copy(id[:16], "crafted-collide!")
+		binary.LittleEndian.PutUint64(id[16:], rnd.Uint64())
+		binary.LittleEndian.PutUint64(id[24:], rnd.Uint64())
+	})
+}
+
+// writeIndexFiles adds files index files of packs*1000 blobs, whose IDs blobID makes.
+func writeIndexFiles(t *testing.T, dir string, files, packs int, blobID func(*[32]byte, *mrand.Rand)) {
 	r := craftrepo.New(craftPassword)
 	r.Snapshot(r.Tree(), craftTime, "/")
 	writeCrafted(t, r, dir)
@@ -129,12 +147,11 @@ func distinctIndex(t *testing.T, dir string, files int) {
 		}
 		w := bufio.NewWriterSize(enc, 1<<20)
 		var id [32]byte
-		for p := 0; p < 450; p++ {
+		for p := 0; p < packs; p++ {
 			rand.Read(id[:])
 			fmt.Fprintf(w, `%s{"id":"%x","blobs":[`, map[bool]string{true: `{"packs":[`, false: `,`}[p == 0], id)
 			for b := 0; b < 1000; b++ {
-				binary.LittleEndian.PutUint64(id[:], rnd.Uint64())
-				binary.LittleEndian.PutUint64(id[8:], rnd.Uint64())
+				blobID(&id, rnd)
 				if b > 0 {
 					w.WriteByte(',')
 				}
@@ -215,6 +232,7 @@ var attacks = []attack{
 	{name: "snapshot zstd bomb", op: "snapshots", scales: []int{65, 512, 1023}, want: "too large", craft: snapshotBomb},
 	{name: "index of 4 x 1 GiB JSON", op: "index", scales: []int{128, 1024}, want: "entries", craft: indexBomb},
 	{name: "index of more blobs than travelkit holds", op: "index", scales: []int{10}, want: "blobs", craft: distinctIndex},
+	{name: "index of colliding blob IDs", op: "index", scales: []int{20, 100, 450}, craft: collidingIndex},
 	{name: "tree DAG", op: "restore", scales: []int{30, 40}, want: "entries", craft: dagTrees},
 	{name: "tree DAG, small", op: "restore", scales: []int{10}, craft: dagTrees},
 	{name: "tree DAG, prune", op: "prune", scales: []int{10, 20, 40}, craft: dagTrees},
