@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/pprof"
 	"sync"
+
+	"travelkit/internal/killpoint"
 )
 
 // blobSaver packs blobs into pack files. Data and tree blobs go to separate packs.
@@ -87,6 +89,7 @@ func (s *blobSaver) uploadOne(p *packer) {
 		s.setErr(err)
 		return
 	}
+	killpoint.Here("repo: data saved")
 	for i := range p.blobs {
 		p.blobs[i].PackID = id
 		s.r.idx.Add(p.blobs[i])

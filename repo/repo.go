@@ -14,6 +14,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/restic/chunker"
+
+	"travelkit/internal/killpoint"
 )
 
 // Config is the repository's config file.
@@ -212,6 +214,7 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) 
 	if err := r.st.Save(ctx, Handle{t, id.String()}, buf); err != nil {
 		return ID{}, err
 	}
+	killpoint.Here("repo: " + string(t) + " saved")
 	return id, nil
 }
 

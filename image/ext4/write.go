@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"travelkit/internal/durable"
+	"travelkit/internal/killpoint"
 )
 
 // Features travelkit can write to; others make the volume read-only to it.
@@ -863,6 +864,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 			left -= chunk
 		}
 	}
+	killpoint.Here("ext4: file data written")
 	if old != 0 {
 		// The data must be durable before the inode points at it.
 		if err := durable.Flush(f.dev); err != nil {
@@ -892,6 +894,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 		if err := durable.Flush(f.dev); err != nil {
 			return err
 		}
+		killpoint.Here("ext4: file inode written")
 		linked = true // from here on the inode may be reachable
 		if err := f.addEntry(dir, name, n.ino, ftReg); err != nil {
 			return err
