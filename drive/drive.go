@@ -1,6 +1,3 @@
-// Package drive knows the layout of a travel kit drive and opens one: a GPT with
-// partition 1, the FAT32 tools partition (label TRAVELKIT), and partition 2, a LUKS2
-// volume holding ext4. It reads and unlocks kits; package builder writes them.
 package drive
 
 import (
@@ -20,6 +17,9 @@ import (
 const (
 	// ToolsLabel is the FAT32 label of the tools partition, shown by every OS.
 	ToolsLabel = "TRAVELKIT"
+	// ToolsPartition and DataPartition are the partition numbers.
+	ToolsPartition = 1
+	DataPartition  = 2
 	// ToolsPartName and DataPartName are the GPT partition names.
 	ToolsPartName = "TRAVELKIT"
 	DataPartName  = "travelkit data"
@@ -116,9 +116,9 @@ func Open(dev image.Device) (*Drive, error) {
 			return nil, fmt.Errorf("%w: partition %d is outside the disk", ErrNotKit, p.Index)
 		}
 		switch {
-		case p.Index == 1 && p.Type == gpt.TypeMicrosoftBasicData:
+		case p.Index == ToolsPartition && p.Type == gpt.TypeMicrosoftBasicData:
 			d.Tools = sec
-		case p.Index == 2 && p.Type == gpt.TypeLinuxLUKS:
+		case p.Index == DataPartition && p.Type == gpt.TypeLinuxLUKS:
 			d.Data = sec
 		}
 	}
@@ -195,9 +195,18 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	if err != nil {
 		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
-			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
+			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w", err)
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
+	}
+	if writable {
+		// Kits written before everything inside was private to root are fixed on their
+		// next write (a no-op once the root folder is private).
+		if _, err := fs.RestrictModes(); err != nil {
+			fs.Close()
+			v.Close()
+			return nil, fmt.Errorf("making the encrypted volume's files private: %w", err)
+		}
 	}
 	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes()), Writable: writable}, nil
 }

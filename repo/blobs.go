@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"travelkit/internal/killpoint"
 )
 
 // blobSaver packs blobs into pack files. Data and tree blobs go to separate packs.
@@ -89,6 +90,7 @@ func (s *blobSaver) uploadOne(p *packer) {
 		s.setErr(err)
 		return
 	}
+	killpoint.Here("repo: data saved")
 	for i := range p.blobs {
 		p.blobs[i].PackID = id
 		s.r.idx.Add(p.blobs[i])

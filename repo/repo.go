@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/restic/chunker"
+
+	"travelkit/internal/killpoint"
 )
 
 // Config is the repository's config file.
@@ -213,6 +215,7 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) 
 	if err := r.st.Save(ctx, Handle{t, id.String()}, buf); err != nil {
 		return ID{}, err
 	}
+	killpoint.Here("repo: " + string(t) + " saved")
 	return id, nil
 }
 

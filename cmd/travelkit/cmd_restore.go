@@ -116,7 +116,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if res.RenamedCount > 0 {
 		fmt.Fprintf(out, "%d names this system cannot hold were restored under safe names:\n", res.RenamedCount)
 		for _, rn := range res.Renamed {
-			fmt.Fprintf(out, "  %s -> %s\n", quoteName(rn.SnapshotPath), termsafe.Name(rn.RestoredPath))
+			fmt.Fprintf(out, "  %s -> %s\n", termsafe.Name(rn.SnapshotPath), termsafe.Name(rn.RestoredPath))
 		}
 		if more := res.RenamedCount - len(res.Renamed); more > 0 {
 			fmt.Fprintf(out, "  and %d more\n", more)

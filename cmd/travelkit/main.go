@@ -11,6 +11,7 @@ import (
 
 	"travelkit/bootenv"
 	"travelkit/internal/memlimit"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
 
@@ -72,10 +73,11 @@ func run(args []string) int {
 		return ExitOK
 	}
 	code := exitCodeOf(err)
-	fmt.Fprintf(os.Stderr, "travelkit: error: %v\n", err)
+	// Errors may carry names from a drive or a repository: escaped, newlines kept.
+	fmt.Fprintf(os.Stderr, "travelkit: error: %s\n", termsafe.Text(err.Error()))
 	var h interface{ Hint() string }
 	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", h.Hint())
+		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", termsafe.Text(h.Hint()))
 	}
 	return code
 }

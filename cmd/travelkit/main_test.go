@@ -19,9 +19,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
+	code := testscript.RunMain(m, map[string]func() int{
 		"travelkit": func() int { return run(os.Args[1:]) },
-	}))
+	})
+	if versioned.dir != "" { // lifecycle_test.go's binaries
+		os.RemoveAll(versioned.dir)
+	}
+	os.Exit(code)
 }
 
 // TestScripts runs the command-line scripts in testdata/script. Besides the standard

@@ -1,14 +1,3 @@
-// Package xts implements AES-XTS with plain64 IVs (cryptsetup's aes-xts-plain64) for
-// whole sectors, as LUKS2 uses it for its data segment.
-//
-// On amd64 the work is done in assembly, chosen at run time: VAES on ZMM registers
-// (AVX-512, 16 blocks in flight), else VAES on YMM registers (AVX2, 16 blocks), else
-// AES-NI (8 blocks). On arm64 it uses the ARMv8 Cryptography Extensions (8 blocks).
-// Other architectures, and the purego build tag, use a portable path over crypto/aes
-// block calls. Round keys are expanded here (keyexp.go); the assembly advances the
-// tweaks in GF(2^128) in registers. gen_amd64.go and gen_arm64.go write the assembly.
-//
-// Sectors are multiples of 16 bytes, so ciphertext stealing is never needed.
 package xts
 
 //go:generate go run gen_amd64.go
