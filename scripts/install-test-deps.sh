@@ -14,6 +14,7 @@ check fsck.vfat dosfstools
 check mdir mtools
 check e2fsck e2fsprogs
 check zstd zstd
+check /usr/bin/time time
 check sfdisk fdisk
 check losetup mount
 check sha256sum coreutils
