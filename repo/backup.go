@@ -99,11 +99,16 @@ type archiver struct {
 	dirsNew, dirsChanged, dirsUn    atomic.Int64
 	scanFiles, scanBytes            atomic.Int64
 	scanDone                        atomic.Bool
-	// bigBufs are chunk buffers of chunker.MaxSize, handed from readers to
-	// savers and back; their number bounds the memory in flight.
-	bigBufs chan []byte
 	// smallBufs hold whole small files (up to chunker.MinSize bytes).
 	smallBufs chan []byte
+	// chunkBufs are free buffers of chunkBuf bytes. A reader reads a file
+	// into one, grows it for the rare longer chunk, and hands it to a saver
+	// with the chunk it holds: what is in flight is bounded by the savers
+	// and the saves channel, and most chunks need no 8 MiB buffer.
+	chunkBufs chan []byte
+	// inFlight bounds the bytes of buffers handed to the savers and not yet
+	// saved: a few long chunks at once would otherwise make the peak
+	inFlight *byteBudget
 	// walkers bounds the goroutines that walk folders besides the first.
 	walkers chan struct{}
 }
@@ -196,11 +201,9 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
 		files: make(chan fileJob, 64), saves: make(chan chunkJob, 1),
-		bigBufs: make(chan []byte, workers+2), smallBufs: make(chan []byte, 2*workers+2),
-		walkers: make(chan struct{}, 2*workers)}
-	for i := 0; i < cap(a.bigBufs); i++ {
-		a.bigBufs <- nil // allocated on first use
-	}
+		smallBufs: make(chan []byte, 2*workers+2), chunkBufs: make(chan []byte, workers+1),
+		inFlight: newByteBudget(int64(chunkMax + workers*chunkBuf)),
+		walkers:  make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.smallBufs); i++ {
 		a.smallBufs <- nil
 	}
@@ -607,18 +610,6 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 
 const smallFile = chunker.MinSize
 
-func (a *archiver) getBig() []byte {
-	select {
-	case b := <-a.bigBufs:
-		if b == nil {
-			b = make([]byte, chunker.MaxSize)
-		}
-		return b[:cap(b)]
-	case <-a.ctx.Done():
-		return nil
-	}
-}
-
 func (a *archiver) getSmall() []byte {
 	select {
 	case b := <-a.smallBufs:
@@ -631,12 +622,32 @@ func (a *archiver) getSmall() []byte {
 	}
 }
 
+// chunkBuf is the size of a new chunk buffer: most chunks fit (the chunker
+// cuts at 512 KiB plus about 1 MiB on average).
+const chunkBuf = 2 << 20
+
+// getChunkBuf returns a free chunk buffer or a new one.
+func (a *archiver) getChunkBuf() []byte {
+	select {
+	case b := <-a.chunkBufs:
+		return b[:cap(b)]
+	default:
+		return make([]byte, chunkBuf)
+	}
+}
+
+// putBuf takes back a buffer a reader or saver is done with: small-file
+// buffers always (their number is fixed), chunk buffers while there is room,
+// grown ones never.
 func (a *archiver) putBuf(b []byte) {
 	switch cap(b) {
-	case chunker.MaxSize:
-		a.bigBufs <- b
 	case smallFile + 1:
 		a.smallBufs <- b
+	case chunkBuf:
+		select {
+		case a.chunkBufs <- b:
+		default:
+		}
 	}
 }
 
@@ -644,12 +655,16 @@ func (a *archiver) putBuf(b []byte) {
 // chunks to the savers.
 func (a *archiver) reader() {
 	defer a.readW.Done()
+	var work []byte // this reader's chunking buffer, made on first need
 	for job := range a.files {
 		if a.failed() != nil {
 			close(job.fut.done)
 			continue
 		}
-		err := a.readFile(job)
+		err := a.readFile(job, &work)
+		if cap(work) > chunkBuf {
+			work = nil // a grown buffer is not kept for the next file
+		}
 		if err != nil {
 			a.warn(job.path, err)
 			job.fut.node = nil
@@ -661,7 +676,7 @@ func (a *archiver) reader() {
 	}
 }
 
-func (a *archiver) readFile(job fileJob) error {
+func (a *archiver) readFile(job fileJob, work *[]byte) error {
 	f, err := openFile(job.path)
 	if err != nil {
 		return err
@@ -709,17 +724,14 @@ func (a *archiver) readFile(job fileJob) error {
 			return a.finishFile(job, content, size)
 		}
 	}
-	// chunk: read in steps, search each new step for a cut, and carry what
-	// follows a cut into the next chunk's buffer
-	buf := a.getBig()
-	if buf == nil {
-		return a.failed()
+	// chunk: read in steps, search each new step for a cut, hand a new
+	// chunk on in its buffer and carry what follows the cut into a fresh
+	// one; for a known chunk, move it to the front
+	if *work == nil {
+		*work = a.getChunkBuf()
 	}
-	defer func() {
-		if buf != nil {
-			a.putBuf(buf)
-		}
-	}()
+	buf := *work
+	defer func() { *work = buf }()
 	n, scanned, eof := 0, 0, false
 	for {
 		if err := a.failed(); err != nil {
@@ -738,6 +750,12 @@ func (a *archiver) readFile(job fileJob) error {
 		}
 		if l == 0 {
 			want := min(chunkMax, max(n, chunkMin)+readStep)
+			if want > len(buf) {
+				nb := make([]byte, min(chunkMax, max(want, 2*len(buf))))
+				copy(nb, buf[:n])
+				a.putBuf(buf)
+				buf = nb
+			}
 			m, err := io.ReadFull(f, buf[n:want])
 			n += m
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -756,10 +774,7 @@ func (a *archiver) readFile(job fileJob) error {
 		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
 			copy(buf, buf[l:n])
 		} else {
-			next := a.getBig()
-			if next == nil {
-				return a.failed()
-			}
+			next := a.getChunkBuf()
 			copy(next, buf[l:n])
 			a.submit(c, id)
 			buf = next
@@ -800,9 +815,12 @@ func (a *archiver) submit(b []byte, id ID) {
 		a.putBuf(b)
 		return
 	}
+	a.inFlight.acquire(int64(cap(b)))
 	select {
 	case a.saves <- chunkJob{data: b, id: id}:
 	case <-a.ctx.Done():
+		a.inFlight.release(int64(cap(b)))
+		a.putBuf(b)
 	}
 }
 
@@ -816,6 +834,7 @@ func (a *archiver) saver() {
 				a.fatal(err)
 			}
 		}
+		a.inFlight.release(int64(cap(j.data)))
 		a.putBuf(j.data)
 	}
 }

@@ -2,8 +2,11 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"runtime/pprof"
 	"sync"
 
@@ -28,6 +31,15 @@ type blobSaver struct {
 	slots   chan struct{} // data pack buffers in use
 	free    chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
 	ctx     context.Context
+	// stream is the storage when it writes files as they are made: each
+	// saving goroutine then writes its own data pack (in its BlobScratch)
+	// and no pack is held in memory; open lists those packs for Flush
+	stream Streamer
+	open   map[*streamPack]struct{}
+	// trees (saved by the walkers, without a scratch of their own) share one
+	// streamed pack
+	treeMu      sync.Mutex
+	treeScratch BlobScratch
 
 	// statistics
 	AddedBlobs  [3]int
@@ -43,7 +55,9 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 		uploaders = 1
 	}
 	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer),
-		slots: make(chan struct{}, uploaders+1), free: make(chan []byte, uploaders+1), ctx: ctx}
+		slots: make(chan struct{}, uploaders+1), free: make(chan []byte, uploaders+1), ctx: ctx,
+		open: map[*streamPack]struct{}{}}
+	s.stream, _ = r.st.(Streamer)
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
 		go pprof.Do(ctx, pprof.Labels("stage", "upload"), func(context.Context) { s.uploader() })
@@ -69,7 +83,7 @@ func (s *blobSaver) uploader() {
 	defer s.wg.Done()
 	for p := range s.upload {
 		s.uploadOne(p)
-		if len(p.blobs) > 0 && p.blobs[0].Type == DataBlob {
+		if p.stream == nil && len(p.blobs) > 0 && p.blobs[0].Type == DataBlob {
 			select {
 			case s.free <- p.buf[:0]:
 			default:
@@ -82,13 +96,26 @@ func (s *blobSaver) uploader() {
 
 func (s *blobSaver) uploadOne(p *packer) {
 	if s.getErr() != nil {
+		if p.stream != nil {
+			p.stream.f.Abort()
+		}
 		return
 	}
-	data := p.finish(s.r.key)
-	id := Hash(data)
-	if err := s.r.st.Save(s.ctx, Handle{PackFile, id.String()}, data); err != nil {
-		s.setErr(err)
-		return
+	var id ID
+	var size int
+	if sp := p.stream; sp != nil {
+		id, size = sp.id, sp.off
+		if err := sp.f.Commit(s.ctx, Handle{PackFile, id.String()}); err != nil {
+			s.setErr(err)
+			return
+		}
+	} else {
+		data := p.finish(s.r.key)
+		id, size = Hash(data), len(data)
+		if err := s.r.st.Save(s.ctx, Handle{PackFile, id.String()}, data); err != nil {
+			s.setErr(err)
+			return
+		}
 	}
 	killpoint.Here("repo: data saved")
 	for i := range p.blobs {
@@ -101,7 +128,7 @@ func (s *blobSaver) uploadOne(p *packer) {
 		delete(s.seen, p.blobs[i].BlobHandle)
 	}
 	s.pending = append(s.pending, p.blobs...)
-	s.StoredBytes += int64(len(data))
+	s.StoredBytes += int64(size)
 	var batch []PackedBlob
 	if len(s.pending) >= maxIndexEntries {
 		// an index file for packs that are all written: a long backup
@@ -129,9 +156,31 @@ func (r *Repository) Known(h BlobHandle) bool {
 	return r.idx.Has(h)
 }
 
-// BlobScratch holds buffers one goroutine reuses across SaveBlob calls.
+// BlobScratch holds buffers one goroutine reuses across SaveBlob calls, and
+// the data pack it is writing when the storage is a Streamer.
 type BlobScratch struct {
-	comp []byte
+	comp   []byte
+	sealed []byte // pieces of a blob being encrypted into a streamed pack
+	pack   *streamPack
+}
+
+// sealPiece is how much of a blob is encrypted, hashed and written at a time
+// into a streamed pack.
+const sealPiece = 256 << 10
+
+// keepScratch is the largest buffer a BlobScratch keeps for the next blob:
+// most chunks are smaller, and a rare 8 MiB one should not stay resident.
+const keepScratch = 2 << 20
+
+// streamPack is a data pack written to the storage blob by blob, hashed as it
+// is written.
+type streamPack struct {
+	f     TempFile
+	h     hash.Hash
+	blobs []PackedBlob
+	off   int // bytes written
+	hdr   int // encrypted header size with the blobs so far
+	id    ID  // once finished
 }
 
 // SaveBlob stores plaintext data as a blob with the given ID (the SHA-256 of
@@ -158,11 +207,13 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	s.seen[h] = struct{}{}
 	s.mu.Unlock()
 
+	streamed := sc != nil && t == DataBlob && s.stream != nil
+	tree := sc == nil && t == TreeBlob && s.stream != nil
 	if sc == nil {
 		sc = &BlobScratch{}
 	}
 	c, ok := r.compressBlob(data, sc.comp)
-	if c != nil {
+	if c != nil && cap(c) <= keepScratch {
 		sc.comp = c[:0]
 	}
 	ulen := 0
@@ -170,6 +221,14 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	if ok {
 		plain = c
 		ulen = len(data)
+	}
+	if streamed {
+		return true, s.saveStreamed(h, plain, ulen, len(data), sc)
+	}
+	if tree {
+		s.treeMu.Lock()
+		defer s.treeMu.Unlock()
+		return true, s.saveStreamed(h, plain, ulen, len(data), &s.treeScratch)
 	}
 	sealedLen := len(plain) + Overhead
 	fits := func(p *packer) bool {
@@ -252,12 +311,96 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	return true, s.getErr()
 }
 
+// saveStreamed seals a blob and writes it to the data pack of sc, starting one
+// when sc has none; a full pack is finished and handed to an uploader, which
+// makes it durable under its name.
+func (s *blobSaver) saveStreamed(h BlobHandle, plain []byte, ulen, plainLen int, sc *BlobScratch) error {
+	r := s.r
+	sp := sc.pack
+	if sp == nil {
+		f, err := s.stream.CreateTemp(s.ctx, PackFile)
+		if err != nil {
+			s.setErr(err)
+			return err
+		}
+		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
+		sc.pack = sp
+		s.mu.Lock()
+		s.open[sp] = struct{}{}
+		s.mu.Unlock()
+	}
+	n := len(plain) + Overhead
+	if sc.sealed == nil {
+		sc.sealed = make([]byte, sealPiece)
+	}
+	if err := r.key.sealStream(plain, sc.sealed, sp.write); err != nil {
+		s.setErr(err)
+		return err
+	}
+	sp.blobs = append(sp.blobs, PackedBlob{BlobHandle: h, Offset: uint32(sp.off - n),
+		Length: uint32(n), UncompressedLength: uint32(ulen)})
+	sp.hdr += entrySize(uint32(ulen))
+	s.mu.Lock()
+	s.AddedBlobs[h.Type]++
+	s.AddedBytes += int64(plainLen)
+	full := sp.off+sp.hdr >= r.PackSize
+	if full {
+		delete(s.open, sp)
+	}
+	s.mu.Unlock()
+	if full {
+		sc.pack = nil
+		return s.shipStreamed(sp)
+	}
+	return s.getErr()
+}
+
+func (sp *streamPack) write(b []byte) error {
+	if _, err := sp.f.Write(b); err != nil {
+		return err
+	}
+	sp.h.Write(b)
+	sp.off += len(b)
+	return nil
+}
+
+// shipStreamed writes the pack's header and hands it to an uploader.
+func (s *blobSaver) shipStreamed(sp *streamPack) error {
+	hdr := s.r.key.Seal(nil, packHeader(sp.blobs))
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(len(hdr)))
+	if err := sp.write(hdr); err != nil {
+		sp.f.Abort()
+		s.setErr(err)
+		return err
+	}
+	copy(sp.id[:], sp.h.Sum(nil))
+	select {
+	case s.upload <- &packer{blobs: sp.blobs, stream: sp}:
+	case <-s.ctx.Done():
+		sp.f.Abort()
+		return s.ctx.Err()
+	}
+	return s.getErr()
+}
+
 // Flush writes the open packs and then an index file for everything saved
 // since StartSaving. After Flush the repository stops accepting blobs.
 func (r *Repository) Flush(ctx context.Context) error {
 	s := r.saver
 	if s == nil {
 		return nil
+	}
+	// every SaveBlob has returned: the streamed packs are complete
+	s.mu.Lock()
+	open := s.open
+	s.open = map[*streamPack]struct{}{}
+	s.mu.Unlock()
+	for sp := range open {
+		if s.getErr() != nil {
+			sp.f.Abort()
+			continue
+		}
+		s.shipStreamed(sp)
 	}
 	s.mu.Lock()
 	for t := range s.cur {
@@ -288,6 +431,12 @@ func (r *Repository) Abort() {
 		return
 	}
 	s.setErr(errors.New("aborted"))
+	s.mu.Lock()
+	for sp := range s.open {
+		sp.f.Abort()
+	}
+	s.open = nil
+	s.mu.Unlock()
 	close(s.upload)
 	s.wg.Wait()
 	r.saver = nil
@@ -378,8 +527,11 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	return r.openBlob(pb, raw, buf)
 }
 
-// openBlob decrypts, decompresses and verifies one stored blob. Decompression writes
-// into a buffer of exactly the declared length and stops when the blob wants more.
+// openBlob decrypts, decompresses and verifies one stored blob, decrypting raw in
+// place. Decompression writes into buf (or a new buffer) of exactly the declared
+// length and stops when the blob wants more; an uncompressed blob's plaintext is
+// returned inside raw, so a caller that keeps the result for the next call as buf
+// must not when it lies in raw (sameArray).
 func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 	var plain []byte
 	var err error
@@ -413,7 +565,8 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 			}
 		}
 	default:
-		plain, err = r.key.Open(buf[:0], raw)
+		// in place too: the plaintext lies in raw, and buf is not used
+		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
 	}
 	if err == nil && Hash(plain) != pb.ID {
 		err = errors.New("content does not match its ID")

@@ -263,9 +263,12 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 			go func() {
 				defer wg.Done()
 				var buf []byte // one pack buffer per worker, reused
+				var sc packScratch
 				for id := range ch {
 					if size, ok := sizes[id]; ok {
-						if size > reusedPackBuffer {
+						if rr, ok := c.r.st.(RangeReader); ok && size > 0 {
+							c.streamPack(ctx, rr, id, size, byPack[id], &sc)
+						} else if size > reusedPackBuffer {
 							// an unusually large pack: read under the budget
 							n := min(max(size, 0), maxPackFile)
 							budget.acquire(n)
@@ -330,6 +333,144 @@ const (
 	maxCheckWorkers  = 8
 )
 
+// packScratch holds the buffers one check worker reuses across packs.
+type packScratch struct {
+	tail, raw, plain []byte
+}
+
+// streamPack checks a pack read blob by blob, as checkPack does for a whole
+// one: its header first (from the end), then each blob, hashing the file as
+// it goes. A worker holds the largest blob it met, not a 16 MiB pack. Errors
+// are reported in checkPack's order: the name first.
+func (c *checker) streamPack(ctx context.Context, rr RangeReader, id ID, size int64, indexed []PackedBlob, sc *packScratch) {
+	h := Handle{PackFile, id.String()}
+	if size > maxPackFile {
+		c.badPack(id, tooLarge("the pack file", size, maxPackFile))
+		return
+	}
+	// the tail: the header length, then the header
+	tl := min(size, 64<<10)
+	var errs []error
+	hash := sha256.New()
+	read := func(p []byte, off int64) bool {
+		if err := rr.ReadAt(ctx, h, p, off); err != nil {
+			c.badPack(id, err)
+			return false
+		}
+		return true
+	}
+	// hashRange hashes [from, to) in pieces, for what is not read as a blob
+	hashRange := func(from, to int64) bool {
+		sc.raw = grow(sc.raw, 256<<10)
+		for from < to {
+			p := sc.raw[:min(to-from, int64(len(sc.raw)))]
+			if !read(p, from) {
+				return false
+			}
+			hash.Write(p)
+			from += int64(len(p))
+		}
+		return true
+	}
+	sc.tail = grow(sc.tail, int(tl))
+	tail := sc.tail[:tl]
+	if !read(tail, size-tl) {
+		return
+	}
+	// the same checks, in the same order, as checkPack
+	var hl int
+	var blobs []PackedBlob
+	var err error
+	if size < 4 {
+		err = errors.New("too short")
+	} else if hl = int(binary.LittleEndian.Uint32(tail[len(tail)-4:])); int64(hl)+4 > size {
+		err = errors.New("header length larger than the file")
+	} else {
+		if int64(hl)+4 > tl && hl <= maxHeaderSize {
+			sc.tail = grow(sc.tail, hl+4)
+			tail = sc.tail[:hl+4]
+			if !read(tail, size-int64(len(tail))) {
+				return
+			}
+		}
+		blobs, err = parsePackHeader(c.r.key, id, tail, size)
+	}
+	if err != nil {
+		// no blobs to follow: hash the file for its name, then report
+		if !hashRange(0, size) {
+			return
+		}
+		if ID(hash.Sum(nil)) != id {
+			c.badPack(id, errors.New("content does not match its name (damaged file)"))
+		}
+		c.badPack(id, err)
+		return
+	}
+	var off int64
+	for _, b := range blobs {
+		if b.Length > maxStoredBlob(b.Type) {
+			errs = append(errs, fmt.Errorf("%s blob %s: %w", b.Type, b.ID.Str(),
+				tooLarge("the blob", int64(b.Length), int64(maxStoredBlob(b.Type)))))
+			if !hashRange(off, off+int64(b.Length)) {
+				return
+			}
+			off += int64(b.Length)
+			continue
+		}
+		sc.raw = grow(sc.raw, int(b.Length))
+		raw := sc.raw[:b.Length]
+		if !read(raw, off) {
+			return
+		}
+		hash.Write(raw) // before it is decrypted in place
+		off += int64(b.Length)
+		p, err := c.r.openBlob(b, raw, sc.plain)
+		if err != nil {
+			errs = append(errs, errors.Unwrap(err))
+			continue
+		}
+		if cap(p) <= keepScratch && !sameArray(p, sc.raw) {
+			sc.plain = p
+		}
+	}
+	if cap(sc.raw) > keepScratch {
+		sc.raw = nil
+	}
+	// what lies between the last blob and the header, then the header
+	hdrStart := size - int64(hl) - 4
+	if !hashRange(off, hdrStart) {
+		return
+	}
+	if tl := int64(len(tail)); tl < size-hdrStart {
+		if !hashRange(hdrStart, size-tl) {
+			return
+		}
+		hash.Write(tail)
+	} else {
+		hash.Write(tail[tl-(size-hdrStart):])
+	}
+	if ID(hash.Sum(nil)) != id {
+		c.badPack(id, errors.New("content does not match its name (damaged file)"))
+	}
+	c.compareIndexed(id, blobs, indexed)
+	for _, err := range errs {
+		c.badPack(id, err)
+	}
+}
+
+// sameArray reports whether a and b end in the same array (b lies in a, or a in b).
+func sameArray(a, b []byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
+}
+
+// grow returns b with a length of at least n, reallocated when it is shorter.
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:cap(b)]
+}
+
 func (c *checker) checkPack(id ID, data []byte, indexed []PackedBlob) {
 	if sha256.Sum256(data) != id {
 		c.badPack(id, errors.New("content does not match its name (damaged file)"))
@@ -348,6 +489,27 @@ func (c *checker) checkPack(id ID, data []byte, indexed []PackedBlob) {
 		c.badPack(id, err)
 		return
 	}
+	c.compareIndexed(id, blobs, indexed)
+	var buf []byte
+	for _, b := range blobs {
+		end := int(b.Offset) + int(b.Length)
+		if end > len(data) {
+			c.badPack(id, fmt.Errorf("blob %s extends past the end", b.ID.Str()))
+			continue
+		}
+		p, err := c.r.openBlob(b, data[b.Offset:end], buf)
+		if err != nil {
+			c.badPack(id, errors.Unwrap(err))
+			continue
+		}
+		if !sameArray(p, data) {
+			buf = p
+		}
+	}
+}
+
+// compareIndexed reports blobs the index places otherwise than the pack header.
+func (c *checker) compareIndexed(id ID, blobs, indexed []PackedBlob) {
 	inHeader := map[BlobHandle]PackedBlob{}
 	for _, b := range blobs {
 		inHeader[b.BlobHandle] = b
@@ -361,19 +523,5 @@ func (c *checker) checkPack(id ID, data []byte, indexed []PackedBlob) {
 		if hb.Offset != ib.Offset || hb.Length != ib.Length || hb.UncompressedLength != ib.UncompressedLength {
 			c.badPack(id, fmt.Errorf("%s blob %s: index and pack header disagree", ib.Type, ib.ID.Str()))
 		}
-	}
-	var buf []byte
-	for _, b := range blobs {
-		end := int(b.Offset) + int(b.Length)
-		if end > len(data) {
-			c.badPack(id, fmt.Errorf("blob %s extends past the end", b.ID.Str()))
-			continue
-		}
-		p, err := c.r.openBlob(b, data[b.Offset:end], buf)
-		if err != nil {
-			c.badPack(id, errors.Unwrap(err))
-			continue
-		}
-		buf = p
 	}
 }

@@ -194,3 +194,36 @@ func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 	cipher.NewCTR(k.block, iv).XORKeyStream(dst[n:], ct)
 	return dst, nil
 }
+
+// sealStream encrypts plaintext as Seal does and hands IV || ciphertext || MAC
+// to out in pieces of at most len(scratch) bytes (scratch must not be empty):
+// a blob is written to a pack without a sealed copy of it in memory.
+func (k *Key) sealStream(plaintext, scratch []byte, out func([]byte) error) error {
+	var iv [ivSize]byte
+	for {
+		if _, err := rand.Read(iv[:]); err != nil {
+			panic(err)
+		}
+		if !isZero(iv[:]) {
+			break
+		}
+	}
+	var pk [32]byte
+	copy(pk[:16], k.MACR[:])
+	k.macBlock.Encrypt(pk[16:], iv[:])
+	m := poly1305.New(&pk)
+	if err := out(iv[:]); err != nil {
+		return err
+	}
+	ctr := cipher.NewCTR(k.block, iv[:])
+	for len(plaintext) > 0 {
+		ct := scratch[:min(len(plaintext), len(scratch))]
+		ctr.XORKeyStream(ct, plaintext[:len(ct)])
+		m.Write(ct)
+		if err := out(ct); err != nil {
+			return err
+		}
+		plaintext = plaintext[len(ct):]
+	}
+	return out(m.Sum(scratch[:0]))
+}

@@ -362,3 +362,76 @@ func (f *Folder) Remove(ctx context.Context, h Handle) error {
 	}
 	return err
 }
+
+// CreateTemp starts a file of type t in the folder of that type, named with
+// "-tmp-" (which List skips, as restic's local backend writes its own).
+func (f *Folder) CreateTemp(ctx context.Context, t FileType) (TempFile, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(f.Dir, string(t))
+	if t == PackFile {
+		dir = filepath.Join(dir, "00")
+	}
+	tmp, err := os.CreateTemp(dir, "stream-tmp-")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			tmp, err = os.CreateTemp(dir, "stream-tmp-")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to create a %s file: %w", t, err)
+	}
+	return &folderTemp{f: f, fh: tmp}, nil
+}
+
+type folderTemp struct {
+	f  *Folder
+	fh *os.File
+	n  int64
+}
+
+func (t *folderTemp) Write(p []byte) (int, error) {
+	n, err := t.fh.Write(p)
+	t.n += int64(n)
+	if errors.Is(err, syscall.ENOSPC) {
+		err = fmt.Errorf("%w: free space on the disk, then run the backup again (the repository stays consistent)", err)
+	}
+	return n, err
+}
+
+func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
+	fail := func(err error) error {
+		t.Abort()
+		return fmt.Errorf("failed to save %v: %w", h, err)
+	}
+	if err := validName(h); err != nil {
+		return fail(err)
+	}
+	if err := t.fh.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := t.fh.Close(); err != nil {
+		return fail(err)
+	}
+	if err := setReadOnly(t.fh.Name()); err != nil {
+		return fail(err)
+	}
+	final := t.f.path(h)
+	dir := filepath.Dir(final)
+	err := os.Rename(t.fh.Name(), final)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			err = os.Rename(t.fh.Name(), final)
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return syncDir(dir)
+}
+
+func (t *folderTemp) Abort() {
+	t.fh.Close()
+	os.Remove(t.fh.Name())
+}

@@ -46,6 +46,8 @@ type packer struct {
 	hdr     int  // encrypted header size with the blobs so far
 	writers int  // reservations not yet sealed
 	full    bool // takes no more blobs; ship when writers is 0
+	// stream is set instead of buf for a pack already written to the storage
+	stream *streamPack
 }
 
 func entrySize(ulen uint32) int {
@@ -88,8 +90,21 @@ func (p *packer) size() int { return len(p.buf) + p.headerSize() }
 
 // finish appends the encrypted header and its length, and returns the pack bytes.
 func (p *packer) finish(k *Key) []byte {
-	hdr := make([]byte, 0, p.headerSize())
-	for _, b := range p.blobs {
+	hdr := packHeader(p.blobs)
+	n := len(p.buf)
+	p.buf = k.Seal(p.buf, hdr)
+	p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(len(p.buf)-n))
+	return p.buf
+}
+
+// packHeader is the plaintext header listing blobs.
+func packHeader(blobs []PackedBlob) []byte {
+	n := 0
+	for _, b := range blobs {
+		n += entrySize(b.UncompressedLength)
+	}
+	hdr := make([]byte, 0, n)
+	for _, b := range blobs {
 		t := byte(0)
 		if b.Type == TreeBlob {
 			t = 1
@@ -104,10 +119,7 @@ func (p *packer) finish(k *Key) []byte {
 		}
 		hdr = append(hdr, b.ID[:]...)
 	}
-	n := len(p.buf)
-	p.buf = k.Seal(p.buf, hdr)
-	p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(len(p.buf)-n))
-	return p.buf
+	return hdr
 }
 
 // PackError describes a damaged pack file.

@@ -177,8 +177,10 @@ func (r *Repository) Index() *Index { return r.idx }
 func (r *Repository) encoder() *zstd.Encoder {
 	r.encOnce.Do(func() {
 		var err error
+		// a 1 MiB window (8 MiB by default): each encoder keeps a window of
+		// history, and matches farther back are rare at this level
 		r.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-			zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true))
+			zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
 		if err != nil {
 			panic(err)
 		}

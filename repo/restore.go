@@ -676,7 +676,9 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 		if err != nil {
 			break
 		}
-		*buf = b
+		if !sameArray(b, *raw) {
+			*buf = b
+		}
 		if _, err = of.fh.WriteAt(b, off); err != nil {
 			break
 		}
@@ -688,6 +690,13 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	}
 	if of.remaining.Add(-1) == 0 {
 		rs.finishFile(of, buf)
+	}
+	// a rare large blob's buffers are not kept for the next segment
+	if cap(*buf) > keepScratch {
+		*buf = nil
+	}
+	if cap(*raw) > keepScratch {
+		*raw = nil
 	}
 }
 

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 )
 
@@ -66,3 +67,22 @@ type Creator interface {
 
 // IsNotExist reports whether err says a file is missing.
 func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// Streamer is implemented by storages that can write a file as it is made,
+// before its name (the hash of its content) is known: a backup then holds no
+// pack file in memory, only the blob being written.
+type Streamer interface {
+	// CreateTemp starts a file of type t under a temporary name that List
+	// never reports.
+	CreateTemp(ctx context.Context, t FileType) (TempFile, error)
+}
+
+// TempFile is a file being written by a Streamer.
+type TempFile interface {
+	io.Writer
+	// Commit makes the file durable and gives it its final name h, atomically:
+	// after a crash it is either absent under h or complete.
+	Commit(ctx context.Context, h Handle) error
+	// Abort removes the temporary file.
+	Abort()
+}

@@ -51,6 +51,9 @@ func main() {
 		// /init of the kit's initramfs: the boot menu (package bootenv).
 		os.Exit(bootenv.Main())
 	}
+	if p := os.Getenv("TRAVELKIT_MEMPROFILE"); p != "" {
+		startMemProfile(p)
+	}
 	// TRAVELKIT_CPUPROFILE=FILE writes a CPU profile of the command, with the
 	// backup pipeline's stages as labels (go tool pprof -tags FILE)
 	if p := os.Getenv("TRAVELKIT_CPUPROFILE"); p != "" {
