@@ -145,6 +145,10 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 	return b, nil
 }
 
+// LocalReads marks the kit's storage a repo.LocalReader: check reads packs blob
+// by blob.
+func (s *RepoStorage) LocalReads() {}
+
 // ReadAt reads len(p) bytes of h at off into p (repo.RangeReader: restore reads blobs
 // into its own buffers).
 func (s *RepoStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {

@@ -266,7 +266,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 				var sc packScratch
 				for id := range ch {
 					if size, ok := sizes[id]; ok {
-						if rr, ok := c.r.st.(RangeReader); ok && size > 0 {
+						if rr, ok := c.r.st.(LocalReader); ok && size > 0 {
 							c.streamPack(ctx, rr, id, size, byPack[id], &sc)
 						} else if size > reusedPackBuffer {
 							// an unusually large pack: read under the budget

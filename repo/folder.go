@@ -363,6 +363,9 @@ func (f *Folder) Remove(ctx context.Context, h Handle) error {
 	return err
 }
 
+// LocalReads marks the folder a LocalReader.
+func (f *Folder) LocalReads() {}
+
 // CreateTemp starts a file of type t in the folder of that type, named with
 // "-tmp-" (which List skips, as restic's local backend writes its own).
 func (f *Folder) CreateTemp(ctx context.Context, t FileType) (TempFile, error) {

@@ -58,6 +58,14 @@ type RangeReader interface {
 	ReadAt(ctx context.Context, h Handle, p []byte, off int64) error
 }
 
+// LocalReader is a RangeReader on a local disk, where reading a pack blob by
+// blob costs no more than reading it whole (over a network each read is a
+// request): check --read-data then holds one blob, not a whole pack, per worker.
+type LocalReader interface {
+	RangeReader
+	LocalReads()
+}
+
 // Creator is implemented by storages that need to prepare themselves before
 // the first file of a new repository is saved (the folder storage makes its
 // directories).

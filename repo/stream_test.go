@@ -14,7 +14,10 @@ import (
 	"time"
 )
 
-var _ Streamer = (*Folder)(nil)
+var (
+	_ Streamer    = (*Folder)(nil)
+	_ LocalReader = (*Folder)(nil)
+)
 
 // sealStream writes what Open reads back, whatever the piece size.
 func TestSealStream(t *testing.T) {

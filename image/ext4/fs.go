@@ -436,8 +436,21 @@ func (f *FS) extents(n *inode) ([]extent, []uint64, error) {
 // only a partial first or last block goes through a buffer. It uses no
 // mutable state of f, so reads may run concurrently (not with writes).
 func (f *FS) readData(exts []extent, p []byte, off int64) error {
-	clear(p)
 	end := off + int64(len(p))
+	// What no extent covers (holes, unwritten extents) reads as zeros. With
+	// extents in order, only those gaps are cleared, as the reads pass them;
+	// otherwise all of p first (clearing a 16 MiB pack cost 4% of a check).
+	ordered := true
+	for i := 1; i < len(exts); i++ {
+		if uint64(exts[i].lblk) < uint64(exts[i-1].lblk)+uint64(exts[i-1].len) {
+			ordered = false
+			break
+		}
+	}
+	if !ordered {
+		clear(p)
+	}
+	zeroed := off // with ordered extents, p is filled or cleared up to here
 	var part []byte
 	for _, e := range exts {
 		es := int64(e.lblk) * f.bs
@@ -447,6 +460,12 @@ func (f *FS) readData(exts []extent, p []byte, off int64) error {
 		}
 		s := max(es, off)
 		t := min(ee, end)
+		if ordered {
+			if s > zeroed {
+				clear(p[zeroed-off : s-off])
+			}
+			zeroed = t
+		}
 		blk := func(pos int64) uint64 { return e.pblk + uint64((pos-es)/f.bs) }
 		// head: a partial block
 		if s%f.bs != 0 || t-s < f.bs {
@@ -477,6 +496,9 @@ func (f *FS) readData(exts []extent, p []byte, off int64) error {
 			}
 			copy(p[s-off:t-off], part)
 		}
+	}
+	if ordered && zeroed < end {
+		clear(p[zeroed-off:])
 	}
 	return nil
 }
