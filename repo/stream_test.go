@@ -199,6 +199,7 @@ func TestCheckStreamedSameAsWhole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.Close() // Windows: the packs are rewritten next
 		var s []string
 		for _, e := range res.Errors {
 			s = append(s, e.Error())
