@@ -217,6 +217,7 @@ func FuzzConfigOpen(f *testing.F) {
 	f.Add([]byte(`{"version":2,"id":"x","chunker_polynomial":"0"}`), false)
 	f.Add([]byte(`{"version":3,"id":"","chunker_polynomial":"3DA3358B4DC173"}`), false)
 	f.Fuzz(func(t *testing.T, cfg []byte, raw bool) {
+		defer hangWatch()()
 		s := resticSeeds(t)[1]
 		ctx := context.Background()
 		r, err := Open(ctx, seededStore(s, cfg, raw), []byte(seedPassword))
@@ -261,6 +262,7 @@ func FuzzLockFile(f *testing.F) {
 	f.Add([]byte(`{"time":`+string(now)+`,"exclusive":true,"hostname":"`+host+`","pid":0}`), false, false)
 	f.Add([]byte(`{"time":`+string(now)+`,"exclusive":false,"hostname":"\u001b[2Jx\u202e","pid":7}`), true, false)
 	f.Fuzz(func(t *testing.T, lock []byte, exclusive, raw bool) {
+		defer hangWatch()()
 		s := resticSeeds(t)[1]
 		ctx := context.Background()
 		st := seededStore(s, s.config, false)
@@ -270,10 +272,14 @@ func FuzzLockFile(f *testing.F) {
 		}
 		name := Hash(stored).String()
 		st.m[Handle{LockFile, name}] = stored
-		r, err := Open(ctx, st, []byte(seedPassword))
-		if err != nil {
+		// opened as Open does, without the key derivation and the polynomial check
+		// of every input (the fuzzer's minimizer reruns inputs thousands of times)
+		r := newRepository(st)
+		r.key = s.key
+		if err := json.Unmarshal(s.config, &r.cfg); err != nil {
 			t.Fatal(err)
 		}
+		r.idx = NewIndex()
 		l, err := r.Lock(ctx, exclusive)
 		var le *LockedError
 		switch {
@@ -329,6 +335,7 @@ func FuzzBlobDecompress(f *testing.F) {
 	f.Add(bomb, uint32(64<<20), true)
 	f.Add(enc.EncodeAll([]byte("hello"), nil), uint32(5), false)
 	f.Fuzz(func(t *testing.T, stored []byte, ulen uint32, tree bool) {
+		defer hangWatch()()
 		s := resticSeeds(t)[1]
 		r := fuzzBlobRepo(s)
 		typ := DataBlob
@@ -428,6 +435,7 @@ func FuzzExcludePatterns(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, patterns, p string) {
+		defer hangWatch()()
 		if len(patterns) > 4096 || len(p) > MaxPathLen {
 			return // a path is at most MaxPathLen; patterns are typed by a person
 		}
@@ -479,4 +487,14 @@ func matchDef(pat, name []string) bool {
 	}
 	ok, _ := path.Match(pat[0], name[0])
 	return ok && matchDef(pat[1:], name[1:])
+}
+
+// hangWatch crashes the process with every goroutine's stack when an input takes more
+// than 20 s: the fuzzer has no time limit per input, and records a crash as a finding.
+func hangWatch() (stop func()) {
+	w := time.AfterFunc(20*time.Second, func() {
+		buf := make([]byte, 1<<20)
+		panic("input hung for 20 s:\n" + string(buf[:runtime.Stack(buf, true)]))
+	})
+	return func() { w.Stop() }
 }
