@@ -25,7 +25,7 @@ func TestRestoreFindsTheKit(t *testing.T) {
 	pass := write("pass", "passphrase")
 	write("home/doc.txt", "a document")
 	img := filepath.Join(dir, "kit.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes"}); code != 0 {
+	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
 		t.Fatalf("build: exit %d", code)
 	}
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", pass, filepath.Join(dir, "home")}); code != 0 {
