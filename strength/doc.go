@@ -13,4 +13,6 @@
 // unchanged: eff_large_wordlist.txt, sha256
 // addd35536511597a02fa0a9ff1e5284677b8883b83e986e43f15a3db996b903e, as published at
 // https://www.eff.org/files/2016/07/18/eff_large_wordlist.txt.
+//
+// Imports: i18n, luks and internal packages only.
 package strength
