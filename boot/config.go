@@ -3,7 +3,6 @@ package boot
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -25,9 +24,6 @@ type Config struct {
 	Bundle        []Package `json:"packages,omitempty"` // what the boot chain came from
 }
 
-// Menu languages: the text menu speaks these; others fall back to English.
-var MenuLanguages = []string{"en", "es", "fr", "ru"}
-
 // ParseConfig reads the initramfs config (bounded: it is only ever our own, but the
 // environment must not panic on a damaged one).
 func ParseConfig(b []byte) (*Config, error) {
@@ -42,12 +38,4 @@ func ParseConfig(b []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: too many entries", ConfigPath)
 	}
 	return &c, nil
-}
-
-// MenuLanguage is lang when the menu speaks it, else "en".
-func MenuLanguage(lang string) string {
-	if slices.Contains(MenuLanguages, lang) {
-		return lang
-	}
-	return "en"
 }

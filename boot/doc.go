@@ -15,4 +15,7 @@
 // under EFI/BOOT/ and boot/.
 //
 // The program that runs inside (the boot menu) is package bootenv.
+//
+// Imports: internal packages only. It must not import drive or menu: it knows the bundle,
+// not the kit.
 package boot

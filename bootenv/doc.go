@@ -10,4 +10,6 @@
 // mounted by the kernel (vfat, exfat, ext4 without journal replay, hfsplus) or by
 // ntfs-3g through FUSE (Debian 12's kernel has no ntfs3). When the menu ends, the kit's
 // volume is closed (its key wiped), the disks are synced and the computer powers off.
+//
+// Imports: boot, drive, image/gpt, menu, target and internal packages only.
 package bootenv

@@ -61,7 +61,7 @@ func (s *linuxSystem) FindKits() ([]menu.KitDisk, error) {
 
 // OpenKit opens the kit as the CLI's backup does: writes only into its data partition.
 func (s *linuxSystem) OpenKit(path string) (menu.Device, error) {
-	return target.Open(path, target.Options{Write: true, DataOnly: true})
+	return target.Open(path, target.Options{Write: true, Partition: drive.DataPartition})
 }
 
 // Partitions lists every partition (and whole-disk filesystem) of every disk but the

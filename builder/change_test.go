@@ -22,7 +22,7 @@ import (
 // openKit opens the kit image for writing and unlocks it with pass.
 func openKit(t *testing.T, img string, pass []byte) (*target.Target, *drive.Drive, *drive.Unlocked) {
 	t.Helper()
-	tg, err := target.Open(img, target.Options{Write: true, DataOnly: true})
+	tg, err := target.Open(img, target.Options{Write: true, Partition: drive.DataPartition})
 	if err != nil {
 		t.Fatal(err)
 	}

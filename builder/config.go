@@ -1,7 +1,3 @@
-// Package builder plans and builds a travel kit on a target: it is where the whole story
-// is known — partitions, the LUKS2 volume and its keyslots, ext4 inside, the tools
-// partition's content, escrow — and the order of writes that never leaves a drive that
-// looks like a good kit when the build did not finish.
 package builder
 
 import (

@@ -170,3 +170,49 @@ func TestLostTable(t *testing.T) {
 		t.Fatalf("CheckTools after the repair: %v %v", mm, err)
 	}
 }
+
+// TestOldKitMadePrivate: a kit whose volume was written before everything inside was
+// private (folders 0755, files 0644) is made private on its next writable unlock, and
+// only then: reading changes nothing.
+func TestOldKitMadePrivate(t *testing.T) {
+	img, _ := buildKit(t, t.TempDir())
+	d := openKit(t, img)
+	u, err := d.Unlock([]byte("pass"), -1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, m := range map[string]uint16{"travelkit/repo-password": 0o644, "travelkit": 0o755, "repo": 0o755, "/": 0o755} {
+		if err := u.FS.Chmod(p, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	modes := func(writable bool) map[string]string {
+		u, err := d.Unlock([]byte("pass"), -1, writable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer u.Close()
+		m := map[string]string{}
+		for _, p := range []string{"/", "travelkit", "travelkit/repo-password", "repo"} {
+			st, err := u.FS.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[p] = st.Mode.Perm().String()
+		}
+		return m
+	}
+	if m := modes(false); m["travelkit/repo-password"] != "-rw-r--r--" || m["/"] != "-rwxr-xr-x" {
+		t.Fatalf("the old modes are not in place: %v", m)
+	}
+	modes(true)
+	m := modes(false)
+	for p, want := range map[string]string{"/": "-rwx------", "travelkit": "-rwx------", "repo": "-rwx------", "travelkit/repo-password": "-rw-------"} {
+		if m[p] != want {
+			t.Errorf("%s: %s after a writable unlock, want %s", p, m[p], want)
+		}
+	}
+}

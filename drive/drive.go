@@ -1,6 +1,3 @@
-// Package drive knows the layout of a travel kit drive and opens one: a GPT with
-// partition 1, the FAT32 tools partition (label TRAVELKIT), and partition 2, a LUKS2
-// volume holding ext4. It reads and unlocks kits; package builder writes them.
 package drive
 
 import (
@@ -20,6 +17,9 @@ import (
 const (
 	// ToolsLabel is the FAT32 label of the tools partition, shown by every OS.
 	ToolsLabel = "TRAVELKIT"
+	// ToolsPartition and DataPartition are the partition numbers.
+	ToolsPartition = 1
+	DataPartition  = 2
 	// ToolsPartName and DataPartName are the GPT partition names.
 	ToolsPartName = "TRAVELKIT"
 	DataPartName  = "travelkit data"
@@ -116,9 +116,9 @@ func Open(dev image.Device) (*Drive, error) {
 			return nil, fmt.Errorf("%w: partition %d is outside the disk", ErrNotKit, p.Index)
 		}
 		switch {
-		case p.Index == 1 && p.Type == gpt.TypeMicrosoftBasicData:
+		case p.Index == ToolsPartition && p.Type == gpt.TypeMicrosoftBasicData:
 			d.Tools = sec
-		case p.Index == 2 && p.Type == gpt.TypeLinuxLUKS:
+		case p.Index == DataPartition && p.Type == gpt.TypeLinuxLUKS:
 			d.Data = sec
 		}
 	}
@@ -195,11 +195,43 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	if err != nil {
 		v.Close() // wipes the key schedule; it cannot fail
 		if errors.Is(err, ext4.ErrNeedsFsck) {
-			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w; on Linux: cryptsetup open, then e2fsck -fy /dev/mapper/NAME", err)
+			return nil, fmt.Errorf("the encrypted volume's filesystem needs repair: %w", err)
 		}
 		return nil, fmt.Errorf("the encrypted volume's filesystem: %w", err)
 	}
+	if writable {
+		// Kits written before everything inside was private to root are fixed on their
+		// next write (a no-op once the root folder is private).
+		if _, err := fs.RestrictModes(); err != nil {
+			fs.Close()
+			v.Close()
+			return nil, fmt.Errorf("making the encrypted volume's files private: %w", err)
+		}
+	}
 	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes()), Writable: writable}, nil
+}
+
+// maxSmallFile bounds the small files of the encrypted volume read whole (the
+// repository password, the copies of the manifest and SHA256SUMS).
+const maxSmallFile = 16 << 20
+
+// ReadSmallFile reads a small file of the encrypted volume, refusing one larger than
+// 16 MiB before reading it: an inode of a damaged or tampered file system may claim
+// any size (e2fsck accepts a sparse 1 TiB file).
+func (u *Unlocked) ReadSmallFile(p string) ([]byte, error) {
+	f, err := u.FS.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if f.Size() < 0 || f.Size() > maxSmallFile {
+		return nil, fmt.Errorf("%s claims %s, more than such a file holds (%s): the file system is damaged or was tampered with; on Linux check it with cryptsetup open, then e2fsck -f /dev/mapper/NAME",
+			p, bytesize.Format(f.Size()), bytesize.Format(maxSmallFile))
+	}
+	b := make([]byte, f.Size())
+	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Close flushes and closes the filesystem and the volume.

@@ -9,6 +9,11 @@ import (
 	"travelkit/kit"
 )
 
+// ageHeaderShred is how much of an encrypted header backup Erase overwrites: far more than
+// any age header (a few hundred bytes per recipient, a few KiB for post-quantum ones), and
+// a small part of a 16 MiB file.
+const ageHeaderShred = 1 << 20
+
 // EraseReport says what Erase destroyed.
 type EraseReport struct {
 	LUKSUUID string   `json:"luks_uuid"`
@@ -19,8 +24,8 @@ type EraseReport struct {
 // Erase makes the kit unopenable from the drive alone: every keyslot's key material is
 // overwritten with random bytes and the keyslots are removed from both header copies (as
 // cryptsetup luksErase does), then the encrypted header backups on the tools partition are
-// shredded, so that neither the passphrase nor the recovery key opens the drive ever
-// again. The data is untouched: a header backup kept elsewhere (a colleague's escrow
+// shredded (their age headers overwritten, every cluster freed, the entries deleted), so
+// that neither the passphrase nor the recovery key opens the drive ever again. The data is untouched: a header backup kept elsewhere (a colleague's escrow
 // copy) brings the keyslots back. The drive must have been opened for writing.
 func (d *Drive) Erase() (*EraseReport, error) {
 	c, err := d.Container()
@@ -32,7 +37,10 @@ func (d *Drive) Erase() (*EraseReport, error) {
 		return rep, fmt.Errorf("erasing the keyslots: %w", err)
 	}
 	for _, p := range []string{kit.HeaderBackupPath, kit.EscrowHeaderBackupPath} {
-		err := fat32.Shred(d.Tools, d.Tools.Size(), p)
+		// The age header at the start of the file holds the only copies of its file key
+		// (wrapped for the recipients, or by the recovery key): with it overwritten, the
+		// rest is ciphertext nobody can decrypt, with any identity or the recovery key.
+		err := fat32.ShredHead(d.Tools, d.Tools.Size(), p, ageHeaderShred)
 		switch {
 		case err == nil:
 			rep.Shredded = append(rep.Shredded, p)

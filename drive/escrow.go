@@ -2,41 +2,29 @@ package drive
 
 import (
 	"errors"
-	"strings"
 
 	"filippo.io/age"
-
-	"travelkit/kit"
 )
-
-// ErrNoEscrow says no escrow file of the tools partition opens with the identities given.
-var ErrNoEscrow = errors.New("none of the escrow files on the tools partition opens with this identity")
 
 // ErrNoEscrowFiles says the tools partition has no escrow files at all.
 var ErrNoEscrowFiles = errors.New("the tools partition has no escrow files")
 
-// SecretFromEscrow decrypts an escrow file of the tools partition (escrow/*.age) with a
-// colleague's identities and returns the recovery key it holds, the keyslot passphrase.
+// SecretFromEscrow rebuilds the recovery key, the keyslot passphrase, from the escrow
+// files of the tools partition that a colleague's identities open: ReadEscrow and
+// Escrow.RecoveryKey, for callers that have identities and no shares (the boot menu). A
+// kit whose escrow is k-of-n gives a *SharesNeededError; no file opening gives
+// ErrNoEscrowOpens.
 func (d *Drive) SecretFromEscrow(identities []age.Identity) ([]byte, error) {
-	fs, err := d.ToolsFS()
+	esc, err := d.ReadEscrow()
 	if err != nil {
 		return nil, err
 	}
-	ents, err := fs.ReadDir("escrow")
-	if err != nil || len(ents) == 0 {
+	if len(esc.Files) == 0 {
 		return nil, ErrNoEscrowFiles
 	}
-	for _, e := range ents {
-		if e.IsDir || !strings.HasSuffix(e.Name, ".age") {
-			continue
-		}
-		b, err := fs.ReadFile("escrow/"+e.Name, kit.MaxEscrowSize)
-		if err != nil {
-			continue
-		}
-		if rk, err := kit.OpenEscrow(b, identities...); err == nil {
-			return []byte(rk), nil
-		}
+	rk, err := esc.RecoveryKey(identities, nil)
+	if err != nil {
+		return nil, err
 	}
-	return nil, ErrNoEscrow
+	return []byte(rk), nil
 }

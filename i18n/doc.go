@@ -33,4 +33,6 @@
 // <bdi> element so that a Latin file name inside Arabic text keeps its order. Message
 // and Error carry a key and its arguments through a package that does not know the
 // language, to be written out by the face (wizard, CLI, menu) that does.
+//
+// Imports: internal packages only. Every other package may import it; it imports none of them.
 package i18n

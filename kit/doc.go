@@ -23,4 +23,7 @@
 //
 // Verifying: kit.Verify(tree, trustedManifest, trustedSums) with the tools partition as a
 // kit.Tree; the Report names every missing, extra and modified file.
+//
+// Imports: ssss and internal packages only. It must not import luks, image, repo, target,
+// drive or builder: it knows nothing about disks, partitions or LUKS.
 package kit

@@ -80,7 +80,7 @@ const (
 	shareFlag     = `--share-file SHARE-FILE`
 	tpmFlag       = `--tpm auto`
 	chownCommand  = `sudo chown -R "$USER" ~/Restored`
-	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sha256sum -c /mnt/travelkit/SHA256SUMS`
+	stockCheckCmd = `cd /media/$USER/TRAVELKIT && sudo sha256sum -c /mnt/travelkit/SHA256SUMS`
 )
 
 // revivalCommands bring back a kit whose keyslots were erased (travelkit erase), from a

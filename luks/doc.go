@@ -6,4 +6,7 @@
 //
 // Headers come from drives that may have been tampered with: every offset and size is
 // bounded, both copies are checked, and anything unsupported is refused with a clear error.
+//
+// Imports: luks/internal/xts and internal packages only. It must not import tpm, tpmbind,
+// image, repo, kit, target or drive: those build on it.
 package luks

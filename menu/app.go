@@ -15,7 +15,9 @@ import (
 
 	"travelkit/boot"
 	"travelkit/drive"
+	"travelkit/i18n"
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/repo"
@@ -99,15 +101,28 @@ func (a *app) logf(format string, args ...any) {
 	}
 }
 
-func (a *app) t(key string, args ...any) string { return T(a.ui.lang, key, args...) }
+func (a *app) T(key string, args ...any) string { return a.ui.T(key, args...) }
 
+// setLang makes lang (one of i18n.Languages, or a locale name) the menu's language. Arabic
+// and Persian need a display that joins their letters and writes right to left (the
+// framebuffer's); on a text console the menu speaks English and says why.
 func (a *app) setLang(lang string) {
 	a.note = ""
-	if lang == "ar" || lang == "fa" {
-		a.note = T("en", "lang.fallback."+lang)
+	l, ok := i18n.Match(lang)
+	if !ok {
+		l = "en"
 	}
-	a.ui.lang = boot.MenuLanguage(lang)
-	a.logf("language %s", a.ui.lang)
+	if i18n.RTL(l) && !drawsArabic(a.ui.d) {
+		en := i18n.New("en")
+		if l == "ar" {
+			a.note = en.T("menu.fallback.ar")
+		} else {
+			a.note = en.T("menu.fallback.fa")
+		}
+		l = "en"
+	}
+	a.ui.p = i18n.New(l)
+	a.logf("language %s", l)
 }
 
 // setTitle names the kit (from the drive's manifest once found, else from the boot
@@ -123,20 +138,20 @@ func (a *app) setTitle() {
 	if id == "" {
 		a.ui.title = "travelkit"
 	} else {
-		a.ui.title = a.t("title", id, created.Format("2006-01-02"))
+		a.ui.title = a.T("menu.title", termsafe.Name(id), created.Format("2006-01-02"))
 	}
 	sb, lockdown := a.sys.SecureBoot()
 	var st string
 	switch sb {
 	case "on":
-		st = a.t("sb.on")
+		st = a.T("menu.sb.on")
 	case "off":
-		st = a.t("sb.off")
+		st = a.T("menu.sb.off")
 	default:
-		st = a.t("sb.unknown")
+		st = a.T("menu.sb.unknown")
 	}
 	if lockdown != "" && lockdown != "none" {
-		st += " · " + a.t("lockdown", lockdown)
+		st += " · " + a.T("menu.lockdown", lockdown)
 	}
 	if a.note != "" {
 		st += "\n" + a.note
@@ -154,10 +169,10 @@ func (a *app) main(ctx context.Context) (Action, error) {
 		return a.halt(err)
 	}
 	for {
-		items := []string{a.t("main.restore"), a.t("main.rescue"), a.t("main.check"), a.t("main.language"), a.t("main.poweroff"), a.t("main.reboot")}
-		body := []string{a.t("main.body")}
+		items := []string{a.T("menu.main.restore"), a.T("menu.main.rescue"), a.T("menu.main.check"), a.T("menu.main.language"), a.T("menu.main.poweroff"), a.T("menu.main.reboot")}
+		body := []string{a.T("menu.main.body")}
 		if a.u == nil {
-			items[0], items[1] = a.t("main.unlock"), a.t("main.unlock.rescue")
+			items[0], items[1] = a.T("menu.main.unlock_restore"), a.T("menu.main.unlock_rescue")
 		}
 		i, err := a.ui.choose(ctx, body, items, 0)
 		if err != nil {
@@ -190,7 +205,7 @@ func (a *app) main(ctx context.Context) (Action, error) {
 		}
 		if ferr != nil && !errors.Is(ferr, errBack) {
 			a.logf("error: %v", ferr)
-			if err := a.ui.message(ctx, []string{a.t("error"), ferr.Error()}); err != nil {
+			if err := a.ui.message(ctx, []string{a.T("menu.error"), a.ui.p.Error(ferr)}); err != nil {
 				return a.halt(err)
 			}
 		}
@@ -210,13 +225,13 @@ func (a *app) halt(err error) (Action, error) {
 		act, err = Reboot, nil
 	}
 	if cerr != nil {
-		a.ui.show(&Screen{Body: []string{a.t("close.failed"), cerr.Error()}})
+		a.ui.show(&Screen{Body: []string{a.T("menu.close.failed"), a.ui.p.Error(cerr)}})
 		a.logf("closing the kit: %v", cerr)
 		if err == nil {
 			err = cerr
 		}
 	} else {
-		a.ui.show(&Screen{Body: []string{a.t("closed")}})
+		a.ui.show(&Screen{Body: []string{a.T("menu.closed")}})
 	}
 	a.logf("kit closed; %s", map[Action]string{PowerOff: "power off", Reboot: "restart"}[act])
 	return act, err
@@ -251,7 +266,7 @@ func (a *app) closeAll() error {
 // findKit waits for a kit drive; without one it says so and offers to look again.
 func (a *app) findKit(ctx context.Context) error {
 	deadline := time.Now().Add(a.o.FindWait)
-	a.ui.show(&Screen{Body: []string{a.t("find.looking")}})
+	a.ui.show(&Screen{Body: []string{a.T("menu.find.looking")}})
 	var kits []KitDisk
 	for {
 		var err error
@@ -274,8 +289,8 @@ func (a *app) findKit(ctx context.Context) error {
 			k, _ := a.sys.FindKits()
 			return len(k) > 0
 		}
-		i, err := a.ui.choose(ctx, []string{a.t("find.none"), a.t("find.none2")},
-			[]string{a.t("find.again"), a.t("main.poweroff"), a.t("main.reboot")}, 0)
+		i, err := a.ui.choose(ctx, []string{a.T("menu.find.none"), a.T("menu.find.none2")},
+			[]string{a.T("menu.find.again"), a.T("menu.main.poweroff"), a.T("menu.main.reboot")}, 0)
 		a.ui.poll = nil
 		if err != nil {
 			return err
@@ -301,9 +316,9 @@ func (a *app) findKit(ctx context.Context) error {
 		} else {
 			var items []string
 			for _, k := range kits {
-				items = append(items, fmt.Sprintf("%s  %s  %s  %s", k.KitID, k.Path, bytesize.FormatDecimal(k.Size), k.Model))
+				items = append(items, fmt.Sprintf("%s  %s  %s  %s", termsafe.Name(k.KitID), k.Path, bytesize.FormatDecimal(k.Size), termsafe.Name(k.Model)))
 			}
-			i, err := a.ui.choose(ctx, []string{a.t("find.several")}, items, 0)
+			i, err := a.ui.choose(ctx, []string{a.T("menu.find.several")}, items, 0)
 			if err != nil {
 				return err
 			}
@@ -344,16 +359,16 @@ func (a *app) welcome(ctx context.Context) error {
 	if a.disk.Bus != "" {
 		model += ", " + a.disk.Bus
 	}
-	body := []string{a.t("welcome.body", a.disk.Path, bytesize.FormatDecimal(a.disk.Size), model)}
+	body := []string{a.T("menu.welcome.body", a.disk.Path, bytesize.FormatDecimal(a.disk.Size), model)}
 	rep, err := a.d.Verify(nil)
 	if err != nil {
-		body = append(body, a.t("verify.failed", err.Error()))
+		body = append(body, a.T("menu.verify.failed", a.ui.p.Error(err)))
 	} else {
 		body = append(body, a.verifyLines(rep)...)
 	}
 	a.logf("checked the tools partition against its own manifest: ok=%v", rep != nil && rep.OK)
-	body = append(body, "", a.t("welcome.keyboard"))
-	_, err = a.ui.choose(ctx, body, []string{a.t("continue")}, 0)
+	body = append(body, "", a.T("menu.welcome.keyboard"))
+	_, err = a.ui.choose(ctx, body, []string{a.T("menu.continue")}, 0)
 	return err
 }
 
@@ -361,23 +376,24 @@ func (a *app) verifyLines(rep *drive.VerifyReport) []string {
 	var out []string
 	switch {
 	case rep.OK && rep.Trusted:
-		out = append(out, a.t("verify.ok.trusted"))
+		out = append(out, a.T("menu.verify.ok_trusted"))
 	case rep.OK:
-		out = append(out, a.t("verify.ok.own"))
+		out = append(out, a.T("menu.verify.ok_own"))
 	default:
-		out = append(out, a.t("verify.bad"))
+		out = append(out, a.T("menu.verify.bad"))
 	}
 	for i, p := range rep.Problems {
 		if i == 8 {
 			break
 		}
-		out = append(out, "  "+p)
+		out = append(out, "  "+termsafe.Name(p))
 	}
 	for i, d := range rep.Differences {
 		if i == 8 {
-			out = append(out, a.t("verify.more", len(rep.Differences)-8))
+			out = append(out, a.T("menu.verify.more", len(rep.Differences)-8))
 			break
 		}
+		d.Path, d.Detail = termsafe.Name(d.Path), termsafe.Name(d.Detail)
 		out = append(out, "  "+d.String())
 	}
 	return out
@@ -393,18 +409,18 @@ func (a *app) needUnlock(ctx context.Context) error {
 
 func (a *app) unlock(ctx context.Context) error {
 	for a.u == nil {
-		body := []string{a.t("unlock.body")}
+		body := []string{a.T("menu.unlock.body")}
 		if a.tries >= a.o.MaxTries {
-			body = append(body, "", a.t("unlock.many", a.tries))
+			body = append(body, "", a.T("menu.unlock.many", a.tries))
 		}
-		i, err := a.ui.choose(ctx, body, []string{a.t("unlock.type"), a.t("unlock.identity"), a.t("back")}, 0)
+		i, err := a.ui.choose(ctx, body, []string{a.T("menu.unlock.type"), a.T("menu.unlock.identity"), a.T("menu.back")}, 0)
 		if err != nil {
 			return err
 		}
 		var pass []byte
 		switch i {
 		case 0:
-			b, ok, err := a.ui.input(ctx, []string{a.t("unlock.prompt"), a.t("welcome.keyboard")}, true)
+			b, ok, err := a.ui.input(ctx, []string{a.T("menu.unlock.prompt"), a.T("menu.welcome.keyboard")}, true)
 			if err != nil {
 				return err
 			}
@@ -428,13 +444,13 @@ func (a *app) unlock(ctx context.Context) error {
 		default:
 			return errBack
 		}
-		a.ui.show(&Screen{Body: []string{a.t("unlock.working")}})
+		a.ui.show(&Screen{Body: []string{a.T("menu.unlock.working")}})
 		u, err := a.d.Unlock(pass, -1, true)
 		clear(pass)
 		if errors.Is(err, luks.ErrWrongPassphrase) {
 			a.tries++
 			a.logf("wrong passphrase or key (try %d)", a.tries)
-			if err := a.ui.message(ctx, []string{a.t("unlock.wrong", a.tries)}); err != nil {
+			if err := a.ui.message(ctx, []string{a.T("menu.unlock.wrong", a.tries)}); err != nil {
 				return err
 			}
 			continue
@@ -450,8 +466,8 @@ func (a *app) unlock(ctx context.Context) error {
 		}
 		a.logf("checked the tools partition against the trusted copy: ok=%v", rep.OK)
 		if !rep.OK {
-			i, err := a.ui.choose(ctx, append(a.verifyLines(rep), "", a.t("verify.advice")),
-				[]string{a.t("verify.continue"), a.t("main.poweroff")}, 1)
+			i, err := a.ui.choose(ctx, append(a.verifyLines(rep), "", a.T("menu.verify.advice")),
+				[]string{a.T("menu.verify.continue"), a.T("menu.main.poweroff")}, 1)
 			if err != nil {
 				return err
 			}
@@ -466,7 +482,7 @@ func (a *app) unlock(ctx context.Context) error {
 // identitySecret finds age identity files on the other drives (read-only), lets the
 // person choose one, and opens the kit's escrow with it. nil: none was chosen.
 func (a *app) identitySecret(ctx context.Context) ([]byte, error) {
-	a.ui.show(&Screen{Body: []string{a.t("identity.looking")}})
+	a.ui.show(&Screen{Body: []string{a.T("menu.identity.looking")}})
 	parts, err := a.sys.Partitions(a.disk.Path)
 	if err != nil {
 		return nil, err
@@ -491,13 +507,13 @@ func (a *app) identitySecret(ctx context.Context) ([]byte, error) {
 		a.sys.Unmount(dir)
 	}
 	if len(cands) == 0 {
-		return nil, a.ui.message(ctx, []string{a.t("identity.none")})
+		return nil, a.ui.message(ctx, []string{a.T("menu.identity.none")})
 	}
 	var items []string
 	for _, c := range cands {
 		items = append(items, fmt.Sprintf("%s  (%s %s)", c.rel, c.part.Path, c.part.Label))
 	}
-	i, err := a.ui.choose(ctx, []string{a.t("identity.choose")}, items, 0)
+	i, err := a.ui.choose(ctx, []string{a.T("menu.identity.choose")}, items, 0)
 	if err != nil || i < 0 {
 		return nil, err
 	}
@@ -514,12 +530,12 @@ func (a *app) identitySecret(ctx context.Context) ([]byte, error) {
 	defer clear(b)
 	ids, err := kit.ParseIdentities(b)
 	if err != nil {
-		return nil, a.ui.message(ctx, []string{a.t("identity.bad", c.rel), err.Error()})
+		return nil, a.ui.message(ctx, []string{a.T("menu.identity.bad", c.rel), a.ui.p.Error(err)})
 	}
 	rk, err := a.d.SecretFromEscrow(ids)
 	if err != nil {
 		a.tries++
-		return nil, a.ui.message(ctx, []string{a.t("identity.nomatch"), err.Error()})
+		return nil, a.ui.message(ctx, []string{a.T("menu.identity.nomatch"), a.ui.p.Error(err)})
 	}
 	return rk, nil
 }
@@ -577,7 +593,7 @@ func readSmall(p string, limit int64) ([]byte, error) {
 
 // check verifies the kit again: against the trusted copy once unlocked.
 func (a *app) check(ctx context.Context) error {
-	a.ui.show(&Screen{Body: []string{a.t("check.working")}})
+	a.ui.show(&Screen{Body: []string{a.T("menu.check.working")}})
 	rep, err := a.d.Verify(a.u)
 	if err != nil {
 		return err
@@ -585,18 +601,19 @@ func (a *app) check(ctx context.Context) error {
 	return a.ui.message(ctx, a.verifyLines(rep))
 }
 
-// languageNames are the menu's languages in their own names.
-var languageNames = []struct{ code, name string }{
-	{"en", "English"}, {"es", "Español"}, {"fr", "Français"}, {"ru", "Русский"},
-	{"ar", "العربية (English menu)"}, {"fa", "فارسی (English menu)"},
-}
-
+// language offers the kit's languages, each in its own name. On a display that cannot
+// draw Arabic script, Arabic and Persian say that the menu stays in English.
 func (a *app) language(ctx context.Context) error {
 	var items []string
 	sel := 0
-	for i, l := range languageNames {
-		items = append(items, l.name)
-		if l.code == a.ui.lang {
+	langs := i18n.Languages()
+	for i, l := range langs {
+		name := i18n.Name(l)
+		if i18n.RTL(l) && !drawsArabic(a.ui.d) {
+			name += " (English menu)"
+		}
+		items = append(items, name)
+		if l == a.ui.p.Lang() {
 			sel = i
 		}
 	}
@@ -604,9 +621,23 @@ func (a *app) language(ctx context.Context) error {
 	if err != nil || i < 0 {
 		return err
 	}
-	a.setLang(languageNames[i].code)
+	a.setLang(langs[i])
 	a.setTitle()
 	return nil
+}
+
+// cannotRead says why an encrypted partition cannot be read here, and what to do.
+func (a *app) cannotRead(p Partition) string {
+	switch p.Encrypted {
+	case "BitLocker":
+		return a.T("menu.part.bitlocker", p.Path)
+	case "FileVault":
+		return a.T("menu.part.filevault", p.Path)
+	case "APFS":
+		return a.T("menu.part.apfs", p.Path)
+	default:
+		return a.T("menu.part.linux", p.Path)
+	}
 }
 
 // partitions lists this computer's partitions (and other drives'), without the kit.
@@ -617,24 +648,28 @@ func (a *app) partitionItems(parts []Partition) []string {
 		f = append(f, p.Path, bytesize.FormatDecimal(p.Size))
 		switch {
 		case p.Encrypted != "":
-			f = append(f, a.t("part.encrypted", p.Encrypted))
+			name := p.Encrypted
+			if name == "LUKS" {
+				name = "Linux" // an encrypted Linux disk, in the person's words
+			}
+			f = append(f, a.T("menu.part.encrypted", name))
 		case p.FS != "":
 			f = append(f, fsName(p.FS))
 		default:
-			f = append(f, a.t("part.unknown"))
+			f = append(f, a.T("menu.part.unknown"))
 		}
 		if p.Label != "" {
 			f = append(f, "“"+p.Label+"”")
 		}
 		if p.Removable {
-			f = append(f, a.t("part.removable"))
+			f = append(f, a.T("menu.part.removable"))
 		}
 		if p.DiskModel != "" {
 			f = append(f, p.DiskModel)
 		}
 		items = append(items, strings.Join(f, "  "))
 	}
-	return append(items, a.t("back"))
+	return append(items, a.T("menu.back"))
 }
 
 func fsName(fs string) string {
@@ -661,7 +696,7 @@ func (a *app) choosePartition(ctx context.Context, body string, writable bool) (
 			return Partition{}, "", err
 		}
 		if len(parts) == 0 {
-			return Partition{}, "", a.back(a.ui.message(ctx, []string{a.t("part.none")}))
+			return Partition{}, "", a.back(a.ui.message(ctx, []string{a.T("menu.part.none")}))
 		}
 		i, err := a.ui.choose(ctx, []string{body}, a.partitionItems(parts), 0)
 		if err != nil {
@@ -672,21 +707,21 @@ func (a *app) choosePartition(ctx context.Context, body string, writable bool) (
 		}
 		p := parts[i]
 		if p.Encrypted != "" {
-			if err := a.ui.message(ctx, []string{a.t("part.cannot."+strings.ToLower(p.Encrypted), p.Path), a.t("part.cannot")}); err != nil {
+			if err := a.ui.message(ctx, []string{a.cannotRead(p), a.T("menu.part.cannot")}); err != nil {
 				return Partition{}, "", err
 			}
 			continue
 		}
 		if p.FS == "" {
-			if err := a.ui.message(ctx, []string{a.t("part.nofs", p.Path)}); err != nil {
+			if err := a.ui.message(ctx, []string{a.T("menu.part.nofs", p.Path)}); err != nil {
 				return Partition{}, "", err
 			}
 			continue
 		}
-		a.ui.show(&Screen{Body: []string{a.t("part.mounting", p.Path)}})
+		a.ui.show(&Screen{Body: []string{a.T("menu.part.mounting", p.Path)}})
 		dir, err := a.sys.Mount(p, writable)
 		if err != nil {
-			if err := a.ui.message(ctx, []string{a.t("part.mountfailed", p.Path), err.Error()}); err != nil {
+			if err := a.ui.message(ctx, []string{a.T("menu.part.mountfailed", p.Path), a.ui.p.Error(err)}); err != nil {
 				return Partition{}, "", err
 			}
 			continue
@@ -715,7 +750,7 @@ func (a *app) unmount(dir string) error {
 }
 
 func (a *app) openRepo(ctx context.Context, create bool) (*repo.Repository, *repo.Lock, error) {
-	a.ui.show(&Screen{Body: []string{a.t("repo.opening")}})
+	a.ui.show(&Screen{Body: []string{a.T("menu.repo.opening")}})
 	r, err := a.u.Repository(ctx, create)
 	if err != nil {
 		return nil, nil, err
@@ -738,7 +773,7 @@ func snapshotLine(sn *repo.Snapshot) string {
 func (a *app) restore(ctx context.Context) error {
 	r, l, err := a.openRepo(ctx, false)
 	if errors.Is(err, repo.ErrNoRepository) {
-		return a.back(a.ui.message(ctx, []string{a.t("restore.none")}))
+		return a.back(a.ui.message(ctx, []string{a.T("menu.restore.none")}))
 	}
 	if err != nil {
 		return err
@@ -749,14 +784,14 @@ func (a *app) restore(ctx context.Context) error {
 		return err
 	}
 	if len(sns) == 0 {
-		return a.back(a.ui.message(ctx, []string{a.t("restore.none")}))
+		return a.back(a.ui.message(ctx, []string{a.T("menu.restore.none")}))
 	}
 	sort.Slice(sns, func(i, j int) bool { return sns[i].Time.After(sns[j].Time) })
 	var items []string
 	for _, sn := range sns {
 		items = append(items, snapshotLine(sn))
 	}
-	i, err := a.ui.choose(ctx, []string{a.t("restore.snapshot")}, append(items, a.t("back")), 0)
+	i, err := a.ui.choose(ctx, []string{a.T("menu.restore.snapshot")}, append(items, a.T("menu.back")), 0)
 	if err != nil || i < 0 || i == len(sns) {
 		return a.back(err)
 	}
@@ -765,7 +800,7 @@ func (a *app) restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	part, dir, err := a.choosePartition(ctx, a.t("restore.where"), true)
+	part, dir, err := a.choosePartition(ctx, a.T("menu.restore.where"), true)
 	if err != nil {
 		return err
 	}
@@ -781,7 +816,7 @@ func (a *app) restore(ctx context.Context) error {
 	case "hfsplus":
 		targetOS = "darwin"
 	}
-	body := []string{a.t("restore.working", snapshotLine(sn), part.Path)}
+	body := []string{a.T("menu.restore.working", snapshotLine(sn), part.Path)}
 	var warnings []string
 	res, err := r.Restore(ctx, sn, repo.RestoreOptions{
 		Target: folder, Include: include, TargetOS: targetOS,
@@ -791,7 +826,7 @@ func (a *app) restore(ctx context.Context) error {
 			}
 		},
 		Progress: func(p repo.RestoreProgress) {
-			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
+			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.T("menu.progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
 		},
 	})
 	uerr := a.unmount(dir)
@@ -799,13 +834,13 @@ func (a *app) restore(ctx context.Context) error {
 		return err
 	}
 	rel, _ := filepath.Rel(dir, folder)
-	sum := []string{a.t("restore.done", res.Files, bytesize.FormatDecimal(res.Bytes), "/"+filepath.ToSlash(rel), part.Path)}
+	sum := []string{a.T("menu.restore.done", res.Files, bytesize.FormatDecimal(res.Bytes), "/"+filepath.ToSlash(rel), part.Path)}
 	if res.Errors > 0 {
-		sum = append(sum, a.t("restore.errors", res.Errors))
+		sum = append(sum, a.T("menu.restore.errors", res.Errors))
 		sum = append(sum, warnings...)
 	}
 	if len(res.Renamed) > 0 {
-		sum = append(sum, a.t("restore.renamed", len(res.Renamed)))
+		sum = append(sum, a.T("menu.restore.renamed", len(res.Renamed)))
 		for i, rn := range res.Renamed {
 			if i == 5 {
 				break
@@ -814,7 +849,7 @@ func (a *app) restore(ctx context.Context) error {
 		}
 	}
 	if uerr != nil {
-		sum = append(sum, a.t("close.failed"), uerr.Error())
+		sum = append(sum, a.T("menu.close.failed"), a.ui.p.Error(uerr))
 	}
 	a.logf("restored %d files, %d bytes, %d errors, %d renamed", res.Files, res.Bytes, res.Errors, len(res.Renamed))
 	return a.ui.message(ctx, sum)
@@ -823,7 +858,7 @@ func (a *app) restore(ctx context.Context) error {
 // chooseContent asks for the whole snapshot or some of its folders: the entries just
 // below each backed-up path. nil: everything.
 func (a *app) chooseContent(ctx context.Context, r *repo.Repository, sn *repo.Snapshot) ([]string, error) {
-	i, err := a.ui.choose(ctx, []string{a.t("restore.what")}, []string{a.t("restore.all"), a.t("restore.some"), a.t("back")}, 0)
+	i, err := a.ui.choose(ctx, []string{a.T("menu.restore.what")}, []string{a.T("menu.restore.all"), a.T("menu.restore.some"), a.T("menu.back")}, 0)
 	if err != nil || i < 0 || i == 2 {
 		return nil, a.back(err)
 	}
@@ -858,7 +893,7 @@ func (a *app) chooseContent(ctx context.Context, r *repo.Repository, sn *repo.Sn
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	ticks, ok, err := a.ui.checklist(ctx, []string{a.t("restore.pick")}, entries, make([]bool, len(entries)))
+	ticks, ok, err := a.ui.checklist(ctx, []string{a.T("menu.restore.pick")}, entries, make([]bool, len(entries)))
 	if err != nil || !ok {
 		return nil, a.back(err)
 	}
@@ -885,7 +920,7 @@ func (a *app) chooseFolder(ctx context.Context, root string) (string, error) {
 			shown = "/"
 		}
 		newName := "travelkit-restore-" + a.sys.Now().Format("2006-01-02-1504")
-		items := []string{a.t("folder.new", newName), a.t("folder.here", shown)}
+		items := []string{a.T("menu.folder.new", newName), a.T("menu.folder.here", shown)}
 		var subs []string
 		if ents, err := os.ReadDir(cur); err == nil {
 			for _, e := range ents {
@@ -900,8 +935,8 @@ func (a *app) chooseFolder(ctx context.Context, root string) (string, error) {
 		if cur != root {
 			items = append(items, "..")
 		}
-		items = append(items, a.t("back"))
-		i, err := a.ui.choose(ctx, []string{a.t("folder.body", shown)}, items, 0)
+		items = append(items, a.T("menu.back"))
+		i, err := a.ui.choose(ctx, []string{a.T("menu.folder.body", shown)}, items, 0)
 		if err != nil {
 			return "", err
 		}
@@ -983,7 +1018,7 @@ func computerName(root string, p Partition) string {
 }
 
 func (a *app) rescue(ctx context.Context) error {
-	part, dir, err := a.choosePartition(ctx, a.t("rescue.where"), false)
+	part, dir, err := a.choosePartition(ctx, a.T("menu.rescue.where"), false)
 	if err != nil {
 		return err
 	}
@@ -994,9 +1029,9 @@ func (a *app) rescue(ctx context.Context) error {
 	}()
 	cands := rescueCandidates(dir)
 	if len(cands) == 0 {
-		return a.back(a.ui.message(ctx, []string{a.t("rescue.empty", part.Path)}))
+		return a.back(a.ui.message(ctx, []string{a.T("menu.rescue.empty", part.Path)}))
 	}
-	ticks, ok, err := a.ui.checklist(ctx, []string{a.t("rescue.pick", part.Path)}, cands, make([]bool, len(cands)))
+	ticks, ok, err := a.ui.checklist(ctx, []string{a.T("menu.rescue.pick", part.Path)}, cands, make([]bool, len(cands)))
 	if err != nil || !ok {
 		return a.back(err)
 	}
@@ -1015,7 +1050,7 @@ func (a *app) rescue(ctx context.Context) error {
 		return err
 	}
 	defer l.Unlock()
-	body := []string{a.t("rescue.working", part.Path, host)}
+	body := []string{a.T("menu.rescue.working", part.Path, host)}
 	var warnings []string
 	res, err := r.Backup(ctx, repo.BackupOptions{
 		Paths: paths, Tags: []string{"rescue"}, Host: host, Time: a.sys.Now(), ProgramVersion: "travelkit " + a.o.Version,
@@ -1025,7 +1060,7 @@ func (a *app) rescue(ctx context.Context) error {
 			}
 		},
 		Progress: func(p repo.BackupProgress) {
-			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.t("progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
+			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.T("menu.progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
 		},
 	})
 	uerr := a.unmount(dir)
@@ -1042,13 +1077,13 @@ func (a *app) rescue(ctx context.Context) error {
 		files, bytes = sn.Summary.TotalFilesProcessed, sn.Summary.TotalBytesProcessed
 	}
 	a.logf("rescued %d files, %d bytes from %s as snapshot %s (host %s, tag rescue), %d errors", files, bytes, part.Path, sn.ID.Str(), host, res.Errors)
-	sum := []string{a.t("rescue.done", files, bytesize.FormatDecimal(int64(bytes)), part.Path, sn.ID.Str(), host)}
+	sum := []string{a.T("menu.rescue.done", files, bytesize.FormatDecimal(int64(bytes)), part.Path, sn.ID.Str(), host)}
 	if res.Errors > 0 {
-		sum = append(sum, a.t("restore.errors", res.Errors))
+		sum = append(sum, a.T("menu.restore.errors", res.Errors))
 		sum = append(sum, warnings...)
 	}
 	if uerr != nil {
-		sum = append(sum, a.t("close.failed"), uerr.Error())
+		sum = append(sum, a.T("menu.close.failed"), a.ui.p.Error(uerr))
 	}
 	return a.ui.message(ctx, sum)
 }

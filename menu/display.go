@@ -135,9 +135,25 @@ func bar(p *Bar, width int) string {
 
 // Sanitize makes text from a drive or a repository safe to print on a terminal: control
 // characters (escape sequences, bidirectional overrides) and invalid UTF-8 are shown
-// escaped, as everywhere in travelkit (package termsafe); tabs become spaces.
+// escaped, as everywhere in travelkit (package termsafe); tabs become spaces. The zero
+// width non-joiner and joiner (U+200C, U+200D) are kept: Persian writes every day with
+// them ("می‌خواهید"), they move nothing and control no terminal. Names from a drive are
+// escaped whole by termsafe.Name where they enter a message, so theirs are shown.
 func Sanitize(s string) string {
-	return strings.ReplaceAll(termsafe.Text(s), "\t", " ")
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\u200c' || r == '\u200d' })
+	if len(parts) == 1 && parts[0] == s {
+		return strings.ReplaceAll(termsafe.Text(s), "\t", " ")
+	}
+	var b strings.Builder
+	rest := s
+	for _, p := range parts {
+		i := strings.Index(rest, p)
+		b.WriteString(rest[:i]) // the joiners before p, as they are
+		b.WriteString(strings.ReplaceAll(termsafe.Text(p), "\t", " "))
+		rest = rest[i+len(p):]
+	}
+	b.WriteString(rest)
+	return b.String()
 }
 
 func clip(s string) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 	"unicode/utf8"
+
+	"travelkit/i18n"
 )
 
 // ui draws screens with the current title and status and reads answers.
@@ -12,7 +14,7 @@ type ui struct {
 	k      *Keys
 	title  string
 	status string
-	lang   string
+	p      *i18n.Printer // the menu's language
 	// poll, when set, is called about every pollEvery while a choice waits for a key;
 	// returning true ends the wait (a kit was plugged in).
 	poll func() bool
@@ -20,7 +22,8 @@ type ui struct {
 
 const pollEvery = 2 * time.Second
 
-func (u *ui) t(key string, args ...any) string { return T(u.lang, key, args...) }
+// T is the message key in the menu's language.
+func (u *ui) T(key string, args ...any) string { return u.p.T(key, args...) }
 
 func (u *ui) show(s *Screen) {
 	s.Title, s.Status = u.title, u.status
@@ -30,7 +33,7 @@ func (u *ui) show(s *Screen) {
 // choose shows items and returns the index chosen (Enter, or the item's digit), or -1
 // for Esc. With u.poll set, -2 is returned when poll says so.
 func (u *ui) choose(ctx context.Context, body []string, items []string, sel int) (int, error) {
-	s := &Screen{Body: body, Items: items, Selected: sel, Help: u.t("help.choose")}
+	s := &Screen{Body: body, Items: items, Selected: sel, Help: u.T("menu.help.choose")}
 	for {
 		if s.Selected >= len(items) {
 			s.Selected = 0
@@ -68,7 +71,7 @@ func (u *ui) choose(ctx context.Context, body []string, items []string, sel int)
 // checklist lets the person tick items (Space or the digit), and returns the ticks on
 // Enter, or ok=false on Esc.
 func (u *ui) checklist(ctx context.Context, body []string, items []string, ticks []bool) ([]bool, bool, error) {
-	s := &Screen{Body: body, Items: items, Checked: append([]bool(nil), ticks...), Help: u.t("help.checklist")}
+	s := &Screen{Body: body, Items: items, Checked: append([]bool(nil), ticks...), Help: u.T("menu.help.checklist")}
 	for {
 		u.show(s)
 		k, err := u.k.Read(ctx, 0)
@@ -99,7 +102,7 @@ func (u *ui) checklist(ctx context.Context, body []string, items []string, ticks
 // caller clears; ok is false on Esc.
 func (u *ui) input(ctx context.Context, body []string, secret bool) (line []byte, ok bool, err error) {
 	var buf []byte
-	s := &Screen{Body: body, HasInput: true, Help: u.t("help.input")}
+	s := &Screen{Body: body, HasInput: true, Help: u.T("menu.help.input")}
 	defer func() {
 		if !ok {
 			clear(buf)
@@ -152,7 +155,7 @@ func grow(buf []byte, s string) []byte {
 
 // message shows body until Enter or Esc.
 func (u *ui) message(ctx context.Context, body []string) error {
-	_, err := u.choose(ctx, body, []string{u.t("continue")}, 0)
+	_, err := u.choose(ctx, body, []string{u.T("menu.continue")}, 0)
 	return err
 }
 

@@ -18,4 +18,7 @@
 // Writes are ordered for crash consistency: pack files first, then the
 // index that names them, then the snapshot. An interrupted run leaves only
 // unreferenced pack files, which check reports as harmless and prune removes.
+//
+// Imports: internal packages only. It must not import drive, luks, image or kit: a kit's
+// repository reaches it as a Storage.
 package repo

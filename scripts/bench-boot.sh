@@ -59,7 +59,10 @@ cp "$(command -v busybox)" "$work/bb/bin/busybox"
 cat > "$work/bb/init" <<'SH'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
-/bin/busybox echo "BUSYBOX-READY uptime $(/bin/busybox cut -d' ' -f1 /proc/uptime)"
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+# /dev/console is the screen (the last console= on the kit's command line): write to
+# the serial port, as the kit's menu does
+/bin/busybox echo "BUSYBOX-READY uptime $(/bin/busybox cut -d' ' -f1 /proc/uptime)" > /dev/ttyS0
 /bin/busybox poweroff -f
 SH
 chmod +x "$work/bb/init"
@@ -103,6 +106,7 @@ boot() {
 }
 read -r tmenu tkit <<<"$(boot "$work/kit.img" "Looking for the kit drive" "Tools partition:")"
 read -r tpeer <<<"$(boot "$work/peer.img" "BUSYBOX-READY")"
+[ -n "$tmenu" ] && [ -n "$tkit" ] && [ -n "$tpeer" ] || { echo "bench-boot: a boot did not finish" >&2; exit 1; }
 printf '%-52s %8.1f s\n' "travelkit: power-on to the menu drawn" "$tmenu"
 printf '%-52s %8.1f s\n' "travelkit: power-on to the kit found and checked" "$tkit"
 printf '%-52s %8.1f s\n' "busybox initramfs: power-on to its first line" "$tpeer"

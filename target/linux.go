@@ -351,13 +351,13 @@ type linuxDisk struct{ *os.File }
 func openDisk(info *Info, opt Options) (rawDevice, error) {
 	flag := os.O_RDONLY
 	switch {
-	case opt.Write && !opt.DataOnly:
+	case opt.Write && opt.Partition == 0:
 		// O_EXCL on a block device: the kernel refuses while it is mounted or held.
 		flag = os.O_RDWR | unix.O_EXCL
 	case opt.Write:
-		// Only the data partition will be written: the tools partition may be mounted
-		// (travelkit may be running from it), which makes O_EXCL on the whole disk fail.
-		// Open has just checked that the data partition is neither mounted nor held.
+		// Only one partition will be written: the others may be mounted (travelkit may
+		// be running from the tools partition), which makes O_EXCL on the whole disk
+		// fail. Open has just checked that that partition is neither mounted nor held.
 		flag = os.O_RDWR
 	}
 	f, err := os.OpenFile(info.RawPath, flag, 0)

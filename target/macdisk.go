@@ -205,5 +205,5 @@ func (m macDisks) open(info *Info, opt Options, open func(path string, flag int)
 		}
 		return nil, err
 	}
-	return &macDisk{rawDevice: dev, m: m, info: info, remount: remount && opt.DataOnly}, nil
+	return &macDisk{rawDevice: dev, m: m, info: info, remount: remount && opt.Partition != 0}, nil
 }

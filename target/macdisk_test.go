@@ -78,7 +78,7 @@ func TestMacInspect(t *testing.T) {
 // TRAVELKIT by itself and refuses writes to /dev/rdiskN while it is mounted. After a
 // backup the volume is mounted again; reading unmounts nothing.
 func TestMacUnmountBeforeEveryWrite(t *testing.T) {
-	for _, opt := range []Options{{Write: true}, {Write: true, DataOnly: true}, {}} {
+	for _, opt := range []Options{{Write: true}, {Write: true, Partition: 2}, {}} {
 		f := &fakeMac{t: t, mounted: true}
 		m := macDisks{f}
 		info, err := m.inspect("/dev/disk4")
@@ -102,7 +102,7 @@ func TestMacUnmountBeforeEveryWrite(t *testing.T) {
 			t.Errorf("%+v: calls %q, opened %s", opt, f.calls, opened)
 		}
 		dev.Close()
-		if opt.DataOnly && !f.mounted {
+		if opt.Partition != 0 && !f.mounted {
 			t.Errorf("%+v: TRAVELKIT not mounted again after the backup", opt)
 		}
 	}
@@ -116,7 +116,7 @@ func TestMacBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.open(info, Options{Write: true, DataOnly: true}, func(string, int) (rawDevice, error) {
+	_, err = m.open(info, Options{Write: true, Partition: 2}, func(string, int) (rawDevice, error) {
 		t.Error("opened although busy")
 		return nil, nil
 	})

@@ -1,8 +1,3 @@
-// Package target opens what a kit is written to — an image file or a whole block device —
-// as one ReaderAt/WriterAt with its size, after the safety checks that keep travelkit
-// from ever writing to the wrong disk: not the disk of the running system, nothing mounted,
-// nothing held by device-mapper, RAID or LVM, removable unless allowed, and the same disk
-// (serial and size) right before writing as when the plan was shown.
 package target
 
 import (
@@ -68,9 +63,6 @@ func (i *Info) Identity() Identity {
 	return Identity{Path: i.Path, Serial: i.Serial, Size: i.Size, Model: i.Model}
 }
 
-// DataPartition is the number of the kit's LUKS2 partition.
-const DataPartition = 2
-
 // FixedLimit is the size above which a disk needs --allow-fixed even when removable.
 const FixedLimit = 2_000_000_000_000 // 2 TB
 
@@ -79,11 +71,12 @@ type Options struct {
 	Write      bool  // open for writing
 	CreateSize int64 // image files: create the file sparse with this size when absent
 	AllowFixed bool  // allow non-removable disks and disks above 2 TB
-	// DataOnly says that only the kit's data partition (number 2) will be written, as
-	// backups and `files put` do: other partitions (the tools partition the program may be
-	// running from) may stay mounted. The data partition itself must not be mounted or
-	// open in the kernel (a dm-crypt mapping), since two writers corrupt a filesystem.
-	DataOnly bool
+	// Partition, when not 0, says that only that partition (its 1-based number) will be
+	// written, as backups and `files put` write only a kit's data partition: the other
+	// partitions (the tools partition the program may be running from) may stay mounted.
+	// That partition itself must not be mounted or open in the kernel (a dm-crypt
+	// mapping), since two writers corrupt a filesystem.
+	Partition int
 	// Expect, when set, is the identity shown to the person; Open refuses if the disk
 	// found now differs (a replugged stick that came back as another device).
 	Expect *Identity
@@ -211,10 +204,10 @@ func (i *Info) checkInUse(opt Options) error {
 		return &RefusedError{Path: i.Path, Reason: "it is in use by " + h, Hint: holderHint(h)}
 	}
 	for _, p := range i.Partitions {
-		if opt.DataOnly && p.Number != DataPartition {
+		if opt.Partition != 0 && p.Number != opt.Partition {
 			continue
 		}
-		if autoUnmount && !opt.DataOnly {
+		if autoUnmount && opt.Partition == 0 {
 			continue // macOS and Windows: unmounted or dismounted by Open, after the plan was accepted
 		}
 		for _, m := range p.Mounts {

@@ -222,7 +222,7 @@ func (w winDisks) open(info *Info, opt Options) (disk winHandle, locks []winHand
 	access := uint32(winGenericRead)
 	if opt.Write {
 		access |= winGenericWrite
-		if !opt.DataOnly {
+		if opt.Partition == 0 {
 			num, _ := strconv.Atoi(physRE.FindStringSubmatch(info.Path)[1])
 			for _, l := range w.lettersOn(num) {
 				h, err := w.sys.CreateFile(`\\.\`+l, winGenericRead|winGenericWrite)

@@ -276,7 +276,7 @@ func TestWindowsOpenRights(t *testing.T) {
 	}
 	f.CloseHandle(h)
 	f.openLocked = nil
-	h, locks, err = w.open(info, Options{Write: true, DataOnly: true})
+	h, locks, err = w.open(info, Options{Write: true, Partition: 2})
 	if err != nil || len(locks) != 0 || len(f.openLocked) != 0 {
 		t.Errorf("data-only write: %v, locks %v", err, f.openLocked)
 	}

@@ -33,4 +33,7 @@
 // Tests: `go test ./tpm/` runs everything against swtpm (started per test) and checks
 // interoperability with tpm2-tools, cryptsetup and systemd-cryptenroll;
 // `go test -tags tpmsim ./tpm/` adds the go-tpm-tools simulator (cgo).
+//
+// Imports: internal packages only. It must not import luks or tpmbind: it knows the token
+// JSON, not LUKS.
 package tpm

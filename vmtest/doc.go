@@ -15,4 +15,8 @@
 // Needs (scripts/install-test-deps.sh): qemu-system-x86_64, linux-image-amd64,
 // busybox-static, cryptsetup-bin, gdisk, e2fsprogs, python3-cryptography. The tests
 // fail, never skip, when one is missing.
+//
+// It imports boot for the boot bundle; its tests run the travelkit binary and the kernel.
+//
+// Imports: boot and internal packages only.
 package vmtest

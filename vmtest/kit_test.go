@@ -232,7 +232,7 @@ func vmRun(t *testing.T, k *kit, files map[string][]byte, script string, wantEnd
 		t.Fatal(err)
 	}
 	defer os.Remove(ird)
-	res, err := Boot(context.Background(), BootOptions{Initrd: ird, Disk: k.img, Timeout: 180 * time.Second})
+	res, err := Boot(context.Background(), BootOptions{Initrd: ird, Disk: k.img, Timeout: 300 * time.Second})
 	m := ParseMarkers(res.Output)
 	var steps []string
 	for _, line := range strings.Split(res.Output, "\n") {

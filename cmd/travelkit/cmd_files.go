@@ -1,6 +1,8 @@
 package main
 
 import (
+	"travelkit/internal/termsafe"
+
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +71,7 @@ func runFilesLs(k *kitFlags, args []string) error {
 		return fmt.Errorf("%s: %w", p, err)
 	}
 	if !st.IsDir() {
-		fmt.Printf("%s %12d %s %s\n", st.Mode, st.Size, st.ModTime.Format(time.DateTime), p)
+		fmt.Printf("%s %12d %s %s\n", st.Mode, st.Size, st.ModTime.Format(time.DateTime), termsafe.Name(p))
 		return nil
 	}
 	ents, err := u.FS.ReadDir(p)
@@ -81,7 +83,7 @@ func runFilesLs(k *kitFlags, args []string) error {
 		if e.IsDir() {
 			name += "/"
 		}
-		fmt.Printf("%s %12d %s %s\n", e.Mode, e.Size, e.ModTime.Format(time.DateTime), name)
+		fmt.Printf("%s %12d %s %s\n", e.Mode, e.Size, e.ModTime.Format(time.DateTime), termsafe.Name(name))
 	}
 	return nil
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -62,7 +64,7 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 			return err
 		}
 		for _, g := range groups {
-			fmt.Fprintf(out, "host %s, paths %v: keep %d, remove %d\n", g.Host, g.Paths, len(g.Keep), len(g.Remove))
+			fmt.Fprintf(out, "host %s, paths %s: keep %d, remove %d\n", termsafe.Name(g.Host), termsafe.Name(strings.Join(g.Paths, ", ")), len(g.Keep), len(g.Remove))
 			for _, sn := range g.Remove {
 				fmt.Fprintf(out, "  remove %s %s\n", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05"))
 			}

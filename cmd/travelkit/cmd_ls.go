@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -31,15 +31,6 @@ func newLsCmd() *cobra.Command {
 	o.register(c)
 	c.Flags().BoolVarP(&o.long, "long", "l", false, "show mode, owner, size and time")
 	return c
-}
-
-// quoteName shows names that are not printable UTF-8 with Go escapes.
-func quoteName(p string) string {
-	q := strconv.Quote(p)
-	if q[1:len(q)-1] == p {
-		return p
-	}
-	return q
 }
 
 func runLs(c *cobra.Command, o *lsOptions, args []string) error {
@@ -73,13 +64,13 @@ func runLs(c *cobra.Command, o *lsOptions, args []string) error {
 		if o.long {
 			mode := n.Mode
 			fmt.Fprintf(out, "%s %5d %5d %12d %s %s", mode, n.UID, n.GID, n.Size,
-				n.ModTime.Format("2006-01-02 15:04:05"), quoteName(p))
+				n.ModTime.Format("2006-01-02 15:04:05"), termsafe.Name(p))
 			if n.Type == repo.NodeSymlink {
-				fmt.Fprintf(out, " -> %s", quoteName(n.LinkTarget))
+				fmt.Fprintf(out, " -> %s", termsafe.Name(n.LinkTarget))
 			}
 			fmt.Fprintln(out)
 		} else {
-			fmt.Fprintln(out, quoteName(p))
+			fmt.Fprintln(out, termsafe.Name(p))
 		}
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -70,7 +71,7 @@ func runSnapshots(c *cobra.Command, o *snapshotsOptions) error {
 	fmt.Fprintln(tw, "ID\tTime\tHost\tTags\tPaths")
 	for _, sn := range sns {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05"),
-			sn.Hostname, strings.Join(sn.Tags, ","), strings.Join(sn.Paths, ", "))
+			termsafe.Name(sn.Hostname), termsafe.Name(strings.Join(sn.Tags, ",")), termsafe.Name(strings.Join(sn.Paths, ", ")))
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "%d snapshots\n", len(sns))

@@ -9,25 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/drive"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
-	"travelkit/kit"
 )
 
 type verifyReport struct {
-	Target      string           `json:"target"`
-	Complete    bool             `json:"complete"`
-	KitID       string           `json:"kit_id,omitempty"`
-	LUKSUUID    string           `json:"luks_uuid,omitempty"`
-	Trusted     bool             `json:"checked_against_trusted_copy"`
-	OK          bool             `json:"ok"`
-	Differences []kit.Difference `json:"differences,omitempty"`
-	Problems    []string         `json:"problems,omitempty"`
-	// Interrupted: a refresh or key change did not finish; `travelkit refresh` completes it.
-	Interrupted bool `json:"interrupted_change,omitempty"`
-	// ToolsVersion is the travelkit version of the kit's tools; ToolsOlder says they are
-	// older than the running travelkit.
-	ToolsVersion string `json:"tools_version,omitempty"`
-	ToolsOlder   bool   `json:"tools_older,omitempty"`
+	Target string `json:"target"`
+	*drive.VerifyReport
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -70,14 +58,24 @@ func runVerify(k *kitFlags, asJSON bool) error {
 	} else {
 		printVerify(rep)
 	}
-	if !rep.OK {
-		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), "do not trust the binaries on this drive; build a new kit from a trusted machine")
+	if rep.OK {
+		return nil
 	}
-	return nil
+	var lost *drive.LostTableError
+	switch {
+	case errors.As(err, &lost):
+		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), lost.Advice(k.target))
+	case rep.Interrupted:
+		return withCode(ExitVerifyFail, fmt.Errorf("kit %s is incomplete", rep.Target), "run travelkit refresh to complete the interrupted change")
+	}
+	return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target),
+		"do not run the binaries on this drive; the encrypted backups are not affected: reach them with travelkit from a trusted machine (or the stock path in README) before building a new kit")
 }
 
+// verify opens the kit (unlocked when a secret is given or can be asked for) and checks
+// it. When the drive is not a kit, the report says so and err tells why.
 func verify(k *kitFlags) (*verifyReport, error) {
-	rep := &verifyReport{Target: k.target}
+	rep := &verifyReport{Target: k.target, VerifyReport: &drive.VerifyReport{}}
 	o, err := openKit(k.target, false)
 	if err != nil {
 		if errors.Is(err, drive.ErrNotKit) {
@@ -87,100 +85,37 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		return nil, err
 	}
 	defer o.Close()
-	rep.Complete = true
-	c, err := o.d.Container()
-	if err != nil {
-		rep.Problems = append(rep.Problems, err.Error())
-		return rep, nil
-	}
-	rep.LUKSUUID = c.UUID()
-	if c.NeedsRepair() {
-		rep.Problems = append(rep.Problems, "a LUKS2 header copy is damaged or stale (repair it with travelkit luks repair on the data partition)")
-	}
-	noSecret := k.passFile == "" && k.recoveryFile == "" && len(k.identities)+len(k.shareFiles) == 0 && !isTerminal()
-	tree, err := o.d.ToolsTree()
-	if err != nil {
-		rep.Complete = false
-		rep.Problems = append(rep.Problems, err.Error()+": the tools partition is incomplete (a refresh or key change was interrupted, or the drive is damaged); run travelkit refresh")
-		if noSecret {
-			return rep, nil
-		}
-	}
-	var man, sums []byte
-	if noSecret {
-		// no secret: the tools partition against its own manifest
-		fs, err := o.d.ToolsFS()
-		if err != nil {
-			rep.Problems = append(rep.Problems, err.Error())
-			return rep, nil
-		}
-		if man, err = fs.ReadFile(kit.ManifestName, kit.MaxManifestSize); err == nil {
-			sums, err = fs.ReadFile(kit.SumsName, kit.MaxManifestSize)
-		}
-		if err != nil {
-			rep.Problems = append(rep.Problems, "the tools partition has no manifest.json or SHA256SUMS: "+err.Error())
-			return rep, nil
-		}
-	} else {
-		u, err := k.unlock(o, false)
-		if err != nil {
+	noSecret := k.passFile == "" && k.recoveryFile == "" && len(k.identities)+len(k.shareFiles) == 0 && k.tpmDev == "" && !isTerminal()
+	var u *drive.Unlocked
+	if !noSecret {
+		if u, err = k.unlock(o, false); err != nil {
 			return nil, err
 		}
 		defer u.Close()
-		rep.Trusted = true
-		cur, pending, err := u.ReadState()
-		if err != nil {
-			rep.Problems = append(rep.Problems, "the encrypted volume has no usable trusted manifest copy (travelkit/manifest.json): "+err.Error())
-			return rep, nil
-		}
-		st := cur
-		if pending != nil {
-			st = pending
-			rep.Interrupted, rep.Complete = true, false
-			rep.Problems = append(rep.Problems, "a refresh or key change was interrupted: the tools partition is incomplete; run travelkit refresh to complete it")
-		}
-		man, sums = st.ManifestJSON, st.Sums
-		if tree == nil {
-			return rep, nil
-		}
 	}
-	m, err := kit.ParseManifest(man)
-	if err != nil {
-		rep.Problems = append(rep.Problems, "manifest: "+err.Error())
-		return rep, nil
+	if rep.VerifyReport, err = o.d.Verify(u); err != nil {
+		return nil, err
 	}
-	rep.KitID, rep.ToolsVersion = m.KitID, m.Version
-	if c, ok := version.Compare(m.Version, version.Version); ok && c < 0 {
-		rep.ToolsOlder = true
-	}
-	if m.LUKSUUID != c.UUID() {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("the manifest names LUKS UUID %s, the drive has %s", m.LUKSUUID, c.UUID()))
-	}
-	r, err := kit.Verify(tree, man, sums)
-	if err != nil {
-		rep.Problems = append(rep.Problems, err.Error())
-		return rep, nil
-	}
-	rep.Differences = r.Problems()
-	rep.OK = len(rep.Problems) == 0 && r.OK()
 	return rep, nil
 }
 
+// printVerify prints the report; everything in it that came from the drive is escaped.
 func printVerify(r *verifyReport) {
 	w := os.Stdout
 	if !r.Complete {
 		fmt.Fprintf(w, "%s: INCOMPLETE or not a kit\n", r.Target)
 	} else {
-		fmt.Fprintf(w, "Kit %q on %s (LUKS UUID %s)\n", r.KitID, r.Target, r.LUKSUUID)
+		fmt.Fprintf(w, "Kit \"%s\" on %s (LUKS UUID %s)\n", termsafe.Name(r.KitID), r.Target, termsafe.Name(r.LUKSUUID))
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  problem: %s\n", p)
+		fmt.Fprintf(w, "  problem: %s\n", termsafe.Name(p))
 	}
 	for _, d := range r.Differences {
+		d.Path, d.Detail = termsafe.Name(d.Path), termsafe.Name(d.Detail)
 		fmt.Fprintf(w, "  %s\n", d)
 	}
 	if r.ToolsOlder {
-		fmt.Fprintf(w, "  note: the kit's tools are travelkit %s, older than this travelkit (%s): travelkit refresh updates them without touching the backups\n", r.ToolsVersion, version.Version)
+		fmt.Fprintf(w, "  note: the kit's tools are travelkit %s, older than this travelkit (%s): travelkit refresh updates them without touching the backups\n", termsafe.Name(r.ToolsVersion), version.Version)
 	}
 	switch {
 	case r.Interrupted:

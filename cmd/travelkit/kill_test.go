@@ -1,8 +1,14 @@
+//go:build linux
+
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,13 +16,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"travelkit/drive"
+	"travelkit/image"
 )
 
-// buildBinary compiles travelkit for tests that must kill a real process.
+// buildBinary compiles travelkit for tests that must kill a real process, with the
+// killpoints (internal/killpoint) that say where a running command is and can stop it
+// at an exact step.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "travelkit")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-tags", "killpoints", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -24,27 +35,55 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// TestKill9DuringBackup kills `travelkit backup` with SIGKILL at several moments, into a
-// kit (ext4 on userspace LUKS) and into a folder. After each kill the repository checks
-// clean (--read-data), the first snapshot restores, and the next backup succeeds.
+// A kill: TRAVELKIT_KILL_AT, so the process dies at that exact step, or (external) SIGKILL
+// from the test as soon as the killpoint log shows that step: somewhere after it.
+type kill struct {
+	at       string
+	external bool
+	kitOnly  bool // an ext4 step: only a kit has ext4
+	snapshot bool // the kill comes after the snapshot was saved: one more snapshot
+}
+
+var kills = []kill{
+	{at: "repo: data saved#1"},                        // the first data pack is in, nothing else
+	{at: "repo: data saved", external: true},          // any moment after the first pack
+	{at: "ext4: file data written#2", kitOnly: true},  // a pack's data written, no inode yet
+	{at: "ext4: file inode written#2", kitOnly: true}, // its inode written, no directory entry
+	{at: "repo: index saved"},                         // packs and index in, no snapshot
+	{at: "repo: snapshots saved", snapshot: true},     // done but for the lock and the close
+}
+
+// TestKill9DuringBackup kills `travelkit backup` with SIGKILL while it is provably under
+// way (the kill lands at or after a step the backup reports through its killpoints, and
+// the snapshot count shows it did not finish), into a kit (ext4 on userspace LUKS) and
+// into a folder. After each kill: the repository checks clean with --read-data, and the
+// kit's filesystem is what an unclean shutdown may leave, no worse: e2fsck -p (the
+// boot-time repair, which stops at anything it cannot fix unattended) repairs it, and
+// e2fsck -fn then finds nothing. At the end the first snapshot restores, and the next
+// backup succeeds.
 func TestKill9DuringBackup(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		return string(out), err
+	}
 	must := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(bin, args...).CombinedOutput()
+		out, err := run(args...)
 		if err != nil {
 			t.Fatalf("travelkit %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return string(out)
+		return out
 	}
-	os.WriteFile(filepath.Join(dir, "pass"), []byte("passphrase"), 0o600)
+	pass := filepath.Join(dir, "pass")
+	os.WriteFile(pass, []byte("passphrase"), 0o600)
 	os.WriteFile(filepath.Join(dir, "kit.toml"), []byte("name = \"kill-kit\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n"), 0o600)
 	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
 	os.WriteFile(filepath.Join(dir, "dist", "travelkit-linux-amd64"), []byte("stand-in"), 0o755)
 	img := filepath.Join(dir, "kit.img")
-	must("build", "--profile", filepath.Join(dir, "kit.toml"), "--target", img, "--size", "400MiB",
-		"--binaries", filepath.Join(dir, "dist"), "--passphrase-file", filepath.Join(dir, "pass"), "--yes")
+	must("build", "--profile", filepath.Join(dir, "kit.toml"), "--target", img, "--size", "200MiB",
+		"--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes")
 	folder := filepath.Join(dir, "repo")
 	os.WriteFile(filepath.Join(dir, "repopw"), []byte("repo password\n"), 0o600)
 	must("init", "--repo", folder, "--password-file", filepath.Join(dir, "repopw"))
@@ -52,49 +91,204 @@ func TestKill9DuringBackup(t *testing.T) {
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(filepath.Join(src, "first"), 0o755)
 	os.WriteFile(filepath.Join(src, "first", "keep.txt"), []byte("the first snapshot\n"), 0o644)
-	repos := map[string][]string{
-		"kit":    {"--target", img, "--passphrase-file", filepath.Join(dir, "pass")},
-		"folder": {"--repo", folder, "--password-file", filepath.Join(dir, "repopw")},
+	repos := []struct {
+		name  string
+		where []string
+		kit   bool
+	}{
+		{"kit", []string{"--target", img, "--passphrase-file", pass}, true},
+		{"folder", []string{"--repo", folder, "--password-file", filepath.Join(dir, "repopw")}, false},
 	}
-	for name, where := range repos {
-		must(append(append([]string{"backup"}, where...), src)...)
-		t.Logf("%s: first snapshot made", name)
+	for _, r := range repos {
+		must(append(append([]string{"backup"}, r.where...), src)...)
 	}
-	// data that takes a while to back up
+	// Data for three packs (16 MiB each): random, so nothing deduplicates or compresses.
 	for i := 0; i < 40; i++ {
 		b := make([]byte, 1<<20)
 		rand.Read(b)
 		os.WriteFile(filepath.Join(src, fmt.Sprintf("f%02d.bin", i)), b, 0o644)
 	}
-	for name, where := range repos {
-		for _, after := range []time.Duration{50 * time.Millisecond, 250 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond} {
-			cmd := exec.Command(bin, append(append([]string{"backup"}, where...), src)...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+	snapshots := func(where []string) int {
+		t.Helper()
+		var list []json.RawMessage
+		if err := json.Unmarshal([]byte(must(append([]string{"snapshots", "--json"}, where...)...)), &list); err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+
+	for _, r := range repos {
+		before := snapshots(r.where)
+		for _, k := range kills {
+			if k.kitOnly && !r.kit {
+				continue
 			}
-			time.Sleep(after)
-			cmd.Process.Signal(syscall.SIGKILL)
-			err := cmd.Wait()
-			t.Logf("%s: killed after %v (%v)", name, after, err)
-			must(append([]string{"check", "--read-data"}, where...)...)
-		}
-		out := filepath.Join(dir, "restore-"+name)
-		must(append(append([]string{"restore"}, where...), "latest", "--to", out)...)
-		must(append(append([]string{"backup"}, where...), src)...)
-		must(append([]string{"check", "--read-data"}, where...)...)
-		snaps := must(append([]string{"snapshots", "--json"}, where...)...)
-		if !strings.Contains(snaps, `"id"`) {
-			t.Fatalf("%s: no snapshots: %s", name, snaps)
-		}
-		first := filepath.Join(dir, "restore-first-"+name)
-		ids := strings.Split(snaps, `"short_id":"`)
-		if len(ids) < 2 {
-			t.Fatalf("%s: no short ids in %s", name, snaps)
-		}
-		must(append(append([]string{"restore"}, where...), strings.SplitN(ids[1], `"`, 2)[0], "--to", first)...)
-		if got, _ := os.ReadFile(filepath.Join(first, src, "first", "keep.txt")); string(got) != "the first snapshot\n" {
-			t.Fatalf("%s: the first snapshot restores %q", name, got)
+			what := fmt.Sprintf("%s, killed at %q", r.name, k.at)
+			if k.external {
+				what = fmt.Sprintf("%s, killed from outside after %q", r.name, k.at)
+			}
+			killBackup(t, bin, dir, k, append(append([]string{"backup"}, r.where...), src))
+			after := snapshots(r.where)
+			want := before
+			if k.snapshot {
+				want++
+			}
+			if after != want {
+				t.Fatalf("%s: %d snapshots before, %d after; want %d (the kill did not land where it should)", what, before, after, want)
+			}
+			if out, err := run(append([]string{"check", "--read-data"}, r.where...)...); err != nil {
+				t.Fatalf("%s: check --read-data: %v\n%s", what, err, out)
+			}
+			if r.kit {
+				fsckKit(t, img, dir, what)
+			}
+			t.Logf("%s: %d snapshots, check clean", what, after)
+			before = after
 		}
 	}
-	must("verify", "--target", img, "--passphrase-file", filepath.Join(dir, "pass"))
+
+	for _, r := range repos {
+		out := filepath.Join(dir, "restore-"+r.name)
+		must(append(append([]string{"restore"}, r.where...), "latest", "--to", out)...)
+		must(append(append([]string{"backup"}, r.where...), src)...)
+		must(append([]string{"check", "--read-data"}, r.where...)...)
+		var list []struct {
+			ShortID string `json:"short_id"`
+		}
+		if err := json.Unmarshal([]byte(must(append([]string{"snapshots", "--json"}, r.where...)...)), &list); err != nil || len(list) == 0 {
+			t.Fatalf("%s: snapshots: %v", r.name, err)
+		}
+		first := filepath.Join(dir, "restore-first-"+r.name)
+		must(append(append([]string{"restore"}, r.where...), list[0].ShortID, "--to", first)...)
+		if got, _ := os.ReadFile(filepath.Join(first, src, "first", "keep.txt")); string(got) != "the first snapshot\n" {
+			t.Fatalf("%s: the first snapshot restores %q", r.name, got)
+		}
+	}
+	fsckKit(t, img, dir, "after the last backup")
+	must("verify", "--target", img, "--passphrase-file", pass)
+}
+
+// killBackup runs the backup and kills it as k says. It fails the test unless the
+// process died of SIGKILL, having reached the step.
+func killBackup(t *testing.T, bin, dir string, k kill, args []string) {
+	t.Helper()
+	logf := filepath.Join(dir, "killpoints.log")
+	os.Remove(logf)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TRAVELKIT_KILL_LOG="+logf)
+	if !k.external {
+		cmd.Env = append(cmd.Env, "TRAVELKIT_KILL_AT="+k.at)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var err error
+	if k.external {
+		// Wait for the backup to report the step, then kill it from outside.
+	wait:
+		for deadline := time.Now().Add(2 * time.Minute); ; {
+			select {
+			case err = <-exited:
+				t.Fatalf("the backup ended before reaching %q: %v\n%s", k.at, err, out.Bytes())
+			default:
+			}
+			if b, _ := os.ReadFile(logf); bytes.Contains(b, []byte(k.at+"\n")) {
+				cmd.Process.Signal(syscall.SIGKILL)
+				err = <-exited
+				break wait
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("the backup never reached %q", k.at)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	} else {
+		select {
+		case err = <-exited:
+		case <-time.After(2 * time.Minute):
+			cmd.Process.Kill()
+			t.Fatalf("the backup was not killed at %q", k.at)
+		}
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the backup was to die of SIGKILL at %q, it ended with %v\n%s", k.at, err, out.Bytes())
+	}
+	if log, _ := os.ReadFile(logf); !bytes.Contains(log, []byte(strings.SplitN(k.at, "#", 2)[0]+"\n")) {
+		t.Fatalf("killed, but the backup never reached %q; it reached:\n%s", k.at, log)
+	}
+}
+
+// fsckKit decrypts the kit's volume into a file (travelkit's own LUKS code; the stock-tool
+// path is tested in package drive) and checks it with e2fsck. A kill may leave what an
+// unclean shutdown of a filesystem without a journal transaction leaves: blocks and inodes
+// allocated but not yet used, counts to correct, and a new file's inode written but not
+// yet linked (WriteFile's documented crash states). e2fsck -fy must repair it (exit 0 or
+// 1) with no repair outside those kinds, and e2fsck -fn must then find it clean.
+func fsckKit(t *testing.T, img, dir, what string) {
+	t.Helper()
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	d, err := drive.Open(&image.FileDevice{F: readOnlyFile{f}, N: st.Size()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Container()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, _, err := c.Unlock([]byte("passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.OpenVolume(vk)
+	vk.Wipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	plain := filepath.Join(dir, "volume.ext4")
+	out, err := os.Create(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(plain)
+	if _, err := io.Copy(out, io.NewSectionReader(v, 0, v.Size())); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	repair, err := exec.Command("e2fsck", "-fy", plain).CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && (!errors.As(err, &ee) || ee.ExitCode() > 1) {
+		t.Fatalf("%s: e2fsck -fy could not repair the kit's filesystem: %v\n%s", what, err, repair)
+	}
+	for _, bad := range []string{"deleted/unused inode", "Clear", "illegal", "Illegal", "multiply-claimed",
+		"corrupt", "Salvage", "bad block", "invalid", "Invalid", "Root inode", "duplicate"} {
+		if bytes.Contains(repair, []byte(bad)) {
+			t.Fatalf("%s: e2fsck -fy repaired more than a crash may leave (%q):\n%s", what, bad, repair)
+		}
+	}
+	if err != nil {
+		t.Logf("%s: e2fsck -fy repaired:\n%s", what, repair)
+	}
+	if check, err := exec.Command("e2fsck", "-fn", plain).CombinedOutput(); err != nil {
+		t.Fatalf("%s: e2fsck -fn after the repair: %v\n%s", what, err, check)
+	}
+}
+
+// readOnlyFile refuses writes: the check must not change the kit.
+type readOnlyFile struct{ f *os.File }
+
+func (r readOnlyFile) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r readOnlyFile) WriteAt([]byte, int64) (int, error) {
+	return 0, errors.New("the kit is opened read-only for the check")
 }

@@ -111,7 +111,7 @@ func openKit(path string, write bool) (*openedKit, error) {
 	if path == "" {
 		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")
 	}
-	tg, err := target.Open(path, target.Options{Write: write, DataOnly: true})
+	tg, err := target.Open(path, target.Options{Write: write, Partition: drive.DataPartition})
 	if err != nil {
 		return nil, targetError(err)
 	}

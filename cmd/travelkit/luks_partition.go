@@ -44,7 +44,11 @@ func splitPartition(path string) (base string, part int, ok bool) {
 // target, with its checks (never the system disk; for writing, nothing mounted on that
 // partition), for reading or for reading and writing.
 func openPartition(path, base string, part int, write bool) (*device, error) {
-	tg, err := target.Open(base, target.Options{Write: write, DataOnly: write && part == target.DataPartition})
+	opt := target.Options{Write: write}
+	if write && part == drive.DataPartition {
+		opt.Partition = part // the tools partition may stay mounted
+	}
+	tg, err := target.Open(base, opt)
 	if err != nil {
 		var ref *target.RefusedError
 		switch {
@@ -85,7 +89,7 @@ func kitHint(path string) string {
 		return ""
 	}
 	return fmt.Sprintf("%s is a travel kit: its LUKS volume is partition %d; give %s:%d, or --target %s",
-		path, target.DataPartition, path, target.DataPartition, path)
+		path, drive.DataPartition, path, drive.DataPartition, path)
 }
 
 // addTargetFlag gives a luks command (and those below it) --target KIT, which stands
@@ -107,12 +111,12 @@ func addTargetFlag(c *cobra.Command) {
 		if kit == "" {
 			return a
 		}
-		return append([]string{kit + ":" + strconv.Itoa(target.DataPartition)}, a...)
+		return append([]string{kit + ":" + strconv.Itoa(drive.DataPartition)}, a...)
 	}
 	c.Args = func(cmd *cobra.Command, a []string) error {
 		err := args(cmd, withDevice(a))
 		if err != nil && kit != "" {
-			return usageErrorf("--target %s stands for DEVICE (%s:%d); give one or the other: %v", kit, kit, target.DataPartition, err)
+			return usageErrorf("--target %s stands for DEVICE (%s:%d); give one or the other: %v", kit, kit, drive.DataPartition, err)
 		}
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/bootenv"
+	"travelkit/internal/memlimit"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
 
@@ -36,7 +38,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
 	root.AddCommand(
 		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
-		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(), newUnlockCmd(),
 		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 		newKeysCmd(), newRecoverCmd(), newEraseCmd(), newRefreshCmd(), newRegisterCmd(),
@@ -63,6 +65,7 @@ func main() {
 }
 
 func run(args []string) int {
+	memlimit.Set()
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
@@ -70,10 +73,11 @@ func run(args []string) int {
 		return ExitOK
 	}
 	code := exitCodeOf(err)
-	fmt.Fprintf(os.Stderr, "travelkit: error: %v\n", err)
+	// Errors may carry names from a drive or a repository: escaped, newlines kept.
+	fmt.Fprintf(os.Stderr, "travelkit: error: %s\n", termsafe.Text(err.Error()))
 	var h interface{ Hint() string }
 	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", h.Hint())
+		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", termsafe.Text(h.Hint()))
 	}
 	return code
 }

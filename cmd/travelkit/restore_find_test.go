@@ -1,10 +1,16 @@
+//go:build linux
+
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -31,6 +37,11 @@ func TestRestoreFindsTheKit(t *testing.T) {
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", pass, filepath.Join(dir, "home")}); code != 0 {
 		t.Fatalf("backup: exit %d", code)
 	}
+	// Kits on loop devices are seen by every restore that looks for kits: hold a lock,
+	// machine-wide, while ours is attached, so that two runs of this test do not see each
+	// other's.
+	unlock := lockLoopKits(t)
+	defer unlock()
 	out, err := exec.Command("losetup", "--find", "--show", img).CombinedOutput()
 	if err != nil {
 		t.Fatalf("losetup: %v %s", err, out)
@@ -38,26 +49,61 @@ func TestRestoreFindsTheKit(t *testing.T) {
 	loop := strings.TrimSpace(string(out))
 	defer exec.Command("losetup", "-d", loop).Run()
 
+	// restore without --target or --repo: one kit plugged in, it is found and used
 	to := filepath.Join(dir, "restored")
+	var code int
 	stderr := captureStderr(t, func() {
-		if code := run([]string{"restore", "--passphrase-file", pass, "latest", "--to", to}); code != 0 {
-			t.Logf("restore without --target: exit %d", code)
-		}
+		code = run([]string{"restore", "--passphrase-file", pass, "latest", "--to", to})
 	})
 	if strings.Contains(stderr, "several kit drives") {
-		// other tests may have kits on loop devices right now: ours must be listed
-		if !strings.Contains(stderr, loop) {
-			t.Fatalf("%s not among the kits found:\n%s", loop, stderr)
-		}
-		return
+		t.Fatalf("other kits are attached besides %s (a stale loop device? see losetup -l; detach it with losetup -d):\n%s", loop, stderr)
 	}
-	if !strings.Contains(stderr, "found-kit") || !strings.Contains(stderr, loop) {
-		t.Fatalf("restore did not name the kit it found:\n%s", stderr)
+	if code != ExitOK {
+		t.Fatalf("restore without --target: exit %d\n%s", code, stderr)
+	}
+	if want := fmt.Sprintf("Using the kit %q on %s.", "found-kit", loop); !strings.Contains(stderr, want) {
+		t.Fatalf("restore did not say which kit it found (want %q):\n%s", want, stderr)
 	}
 	got, err := os.ReadFile(filepath.Join(to, dir, "home", "doc.txt"))
 	if err != nil || string(got) != "a document" {
 		t.Fatalf("restored file: %q %v", got, err)
 	}
+
+	// a second kit plugged in: restore lists both and asks which (exit 2), restoring nothing
+	img2 := filepath.Join(dir, "kit2.img")
+	if code := run([]string{"build", "--profile", prof, "--target", img2, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes"}); code != 0 {
+		t.Fatalf("build of the second kit: exit %d", code)
+	}
+	out, err = exec.Command("losetup", "--find", "--show", img2).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup: %v %s", err, out)
+	}
+	loop2 := strings.TrimSpace(string(out))
+	defer exec.Command("losetup", "-d", loop2).Run()
+	to2 := filepath.Join(dir, "restored2")
+	stderr = captureStderr(t, func() {
+		code = run([]string{"restore", "--passphrase-file", pass, "latest", "--to", to2})
+	})
+	if code != ExitUsage || !strings.Contains(stderr, "several kit drives") ||
+		!strings.Contains(stderr, "--target "+loop+" ") || !strings.Contains(stderr, "--target "+loop2+" ") {
+		t.Fatalf("two kits plugged in: exit %d, want %d and both listed (%s, %s):\n%s", code, ExitUsage, loop, loop2, stderr)
+	}
+	if _, err := os.Stat(to2); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("with two kits and no choice, restore wrote %s (%v)", to2, err)
+	}
+}
+
+// lockLoopKits takes a machine-wide lock for tests that attach kits as loop devices.
+func lockLoopKits(t *testing.T) (unlock func()) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "travelkit-test-loop-kits.lock"), os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	return func() { f.Close() }
 }
 
 func captureStderr(t *testing.T, f func()) string {

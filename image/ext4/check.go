@@ -23,6 +23,7 @@ import (
 type span struct {
 	start, end uint64 // [start, end)
 	what       string
+	journal    bool
 }
 
 // metadataSpans lists the blocks of every group's metadata and of the journal.
@@ -35,13 +36,13 @@ func (f *FS) metadataSpans() ([]span, error) {
 	for g := uint32(0); g < f.groups; g++ {
 		if hasSuper(g, sparse) {
 			s := f.groupStart(g)
-			out = append(out, span{s, s + 1 + gdtBlocks + resv, fmt.Sprintf("group %d's superblock and descriptors", g)})
+			out = append(out, span{start: s, end: s + 1 + gdtBlocks + resv, what: fmt.Sprintf("group %d's superblock and descriptors", g)})
 		}
 		bb, ib, it := f.gdBlockBitmap(g), f.gdInodeBitmap(g), f.gdInodeTable(g)
 		out = append(out,
-			span{bb, bb + 1, fmt.Sprintf("group %d's block bitmap", g)},
-			span{ib, ib + 1, fmt.Sprintf("group %d's inode bitmap", g)},
-			span{it, it + itb, fmt.Sprintf("group %d's inode table", g)})
+			span{start: bb, end: bb + 1, what: fmt.Sprintf("group %d's block bitmap", g)},
+			span{start: ib, end: ib + 1, what: fmt.Sprintf("group %d's inode bitmap", g)},
+			span{start: it, end: it + itb, what: fmt.Sprintf("group %d's inode table", g)})
 	}
 	if le32(f.sb, sbFeatureCompat)&compatHasJournal != 0 {
 		ino := le32(f.sb, sbJournalInum)
@@ -57,10 +58,10 @@ func (f *FS) metadataSpans() ([]span, error) {
 			return nil, fmt.Errorf("the journal: %w", err)
 		}
 		for _, e := range exts {
-			out = append(out, span{e.pblk, e.pblk + uint64(e.len), "the journal"})
+			out = append(out, span{e.pblk, e.pblk + uint64(e.len), "the journal", true})
 		}
 		for _, b := range tree {
-			out = append(out, span{b, b + 1, "the journal's extent tree"})
+			out = append(out, span{b, b + 1, "the journal's extent tree", true})
 		}
 	}
 	for _, s := range out {
@@ -93,17 +94,26 @@ func (f *FS) checkAllocation() error {
 	next := 0 // first span not wholly before the current group
 	for g := uint32(0); g < f.groups; g++ {
 		start, n := f.groupStart(g), uint64(f.groupBlocks(g))
+		for next < len(spans) && spans[next].end <= start {
+			next++
+		}
 		var bm []byte
 		if f.gdFlags(g)&bgBlockUninit != 0 {
-			bm = f.uninitBlockBitmap(g)
+			// What the kernel assumes of a group without a bitmap yet: the group metadata
+			// that lies in it is used, nothing else (as uninitBlockBitmap, from the spans).
+			bm = make([]byte, f.bs)
+			for i := next; i < len(spans) && spans[i].start < start+n; i++ {
+				if !spans[i].journal {
+					for b := max(spans[i].start, start); b < min(spans[i].end, start+n); b++ {
+						setBit(bm, int(b-start))
+					}
+				}
+			}
 		} else if bm, err = bitmaps.block(g); err != nil {
 			return err
 		}
 		if free := zeroBits(bm, int(n)); free != f.gdFreeBlocks(g) {
 			return fail("group %d's block bitmap has %d free blocks, its descriptor says %d", g, free, f.gdFreeBlocks(g))
-		}
-		for next < len(spans) && spans[next].end <= start {
-			next++
 		}
 		for i := next; i < len(spans) && spans[i].start < start+n; i++ {
 			s := spans[i]
@@ -152,7 +162,8 @@ func zeroBits(b []byte, n int) uint32 {
 }
 
 // bitmapReader reads the bitmaps of consecutive groups in runs (flex_bg keeps them next
-// to each other), a few hundred blocks per read, without keeping them.
+// to each other), a few hundred blocks per read, without keeping them; bitmaps of
+// uninitialised groups are not read.
 type bitmapReader struct {
 	f          *FS
 	run        []byte
@@ -167,14 +178,14 @@ const bitmapRun = 256
 
 func newBitmapReader(f *FS) *bitmapReader { return &bitmapReader{f: f} }
 
-func (r *bitmapReader) read(blk uint64, run *[]byte, start, n *uint64, at func(uint32) uint64, g uint32) ([]byte, error) {
+func (r *bitmapReader) read(blk uint64, run *[]byte, start, n *uint64, at func(uint32) uint64, g uint32, uninit uint16) ([]byte, error) {
 	f := r.f
 	if blk >= *start && blk < *start+*n {
 		return (*run)[(blk-*start)*uint64(f.bs):][:f.bs], nil
 	}
 	// Extend over the next groups while their bitmaps follow on.
 	cnt := uint64(1)
-	for h := g + 1; h < f.groups && cnt < bitmapRun && at(h) == blk+cnt && blk+cnt < f.blocks; h++ {
+	for h := g + 1; h < f.groups && cnt < bitmapRun && at(h) == blk+cnt && blk+cnt < f.blocks && f.gdFlags(h)&uninit == 0; h++ {
 		cnt++
 	}
 	if cap(*run) < int(cnt)*int(f.bs) {
@@ -189,9 +200,9 @@ func (r *bitmapReader) read(blk uint64, run *[]byte, start, n *uint64, at func(u
 }
 
 func (r *bitmapReader) block(g uint32) ([]byte, error) {
-	return r.read(r.f.gdBlockBitmap(g), &r.run, &r.runStart, &r.runBlocks, r.f.gdBlockBitmap, g)
+	return r.read(r.f.gdBlockBitmap(g), &r.run, &r.runStart, &r.runBlocks, r.f.gdBlockBitmap, g, bgBlockUninit)
 }
 
 func (r *bitmapReader) inode(g uint32) ([]byte, error) {
-	return r.read(r.f.gdInodeBitmap(g), &r.inodeRun, &r.inodeStart, &r.inodeN, r.f.gdInodeBitmap, g)
+	return r.read(r.f.gdInodeBitmap(g), &r.inodeRun, &r.inodeStart, &r.inodeN, r.f.gdInodeBitmap, g, bgInodeUninit)
 }

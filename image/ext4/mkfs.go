@@ -341,7 +341,7 @@ func (f *FS) formatJournal(l *layout, jblocks uint32, opt FormatOptions) (uint64
 // formatRootDirs writes the root directory (inode 2) and lost+found (11), from block goal.
 func (f *FS) formatRootDirs(l *layout, goal uint64, now time.Time) error {
 	bm0 := f.ibCache[0]
-	root := f.newInode(rootIno, modeDir|0o755, now)
+	root := f.newInode(rootIno, modeDir|DirMode, now)
 	lf := f.newInode(firstIno, modeDir|0o700, now)
 	setBit(bm0, firstIno-1)
 	put16(f.gd(0), bgFreeInodes, uint16(l.ipg-firstIno))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"travelkit/internal/durable"
+	"travelkit/internal/killpoint"
 )
 
 // Features travelkit can write to; others make the volume read-only to it.
@@ -16,6 +17,14 @@ const (
 	writeCompat   = compatHasJournal | compatExtAttr
 	writeIncompat = incompatFiletype | incompatRecover | incompatExtents | incompatFlexBG | incompat64bit
 	writeRoCompat = roSparseSuper | roLargeFile | roHugeFile | roGdtCsum | roDirNlink | roExtraIsize
+)
+
+// Modes of what travelkit creates: private to root, as restic's own repositories are
+// (folders 0700, files 0600). A kit's volume holds the backups and their password; opened
+// the stock way (cryptsetup open, mount), nothing of it may be readable by other users.
+const (
+	FileMode = 0o600
+	DirMode  = 0o700
 )
 
 // ErrReadOnly is returned by write calls on a filesystem opened read-only or
@@ -602,7 +611,7 @@ func validName(s string) error {
 	return nil
 }
 
-// MkdirAll creates directory p and missing parents (mode 0755).
+// MkdirAll creates directory p and missing parents (DirMode, owned by root).
 func (f *FS) MkdirAll(p string) error {
 	_, err := f.mkdirAll(p)
 	if err != nil {
@@ -687,7 +696,7 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 	if _, err := f.dev.WriteAt(blk, int64(be[0].pblk)*f.bs); err != nil {
 		return nil, err
 	}
-	n := f.newInode(ino, modeDir|0o755, f.now())
+	n := f.newInode(ino, modeDir|DirMode, f.now())
 	put16(n.b, iLinks, 2)
 	n.setSize(f.bs)
 	be[0].lblk = 0
@@ -703,7 +712,8 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 	return n, f.writeMeta()
 }
 
-// WriteFile writes size bytes from r as the regular file p (mode 0644),
+// WriteFile writes size bytes from r as the regular file p (FileMode, owned by root; a
+// replaced file keeps its mode),
 // creating parent directories and replacing an existing file. Order on the
 // device: allocation (bitmaps, descriptors); then for a new file its data and
 // inode, a flush, its directory entry, a flush; for a replaced file its data,
@@ -777,7 +787,7 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 			f.freeExtents(exts)
 			return err
 		}
-		n = f.newInode(ino, modeReg|0o644, mtime)
+		n = f.newInode(ino, modeReg|FileMode, mtime)
 		put16(n.b, iLinks, 1)
 	}
 	if err := f.writeMeta(); err != nil {
@@ -854,6 +864,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 			left -= chunk
 		}
 	}
+	killpoint.Here("ext4: file data written")
 	if old != 0 {
 		// The data must be durable before the inode points at it.
 		if err := durable.Flush(f.dev); err != nil {
@@ -883,6 +894,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 		if err := durable.Flush(f.dev); err != nil {
 			return err
 		}
+		killpoint.Here("ext4: file inode written")
 		linked = true // from here on the inode may be reachable
 		if err := f.addEntry(dir, name, n.ino, ftReg); err != nil {
 			return err

@@ -1,9 +1,3 @@
-// Package fat32 creates a FAT32 filesystem holding a known set of files and
-// directories (written once, front to back, clusters allocated contiguously),
-// and reads FAT32 filesystems back.
-//
-// Layout facts follow Microsoft's "FAT: General Overview of On-Disk Format"
-// (FAT32 File System Specification 1.03).
 package fat32
 
 import (

@@ -32,7 +32,13 @@ const (
 // freed in every FAT copy, and its directory entry and long-name entries are marked
 // deleted. The rest of the filesystem is untouched. The name matches as the reader's
 // lookups do (long or short name, any case).
-func Shred(dev ReadWriterAt, size int64, p string) error {
+func Shred(dev ReadWriterAt, size int64, p string) error { return ShredHead(dev, size, p, -1) }
+
+// ShredHead is Shred overwriting only the first head bytes of the file (rounded up to whole
+// clusters; head < 0: all of it) before freeing every cluster: enough when the head holds
+// the only key to the rest (an age file's header wraps its file key), and much faster on a
+// large file.
+func ShredHead(dev ReadWriterAt, size int64, p string, head int64) error {
 	f, err := Open(dev, size)
 	if err != nil {
 		return err
@@ -69,17 +75,21 @@ func Shred(dev ReadWriterAt, size int64, p string) error {
 		if clusters, err = f.chain(target.Cluster, (target.Size+cs-1)/cs+1); err != nil {
 			return fmt.Errorf("fat32: %s: %w", p, err)
 		}
+		over := clusters
+		if head >= 0 {
+			over = clusters[:min(int64(len(clusters)), max(1, (head+cs-1)/cs))]
+		}
 		buf := make([]byte, shredRun)
-		for i := 0; i < len(clusters); {
+		for i := 0; i < len(over); {
 			j := i + 1
-			for j < len(clusters) && clusters[j] == clusters[j-1]+1 && int64(j-i+1)*cs <= shredRun {
+			for j < len(over) && over[j] == over[j-1]+1 && int64(j-i+1)*cs <= shredRun {
 				j++
 			}
 			b := buf[:int64(j-i)*cs]
 			if _, err := rand.Read(b); err != nil {
 				return err
 			}
-			if _, err := dev.WriteAt(b, f.clusterOff(clusters[i])); err != nil {
+			if _, err := dev.WriteAt(b, f.clusterOff(over[i])); err != nil {
 				return fmt.Errorf("fat32: overwriting %s: %w", p, err)
 			}
 			i = j

@@ -69,3 +69,37 @@ func TestShred(t *testing.T) {
 		t.Fatalf("manifest.json: %q %v", b, err)
 	}
 }
+
+// TestShredHead: only the head is overwritten, yet the file is gone and the filesystem clean.
+func TestShredHead(t *testing.T) {
+	dev, path := testutil.SparseFile(t, "fat.img", 64<<20)
+	w, err := Format(dev, dev.Size(), Options{Label: "TRAVELKIT", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append([]byte("AGE-HEADER-WITH-THE-FILE-KEY\n"), bytes.Repeat([]byte("ciphertext "), 100000)...)
+	if err := w.WriteFile("luks-header.age", bytes.NewReader(b), int64(len(b)), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ShredHead(dev, dev.Size(), "luks-header.age", 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := os.ReadFile(path)
+	if bytes.Contains(img, []byte("AGE-HEADER-WITH")) {
+		t.Fatal("the head survived")
+	}
+	out := testutil.MustTool(t, "fsck.vfat", "-n", "-v", path)
+	if strings.Contains(out, "Free cluster summary wrong") || strings.Contains(out, "Reclaim") || strings.Contains(out, "Fix") {
+		t.Fatalf("fsck.vfat -n complained:\n%s", out)
+	}
+	f, err := Open(dev, dev.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Stat("luks-header.age"); err == nil {
+		t.Fatal("the file is still there")
+	}
+}

@@ -182,7 +182,8 @@ func (v *Volume) Patch(off int64, pos int, b ...byte) {
 func (v *Volume) SetAttr(off int64, attr byte) { v.Patch(off, 11, attr) }
 
 // Append writes entries into the directory at cluster dir after its last used slot,
-// leaving gap empty (zero) slots before them. The directory is not grown.
+// leaving gap empty (zero) slots before them, chaining zeroed clusters to the directory
+// when it is full (as an OS does).
 func (v *Volume) Append(dir uint32, gap int, entries ...[]byte) error {
 	slots := v.Slots(dir)
 	last := -1
@@ -192,8 +193,17 @@ func (v *Volume) Append(dir uint32, gap int, entries ...[]byte) error {
 		}
 	}
 	at := last + 1 + gap
-	if at+len(entries) > len(slots) {
-		return errors.New("craftfat: directory full")
+	for at+len(entries) > len(slots) {
+		ch := v.Chain(dir)
+		more, err := v.Alloc(1)
+		if err != nil {
+			return err
+		}
+		if err := v.WriteChain(more, nil); err != nil {
+			return err
+		}
+		v.SetFAT(ch[len(ch)-1], more[0])
+		slots = v.Slots(dir)
 	}
 	for i, e := range entries {
 		if _, err := v.dev.WriteAt(e, slots[at+i]); err != nil {

@@ -1,0 +1,9 @@
+// Package target opens what a kit is written to — an image file or a whole block device —
+// as one ReaderAt/WriterAt with its size, after the safety checks that keep travelkit
+// from ever writing to the wrong disk: not the disk of the running system, nothing mounted,
+// nothing held by device-mapper, RAID or LVM, removable unless allowed, and the same disk
+// (serial and size) right before writing as when the plan was shown.
+//
+// Imports: internal packages only. It must not import drive, builder or image: it knows
+// disks, not the kit's layout (drive names the partition it writes).
+package target
