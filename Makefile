@@ -34,6 +34,7 @@ demo: build dist
 test-deps:
 	./scripts/install-test-deps.sh
 	$(GO) mod download
+	$(GO) -C luks/internal/xts/_asm mod download
 	./scripts/build-test-servers.sh
 
 vet:
@@ -50,6 +51,8 @@ test: test-deps vet fmt-check build
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -tags tpmsim ./tpm/
 	# the luks.Container concurrency contract, under the race detector (cgo only in tests)
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -race -run 'Concurrent' ./luks/
+	# the XTS assembly: generators match the committed files; arm64 under qemu-user
+	./scripts/test-xts.sh
 
 # Power-on to menu under qemu beside a busybox initramfs, and the boot files' size.
 bench-boot: dist bootenv

@@ -211,6 +211,29 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 	return &Unlocked{Container: c, Slot: slot, Volume: v, FS: fs, Key: luks.NewVolumeKey(vk.Bytes()), Writable: writable}, nil
 }
 
+// maxSmallFile bounds the small files of the encrypted volume read whole (the
+// repository password, the copies of the manifest and SHA256SUMS).
+const maxSmallFile = 16 << 20
+
+// ReadSmallFile reads a small file of the encrypted volume, refusing one larger than
+// 16 MiB before reading it: an inode of a damaged or tampered file system may claim
+// any size (e2fsck accepts a sparse 1 TiB file).
+func (u *Unlocked) ReadSmallFile(p string) ([]byte, error) {
+	f, err := u.FS.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if f.Size() < 0 || f.Size() > maxSmallFile {
+		return nil, fmt.Errorf("%s claims %s, more than such a file holds (%s): the file system is damaged or was tampered with; on Linux check it with cryptsetup open, then e2fsck -f /dev/mapper/NAME",
+			p, bytesize.Format(f.Size()), bytesize.Format(maxSmallFile))
+	}
+	b := make([]byte, f.Size())
+	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return b, nil
+}
+
 // Close flushes and closes the filesystem and the volume.
 func (u *Unlocked) Close() error {
 	err := u.FS.Close()

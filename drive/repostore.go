@@ -123,6 +123,9 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
 	size := f.Size()
+	if err := s.plausible(h, size); err != nil {
+		return nil, err
+	}
 	if off < 0 {
 		off = max(0, size+off)
 	}
@@ -130,6 +133,9 @@ func (s *RepoStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 		return nil, fmt.Errorf("%s: offset %d past the end (%d bytes)", h, off, size)
 	}
 	if n <= 0 || int64(n) > size-off {
+		if size-off > maxWholeLoad {
+			return nil, fmt.Errorf("%s: %s is more than travelkit reads of one repository file at once (%s)", h, bytesize.Format(size-off), bytesize.Format(maxWholeLoad))
+		}
 		n = int(size - off)
 	}
 	b := make([]byte, n)
@@ -166,7 +172,26 @@ func (s *RepoStorage) Stat(ctx context.Context, h repo.Handle) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", h, err)
 	}
+	if err := s.plausible(h, st.Size); err != nil {
+		return 0, err
+	}
 	return st.Size, nil
+}
+
+// maxWholeLoad bounds a file read whole (the repository bounds each kind of file
+// further); restic's largest pack files are 128 MiB.
+const maxWholeLoad = 256 << 20
+
+// plausible refuses a size the kit's file system cannot hold: an inode of a damaged or
+// crafted file system (a sparse 1 TiB file, which e2fsck accepts, or 2^62 bytes) would
+// otherwise become an allocation of that size.
+func (s *RepoStorage) plausible(h repo.Handle, size int64) error {
+	limit := int64(s.fs.Blocks()) * s.fs.BlockSize()
+	if size < 0 || size > limit {
+		return fmt.Errorf("%s claims %s, more than the kit's whole file system (%s): the file system is damaged or was tampered with; on Linux check it with cryptsetup open, then e2fsck -f /dev/mapper/NAME",
+			h, bytesize.Format(size), bytesize.Format(limit))
+	}
+	return nil
 }
 
 func (s *RepoStorage) List(ctx context.Context, t repo.FileType, fn func(string, int64) error) error {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"travelkit/internal/bytesize"
 )
 
 // Device is storage that holds a LUKS2 container: a file, a block device or a window of one.
@@ -67,6 +69,18 @@ var (
 	ErrBothHeadersBad  = errors.New("both LUKS2 header copies are damaged")
 	ErrNoKeyslotSpace  = errors.New("not enough room in the keyslots area")
 )
+
+// MemoryError refuses a key derivation that needs more memory than the computer has
+// available, as cryptsetup does ("Not enough available memory to open a keyslot"):
+// starting it would swap for minutes or be killed by the system.
+type MemoryError struct {
+	NeedKiB, AvailableKiB uint64
+}
+
+func (e *MemoryError) Error() string {
+	return fmt.Sprintf("not enough available memory to open a keyslot: its argon2 key derivation needs %s and this computer has %s available; close other programs and try again, or use a computer with more memory",
+		bytesize.Format(int64(e.NeedKiB)<<10), bytesize.Format(int64(e.AvailableKiB)<<10))
+}
 
 // UnsupportedError says that a volume uses something travelkit does not implement.
 type UnsupportedError struct{ What string }

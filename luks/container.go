@@ -354,7 +354,7 @@ func (c *Container) unlockSlot(md *metadata, pass []byte, id string) (*VolumeKey
 	}
 	vk, err := openKeyslot(c.dev, c.size, k, pass)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("keyslot %s: %w", id, err)
 	}
 	ok, err := d.verify(vk)
 	if err != nil {

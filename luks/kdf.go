@@ -42,10 +42,22 @@ func (k *kdf) derive(pass []byte, keyLen int) ([]byte, error) {
 			return nil, err
 		}
 		return pbkdf2Key(h, pass, salt, k.Iterations, keyLen)
-	case "argon2i":
-		return argon2.Key(pass, salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
-	case "argon2id":
-		return argon2.IDKey(pass, salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
+	case "argon2i", "argon2id":
+		if avail := availableMemory(); avail > 0 && uint64(k.Memory) > avail {
+			return nil, &MemoryError{NeedKiB: uint64(k.Memory), AvailableKiB: avail}
+		}
+		f := argon2.IDKey
+		if k.Type == "argon2i" {
+			f = argon2.Key
+		}
+		key := f(pass, salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen))
+		if k.Memory >= 64<<10 {
+			// Hand the derivation's memory back now, not at the next collection: the
+			// next keyslot tried asks for as much again (two 4 GiB keyslots peaked at
+			// 8 GiB), and the available memory it is checked against must be true.
+			debug.FreeOSMemory()
+		}
+		return key, nil
 	}
 	return nil, &UnsupportedError{What: fmt.Sprintf("key derivation %q", k.Type)}
 }
@@ -185,6 +197,10 @@ func KDFErrors(err error) []*KDFError {
 	}
 	return nil
 }
+
+// availableMemory reports the memory available for a key derivation in KiB, or 0 when
+// unknown (tests replace it).
+var availableMemory = availableMemoryKiB
 
 // totalMemoryKiB reports the machine's physical memory in KiB, or 0 when unknown.
 var totalMemoryKiB = func() uint64 { return physicalMemoryKiB() }

@@ -13,7 +13,7 @@
 // Output goes through a [Display]: [TextDisplay] writes ANSI text; a display that draws
 // right-to-left scripts on a framebuffer can take its place for the screen.
 //
-// Imports: boot, drive, image, kit, luks, repo and internal packages only. It must not
+// Imports: boot, drive, i18n, image, kit, luks, repo and internal packages only. It must not
 // import builder, bootenv or the CLI: the menu is a face, like the CLI, over the same
 // packages.
 package menu

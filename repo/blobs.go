@@ -7,6 +7,7 @@ import (
 	"runtime/pprof"
 	"sync"
 
+	"github.com/klauspost/compress/zstd"
 	"travelkit/internal/killpoint"
 )
 
@@ -340,6 +341,9 @@ func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID, buf []byte
 // LoadBlobScratch is LoadBlob with a reusable buffer for the stored bytes,
 // used when the storage is a RangeReader.
 func (r *Repository) LoadBlobScratch(ctx context.Context, t BlobType, id ID, buf []byte, raw *[]byte) ([]byte, error) {
+	if err := r.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
 	pb, ok := r.idx.Lookup(BlobHandle{ID: id, Type: t})
 	if !ok {
 		return nil, fmt.Errorf("%s blob %s not found in index", t, id.Str())
@@ -352,6 +356,10 @@ func (r *Repository) loadPacked(ctx context.Context, pb PackedBlob, buf []byte) 
 }
 
 func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf []byte, scratch *[]byte) ([]byte, error) {
+	if pb.Length > maxStoredBlob(pb.Type) || int(pb.PlainLength()) > maxBlob(pb.Type) {
+		return nil, &PackError{Pack: pb.PackID, Err: tooLarge(fmt.Sprintf("%s blob %s", pb.Type, pb.ID.Str()),
+			max(int64(pb.Length), int64(pb.PlainLength())), int64(maxBlob(pb.Type)))}
+	}
 	h := Handle{PackFile, pb.PackID.String()}
 	var raw []byte
 	var err error
@@ -370,24 +378,41 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	return r.openBlob(pb, raw, buf)
 }
 
-// openBlob decrypts, decompresses and verifies one stored blob.
+// openBlob decrypts, decompresses and verifies one stored blob. Decompression writes
+// into a buffer of exactly the declared length and stops when the blob wants more.
 func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 	var plain []byte
 	var err error
-	if pb.UncompressedLength != 0 {
+	switch ulen := int(pb.UncompressedLength); {
+	case len(raw) != int(pb.Length):
+		err = errors.New("short read")
+	case int(pb.PlainLength()) > maxBlob(pb.Type):
+		err = tooLarge("the blob", int64(pb.PlainLength()), int64(maxBlob(pb.Type)))
+	case ulen != 0:
 		// decrypt in place: raw is ours (a fresh load or the caller's scratch)
 		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
 		if err == nil {
-			if pb.UncompressedLength > maxBlobSize {
-				err = errors.New("blob too large")
-			} else {
-				plain, err = r.decoder().DecodeAll(plain, buf[:0])
-				if err == nil && len(plain) != int(pb.UncompressedLength) {
-					err = errors.New("wrong uncompressed length")
+			dst := buf[:0]
+			if cap(dst) < ulen {
+				dst = make([]byte, 0, ulen)
+			}
+			var out []byte
+			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen])
+			switch {
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded):
+				err = fmt.Errorf("%w (%d bytes)", errDeclared, ulen)
+			case err == nil && len(out) != ulen:
+				err = errors.New("wrong uncompressed length")
+			}
+			if err == nil {
+				// hand back the caller's whole buffer for the next blob (out lies in it)
+				if len(out) > 0 && &out[0] != &dst[:1][0] {
+					copy(dst[:len(out)], out)
 				}
+				plain = dst[:len(out)]
 			}
 		}
-	} else {
+	default:
 		plain, err = r.key.Open(buf[:0], raw)
 	}
 	if err == nil && Hash(plain) != pb.ID {

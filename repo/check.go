@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"travelkit/internal/bytesize"
 )
 
 // CheckOptions select how much a check reads.
@@ -25,7 +27,9 @@ type CheckOptions struct {
 // CheckResult lists the problems check found. Errors make the repository
 // damaged; Orphaned packs are harmless leftovers that prune removes.
 type CheckResult struct {
-	Errors      []error
+	Errors []error
+	// MoreErrors counts the errors found beyond the first maxCheckErrors.
+	MoreErrors  int
 	Orphaned    []ID
 	Snapshots   int
 	Trees       int
@@ -35,7 +39,7 @@ type CheckResult struct {
 }
 
 // OK reports whether no errors were found.
-func (c *CheckResult) OK() bool { return len(c.Errors) == 0 }
+func (c *CheckResult) OK() bool { return len(c.Errors) == 0 && c.MoreErrors == 0 }
 
 type checker struct {
 	r   *Repository
@@ -44,57 +48,80 @@ type checker struct {
 	bad map[ID]bool
 }
 
+// maxCheckErrors bounds the errors check keeps; the others are counted.
+const maxCheckErrors = 1000
+
 func (c *checker) errorf(format string, a ...any) {
 	c.mu.Lock()
-	c.res.Errors = append(c.res.Errors, fmt.Errorf(format, a...))
+	c.add(fmt.Errorf(format, a...))
 	c.mu.Unlock()
+}
+
+// add records an error; the caller holds c.mu.
+func (c *checker) add(err error) {
+	if len(c.res.Errors) >= maxCheckErrors {
+		c.res.MoreErrors++
+		return
+	}
+	c.res.Errors = append(c.res.Errors, err)
 }
 
 func (c *checker) badPack(id ID, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.res.Errors = append(c.res.Errors, &PackError{Pack: id, Err: err})
+	c.add(&PackError{Pack: id, Err: err})
 	if !c.bad[id] {
 		c.bad[id] = true
 		c.res.DamagedPack = append(c.res.DamagedPack, id)
 	}
 }
 
+// packBudget bounds the bytes of whole packs check holds at once.
+const packBudget = 256 << 20
+
 // Check verifies the repository structure and, if asked, its data. It loads
 // the index itself.
 func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult, error) {
 	c := &checker{r: r, res: &CheckResult{}, bad: map[ID]bool{}}
 	// 1. index files, one by one so that a damaged one is named
-	var idxIDs []ID
+	type file struct {
+		id   ID
+		size int64
+	}
+	var idxFiles []file
 	if err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
 		id, err := ParseID(name)
 		if err != nil {
 			return nil
 		}
-		idxIDs = append(idxIDs, id)
+		idxFiles = append(idxFiles, file{id, size})
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	idx := NewIndex()
-	for _, id := range idxIDs {
-		b, err := r.LoadUnpacked(ctx, IndexFile, id)
+	total := 0
+	for _, f := range idxFiles {
+		err := r.readIndexFile(ctx, f.id, f.size, func(batch []PackedBlob) error {
+			if total += len(batch); total > maxIndexBlobs {
+				return fmt.Errorf("the index lists more than %d blobs, more than travelkit holds in memory: %w", maxIndexBlobs, ErrTooLarge)
+			}
+			for _, pb := range batch {
+				idx.add(pb)
+			}
+			return nil
+		})
 		if err != nil {
-			c.errorf("index %s: %v", id, err)
+			c.errorf("index %s: %v", f.id, err)
+			if errors.Is(err, ErrTooLarge) && total > maxIndexBlobs {
+				break
+			}
 			continue
 		}
-		blobs, _, err := DecodeIndex(b)
-		if err != nil {
-			c.errorf("index %s: %v", id, err)
-			continue
-		}
-		for _, pb := range blobs {
-			idx.add(pb)
-		}
-		idx.files = append(idx.files, id)
+		idx.files = append(idx.files, f.id)
 	}
 	r.idx = idx
-	r.idxLoaded = true
+	r.idxLoaded.Store(true)
 
 	// 2. packs: present, right size, none unknown
 	sizes := map[ID]int64{}
@@ -158,21 +185,34 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		c.errorf("%v", e)
 	}
 	c.res.Snapshots = len(sns)
+	// every tree once (a visited set), depth first, with paths and the tree bytes held
+	// along one path bounded
 	seen := map[ID]bool{}
+	var stack int64
 	var walk func(id ID, path string)
 	walk = func(id ID, path string) {
-		if seen[id] {
+		if seen[id] || ctx.Err() != nil {
 			return
 		}
 		seen[id] = true
 		c.res.Trees++
-		t, err := r.LoadTree(ctx, id)
+		t, size, err := r.loadTreeSized(ctx, id)
 		if err != nil {
 			c.errorf("tree %s (%s): %v", id.Str(), path, err)
 			return
 		}
+		if stack+size > maxTreeStack {
+			c.errorf("tree %s (%s): the folders above it hold more than %s of listings: %v", id.Str(), path, bytesize.Format(maxTreeStack), ErrTooLarge)
+			return
+		}
+		stack += size
+		defer func() { stack -= size }()
 		for _, n := range t.Nodes {
 			p := path + "/" + n.Name
+			if len(p) > MaxPathLen {
+				c.errorf("tree %s: %q...: path longer than %d bytes: %v", id.Str(), p[:64], MaxPathLen, ErrTooLarge)
+				return
+			}
 			switch n.Type {
 			case NodeFile:
 				for _, b := range n.Content {
@@ -216,14 +256,24 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		ch := make(chan ID)
 		var wg sync.WaitGroup
 		var done int
-		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		// whole packs are read: at most packBudget bytes of them at once
+		budget := newByteBudget(packBudget)
+		for i := 0; i < min(runtime.GOMAXPROCS(0), maxCheckWorkers); i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				var buf []byte // one pack buffer per worker, reused
 				for id := range ch {
 					if size, ok := sizes[id]; ok {
-						buf = c.readPack(ctx, id, size, byPack[id], buf)
+						if size > reusedPackBuffer {
+							// an unusually large pack: read under the budget
+							n := min(max(size, 0), maxPackFile)
+							budget.acquire(n)
+							c.readPack(ctx, id, size, byPack[id], nil)
+							budget.release(n)
+						} else {
+							buf = c.readPack(ctx, id, size, byPack[id], buf)
+						}
 					}
 					c.mu.Lock()
 					done++
@@ -248,20 +298,21 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 }
 
 // readPack loads a whole pack of the listed size into buf (when the storage
-// reads into a caller's buffer; it returns the buffer to reuse) and checks
-// its name, header and blobs.
+// reads into a caller's buffer and the pack fits a reused buffer; it returns the
+// buffer to reuse) and checks its name, header and blobs. Sizes are bounded
+// before anything is allocated.
 func (c *checker) readPack(ctx context.Context, id ID, size int64, indexed []PackedBlob, buf []byte) []byte {
 	h := Handle{PackFile, id.String()}
 	var data []byte
 	var err error
-	if rr, ok := c.r.st.(RangeReader); ok && size > 0 && size <= maxPackSize {
+	if rr, ok := c.r.st.(RangeReader); ok && size > 0 && size <= reusedPackBuffer {
 		if int64(cap(buf)) < size {
 			buf = make([]byte, size)
 		}
 		data = buf[:size]
 		err = rr.ReadAt(ctx, h, data, 0)
 	} else {
-		data, err = c.r.st.Load(ctx, h, 0, 0)
+		data, err = c.r.loadFile(ctx, h, size)
 	}
 	if err != nil {
 		c.badPack(id, err)
@@ -271,8 +322,13 @@ func (c *checker) readPack(ctx context.Context, id ID, size int64, indexed []Pac
 	return buf
 }
 
-// maxPackSize bounds the pack buffer check allocates from a listed size.
-const maxPackSize = 1 << 30
+// Whole packs read by check --read-data: up to reusedPackBuffer into a buffer each worker
+// keeps (restic's default packs are 16 MiB), larger ones (up to maxPackFile) under
+// packBudget, with at most maxCheckWorkers workers.
+const (
+	reusedPackBuffer = 32 << 20
+	maxCheckWorkers  = 8
+)
 
 func (c *checker) checkPack(id ID, data []byte, indexed []PackedBlob) {
 	if sha256.Sum256(data) != id {

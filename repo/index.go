@@ -1,12 +1,16 @@
 package repo
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"sync"
+	"sync/atomic"
+
+	"travelkit/internal/bytesize"
 )
 
 // Index maps blobs to their place in pack files. It is compact, because a
@@ -51,11 +55,16 @@ func (x *Index) Add(pb PackedBlob) {
 	x.mu.Unlock()
 }
 
-// slotOf hashes a handle to its first probe position (IDs are SHA-256: any
-// eight of their bytes are as good as a hash).
+// slotOf hashes a handle to its first probe position. The IDs come from a
+// repository that may be crafted: they need not be SHA-256 values, and an index
+// of 100,000 IDs sharing the bytes a fixed hash looks at took five minutes to
+// load (every insert probed the whole chain). A hash keyed with a random seed
+// of this process cannot be aimed at.
 func slotOf(h BlobHandle, mask int) int {
-	return int((binary.LittleEndian.Uint64(h.ID[:8]) ^ uint64(h.Type)*0x9E3779B97F4A7C15) & uint64(mask))
+	return int((maphash.Comparable(indexSeed, h.ID) ^ uint64(h.Type)*0x9E3779B97F4A7C15) & uint64(mask))
 }
+
+var indexSeed = maphash.MakeSeed()
 
 // find returns the slot holding h, or the empty slot where it would go.
 func (x *Index) find(h BlobHandle) (int, bool) {
@@ -178,29 +187,15 @@ type indexJSON struct {
 
 // DecodeIndex parses an index file's plaintext.
 func DecodeIndex(b []byte) ([]PackedBlob, []ID, error) {
-	var j indexJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		// restic before 0.8 wrote a bare array of packs
-		var old []indexPackJSON
-		if err2 := json.Unmarshal(b, &old); err2 != nil {
-			return nil, nil, fmt.Errorf("invalid index: %w", err)
-		}
-		j.Packs = old
-	}
 	var out []PackedBlob
-	for _, p := range j.Packs {
-		for _, b := range p.Blobs {
-			if b.Type != DataBlob && b.Type != TreeBlob {
-				return nil, nil, errors.New("invalid index: bad blob type")
-			}
-			if b.Length < Overhead {
-				return nil, nil, errors.New("invalid index: blob length too small")
-			}
-			out = append(out, PackedBlob{BlobHandle: BlobHandle{ID: b.ID, Type: b.Type}, PackID: p.ID,
-				Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength})
-		}
+	sup, err := DecodeIndexStream(bytes.NewReader(b), func(pb PackedBlob) error {
+		out = append(out, pb)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, j.Supersedes, nil
+	return out, sup, nil
 }
 
 // EncodeIndex writes index file JSON for blobs, grouped by pack in order of appearance.
@@ -223,9 +218,12 @@ func EncodeIndex(blobs []PackedBlob) ([]byte, error) {
 // ensureIndex loads the index on first use: commands that read no blobs (snapshots,
 // forget without prune, unlock) never pay for it.
 func (r *Repository) ensureIndex(ctx context.Context) error {
+	if r.idxLoaded.Load() {
+		return nil
+	}
 	r.idxMu.Lock()
 	defer r.idxMu.Unlock()
-	if r.idxLoaded {
+	if r.idxLoaded.Load() {
 		return nil
 	}
 	return r.loadIndex(ctx)
@@ -238,12 +236,23 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 	return r.loadIndex(ctx)
 }
 
+// maxIndexBlobs bounds the blobs of a whole index held in memory (about 180 bytes each
+// in Index today).
+const maxIndexBlobs = 4_000_000
+
+// indexBudget bounds the stored index files held at once while loading.
+const indexBudget = 96 << 20
+
 func (r *Repository) loadIndex(ctx context.Context) error {
-	var ids []ID
+	type file struct {
+		id   ID
+		size int64
+	}
+	var files []file
 	err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
 		id, err := ParseID(name)
 		if err == nil {
-			ids = append(ids, id)
+			files = append(files, file{id, size})
 		}
 		return nil
 	})
@@ -251,47 +260,94 @@ func (r *Repository) loadIndex(ctx context.Context) error {
 		return fmt.Errorf("listing index files: %w", err)
 	}
 	idx := NewIndex()
-	type res struct {
-		id    ID
-		blobs []PackedBlob
-		err   error
-	}
-	ch := make(chan res)
+	var total atomic.Int64
+	budget := newByteBudget(indexBudget)
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	go func() {
-		for _, id := range ids {
-			sem <- struct{}{}
-			go func(id ID) {
-				defer func() { <-sem }()
-				b, err := r.LoadUnpacked(ctx, IndexFile, id)
-				var blobs []PackedBlob
-				if err == nil {
-					blobs, _, err = DecodeIndex(b)
+	// the first error stops the other readers
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	for i, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		size := min(max(f.size, 0), maxIndexFile)
+		budget.acquire(size)
+		go func() {
+			defer func() { budget.release(size); <-sem; wg.Done() }()
+			err := r.readIndexFile(ctx, f.id, f.size, func(batch []PackedBlob) error {
+				if err := ctx.Err(); err != nil {
+					return err
 				}
-				ch <- res{id, blobs, err}
-			}(id)
-		}
-	}()
-	var firstErr error
-	for range ids {
-		rs := <-ch
-		if rs.err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("index %s: %w", rs.id, rs.err)
+				if total.Add(int64(len(batch))) > maxIndexBlobs {
+					return fmt.Errorf("the index lists more than %d blobs, more than travelkit holds in memory: %w", maxIndexBlobs, ErrTooLarge)
+				}
+				idx.mu.Lock()
+				for _, b := range batch {
+					idx.add(b)
+				}
+				idx.mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				errs[i] = fmt.Errorf("index %s: %w", f.id, err)
+				cancel(errs[i])
 			}
-			continue
-		}
-		idx.mu.Lock()
-		for _, b := range rs.blobs {
-			idx.add(b)
-		}
-		idx.files = append(idx.files, rs.id)
-		idx.mu.Unlock()
+		}()
 	}
-	if firstErr != nil {
-		return firstErr
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	for _, f := range files {
+		idx.files = append(idx.files, f.id)
 	}
 	r.idx = idx
-	r.idxLoaded = true
+	r.idxLoaded.Store(true)
 	return nil
+}
+
+// readIndexFile streams one index file into add, in batches.
+func (r *Repository) readIndexFile(ctx context.Context, id ID, size int64, add func([]PackedBlob) error) error {
+	rd, done, err := r.openUnpackedFile(ctx, IndexFile, id, size)
+	if err != nil {
+		return err
+	}
+	defer done()
+	batch := make([]PackedBlob, 0, 4096)
+	_, err = DecodeIndexStream(&capReader{r: rd, left: maxIndexPlain, what: "the index file"}, func(pb PackedBlob) error {
+		batch = append(batch, pb)
+		if len(batch) == cap(batch) {
+			err := add(batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = add(batch)
+	}
+	return err
+}
+
+// capReader fails, naming what it reads, after left bytes.
+type capReader struct {
+	r    io.Reader
+	left int64
+	what string
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("%s decompresses to more than %s: %w", c.what, bytesize.Format(maxIndexPlain), ErrTooLarge)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }

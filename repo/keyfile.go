@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"runtime"
+	"sort"
 	"time"
 
 	"golang.org/x/crypto/scrypt"
@@ -37,11 +39,20 @@ type keyFileJSON struct {
 	Data     []byte    `json:"data"`
 }
 
-// Bounds on what a key file may ask of us, so that a hostile file cannot
-// exhaust memory: scrypt needs 128*N*r bytes.
+// Bounds on what key files may ask of us, so that hostile ones cannot exhaust memory or
+// time: scrypt needs 128*N*r bytes and time in proportion to 128*N*r*p.
 const (
-	maxKeyFileSize = 1 << 20
-	maxScryptMem   = 1 << 30
+	// maxKeyFileSize bounds one key file (restic's are about 450 bytes).
+	maxKeyFileSize = 64 << 10
+	// maxScryptMem bounds one key's scrypt memory; restic's own keys use 32 to 64 MiB.
+	maxScryptMem = 256 << 20
+	// maxKeys bounds the key files tried with one password, cheapest first.
+	maxKeys = 20
+	// maxKeyWork bounds the scrypt work (sum of 128*N*r*p) spent on one password:
+	// about 32 keys of restic's default cost, a few seconds.
+	maxKeyWork = 1 << 30
+	// maxKeyFilesListed bounds the key files read at all.
+	maxKeyFilesListed = 1000
 )
 
 func parseKeyFile(b []byte) (*keyFileJSON, error) {
@@ -74,6 +85,11 @@ func openKeyFile(b []byte, password []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	return kf.open(password)
+}
+
+// open derives the user key from password and decrypts the master key.
+func (kf *keyFileJSON) open(password []byte) (*Key, error) {
 	dk, err := scrypt.Key(password, kf.Salt, kf.N, kf.R, kf.P, 64)
 	if err != nil {
 		return nil, err
@@ -125,35 +141,98 @@ func newKeyFile(master *Key, password []byte, p KDFParams) ([]byte, error) {
 	return json.Marshal(kf)
 }
 
-// loadKey tries every key file with password (at most maxKeys of them).
+// loadKey tries the key files with password, cheapest first and within maxKeys and
+// maxKeyWork, and returns the first master key one of them opens.
 func loadKey(ctx context.Context, st Storage, password []byte) (*Key, string, error) {
-	var names []string
+	var key *Key
+	var name string
+	err := tryKeys(ctx, st, password, func(n string, k *Key) bool {
+		key, name = k, n
+		return true
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return key, name, nil
+}
+
+type keyCandidate struct {
+	name string
+	kf   *keyFileJSON
+	work int64
+}
+
+// tryKeys derives the user key of each key file with password, cheapest first, until
+// accept returns true. It returns ErrWrongPassword (wrapped, naming what was not tried
+// when a limit was reached) when nothing was accepted.
+func tryKeys(ctx context.Context, st Storage, password []byte, accept func(name string, k *Key) bool) error {
+	type listed struct {
+		name string
+		size int64
+	}
+	var names []listed
 	err := st.List(ctx, KeyFile, func(name string, size int64) error {
-		names = append(names, name)
+		names = append(names, listed{name, size})
 		return nil
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("listing keys: %w", err)
+		return fmt.Errorf("listing keys: %w", err)
 	}
 	if len(names) == 0 {
-		return nil, "", errors.New("no key files found: is this a restic repository?")
+		return errors.New("no key files found: is this a restic repository?")
 	}
-	var firstErr error
+	untried, total := 0, len(names)
+	if len(names) > maxKeyFilesListed {
+		untried += len(names) - maxKeyFilesListed
+		names = names[:maxKeyFilesListed]
+	}
+	var cands []keyCandidate
 	for _, n := range names {
-		b, err := st.Load(ctx, Handle{KeyFile, n}, 0, 0)
-		if err != nil {
-			firstErr = err
+		if n.size > maxKeyFileSize {
+			untried++
 			continue
 		}
-		k, err := openKeyFile(b, password)
-		if err == nil {
-			return k, n, nil
+		b, err := st.Load(ctx, Handle{KeyFile, n.name}, 0, int(max(n.size, 1)))
+		if err != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
 		}
-		if !errors.Is(err, ErrWrongPassword) && firstErr == nil {
-			firstErr = fmt.Errorf("key %s: %w", n, err)
+		kf, err := parseKeyFile(b)
+		if err != nil {
+			untried++
+			continue
+		}
+		cands = append(cands, keyCandidate{n.name, kf, int64(kf.N) * int64(kf.R) * int64(kf.P) * 128})
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].work < cands[j].work })
+	var work int64
+	tried := 0
+	for i, c := range cands {
+		if tried >= maxKeys || work+c.work > maxKeyWork {
+			untried += len(cands) - i
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tried++
+		work += c.work
+		k, err := c.kf.open(password)
+		if c.work >= 64<<20 {
+			// hand scrypt's memory back before the next derivation asks for its own
+			runtime.GC()
+		}
+		if err == nil && accept(c.name, k) {
+			return nil
 		}
 	}
-	return nil, "", ErrWrongPassword
+	if untried > 0 {
+		return fmt.Errorf("%w (%d of the %d key files were not tried: unreadable, too large, more than %d, or costing more key derivation than travelkit spends on one password; a damaged or crafted repository?)",
+			ErrWrongPassword, untried, total, maxKeys)
+	}
+	return ErrWrongPassword
 }
 
 func hashName(b []byte) string {

@@ -14,28 +14,17 @@ import (
 // so that an off-site copy opens without the kit.
 
 // KeyFor returns the name of the key file that password opens (ErrWrongPassword when
-// none does). Every key file is tried, at the cost of one key derivation each.
+// none does). Key files are tried cheapest first, within the bounds of loadKey.
 func (r *Repository) KeyFor(ctx context.Context, password []byte) (string, error) {
-	var names []string
-	if err := r.st.List(ctx, KeyFile, func(name string, size int64) error {
-		names = append(names, name)
-		return nil
-	}); err != nil {
-		return "", fmt.Errorf("listing keys: %w", err)
+	var name string
+	err := tryKeys(ctx, r.st, password, func(n string, k *Key) bool {
+		name = n
+		return sameKey(k, r.key)
+	})
+	if err != nil {
+		return "", err
 	}
-	for _, n := range names {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		b, err := r.st.Load(ctx, Handle{KeyFile, n}, 0, 0)
-		if err != nil {
-			continue
-		}
-		if k, err := openKeyFile(b, password); err == nil && sameKey(k, r.key) {
-			return n, nil
-		}
-	}
-	return "", ErrWrongPassword
+	return name, nil
 }
 
 // AddKey adds a key file that opens the repository with password and returns its name.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"travelkit/internal/termsafe"
 )
 
 // LockedError says another process holds a conflicting lock.
@@ -25,8 +27,9 @@ func (e *LockedError) Error() string {
 	if e.Excl {
 		kind = "exclusive"
 	}
+	// the host name comes from the lock file: escaped for the terminal
 	return fmt.Sprintf("repository is already locked (%s lock by PID %d on %s since %s, lock %s)",
-		kind, e.PID, e.Host, e.Time.Format(time.RFC3339), e.ID[:min(8, len(e.ID))])
+		kind, e.PID, termsafe.Name(e.Host), e.Time.Format(time.RFC3339), e.ID[:min(8, len(e.ID))])
 }
 
 type lockJSON struct {
@@ -83,18 +86,20 @@ func newLockInfo(exclusive bool) lockJSON {
 // checkLocks returns a LockedError when a lock other than own conflicts.
 func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) error {
 	var names []string
+	var sizes []int64
 	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
 		names = append(names, name)
+		sizes = append(sizes, size)
 		return nil
 	}); err != nil {
 		return err
 	}
-	for _, n := range names {
+	for i, n := range names {
 		id, err := ParseID(n)
 		if err != nil || id == own {
 			continue
 		}
-		b, err := r.LoadUnpacked(ctx, LockFile, id)
+		b, err := r.loadUnpacked(ctx, LockFile, id, sizes[i])
 		if err != nil {
 			if IsNotExist(err) {
 				continue

@@ -3,6 +3,8 @@ package repo
 import (
 	"context"
 	"fmt"
+
+	"travelkit/internal/bytesize"
 )
 
 // PruneStats says what prune did.
@@ -36,15 +38,12 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 		return nil, fmt.Errorf("refusing to prune: %v (run check)", bad[0])
 	}
 	for _, sn := range sns {
-		used[BlobHandle{ID: *sn.Tree, Type: TreeBlob}] = true
-		err := r.Walk(ctx, *sn.Tree, "/", func(path string, n *Node) error {
+		// every tree once: a tree already marked used has had its content marked
+		var stack int64
+		err := r.walkTrees(ctx, *sn.Tree, used, 0, &stack, func(n *Node) {
 			for _, id := range n.Content {
 				used[BlobHandle{ID: id, Type: DataBlob}] = true
 			}
-			if n.Subtree != nil {
-				used[BlobHandle{ID: *n.Subtree, Type: TreeBlob}] = true
-			}
-			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s cannot be read, refusing to prune (run check): %w", sn.ID.Str(), err)
@@ -183,4 +182,40 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 
 func (r *Repository) loadFromIndex(ctx context.Context, idx *Index, pb PackedBlob, buf []byte) ([]byte, error) {
 	return r.loadPacked(ctx, pb, buf)
+}
+
+// walkTrees visits every tree reachable from id once, marking it in seen (a visited
+// set: a snapshot whose folders repeat inside each other is read in time proportional
+// to its distinct trees), and calls fn for every node. Only the trees along one path
+// are held.
+func (r *Repository) walkTrees(ctx context.Context, id ID, seen map[BlobHandle]bool, depth int, stack *int64, fn func(*Node)) error {
+	h := BlobHandle{ID: id, Type: TreeBlob}
+	if seen[h] {
+		return nil
+	}
+	if depth > MaxPathLen/2 {
+		return fmt.Errorf("tree %s: folders nested more than %d deep: %w", id.Str(), MaxPathLen/2, ErrTooLarge)
+	}
+	seen[h] = true
+	t, size, err := r.loadTreeSized(ctx, id)
+	if err != nil {
+		return err
+	}
+	if *stack+size > maxTreeStack {
+		return fmt.Errorf("tree %s: the folders above it hold more than %s of listings: %w", id.Str(), bytesize.Format(maxTreeStack), ErrTooLarge)
+	}
+	*stack += size
+	defer func() { *stack -= size }()
+	for _, n := range t.Nodes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fn(n)
+		if n.Type == NodeDir && n.Subtree != nil {
+			if err := r.walkTrees(ctx, *n.Subtree, seen, depth+1, stack, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

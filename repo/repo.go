@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/restic/chunker"
@@ -70,7 +71,7 @@ type Repository struct {
 
 	idx       *Index
 	idxMu     sync.Mutex
-	idxLoaded bool // LoadIndex ran (or the repository is new)
+	idxLoaded atomic.Bool // LoadIndex ran (or the repository is new)
 	saver     *blobSaver
 	// lastSaver keeps the statistics of the last Flush
 	lastSaver *blobSaver
@@ -124,7 +125,7 @@ func Init(ctx context.Context, st Storage, password []byte) (*Repository, error)
 		return nil, err
 	}
 	r.idx = NewIndex()
-	r.idxLoaded = true
+	r.idxLoaded.Store(true)
 	return r, nil
 }
 
@@ -135,14 +136,14 @@ func newRepository(st Storage) *Repository {
 // Open opens the repository on st with password. The index is not loaded:
 // call LoadIndex.
 func Open(ctx context.Context, st Storage, password []byte) (*Repository, error) {
-	cb, err := st.Load(ctx, Handle{Type: ConfigFile}, 0, 0)
+	r := newRepository(st)
+	cb, err := r.loadFile(ctx, Handle{Type: ConfigFile}, -1)
 	if err != nil {
 		if IsNotExist(err) {
 			return nil, ErrNoRepository
 		}
 		return nil, fmt.Errorf("failed to read config: %w", err)
 	}
-	r := newRepository(st)
 	r.key, r.keyName, err = loadKey(ctx, st, password)
 	if err != nil {
 		return nil, err
@@ -185,16 +186,16 @@ func (r *Repository) encoder() *zstd.Encoder {
 	return r.enc
 }
 
-// maxBlobSize bounds the decompressed size of any blob or file we accept.
-const maxBlobSize = 1 << 30
-
+// decoder decompresses blobs into buffers whose capacity is the blob's declared length:
+// a blob that decompresses to more stops there (a zstd bomb of a few KB would otherwise
+// grow to what its frames say).
 func (r *Repository) decoder() *zstd.Decoder {
 	r.decOnce.Do(func() {
 		var err error
 		// one decoder per restore or check worker (GOMAXPROCS+1 of them),
 		// so that none waits for another's
 		r.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)+1),
-			zstd.WithDecoderMaxMemory(maxBlobSize))
+			zstd.WithDecoderMaxMemory(maxTreeBlob), zstd.WithDecodeAllCapLimit(true))
 		if err != nil {
 			panic(err)
 		}
@@ -218,30 +219,32 @@ func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) 
 	return id, nil
 }
 
-// LoadUnpacked loads, checks and decrypts a file of type t.
+// LoadUnpacked loads, checks, decrypts and decompresses a file of type t, refusing one
+// larger than its type allows (stored or decompressed).
 func (r *Repository) LoadUnpacked(ctx context.Context, t FileType, id ID) ([]byte, error) {
-	buf, err := r.st.Load(ctx, Handle{t, id.String()}, 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	if Hash(buf) != id {
-		return nil, fmt.Errorf("%s/%s: content does not match its name (damaged file)", t, id)
-	}
-	return r.openUnpacked(t, buf)
+	return r.loadUnpacked(ctx, t, id, -1)
 }
 
-func (r *Repository) openUnpacked(t FileType, buf []byte) ([]byte, error) {
-	p, err := r.key.Open(nil, buf)
+// loadUnpacked is LoadUnpacked with the size List reported (or -1).
+func (r *Repository) loadUnpacked(ctx context.Context, t FileType, id ID, size int64) ([]byte, error) {
+	rd, done, err := r.openUnpackedFile(ctx, t, id, size)
 	if err != nil {
 		return nil, err
 	}
-	if r.cfg.Version < 2 || len(p) == 0 || p[0] == '{' || p[0] == '[' {
-		return p, nil
+	defer done()
+	return readCapped(rd, maxPlain(t), fmt.Sprintf("%s/%s", t, id))
+}
+
+// openUnpackedFile loads and checks a file and returns a reader of its plaintext.
+func (r *Repository) openUnpackedFile(ctx context.Context, t FileType, id ID, size int64) (io.Reader, func(), error) {
+	buf, err := r.loadFile(ctx, Handle{t, id.String()}, size)
+	if err != nil {
+		return nil, nil, err
 	}
-	if p[0] != 2 {
-		return nil, fmt.Errorf("unsupported file encoding version %d", p[0])
+	if Hash(buf) != id {
+		return nil, nil, fmt.Errorf("%s/%s: content does not match its name (damaged file)", t, id)
 	}
-	return r.decoder().DecodeAll(p[1:], nil)
+	return r.plainReader(buf)
 }
 
 // compressBlob returns the zstd form of data when that is smaller.

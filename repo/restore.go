@@ -82,7 +82,7 @@ const (
 	// not restored, and deep nesting cannot grow path strings without limit.
 	MaxPathLen = 4096
 	// maxTreeStack bounds the tree bytes held along one path while walking depth first.
-	maxTreeStack = 256 << 20
+	maxTreeStack = 128 << 20
 	// maxPlanVisits bounds the entries the restore plan examines: a snapshot of folders
 	// repeated in folders (a DAG) expands exponentially; legitimate snapshots are
 	// counted once per distinct folder.
@@ -209,9 +209,12 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs.root = root
 	rs.foldNames = caseInsensitive(opts.TargetOS) || foldsCase(opts.Target)
 	if sp, err := root.Space(); err == nil {
-		if tot.bytes > sp.Bytes {
-			return nil, fmt.Errorf("the snapshot's selected files need %s and %s has %s free: %w; restore into a folder on a larger disk, or part of it with --include",
-				bytesize.Format(satInt64(tot.bytes)), opts.Target, bytesize.Format(satInt64(sp.Bytes)), ErrNoRoom)
+		// every entry takes some room besides its data (an inode, a directory entry):
+		// counted at 256 bytes, so that file systems without a fixed number of inodes
+		// also refuse a snapshot of billions of empty entries
+		if need := satAdd(tot.bytes, tot.entries*256); need > sp.Bytes || tot.entries > 1<<50 {
+			return nil, fmt.Errorf("the snapshot's selection holds %d entries and %s of files, and %s has %s free: %w; restore into a folder on a larger disk, or part of it with --include",
+				tot.entries, bytesize.Format(satInt64(tot.bytes)), opts.Target, bytesize.Format(satInt64(sp.Bytes)), ErrNoRoom)
 		}
 		if sp.FilesKnown && tot.entries > sp.Files {
 			return nil, fmt.Errorf("the snapshot's selection holds %d entries and the file system of %s has room for %d more: %w; restore part of it with --include",
@@ -818,7 +821,7 @@ func (r *Repository) Walk(ctx context.Context, id ID, dir string, fn func(path s
 
 // maxWalkEntries bounds the entries Walk visits: folders repeated inside each other
 // (a DAG) list exponentially many paths.
-const maxWalkEntries = 100_000_000
+const maxWalkEntries = 20_000_000
 
 type walker struct {
 	r       *Repository
@@ -889,15 +892,10 @@ func (c *treeCache) get(ctx context.Context, id ID) (*Tree, int64, error) {
 	if ct, ok := c.m[id]; ok {
 		return ct.t, ct.size, nil
 	}
-	b, err := c.r.LoadBlob(ctx, TreeBlob, id, nil)
+	t, size, err := c.r.loadTreeSized(ctx, id)
 	if err != nil {
 		return nil, 0, err
 	}
-	t, err := DecodeTree(b)
-	if err != nil {
-		return nil, 0, fmt.Errorf("tree %s: %w", id.Str(), err)
-	}
-	size := int64(len(b))
 	for c.bytes+size > treeCacheBytes && len(c.order) > 0 {
 		old := c.order[0]
 		c.order = c.order[1:]

@@ -74,7 +74,12 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
 
 // LoadSnapshot reads one snapshot.
 func (r *Repository) LoadSnapshot(ctx context.Context, id ID) (*Snapshot, error) {
-	b, err := r.LoadUnpacked(ctx, SnapshotFile, id)
+	return r.loadSnapshot(ctx, id, -1)
+}
+
+// loadSnapshot reads one snapshot whose stored size List reported (or -1).
+func (r *Repository) loadSnapshot(ctx context.Context, id ID, size int64) (*Snapshot, error) {
+	b, err := r.loadUnpacked(ctx, SnapshotFile, id, size)
 	if err != nil {
 		return nil, err
 	}
@@ -98,17 +103,19 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 // snapshots cannot be listed at all.
 func (r *Repository) LoadSnapshots(ctx context.Context) (sns []*Snapshot, bad []error, err error) {
 	var ids []ID
+	var sizes []int64
 	err = r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
 		if id, err := ParseID(name); err == nil {
 			ids = append(ids, id)
+			sizes = append(sizes, size)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, id := range ids {
-		s, err := r.LoadSnapshot(ctx, id)
+	for i, id := range ids {
+		s, err := r.loadSnapshot(ctx, id, sizes[i])
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, ctx.Err()

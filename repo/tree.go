@@ -153,15 +153,24 @@ func DecodeTree(b []byte) (*Tree, error) {
 
 // LoadTree loads and parses a tree blob.
 func (r *Repository) LoadTree(ctx context.Context, id ID) (*Tree, error) {
+	t, _, err := r.loadTreeSized(ctx, id)
+	return t, err
+}
+
+// loadTreeSized loads and parses a tree blob and returns the size of its JSON.
+func (r *Repository) loadTreeSized(ctx context.Context, id ID) (*Tree, int64, error) {
+	if err := r.ensureIndex(ctx); err != nil {
+		return nil, 0, err
+	}
 	b, err := r.LoadBlob(ctx, TreeBlob, id, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	t, err := DecodeTree(b)
 	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", id.Str(), err)
+		return nil, 0, fmt.Errorf("tree %s: %w", id.Str(), err)
 	}
-	return t, nil
+	return t, int64(len(b)), nil
 }
 
 // SaveTree stores a tree blob and returns its ID.

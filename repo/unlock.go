@@ -3,6 +3,8 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"time"
 )
 
 // RemoveStaleLocks removes the lock files whose process is gone: older than 30 minutes
@@ -10,31 +12,57 @@ import (
 // unlock). A copy cut off with its server leaves its lock behind at the server; the next
 // copy clears it this way. It returns how many were removed.
 func (r *Repository) RemoveStaleLocks(ctx context.Context) (int, error) {
+	n, _, err := r.RemoveLocks(ctx, false)
+	return n, err
+}
+
+// LockInfo describes a lock file that RemoveLocks left in place.
+type LockInfo struct {
+	ID   string
+	Host string
+	PID  int
+	Time time.Time
+}
+
+// RemoveLocks removes stale lock files (restic unlock): older than 30 minutes, or of a
+// process that no longer runs on this computer. With all it removes every lock file,
+// held or not (restic unlock --remove-all). It returns how many were removed and the
+// locks left in place.
+func (r *Repository) RemoveLocks(ctx context.Context, all bool) (removed int, held []LockInfo, err error) {
 	var names []string
+	var sizes []int64
 	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
 		names = append(names, name)
+		sizes = append(sizes, size)
 		return nil
 	}); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	n := 0
-	for _, name := range names {
-		id, err := ParseID(name)
-		if err != nil {
-			continue
+	for i, n := range names {
+		if err := ctx.Err(); err != nil {
+			return removed, held, err
 		}
-		b, err := r.LoadUnpacked(ctx, LockFile, id)
-		if err != nil {
-			continue // unreadable: left to restic unlock --remove-all
+		if !all {
+			id, err := ParseID(n)
+			if err != nil {
+				continue
+			}
+			b, err := r.loadUnpacked(ctx, LockFile, id, sizes[i])
+			var l lockJSON
+			if err != nil || json.Unmarshal(b, &l) != nil {
+				// unreadable: only --remove-all takes it away, as restic does
+				held = append(held, LockInfo{ID: n})
+				continue
+			}
+			if !l.stale() {
+				held = append(held, LockInfo{ID: n, Host: l.Hostname, PID: l.PID, Time: l.Time})
+				continue
+			}
 		}
-		var l lockJSON
-		if json.Unmarshal(b, &l) != nil || !l.stale() {
-			continue
+		if err := r.st.Remove(ctx, Handle{LockFile, n}); err != nil && !IsNotExist(err) {
+			return removed, held, fmt.Errorf("removing lock %s: %w", n[:min(8, len(n))], err)
 		}
-		if err := r.st.Remove(ctx, Handle{LockFile, name}); err != nil && !IsNotExist(err) {
-			return n, err
-		}
-		n++
+		removed++
 	}
-	return n, nil
+	return removed, held, nil
 }

@@ -14,6 +14,7 @@ check fsck.vfat dosfstools
 check mdir mtools
 check e2fsck e2fsprogs
 check zstd zstd
+check /usr/bin/time time
 check sfdisk fdisk
 check losetup mount
 check sha256sum coreutils
@@ -42,6 +43,7 @@ check tesseract tesseract-ocr       # OCR of the boot menu's screen in Arabic an
 check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 check rclone rclone
+check qemu-aarch64-static qemu-user-static   # the arm64 XTS assembly, run under qemu-user
 # Windows under Wine (package wintest, scripts/wine): the 64-bit loader and the mingw C compiler
 [ -x /usr/lib/wine/wine64 ] || need+=(wine wine64)
 check x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32

@@ -16,6 +16,7 @@
 // busybox-static, cryptsetup-bin, gdisk, e2fsprogs, python3-cryptography. The tests
 // fail, never skip, when one is missing.
 //
-// Imports: boot and internal packages only (for the boot bundle). Its tests run the
-// travelkit binary and the kernel.
+// It imports boot for the boot bundle; its tests run the travelkit binary and the kernel.
+//
+// Imports: boot and internal packages only.
 package vmtest

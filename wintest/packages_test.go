@@ -95,7 +95,7 @@ func TestPackagesUnderWine(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	for _, pkg := range []string{"repo", "luks", "drive", "kit", "target"} {
+	for _, pkg := range []string{"repo", "luks", "drive", "kit", "target", "internal/beneath"} {
 		t.Run(pkg, func(t *testing.T) {
 			t.Parallel()
 			exe, err := BuildWindows("./"+pkg, bin, true)

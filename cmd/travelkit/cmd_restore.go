@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/beneath"
 	"travelkit/internal/bytesize"
 	"travelkit/internal/termsafe"
 	"travelkit/repo"
@@ -14,10 +15,11 @@ import (
 
 type restoreOptions struct {
 	repoFlags
-	to      string
-	include []string
-	verify  bool
-	json    bool
+	to         string
+	include    []string
+	verify     bool
+	keepSetuid bool
+	json       bool
 }
 
 func newRestoreCmd() *cobra.Command {
@@ -53,6 +55,7 @@ recovery-key.txt).`,
 	f.StringVar(&o.to, "to", "", "restore below `DIR` (DIR/home/... for /home/...)")
 	f.StringArrayVar(&o.include, "include", nil, "restore only `PATH` (as shown by ls) and what is below it (repeatable)")
 	f.BoolVar(&o.verify, "verify", false, "reread every restored file and check it against the snapshot")
+	f.BoolVar(&o.keepSetuid, "keep-setuid", false, "restore setuid and setgid bits too (dropped by default: a snapshot could plant a program that runs with its owner's rights)")
 	f.BoolVar(&o.json, "json", false, "print progress as JSON lines")
 	return c
 }
@@ -79,39 +82,50 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	}
 	out := c.OutOrStdout()
 	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), verb: "restored"}
-	var failed []string
-	exists := 0
+	failed, exists, devices := 0, 0, 0
 	res, err := r.Restore(ctx, sn, repo.RestoreOptions{
-		Target: o.to, Include: o.include, Verify: o.verify,
+		Target: o.to, Include: o.include, Verify: o.verify, KeepSetuid: o.keepSetuid,
 		Warn: func(p string, err error) {
+			if errors.Is(err, repo.ErrDevice) {
+				// never restored, by design: counted, and named once at the end
+				devices++
+				return
+			}
 			if errors.Is(err, repo.ErrExists) {
 				exists++
 			}
-			failed = append(failed, p)
+			failed++
 			if pp.terminal {
 				fmt.Fprint(os.Stderr, "\r")
 			}
-			fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %s\n", termsafe.Name(p), termsafe.Name(err.Error()))
+			// names come from the snapshot: escaped before they reach the terminal
+			fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %s\n", termsafe.Name(p), termsafe.Text(err.Error()))
 		},
 		Progress: func(p repo.RestoreProgress) {
 			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
 		},
 	})
 	if err != nil {
-		return interrupted(ctx, err)
+		return restoreError(interrupted(ctx, err))
 	}
 	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, bytesize.Format(res.Bytes))
 	if o.verify {
 		fmt.Fprintf(out, ", %d verified", res.Verified)
 	}
 	fmt.Fprintln(out)
-	if len(res.Renamed) > 0 {
-		fmt.Fprintf(out, "%d names this system cannot hold were restored under safe names:\n", len(res.Renamed))
+	if res.RenamedCount > 0 {
+		fmt.Fprintf(out, "%d names this system cannot hold were restored under safe names:\n", res.RenamedCount)
 		for _, rn := range res.Renamed {
 			fmt.Fprintf(out, "  %s -> %s\n", termsafe.Name(rn.SnapshotPath), termsafe.Name(rn.RestoredPath))
 		}
+		if more := res.RenamedCount - len(res.Renamed); more > 0 {
+			fmt.Fprintf(out, "  and %d more\n", more)
+		}
 	}
-	if len(failed) > 0 {
+	if devices > 0 {
+		fmt.Fprintf(out, "%d device nodes were left out: travelkit never restores devices\n", devices)
+	}
+	if failed > 0 {
 		hint := "see the warnings above"
 		if exists > 0 {
 			hint = "restore into an empty folder; existing files are never overwritten"
@@ -120,7 +134,18 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 		if o.verify {
 			code = ExitVerifyFail
 		}
-		return withCode(code, fmt.Errorf("%d entries were not restored", len(failed)), hint)
+		return withCode(code, fmt.Errorf("%d entries were not restored", failed), hint)
 	}
 	return nil
+}
+
+// restoreError gives the refusals of a restore their exit code and hint.
+func restoreError(err error) error {
+	switch {
+	case errors.Is(err, beneath.ErrPrepared):
+		return withCode(ExitRefused, err, "choose a new folder name (travelkit creates it private to you), or a folder in your home")
+	case errors.Is(err, repo.ErrNoRoom):
+		return withCode(ExitError, err, "")
+	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"travelkit/drive"
@@ -24,15 +25,36 @@ import (
 // process kill itself (SIGKILL) at a named step: every step of a rotation and of a refresh
 // is interrupted for real, deterministically, without timing.
 
-// buildVersioned compiles travelkit with a version string and -tags killpoints.
+// versioned holds the binaries buildVersioned made, one per version, for the whole run.
+var versioned = struct {
+	sync.Mutex
+	dir  string
+	bins map[string]string
+}{bins: map[string]string{}}
+
+// buildVersioned compiles travelkit with a version string and -tags killpoints (once per
+// version for the test binary's run).
 func buildVersioned(t *testing.T, version string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "travelkit-"+version)
+	versioned.Lock()
+	defer versioned.Unlock()
+	if b := versioned.bins[version]; b != "" {
+		return b
+	}
+	if versioned.dir == "" {
+		d, err := os.MkdirTemp("", "travelkit-versioned-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		versioned.dir = d
+	}
+	bin := filepath.Join(versioned.dir, "travelkit-"+version)
 	cmd := exec.Command("go", "build", "-tags", "killpoints", "-ldflags", "-X travelkit/internal/version.Version="+version, "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	versioned.bins[version] = bin
 	return bin
 }
 

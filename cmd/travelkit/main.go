@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/bootenv"
+	"travelkit/internal/memlimit"
 	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
@@ -37,7 +38,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
 	root.AddCommand(
 		newPlanCmd(), newBuildCmd(), newVerifyCmd(), newFilesCmd(), newProfileCmd(), newDemoCmd(),
-		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(),
+		newInitCmd(), newBackupCmd(), newSnapshotsCmd(), newLsCmd(), newRestoreCmd(), newCheckCmd(), newForgetCmd(), newUnlockCmd(),
 		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 		newKeysCmd(), newRecoverCmd(), newEraseCmd(), newRefreshCmd(), newRegisterCmd(),
@@ -64,6 +65,7 @@ func main() {
 }
 
 func run(args []string) int {
+	memlimit.Set()
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()

@@ -1,22 +1,31 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"travelkit/internal/bytesize"
+	"travelkit/repo"
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
+	code := testscript.RunMain(m, map[string]func() int{
 		"travelkit": func() int { return run(os.Args[1:]) },
-	}))
+	})
+	if versioned.dir != "" { // lifecycle_test.go's binaries
+		os.RemoveAll(versioned.dir)
+	}
+	os.Exit(code)
 }
 
 // TestScripts runs the command-line scripts in testdata/script. Besides the standard
@@ -25,6 +34,8 @@ func TestMain(m *testing.M) {
 //	status N prog args...   run prog and check that it exits with status N
 //	mkfile SIZE FILE        create FILE of SIZE bytes (zeros; SIZE as for --size)
 //	poke FILE OFFSET        flip the bits of the byte at OFFSET in FILE
+//	mklock DIR PWFILE held|stale  put an exclusive lock into the repository DIR: held by
+//	                        this (running) test process, or two hours old
 //
 // and the condition [root] (running as root, where file modes do not stop writes).
 func TestScripts(t *testing.T) {
@@ -51,6 +62,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"status":    cmdStatus,
 		"mkfile":    cmdMkfile,
 		"poke":      cmdPoke,
+		"mklock":    cmdMklock,
 		"swtpm":     cmdSWTPM,
 		"pcrextend": cmdPCRExtend,
 		"partcopy":  cmdPartcopy,
@@ -109,5 +121,26 @@ func cmdPoke(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	b[0] ^= 0xff
 	_, err = f.WriteAt(b[:], off)
+	ts.Check(err)
+}
+
+func cmdMklock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: mklock DIR PWFILE held|stale")
+	}
+	pw, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	pw = bytes.TrimSuffix(bytes.TrimSuffix(pw, []byte("\n")), []byte("\r")) // as --password-file
+	ctx := context.Background()
+	r, err := repo.Open(ctx, repo.NewFolder(ts.MkAbs(args[0])), pw)
+	ts.Check(err)
+	host, _ := os.Hostname()
+	at := time.Now()
+	if args[2] == "stale" {
+		at = at.Add(-2 * time.Hour)
+	}
+	b, err := json.Marshal(map[string]any{"time": at, "exclusive": true, "hostname": host, "username": "test", "pid": os.Getpid()})
+	ts.Check(err)
+	_, err = r.SaveUnpacked(ctx, repo.LockFile, b)
 	ts.Check(err)
 }

@@ -43,7 +43,7 @@ func (f *repoFlags) register(c *cobra.Command) {
 	f.remote.register(c.Flags())
 	f.kit.register(c.Flags())
 	switch c.Name() {
-	case "backup", "forget", "init":
+	case "backup", "forget", "init", "unlock":
 		f.writeKit = true
 	case "restore":
 		f.autoFind = true
@@ -109,7 +109,7 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 		}
 		return err
 	}
-	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	pw, err := u.ReadSmallFile(drive.RepoPassword)
 	if err != nil {
 		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
 	}
@@ -224,8 +224,7 @@ func (f *repoFlags) where() string {
 	return f.repo
 }
 
-// open opens the repository and loads its index. A kit's repository is created at its
-// first backup.
+// open opens the repository. A kit's repository is created at its first backup.
 func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	st, err := f.storage()
 	if err != nil {
@@ -243,9 +242,8 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	if err != nil {
 		return nil, repoError(err, f.where())
 	}
-	if err := r.LoadIndex(ctx); err != nil {
-		return nil, fmt.Errorf("reading the index of %s: %w", f.where(), err)
-	}
+	// the index is read when a command first needs a blob: snapshots, forget and unlock
+	// never read it
 	return r, nil
 }
 
@@ -260,7 +258,7 @@ func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lo
 	if err != nil {
 		var le *repo.LockedError
 		if errors.As(err, &le) {
-			return nil, withCode(ExitLocked, err, "wait for the other backup or restic process to finish; a lock older than 30 minutes or of a dead process is ignored")
+			return nil, withCode(ExitLocked, err, "wait for the other backup or restic process to finish; if none runs (it was interrupted), remove its stale lock with `travelkit unlock` and the same --target or --repo (a lock older than 30 minutes, or of a process no longer running on this computer, is ignored anyway)")
 		}
 		return nil, err
 	}

@@ -4,9 +4,10 @@
 // On amd64 the work is done in assembly, chosen at run time: VAES on ZMM registers
 // (AVX-512, 16 blocks in flight), else VAES on YMM registers (AVX2, 16 blocks), else
 // AES-NI (8 blocks). On arm64 it uses the ARMv8 Cryptography Extensions (8 blocks).
-// Other architectures, and the purego build tag, use a portable path over crypto/aes
-// block calls. Round keys are expanded here (keyexp.go); the assembly advances the
-// tweaks in GF(2^128) in registers. gen_amd64.go and gen_arm64.go write the assembly.
+// Other architectures, and the purego and xtsportable build tags, use the portable
+// path: golang.org/x/crypto/xts over crypto/aes. Round keys are expanded here
+// (keyexp.go); the assembly advances the tweaks in GF(2^128) in registers. The
+// generators in _asm write the assembly (see _asm/README.md; avo for amd64).
 //
 // Sectors are multiples of 16 bytes, so ciphertext stealing is never needed.
 //

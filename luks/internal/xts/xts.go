@@ -1,13 +1,14 @@
 package xts
 
-//go:generate go run gen_amd64.go
-//go:generate go run gen_arm64.go
+//go:generate go -C _asm run ./amd64 -out ../xts_amd64.s
+//go:generate go -C _asm run ./arm64 -out ../xts_arm64.s
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"fmt"
 	"unsafe"
+
+	"golang.org/x/crypto/xts"
 )
 
 // keys is the expanded key material the assembly reads. Its layout is fixed: the
@@ -30,8 +31,8 @@ const (
 // goroutines as long as Wipe is not called concurrently.
 type Cipher struct {
 	k *keys
-	// Portable path (used where no assembly applies, and by tests).
-	b1, b2 cipher.Block
+	// portable is the path used where no assembly applies (and by tests).
+	portable *xts.Cipher
 }
 
 // New takes the XTS key: 32 bytes (AES-128-XTS, a "256-bit key" in cryptsetup terms)
@@ -48,11 +49,8 @@ func New(key []byte) (*Cipher, error) {
 	expandKey(c.k.enc2[:], k2)
 	invertKey(c.k.dec1[:], c.k.enc1[:], int(c.k.nr))
 	var err error
-	if c.b1, err = aes.NewCipher(k1); err != nil {
-		return nil, fmt.Errorf("xts: data key: %w", err)
-	}
-	if c.b2, err = aes.NewCipher(k2); err != nil {
-		return nil, fmt.Errorf("xts: tweak key: %w", err)
+	if c.portable, err = xts.NewCipher(aes.NewCipher, key); err != nil {
+		return nil, fmt.Errorf("xts: %w", err)
 	}
 	return c, nil
 }
@@ -71,7 +69,7 @@ func (c *Cipher) DecryptSectors(dst, src []byte, sectorSize int, tweak, tweakSte
 	c.do(dst, src, sectorSize, tweak, tweakStep, true)
 }
 
-// Wipe zeroes the expanded round keys and drops the portable path's ciphers (whose
+// Wipe zeroes the expanded round keys and drops the portable path's cipher (whose
 // internal copies crypto/aes does not let us clear). The Cipher is unusable afterwards.
 func (c *Cipher) Wipe() {
 	if c.k != nil {
@@ -81,7 +79,7 @@ func (c *Cipher) Wipe() {
 		c.k.nr = 0
 		c.k = nil
 	}
-	c.b1, c.b2 = nil, nil
+	c.portable = nil
 }
 
 func (c *Cipher) do(dst, src []byte, sectorSize int, tweak, step uint64, decrypt bool) {
@@ -112,7 +110,7 @@ func (c *Cipher) do(dst, src []byte, sectorSize int, tweak, step uint64, decrypt
 		n := min(perCall, len(src)/sectorSize)
 		d, s := dst[:n*sectorSize], src[:n*sectorSize]
 		if !cryptAsm(c.k, d, s, n, sectorSize, tweak, step, decrypt) {
-			c.cryptGeneric(d, s, sectorSize, tweak, step, decrypt)
+			c.cryptPortable(d, s, sectorSize, tweak, step, decrypt)
 		}
 		dst, src = dst[n*sectorSize:], src[n*sectorSize:]
 		tweak += uint64(n) * step

@@ -1,4 +1,4 @@
-//go:build amd64 && !purego
+//go:build amd64 && !purego && !xtsportable
 
 package xts
 
@@ -35,7 +35,7 @@ var paths = func() []string {
 	if cpu.X86.HasAES {
 		p = append(p, "aesni")
 	}
-	return append(p, "generic")
+	return append(p, "xcrypto")
 }()
 
 // path selects the implementation; tests change it.

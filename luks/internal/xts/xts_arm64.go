@@ -1,4 +1,4 @@
-//go:build arm64 && !purego
+//go:build arm64 && !purego && !xtsportable
 
 package xts
 
@@ -11,9 +11,9 @@ import (
 // paths lists the implementations this CPU can run, best first.
 var paths = func() []string {
 	if cpu.ARM64.HasAES {
-		return []string{"armv8", "generic"}
+		return []string{"armv8", "xcrypto"}
 	}
-	return []string{"generic"}
+	return []string{"xcrypto"}
 }()
 
 // path selects the implementation; tests change it.

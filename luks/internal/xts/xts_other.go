@@ -1,9 +1,9 @@
-//go:build (!amd64 && !arm64) || purego
+//go:build (!amd64 && !arm64) || purego || xtsportable
 
 package xts
 
 // paths lists the implementations this build can run, best first.
-var paths = []string{"generic"}
+var paths = []string{"xcrypto"}
 
 // path selects the implementation; tests change it.
 var path = paths[0]

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"travelkit/internal/termsafe"
+)
+
+type unlockOptions struct {
+	repoFlags
+	removeAll bool
+}
+
+func newUnlockCmd() *cobra.Command {
+	var o unlockOptions
+	c := &cobra.Command{
+		Use:   "unlock (--target T ... | --repo DIR --password-file F) [--remove-all]",
+		Short: "Remove stale repository locks left by an interrupted backup (as restic unlock)",
+		Long: `Remove the lock files that backups, forget and check leave when they are interrupted
+(a crash, a pulled drive, a closed laptop): locks older than 30 minutes, or of a process
+that no longer runs on this computer. Locks of running processes stay; --remove-all
+removes them too, which is safe only when no other travelkit or restic uses the
+repository (on any computer).`,
+		Example: `  travelkit unlock --target /dev/sdb --passphrase-file pass.txt
+  travelkit unlock --repo /mnt/copy --password-file repo.pw --remove-all`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return o.closeAfter(runUnlock(c, &o))
+		},
+	}
+	o.register(c)
+	c.Flags().BoolVar(&o.removeAll, "remove-all", false, "remove every lock, also those of running processes")
+	return c
+}
+
+func runUnlock(c *cobra.Command, o *unlockOptions) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	r, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	removed, held, err := r.RemoveLocks(ctx, o.removeAll)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	out := c.OutOrStdout()
+	switch removed {
+	case 0:
+		fmt.Fprintln(out, "no stale locks")
+	case 1:
+		fmt.Fprintln(out, "removed 1 stale lock")
+	default:
+		fmt.Fprintf(out, "removed %d stale locks\n", removed)
+	}
+	for _, l := range held {
+		if l.Host == "" {
+			fmt.Fprintf(out, "lock %s is unreadable and stays; --remove-all removes it\n", l.ID[:min(8, len(l.ID))])
+			continue
+		}
+		// the host name comes from the repository: escaped
+		fmt.Fprintf(out, "lock %s of PID %d on %s since %s is held by a running process and stays; --remove-all removes it\n",
+			l.ID[:min(8, len(l.ID))], l.PID, termsafe.Name(l.Host), l.Time.Format("2006-01-02 15:04:05"))
+	}
+	return nil
+}
