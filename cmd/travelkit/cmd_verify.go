@@ -103,28 +103,28 @@ func verify(k *kitFlags) (*verifyReport, error) {
 func printVerify(r *verifyReport) {
 	w := os.Stdout
 	if !r.Complete {
-		fmt.Fprintf(w, "%s: INCOMPLETE or not a kit\n", r.Target)
+		fmt.Fprintln(w, tr.T("cli.verify.not_kit", r.Target))
 	} else {
-		fmt.Fprintf(w, "Kit \"%s\" on %s (LUKS UUID %s)\n", termsafe.Name(r.KitID), r.Target, termsafe.Name(r.LUKSUUID))
+		fmt.Fprintln(w, tr.T("cli.verify.kit", termsafe.Name(r.KitID), r.Target, termsafe.Name(r.LUKSUUID)))
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  problem: %s\n", termsafe.Name(p))
+		fmt.Fprintln(w, "  "+tr.T("cli.verify.problem", termsafe.Name(p)))
 	}
 	for _, d := range r.Differences {
 		d.Path, d.Detail = termsafe.Name(d.Path), termsafe.Name(d.Detail)
 		fmt.Fprintf(w, "  %s\n", d)
 	}
 	if r.ToolsOlder {
-		fmt.Fprintf(w, "  note: the kit's tools are travelkit %s, older than this travelkit (%s): travelkit refresh updates them without touching the backups\n", termsafe.Name(r.ToolsVersion), version.Version)
+		fmt.Fprintln(w, "  "+tr.T("cli.verify.older", termsafe.Name(r.ToolsVersion), version.Version))
 	}
 	switch {
 	case r.Interrupted:
-		fmt.Fprintln(w, "INCOMPLETE: an interrupted refresh or key change; run travelkit refresh.")
+		fmt.Fprintln(w, tr.T("cli.verify.interrupted"))
 	case r.OK && r.Trusted:
-		fmt.Fprintln(w, "OK: the tools partition matches the trusted copy inside the encrypted volume.")
+		fmt.Fprintln(w, tr.T("cli.verify.ok_trusted"))
 	case r.OK:
-		fmt.Fprintln(w, "OK against the tools partition's own manifest (give a passphrase or key to check against the trusted copy inside the encrypted volume).")
+		fmt.Fprintln(w, tr.T("cli.verify.ok_own"))
 	default:
-		fmt.Fprintln(w, "FAILED.")
+		fmt.Fprintln(w, tr.T("cli.verify.failed"))
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"travelkit/drive"
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/kit"
 	"travelkit/remote"
@@ -143,19 +144,18 @@ func findKit() (string, error) {
 	}
 	switch {
 	case len(found) == 1:
-		fmt.Fprintf(os.Stderr, "Using the kit %q on %s.\n", found[0].KitID, found[0].Path)
+		fmt.Fprintln(os.Stderr, tr.T("cli.find.using", termsafe.Name(found[0].KitID), found[0].Path))
 		return found[0].Path, nil
 	case len(found) > 1:
 		var b strings.Builder
 		for _, k := range found {
-			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, bytesize.Format(k.Size), k.Model)
+			b.WriteString("\n" + tr.T("cli.find.several_item", k.Path, termsafe.Name(k.KitID), bytesize.Format(k.Size), termsafe.Name(k.Model)))
 		}
-		return "", usageErrorf("several kit drives are plugged in; choose one:%s", b.String())
+		return "", usageErrorT("cli.find.several", b.String())
 	case needAdmin:
-		return "", withCode(ExitRefused, errors.New("no kit drive found: reading disks needs administrator rights"),
-			"Linux and macOS: run the same command with sudo in front; Windows: open PowerShell as Administrator (right-click, Run as administrator)")
+		return "", withCodeT(ExitRefused, errorT("cli.find.admin"), "cli.find.admin_hint")
 	}
-	return "", usageErrorf("no kit drive found: plug the kit in, or give --target (an image file or a disk) or --repo")
+	return "", usageErrorT("cli.find.none")
 }
 
 // password reads the repository password the way restic reads
@@ -177,13 +177,13 @@ func (f *repoFlags) password() ([]byte, error) {
 		if env := os.Getenv("RESTIC_PASSWORD_FILE"); env != "" {
 			f.passwordFile = env
 		} else if isTerminal() {
-			b, err := promptSecret("Repository password (or recovery key)", false)
+			b, err := promptSecret(tr.T("cli.secret.repo_prompt"), false)
 			if err != nil {
 				return nil, err
 			}
 			return canonicalPassword(b), nil
 		} else {
-			return nil, usageErrorf("no password given; use --password-file FILE")
+			return nil, usageErrorT("cli.secret.no_password")
 		}
 	}
 	b, err := readSecretFile(f.passwordFile, "password file")
@@ -258,7 +258,7 @@ func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lo
 	if err != nil {
 		var le *repo.LockedError
 		if errors.As(err, &le) {
-			return nil, withCode(ExitLocked, err, "wait for the other backup or restic process to finish; if none runs (it was interrupted), remove its stale lock with `travelkit unlock` and the same --target or --repo (a lock older than 30 minutes, or of a process no longer running on this computer, is ignored anyway)")
+			return nil, withCodeT(ExitLocked, err, "cli.repo.locked_hint")
 		}
 		return nil, err
 	}
@@ -268,9 +268,9 @@ func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lo
 func repoError(err error, where string) error {
 	switch {
 	case errors.Is(err, repo.ErrWrongPassword):
-		return withCode(ExitWrongKey, fmt.Errorf("%s: %w", where, err), "check the --password-file; it must hold the password the repository was made with")
+		return withCodeT(ExitWrongKey, fmt.Errorf("%s: %w", where, err), "cli.repo.wrong_password_hint")
 	case errors.Is(err, repo.ErrNoRepository):
-		return withCode(ExitError, fmt.Errorf("%s: %w", where, err), "make one with `travelkit init --repo LOCATION --password-file F`, or check the location")
+		return withCodeT(ExitError, fmt.Errorf("%s: %w", where, err), "cli.repo.no_repository_hint")
 	}
 	if rerr := remoteError(err); rerr != err {
 		return rerr
@@ -285,7 +285,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 
 func interrupted(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return withCode(ExitInterrupted, errors.New("interrupted; the repository is consistent"), "")
+		return withCode(ExitInterrupted, errorT("cli.repo.interrupted"), "")
 	}
 	return err
 }
