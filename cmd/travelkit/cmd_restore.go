@@ -76,7 +76,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 		return err
 	}
 	defer l.Unlock()
-	sn, err := r.FindSnapshot(ctx, which)
+	sn, err := findSnapshot(ctx, r, which)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 				fmt.Fprint(os.Stderr, "\r")
 			}
 			// names come from the snapshot: escaped before they reach the terminal
-			fmt.Fprintln(os.Stderr, tr.T("cli.warning", termsafe.Name(p), termsafe.Text(describeError(err))))
+			fmt.Fprintln(os.Stderr, tr.T("cli.warning", termsafe.Name(p), prose(describeError(err))))
 		},
 		Progress: func(p repo.RestoreProgress) {
 			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)

@@ -64,12 +64,11 @@ func runVerify(k *kitFlags, asJSON bool) error {
 	var lost *drive.LostTableError
 	switch {
 	case errors.As(err, &lost):
-		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), lost.Advice(k.target))
+		return withCode(ExitVerifyFail, errorT("cli.verify.failed_err", rep.Target), lost.Advice(k.target))
 	case rep.Interrupted:
-		return withCode(ExitVerifyFail, fmt.Errorf("kit %s is incomplete", rep.Target), "run travelkit refresh to complete the interrupted change")
+		return withCodeT(ExitVerifyFail, errorT("cli.verify.incomplete_err", rep.Target), "cli.verify.incomplete_hint")
 	}
-	return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target),
-		"do not run the binaries on this drive; the encrypted backups are not affected: reach them with travelkit from a trusted machine (or the stock path in README) before building a new kit")
+	return withCodeT(ExitVerifyFail, errorT("cli.verify.failed_err", rep.Target), "cli.verify.failed_hint")
 }
 
 // verify opens the kit (unlocked when a secret is given or can be asked for) and checks

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"travelkit/i18n"
+	"travelkit/internal/termsafe"
 	"travelkit/luks"
 	"travelkit/repo"
 )
@@ -106,3 +107,10 @@ func describeError(err error) string {
 	}
 	return err.Error()
 }
+
+// prose escapes what could control the terminal in text for the person (termsafe.Text:
+// names from a drive or a repository may be inside), but keeps the zero-width non-joiner
+// and joiner, which Persian writes with every day and which control nothing.
+func prose(s string) string { return joiners.Replace(termsafe.Text(s)) }
+
+var joiners = strings.NewReplacer(`\u200c`, "\u200c", `\u200d`, "\u200d")

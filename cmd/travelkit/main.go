@@ -12,7 +12,6 @@ import (
 	"travelkit/bootenv"
 	"travelkit/i18n"
 	"travelkit/internal/memlimit"
-	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
 
@@ -85,9 +84,9 @@ func run(args []string) int {
 	}
 	code := exitCodeOf(err)
 	// Errors may carry names from a drive or a repository: escaped, newlines kept.
-	fmt.Fprintln(os.Stderr, tr.T("cli.error", termsafe.Text(describeError(err))))
+	fmt.Fprintln(os.Stderr, tr.T("cli.error", prose(describeError(err))))
 	if h := hintIn(err, tr); h != "" {
-		fmt.Fprintln(os.Stderr, tr.T("cli.hint", termsafe.Text(h)))
+		fmt.Fprintln(os.Stderr, tr.T("cli.hint", prose(h)))
 	}
 	return code
 }

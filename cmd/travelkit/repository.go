@@ -54,7 +54,7 @@ func (f *repoFlags) register(c *cobra.Command) {
 // storage returns where the repository lives.
 func (f *repoFlags) storage() (repo.Storage, error) {
 	if f.repo != "" && f.kit.target != "" {
-		return nil, usageErrorf("give --repo LOCATION or --target KIT, not both")
+		return nil, usageErrorT("cli.repo.both")
 	}
 	if f.repo == "" && f.kit.target == "" && f.autoFind {
 		t, err := findKit()
@@ -67,7 +67,7 @@ func (f *repoFlags) storage() (repo.Storage, error) {
 		return f.kitStorage()
 	}
 	if f.repo == "" {
-		return nil, usageErrorf("no repository given; use --repo LOCATION or --target KIT")
+		return nil, usageErrorT("cli.repo.none")
 	}
 	loc, err := remote.ParseLocation(f.repo)
 	if err != nil {
@@ -136,6 +136,18 @@ func (f *repoFlags) closeAfter(err error) error {
 	return err
 }
 
+// findSnapshot is r.FindSnapshot (an ID, its first hex digits, or latest) with an error
+// the person can act on.
+func findSnapshot(ctx context.Context, r *repo.Repository, which string) (*repo.Snapshot, error) {
+	sn, err := r.FindSnapshot(ctx, which)
+	// package repo says "no snapshots in the repository", "no snapshot matches ..." or
+	// "snapshot ID ... too short"; anything else (reading, decrypting) goes up as it is
+	if msg := fmt.Sprint(err); err != nil && (strings.HasPrefix(msg, "no snapshot") || strings.Contains(msg, "too short")) {
+		return nil, withCodeT(ExitError, wrapT(err, "cli.snapshot.not_found", which), "cli.snapshot.not_found_hint")
+	}
+	return sn, err
+}
+
 // findKit looks for kit drives on this machine, for restore on a fresh computer.
 func findKit() (string, error) {
 	found, needAdmin, err := drive.Find()
@@ -165,7 +177,7 @@ func findKit() (string, error) {
 func (f *repoFlags) password() ([]byte, error) {
 	if f.kitPassword != nil {
 		if f.passwordFile != "" {
-			return nil, usageErrorf("--password-file is for --repo; a kit keeps its repository password inside")
+			return nil, usageErrorT("cli.repo.kit_password")
 		}
 		return append([]byte(nil), f.kitPassword...), nil
 	}
@@ -194,7 +206,7 @@ func (f *repoFlags) password() ([]byte, error) {
 	out := append([]byte(nil), p...)
 	clear(b)
 	if len(out) == 0 {
-		return nil, usageErrorf("password file %s holds only white space", f.passwordFile)
+		return nil, usageErrorT("cli.repo.blank_password", f.passwordFile)
 	}
 	return canonicalPassword(out), nil
 }
