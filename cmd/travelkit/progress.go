@@ -96,7 +96,7 @@ func (p *progress) line(el time.Duration, spin int) string {
 	rate := float64(d) / el.Seconds()
 	eta := ""
 	if rate > 0 && d < p.total {
-		eta = ", " + tr.T("cli.progress.left", (time.Duration(float64(p.total-d) / rate * float64(time.Second))).Truncate(time.Second).String())
+		eta = ", " + tr.T("cli.progress.left", (time.Duration(float64(p.total-d)/rate*float64(time.Second))).Truncate(time.Second).String())
 	}
 	return fmt.Sprintf("%s [%s%s] %3.0f%% %s/%s %s/s%s", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n),
 		frac*100, bytesize.Format(d), bytesize.Format(p.total), bytesize.Format(int64(rate)), eta)
