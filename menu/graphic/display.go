@@ -3,6 +3,7 @@ package graphic
 import (
 	"image"
 	"sync"
+	"time"
 
 	"travelkit/menu"
 )
@@ -24,7 +25,13 @@ type Display struct {
 	img  *image.RGBA
 	next menu.Display
 	err  error
+	last time.Time // when a progress screen was last drawn
 }
+
+// progressEvery is how often a screen that only moves a progress bar is drawn: drawing a
+// whole frame costs far more than a line of text on a slow or emulated computer, and
+// would slow the work it reports.
+const progressEvery = 2 * time.Second
 
 // NewDisplay draws with r on fb; next (may be nil) gets every screen too.
 func NewDisplay(r *Renderer, fb Framebuffer, next menu.Display) *Display {
@@ -38,9 +45,13 @@ func (d *Display) DrawsArabic() bool { return d.r.DrawsArabic() }
 // Show draws s.
 func (d *Display) Show(s *menu.Screen) {
 	d.mu.Lock()
-	if d.err == nil {
+	skip := s.Progress != nil && s.Progress.Done < s.Progress.Total && time.Since(d.last) < progressEvery
+	if d.err == nil && !skip {
 		d.r.Draw(d.img, s)
 		d.err = d.fb.Put(d.img)
+		if s.Progress != nil {
+			d.last = time.Now()
+		}
 	}
 	d.mu.Unlock()
 	if d.next != nil {

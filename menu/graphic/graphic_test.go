@@ -176,3 +176,38 @@ func TestBadFonts(t *testing.T) {
 		NewRenderer(good[:n]) // errors, never panics
 	}
 }
+
+// countingFB counts the frames put on it.
+type countingFB struct{ frames int }
+
+func (f *countingFB) Bounds() image.Rectangle { return image.Rect(0, 0, 320, 200) }
+func (f *countingFB) Put(*image.RGBA) error   { f.frames++; return nil }
+
+// TestProgressThrottled: a burst of progress screens draws one frame (and the text
+// display gets them all); other screens are always drawn.
+func TestProgressThrottled(t *testing.T) {
+	r, err := NewRenderer(screenFonts(t)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := &countingFB{}
+	var text strings.Builder
+	d := NewDisplay(r, fb, menu.NewTextDisplay(&text))
+	for i := 0; i < 10; i++ {
+		d.Show(&menu.Screen{Title: "t", Progress: &menu.Bar{Done: int64(i), Total: 10}})
+	}
+	if fb.frames != 1 {
+		t.Errorf("10 progress screens in a burst drew %d frames, want 1", fb.frames)
+	}
+	if n := strings.Count(text.String(), "\x1b[2J"); n != 10 {
+		t.Errorf("the text display got %d screens, want 10", n)
+	}
+	d.Show(&menu.Screen{Title: "t", Progress: &menu.Bar{Done: 10, Total: 10}})
+	d.Show(&menu.Screen{Title: "done"})
+	if fb.frames != 3 {
+		t.Errorf("the finished bar and the next screen drew %d frames in all, want 3", fb.frames)
+	}
+	if !d.DrawsArabic() || d.Err() != nil {
+		t.Errorf("DrawsArabic %v, Err %v", d.DrawsArabic(), d.Err())
+	}
+}
