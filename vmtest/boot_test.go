@@ -83,7 +83,7 @@ recipient = "`+recipient[1]+`"
 	writeFile(t, k.passFile, k.pass)
 	k.cli(t, "build", "--target", k.img, "--size", "512MiB", "--profile", profile,
 		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir,
-		"--boot", bundle, "--yes")
+		"--boot", bundle, "--yes", "--allow-weak-passphrase")
 	return &bootKit{kit: k, bundle: bundle, identity: idFile}
 }
 
