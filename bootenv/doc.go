@@ -13,5 +13,5 @@
 // ntfs-3g through FUSE (Debian 12's kernel has no ntfs3). When the menu ends, the kit's
 // volume is closed (its key wiped), the disks are synced and the computer powers off.
 //
-// Imports: boot, drive, image/gpt, menu, menu/graphic, target and internal packages only.
+// Imports: boot, drive, image/gpt, luks, menu, menu/graphic, target and internal packages only.
 package bootenv

@@ -9,6 +9,7 @@
 // [Display] is a menu.Display over a [Framebuffer] (package bootenv opens /dev/fb0); it
 // also hands every screen to a text display (the serial console).
 //
-// Imports: menu and internal packages only (outside the module: go-text/typesetting
-// and golang.org/x/image).
+// Outside the module it uses go-text/typesetting and golang.org/x/image.
+//
+// Imports: menu and internal packages only.
 package graphic
