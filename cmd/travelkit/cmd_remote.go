@@ -130,7 +130,7 @@ func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Rep
 	return r, nil
 }
 
-func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) error {
+func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) (err error) {
 	if err := remote.ValidName(name); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -160,7 +160,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	// unlock with the recovery key, which the kit does not store
 	var rk []byte
 	if o.kit.passFile == "" {
@@ -315,15 +315,23 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *dr
 	}
 	var keys []keyInfo
 	for _, k := range []struct {
-		what string
-		pw   []byte
-	}{{"recovery key", rk}, {"passphrase", ownPass}} {
+		what     string
+		pw       []byte
+		recovery bool
+	}{{"recovery key", rk, true}, {"passphrase", ownPass, false}} {
 		if k.pw == nil {
 			continue
 		}
 		n, added, err := r.AddKey(ctx, k.pw)
 		if err != nil {
 			return fmt.Errorf("adding a repository key for the %s: %w", k.what, err)
+		}
+		if k.recovery {
+			// recorded, so that a rotation unlocked without the old recovery key finds
+			// and replaces it (builder's replaceRecoveryRepoKey)
+			if err := drive.SetRecoveryRepoKey(u, n); err != nil {
+				return fmt.Errorf("recording the recovery key's repository key: %w", err)
+			}
 		}
 		keys = append(keys, keyInfo{For: k.what, Key: n[:8], New: added})
 	}
@@ -462,7 +470,7 @@ administrator removes them.`,
 	return c
 }
 
-func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) error {
+func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) (err error) {
 	if err := remote.ValidName(name); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -470,7 +478,7 @@ func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) erro
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	u, err := o.kit.unlock(ok, true)
 	if err != nil {
 		return err
