@@ -1,17 +1,16 @@
-// Command travelkit turns a USB drive into an encrypted travel kit. See README.md.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"travelkit/bootenv"
+	"travelkit/i18n"
 	"travelkit/internal/memlimit"
-	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
 
@@ -32,6 +31,15 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("travelkit {{.Version}}\n")
+	root.PersistentFlags().String("lang", "", "the `language` of messages: en, es, fr, ar, ru, fa (default: LANGUAGE, LC_ALL, LC_MESSAGES, LANG, then the system's)")
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if l, _ := c.Flags().GetString("lang"); l != "" {
+			if _, ok := i18n.Match(l); !ok {
+				return usageErrorf("--lang %s: use one of %s", l, strings.Join(i18n.Languages(), ", "))
+			}
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
 	})
@@ -66,6 +74,7 @@ func main() {
 
 func run(args []string) int {
 	memlimit.Set()
+	setLanguage(args)
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
@@ -74,10 +83,9 @@ func run(args []string) int {
 	}
 	code := exitCodeOf(err)
 	// Errors may carry names from a drive or a repository: escaped, newlines kept.
-	fmt.Fprintf(os.Stderr, "travelkit: error: %s\n", termsafe.Text(err.Error()))
-	var h interface{ Hint() string }
-	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", termsafe.Text(h.Hint()))
+	fmt.Fprintln(os.Stderr, tr.T("cli.error", prose(describeError(err))))
+	if h := hintIn(err, tr); h != "" {
+		fmt.Fprintln(os.Stderr, tr.T("cli.hint", prose(h)))
 	}
 	return code
 }
