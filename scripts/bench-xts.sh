@@ -94,7 +94,7 @@ luks_read_row() {
 # step runs for A and then at once for B, and is measured in CPU seconds (user + system of
 # the process, from /usr/bin/time): on a shared, loaded machine CPU time moves far less
 # than the wall clock. One run; the ratio is portable / assembly (above 1: the assembly
-# saves that much CPU).
+# saves that much CPU). Like the rest of this script it runs with GOMAXPROCS=1 (unpinned).
 kit_rows() {
 	local k="$tmp/kit" v
 	mkdir -p "$k/dist" "$k/src"
