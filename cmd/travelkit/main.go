@@ -15,6 +15,7 @@ import (
 	"travelkit/internal/memlimit"
 	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
+	"travelkit/wizard"
 )
 
 func newRootCmd() *cobra.Command {
@@ -53,6 +54,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 		newKeysCmd(), newRecoverCmd(), newEraseCmd(), newRefreshCmd(), newRegisterCmd(),
+		newWizardCmd(),
 	)
 	return root
 }
@@ -77,6 +79,13 @@ func main() {
 
 func run(args []string) int {
 	memlimit.Set()
+	// cobra on Windows ends a program started from Explorer with "This is a command line
+	// tool"; travelkit opens the wizard instead
+	cobra.MousetrapHelpText = ""
+	if len(args) == 0 && wizard.StartedFromFileManager() {
+		// a double-click: the person gets the wizard, not the help of a command-line tool
+		args = []string{"wizard"}
+	}
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
