@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"travelkit/boot"
 	"travelkit/drive"
 	"travelkit/internal/killpoint"
 	"travelkit/internal/version"
@@ -348,6 +349,12 @@ func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
 	for _, k := range m.Keyslots {
 		if k.Kind == kit.KeyslotTPM2 {
 			info.TPM = true
+		}
+	}
+	// a kit built with a boot bundle carries it (Refresh and key changes carry it on)
+	for _, f := range m.Files {
+		if f.Path == boot.ShimPath {
+			info.Boot = true
 		}
 	}
 	return info
