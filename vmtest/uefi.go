@@ -105,6 +105,7 @@ func StartMachine(o MachineOptions) (*Machine, error) {
 	}
 	m := &Machine{done: make(chan struct{}), start: time.Now()}
 	m.cmd = exec.Command(qemu, args...)
+	dieWithParent(m.cmd)
 	var w io.Writer = &m.out
 	if o.Console != nil {
 		w = io.MultiWriter(&m.out, o.Console)
