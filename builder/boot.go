@@ -134,11 +134,29 @@ func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins [
 		}
 	}
 	had := slices.ContainsFunc(trusted.Files, func(f kit.File) bool { return f.Path == boot.BundleManifest })
-	src, noBoot, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, func() (*boot.Source, error) { return s.kitBundle(trusted, dir) })
+	// The kit's own bundle, when it cannot be carried (a tools partition an interrupted
+	// write left unreadable, a boot file changed behind the kit's back), is left out with
+	// a note rather than stopping the refresh: it may be completing an interrupted change.
+	var ownErr error
+	own := func() (*boot.Source, error) {
+		src, err := s.kitBundle(trusted, dir)
+		if err != nil {
+			ownErr = err
+			return nil, nil
+		}
+		return src, nil
+	}
+	src, noBoot, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, own)
 	if err != nil {
+		if ownErr != nil {
+			return nil, "", fmt.Errorf("%w; and the kit's own boot files cannot be carried on: %v", err, ownErr)
+		}
 		return nil, "", err
 	}
 	if src == nil {
+		if ownErr != nil {
+			return nil, "the kit no longer starts a computer: its own boot files cannot be carried on (" + ownErr.Error() + ")", nil
+		}
 		if had {
 			return nil, "the kit no longer starts a computer (its boot files were removed): " + noBoot, nil
 		}
@@ -176,7 +194,7 @@ func (s *Session) kitBundle(trusted *kit.Manifest, dir string) (*boot.Source, er
 	}
 	fs, err := s.Drive.ToolsFS()
 	if err != nil {
-		return nil, fmt.Errorf("the kit's boot files cannot be read (%v): give --boot DIR (make bootenv's dist/bootenv)", err)
+		return nil, fmt.Errorf("the tools partition cannot be read (%v): give --boot DIR (make bootenv's dist/bootenv)", err)
 	}
 	stage := func(f kit.File) error {
 		dst := filepath.Join(dir, filepath.FromSlash(f.Path))

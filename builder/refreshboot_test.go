@@ -57,6 +57,19 @@ func fileHash(t *testing.T, p string) [32]byte {
 	return [32]byte(h.Sum(nil))
 }
 
+// zeroAt clears the 512 bytes at off in the image (a FAT32 boot sector).
+func zeroAt(t *testing.T, img string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(img, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(make([]byte, 512), off); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // toolsLs lists the tools partition of the kit image with mtools, and returns the
 // English RESTORE page.
 func toolsLs(t *testing.T, dir, img string, off int64) (string, string) {
@@ -68,7 +81,7 @@ func toolsLs(t *testing.T, dir, img string, off int64) (string, string) {
 // TestRefreshMakesBootable: a kit handed out without boot files is made bootable by
 // refresh (no repartitioning), and the full verify (metadata rebuilt byte for byte from
 // the trusted manifest) passes; a later refresh without a bundle at hand keeps the kit's
-// own, and a key change carries it; a bundle too large for the tools partition is refused
+// own (never a changed one), and a key change carries it; a bundle too large for the tools partition is refused
 // with nothing changed on disk; [boot] enable = false takes the boot files off.
 func TestRefreshMakesBootable(t *testing.T) {
 	dir := t.TempDir()
@@ -174,11 +187,38 @@ func TestRefreshMakesBootable(t *testing.T) {
 		t.Errorf("after a key change: boot files or the pages' boot section lost:\n%s", ls)
 	}
 
+	// A boot file changed behind the kit's back is never carried on: without a bundle at
+	// hand the refresh leaves the boot files out and says why; --boot puts them back. The
+	// same for a tools partition left unreadable (as by an interrupted write).
+	evil := filepath.Join(dir, "vmlinuz")
+	os.WriteFile(evil, []byte("MZ kernel STAND-IN"), 0o644) // the size of the original: the sha256 tells
+	sh(t, dir, "mcopy", "-o", "-i", img+"@@"+itoa(off), evil, "::boot/vmlinuz")
+	res, err = refresh(t, img, pass, builder.RefreshOptions{BinaryDirs: []string{dist}}, time.Now().Add(5*time.Hour))
+	if err != nil || res.Bootable || !strings.Contains(strings.Join(res.Notes, "\n"), "boot/vmlinuz: differs from the trusted manifest") {
+		t.Fatalf("refresh of a kit with a changed kernel: %v %+v", err, res)
+	}
+	trustedVerify(t, img, pass)
+	if ls, _ = toolsLs(t, dir, img, off); strings.Contains(ls, "::/boot/") {
+		t.Errorf("a changed kernel was carried on:\n%s", ls)
+	}
+	if res, err = refresh(t, img, pass, builder.RefreshOptions{BinaryDirs: []string{dist}, BootDir: bundle}, time.Now().Add(6*time.Hour)); err != nil || !res.Bootable {
+		t.Fatalf("refresh --boot: %v", err)
+	}
+	zeroAt(t, img, off)
+	res, err = refresh(t, img, pass, builder.RefreshOptions{BinaryDirs: []string{dist}}, time.Now().Add(7*time.Hour))
+	if err != nil || res.Bootable || !strings.Contains(strings.Join(res.Notes, "\n"), "the tools partition cannot be read") {
+		t.Fatalf("refresh of a kit whose tools partition cannot be read: %v %+v", err, res)
+	}
+	trustedVerify(t, img, pass)
+	if res, err = refresh(t, img, pass, builder.RefreshOptions{BinaryDirs: []string{dist}, BootDir: bundle}, time.Now().Add(8*time.Hour)); err != nil || !res.Bootable {
+		t.Fatalf("refresh --boot: %v", err)
+	}
+
 	// [boot] enable = false takes them off again.
 	off2 := false
 	prof := cfg
 	prof.Boot.Enable = &off2
-	res, err = refresh(t, img, pass, builder.RefreshOptions{BinaryDirs: []string{dist}, BootDir: bundle, Profile: &prof}, time.Now().Add(5*time.Hour))
+	res, err = refresh(t, img, pass, builder.RefreshOptions{BinaryDirs: []string{dist}, BootDir: bundle, Profile: &prof}, time.Now().Add(9*time.Hour))
 	if err != nil || res.Bootable || !strings.Contains(strings.Join(res.Notes, "\n"), "no longer starts a computer") {
 		t.Fatalf("refresh with enable = false: %v %+v", err, res)
 	}
