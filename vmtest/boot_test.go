@@ -81,7 +81,7 @@ recipient = "`+recipient[1]+`"
 `))
 	writeFile(t, k.passFile, k.pass)
 	build := []string{"build", "--target", k.img, "--size", "512MiB", "--profile", profile,
-		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir, "--yes"}
+		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir, "--yes", "--allow-weak-passphrase"}
 	if !refreshed {
 		k.cli(t, append(build, "--boot", bundle)...)
 		return &bootKit{kit: k, bundle: bundle, identity: idFile}

@@ -21,6 +21,7 @@ import (
 //	tk ARGS...             travelkit for Linux, built from the same source
 //	wstatus N CMD ARGS...  run wtk or wrestic and check that it exits with status N
 //	mkfile SIZE FILE       a file of SIZE bytes of zeros
+//	server KIND NAME       a real sshd, S3 or REST server on 127.0.0.1 (servers_linux_test.go)
 //
 // and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
 // $CDIR_UNIX (the same folder on the host), $CSNAP (the folder as a snapshot path,
@@ -91,7 +92,7 @@ func TestWindowsCLI(t *testing.T) {
 			env.Setenv("WWORK", Path(env.WorkDir))
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withServers(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"wtk": func(ts *testscript.TestScript, neg bool, args []string) {
 				runWine(ts, neg, exe, args)
 			},
@@ -139,6 +140,14 @@ func TestWindowsCLI(t *testing.T) {
 				ts.Check(f.Truncate(n))
 				ts.Check(f.Close())
 			},
-		},
+		}),
 	})
+}
+
+// withServers adds the server commands (servers_linux_test.go) to cmds.
+func withServers(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	for k, v := range serverCmds {
+		cmds[k] = v
+	}
+	return cmds
 }

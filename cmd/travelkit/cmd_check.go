@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -100,7 +101,7 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 		fmt.Fprintf(out, "%d pack files are not in the index (left by an interrupted backup); `travelkit forget --prune` removes them\n", len(res.Orphaned))
 	}
 	for _, e := range res.Errors {
-		fmt.Fprintf(out, "error: %v\n", e)
+		fmt.Fprintf(out, "error: %s\n", termsafe.Name(e.Error())) // paths come from the repository
 	}
 	if !res.OK() {
 		hint := "restore what you can from other snapshots"

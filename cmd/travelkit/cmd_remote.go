@@ -315,15 +315,23 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *dr
 	}
 	var keys []keyInfo
 	for _, k := range []struct {
-		what string
-		pw   []byte
-	}{{"recovery key", rk}, {"passphrase", ownPass}} {
+		what     string
+		pw       []byte
+		recovery bool
+	}{{"recovery key", rk, true}, {"passphrase", ownPass, false}} {
 		if k.pw == nil {
 			continue
 		}
 		n, added, err := r.AddKey(ctx, k.pw)
 		if err != nil {
 			return fmt.Errorf("adding a repository key for the %s: %w", k.what, err)
+		}
+		if k.recovery {
+			// recorded, so that a rotation unlocked without the old recovery key finds
+			// and replaces it (builder's replaceRecoveryRepoKey)
+			if err := drive.SetRecoveryRepoKey(u, n); err != nil {
+				return fmt.Errorf("recording the recovery key's repository key: %w", err)
+			}
 		}
 		keys = append(keys, keyInfo{For: k.what, Key: n[:8], New: added})
 	}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"travelkit/bootenv"
+	"travelkit/i18n"
 	"travelkit/internal/memlimit"
 	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
@@ -32,6 +34,15 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("travelkit {{.Version}}\n")
+	root.PersistentFlags().String("lang", "", "the `language` of messages: en, es, fr, ar, ru, fa (default: LANGUAGE, LC_ALL, LC_MESSAGES, LANG, then the system's)")
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if l, _ := c.Flags().GetString("lang"); l != "" {
+			if _, ok := i18n.Match(l); !ok {
+				return usageErrorf("--lang %s: use one of %s", l, strings.Join(i18n.Languages(), ", "))
+			}
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
 	})
