@@ -11,5 +11,5 @@
 // ntfs-3g through FUSE (Debian 12's kernel has no ntfs3). When the menu ends, the kit's
 // volume is closed (its key wiped), the disks are synced and the computer powers off.
 //
-// Imports: boot, drive, image/gpt, menu, target and internal packages only.
+// Imports: boot, drive, image/gpt, luks, menu, target and internal packages only.
 package bootenv

@@ -130,7 +130,7 @@ func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Rep
 	return r, nil
 }
 
-func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) error {
+func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) (err error) {
 	if err := remote.ValidName(name); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -160,7 +160,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	// unlock with the recovery key, which the kit does not store
 	var rk []byte
 	if o.kit.passFile == "" {
@@ -470,7 +470,7 @@ administrator removes them.`,
 	return c
 }
 
-func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) error {
+func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) (err error) {
 	if err := remote.ValidName(name); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -478,7 +478,7 @@ func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) erro
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	u, err := o.kit.unlock(ok, true)
 	if err != nil {
 		return err

@@ -84,14 +84,14 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		}
 		return nil, err
 	}
-	defer o.Close()
+	defer o.Close() // opened for reading: closing it loses nothing
 	noSecret := k.passFile == "" && k.recoveryFile == "" && len(k.identities)+len(k.shareFiles) == 0 && k.tpmDev == "" && !isTerminal()
 	var u *drive.Unlocked
 	if !noSecret {
 		if u, err = k.unlock(o, false); err != nil {
 			return nil, err
 		}
-		defer u.Close()
+		defer u.Close() // unlocked read-only: closing it loses nothing
 	}
 	if rep.VerifyReport, err = o.d.Verify(u); err != nil {
 		return nil, err

@@ -107,6 +107,15 @@ type openedKit struct {
 
 func (o *openedKit) Close() error { return o.tg.Close() }
 
+// closeWritten closes a kit opened for writing at the end of a command: a failed close may
+// mean the last writes never reached the disk, so its error becomes the command's when the
+// command itself succeeded. Use it as `defer closeWritten(o, &err)` with a named result.
+func closeWritten(o *openedKit, err *error) {
+	if cerr := o.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("closing the kit: %w", cerr)
+	}
+}
+
 func openKit(path string, write bool) (*openedKit, error) {
 	if path == "" {
 		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")

@@ -1,4 +1,3 @@
-// Command travelkit turns a USB drive into an encrypted travel kit. See README.md.
 package main
 
 import (
