@@ -397,7 +397,7 @@ func (e *ToolsFullError) Hint() string {
 
 // restoreInfoOf describes the RESTORE pages of a kit from its manifest.
 func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
-	info := kit.RestoreInfo{KitName: m.KitID, Created: m.Created, Platforms: m.Platforms, Languages: m.Languages, Threshold: m.EscrowThreshold}
+	info := kit.RestoreInfo{KitName: m.KitID, Created: m.Created, Platforms: m.Platforms, Languages: m.Languages, Threshold: m.EscrowThreshold, OffSite: m.OffSite}
 	for _, e := range m.Escrow {
 		info.Escrow = append(info.Escrow, e.Name)
 	}

@@ -31,6 +31,8 @@ type messages struct {
 	StockTitle, StockIntro, StockPassphrase string
 
 	OffSiteTitle, OffSite, OffSiteStock string
+	// OffSiteKept replaces OffSite on a kit whose repository is copied off-site
+	OffSiteKept string
 
 	VerifyTitle, VerifyWhy, VerifyWhat, VerifyStock string
 
@@ -146,6 +148,11 @@ var en = messages{
 		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
 		"location in place of LOCATION:",
 	OffSiteStock: "restic, a standard program for Windows, macOS and Linux, opens the copy too:",
+	OffSiteKept: "This kit's backups are also copied, encrypted, to a server of the person or helpline who made it. " +
+		"Ask them for its location (it starts with sftp:, s3: or rest:). " +
+		"On any computer, without this drive, the recovery key opens it: save the key in a text file named " +
+		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
+		"location in place of LOCATION:",
 
 	StockTitle: "On Linux without travelkit (standard tools)",
 	StockIntro: "If travelkit does not run, a Linux computer with cryptsetup and restic installed can restore the " +

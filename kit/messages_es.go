@@ -107,6 +107,11 @@ var es = messages{
 		"texto llamado recovery-key.txt y ejecuta travelkit (de otro kit, o de quien preparó este) con la ubicación " +
 		"en lugar de LOCATION:",
 	OffSiteStock: "restic, un programa estándar para Windows, macOS y Linux, también abre la copia:",
+	OffSiteKept: "Las copias de seguridad de este kit también se copian, cifradas, a un servidor de la persona u " +
+		"organización que lo preparó. Pregúntale cuál es su ubicación (empieza por sftp:, s3: o rest:). " +
+		"En cualquier ordenador, sin esta unidad, la clave de recuperación la abre: guarda la clave en un archivo de " +
+		"texto llamado recovery-key.txt y ejecuta travelkit (de otro kit, o de quien preparó este) con la ubicación " +
+		"en lugar de LOCATION:",
 
 	StockTitle: "En Linux sin travelkit (herramientas estándar)",
 	StockIntro: "Si travelkit no funciona, un ordenador Linux con cryptsetup y restic instalados puede restaurar " +

@@ -108,6 +108,11 @@ var fr = messages{
 		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
 		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 	OffSiteStock: "restic, un programme standard pour Windows, macOS et Linux, ouvre aussi la copie :",
+	OffSiteKept: "Les sauvegardes de ce kit sont aussi copiées, chiffrées, sur un serveur de la personne ou de " +
+		"l’organisation qui l’a préparé. Demandez-lui son emplacement (il commence par sftp:, s3: ou rest:). " +
+		"Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
+		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 
 	StockTitle: "Sous Linux sans travelkit (outils standard)",
 	StockIntro: "Si travelkit ne fonctionne pas, un ordinateur Linux où cryptsetup et restic sont installés peut " +

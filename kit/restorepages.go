@@ -23,6 +23,7 @@ type RestoreInfo struct {
 	Languages []string // languages of the kit's pages, for the "other languages" list
 	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
 	Boot      bool     // the kit starts PCs into its restore and rescue menu
+	OffSite   bool     // the kit's repository is copied off-site (remote add)
 	// Threshold is k of a k-of-n escrow (each colleague holds a share); 0 or 1: each
 	// holds the whole recovery key.
 	Threshold int
@@ -131,6 +132,7 @@ type restoreData struct {
 	Stock      []string
 	StockCheck string
 	OffSite    []string
+	OffSiteOn  bool // a copy exists (RestoreInfo.OffSite)
 	Verify     []verifyCommand
 	Chown      string
 	Recovery   string
@@ -203,6 +205,7 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Stock:      stockCommands,
 		StockCheck: stockCheckCmd,
 		OffSite:    offSiteCommands,
+		OffSiteOn:  info.OffSite,
 		Verify: []verifyCommand{
 			{"Windows", `travelkit.exe verify --target \\.\PhysicalDrive1`},
 			{"macOS", `sudo ./travelkit verify --target /dev/disk4`},

@@ -7,14 +7,20 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"travelkit/internal/testservers"
@@ -220,6 +226,10 @@ func TestS3Storage(t *testing.T) {
 	if err := s3.SaveSum(ctx, h, data, sum); err != nil {
 		t.Fatal(err)
 	}
+	// this server answers with the sha256 checksum it computed: no file needed an MD5
+	if s := st.(*s3Storage); s.withMD5.Load() || s.md5s.Load() != 0 {
+		t.Fatalf("MD5 computed for %d files on a server that checks sha256 checksums", s.md5s.Load())
+	}
 
 	_, err = Open(ctx, loc, &Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: "wrong" + srv.SecretKey}, Options{})
 	if !errors.Is(err, ErrAuth) {
@@ -370,5 +380,70 @@ func TestSumScript(t *testing.T) {
 				t.Fatalf("%s with %s: %q %v, want %q", sh, tool, out, err, want)
 			}
 		}
+	}
+}
+
+// A server that does not answer with the sha256 checksum (older S3 servers; here the real
+// one behind a proxy that drops the answer) gets MD5s and has its ETags compared; one that
+// answers with another checksum than was sent has stored other bytes: the save fails, to
+// be sent again.
+func TestS3Checksums(t *testing.T) {
+	srv := testservers.StartS3(t)
+	srv.MakeBucket("kits")
+	target, err := url.Parse("http://" + srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode atomic.Value
+	mode.Store("drop")
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.Request.Method != http.MethodPut {
+			return nil
+		}
+		switch mode.Load() {
+		case "drop":
+			r.Header.Del("x-amz-checksum-sha256")
+		case "etag":
+			r.Header.Del("x-amz-checksum-sha256")
+			r.Header.Set("ETag", `"00000000000000000000000000000000"`)
+		case "other":
+			r.Header.Set("x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32)))
+		}
+		return nil
+	}
+	ps := httptest.NewServer(proxy)
+	defer ps.Close()
+	loc, err := ParseLocation("s3:" + ps.URL + "/kits/amina")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := Open(ctx, loc, &Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*s3Storage)
+	save := func() error {
+		data, name := randomFile(t, 300000)
+		return st.Save(ctx, repo.Handle{Type: repo.PackFile, Name: name}, data)
+	}
+	for i := 0; i < 3; i++ {
+		if err := save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !s.withMD5.Load() || s.md5s.Load() != 3 {
+		t.Fatalf("no checksum answered: withMD5 %v, %d MD5s for 3 files", s.withMD5.Load(), s.md5s.Load())
+	}
+	mode.Store("etag")
+	if err := save(); !Transient(err) || !strings.Contains(err.Error(), "stored other bytes (MD5") {
+		t.Fatalf("an ETag that is not the MD5: %v", err)
+	}
+	s.withMD5.Store(false)
+	mode.Store("other")
+	if err := save(); !Transient(err) || !strings.Contains(err.Error(), "stored other bytes (sha256") {
+		t.Fatalf("another sha256 checksum: %v", err)
 	}
 }

@@ -82,7 +82,7 @@ printf 'name = "bench"\n[luks]\npbkdf = "pbkdf2"\npbkdf_iterations = 1000\n[tool
 "$TK" build --profile "$K/kit.toml" --target "$K/kit.img" --size $((3 * $(numfmt --from=iec "$SIZE") / 1048576 + 512))MiB \
 	--binaries "$K/dist" --passphrase-file "$K/pass" --recovery-key-file "$K/rk" --yes > /dev/null
 KIT="--target $K/kit.img --passphrase-file $K/pass"
-"$TK" backup $KIT --host bench "$SRC" > /dev/null
+/usr/bin/time -f %M -o "$W/backup-first.rss" "$TK" backup $KIT --host bench "$SRC" > /dev/null
 REPO=$W/folder-repo
 "$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" folder "$REPO" > /dev/null
 "$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" --ssh-key "$W/sshd/user" --host-key "$HOSTKEY" sftp "sftp://root@127.0.0.1:$SSH_PORT/$W/srv/tk" > /dev/null
@@ -162,7 +162,7 @@ save_dests first
 pairs first empty
 put_dests first
 python3 "$BENCH/mutate.py" "$SRC" "$SEED" 1 > /dev/null
-"$TK" backup $KIT --host bench "$SRC" > /dev/null
+/usr/bin/time -f %M -o "$W/backup-incremental.rss" "$TK" backup $KIT --host bench "$SRC" > /dev/null
 "$TK" copy $KIT folder > /dev/null
 echo "== incremental copy after the ~5 % change =="
 round incremental
@@ -203,4 +203,5 @@ for (rnd, be), (w, c) in paired.items():
     print(f"  {rnd:12s} {be:5s} n={len(w)}  wall {statistics.median(w):.2f} ({min(w):.2f}-{max(w):.2f})"
           f"  cpu {statistics.median(c):.2f} ({min(c):.2f}-{max(c):.2f})")
 PY
+echo "peak RSS: backup $(($(tail -1 "$W/backup-first.rss") / 1024)) MiB (first), $(($(tail -1 "$W/backup-incremental.rss") / 1024)) MiB (incremental); travelkit copy at most $(awk -F'\t' '$3 == "travelkit" && $7 > m {m = $7} END {print int(m / 1024)}' "$RES") MiB"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

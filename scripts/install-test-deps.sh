@@ -35,6 +35,10 @@ check mkfs.ntfs ntfs-3g            # NTFS disks for the boot tests (mkfs.ntfs, n
 check mkfs.exfat exfatprogs
 check age-keygen age
 check flock util-linux
+check pyftsubset fonttools          # scripts/bootenv.sh cuts the arrows out of Noto Sans Symbols
+check tesseract tesseract-ocr       # OCR of the boot menu's screen in Arabic and Persian (vmtest, menu/graphic)
+[ -f /usr/share/tesseract-ocr/5/tessdata/ara.traineddata ] || need+=(tesseract-ocr-ara)
+[ -f /usr/share/tesseract-ocr/5/tessdata/fas.traineddata ] || need+=(tesseract-ocr-fas)
 [ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] && [ -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd ] || need+=(ovmf)
 check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)

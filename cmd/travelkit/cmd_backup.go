@@ -96,7 +96,7 @@ type progressPrinter struct {
 	out      io.Writer
 	json     bool
 	terminal bool
-	verb     string
+	line     string // message key of the progress line: cli.progress.saved, cli.progress.restored
 }
 
 func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, totalBytes int64, done bool) {
@@ -125,10 +125,10 @@ func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, 
 		if elapsed > 0 {
 			rate = float64(bytes) / elapsed.Seconds()
 		}
-		line := fmt.Sprintf("[%s] %s %d/%d files, %s/%s, %s/s", formatDuration(elapsed), p.verb, files, totalFiles,
+		line := tr.T(p.line, formatDuration(elapsed), files, totalFiles,
 			bytesize.Format(bytes), bytesize.Format(totalBytes), bytesize.Format(int64(rate)))
 		if eta > 0 && !done {
-			line += ", ETA " + formatDuration(eta)
+			line += tr.T("cli.progress.eta", formatDuration(eta))
 		}
 		fmt.Fprintf(os.Stderr, "\r%-78s", line)
 		if done {
@@ -172,7 +172,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		return err
 	}
 	out := c.OutOrStdout()
-	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), verb: "saved"}
+	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), line: "cli.progress.saved"}
 	warn := func(path string, err error) {
 		if o.json {
 			b, _ := json.Marshal(map[string]any{"message_type": "error", "item": path, "during": "archival", "error": map[string]string{"message": err.Error()}})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"travelkit/i18n"
 	"travelkit/luks"
 )
 
@@ -25,9 +26,10 @@ const (
 
 // cliError carries an exit code and an optional hint for the person at the keyboard.
 type cliError struct {
-	code int
-	err  error
-	hint string
+	code    int
+	err     error
+	hint    string
+	hintMsg *i18n.Message // the hint in every language (withCodeT); hint is its English
 }
 
 func (e *cliError) Error() string { return e.err.Error() }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -12,7 +11,6 @@ import (
 	"travelkit/bootenv"
 	"travelkit/i18n"
 	"travelkit/internal/memlimit"
-	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 )
 
@@ -76,6 +74,7 @@ func main() {
 
 func run(args []string) int {
 	memlimit.Set()
+	setLanguage(args)
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
@@ -84,10 +83,9 @@ func run(args []string) int {
 	}
 	code := exitCodeOf(err)
 	// Errors may carry names from a drive or a repository: escaped, newlines kept.
-	fmt.Fprintf(os.Stderr, "travelkit: error: %s\n", termsafe.Text(err.Error()))
-	var h interface{ Hint() string }
-	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", termsafe.Text(h.Hint()))
+	fmt.Fprintln(os.Stderr, tr.T("cli.error", prose(describeError(err))))
+	if h := hintIn(err, tr); h != "" {
+		fmt.Fprintln(os.Stderr, tr.T("cli.hint", prose(h)))
 	}
 	return code
 }

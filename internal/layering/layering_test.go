@@ -21,6 +21,7 @@ var testHelpers = []string{
 	"travelkit/internal/testservers",
 	"travelkit/internal/layering",
 	"travelkit/internal/winetest",
+	"travelkit/internal/ocr",
 	"travelkit/boot/boottest",
 }
 
