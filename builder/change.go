@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"travelkit/boot"
 	"travelkit/drive"
 	"travelkit/image/fat32"
 	"travelkit/internal/bytesize"
@@ -404,6 +405,12 @@ func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
 	for _, k := range m.Keyslots {
 		if k.Kind == kit.KeyslotTPM2 {
 			info.TPM = true
+		}
+	}
+	// a kit built with a boot bundle carries it (Refresh and key changes carry it on)
+	for _, f := range m.Files {
+		if f.Path == boot.ShimPath {
+			info.Boot = true
 		}
 	}
 	return info

@@ -147,9 +147,22 @@ type restoreData struct {
 	Boot       bool
 	BootKeys   []string
 	LinuxAlt   string
+	Programs   []string // the travelkit programs on the kit, to double-click
 	Others     []otherLang
 	OtherLines []string
 	M          *messages
+}
+
+// programsFor lists where the travelkit program for each platform the kit carries lives
+// on the tools partition (every platform when none is named).
+func programsFor(platforms []string) []string {
+	var out []string
+	for _, p := range Platforms() {
+		if len(platforms) == 0 || slices.Contains(platforms, p) {
+			out = append(out, BinaryPath(p))
+		}
+	}
+	return out
 }
 
 func commandsFor(platforms []string, goos string) []command {
@@ -199,6 +212,7 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Kit:        info.KitName,
 		Date:       info.Created.UTC().Format("2006-01-02"),
 		Escrow:     info.Escrow,
+		Programs:   programsFor(info.Platforms),
 		Windows:    commandsFor(info.Platforms, "windows"),
 		Mac:        commandsFor(info.Platforms, "darwin"),
 		Linux:      commandsFor(info.Platforms, "linux"),

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -101,11 +102,14 @@ func (r *Repository) loadSnapshotSized(ctx context.Context, id ID, size int64) (
 
 // Bounds of what LoadSnapshots holds: every snapshot is kept in memory, so besides each
 // file's own cap (maxSnapshotFile) their plaintext together is capped (a snapshot restic
-// or travelkit writes is about a kilobyte: 128 MiB is over 100,000 of them), and the
-// errors about unreadable ones are listed up to a count.
-const (
-	maxSnapshotsHeld = 128 << 20
-	maxBadSnapshots  = 1000
+// or travelkit writes is about a kilobyte: 128 MiB is over 100,000 of them), the snapshot
+// files listed are capped (an hourly backup for a hundred years makes 876,000; empty or
+// unreadable files add nothing to the plaintext), and the errors about unreadable ones are
+// listed up to a count. Variables for the tests.
+var (
+	maxSnapshotsHeld int64 = 128 << 20
+	maxSnapshotFiles       = 1 << 20
+	maxBadSnapshots        = 1000
 )
 
 // Snapshots loads every readable snapshot, oldest first; damaged snapshot
@@ -121,13 +125,21 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 func (r *Repository) LoadSnapshots(ctx context.Context) (sns []*Snapshot, bad []error, err error) {
 	var ids []ID
 	var sizes []int64
+	tooMany := fmt.Errorf("the repository lists more than %d snapshot files, more than travelkit reads (a damaged or crafted repository): %w",
+		maxSnapshotFiles, ErrTooLarge)
 	err = r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
 		if id, err := ParseID(name); err == nil {
+			if len(ids) >= maxSnapshotFiles {
+				return tooMany
+			}
 			ids = append(ids, id)
 			sizes = append(sizes, size)
 		}
 		return nil
 	})
+	if errors.Is(err, tooMany) {
+		return nil, nil, tooMany
+	}
 	if err != nil {
 		return nil, nil, err
 	}

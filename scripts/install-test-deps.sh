@@ -47,6 +47,10 @@ check qemu-aarch64-static qemu-user-static   # the arm64 XTS assembly, run under
 # Windows under Wine (package wintest, scripts/wine): the 64-bit loader and the mingw C compiler
 [ -x /usr/lib/wine/wine64 ] || need+=(wine wine64)
 check x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32
+# the restore wizard in a real browser (go test ./wizard -run TestBrowserRestore): Debian's
+# headless Chromium, and fonts for Arabic and Persian (and the rest) in its screenshots
+check chromium chromium
+[ -f /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf ] || need+=(fonts-noto-core)
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)

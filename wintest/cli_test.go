@@ -22,6 +22,7 @@ import (
 //	wstatus N CMD ARGS...  run wtk or wrestic and check that it exits with status N
 //	mkfile SIZE FILE       a file of SIZE bytes of zeros
 //	server KIND NAME       a real sshd, S3 or REST server on 127.0.0.1 (servers_linux_test.go)
+//	wwizard LANG T DIR     travelkit.exe wizard under Wine on kit T, driven over HTTP (wizard_test.go)
 //
 // and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
 // $CDIR_UNIX (the same folder on the host), $CSNAP (the folder as a snapshot path,
@@ -128,6 +129,12 @@ func TestWindowsCLI(t *testing.T) {
 				if got != want {
 					ts.Fatalf("exit status %d, want %d", got, want)
 				}
+			},
+			"wwizard": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("wwizard cannot be negated")
+				}
+				wizardCmd(ts, w, exe, args)
 			},
 			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 2 {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -182,7 +183,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		if pp.terminal {
 			fmt.Fprint(os.Stderr, "\r")
 		}
-		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", path, err)
+		fmt.Fprintln(os.Stderr, tr.T("cli.warning", termsafe.Name(path), prose(describeError(err))))
 	}
 	bo := repo.BackupOptions{
 		Paths: paths, Excludes: excludes, Tags: o.tags, Host: o.host, Warn: warn,
@@ -212,12 +213,11 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		fmt.Fprintln(out, string(b))
 	} else {
 		if res.Parent != nil {
-			fmt.Fprintf(out, "using parent snapshot %s\n", res.Parent.Str())
+			fmt.Fprintln(out, tr.T("cli.backup.parent", res.Parent.Str()))
 		}
-		fmt.Fprintf(out, "Files: %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
-		fmt.Fprintf(out, "Added to the repository: %s in %s\n", bytesize.Format(int64(s.DataAdded)),
-			formatDuration(s.BackupEnd.Sub(s.BackupStart)))
-		fmt.Fprintf(out, "snapshot %s saved\n", sn.ID.Str())
+		fmt.Fprintln(out, tr.T("cli.backup.files", s.FilesNew, s.FilesChanged, s.FilesUnmodified))
+		fmt.Fprintln(out, tr.T("cli.backup.added", bytesize.Format(int64(s.DataAdded)), formatDuration(s.BackupEnd.Sub(s.BackupStart))))
+		fmt.Fprintln(out, tr.T("cli.backup.saved", sn.ID.Str()))
 	}
 	var copyErr error
 	if o.copyAfter {
@@ -226,8 +226,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		copyErr = copyFromKit(ctx, out, o.unlocked, nil, o.copy, o.json)
 	}
 	if res.Errors > 0 {
-		return withCode(ExitError, fmt.Errorf("snapshot %s saved, but %d files or folders could not be read", sn.ID.Str(), res.Errors),
-			"see the warnings above; the snapshot holds everything else")
+		return withCodeT(ExitError, errorT("cli.backup.unread", sn.ID.Str(), res.Errors), "cli.backup.unread_hint")
 	}
 	return interrupted(ctx, copyErr)
 }

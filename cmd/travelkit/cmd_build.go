@@ -97,7 +97,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 			return err
 		}
 	}
-	pass, err := getSecret(o.passFile, "passphrase file", "New kit passphrase", true)
+	pass, err := getSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_kit"), true)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 		return err
 	}
 	defer closeVol()
-	newPass, err := getSecret(o.newPassFile, "new passphrase file", "New kit passphrase", true)
+	newPass, err := getSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new_kit"), true)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			if !isTerminal() {
 				return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: give --recovery-key-file F (or --identity)")
 			}
-			b, err := promptSecret("Recovery key (as printed)", false)
+			b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 			if err != nil {
 				return err
 			}
@@ -221,7 +221,7 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		if !isTerminal() {
 			return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: unlock with --recovery-key-file F (or --identity) instead of --passphrase-file")
 		}
-		b, err := promptSecret("Recovery key (as printed)", false)
+		b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 		if err != nil {
 			return err
 		}

@@ -208,7 +208,7 @@ func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.Volu
 	if err := checkComplete(d, c); err != nil {
 		return nil, -1, err
 	}
-	pass, err := getSecret(passFile, "passphrase file", "Passphrase for "+path, false)
+	pass, err := getSecret(passFile, "passphrase file", tr.T("cli.prompt.for", path), false)
 	if err != nil {
 		return nil, -1, err
 	}
@@ -298,13 +298,13 @@ func calibrationNote(p luks.PBKDF) string {
 // confirm asks the person at the terminal to type YES. Without a terminal it refuses.
 func confirm(question, yesFlagHint string) error {
 	if !isTerminal() {
-		return withCode(ExitRefused, errors.New(question+" (not confirmed: no terminal to ask on)"), "pass "+yesFlagHint+" to confirm")
+		return withCodeT(ExitRefused, errorT("cli.confirm.no_terminal", question), "cli.confirm.hint", yesFlagHint)
 	}
-	fmt.Fprintf(os.Stderr, "WARNING: %s\nType YES in capital letters to continue: ", question)
+	fmt.Fprint(os.Stderr, tr.T("cli.confirm.ask", question))
 	var answer string
 	fmt.Fscanln(os.Stdin, &answer)
 	if answer != "YES" {
-		return withCode(ExitRefused, errors.New("not confirmed; nothing was changed"), "")
+		return withCode(ExitRefused, errorT("cli.confirm.declined"), "")
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"travelkit/i18n"
 	"travelkit/internal/memlimit"
 	"travelkit/internal/version"
+	"travelkit/wizard"
 )
 
 func newRootCmd() *cobra.Command {
@@ -50,6 +51,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 		newKeysCmd(), newRecoverCmd(), newEraseCmd(), newRefreshCmd(), newRegisterCmd(),
+		newWizardCmd(),
 	)
 	return root
 }
@@ -74,6 +76,13 @@ func main() {
 
 func run(args []string) int {
 	memlimit.Set()
+	// cobra on Windows ends a program started from Explorer with "This is a command line
+	// tool"; travelkit opens the wizard instead
+	cobra.MousetrapHelpText = ""
+	if len(args) == 0 && wizard.StartedFromFileManager() {
+		// a double-click: the person gets the wizard, not the help of a command-line tool
+		args = []string{"wizard"}
+	}
 	setLanguage(args)
 	root := newRootCmd()
 	root.SetArgs(args)
