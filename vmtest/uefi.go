@@ -113,6 +113,7 @@ func StartMachine(o MachineOptions) (*Machine, error) {
 		args = append(args, "-qmp", "unix:"+m.qmp+",server=on,wait=off")
 	}
 	m.cmd = exec.Command(qemu, args...)
+	dieWithParent(m.cmd)
 	var w io.Writer = &m.out
 	if o.Console != nil {
 		w = io.MultiWriter(&m.out, o.Console)

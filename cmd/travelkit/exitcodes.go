@@ -20,7 +20,7 @@ const (
 	ExitVerifyFail  = 6 // verification failed: tampered, incomplete or corrupt
 	ExitLocked      = 7 // repository locked by another process
 	ExitRemote      = 8 // a remote cannot be reached, or its bucket or folder does not exist
-	ExitNoSpace     = 9 // no space left at the destination
+	ExitNoSpace     = 9 // no space left at the destination (or on a kit's tools partition)
 	ExitInterrupted = 130
 )
 
@@ -83,5 +83,5 @@ const exitCodesHelp = `Exit codes:
   6    verification failed (tampered, incomplete or corrupt)
   7    repository locked
   8    remote unreachable, or its bucket or folder missing
-  9    no space left at the destination (a remote or a folder)
+  9    no space left at the destination (a remote or a folder, a kit's tools partition)
   130  interrupted`
