@@ -87,8 +87,8 @@ const layoutJS = `(function () {
 // passphrase, then the right one), a backup, everything, the default folder, progress,
 // done. The restored tree equals the snapshot; Arabic and Persian pages are laid out
 // right to left (computed direction), the others left to right; nothing is wider than a
-// 1280x720 window; every control has a label. A screenshot of every step in every
-// language goes to the artifacts folder.
+// 1280x720 window, nor than the same window at 200% zoom (Persian); every control has a
+// label. A screenshot of every step in every language goes to the artifacts folder.
 func TestBrowserRestore(t *testing.T) {
 	exe := chromium(t)
 	dir := t.TempDir()
@@ -113,12 +113,17 @@ func TestBrowserRestore(t *testing.T) {
 
 	for _, lang := range i18n.Languages() {
 		t.Run(lang, func(t *testing.T) {
-			browseRestore(t, bctx, k, lang, filepath.Join(shots, lang))
+			browseRestore(t, bctx, k, lang, filepath.Join(shots, lang), false)
 		})
 	}
+	// 200% zoom on the same 1280x720 screen: a 640x360 page at twice the pixels; Persian,
+	// right to left, with the longest words
+	t.Run("fa-zoom200", func(t *testing.T) {
+		browseRestore(t, bctx, k, "fa", filepath.Join(shots, "fa-zoom200"), true)
+	})
 }
 
-func browseRestore(t *testing.T, bctx context.Context, k *testKit, lang, shots string) {
+func browseRestore(t *testing.T, bctx context.Context, k *testKit, lang, shots string, zoom bool) {
 	home := filepath.Join(t.TempDir(), "person")
 	os.MkdirAll(shots, 0o755)
 	w := startWizard(t, Options{Lang: "en", Target: k.img, Home: home})
@@ -173,6 +178,11 @@ func browseRestore(t *testing.T, bctx context.Context, k *testKit, lang, shots s
 		}
 	}
 
+	if zoom {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(640, 360, chromedp.EmulateScale(2))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(w.url)); err != nil {
 		t.Fatal(err)
 	}

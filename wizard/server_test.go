@@ -601,3 +601,34 @@ func argAfter(args []string, flag string) string {
 	}
 	return ""
 }
+
+// A secret in the address is never read: the passphrase in the query of a POST (or a GET)
+// does not unlock the kit; the same passphrase in the body does.
+func TestSecretsOnlyInBody(t *testing.T) {
+	dir := t.TempDir()
+	k := newTestKit(t, dir)
+	w := startWizard(t, Options{Lang: "en", Target: k.img})
+	w.open()
+	w.do("lang", "lang", "en")
+	mustContain(t, w.do("kit.use"), `data-step="unlock"`)
+	q := "?do=unlock.secret&secret=" + url.QueryEscape(k.pass)
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("do", "unlock.secret")
+	mw.Close()
+	resp, err := w.c.Post(w.origin+"/"+q, mw.FormDataContentType(), &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	mustContain(t, string(body), `data-step="unlock"`, "Type your passphrase or recovery key first.")
+	resp, err = w.c.Get(w.origin + "/" + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	mustContain(t, string(body), `data-step="unlock"`)
+	mustContain(t, w.do("unlock.secret", "secret", k.pass), `data-step="snapshot"`)
+}
