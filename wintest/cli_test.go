@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"travelkit/boot/boottest"
 )
 
 // TestWindowsCLI runs the scripts in testdata/script: travelkit.exe under Wine on kit
@@ -22,6 +24,7 @@ import (
 //	wstatus N CMD ARGS...  run wtk or wrestic and check that it exits with status N
 //	mkfile SIZE FILE       a file of SIZE bytes of zeros
 //	server KIND NAME       a real sshd, S3 or REST server on 127.0.0.1 (servers_linux_test.go)
+//	bootbundle DIR         the synthetic boot bundle (boot/boottest) in DIR
 //	wwizard LANG T DIR     travelkit.exe wizard under Wine on kit T, driven over HTTP (wizard_test.go)
 //
 // and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
@@ -135,6 +138,12 @@ func TestWindowsCLI(t *testing.T) {
 					ts.Fatalf("wwizard cannot be negated")
 				}
 				wizardCmd(ts, w, exe, args)
+			},
+			"bootbundle": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: bootbundle DIR")
+				}
+				ts.Check(boottest.Write(ts.MkAbs(args[0])))
 			},
 			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 2 {
