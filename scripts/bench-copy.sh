@@ -80,7 +80,7 @@ K=$W/kit; mkdir -p "$K/dist"; cp "$TK" "$K/dist/travelkit-linux-amd64"
 printf 'bench passphrase' > "$K/pass"
 printf 'name = "bench"\n[luks]\npbkdf = "pbkdf2"\npbkdf_iterations = 1000\n[tools]\nplatforms = ["linux/amd64"]\n' > "$K/kit.toml"
 "$TK" build --profile "$K/kit.toml" --target "$K/kit.img" --size $((3 * $(numfmt --from=iec "$SIZE") / 1048576 + 512))MiB \
-	--binaries "$K/dist" --passphrase-file "$K/pass" --recovery-key-file "$K/rk" --yes > /dev/null
+	--binaries "$K/dist" --passphrase-file "$K/pass" --recovery-key-file "$K/rk" --yes --allow-weak-passphrase > /dev/null
 KIT="--target $K/kit.img --passphrase-file $K/pass"
 /usr/bin/time -f %M -o "$W/backup-first.rss" "$TK" backup $KIT --host bench "$SRC" > /dev/null
 REPO=$W/folder-repo
