@@ -36,13 +36,13 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		if l, _ := c.Flags().GetString("lang"); l != "" {
 			if _, ok := i18n.Match(l); !ok {
-				return usageErrorf("--lang %s: use one of %s", l, strings.Join(i18n.Languages(), ", "))
+				return usageErrorT("cli.usage.lang", l, strings.Join(i18n.Languages(), ", "))
 			}
 		}
 		return nil
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
+		return usageErrorT("cli.usage.flag", err.Error(), c.CommandPath())
 	})
 	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
 	root.AddCommand(
