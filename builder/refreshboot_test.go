@@ -1,6 +1,7 @@
 package builder_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -109,6 +110,16 @@ func TestRefreshMakesBootable(t *testing.T) {
 		t.Fatalf("built without a bundle, yet:\n%s", ls)
 	}
 	layout := sh(t, dir, "sgdisk", "-p", img)
+	// plan on the kit, with a bundle: it points at refresh, which keeps the backups
+	p2, err := builder.MakePlan(cfg, builder.PlanOptions{Target: img, BinaryDirs: []string{dist}, BootDir: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p2.Print(&out)
+	if !strings.Contains(out.String(), "That kit does not start computers; refresh makes it bootable on its own partitions: travelkit refresh --target "+img+" --boot "+bundle) {
+		t.Errorf("plan on a kit without boot files:\n%s", out.String())
+	}
 
 	// A bundle too large for the tools partition: refused, nothing written.
 	big := filepath.Join(dir, "big")
