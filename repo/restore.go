@@ -360,7 +360,10 @@ func (p *planner) count(id ID, dir string, selected bool) (planCount, error) {
 			c.entries = satAdd(c.entries, 1)
 			for _, b := range n.Content {
 				if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: b, Type: DataBlob}); ok {
-					c.bytes = satAdd(c.bytes, uint64(pb.PlainLength()))
+					// a blob longer than travelkit reads is refused when it is read, so it
+					// counts for no more: a crafted length is named as what it is, not
+					// taken for a lack of room that sends the person to a larger disk
+					c.bytes = satAdd(c.bytes, min(uint64(pb.PlainLength()), uint64(maxBlob(DataBlob))))
 				}
 			}
 		default:
