@@ -82,7 +82,7 @@ func grubConfig(info KitInfo) []byte {
 }
 
 // initramfs builds boot/initrd.img, zstd-compressed: /init (the travelkit binary), the modules in load
-// order, the fonts, the userspace programs, /etc/travelkit/boot.json, and the two device
+// order, the console and screen fonts, the userspace programs, /etc/travelkit/boot.json, and the two device
 // nodes the kernel needs before devtmpfs is mounted.
 func initramfs(b *Bundle, data map[string][]byte, linuxBinary []byte, info KitInfo) ([]byte, error) {
 	if len(linuxBinary) < 4 || string(linuxBinary[:4]) != "\x7fELF" {
@@ -100,11 +100,20 @@ func initramfs(b *Bundle, data map[string][]byte, linuxBinary []byte, info KitIn
 		cfg.Modules = append(cfg.Modules, p)
 	}
 	for _, f := range b.Files {
-		if strings.HasPrefix(f.Path, "boot/fonts/") {
-			p := FontDir + "/" + path.Base(f.Path)
+		if !strings.HasPrefix(f.Path, "boot/fonts/") {
+			continue
+		}
+		switch name := path.Base(f.Path); {
+		case strings.HasSuffix(name, ".ttf") || strings.HasSuffix(name, ".otf"):
+			p := ScreenFontDir + "/" + name
+			a.AddFile(p, 0o644, data[f.Path])
+			cfg.ScreenFonts = append(cfg.ScreenFonts, p)
+		case strings.Contains(name, ".psf"):
+			p := FontDir + "/" + name
 			a.AddFile(p, 0o644, data[f.Path])
 			cfg.Fonts = append(cfg.Fonts, p)
 		}
+		// anything else (the fonts' licence) stays on the tools partition only
 	}
 	for _, u := range b.Userspace {
 		a.AddFile(u.Install, 0o755, data[u.Path])

@@ -6,10 +6,12 @@
 // mounted read-write on the computer's disks), loads the signed kernel modules the
 // initramfs lists (finit_module: USB, NVMe, SATA, SD, virtio, filesystems, keyboards),
 // opens the screen (tty1, with a console font that covers Cyrillic) and the first serial
-// port, both raw, and runs package menu on them. Partitions are probed by [Probe] and
+// port, both raw, and runs package menu on them. Where the computer has a framebuffer
+// (/dev/fb0), the menu is drawn there by package menu/graphic with the bundle's Noto
+// fonts, so that it can speak Arabic and Persian; the serial console keeps the text. Partitions are probed by [Probe] and
 // mounted by the kernel (vfat, exfat, ext4 without journal replay, hfsplus) or by
 // ntfs-3g through FUSE (Debian 12's kernel has no ntfs3). When the menu ends, the kit's
 // volume is closed (its key wiped), the disks are synced and the computer powers off.
 //
-// Imports: boot, drive, image/gpt, menu, target and internal packages only.
+// Imports: boot, drive, image/gpt, luks, menu, menu/graphic, target and internal packages only.
 package bootenv

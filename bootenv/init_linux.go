@@ -49,10 +49,14 @@ func Main() int {
 	if w, err := time.ParseDuration(cmdlineValue("travelkit.wait")); err == nil && w > 0 && w < time.Hour {
 		wait = w // how long to look for the kit before saying it is missing (tests)
 	}
+	var display menu.Display = menu.NewTextDisplay(cons.outputs...)
+	if d := openScreen(log, cons, cfg.ScreenFonts); d != nil {
+		display = d
+	}
 	act, err := menu.Run(context.Background(), menu.Options{
 		FindWait: wait,
 		System:   sys,
-		Display:  menu.NewTextDisplay(cons.outputs...),
+		Display:  display,
 		Keys:     menu.NewKeys(cons.inputs...),
 		Config:   cfg,
 		Lang:     lang,

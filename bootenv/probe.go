@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf16"
+
+	"travelkit/luks"
 )
 
 // ProbeSize is how many bytes Probe reads from the start of a partition.
@@ -27,7 +29,7 @@ func Probe(r io.ReaderAt) Probed {
 	b = b[:n]
 	at := func(off int, s string) bool { return len(b) >= off+len(s) && string(b[off:off+len(s)]) == s }
 	switch {
-	case at(0, "LUKS\xba\xbe"):
+	case luks.HasMagic(b):
 		return Probed{Encrypted: "LUKS"}
 	case at(3, "-FVE-FS-"):
 		return Probed{Encrypted: "BitLocker"}

@@ -13,7 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"travelkit/boot"
 	"travelkit/drive"
+	"travelkit/image/fat32"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/killpoint"
 	"travelkit/internal/version"
 	"travelkit/kit"
@@ -107,6 +110,7 @@ type ChangeResult struct {
 	Version     string        `json:"travelkit_version"`
 	Keyslots    []kit.Keyslot `json:"keyslots"`
 	Files       int           `json:"files"`
+	Bootable    bool          `json:"bootable"` // the tools partition holds the boot files
 	EscrowFiles []string      `json:"escrow_files,omitempty"`
 	Completed   bool          `json:"completed_interrupted_change,omitempty"`
 	Notes       []string      `json:"notes,omitempty"`
@@ -143,7 +147,11 @@ type RefreshOptions struct {
 	// Profile, when given, sets the languages, platforms and escrow names of the pages;
 	// otherwise they come from the manifest.
 	Profile *Config
-	Extra   []File // more files to carry (the boot bundle)
+	// BootDir is the boot bundle folder (--boot); empty: looked for beside the binaries and
+	// in ./dist, else the kit's own bundle is carried on (with a new initramfs). The
+	// profile's [boot] table, when a profile is given, turns it off or requires it.
+	BootDir string
+	Extra   []File // more files to carry
 	// EscrowDir, when given, receives the kit's escrow files and escrowed header backup
 	// again (after an interrupted rotation, for hand-over).
 	EscrowDir string
@@ -185,11 +193,23 @@ func (s *Session) Refresh(ctx context.Context, o RefreshOptions) (*ChangeResult,
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.rewrite(ctx, m, &toolsSet{Binaries: bins, Copies: copies, Extra: o.Extra}, wraps)
+	dir, err := stagingDir()
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bootFiles, bootNote, err := s.refreshBoot(o, base.Manifest, m, bins, dirs, dir)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.rewrite(ctx, m, &toolsSet{Binaries: bins, Copies: copies, Extra: slices.Concat(o.Extra, bootFiles)}, wraps)
 	if err != nil {
 		return nil, err
 	}
 	res.Notes = append(append(settled, notes...), res.Notes...)
+	if bootNote != "" {
+		res.Notes = append(res.Notes, bootNote)
+	}
 	if o.EscrowDir != "" && len(res.Manifest.Escrow) > 0 {
 		var names []string
 		for _, e := range res.Manifest.Escrow {
@@ -214,7 +234,9 @@ type prepared struct {
 // prepare fills in the pages and the header backups (of the header as it is now, one wrap
 // used) and describes the next state. Nothing is written.
 func (s *Session) prepare(m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) (*prepared, error) {
-	pages, err := kit.RestorePages(restoreInfoOf(m))
+	info := restoreInfoOf(m)
+	info.Boot = bootable(t.Extra)
+	pages, err := kit.RestorePages(info)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +260,7 @@ func (s *Session) prepare(m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkRoom(files); err != nil {
+	if err := s.checkRoom(files, drive.ToolsTime(m)); err != nil {
 		return nil, err
 	}
 	st, err := drive.NewState(m, t.Copies, wraps)
@@ -260,7 +282,7 @@ func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wra
 		return nil, err
 	}
 	return &ChangeResult{KitID: m.KitID, LUKSUUID: m.LUKSUUID, Version: m.Version, Keyslots: m.Keyslots,
-		Files: len(p.files), Completed: completed, Manifest: m, Notes: p.notes, headers: p.headers}, nil
+		Files: len(p.files), Bootable: bootable(t.Extra), Completed: completed, Manifest: m, Notes: p.notes, headers: p.headers}, nil
 }
 
 // settle finishes what an interrupted change left, before a new change starts:
@@ -326,28 +348,69 @@ func (s *Session) settle(ctx context.Context) ([]string, error) {
 // more.
 const minHeaderWraps = 16
 
-// checkRoom refuses a file set larger than the tools partition, before anything is written.
-func (s *Session) checkRoom(files []File) error {
-	var total int64
+// checkRoom refuses a file set that does not fit on the tools partition, before anything
+// is written: the FAT32 layout drive.WriteTools would write is worked out without writing.
+func (s *Session) checkRoom(files []File, when time.Time) error {
+	tf := make([]drive.ToolsFile, 0, len(files))
+	e := &ToolsFullError{Partition: s.Drive.Tools.Size()}
 	for _, f := range files {
-		total += f.Size
+		tf = append(tf, drive.ToolsFile{Path: f.Path, Size: f.Size})
+		e.Files += f.Size
+		if isBootFile(f.Path) {
+			e.Boot += f.Size
+		}
 	}
-	room := s.Drive.Tools.Size() - int64(len(files))*64<<10 - 4<<20
-	if total > room {
-		return fmt.Errorf("the tools partition (%d bytes) is too small for its new files (%d bytes): carry fewer platforms (--profile with fewer [tools] platforms)", s.Drive.Tools.Size(), total)
+	if err := drive.ToolsFit(s.Drive.Tools, when, tf); err != nil {
+		e.Err = err
+		return e
 	}
 	return nil
 }
 
+// ToolsFullError: a change's files do not fit on the kit's tools partition. Nothing was
+// changed.
+type ToolsFullError struct {
+	Partition int64 // bytes
+	Files     int64 // bytes of the files
+	Boot      int64 // of which the boot files
+	Err       error // the FAT32 layout's
+}
+
+func (e *ToolsFullError) Error() string {
+	boot := ""
+	if e.Boot > 0 {
+		boot = ", of which the boot files " + bytesize.FormatDecimal(e.Boot)
+	}
+	return fmt.Sprintf("the tools partition (%s) is too small for the kit's new files (%s%s): %v; nothing was changed",
+		bytesize.FormatDecimal(e.Partition), bytesize.FormatDecimal(e.Files), boot, e.Err)
+}
+
+func (e *ToolsFullError) Unwrap() error { return e.Err }
+
+// Hint says what the person can do.
+func (e *ToolsFullError) Hint() string {
+	h := "carry fewer platforms (--profile with fewer [tools] platforms)"
+	if e.Boot > 0 {
+		h += ", or leave the boot files out (--profile whose [boot] has enable = false)"
+	}
+	return h + "; a larger tools partition needs a new kit (travelkit build, [drive] tools_size)"
+}
+
 // restoreInfoOf describes the RESTORE pages of a kit from its manifest.
 func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
-	info := kit.RestoreInfo{KitName: m.KitID, Created: m.Created, Platforms: m.Platforms, Languages: m.Languages, Threshold: m.EscrowThreshold}
+	info := kit.RestoreInfo{KitName: m.KitID, Created: m.Created, Platforms: m.Platforms, Languages: m.Languages, Threshold: m.EscrowThreshold, OffSite: m.OffSite}
 	for _, e := range m.Escrow {
 		info.Escrow = append(info.Escrow, e.Name)
 	}
 	for _, k := range m.Keyslots {
 		if k.Kind == kit.KeyslotTPM2 {
 			info.TPM = true
+		}
+	}
+	// a kit built with a boot bundle carries it (Refresh and key changes carry it on)
+	for _, f := range m.Files {
+		if f.Path == boot.ShimPath {
+			info.Boot = true
 		}
 	}
 	return info
@@ -421,32 +484,51 @@ func (s *Session) carried(m *kit.Manifest, dir string) ([]File, error) {
 		if drive.CopiedPath(f.Path) || isPage(f.Path) || f.Path == kit.HeaderBackupPath || f.Path == kit.EscrowHeaderBackupPath {
 			continue
 		}
-		r, n, err := fs.Open(f.Path)
-		if err != nil {
-			return nil, fmt.Errorf("%s is missing from the tools partition: run travelkit refresh first", f.Path)
-		}
-		if n != f.Size {
-			return nil, fmt.Errorf("%s on the tools partition differs from the trusted manifest: run travelkit verify, then travelkit refresh", f.Path)
-		}
 		dst := filepath.Join(dir, fmt.Sprintf("%04d", i))
-		out = append(out, File{Path: f.Path, Size: f.Size, Source: dst})
-		h := sha256.New()
-		w, err := os.Create(dst)
-		if err != nil {
-			return nil, err
-		}
-		_, err = io.Copy(io.MultiWriter(w, h), io.LimitReader(r, f.Size))
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		switch err := stageFile(fs, f, dst); {
+		case errors.Is(err, errMissing):
+			return nil, fmt.Errorf("%s is missing from the tools partition: run travelkit refresh first", f.Path)
+		case errors.Is(err, errDiffers):
+			return nil, fmt.Errorf("%s on the tools partition differs from the trusted manifest: run travelkit verify, then travelkit refresh", f.Path)
+		case err != nil:
 			return nil, fmt.Errorf("copying %s from the tools partition: %w", f.Path, err)
 		}
-		if hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
-			return nil, fmt.Errorf("%s on the tools partition differs from the trusted manifest: run travelkit verify, then travelkit refresh", f.Path)
-		}
+		out = append(out, File{Path: f.Path, Size: f.Size, Source: dst})
 	}
 	return out, nil
+}
+
+var (
+	errMissing = errors.New("missing from the tools partition")
+	errDiffers = errors.New("differs from the trusted manifest")
+)
+
+// stageFile copies f from the tools partition to the new file dst, checking its size and
+// sha256 against f (from the trusted manifest) on the way: errMissing, errDiffers.
+func stageFile(fs *fat32.FS, f kit.File, dst string) error {
+	r, n, err := fs.Open(f.Path)
+	if err != nil {
+		return errMissing
+	}
+	if n != f.Size {
+		return errDiffers
+	}
+	h := sha256.New()
+	w, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.MultiWriter(w, h), io.LimitReader(r, f.Size))
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return errDiffers
+	}
+	return nil
 }
 
 func isPage(p string) bool {

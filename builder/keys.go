@@ -25,6 +25,22 @@ func slotOf(m *kit.Manifest, kind string) int {
 	return -1
 }
 
+// PassphraseKeyslot is the keyslot ChangePassphrase replaces; the new passphrase gets its
+// key derivation cost (memory, passes, lanes), so a new passphrase can be judged against
+// that cost before anything changes.
+func (s *Session) PassphraseKeyslot() (luks.KeyslotInfo, error) {
+	slot := slotOf(s.base().Manifest, kit.KeyslotPassphrase)
+	if slot < 0 {
+		slot = 0
+	}
+	for _, k := range s.U.Container.Keyslots() {
+		if k.ID == slot {
+			return k, nil
+		}
+	}
+	return luks.KeyslotInfo{}, fmt.Errorf("keyslot %d is not in the header", slot)
+}
+
 // pbkdfOf returns the key derivation of a keyslot, to give a new keyslot the same
 // (already calibrated) costs.
 func pbkdfOf(c *luks.Container, slot int) (luks.PBKDF, error) {

@@ -3,6 +3,7 @@ package builder
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -375,6 +376,9 @@ func (p *Plan) Print(w io.Writer) {
 			fmt.Fprintf(w, ", older than this travelkit (%s)", version.Version)
 		}
 		fmt.Fprintf(w, ".\nTo update its tools and keep its backups: travelkit refresh --target %s (build destroys them).\n", p.Target.Path)
+		if p.Boot != nil && !slices.ContainsFunc(e.Files, func(f kit.File) bool { return f.Path == boot.BundleManifest }) {
+			fmt.Fprintf(w, "That kit does not start computers; refresh makes it bootable on its own partitions: travelkit refresh --target %s --boot %s\n", p.Target.Path, p.Boot.Dir)
+		}
 	}
 	if len(p.Destroys) > 0 {
 		fmt.Fprintln(w, "\nThis DESTROYS:")

@@ -203,8 +203,8 @@ func (d *Drive) openVolume(c *luks.Container, vk *luks.VolumeKey, slot int, writ
 		// Kits written before everything inside was private to root are fixed on their
 		// next write (a no-op once the root folder is private).
 		if _, err := fs.RestrictModes(); err != nil {
-			fs.Close()
-			v.Close()
+			fs.Close() // RestrictModes' error says what went wrong; a close error would hide it
+			v.Close()  // wipes the key schedule; it cannot fail
 			return nil, fmt.Errorf("making the encrypted volume's files private: %w", err)
 		}
 	}

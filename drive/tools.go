@@ -111,6 +111,19 @@ func WriteTools(ctx context.Context, tools *image.Section, when time.Time, files
 	return durable.Flush(tools)
 }
 
+// ToolsFit says whether files fit on the tools partition as WriteTools lays them out: an
+// error (from the same FAT32 layout, run without writing) when they do not. Nothing is
+// written, so a change can refuse before the partition is cleared.
+func ToolsFit(tools *image.Section, when time.Time, files []ToolsFile) error {
+	specs := make([]fat32.Spec, 0, len(files))
+	for _, f := range files {
+		specs = append(specs, fat32.Spec{Path: f.Path, Size: f.Size})
+	}
+	specs = toolsOrder(specs, func(s fat32.Spec) string { return s.Path })
+	_, err := fat32.Expect(tools.Size(), toolsOptions(tools, when), specs)
+	return err
+}
+
 // ToolsTime is the time a kit's tools partition was written with, from its manifest: when
 // it was last written (a refresh or a key change), else when the kit was built.
 func ToolsTime(m *kit.Manifest) time.Time {

@@ -165,9 +165,11 @@ func (e entry) sample() string { return e.texts()[len(e.texts())-1] }
 // verbs of a reference message: its "other" form has every placeholder.
 func (e entry) verbs() ([]string, error) { return verbs(e.sample()) }
 
+var tmplKeyRE = regexp.MustCompile(`\.P\.(?:T|HTML) "([^"]+)"`)
+
 // TestKeysExist finds every literal key given to the catalogue in the module's Go files
 // (p.T("..."), p.HTML("..."), i18n.M("..."), i18n.Errorf("...") in files that import this
-// package) and fails for one en.toml lacks.
+// package, and {{.P.T "..."}} in templates) and fails for one en.toml lacks.
 func TestKeysExist(t *testing.T) {
 	c, err := loaded()
 	if err != nil {
@@ -185,6 +187,20 @@ func TestKeysExist(t *testing.T) {
 		}
 		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "vendor" || strings.HasPrefix(d.Name(), ".")) && p != root {
 			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".tmpl") {
+			// templates call the printer as {{.P.T "key" ...}} or {{$.P.HTML "key" ...}}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, m := range tmplKeyRE.FindAllStringSubmatch(string(b), -1) {
+				found++
+				if _, ok := en[m[1]]; !ok {
+					t.Errorf("%s: key %q is not in i18n/messages/en.toml", p, m[1])
+				}
+			}
+			return nil
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".go") {
 			return nil

@@ -62,7 +62,10 @@ type Manifest struct {
 	ToolsWritten time.Time `json:"tools_written,omitzero"`
 	Languages    []string  `json:"languages,omitempty"`
 	Platforms    []string  `json:"platforms,omitempty"`
-	Files        []File    `json:"files"`
+	// OffSite says that the kit's repository is copied off-site (`travelkit remote add`
+	// set it): the RESTORE pages then say that a copy exists, not that one may.
+	OffSite bool   `json:"off_site,omitempty"`
+	Files   []File `json:"files"`
 }
 
 // Threshold is the number of escrow files needed to rebuild the recovery key (1 when

@@ -8,6 +8,8 @@ package kit
 type messages struct {
 	Title, Subtitle, Calm, Tampered, Need string
 
+	EasyTitle, Easy, EasyFallback string
+
 	WarnTitle, Warn, WarnWindows, WarnMac string
 
 	WinTitle, WinPlug, WinExplorer, WinAdmin, WinRun, WinRunARM, WinPassphrase, WinDone string
@@ -31,6 +33,8 @@ type messages struct {
 	StockTitle, StockIntro, StockPassphrase string
 
 	OffSiteTitle, OffSite, OffSiteStock string
+	// OffSiteKept replaces OffSite on a kit whose repository is copied off-site
+	OffSiteKept string
 
 	VerifyTitle, VerifyWhy, VerifyWhat, VerifyStock string
 
@@ -51,6 +55,10 @@ var en = messages{
 		"“Was the drive tampered with?” near the end.",
 	Need: "You need: this drive; a computer with Windows, macOS or Linux; your passphrase or recovery key; " +
 		"and the right to run programs as administrator on that computer. No internet connection is needed.",
+
+	EasyTitle:    "The easy way: double-click travelkit",
+	Easy:         "Plug in the drive and open TRAVELKIT in your file manager (File Explorer, Finder). In the folder bin, double-click the travelkit program for this computer: amd64 is for most Windows and Linux computers and for Macs with Intel, arm64 for Macs with Apple silicon and other ARM computers.",
+	EasyFallback: "Your web browser opens and guides you step by step, in your language. Click the button that asks for permission and type the password of this computer, then your passphrase. No command to type. If nothing opens, or the computer refuses to run it, follow the steps for your computer below.",
 
 	WarnTitle: "Never format the drive",
 	Warn: "The drive has two parts: a small visible one named TRAVELKIT, with the programs and these " +
@@ -146,6 +154,11 @@ var en = messages{
 		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
 		"location in place of LOCATION:",
 	OffSiteStock: "restic, a standard program for Windows, macOS and Linux, opens the copy too:",
+	OffSiteKept: "This kit's backups are also copied, encrypted, to a server of the person or helpline who made it. " +
+		"Ask them for its location (it starts with sftp:, s3: or rest:). " +
+		"On any computer, without this drive, the recovery key opens it: save the key in a text file named " +
+		"recovery-key.txt and run travelkit (from another kit, or from the person who made this one) with the " +
+		"location in place of LOCATION:",
 
 	StockTitle: "On Linux without travelkit (standard tools)",
 	StockIntro: "If travelkit does not run, a Linux computer with cryptsetup and restic installed can restore the " +

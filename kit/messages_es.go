@@ -13,6 +13,10 @@ var es = messages{
 		"de recuperación; y permiso para ejecutar programas como administrador en ese ordenador. No hace " +
 		"falta conexión a internet.",
 
+	EasyTitle:    "La forma fácil: doble clic en travelkit",
+	Easy:         "Conecta la unidad y abre TRAVELKIT en el explorador de archivos (Explorador de archivos, Finder). En la carpeta bin, haz doble clic en el programa travelkit de este ordenador: amd64 es para la mayoría de los ordenadores con Windows o Linux y para los Mac con Intel; arm64, para los Mac con Apple silicon y otros ordenadores ARM.",
+	EasyFallback: "Se abre tu navegador web y te guía paso a paso, en tu idioma. Pulsa el botón que pide permiso y escribe la contraseña de este ordenador, y después tu frase de contraseña. No hay que escribir ningún comando. Si no se abre nada, o el ordenador se niega a ejecutarlo, sigue los pasos para tu ordenador que vienen más abajo.",
+
 	WarnTitle: "Nunca formatees la unidad",
 	Warn: "La unidad tiene dos partes: una pequeña y visible llamada TRAVELKIT, con los programas y estas " +
 		"instrucciones, y una grande y cifrada con tus copias de seguridad. Windows y macOS no pueden leer " +
@@ -107,6 +111,11 @@ var es = messages{
 		"texto llamado recovery-key.txt y ejecuta travelkit (de otro kit, o de quien preparó este) con la ubicación " +
 		"en lugar de LOCATION:",
 	OffSiteStock: "restic, un programa estándar para Windows, macOS y Linux, también abre la copia:",
+	OffSiteKept: "Las copias de seguridad de este kit también se copian, cifradas, a un servidor de la persona u " +
+		"organización que lo preparó. Pregúntale cuál es su ubicación (empieza por sftp:, s3: o rest:). " +
+		"En cualquier ordenador, sin esta unidad, la clave de recuperación la abre: guarda la clave en un archivo de " +
+		"texto llamado recovery-key.txt y ejecuta travelkit (de otro kit, o de quien preparó este) con la ubicación " +
+		"en lugar de LOCATION:",
 
 	StockTitle: "En Linux sin travelkit (herramientas estándar)",
 	StockIntro: "Si travelkit no funciona, un ordenador Linux con cryptsetup y restic instalados puede restaurar " +

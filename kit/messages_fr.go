@@ -13,6 +13,10 @@ var fr = messages{
 		"clé de récupération ; et le droit d’exécuter des programmes en administrateur sur cet ordinateur. " +
 		"Aucune connexion Internet n’est nécessaire.",
 
+	EasyTitle:    "Le plus simple : double-cliquez sur travelkit",
+	Easy:         "Branchez le disque et ouvrez TRAVELKIT dans le gestionnaire de fichiers (Explorateur de fichiers, Finder). Dans le dossier bin, double-cliquez sur le programme travelkit de cet ordinateur : amd64 pour la plupart des ordinateurs Windows et Linux et pour les Mac Intel, arm64 pour les Mac avec puce Apple et les autres ordinateurs ARM.",
+	EasyFallback: "Votre navigateur web s’ouvre et vous guide pas à pas, dans votre langue. Cliquez sur le bouton qui demande l’autorisation et tapez le mot de passe de cet ordinateur, puis votre phrase secrète. Aucune commande à taper. Si rien ne s’ouvre, ou si l’ordinateur refuse de le lancer, suivez plus bas les étapes pour votre ordinateur.",
+
 	WarnTitle: "Ne formatez jamais le disque",
 	Warn: "Le disque a deux parties : une petite, visible, nommée TRAVELKIT, avec les programmes et ces " +
 		"instructions, et une grande, chiffrée, avec vos sauvegardes. Windows et macOS ne savent pas lire la " +
@@ -108,6 +112,11 @@ var fr = messages{
 		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
 		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 	OffSiteStock: "restic, un programme standard pour Windows, macOS et Linux, ouvre aussi la copie :",
+	OffSiteKept: "Les sauvegardes de ce kit sont aussi copiées, chiffrées, sur un serveur de la personne ou de " +
+		"l’organisation qui l’a préparé. Demandez-lui son emplacement (il commence par sftp:, s3: ou rest:). " +
+		"Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
+		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 
 	StockTitle: "Sous Linux sans travelkit (outils standard)",
 	StockIntro: "Si travelkit ne fonctionne pas, un ordinateur Linux où cryptsetup et restic sont installés peut " +

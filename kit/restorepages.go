@@ -23,6 +23,7 @@ type RestoreInfo struct {
 	Languages []string // languages of the kit's pages, for the "other languages" list
 	TPM       bool     // a keyslot is sealed to the TPM2 of the laptop the kit was made on
 	Boot      bool     // the kit starts PCs into its restore and rescue menu
+	OffSite   bool     // the kit's repository is copied off-site (remote add)
 	// Threshold is k of a k-of-n escrow (each colleague holds a share); 0 or 1: each
 	// holds the whole recovery key.
 	Threshold int
@@ -131,6 +132,7 @@ type restoreData struct {
 	Stock      []string
 	StockCheck string
 	OffSite    []string
+	OffSiteOn  bool // a copy exists (RestoreInfo.OffSite)
 	Verify     []verifyCommand
 	Chown      string
 	Recovery   string
@@ -145,9 +147,22 @@ type restoreData struct {
 	Boot       bool
 	BootKeys   []string
 	LinuxAlt   string
+	Programs   []string // the travelkit programs on the kit, to double-click
 	Others     []otherLang
 	OtherLines []string
 	M          *messages
+}
+
+// programsFor lists where the travelkit program for each platform the kit carries lives
+// on the tools partition (every platform when none is named).
+func programsFor(platforms []string) []string {
+	var out []string
+	for _, p := range Platforms() {
+		if len(platforms) == 0 || slices.Contains(platforms, p) {
+			out = append(out, BinaryPath(p))
+		}
+	}
+	return out
 }
 
 func commandsFor(platforms []string, goos string) []command {
@@ -197,12 +212,14 @@ func newRestoreData(lang string, info RestoreInfo) (*restoreData, error) {
 		Kit:        info.KitName,
 		Date:       info.Created.UTC().Format("2006-01-02"),
 		Escrow:     info.Escrow,
+		Programs:   programsFor(info.Platforms),
 		Windows:    commandsFor(info.Platforms, "windows"),
 		Mac:        commandsFor(info.Platforms, "darwin"),
 		Linux:      commandsFor(info.Platforms, "linux"),
 		Stock:      stockCommands,
 		StockCheck: stockCheckCmd,
 		OffSite:    offSiteCommands,
+		OffSiteOn:  info.OffSite,
 		Verify: []verifyCommand{
 			{"Windows", `travelkit.exe verify --target \\.\PhysicalDrive1`},
 			{"macOS", `sudo ./travelkit verify --target /dev/disk4`},

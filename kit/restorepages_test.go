@@ -319,3 +319,26 @@ func TestRestoreShares(t *testing.T) {
 		t.Error("a kit without escrow gets the revival section")
 	}
 }
+
+// The RESTORE pages lead with the wizard ("double-click travelkit"), before any command,
+// in every language, in the text and the HTML page.
+func TestRestoreLeadsWithWizard(t *testing.T) {
+	info := testInfo
+	info.Platforms = []string{"windows/amd64", "darwin/arm64", "linux/amd64"}
+	for _, l := range Languages() {
+		m := catalogs[l]
+		txt, html, err := RenderRestore(l, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, page := range map[string]string{"txt": string(txt), "html": string(html)} {
+			easy, win := strings.Index(page, m.EasyTitle), strings.Index(page, m.WinTitle)
+			if easy < 0 || win < 0 || easy > win {
+				t.Errorf("%s %s: the double-click section (at %d) does not come before the Windows commands (at %d)", l, name, easy, win)
+			}
+			if !strings.Contains(page, "travelkit") || !strings.Contains(page, "windows-amd64") {
+				t.Errorf("%s %s: the double-click section names no folder", l, name)
+			}
+		}
+	}
+}

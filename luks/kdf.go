@@ -342,3 +342,21 @@ func calibrateArgon2(typ string, par, capKiB, fixedTime int, target time.Duratio
 func digestIterations(h func() hash.Hash, size int) int {
 	return calibratePBKDF2(h, size, digestIterTime)
 }
+
+// Resolve returns p with every cost that was left at zero calibrated on this machine, as
+// Format and AddKeyslot would do it for a key of keyLen bytes: a keyslot made with the
+// result carries exactly these costs, known before it is made (to judge a passphrase
+// against them, say).
+func (p PBKDF) Resolve(keyLen int) (PBKDF, error) {
+	k, err := p.resolve(keyLen)
+	if err != nil {
+		return PBKDF{}, err
+	}
+	out := PBKDF{Type: k.Type, Hash: k.Hash, IterTime: p.IterTime, MaxMemoryKiB: p.MaxMemoryKiB}
+	if k.Type == "pbkdf2" {
+		out.Iterations = uint32(k.Iterations)
+	} else {
+		out.Iterations, out.MemoryKiB, out.Parallel = uint32(k.Time), uint32(k.Memory), uint32(k.CPUs)
+	}
+	return out, nil
+}

@@ -640,7 +640,7 @@ func (a *app) cannotRead(p Partition) string {
 	}
 }
 
-// partitions lists this computer's partitions (and other drives'), without the kit.
+// partitionItems lists this computer's partitions (and other drives'), without the kit.
 func (a *app) partitionItems(parts []Partition) []string {
 	var items []string
 	for _, p := range parts {

@@ -22,6 +22,11 @@ type Screen struct {
 	HasInput bool
 	Progress *Bar
 	Help     string // bottom line: the keys
+	// RTL: the menu's language is written right to left (Arabic, Persian). A display
+	// that draws such text aligns the screen to the right; the text console ignores it.
+	RTL bool
+	// Lang is the menu's language (i18n: en, ar, fa...), for shaping.
+	Lang string
 }
 
 // Bar is a progress bar.
@@ -31,7 +36,8 @@ type Bar struct {
 }
 
 // Display shows screens. TextDisplay writes ANSI text; a display for scripts the text
-// console cannot draw (Arabic, Persian) can take the screen's place.
+// console cannot draw (Arabic, Persian) can take the screen's place: it says so with a
+// method DrawsArabic() bool (package menu/graphic draws on a framebuffer).
 type Display interface {
 	Show(s *Screen)
 }

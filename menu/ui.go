@@ -27,6 +27,7 @@ func (u *ui) T(key string, args ...any) string { return u.p.T(key, args...) }
 
 func (u *ui) show(s *Screen) {
 	s.Title, s.Status = u.title, u.status
+	s.RTL, s.Lang = u.p.Dir() == "rtl", u.p.Lang()
 	u.d.Show(s)
 }
 

@@ -406,8 +406,10 @@ feed:
 // send copies one file: read it, check it against its name, save it, check the copy.
 func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]byte, error) {
 	var data []byte
+	var sum [32]byte
 	if f.h.Type == repo.ConfigFile {
 		data = cfg
+		sum = sha256.Sum256(cfg)
 	} else {
 		if int64(cap(buf)) < f.size {
 			buf = make([]byte, f.size)
@@ -425,7 +427,7 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 		if err != nil {
 			return buf, fmt.Errorf("reading %s from the source: %w", f.h, err)
 		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.h.Name {
+		if sum = sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.h.Name {
 			return buf, fmt.Errorf("%w: %s does not match its name; run `travelkit check --read-data` on it; nothing of it was sent", ErrDamagedSource, f.h)
 		}
 	}
@@ -433,12 +435,16 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 	if sv, ok := c.dst.(remote.SaveVerifier); ok && sv.SaveVerifies() {
 		verifiedBySave = true
 	}
+	save := func() error { return c.dst.Save(ctx, f.h, data) }
+	if ss, ok := c.dst.(remote.SumSaver); ok {
+		save = func() error { return ss.SaveSum(ctx, f.h, data, sum) }
+	}
 	err := c.retry(ctx, "sending "+f.h.String(), func() error {
-		err := c.dst.Save(ctx, f.h, data)
+		err := save()
 		if err != nil && remote.Transient(err) {
 			// it may have arrived all the same, just before the connection died
 			if size, serr := c.dst.Stat(ctx, f.h); serr == nil && size == int64(len(data)) {
-				if verr := c.verify(ctx, f.h, data); verr == nil {
+				if verr := c.verify(ctx, f.h, sum, int64(len(data))); verr == nil {
 					return nil
 				}
 			}
@@ -449,7 +455,7 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 		if verifiedBySave {
 			return nil
 		}
-		return c.verify(ctx, f.h, data)
+		return c.verify(ctx, f.h, sum, int64(len(data)))
 	})
 	if err != nil {
 		return buf, err
@@ -467,10 +473,10 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 	return buf, nil
 }
 
-// verify reads a file back from the destination and compares it with what was sent.
-// A mismatch is transient: the file is sent again (removed first where it can be).
-func (c *copier) verify(ctx context.Context, h repo.Handle, data []byte) error {
-	want := sha256.Sum256(data)
+// verify has the destination's copy of a file hashed (by the server, or read back) and
+// compares it with the sha256 and size of what was sent. A mismatch is transient: the
+// file is sent again (removed first where it can be).
+func (c *copier) verify(ctx context.Context, h repo.Handle, want [32]byte, wantSize int64) error {
 	var got [32]byte
 	var size int64
 	if s, ok := c.dst.(summer); ok {
@@ -485,9 +491,9 @@ func (c *copier) verify(ctx context.Context, h repo.Handle, data []byte) error {
 		}
 		got, size = sha256.Sum256(b), int64(len(b))
 	}
-	if got != want || size != int64(len(data)) {
+	if got != want || size != wantSize {
 		_ = c.dst.Remove(ctx, h)
-		return fmt.Errorf("%w: %s read back from the destination differs from what was sent (%d of %d bytes)", errMismatch, h, size, len(data))
+		return fmt.Errorf("%w: %s read back from the destination differs from what was sent (%d of %d bytes)", errMismatch, h, size, wantSize)
 	}
 	return nil
 }

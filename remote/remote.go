@@ -72,6 +72,13 @@ type SaveVerifier interface {
 	SaveVerifies() bool
 }
 
+// SumSaver is implemented by storages that send a file's sha256 with it, for the server
+// to check (S3). SaveSum is Save with the sum given by a caller that computed it already
+// (a repository file's name is the sha256 of its content).
+type SumSaver interface {
+	SaveSum(ctx context.Context, h repo.Handle, data []byte, sum [32]byte) error
+}
+
 // Open connects to the storage at loc. The connection is checked (credentials, the SSH
 // host key, the bucket), so that a mistake shows at once.
 func Open(ctx context.Context, loc Location, cred *Credentials, opt Options) (Storage, error) {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -27,6 +28,10 @@ type s3Storage struct {
 	client *minio.Client
 	core   minio.Core
 	opt    Options
+	// withMD5: the server does not answer with the sha256 checksum it computed, so files
+	// go with their MD5 (Content-MD5, and the ETag compared)
+	withMD5 atomic.Bool
+	md5s    atomic.Int64 // files whose MD5 was computed (tests)
 }
 
 func openS3(ctx context.Context, loc Location, cred *Credentials, opt Options) (*s3Storage, error) {
@@ -125,29 +130,76 @@ func (s *s3Storage) fail(op string, h repo.Handle, err error) error {
 // Create: a bucket needs no folders.
 func (s *s3Storage) Create(ctx context.Context) error { return nil }
 
-// Save uploads a file in one request, signed with the sha256 of its content and sent
-// with its MD5, so the server refuses anything damaged on the way; the ETag it returns
-// is its own MD5 of what it stored.
+// Save uploads a file in one request, signed with the sha256 of its content, which the
+// server checks the body against; see SaveSum.
 func (s *s3Storage) Save(ctx context.Context, h repo.Handle, data []byte) error {
+	return s.SaveSum(ctx, h, data, sha256.Sum256(data))
+}
+
+// SaveSum is Save with the sha256 of data computed by the caller. The request carries it
+// twice: as x-amz-content-sha256, which the signature covers and the server checks the
+// whole body against (also over plain http, where minio-go would otherwise sign chunk by
+// chunk what it sends, which checks the way but not the content), and as the object's
+// checksum (x-amz-checksum-sha256), which the server computes over what it stores and
+// answers with. A server that does not answer with it gets each file's MD5 as well
+// (Content-MD5, refused when damaged on the way) and its ETag, its own MD5 of what it
+// stored, is compared; MD5 costs as much CPU as the rest of a copy, so it is left out
+// where the server checks the sha256.
+func (s *s3Storage) SaveSum(ctx context.Context, h repo.Handle, data []byte, sum [32]byte) error {
 	if err := validHandle(h); err != nil {
 		return err
 	}
-	sum := sha256.Sum256(data)
-	m := md5.Sum(data)
-	info, err := s.core.PutObject(ctx, s.loc.Bucket, s.key(h), newBody(ctx, data, s.opt), int64(len(data)),
-		base64.StdEncoding.EncodeToString(m[:]), hex.EncodeToString(sum[:]),
-		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true})
+	b64 := base64.StdEncoding.EncodeToString(sum[:])
+	var m [md5.Size]byte
+	withMD5 := s.withMD5.Load()
+	put := func() (minio.UploadInfo, error) {
+		md5b64 := ""
+		if withMD5 {
+			m = md5.Sum(data)
+			s.md5s.Add(1)
+			md5b64 = base64.StdEncoding.EncodeToString(m[:])
+		}
+		return s.core.PutObject(ctx, s.loc.Bucket, s.key(h), newBody(ctx, data, s.opt), int64(len(data)),
+			md5b64, hex.EncodeToString(sum[:]),
+			minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true, DisableContentSha256: true,
+				UserMetadata: map[string]string{"x-amz-checksum-sha256": b64}})
+	}
+	info, err := put()
+	if err != nil && !withMD5 && needsMD5(err) {
+		// a bucket with object lock on a server that knows no sha256 checksum
+		s.withMD5.Store(true)
+		withMD5 = true
+		info, err = put()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return s.fail("saving", h, err)
 	}
+	if info.ChecksumSHA256 != "" {
+		if info.ChecksumSHA256 != b64 {
+			return fmt.Errorf("saving %s on %s: %w: the server stored other bytes (sha256 %s)", h, s.loc.Host, errTransient, printable(info.ChecksumSHA256))
+		}
+		return nil
+	}
+	if !withMD5 {
+		s.withMD5.Store(true)
+		m = md5.Sum(data)
+		s.md5s.Add(1)
+	}
 	etag := strings.Trim(info.ETag, `"`)
 	if etag != "" && !strings.Contains(etag, "-") && len(etag) == 32 && !strings.EqualFold(etag, hex.EncodeToString(m[:])) {
 		return fmt.Errorf("saving %s on %s: %w: the server stored other bytes (MD5 %s, sent %x)", h, s.loc.Host, errTransient, printable(etag), m)
 	}
 	return nil
+}
+
+// needsMD5 says the server refused a PUT for want of a Content-MD5 (object lock).
+func needsMD5(err error) bool {
+	var er minio.ErrorResponse
+	return errors.As(err, &er) && (er.Code == "MissingContentMD5" ||
+		(er.Code == "InvalidRequest" && strings.Contains(er.Message, "Content-MD5")))
 }
 
 // Load reads n bytes at off (n <= 0: to the end; off < 0: from the end).

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -37,13 +38,16 @@ type sftpStorage struct {
 	opt  Options
 	user string
 
-	mu      sync.Mutex
-	conn    *ssh.Client
-	sc      *sftp.Client
-	dead    bool
-	noExec  bool   // the account cannot run sha256sum
-	hostKey string // the accepted host key: "TYPE SHA256:..."
-	madeDir sync.Map
+	mu     sync.Mutex
+	conn   *ssh.Client
+	sc     *sftp.Client
+	dead   bool
+	noExec bool // the account cannot run the hashing shell
+	shells *sumShells
+	// serverSums counts the files the server hashed (tests)
+	serverSums atomic.Int64
+	hostKey    string // the accepted host key: "TYPE SHA256:..."
+	madeDir    sync.Map
 }
 
 func openSFTP(ctx context.Context, loc Location, cred *Credentials, opt Options) (*sftpStorage, error) {
@@ -82,9 +86,10 @@ func (s *sftpStorage) client(ctx context.Context) (*sftp.Client, error) {
 		return s.sc, nil
 	}
 	if s.sc != nil {
+		s.shells.close()
 		s.sc.Close()
 		s.conn.Close()
-		s.sc, s.conn = nil, nil
+		s.sc, s.conn, s.shells = nil, nil, nil
 	}
 	conn, hk, err := s.dial(ctx)
 	if err != nil {
@@ -97,6 +102,7 @@ func (s *sftpStorage) client(ctx context.Context) (*sftp.Client, error) {
 		return nil, fmt.Errorf("%s: the SSH server offers no SFTP: %v", s.loc.Addr(), err)
 	}
 	s.conn, s.sc, s.dead, s.hostKey, s.noExec = conn, cl, false, hk, false
+	s.shells = newSumShells(conn)
 	go func() {
 		conn.Wait()
 		s.mu.Lock()
@@ -551,8 +557,8 @@ func (s *sftpStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off i
 	return s.fail("reading", h, err)
 }
 
-// Sum returns the sha256 and size of a stored file: computed by the server when it lets
-// the account run sha256sum (a full shell account), else by reading the file back.
+// Sum returns the sha256 and size of a stored file: computed by the server when the
+// account may run a shell (sftpsum.go), else by reading the file back.
 func (s *sftpStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, error) {
 	if err := validHandle(h); err != nil {
 		return [32]byte{}, 0, err
@@ -561,8 +567,12 @@ func (s *sftpStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, 
 	if err != nil {
 		return [32]byte{}, 0, err
 	}
-	if sum, size, ok := s.remoteSum(cl, h); ok {
+	if sum, size, err := s.remoteSum(ctx, cl, h); err == nil {
 		return sum, size, nil
+	} else if ctx.Err() != nil {
+		return [32]byte{}, 0, ctx.Err()
+	} else if errors.Is(err, fs.ErrNotExist) {
+		return [32]byte{}, 0, s.fail("reading", h, err)
 	}
 	f, err := cl.Open(s.path(h))
 	if err != nil {
@@ -579,38 +589,48 @@ func (s *sftpStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, 
 	return sum, n, nil
 }
 
-// remoteSum has the server hash the file (sha256sum over an exec channel), saving a
-// download of it; false when the server does not allow it (an SFTP-only account).
-func (s *sftpStorage) remoteSum(cl *sftp.Client, h repo.Handle) ([32]byte, int64, bool) {
-	s.mu.Lock()
-	conn, noExec := s.conn, s.noExec
-	s.mu.Unlock()
-	if conn == nil || noExec {
-		return [32]byte{}, 0, false
-	}
-	fi, err := cl.Stat(s.path(h))
-	if err != nil {
-		return [32]byte{}, 0, false
-	}
-	sess, err := conn.NewSession()
-	if err != nil {
-		return [32]byte{}, 0, false
-	}
-	defer sess.Close()
-	p := s.path(h)
-	out, err := sess.Output("sha256sum -b -- '" + strings.ReplaceAll(p, "'", `'\''`) + "'")
+// remoteSum has the server hash the file, saving a download of it. An error says to read
+// it back instead (or that it is missing: fs.ErrNotExist).
+func (s *sftpStorage) remoteSum(ctx context.Context, cl *sftp.Client, h repo.Handle) ([32]byte, int64, error) {
 	var sum [32]byte
-	f := strings.Fields(string(out))
-	if err != nil || len(f) < 1 || len(f[0]) != 64 {
-		s.mu.Lock()
-		s.noExec = true // ask once per connection
-		s.mu.Unlock()
-		return sum, 0, false
+	s.mu.Lock()
+	shells, noExec := s.shells, s.noExec
+	s.mu.Unlock()
+	if shells == nil || noExec {
+		return sum, 0, errNoShell
 	}
-	if _, err := hex.Decode(sum[:], []byte(f[0])); err != nil {
-		return sum, 0, false
+	p := s.path(h)
+	fi, err := cl.Stat(p)
+	if err != nil {
+		return sum, 0, err
 	}
-	return sum, fi.Size(), true
+	if strings.ContainsAny(p, "\r\n") {
+		return sum, 0, errNoHash
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "./" + p // never read as an option
+	}
+	sh, err := shells.get(ctx)
+	if err != nil {
+		if errors.Is(err, errNoShell) {
+			s.mu.Lock()
+			if s.shells == shells {
+				s.noExec = true // ask once per connection
+			}
+			s.mu.Unlock()
+		}
+		return sum, 0, err
+	}
+	sum, err = sh.hash(ctx, p)
+	if err != nil && !errors.Is(err, errNoHash) {
+		shells.drop(sh)
+		return sum, 0, err
+	}
+	shells.put(sh)
+	if err == nil {
+		s.serverSums.Add(1)
+	}
+	return sum, fi.Size(), err
 }
 
 // Stat returns the size of a file.
@@ -713,9 +733,10 @@ func (s *sftpStorage) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sc != nil {
+		s.shells.close()
 		s.sc.Close()
 		s.conn.Close()
-		s.sc, s.conn = nil, nil
+		s.sc, s.conn, s.shells = nil, nil, nil
 	}
 	return nil
 }

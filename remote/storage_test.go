@@ -7,9 +7,20 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"travelkit/internal/testservers"
@@ -198,6 +209,28 @@ func TestS3Storage(t *testing.T) {
 	}
 	conformance(t, st)
 
+	// the server checks the body against the signed sha256 (what lets copy skip reading
+	// back): bytes that do not match it are refused, and nothing is stored
+	s3 := st.(SumSaver)
+	data, name := randomFile(t, 1<<20)
+	h := repo.Handle{Type: repo.PackFile, Name: name}
+	sum := sha256.Sum256(data)
+	damaged := bytes.Clone(data)
+	damaged[12345] ^= 1
+	if err := s3.SaveSum(ctx, h, damaged, sum); !Transient(err) || !strings.Contains(err.Error(), "other bytes than were sent") {
+		t.Fatalf("a body that does not match its sha256: %v", err)
+	}
+	if _, err := st.Stat(ctx, h); !repo.IsNotExist(err) {
+		t.Fatalf("the damaged body was stored: %v", err)
+	}
+	if err := s3.SaveSum(ctx, h, data, sum); err != nil {
+		t.Fatal(err)
+	}
+	// this server answers with the sha256 checksum it computed: no file needed an MD5
+	if s := st.(*s3Storage); s.withMD5.Load() || s.md5s.Load() != 0 {
+		t.Fatalf("MD5 computed for %d files on a server that checks sha256 checksums", s.md5s.Load())
+	}
+
 	_, err = Open(ctx, loc, &Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: "wrong" + srv.SecretKey}, Options{})
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("wrong secret: %v", err)
@@ -248,5 +281,169 @@ func TestRESTAppendOnly(t *testing.T) {
 	}
 	if _, err := st.Stat(ctx, h); err != nil {
 		t.Fatalf("the file went: %v", err)
+	}
+}
+
+// The server hashes what it stored, in long-lived shells: a file damaged on the server's
+// disk is seen as damaged, in a folder whose name needs quoting, from many goroutines.
+func TestSFTPServerSum(t *testing.T) {
+	srv := testservers.StartSSHD(t)
+	dir := "it's a -repo"
+	loc, err := ParseLocation(srv.Location(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := Open(ctx, loc, &Credentials{SSHKey: srv.UserKey, HostKey: srv.HostKey}, Options{NoAgent: true, NoDefaultKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var hs []repo.Handle
+	for i := 0; i < 6; i++ {
+		data, name := randomFile(t, 100000+i)
+		h := repo.Handle{Type: repo.PackFile, Name: name}
+		if err := st.Save(ctx, h, data); err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+	errs := make(chan error, 3*len(hs))
+	for r := 0; r < 3; r++ {
+		for _, h := range hs {
+			go func() {
+				sum, _, err := st.Sum(ctx, h)
+				if err == nil && hex.EncodeToString(sum[:]) != h.Name {
+					err = fmt.Errorf("%s: sum %x", h.Name, sum)
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 3 * len(hs) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := st.(*sftpStorage)
+	if n := s.serverSums.Load(); s.noExec || n != int64(3*len(hs)) || len(s.shells.all) == 0 || len(s.shells.all) > maxSumShells {
+		t.Fatalf("the server did not hash the files in its shells: noExec %v, %d of %d hashed, %d shells", s.noExec, n, 3*len(hs), len(s.shells.all))
+	}
+	// damage one on the server's disk
+	h := hs[0]
+	p := filepath.Join(srv.Root, dir, "data", h.Name[:2], h.Name)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[500] ^= 0x40
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, size, err := st.Sum(ctx, h)
+	if err != nil || sum != sha256.Sum256(b) || size != int64(len(b)) || s.serverSums.Load() != int64(3*len(hs)+1) {
+		t.Fatalf("Sum of a damaged file: %x %d %v", sum, size, err)
+	}
+	if _, _, err := st.Sum(ctx, repo.Handle{Type: repo.PackFile, Name: hs[1].Name[:10]}); !repo.IsNotExist(err) {
+		t.Fatalf("Sum of a missing file: %v", err)
+	}
+}
+
+// The hashing script gives the same answers with openssl alone, with sha256sum alone, and
+// under bash and the system's sh.
+func TestSumScript(t *testing.T) {
+	data, name := randomFile(t, 70000)
+	dir := t.TempDir()
+	f := filepath.Join(dir, "-x y")
+	if err := os.WriteFile(f, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"openssl", "sha256sum"} {
+		bin := t.TempDir()
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s: %v (scripts/install-test-deps.sh)", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range []string{"/bin/sh", "/bin/bash"} {
+			cmd := exec.Command(sh, "-c", "exec /bin/sh -c '"+sumScript+"'")
+			cmd.Env = []string{"PATH=" + bin}
+			cmd.Stdin = strings.NewReader(f + "\n" + filepath.Join(dir, "missing") + "\n")
+			out, err := cmd.Output()
+			want := "tk-ready\ntk " + name + "\ntk \n"
+			if err != nil || string(out) != want {
+				t.Fatalf("%s with %s: %q %v, want %q", sh, tool, out, err, want)
+			}
+		}
+	}
+}
+
+// A server that does not answer with the sha256 checksum (older S3 servers; here the real
+// one behind a proxy that drops the answer) gets MD5s and has its ETags compared; one that
+// answers with another checksum than was sent has stored other bytes: the save fails, to
+// be sent again.
+func TestS3Checksums(t *testing.T) {
+	srv := testservers.StartS3(t)
+	srv.MakeBucket("kits")
+	target, err := url.Parse("http://" + srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode atomic.Value
+	mode.Store("drop")
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.Request.Method != http.MethodPut {
+			return nil
+		}
+		switch mode.Load() {
+		case "drop":
+			r.Header.Del("x-amz-checksum-sha256")
+		case "etag":
+			r.Header.Del("x-amz-checksum-sha256")
+			r.Header.Set("ETag", `"00000000000000000000000000000000"`)
+		case "other":
+			r.Header.Set("x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32)))
+		}
+		return nil
+	}
+	ps := httptest.NewServer(proxy)
+	defer ps.Close()
+	loc, err := ParseLocation("s3:" + ps.URL + "/kits/amina")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := Open(ctx, loc, &Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*s3Storage)
+	save := func() error {
+		data, name := randomFile(t, 300000)
+		return st.Save(ctx, repo.Handle{Type: repo.PackFile, Name: name}, data)
+	}
+	for i := 0; i < 3; i++ {
+		if err := save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !s.withMD5.Load() || s.md5s.Load() != 3 {
+		t.Fatalf("no checksum answered: withMD5 %v, %d MD5s for 3 files", s.withMD5.Load(), s.md5s.Load())
+	}
+	mode.Store("etag")
+	if err := save(); !Transient(err) || !strings.Contains(err.Error(), "stored other bytes (MD5") {
+		t.Fatalf("an ETag that is not the MD5: %v", err)
+	}
+	s.withMD5.Store(false)
+	mode.Store("other")
+	if err := save(); !Transient(err) || !strings.Contains(err.Error(), "stored other bytes (sha256") {
+		t.Fatalf("another sha256 checksum: %v", err)
 	}
 }

@@ -83,7 +83,22 @@ const packBudget = 256 << 20
 // the index itself.
 func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult, error) {
 	c := &checker{r: r, res: &CheckResult{}, bad: map[ID]bool{}}
-	// 1. index files, one by one so that a damaged one is named
+	if err := c.checkIndex(ctx); err != nil {
+		return nil, err
+	}
+	packs, sizes, err := c.checkPacks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.checkSnapshots(ctx)
+	c.readData(ctx, c.packsToRead(packs, opts), sizes, opts.Progress)
+	return c.res, ctx.Err()
+}
+
+// checkIndex is step 1: it reads the index files one by one, so that a damaged one is
+// named, and makes what they hold the repository's index.
+func (c *checker) checkIndex(ctx context.Context) error {
+	r := c.r
 	type file struct {
 		id   ID
 		size int64
@@ -97,7 +112,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		idxFiles = append(idxFiles, file{id, size})
 		return nil
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	idx := NewIndex()
 	total := 0
@@ -122,10 +137,15 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 	}
 	r.idx = idx
 	r.idxLoaded.Store(true)
+	return nil
+}
 
-	// 2. packs: present, right size, none unknown
-	sizes := map[ID]int64{}
-	if err := r.st.List(ctx, PackFile, func(name string, size int64) error {
+// checkPacks is step 2: every pack the index names is present and of the size its
+// entries add up to; packs it does not name are orphaned. It returns the packs the index
+// names, sorted, and the size of every pack file present.
+func (c *checker) checkPacks(ctx context.Context) (packs []ID, sizes map[ID]int64, err error) {
+	sizes = map[ID]int64{}
+	if err := c.r.st.List(ctx, PackFile, func(name string, size int64) error {
 		id, err := ParseID(name)
 		if err != nil {
 			return nil
@@ -133,7 +153,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		sizes[id] = size
 		return nil
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	want := map[ID]int64{}
 	entries := map[ID]int64{}
@@ -142,7 +162,7 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		off  uint32
 	}
 	counted := map[loc]bool{}
-	idx.Each(func(pb PackedBlob) {
+	c.r.idx.Each(func(pb PackedBlob) {
 		end := int64(pb.Offset) + int64(pb.Length)
 		if end > want[pb.PackID] {
 			want[pb.PackID] = end
@@ -157,7 +177,6 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 			entries[pb.PackID] += plainEntrySize
 		}
 	})
-	var packs []ID
 	for id := range want {
 		packs = append(packs, id)
 		got, ok := sizes[id]
@@ -175,9 +194,14 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		}
 	}
 	c.res.Packs = len(packs)
+	sort.Slice(packs, func(i, j int) bool { return string(packs[i][:]) < string(packs[j][:]) })
+	return packs, sizes, nil
+}
 
-	// 3. snapshots and every tree they reach
-	sns, bad, err := r.LoadSnapshots(ctx)
+// checkSnapshots is step 3: the snapshots load, and every tree they reach loads, within
+// the bounds, and names only data blobs the index has.
+func (c *checker) checkSnapshots(ctx context.Context) {
+	sns, bad, err := c.r.LoadSnapshots(ctx)
 	if err != nil {
 		c.errorf("snapshots: %v", err)
 	}
@@ -185,119 +209,133 @@ func (r *Repository) Check(ctx context.Context, opts CheckOptions) (*CheckResult
 		c.errorf("%v", e)
 	}
 	c.res.Snapshots = len(sns)
-	// every tree once (a visited set), depth first, with paths and the tree bytes held
-	// along one path bounded
-	seen := map[ID]bool{}
-	var stack int64
-	var walk func(id ID, path string)
-	walk = func(id ID, path string) {
-		if seen[id] || ctx.Err() != nil {
-			return
-		}
-		seen[id] = true
-		c.res.Trees++
-		t, size, err := r.loadTreeSized(ctx, id)
-		if err != nil {
-			c.errorf("tree %s (%s): %v", id.Str(), path, err)
-			return
-		}
-		if stack+size > maxTreeStack {
-			c.errorf("tree %s (%s): the folders above it hold more than %s of listings: %v", id.Str(), path, bytesize.Format(maxTreeStack), ErrTooLarge)
-			return
-		}
-		stack += size
-		defer func() { stack -= size }()
-		for _, n := range t.Nodes {
-			p := path + "/" + n.Name
-			if len(p) > MaxPathLen {
-				c.errorf("tree %s: %q...: path longer than %d bytes: %v", id.Str(), p[:64], MaxPathLen, ErrTooLarge)
-				return
-			}
-			switch n.Type {
-			case NodeFile:
-				for _, b := range n.Content {
-					if !idx.Has(BlobHandle{ID: b, Type: DataBlob}) {
-						c.errorf("file %q: data blob %s not in index", p, b.Str())
-					}
-				}
-			case NodeDir:
-				if n.Subtree == nil {
-					c.errorf("folder %q has no subtree", p)
-					continue
-				}
-				walk(*n.Subtree, p)
-			}
-		}
-	}
+	w := &treeWalk{c: c, seen: map[ID]bool{}}
 	for _, sn := range sns {
-		walk(*sn.Tree, "")
+		w.walk(ctx, *sn.Tree, "")
 	}
+}
 
-	// 4. data
-	sort.Slice(packs, func(i, j int) bool { return string(packs[i][:]) < string(packs[j][:]) })
-	var toRead []ID
+// treeWalk visits every tree once (a visited set), depth first, with paths and the tree
+// bytes held along one path bounded.
+type treeWalk struct {
+	c     *checker
+	seen  map[ID]bool
+	stack int64 // bytes of the trees on the current path
+}
+
+func (w *treeWalk) walk(ctx context.Context, id ID, path string) {
+	c := w.c
+	if w.seen[id] || ctx.Err() != nil {
+		return
+	}
+	w.seen[id] = true
+	c.res.Trees++
+	t, size, err := c.r.loadTreeSized(ctx, id)
+	if err != nil {
+		c.errorf("tree %s (%s): %v", id.Str(), path, err)
+		return
+	}
+	if w.stack+size > maxTreeStack {
+		c.errorf("tree %s (%s): the folders above it hold more than %s of listings: %v", id.Str(), path, bytesize.Format(maxTreeStack), ErrTooLarge)
+		return
+	}
+	w.stack += size
+	defer func() { w.stack -= size }()
+	for _, n := range t.Nodes {
+		p := path + "/" + n.Name
+		if len(p) > MaxPathLen {
+			c.errorf("tree %s: %q...: path longer than %d bytes: %v", id.Str(), p[:64], MaxPathLen, ErrTooLarge)
+			return
+		}
+		switch n.Type {
+		case NodeFile:
+			for _, b := range n.Content {
+				if !c.r.idx.Has(BlobHandle{ID: b, Type: DataBlob}) {
+					c.errorf("file %q: data blob %s not in index", p, b.Str())
+				}
+			}
+		case NodeDir:
+			if n.Subtree == nil {
+				c.errorf("folder %q has no subtree", p)
+				continue
+			}
+			w.walk(ctx, *n.Subtree, p)
+		}
+	}
+}
+
+// packsToRead chooses the packs step 4 reads: all with ReadData, a random share with
+// ReadDataPercent (a random cut of their IDs, as restic does), else none.
+func (c *checker) packsToRead(packs []ID, opts CheckOptions) []ID {
 	switch {
 	case opts.ReadData:
-		toRead = packs
+		return packs
 	case opts.ReadDataPercent > 0:
-		// pick packs by a random cut of their IDs, as restic does
 		n := int(float64(len(packs))*opts.ReadDataPercent/100 + 0.5)
 		if n == 0 && len(packs) > 0 {
 			n = 1
 		}
-		perm := randPerm(len(packs))
-		for _, i := range perm[:min(n, len(packs))] {
+		var toRead []ID
+		for _, i := range randPerm(len(packs))[:min(n, len(packs))] {
 			toRead = append(toRead, packs[i])
 		}
+		return toRead
 	}
-	if len(toRead) > 0 {
-		byPack := map[ID][]PackedBlob{}
-		idx.Each(func(pb PackedBlob) { byPack[pb.PackID] = append(byPack[pb.PackID], pb) })
-		ch := make(chan ID)
-		var wg sync.WaitGroup
-		var done int
-		// whole packs are read: at most packBudget bytes of them at once
-		budget := newByteBudget(packBudget)
-		for i := 0; i < min(runtime.GOMAXPROCS(0), maxCheckWorkers); i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var buf []byte // one pack buffer per worker, reused
-				var sc packScratch
-				for id := range ch {
-					if size, ok := sizes[id]; ok {
-						if rr, ok := c.r.st.(LocalReader); ok && size > 0 {
-							c.streamPack(ctx, rr, id, size, byPack[id], &sc)
-						} else if size > reusedPackBuffer {
-							// an unusually large pack: read under the budget
-							n := min(max(size, 0), maxPackFile)
-							budget.acquire(n)
-							c.readPack(ctx, id, size, byPack[id], nil)
-							budget.release(n)
-						} else {
-							buf = c.readPack(ctx, id, size, byPack[id], buf)
-						}
+	return nil
+}
+
+// readData is step 4: it reads the packs given (blob by blob from a LocalReader, else
+// whole) and checks every blob in them against the index, with a few workers and at
+// most packBudget bytes of whole packs at once.
+func (c *checker) readData(ctx context.Context, toRead []ID, sizes map[ID]int64, progress func(done, total int)) {
+	if len(toRead) == 0 {
+		return
+	}
+	byPack := map[ID][]PackedBlob{}
+	c.r.idx.Each(func(pb PackedBlob) { byPack[pb.PackID] = append(byPack[pb.PackID], pb) })
+	ch := make(chan ID)
+	var wg sync.WaitGroup
+	var done int
+	budget := newByteBudget(packBudget)
+	for i := 0; i < min(runtime.GOMAXPROCS(0), maxCheckWorkers); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte // one pack buffer per worker, reused
+			var sc packScratch
+			for id := range ch {
+				if size, ok := sizes[id]; ok {
+					if rr, ok := c.r.st.(LocalReader); ok && size > 0 {
+						// a local pack is read blob by blob: no 16 MiB buffer
+						c.streamPack(ctx, rr, id, size, byPack[id], &sc)
+					} else if size > reusedPackBuffer {
+						// an unusually large pack: read under the budget
+						n := min(max(size, 0), maxPackFile)
+						budget.acquire(n)
+						c.readPack(ctx, id, size, byPack[id], nil)
+						budget.release(n)
+					} else {
+						buf = c.readPack(ctx, id, size, byPack[id], buf)
 					}
-					c.mu.Lock()
-					done++
-					c.res.PacksRead++
-					if opts.Progress != nil {
-						opts.Progress(done, len(toRead))
-					}
-					c.mu.Unlock()
 				}
-			}()
-		}
-		for _, id := range toRead {
-			if ctx.Err() != nil {
-				break
+				c.mu.Lock()
+				done++
+				c.res.PacksRead++
+				if progress != nil {
+					progress(done, len(toRead))
+				}
+				c.mu.Unlock()
 			}
-			ch <- id
-		}
-		close(ch)
-		wg.Wait()
+		}()
 	}
-	return c.res, ctx.Err()
+	for _, id := range toRead {
+		if ctx.Err() != nil {
+			break
+		}
+		ch <- id
+	}
+	close(ch)
+	wg.Wait()
 }
 
 // readPack loads a whole pack of the listed size into buf (when the storage

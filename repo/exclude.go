@@ -11,8 +11,9 @@ import (
 // pattern starting with a slash is anchored at the root; other patterns match the end of
 // a path; "*" and "?" stay inside one name and "**" matches any number of names.
 type Patterns struct {
-	patterns [][]string
-	anchored []bool
+	patterns   [][]string
+	anchored   []bool
+	unanchored [][]string // "**" and the pattern, for those not anchored
 }
 
 // CompilePatterns compiles patterns; empty lines and lines starting with # are ignored.
@@ -31,6 +32,7 @@ func CompilePatterns(patterns []string) (*Patterns, error) {
 		parts := strings.Split(strings.Trim(p, "/"), "/")
 		e.patterns = append(e.patterns, parts)
 		e.anchored = append(e.anchored, anchored)
+		e.unanchored = append(e.unanchored, append([]string{"**"}, parts...))
 	}
 	return e, nil
 }
@@ -42,37 +44,55 @@ func (e *Patterns) Match(p string) bool {
 	}
 	parts := strings.Split(strings.Trim(filepath.ToSlash(p), "/"), "/")
 	for i, pat := range e.patterns {
-		if e.anchored[i] {
-			if matchParts(pat, parts) {
-				return true
-			}
-			continue
+		if !e.anchored[i] {
+			// matching the end of the path is matching it after any number of names
+			pat = e.unanchored[i]
 		}
-		for start := 0; start < len(parts); start++ {
-			if matchParts(pat, parts[start:]) {
-				return true
-			}
+		if matchParts(pat, parts) {
+			return true
 		}
 	}
 	return false
 }
 
-// matchParts matches pattern components against the whole of name components.
+// matchParts matches pattern components against the whole of name components. It
+// follows every way "**" can split the names at once, keeping for each place in the
+// pattern whether the names read so far can reach it: time len(pat) times len(name),
+// where trying each split in turn takes time exponential in the number of "**".
 func matchParts(pat, name []string) bool {
-	if len(pat) == 0 {
-		return len(name) == 0
-	}
-	if pat[0] == "**" {
-		for i := 0; i <= len(name); i++ {
-			if matchParts(pat[1:], name[i:]) {
-				return true
+	reach := make([]bool, len(pat)+1)
+	next := make([]bool, len(pat)+1)
+	reach[0] = true
+	skipStars(pat, reach)
+	for _, n := range name {
+		clear(next)
+		moved := false
+		for i, p := range pat {
+			if !reach[i] {
+				continue
+			}
+			if p == "**" {
+				next[i] = true // "**" takes this name too
+				moved = true
+			} else if ok, _ := path.Match(p, n); ok {
+				next[i+1] = true
+				moved = true
 			}
 		}
-		return false
+		if !moved {
+			return false
+		}
+		skipStars(pat, next)
+		reach, next = next, reach
 	}
-	if len(name) == 0 {
-		return false
+	return reach[len(pat)]
+}
+
+// skipStars marks what follows a reachable "**": it may match no name at all.
+func skipStars(pat []string, reach []bool) {
+	for i, p := range pat {
+		if reach[i] && p == "**" {
+			reach[i+1] = true
+		}
 	}
-	ok, _ := path.Match(pat[0], name[0])
-	return ok && matchParts(pat[1:], name[1:])
 }

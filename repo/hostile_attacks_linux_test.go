@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -77,6 +78,24 @@ func treeBomb(t *testing.T, dir string, mib int) {
 func snapshotBomb(t *testing.T, dir string, mib int) {
 	r := craftrepo.New(craftPassword)
 	r.PutSealed("snapshots", append([]byte{2}, craftrepo.ZstdRLE(int64(mib)<<20, ' ', false)...))
+	writeCrafted(t, r, dir)
+}
+
+// manySnapshots: n snapshot files of 60 MiB each (paths of 2 MiB: under the cap of one
+// snapshot file, and a few hundred KiB on disk together). Every command that lists
+// snapshots holds them all: 20 of them took 1.3 GiB in `snapshots` before their total was
+// capped.
+func manySnapshots(t *testing.T, dir string, n int) {
+	r := craftrepo.New(craftPassword)
+	tree := r.Tree()
+	long := strings.Repeat("a", 2<<20-16)
+	for i := 0; i < n; i++ {
+		var paths []string
+		for j := 0; j < 30; j++ {
+			paths = append(paths, fmt.Sprintf("/%d/%d/", i, j)+long)
+		}
+		r.Snapshot(tree, craftTime.Add(time.Duration(i)*time.Hour), paths...)
+	}
 	writeCrafted(t, r, dir)
 }
 
@@ -230,6 +249,8 @@ var attacks = []attack{
 		craft: zstdBomb(func(int64) uint32 { return 4096 })},
 	{name: "tree zstd bomb", op: "ls", scales: []int{65, 512, 1023}, want: "too large", craft: treeBomb},
 	{name: "snapshot zstd bomb", op: "snapshots", scales: []int{65, 512, 1023}, want: "too large", craft: snapshotBomb},
+	{name: "many large snapshots", op: "snapshots", scales: []int{20}, want: "more than 128 MiB of snapshot data", craft: manySnapshots},
+	{name: "two large snapshots", op: "snapshots", scales: []int{2}, craft: manySnapshots},
 	{name: "index of 4 x 1 GiB JSON", op: "index", scales: []int{128, 1024}, want: "entries", craft: indexBomb},
 	{name: "index of more blobs than travelkit holds", op: "index", scales: []int{10}, want: "blobs", craft: distinctIndex},
 	{name: "index of colliding blob IDs", op: "index", scales: []int{20, 100, 450}, craft: collidingIndex},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/user"
 	"strconv"
@@ -54,6 +55,11 @@ func (l *lockJSON) stale() bool {
 	host, _ := os.Hostname()
 	if l.Hostname != host {
 		return false
+	}
+	// a PID no process can have: kill(0) and kill(-1) would ask about a process group
+	// or every process, and a PID past 32 bits names another one once truncated
+	if l.PID <= 0 || l.PID > math.MaxInt32 {
+		return true
 	}
 	return !processAlive(l.PID)
 }

@@ -26,8 +26,31 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 	if err := r.LoadIndex(ctx); err != nil {
 		return nil, fmt.Errorf("prune needs a readable index: %w", err)
 	}
+	used, err := r.usedBlobs(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st := &PruneStats{}
-	// 1. what is used
+	plan, err := r.planPrune(ctx, used, st)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.drop) == 0 {
+		return st, nil
+	}
+	if err := r.repack(ctx, plan); err != nil {
+		return nil, err
+	}
+	oldFiles, err := r.writeNewIndex(ctx, plan, st)
+	if err != nil {
+		return nil, err
+	}
+	return st, r.removeOld(ctx, oldFiles, plan.drop, st)
+}
+
+// usedBlobs is step 1: the blobs the snapshots use, every one of them in the index. It
+// refuses a snapshot it cannot read, whose data would otherwise be deleted as unused.
+func (r *Repository) usedBlobs(ctx context.Context) (map[BlobHandle]bool, error) {
 	used := map[BlobHandle]bool{}
 	sns, bad, err := r.LoadSnapshots(ctx)
 	if err != nil {
@@ -54,11 +77,25 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 			return nil, fmt.Errorf("%s blob %s is used but missing from the index, refusing to prune (run check)", h.Type, h.ID.Str())
 		}
 	}
-	// 2. classify packs: a used blob is kept once, in its first location
-	old := r.idx
+	return used, nil
+}
+
+// prunePlan is what step 2 decided.
+type prunePlan struct {
+	old    *Index       // the index before the prune
+	newIdx *Index       // the blobs of the packs kept whole; repacked blobs are added as saved
+	drop   []ID         // packs to delete: unused, partly used (after repacking) and orphaned
+	repack []PackedBlob // used blobs of partly used packs, each once
+}
+
+// planPrune is step 2: it classifies the packs. A used blob is kept once, in its first
+// location; a pack is kept whole, deleted, or repacked (its used blobs saved again) and
+// deleted; packs the index does not name are orphans, deleted.
+func (r *Repository) planPrune(ctx context.Context, used map[BlobHandle]bool, st *PruneStats) (*prunePlan, error) {
+	plan := &prunePlan{old: r.idx, newIdx: NewIndex()}
 	byPack := map[ID][]PackedBlob{}
 	var packOrder []ID
-	old.Each(func(pb PackedBlob) {
+	plan.old.Each(func(pb PackedBlob) {
 		if _, ok := byPack[pb.PackID]; !ok {
 			packOrder = append(packOrder, pb.PackID)
 		}
@@ -83,9 +120,6 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 	}); err != nil {
 		return nil, err
 	}
-	newIdx := NewIndex()
-	var drop []ID
-	var repack []PackedBlob
 	for _, pid := range packOrder {
 		var keepN, total int
 		for _, pb := range byPack[pid] {
@@ -101,22 +135,22 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 			for _, pb := range byPack[pid] {
 				if !seen[pb.BlobHandle] {
 					seen[pb.BlobHandle] = true
-					newIdx.add(pb)
+					plan.newIdx.add(pb)
 				}
 			}
 		case keepN == 0:
 			st.PacksDeleted++
 			st.BlobsRemoved += total
-			drop = append(drop, pid)
+			plan.drop = append(plan.drop, pid)
 			st.BytesFreed += sizes[pid]
 		default:
 			st.PacksRepacked++
 			st.BlobsRemoved += total - keepN
-			drop = append(drop, pid)
+			plan.drop = append(plan.drop, pid)
 			st.BytesFreed += sizes[pid]
 			for _, pb := range byPack[pid] {
 				if keepAt[pb.BlobHandle] == pid {
-					repack = append(repack, pb)
+					plan.repack = append(plan.repack, pb)
 					keepAt[pb.BlobHandle] = ID{} // once
 				}
 			}
@@ -126,58 +160,73 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 		if _, ok := byPack[id]; !ok {
 			st.OrphanedPacks++
 			st.BytesFreed += size
-			drop = append(drop, id)
+			plan.drop = append(plan.drop, id)
 		}
 	}
-	if len(drop) == 0 {
-		return st, nil
+	return plan, nil
+}
+
+// repack is step 3: it saves the blobs still used from partly used packs into new packs,
+// read through the old index. On an error the old index is the repository's again.
+func (r *Repository) repack(ctx context.Context, plan *prunePlan) error {
+	r.idx = plan.newIdx
+	if len(plan.repack) == 0 {
+		return nil
 	}
-	// 3. repack the blobs still used from partly used packs
-	r.idx = newIdx
-	if len(repack) > 0 {
-		r.StartSaving(ctx, 1)
-		var buf []byte
-		for _, pb := range repack {
-			p, err := r.loadFromIndex(ctx, old, pb, buf)
-			if err != nil {
-				r.Abort()
-				r.idx = old
-				return nil, fmt.Errorf("repacking: %w", err)
-			}
-			if _, err := r.SaveBlob(pb.Type, pb.ID, p, nil); err != nil {
-				r.Abort()
-				r.idx = old
-				return nil, err
-			}
-			buf = p
+	r.StartSaving(ctx, 1)
+	var buf []byte
+	for _, pb := range plan.repack {
+		p, err := r.loadFromIndex(ctx, plan.old, pb, buf)
+		if err != nil {
+			r.Abort()
+			r.idx = plan.old
+			return fmt.Errorf("repacking: %w", err)
 		}
-		if err := r.Flush(ctx); err != nil {
-			r.idx = old
-			return nil, err
+		if _, err := r.SaveBlob(pb.Type, pb.ID, p, nil); err != nil {
+			r.Abort()
+			r.idx = plan.old
+			return err
 		}
+		buf = p
 	}
-	// 4. one complete new index, then remove the old index files and packs
+	if err := r.Flush(ctx); err != nil {
+		r.idx = plan.old
+		return err
+	}
+	return nil
+}
+
+// writeNewIndex is step 4: one complete new index. It returns the index files it
+// replaces; on an error the old index is the repository's again and nothing was deleted.
+func (r *Repository) writeNewIndex(ctx context.Context, plan *prunePlan, st *PruneStats) (oldFiles []ID, err error) {
+	newIdx := plan.newIdx
 	var all []PackedBlob
 	newIdx.Each(func(pb PackedBlob) { all = append(all, pb) })
-	oldFiles := append(old.Files(), newIdx.Files()...)
+	oldFiles = append(plan.old.Files(), newIdx.Files()...)
 	newIdx.files = nil
 	if err := r.writeIndex(ctx, all); err != nil {
-		r.idx = old
+		r.idx = plan.old
 		return nil, err
 	}
 	st.IndexFilesNew = len(newIdx.Files())
+	return oldFiles, nil
+}
+
+// removeOld is step 5, once the new index is written: it removes the old index files,
+// then the packs to drop.
+func (r *Repository) removeOld(ctx context.Context, oldFiles, drop []ID, st *PruneStats) error {
 	for _, id := range oldFiles {
 		if err := r.st.Remove(ctx, Handle{IndexFile, id.String()}); err != nil && !IsNotExist(err) {
-			return st, fmt.Errorf("failed to remove old index %s: %w", id.Str(), err)
+			return fmt.Errorf("failed to remove old index %s: %w", id.Str(), err)
 		}
 		st.IndexFilesGone++
 	}
 	for _, id := range drop {
 		if err := r.st.Remove(ctx, Handle{PackFile, id.String()}); err != nil && !IsNotExist(err) {
-			return st, fmt.Errorf("failed to remove pack %s: %w", id.Str(), err)
+			return fmt.Errorf("failed to remove pack %s: %w", id.Str(), err)
 		}
 	}
-	return st, nil
+	return nil
 }
 
 func (r *Repository) loadFromIndex(ctx context.Context, idx *Index, pb PackedBlob, buf []byte) ([]byte, error) {

@@ -41,7 +41,15 @@ type RestoreOptions struct {
 	// KeepSetuid restores setuid and setgid bits; without it they are dropped,
 	// so that a snapshot cannot plant a program that runs with its owner's rights.
 	KeepSetuid bool
+	// Owner, when set, owns every restored entry instead of the snapshot's owners (only
+	// where owners are set at all: running as root on Unix). A restore run with
+	// administrator rights on behalf of a person (the wizard, relaunched through pkexec or
+	// sudo) leaves their files theirs.
+	Owner *Owner
 }
+
+// Owner is a user and group to own restored files.
+type Owner struct{ UID, GID int }
 
 // RestoreProgress counts restored files and bytes.
 type RestoreProgress struct {
@@ -352,7 +360,10 @@ func (p *planner) count(id ID, dir string, selected bool) (planCount, error) {
 			c.entries = satAdd(c.entries, 1)
 			for _, b := range n.Content {
 				if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: b, Type: DataBlob}); ok {
-					c.bytes = satAdd(c.bytes, uint64(pb.PlainLength()))
+					// a blob longer than travelkit reads is refused when it is read, so it
+					// counts for no more: a crafted length is named as what it is, not
+					// taken for a lack of room that sends the person to a larger disk
+					c.bytes = satAdd(c.bytes, min(uint64(pb.PlainLength()), uint64(maxBlob(DataBlob))))
 				}
 			}
 		default:
@@ -814,7 +825,11 @@ func (rs *restorer) meta(n *Node) beneath.Meta {
 			m |= 0o2000
 		}
 	}
-	return beneath.Meta{Mode: m, Chown: rs.chown, UID: int(n.UID), GID: int(n.GID), Atime: n.AccessTime, Mtime: n.ModTime}
+	uid, gid := int(n.UID), int(n.GID)
+	if o := rs.opts.Owner; o != nil {
+		uid, gid = o.UID, o.GID
+	}
+	return beneath.Meta{Mode: m, Chown: rs.chown, UID: uid, GID: gid, Atime: n.AccessTime, Mtime: n.ModTime}
 }
 
 // Walk calls fn for every node of the tree id, depth first, with its

@@ -3,10 +3,13 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"travelkit/internal/bytesize"
 )
 
 // SnapshotSummary is the statistics block newer restic versions write.
@@ -79,17 +82,35 @@ func (r *Repository) LoadSnapshot(ctx context.Context, id ID) (*Snapshot, error)
 
 // loadSnapshot reads one snapshot whose stored size List reported (or -1).
 func (r *Repository) loadSnapshot(ctx context.Context, id ID, size int64) (*Snapshot, error) {
+	s, _, err := r.loadSnapshotSized(ctx, id, size)
+	return s, err
+}
+
+// loadSnapshotSized is loadSnapshot that also returns the plaintext's length.
+func (r *Repository) loadSnapshotSized(ctx context.Context, id ID, size int64) (*Snapshot, int, error) {
 	b, err := r.loadUnpacked(ctx, SnapshotFile, id, size)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	s, err := DecodeSnapshot(b)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot %s: %w", id.Str(), err)
+		return nil, len(b), fmt.Errorf("snapshot %s: %w", id.Str(), err)
 	}
 	s.ID = id
-	return s, nil
+	return s, len(b), nil
 }
+
+// Bounds of what LoadSnapshots holds: every snapshot is kept in memory, so besides each
+// file's own cap (maxSnapshotFile) their plaintext together is capped (a snapshot restic
+// or travelkit writes is about a kilobyte: 128 MiB is over 100,000 of them), the snapshot
+// files listed are capped (an hourly backup for a hundred years makes 876,000; empty or
+// unreadable files add nothing to the plaintext), and the errors about unreadable ones are
+// listed up to a count. Variables for the tests.
+var (
+	maxSnapshotsHeld int64 = 128 << 20
+	maxSnapshotFiles       = 1 << 20
+	maxBadSnapshots        = 1000
+)
 
 // Snapshots loads every readable snapshot, oldest first; damaged snapshot
 // files are left out (LoadSnapshots reports them).
@@ -104,26 +125,47 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 func (r *Repository) LoadSnapshots(ctx context.Context) (sns []*Snapshot, bad []error, err error) {
 	var ids []ID
 	var sizes []int64
+	tooMany := fmt.Errorf("the repository lists more than %d snapshot files, more than travelkit reads (a damaged or crafted repository): %w",
+		maxSnapshotFiles, ErrTooLarge)
 	err = r.st.List(ctx, SnapshotFile, func(name string, size int64) error {
 		if id, err := ParseID(name); err == nil {
+			if len(ids) >= maxSnapshotFiles {
+				return tooMany
+			}
 			ids = append(ids, id)
 			sizes = append(sizes, size)
 		}
 		return nil
 	})
+	if errors.Is(err, tooMany) {
+		return nil, nil, tooMany
+	}
 	if err != nil {
 		return nil, nil, err
 	}
+	var held int64
+	more := 0
 	for i, id := range ids {
-		s, err := r.loadSnapshot(ctx, id, sizes[i])
+		s, n, err := r.loadSnapshotSized(ctx, id, sizes[i])
+		if held += int64(n); held > maxSnapshotsHeld {
+			return nil, nil, fmt.Errorf("the %d snapshot files hold more than %s of snapshot data, more than travelkit reads (a snapshot is about a kilobyte: a damaged or crafted repository): %w",
+				len(ids), bytesize.Format(maxSnapshotsHeld), ErrTooLarge)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, ctx.Err()
 			}
-			bad = append(bad, fmt.Errorf("snapshot %s: %w", id, err))
+			if len(bad) < maxBadSnapshots {
+				bad = append(bad, fmt.Errorf("snapshot %s: %w", id, err))
+			} else {
+				more++
+			}
 			continue
 		}
 		sns = append(sns, s)
+	}
+	if more > 0 {
+		bad = append(bad, fmt.Errorf("and %d more snapshot files that cannot be read", more))
 	}
 	sort.SliceStable(sns, func(i, j int) bool { return sns[i].Time.Before(sns[j].Time) })
 	return sns, bad, nil

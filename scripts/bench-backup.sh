@@ -56,7 +56,7 @@ hook_travelkit_kit() {
   cp "$TK" "\$K/dist/travelkit-linux-amd64"
   printf 'bench passphrase' > "\$K/pass"
   printf 'name = "bench"\n[luks]\npbkdf = "pbkdf2"\npbkdf_iterations = 1000\n[tools]\nplatforms = ["linux/amd64"]\n' > "\$K/kit.toml"
-  measure "\$run" travelkit-kit init 0 "" -- "$TK" build --profile "\$K/kit.toml" --target "\$K/kit.img" --size 6GiB --binaries "\$K/dist" --passphrase-file "\$K/pass" --yes
+  measure "\$run" travelkit-kit init 0 "" -- "$TK" build --profile "\$K/kit.toml" --target "\$K/kit.img" --size 6GiB --binaries "\$K/dist" --passphrase-file "\$K/pass" --yes --allow-weak-passphrase
   local T="--target \$K/kit.img --passphrase-file \$K/pass"
   measure "\$run" travelkit-kit backup1 "\$BYTES0" "" -- "$TK" backup \$T --host bench "\$SRC"
   python3 "\$HERE/mutate.py" "\$SRC" "\$SEED" 1 > /dev/null

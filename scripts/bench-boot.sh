@@ -28,7 +28,7 @@ pbkdf = "pbkdf2"
 pbkdf_iterations = 1000
 TOML
 "$tk" build --target "$work/kit.img" --size 1GiB --profile "$work/full.toml" --passphrase-file "$work/pass" \
-	--binaries dist --boot "$bundle" --yes > "$work/build.txt"
+	--binaries dist --boot "$bundle" --yes --allow-weak-passphrase > "$work/build.txt"
 off=$((1 << 20))
 "$tk" verify --target "$work/kit.img" > /dev/null
 

@@ -5,9 +5,16 @@
 # up from the shared home-folder dataset (SIZE, default 1G), copied to each server (first
 # copy), then the dataset is changed by ~5 % (mutate.py), backed up again and copied again
 # (incremental). The peers start from a plain folder holding the same repository.
-# Wall seconds and peak RSS per step (/usr/bin/time -v), and the ratio of travelkit to the
-# faster peer. Not a test: it prints a comparison. Needs root (sshd).
-#   env: BENCH_DIR (default /tmp/travelkit-bench), SEED, KEEP=1 keeps the work folder
+# Per step: wall seconds, the client's CPU seconds (user+sys) and peak RSS (/usr/bin/time -v),
+# and the server's CPU seconds (sshd with its sessions and their sha256sum/md5sum children,
+# versitygw, rclone serve: /proc/PID/stat before and after, children included). All run on
+# this machine, so on a loaded machine CPU seconds (client + server) compare better than wall.
+# Then PAIRS paired runs of travelkit and rclone (the faster peer), in turns (A B, B A, ...),
+# each from the same destination state (emptied for a first copy; the state after the first
+# copy put back for an incremental one), and the ratio pair by pair.
+# Not a test: it prints a comparison. Needs root (sshd).
+#   env: BENCH_DIR (default /tmp/travelkit-bench), SEED, KEEP=1 keeps the work folder,
+#        PAIRS (default 2), PROFILE=1 writes travelkit's CPU profiles next to the results
 set -euo pipefail
 SIZE=${1:-1G}
 SEED=${SEED:-42}
@@ -73,9 +80,9 @@ K=$W/kit; mkdir -p "$K/dist"; cp "$TK" "$K/dist/travelkit-linux-amd64"
 printf 'bench passphrase' > "$K/pass"
 printf 'name = "bench"\n[luks]\npbkdf = "pbkdf2"\npbkdf_iterations = 1000\n[tools]\nplatforms = ["linux/amd64"]\n' > "$K/kit.toml"
 "$TK" build --profile "$K/kit.toml" --target "$K/kit.img" --size $((3 * $(numfmt --from=iec "$SIZE") / 1048576 + 512))MiB \
-	--binaries "$K/dist" --passphrase-file "$K/pass" --recovery-key-file "$K/rk" --yes > /dev/null
+	--binaries "$K/dist" --passphrase-file "$K/pass" --recovery-key-file "$K/rk" --yes --allow-weak-passphrase > /dev/null
 KIT="--target $K/kit.img --passphrase-file $K/pass"
-"$TK" backup $KIT --host bench "$SRC" > /dev/null
+/usr/bin/time -f %M -o "$W/backup-first.rss" "$TK" backup $KIT --host bench "$SRC" > /dev/null
 REPO=$W/folder-repo
 "$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" folder "$REPO" > /dev/null
 "$TK" remote add --target "$K/kit.img" --recovery-key-file "$K/rk" --ssh-key "$W/sshd/user" --host-key "$HOSTKEY" sftp "sftp://root@127.0.0.1:$SSH_PORT/$W/srv/tk" > /dev/null
@@ -85,17 +92,29 @@ REPO=$W/folder-repo
 echo "repository: $(du -sh "$REPO" | cut -f1), $(find "$REPO" -type f | wc -l) files"
 
 RES=$W/results.tsv
-printf 'round\tbackend\ttool\twall_s\tmaxrss_kb\n' > "$RES"
+printf 'round\tbackend\ttool\twall_s\tcpu_s\tserver_cpu_s\tmaxrss_kb\n' > "$RES"
+declare -A SRVPID=([sftp]=${PIDS[0]} [s3]=${PIDS[1]} [rest]=${PIDS[2]})
+TCK=$(getconf CLK_TCK)
+srvcpu() { # CPU seconds of a server and its reaped children
+	awk -v t="$TCK" '{sub(/.*\) /, ""); printf "%.2f", ($12+$13+$14+$15)/t}' "/proc/$1/stat"
+}
 measure() { # measure ROUND BACKEND TOOL cmd...
 	local round=$1 backend=$2 tool=$3; shift 3
 	local log=$W/$round-$backend-$tool.time
 	sync
+	local s0; s0=$(srvcpu "${SRVPID[$backend]}")
+	if [ "$tool" = travelkit ] && [ "${PROFILE:-0}" = 1 ]; then export TRAVELKIT_CPUPROFILE=$W/$round-$backend.pprof; fi
 	/usr/bin/time -v -o "$log" "$@" > "$W/$round-$backend-$tool.out" 2>&1 || { echo "FAILED: $*" >&2; tail -5 "$W/$round-$backend-$tool.out" >&2; exit 1; }
-	local wall rss
+	unset TRAVELKIT_CPUPROFILE
+	sleep 0.5 # the server reaps its session
+	local s1; s1=$(srvcpu "${SRVPID[$backend]}")
+	local wall rss cpu srv
 	wall=$(awk -F': ' '/Elapsed/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
+	cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$log")
 	rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$log")
-	printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$backend" "$tool" "$wall" "$rss" >> "$RES"
-	printf '%-12s %-5s %-10s %8.2f s %7d MiB\n' "$round" "$backend" "$tool" "$wall" $((rss / 1024))
+	srv=$(awk -v a="$s0" -v b="$s1" 'BEGIN {printf "%.2f", b-a}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$backend" "$tool" "$wall" "$cpu" "$srv" "$rss" >> "$RES"
+	printf '%-14s %-5s %-10s %8.2f s wall %7.2f s cpu %7.2f s server cpu %5d MiB\n' "$round" "$backend" "$tool" "$wall" "$cpu" "$srv" $((rss / 1024))
 }
 RK=$K/rk
 restic_init() { restic -r "$1" "${@:2}" init --from-repo "$REPO" --from-password-file "$RK" --password-file "$RK" --copy-chunker-params > /dev/null; }
@@ -115,13 +134,41 @@ restic_init "sftp:root@127.0.0.1:$W/srv/restic" -o sftp.command="$SSHCMD"
 restic_init "s3:http://127.0.0.1:$S3_PORT/kits/restic"
 restic_init "rest:http://127.0.0.1:$REST_PORT/restic/"
 
+# destination folders of travelkit and rclone (the S3 server keeps objects as files); the
+# states are hard links (every tool writes a new file and renames it, never in place)
+DESTS=("$W/srv/tk" "$W/srv/rclone" "$W/s3/kits/tk" "$W/s3/kits/rclone")
+save_dests() { rm -rf "$W/state-$1"; mkdir -p "$W/state-$1"; local i; for i in "${!DESTS[@]}"; do [ -e "${DESTS[$i]}" ] && cp -al "${DESTS[$i]}" "$W/state-$1/$i"; done; return 0; }
+put_dests() { local i; for i in "${!DESTS[@]}"; do rm -rf "${DESTS[$i]}"; [ -e "$W/state-$1/$i" ] && cp -al "$W/state-$1/$i" "${DESTS[$i]}"; done; sync; return 0; }
+pairs() { # pairs ROUND STATE: travelkit and rclone in turns, each from STATE
+	local r=$1 st=$2 i
+	for i in $(seq "${PAIRS:-2}"); do
+		for be in sftp s3; do
+			local tk=("$TK" copy $KIT "$be") rc=(rclone copy "$REPO" "bsftp:$W/srv/rclone" --transfers 4)
+			[ "$be" = s3 ] && rc=(env -u AWS_CA_BUNDLE rclone copy "$REPO" "bs3:kits/rclone" --transfers 4)
+			put_dests "$st"
+			if [ $((i % 2)) = 1 ]; then
+				measure "$r-pair$i" "$be" travelkit "${tk[@]}"; measure "$r-pair$i" "$be" rclone "${rc[@]}"
+			else
+				measure "$r-pair$i" "$be" rclone "${rc[@]}"; measure "$r-pair$i" "$be" travelkit "${tk[@]}"
+			fi
+		done
+	done
+}
+
+save_dests empty
 echo "== first copy ($SIZE) =="
 round first
+save_dests first
+pairs first empty
+put_dests first
 python3 "$BENCH/mutate.py" "$SRC" "$SEED" 1 > /dev/null
-"$TK" backup $KIT --host bench "$SRC" > /dev/null
+/usr/bin/time -f %M -o "$W/backup-incremental.rss" "$TK" backup $KIT --host bench "$SRC" > /dev/null
 "$TK" copy $KIT folder > /dev/null
 echo "== incremental copy after the ~5 % change =="
 round incremental
+save_dests incremental
+pairs incremental first
+put_dests incremental
 
 # restic reads travelkit's copies
 restic -r "sftp:root@127.0.0.1:$W/srv/tk" -o sftp.command="$SSHCMD" --password-file "$RK" check > /dev/null
@@ -130,19 +177,31 @@ restic -r "rest:http://127.0.0.1:$REST_PORT/tk/" --password-file "$RK" check > /
 echo "restic check of travelkit's three copies: ok"
 
 echo
-echo "== travelkit against the faster peer (wall seconds; bar: ratio <= 1.00) =="
+echo "== travelkit against the faster peer (bar: ratio <= 1.00) =="
+echo "   wall seconds; cpu = client + server CPU seconds; ratio = travelkit / the peer faster by wall"
 python3 - "$RES" <<'PY'
-import csv, sys, collections
+import csv, sys, collections, statistics
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 by = collections.defaultdict(dict)
 for r in rows:
     by[(r["round"], r["backend"])][r["tool"]] = r
+cpu = lambda r: float(r["cpu_s"]) + float(r["server_cpu_s"])
+paired = collections.defaultdict(lambda: ([], []))
 for (rnd, be), t in by.items():
     tk = float(t["travelkit"]["wall_s"])
     peers = {k: float(v["wall_s"]) for k, v in t.items() if k != "travelkit"}
     best = min(peers, key=peers.get)
     rss = int(t["travelkit"]["maxrss_kb"]) // 1024
-    others = ", ".join(f"{k} {v:.2f}s" for k, v in sorted(peers.items()))
-    print(f"{rnd:12s} {be:5s} travelkit {tk:7.2f}s ({rss} MiB)  {others}  ratio to {best} {tk/peers[best]:.2f}")
+    others = ", ".join(f"{k} {v:.2f}s/{cpu(t[k]):.2f}cpu" for k, v in sorted(peers.items()))
+    print(f"{rnd:16s} {be:5s} travelkit {tk:7.2f}s/{cpu(t['travelkit']):.2f}cpu ({rss} MiB)  {others}  "
+          f"ratio to {best}: wall {tk/peers[best]:.2f} cpu {cpu(t['travelkit'])/cpu(t[best]):.2f}")
+    if "rclone" in t:
+        w, c = paired[(rnd.split("-")[0], be)]
+        w.append(tk / float(t["rclone"]["wall_s"])); c.append(cpu(t["travelkit"]) / cpu(t["rclone"]))
+print("paired with rclone (all runs of a round; median, min-max):")
+for (rnd, be), (w, c) in paired.items():
+    print(f"  {rnd:12s} {be:5s} n={len(w)}  wall {statistics.median(w):.2f} ({min(w):.2f}-{max(w):.2f})"
+          f"  cpu {statistics.median(c):.2f} ({min(c):.2f}-{max(c):.2f})")
 PY
+echo "peak RSS: backup $(($(tail -1 "$W/backup-first.rss") / 1024)) MiB (first), $(($(tail -1 "$W/backup-incremental.rss") / 1024)) MiB (incremental); travelkit copy at most $(awk -F'\t' '$3 == "travelkit" && $7 > m {m = $7} END {print int(m / 1024)}' "$RES") MiB"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,8 +5,13 @@
 #     every implementation this CPU can run, the default (first listed) marked;
 #   - travelkit luks read of a large payload to /dev/null, once ./travelkit has it.
 # Each row shows its ratio to openssl. The project bar: `travelkit luks read` >= 0.25x.
+#   - what a kit's real work gains from the assembly: travelkit built twice (the
+#     assembly, and -tags xtsportable = golang.org/x/crypto/xts), each builds a kit image
+#     and backs up and restores the same datasets through it; CPU time side by side.
 #
 # Usage: scripts/bench-xts.sh [seconds per openssl run, default 3]
+#   ONLY=kit scripts/bench-xts.sh      only the kit backup/restore comparison
+#   KIT_FILES=20000 KIT_MEDIA_MIB=512  the datasets' sizes (home folder files, media MiB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,19 +42,21 @@ ossl() {
 	"${pin[@]}" openssl speed "$@" -seconds "$secs" -bytes 16384 -evp aes-256-xts 2>/dev/null |
 		awk '/^(AES-256-XTS|aes-256-xts)/ { v = $NF; sub(/k$/, "", v); print v * 1000 }'
 }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [ "${ONLY:-}" != kit ]; then
 refw=$(ossl -elapsed)
 refc=$(ossl)
 if [ -z "$refw" ] || [ -z "$refc" ]; then
 	echo "bench-xts: could not parse openssl speed output" >&2
 	exit 1
 fi
+fi
 
 # --- Go benchmarks --------------------------------------------------------------------
 # Build first (on all cores), then run the benchmarks pinned.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-go test -c -o "$tmp/xts.test" ./luks/internal/xts/
-gobench=$(cd luks/internal/xts && "${pin[@]}" "$tmp/xts.test" -test.run '^$' \
+[ "${ONLY:-}" = kit ] || go test -c -o "$tmp/xts.test" ./luks/internal/xts/
+[ "${ONLY:-}" = kit ] || gobench=$(cd luks/internal/xts && "${pin[@]}" "$tmp/xts.test" -test.run '^$' \
 	-test.bench '^Benchmark(Encrypt|Decrypt)$/^AES-256-XTS$' -test.benchtime 1s -test.cpu 1)
 
 # --- travelkit luks read ------------------------------------------------------------------
@@ -78,7 +85,85 @@ luks_read_row() {
 	done
 }
 
+# --- a kit's real work: backup and restore, the assembly against x/crypto/xts ------------
+# Two travelkit binaries from this tree: the default build (the assembly this CPU runs) and
+# -tags xtsportable (golang.org/x/crypto/xts). Each builds its own kit image (cheap KDF, so
+# unlocking does not count), then backs up and restores two datasets through it: a home
+# folder of many small files (scripts/mkhome, package homedata) and media files of random,
+# incompressible bytes, where the kit's encryption is the largest share of the work. Each
+# step runs for A and then at once for B, and is measured in CPU seconds (user + system of
+# the process, from /usr/bin/time): on a shared, loaded machine CPU time moves far less
+# than the wall clock. One run; the ratio is portable / assembly (above 1: the assembly
+# saves that much CPU). Like the rest of this script it runs with GOMAXPROCS=1 (unpinned).
+kit_rows() {
+	local k="$tmp/kit" v
+	mkdir -p "$k/dist" "$k/src"
+	CGO_ENABLED=0 go build -trimpath -o "$k/tk-asm" ./cmd/travelkit
+	CGO_ENABLED=0 go build -trimpath -tags xtsportable -o "$k/tk-portable" ./cmd/travelkit
+	go version -m "$k/tk-portable" | grep -q 'tags=xtsportable' ||
+		{ echo "bench-xts: the portable build lacks the xtsportable tag" >&2; exit 1; }
+	go run ./scripts/mkhome make "${KIT_FILES:-20000}" "$k/src/home" 42 >"$k/home.txt"
+	mkdir -p "$k/src/media"
+	for v in 1 2 3 4; do
+		head -c $(( ${KIT_MEDIA_MIB:-512} / 4 ))M /dev/urandom >"$k/src/media/video$v.mp4"
+	done
+	printf 'bench passphrase' >"$k/pass"
+	printf 'name = "bench-xts"\n[luks]\npbkdf = "pbkdf2"\npbkdf_iterations = 1000\n[tools]\nplatforms = ["%s"]\n' \
+		"$(go env GOOS)/$(go env GOARCH)" >"$k/kit.toml"
+	# cpu LABEL VARIANT COMMAND... : runs COMMAND, appends "LABEL VARIANT cpu wall" to $k/times
+	cpu() {
+		local label=$1 variant=$2
+		shift 2
+		/usr/bin/time -f '%U %S %e' -o "$k/t" "$@" >/dev/null 2>"$k/err" ||
+			{ cat "$k/err" >&2; echo "bench-xts: $label ($variant) failed" >&2; exit 1; }
+		awk -v l="$label" -v v="$variant" '{ printf "%s\t%s\t%.2f\t%.2f\n", l, v, $1 + $2, $3 }' "$k/t" >>"$k/times"
+	}
+	: >"$k/times"
+	for v in asm portable; do
+		cp "$k/tk-$v" "$k/dist/travelkit-$(go env GOOS)-$(go env GOARCH)"
+		cpu "kit build (4 GiB image)" "$v" "$k/tk-$v" build --profile "$k/kit.toml" --target "$k/$v.img" \
+			--size 4GiB --binaries "$k/dist" --passphrase-file "$k/pass" --allow-weak-passphrase --yes
+	done
+	# each dataset: backed up by A then B, then restored (latest: that dataset) by A then B
+	local set
+	for set in home media; do
+		for v in asm portable; do
+			cpu "backup $set" "$v" "$k/tk-$v" backup --target "$k/$v.img" --passphrase-file "$k/pass" \
+				--host bench "$k/src/$set"
+		done
+		for v in asm portable; do
+			rm -rf "$k/out-$v"
+			mkdir -p "$k/out-$v"
+			cpu "restore $set" "$v" "$k/tk-$v" restore --target "$k/$v.img" --passphrase-file "$k/pass" \
+				latest --to "$k/out-$v"
+			if [ "$set" = home ]; then
+				[ "$(go run ./scripts/mkhome digest "$k/out-$v$k/src/home")" = "$(go run ./scripts/mkhome digest "$k/src/home")" ]
+			else
+				diff -r "$k/src/media" "$k/out-$v$k/src/media" >/dev/null
+			fi || { echo "bench-xts: restore $set ($v) differs from the source" >&2; exit 1; }
+		done
+	done
+	echo
+	echo "A kit's backup and restore: the assembly against golang.org/x/crypto/xts (-tags xtsportable)"
+	echo "datasets: home folder $(sed "s/ in .*//" "$k/home.txt"); media $(du -sm "$k/src/media" | cut -f1) MiB of random bytes in 4 files"
+	printf "%-30s %12s %12s %8s   %10s %10s\n" "" "asm CPU s" "portable" "ratio" "asm wall" "portable"
+	awk -F'\t' '
+		$2 == "asm" { a[$1] = $3; aw[$1] = $4; order[++n] = $1 }
+		$2 == "portable" { p[$1] = $3; pw[$1] = $4 }
+		END { for (i = 1; i <= n; i++) { l = order[i]
+			printf "%-30s %12.2f %12.2f %7.2fx   %10.2f %10.2f\n", l, a[l], p[l], (a[l] > 0 ? p[l] / a[l] : 0), aw[l], pw[l]
+			if (l !~ /^kit build/) { ta += a[l]; tp += p[l]; taw += aw[l]; tpw += pw[l] } }
+		printf "%-30s %12.2f %12.2f %7.2fx   %10.2f %10.2f\n", "backups + restores", ta, tp, (ta > 0 ? tp / ta : 0), taw, tpw }
+	' "$k/times"
+	echo "(ratio = portable CPU s / assembly CPU s for the same step, run one after the other; one run each)"
+	rm -rf "$k"
+}
+
 # --- report -----------------------------------------------------------------------------
+if [ "${ONLY:-}" = kit ]; then
+	kit_rows
+	exit 0
+fi
 echo "AES-XTS on one core ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//'))"
 printf "%-44s %21s   %21s\n" "" "wall clock   ratio" "per CPU s    ratio"
 row "openssl speed -evp aes-256-xts (16 KiB)" "$refw" "$refc"
@@ -104,3 +189,9 @@ else
 fi
 echo "(bar: travelkit luks read >= ${bar}x openssl on one core. Go rows: the cipher alone, 4 KiB sectors,"
 echo " 1 MiB buffer. On a busy machine trust the per-CPU-second columns more than the wall clock.)"
+
+if [ -x /usr/bin/time ]; then
+	kit_rows
+else
+	echo "(kit backup/restore comparison skipped: needs /usr/bin/time)"
+fi

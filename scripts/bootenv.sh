@@ -6,6 +6,10 @@
 #   grub-efi-amd64-signed    EFI/BOOT/grubx64.efi   (gcdx64, Debian's live-media grub)
 #   linux-image-<ver>-amd64  boot/vmlinuz and boot/modules/*.ko (signed by Debian)
 #   console-setup-linux      boot/fonts/*.psf.gz    (console fonts with Cyrillic)
+#   fonts-noto-core          boot/fonts/*.ttf       (the screen's fonts when the menu draws on the
+#                            framebuffer: Noto Sans, Noto Naskh Arabic, and the arrows of Noto
+#                            Sans Symbols cut out with pyftsubset; SIL Open Font License 1.1,
+#                            the package's copyright file beside them as boot/fonts/noto-copyright)
 #   ntfs-3g, libntfs-3g89, libc6   boot/userspace/*  (NTFS through FUSE: Debian 12's kernel has
 #                            no ntfs3; the program and the libraries it links, nothing else)
 # The bundle is a folder laid out as on the kit's tools partition, with boot/bundle.json
@@ -22,8 +26,8 @@ debs=${BOOTENV_DEBS:-$(dirname "$out")/.bootenv-debs}
 mkdir -p "$debs"
 debs=$(cd "$debs" && pwd)
 
-for c in apt-get apt-cache dpkg-deb depmod modprobe sha256sum; do
-	command -v "$c" >/dev/null || { echo "bootenv: $c not found (Debian's apt, dpkg and kmod are needed)" >&2; exit 1; }
+for c in apt-get apt-cache dpkg-deb depmod modprobe sha256sum pyftsubset; do
+	command -v "$c" >/dev/null || { echo "bootenv: $c not found (Debian's apt, dpkg, kmod and fonttools are needed)" >&2; exit 1; }
 done
 [ -x /usr/sbin/depmod ] && depmod=/usr/sbin/depmod || depmod=$(command -v depmod)
 
@@ -40,7 +44,7 @@ fonts="Uni2-Fixed16.psf.gz Uni2-VGA16.psf.gz"
 
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$kpkg" ] || { echo "bootenv: apt knows no linux-image-amd64 (run apt-get update)" >&2; exit 1; }
-pkgs="shim-signed grub-efi-amd64-signed $kpkg console-setup-linux ntfs-3g libntfs-3g89 libc6"
+pkgs="shim-signed grub-efi-amd64-signed $kpkg console-setup-linux fonts-noto-core ntfs-3g libntfs-3g89 libc6"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -77,6 +81,14 @@ cp "$x/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed" "$out/EFI/BOOT/grubx64.
 kver=${kpkg#linux-image-}
 cp "$x/boot/vmlinuz-$kver" "$out/boot/vmlinuz"
 for f in $fonts; do cp "$x/usr/share/consolefonts/$f" "$out/boot/fonts/$f"; done
+# The screen's fonts (package bootenv draws the menu with them on /dev/fb0): Latin, Greek
+# and Cyrillic; Arabic and Persian; and the four arrows the key help shows, which neither
+# has (a 2 KiB cut of Noto Sans Symbols, not its 250 KiB).
+noto=$x/usr/share/fonts/truetype/noto
+cp "$noto/NotoSans-Regular.ttf" "$noto/NotoNaskhArabic-Regular.ttf" "$out/boot/fonts/"
+pyftsubset "$noto/NotoSansSymbols-Regular.ttf" --unicodes=U+2190-2193 --layout-features= \
+	--no-hinting --output-file="$out/boot/fonts/NotoSansSymbols-Arrows.ttf"
+cp "$x/usr/share/doc/fonts-noto-core/copyright" "$out/boot/fonts/noto-copyright"
 # userspace programs: bundle path -> path in the initramfs
 userspace="bin/ntfs-3g:/usr/bin/ntfs-3g
 lib/x86_64-linux-gnu/libntfs-3g.so.89:/lib/x86_64-linux-gnu/libntfs-3g.so.89

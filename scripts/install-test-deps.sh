@@ -35,6 +35,10 @@ check mkfs.ntfs ntfs-3g            # NTFS disks for the boot tests (mkfs.ntfs, n
 check mkfs.exfat exfatprogs
 check age-keygen age
 check flock util-linux
+check pyftsubset fonttools          # scripts/bootenv.sh cuts the arrows out of Noto Sans Symbols
+check tesseract tesseract-ocr       # OCR of the boot menu's screen in Arabic and Persian (vmtest, menu/graphic)
+[ -f /usr/share/tesseract-ocr/5/tessdata/ara.traineddata ] || need+=(tesseract-ocr-ara)
+[ -f /usr/share/tesseract-ocr/5/tessdata/fas.traineddata ] || need+=(tesseract-ocr-fas)
 [ -f /usr/share/OVMF/OVMF_CODE_4M.secboot.fd ] && [ -f /usr/share/OVMF/OVMF_VARS_4M.ms.fd ] || need+=(ovmf)
 check ssss-split ssss
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
@@ -43,6 +47,10 @@ check qemu-aarch64-static qemu-user-static   # the arm64 XTS assembly, run under
 # Windows under Wine (package wintest, scripts/wine): the 64-bit loader and the mingw C compiler
 [ -x /usr/lib/wine/wine64 ] || need+=(wine wine64)
 check x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32
+# the restore wizard in a real browser (go test ./wizard -run TestBrowserRestore): Debian's
+# headless Chromium, and fonts for Arabic and Persian (and the rest) in its screenshots
+check chromium chromium
+[ -f /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf ] || need+=(fonts-noto-core)
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)

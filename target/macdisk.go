@@ -184,7 +184,7 @@ func (d *macDisk) Close() error {
 	return err
 }
 
-// openMacDisk opens the raw disk through open, after unmounting for a write.
+// open opens the raw disk through the open function given, after unmounting for a write.
 func (m macDisks) open(info *Info, opt Options, open func(path string, flag int) (rawDevice, error)) (rawDevice, error) {
 	flag := os.O_RDONLY
 	remount := false

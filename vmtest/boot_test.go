@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -18,14 +19,19 @@ import (
 	"time"
 
 	"travelkit/boot"
+	"travelkit/i18n"
+	"travelkit/internal/ocr"
 	"travelkit/repo"
 )
 
 // The kit boots: Debian's signed shim, grub and kernel from the kit's tools partition,
 // the initramfs travelkit wrote, and the menu, driven over the serial console. Three
 // boots: Secure Boot on (rescue from an NTFS disk, restore onto another, a wrong then
-// the right passphrase), Secure Boot off (a tampered tools partition, unlock with a
-// colleague's identity on a second stick, the menu in Russian), and no kit at all.
+// the right passphrase), Secure Boot off (a kit made bootable by refresh, a tampered
+// tools partition, the menu drawn on the framebuffer in Arabic and Persian and read back
+// by OCR from a screendump, unlock with a colleague's identity on a second stick, the
+// menu in Russian), and no kit at all (no framebuffer: Persian falls back to English on
+// the text console).
 
 const (
 	menuTimeout = 20 * time.Minute // firmware to menu under TCG: a minute or two; far more on an overloaded host
@@ -39,7 +45,10 @@ type bootKit struct {
 	identity string // the escrow colleague's age identity file
 }
 
-func buildBootKit(t *testing.T) *bootKit {
+// buildBootKit builds the kit with the boot bundle; refreshed: built without boot files
+// ([boot] enable = false), then made bootable by `travelkit refresh --boot` on the same
+// partitions, as a kit handed out before the boot bundle existed.
+func buildBootKit(t *testing.T, refreshed bool) *bootKit {
 	t.Helper()
 	bundle, err := BootBundle(context.Background())
 	if err != nil {
@@ -70,15 +79,28 @@ pbkdf_iterations = 1000
 [tools]
 platforms = ["linux/amd64"]
 [boot]
-enable = true
+enable = `+fmt.Sprint(!refreshed)+`
 [[escrow]]
 name = "colleague"
 recipient = "`+recipient[1]+`"
 `))
 	writeFile(t, k.passFile, k.pass)
-	k.cli(t, "build", "--target", k.img, "--size", "512MiB", "--profile", profile,
-		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir,
-		"--boot", bundle, "--yes")
+	build := []string{"build", "--target", k.img, "--size", "512MiB", "--profile", profile,
+		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir, "--yes", "--allow-weak-passphrase"}
+	if !refreshed {
+		k.cli(t, append(build, "--boot", bundle)...)
+		return &bootKit{kit: k, bundle: bundle, identity: idFile}
+	}
+	k.cli(t, build...)
+	first, _ := sgdiskPartition(t, k.img, 1)
+	if _, err := tool(t, nil, "mtype", "-i", fmt.Sprintf("%s@@%d", k.img, first*512), "::EFI/BOOT/BOOTX64.EFI"); err == nil {
+		t.Fatal("the kit to refresh was built with boot files")
+	}
+	out := k.cli(t, "refresh", "--target", k.img, "--passphrase-file", k.passFile, "--binaries", binDir, "--boot", bundle, "--yes")
+	if !strings.Contains(out, "the kit now starts computers") {
+		t.Fatalf("refresh did not make the kit bootable:\n%s", out)
+	}
+	k.cli(t, "verify", "--target", k.img, "--passphrase-file", k.passFile)
 	return &bootKit{kit: k, bundle: bundle, identity: idFile}
 }
 
@@ -151,6 +173,38 @@ func (d *menuDriver) screen(text string) string {
 		d.fail(err)
 	}
 	return lastScreen(d.m.Seen())
+}
+
+// readScreen takes a screendump of the VM's screen and reads it with OCR in lang: most
+// words of want must be there (joined letters, right to left: else OCR finds none).
+func (d *menuDriver) readScreen(lang string, want ...string) {
+	d.t.Helper()
+	dir := d.t.TempDir()
+	file := filepath.Join(dir, "screen-"+lang+".png")
+	if err := d.m.Screendump(file); err != nil {
+		d.fail(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		d.fail(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		d.fail(err)
+	}
+	text, err := ocr.Read(img, lang, dir)
+	if err != nil {
+		d.fail(err)
+	}
+	found, missing := ocr.Found(want, text)
+	if len(found) < 3*(len(found)+len(missing))/4 {
+		if keep := os.Getenv("TRAVELKIT_SCREENSHOTS"); keep != "" {
+			b, _ := os.ReadFile(file)
+			os.WriteFile(filepath.Join(keep, filepath.Base(file)), b, 0o644)
+		}
+		d.t.Errorf("the %s screen (%v): OCR found %d of %d words; missing %q\nread:\n%s", lang, img.Bounds().Size(), len(found), len(found)+len(missing), missing, text)
+	}
 }
 
 func (d *menuDriver) expect(text string) {
@@ -318,7 +372,7 @@ func makeComputerDisk(t *testing.T, dir string) string {
 
 func TestBootSecureBootRescueRestore(t *testing.T) {
 	t.Parallel()
-	k := buildBootKit(t)
+	k := buildBootKit(t, false)
 	dir := t.TempDir()
 
 	// A backup made on the host, to restore in the VM: names NTFS cannot hold included.
@@ -518,9 +572,11 @@ func keys(m map[string][]byte) []string {
 	return out
 }
 
+// TestBootTamperedIdentityRussian boots a kit made bootable by `travelkit refresh` (built
+// without boot files).
 func TestBootTamperedIdentityRussian(t *testing.T) {
 	t.Parallel()
-	k := buildBootKit(t)
+	k := buildBootKit(t, true)
 	dir := t.TempDir()
 	// Someone changed a file of the tools partition while the kit was out of sight.
 	first, _ := sgdiskPartition(t, k.img, 1)
@@ -540,6 +596,18 @@ func TestBootTamperedIdentityRussian(t *testing.T) {
 	}
 	d.send(KeyEnter)
 	s = d.screen("What do you want to do?")
+	if !strings.Contains(m.Output(), "the menu draws there (Arabic and Persian: true)") {
+		t.Errorf("the boot environment does not draw the menu on the framebuffer")
+	}
+	// Arabic and Persian, drawn on the framebuffer: the screen read back by OCR.
+	for _, lang := range []string{"ar", "fa"} {
+		p := i18n.New(lang)
+		d.send(item(t, s, "Language"))
+		s = d.screen(i18n.Name(lang))
+		d.send(item(t, s, i18n.Name(lang)))
+		s = d.screen(p.T("menu.main.body"))
+		d.readScreen(lang, p.T("menu.main.body"), p.T("menu.main.restore"), p.T("menu.main.rescue"), p.T("menu.main.check"), p.T("menu.main.poweroff"))
+	}
 	d.send(item(t, s, "Language"))
 	s = d.screen("Русский")
 	d.send(item(t, s, "Русский"))

@@ -150,7 +150,7 @@ platforms = ["linux/amd64"]
 `))
 	writeFile(t, k.passFile, k.pass)
 	k.cli(t, "build", "--target", k.img, "--size", "512MiB", "--profile", profile,
-		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir, "--yes")
+		"--passphrase-file", k.passFile, "--recovery-key-file", k.recoveryFile, "--binaries", binDir, "--yes", "--allow-weak-passphrase")
 	rk, err := os.ReadFile(k.recoveryFile)
 	if err != nil {
 		t.Fatal(err)

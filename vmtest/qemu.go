@@ -84,6 +84,7 @@ func Boot(ctx context.Context, o BootOptions) (Result, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu, args...)
 	cmd.WaitDelay = 5 * time.Second
+	dieWithParent(cmd)
 	var out lockedBuffer
 	var w io.Writer = &out
 	if o.Console != nil {

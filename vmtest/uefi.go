@@ -2,9 +2,11 @@ package vmtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +52,7 @@ type Machine struct {
 	done  chan struct{}
 	err   error
 	start time.Time
+	qmp   string // QMP socket
 }
 
 // StartMachine starts qemu (TCG). Stop it with Wait or Kill.
@@ -104,7 +107,13 @@ func StartMachine(o MachineOptions) (*Machine, error) {
 			"-device", fmt.Sprintf("ide-hd,drive=%s,bus=ide.%d", id, i))
 	}
 	m := &Machine{done: make(chan struct{}), start: time.Now()}
+	if o.Dir != "" {
+		// QMP on a socket, for screendumps of the emulated screen.
+		m.qmp = filepath.Join(o.Dir, "qmp.sock")
+		args = append(args, "-qmp", "unix:"+m.qmp+",server=on,wait=off")
+	}
 	m.cmd = exec.Command(qemu, args...)
+	dieWithParent(m.cmd)
 	var w io.Writer = &m.out
 	if o.Console != nil {
 		w = io.MultiWriter(&m.out, o.Console)
@@ -196,6 +205,49 @@ func (m *Machine) Kill() {
 	<-m.done
 }
 
+// Screendump saves the emulated screen as a PNG file (QMP's screendump).
+func (m *Machine) Screendump(file string) error {
+	if m.qmp == "" {
+		return errors.New("screendump: the machine has no QMP socket (MachineOptions.Dir)")
+	}
+	c, err := net.Dial("unix", m.qmp)
+	if err != nil {
+		return fmt.Errorf("screendump: %w", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	dec := json.NewDecoder(c)
+	var greeting map[string]any
+	if err := dec.Decode(&greeting); err != nil {
+		return fmt.Errorf("screendump: QMP greeting: %w", err)
+	}
+	for _, cmd := range []any{
+		map[string]any{"execute": "qmp_capabilities"},
+		map[string]any{"execute": "screendump", "arguments": map[string]any{"filename": file, "format": "png"}},
+	} {
+		b, _ := json.Marshal(cmd)
+		if _, err := c.Write(append(b, '\n')); err != nil {
+			return fmt.Errorf("screendump: %w", err)
+		}
+		for { // skip events until the command's answer
+			var r struct {
+				Return json.RawMessage        `json:"return"`
+				Error  *struct{ Desc string } `json:"error"`
+			}
+			if err := dec.Decode(&r); err != nil {
+				return fmt.Errorf("screendump: %w", err)
+			}
+			if r.Error != nil {
+				return fmt.Errorf("screendump: %s", r.Error.Desc)
+			}
+			if r.Return != nil {
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // Keys for Send.
 const (
 	KeyEnter = "\r"
@@ -208,27 +260,49 @@ var errNoBundle = errors.New("no boot bundle")
 
 // BootBundle returns a boot bundle folder for the tests: $TRAVELKIT_BOOTENV, else one
 // gathered once by scripts/bootenv.sh (apt-get download of Debian's signed packages)
-// into /var/cache/travelkit-test/bootenv, outside the clone.
+// into /var/cache/travelkit-test/bootenv-v2, outside the clone. The folder's name changes
+// with what the script puts in a bundle (v2: the screen's fonts), so that a machine with
+// an older bundle gathers a new one; the downloaded packages are kept in bootenv-debs.
 func BootBundle(ctx context.Context) (string, error) {
 	if d := os.Getenv("TRAVELKIT_BOOTENV"); d != "" {
 		return d, nil
 	}
-	dir := "/var/cache/travelkit-test/bootenv"
+	const cache = "/var/cache/travelkit-test"
+	dir := cache + "/bootenv-v2"
 	if _, err := os.Stat(filepath.Join(dir, "boot", "bundle.json")); err == nil {
 		return dir, nil
 	}
-	script, err := filepath.Abs("../scripts/bootenv.sh")
+	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	script := filepath.Join(root, "scripts", "bootenv.sh")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return "", err
 	}
 	// One gatherer at a time (several test binaries may ask at once).
-	cmd := exec.CommandContext(ctx, "flock", filepath.Dir(dir)+"/.bootenv.lock", "sh", "-c",
-		`[ -f "$1/boot/bundle.json" ] || BOOTENV_DEBS="$1-debs" "$2" "$1.tmp" && { [ -f "$1/boot/bundle.json" ] || { rm -rf "$1" && mv "$1.tmp" "$1"; }; }`, "sh", dir, script)
+	cmd := exec.CommandContext(ctx, "flock", cache+"/.bootenv.lock", "sh", "-c",
+		`[ -f "$1/boot/bundle.json" ] || BOOTENV_DEBS="$3" "$2" "$1.tmp" && { [ -f "$1/boot/bundle.json" ] || { rm -rf "$1" && mv "$1.tmp" "$1"; }; }`, "sh", dir, script, cache+"/bootenv-debs")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%w: scripts/bootenv.sh: %v\n%s", errNoBundle, err, out)
 	}
 	return dir, nil
+}
+
+// moduleRoot is the folder of go.mod above the working directory (a test's package).
+func moduleRoot() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		d = up
+	}
 }

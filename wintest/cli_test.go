@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"travelkit/boot/boottest"
 )
 
 // TestWindowsCLI runs the scripts in testdata/script: travelkit.exe under Wine on kit
@@ -21,6 +23,9 @@ import (
 //	tk ARGS...             travelkit for Linux, built from the same source
 //	wstatus N CMD ARGS...  run wtk or wrestic and check that it exits with status N
 //	mkfile SIZE FILE       a file of SIZE bytes of zeros
+//	server KIND NAME       a real sshd, S3 or REST server on 127.0.0.1 (servers_linux_test.go)
+//	bootbundle DIR         the synthetic boot bundle (boot/boottest) in DIR
+//	wwizard LANG T DIR     travelkit.exe wizard under Wine on kit T, driven over HTTP (wizard_test.go)
 //
 // and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
 // $CDIR_UNIX (the same folder on the host), $CSNAP (the folder as a snapshot path,
@@ -91,7 +96,7 @@ func TestWindowsCLI(t *testing.T) {
 			env.Setenv("WWORK", Path(env.WorkDir))
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withServers(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"wtk": func(ts *testscript.TestScript, neg bool, args []string) {
 				runWine(ts, neg, exe, args)
 			},
@@ -128,6 +133,18 @@ func TestWindowsCLI(t *testing.T) {
 					ts.Fatalf("exit status %d, want %d", got, want)
 				}
 			},
+			"wwizard": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg {
+					ts.Fatalf("wwizard cannot be negated")
+				}
+				wizardCmd(ts, w, exe, args)
+			},
+			"bootbundle": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: bootbundle DIR")
+				}
+				ts.Check(boottest.Write(ts.MkAbs(args[0])))
+			},
 			"mkfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 2 {
 					ts.Fatalf("usage: mkfile SIZE FILE")
@@ -139,6 +156,14 @@ func TestWindowsCLI(t *testing.T) {
 				ts.Check(f.Truncate(n))
 				ts.Check(f.Close())
 			},
-		},
+		}),
 	})
+}
+
+// withServers adds the server commands (servers_linux_test.go) to cmds.
+func withServers(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	for k, v := range serverCmds {
+		cmds[k] = v
+	}
+	return cmds
 }

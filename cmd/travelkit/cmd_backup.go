@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -96,7 +97,7 @@ type progressPrinter struct {
 	out      io.Writer
 	json     bool
 	terminal bool
-	verb     string
+	line     string // message key of the progress line: cli.progress.saved, cli.progress.restored
 }
 
 func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, totalBytes int64, done bool) {
@@ -125,10 +126,10 @@ func (p *progressPrinter) show(elapsed time.Duration, files, totalFiles, bytes, 
 		if elapsed > 0 {
 			rate = float64(bytes) / elapsed.Seconds()
 		}
-		line := fmt.Sprintf("[%s] %s %d/%d files, %s/%s, %s/s", formatDuration(elapsed), p.verb, files, totalFiles,
+		line := tr.T(p.line, formatDuration(elapsed), files, totalFiles,
 			bytesize.Format(bytes), bytesize.Format(totalBytes), bytesize.Format(int64(rate)))
 		if eta > 0 && !done {
-			line += ", ETA " + formatDuration(eta)
+			line += tr.T("cli.progress.eta", formatDuration(eta))
 		}
 		fmt.Fprintf(os.Stderr, "\r%-78s", line)
 		if done {
@@ -172,7 +173,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		return err
 	}
 	out := c.OutOrStdout()
-	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), verb: "saved"}
+	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), line: "cli.progress.saved"}
 	warn := func(path string, err error) {
 		if o.json {
 			b, _ := json.Marshal(map[string]any{"message_type": "error", "item": path, "during": "archival", "error": map[string]string{"message": err.Error()}})
@@ -182,7 +183,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		if pp.terminal {
 			fmt.Fprint(os.Stderr, "\r")
 		}
-		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v\n", path, err)
+		fmt.Fprintln(os.Stderr, tr.T("cli.warning", termsafe.Name(path), prose(describeError(err))))
 	}
 	bo := repo.BackupOptions{
 		Paths: paths, Excludes: excludes, Tags: o.tags, Host: o.host, Warn: warn,
@@ -212,12 +213,11 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		fmt.Fprintln(out, string(b))
 	} else {
 		if res.Parent != nil {
-			fmt.Fprintf(out, "using parent snapshot %s\n", res.Parent.Str())
+			fmt.Fprintln(out, tr.T("cli.backup.parent", res.Parent.Str()))
 		}
-		fmt.Fprintf(out, "Files: %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnmodified)
-		fmt.Fprintf(out, "Added to the repository: %s in %s\n", bytesize.Format(int64(s.DataAdded)),
-			formatDuration(s.BackupEnd.Sub(s.BackupStart)))
-		fmt.Fprintf(out, "snapshot %s saved\n", sn.ID.Str())
+		fmt.Fprintln(out, tr.T("cli.backup.files", s.FilesNew, s.FilesChanged, s.FilesUnmodified))
+		fmt.Fprintln(out, tr.T("cli.backup.added", bytesize.Format(int64(s.DataAdded)), formatDuration(s.BackupEnd.Sub(s.BackupStart))))
+		fmt.Fprintln(out, tr.T("cli.backup.saved", sn.ID.Str()))
 	}
 	var copyErr error
 	if o.copyAfter {
@@ -226,8 +226,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		copyErr = copyFromKit(ctx, out, o.unlocked, nil, o.copy, o.json)
 	}
 	if res.Errors > 0 {
-		return withCode(ExitError, fmt.Errorf("snapshot %s saved, but %d files or folders could not be read", sn.ID.Str(), res.Errors),
-			"see the warnings above; the snapshot holds everything else")
+		return withCodeT(ExitError, errorT("cli.backup.unread", sn.ID.Str(), res.Errors), "cli.backup.unread_hint")
 	}
 	return interrupted(ctx, copyErr)
 }

@@ -13,6 +13,7 @@ import (
 
 	"travelkit/builder"
 	"travelkit/kit"
+	"travelkit/luks"
 	"travelkit/profile"
 	"travelkit/register"
 	"travelkit/target"
@@ -29,6 +30,7 @@ type buildOptions struct {
 	tpmDev       string
 	pinFile      string
 	registerFile string
+	allowWeak    bool
 }
 
 func newBuildCmd() *cobra.Command {
@@ -42,7 +44,9 @@ and a LUKS2 partition holding ext4 (the backup repository and a trusted copy of 
 manifest).
 
 The plan is shown first and, on a terminal, must be confirmed (--yes skips that).
-Keyslot 0 holds the passphrase (asked twice without echo, or --passphrase-file);
+Keyslot 0 holds the passphrase (asked twice without echo, or --passphrase-file). It
+is judged against 100 graphics cards at the kit's own unlock cost and refused when it
+would hold out less than a year (--allow-weak-passphrase builds anyway);
 keyslot 1 the recovery key, shown once and written to --recovery-key-file. Each
 [[escrow]] colleague gets the recovery key encrypted to them alone with age, on the
 tools partition and in --escrow-dir.
@@ -54,7 +58,7 @@ disk. The partition table is written last: an interrupted build leaves a drive t
 		Example: `  travelkit build --profile amina.toml --target /dev/sdb --recovery-key-file amina.recovery --escrow-dir handover/
   travelkit build --target demo.img --size 1GiB --passphrase-file pass.txt --yes   # built-in demo profile`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(&o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd, &o) },
 	}
 	o.register(c)
 	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "the new kit passphrase, read byte for byte from `file` (default: asked twice on the terminal)")
@@ -65,11 +69,12 @@ disk. The partition table is written last: an interrupted build leaves a drive t
 	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
 	c.Flags().StringVar(&o.pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
 	c.Flags().BoolVar(&o.wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
+	c.Flags().BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "build even when the passphrase would not hold out a year against 100 graphics cards at this kit's unlock cost (see README)")
 	c.Flags().StringVar(&o.registerFile, "register", "", "append the build to this register `file` (one JSON line, no secrets; see travelkit register)")
 	return c
 }
 
-func runBuild(o *buildOptions) error {
+func runBuild(c *cobra.Command, o *buildOptions) error {
 	plan, err := o.plan()
 	if err != nil {
 		return err
@@ -92,11 +97,25 @@ func runBuild(o *buildOptions) error {
 			return err
 		}
 	}
-	pass, err := getSecret(o.passFile, "passphrase file", "New kit passphrase", true)
+	pass, err := getSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_kit"), true)
 	if err != nil {
 		return err
 	}
 	defer clear(pass)
+	// The passphrase is judged against the unlock cost its keyslot will get: calibrated
+	// now (once; the format then uses exactly these costs), before anything is written.
+	keyBytes := plan.Config.LUKS.KeySize
+	if keyBytes == 0 {
+		keyBytes = luks.DefaultKeySize
+	}
+	cost, err := plan.Config.LUKS.PBKDF.Resolve(keyBytes)
+	if err != nil {
+		return withCode(ExitUsage, err, "check the [luks] costs of the profile")
+	}
+	plan.Config.LUKS.PBKDF = cost
+	if err := checkNewPassphrase(c, pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var bar *progress

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/termsafe"
 	"travelkit/repo"
 )
 
@@ -81,7 +82,7 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	res, err := r.Check(ctx, repo.CheckOptions{ReadData: o.readData, ReadDataPercent: pct,
 		Progress: func(done, total int) {
 			if term {
-				fmt.Fprintf(os.Stderr, "\rread %d/%d packs", done, total)
+				fmt.Fprint(os.Stderr, "\r"+tr.T("cli.check.progress", done, total))
 			}
 		}})
 	if term && (o.readData || pct > 0) {
@@ -91,28 +92,28 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 		return interrupted(ctx, err)
 	}
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "checked %d snapshots, %d trees, %d packs", res.Snapshots, res.Trees, res.Packs)
 	if res.PacksRead > 0 {
-		fmt.Fprintf(out, " (%d read)", res.PacksRead)
+		fmt.Fprintln(out, tr.T("cli.check.checked_read", res.Snapshots, res.Trees, res.Packs, res.PacksRead))
+	} else {
+		fmt.Fprintln(out, tr.T("cli.check.checked", res.Snapshots, res.Trees, res.Packs))
 	}
-	fmt.Fprintln(out)
 	if len(res.Orphaned) > 0 {
-		fmt.Fprintf(out, "%d pack files are not in the index (left by an interrupted backup); `travelkit forget --prune` removes them\n", len(res.Orphaned))
+		fmt.Fprintln(out, tr.T("cli.check.orphaned", len(res.Orphaned)))
 	}
 	for _, e := range res.Errors {
-		fmt.Fprintf(out, "error: %v\n", e)
+		fmt.Fprintln(out, tr.T("cli.check.error", termsafe.Name(e.Error()))) // paths come from the repository
 	}
 	if !res.OK() {
-		hint := "restore what you can from other snapshots"
+		hint := tr.T("cli.check.hint")
 		if len(res.DamagedPack) > 0 {
 			var ids []string
 			for _, id := range res.DamagedPack {
 				ids = append(ids, id.String())
 			}
-			hint = "damaged pack files: " + strings.Join(ids, ", ")
+			hint = tr.T("cli.check.damaged", strings.Join(ids, ", "))
 		}
-		return withCode(ExitVerifyFail, fmt.Errorf("the repository has %d errors", len(res.Errors)), hint)
+		return withCode(ExitVerifyFail, errorT("cli.check.errors", len(res.Errors)), hint)
 	}
-	fmt.Fprintln(out, "no errors were found")
+	fmt.Fprintln(out, tr.T("cli.check.ok"))
 	return nil
 }

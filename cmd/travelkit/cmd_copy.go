@@ -93,7 +93,7 @@ with object lock) keeps every snapshot whatever is done to the kit.`,
 	return c
 }
 
-func runCopy(c *cobra.Command, o *copyOptions, names []string) error {
+func runCopy(c *cobra.Command, o *copyOptions, names []string) (err error) {
 	if err := o.copy.check(); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runCopy(c *cobra.Command, o *copyOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	u, err := o.kit.unlock(ok, true)
 	if err != nil {
 		return err

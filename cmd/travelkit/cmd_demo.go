@@ -146,7 +146,7 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	}
 	u, err := k.unlock(o, true)
 	if err != nil {
-		o.Close()
+		o.Close() // nothing was written yet: the unlock's error is the one to report
 		return err
 	}
 	note := []byte("Hello from travelkit! This note lives in the kit's encrypted ext4 volume.\n")
@@ -154,9 +154,11 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	if werr == nil {
 		werr = u.Close()
 	} else {
-		u.Close()
+		u.Close() // the write failed: that is the error to report
 	}
-	o.Close()
+	if cerr := o.Close(); werr == nil {
+		werr = cerr
+	}
 	if werr != nil {
 		return werr
 	}

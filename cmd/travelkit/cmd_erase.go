@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,8 +65,8 @@ func runErase(o *eraseOptions) error {
 	}
 	if !o.yes {
 		if err := confirmName(name, []string{
-			fmt.Sprintf("Erasing kit %q destroys every key on %s: nobody can open it from the drive alone again.", termsafe.Name(name), o.target),
-			"Revival needs a colleague's escrowed header backup. Erase now?",
+			tr.T("cli.erase.question", termsafe.Name(name), o.target),
+			tr.T("cli.erase.question2"),
 		}); err != nil {
 			return err
 		}
@@ -89,25 +89,25 @@ func runErase(o *eraseOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	fmt.Printf("Erased kit %q on %s in %d ms: %d keyslot(s) destroyed in both header copies", termsafe.Name(name), o.target, took.Milliseconds(), rep.Keyslots)
+	fmt.Println(tr.T("cli.erase.done", termsafe.Name(name), o.target, strconv.FormatInt(took.Milliseconds(), 10), rep.Keyslots))
 	if len(rep.Shredded) > 0 {
-		fmt.Printf(", header backups shredded (%s)", strings.Join(rep.Shredded, ", "))
+		fmt.Println(tr.T("cli.erase.shredded", strings.Join(rep.Shredded, ", ")))
 	}
-	fmt.Println(".\nThe drive alone opens with nothing now. Revival: a colleague's escrowed header backup, then travelkit luks header-restore.")
+	fmt.Println(tr.T("cli.erase.revival"))
 	return nil
 }
 
 // confirmName asks twice on the terminal for the kit name to be typed.
 func confirmName(name string, questions []string) error {
 	if !isTerminal() {
-		return withCode(ExitRefused, errors.New("erasing needs the kit name typed twice on a terminal (no terminal to ask on)"), "pass --yes to erase without asking")
+		return withCodeT(ExitRefused, errorT("cli.erase.no_terminal"), "cli.erase.no_terminal_hint")
 	}
 	in := bufio.NewReader(os.Stdin)
 	for _, q := range questions {
-		fmt.Fprintf(os.Stderr, "%s\nType the kit name (%s) to confirm: ", q, termsafe.Name(name))
+		fmt.Fprint(os.Stderr, tr.T("cli.erase.type_name", q, termsafe.Name(name)))
 		line, _ := in.ReadString('\n')
 		if strings.TrimSpace(line) != name {
-			return withCode(ExitRefused, errors.New("not confirmed; nothing was changed"), "")
+			return withCode(ExitRefused, errorT("cli.confirm.declined"), "")
 		}
 	}
 	return nil

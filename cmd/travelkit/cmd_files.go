@@ -156,7 +156,7 @@ An existing REMOTE file is replaced.`,
 	return c
 }
 
-func runFilesPut(k *kitFlags, args []string) error {
+func runFilesPut(k *kitFlags, args []string) (err error) {
 	local := args[0]
 	remote, _ := cleanRemote(args[1])
 	if remote == "." {
@@ -190,14 +190,14 @@ func runFilesPut(k *kitFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer o.Close()
+	defer closeWritten(o, &err)
 	u, err := k.unlock(o, true)
 	if err != nil {
 		return err
 	}
 	if dir := path.Dir(remote); dir != "." {
 		if err := u.FS.MkdirAll(dir); err != nil {
-			u.Close()
+			u.Close() // the write failed: that is the error to report
 			return fmt.Errorf("creating %s: %w", dir, err)
 		}
 	}
@@ -205,7 +205,7 @@ func runFilesPut(k *kitFlags, args []string) error {
 	err = u.FS.WriteFile(remote, progressReader{r, bar}, size, mtime)
 	bar.Done()
 	if err != nil {
-		u.Close()
+		u.Close() // the write failed: that is the error to report
 		return fmt.Errorf("writing %s: %w", remote, err)
 	}
 	if err := u.Close(); err != nil {

@@ -44,7 +44,7 @@ removes the data no snapshot needs any more.`,
 
 func runForget(c *cobra.Command, o *forgetOptions) error {
 	if o.policy.Empty() && !o.prune {
-		return usageErrorf("say what to keep: --keep-last N, --keep-daily N, --keep-weekly N or --keep-monthly N")
+		return usageErrorT("cli.forget.what")
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -64,9 +64,9 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 			return err
 		}
 		for _, g := range groups {
-			fmt.Fprintf(out, "host %s, paths %s: keep %d, remove %d\n", termsafe.Name(g.Host), termsafe.Name(strings.Join(g.Paths, ", ")), len(g.Keep), len(g.Remove))
+			fmt.Fprintln(out, tr.T("cli.forget.group", termsafe.Name(g.Host), termsafe.Name(strings.Join(g.Paths, ", ")), len(g.Keep), len(g.Remove)))
 			for _, sn := range g.Remove {
-				fmt.Fprintf(out, "  remove %s %s\n", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05"))
+				fmt.Fprintln(out, "  "+tr.T("cli.forget.remove", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05")))
 			}
 		}
 	}
@@ -75,8 +75,7 @@ func runForget(c *cobra.Command, o *forgetOptions) error {
 		if err != nil {
 			return interrupted(ctx, err)
 		}
-		fmt.Fprintf(out, "prune: %d packs deleted, %d repacked, %d kept, %d unreferenced removed; %s freed\n",
-			st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, bytesize.Format(st.BytesFreed))
+		fmt.Fprintln(out, tr.T("cli.forget.prune", st.PacksDeleted, st.PacksRepacked, st.PacksKept, st.OrphanedPacks, bytesize.Format(st.BytesFreed)))
 	}
 	return nil
 }

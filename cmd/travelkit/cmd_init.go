@@ -42,6 +42,6 @@ func runInit(c *cobra.Command, o *initOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.where(), err)
 	}
-	fmt.Fprintf(c.OutOrStdout(), "created repository %s at %s\n", r.Config().ID[:10], o.where())
+	fmt.Fprintln(c.OutOrStdout(), tr.T("cli.init.created", r.Config().ID[:10], o.where()))
 	return nil
 }

@@ -16,6 +16,7 @@ type keysPassphraseOptions struct {
 	escrowDir    string
 	registerFile string
 	json         bool
+	allowWeak    bool
 }
 
 func newKeysPassphraseCmd() *cobra.Command {
@@ -25,7 +26,9 @@ func newKeysPassphraseCmd() *cobra.Command {
 		Short: "Change the kit passphrase (keyslot 0)",
 		Long: `Change the kit passphrase, in keyslot 0. Unlock with the current passphrase, the
 recovery key or colleagues' escrow (a forgotten passphrase); the new passphrase is asked
-twice on the terminal, or read byte for byte from --new-passphrase-file.
+twice on the terminal, or read byte for byte from --new-passphrase-file. It is judged
+against 100 graphics cards at the kit's own unlock cost and refused when it would hold
+out less than a year (--allow-weak-passphrase changes it anyway).
 
 The keyslot is replaced in one step: an interruption leaves the old passphrase or the new
 one working. The header backups are written anew (an old header backup still opens with
@@ -34,17 +37,18 @@ the old passphrase: replace the colleagues' escrow copy with the one written to
 		Example: `  travelkit keys passphrase --target /dev/sdb
   travelkit keys passphrase --target kit.img --passphrase-file old.txt --new-passphrase-file new.txt --escrow-dir handover/`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runKeysPassphrase(&o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runKeysPassphrase(cmd, &o) },
 	}
 	o.kit.registerSecret(c.Flags())
 	c.Flags().StringVar(&o.newPassFile, "new-passphrase-file", "", "read the new passphrase from `file`, byte for byte (default: asked twice on the terminal)")
 	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write the new escrowed header backup as DIR/luks-header.age, for hand-over")
 	c.Flags().StringVar(&o.registerFile, "register", "", "append the change to this register `file` (one JSON line, no secrets)")
+	c.Flags().BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "change it even when the new passphrase would not hold out a year against 100 graphics cards at this kit's unlock cost (see README)")
 	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
 	return c
 }
 
-func runKeysPassphrase(o *keysPassphraseOptions) error {
+func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 	k, err := openWholeKit(o.kit.target)
 	if err != nil {
 		return err
@@ -55,11 +59,18 @@ func runKeysPassphrase(o *keysPassphraseOptions) error {
 		return err
 	}
 	defer closeVol()
-	newPass, err := getSecret(o.newPassFile, "new passphrase file", "New kit passphrase", true)
+	newPass, err := getSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new_kit"), true)
 	if err != nil {
 		return err
 	}
 	defer clear(newPass)
+	slot, err := s.PassphraseKeyslot()
+	if err != nil {
+		return err
+	}
+	if err := checkNewPassphrase(c, newPass, slot.PBKDF, slot.KeySize, []string{s.Manifest().KitID}, o.allowWeak); err != nil {
+		return err
+	}
 	prog, done := stageProgress()
 	s.Progress = prog
 	var res *builderChange

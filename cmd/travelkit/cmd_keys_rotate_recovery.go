@@ -25,7 +25,7 @@ type keysRotateOptions struct {
 	event        string
 }
 
-// registerRotateFlags: rotate-recovery and escrow take --recovery-key-file for the NEW
+// registerFlags: rotate-recovery and escrow take --recovery-key-file for the NEW
 // key, so the old recovery key (to unlock with) is --old-recovery-key-file.
 func (o *keysRotateOptions) registerFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.kit.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")

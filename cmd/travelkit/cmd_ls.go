@@ -40,7 +40,7 @@ func runLs(c *cobra.Command, o *lsOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	sn, err := r.FindSnapshot(ctx, args[0])
+	sn, err := findSnapshot(ctx, r, args[0])
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func runLs(c *cobra.Command, o *lsOptions, args []string) error {
 		return err
 	}
 	if !found {
-		return fmt.Errorf("%s is not in snapshot %s", prefix, sn.ID.Str())
+		return withCodeT(ExitError, errorT("cli.ls.not_in", prefix, sn.ID.Str()), "cli.ls.not_in_hint", sn.ID.Str())
 	}
 	return nil
 }

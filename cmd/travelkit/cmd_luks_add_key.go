@@ -69,7 +69,7 @@ func runLuksAddKey(o *luksAddKeyOptions, args []string) error {
 		return err
 	}
 	defer vk.Wipe()
-	newPass, err := getSecret(o.newPassFile, "new passphrase file", "New passphrase", true)
+	newPass, err := getSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new"), true)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runLuksChangeKey(o *luksChangeKeyOptions, args []string) error {
 	if err := checkComplete(d, c); err != nil {
 		return err
 	}
-	old, err := getSecret(o.passFile, "passphrase file", "Current passphrase for "+path, false)
+	old, err := getSecret(o.passFile, "passphrase file", tr.T("cli.prompt.current", path), false)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func runLuksChangeKey(o *luksChangeKeyOptions, args []string) error {
 		return unlockError(path, old, o.passFile, err)
 	}
 	vk.Wipe()
-	newPass, err := getSecret(o.newPassFile, "new passphrase file", "New passphrase", true)
+	newPass, err := getSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new"), true)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/termsafe"
 	"travelkit/luks"
 )
 
@@ -88,6 +89,9 @@ func dumpJSON(w io.Writer, c *luks.Container) error {
 	return err
 }
 
+// hexText is text travelkit formatted itself (hex over several lines): not escaped.
+type hexText string
+
 // hexLines formats bytes as hex, 16 bytes a line, the way luksDump shows salts.
 func hexLines(b []byte, indent string) string {
 	var sb strings.Builder
@@ -102,7 +106,16 @@ func hexLines(b []byte, indent string) string {
 
 func dumpText(w io.Writer, c *luks.Container) error {
 	st := c.State()
-	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	// every string the header holds (label, subsystem, types, ciphers, flags) comes from
+	// the drive: escaped for the terminal; only the hex travelkit formats is not
+	p := func(format string, a ...any) {
+		for i, x := range a {
+			if s, ok := x.(string); ok {
+				a[i] = termsafe.Name(s)
+			}
+		}
+		fmt.Fprintf(w, format, a...)
+	}
 	orNone := func(s, none string) string {
 		if s == "" {
 			return none
@@ -154,7 +167,7 @@ func dumpText(w io.Writer, c *luks.Container) error {
 			p("\tMemory:     %d\n", k.PBKDF.MemoryKiB)
 			p("\tThreads:    %d\n", k.PBKDF.Parallel)
 		}
-		p("\tSalt:       %s\n", hexLines(k.Salt, "\t            "))
+		p("\tSalt:       %s\n", hexText(hexLines(k.Salt, "\t            ")))
 		p("\tAF stripes: %d\n", k.AFStripes)
 		p("\tAF hash:    %s\n", k.AFHash)
 		p("\tArea offset:%d [bytes]\n", k.AreaOffset)
@@ -175,8 +188,8 @@ func dumpText(w io.Writer, c *luks.Container) error {
 		p("  %d: %s\n", d.ID, d.Type)
 		p("\tHash:       %s\n", d.Hash)
 		p("\tIterations: %d\n", d.Iterations)
-		p("\tSalt:       %s\n", hexLines(d.Salt, "\t            "))
-		p("\tDigest:     %s\n", hexLines(d.Digest, "\t            "))
+		p("\tSalt:       %s\n", hexText(hexLines(d.Salt, "\t            ")))
+		p("\tDigest:     %s\n", hexText(hexLines(d.Digest, "\t            ")))
 	}
 	return nil
 }

@@ -172,7 +172,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 }
 
 func formatDevice(d *device, path string, o *luksFormatOptions, opt luks.FormatOptions) error {
-	pass, err := getSecret(o.passFile, "passphrase file", "Passphrase for the new volume "+path, true)
+	pass, err := getSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_volume", path), true)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/internal/termsafe"
 	"travelkit/luks"
 )
 
@@ -70,7 +71,7 @@ func runLuksTokenList(path string, asJSON bool) error {
 		return nil
 	}
 	for _, t := range c.Tokens() {
-		fmt.Printf("%d: %s keyslots %v\n", t.ID, t.Type, t.Keyslots)
+		fmt.Printf("%d: %s keyslots %v\n", t.ID, termsafe.Name(t.Type), t.Keyslots) // the type comes from the drive
 	}
 	return nil
 }

@@ -51,13 +51,13 @@ lines to ssss-combine -t K.`,
 
 func runRecover(o *recoverOptions) error {
 	if len(o.kit.identities)+len(o.kit.shareFiles) == 0 {
-		return usageErrorf("give --identity FILE and/or --share-file FILE (each colleague's part)")
+		return usageErrorT("cli.recover.what")
 	}
 	if err := checkNewFile(o.outFile, "--recovery-key-file"); err != nil {
 		return err
 	}
 	if o.outFile == "" && !isTerminal() {
-		return usageErrorf("the recovery key must go somewhere: give --recovery-key-file OUT (no terminal to show it on)")
+		return usageErrorT("cli.recover.where")
 	}
 	ids, shares, err := o.kit.escrowSecrets()
 	if err != nil {
@@ -99,7 +99,7 @@ func runRecover(o *recoverOptions) error {
 			return err
 		})
 		if errors.Is(err, luks.ErrWrongPassphrase) {
-			return withCode(ExitWrongKey, errors.New("the shares combine to a recovery key that does not open this kit: they are from an older key (rotated since) or another kit"), "ask the colleagues for the escrow files of this kit's current key")
+			return withCodeT(ExitWrongKey, errorT("cli.recover.wrong"), "cli.recover.wrong_hint")
 		}
 		if err != nil {
 			return err
@@ -109,9 +109,9 @@ func runRecover(o *recoverOptions) error {
 		if err := writeNewFile(o.outFile, []byte(rk+"\n"), 0o600); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "Recovery key rebuilt and written to %s.\n", o.outFile)
+		fmt.Fprintln(os.Stderr, tr.T("cli.recover.written", o.outFile))
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "\nRECOVERY KEY (rebuilt from escrow; keep it apart from the drive):\n\n    %s\n\n", rk)
+	fmt.Fprintf(os.Stderr, "\n%s\n\n    %s\n\n", tr.T("cli.recover.shown"), rk)
 	return nil
 }

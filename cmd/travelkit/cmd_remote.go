@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"travelkit/builder"
 	"travelkit/drive"
 	"travelkit/internal/termsafe"
 	"travelkit/kit"
@@ -130,7 +131,7 @@ func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Rep
 	return r, nil
 }
 
-func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) error {
+func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) (err error) {
 	if err := remote.ValidName(name); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -160,7 +161,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	// unlock with the recovery key, which the kit does not store
 	var rk []byte
 	if o.kit.passFile == "" {
@@ -168,7 +169,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			if !isTerminal() {
 				return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: give --recovery-key-file F (or --identity)")
 			}
-			b, err := promptSecret("Recovery key (as printed)", false)
+			b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 			if err != nil {
 				return err
 			}
@@ -212,15 +213,15 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 		}
 		return err
 	}
-	return closeKit(addRemote(ctx, c, o, u, name, loc, rk, ownPass))
+	return closeKit(addRemote(ctx, c, o, ok.d, u, name, loc, rk, ownPass))
 }
 
-func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *drive.Unlocked, name string, loc remote.Location, rk, ownPass []byte) error {
+func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *drive.Drive, u *drive.Unlocked, name string, loc remote.Location, rk, ownPass []byte) error {
 	if rk == nil && kitHasRecoveryKey(u) {
 		if !isTerminal() {
 			return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: unlock with --recovery-key-file F (or --identity) instead of --passphrase-file")
 		}
-		b, err := promptSecret("Recovery key (as printed)", false)
+		b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 		if err != nil {
 			return err
 		}
@@ -315,15 +316,23 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *dr
 	}
 	var keys []keyInfo
 	for _, k := range []struct {
-		what string
-		pw   []byte
-	}{{"recovery key", rk}, {"passphrase", ownPass}} {
+		what     string
+		pw       []byte
+		recovery bool
+	}{{"recovery key", rk, true}, {"passphrase", ownPass, false}} {
 		if k.pw == nil {
 			continue
 		}
 		n, added, err := r.AddKey(ctx, k.pw)
 		if err != nil {
 			return fmt.Errorf("adding a repository key for the %s: %w", k.what, err)
+		}
+		if k.recovery {
+			// recorded, so that a rotation unlocked without the old recovery key finds
+			// and replaces it (builder's replaceRecoveryRepoKey)
+			if err := drive.SetRecoveryRepoKey(u, n); err != nil {
+				return fmt.Errorf("recording the recovery key's repository key: %w", err)
+			}
 		}
 		keys = append(keys, keyInfo{For: k.what, Key: n[:8], New: added})
 	}
@@ -333,10 +342,15 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *dr
 	if err := u.SaveRemote(s); err != nil {
 		return fmt.Errorf("saving the remote in the kit: %w", err)
 	}
+	// the RESTORE pages say that a copy exists (where, and with which secret, they never say)
+	pages, err := markOffSite(ctx, d, u, rk)
+	if err != nil {
+		return fmt.Errorf("the remote is added, but the RESTORE pages were not rewritten (travelkit refresh completes it): %w", err)
+	}
 
 	out := c.OutOrStdout()
 	if o.json {
-		b, _ := json.Marshal(map[string]any{"remote": s.Public(), "keys": keys})
+		b, _ := json.Marshal(map[string]any{"remote": s.Public(), "keys": keys, "restore_pages_rewritten": pages})
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
@@ -350,6 +364,9 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, u *dr
 			state = "present already"
 		}
 		fmt.Fprintf(out, "  repository key %s for the %s: %s\n", k.Key, k.For, state)
+	}
+	if pages {
+		fmt.Fprintln(out, "  the RESTORE pages on the tools partition now say that an off-site copy exists (not where)")
 	}
 	if loc.Kind == remote.SFTP && len(cred.SSHKey) == 0 && cred.Password == "" {
 		fmt.Fprintln(out, "  no SSH key is stored in the kit: copy logs in with the agent or ~/.ssh keys of the computer it runs on (--ssh-key F stores one)")
@@ -462,7 +479,7 @@ administrator removes them.`,
 	return c
 }
 
-func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) error {
+func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) (err error) {
 	if err := remote.ValidName(name); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -470,7 +487,7 @@ func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) erro
 	if err != nil {
 		return err
 	}
-	defer ok.Close()
+	defer closeWritten(ok, &err)
 	u, err := o.kit.unlock(ok, true)
 	if err != nil {
 		return err
@@ -490,4 +507,15 @@ func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) erro
 	}
 	fmt.Fprintf(c.OutOrStdout(), "remote %s removed from the kit; the copy at %s stays\n", name, termsafe.Name(s.Location.String()))
 	return nil
+}
+
+// markOffSite rewrites the tools partition so that the RESTORE pages say the kit is copied
+// off-site; false when they said so already.
+func markOffSite(ctx context.Context, d *drive.Drive, u *drive.Unlocked, rk []byte) (bool, error) {
+	s, err := builder.NewSession(d, u, string(rk), time.Now())
+	if err != nil {
+		return false, err
+	}
+	res, err := s.MarkOffSite(ctx)
+	return res != nil, err
 }

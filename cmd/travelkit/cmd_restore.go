@@ -62,7 +62,7 @@ recovery-key.txt).`,
 
 func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if o.to == "" {
-		return usageErrorf("no target folder; use --to DIR")
+		return usageErrorT("cli.restore.no_to")
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -76,12 +76,12 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 		return err
 	}
 	defer l.Unlock()
-	sn, err := r.FindSnapshot(ctx, which)
+	sn, err := findSnapshot(ctx, r, which)
 	if err != nil {
 		return err
 	}
 	out := c.OutOrStdout()
-	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), verb: "restored"}
+	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), line: "cli.progress.restored"}
 	failed, exists, devices := 0, 0, 0
 	res, err := r.Restore(ctx, sn, repo.RestoreOptions{
 		Target: o.to, Include: o.include, Verify: o.verify, KeepSetuid: o.keepSetuid,
@@ -99,7 +99,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 				fmt.Fprint(os.Stderr, "\r")
 			}
 			// names come from the snapshot: escaped before they reach the terminal
-			fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %s\n", termsafe.Name(p), termsafe.Text(err.Error()))
+			fmt.Fprintln(os.Stderr, tr.T("cli.warning", termsafe.Name(p), prose(describeError(err))))
 		},
 		Progress: func(p repo.RestoreProgress) {
 			pp.show(p.Elapsed, p.FilesDone, p.TotalFiles, p.BytesDone, p.TotalBytes, p.Done)
@@ -108,33 +108,33 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if err != nil {
 		return restoreError(interrupted(ctx, err))
 	}
-	fmt.Fprintf(out, "restored snapshot %s: %d files, %s", sn.ID.Str(), res.Files, bytesize.Format(res.Bytes))
 	if o.verify {
-		fmt.Fprintf(out, ", %d verified", res.Verified)
+		fmt.Fprintln(out, tr.T("cli.restore.done_verified", sn.ID.Str(), res.Files, bytesize.Format(res.Bytes), res.Verified))
+	} else {
+		fmt.Fprintln(out, tr.T("cli.restore.done", sn.ID.Str(), res.Files, bytesize.Format(res.Bytes)))
 	}
-	fmt.Fprintln(out)
 	if res.RenamedCount > 0 {
-		fmt.Fprintf(out, "%d names this system cannot hold were restored under safe names:\n", res.RenamedCount)
+		fmt.Fprintln(out, tr.T("cli.restore.renamed", res.RenamedCount))
 		for _, rn := range res.Renamed {
 			fmt.Fprintf(out, "  %s -> %s\n", termsafe.Name(rn.SnapshotPath), termsafe.Name(rn.RestoredPath))
 		}
 		if more := res.RenamedCount - len(res.Renamed); more > 0 {
-			fmt.Fprintf(out, "  and %d more\n", more)
+			fmt.Fprintln(out, "  "+tr.T("cli.restore.renamed_more", more))
 		}
 	}
 	if devices > 0 {
-		fmt.Fprintf(out, "%d device nodes were left out: travelkit never restores devices\n", devices)
+		fmt.Fprintln(out, tr.T("cli.restore.devices", devices))
 	}
 	if failed > 0 {
-		hint := "see the warnings above"
+		hint := "cli.restore.failed_hint"
 		if exists > 0 {
-			hint = "restore into an empty folder; existing files are never overwritten"
+			hint = "cli.restore.exists_hint"
 		}
 		code := ExitError
 		if o.verify {
 			code = ExitVerifyFail
 		}
-		return withCode(code, fmt.Errorf("%d entries were not restored", failed), hint)
+		return withCodeT(code, errorT("cli.restore.failed", failed), hint)
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 func restoreError(err error) error {
 	switch {
 	case errors.Is(err, beneath.ErrPrepared):
-		return withCode(ExitRefused, err, "choose a new folder name (travelkit creates it private to you), or a folder in your home")
+		return withCodeT(ExitRefused, err, "cli.restore.prepared_hint")
 	case errors.Is(err, repo.ErrNoRoom):
 		return withCode(ExitError, err, "")
 	}

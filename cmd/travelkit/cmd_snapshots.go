@@ -68,12 +68,12 @@ func runSnapshots(c *cobra.Command, o *snapshotsOptions) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTime\tHost\tTags\tPaths")
+	fmt.Fprintln(tw, tr.T("cli.snapshots.header"))
 	for _, sn := range sns {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sn.ID.Str(), sn.Time.Format("2006-01-02 15:04:05"),
 			termsafe.Name(sn.Hostname), termsafe.Name(strings.Join(sn.Tags, ",")), termsafe.Name(strings.Join(sn.Paths, ", ")))
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "%d snapshots\n", len(sns))
+	fmt.Fprintln(out, tr.T("cli.snapshots.count", len(sns)))
 	return nil
 }

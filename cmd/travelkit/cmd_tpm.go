@@ -116,7 +116,7 @@ func newTPMEnrollCmd() *cobra.Command {
 	return c
 }
 
-func runTPMEnroll(o *tpmEnrollOptions) error {
+func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 	if o.withPIN && o.noPIN {
 		return usageErrorf("--with-pin and --no-pin exclude each other")
 	}
@@ -139,7 +139,7 @@ func runTPMEnroll(o *tpmEnrollOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kt.Close()
+	defer closeWritten(kt, &err)
 	defer vk.Wipe()
 	opts := tpm.SealOptions{PCRs: pl}
 	if !o.noPIN {
@@ -255,7 +255,7 @@ PCR values (same PCRs, same PIN setting). Needs the passphrase or the recovery k
 	return c
 }
 
-func runTPMReseal(o *tpmResealOptions) error {
+func runTPMReseal(o *tpmResealOptions) (err error) {
 	t, err := openTPM(o.dev)
 	if err != nil {
 		return err
@@ -265,7 +265,7 @@ func runTPMReseal(o *tpmResealOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kt.Close()
+	defer closeWritten(kt, &err)
 	defer vk.Wipe()
 	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
@@ -302,12 +302,12 @@ func newTPMRemoveCmd() *cobra.Command {
 	return c
 }
 
-func runTPMRemove(k *kitFlags) error {
+func runTPMRemove(k *kitFlags) (err error) {
 	o, lc, vk, err := unlockForChange(k)
 	if err != nil {
 		return err
 	}
-	defer o.Close()
+	defer closeWritten(o, &err)
 	vk.Wipe()
 	bs := tpmbind.List(lc)
 	for _, b := range bs {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -47,22 +48,18 @@ func runUnlock(c *cobra.Command, o *unlockOptions) error {
 		return interrupted(ctx, err)
 	}
 	out := c.OutOrStdout()
-	switch removed {
-	case 0:
-		fmt.Fprintln(out, "no stale locks")
-	case 1:
-		fmt.Fprintln(out, "removed 1 stale lock")
-	default:
-		fmt.Fprintf(out, "removed %d stale locks\n", removed)
+	if removed == 0 {
+		fmt.Fprintln(out, tr.T("cli.locks.none"))
+	} else {
+		fmt.Fprintln(out, tr.T("cli.locks.removed", removed))
 	}
 	for _, l := range held {
 		if l.Host == "" {
-			fmt.Fprintf(out, "lock %s is unreadable and stays; --remove-all removes it\n", l.ID[:min(8, len(l.ID))])
+			fmt.Fprintln(out, tr.T("cli.locks.unreadable", l.ID[:min(8, len(l.ID))]))
 			continue
 		}
 		// the host name comes from the repository: escaped
-		fmt.Fprintf(out, "lock %s of PID %d on %s since %s is held by a running process and stays; --remove-all removes it\n",
-			l.ID[:min(8, len(l.ID))], l.PID, termsafe.Name(l.Host), l.Time.Format("2006-01-02 15:04:05"))
+		fmt.Fprintln(out, tr.T("cli.locks.held", l.ID[:min(8, len(l.ID))], strconv.Itoa(l.PID), termsafe.Name(l.Host), l.Time.Format("2006-01-02 15:04:05")))
 	}
 	return nil
 }

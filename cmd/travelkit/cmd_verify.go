@@ -64,12 +64,11 @@ func runVerify(k *kitFlags, asJSON bool) error {
 	var lost *drive.LostTableError
 	switch {
 	case errors.As(err, &lost):
-		return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target), lost.Advice(k.target))
+		return withCode(ExitVerifyFail, errorT("cli.verify.failed_err", rep.Target), lost.Advice(k.target))
 	case rep.Interrupted:
-		return withCode(ExitVerifyFail, fmt.Errorf("kit %s is incomplete", rep.Target), "run travelkit refresh to complete the interrupted change")
+		return withCodeT(ExitVerifyFail, errorT("cli.verify.incomplete_err", rep.Target), "cli.verify.incomplete_hint")
 	}
-	return withCode(ExitVerifyFail, fmt.Errorf("kit %s failed verification", rep.Target),
-		"do not run the binaries on this drive; the encrypted backups are not affected: reach them with travelkit from a trusted machine (or the stock path in README) before building a new kit")
+	return withCodeT(ExitVerifyFail, errorT("cli.verify.failed_err", rep.Target), "cli.verify.failed_hint")
 }
 
 // verify opens the kit (unlocked when a secret is given or can be asked for) and checks
@@ -84,14 +83,14 @@ func verify(k *kitFlags) (*verifyReport, error) {
 		}
 		return nil, err
 	}
-	defer o.Close()
+	defer o.Close() // opened for reading: closing it loses nothing
 	noSecret := k.passFile == "" && k.recoveryFile == "" && len(k.identities)+len(k.shareFiles) == 0 && k.tpmDev == "" && !isTerminal()
 	var u *drive.Unlocked
 	if !noSecret {
 		if u, err = k.unlock(o, false); err != nil {
 			return nil, err
 		}
-		defer u.Close()
+		defer u.Close() // unlocked read-only: closing it loses nothing
 	}
 	if rep.VerifyReport, err = o.d.Verify(u); err != nil {
 		return nil, err
@@ -103,28 +102,28 @@ func verify(k *kitFlags) (*verifyReport, error) {
 func printVerify(r *verifyReport) {
 	w := os.Stdout
 	if !r.Complete {
-		fmt.Fprintf(w, "%s: INCOMPLETE or not a kit\n", r.Target)
+		fmt.Fprintln(w, tr.T("cli.verify.not_kit", r.Target))
 	} else {
-		fmt.Fprintf(w, "Kit \"%s\" on %s (LUKS UUID %s)\n", termsafe.Name(r.KitID), r.Target, termsafe.Name(r.LUKSUUID))
+		fmt.Fprintln(w, tr.T("cli.verify.kit", termsafe.Name(r.KitID), r.Target, termsafe.Name(r.LUKSUUID)))
 	}
 	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  problem: %s\n", termsafe.Name(p))
+		fmt.Fprintln(w, "  "+tr.T("cli.verify.problem", termsafe.Name(p)))
 	}
 	for _, d := range r.Differences {
 		d.Path, d.Detail = termsafe.Name(d.Path), termsafe.Name(d.Detail)
 		fmt.Fprintf(w, "  %s\n", d)
 	}
 	if r.ToolsOlder {
-		fmt.Fprintf(w, "  note: the kit's tools are travelkit %s, older than this travelkit (%s): travelkit refresh updates them without touching the backups\n", termsafe.Name(r.ToolsVersion), version.Version)
+		fmt.Fprintln(w, "  "+tr.T("cli.verify.older", termsafe.Name(r.ToolsVersion), version.Version))
 	}
 	switch {
 	case r.Interrupted:
-		fmt.Fprintln(w, "INCOMPLETE: an interrupted refresh or key change; run travelkit refresh.")
+		fmt.Fprintln(w, tr.T("cli.verify.interrupted"))
 	case r.OK && r.Trusted:
-		fmt.Fprintln(w, "OK: the tools partition matches the trusted copy inside the encrypted volume.")
+		fmt.Fprintln(w, tr.T("cli.verify.ok_trusted"))
 	case r.OK:
-		fmt.Fprintln(w, "OK against the tools partition's own manifest (give a passphrase or key to check against the trusted copy inside the encrypted volume).")
+		fmt.Fprintln(w, tr.T("cli.verify.ok_own"))
 	default:
-		fmt.Fprintln(w, "FAILED.")
+		fmt.Fprintln(w, tr.T("cli.verify.failed"))
 	}
 }

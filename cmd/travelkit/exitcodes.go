@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"travelkit/i18n"
 	"travelkit/luks"
 )
 
@@ -19,15 +20,16 @@ const (
 	ExitVerifyFail  = 6 // verification failed: tampered, incomplete or corrupt
 	ExitLocked      = 7 // repository locked by another process
 	ExitRemote      = 8 // a remote cannot be reached, or its bucket or folder does not exist
-	ExitNoSpace     = 9 // no space left at the destination
+	ExitNoSpace     = 9 // no space left at the destination (or on a kit's tools partition)
 	ExitInterrupted = 130
 )
 
 // cliError carries an exit code and an optional hint for the person at the keyboard.
 type cliError struct {
-	code int
-	err  error
-	hint string
+	code    int
+	err     error
+	hint    string
+	hintMsg *i18n.Message // the hint in every language (withCodeT); hint is its English
 }
 
 func (e *cliError) Error() string { return e.err.Error() }
@@ -81,5 +83,5 @@ const exitCodesHelp = `Exit codes:
   6    verification failed (tampered, incomplete or corrupt)
   7    repository locked
   8    remote unreachable, or its bucket or folder missing
-  9    no space left at the destination (a remote or a folder)
+  9    no space left at the destination (a remote or a folder, a kit's tools partition)
   130  interrupted`

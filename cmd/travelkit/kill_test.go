@@ -83,7 +83,7 @@ func TestKill9DuringBackup(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "dist", "travelkit-linux-amd64"), []byte("stand-in"), 0o755)
 	img := filepath.Join(dir, "kit.img")
 	must("build", "--profile", filepath.Join(dir, "kit.toml"), "--target", img, "--size", "200MiB",
-		"--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes")
+		"--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase")
 	folder := filepath.Join(dir, "repo")
 	os.WriteFile(filepath.Join(dir, "repopw"), []byte("repo password\n"), 0o600)
 	must("init", "--repo", folder, "--password-file", filepath.Join(dir, "repopw"))

@@ -107,6 +107,15 @@ type openedKit struct {
 
 func (o *openedKit) Close() error { return o.tg.Close() }
 
+// closeWritten closes a kit opened for writing at the end of a command: a failed close may
+// mean the last writes never reached the disk, so its error becomes the command's when the
+// command itself succeeded. Use it as `defer closeWritten(o, &err)` with a named result.
+func closeWritten(o *openedKit, err *error) {
+	if cerr := o.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("closing the kit: %w", cerr)
+	}
+}
+
 func openKit(path string, write bool) (*openedKit, error) {
 	if path == "" {
 		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")
@@ -146,7 +155,7 @@ func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 		defer clear(b)
 		rk, err := kit.ParseRecoveryKey(string(b))
 		if err != nil {
-			return nil, withCode(ExitWrongKey, fmt.Errorf("%s: %w", k.recoveryFile, err), "a recovery key is 8 groups of 8 letters separated by dashes")
+			return nil, withCodeT(ExitWrongKey, fmt.Errorf("%s: %w", k.recoveryFile, err), "cli.unlock.recovery_hint")
 		}
 		k.recoveryKey = rk
 		return []byte(rk), nil
@@ -158,7 +167,7 @@ func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 		k.recoveryKey = rk
 		return []byte(rk), nil
 	}
-	b, err := promptSecret("Passphrase or recovery key", false)
+	b, err := promptSecret(tr.T("cli.secret.prompt"), false)
 	if err != nil {
 		return nil, err
 	}
@@ -274,18 +283,18 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 // unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
 func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlocked, error) {
 	var u *drive.Unlocked
-	err := runWithNote("Unlocking (key derivation)", func() error {
+	err := runWithNote(tr.T("cli.unlock.unlocking"), func() error {
 		var err error
 		u, err = o.d.Unlock(pass, slot, writable)
 		return err
 	})
 	if errors.Is(err, luks.ErrWrongPassphrase) {
-		hint := "check the passphrase (a passphrase file is used byte for byte), or use --recovery-key-file"
+		hint := "cli.unlock.wrong_hint"
 		if bytes.HasSuffix(pass, []byte("\r\n")) {
 			// only a file ends so: the terminal prompt drops the line ending
-			hint = "the passphrase file ends with a Windows line ending (CR LF, as Notepad saves it), which is part of the passphrase: save it without a line break at the end, or use --recovery-key-file"
+			hint = "cli.unlock.wrong_crlf_hint"
 		}
-		return nil, withCode(ExitWrongKey, errors.New("the passphrase or key does not unlock this kit"), hint)
+		return nil, withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), hint)
 	}
 	return u, err
 }

@@ -243,7 +243,7 @@ func TestRefreshOtherVersion(t *testing.T) {
 	p := func(n string) string { return filepath.Join(dir, n) }
 	img := p("kit.img")
 	mustTK(t, oldBin, "build", "--profile", p("kit.toml"), "--target", img, "--size", "160MiB", "--binaries", p("dist"),
-		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--register", p("reg.jsonl"), "--yes")
+		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--register", p("reg.jsonl"), "--yes", "--allow-weak-passphrase")
 	mustTK(t, oldBin, "backup", "--target", img, "--passphrase-file", p("pass"), p("src"))
 	snaps := mustTK(t, oldBin, "snapshots", "--target", img, "--passphrase-file", p("pass"), "--json")
 	restic := resticCheck(t, newBin, img, p("pass"))
@@ -335,7 +335,7 @@ func TestRotationKilledAtEachStep(t *testing.T) {
 	p := func(n string) string { return filepath.Join(dir, n) }
 	base := p("base.img")
 	mustTK(t, bin, "build", "--profile", p("kit.toml"), "--target", base, "--size", "160MiB", "--binaries", p("dist"),
-		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"), "--yes")
+		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"), "--yes", "--allow-weak-passphrase")
 	mustTK(t, bin, "backup", "--target", base, "--passphrase-file", p("pass"), p("src"))
 	oldKey, _ := os.ReadFile(p("rk"))
 	oldRK := strings.TrimSpace(string(oldKey))

@@ -77,64 +77,45 @@ func (d *device) Close() error {
 	return nil
 }
 
-// openDevice opens path as a LUKS container file or block device. write asks for
-// read-write access; a read-only device then gets a clear error before anything changes.
+// openDevice opens path as a LUKS container file or block device (through
+// target.OpenVolume, or target.Open for KIT:N). write asks for read-write access; a
+// read-only device then gets a clear error before anything changes.
 func openDevice(path string, write bool) (*device, error) {
-	st, err := os.Stat(path)
 	if base, part, ok := splitPartition(path); ok {
 		return openPartition(path, base, part, write)
 	}
+	v, err := target.OpenVolume(path, write)
+	var pe *fs.PathError
 	switch {
+	case err == nil:
+		return &device{f: v.F, io: v.IO, path: path, size: v.Size, writable: write, block: v.Block}, nil
 	case errors.Is(err, fs.ErrNotExist):
 		hint := ""
 		if write {
 			hint = "to create a new container file, use `travelkit luks format " + path + " --size 64M`"
 		}
 		return nil, withCode(ExitError, fmt.Errorf("%s does not exist", path), hint)
-	case err != nil:
-		return nil, err
-	case st.IsDir():
+	case errors.Is(err, target.ErrIsDir):
 		return nil, withCode(ExitUsage, fmt.Errorf("%s is a directory, not a LUKS container file or block device", path), "")
-	}
-	mode := os.O_RDONLY
-	if write {
-		mode = os.O_RDWR
-	}
-	f, err := os.OpenFile(path, mode|openFlags(st, write), 0)
-	if err != nil {
-		switch {
-		case write && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)):
-			return nil, withCode(ExitError, fmt.Errorf("%s is read-only (%v); this command writes to it", path, unwrapPathErr(err)),
-				"make the file writable, or run as a user with write access to the device, or remove the write protection")
-		case errors.Is(err, fs.ErrPermission):
-			return nil, withCode(ExitError, fmt.Errorf("no permission to read %s", path),
-				"devices need administrator rights: run the command with sudo (or as Administrator)")
-		case errors.Is(err, syscall.EBUSY):
-			return nil, withCode(ExitRefused, fmt.Errorf("%s is in use (mounted or opened exclusively by another program)", path),
-				"unmount it and close programs that use it, then try again")
-		}
-		return nil, fmt.Errorf("failed to open %s: %w", path, unwrapPathErr(err))
-	}
-	if write && st.Mode()&os.ModeDevice != 0 && blockReadOnly(f) {
-		f.Close()
+	case errors.Is(err, target.ErrWriteProtected):
 		return nil, withCode(ExitError, fmt.Errorf("%s is read-only (the device is write-protected); this command writes to it", path),
 			"remove the write protection (a switch on the card or drive, or `blockdev --setrw "+path+"`)")
-	}
-	size, err := target.DeviceSize(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("failed to find the size of %s: %w", path, err)
-	}
-	if size == 0 && st.Mode()&os.ModeDevice != 0 {
-		f.Close()
+	case errors.Is(err, target.ErrNoSize):
 		return nil, withCode(ExitError, fmt.Errorf("cannot find the size of the device %s (it reports 0 bytes)", path),
 			"copy it to an image file first, or check that it is the right device")
+	case !errors.As(err, &pe):
+		return nil, err
+	case write && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)):
+		return nil, withCode(ExitError, fmt.Errorf("%s is read-only (%v); this command writes to it", path, unwrapPathErr(err)),
+			"make the file writable, or run as a user with write access to the device, or remove the write protection")
+	case errors.Is(err, fs.ErrPermission):
+		return nil, withCode(ExitError, fmt.Errorf("no permission to read %s", path),
+			"devices need administrator rights: run the command with sudo (or as Administrator)")
+	case errors.Is(err, syscall.EBUSY):
+		return nil, withCode(ExitRefused, fmt.Errorf("%s is in use (mounted or opened exclusively by another program)", path),
+			"unmount it and close programs that use it, then try again")
 	}
-	d := &device{f: f, io: f, path: path, size: size, writable: write, block: st.Mode()&os.ModeDevice != 0}
-	if target.NeedsAlignment(path) {
-		d.io = target.Aligned(f, 4096)
-	}
-	return d, nil
+	return nil, fmt.Errorf("failed to open %s: %w", path, unwrapPathErr(err))
 }
 
 func unwrapPathErr(err error) error {
@@ -227,7 +208,7 @@ func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.Volu
 	if err := checkComplete(d, c); err != nil {
 		return nil, -1, err
 	}
-	pass, err := getSecret(passFile, "passphrase file", "Passphrase for "+path, false)
+	pass, err := getSecret(passFile, "passphrase file", tr.T("cli.prompt.for", path), false)
 	if err != nil {
 		return nil, -1, err
 	}
@@ -317,13 +298,13 @@ func calibrationNote(p luks.PBKDF) string {
 // confirm asks the person at the terminal to type YES. Without a terminal it refuses.
 func confirm(question, yesFlagHint string) error {
 	if !isTerminal() {
-		return withCode(ExitRefused, errors.New(question+" (not confirmed: no terminal to ask on)"), "pass "+yesFlagHint+" to confirm")
+		return withCodeT(ExitRefused, errorT("cli.confirm.no_terminal", question), "cli.confirm.hint", yesFlagHint)
 	}
-	fmt.Fprintf(os.Stderr, "WARNING: %s\nType YES in capital letters to continue: ", question)
+	fmt.Fprint(os.Stderr, tr.T("cli.confirm.ask", question))
 	var answer string
 	fmt.Fscanln(os.Stdin, &answer)
 	if answer != "YES" {
-		return withCode(ExitRefused, errors.New("not confirmed; nothing was changed"), "")
+		return withCode(ExitRefused, errorT("cli.confirm.declined"), "")
 	}
 	return nil
 }

@@ -1,18 +1,18 @@
-// Command travelkit turns a USB drive into an encrypted travel kit. See README.md.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"travelkit/bootenv"
+	"travelkit/i18n"
 	"travelkit/internal/memlimit"
-	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
+	"travelkit/wizard"
 )
 
 func newRootCmd() *cobra.Command {
@@ -32,8 +32,17 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("travelkit {{.Version}}\n")
+	root.PersistentFlags().String("lang", "", "the `language` of messages: en, es, fr, ar, ru, fa (default: LANGUAGE, LC_ALL, LC_MESSAGES, LANG, then the system's)")
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if l, _ := c.Flags().GetString("lang"); l != "" {
+			if _, ok := i18n.Match(l); !ok {
+				return usageErrorT("cli.usage.lang", l, strings.Join(i18n.Languages(), ", "))
+			}
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErrorf("%v (see `%s --help`)", err, c.CommandPath())
+		return usageErrorT("cli.usage.flag", err.Error(), c.CommandPath())
 	})
 	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
 	root.AddCommand(
@@ -42,6 +51,7 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		newRemoteCmd(), newCopyCmd(),
 		newTPMCmd(), newLuksCmd(), newBenchmarkCmd(),
 		newKeysCmd(), newRecoverCmd(), newEraseCmd(), newRefreshCmd(), newRegisterCmd(),
+		newWizardCmd(),
 	)
 	return root
 }
@@ -69,6 +79,14 @@ func main() {
 
 func run(args []string) int {
 	memlimit.Set()
+	// cobra on Windows ends a program started from Explorer with "This is a command line
+	// tool"; travelkit opens the wizard instead
+	cobra.MousetrapHelpText = ""
+	if len(args) == 0 && wizard.StartedFromFileManager() {
+		// a double-click: the person gets the wizard, not the help of a command-line tool
+		args = []string{"wizard"}
+	}
+	setLanguage(args)
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
@@ -77,10 +95,9 @@ func run(args []string) int {
 	}
 	code := exitCodeOf(err)
 	// Errors may carry names from a drive or a repository: escaped, newlines kept.
-	fmt.Fprintf(os.Stderr, "travelkit: error: %s\n", termsafe.Text(err.Error()))
-	var h interface{ Hint() string }
-	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(os.Stderr, "travelkit: hint: %s\n", termsafe.Text(h.Hint()))
+	fmt.Fprintln(os.Stderr, tr.T("cli.error", prose(describeError(err))))
+	if h := hintIn(err, tr); h != "" {
+		fmt.Fprintln(os.Stderr, tr.T("cli.hint", prose(h)))
 	}
 	return code
 }

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 //	poke FILE OFFSET        flip the bits of the byte at OFFSET in FILE
 //	mklock DIR PWFILE held|stale  put an exclusive lock into the repository DIR: held by
 //	                        this (running) test process, or two hours old
+//	bootbundle DIR [SIZE]   write the synthetic boot bundle (boot/boottest) into DIR
 //
 // and the condition [root] (running as root, where file modes do not stop writes).
 func TestScripts(t *testing.T) {
@@ -69,6 +70,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"partput":   cmdPartput,
 		"zero":      cmdZero,
 	}
+	// bootbundle_test.go
+	m["bootbundle"] = cmdBootbundle
 	for k, v := range serverCmds { // servers_linux_test.go
 		m[k] = v
 	}

@@ -85,7 +85,7 @@ func (p *progress) line(el time.Duration, spin int) string {
 	secs := el.Truncate(time.Second)
 	if p.total <= 0 {
 		if d := p.done.Load(); d > 0 {
-			return fmt.Sprintf("%s %c %v, %s at %s/s", p.label, `|/-\`[spin%4], secs, bytesize.Format(d), bytesize.Format(int64(float64(d)/el.Seconds())))
+			return fmt.Sprintf("%s %c %v, %s", p.label, `|/-\`[spin%4], secs, tr.T("cli.progress.at", bytesize.Format(d), bytesize.Format(int64(float64(d)/el.Seconds()))))
 		}
 		return fmt.Sprintf("%s %c %v", p.label, `|/-\`[spin%4], secs)
 	}
@@ -96,7 +96,7 @@ func (p *progress) line(el time.Duration, spin int) string {
 	rate := float64(d) / el.Seconds()
 	eta := ""
 	if rate > 0 && d < p.total {
-		eta = fmt.Sprintf(", %v left", (time.Duration(float64(p.total-d) / rate * float64(time.Second))).Truncate(time.Second))
+		eta = ", " + tr.T("cli.progress.left", (time.Duration(float64(p.total-d)/rate*float64(time.Second))).Truncate(time.Second).String())
 	}
 	return fmt.Sprintf("%s [%s%s] %3.0f%% %s/%s %s/s%s", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n),
 		frac*100, bytesize.Format(d), bytesize.Format(p.total), bytesize.Format(int64(rate)), eta)

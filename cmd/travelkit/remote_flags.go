@@ -87,14 +87,14 @@ func (r *remoteFlags) credentials(loc remote.Location) (*remote.Credentials, err
 	switch loc.Kind {
 	case remote.S3:
 		if c.AccessKeyID == "" && isTerminal() {
-			b, err := promptSecret("S3 access key ID", false)
+			b, err := promptSecret(tr.T("cli.prompt.s3_id"), false)
 			if err != nil {
 				return nil, err
 			}
 			c.AccessKeyID = string(b)
 		}
 		if c.SecretAccessKey == "" && isTerminal() {
-			b, err := promptSecret("S3 secret access key", false)
+			b, err := promptSecret(tr.T("cli.prompt.s3_secret"), false)
 			if err != nil {
 				return nil, err
 			}
@@ -109,7 +109,7 @@ func (r *remoteFlags) credentials(loc remote.Location) (*remote.Credentials, err
 			if user == "" {
 				user = c.Username
 			}
-			b, err := promptSecret("REST password for "+user, false)
+			b, err := promptSecret(tr.T("cli.prompt.rest", user), false)
 			if err != nil {
 				return nil, err
 			}

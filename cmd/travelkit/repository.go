@@ -14,6 +14,7 @@ import (
 
 	"travelkit/drive"
 	"travelkit/internal/bytesize"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/kit"
 	"travelkit/remote"
@@ -53,7 +54,7 @@ func (f *repoFlags) register(c *cobra.Command) {
 // storage returns where the repository lives.
 func (f *repoFlags) storage() (repo.Storage, error) {
 	if f.repo != "" && f.kit.target != "" {
-		return nil, usageErrorf("give --repo LOCATION or --target KIT, not both")
+		return nil, usageErrorT("cli.repo.both")
 	}
 	if f.repo == "" && f.kit.target == "" && f.autoFind {
 		t, err := findKit()
@@ -66,7 +67,7 @@ func (f *repoFlags) storage() (repo.Storage, error) {
 		return f.kitStorage()
 	}
 	if f.repo == "" {
-		return nil, usageErrorf("no repository given; use --repo LOCATION or --target KIT")
+		return nil, usageErrorT("cli.repo.none")
 	}
 	loc, err := remote.ParseLocation(f.repo)
 	if err != nil {
@@ -135,6 +136,18 @@ func (f *repoFlags) closeAfter(err error) error {
 	return err
 }
 
+// findSnapshot is r.FindSnapshot (an ID, its first hex digits, or latest) with an error
+// the person can act on.
+func findSnapshot(ctx context.Context, r *repo.Repository, which string) (*repo.Snapshot, error) {
+	sn, err := r.FindSnapshot(ctx, which)
+	// package repo says "no snapshots in the repository", "no snapshot matches ..." or
+	// "snapshot ID ... too short"; anything else (reading, decrypting) goes up as it is
+	if msg := fmt.Sprint(err); err != nil && (strings.HasPrefix(msg, "no snapshot") || strings.Contains(msg, "too short")) {
+		return nil, withCodeT(ExitError, wrapT(err, "cli.snapshot.not_found", which), "cli.snapshot.not_found_hint")
+	}
+	return sn, err
+}
+
 // findKit looks for kit drives on this machine, for restore on a fresh computer.
 func findKit() (string, error) {
 	found, needAdmin, err := drive.Find()
@@ -143,19 +156,18 @@ func findKit() (string, error) {
 	}
 	switch {
 	case len(found) == 1:
-		fmt.Fprintf(os.Stderr, "Using the kit %q on %s.\n", found[0].KitID, found[0].Path)
+		fmt.Fprintln(os.Stderr, tr.T("cli.find.using", termsafe.Name(found[0].KitID), found[0].Path))
 		return found[0].Path, nil
 	case len(found) > 1:
 		var b strings.Builder
 		for _, k := range found {
-			fmt.Fprintf(&b, "\n  --target %s   kit %q, %s %s", k.Path, k.KitID, bytesize.Format(k.Size), k.Model)
+			b.WriteString("\n" + tr.T("cli.find.several_item", k.Path, termsafe.Name(k.KitID), bytesize.Format(k.Size), termsafe.Name(k.Model)))
 		}
-		return "", usageErrorf("several kit drives are plugged in; choose one:%s", b.String())
+		return "", usageErrorT("cli.find.several", b.String())
 	case needAdmin:
-		return "", withCode(ExitRefused, errors.New("no kit drive found: reading disks needs administrator rights"),
-			"Linux and macOS: run the same command with sudo in front; Windows: open PowerShell as Administrator (right-click, Run as administrator)")
+		return "", withCodeT(ExitRefused, errorT("cli.find.admin"), "cli.find.admin_hint")
 	}
-	return "", usageErrorf("no kit drive found: plug the kit in, or give --target (an image file or a disk) or --repo")
+	return "", usageErrorT("cli.find.none")
 }
 
 // password reads the repository password the way restic reads
@@ -165,7 +177,7 @@ func findKit() (string, error) {
 func (f *repoFlags) password() ([]byte, error) {
 	if f.kitPassword != nil {
 		if f.passwordFile != "" {
-			return nil, usageErrorf("--password-file is for --repo; a kit keeps its repository password inside")
+			return nil, usageErrorT("cli.repo.kit_password")
 		}
 		return append([]byte(nil), f.kitPassword...), nil
 	}
@@ -177,13 +189,13 @@ func (f *repoFlags) password() ([]byte, error) {
 		if env := os.Getenv("RESTIC_PASSWORD_FILE"); env != "" {
 			f.passwordFile = env
 		} else if isTerminal() {
-			b, err := promptSecret("Repository password (or recovery key)", false)
+			b, err := promptSecret(tr.T("cli.secret.repo_prompt"), false)
 			if err != nil {
 				return nil, err
 			}
 			return canonicalPassword(b), nil
 		} else {
-			return nil, usageErrorf("no password given; use --password-file FILE")
+			return nil, usageErrorT("cli.secret.no_password")
 		}
 	}
 	b, err := readSecretFile(f.passwordFile, "password file")
@@ -194,7 +206,7 @@ func (f *repoFlags) password() ([]byte, error) {
 	out := append([]byte(nil), p...)
 	clear(b)
 	if len(out) == 0 {
-		return nil, usageErrorf("password file %s holds only white space", f.passwordFile)
+		return nil, usageErrorT("cli.repo.blank_password", f.passwordFile)
 	}
 	return canonicalPassword(out), nil
 }
@@ -258,7 +270,7 @@ func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lo
 	if err != nil {
 		var le *repo.LockedError
 		if errors.As(err, &le) {
-			return nil, withCode(ExitLocked, err, "wait for the other backup or restic process to finish; if none runs (it was interrupted), remove its stale lock with `travelkit unlock` and the same --target or --repo (a lock older than 30 minutes, or of a process no longer running on this computer, is ignored anyway)")
+			return nil, withCodeT(ExitLocked, err, "cli.repo.locked_hint")
 		}
 		return nil, err
 	}
@@ -268,9 +280,9 @@ func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lo
 func repoError(err error, where string) error {
 	switch {
 	case errors.Is(err, repo.ErrWrongPassword):
-		return withCode(ExitWrongKey, fmt.Errorf("%s: %w", where, err), "check the --password-file; it must hold the password the repository was made with")
+		return withCodeT(ExitWrongKey, fmt.Errorf("%s: %w", where, err), "cli.repo.wrong_password_hint")
 	case errors.Is(err, repo.ErrNoRepository):
-		return withCode(ExitError, fmt.Errorf("%s: %w", where, err), "make one with `travelkit init --repo LOCATION --password-file F`, or check the location")
+		return withCodeT(ExitError, fmt.Errorf("%s: %w", where, err), "cli.repo.no_repository_hint")
 	}
 	if rerr := remoteError(err); rerr != err {
 		return rerr
@@ -285,7 +297,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 
 func interrupted(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return withCode(ExitInterrupted, errors.New("interrupted; the repository is consistent"), "")
+		return withCode(ExitInterrupted, errorT("cli.repo.interrupted"), "")
 	}
 	return err
 }

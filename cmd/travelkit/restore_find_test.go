@@ -31,7 +31,7 @@ func TestRestoreFindsTheKit(t *testing.T) {
 	pass := write("pass", "passphrase")
 	write("home/doc.txt", "a document")
 	img := filepath.Join(dir, "kit.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes"}); code != 0 {
+	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
 		t.Fatalf("build: exit %d", code)
 	}
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", pass, filepath.Join(dir, "home")}); code != 0 {
@@ -71,7 +71,7 @@ func TestRestoreFindsTheKit(t *testing.T) {
 
 	// a second kit plugged in: restore lists both and asks which (exit 2), restoring nothing
 	img2 := filepath.Join(dir, "kit2.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img2, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes"}); code != 0 {
+	if code := run([]string{"build", "--profile", prof, "--target", img2, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
 		t.Fatalf("build of the second kit: exit %d", code)
 	}
 	out, err = exec.Command("losetup", "--find", "--show", img2).CombinedOutput()

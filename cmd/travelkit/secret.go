@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +21,7 @@ func readSecretFile(path, what string) ([]byte, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, usageErrorf("%s: %v", what, err)
+			return nil, usageErrorT("cli.secret.file_open", secretFileName(what), err.Error())
 		}
 		defer f.Close()
 		r = f
@@ -33,10 +32,10 @@ func readSecretFile(path, what string) ([]byte, error) {
 	}
 	if len(b) > maxSecretFile {
 		clear(b)
-		return nil, usageErrorf("%s %s is larger than 8 MiB", what, path)
+		return nil, usageErrorT("cli.secret.file_large", secretFileName(what), path)
 	}
 	if len(b) == 0 {
-		return nil, usageErrorf("%s %s is empty", what, path)
+		return nil, usageErrorT("cli.secret.file_empty", secretFileName(what), path)
 	}
 	return b, nil
 }
@@ -50,7 +49,7 @@ func isTerminal() bool {
 // promptSecret asks for a secret on the terminal without echo. With confirm it asks twice.
 func promptSecret(prompt string, confirm bool) ([]byte, error) {
 	if !isTerminal() {
-		return nil, usageErrorf("no passphrase given and standard input is not a terminal; use --passphrase-file")
+		return nil, usageErrorT("cli.secret.not_terminal")
 	}
 	fd := int(os.Stdin.Fd())
 	fmt.Fprint(os.Stderr, prompt+": ")
@@ -60,12 +59,12 @@ func promptSecret(prompt string, confirm bool) ([]byte, error) {
 		return nil, fmt.Errorf("reading passphrase: %w", err)
 	}
 	if len(a) == 0 {
-		return nil, usageErrorf("empty passphrase")
+		return nil, usageErrorT("cli.secret.empty")
 	}
 	if !confirm {
 		return a, nil
 	}
-	fmt.Fprint(os.Stderr, "Verify "+lowerFirst(prompt)+": ")
+	fmt.Fprint(os.Stderr, tr.T("cli.secret.again", lowerFirst(prompt))+": ")
 	b, err := term.ReadPassword(fd)
 	fmt.Fprintln(os.Stderr)
 	defer clear(b)
@@ -75,7 +74,7 @@ func promptSecret(prompt string, confirm bool) ([]byte, error) {
 	}
 	if !bytes.Equal(a, b) {
 		clear(a)
-		return nil, withCode(ExitUsage, errors.New("passphrases do not match"), "type the same passphrase twice")
+		return nil, withCodeT(ExitUsage, errorT("cli.secret.mismatch"), "cli.secret.mismatch_hint")
 	}
 	return a, nil
 }
@@ -96,4 +95,15 @@ func getSecret(file, what, prompt string, confirm bool) ([]byte, error) {
 		return readSecretFile(file, what)
 	}
 	return promptSecret(prompt, confirm)
+}
+
+// secretFileName is what (passphrase file, recovery key file, password file, identity
+// file, share file) in the person's language.
+func secretFileName(what string) string {
+	key := map[string]string{"passphrase file": "cli.file.passphrase", "recovery key file": "cli.file.recovery",
+		"password file": "cli.file.password", "identity file": "cli.file.identity", "share file": "cli.file.share"}[what]
+	if key == "" {
+		return what
+	}
+	return tr.T(key)
 }

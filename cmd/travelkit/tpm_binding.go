@@ -57,7 +57,7 @@ func readPIN(pinFile string, confirm bool) ([]byte, error) {
 	if pinFile != "" {
 		return readSecretFile(pinFile, "PIN file")
 	}
-	p, err := promptSecret("TPM PIN", confirm)
+	p, err := promptSecret(tr.T("cli.prompt.tpm_pin"), confirm)
 	if err != nil {
 		return nil, fmt.Errorf("%w (or give --pin-file)", err)
 	}

@@ -394,7 +394,7 @@ func (w *Writer) writeData(first uint32, r io.Reader, size int64) error {
 	return nil
 }
 
-// shortNames assigns 8.3 names within a directory.
+// assignShortNames assigns 8.3 names within a directory.
 func assignShortNames(d *node) {
 	used := map[[11]byte]bool{}
 	keys := d.order

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf16"
 )
 
@@ -20,9 +19,11 @@ import (
 //   - an entry with the volume-label bit and other bits (0x18: Linux skips it as a label,
 //     a lax reader takes it as a folder), or reserved attribute bits, or a second label;
 //   - entries after the end-of-directory entry (Windows stops there, Linux reads on);
-//   - two names that are equal ignoring case (long or short), names with characters FAT
-//     does not allow, trailing dots or spaces (Windows drops them), non-ASCII short names
-//     (shown differently by each code page);
+//   - two names that are equal ignoring case and Unicode normalisation (long or short),
+//     or that some code page could show as one name (codepage.go: a short name with
+//     bytes 0x80-0xFF, as mtools writes a user's "café.txt", is accepted unless it could
+//     read like another entry of its folder), names with characters FAT does not allow,
+//     trailing dots or spaces (Windows drops them);
 //   - long-name entries out of sequence, with a wrong checksum (orphans), or a short name
 //     that is not the long name's alias;
 //   - clusters used twice (two files sharing data, a folder reachable twice, loops),
@@ -388,6 +389,7 @@ func (s *scan) tree() error {
 		}
 		s.dirs[j.cluster] = ents
 		seen := map[string]string{}
+		cp := newCodePageNames(ents)
 		for _, e := range ents {
 			if e.label {
 				continue
@@ -396,12 +398,17 @@ func (s *scan) tree() error {
 			if j.path != "" {
 				p = j.path + "/" + e.Name
 			}
+			dup := false
 			for _, n := range namesOf(e.Entry) {
 				k := foldKey(n)
-				if other, dup := seen[k]; dup {
-					s.problem(p, "same name as %q, ignoring case (each OS would pick one of them)", other)
+				if other, ok := seen[k]; ok && !dup {
+					s.problem(p, "same name as %q, ignoring case and Unicode normalisation (each OS would pick one of them)", other)
+					dup = true
 				}
 				seen[k] = e.Name
+			}
+			if other, why := cp.add(e.Entry); why != "" && !dup {
+				s.problem(p, "could show the same name as %q: %s", other, why)
 			}
 			if s.entries++; s.entries > maxEntries {
 				return fmt.Errorf("fat32: more than %d files and folders (a tools partition holds a few dozen)", maxEntries)
@@ -433,6 +440,9 @@ func (s *scan) tree() error {
 			}
 			stack = append(stack, job{path: p, cluster: e.Cluster, parent: parent, depth: j.depth + 1})
 		}
+		if cp.tooMany() {
+			s.problem(j.path, "more than %d names with code-page bytes (0x80-0xFF) in one folder", maxCodePageNames)
+		}
 		delete(chains, j.cluster)
 	}
 	return nil
@@ -454,27 +464,18 @@ func (s *scan) checkFile(p string, e Entry) {
 	}
 }
 
-// namesOf returns the names an entry answers to: its long name and its short name.
+// namesOf returns the names an entry answers to: its long name and its short name. A
+// short name with OEM code page bytes is left to codePageNames.
 func namesOf(e Entry) []string {
-	s := shortDisplay([dirNameLen]byte([]byte(e.Short)), 0)
+	n11 := [dirNameLen]byte([]byte(e.Short))
+	if hasOEM(n11) {
+		return []string{e.Name}
+	}
+	s := shortDisplay(n11, 0)
 	if strings.EqualFold(s, e.Name) {
 		return []string{e.Name}
 	}
 	return []string{e.Name, s}
-}
-
-// foldKey maps a name to a key equal for names that are equal ignoring case (Unicode
-// simple folding, a superset of what Windows' upcase table equates).
-func foldKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			m = min(m, f)
-		}
-		b.WriteRune(m)
-	}
-	return b.String()
 }
 
 // readDir decodes one directory strictly.
@@ -603,9 +604,14 @@ func (s *scan) readDir(dir string, chain []uint32, root bool, self, parent uint3
 					}
 				}
 			}
+			oemName := ""
 			if !shortOK && name == "" {
-				s.problem(where, "entry at slot %d has a short name with characters FAT does not allow or that each code page shows differently (%s)", slot, describeRaw(e))
-				continue
+				n, ok := oemShortName(d.name, d.ntRes)
+				if !ok || !hasOEM(d.name) {
+					s.problem(where, "entry at slot %d has a short name with characters FAT does not allow (%s)", slot, describeRaw(e))
+					continue
+				}
+				oemName = n // checked against its folder's other names in tree
 			}
 			isDot := string(d.name[:]) == ".          " || string(d.name[:]) == "..         "
 			if isDot {
@@ -615,6 +621,9 @@ func (s *scan) readDir(dir string, chain []uint32, root bool, self, parent uint3
 			}
 			if name == "" {
 				name = shortDisplay(d.name, d.ntRes)
+			}
+			if oemName != "" {
+				name = oemName
 			}
 			re.Name = name
 			re.IsDir = attr&attrDirectory != 0
@@ -704,8 +713,11 @@ func (s *scan) longName(where string, u []uint16, short [dirNameLen]byte) (strin
 // aliasOf reports whether short is the 8.3 name Windows, Linux, macOS or travelkit give
 // the long name: the name itself when it is a valid 8.3 name, else BASIS~N with the
 // basis made from the long name (Windows' hashed form BA1F2C~N included) and its
-// extension.
+// extension. A short name with OEM code page bytes is checked by oemAliasOf.
 func aliasOf(long string, short [dirNameLen]byte) bool {
+	if hasOEM(short) {
+		return oemAliasOf(long, short)
+	}
 	if s, ok := plainShort(long); ok {
 		return s == short
 	}

@@ -1,8 +1,3 @@
-// Package durable holds the one rule for pushing written data to stable storage, whatever
-// travelkit writes to: a device that buffers or stacks on another (luks.Volume,
-// image.Section) has Flush; a file or a block device (*os.File, a target) has Sync.
-//
-// It holds nothing else, and imports no other package of travelkit.
 package durable
 
 // Flusher is a device that buffers writes, or passes a flush on to the device under it.

@@ -17,9 +17,11 @@ var testHelpers = []string{
 	"travelkit/internal/craftfat",
 	"travelkit/internal/craftrepo",
 	"travelkit/internal/homedata",
+	"travelkit/internal/rsscheck",
 	"travelkit/internal/testservers",
 	"travelkit/internal/layering",
 	"travelkit/internal/winetest",
+	"travelkit/internal/ocr",
 	"travelkit/boot/boottest",
 }
 
@@ -93,7 +95,11 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports %s, a package for tests only", p.ImportPath, imp)
 			}
 		}
-		if strings.Contains(p.ImportPath, "/internal/") || p.Name == "main" {
+		if p.Name == "main" {
+			// a command may import what it needs; it still says what it is in a doc.go
+			if _, err := os.Stat(filepath.Join(p.Dir, "doc.go")); err != nil {
+				t.Errorf("%s: no doc.go (what the command is, and what it imports)", p.ImportPath)
+			}
 			continue
 		}
 		allowed, ok, err := declaredImports(p.Dir)
@@ -101,7 +107,7 @@ func TestImportRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !ok {
-			t.Logf("%s: its doc.go states no import rule (\"Imports: ... internal packages only.\"); add one, and a row to the README's layout table", p.ImportPath)
+			t.Errorf("%s: no doc.go stating its import rule (\"Imports: ... internal packages only.\"); add one, and a row to the README's layout table", p.ImportPath)
 			continue
 		}
 		ruled++
@@ -134,6 +140,51 @@ func TestShippedBinaryHasNoTestHelpers(t *testing.T) {
 	for _, d := range deps {
 		if slices.Contains(testHelpers, d) {
 			t.Errorf("the travelkit command depends on %s, a package for tests only", d)
+		}
+	}
+}
+
+// TestLayoutTable: every package has a row in the README's layout table (the first
+// column names its folder, as `path/`), and every folder the table names exists.
+func TestLayoutTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(readme), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no \"## Layout\" section")
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	rows := map[string]bool{}
+	for _, l := range strings.Split(layout, "\n") {
+		cells := strings.Split(l, "|")
+		if len(cells) < 3 || !strings.HasPrefix(strings.TrimSpace(l), "| `") {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([^`]+)/`").FindAllStringSubmatch(cells[1], -1) {
+			rows[strings.ReplaceAll(m[1], `\`, "")] = true
+		}
+	}
+	if len(rows) < 15 {
+		t.Fatalf("found only %d folders in the README's layout table: its format changed?", len(rows))
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range listPackages(t) {
+		rel, err := filepath.Rel(root, p.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rows[filepath.ToSlash(rel)] {
+			t.Errorf("%s has no row in the README's layout table (add \"| `%s/` | what it holds | what it imports |\")", p.ImportPath, filepath.ToSlash(rel))
+		}
+	}
+	for dir := range rows {
+		if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(dir))); err != nil || !st.IsDir() {
+			t.Errorf("the README's layout table names %s/, which is not a folder", dir)
 		}
 	}
 }

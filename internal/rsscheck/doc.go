@@ -3,4 +3,6 @@
 // assert a memory bound on whatever crafted input it grows. A watchdog stops a child well
 // above the bound, so that a regression fails the test without exhausting the shared
 // machine. Linux only; for tests only.
+//
+// Imports: internal packages only. Today it imports none.
 package rsscheck

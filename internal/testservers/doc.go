@@ -6,4 +6,6 @@
 // files and the environment, never their command lines.
 //
 // Only tests import this package; it runs on Linux (where the tests start servers).
+//
+// Imports: internal packages only. Today it imports none.
 package testservers

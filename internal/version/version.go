@@ -1,4 +1,3 @@
-// Package version holds the travelkit version, set at link time.
 package version
 
 import (

@@ -5,4 +5,6 @@
 // Test files import it for its side effect:
 //
 //	import _ "travelkit/internal/winetest"
+//
+// Imports: internal packages only. Today it imports none.
 package winetest

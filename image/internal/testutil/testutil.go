@@ -1,4 +1,3 @@
-// Package testutil holds helpers shared by the image tests.
 package testutil
 
 import (
