@@ -83,10 +83,7 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 	if err != nil {
 		return fmt.Errorf("changing the passphrase of %s: %w", o.kit.target, err)
 	}
-	if err := closeVol(); err != nil {
-		return err
-	}
-	if err := appendRegister(o.registerFile, register.Passphrase, res.Manifest, res.KitID); err != nil {
+	if err := finishChange(closeVol, o.registerFile, register.Passphrase, res); err != nil {
 		return err
 	}
 	if o.json {

@@ -130,10 +130,7 @@ func runKeysRotate(o *keysRotateOptions) error {
 		}
 		return fmt.Errorf("rotating the recovery key of %s: %w", o.kit.target, err)
 	}
-	if err := closeVol(); err != nil {
-		return err
-	}
-	if err := appendRegister(o.registerFile, o.event, res.Manifest, res.KitID); err != nil {
+	if err := finishChange(closeVol, o.registerFile, o.event, res); err != nil {
 		return err
 	}
 	if o.json {

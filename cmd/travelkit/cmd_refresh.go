@@ -115,10 +115,7 @@ func runRefresh(o *refreshOptions) error {
 	if err != nil {
 		return fmt.Errorf("refreshing %s: %w", o.kit.target, err)
 	}
-	if err := closeVol(); err != nil {
-		return err
-	}
-	if err := appendRegister(o.registerFile, register.Refresh, res.Manifest, res.KitID); err != nil {
+	if err := finishChange(closeVol, o.registerFile, register.Refresh, res); err != nil {
 		return err
 	}
 	if o.json {

@@ -95,6 +95,15 @@ func interruptible(f func(ctx context.Context) error) error {
 	return err
 }
 
+// finishChange closes the kit's volume after a change (a failed close is the command's
+// error: the change may not be on the drive) and records the change in the register.
+func finishChange(closeVol func() error, registerFile, event string, res *builder.ChangeResult) error {
+	if err := closeVol(); err != nil {
+		return err
+	}
+	return appendRegister(registerFile, event, res.Manifest, res.KitID)
+}
+
 // appendRegister adds the event of a change to the helpline's register (--register).
 func appendRegister(path, event string, m *kit.Manifest, label string) error {
 	if path == "" || m == nil {
