@@ -278,22 +278,6 @@ func configOf(m *kit.Manifest) *Config {
 	return c
 }
 
-// checkEscrow validates the escrow part of a Config.
-func (c *Config) checkEscrow() error {
-	if c.EscrowThreshold > 1 && c.EscrowThreshold > len(c.Escrow) {
-		return fmt.Errorf("escrow threshold %d with %d escrow entries: nobody could ever rebuild the recovery key", c.EscrowThreshold, len(c.Escrow))
-	}
-	for _, e := range c.Escrow {
-		if err := kit.ValidEscrowName(e.Name); err != nil {
-			return err
-		}
-		if _, err := kit.ParseRecipient(e.Recipient); err != nil {
-			return fmt.Errorf("escrow %q: %w", e.Name, err)
-		}
-	}
-	return nil
-}
-
 // removeStaleEscrow deletes from the hand-over folder the escrow files of colleagues no
 // longer on the list: they hold the old key (or a share of it), which opens nothing now.
 func removeStaleEscrow(dir string, old *kit.Manifest, cfg *Config) []string {
