@@ -68,7 +68,39 @@ var technical = regexp.MustCompile(`(?i)\b(luks2?|key ?slots?|argon2(id|i)?|pbkd
 // cli.luks: the messages of `travelkit luks ...` only, the cryptsetup-compatible
 // expert tool, whose arguments are keyslot numbers, LUKS2 headers and cryptsetup's
 // flags (cmd/travelkit TestTechnicalTablesStayExpert keeps every other command out of it).
-var technicalTables = []string{"cli.luks"}
+var technicalTables = []string{
+	"help",     // --help: read by people who type commands, and about formats and tools
+	"cli.luks", // the luks commands' own messages (see above)
+}
+
+// pendingTranslation are keys (a prefix, as in technicalTables) whose translations are
+// being written: a language may lack them for now and shows the English text meanwhile.
+// "prefix" holds for every language, "fr:prefix" for one. Remove an entry when its
+// translations land; nothing else may be missing.
+var pendingTranslation = []string{
+	// issue 12, --help of the luks, keys, remote and tpm commands (i12f)
+	"help.luks", "help.keys", "help.remote", "help.tpm",
+	// issue 12, --help of the other commands (i12e), landing language by language
+	"help.short", "help.long", "help.example", "help.flags", "help.help", "help.completion",
+	"help.backup", "help.restore", "help.snapshots", "help.ls", "help.check", "help.forget",
+	"help.init", "help.verify", "help.unlock", "help.erase", "help.recover", "help.wizard",
+	"help.build", "help.plan", "help.refresh", "help.register", "help.copy", "help.files",
+	"help.demo", "help.benchmark", "help.profile",
+}
+
+// pending reports whether lang may lack key for now (pendingTranslation).
+func pending(lang, key string) bool {
+	for _, p := range pendingTranslation {
+		if l, rest, ok := strings.Cut(p, ":"); ok {
+			if l == lang && inTables(key, []string{rest}) {
+				return true
+			}
+		} else if inTables(key, []string{p}) {
+			return true
+		}
+	}
+	return false
+}
 
 func TestCatalogue(t *testing.T) {
 	c, err := loaded()
@@ -84,6 +116,9 @@ func TestCatalogue(t *testing.T) {
 		need := categories(lang)
 		for key, ref := range en {
 			e, ok := m[key]
+			if !ok && pending(lang, key) {
+				continue
+			}
 			if !ok {
 				t.Errorf("%s.toml: %s is missing (en: %q)", lang, key, ref.sample())
 				continue

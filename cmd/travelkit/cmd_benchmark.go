@@ -38,22 +38,14 @@ func newBenchmarkCmd() *cobra.Command {
 	var dur time.Duration
 	var quick bool
 	cmd := &cobra.Command{
-		Use:   "benchmark",
-		Short: "Measure encryption and key-derivation speed on this machine",
-		Long: `Measure, in memory (no device is touched), the speed of the LUKS2 payload
-encryption (aes-xts-plain64 with 256- and 512-bit keys, 512- and 4096-byte
-sectors, on one core and on all cores) and of the keyslot KDFs (pbkdf2
-iterations per second; argon2id and argon2i time for fixed costs), like
-cryptsetup benchmark. MB/s are 10^6 bytes per second.`,
-		Example: `  travelkit benchmark
-  travelkit benchmark --json`,
+		Use:  "benchmark",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBenchmark(asJSON, dur, quick)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
-	cmd.Flags().DurationVar(&dur, "time", 300*time.Millisecond, "how long to measure each case")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "")
+	cmd.Flags().DurationVar(&dur, "time", 300*time.Millisecond, "")
 	cmd.Flags().BoolVar(&quick, "quick", false, "tiny buffers and KDF costs, for tests of the command itself")
 	cmd.Flags().MarkHidden("quick")
 	return cmd

@@ -33,25 +33,13 @@ func newDemoCmd() *cobra.Command {
 	var out, binaries string
 	var hostOnly bool
 	cmd := &cobra.Command{
-		Use:   "demo [--out DIR]",
-		Short: "Build a demo kit image with the built-in default profile",
-		Long: `Build DIR/` + demoImage + `, a 1 GiB (sparse) travel kit image made from the built-in default
-profile ("demo-kit": restore instructions in every language, binaries for every
-platform, a recovery key), then verify it and put a note into its encrypted volume.
-The passphrase "` + demoPassphrase + `" is in DIR/passphrase and the recovery key in
-DIR/recovery-key: a demo, not a place for secrets. A previous demo in DIR is replaced.
-
-The binaries for the other platforms come from --binaries, the folder of this program
-or ./dist (` + "`make dist`" + `); --host-only carries just this machine's.`,
-		Example: `  make dist && travelkit demo
-  travelkit demo --out /tmp/demo --host-only
-  travelkit files ls --target demo/kit.img --passphrase-file demo/passphrase`,
+		Use:  "demo [--out DIR]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(out, binaries, hostOnly) },
 	}
-	cmd.Flags().StringVar(&out, "out", "demo", "`folder` for the demo files")
-	cmd.Flags().StringVar(&binaries, "binaries", "", "`folder` with the binaries for every platform (default: this program's folder, then ./dist)")
-	cmd.Flags().BoolVar(&hostOnly, "host-only", false, "carry only this machine's binary")
+	cmd.Flags().StringVar(&out, "out", "demo", "")
+	cmd.Flags().StringVar(&binaries, "binaries", "", "")
+	cmd.Flags().BoolVar(&hostOnly, "host-only", false, "")
 	return cmd
 }
 

@@ -15,16 +15,7 @@ import (
 
 func newFilesCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "files",
-		Short: "List, copy out and copy in files of a kit's encrypted volume",
-		Long: `Work with the files inside a kit's encrypted volume, in userspace, on any OS.
-REMOTE paths start at the root of the volume: notes/a.txt, travelkit/manifest.json.
-
-travelkit refuses to write while the kernel has the kit's data partition mounted or its
-LUKS volume open: two writers corrupt a filesystem.`,
-		Example: `  travelkit files ls --target kit.img --passphrase-file pass.txt
-  travelkit files put --target /dev/sdb notes.txt notes/notes.txt
-  travelkit files get --target /dev/sdb notes/notes.txt ./notes.txt`,
+		Use: "files",
 	}
 	c.AddCommand(newFilesLsCmd(), newFilesGetCmd(), newFilesPutCmd())
 	return c
@@ -41,11 +32,9 @@ func cleanRemote(p string) (string, error) {
 func newFilesLsCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:     "ls --target T [--passphrase-file F] [PATH]",
-		Short:   "List a folder of the encrypted volume",
-		Example: "  travelkit files ls --target kit.img --passphrase-file pass.txt travelkit",
-		Args:    cobra.MaximumNArgs(1),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesLs(&k, args) },
+		Use:  "ls --target T [--passphrase-file F] [PATH]",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runFilesLs(&k, args) },
 	}
 	k.register(c.Flags())
 	return c
@@ -91,11 +80,9 @@ func runFilesLs(k *kitFlags, args []string) error {
 func newFilesGetCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:     "get --target T [--passphrase-file F] REMOTE LOCAL",
-		Short:   "Copy a file out of the encrypted volume (LOCAL \"-\": standard output)",
-		Example: "  travelkit files get --target kit.img notes/a.txt ./a.txt",
-		Args:    exactArgs("REMOTE", "LOCAL"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesGet(&k, args) },
+		Use:  "get --target T [--passphrase-file F] REMOTE LOCAL",
+		Args: exactArgs("REMOTE", "LOCAL"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runFilesGet(&k, args) },
 	}
 	k.register(c.Flags())
 	return c
@@ -144,13 +131,9 @@ func runFilesGet(k *kitFlags, args []string) error {
 func newFilesPutCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:   "put --target T [--passphrase-file F] LOCAL REMOTE",
-		Short: "Copy a file into the encrypted volume, creating missing folders (LOCAL \"-\": standard input)",
-		Long: `Copy LOCAL into the encrypted volume as REMOTE, creating its missing parent folders.
-An existing REMOTE file is replaced.`,
-		Example: "  travelkit files put --target kit.img ./a.txt notes/a.txt",
-		Args:    exactArgs("LOCAL", "REMOTE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesPut(&k, args) },
+		Use:  "put --target T [--passphrase-file F] LOCAL REMOTE",
+		Args: exactArgs("LOCAL", "REMOTE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runFilesPut(&k, args) },
 	}
 	k.register(c.Flags())
 	return c

@@ -18,22 +18,14 @@ type luksAddKeyOptions struct {
 func newLuksAddKeyCmd() *cobra.Command {
 	var o luksAddKeyOptions
 	cmd := &cobra.Command{
-		Use:   "add-key DEVICE",
-		Short: "Add a passphrase in a new keyslot",
-		Long: `Add a new passphrase to DEVICE, like cryptsetup luksAddKey. An existing
-passphrase (--passphrase-file) unlocks the volume key; the new one
-(--new-passphrase-file, or asked twice on the terminal) goes into the first free
-keyslot, or into --key-slot. The KDF flags are those of ` + "`travelkit luks format`" + `.`,
-		Example: `  travelkit luks add-key kit.luks --passphrase-file pass.txt --new-passphrase-file recovery.txt
-  travelkit luks add-key kit.luks --passphrase-file pass.txt --new-passphrase-file other.txt \
-      --key-slot 5 --pbkdf pbkdf2 --iter-time 1000`,
+		Use:  "add-key DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksAddKey(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "an existing passphrase, byte for byte (\"-\": standard input)")
-	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "the new passphrase, byte for byte")
-	f.IntVar(&o.slot, "key-slot", -1, "keyslot for the new passphrase (default: the first free one)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "")
+	f.IntVar(&o.slot, "key-slot", -1, "")
 	o.kdf.register(f)
 	hideDefault(cmd.Flags(), "key-slot")
 	return cmd

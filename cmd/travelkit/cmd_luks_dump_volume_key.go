@@ -16,22 +16,12 @@ type luksDumpVolumeKeyOptions struct {
 func newLuksDumpVolumeKeyCmd() *cobra.Command {
 	var o luksDumpVolumeKeyOptions
 	cmd := &cobra.Command{
-		Use:   "dump-volume-key DEVICE",
-		Short: "Save the volume key to a file (anyone with it can decrypt the volume)",
-		Long: `Unlock DEVICE and write its raw volume key to a new file, readable only by you
-(mode 0600), like cryptsetup luksDump --dump-volume-key --volume-key-file. The
-file can be used with ` + "`travelkit luks format --volume-key-file`" + ` or cryptsetup's
---volume-key-file.
-
-The volume key bypasses every passphrase, and changing passphrases does not
-change it: keep the file offline, and delete it securely when done. An existing
-file is never overwritten.`,
-		Example: `  travelkit luks dump-volume-key kit.luks --passphrase-file pass.txt --volume-key-file /media/safe/kit.key`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksDumpVolumeKey(&o, args) },
+		Use:  "dump-volume-key DEVICE",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksDumpVolumeKey(&o, args) },
 	}
-	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	cmd.Flags().StringVar(&o.vkFile, "volume-key-file", "", "new file to write the raw volume key to (created with mode 0600)")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	cmd.Flags().StringVar(&o.vkFile, "volume-key-file", "", "")
 	return cmd
 }
 

@@ -29,38 +29,22 @@ type luksFormatOptions struct {
 func newLuksFormatCmd() *cobra.Command {
 	var o luksFormatOptions
 	cmd := &cobra.Command{
-		Use:   "format DEVICE",
-		Short: "Create a new LUKS2 volume (destroys what DEVICE holds)",
-		Long: `Create a LUKS2 volume on DEVICE: aes-xts-plain64, both header copies, the data
-starting at 16 MiB, and the passphrase in keyslot 0. The result opens with
-cryptsetup 2.x and with travelkit on every OS.
-
-With --size, a new container file of that size is created (it must not exist).
-Without it, DEVICE is formatted in place: a block device, or a file that holds
-a LUKS volume, is only overwritten after confirmation (or --yes).
-
-The keyslot KDF is calibrated to take --iter-time (2 s by default) on this
-machine, with at most 1 GiB of memory, as cryptsetup does; --pbkdf-memory and
---pbkdf-force-iterations set the costs instead.`,
-		Example: `  travelkit luks format kit.luks --size 1G --passphrase-file pass.txt
-  travelkit luks format /dev/sdb2 --label travelkit --passphrase-file pass.txt
-  travelkit luks format test.luks --size 64M --sector-size 512 --key-size 256 \
-      --pbkdf pbkdf2 --hash sha512 --pbkdf-force-iterations 100000 --passphrase-file pass.txt`,
+		Use:  "format DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksFormat(args[0], &o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	f.StringVar(&o.size, "size", "", "create a new container file of this size: bytes or a unit (64MiB, 1GiB; MB and GB are decimal)")
-	f.IntVar(&o.sectorSize, "sector-size", luks.DefaultSectorSize, "encryption sector size: 512 or 4096")
-	f.IntVar(&o.keyBits, "key-size", luks.DefaultKeySize*8, "volume key size in bits: 256 or 512 (aes-xts-plain64 uses half for the tweak)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.StringVar(&o.size, "size", "", "")
+	f.IntVar(&o.sectorSize, "sector-size", luks.DefaultSectorSize, "")
+	f.IntVar(&o.keyBits, "key-size", luks.DefaultKeySize*8, "")
 	o.kdf.register(f)
-	f.StringVar(&o.label, "label", "", "volume label (up to 47 bytes)")
-	f.StringVar(&o.subsystem, "subsystem", "", "volume subsystem (up to 47 bytes)")
-	f.StringVar(&o.uuid, "uuid", "", "volume UUID (default: random)")
-	f.StringVar(&o.vkFile, "volume-key-file", "", "use the raw volume key from this file instead of a random one")
-	f.IntVar(&o.keySlot, "key-slot", 0, "keyslot for the passphrase")
-	f.BoolVar(&o.yes, "yes", false, "overwrite an existing LUKS volume without asking")
+	f.StringVar(&o.label, "label", "", "")
+	f.StringVar(&o.subsystem, "subsystem", "", "")
+	f.StringVar(&o.uuid, "uuid", "", "")
+	f.StringVar(&o.vkFile, "volume-key-file", "", "")
+	f.IntVar(&o.keySlot, "key-slot", 0, "")
+	f.BoolVar(&o.yes, "yes", false, "")
 	return cmd
 }
 

@@ -13,19 +13,7 @@ import (
 func newLuksHeaderBackupCmd() *cobra.Command {
 	var file, kitTarget string
 	cmd := &cobra.Command{
-		Use:   "header-backup (DEVICE | --target KIT) --file F",
-		Short: "Save the LUKS2 header and keyslots to a file, like cryptsetup luksHeaderBackup",
-		Long: `Write a binary backup of DEVICE's LUKS2 header and keyslot area (both header copies and
-every keyslot: 16 MiB with the defaults) to a new file, byte for byte what
-cryptsetup luksHeaderBackup writes: either tool restores it. --target KIT takes the
-LUKS2 partition of a kit drive or image instead of DEVICE.
-
-A header backup and a passphrase that was valid when it was made open the volume, even
-after the passphrase was changed or the keyslots erased. Keep it as safe as the
-passphrase (travelkit kits keep theirs encrypted with age: luks-header.age and
-escrow/luks-header.age).`,
-		Example: `  travelkit luks header-backup /dev/sdb2 --file sdb2.header
-  travelkit luks header-backup --target kit.img --file kit.header`,
+		Use:  "header-backup (DEVICE | --target KIT) --file F",
 		Args: deviceOrTarget(&kitTarget),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hd, err := openHeaderDevice(args, kitTarget, false)
@@ -36,8 +24,8 @@ escrow/luks-header.age).`,
 			return runLuksHeaderBackup(hd, file)
 		},
 	}
-	cmd.Flags().StringVar(&file, "file", "", "the new backup `file` (never overwritten)")
-	cmd.Flags().StringVar(&kitTarget, "target", "", "the kit (image `file` or disk) whose LUKS2 partition to back up, instead of DEVICE")
+	cmd.Flags().StringVar(&file, "file", "", "")
+	cmd.Flags().StringVar(&kitTarget, "target", "", "")
 	return cmd
 }
 

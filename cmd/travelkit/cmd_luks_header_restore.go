@@ -19,29 +19,15 @@ type headerRestoreOptions struct {
 func newLuksHeaderRestoreCmd() *cobra.Command {
 	var o headerRestoreOptions
 	cmd := &cobra.Command{
-		Use:   "header-restore (DEVICE | --target KIT) --file F [--passphrase-file P] [--force] [--yes]",
-		Short: "Put a header backup back, like cryptsetup luksHeaderRestore",
-		Long: `Write a header backup (from header-backup or cryptsetup luksHeaderBackup) back over
-DEVICE's LUKS2 header and keyslot area; the data is not touched. This revives a volume
-whose keyslots were erased (travelkit erase) or whose headers were overwritten.
---target KIT takes the LUKS2 partition of a kit drive or image instead of DEVICE.
-
-Like cryptsetup, it refuses a backup whose data offset or header area differ from a LUKS2
-header still on DEVICE. Unlike cryptsetup, it also refuses a backup for another volume key
-(restoring it would make the data unreadable) unless --force: the header still on DEVICE
-and the backup must carry the same volume key digest, or --passphrase-file must open a
-keyslot of one whose volume key the other accepts. It asks for confirmation on a terminal
-(--yes skips that).`,
-		Example: `  travelkit luks header-restore /dev/sdb2 --file sdb2.header
-  age -d -i me.key -o header.img handover/luks-header.age && travelkit luks header-restore --target /dev/sdb --file header.img`,
+		Use:  "header-restore (DEVICE | --target KIT) --file F [--passphrase-file P] [--force] [--yes]",
 		Args: deviceOrTarget(&o.target),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksHeaderRestore(args, &o) },
 	}
-	cmd.Flags().StringVar(&o.target, "target", "", "the kit (image `file` or disk) whose LUKS2 partition to restore, instead of DEVICE")
-	cmd.Flags().StringVar(&o.file, "file", "", "the header backup `file`")
-	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "a passphrase of the volume (`file`, byte for byte), to check the backup's volume key")
-	cmd.Flags().BoolVar(&o.force, "force", false, "restore even a backup whose volume key differs from the device's, or cannot be compared")
-	cmd.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&o.target, "target", "", "")
+	cmd.Flags().StringVar(&o.file, "file", "", "")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	cmd.Flags().BoolVar(&o.force, "force", false, "")
+	cmd.Flags().BoolVar(&o.yes, "yes", false, "")
 	return cmd
 }
 

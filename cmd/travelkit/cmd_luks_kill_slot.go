@@ -18,22 +18,12 @@ type luksKillSlotOptions struct {
 func newLuksKillSlotCmd() *cobra.Command {
 	var o luksKillSlotOptions
 	cmd := &cobra.Command{
-		Use:   "kill-slot DEVICE N",
-		Short: "Remove keyslot N, and the passphrase it holds",
-		Long: `Remove keyslot N of DEVICE, like cryptsetup luksKillSlot. A passphrase of the
-volume (any keyslot) must be given, to prove the volume stays usable. The slot is
-also removed from every digest and token that names it, and its key material is
-overwritten.
-
-Removing the last keyslot makes the data unrecoverable; it is refused unless
---force is given.`,
-		Example: `  travelkit luks kill-slot kit.luks 1 --passphrase-file pass.txt
-  travelkit luks dump kit.luks   # see which keyslots are in use`,
+		Use:  "kill-slot DEVICE N",
 		Args: exactArgs("DEVICE", "N"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksKillSlot(&o, args) },
 	}
-	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "a passphrase of the volume, byte for byte (\"-\": standard input)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "allow removing the last keyslot (the data becomes unrecoverable)")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	cmd.Flags().BoolVar(&o.force, "force", false, "")
 	return cmd
 }
 

@@ -22,20 +22,14 @@ type luksReadOptions struct {
 func newLuksReadCmd() *cobra.Command {
 	var o luksReadOptions
 	cmd := &cobra.Command{
-		Use:   "read DEVICE",
-		Short: "Decrypt the payload (or part of it) to standard output",
-		Long: `Unlock DEVICE and write its decrypted payload to standard output, from --offset
-(bytes into the payload, default 0) for --length bytes (default: to the end).
-DEVICE is opened read-only. Offsets need not be sector-aligned.`,
-		Example: `  travelkit luks read kit.luks --passphrase-file pass.txt > payload.img
-  travelkit luks read kit.luks --passphrase-file pass.txt --offset 1024 --length 100 | hexdump -C`,
+		Use:  "read DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksRead(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
-	f.Int64Var(&o.length, "length", -1, "read this many bytes (default: to the end of the payload)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.Int64Var(&o.offset, "offset", 0, "")
+	f.Int64Var(&o.length, "length", -1, "")
 	hideDefault(cmd.Flags(), "length")
 	return cmd
 }

@@ -8,14 +8,7 @@ import (
 
 func newLuksRepairCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "repair DEVICE",
-		Short: "Rewrite a damaged or stale LUKS2 header copy from the good one",
-		Long: `When one of the two LUKS2 header copies of DEVICE is damaged or out of date
-(see ` + "`travelkit luks dump`" + `), rewrite it from the valid one, like cryptsetup
-repair. Nothing is done when both copies are valid and in sync. When both are
-damaged, nothing can be repaired.`,
-		Example: `  travelkit luks dump kit.luks      # "Header copies: primary DAMAGED ..."
-  travelkit luks repair kit.luks`,
+		Use:  "repair DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksRepair(args[0]) },
 	}

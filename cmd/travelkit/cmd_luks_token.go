@@ -15,16 +15,7 @@ import (
 
 func newLuksTokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "token",
-		Short: "Import, export, list and remove LUKS2 tokens",
-		Long: `LUKS2 tokens are JSON objects in the header that tell a program how to obtain a
-passphrase for some keyslots (for instance the systemd-tpm2 token). These commands
-work like cryptsetup token import/export/remove and need no passphrase: tokens
-hold no secret that unlocks the volume by itself.`,
-		Example: `  travelkit luks token list kit.luks
-  travelkit luks token export kit.luks --token-id 0 > token.json
-  travelkit luks token import kit.luks --json-file token.json
-  travelkit luks token remove kit.luks --token-id 0`,
+		Use:  "token",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -35,14 +26,11 @@ hold no secret that unlocks the volume by itself.`,
 func newLuksTokenListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list DEVICE",
-		Short: "List the tokens: id, type and keyslots",
-		Example: `  travelkit luks token list kit.luks
-  travelkit luks token list kit.luks --json`,
+		Use:  "list DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenList(args[0], asJSON) },
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tokens as a JSON list")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "")
 	return cmd
 }
 
@@ -80,18 +68,12 @@ func newLuksTokenImportCmd() *cobra.Command {
 	var jsonFile string
 	var id int
 	cmd := &cobra.Command{
-		Use:   "import DEVICE",
-		Short: "Add a token from a JSON file (or standard input)",
-		Long: `Add the JSON object in --json-file (default: standard input) as a token of
-DEVICE, with id --token-id or the first free one. The object needs "type" (a
-string) and "keyslots" (a list of keyslot numbers as strings, all in use).`,
-		Example: `  travelkit luks token import kit.luks --json-file token.json
-  echo '{"type":"example","keyslots":["0"]}' | travelkit luks token import kit.luks --token-id 3`,
+		Use:  "import DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenImport(args[0], jsonFile, id) },
 	}
-	cmd.Flags().StringVar(&jsonFile, "json-file", "", "file holding the token's JSON (default: standard input)")
-	cmd.Flags().IntVar(&id, "token-id", -1, "token id (default: the first free one)")
+	cmd.Flags().StringVar(&jsonFile, "json-file", "", "")
+	cmd.Flags().IntVar(&id, "token-id", -1, "")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
@@ -136,13 +118,11 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 func newLuksTokenExportCmd() *cobra.Command {
 	var id int
 	cmd := &cobra.Command{
-		Use:     "export DEVICE --token-id N",
-		Short:   "Print a token's JSON",
-		Example: `  travelkit luks token export kit.luks --token-id 0 > token.json`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenExport(args[0], id) },
+		Use:  "export DEVICE --token-id N",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenExport(args[0], id) },
 	}
-	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	cmd.Flags().IntVar(&id, "token-id", -1, "")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
@@ -168,13 +148,11 @@ func runLuksTokenExport(path string, id int) error {
 func newLuksTokenRemoveCmd() *cobra.Command {
 	var id int
 	cmd := &cobra.Command{
-		Use:     "remove DEVICE --token-id N",
-		Short:   "Remove a token",
-		Example: `  travelkit luks token remove kit.luks --token-id 0`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenRemove(args[0], id) },
+		Use:  "remove DEVICE --token-id N",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenRemove(args[0], id) },
 	}
-	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	cmd.Flags().IntVar(&id, "token-id", -1, "")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }

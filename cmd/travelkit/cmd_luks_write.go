@@ -17,23 +17,13 @@ type luksWriteOptions struct {
 func newLuksWriteCmd() *cobra.Command {
 	var o luksWriteOptions
 	cmd := &cobra.Command{
-		Use:   "write DEVICE",
-		Short: "Encrypt standard input into the payload",
-		Long: `Unlock DEVICE and write standard input into its payload, encrypted, starting
---offset bytes into the payload (default 0). Offsets need not be sector-aligned.
-Writing stops with an error if standard input holds more than fits; when standard
-input is a file that is too large, nothing is written.
-
-The passphrase cannot come from standard input here: use --passphrase-file F or
-the terminal prompt.`,
-		Example: `  travelkit luks write kit.luks --passphrase-file pass.txt < fs.img
-  echo hello | travelkit luks write kit.luks --passphrase-file pass.txt --offset 4096`,
+		Use:  "write DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksWrite(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte")
-	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.Int64Var(&o.offset, "offset", 0, "")
 	return cmd
 }
 

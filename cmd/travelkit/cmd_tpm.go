@@ -32,9 +32,7 @@ reach a software TPM (swtpm).`
 
 func newTPMCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "tpm",
-		Short: "Bind a kit to this laptop's TPM2 (systemd-cryptenroll compatible)",
-		Long:  tpmLong,
+		Use: "tpm",
 	}
 	c.AddCommand(newTPMEnrollCmd(), newTPMListCmd(), newTPMUnlockTestCmd(), newTPMResealCmd(), newTPMRemoveCmd())
 	return c
@@ -99,20 +97,16 @@ type tpmEnrollOptions struct {
 func newTPMEnrollCmd() *cobra.Command {
 	var o tpmEnrollOptions
 	c := &cobra.Command{
-		Use:   "enroll --target T [--passphrase-file F | --recovery-key-file F] [--pcrs 7[+N...]] [--with-pin | --no-pin] [--pin-file F] [--tpm DEV]",
-		Short: "Seal a new key to this machine's TPM2 and add it to the kit",
-		Long:  tpmLong,
-		Example: `  travelkit tpm enroll --target /dev/sdb --passphrase-file pass.txt
-  travelkit tpm enroll --target kit.img --recovery-key-file amina.recovery --pcrs 0+7 --pin-file pin.txt`,
+		Use:  "enroll --target T [--passphrase-file F | --recovery-key-file F] [--pcrs 7[+N...]] [--with-pin | --no-pin] [--pin-file F] [--tpm DEV]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runTPMEnroll(&o) },
 	}
 	o.kit.registerSecret(c.Flags())
-	c.Flags().StringVar(&o.pcrs, "pcrs", "7", "PCRs of the sha256 bank to bind to, joined by + (\"none\": PIN only)")
-	c.Flags().BoolVar(&o.withPIN, "with-pin", false, "require a PIN (the default)")
-	c.Flags().BoolVar(&o.noPIN, "no-pin", false, "no PIN: the laptop alone unlocks the drive (not for travel)")
-	c.Flags().StringVar(&o.pin, "pin-file", "", "read the new PIN from `file` (byte for byte) instead of asking twice")
-	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT (swtpm)")
+	c.Flags().StringVar(&o.pcrs, "pcrs", "7", "")
+	c.Flags().BoolVar(&o.withPIN, "with-pin", false, "")
+	c.Flags().BoolVar(&o.noPIN, "no-pin", false, "")
+	c.Flags().StringVar(&o.pin, "pin-file", "", "")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "")
 	return c
 }
 
@@ -160,13 +154,11 @@ func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 func newTPMListCmd() *cobra.Command {
 	var target string
 	c := &cobra.Command{
-		Use:     "list --target T",
-		Short:   "List the kit's TPM2 bindings (no secret needed)",
-		Example: "  travelkit tpm list --target /dev/sdb",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMList(target) },
+		Use:  "list --target T",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMList(target) },
 	}
-	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
+	c.Flags().StringVar(&target, "target", "", "")
 	return c
 }
 
@@ -197,15 +189,13 @@ func runTPMList(target string) error {
 func newTPMUnlockTestCmd() *cobra.Command {
 	var target, dev, pin string
 	c := &cobra.Command{
-		Use:     "unlock-test --target T [--pin-file F] [--tpm DEV]",
-		Short:   "Check that this machine's TPM unlocks the kit, changing nothing",
-		Example: "  travelkit tpm unlock-test --target /dev/sdb",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMUnlockTest(target, dev, pin) },
+		Use:  "unlock-test --target T [--pin-file F] [--tpm DEV]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMUnlockTest(target, dev, pin) },
 	}
-	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
-	c.Flags().StringVar(&pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
-	c.Flags().StringVar(&dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	c.Flags().StringVar(&target, "target", "", "")
+	c.Flags().StringVar(&pin, "pin-file", "", "")
+	c.Flags().StringVar(&dev, "tpm", "auto", "")
 	return c
 }
 
@@ -241,17 +231,13 @@ type tpmResealOptions struct {
 func newTPMResealCmd() *cobra.Command {
 	var o tpmResealOptions
 	c := &cobra.Command{
-		Use:   "reseal --target T [--passphrase-file F | --recovery-key-file F] [--pin-file F] [--tpm DEV]",
-		Short: "Bind the TPM again after a firmware or Secure Boot change",
-		Long: `Replace each TPM2 binding of the kit with a new one sealed to this machine's current
-PCR values (same PCRs, same PIN setting). Needs the passphrase or the recovery key.`,
-		Example: "  travelkit tpm reseal --target /dev/sdb --passphrase-file pass.txt",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMReseal(&o) },
+		Use:  "reseal --target T [--passphrase-file F | --recovery-key-file F] [--pin-file F] [--tpm DEV]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMReseal(&o) },
 	}
 	o.kit.registerSecret(c.Flags())
-	c.Flags().StringVar(&o.pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
-	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	c.Flags().StringVar(&o.pin, "pin-file", "", "")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "")
 	return c
 }
 
@@ -292,11 +278,9 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 func newTPMRemoveCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:     "remove --target T [--passphrase-file F | --recovery-key-file F]",
-		Short:   "Remove every TPM2 binding (keyslots and tokens) from the kit",
-		Example: "  travelkit tpm remove --target /dev/sdb --passphrase-file pass.txt",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMRemove(&k) },
+		Use:  "remove --target T [--passphrase-file F | --recovery-key-file F]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMRemove(&k) },
 	}
 	k.registerSecret(c.Flags())
 	return c

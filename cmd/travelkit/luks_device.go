@@ -241,12 +241,12 @@ type kdfFlags struct {
 }
 
 func (k *kdfFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&k.pbkdf, "pbkdf", "argon2id", "keyslot key derivation: argon2id, argon2i or pbkdf2")
-	fs.StringVar(&k.hash, "hash", "sha256", "hash for --pbkdf pbkdf2: sha256 or sha512")
-	fs.Uint32Var(&k.memory, "pbkdf-memory", 0, "argon2 memory cost in KiB (default: calibrated, at most 1 GiB)")
-	fs.Uint32Var(&k.iterations, "pbkdf-force-iterations", 0, "argon2 time cost or pbkdf2 iterations, skipping calibration")
-	fs.Uint32Var(&k.parallel, "pbkdf-parallel", 0, "argon2 threads (default: up to 4, one per CPU)")
-	fs.Uint32Var(&k.iterTimeMS, "iter-time", 0, "calibrate the KDF to take this many milliseconds to unlock (default 2000)")
+	fs.StringVar(&k.pbkdf, "pbkdf", "argon2id", "")
+	fs.StringVar(&k.hash, "hash", "sha256", "")
+	fs.Uint32Var(&k.memory, "pbkdf-memory", 0, "")
+	fs.Uint32Var(&k.iterations, "pbkdf-force-iterations", 0, "")
+	fs.Uint32Var(&k.parallel, "pbkdf-parallel", 0, "")
+	fs.Uint32Var(&k.iterTimeMS, "iter-time", 0, "")
 }
 
 // params checks the flags and gives the PBKDF they describe. The bounds are package

@@ -101,7 +101,7 @@ func addTargetFlag(c *cobra.Command) {
 		return // no DEVICE argument, or a --target of its own (header-backup)
 	}
 	var kit string
-	c.Flags().StringVar(&kit, "target", "", "the kit image or disk whose LUKS partition is meant, instead of DEVICE (same as `KIT`:2)")
+	c.Flags().StringVar(&kit, "target", "", "")
 	args, run := c.Args, c.RunE
 	withDevice := func(a []string) []string {
 		if kit == "" {
