@@ -74,8 +74,6 @@ var technicalTables = []string{
 // "prefix" holds for every language, "fr:prefix" for one. Remove an entry when its
 // translations land; nothing else may be missing.
 var pendingTranslation = []string{
-	// issue 12, --help of the luks, keys, remote and tpm commands (i12f)
-	"help.luks", "help.keys", "help.remote", "help.tpm",
 	// issue 12, --help of the other commands (i12e), landing language by language
 	"help.short", "help.long", "help.example", "help.flags", "help.help", "help.completion",
 	"help.backup", "help.restore", "help.snapshots", "help.ls", "help.check", "help.forget",
