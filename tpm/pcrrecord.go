@@ -73,21 +73,9 @@ func ParsePCRRecord(data []byte) (*PCRRecord, error) {
 		return nil, fmt.Errorf("tpm: token type is %q, not %q", typ, PCRRecordType)
 	}
 	r := &PCRRecord{}
-	var slots []string
-	if err := field(raw, "keyslots", &slots, true); err != nil {
+	var err error
+	if r.Keyslots, err = keyslotsField(raw, "PCR record"); err != nil {
 		return nil, err
-	}
-	if len(slots) == 0 || len(slots) > MaxKeyslot+1 {
-		return nil, fmt.Errorf("tpm: PCR record names %d keyslots", len(slots))
-	}
-	seen := map[int]bool{}
-	for _, s := range slots {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > MaxKeyslot || strconv.Itoa(n) != s || seen[n] {
-			return nil, fmt.Errorf("tpm: PCR record keyslot %q is not a number 0..%d, or repeated", s, MaxKeyslot)
-		}
-		seen[n] = true
-		r.Keyslots = append(r.Keyslots, n)
 	}
 	if err := field(raw, "tpm2-pcr-bank", &r.Bank, true); err != nil {
 		return nil, err

@@ -129,25 +129,9 @@ func ParseToken(data []byte) (*Token, error) {
 		return nil, fmt.Errorf("tpm: token type is %q, not %q", typ, TokenType)
 	}
 	t := &Token{}
-
-	var slots []string
-	if err := field(raw, "keyslots", &slots, true); err != nil {
+	var err error
+	if t.Keyslots, err = keyslotsField(raw, "token"); err != nil {
 		return nil, err
-	}
-	if len(slots) == 0 || len(slots) > MaxKeyslot+1 {
-		return nil, fmt.Errorf("tpm: token names %d keyslots", len(slots))
-	}
-	seen := map[int]bool{}
-	for _, s := range slots {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > MaxKeyslot || strconv.Itoa(n) != s {
-			return nil, fmt.Errorf("tpm: token keyslot %q is not a number 0..%d", s, MaxKeyslot)
-		}
-		if seen[n] {
-			return nil, fmt.Errorf("tpm: token names keyslot %d twice", n)
-		}
-		seen[n] = true
-		t.Keyslots = append(t.Keyslots, n)
 	}
 
 	blobs, err := stringOrArray(raw, "tpm2-blob")
@@ -250,6 +234,33 @@ func field(raw map[string]json.RawMessage, name string, v any, required bool) er
 		return fmt.Errorf("tpm: token field %q: %w", name, err)
 	}
 	return nil
+}
+
+// keyslotsField reads the required "keyslots" field of a LUKS2 token: 1 to MaxKeyslot+1
+// distinct keyslot numbers, each a decimal string with no leading zero. what names the
+// token in errors.
+func keyslotsField(raw map[string]json.RawMessage, what string) ([]int, error) {
+	var slots []string
+	if err := field(raw, "keyslots", &slots, true); err != nil {
+		return nil, err
+	}
+	if len(slots) == 0 || len(slots) > MaxKeyslot+1 {
+		return nil, fmt.Errorf("tpm: %s names %d keyslots", what, len(slots))
+	}
+	var out []int
+	seen := map[int]bool{}
+	for _, s := range slots {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > MaxKeyslot || strconv.Itoa(n) != s {
+			return nil, fmt.Errorf("tpm: %s keyslot %q is not a number 0..%d", what, s, MaxKeyslot)
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("tpm: %s names keyslot %d twice", what, n)
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // stringOrArray reads a required field that is a string or a non-empty array of strings.
