@@ -2,7 +2,6 @@ package tpm
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -55,25 +54,11 @@ func (r *PCRRecord) JSON() []byte {
 
 // ParsePCRRecord parses and validates a PCRRecord token.
 func ParsePCRRecord(data []byte) (*PCRRecord, error) {
-	if len(data) > MaxTokenJSON {
-		return nil, fmt.Errorf("tpm: PCR record is %d bytes, more than %d", len(data), MaxTokenJSON)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("tpm: PCR record is not a JSON object: %w", err)
-	}
-	if len(raw) > maxTokenFields {
-		return nil, fmt.Errorf("tpm: PCR record has %d fields", len(raw))
-	}
-	var typ string
-	if err := field(raw, "type", &typ, true); err != nil {
+	raw, err := tokenObject(data, "PCR record", PCRRecordType)
+	if err != nil {
 		return nil, err
 	}
-	if typ != PCRRecordType {
-		return nil, fmt.Errorf("tpm: token type is %q, not %q", typ, PCRRecordType)
-	}
 	r := &PCRRecord{}
-	var err error
 	if r.Keyslots, err = keyslotsField(raw, "PCR record"); err != nil {
 		return nil, err
 	}

@@ -111,25 +111,11 @@ func SplitBlob(blob []byte) (private, public, seed []byte, err error) {
 // ParseToken parses and validates the JSON of a systemd-tpm2 token, as systemd-cryptenroll
 // or travelkit wrote it. Every field is checked against hard bounds.
 func ParseToken(data []byte) (*Token, error) {
-	if len(data) > MaxTokenJSON {
-		return nil, fmt.Errorf("tpm: token JSON is %d bytes, more than the %d allowed", len(data), MaxTokenJSON)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("tpm: token is not a JSON object: %w", err)
-	}
-	if len(raw) > maxTokenFields {
-		return nil, fmt.Errorf("tpm: token has %d fields, more than %d", len(raw), maxTokenFields)
-	}
-	var typ string
-	if err := field(raw, "type", &typ, true); err != nil {
+	raw, err := tokenObject(data, "token", TokenType)
+	if err != nil {
 		return nil, err
 	}
-	if typ != TokenType {
-		return nil, fmt.Errorf("tpm: token type is %q, not %q", typ, TokenType)
-	}
 	t := &Token{}
-	var err error
 	if t.Keyslots, err = keyslotsField(raw, "token"); err != nil {
 		return nil, err
 	}
@@ -234,6 +220,30 @@ func field(raw map[string]json.RawMessage, name string, v any, required bool) er
 		return fmt.Errorf("tpm: token field %q: %w", name, err)
 	}
 	return nil
+}
+
+// tokenObject checks the bounds of a LUKS2 token's JSON (MaxTokenJSON bytes, an object of
+// at most maxTokenFields fields) and its "type", typ, and returns its fields. what names
+// the token in errors.
+func tokenObject(data []byte, what, typ string) (map[string]json.RawMessage, error) {
+	if len(data) > MaxTokenJSON {
+		return nil, fmt.Errorf("tpm: %s JSON is %d bytes, more than the %d allowed", what, len(data), MaxTokenJSON)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("tpm: %s is not a JSON object: %w", what, err)
+	}
+	if len(raw) > maxTokenFields {
+		return nil, fmt.Errorf("tpm: %s has %d fields, more than %d", what, len(raw), maxTokenFields)
+	}
+	var got string
+	if err := field(raw, "type", &got, true); err != nil {
+		return nil, err
+	}
+	if got != typ {
+		return nil, fmt.Errorf("tpm: token type is %q, not %q", got, typ)
+	}
+	return raw, nil
 }
 
 // keyslotsField reads the required "keyslots" field of a LUKS2 token: 1 to MaxKeyslot+1
