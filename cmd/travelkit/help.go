@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -198,7 +199,7 @@ func flagUsages(fs *pflag.FlagSet, p *i18n.Printer) string {
 			}
 		}
 		line += "\x00"
-		maxlen = max(maxlen, len(line))
+		maxlen = max(maxlen, utf8.RuneCountInString(line)) // pflag counts bytes: the same in ASCII
 		line += usage
 		if showsDefault(f) {
 			def := f.DefValue
@@ -215,7 +216,7 @@ func flagUsages(fs *pflag.FlagSet, p *i18n.Printer) string {
 	var b bytes.Buffer
 	for _, line := range lines {
 		i := strings.Index(line, "\x00")
-		fmt.Fprintln(&b, line[:i], strings.Repeat(" ", maxlen-i), strings.ReplaceAll(line[i+1:], "\n", "\n"+strings.Repeat(" ", maxlen+2)))
+		fmt.Fprintln(&b, line[:i], strings.Repeat(" ", maxlen-utf8.RuneCountInString(line[:i])), strings.ReplaceAll(line[i+1:], "\n", "\n"+strings.Repeat(" ", maxlen+2)))
 	}
 	return b.String()
 }
