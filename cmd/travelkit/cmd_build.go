@@ -93,7 +93,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		return withCode(ExitUsage, err, "check the [luks] costs of the profile")
 	}
 	plan.Config.LUKS.PBKDF = cost
-	if err := checkNewPassphrase(c, pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
+	if err := checkNewPassphrase(pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -57,7 +57,7 @@ func runFilesLs(k *kitFlags, args []string) error {
 	defer u.Close()
 	st, err := u.FS.Stat(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return wrapT(err, "cli.files.at", p, describeError(err))
 	}
 	if !st.IsDir() {
 		fmt.Printf("%s %12d %s %s\n", st.Mode, st.Size, st.ModTime.Format(time.DateTime), termsafe.Name(p))
@@ -65,7 +65,7 @@ func runFilesLs(k *kitFlags, args []string) error {
 	}
 	ents, err := u.FS.ReadDir(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return wrapT(err, "cli.files.at", p, describeError(err))
 	}
 	for _, e := range ents {
 		name := e.Name
@@ -93,7 +93,7 @@ func runFilesGet(k *kitFlags, args []string) error {
 	local := args[1]
 	if local != "-" {
 		if _, err := os.Stat(local); err == nil {
-			return withCode(ExitRefused, fmt.Errorf("%s exists", local), "choose another name; travelkit never overwrites a local file")
+			return withCodeT(ExitRefused, errorT("cli.files.exists", local), "cli.files.exists_hint")
 		}
 	}
 	o, err := openKit(k.target, false)
@@ -108,7 +108,7 @@ func runFilesGet(k *kitFlags, args []string) error {
 	defer u.Close()
 	f, err := u.FS.Open(remote)
 	if err != nil {
-		return fmt.Errorf("%s: %w", remote, err)
+		return wrapT(err, "cli.files.at", remote, describeError(err))
 	}
 	var w io.Writer = os.Stdout
 	if local != "-" {
@@ -119,11 +119,11 @@ func runFilesGet(k *kitFlags, args []string) error {
 		defer out.Close()
 		w = out
 	}
-	bar := newProgress("Copying "+remote, f.Size())
+	bar := newProgress(tr.T("cli.files.copying", remote), f.Size())
 	_, err = io.Copy(w, progressReader{io.NewSectionReader(f, 0, f.Size()), bar})
 	bar.Done()
 	if err != nil {
-		return fmt.Errorf("copying %s: %w", remote, err)
+		return wrapT(err, "cli.files.copy_failed", remote, describeError(err))
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 	local := args[0]
 	remote, _ := cleanRemote(args[1])
 	if remote == "." {
-		return usageErrorf("REMOTE must name a file")
+		return usageErrorT("cli.files.remote_file")
 	}
 	var r io.Reader
 	var size int64
@@ -157,7 +157,7 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 	} else {
 		f, err := os.Open(local)
 		if err != nil {
-			return usageErrorf("%v", unwrapPathErr(err))
+			return usageErrorT("cli.files.at", local, describeError(unwrapPathErr(err)))
 		}
 		defer f.Close()
 		st, err := f.Stat()
@@ -165,7 +165,7 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 			return err
 		}
 		if !st.Mode().IsRegular() {
-			return usageErrorf("%s is not a regular file", local)
+			return usageErrorT("cli.files.not_regular", local)
 		}
 		r, size, mtime = f, st.Size(), st.ModTime()
 	}
@@ -181,18 +181,18 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 	if dir := path.Dir(remote); dir != "." {
 		if err := u.FS.MkdirAll(dir); err != nil {
 			u.Close() // the write failed: that is the error to report
-			return fmt.Errorf("creating %s: %w", dir, err)
+			return wrapT(err, "cli.files.mkdir", dir, describeError(err))
 		}
 	}
-	bar := newProgress("Copying "+local, size)
+	bar := newProgress(tr.T("cli.files.copying", local), size)
 	err = u.FS.WriteFile(remote, progressReader{r, bar}, size, mtime)
 	bar.Done()
 	if err != nil {
 		u.Close() // the write failed: that is the error to report
-		return fmt.Errorf("writing %s: %w", remote, err)
+		return wrapT(err, "cli.files.write", remote, describeError(err))
 	}
 	if err := u.Close(); err != nil {
-		return fmt.Errorf("closing the volume: %w", err)
+		return wrapT(err, "cli.files.close", describeError(err))
 	}
 	return o.tg.Sync()
 }

@@ -55,7 +55,7 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := checkNewPassphrase(c, newPass, slot.PBKDF, slot.KeySize, []string{s.Manifest().KitID}, o.allowWeak); err != nil {
+	if err := checkNewPassphrase(newPass, slot.PBKDF, slot.KeySize, []string{s.Manifest().KitID}, o.allowWeak); err != nil {
 		return err
 	}
 	prog, done := stageProgress()

@@ -72,11 +72,11 @@ func runLuksChangeKey(o *luksChangeKeyOptions, args []string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("failed to change the passphrase of keyslot %d of %s: %w", used, path, err)
+		return wrapT(err, "cli.luks.change_failed", used, path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Changed the passphrase of %s (keyslot %d).\n", path, got)
+	fmt.Println(tr.T("cli.luks.changed", path, got))
 	return nil
 }

@@ -28,10 +28,10 @@ func newLuksDumpVolumeKeyCmd() *cobra.Command {
 func runLuksDumpVolumeKey(o *luksDumpVolumeKeyOptions, args []string) error {
 	path := args[0]
 	if o.vkFile == "" {
-		return usageErrorf("--volume-key-file is required: the volume key is never printed")
+		return usageErrorT("cli.luks.vk.required")
 	}
 	if _, err := os.Lstat(o.vkFile); err == nil {
-		return withCode(ExitRefused, fmt.Errorf("%s already exists; refusing to overwrite it", o.vkFile), "choose a new file name")
+		return withCodeT(ExitRefused, errorT("cli.luks.exists", o.vkFile), "cli.luks.exists_hint")
 	}
 	d, c, err := openContainer(path, false)
 	if err != nil {
@@ -46,9 +46,9 @@ func runLuksDumpVolumeKey(o *luksDumpVolumeKeyOptions, args []string) error {
 	f, err := os.OpenFile(o.vkFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return withCode(ExitRefused, fmt.Errorf("%s already exists; refusing to overwrite it", o.vkFile), "choose a new file name")
+			return withCodeT(ExitRefused, errorT("cli.luks.exists", o.vkFile), "cli.luks.exists_hint")
 		}
-		return fmt.Errorf("failed to create %s: %w", o.vkFile, unwrapPathErr(err))
+		return wrapT(err, "cli.luks.create_failed", o.vkFile, describeError(unwrapPathErr(err)))
 	}
 	_, err = f.Write(vk.Bytes())
 	if err == nil {
@@ -59,8 +59,8 @@ func runLuksDumpVolumeKey(o *luksDumpVolumeKeyOptions, args []string) error {
 	}
 	if err != nil {
 		os.Remove(o.vkFile)
-		return fmt.Errorf("failed to write %s: %w", o.vkFile, err)
+		return wrapT(err, "cli.luks.write_failed", o.vkFile, describeError(err))
 	}
-	fmt.Printf("Wrote the %d-bit volume key of %s to %s.\n", len(vk.Bytes())*8, path, o.vkFile)
+	fmt.Println(tr.T("cli.luks.vk.done", num(int64(len(vk.Bytes())*8)), path, o.vkFile))
 	return nil
 }

@@ -24,16 +24,16 @@ func runLuksErase(path string, yes bool) error {
 	}
 	defer d.Close()
 	if !yes {
-		if err := confirm(fmt.Sprintf("erasing %s (UUID %s) destroys every keyslot; its data can never be decrypted again.", path, c.UUID()), "--yes"); err != nil {
+		if err := confirm(tr.T("cli.luks.erase.confirm", path, c.UUID()), "--yes"); err != nil {
 			return err
 		}
 	}
 	if err := c.Erase(); err != nil {
-		return fmt.Errorf("failed to erase %s: %w", path, err)
+		return wrapT(err, "cli.luks.erase.failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Erased every keyslot of %s; its data is unrecoverable.\n", path)
+	fmt.Println(tr.T("cli.luks.erase.done", path))
 	return nil
 }

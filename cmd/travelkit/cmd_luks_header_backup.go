@@ -31,7 +31,7 @@ func newLuksHeaderBackupCmd() *cobra.Command {
 
 func runLuksHeaderBackup(hd *headerDevice, file string) error {
 	if file == "" {
-		return usageErrorf("give --file F: where to write the header backup")
+		return usageErrorT("cli.luks.header.backup_file")
 	}
 	path := hd.name
 	c, err := luks.Open(hd.dev, hd.size)
@@ -40,20 +40,20 @@ func runLuksHeaderBackup(hd *headerDevice, file string) error {
 	}
 	b, err := c.HeaderBackup()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return wrapT(err, "cli.luks.at", path, describeError(err))
 	}
 	defer clear(b)
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o400)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return withCode(ExitRefused, fmt.Errorf("requested header backup file %s already exists", file), "choose a new file name")
+			return withCodeT(ExitRefused, errorT("cli.luks.header.exists", file), "cli.luks.exists_hint")
 		}
 		return err
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		os.Remove(file)
-		return fmt.Errorf("cannot write header backup file %s: %w", file, err)
+		return wrapT(err, "cli.luks.header.write_failed", file, describeError(err))
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
@@ -62,7 +62,7 @@ func runLuksHeaderBackup(hd *headerDevice, file string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Header backup of %s (UUID %s, %d bytes) written to %s.\n", path, c.UUID(), len(b), file)
+	fmt.Println(tr.T("cli.luks.header.backup_done", path, c.UUID(), num(int64(len(b))), file))
 	return nil
 }
 
@@ -79,9 +79,9 @@ func deviceOrTarget(kitTarget *string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		switch {
 		case *kitTarget != "" && len(args) > 0:
-			return usageErrorf("give DEVICE or --target KIT, not both")
+			return usageErrorT("cli.luks.header.both")
 		case *kitTarget == "" && len(args) != 1:
-			return usageErrorf("give DEVICE (a LUKS2 container file or partition) or --target KIT (see `%s --help`)", cmd.CommandPath())
+			return usageErrorT("cli.luks.header.neither", cmd.CommandPath())
 		}
 		return nil
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
@@ -38,10 +37,10 @@ func newLuksReadCmd() *cobra.Command {
 func runLuksRead(o *luksReadOptions, args []string) error {
 	path := args[0]
 	if o.offset < 0 {
-		return usageErrorf("--offset %d is negative", o.offset)
+		return usageErrorT("cli.luks.io.offset_negative", num(o.offset))
 	}
 	if o.length < -1 {
-		return usageErrorf("--length %d is negative", o.length)
+		return usageErrorT("cli.luks.io.length_negative", num(o.length))
 	}
 	d, c, err := openContainer(path, false)
 	if err != nil {
@@ -55,21 +54,21 @@ func runLuksRead(o *luksReadOptions, args []string) error {
 	v, err := c.OpenVolume(vk)
 	vk.Wipe()
 	if err != nil {
-		return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+		return wrapT(err, "cli.luks.io.open_failed", path, describeError(err))
 	}
 	defer v.Close()
 	size := v.Size()
 	if o.offset > size {
-		return usageErrorf("--offset %d is past the end of the payload (%d bytes)", o.offset, size)
+		return usageErrorT("cli.luks.io.offset_past", num(o.offset), num(size))
 	}
 	if o.length == -1 || o.length > size-o.offset {
 		if o.length > size-o.offset {
-			return usageErrorf("--offset %d --length %d goes past the end of the payload (%d bytes)", o.offset, o.length, size)
+			return usageErrorT("cli.luks.io.length_past", num(o.offset), num(o.length), num(size))
 		}
 		o.length = size - o.offset
 	}
 	if o.length > 64<<10 && term.IsTerminal(int(os.Stdout.Fd())) {
-		return usageErrorf("refusing to write %s of binary payload to the terminal; redirect standard output to a file, or give a --length up to 64K", bytesize.Format(o.length))
+		return usageErrorT("cli.luks.io.terminal", bytesize.Format(o.length))
 	}
 	return copyOut(os.Stdout, v, o.offset, o.length)
 }
@@ -81,7 +80,7 @@ func copyOut(w io.Writer, r io.ReaderAt, off, length int64) error {
 		b   []byte
 		err error
 	}
-	bar := newProgress("Reading", length)
+	bar := newProgress(tr.T("cli.luks.io.reading"), length)
 	defer bar.Done()
 	free := make(chan []byte, 2)
 	free <- make([]byte, ioBufSize)
@@ -114,10 +113,10 @@ func copyOut(w io.Writer, r io.ReaderAt, off, length int64) error {
 	}()
 	for c := range full {
 		if c.err != nil {
-			return fmt.Errorf("failed to read the payload: %w", c.err)
+			return wrapT(c.err, "cli.luks.io.read_failed", describeError(c.err))
 		}
 		if _, err := w.Write(c.b); err != nil {
-			return fmt.Errorf("failed to write to standard output: %w", err)
+			return wrapT(err, "cli.luks.io.stdout_failed", describeError(err))
 		}
 		bar.Add(int64(len(c.b)))
 		free <- c.b[:cap(c.b)]

@@ -22,15 +22,15 @@ func runLuksRepair(path string) error {
 	defer d.Close()
 	st := c.State()
 	if st.PrimaryErr == nil && st.SecondaryErr == nil && st.InSync {
-		fmt.Printf("Both header copies of %s are valid and in sync; nothing to repair.\n", path)
+		fmt.Println(tr.T("cli.luks.repair.fine", path))
 		return nil
 	}
 	if err := c.Repair(); err != nil {
-		return fmt.Errorf("failed to repair %s: %w", path, err)
+		return wrapT(err, "cli.luks.repair.failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Repaired %s: both header copies rewritten from the %s.\n", path, st.UsedCopy)
+	fmt.Println(tr.T("cli.luks.repair.done", path, st.UsedCopy))
 	return nil
 }

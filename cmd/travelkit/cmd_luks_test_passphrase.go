@@ -38,6 +38,6 @@ func runLuksTestPassphrase(o *luksTestPassphraseOptions, args []string) error {
 		return err
 	}
 	vk.Wipe()
-	fmt.Printf("Keyslot %d unlocked: the passphrase is correct.\n", used)
+	fmt.Println(tr.T("cli.luks.test.done", used))
 	return nil
 }

@@ -80,7 +80,7 @@ func newLuksTokenImportCmd() *cobra.Command {
 
 func runLuksTokenImport(path, jsonFile string, id int) error {
 	if id < -1 || id >= luks.MaxTokens {
-		return usageErrorf("--token-id %d is out of range: 0 to %d", id, luks.MaxTokens-1)
+		return usageErrorT("cli.luks.token.range", id, luks.MaxTokens-1)
 	}
 	var b []byte
 	var err error
@@ -90,11 +90,11 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 		b, err = os.ReadFile(jsonFile)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to read the token JSON: %w", err)
+		return wrapT(err, "cli.luks.token.read_failed", describeError(err))
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
-		return usageErrorf("the token is not a JSON object: %v", err)
+		return usageErrorT("cli.luks.token.not_json", err.Error())
 	}
 	d, c, err := openContainer(path, true)
 	if err != nil {
@@ -103,15 +103,15 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 	defer d.Close()
 	got, err := c.AddToken(id, b)
 	if errors.Is(err, luks.ErrTokenInUse) {
-		return withCode(ExitRefused, fmt.Errorf("token %d of %s is already in use", id, path), "remove it first, or choose another --token-id")
+		return withCodeT(ExitRefused, wrapT(err, "cli.luks.token.in_use", id, path), "cli.luks.token.in_use_hint")
 	}
 	if err != nil {
-		return fmt.Errorf("failed to add the token to %s: %w", path, err)
+		return wrapT(err, "cli.luks.token.add_failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Added token %d to %s.\n", got, path)
+	fmt.Println(tr.T("cli.luks.token.added", got, path))
 	return nil
 }
 
@@ -129,7 +129,7 @@ func newLuksTokenExportCmd() *cobra.Command {
 
 func runLuksTokenExport(path string, id int) error {
 	if id < 0 {
-		return usageErrorf("--token-id is required")
+		return usageErrorT("cli.luks.token.required")
 	}
 	d, c, err := openContainer(path, false)
 	if err != nil {
@@ -142,7 +142,7 @@ func runLuksTokenExport(path string, id int) error {
 			return nil
 		}
 	}
-	return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+	return withCodeT(ExitError, errorT("cli.luks.token.none", path, id), "cli.luks.token.none_hint", path)
 }
 
 func newLuksTokenRemoveCmd() *cobra.Command {
@@ -159,7 +159,7 @@ func newLuksTokenRemoveCmd() *cobra.Command {
 
 func runLuksTokenRemove(path string, id int) error {
 	if id < 0 {
-		return usageErrorf("--token-id is required")
+		return usageErrorT("cli.luks.token.required")
 	}
 	d, c, err := openContainer(path, true)
 	if err != nil {
@@ -168,14 +168,14 @@ func runLuksTokenRemove(path string, id int) error {
 	defer d.Close()
 	err = c.RemoveToken(id)
 	if errors.Is(err, luks.ErrNoSuchToken) {
-		return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+		return withCodeT(ExitError, errorT("cli.luks.token.none", path, id), "cli.luks.token.none_hint", path)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to remove token %d of %s: %w", id, path, err)
+		return wrapT(err, "cli.luks.token.remove_failed", id, path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Removed token %d of %s.\n", id, path)
+	fmt.Println(tr.T("cli.luks.token.removed", id, path))
 	return nil
 }

@@ -46,7 +46,7 @@ func parsePCRs(s string) ([]int, error) {
 	for _, f := range strings.Split(s, "+") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 0 || n >= tpm.NumPCRs {
-			return nil, usageErrorf("--pcrs %q: use PCR numbers 0..23 joined by +, e.g. 7 or 0+7", s)
+			return nil, usageErrorT("cli.tpm.pcrs", s)
 		}
 		out = append(out, n)
 	}
@@ -73,7 +73,7 @@ func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey,
 	}
 	defer clear(pass)
 	var vk *luks.VolumeKey
-	err = runWithNote("Unlocking (key derivation)", func() error {
+	err = runWithNote(tr.T("cli.tpm.unlocking"), func() error {
 		var err error
 		vk, _, err = c.Unlock(pass)
 		return err
@@ -81,7 +81,7 @@ func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey,
 	if err != nil {
 		o.Close()
 		if errors.Is(err, luks.ErrWrongPassphrase) {
-			return nil, nil, nil, withCode(ExitWrongKey, errors.New("the passphrase or recovery key does not unlock this kit"), "")
+			return nil, nil, nil, withCode(ExitWrongKey, wrapT(err, "cli.tpm.wrong"), "")
 		}
 		return nil, nil, nil, err
 	}
@@ -112,14 +112,14 @@ func newTPMEnrollCmd() *cobra.Command {
 
 func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 	if o.withPIN && o.noPIN {
-		return usageErrorf("--with-pin and --no-pin exclude each other")
+		return usageErrorT("cli.tpm.pin_exclusive")
 	}
 	pl, err := parsePCRs(o.pcrs)
 	if err != nil {
 		return err
 	}
 	if len(pl) == 0 && o.noPIN {
-		return usageErrorf("with no PCRs and no PIN the TPM would unseal for anyone: keep a PIN or bind to PCRs")
+		return usageErrorT("cli.tpm.open_to_all")
 	}
 	t, err := openTPM(o.dev)
 	if err != nil {
@@ -147,7 +147,7 @@ func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 	if err != nil {
 		return tpmError(err)
 	}
-	fmt.Printf("Enrolled: %s\n", sealed.Token)
+	fmt.Println(tr.T("cli.tpm.enrolled", sealed.Token.String()))
 	return nil
 }
 
@@ -174,13 +174,13 @@ func runTPMList(target string) error {
 	}
 	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
-		fmt.Println("No TPM2 binding.")
+		fmt.Println(tr.T("cli.tpm.none"))
 		return nil
 	}
 	for _, b := range bs {
-		fmt.Printf("token %d: %s\n", b.TokenID, b.Token)
+		fmt.Println(tr.T("cli.tpm.item", b.TokenID, b.Token.String()))
 		if b.Record != nil {
-			fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.RecordID)
+			fmt.Println("          " + tr.T("cli.tpm.record", b.RecordID))
 		}
 	}
 	return nil
@@ -216,10 +216,10 @@ func runTPMUnlockTest(target, dev, pin string) error {
 	defer clear(pass)
 	vk, err := lc.UnlockSlot(pass, slot)
 	if err != nil {
-		return withCode(ExitWrongKey, fmt.Errorf("the TPM unsealed a secret, but keyslot %d does not accept it: %w", slot, err), "re-enrol with travelkit tpm reseal")
+		return withCodeT(ExitWrongKey, wrapT(err, "cli.tpm.not_accepted", slot, describeError(err)), "cli.tpm.reseal_hint")
 	}
 	vk.Wipe()
-	fmt.Printf("OK: this machine's TPM unlocks keyslot %d.\n", slot)
+	fmt.Println(tr.T("cli.tpm.unlocks", slot))
 	return nil
 }
 
@@ -255,7 +255,7 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 	defer vk.Wipe()
 	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
-		return withCode(ExitError, errors.New("this kit has no TPM2 binding to reseal"), "use travelkit tpm enroll")
+		return withCodeT(ExitError, errorT("cli.tpm.nothing_to_reseal"), "cli.tpm.enroll_hint")
 	}
 	for _, b := range bs {
 		var pin []byte
@@ -270,7 +270,7 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 		if err != nil {
 			return tpmError(err)
 		}
-		fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
+		fmt.Println(tr.T("cli.tpm.resealed", sealed.Token.String(), slot))
 	}
 	return nil
 }
@@ -299,6 +299,6 @@ func runTPMRemove(k *kitFlags) (err error) {
 			return err
 		}
 	}
-	fmt.Printf("Removed %d TPM2 binding(s).\n", len(bs))
+	fmt.Println(tr.T("cli.tpm.removed", len(bs)))
 	return nil
 }

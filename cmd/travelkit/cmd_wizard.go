@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"travelkit/i18n"
 	"travelkit/internal/version"
 	"travelkit/repo"
 	"travelkit/wizard"
@@ -44,9 +43,8 @@ func newWizardCmd() *cobra.Command {
 }
 
 func runWizard(c *cobra.Command, o *wizardOptions) error {
-	l, _ := c.Flags().GetString("lang")
 	opt := wizard.Options{
-		Lang: i18n.Choose(l, i18n.OS()), Target: o.target, NoBrowser: o.noBrowser || o.handoff != "",
+		Lang: tr.Lang(), Target: o.target, NoBrowser: o.noBrowser || o.handoff != "",
 		Out: c.OutOrStdout(), Home: o.home, Handoff: o.handoff, AllowWeak: o.allowWeak, Version: version.Version,
 	}
 	if o.owner != "" {
