@@ -79,15 +79,15 @@ var technicalTables = []string{
 // translations land; nothing else may be missing.
 var pendingTranslation = []string{
 	// issue 12, --help of the other commands (i12e), landing language by language
-	"es,ar,ru,fa:help.short", "es,ar,ru,fa:help.long", "es,ar,ru,fa:help.example",
-	"es,ar,ru,fa:help.flags", "es,ar,ru,fa:help.help", "es,ar,ru,fa:help.completion",
-	"es,ar,ru,fa:help.backup", "es,ar,ru,fa:help.restore", "es,ar,ru,fa:help.snapshots",
-	"es,ar,ru,fa:help.ls", "es,ar,ru,fa:help.check", "es,ar,ru,fa:help.forget",
-	"es,ar,ru,fa:help.init", "es,ar,ru,fa:help.verify", "es,ar,ru,fa:help.unlock",
-	"es,ar,ru,fa:help.erase", "es,ar,ru,fa:help.recover", "es,ar,ru,fa:help.wizard",
-	"es,ar,ru,fa:help.build", "es,ar,ru,fa:help.plan", "es,ar,ru,fa:help.refresh",
-	"es,ar,ru,fa:help.register", "es,ar,ru,fa:help.copy", "es,ar,ru,fa:help.files",
-	"es,ar,ru,fa:help.demo", "es,ar,ru,fa:help.benchmark", "es,ar,ru,fa:help.profile",
+	"ar,fa:help.short", "ar,fa:help.long", "ar,fa:help.example",
+	"ar,fa:help.flags", "ar,fa:help.help", "ar,fa:help.completion",
+	"ar,fa:help.backup", "ar,fa:help.restore", "ar,fa:help.snapshots",
+	"ar,fa:help.ls", "ar,fa:help.check", "ar,fa:help.forget",
+	"ar,fa:help.init", "ar,fa:help.verify", "ar,fa:help.unlock",
+	"ar,fa:help.erase", "ar,fa:help.recover", "ar,fa:help.wizard",
+	"ar,fa:help.build", "ar,fa:help.plan", "ar,fa:help.refresh",
+	"ar,fa:help.register", "ar,fa:help.copy", "ar,fa:help.files",
+	"ar,fa:help.demo", "ar,fa:help.benchmark", "ar,fa:help.profile",
 }
 
 // pending reports whether lang may lack key for now (pendingTranslation).
