@@ -121,7 +121,7 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	if err != nil {
 		return withCode(ExitError, err, "run `make dist` first (binaries for every platform), or use --host-only")
 	}
-	plan.Print(os.Stdout)
+	plan.PrintIn(os.Stdout, tr)
 	fmt.Println()
 	start := time.Now()
 	var res *builder.Result

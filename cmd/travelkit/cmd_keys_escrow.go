@@ -19,7 +19,7 @@ opening the kit. This is travelkit keys rotate-recovery with the profile's escro
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.profile == "" {
-				return usageErrorf("keys escrow needs --profile: the escrow list to apply")
+				return usageErrorT("cli.keys.escrow_profile")
 			}
 			return runKeysRotate(&o)
 		},
