@@ -37,41 +37,21 @@ type buildOptions struct {
 func newBuildCmd() *cobra.Command {
 	var o buildOptions
 	c := &cobra.Command{
-		Use:   "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
-		Short: "Build a travel kit on a drive or an image file",
-		Long: `Build a travel kit: a GPT with a FAT32 tools partition (label TRAVELKIT, visible on
-every OS: travelkit for every platform, restore instructions, escrow files, manifest)
-and a LUKS2 partition holding ext4 (the backup repository and a trusted copy of the
-manifest).
-
-The plan is shown first and, on a terminal, must be confirmed (--yes skips that).
-Keyslot 0 holds the passphrase (asked twice without echo, or --passphrase-file). It
-is judged against 100 graphics cards at the kit's own unlock cost and refused when it
-would hold out less than a year (--allow-weak-passphrase builds anyway);
-keyslot 1 the recovery key, shown once and written to --recovery-key-file. Each
-[[escrow]] colleague gets the recovery key encrypted to them alone with age, on the
-tools partition and in --escrow-dir.
-
-A disk must be a whole, removable disk with nothing mounted (--allow-fixed for fixed
-disks or disks above 2 TB); right before writing travelkit checks it is still the same
-disk. The partition table is written last: an interrupted build leaves a drive that
-` + "`travelkit verify`" + ` reports as unfinished, never one that looks like a good kit.`,
-		Example: `  travelkit build --profile amina.toml --target /dev/sdb --recovery-key-file amina.recovery --escrow-dir handover/
-  travelkit build --target demo.img --size 1GiB --passphrase-file pass.txt --yes   # built-in demo profile`,
+		Use:  "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd, &o) },
 	}
 	o.register(c)
-	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "the new kit passphrase, read byte for byte from `file` (default: asked twice on the terminal)")
-	c.Flags().StringVar(&o.recoveryFile, "recovery-key-file", "", "write the recovery key (and a newline) to this new `file`")
-	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write each colleague's escrow file as DIR/<name>.age, for hand-over")
-	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
-	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
-	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
-	c.Flags().StringVar(&o.pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
-	c.Flags().BoolVar(&o.wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
-	c.Flags().BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "build even when the passphrase would not hold out a year against 100 graphics cards at this kit's unlock cost (see README)")
-	c.Flags().StringVar(&o.registerFile, "register", "", "append the build to this register `file` (one JSON line, no secrets; see travelkit register)")
+	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	c.Flags().StringVar(&o.recoveryFile, "recovery-key-file", "", "")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "")
+	c.Flags().BoolVar(&o.yes, "yes", false, "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
+	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "")
+	c.Flags().StringVar(&o.pinFile, "pin-file", "", "")
+	c.Flags().BoolVar(&o.wipe, "wipe", false, "")
+	c.Flags().BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "")
+	c.Flags().StringVar(&o.registerFile, "register", "", "")
 	return c
 }
 
@@ -114,7 +94,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		return withCodeT(ExitUsage, err, "cli.build.costs_hint", "[luks]")
 	}
 	plan.Config.LUKS.PBKDF = cost
-	if err := checkNewPassphrase(c, pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
+	if err := checkNewPassphrase(pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

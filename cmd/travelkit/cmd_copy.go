@@ -32,12 +32,12 @@ type copyFlags struct {
 
 func (f *copyFlags) register(c *cobra.Command, prefix string) {
 	fs := c.Flags()
-	fs.Int64Var(&f.limitUpload, "limit-upload", 0, "send at most `KiB/s` (all connections together; 0: no limit)")
-	fs.IntVar(&f.connections, "connections", 4, "send `N` files at once")
-	fs.IntVar(&f.retries, "retries", 8, "try a failed transfer again `N` times, with growing pauses (about 4 minutes in all by default)")
+	fs.Int64Var(&f.limitUpload, "limit-upload", 0, "")
+	fs.IntVar(&f.connections, "connections", 4, "")
+	fs.IntVar(&f.retries, "retries", 8, "")
 	if prefix == "" {
-		fs.BoolVar(&f.prune, "prune-remote", false, "also remove from the remote what the kit no longer has (forgotten snapshots, pruned data, replaced keys); asks first")
-		fs.BoolVar(&f.yes, "yes", false, "confirm --prune-remote without asking")
+		fs.BoolVar(&f.prune, "prune-remote", false, "")
+		fs.BoolVar(&f.yes, "yes", false, "")
 	}
 }
 
@@ -63,33 +63,14 @@ type copyOptions struct {
 func newCopyCmd() *cobra.Command {
 	var o copyOptions
 	c := &cobra.Command{
-		Use:   "copy --target T [NAME...] [--limit-upload KiB/s] [--connections N] [--prune-remote] [--json]",
-		Short: "Copy the kit's backups to its remotes (off-site copies), still encrypted",
-		Long: `Mirror the kit's backup repository to its remotes (every remote, or those named), file
-by file, still encrypted: the copy is the same restic repository, which restic (0.14 or
-later) and ` + "`travelkit --repo LOCATION`" + ` open with the recovery key.
-
-Only what the remote lacks is sent. Every file is checked against its name (its sha256)
-before it is sent and after (read back, or checked by the S3 server on receipt). Data is
-sent before the index, and the index before the snapshots, so an interrupted copy never
-shows a snapshot whose data is missing; run the copy again and it resumes, checking what
-is there instead of sending it again. Transient failures (a dropped connection, a
-server error) are retried with growing pauses.
-
-Nothing is ever deleted at the remote, unless --prune-remote is given (and confirmed):
-then what the kit no longer has (snapshots removed by forget --prune, replaced keys) is
-removed there too. A server that refuses deletions (rest-server --append-only, a bucket
-with object lock) keeps every snapshot whatever is done to the kit.`,
-		Example: `  travelkit copy --target /dev/sdb
-  travelkit copy --target /dev/sdb office --limit-upload 200 --connections 2
-  travelkit copy --target kit.img --json`,
+		Use: "copy --target T [NAME...] [--limit-upload KiB/s] [--connections N] [--prune-remote] [--json]",
 		RunE: func(c *cobra.Command, args []string) error {
 			return runCopy(c, &o, args)
 		},
 	}
 	o.kit.register(c.Flags())
 	o.copy.register(c, "")
-	c.Flags().BoolVar(&o.json, "json", false, "print progress and a summary per remote as JSON lines")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 

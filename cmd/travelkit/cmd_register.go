@@ -23,26 +23,13 @@ type registerOptions struct {
 func newRegisterCmd() *cobra.Command {
 	o := registerOptions{due: "12mo"}
 	c := &cobra.Command{
-		Use:   "register FILE [--due 12mo] [--json]",
-		Short: "List the kits of a helpline's register whose keys or tools are due for renewal",
-		Long: `Read a register that travelkit build, keys and refresh append to (--register FILE: one
-JSON line per event, no secrets: kit id and name, date, travelkit version, LUKS UUID,
-escrow names and threshold, the date of the last recovery-key rotation) and list the kits
-due for renewal: a recovery key made longer ago than --due (travelkit keys
-rotate-recovery), tools written longer ago than --due or older than this travelkit
-(travelkit refresh). A kit built again under the same id replaces the earlier one.
-
---due takes a number and a unit: d (days), w (weeks), mo (months), y (years).
-Lines that are not events (a line cut short by a crash) are skipped with a warning.`,
-		Example: `  travelkit register helpline.jsonl
-  travelkit register helpline.jsonl --due 6mo --json
-  travelkit register helpline.jsonl --all`,
+		Use:  "register FILE [--due 12mo] [--json]",
 		Args: exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRegister(&o, args[0]) },
 	}
-	c.Flags().StringVar(&o.due, "due", o.due, "renewal period: keys or tools older than this are due (`period`: 90d, 12mo, 2y)")
-	c.Flags().BoolVar(&o.all, "all", false, "list every kit, due or not")
-	c.Flags().BoolVar(&o.json, "json", false, "print the kits as JSON")
+	c.Flags().StringVar(&o.due, "due", o.due, "")
+	c.Flags().BoolVar(&o.all, "all", false, "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 

@@ -24,19 +24,7 @@ import (
 
 func newRemoteCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "remote",
-		Short: "Off-site copies of the kit's backups: add, list and remove remotes",
-		Long: `A remote is a place where ` + "`travelkit copy`" + ` mirrors the kit's backup repository, still
-encrypted: a folder on another drive, an SSH server (sftp:), an S3 bucket (s3:) or a
-restic REST server (rest:). The provider sees only ciphertext, sizes and times.
-
-The copy opens without the kit: ` + "`remote add`" + ` gives the repository a key for the kit's
-recovery key (as printed), and optionally one for a passphrase of your own, so that on any
-computer
-  restic -r LOCATION --password-file recovery-key.txt restore latest --target DIR
-  travelkit restore --repo LOCATION --password-file recovery-key.txt latest --to DIR
-restore it. A remote's settings and credentials are kept inside the kit's encrypted
-volume (travelkit/remotes/NAME.toml), never on the tools partition.`,
+		Use: "remote",
 	}
 	c.AddCommand(newRemoteAddCmd(), newRemoteListCmd(), newRemoteRemoveCmd())
 	return c
@@ -52,36 +40,7 @@ type remoteAddOptions struct {
 func newRemoteAddCmd() *cobra.Command {
 	var o remoteAddOptions
 	c := &cobra.Command{
-		Use:   "add --target T NAME LOCATION [--password-file F] [--ca-cert F] [--host-key FINGERPRINT]",
-		Short: "Add a remote, and keys that open its copy without the kit",
-		Long: `Add a remote NAME at LOCATION (restic's syntax):
-  /media/backup/amina                        a folder (another drive)
-  sftp:user@host:/srv/kits/amina             an SSH server (sftp://user@host:port//path too)
-  s3:https://s3.example.org/bucket/prefix    any S3-compatible service
-  rest:https://host:8000/amina/              restic's rest-server
-
-The kit is unlocked with its recovery key (--recovery-key-file F, --identity of an escrow
-colleague, or asked for): remote add gives the repository a key whose password is the
-recovery key as printed, so that the copy opens with it on any computer, and, with
---password-file F (or on a terminal, when you type one), a key for a passphrase of your
-own. Changing the kit's passphrase later does not change these keys.
-
-Credentials are never taken from the command line: S3 keys from AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY (or ~/.aws/credentials), a REST user and password from
-RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD, or all of them from --credentials-file
-F; an SSH key from --ssh-key F (kept in the kit), else the agent (SSH_AUTH_SOCK) or
-~/.ssh/id_*; what is missing is asked for on a terminal. They are stored with the
-remote inside the encrypted volume.
-
-An SSH server's host key is checked against known_hosts or the fingerprint given with
---host-key (as ssh-keygen -l prints it: SHA256:...), then pinned in the remote: a server
-showing another key later is refused. TLS certificates are always verified; --ca-cert F
-trusts a private certificate authority too.`,
-		Example: `  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... travelkit remote add --target /dev/sdb \
-      --recovery-key-file amina.recovery office s3:https://s3.example.org/kits/amina
-  travelkit remote add --target /dev/sdb --recovery-key-file amina.recovery --ssh-key kit_ed25519 \
-      --host-key SHA256:3kT... helpline sftp://kit@backup.example.org:2222//srv/kits/amina
-  travelkit copy --target /dev/sdb office`,
+		Use:  "add --target T NAME LOCATION [--password-file F] [--ca-cert F] [--host-key FINGERPRINT]",
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runRemoteAdd(c, &o, args[0], args[1])
@@ -89,8 +48,8 @@ trusts a private certificate authority too.`,
 	}
 	o.kit.registerSecret(c.Flags())
 	o.remote.register(c.Flags())
-	c.Flags().StringVar(&o.passwordFile, "password-file", "", "also give the copy a key for the passphrase in `file` (read as restic reads --password-file)")
-	c.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
+	c.Flags().StringVar(&o.passwordFile, "password-file", "", "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
@@ -395,15 +354,14 @@ type remoteListOptions struct {
 func newRemoteListCmd() *cobra.Command {
 	var o remoteListOptions
 	c := &cobra.Command{
-		Use:   "list --target T [--json]",
-		Short: "List the kit's remotes (never their credentials)",
-		Args:  cobra.NoArgs,
+		Use:  "list --target T [--json]",
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runRemoteList(c, &o)
 		},
 	}
 	o.kit.register(c.Flags())
-	c.Flags().BoolVar(&o.json, "json", false, "print the remotes as JSON")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
@@ -466,11 +424,7 @@ type remoteRemoveOptions struct {
 func newRemoteRemoveCmd() *cobra.Command {
 	var o remoteRemoveOptions
 	c := &cobra.Command{
-		Use:   "remove --target T NAME",
-		Short: "Remove a remote from the kit (the copy on the server stays)",
-		Long: `Remove a remote's settings and credentials from the kit. Nothing is deleted on the
-server: the copy there, and the repository keys that open it, stay until its
-administrator removes them.`,
+		Use:  "remove --target T NAME",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runRemoteRemove(c, &o, args[0])

@@ -26,11 +26,11 @@ type remoteFlags struct {
 }
 
 func (r *remoteFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&r.caCert, "ca-cert", "", "trust the private certificate authority in PEM `file` too (https for s3: and rest:); certificates are always verified")
-	fs.StringVar(&r.hostKey, "host-key", "", "the SSH server's host key `FINGERPRINT` as ssh-keygen -l prints it (SHA256:...), for sftp: without known_hosts")
-	fs.StringVar(&r.credFile, "credentials-file", "", "read credentials from `file`: NAME=VALUE lines with restic's names (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD)")
-	fs.StringVar(&r.sshKey, "ssh-key", "", "log in to an sftp: server with the private key in `file` (default: the agent at SSH_AUTH_SOCK, then ~/.ssh/id_*)")
-	fs.StringVar(&r.knownHosts, "known-hosts", "", "check SSH host keys against `file` (default: ~/.ssh/known_hosts)")
+	fs.StringVar(&r.caCert, "ca-cert", "", "")
+	fs.StringVar(&r.hostKey, "host-key", "", "")
+	fs.StringVar(&r.credFile, "credentials-file", "", "")
+	fs.StringVar(&r.sshKey, "ssh-key", "", "")
+	fs.StringVar(&r.knownHosts, "known-hosts", "", "")
 }
 
 // credentials gathers what loc needs: the files named by flags, the environment, and
