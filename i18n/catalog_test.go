@@ -79,15 +79,15 @@ var technicalTables = []string{
 // translations land; nothing else may be missing.
 var pendingTranslation = []string{
 	// issue 12, --help of the other commands (i12e), landing language by language
-	"ar,ru,fa:help.short", "ar,ru,fa:help.long", "ar,ru,fa:help.example",
-	"ar,ru,fa:help.flags", "ar,ru,fa:help.help", "ar,ru,fa:help.completion",
-	"ar,ru,fa:help.backup", "ar,ru,fa:help.restore", "ar,ru,fa:help.snapshots",
-	"ar,ru,fa:help.ls", "ar,ru,fa:help.check", "ar,ru,fa:help.forget",
-	"ar,ru,fa:help.init", "ar,ru,fa:help.verify", "ar,ru,fa:help.unlock",
-	"ar,ru,fa:help.erase", "ar,ru,fa:help.recover", "ar,ru,fa:help.wizard",
-	"ar,ru,fa:help.build", "ar,ru,fa:help.plan", "ar,ru,fa:help.refresh",
-	"ar,ru,fa:help.register", "ar,ru,fa:help.copy", "ar,ru,fa:help.files",
-	"ar,ru,fa:help.demo", "ar,ru,fa:help.benchmark", "ar,ru,fa:help.profile",
+	"fa:help.short", "fa:help.long", "fa:help.example",
+	"fa:help.flags", "fa:help.help", "fa:help.completion",
+	"fa:help.backup", "fa:help.restore", "fa:help.snapshots",
+	"fa:help.ls", "fa:help.check", "fa:help.forget",
+	"fa:help.init", "fa:help.verify", "fa:help.unlock",
+	"fa:help.erase", "fa:help.recover", "fa:help.wizard",
+	"fa:help.build", "fa:help.plan", "fa:help.refresh",
+	"fa:help.register", "fa:help.copy", "fa:help.files",
+	"fa:help.demo", "fa:help.benchmark", "fa:help.profile",
 }
 
 // pending reports whether lang may lack key for now (pendingTranslation).
