@@ -52,10 +52,6 @@ func pbkdfOf(c *luks.Container, slot int) (luks.PBKDF, error) {
 	return luks.PBKDF{}, fmt.Errorf("keyslot %d: %w", slot, luks.ErrNoSuchKeyslot)
 }
 
-// stagingDir is a folder for the binaries a key change carries over (public files, never
-// secrets); the caller removes it.
-func stagingDir() (string, error) { return os.MkdirTemp("", "travelkit-tools-") }
-
 // ChangePassphrase gives the kit passphrase's keyslot (0) a new passphrase, with the
 // volume key of whatever unlocked the kit. The header backups are written anew (the old
 // ones keep the old passphrase's keyslot), on the tools partition, in the trusted state,
@@ -76,19 +72,11 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 		return nil, err
 	}
 	// Everything that could refuse is done before the first change.
-	dir, err := stagingDir()
+	st, err := s.stage(base)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	carried, err := s.carried(base.Manifest, dir)
-	if err != nil {
-		return nil, err
-	}
-	copies, wraps, _, err := s.copies(base)
-	if err != nil {
-		return nil, err
-	}
+	defer st.remove()
 
 	killpoint.Here("passphrase: begin")
 	if err := c.ReplaceKeyslot(s.U.Key, slot, newPass, p); err != nil {
@@ -97,7 +85,7 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 	killpoint.Here("passphrase: keyslot replaced")
 	m := cloneManifest(base.Manifest)
 	m.ToolsWritten = s.Now
-	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, wraps)
+	res, err := s.rewrite(ctx, m, st.tools(), st.wraps)
 	if err != nil {
 		return nil, err
 	}
@@ -156,15 +144,11 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if newSlot < 0 {
 		return nil, luks.ErrNoFreeKeyslot
 	}
-	dir, err := stagingDir()
+	st, err := s.stageCarried(base.Manifest)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	carried, err := s.carried(base.Manifest, dir)
-	if err != nil {
-		return nil, err
-	}
+	defer st.remove()
 	newKey, err := kit.GenerateRecoveryKey()
 	if err != nil {
 		return nil, err
@@ -216,7 +200,7 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	// 4. The new state is described inside the volume, with what it retires: from here
 	// on, an interruption is completed forward by the next refresh.
 	s.RecoveryKey = newKey
-	next, err := s.prepare(m, &toolsSet{Copies: copies, Extra: carried}, wraps)
+	next, err := s.prepare(m, &toolsSet{Copies: copies, Extra: st.carried}, wraps)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +235,7 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	}
 	// 7. The tools partition (header backups of the header as it is now) and the trusted
 	// copy; the rest of the wraps made above.
-	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, next.state.Wraps)
+	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: st.carried}, next.state.Wraps)
 	if err != nil {
 		return nil, err
 	}
@@ -292,22 +276,6 @@ func configOf(m *kit.Manifest) *Config {
 		c.Escrow = append(c.Escrow, Escrow{Name: e.Name, Recipient: e.Recipient})
 	}
 	return c
-}
-
-// checkEscrow validates the escrow part of a Config.
-func (c *Config) checkEscrow() error {
-	if c.EscrowThreshold > 1 && c.EscrowThreshold > len(c.Escrow) {
-		return fmt.Errorf("escrow threshold %d with %d escrow entries: nobody could ever rebuild the recovery key", c.EscrowThreshold, len(c.Escrow))
-	}
-	for _, e := range c.Escrow {
-		if err := kit.ValidEscrowName(e.Name); err != nil {
-			return err
-		}
-		if _, err := kit.ParseRecipient(e.Recipient); err != nil {
-			return fmt.Errorf("escrow %q: %w", e.Name, err)
-		}
-	}
-	return nil
 }
 
 // removeStaleEscrow deletes from the hand-over folder the escrow files of colleagues no

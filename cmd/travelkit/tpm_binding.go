@@ -29,15 +29,15 @@ func tpmError(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &pcr):
-		return withCode(ExitWrongKey, err, "travelkit tpm reseal --target T --passphrase-file F")
+		return withCodeT(ExitWrongKey, err, "cli.tpm.pcr_hint")
 	case errors.As(err, &pin), errors.As(err, &lock):
 		return withCode(ExitWrongKey, err, "")
 	case errors.As(err, &wrong):
-		return withCode(ExitWrongKey, err, "this kit was bound to another machine's TPM, or the TPM was cleared: unlock with the passphrase or recovery key")
+		return withCodeT(ExitWrongKey, err, "cli.tpm.other_tpm_hint")
 	case errors.As(err, &miss), errors.Is(err, tpm.ErrNoTPM):
-		return withCode(ExitError, err, "unlock with the passphrase or the recovery key instead")
+		return withCodeT(ExitError, err, "cli.tpm.no_tpm_hint")
 	case errors.Is(err, tpmbind.ErrNotBound):
-		return withCode(ExitWrongKey, err, "enrol with travelkit tpm enroll, or unlock with the passphrase")
+		return withCodeT(ExitWrongKey, err, "cli.tpm.not_bound_hint")
 	}
 	return err
 }
@@ -48,7 +48,7 @@ func tpmError(err error) error {
 func pinSaltFor(opts *tpm.SealOptions) {
 	if v := tpmbind.SystemdVersion(); v > 0 && v < tpmbind.SaltedPINSystemd && len(opts.PIN) > 0 {
 		opts.UnsaltedPIN = true
-		fmt.Fprintf(os.Stderr, "travelkit: note: systemd %d on this machine predates salted TPM PINs; the PIN is bound unsalted so systemd-cryptsetup can use it\n", v)
+		fmt.Fprintln(os.Stderr, tr.T("cli.tpm.unsalted", v))
 	}
 }
 
@@ -59,7 +59,7 @@ func readPIN(pinFile string, confirm bool) ([]byte, error) {
 	}
 	p, err := promptSecret(tr.T("cli.prompt.tpm_pin"), confirm)
 	if err != nil {
-		return nil, fmt.Errorf("%w (or give --pin-file)", err)
+		return nil, wrapT(err, "cli.tpm.pin_file", describeError(err))
 	}
 	return p, nil
 }
