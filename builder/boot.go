@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"travelkit/boot"
+	"travelkit/i18n"
 	"travelkit/kit"
 )
 
@@ -24,7 +25,10 @@ func (p *Plan) planBoot(bootDir string, binaryDirs []string) error {
 	if err != nil {
 		return err
 	}
-	p.Boot, p.NoBoot = src, noBoot
+	p.Boot, p.NoBootMsg = src, noBoot
+	if noBoot.Key != "" {
+		p.NoBoot = noBoot.In(i18n.New("en"))
+	}
 	return nil
 }
 
@@ -33,10 +37,10 @@ func (p *Plan) planBoot(bootDir string, binaryDirs []string) error {
 // (a refreshed kit's own bundle; nil: none). With no bundle, or [boot] enable = false, it
 // returns no source and the reason the kit will not boot; with enable = true or --boot, a
 // missing or broken bundle, or no linux/amd64 binary to run as /init, is an error.
-func findBoot(b Boot, bootDir string, binaryDirs []string, hasLinux bool, fallback func() (*boot.Source, error)) (*boot.Source, string, error) {
+func findBoot(b Boot, bootDir string, binaryDirs []string, hasLinux bool, fallback func() (*boot.Source, error)) (*boot.Source, i18n.Message, error) {
 	required := b.Enable != nil && *b.Enable
 	if b.Enable != nil && !*b.Enable {
-		return nil, "the profile turns it off ([boot] enable = false)", nil
+		return nil, i18n.M("cli.plan.noboot_off", "[boot] enable = false"), nil
 	}
 	var src *boot.Source
 	var err error
@@ -54,17 +58,17 @@ func findBoot(b Boot, bootDir string, binaryDirs []string, hasLinux bool, fallba
 	}
 	if err != nil {
 		if errors.Is(err, boot.ErrNoBundle) && !required && bootDir == "" {
-			return nil, "no boot bundle was found (make bootenv gathers one into dist/bootenv; or give --boot DIR)", nil
+			return nil, i18n.M("cli.plan.noboot_none", "make bootenv", "dist/bootenv", "--boot DIR"), nil
 		}
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	if !hasLinux {
 		if required || bootDir != "" {
-			return nil, "", fmt.Errorf("the boot menu runs the %s binary, which [tools] platforms leave out: add %q", bootPlatform, bootPlatform)
+			return nil, i18n.Message{}, fmt.Errorf("the boot menu runs the %s binary, which [tools] platforms leave out: add %q", bootPlatform, bootPlatform)
 		}
-		return nil, fmt.Sprintf("the boot menu runs the %s binary, which [tools] platforms leave out", bootPlatform), nil
+		return nil, i18n.M("cli.plan.noboot_linux", bootPlatform, "[tools] platforms"), nil
 	}
-	return src, "", nil
+	return src, i18n.Message{}, nil
 }
 
 func (p *Plan) linuxBinary() *Binary {
@@ -146,7 +150,8 @@ func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins [
 		}
 		return src, nil
 	}
-	src, noBoot, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, own)
+	src, noBootMsg, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, own)
+	noBoot := noBootMsg.In(i18n.New("en"))
 	if err != nil {
 		if ownErr != nil {
 			return nil, "", fmt.Errorf("%w; and the kit's own boot files cannot be carried on: %v", err, ownErr)

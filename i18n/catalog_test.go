@@ -79,15 +79,15 @@ var technicalTables = []string{
 // translations land; nothing else may be missing.
 var pendingTranslation = []string{
 	// issue 12, --help of the other commands (i12e), landing language by language
-	"ar,fa:help.short", "ar,fa:help.long", "ar,fa:help.example",
-	"ar,fa:help.flags", "ar,fa:help.help", "ar,fa:help.completion",
-	"ar,fa:help.backup", "ar,fa:help.restore", "ar,fa:help.snapshots",
-	"ar,fa:help.ls", "ar,fa:help.check", "ar,fa:help.forget",
-	"ar,fa:help.init", "ar,fa:help.verify", "ar,fa:help.unlock",
-	"ar,fa:help.erase", "ar,fa:help.recover", "ar,fa:help.wizard",
-	"ar,fa:help.build", "ar,fa:help.plan", "ar,fa:help.refresh",
-	"ar,fa:help.register", "ar,fa:help.copy", "ar,fa:help.files",
-	"ar,fa:help.demo", "ar,fa:help.benchmark", "ar,fa:help.profile",
+	"fa:help.short", "fa:help.long", "fa:help.example",
+	"fa:help.flags", "fa:help.help", "fa:help.completion",
+	"fa:help.backup", "fa:help.restore", "fa:help.snapshots",
+	"fa:help.ls", "fa:help.check", "fa:help.forget",
+	"fa:help.init", "fa:help.verify", "fa:help.unlock",
+	"fa:help.erase", "fa:help.recover", "fa:help.wizard",
+	"fa:help.build", "fa:help.plan", "fa:help.refresh",
+	"fa:help.register", "fa:help.copy", "fa:help.files",
+	"fa:help.demo", "fa:help.benchmark", "fa:help.profile",
 }
 
 // pending reports whether lang may lack key for now (pendingTranslation).

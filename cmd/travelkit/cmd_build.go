@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/internal/termsafe"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/profile"
@@ -61,17 +62,17 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 	}
 	if o.recoveryFile != "" && plan.Config.RecoveryKey {
 		if _, err := os.Stat(o.recoveryFile); err == nil {
-			return withCode(ExitRefused, fmt.Errorf("--recovery-key-file %s exists", o.recoveryFile), "choose a new file name; travelkit never overwrites a key")
+			return withCodeT(ExitRefused, errorT("cli.change.exists", "--recovery-key-file", o.recoveryFile), "cli.change.exists_hint")
 		}
 	}
 	if !o.json || !o.yes {
-		plan.Print(os.Stderr)
+		plan.PrintIn(os.Stderr, tr)
 		fmt.Fprintln(os.Stderr)
 	}
 	if !o.yes {
-		what := "build the kit on " + o.target
+		what := tr.T("cli.build.confirm", o.target)
 		if len(plan.Destroys) > 0 {
-			what = "this DESTROYS everything on " + o.target
+			what = tr.T("cli.build.confirm_destroys", o.target)
 		}
 		if err := confirm(what, "--yes"); err != nil {
 			return err
@@ -90,7 +91,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 	}
 	cost, err := plan.Config.LUKS.PBKDF.Resolve(keyBytes)
 	if err != nil {
-		return withCode(ExitUsage, err, "check the [luks] costs of the profile")
+		return withCodeT(ExitUsage, err, "cli.build.costs_hint", "[luks]")
 	}
 	plan.Config.LUKS.PBKDF = cost
 	if err := checkNewPassphrase(pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
@@ -106,7 +107,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 				bar.Done()
 			}
 			barStage = stage
-			bar = newProgress(stage, total)
+			bar = newProgress(stageLabel(stage), total)
 		}
 		if total > 0 {
 			bar.done.Store(done)
@@ -138,7 +139,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		if errors.As(err, &re) {
 			return targetError(err)
 		}
-		return fmt.Errorf("building the kit on %s: %w", o.target, err)
+		return causeT(err, "cli.build.failed", o.target)
 	}
 	if res.RecoveryKey != "" {
 		if o.recoveryFile != "" {
@@ -147,9 +148,9 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 			}
 		}
 		if isTerminal() {
-			fmt.Fprintf(os.Stderr, "\nRECOVERY KEY (shown once; write it down and keep it apart from the drive):\n\n    %s\n\n", res.RecoveryKey)
+			fmt.Fprintf(os.Stderr, "\n%s\n\n    %s\n\n", tr.T("cli.build.recovery_key"), res.RecoveryKey)
 		} else if o.recoveryFile == "" {
-			fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
+			fmt.Fprintln(os.Stderr, tr.T("cli.build.not_shown"))
 		}
 	}
 	if o.registerFile != "" {
@@ -162,10 +163,10 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		}
 	}
 	if tpmErr != nil {
-		return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", tpmError(tpmErr.Err))
+		return causeT(tpmError(tpmErr.Err), "cli.build.tpm_failed", "travelkit tpm enroll")
 	}
 	if res.TPMToken != nil {
-		fmt.Fprintf(os.Stderr, "Bound to this machine's TPM: %s\n", res.TPMToken)
+		fmt.Fprintln(os.Stderr, tr.T("cli.build.tpm_bound", res.TPMToken))
 	}
 	if o.json {
 		out := struct {
@@ -179,9 +180,9 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "Kit %q built on %s (LUKS UUID %s, %d files on the tools partition).\n", res.KitID, res.Target, res.LUKSUUID, res.Files)
+	fmt.Fprintln(os.Stderr, tr.T("cli.build.done", termsafe.Name(res.KitID), res.Target, res.LUKSUUID, res.Files))
 	for _, e := range res.EscrowFiles {
-		fmt.Fprintf(os.Stderr, "Escrow file for hand-over: %s\n", e)
+		fmt.Fprintln(os.Stderr, tr.T("cli.build.escrow_file", e))
 	}
 	return nil
 }

@@ -110,7 +110,7 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	if err != nil {
 		return withCodeT(ExitError, err, "cli.demo.dist_hint")
 	}
-	plan.Print(os.Stdout)
+	plan.PrintIn(os.Stdout, tr)
 	fmt.Println()
 	start := time.Now()
 	var res *builder.Result

@@ -13,7 +13,7 @@ func newKeysEscrowCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.profile == "" {
-				return usageErrorf("keys escrow needs --profile: the escrow list to apply")
+				return usageErrorT("cli.keys.escrow_profile")
 			}
 			return runKeysRotate(&o)
 		},

@@ -46,7 +46,7 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 		return err
 	}
 	defer closeVol()
-	newPass, err := getSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new_kit"), true)
+	newPass, err := getSecret(o.newPassFile, tr.T("cli.keys.new_passphrase_file"), tr.T("cli.prompt.new_kit"), true)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 	})
 	done()
 	if err != nil {
-		return fmt.Errorf("changing the passphrase of %s: %w", o.kit.target, err)
+		return causeT(err, "cli.keys.passphrase_failed", o.kit.target)
 	}
 	if err := finishChange(closeVol, o.registerFile, register.Passphrase, res); err != nil {
 		return err
@@ -78,6 +78,6 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	printChange("Passphrase changed", res, o.kit.target)
+	printChange(tr.T("cli.keys.passphrase_done"), res, o.kit.target)
 	return nil
 }

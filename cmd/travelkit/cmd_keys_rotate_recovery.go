@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"travelkit/builder"
+	"travelkit/internal/termsafe"
 	"travelkit/register"
 )
 
@@ -57,7 +58,7 @@ func runKeysRotate(o *keysRotateOptions) error {
 		return err
 	}
 	if o.outFile == "" && !isTerminal() {
-		return usageErrorf("the new recovery key must go somewhere: give --recovery-key-file OUT (no terminal to show it on)")
+		return usageErrorT("cli.keys.rotate_where")
 	}
 	var escrow *builder.Config
 	if o.profile != "" {
@@ -83,14 +84,14 @@ func runKeysRotate(o *keysRotateOptions) error {
 	defer closeVol()
 	m := s.Manifest()
 	if escrow != nil && escrow.Name != m.KitID {
-		return withCode(ExitRefused, fmt.Errorf("the profile is for kit %q, %s holds kit %q", escrow.Name, o.kit.target, m.KitID), "use the profile of this kit")
+		return withCodeT(ExitRefused, errorT("cli.change.other_profile", termsafe.Name(escrow.Name), o.kit.target, termsafe.Name(m.KitID)), "cli.change.other_profile_hint")
 	}
 	if !o.yes {
 		n := len(m.Escrow)
 		if escrow != nil {
 			n = len(escrow.Escrow)
 		}
-		q := fmt.Sprintf("rotating the recovery key of kit %q retires the old key and every escrow file made for it; the %d colleague(s) need their new escrow files", m.KitID, n)
+		q := tr.T("cli.keys.rotate_confirm", termsafe.Name(m.KitID), n)
 		if err := confirm(q, "--yes"); err != nil {
 			return err
 		}
@@ -101,7 +102,7 @@ func runKeysRotate(o *keysRotateOptions) error {
 		if o.outFile != "" {
 			return writeNewFile(o.outFile, []byte(key+"\n"), 0o600)
 		}
-		fmt.Fprintf(os.Stderr, "\nNEW RECOVERY KEY (shown once; write it down and keep it apart from the drive):\n\n    %s\n\n", key)
+		fmt.Fprintf(os.Stderr, "\n%s\n\n    %s\n\n", tr.T("cli.keys.new_recovery_key"), key)
 		return nil
 	}
 	var res *builderChange
@@ -116,7 +117,7 @@ func runKeysRotate(o *keysRotateOptions) error {
 		if errors.As(err, &cli) {
 			return err
 		}
-		return fmt.Errorf("rotating the recovery key of %s: %w", o.kit.target, err)
+		return causeT(err, "cli.keys.rotate_failed", o.kit.target)
 	}
 	if err := finishChange(closeVol, o.registerFile, o.event, res); err != nil {
 		return err
@@ -130,9 +131,9 @@ func runKeysRotate(o *keysRotateOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	printChange("Recovery key rotated", res, o.kit.target)
+	printChange(tr.T("cli.keys.rotate_done"), res, o.kit.target)
 	if o.outFile != "" {
-		fmt.Fprintf(os.Stderr, "New recovery key: %s\n", o.outFile)
+		fmt.Fprintln(os.Stderr, tr.T("cli.keys.rotate_file", o.outFile))
 	}
 	return nil
 }

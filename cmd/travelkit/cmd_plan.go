@@ -32,7 +32,7 @@ func (f *planFlags) register(c *cobra.Command) {
 
 func (f *planFlags) plan() (*builder.Plan, error) {
 	if f.target == "" {
-		return nil, usageErrorf("no target given: use --target IMAGE-FILE or --target DISK")
+		return nil, usageErrorT("cli.build.no_target")
 	}
 	p, err := loadProfile(f.profile)
 	if err != nil {
@@ -42,7 +42,7 @@ func (f *planFlags) plan() (*builder.Plan, error) {
 	var size int64
 	if f.size != "" {
 		if size, err = bytesize.Parse(f.size); err != nil {
-			return nil, usageErrorf("--size: %v", err)
+			return nil, usageErrorT("cli.build.size", err)
 		}
 	}
 	opt := builder.PlanOptions{Target: f.target, Size: size, AllowFixed: f.allowFixed, BootDir: f.bootDir}
@@ -69,6 +69,6 @@ func runPlan(f *planFlags) error {
 	if err != nil {
 		return err
 	}
-	plan.Print(os.Stdout)
+	plan.PrintIn(os.Stdout, tr)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/register"
 )
@@ -64,12 +65,12 @@ func runRefresh(o *refreshOptions) error {
 	defer closeVol()
 	m := s.Manifest()
 	if prof != nil && prof.Name != m.KitID {
-		return withCode(ExitRefused, fmt.Errorf("the profile is for kit %q, %s holds kit %q", prof.Name, o.kit.target, m.KitID), "use the profile of this kit")
+		return withCodeT(ExitRefused, errorT("cli.change.other_profile", termsafe.Name(prof.Name), o.kit.target, termsafe.Name(m.KitID)), "cli.change.other_profile_hint")
 	}
 	if !o.yes {
-		what := fmt.Sprintf("rewriting the tools partition of kit %q (travelkit %s -> %s); its backups are not touched", m.KitID, m.Version, version.Version)
+		what := tr.T("cli.refresh.confirm", termsafe.Name(m.KitID), termsafe.Name(m.Version), version.Version)
 		if s.Interrupted() {
-			what = fmt.Sprintf("completing an interrupted change of kit %q and writing its tools partition with travelkit %s; its backups are not touched", m.KitID, version.Version)
+			what = tr.T("cli.refresh.confirm_complete", termsafe.Name(m.KitID), version.Version)
 		}
 		if err := confirm(what, "--yes"); err != nil {
 			return err
@@ -86,10 +87,10 @@ func runRefresh(o *refreshOptions) error {
 	done()
 	var full *builder.ToolsFullError
 	if errors.As(err, &full) {
-		return withCode(ExitNoSpace, fmt.Errorf("refreshing %s: %w", o.kit.target, err), full.Hint())
+		return withCode(ExitNoSpace, causeT(err, "cli.refresh.failed", o.kit.target), full.Hint())
 	}
 	if err != nil {
-		return fmt.Errorf("refreshing %s: %w", o.kit.target, err)
+		return causeT(err, "cli.refresh.failed", o.kit.target)
 	}
 	if err := finishChange(closeVol, o.registerFile, register.Refresh, res); err != nil {
 		return err
@@ -99,7 +100,7 @@ func runRefresh(o *refreshOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	printChange("Refreshed", res, o.kit.target)
-	fmt.Fprintln(os.Stderr, "The backups were not touched.")
+	printChange(tr.T("cli.refresh.done"), res, o.kit.target)
+	fmt.Fprintln(os.Stderr, tr.T("cli.refresh.untouched"))
 	return nil
 }

@@ -36,14 +36,14 @@ func newRegisterCmd() *cobra.Command {
 func runRegister(o *registerOptions, path string) error {
 	period, err := register.ParsePeriod(o.due)
 	if err != nil {
-		return usageErrorf("--due: %v", err)
+		return usageErrorT("cli.register.due", err)
 	}
 	events, problems, err := register.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("register %s: %w", path, err)
+		return causeT(err, "cli.register.failed", path)
 	}
 	for _, p := range problems {
-		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v (skipped)\n", path, p)
+		fmt.Fprintln(os.Stderr, tr.T("cli.warning", path, tr.T("cli.register.skipped", p)))
 	}
 	kits := register.Check(register.Kits(events), period, time.Now(), version.Version)
 	list := kits
@@ -59,22 +59,22 @@ func runRegister(o *registerOptions, path string) error {
 		return nil
 	}
 	if len(list) == 0 {
-		fmt.Printf("%d kit(s) in %s; none due for renewal (period %s).\n", len(kits), path, period)
+		fmt.Println(tr.T("cli.register.none_due", len(kits), path, period))
 		return nil
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "KIT\tLUKS UUID\tLAST EVENT\tTOOLS\tRECOVERY KEY\tESCROW\tDUE")
+	fmt.Fprintln(w, tr.T("cli.register.header"))
 	for _, k := range list {
 		e := k.Last
 		due := []string{}
 		if k.KeysDue {
-			due = append(due, "keys")
+			due = append(due, tr.T("cli.register.due_keys"))
 		}
 		if k.ToolsDue {
-			due = append(due, "tools")
+			due = append(due, tr.T("cli.register.due_tools"))
 		}
 		if k.Erased {
-			due = append(due, "erased")
+			due = append(due, tr.T("cli.register.erased"))
 		}
 		rot := "-"
 		if !e.RecoveryKeyRotated.IsZero() {
@@ -82,7 +82,7 @@ func runRegister(o *registerOptions, path string) error {
 		}
 		esc := "-"
 		if len(e.Escrow) > 0 {
-			esc = fmt.Sprintf("%d of %d", max(e.Threshold, 1), len(e.Escrow))
+			esc = tr.T("cli.register.escrow", max(e.Threshold, 1), len(e.Escrow))
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", termsafe.Name(e.KitID), shortUUID(e.LUKSUUID), e.Event, e.Date.Format("2006-01-02"),
 			termsafe.Name(e.Version), rot, esc, strings.Join(due, ", "))

@@ -75,7 +75,7 @@ func kitHasRecoveryKey(u *drive.Unlocked) bool {
 func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Repository, error) {
 	pw, err := u.FS.ReadFile(drive.RepoPassword)
 	if err != nil {
-		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
+		return nil, causeT(err, "cli.remote.no_password", drive.RepoPassword)
 	}
 	pw = bytes.TrimSpace(pw)
 	defer clear(pw)
@@ -96,7 +96,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	}
 	loc, err := remote.ParseLocation(location)
 	if err != nil {
-		return usageErrorf("LOCATION: %v", err)
+		return usageErrorT("cli.remote.location", err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -111,7 +111,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 		ownPass = bytes.Clone(bytes.TrimSpace(bytes.TrimPrefix(b, []byte{0xef, 0xbb, 0xbf})))
 		clear(b)
 		if len(ownPass) == 0 {
-			return usageErrorf("password file %s holds only white space", o.passwordFile)
+			return usageErrorT("cli.repo.blank_password", o.passwordFile)
 		}
 	}
 	defer clear(ownPass)
@@ -126,7 +126,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	if o.kit.passFile == "" {
 		if o.kit.recoveryFile == "" && len(o.kit.identities) == 0 {
 			if !isTerminal() {
-				return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: give --recovery-key-file F (or --identity)")
+				return usageErrorT("cli.remote.needs_recovery")
 			}
 			b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 			if err != nil {
@@ -135,7 +135,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			k, err := kit.ParseRecoveryKey(string(b))
 			clear(b)
 			if err != nil {
-				return withCode(ExitWrongKey, err, "a recovery key is 8 groups of 8 letters separated by dashes")
+				return withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
 			}
 			rk = []byte(k)
 		} else {
@@ -146,7 +146,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			k, err := kit.ParseRecoveryKey(string(b))
 			clear(b)
 			if err != nil {
-				return withCode(ExitWrongKey, err, "the escrow file holds no recovery key")
+				return withCodeT(ExitWrongKey, err, "cli.remote.escrow_no_key")
 			}
 			rk = []byte(k)
 		}
@@ -168,7 +168,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	}
 	closeKit := func(err error) error {
 		if cerr := u.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("closing the kit: %w", cerr)
+			err = causeT(cerr, "cli.change.close_failed")
 		}
 		return err
 	}
@@ -178,7 +178,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *drive.Drive, u *drive.Unlocked, name string, loc remote.Location, rk, ownPass []byte) error {
 	if rk == nil && kitHasRecoveryKey(u) {
 		if !isTerminal() {
-			return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: unlock with --recovery-key-file F (or --identity) instead of --passphrase-file")
+			return usageErrorT("cli.remote.needs_recovery_unlock")
 		}
 		b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 		if err != nil {
@@ -187,23 +187,23 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		k, err := kit.ParseRecoveryKey(string(b))
 		clear(b)
 		if err != nil {
-			return withCode(ExitWrongKey, err, "a recovery key is 8 groups of 8 letters separated by dashes")
+			return withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
 		}
 		rk = []byte(k)
 		defer clear(rk)
 		vk, _, err := u.Container.Unlock(rk)
 		if err != nil {
-			return withCode(ExitWrongKey, errors.New("that is not this kit's recovery key"), "type the recovery key printed when the kit was built")
+			return withCodeT(ExitWrongKey, errorT("cli.remote.not_this_key"), "cli.remote.not_this_key_hint")
 		}
 		vk.Wipe()
 	}
 	if rk == nil && ownPass == nil {
 		if !isTerminal() {
-			return usageErrorf("this kit has no recovery key: give --password-file F with a passphrase that will open the off-site copy")
+			return usageErrorT("cli.remote.no_recovery_file")
 		}
 	}
 	if _, err := u.Remote(name); err == nil {
-		return withCode(ExitRefused, fmt.Errorf("the kit has a remote %q already", name), "remove it first (travelkit remote remove), or choose another name")
+		return withCodeT(ExitRefused, errorT("cli.remote.exists", name), "cli.remote.exists_hint", "travelkit remote remove")
 	}
 
 	// reach the place, with the credentials; pin what was accepted
@@ -256,8 +256,8 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 
 	// the keys that open the copy without the kit
 	if ownPass == nil && isTerminal() {
-		fmt.Fprintln(os.Stderr, "A passphrase of your own can open the off-site copy too (besides the recovery key).")
-		b, err := promptSecretOptional("Passphrase for the off-site copy (Enter for none)")
+		fmt.Fprintln(os.Stderr, tr.T("cli.remote.own_passphrase"))
+		b, err := promptSecretOptional(tr.T("cli.remote.own_prompt"))
 		if err != nil {
 			return err
 		}
@@ -265,7 +265,7 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		defer clear(ownPass)
 	}
 	if rk == nil && ownPass == nil {
-		return usageErrorf("this kit has no recovery key: a passphrase for the off-site copy is needed")
+		return usageErrorT("cli.remote.no_recovery")
 	}
 	type keyInfo struct {
 		For  string `json:"for"`
@@ -274,8 +274,9 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		Left string `json:"-"`
 	}
 	var keys []keyInfo
+	forKey := map[string]string{"recovery key": tr.T("cli.remote.for_recovery"), "passphrase": tr.T("cli.remote.for_passphrase")}
 	for _, k := range []struct {
-		what     string
+		what     string // in --json
 		pw       []byte
 		recovery bool
 	}{{"recovery key", rk, true}, {"passphrase", ownPass, false}} {
@@ -284,13 +285,13 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		}
 		n, added, err := r.AddKey(ctx, k.pw)
 		if err != nil {
-			return fmt.Errorf("adding a repository key for the %s: %w", k.what, err)
+			return causeT(err, "cli.remote.add_key_failed", forKey[k.what])
 		}
 		if k.recovery {
 			// recorded, so that a rotation unlocked without the old recovery key finds
 			// and replaces it (builder's replaceRecoveryRepoKey)
 			if err := drive.SetRecoveryRepoKey(u, n); err != nil {
-				return fmt.Errorf("recording the recovery key's repository key: %w", err)
+				return causeT(err, "cli.remote.record_key_failed")
 			}
 		}
 		keys = append(keys, keyInfo{For: k.what, Key: n[:8], New: added})
@@ -299,12 +300,12 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 	s := &remote.Settings{Name: name, Location: loc, Cred: *cred, Added: time.Now()}
 	s.Cred.KnownHosts = nil
 	if err := u.SaveRemote(s); err != nil {
-		return fmt.Errorf("saving the remote in the kit: %w", err)
+		return causeT(err, "cli.remote.save_failed")
 	}
 	// the RESTORE pages say that a copy exists (where, and with which secret, they never say)
 	pages, err := markOffSite(ctx, d, u, rk)
 	if err != nil {
-		return fmt.Errorf("the remote is added, but the RESTORE pages were not rewritten (travelkit refresh completes it): %w", err)
+		return causeT(err, "cli.remote.pages_failed", "travelkit refresh")
 	}
 
 	out := c.OutOrStdout()
@@ -313,25 +314,25 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
-	fmt.Fprintf(out, "remote %s added: %s\n", name, termsafe.Name(loc.String()))
+	fmt.Fprintln(out, tr.T("cli.remote.added", name, termsafe.Name(loc.String())))
 	if cred.HostKey != "" {
-		fmt.Fprintf(out, "  SSH host key %s pinned\n", cred.HostKey)
+		fmt.Fprintln(out, tr.T("cli.remote.host_key", cred.HostKey))
 	}
 	for _, k := range keys {
-		state := "added"
+		state := "cli.remote.key_added"
 		if !k.New {
-			state = "present already"
+			state = "cli.remote.key_present"
 		}
-		fmt.Fprintf(out, "  repository key %s for the %s: %s\n", k.Key, k.For, state)
+		fmt.Fprintln(out, tr.T(state, k.Key, forKey[k.For]))
 	}
 	if pages {
-		fmt.Fprintln(out, "  the RESTORE pages on the tools partition now say that an off-site copy exists (not where)")
+		fmt.Fprintln(out, tr.T("cli.remote.pages"))
 	}
 	if loc.Kind == remote.SFTP && len(cred.SSHKey) == 0 && cred.Password == "" {
-		fmt.Fprintln(out, "  no SSH key is stored in the kit: copy logs in with the agent or ~/.ssh keys of the computer it runs on (--ssh-key F stores one)")
+		fmt.Fprintln(out, tr.T("cli.remote.no_ssh_key", "--ssh-key F"))
 	}
-	fmt.Fprintf(out, "Copy the backups there with: travelkit copy --target %s %s\n", o.kit.target, name)
-	fmt.Fprintf(out, "The copy then opens without the kit: restic -r %s --password-file recovery-key.txt snapshots\n", termsafe.Name(loc.String()))
+	fmt.Fprintln(out, tr.T("cli.remote.copy_with", "travelkit copy --target "+o.kit.target+" "+name))
+	fmt.Fprintln(out, tr.T("cli.remote.opens_without", "restic -r "+termsafe.Name(loc.String())+" --password-file recovery-key.txt snapshots"))
 	return nil
 }
 
@@ -396,16 +397,16 @@ func printRemotes(out io.Writer, rs []*remote.Settings, asJSON bool) error {
 		return nil
 	}
 	if len(rs) == 0 {
-		fmt.Fprintln(out, "no remotes; add one with `travelkit remote add --target T NAME LOCATION`")
+		fmt.Fprintln(out, tr.T("cli.remote.none_yet", "travelkit remote add --target T NAME LOCATION"))
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tLOCATION\tHOST KEY\tCREDENTIALS STORED\tADDED")
+	fmt.Fprintln(tw, tr.T("cli.remote.header"))
 	for _, s := range rs {
 		p := s.Public()
 		creds := strings.Join(p.Credentials, ", ")
 		if creds == "" {
-			creds = "none"
+			creds = tr.T("cli.remote.no_credentials")
 		}
 		hk := p.HostKey
 		if hk == "" {
@@ -451,15 +452,15 @@ func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) (err
 		err = u.RemoveRemote(name)
 	}
 	if cerr := u.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing the kit: %w", cerr)
+		err = causeT(cerr, "cli.change.close_failed")
 	}
 	if errors.Is(err, drive.ErrNoRemote) {
-		return withCode(ExitUsage, err, "see `travelkit remote list`")
+		return withCodeT(ExitUsage, err, "cli.remote.list_hint", "travelkit remote list")
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.OutOrStdout(), "remote %s removed from the kit; the copy at %s stays\n", name, termsafe.Name(s.Location.String()))
+	fmt.Fprintln(c.OutOrStdout(), tr.T("cli.remote.removed", name, termsafe.Name(s.Location.String())))
 	return nil
 }
 
