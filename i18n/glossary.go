@@ -128,6 +128,7 @@ func first(s []string) string {
 // inside a flag, file or command name (--passphrase-file, recovery-key.txt), nor in
 // capitals (a value name: --target KIT).
 func englishUses(text string, t Term) bool {
+	text = strings.Join(strings.Fields(text), " ")
 	text = commandRE.ReplaceAllStringFunc(text, func(c string) string { return strings.Repeat("#", len(c)) })
 	low := strings.ToLower(text)
 	for _, n := range t.Not {
@@ -144,12 +145,12 @@ func englishUses(text string, t Term) bool {
 			if orig := text[start:end]; len(text) == len(low) && orig == strings.ToUpper(orig) {
 				continue // a value name or label (--target KIT, TRAVELKIT), not prose
 			}
-			if r, _ := utf8.DecodeLastRuneInString(low[:start]); start > 0 && (isWordRune(r) || strings.ContainsRune("-_./", r)) {
+			if r, _ := utf8.DecodeLastRuneInString(low[:start]); start > 0 && (isWordRune(r) || strings.ContainsRune("-_./[", r)) {
 				continue
 			}
 			if end < len(low) {
 				r, n := utf8.DecodeRuneInString(low[end:])
-				if isWordRune(r) || r == '-' || r == '_' {
+				if isWordRune(r) || r == '-' || r == '_' || r == ']' {
 					continue
 				}
 				if r == '.' || r == '/' {
@@ -166,7 +167,8 @@ func englishUses(text string, t Term) bool {
 
 // fold makes a text comparable with a glossary form: lower case, Arabic-script vowel
 // marks and the Persian ezafe mark (ـَ ـّ ـٔ) dropped, a zero-width non-joiner (Persian's
-// half-space, رمزگذاری‌شده) and a typographic apostrophe read as their plain forms.
+// half-space, رمزگذاری‌شده) and a typographic apostrophe read as their plain forms, and
+// a line break or a run of spaces as one space.
 func fold(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -178,7 +180,7 @@ func fold(s string) string {
 			return '\''
 		}
 		return r
-	}, strings.ToLower(s))
+	}, strings.Join(strings.Fields(strings.ToLower(s)), " "))
 }
 
 // commandRE finds a travelkit command named in a text ("travelkit keys passphrase",
