@@ -145,12 +145,12 @@ func englishUses(text string, t Term) bool {
 			if orig := text[start:end]; len(text) == len(low) && orig == strings.ToUpper(orig) {
 				continue // a value name or label (--target KIT, TRAVELKIT), not prose
 			}
-			if r, _ := utf8.DecodeLastRuneInString(low[:start]); start > 0 && (isWordRune(r) || strings.ContainsRune("-_./[", r)) {
+			if r, _ := utf8.DecodeLastRuneInString(low[:start]); start > 0 && (isWordRune(r) || strings.ContainsRune("-_./[:@", r)) {
 				continue
 			}
 			if end < len(low) {
 				r, n := utf8.DecodeRuneInString(low[end:])
-				if isWordRune(r) || r == '-' || r == '_' || r == ']' {
+				if isWordRune(r) || strings.ContainsRune("-_]@", r) {
 					continue
 				}
 				if r == '.' || r == '/' {
