@@ -14,7 +14,7 @@ import (
 
 // Index maps blobs to their place in pack files. It is compact, because a
 // home folder of a million files has a million blobs: pack IDs are kept once
-// in a table, entries (52 bytes each) in pages of a fixed size, and lookups go
+// in a table, entries (48 bytes each) in pages of a fixed size, and lookups go
 // through an open-addressing table of entry numbers (4 bytes a slot, 2-4 slots
 // a blob). The pages are never copied as the index grows: one flat slice
 // grown by append held its old and its new array at once (2.25 times the
@@ -30,22 +30,25 @@ type Index struct {
 	files   []ID
 }
 
-// pageSize is the number of entries in a page of the index (about 213 KB).
+// pageSize is the number of entries in a page of the index (about 197 KB).
 const pageSize = 4096
 
+// indexEntry is 48 bytes: the blob type shares a word with the pack number.
 type indexEntry struct {
-	id     ID
-	pack   int32
-	offset uint32
-	length uint32
-	ulen   uint32
-	typ    BlobType
+	id      ID
+	packTyp uint32 // pack number << 2 | blob type
+	offset  uint32
+	length  uint32
+	ulen    uint32
 }
 
-func (e *indexEntry) handle() BlobHandle { return BlobHandle{ID: e.id, Type: e.typ} }
+func (e *indexEntry) pack() int32   { return int32(e.packTyp >> 2) }
+func (e *indexEntry) typ() BlobType { return BlobType(e.packTyp & 3) }
+
+func (e *indexEntry) handle() BlobHandle { return BlobHandle{ID: e.id, Type: e.typ()} }
 
 func (x *Index) blob(e *indexEntry) PackedBlob {
-	return PackedBlob{BlobHandle: e.handle(), PackID: x.packs[e.pack], Offset: e.offset,
+	return PackedBlob{BlobHandle: e.handle(), PackID: x.packs[e.pack()], Offset: e.offset,
 		Length: e.length, UncompressedLength: e.ulen}
 }
 
@@ -124,7 +127,7 @@ func (x *Index) find(h BlobHandle) (int, bool) {
 		if n == 0 {
 			return i, false
 		}
-		if e := x.entry(int(n) - 1); e.id == h.ID && e.typ == h.Type {
+		if e := x.entry(int(n) - 1); e.id == h.ID && e.typ() == h.Type {
 			return i, true
 		}
 	}
@@ -151,7 +154,9 @@ func (x *Index) add(pb PackedBlob) {
 		x.packs = append(x.packs, pb.PackID)
 		x.packNum[pb.PackID] = pn
 	}
-	x.appendEntry(indexEntry{id: pb.ID, typ: pb.Type, pack: pn, offset: pb.Offset,
+	// the decoder passes only data and tree blobs (1 and 2), and an index
+	// holds far fewer than 2^30 packs (maxIndexBlobs, and the memory for them)
+	x.appendEntry(indexEntry{id: pb.ID, packTyp: uint32(pn)<<2 | uint32(pb.Type&3), offset: pb.Offset,
 		length: pb.Length, ulen: pb.UncompressedLength})
 	if j, ok := x.find(pb.BlobHandle); !ok {
 		x.slots[j] = int32(x.n)

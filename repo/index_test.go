@@ -3,11 +3,16 @@ package repo
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // The compact index finds every blob it was given (first location wins for
 // duplicates), nothing else, and keeps every entry for Each.
 func TestIndexCompact(t *testing.T) {
+	// a million blobs are a million entries: each byte of one is a megabyte
+	if n := unsafe.Sizeof(indexEntry{}); n != 48 {
+		t.Fatalf("an index entry takes %d bytes, want 48", n)
+	}
 	r := rand.New(rand.NewPCG(5, 6))
 	x := NewIndex()
 	var all []PackedBlob

@@ -103,11 +103,11 @@ func appendRunsJSON(b []byte, runs []entryRun) ([]byte, error) {
 		for i := r.first; i < r.end; i++ {
 			e := r.x.entry(i)
 			if i == r.first {
-				b = appendPackStart(b, k == 0, r.x.packs[e.pack])
+				b = appendPackStart(b, k == 0, r.x.packs[e.pack()])
 			} else {
 				b = append(b, ',')
 			}
-			if b, err = appendIndexBlob(b, e.id, e.typ, e.offset, e.length, e.ulen); err != nil {
+			if b, err = appendIndexBlob(b, e.id, e.typ(), e.offset, e.length, e.ulen); err != nil {
 				break
 			}
 		}
