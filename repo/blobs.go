@@ -21,19 +21,19 @@ type blobSaver struct {
 	mu sync.Mutex
 	// seen holds the blobs saved in this session whose pack is not in the
 	// index yet; a blob leaves it when its pack is uploaded, so it stays small
-	seen    map[BlobHandle]struct{}
-	cur     [3]*packer
-	upload  chan *packer
-	wg      sync.WaitGroup
-	errMu   sync.Mutex
-	err     error
+	seen   map[BlobHandle]struct{}
+	cur    [3]*packer
+	upload chan *packer
+	wg     sync.WaitGroup
+	errMu  sync.Mutex
+	err    error
 	// pending are the blobs of uploaded packs not yet in an index file, as
 	// runs of the index's entries (the index file is written from there)
 	pending      []entryRun
 	pendingBlobs int
-	slots   chan struct{} // data pack buffers in use
-	free    chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
-	ctx     context.Context
+	slots        chan struct{} // data pack buffers in use
+	free         chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
+	ctx          context.Context
 	// stream is the storage when it writes files as they are made: each
 	// saving goroutine then writes its own data pack (in its BlobScratch)
 	// and no pack is held in memory; open lists those packs for Flush
