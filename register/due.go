@@ -11,12 +11,12 @@ import (
 
 // Kit is what the register says of one kit: its latest event, and what is due.
 type Kit struct {
-	Last        Event    `json:"last"`   // the latest event
-	Events      int      `json:"events"` // how many events the register holds for it
-	KeysDue     bool     `json:"keys_due"`
-	ToolsDue    bool     `json:"tools_due"`
-	Erased      bool     `json:"erased,omitempty"` // the last event was an erase: revival pending
-	Reasons     []string `json:"reasons,omitempty"` // in English
+	Last     Event    `json:"last"`   // the latest event
+	Events   int      `json:"events"` // how many events the register holds for it
+	KeysDue  bool     `json:"keys_due"`
+	ToolsDue bool     `json:"tools_due"`
+	Erased   bool     `json:"erased,omitempty"`  // the last event was an erase: revival pending
+	Reasons  []string `json:"reasons,omitempty"` // in English
 	// ReasonMessages are the Reasons, for any language.
 	ReasonMessages []i18n.Message `json:"-"`
 	latestOrder    int
