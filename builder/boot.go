@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"travelkit/boot"
+	"travelkit/i18n"
 	"travelkit/kit"
 )
 
@@ -24,7 +25,10 @@ func (p *Plan) planBoot(bootDir string, binaryDirs []string) error {
 	if err != nil {
 		return err
 	}
-	p.Boot, p.NoBoot = src, noBoot
+	p.Boot, p.NoBootMsg = src, noBoot
+	if noBoot.Key != "" {
+		p.NoBoot = noBoot.In(i18n.New("en"))
+	}
 	return nil
 }
 
@@ -33,10 +37,10 @@ func (p *Plan) planBoot(bootDir string, binaryDirs []string) error {
 // (a refreshed kit's own bundle; nil: none). With no bundle, or [boot] enable = false, it
 // returns no source and the reason the kit will not boot; with enable = true or --boot, a
 // missing or broken bundle, or no linux/amd64 binary to run as /init, is an error.
-func findBoot(b Boot, bootDir string, binaryDirs []string, hasLinux bool, fallback func() (*boot.Source, error)) (*boot.Source, string, error) {
+func findBoot(b Boot, bootDir string, binaryDirs []string, hasLinux bool, fallback func() (*boot.Source, error)) (*boot.Source, i18n.Message, error) {
 	required := b.Enable != nil && *b.Enable
 	if b.Enable != nil && !*b.Enable {
-		return nil, "the profile turns it off ([boot] enable = false)", nil
+		return nil, i18n.M("cli.plan.noboot_off", "[boot] enable = false"), nil
 	}
 	var src *boot.Source
 	var err error
@@ -54,17 +58,17 @@ func findBoot(b Boot, bootDir string, binaryDirs []string, hasLinux bool, fallba
 	}
 	if err != nil {
 		if errors.Is(err, boot.ErrNoBundle) && !required && bootDir == "" {
-			return nil, "no boot bundle was found (make bootenv gathers one into dist/bootenv; or give --boot DIR)", nil
+			return nil, i18n.M("cli.plan.noboot_none", "make bootenv", "dist/bootenv", "--boot DIR"), nil
 		}
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	if !hasLinux {
 		if required || bootDir != "" {
-			return nil, "", fmt.Errorf("the boot menu runs the %s binary, which [tools] platforms leave out: add %q", bootPlatform, bootPlatform)
+			return nil, i18n.Message{}, fmt.Errorf("the boot menu runs the %s binary, which [tools] platforms leave out: add %q", bootPlatform, bootPlatform)
 		}
-		return nil, fmt.Sprintf("the boot menu runs the %s binary, which [tools] platforms leave out", bootPlatform), nil
+		return nil, i18n.M("cli.plan.noboot_linux", bootPlatform, "[tools] platforms"), nil
 	}
-	return src, "", nil
+	return src, i18n.Message{}, nil
 }
 
 func (p *Plan) linuxBinary() *Binary {
@@ -122,7 +126,7 @@ func bootable(files []File) bool {
 // when none is found beside the binaries, a bootable kit keeps its own (staged into dir
 // from the tools partition, each file checked against the trusted manifest and the
 // bundle's manifest), and gets a new initramfs with this travelkit.
-func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins []Binary, binaryDirs []string, dir string) ([]File, string, error) {
+func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins []Binary, binaryDirs []string, dir string) ([]File, i18n.Message, error) {
 	var b Boot
 	if o.Profile != nil {
 		b = o.Profile.Boot
@@ -149,18 +153,18 @@ func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins [
 	src, noBoot, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, own)
 	if err != nil {
 		if ownErr != nil {
-			return nil, "", fmt.Errorf("%w; and the kit's own boot files cannot be carried on: %v", err, ownErr)
+			return nil, i18n.Message{}, fmt.Errorf("%w; and the kit's own boot files cannot be carried on: %v", err, ownErr)
 		}
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	if src == nil {
 		if ownErr != nil {
-			return nil, "the kit no longer starts a computer: its own boot files cannot be carried on (" + ownErr.Error() + ")", nil
+			return nil, i18n.M("cli.change.note_boot_lost", ownErr.Error()), nil
 		}
 		if had {
-			return nil, "the kit no longer starts a computer (its boot files were removed): " + noBoot, nil
+			return nil, i18n.M("cli.change.note_boot_removed", noBoot), nil
 		}
-		return nil, "the kit will not start a computer: " + noBoot, nil
+		return nil, i18n.M("cli.change.note_no_boot", noBoot), nil
 	}
 	langs := b.Languages
 	if len(langs) == 0 {
@@ -168,17 +172,16 @@ func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins [
 	}
 	files, err := bootFileList(src, linux.Path, boot.KitInfo{KitID: m.KitID, Created: m.Created, Languages: langs, Version: m.Version})
 	if err != nil {
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
-	from := src.Dir
-	if strings.HasPrefix(from, dir) {
-		from = "the kit's own bundle"
+	var from any = src.Dir
+	if strings.HasPrefix(src.Dir, dir) {
+		from = i18n.M("cli.change.note_own_bundle")
 	}
-	what := "the kit now starts computers"
 	if had {
-		what = "the kit's boot files were written anew"
+		return files, i18n.M("cli.change.note_boot_rewritten", src.Bundle.KernelVersion, from), nil
 	}
-	return files, fmt.Sprintf("%s (Debian's signed boot chain, Linux %s, from %s)", what, src.Bundle.KernelVersion, from), nil
+	return files, i18n.M("cli.change.note_boot_new", src.Bundle.KernelVersion, from), nil
 }
 
 // kitBundle stages the boot bundle of the kit's tools partition into dir, each file

@@ -47,6 +47,11 @@ func (c *Config) check() error {
 			return err
 		}
 	}
+	return c.checkEscrow()
+}
+
+// checkEscrow validates the escrow part of a Config.
+func (c *Config) checkEscrow() error {
 	if c.EscrowThreshold > 1 && c.EscrowThreshold > len(c.Escrow) {
 		return fmt.Errorf("escrow threshold %d with %d escrow entries: nobody could ever rebuild the recovery key", c.EscrowThreshold, len(c.Escrow))
 	}

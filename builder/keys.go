@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"travelkit/drive"
+	"travelkit/i18n"
 	"travelkit/internal/killpoint"
 	"travelkit/kit"
 	"travelkit/luks"
@@ -52,10 +53,6 @@ func pbkdfOf(c *luks.Container, slot int) (luks.PBKDF, error) {
 	return luks.PBKDF{}, fmt.Errorf("keyslot %d: %w", slot, luks.ErrNoSuchKeyslot)
 }
 
-// stagingDir is a folder for the binaries a key change carries over (public files, never
-// secrets); the caller removes it.
-func stagingDir() (string, error) { return os.MkdirTemp("", "travelkit-tools-") }
-
 // ChangePassphrase gives the kit passphrase's keyslot (0) a new passphrase, with the
 // volume key of whatever unlocked the kit. The header backups are written anew (the old
 // ones keep the old passphrase's keyslot), on the tools partition, in the trusted state,
@@ -76,19 +73,11 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 		return nil, err
 	}
 	// Everything that could refuse is done before the first change.
-	dir, err := stagingDir()
+	st, err := s.stage(base)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	carried, err := s.carried(base.Manifest, dir)
-	if err != nil {
-		return nil, err
-	}
-	copies, wraps, _, err := s.copies(base)
-	if err != nil {
-		return nil, err
-	}
+	defer st.remove()
 
 	killpoint.Here("passphrase: begin")
 	if err := c.ReplaceKeyslot(s.U.Key, slot, newPass, p); err != nil {
@@ -97,7 +86,7 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 	killpoint.Here("passphrase: keyslot replaced")
 	m := cloneManifest(base.Manifest)
 	m.ToolsWritten = s.Now
-	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, wraps)
+	res, err := s.rewrite(ctx, m, st.tools(), st.wraps)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +96,7 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 			return nil, err
 		}
 	}
-	res.Notes = append(settled, res.Notes...)
+	res.addNotes(settled)
 	return res, nil
 }
 
@@ -156,15 +145,11 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if newSlot < 0 {
 		return nil, luks.ErrNoFreeKeyslot
 	}
-	dir, err := stagingDir()
+	st, err := s.stageCarried(base.Manifest)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	carried, err := s.carried(base.Manifest, dir)
-	if err != nil {
-		return nil, err
-	}
+	defer st.remove()
 	newKey, err := kit.GenerateRecoveryKey()
 	if err != nil {
 		return nil, err
@@ -208,15 +193,15 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if err != nil {
 		return nil, err
 	}
-	var notes []string
-	if repoNote != "" {
+	var notes []i18n.Message
+	if repoNote.Key != "" {
 		notes = append(notes, repoNote)
 	}
 	killpoint.Here("rotate: repository key added")
 	// 4. The new state is described inside the volume, with what it retires: from here
 	// on, an interruption is completed forward by the next refresh.
 	s.RecoveryKey = newKey
-	next, err := s.prepare(m, &toolsSet{Copies: copies, Extra: carried}, wraps)
+	next, err := s.prepare(m, &toolsSet{Copies: copies, Extra: st.carried}, wraps)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +236,7 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	}
 	// 7. The tools partition (header backups of the header as it is now) and the trusted
 	// copy; the rest of the wraps made above.
-	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, next.state.Wraps)
+	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: st.carried}, next.state.Wraps)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +252,8 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 		notes = append(notes, removeStaleEscrow(o.EscrowDir, base.Manifest, cfg)...)
 	}
 	killpoint.Here("rotate: done")
-	res.EscrowFiles, res.Notes = escrowFiles, append(append(settled, notes...), res.Notes...)
+	res.EscrowFiles = escrowFiles
+	res.addNotes(slices.Concat(settled, notes))
 	return res, nil
 }
 
@@ -294,37 +280,21 @@ func configOf(m *kit.Manifest) *Config {
 	return c
 }
 
-// checkEscrow validates the escrow part of a Config.
-func (c *Config) checkEscrow() error {
-	if c.EscrowThreshold > 1 && c.EscrowThreshold > len(c.Escrow) {
-		return fmt.Errorf("escrow threshold %d with %d escrow entries: nobody could ever rebuild the recovery key", c.EscrowThreshold, len(c.Escrow))
-	}
-	for _, e := range c.Escrow {
-		if err := kit.ValidEscrowName(e.Name); err != nil {
-			return err
-		}
-		if _, err := kit.ParseRecipient(e.Recipient); err != nil {
-			return fmt.Errorf("escrow %q: %w", e.Name, err)
-		}
-	}
-	return nil
-}
-
 // removeStaleEscrow deletes from the hand-over folder the escrow files of colleagues no
 // longer on the list: they hold the old key (or a share of it), which opens nothing now.
-func removeStaleEscrow(dir string, old *kit.Manifest, cfg *Config) []string {
+func removeStaleEscrow(dir string, old *kit.Manifest, cfg *Config) []i18n.Message {
 	keep := map[string]bool{}
 	for _, e := range cfg.Escrow {
 		keep[e.Name] = true
 	}
-	var notes []string
+	var notes []i18n.Message
 	for _, e := range old.Escrow {
 		if keep[e.Name] {
 			continue
 		}
 		p := filepath.Join(dir, e.Name+".age")
 		if err := os.Remove(p); err == nil {
-			notes = append(notes, "removed "+p+" (the old key's escrow file of a colleague no longer on the list)")
+			notes = append(notes, i18n.M("cli.change.note_stale_escrow", p))
 		}
 	}
 	return notes
@@ -352,10 +322,10 @@ func (s *Session) kitRepo(ctx context.Context) (*repo.Repository, error) {
 // recovery key), and returns the names of the old key files to retire. The old key is found
 // by trying the old recovery key when it is known, otherwise by the name recorded when it
 // was made.
-func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, string, error) {
+func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, i18n.Message, error) {
 	r, err := s.kitRepo(ctx)
 	if r == nil || err != nil {
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	var old []string
 	if s.RecoveryKey != "" {
@@ -367,17 +337,17 @@ func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, stri
 		old = append(old, n)
 	}
 	if len(old) == 0 {
-		return nil, "", nil
+		return nil, i18n.Message{}, nil
 	}
 	name, _, err := r.AddKey(ctx, []byte(newKey))
 	if err != nil {
-		return nil, "", fmt.Errorf("adding a repository key for the new recovery key: %w", err)
+		return nil, i18n.Message{}, fmt.Errorf("adding a repository key for the new recovery key: %w", err)
 	}
 	if err := drive.SetRecoveryRepoKey(s.U, name); err != nil {
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	old = slices.DeleteFunc(old, func(n string) bool { return n == name })
-	return old, "the repository got a key for the new recovery key (the old one's is removed); off-site copies get it with the next travelkit copy", nil
+	return old, i18n.M("cli.change.note_repo_key", "travelkit copy"), nil
 }
 
 // removeRepoKeys removes repository key files (those of retired secrets).

@@ -1,9 +1,6 @@
 package builder
 
-import (
-	"context"
-	"os"
-)
+import "context"
 
 // MarkOffSite records in the manifest that the kit's repository is copied off-site
 // (`travelkit remote add`) and rewrites the tools partition, so that the RESTORE pages say
@@ -19,25 +16,17 @@ func (s *Session) MarkOffSite(ctx context.Context) (*ChangeResult, error) {
 	if base.Manifest.OffSite && len(settled) == 0 && s.pending == nil {
 		return nil, nil
 	}
-	dir, err := stagingDir()
+	st, err := s.stage(base)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	carried, err := s.carried(base.Manifest, dir)
-	if err != nil {
-		return nil, err
-	}
-	copies, wraps, _, err := s.copies(base)
-	if err != nil {
-		return nil, err
-	}
+	defer st.remove()
 	m := cloneManifest(base.Manifest)
 	m.OffSite, m.ToolsWritten = true, s.Now
-	res, err := s.rewrite(ctx, m, &toolsSet{Copies: copies, Extra: carried}, wraps)
+	res, err := s.rewrite(ctx, m, st.tools(), st.wraps)
 	if err != nil {
 		return nil, err
 	}
-	res.Notes = append(settled, res.Notes...)
+	res.addNotes(settled)
 	return res, nil
 }

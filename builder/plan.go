@@ -10,6 +10,7 @@ import (
 
 	"travelkit/boot"
 	"travelkit/drive"
+	"travelkit/i18n"
 	"travelkit/image/fat32"
 	"travelkit/internal/bytesize"
 	"travelkit/internal/termsafe"
@@ -47,8 +48,9 @@ type Plan struct {
 	// (not trusted: for the person to read), or nil.
 	Existing *kit.Manifest
 	// Boot is the boot bundle the kit carries, nil when it will not boot; NoBoot says why.
-	Boot   *boot.Source
-	NoBoot string
+	Boot      *boot.Source
+	NoBoot    string       // in English
+	NoBootMsg i18n.Message // the same, for any language
 }
 
 // PlanOptions are the command-line choices that shape a plan.
@@ -238,121 +240,136 @@ func (p *Plan) planFiles() error {
 	return nil
 }
 
-func destroys(info *target.Info) []string {
+func destroys(info *target.Info) []string { return destroysIn(info, i18n.New("en")) }
+
+// destroysIn lists what a build destroys on info, in t's language.
+func destroysIn(info *target.Info, t *i18n.Printer) []string {
 	if info.Kind == target.ImageFile {
 		if !info.Exists {
 			return nil
 		}
-		return []string{fmt.Sprintf("everything in the image file %s (%s)", info.Path, bytesize.FormatDecimal(info.Size))}
+		return []string{t.T("cli.plan.destroys_image", info.Path, bytesize.FormatDecimal(info.Size))}
 	}
 	var out []string
 	for _, p := range info.Partitions {
 		d := p.Path
 		if p.Label != "" {
-			d += " label " + p.Label
+			d = t.T("cli.plan.destroys_label", d, p.Label)
 		}
 		if p.FSType != "" {
 			d += " (" + p.FSType + ")"
 		}
 		out = append(out, d)
 	}
-	return append(out, fmt.Sprintf("everything on %s (%s)", info.Path, bytesize.FormatDecimal(info.Size)))
+	return append(out, t.T("cli.plan.destroys_disk", info.Path, bytesize.FormatDecimal(info.Size)))
 }
 
-// Print writes the plan for a person to read.
-func (p *Plan) Print(w io.Writer) {
+// Print writes the plan for a person to read, in English.
+func (p *Plan) Print(w io.Writer) { p.PrintIn(w, i18n.New("en")) }
+
+// PrintIn writes the plan for a person to read, in t's language. The names of formats
+// (GPT, FAT32, LUKS2, ext4, age) are the same in every language and stay arguments.
+func (p *Plan) PrintIn(w io.Writer, t *i18n.Printer) {
 	c := p.Config
-	fmt.Fprintf(w, "Plan for kit %q\n\n", c.Name)
-	t := p.Target
-	if t.Kind == target.ImageFile {
-		state := "existing"
+	fmt.Fprintln(w, t.T("cli.plan.title", termsafe.Name(c.Name)))
+	fmt.Fprintln(w)
+	tg := p.Target
+	if tg.Kind == target.ImageFile {
+		state := t.T("cli.plan.image_existing")
 		if p.Create {
-			state = "new, sparse"
-			if !t.Sparse {
+			state = t.T("cli.plan.image_new")
+			if !tg.Sparse {
 				// FAT32, exFAT, HFS+: the whole size is written to disk
-				state = "new, fully allocated: this file system has no sparse files"
+				state = t.T("cli.plan.image_full")
 			}
 		}
-		fmt.Fprintf(w, "Target:   image file %s (%s, %s)\n", t.Path, bytesize.FormatDecimal(p.DiskSize), state)
+		fmt.Fprintln(w, t.T("cli.plan.target_image", tg.Path, bytesize.FormatDecimal(p.DiskSize), state))
 	} else {
-		fmt.Fprintf(w, "Target:   disk %s: %s", t.Path, bytesize.FormatDecimal(t.Size))
-		if t.Model != "" {
-			fmt.Fprintf(w, ", %s", t.Model)
+		d := bytesize.FormatDecimal(tg.Size)
+		if tg.Model != "" {
+			d += ", " + tg.Model
 		}
-		if t.Serial != "" {
-			fmt.Fprintf(w, ", serial %s", t.Serial)
+		if tg.Serial != "" {
+			d += ", " + t.T("cli.plan.serial", tg.Serial)
 		}
-		if t.Transport != "" {
-			fmt.Fprintf(w, ", %s", t.Transport)
+		if tg.Transport != "" {
+			d += ", " + tg.Transport
 		}
-		if !t.Removable {
-			fmt.Fprint(w, ", NOT removable")
+		if !tg.Removable {
+			d += ", " + t.T("cli.plan.not_removable")
 		}
-		fmt.Fprintln(w)
-		for _, part := range t.Partitions {
-			fmt.Fprintf(w, "          now: %s %s %s %s\n", part.Path, part.Label, part.FSType, strings.Join(part.Mounts, " "))
+		fmt.Fprintln(w, t.T("cli.plan.target_disk", tg.Path, d))
+		for _, part := range tg.Partitions {
+			fmt.Fprintln(w, t.T("cli.plan.now", fmt.Sprintf("%s %s %s %s", part.Path, part.Label, part.FSType, strings.Join(part.Mounts, " "))))
 		}
 	}
 	l := p.Layout
-	fmt.Fprintf(w, "\nLayout (GPT, protective MBR, 1 MiB aligned):\n")
-	fmt.Fprintf(w, "  1  %-10s at %-12d %s  FAT32 %q, %d clusters of %d bytes (tools, visible on every OS)\n",
-		bytesize.FormatDecimal(l.ToolsSize), l.ToolsOff, "Microsoft basic data", drive.ToolsLabel, p.FAT.Clusters, p.FAT.ClusterBytes())
-	fmt.Fprintf(w, "  2  %-10s at %-12d %s  LUKS2 %q holding ext4 (encrypted data)\n",
-		bytesize.FormatDecimal(l.DataSize), l.DataOff, "Linux LUKS          ", c.Name)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.T("cli.plan.layout", "GPT"))
+	fmt.Fprintln(w, t.T("cli.plan.tools_row", fmt.Sprintf("%-10s", bytesize.FormatDecimal(l.ToolsSize)), fmt.Sprintf("%-12d", l.ToolsOff),
+		"Microsoft basic data", "FAT32", fmt.Sprintf("%q", drive.ToolsLabel), p.FAT.Clusters, p.FAT.ClusterBytes()))
+	fmt.Fprintln(w, t.T("cli.plan.data_row", fmt.Sprintf("%-10s", bytesize.FormatDecimal(l.DataSize)), fmt.Sprintf("%-12d", l.DataOff),
+		"Linux LUKS          ", "LUKS2", fmt.Sprintf("%q", c.Name), "ext4"))
 	o := c.LUKS
 	kdf := o.PBKDF.Type
 	if kdf == "" {
 		kdf = "argon2id"
 	}
-	cost := "calibrated to " + o.PBKDF.IterTime.String()
+	cost := t.T("cli.plan.calibrated", o.PBKDF.IterTime.String())
 	if o.PBKDF.IterTime == 0 {
-		cost = "calibrated to 2s"
+		cost = t.T("cli.plan.calibrated", "2s")
 	}
 	switch {
 	case o.PBKDF.Iterations > 0 && kdf == "pbkdf2":
-		cost = fmt.Sprintf("%d iterations", o.PBKDF.Iterations)
+		cost = t.T("cli.plan.iterations", o.PBKDF.Iterations)
 	case o.PBKDF.Iterations > 0 && o.PBKDF.MemoryKiB > 0:
-		cost = fmt.Sprintf("%d passes, %d KiB", o.PBKDF.Iterations, o.PBKDF.MemoryKiB)
+		cost = t.T("cli.plan.passes", o.PBKDF.Iterations, o.PBKDF.MemoryKiB)
 	}
-	fmt.Fprintf(w, "\nEncryption: aes-xts-plain64, %d-bit key, %d-byte sectors, %s (%s)\n", keyBits(o.KeySize), sectorOr(o.SectorSize), kdf, cost)
-	fmt.Fprintln(w, "Keyslots:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.T("cli.plan.encryption", "aes-xts-plain64", keyBits(o.KeySize), sectorOr(o.SectorSize), kdf, cost))
+	fmt.Fprintln(w, t.T("cli.plan.keys"))
 	for _, k := range p.Keyslots {
-		what := "your passphrase"
+		what := t.T("cli.plan.key_passphrase")
 		switch k.Kind {
 		case kit.KeyslotRecoveryKey:
-			what = "recovery key (generated, shown once)"
+			what = t.T("cli.plan.key_recovery")
 		case kit.KeyslotTPM2:
-			what = "this laptop's TPM2 (systemd-tpm2 token), enrolled after the build"
+			what = t.T("cli.plan.key_tpm")
 		}
 		fmt.Fprintf(w, "  %d  %s\n", k.Slot, what)
 	}
 	if len(c.Escrow) > 0 {
 		if k := c.threshold(); k > 0 {
-			fmt.Fprintf(w, "Escrow: %d of %d colleagues needed (k=%d, n=%d): the recovery key split into ssss shares,\n", k, len(c.Escrow), k, len(c.Escrow))
-			fmt.Fprintln(w, "each encrypted with age to one colleague alone; any k rebuild it, k-1 reveal nothing:")
+			fmt.Fprintln(w, t.T("cli.plan.escrow_k", k, len(c.Escrow)))
+			fmt.Fprintln(w, t.T("cli.plan.escrow_k2"))
 		} else {
-			fmt.Fprintf(w, "Escrow: 1 of %d colleagues needed (k=1, n=%d): the whole recovery key, encrypted with age to each colleague alone:\n", len(c.Escrow), len(c.Escrow))
+			fmt.Fprintln(w, t.T("cli.plan.escrow_1", len(c.Escrow)))
 		}
 		for i, e := range c.Escrow {
 			share := ""
 			if c.threshold() > 0 {
-				share = fmt.Sprintf("share %d  ", i+1)
+				share = t.T("cli.plan.share", i+1) + "  "
 			}
 			fmt.Fprintf(w, "  %-16s %s%s\n", e.Name, share, abbreviate(e.Recipient))
 		}
-		fmt.Fprintf(w, "  LUKS header backup: %s (to every colleague above), also into --escrow-dir\n", kit.EscrowHeaderBackupPath)
+		fmt.Fprintln(w, t.T("cli.plan.header_escrow", kit.EscrowHeaderBackupPath))
 	}
 	if c.RecoveryKey {
-		fmt.Fprintf(w, "  LUKS header backup: %s (the recovery key is its age passphrase)\n", kit.HeaderBackupPath)
+		fmt.Fprintln(w, t.T("cli.plan.header_recovery", kit.HeaderBackupPath))
 	}
+	fmt.Fprintln(w)
 	if p.Boot != nil {
 		b := p.Boot.Bundle
-		fmt.Fprintf(w, "\nBoot:     x86-64 UEFI PCs start from the kit into its restore and rescue menu; Secure Boot can\n")
-		fmt.Fprintf(w, "          stay on (Debian's signed shim, grub and Linux %s, %s, from %s)\n", b.KernelVersion, bytesize.FormatDecimal(b.Size()), p.Boot.Dir)
+		fmt.Fprintln(w, t.T("cli.plan.boot", b.KernelVersion, bytesize.FormatDecimal(b.Size()), p.Boot.Dir))
 	} else {
-		fmt.Fprintf(w, "\nBoot:     this kit will NOT start a computer: %s\n", p.NoBoot)
+		why := p.NoBoot
+		if p.NoBootMsg.Key != "" {
+			why = p.NoBootMsg.In(t)
+		}
+		fmt.Fprintln(w, t.T("cli.plan.no_boot", why))
 	}
-	fmt.Fprintf(w, "\nTools partition files:\n")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.T("cli.plan.files"))
 	var bootFiles, bootSize int64
 	for _, f := range p.Files {
 		if p.Boot != nil && isBootFile(f.Path) {
@@ -360,29 +377,34 @@ func (p *Plan) Print(w io.Writer) {
 			bootSize += f.Size
 			continue
 		}
-		size := "generated"
+		size := t.T("cli.plan.generated")
 		if f.Size >= 0 {
 			size = bytesize.FormatDecimal(f.Size)
 		}
 		fmt.Fprintf(w, "  %-36s %10s\n", f.Path, size)
 	}
 	if bootFiles > 0 {
-		fmt.Fprintf(w, "  %-36s %10s\n", fmt.Sprintf("EFI/, boot/, .disk/ (%d files)", bootFiles), bytesize.FormatDecimal(bootSize))
+		fmt.Fprintf(w, "  %-36s %10s\n", t.T("cli.plan.boot_files", "EFI/, boot/, .disk/", int(bootFiles)), bytesize.FormatDecimal(bootSize))
 	}
-	fmt.Fprintf(w, "\nInside the encrypted volume: %s/ (backup repository), %s/ (manifest copy, repository password)\n", drive.RepoDir, drive.MetaDir)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.T("cli.plan.inside", drive.RepoDir+"/", drive.MetaDir+"/"))
 	if e := p.Existing; e != nil {
-		fmt.Fprintf(w, "\nThe target holds kit %q (LUKS UUID %s) with tools from travelkit %s", termsafe.Name(e.KitID), termsafe.Name(e.LUKSUUID), termsafe.Name(e.Version))
+		fmt.Fprintln(w)
+		id, vol, ver := termsafe.Name(e.KitID), termsafe.Name(e.LUKSUUID), termsafe.Name(e.Version)
 		if c, ok := version.Compare(e.Version, version.Version); ok && c < 0 {
-			fmt.Fprintf(w, ", older than this travelkit (%s)", version.Version)
+			fmt.Fprintln(w, t.T("cli.plan.existing_older", id, vol, ver, version.Version))
+		} else {
+			fmt.Fprintln(w, t.T("cli.plan.existing", id, vol, ver))
 		}
-		fmt.Fprintf(w, ".\nTo update its tools and keep its backups: travelkit refresh --target %s (build destroys them).\n", p.Target.Path)
+		fmt.Fprintln(w, t.T("cli.plan.existing_refresh", "travelkit refresh --target "+p.Target.Path))
 		if p.Boot != nil && !slices.ContainsFunc(e.Files, func(f kit.File) bool { return f.Path == boot.BundleManifest }) {
-			fmt.Fprintf(w, "That kit does not start computers; refresh makes it bootable on its own partitions: travelkit refresh --target %s --boot %s\n", p.Target.Path, p.Boot.Dir)
+			fmt.Fprintln(w, t.T("cli.plan.existing_boot", "travelkit refresh --target "+p.Target.Path+" --boot "+p.Boot.Dir))
 		}
 	}
 	if len(p.Destroys) > 0 {
-		fmt.Fprintln(w, "\nThis DESTROYS:")
-		for _, d := range p.Destroys {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, t.T("cli.plan.destroys"))
+		for _, d := range destroysIn(p.Target, t) {
 			fmt.Fprintf(w, "  %s\n", d)
 		}
 	}

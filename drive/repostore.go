@@ -24,6 +24,7 @@ type RepoStorage struct {
 	fs       *ext4.FS
 	readOnly bool
 	open     map[string]*ext4.File // files opened for reading: restic files never change
+	cleaned  bool                  // temporary files left by an earlier run are removed
 }
 
 // maxOpen bounds the cache of opened files.
@@ -229,7 +230,7 @@ func (s *RepoStorage) List(ctx context.Context, t repo.FileType, fn func(string,
 			return err
 		}
 		for _, e := range ents {
-			if !e.IsDir() {
+			if !e.IsDir() && !isTemp(e.Name) {
 				names, sizes = append(names, e.Name), append(sizes, e.Size)
 			}
 		}

@@ -372,3 +372,133 @@ func TestRepoInKitFull(t *testing.T) {
 		t.Fatal("nothing saved before the kit was full")
 	}
 }
+
+// tempsIn lists the temporary files in the kit's repo/data/00.
+func tempsIn(t *testing.T, u *drive.Unlocked) []string {
+	t.Helper()
+	ents, err := u.FS.ReadDir(drive.RepoDir + "/data/00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.Contains(e.Name, "-tmp-") {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
+// TestRepoInKitStreamed: the kit's storage streams packs (repo.Streamer). A backup that
+// fills the kit fails saying so and leaves no temporary file; one left by a crash is not
+// listed, and is removed (its blocks with it) by the next backup and by prune.
+func TestRepoInKitStreamed(t *testing.T) {
+	dir := t.TempDir()
+	img, _ := buildKit(t, dir)
+	ctx := context.Background()
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := drive.Open(fileDev{f, 300 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (*drive.Unlocked, *repo.Repository) {
+		u, err := d.Unlock([]byte("pass"), -1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw, err := u.FS.ReadFile(drive.RepoPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := repo.Open(ctx, u.RepoStorage(), pw)
+		if errors.Is(err, repo.ErrNoRepository) {
+			r, err = repo.Init(ctx, u.RepoStorage(), pw)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u, r
+	}
+	// a backup bigger than the kit
+	src := filepath.Join(dir, "big")
+	os.MkdirAll(src, 0o700)
+	for i := 0; i < 5; i++ {
+		b := make([]byte, 60<<20)
+		rand.Read(b)
+		os.WriteFile(filepath.Join(src, "f"+strconv.Itoa(i)), b, 0o600)
+	}
+	u, r := open()
+	_, err = r.Backup(ctx, repo.BackupOptions{Paths: []string{src}, Host: "h"})
+	if err == nil || !strings.Contains(err.Error(), "the kit is full") {
+		t.Fatalf("backup into a full kit: %v", err)
+	}
+	if tmp := tempsIn(t, u); len(tmp) > 0 {
+		t.Fatalf("a failed backup left temporary files: %v", tmp)
+	}
+	u.Close()
+	os.RemoveAll(src)
+
+	// a crash in the middle of a pack: the temporary file stays as it was
+	u, r = open()
+	st := u.RepoStorage()
+	tf, err := st.CreateTemp(ctx, repo.PackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := u.FS.FreeBlocks()
+	tf.Write(make([]byte, 9<<20))
+	taken := free - u.FS.FreeBlocks()
+	if taken < (9<<20)/4096 {
+		t.Fatalf("the temporary file took %d blocks", taken)
+	}
+	u.Close() // no Commit, no Abort
+	u, r = open()
+	if tmp := tempsIn(t, u); len(tmp) != 1 {
+		t.Fatalf("temporary files after the crash: %v", tmp)
+	}
+	r.Storage().List(ctx, repo.PackFile, func(name string, _ int64) error {
+		if strings.Contains(name, "tmp") {
+			t.Errorf("List reports %s", name)
+		}
+		return nil
+	})
+	res, err := r.Check(ctx, repo.CheckOptions{ReadData: true})
+	if err != nil || len(res.Errors) > 0 {
+		t.Fatalf("check with a temporary file: %v %v", err, res.Errors)
+	}
+	// the next backup removes it
+	src = sourceTree(t, dir)
+	if _, err := r.Backup(ctx, repo.BackupOptions{Paths: []string{src}, Host: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if tmp := tempsIn(t, u); len(tmp) > 0 {
+		t.Fatalf("the next backup left temporary files: %v", tmp)
+	}
+	// the backup itself took ~3 MiB: far less than the temporary file had
+	if got := u.FS.FreeBlocks(); got+taken/2 < free {
+		t.Fatalf("%d blocks free, %d before the crash (the temporary file took %d): not given back", got, free, taken)
+	}
+	// and prune removes one too
+	tf, err = r.Storage().(repo.Streamer).CreateTemp(ctx, repo.PackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf.Write(make([]byte, 1<<20))
+	u.Close()
+	u, r = open()
+	defer u.Close()
+	if _, err := r.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tmp := tempsIn(t, u); len(tmp) > 0 {
+		t.Fatalf("prune left temporary files: %v", tmp)
+	}
+	res, err = r.Check(ctx, repo.CheckOptions{ReadData: true})
+	if err != nil || len(res.Errors) > 0 {
+		t.Fatalf("final check: %v %v", err, res.Errors)
+	}
+}

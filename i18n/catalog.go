@@ -42,6 +42,7 @@ func parseFile(name string, b []byte) (map[string]entry, error) {
 	if _, err := toml.Decode(string(b), &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	delete(raw, glossaryTable) // the glossary (glossary.go) names words; it holds no message
 	out := map[string]entry{}
 	var walk func(prefix string, m map[string]any) error
 	walk = func(prefix string, m map[string]any) error {
@@ -111,10 +112,13 @@ var loaded = sync.OnceValues(load)
 type catalogue struct {
 	entries map[string]map[string]entry // lang -> key -> entry, as in the files
 	builder *catalog.Builder            // every key in every language (English where missing)
+	// dollar holds the texts with "${" (a shell's, in --help), which the catalogue would
+	// read as its own variables: lang -> key -> text, formatted by fmt instead
+	dollar map[string]map[string]string
 }
 
 func load() (*catalogue, error) {
-	c := &catalogue{entries: map[string]map[string]entry{}, builder: catalog.NewBuilder(catalog.Fallback(language.English))}
+	c := &catalogue{entries: map[string]map[string]entry{}, dollar: map[string]map[string]string{}, builder: catalog.NewBuilder(catalog.Fallback(language.English))}
 	for _, l := range Languages() {
 		name := "messages/" + l + ".toml"
 		b, err := files.ReadFile(name)
@@ -135,10 +139,15 @@ func load() (*catalogue, error) {
 	sort.Strings(keys)
 	for _, l := range Languages() {
 		tag := language.MustParse(l)
+		c.dollar[l] = map[string]string{}
 		for _, k := range keys {
 			e, ok := c.entries[l][k]
 			if !ok {
-				e = en[k] // TestCatalogue keeps this from happening
+				e = en[k] // TestCatalogue keeps this from happening (but for pendingTranslation)
+			}
+			if e.Forms == nil && strings.Contains(e.Text, "${") {
+				c.dollar[l][k] = e.Text
+				e = entry{Text: k}
 			}
 			if err := c.builder.Set(tag, k, e.message()); err != nil {
 				return nil, fmt.Errorf("messages/%s.toml: %s: %w", l, k, err)

@@ -65,7 +65,33 @@ var technical = regexp.MustCompile(`(?i)\b(luks2?|key ?slots?|argon2(id|i)?|pbkd
 
 // technicalTables may name them: messages for helpline staff who type commands (add a
 // table here only for text that names a command or a format the reader must type).
-var technicalTables = []string{}
+// cli.luks: the messages of `travelkit luks ...` only, the cryptsetup-compatible
+// expert tool, whose arguments are keyslot numbers, LUKS2 headers and cryptsetup's
+// flags (cmd/travelkit TestTechnicalTablesStayExpert keeps every other command out of it).
+var technicalTables = []string{
+	"help",     // --help: read by people who type commands, and about formats and tools
+	"cli.luks", // the luks commands' own messages (see above)
+}
+
+// pendingTranslation are keys (a prefix, as in technicalTables) whose translations are
+// being written: a language may lack them for now and shows the English text meanwhile.
+// "prefix" holds for every language, "fr,es:prefix" for those. Remove an entry when its
+// translations land; nothing else may be missing.
+var pendingTranslation = []string{}
+
+// pending reports whether lang may lack key for now (pendingTranslation).
+func pending(lang, key string) bool {
+	for _, p := range pendingTranslation {
+		if langs, rest, ok := strings.Cut(p, ":"); ok {
+			if slices.Contains(strings.Split(langs, ","), lang) && inTables(key, []string{rest}) {
+				return true
+			}
+		} else if inTables(key, []string{p}) {
+			return true
+		}
+	}
+	return false
+}
 
 func TestCatalogue(t *testing.T) {
 	c, err := loaded()
@@ -81,6 +107,9 @@ func TestCatalogue(t *testing.T) {
 		need := categories(lang)
 		for key, ref := range en {
 			e, ok := m[key]
+			if !ok && pending(lang, key) {
+				continue
+			}
 			if !ok {
 				t.Errorf("%s.toml: %s is missing (en: %q)", lang, key, ref.sample())
 				continue

@@ -15,9 +15,10 @@ import (
 
 // Printer writes messages in one language. It is safe for concurrent use.
 type Printer struct {
-	lang string
-	p    *message.Printer
-	has  map[string]entry
+	lang   string
+	p      *message.Printer
+	has    map[string]entry
+	dollar map[string]string
 }
 
 // New returns a Printer for lang (one of Languages, or anything Match understands;
@@ -32,7 +33,7 @@ func New(lang string) *Printer {
 		// The files are embedded and checked by TestCatalogue: this is a broken build.
 		panic("i18n: " + err.Error())
 	}
-	return &Printer{lang: l, p: message.NewPrinter(language.MustParse(l), message.Catalog(c.builder)), has: c.entries["en"]}
+	return &Printer{lang: l, p: message.NewPrinter(language.MustParse(l), message.Catalog(c.builder)), has: c.entries["en"], dollar: c.dollar[l]}
 }
 
 // Lang is the printer's language ("fa").
@@ -53,11 +54,20 @@ func (p *Printer) Has(key string) bool {
 }
 
 // T is the message key in the printer's language, with its placeholders filled from
-// args (fmt verbs; numbers are written the language's way). An unknown key is returned
-// as it is.
+// args (fmt verbs; numbers are written the language's way; an argument that is a
+// Message is written in the printer's language too). An unknown key is returned as it is.
 func (p *Printer) T(key string, args ...any) string {
 	if !p.Has(key) {
 		return key
+	}
+	for i, a := range args {
+		if m, ok := a.(Message); ok {
+			args = append([]any(nil), args...)
+			args[i] = m.In(p)
+		}
+	}
+	if text, ok := p.dollar[key]; ok {
+		return fmt.Sprintf(text, args...)
 	}
 	return p.p.Sprintf(key, args...)
 }

@@ -578,6 +578,16 @@ func identityFiles(dir string) []string {
 	return out
 }
 
+// keepWarnings is a Warn function for a backup or restore that keeps the first five
+// warnings in *w, to be shown under the summary.
+func keepWarnings(w *[]string) func(p string, err error) {
+	return func(p string, err error) {
+		if len(*w) < 5 {
+			*w = append(*w, p+": "+err.Error())
+		}
+	}
+}
+
 func readSmall(p string, limit int64) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -820,11 +830,7 @@ func (a *app) restore(ctx context.Context) error {
 	var warnings []string
 	res, err := r.Restore(ctx, sn, repo.RestoreOptions{
 		Target: folder, Include: include, TargetOS: targetOS,
-		Warn: func(p string, err error) {
-			if len(warnings) < 5 {
-				warnings = append(warnings, p+": "+err.Error())
-			}
-		},
+		Warn: keepWarnings(&warnings),
 		Progress: func(p repo.RestoreProgress) {
 			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.T("menu.progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
 		},
@@ -1054,11 +1060,7 @@ func (a *app) rescue(ctx context.Context) error {
 	var warnings []string
 	res, err := r.Backup(ctx, repo.BackupOptions{
 		Paths: paths, Tags: []string{"rescue"}, Host: host, Time: a.sys.Now(), ProgramVersion: "travelkit " + a.o.Version,
-		Warn: func(p string, err error) {
-			if len(warnings) < 5 {
-				warnings = append(warnings, p+": "+err.Error())
-			}
-		},
+		Warn: keepWarnings(&warnings),
 		Progress: func(p repo.BackupProgress) {
 			a.ui.progress(body, p.BytesDone, p.TotalBytes, a.T("menu.progress.files", p.FilesDone, p.TotalFiles, bytesize.FormatDecimal(p.BytesDone)))
 		},

@@ -26,6 +26,11 @@ func (r *Repository) Prune(ctx context.Context) (*PruneStats, error) {
 	if err := r.LoadIndex(ctx); err != nil {
 		return nil, fmt.Errorf("prune needs a readable index: %w", err)
 	}
+	if tr, ok := r.st.(TempRemover); ok {
+		if err := tr.RemoveTemps(ctx); err != nil {
+			return nil, err
+		}
+	}
 	used, err := r.usedBlobs(ctx)
 	if err != nil {
 		return nil, err

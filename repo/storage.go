@@ -94,3 +94,10 @@ type TempFile interface {
 	// Abort removes the temporary file.
 	Abort()
 }
+
+// TempRemover is implemented by streamers that can remove the temporary files an
+// interrupted run left behind; prune calls it with the repository locked
+// exclusively.
+type TempRemover interface {
+	RemoveTemps(ctx context.Context) error
+}

@@ -2,7 +2,6 @@ package tpm
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -55,39 +54,13 @@ func (r *PCRRecord) JSON() []byte {
 
 // ParsePCRRecord parses and validates a PCRRecord token.
 func ParsePCRRecord(data []byte) (*PCRRecord, error) {
-	if len(data) > MaxTokenJSON {
-		return nil, fmt.Errorf("tpm: PCR record is %d bytes, more than %d", len(data), MaxTokenJSON)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("tpm: PCR record is not a JSON object: %w", err)
-	}
-	if len(raw) > maxTokenFields {
-		return nil, fmt.Errorf("tpm: PCR record has %d fields", len(raw))
-	}
-	var typ string
-	if err := field(raw, "type", &typ, true); err != nil {
+	raw, err := tokenObject(data, "PCR record", PCRRecordType)
+	if err != nil {
 		return nil, err
-	}
-	if typ != PCRRecordType {
-		return nil, fmt.Errorf("tpm: token type is %q, not %q", typ, PCRRecordType)
 	}
 	r := &PCRRecord{}
-	var slots []string
-	if err := field(raw, "keyslots", &slots, true); err != nil {
+	if r.Keyslots, err = keyslotsField(raw, "PCR record"); err != nil {
 		return nil, err
-	}
-	if len(slots) == 0 || len(slots) > MaxKeyslot+1 {
-		return nil, fmt.Errorf("tpm: PCR record names %d keyslots", len(slots))
-	}
-	seen := map[int]bool{}
-	for _, s := range slots {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > MaxKeyslot || strconv.Itoa(n) != s || seen[n] {
-			return nil, fmt.Errorf("tpm: PCR record keyslot %q is not a number 0..%d, or repeated", s, MaxKeyslot)
-		}
-		seen[n] = true
-		r.Keyslots = append(r.Keyslots, n)
 	}
 	if err := field(raw, "tpm2-pcr-bank", &r.Bank, true); err != nil {
 		return nil, err

@@ -111,43 +111,13 @@ func SplitBlob(blob []byte) (private, public, seed []byte, err error) {
 // ParseToken parses and validates the JSON of a systemd-tpm2 token, as systemd-cryptenroll
 // or travelkit wrote it. Every field is checked against hard bounds.
 func ParseToken(data []byte) (*Token, error) {
-	if len(data) > MaxTokenJSON {
-		return nil, fmt.Errorf("tpm: token JSON is %d bytes, more than the %d allowed", len(data), MaxTokenJSON)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("tpm: token is not a JSON object: %w", err)
-	}
-	if len(raw) > maxTokenFields {
-		return nil, fmt.Errorf("tpm: token has %d fields, more than %d", len(raw), maxTokenFields)
-	}
-	var typ string
-	if err := field(raw, "type", &typ, true); err != nil {
+	raw, err := tokenObject(data, "token", TokenType)
+	if err != nil {
 		return nil, err
-	}
-	if typ != TokenType {
-		return nil, fmt.Errorf("tpm: token type is %q, not %q", typ, TokenType)
 	}
 	t := &Token{}
-
-	var slots []string
-	if err := field(raw, "keyslots", &slots, true); err != nil {
+	if t.Keyslots, err = keyslotsField(raw, "token"); err != nil {
 		return nil, err
-	}
-	if len(slots) == 0 || len(slots) > MaxKeyslot+1 {
-		return nil, fmt.Errorf("tpm: token names %d keyslots", len(slots))
-	}
-	seen := map[int]bool{}
-	for _, s := range slots {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > MaxKeyslot || strconv.Itoa(n) != s {
-			return nil, fmt.Errorf("tpm: token keyslot %q is not a number 0..%d", s, MaxKeyslot)
-		}
-		if seen[n] {
-			return nil, fmt.Errorf("tpm: token names keyslot %d twice", n)
-		}
-		seen[n] = true
-		t.Keyslots = append(t.Keyslots, n)
 	}
 
 	blobs, err := stringOrArray(raw, "tpm2-blob")
@@ -250,6 +220,57 @@ func field(raw map[string]json.RawMessage, name string, v any, required bool) er
 		return fmt.Errorf("tpm: token field %q: %w", name, err)
 	}
 	return nil
+}
+
+// tokenObject checks the bounds of a LUKS2 token's JSON (MaxTokenJSON bytes, an object of
+// at most maxTokenFields fields) and its "type", typ, and returns its fields. what names
+// the token in errors.
+func tokenObject(data []byte, what, typ string) (map[string]json.RawMessage, error) {
+	if len(data) > MaxTokenJSON {
+		return nil, fmt.Errorf("tpm: %s JSON is %d bytes, more than the %d allowed", what, len(data), MaxTokenJSON)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("tpm: %s is not a JSON object: %w", what, err)
+	}
+	if len(raw) > maxTokenFields {
+		return nil, fmt.Errorf("tpm: %s has %d fields, more than %d", what, len(raw), maxTokenFields)
+	}
+	var got string
+	if err := field(raw, "type", &got, true); err != nil {
+		return nil, err
+	}
+	if got != typ {
+		return nil, fmt.Errorf("tpm: token type is %q, not %q", got, typ)
+	}
+	return raw, nil
+}
+
+// keyslotsField reads the required "keyslots" field of a LUKS2 token: 1 to MaxKeyslot+1
+// distinct keyslot numbers, each a decimal string with no leading zero. what names the
+// token in errors.
+func keyslotsField(raw map[string]json.RawMessage, what string) ([]int, error) {
+	var slots []string
+	if err := field(raw, "keyslots", &slots, true); err != nil {
+		return nil, err
+	}
+	if len(slots) == 0 || len(slots) > MaxKeyslot+1 {
+		return nil, fmt.Errorf("tpm: %s names %d keyslots", what, len(slots))
+	}
+	var out []int
+	seen := map[int]bool{}
+	for _, s := range slots {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > MaxKeyslot || strconv.Itoa(n) != s {
+			return nil, fmt.Errorf("tpm: %s keyslot %q is not a number 0..%d", what, s, MaxKeyslot)
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("tpm: %s names keyslot %d twice", what, n)
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // stringOrArray reads a required field that is a string or a non-empty array of strings.

@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"travelkit/boot/boottest"
+	"travelkit/internal/testservers"
 )
 
 // TestWindowsCLI runs the scripts in testdata/script: travelkit.exe under Wine on kit
@@ -23,7 +24,7 @@ import (
 //	tk ARGS...             travelkit for Linux, built from the same source
 //	wstatus N CMD ARGS...  run wtk or wrestic and check that it exits with status N
 //	mkfile SIZE FILE       a file of SIZE bytes of zeros
-//	server KIND NAME       a real sshd, S3 or REST server on 127.0.0.1 (servers_linux_test.go)
+//	server KIND NAME       a real sshd, S3 or REST server on 127.0.0.1 (internal/testservers)
 //	bootbundle DIR         the synthetic boot bundle (boot/boottest) in DIR
 //	wwizard LANG T DIR     travelkit.exe wizard under Wine on kit T, driven over HTTP (wizard_test.go)
 //
@@ -160,9 +161,10 @@ func TestWindowsCLI(t *testing.T) {
 	})
 }
 
-// withServers adds the server commands (servers_linux_test.go) to cmds.
+// withServers adds the server commands (internal/testservers: real servers on Linux for
+// travelkit.exe's SFTP, S3 and REST clients under Wine) to cmds.
 func withServers(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	for k, v := range serverCmds {
+	for k, v := range testservers.ScriptCmds() {
 		cmds[k] = v
 	}
 	return cmds

@@ -31,20 +31,7 @@ type backupOptions struct {
 func newBackupCmd() *cobra.Command {
 	var o backupOptions
 	c := &cobra.Command{
-		Use:   "backup (--target T [--passphrase-file F] [--copy] | --repo LOCATION --password-file F) PATH...",
-		Short: "Back up files and folders into a new snapshot",
-		Long: `Back up files and folders into a repository in the restic format (v2, zstd):
-the kit's repository (--target, inside its encrypted volume; the repository is created at
-the first backup) or a folder (--repo). Only what changed since the last snapshot of the
-same host and paths is read again; unchanged files are reused. An unreadable file is
-reported and the snapshot still completes. Ctrl-C leaves the repository consistent.
-
-With --copy, the kit's repository is then copied to every remote of the kit (see
-` + "`travelkit copy --help`" + `): the off-site copies get the new snapshot at once.`,
-		Example: `  travelkit backup --target /dev/sdb --passphrase-file pass.txt ~/Documents ~/Pictures
-  travelkit backup --target /dev/sdb ~/Documents --copy        # and to every remote of the kit
-  travelkit backup --repo /mnt/copy --password-file repo.pw --exclude '*.tmp' ~
-  restic -r /mnt/copy --password-file repo.pw snapshots      # restic reads it too`,
+		Use:  "backup (--target T [--passphrase-file F] [--copy] | --repo LOCATION --password-file F) PATH...",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runBackup(c, &o, args))
@@ -52,12 +39,12 @@ With --copy, the kit's repository is then copied to every remote of the kit (see
 	}
 	o.register(c)
 	f := c.Flags()
-	f.StringArrayVar(&o.excludes, "exclude", nil, "leave out paths matching `PATTERN` (repeatable)")
-	f.StringArrayVar(&o.excludeFile, "exclude-file", nil, "read exclude patterns from `FILE`, one per line")
-	f.StringArrayVar(&o.tags, "tag", nil, "add `TAG` to the snapshot (repeatable)")
-	f.StringVar(&o.host, "host", "", "record `NAME` as the host (default: this machine's name)")
-	f.BoolVar(&o.json, "json", false, "print progress and the summary as JSON lines")
-	f.BoolVar(&o.copyAfter, "copy", false, "then copy the kit's repository to every remote of the kit (travelkit copy)")
+	f.StringArrayVar(&o.excludes, "exclude", nil, "")
+	f.StringArrayVar(&o.excludeFile, "exclude-file", nil, "")
+	f.StringArrayVar(&o.tags, "tag", nil, "")
+	f.StringVar(&o.host, "host", "", "")
+	f.BoolVar(&o.json, "json", false, "")
+	f.BoolVar(&o.copyAfter, "copy", false, "")
 	o.copy.register(c, "backup")
 	return c
 }

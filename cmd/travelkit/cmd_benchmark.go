@@ -38,22 +38,14 @@ func newBenchmarkCmd() *cobra.Command {
 	var dur time.Duration
 	var quick bool
 	cmd := &cobra.Command{
-		Use:   "benchmark",
-		Short: "Measure encryption and key-derivation speed on this machine",
-		Long: `Measure, in memory (no device is touched), the speed of the LUKS2 payload
-encryption (aes-xts-plain64 with 256- and 512-bit keys, 512- and 4096-byte
-sectors, on one core and on all cores) and of the keyslot KDFs (pbkdf2
-iterations per second; argon2id and argon2i time for fixed costs), like
-cryptsetup benchmark. MB/s are 10^6 bytes per second.`,
-		Example: `  travelkit benchmark
-  travelkit benchmark --json`,
+		Use:  "benchmark",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBenchmark(asJSON, dur, quick)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
-	cmd.Flags().DurationVar(&dur, "time", 300*time.Millisecond, "how long to measure each case")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "")
+	cmd.Flags().DurationVar(&dur, "time", 300*time.Millisecond, "")
 	cmd.Flags().BoolVar(&quick, "quick", false, "tiny buffers and KDF costs, for tests of the command itself")
 	cmd.Flags().MarkHidden("quick")
 	return cmd
@@ -73,7 +65,7 @@ func runBenchmark(asJSON bool, dur time.Duration, quick bool) error {
 	}
 	cores := runtime.NumCPU()
 	var xts []xtsResult
-	bar := newProgress("Benchmarking", 0)
+	bar := newProgress(tr.T("cli.benchmark.running"), 0)
 	dev := make(memDevice, luks.DefaultDataOffset+payload)
 	buf := make([]byte, payload)
 	for i := range buf {
@@ -86,13 +78,13 @@ func runBenchmark(asJSON bool, dur time.Duration, quick bool) error {
 				PBKDF: luks.PBKDF{Type: "pbkdf2", Hash: "sha256", Iterations: 1000}})
 			if err != nil {
 				bar.Done()
-				return fmt.Errorf("benchmark: failed to format a volume in memory: %w", err)
+				return wrapT(err, "cli.benchmark.format_failed", describeError(err))
 			}
 			v, err := c.OpenVolume(vk)
 			vk.Wipe()
 			if err != nil {
 				bar.Done()
-				return fmt.Errorf("benchmark: %w", err)
+				return wrapT(err, "cli.benchmark.failed", describeError(err))
 			}
 			coreCounts := []int{1}
 			if cores > 1 {
@@ -108,7 +100,7 @@ func runBenchmark(asJSON bool, dur time.Duration, quick bool) error {
 				runtime.GOMAXPROCS(prev)
 				if err != nil {
 					bar.Done()
-					return fmt.Errorf("benchmark: %w", err)
+					return wrapT(err, "cli.benchmark.failed", describeError(err))
 				}
 				xts = append(xts, xtsResult{KeyBits: keyBits, SectorSize: sector, Cores: n, EncryptMBs: enc, DecryptMBs: dec})
 			}
@@ -154,7 +146,7 @@ func runBenchmark(asJSON bool, dur time.Duration, quick bool) error {
 		fmt.Printf("%s\n", out)
 		return nil
 	}
-	fmt.Printf("# Tests are approximate, in memory; %d CPUs.\n", cores)
+	fmt.Println(tr.T("cli.benchmark.note", cores))
 	fmt.Printf("#     Algorithm |  Key |  Sector | Cores |  Encryption |  Decryption\n")
 	for _, r := range xts {
 		fmt.Printf("%15s | %4d | %7d | %5d | %6.0f MB/s | %6.0f MB/s\n", "aes-xts", r.KeyBits, r.SectorSize, r.Cores, r.EncryptMBs, r.DecryptMBs)
@@ -162,9 +154,9 @@ func runBenchmark(asJSON bool, dur time.Duration, quick bool) error {
 	fmt.Println()
 	for _, k := range kdfs {
 		if k.PerSecond > 0 {
-			fmt.Printf("%-14s %9.0f iterations per second for a 256-bit key\n", k.KDF, k.PerSecond)
+			fmt.Println(tr.T("cli.benchmark.pbkdf2", fmt.Sprintf("%-14s", k.KDF), fmt.Sprintf("%9.0f", k.PerSecond)))
 		} else {
-			fmt.Printf("%-14s %9.0f ms for %d iterations, %d KiB memory, %d threads, 256-bit key\n", k.KDF, k.Millis, k.Iterations, k.MemoryKiB, k.Threads)
+			fmt.Println(tr.T("cli.benchmark.argon2", fmt.Sprintf("%-14s", k.KDF), fmt.Sprintf("%9.0f", k.Millis), num(k.Iterations), num(k.MemoryKiB), num(k.Threads)))
 		}
 	}
 	return nil

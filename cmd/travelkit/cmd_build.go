@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/internal/termsafe"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/profile"
@@ -36,41 +37,21 @@ type buildOptions struct {
 func newBuildCmd() *cobra.Command {
 	var o buildOptions
 	c := &cobra.Command{
-		Use:   "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
-		Short: "Build a travel kit on a drive or an image file",
-		Long: `Build a travel kit: a GPT with a FAT32 tools partition (label TRAVELKIT, visible on
-every OS: travelkit for every platform, restore instructions, escrow files, manifest)
-and a LUKS2 partition holding ext4 (the backup repository and a trusted copy of the
-manifest).
-
-The plan is shown first and, on a terminal, must be confirmed (--yes skips that).
-Keyslot 0 holds the passphrase (asked twice without echo, or --passphrase-file). It
-is judged against 100 graphics cards at the kit's own unlock cost and refused when it
-would hold out less than a year (--allow-weak-passphrase builds anyway);
-keyslot 1 the recovery key, shown once and written to --recovery-key-file. Each
-[[escrow]] colleague gets the recovery key encrypted to them alone with age, on the
-tools partition and in --escrow-dir.
-
-A disk must be a whole, removable disk with nothing mounted (--allow-fixed for fixed
-disks or disks above 2 TB); right before writing travelkit checks it is still the same
-disk. The partition table is written last: an interrupted build leaves a drive that
-` + "`travelkit verify`" + ` reports as unfinished, never one that looks like a good kit.`,
-		Example: `  travelkit build --profile amina.toml --target /dev/sdb --recovery-key-file amina.recovery --escrow-dir handover/
-  travelkit build --target demo.img --size 1GiB --passphrase-file pass.txt --yes   # built-in demo profile`,
+		Use:  "build --profile P --target T [--size SIZE] [--passphrase-file F] [--recovery-key-file OUT] [--escrow-dir DIR] [--yes]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBuild(cmd, &o) },
 	}
 	o.register(c)
-	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "the new kit passphrase, read byte for byte from `file` (default: asked twice on the terminal)")
-	c.Flags().StringVar(&o.recoveryFile, "recovery-key-file", "", "write the recovery key (and a newline) to this new `file`")
-	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write each colleague's escrow file as DIR/<name>.age, for hand-over")
-	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
-	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
-	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "with [tpm] enroll = true in the profile: the TPM `device` to bind to")
-	c.Flags().StringVar(&o.pinFile, "pin-file", "", "with [tpm] enroll and pin: read the new TPM PIN from `file` (byte for byte)")
-	c.Flags().BoolVar(&o.wipe, "wipe", false, "fill the data partition with random data first (slow: writes the whole partition)")
-	c.Flags().BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "build even when the passphrase would not hold out a year against 100 graphics cards at this kit's unlock cost (see README)")
-	c.Flags().StringVar(&o.registerFile, "register", "", "append the build to this register `file` (one JSON line, no secrets; see travelkit register)")
+	c.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	c.Flags().StringVar(&o.recoveryFile, "recovery-key-file", "", "")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "")
+	c.Flags().BoolVar(&o.yes, "yes", false, "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
+	c.Flags().StringVar(&o.tpmDev, "tpm", "auto", "")
+	c.Flags().StringVar(&o.pinFile, "pin-file", "", "")
+	c.Flags().BoolVar(&o.wipe, "wipe", false, "")
+	c.Flags().BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "")
+	c.Flags().StringVar(&o.registerFile, "register", "", "")
 	return c
 }
 
@@ -81,17 +62,17 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 	}
 	if o.recoveryFile != "" && plan.Config.RecoveryKey {
 		if _, err := os.Stat(o.recoveryFile); err == nil {
-			return withCode(ExitRefused, fmt.Errorf("--recovery-key-file %s exists", o.recoveryFile), "choose a new file name; travelkit never overwrites a key")
+			return withCodeT(ExitRefused, errorT("cli.change.exists", "--recovery-key-file", o.recoveryFile), "cli.change.exists_hint")
 		}
 	}
 	if !o.json || !o.yes {
-		plan.Print(os.Stderr)
+		plan.PrintIn(os.Stderr, tr)
 		fmt.Fprintln(os.Stderr)
 	}
 	if !o.yes {
-		what := "build the kit on " + o.target
+		what := tr.T("cli.build.confirm", o.target)
 		if len(plan.Destroys) > 0 {
-			what = "this DESTROYS everything on " + o.target
+			what = tr.T("cli.build.confirm_destroys", o.target)
 		}
 		if err := confirm(what, "--yes"); err != nil {
 			return err
@@ -110,10 +91,10 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 	}
 	cost, err := plan.Config.LUKS.PBKDF.Resolve(keyBytes)
 	if err != nil {
-		return withCode(ExitUsage, err, "check the [luks] costs of the profile")
+		return withCodeT(ExitUsage, err, "cli.build.costs_hint", "[luks]")
 	}
 	plan.Config.LUKS.PBKDF = cost
-	if err := checkNewPassphrase(c, pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
+	if err := checkNewPassphrase(pass, cost, keyBytes, []string{plan.Config.Name}, o.allowWeak); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -126,7 +107,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 				bar.Done()
 			}
 			barStage = stage
-			bar = newProgress(stage, total)
+			bar = newProgress(stageLabel(stage), total)
 		}
 		if total > 0 {
 			bar.done.Store(done)
@@ -158,7 +139,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		if errors.As(err, &re) {
 			return targetError(err)
 		}
-		return fmt.Errorf("building the kit on %s: %w", o.target, err)
+		return causeT(err, "cli.build.failed", o.target)
 	}
 	if res.RecoveryKey != "" {
 		if o.recoveryFile != "" {
@@ -167,9 +148,9 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 			}
 		}
 		if isTerminal() {
-			fmt.Fprintf(os.Stderr, "\nRECOVERY KEY (shown once; write it down and keep it apart from the drive):\n\n    %s\n\n", res.RecoveryKey)
+			fmt.Fprintf(os.Stderr, "\n%s\n\n    %s\n\n", tr.T("cli.build.recovery_key"), res.RecoveryKey)
 		} else if o.recoveryFile == "" {
-			fmt.Fprintln(os.Stderr, "travelkit: warning: the recovery key was not shown (no terminal) and not saved: use --recovery-key-file next time; the passphrase still works")
+			fmt.Fprintln(os.Stderr, tr.T("cli.build.not_shown"))
 		}
 	}
 	if o.registerFile != "" {
@@ -182,10 +163,10 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		}
 	}
 	if tpmErr != nil {
-		return fmt.Errorf("the kit was built, but binding it to this TPM failed: %w (run travelkit tpm enroll later)", tpmError(tpmErr.Err))
+		return causeT(tpmError(tpmErr.Err), "cli.build.tpm_failed", "travelkit tpm enroll")
 	}
 	if res.TPMToken != nil {
-		fmt.Fprintf(os.Stderr, "Bound to this machine's TPM: %s\n", res.TPMToken)
+		fmt.Fprintln(os.Stderr, tr.T("cli.build.tpm_bound", tokenText(res.TPMToken)))
 	}
 	if o.json {
 		out := struct {
@@ -199,9 +180,9 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "Kit %q built on %s (LUKS UUID %s, %d files on the tools partition).\n", res.KitID, res.Target, res.LUKSUUID, res.Files)
+	fmt.Fprintln(os.Stderr, tr.T("cli.build.done", termsafe.Name(res.KitID), res.Target, res.LUKSUUID, res.Files))
 	for _, e := range res.EscrowFiles {
-		fmt.Fprintf(os.Stderr, "Escrow file for hand-over: %s\n", e)
+		fmt.Fprintln(os.Stderr, tr.T("cli.build.escrow_file", e))
 	}
 	return nil
 }

@@ -21,20 +21,15 @@ type checkOptions struct {
 func newCheckCmd() *cobra.Command {
 	var o checkOptions
 	c := &cobra.Command{
-		Use:   "check (--target T ... | --repo LOCATION --password-file F) [--read-data | --read-data-subset N%]",
-		Short: "Check the repository's structure and, if asked, all or part of its data",
-		Long: `Check a repository's structure: index, packs, snapshots and trees. --read-data also
-reads and verifies every pack (or a percentage of them with --read-data-subset).`,
-		Example: `  travelkit check --target /dev/sdb --passphrase-file pass.txt --read-data
-  travelkit check --repo /mnt/copy --password-file repo.pw --read-data-subset 10%`,
+		Use:  "check (--target T ... | --repo LOCATION --password-file F) [--read-data | --read-data-subset N%]",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runCheck(c, &o))
 		},
 	}
 	o.register(c)
-	c.Flags().BoolVar(&o.readData, "read-data", false, "read and verify every pack file")
-	c.Flags().StringVar(&o.subset, "read-data-subset", "", "read and verify a random `N%` of the pack files")
+	c.Flags().BoolVar(&o.readData, "read-data", false, "")
+	c.Flags().StringVar(&o.subset, "read-data-subset", "", "")
 	return c
 }
 

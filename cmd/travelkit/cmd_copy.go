@@ -32,24 +32,24 @@ type copyFlags struct {
 
 func (f *copyFlags) register(c *cobra.Command, prefix string) {
 	fs := c.Flags()
-	fs.Int64Var(&f.limitUpload, "limit-upload", 0, "send at most `KiB/s` (all connections together; 0: no limit)")
-	fs.IntVar(&f.connections, "connections", 4, "send `N` files at once")
-	fs.IntVar(&f.retries, "retries", 8, "try a failed transfer again `N` times, with growing pauses (about 4 minutes in all by default)")
+	fs.Int64Var(&f.limitUpload, "limit-upload", 0, "")
+	fs.IntVar(&f.connections, "connections", 4, "")
+	fs.IntVar(&f.retries, "retries", 8, "")
 	if prefix == "" {
-		fs.BoolVar(&f.prune, "prune-remote", false, "also remove from the remote what the kit no longer has (forgotten snapshots, pruned data, replaced keys); asks first")
-		fs.BoolVar(&f.yes, "yes", false, "confirm --prune-remote without asking")
+		fs.BoolVar(&f.prune, "prune-remote", false, "")
+		fs.BoolVar(&f.yes, "yes", false, "")
 	}
 }
 
 func (f *copyFlags) check() error {
 	if f.connections < 1 || f.connections > 64 {
-		return usageErrorf("--connections %d: use 1 to 64", f.connections)
+		return usageErrorT("cli.copy.connections", f.connections)
 	}
 	if f.limitUpload < 0 {
-		return usageErrorf("--limit-upload %d: use a rate in KiB/s, or 0 for none", f.limitUpload)
+		return usageErrorT("cli.copy.limit", f.limitUpload)
 	}
 	if f.retries < 0 {
-		return usageErrorf("--retries %d: use 0 or more", f.retries)
+		return usageErrorT("cli.copy.retries", f.retries)
 	}
 	return nil
 }
@@ -63,33 +63,14 @@ type copyOptions struct {
 func newCopyCmd() *cobra.Command {
 	var o copyOptions
 	c := &cobra.Command{
-		Use:   "copy --target T [NAME...] [--limit-upload KiB/s] [--connections N] [--prune-remote] [--json]",
-		Short: "Copy the kit's backups to its remotes (off-site copies), still encrypted",
-		Long: `Mirror the kit's backup repository to its remotes (every remote, or those named), file
-by file, still encrypted: the copy is the same restic repository, which restic (0.14 or
-later) and ` + "`travelkit --repo LOCATION`" + ` open with the recovery key.
-
-Only what the remote lacks is sent. Every file is checked against its name (its sha256)
-before it is sent and after (read back, or checked by the S3 server on receipt). Data is
-sent before the index, and the index before the snapshots, so an interrupted copy never
-shows a snapshot whose data is missing; run the copy again and it resumes, checking what
-is there instead of sending it again. Transient failures (a dropped connection, a
-server error) are retried with growing pauses.
-
-Nothing is ever deleted at the remote, unless --prune-remote is given (and confirmed):
-then what the kit no longer has (snapshots removed by forget --prune, replaced keys) is
-removed there too. A server that refuses deletions (rest-server --append-only, a bucket
-with object lock) keeps every snapshot whatever is done to the kit.`,
-		Example: `  travelkit copy --target /dev/sdb
-  travelkit copy --target /dev/sdb office --limit-upload 200 --connections 2
-  travelkit copy --target kit.img --json`,
+		Use: "copy --target T [NAME...] [--limit-upload KiB/s] [--connections N] [--prune-remote] [--json]",
 		RunE: func(c *cobra.Command, args []string) error {
 			return runCopy(c, &o, args)
 		},
 	}
 	o.kit.register(c.Flags())
 	o.copy.register(c, "")
-	c.Flags().BoolVar(&o.json, "json", false, "print progress and a summary per remote as JSON lines")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
@@ -112,7 +93,7 @@ func runCopy(c *cobra.Command, o *copyOptions, names []string) (err error) {
 	}
 	err = copyFromKit(ctx, c.OutOrStdout(), u, names, o.copy, o.json)
 	if cerr := u.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing the kit: %w", cerr)
+		err = causeT(cerr, "cli.change.close_failed")
 	}
 	return interrupted(ctx, err)
 }
@@ -127,14 +108,14 @@ func copyFromKit(ctx context.Context, out io.Writer, u *drive.Unlocked, names []
 	if len(names) == 0 {
 		rs = all
 		if len(rs) == 0 {
-			return usageErrorf("the kit has no remotes; add one with `travelkit remote add --target T NAME LOCATION`")
+			return usageErrorT("cli.copy.no_remotes", "travelkit remote add --target T NAME LOCATION")
 		}
 	}
 	for _, n := range names {
 		s, err := u.Remote(n)
 		if err != nil {
 			if errors.Is(err, drive.ErrNoRemote) {
-				return withCode(ExitUsage, err, "see `travelkit remote list`")
+				return withCodeT(ExitUsage, err, "cli.remote.list_hint", "travelkit remote list")
 			}
 			return err
 		}
@@ -142,7 +123,7 @@ func copyFromKit(ctx context.Context, out io.Writer, u *drive.Unlocked, names []
 	}
 	r, err := openKitRepo(ctx, u, false)
 	if errors.Is(err, repo.ErrNoRepository) {
-		return withCode(ExitError, errors.New("the kit has no backups yet"), "back up first: travelkit backup --target T PATH...")
+		return withCodeT(ExitError, errorT("cli.copy.no_backups"), "cli.copy.no_backups_hint", "travelkit backup --target T PATH...")
 	}
 	if err != nil {
 		return err
@@ -157,7 +138,7 @@ func copyFromKit(ctx context.Context, out io.Writer, u *drive.Unlocked, names []
 		for _, s := range rs {
 			where = append(where, termsafe.Name(s.Name))
 		}
-		if err := confirm("--prune-remote removes from "+strings.Join(where, ", ")+" every snapshot, data and key file the kit no longer has; snapshots forgotten on the kit are then gone from there too", "--yes"); err != nil {
+		if err := confirm(tr.T("cli.copy.prune_confirm", strings.Join(where, ", ")), "--yes"); err != nil {
 			return err
 		}
 	}
@@ -168,21 +149,14 @@ func copyFromKit(ctx context.Context, out io.Writer, u *drive.Unlocked, names []
 				return err
 			}
 			err = remoteError(err)
-			fmt.Fprintf(os.Stderr, "travelkit: copy to %s failed: %v\n", termsafe.Name(s.Name), err)
+			fmt.Fprintln(os.Stderr, tr.T("cli.copy.failed_line", termsafe.Name(s.Name), prose(describeError(err))))
 			if firstErr == nil {
-				firstErr = withCode(exitCodeOf(err), fmt.Errorf("copy to %s: %w", s.Name, err), hintOf(err))
+				// the exit code and hint are those of err, inside
+				firstErr = causeT(err, "cli.copy.failed", termsafe.Name(s.Name))
 			}
 		}
 	}
 	return firstErr
-}
-
-func hintOf(err error) string {
-	var h interface{ Hint() string }
-	if errors.As(err, &h) {
-		return h.Hint()
-	}
-	return ""
 }
 
 type copySummary struct {
@@ -207,7 +181,7 @@ func copyTo(ctx context.Context, out io.Writer, r *repo.Repository, s *remote.Se
 	name := termsafe.Name(s.Name)
 	terminal := stderrIsTerminal() && !asJSON
 	if terminal {
-		fmt.Fprintf(os.Stderr, "Copying to %s (%s)\n", name, termsafe.Name(s.Location.String()))
+		fmt.Fprintln(os.Stderr, tr.T("cli.copy.copying", name, termsafe.Name(s.Location.String())))
 	}
 	cred := s.Cred
 	st, err := openRemote(ctx, s.Location, &cred, remote.Options{Throttle: meter.Throttle, Connections: f.connections, Prompt: terminalPrompt()})
@@ -290,22 +264,21 @@ func copyTo(ctx context.Context, out io.Writer, r *repo.Repository, s *remote.Se
 		b, _ := json.Marshal(sum)
 		fmt.Fprintln(out, string(b))
 	} else if err == nil || res.Sent.Files > 0 || res.Kept.Files > 0 {
-		fmt.Fprintf(out, "%s: sent %d files (%s), %d there already, %d verified", name, res.Sent.Files, bytesize.Format(res.Sent.Bytes),
-			res.Skipped.Files, res.Verified.Files)
+		fmt.Fprint(out, tr.T("cli.copy.sent", name, res.Sent.Files, bytesize.Format(res.Sent.Bytes), res.Skipped.Files, res.Verified.Files))
 		if res.Removed.Files > 0 || res.Kept.Files > 0 {
-			fmt.Fprintf(out, ", %d removed", res.Removed.Files)
+			fmt.Fprint(out, tr.T("cli.copy.removed", res.Removed.Files))
 		}
 		if res.Kept.Files > 0 {
-			fmt.Fprintf(out, ", %d kept by the server", res.Kept.Files)
+			fmt.Fprint(out, tr.T("cli.copy.kept", res.Kept.Files))
 		}
 		if err == nil || res.Kept.Files > 0 {
-			fmt.Fprintf(out, "; %d snapshots there, in %s\n", res.Snapshots, formatDuration(time.Since(start)))
+			fmt.Fprintln(out, tr.T("cli.copy.snapshots", res.Snapshots, formatDuration(time.Since(start))))
 		} else {
 			fmt.Fprintln(out)
 		}
 	}
 	if errors.Is(err, mirror.ErrPruneRefused) {
-		return withCode(ExitRefused, err, "the server refuses deletions (append-only, or object lock): it keeps every snapshot; its administrator can prune it")
+		return withCodeT(ExitRefused, err, "cli.copy.prune_refused_hint")
 	}
 	if errors.Is(err, mirror.ErrDamagedSource) {
 		return withCode(ExitVerifyFail, err, "")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,25 +33,13 @@ func newDemoCmd() *cobra.Command {
 	var out, binaries string
 	var hostOnly bool
 	cmd := &cobra.Command{
-		Use:   "demo [--out DIR]",
-		Short: "Build a demo kit image with the built-in default profile",
-		Long: `Build DIR/` + demoImage + `, a 1 GiB (sparse) travel kit image made from the built-in default
-profile ("demo-kit": restore instructions in every language, binaries for every
-platform, a recovery key), then verify it and put a note into its encrypted volume.
-The passphrase "` + demoPassphrase + `" is in DIR/passphrase and the recovery key in
-DIR/recovery-key: a demo, not a place for secrets. A previous demo in DIR is replaced.
-
-The binaries for the other platforms come from --binaries, the folder of this program
-or ./dist (` + "`make dist`" + `); --host-only carries just this machine's.`,
-		Example: `  make dist && travelkit demo
-  travelkit demo --out /tmp/demo --host-only
-  travelkit files ls --target demo/kit.img --passphrase-file demo/passphrase`,
+		Use:  "demo [--out DIR]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(out, binaries, hostOnly) },
 	}
-	cmd.Flags().StringVar(&out, "out", "demo", "`folder` for the demo files")
-	cmd.Flags().StringVar(&binaries, "binaries", "", "`folder` with the binaries for every platform (default: this program's folder, then ./dist)")
-	cmd.Flags().BoolVar(&hostOnly, "host-only", false, "carry only this machine's binary")
+	cmd.Flags().StringVar(&out, "out", "demo", "")
+	cmd.Flags().StringVar(&binaries, "binaries", "", "")
+	cmd.Flags().BoolVar(&hostOnly, "host-only", false, "")
 	return cmd
 }
 
@@ -87,7 +76,7 @@ func self() string {
 
 func runDemo(dir, binaries string, hostOnly bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("failed to create %s: %w", dir, unwrapPathErr(err))
+		return wrapT(err, "cli.demo.create_failed", dir, describeError(unwrapPathErr(err)))
 	}
 	img := filepath.Join(dir, demoImage)
 	passPath := filepath.Join(dir, "passphrase")
@@ -95,7 +84,7 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	// Replace only a previous demo, never some other file that happens to have the name.
 	if _, err := os.Lstat(img); err == nil {
 		if !isDemoKit(img) {
-			return withCode(ExitRefused, fmt.Errorf("%s exists and is not a demo kit", img), "choose another --out folder")
+			return withCodeT(ExitRefused, errorT("cli.demo.not_demo", img), "cli.demo.not_demo_hint")
 		}
 		if err := os.Remove(img); err != nil {
 			return err
@@ -107,7 +96,7 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 		}
 	}
 	if err := os.WriteFile(passPath, []byte(demoPassphrase), 0o600); err != nil {
-		return fmt.Errorf("failed to write %s: %w", passPath, unwrapPathErr(err))
+		return wrapT(err, "cli.demo.write_failed", passPath, describeError(unwrapPathErr(err)))
 	}
 	p := profile.Default()
 	if hostOnly {
@@ -119,13 +108,13 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	}
 	plan, err := builder.MakePlan(builderConfig(p), opt)
 	if err != nil {
-		return withCode(ExitError, err, "run `make dist` first (binaries for every platform), or use --host-only")
+		return withCodeT(ExitError, err, "cli.demo.dist_hint")
 	}
-	plan.Print(os.Stdout)
+	plan.PrintIn(os.Stdout, tr)
 	fmt.Println()
 	start := time.Now()
 	var res *builder.Result
-	err = runWithNote("Building the demo kit (key derivation calibrated to 2 s, twice)", func() error {
+	err = runWithNote(tr.T("cli.demo.building"), func() error {
 		var err error
 		res, err = builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte(demoPassphrase)})
 		return err
@@ -136,7 +125,7 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	if err := os.WriteFile(rkPath, []byte(res.RecoveryKey+"\n"), 0o600); err != nil {
 		return err
 	}
-	fmt.Printf("Built %s in %.1fs (LUKS UUID %s).\n", img, time.Since(start).Seconds(), res.LUKSUUID)
+	fmt.Println(tr.T("cli.demo.built", img, strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64), res.LUKSUUID))
 
 	// A note in the encrypted volume, and a check against the trusted manifest copy.
 	k := &kitFlags{target: img, passFile: passPath}
@@ -168,19 +157,16 @@ func runDemo(dir, binaries string, hostOnly bool) error {
 	}
 	printVerify(rep)
 	st, _ := os.Stat(img)
+	fmt.Print("\n" + tr.T("cli.demo.summary", demoPassphrase, passPath, res.RecoveryKey, rkPath, img, bytesize.Format(usedBytes(st))) + "\n")
 	fmt.Printf(`
-Passphrase:   %s (in %s)
-Recovery key: %s (in %s)
-Image:        %s, 1 GiB sparse, %s on disk
-
-Next:
-  %[7]s files ls  --target %[5]s --passphrase-file %[2]s notes
-  %[7]s files get --target %[5]s --recovery-key-file %[4]s notes/welcome.txt -
-  %[7]s verify    --target %[5]s --passphrase-file %[2]s
-  sgdisk -p %[5]s
-`, demoPassphrase, passPath, res.RecoveryKey, rkPath, img, bytesize.Format(usedBytes(st)), self())
+%[5]s
+  %[4]s files ls  --target %[3]s --passphrase-file %[1]s notes
+  %[4]s files get --target %[3]s --recovery-key-file %[2]s notes/welcome.txt -
+  %[4]s verify    --target %[3]s --passphrase-file %[1]s
+  sgdisk -p %[3]s
+`, passPath, rkPath, img, self(), tr.T("cli.demo.next"))
 	if !rep.OK {
-		return withCode(ExitVerifyFail, errors.New("the demo kit failed verification"), "")
+		return withCode(ExitVerifyFail, errorT("cli.demo.failed"), "")
 	}
 	return nil
 }

@@ -23,29 +23,13 @@ type eraseOptions struct {
 func newEraseCmd() *cobra.Command {
 	var o eraseOptions
 	c := &cobra.Command{
-		Use:   "erase --target T [--yes]",
-		Short: "Make a kit unopenable at once: erase every keyslot and the header backups on it",
-		Long: `Erase a kit in well under a second: every keyslot of its LUKS2 volume is overwritten
-with random bytes in both header copies, and the encrypted header backups are shredded from
-its tools partition. The drive alone can then never be opened again, not with the
-passphrase, not with the recovery key. The backups themselves stay on the drive, encrypted.
-
-Revival: once the person is safe, a colleague decrypts the escrowed header backup from
-their --escrow-dir copy (age -d -i me.key luks-header.age > header.img) and puts it back
-with travelkit luks header-restore (or cryptsetup luksHeaderRestore on the data
-partition); the old passphrase opens the kit again, with every backup. The limits: the
-colleague must be reachable and hold the escrow copy; the volume key does not change, so
-anyone who kept a header backup and a passphrase of that time can still open the drive.
-
-On a terminal, the kit name must be typed twice. --yes skips that, for scripts.`,
-		Example: `  travelkit erase --target /dev/sdb
-  travelkit erase --target kit.img --yes`,
+		Use:  "erase --target T [--yes]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runErase(&o) },
 	}
-	c.Flags().StringVar(&o.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
-	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask: erase at once")
-	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
+	c.Flags().StringVar(&o.target, "target", "", "")
+	c.Flags().BoolVar(&o.yes, "yes", false, "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 

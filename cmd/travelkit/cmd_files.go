@@ -15,16 +15,7 @@ import (
 
 func newFilesCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "files",
-		Short: "List, copy out and copy in files of a kit's encrypted volume",
-		Long: `Work with the files inside a kit's encrypted volume, in userspace, on any OS.
-REMOTE paths start at the root of the volume: notes/a.txt, travelkit/manifest.json.
-
-travelkit refuses to write while the kernel has the kit's data partition mounted or its
-LUKS volume open: two writers corrupt a filesystem.`,
-		Example: `  travelkit files ls --target kit.img --passphrase-file pass.txt
-  travelkit files put --target /dev/sdb notes.txt notes/notes.txt
-  travelkit files get --target /dev/sdb notes/notes.txt ./notes.txt`,
+		Use: "files",
 	}
 	c.AddCommand(newFilesLsCmd(), newFilesGetCmd(), newFilesPutCmd())
 	return c
@@ -41,11 +32,9 @@ func cleanRemote(p string) (string, error) {
 func newFilesLsCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:     "ls --target T [--passphrase-file F] [PATH]",
-		Short:   "List a folder of the encrypted volume",
-		Example: "  travelkit files ls --target kit.img --passphrase-file pass.txt travelkit",
-		Args:    cobra.MaximumNArgs(1),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesLs(&k, args) },
+		Use:  "ls --target T [--passphrase-file F] [PATH]",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runFilesLs(&k, args) },
 	}
 	k.register(c.Flags())
 	return c
@@ -68,7 +57,7 @@ func runFilesLs(k *kitFlags, args []string) error {
 	defer u.Close()
 	st, err := u.FS.Stat(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return wrapT(err, "cli.files.at", p, describeError(err))
 	}
 	if !st.IsDir() {
 		fmt.Printf("%s %12d %s %s\n", st.Mode, st.Size, st.ModTime.Format(time.DateTime), termsafe.Name(p))
@@ -76,7 +65,7 @@ func runFilesLs(k *kitFlags, args []string) error {
 	}
 	ents, err := u.FS.ReadDir(p)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return wrapT(err, "cli.files.at", p, describeError(err))
 	}
 	for _, e := range ents {
 		name := e.Name
@@ -91,11 +80,9 @@ func runFilesLs(k *kitFlags, args []string) error {
 func newFilesGetCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:     "get --target T [--passphrase-file F] REMOTE LOCAL",
-		Short:   "Copy a file out of the encrypted volume (LOCAL \"-\": standard output)",
-		Example: "  travelkit files get --target kit.img notes/a.txt ./a.txt",
-		Args:    exactArgs("REMOTE", "LOCAL"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesGet(&k, args) },
+		Use:  "get --target T [--passphrase-file F] REMOTE LOCAL",
+		Args: exactArgs("REMOTE", "LOCAL"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runFilesGet(&k, args) },
 	}
 	k.register(c.Flags())
 	return c
@@ -106,7 +93,7 @@ func runFilesGet(k *kitFlags, args []string) error {
 	local := args[1]
 	if local != "-" {
 		if _, err := os.Stat(local); err == nil {
-			return withCode(ExitRefused, fmt.Errorf("%s exists", local), "choose another name; travelkit never overwrites a local file")
+			return withCodeT(ExitRefused, errorT("cli.files.exists", local), "cli.files.exists_hint")
 		}
 	}
 	o, err := openKit(k.target, false)
@@ -121,7 +108,7 @@ func runFilesGet(k *kitFlags, args []string) error {
 	defer u.Close()
 	f, err := u.FS.Open(remote)
 	if err != nil {
-		return fmt.Errorf("%s: %w", remote, err)
+		return wrapT(err, "cli.files.at", remote, describeError(err))
 	}
 	var w io.Writer = os.Stdout
 	if local != "-" {
@@ -132,11 +119,11 @@ func runFilesGet(k *kitFlags, args []string) error {
 		defer out.Close()
 		w = out
 	}
-	bar := newProgress("Copying "+remote, f.Size())
+	bar := newProgress(tr.T("cli.files.copying", remote), f.Size())
 	_, err = io.Copy(w, progressReader{io.NewSectionReader(f, 0, f.Size()), bar})
 	bar.Done()
 	if err != nil {
-		return fmt.Errorf("copying %s: %w", remote, err)
+		return wrapT(err, "cli.files.copy_failed", remote, describeError(err))
 	}
 	return nil
 }
@@ -144,13 +131,9 @@ func runFilesGet(k *kitFlags, args []string) error {
 func newFilesPutCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:   "put --target T [--passphrase-file F] LOCAL REMOTE",
-		Short: "Copy a file into the encrypted volume, creating missing folders (LOCAL \"-\": standard input)",
-		Long: `Copy LOCAL into the encrypted volume as REMOTE, creating its missing parent folders.
-An existing REMOTE file is replaced.`,
-		Example: "  travelkit files put --target kit.img ./a.txt notes/a.txt",
-		Args:    exactArgs("LOCAL", "REMOTE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runFilesPut(&k, args) },
+		Use:  "put --target T [--passphrase-file F] LOCAL REMOTE",
+		Args: exactArgs("LOCAL", "REMOTE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runFilesPut(&k, args) },
 	}
 	k.register(c.Flags())
 	return c
@@ -160,7 +143,7 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 	local := args[0]
 	remote, _ := cleanRemote(args[1])
 	if remote == "." {
-		return usageErrorf("REMOTE must name a file")
+		return usageErrorT("cli.files.remote_file")
 	}
 	var r io.Reader
 	var size int64
@@ -174,7 +157,7 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 	} else {
 		f, err := os.Open(local)
 		if err != nil {
-			return usageErrorf("%v", unwrapPathErr(err))
+			return usageErrorT("cli.files.at", local, describeError(unwrapPathErr(err)))
 		}
 		defer f.Close()
 		st, err := f.Stat()
@@ -182,7 +165,7 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 			return err
 		}
 		if !st.Mode().IsRegular() {
-			return usageErrorf("%s is not a regular file", local)
+			return usageErrorT("cli.files.not_regular", local)
 		}
 		r, size, mtime = f, st.Size(), st.ModTime()
 	}
@@ -198,18 +181,18 @@ func runFilesPut(k *kitFlags, args []string) (err error) {
 	if dir := path.Dir(remote); dir != "." {
 		if err := u.FS.MkdirAll(dir); err != nil {
 			u.Close() // the write failed: that is the error to report
-			return fmt.Errorf("creating %s: %w", dir, err)
+			return wrapT(err, "cli.files.mkdir", dir, describeError(err))
 		}
 	}
-	bar := newProgress("Copying "+local, size)
+	bar := newProgress(tr.T("cli.files.copying", local), size)
 	err = u.FS.WriteFile(remote, progressReader{r, bar}, size, mtime)
 	bar.Done()
 	if err != nil {
 		u.Close() // the write failed: that is the error to report
-		return fmt.Errorf("writing %s: %w", remote, err)
+		return wrapT(err, "cli.files.write", remote, describeError(err))
 	}
 	if err := u.Close(); err != nil {
-		return fmt.Errorf("closing the volume: %w", err)
+		return wrapT(err, "cli.files.close", describeError(err))
 	}
 	return o.tg.Sync()
 }

@@ -21,24 +21,20 @@ type forgetOptions struct {
 func newForgetCmd() *cobra.Command {
 	var o forgetOptions
 	c := &cobra.Command{
-		Use:   "forget (--target T ... | --repo LOCATION --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
-		Short: "Remove snapshots by a keep policy (per host and paths), and with --prune the data only they used",
-		Long: `Remove snapshots by a keep policy (per host and paths, as restic); --prune also
-removes the data no snapshot needs any more.`,
-		Example: `  travelkit forget --target /dev/sdb --passphrase-file pass.txt --keep-daily 7 --keep-weekly 4 --prune`,
-		Args:    cobra.NoArgs,
+		Use:  "forget (--target T ... | --repo LOCATION --password-file F) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--prune]",
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runForget(c, &o))
 		},
 	}
 	o.register(c)
 	f := c.Flags()
-	f.IntVar(&o.policy.Last, "keep-last", 0, "keep the last `N` snapshots")
-	f.IntVar(&o.policy.Daily, "keep-daily", 0, "keep the last snapshot of each of the last `N` days")
-	f.IntVar(&o.policy.Weekly, "keep-weekly", 0, "keep the last snapshot of each of the last `N` weeks")
-	f.IntVar(&o.policy.Monthly, "keep-monthly", 0, "keep the last snapshot of each of the last `N` months")
-	f.BoolVar(&o.prune, "prune", false, "then remove the data no snapshot uses")
-	f.BoolVar(&o.dryRun, "dry-run", false, "only show what would be removed")
+	f.IntVar(&o.policy.Last, "keep-last", 0, "")
+	f.IntVar(&o.policy.Daily, "keep-daily", 0, "")
+	f.IntVar(&o.policy.Weekly, "keep-weekly", 0, "")
+	f.IntVar(&o.policy.Monthly, "keep-monthly", 0, "")
+	f.BoolVar(&o.prune, "prune", false, "")
+	f.BoolVar(&o.dryRun, "dry-run", false, "")
 	return c
 }
 

@@ -15,9 +15,8 @@ type initOptions struct {
 func newInitCmd() *cobra.Command {
 	var o initOptions
 	c := &cobra.Command{
-		Use:   "init --repo LOCATION --password-file F",
-		Short: "Create a new encrypted backup repository (restic format v2)",
-		Args:  cobra.NoArgs,
+		Use:  "init --repo LOCATION --password-file F",
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runInit(c, &o))
 		},

@@ -19,17 +19,14 @@ type lsOptions struct {
 func newLsCmd() *cobra.Command {
 	var o lsOptions
 	c := &cobra.Command{
-		Use:     "ls (--target T ... | --repo LOCATION --password-file F) SNAPSHOT [PATH]",
-		Short:   "List the files in a snapshot (below PATH)",
-		Long:    `List the files of a snapshot ("latest" for the newest), below PATH if given.`,
-		Example: `  travelkit ls --target kit.img --passphrase-file pass.txt latest /home/amina`,
-		Args:    cobra.RangeArgs(1, 2),
+		Use:  "ls (--target T ... | --repo LOCATION --password-file F) SNAPSHOT [PATH]",
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runLs(c, &o, args))
 		},
 	}
 	o.register(c)
-	c.Flags().BoolVarP(&o.long, "long", "l", false, "show mode, owner, size and time")
+	c.Flags().BoolVarP(&o.long, "long", "l", false, "")
 	return c
 }
 

@@ -18,22 +18,14 @@ type luksAddKeyOptions struct {
 func newLuksAddKeyCmd() *cobra.Command {
 	var o luksAddKeyOptions
 	cmd := &cobra.Command{
-		Use:   "add-key DEVICE",
-		Short: "Add a passphrase in a new keyslot",
-		Long: `Add a new passphrase to DEVICE, like cryptsetup luksAddKey. An existing
-passphrase (--passphrase-file) unlocks the volume key; the new one
-(--new-passphrase-file, or asked twice on the terminal) goes into the first free
-keyslot, or into --key-slot. The KDF flags are those of ` + "`travelkit luks format`" + `.`,
-		Example: `  travelkit luks add-key kit.luks --passphrase-file pass.txt --new-passphrase-file recovery.txt
-  travelkit luks add-key kit.luks --passphrase-file pass.txt --new-passphrase-file other.txt \
-      --key-slot 5 --pbkdf pbkdf2 --iter-time 1000`,
+		Use:  "add-key DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksAddKey(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "an existing passphrase, byte for byte (\"-\": standard input)")
-	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "the new passphrase, byte for byte")
-	f.IntVar(&o.slot, "key-slot", -1, "keyslot for the new passphrase (default: the first free one)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "")
+	f.IntVar(&o.slot, "key-slot", -1, "")
 	o.kdf.register(f)
 	hideDefault(cmd.Flags(), "key-slot")
 	return cmd
@@ -49,7 +41,7 @@ func runLuksAddKey(o *luksAddKeyOptions, args []string) error {
 		return err
 	}
 	if o.passFile != "" && o.passFile == o.newPassFile {
-		return usageErrorf("--passphrase-file and --new-passphrase-file are the same file")
+		return usageErrorT("cli.luks.same_file")
 	}
 	d, c, err := openContainer(path, true)
 	if err != nil {
@@ -59,8 +51,7 @@ func runLuksAddKey(o *luksAddKeyOptions, args []string) error {
 	if o.slot >= 0 {
 		for _, k := range c.Keyslots() {
 			if k.ID == o.slot {
-				return withCode(ExitRefused, fmt.Errorf("keyslot %d of %s is already in use", o.slot, path),
-					"choose a free keyslot (see `travelkit luks dump "+path+"`), or leave out --key-slot")
+				return withCodeT(ExitRefused, errorT("cli.luks.slot_in_use", o.slot, path), "cli.luks.slot_in_use_hint", path)
 			}
 		}
 	}
@@ -82,16 +73,15 @@ func runLuksAddKey(o *luksAddKeyOptions, args []string) error {
 	})
 	switch {
 	case errors.Is(err, luks.ErrNoFreeKeyslot), errors.Is(err, luks.ErrNoKeyslotSpace):
-		return withCode(ExitRefused, fmt.Errorf("cannot add a keyslot to %s: %w", path, err),
-			"remove an unused keyslot first with `travelkit luks kill-slot`")
+		return withCodeT(ExitRefused, wrapT(err, "cli.luks.add_no_room", path, describeError(err)), "cli.luks.add_no_room_hint")
 	case errors.Is(err, luks.ErrKeyslotInUse):
-		return withCode(ExitRefused, fmt.Errorf("keyslot %d of %s: %w", o.slot, path, err), "choose a free keyslot, or leave out --key-slot")
+		return withCodeT(ExitRefused, wrapT(err, "cli.luks.slot_err", o.slot, path, describeError(err)), "cli.luks.slot_free_hint")
 	case err != nil:
-		return fmt.Errorf("failed to add a keyslot to %s: %w", path, err)
+		return wrapT(err, "cli.luks.add_failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Added the new passphrase to %s in keyslot %d.\n", path, got)
+	fmt.Println(tr.T("cli.luks.added", path, got))
 	return nil
 }

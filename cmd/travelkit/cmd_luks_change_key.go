@@ -15,20 +15,14 @@ type luksChangeKeyOptions struct {
 func newLuksChangeKeyCmd() *cobra.Command {
 	var o luksChangeKeyOptions
 	cmd := &cobra.Command{
-		Use:   "change-key DEVICE",
-		Short: "Replace a passphrase with a new one",
-		Long: `Replace the passphrase of a keyslot of DEVICE, like cryptsetup luksChangeKey:
-the keyslot that the old passphrase (--passphrase-file) opens, or --key-slot, gets
-the new passphrase (--new-passphrase-file, or asked twice on the terminal). The
-KDF flags are those of ` + "`travelkit luks format`" + `.`,
-		Example: `  travelkit luks change-key kit.luks --passphrase-file old.txt --new-passphrase-file new.txt`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksChangeKey(&o, args) },
+		Use:  "change-key DEVICE",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksChangeKey(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "the current passphrase, byte for byte (\"-\": standard input)")
-	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "the new passphrase, byte for byte")
-	f.IntVar(&o.slot, "key-slot", -1, "the keyslot to change (default: the one the current passphrase opens)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "")
+	f.IntVar(&o.slot, "key-slot", -1, "")
 	o.kdf.register(f)
 	hideDefault(cmd.Flags(), "key-slot")
 	return cmd
@@ -78,11 +72,11 @@ func runLuksChangeKey(o *luksChangeKeyOptions, args []string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("failed to change the passphrase of keyslot %d of %s: %w", used, path, err)
+		return wrapT(err, "cli.luks.change_failed", used, path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Changed the passphrase of %s (keyslot %d).\n", path, got)
+	fmt.Println(tr.T("cli.luks.changed", path, got))
 	return nil
 }

@@ -16,19 +16,11 @@ import (
 func newLuksDumpCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "dump DEVICE",
-		Short: "Show the LUKS2 header: keyslots, tokens, segments, digests",
-		Long: `Show the LUKS2 header of DEVICE, like cryptsetup luksDump, plus the state of
-both header copies. Nothing secret is shown and nothing is written.
-
-With --json, print the header's JSON metadata and the header state as one JSON
-object: {"header": {...}, "metadata": {...}}.`,
-		Example: `  travelkit luks dump kit.luks
-  travelkit luks dump /dev/sdb2 --json | jq .metadata.keyslots`,
+		Use:  "dump DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksDump(args[0], asJSON) },
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the JSON metadata and header state")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "")
 	return cmd
 }
 

@@ -16,32 +16,22 @@ type luksDumpVolumeKeyOptions struct {
 func newLuksDumpVolumeKeyCmd() *cobra.Command {
 	var o luksDumpVolumeKeyOptions
 	cmd := &cobra.Command{
-		Use:   "dump-volume-key DEVICE",
-		Short: "Save the volume key to a file (anyone with it can decrypt the volume)",
-		Long: `Unlock DEVICE and write its raw volume key to a new file, readable only by you
-(mode 0600), like cryptsetup luksDump --dump-volume-key --volume-key-file. The
-file can be used with ` + "`travelkit luks format --volume-key-file`" + ` or cryptsetup's
---volume-key-file.
-
-The volume key bypasses every passphrase, and changing passphrases does not
-change it: keep the file offline, and delete it securely when done. An existing
-file is never overwritten.`,
-		Example: `  travelkit luks dump-volume-key kit.luks --passphrase-file pass.txt --volume-key-file /media/safe/kit.key`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksDumpVolumeKey(&o, args) },
+		Use:  "dump-volume-key DEVICE",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksDumpVolumeKey(&o, args) },
 	}
-	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	cmd.Flags().StringVar(&o.vkFile, "volume-key-file", "", "new file to write the raw volume key to (created with mode 0600)")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	cmd.Flags().StringVar(&o.vkFile, "volume-key-file", "", "")
 	return cmd
 }
 
 func runLuksDumpVolumeKey(o *luksDumpVolumeKeyOptions, args []string) error {
 	path := args[0]
 	if o.vkFile == "" {
-		return usageErrorf("--volume-key-file is required: the volume key is never printed")
+		return usageErrorT("cli.luks.vk.required")
 	}
 	if _, err := os.Lstat(o.vkFile); err == nil {
-		return withCode(ExitRefused, fmt.Errorf("%s already exists; refusing to overwrite it", o.vkFile), "choose a new file name")
+		return withCodeT(ExitRefused, errorT("cli.luks.exists", o.vkFile), "cli.luks.exists_hint")
 	}
 	d, c, err := openContainer(path, false)
 	if err != nil {
@@ -56,9 +46,9 @@ func runLuksDumpVolumeKey(o *luksDumpVolumeKeyOptions, args []string) error {
 	f, err := os.OpenFile(o.vkFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return withCode(ExitRefused, fmt.Errorf("%s already exists; refusing to overwrite it", o.vkFile), "choose a new file name")
+			return withCodeT(ExitRefused, errorT("cli.luks.exists", o.vkFile), "cli.luks.exists_hint")
 		}
-		return fmt.Errorf("failed to create %s: %w", o.vkFile, unwrapPathErr(err))
+		return wrapT(err, "cli.luks.create_failed", o.vkFile, describeError(unwrapPathErr(err)))
 	}
 	_, err = f.Write(vk.Bytes())
 	if err == nil {
@@ -69,8 +59,8 @@ func runLuksDumpVolumeKey(o *luksDumpVolumeKeyOptions, args []string) error {
 	}
 	if err != nil {
 		os.Remove(o.vkFile)
-		return fmt.Errorf("failed to write %s: %w", o.vkFile, err)
+		return wrapT(err, "cli.luks.write_failed", o.vkFile, describeError(err))
 	}
-	fmt.Printf("Wrote the %d-bit volume key of %s to %s.\n", len(vk.Bytes())*8, path, o.vkFile)
+	fmt.Println(tr.T("cli.luks.vk.done", num(int64(len(vk.Bytes())*8)), path, o.vkFile))
 	return nil
 }

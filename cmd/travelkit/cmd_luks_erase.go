@@ -9,20 +9,11 @@ import (
 func newLuksEraseCmd() *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
-		Use:   "erase DEVICE",
-		Short: "Destroy every keyslot: the data becomes unrecoverable, at once",
-		Long: `Overwrite every keyslot of DEVICE, like cryptsetup luksErase. Without the
-keyslots, no passphrase can unlock the volume ever again: the data is gone for
-good, in well under a second, even on a large drive. The header stays, so the
-device still shows as LUKS2 (with no keyslots).
-
-No passphrase is needed. It asks for confirmation unless --yes is given.`,
-		Example: `  travelkit luks erase /dev/sdb2
-  travelkit luks erase old-kit.luks --yes`,
+		Use:  "erase DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksErase(args[0], yes) },
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&yes, "yes", false, "")
 	return cmd
 }
 
@@ -33,16 +24,16 @@ func runLuksErase(path string, yes bool) error {
 	}
 	defer d.Close()
 	if !yes {
-		if err := confirm(fmt.Sprintf("erasing %s (UUID %s) destroys every keyslot; its data can never be decrypted again.", path, c.UUID()), "--yes"); err != nil {
+		if err := confirm(tr.T("cli.luks.erase.confirm", path, c.UUID()), "--yes"); err != nil {
 			return err
 		}
 	}
 	if err := c.Erase(); err != nil {
-		return fmt.Errorf("failed to erase %s: %w", path, err)
+		return wrapT(err, "cli.luks.erase.failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Erased every keyslot of %s; its data is unrecoverable.\n", path)
+	fmt.Println(tr.T("cli.luks.erase.done", path))
 	return nil
 }

@@ -29,38 +29,22 @@ type luksFormatOptions struct {
 func newLuksFormatCmd() *cobra.Command {
 	var o luksFormatOptions
 	cmd := &cobra.Command{
-		Use:   "format DEVICE",
-		Short: "Create a new LUKS2 volume (destroys what DEVICE holds)",
-		Long: `Create a LUKS2 volume on DEVICE: aes-xts-plain64, both header copies, the data
-starting at 16 MiB, and the passphrase in keyslot 0. The result opens with
-cryptsetup 2.x and with travelkit on every OS.
-
-With --size, a new container file of that size is created (it must not exist).
-Without it, DEVICE is formatted in place: a block device, or a file that holds
-a LUKS volume, is only overwritten after confirmation (or --yes).
-
-The keyslot KDF is calibrated to take --iter-time (2 s by default) on this
-machine, with at most 1 GiB of memory, as cryptsetup does; --pbkdf-memory and
---pbkdf-force-iterations set the costs instead.`,
-		Example: `  travelkit luks format kit.luks --size 1G --passphrase-file pass.txt
-  travelkit luks format /dev/sdb2 --label travelkit --passphrase-file pass.txt
-  travelkit luks format test.luks --size 64M --sector-size 512 --key-size 256 \
-      --pbkdf pbkdf2 --hash sha512 --pbkdf-force-iterations 100000 --passphrase-file pass.txt`,
+		Use:  "format DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksFormat(args[0], &o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	f.StringVar(&o.size, "size", "", "create a new container file of this size: bytes or a unit (64MiB, 1GiB; MB and GB are decimal)")
-	f.IntVar(&o.sectorSize, "sector-size", luks.DefaultSectorSize, "encryption sector size: 512 or 4096")
-	f.IntVar(&o.keyBits, "key-size", luks.DefaultKeySize*8, "volume key size in bits: 256 or 512 (aes-xts-plain64 uses half for the tweak)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.StringVar(&o.size, "size", "", "")
+	f.IntVar(&o.sectorSize, "sector-size", luks.DefaultSectorSize, "")
+	f.IntVar(&o.keyBits, "key-size", luks.DefaultKeySize*8, "")
 	o.kdf.register(f)
-	f.StringVar(&o.label, "label", "", "volume label (up to 47 bytes)")
-	f.StringVar(&o.subsystem, "subsystem", "", "volume subsystem (up to 47 bytes)")
-	f.StringVar(&o.uuid, "uuid", "", "volume UUID (default: random)")
-	f.StringVar(&o.vkFile, "volume-key-file", "", "use the raw volume key from this file instead of a random one")
-	f.IntVar(&o.keySlot, "key-slot", 0, "keyslot for the passphrase")
-	f.BoolVar(&o.yes, "yes", false, "overwrite an existing LUKS volume without asking")
+	f.StringVar(&o.label, "label", "", "")
+	f.StringVar(&o.subsystem, "subsystem", "", "")
+	f.StringVar(&o.uuid, "uuid", "", "")
+	f.StringVar(&o.vkFile, "volume-key-file", "", "")
+	f.IntVar(&o.keySlot, "key-slot", 0, "")
+	f.BoolVar(&o.yes, "yes", false, "")
 	return cmd
 }
 
@@ -70,22 +54,22 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 	case 512, 4096:
 		opt.SectorSize = o.sectorSize
 	default:
-		return usageErrorf("unsupported --sector-size %d: use 512 or 4096", o.sectorSize)
+		return usageErrorT("cli.luks.format.sector_size", num(int64(o.sectorSize)))
 	}
 	switch o.keyBits {
 	case 256, 512:
 		opt.KeySize = o.keyBits / 8
 	default:
-		return usageErrorf("unsupported --key-size %d: use 256 or 512 (bits)", o.keyBits)
+		return usageErrorT("cli.luks.format.key_size", num(int64(o.keyBits)))
 	}
 	if o.keySlot < 0 || o.keySlot >= luks.MaxKeyslots {
-		return usageErrorf("--key-slot %d is out of range; keyslots are numbered 0 to %d", o.keySlot, luks.MaxKeyslots-1)
+		return usageErrorT("cli.luks.slot_range", o.keySlot, luks.MaxKeyslots-1)
 	}
 	if len(o.label) > 47 {
-		return usageErrorf("--label is %d bytes long; LUKS2 labels hold at most 47", len(o.label))
+		return usageErrorT("cli.luks.format.label", len(o.label))
 	}
 	if len(o.subsystem) > 47 {
-		return usageErrorf("--subsystem is %d bytes long; LUKS2 holds at most 47", len(o.subsystem))
+		return usageErrorT("cli.luks.format.subsystem", len(o.subsystem))
 	}
 	var err error
 	if opt.PBKDF, err = o.kdf.params(); err != nil {
@@ -95,17 +79,16 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 	var newSize int64 = -1
 	if o.size != "" {
 		if newSize, err = bytesize.Parse(o.size); err != nil {
-			return usageErrorf("--size: %v", err)
+			return usageErrorT("cli.luks.format.size", describeError(err))
 		}
 		if newSize < minSize {
-			return usageErrorf("--size %s is too small: a LUKS2 volume needs %d bytes (16 MiB) for its headers and keyslots, plus room for data", o.size, luks.DefaultDataOffset)
+			return usageErrorT("cli.luks.format.size_small", o.size, num(luks.DefaultDataOffset))
 		}
 		if newSize%int64(opt.SectorSize) != 0 {
-			return usageErrorf("--size %s is not a multiple of the %d-byte sector size", o.size, opt.SectorSize)
+			return usageErrorT("cli.luks.format.size_multiple", o.size, num(int64(opt.SectorSize)))
 		}
 		if _, err := os.Lstat(path); err == nil {
-			return withCode(ExitRefused, fmt.Errorf("%s already exists; --size creates a new file", path),
-				"to format the existing file or device in place, leave out --size")
+			return withCodeT(ExitRefused, errorT("cli.luks.format.exists", path), "cli.luks.format.exists_hint")
 		}
 	}
 	if o.vkFile != "" {
@@ -115,7 +98,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 		}
 		defer clear(vk)
 		if len(vk) != opt.KeySize {
-			return usageErrorf("volume key file %s holds %d bytes; --key-size %d needs exactly %d", o.vkFile, len(vk), o.keyBits, opt.KeySize)
+			return usageErrorT("cli.luks.format.vk_size", o.vkFile, num(int64(len(vk))), num(int64(o.keyBits)), num(int64(opt.KeySize)))
 		}
 		opt.VolumeKey = vk
 	}
@@ -125,9 +108,9 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				return withCode(ExitRefused, fmt.Errorf("%s already exists; --size creates a new file", path), "")
+				return withCode(ExitRefused, wrapT(err, "cli.luks.format.exists", path), "")
 			}
-			return fmt.Errorf("failed to create %s: %w", path, unwrapPathErr(err))
+			return wrapT(err, "cli.luks.create_failed", path, describeError(unwrapPathErr(err)))
 		}
 		d = &device{f: f, io: f, path: path, size: newSize, writable: true}
 		created := true
@@ -138,7 +121,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 			}
 		}()
 		if err := f.Truncate(newSize); err != nil {
-			return fmt.Errorf("failed to size %s to %d bytes: %w", path, newSize, err)
+			return wrapT(err, "cli.luks.format.resize_failed", path, num(newSize), describeError(err))
 		}
 		if err := formatDevice(d, path, o, opt); err != nil {
 			return err
@@ -151,17 +134,16 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 	}
 	defer d.Close()
 	if d.size < minSize {
-		return withCode(ExitError, fmt.Errorf("%s is %d bytes, too small for a LUKS2 volume: it needs at least %d bytes (16 MiB of header and keyslots, then the data)", path, d.size, minSize),
-			"use a larger device, or create a container file with --size")
+		return withCodeT(ExitError, errorT("cli.luks.format.too_small", path, num(d.size), num(minSize)), "cli.luks.format.too_small_hint")
 	}
 	switch {
 	case o.yes:
 	case hasLUKSMagic(d):
-		if err := confirm(path+" already holds a LUKS volume; formatting it destroys all its data for good.", "--yes"); err != nil {
+		if err := confirm(tr.T("cli.luks.format.confirm_luks", path), "--yes"); err != nil {
 			return err
 		}
 	case d.block:
-		if err := confirm(fmt.Sprintf("formatting the device %s (%s) destroys everything on it.", path, bytesize.Format(d.size)), "--yes"); err != nil {
+		if err := confirm(tr.T("cli.luks.format.confirm_device", path, bytesize.Format(d.size)), "--yes"); err != nil {
 			return err
 		}
 	}
@@ -185,7 +167,7 @@ func formatDevice(d *device, path string, o *luksFormatOptions, opt luks.FormatO
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("failed to format %s: %w", path, err)
+		return wrapT(err, "cli.luks.format.failed", path, describeError(err))
 	}
 	vk.Wipe()
 	ks := c.Keyslots()
@@ -195,15 +177,15 @@ func formatDevice(d *device, path string, o *luksFormatOptions, opt luks.FormatO
 			kdf = describeKDF(k.PBKDF)
 		}
 	}
-	fmt.Printf("Formatted %s as LUKS2: UUID %s, %s with a %d-bit key, %d-byte sectors, %s of payload.\nKeyslot %d: %s.\n",
-		path, c.UUID(), c.Cipher(), c.KeySize()*8, c.SectorSize(), bytesize.Format(c.PayloadSize()), opt.Keyslot, kdf)
+	fmt.Println(tr.T("cli.luks.format.done", path, c.UUID(), c.Cipher(), num(int64(c.KeySize()*8)), num(int64(c.SectorSize())),
+		bytesize.Format(c.PayloadSize()), opt.Keyslot, kdf))
 	return nil
 }
 
 // describeKDF says in one line what a keyslot's KDF costs.
 func describeKDF(p luks.PBKDF) string {
 	if p.Type == "pbkdf2" {
-		return fmt.Sprintf("pbkdf2-%s, %d iterations", p.Hash, p.Iterations)
+		return tr.T("cli.luks.format.kdf_pbkdf2", p.Hash, num(int64(p.Iterations)))
 	}
-	return fmt.Sprintf("%s, time cost %d, %d KiB of memory, %d threads", p.Type, p.Iterations, p.MemoryKiB, p.Parallel)
+	return tr.T("cli.luks.format.kdf_argon2", p.Type, num(int64(p.Iterations)), num(int64(p.MemoryKiB)), num(int64(p.Parallel)))
 }

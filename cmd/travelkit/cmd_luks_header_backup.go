@@ -13,19 +13,7 @@ import (
 func newLuksHeaderBackupCmd() *cobra.Command {
 	var file, kitTarget string
 	cmd := &cobra.Command{
-		Use:   "header-backup (DEVICE | --target KIT) --file F",
-		Short: "Save the LUKS2 header and keyslots to a file, like cryptsetup luksHeaderBackup",
-		Long: `Write a binary backup of DEVICE's LUKS2 header and keyslot area (both header copies and
-every keyslot: 16 MiB with the defaults) to a new file, byte for byte what
-cryptsetup luksHeaderBackup writes: either tool restores it. --target KIT takes the
-LUKS2 partition of a kit drive or image instead of DEVICE.
-
-A header backup and a passphrase that was valid when it was made open the volume, even
-after the passphrase was changed or the keyslots erased. Keep it as safe as the
-passphrase (travelkit kits keep theirs encrypted with age: luks-header.age and
-escrow/luks-header.age).`,
-		Example: `  travelkit luks header-backup /dev/sdb2 --file sdb2.header
-  travelkit luks header-backup --target kit.img --file kit.header`,
+		Use:  "header-backup (DEVICE | --target KIT) --file F",
 		Args: deviceOrTarget(&kitTarget),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hd, err := openHeaderDevice(args, kitTarget, false)
@@ -36,14 +24,14 @@ escrow/luks-header.age).`,
 			return runLuksHeaderBackup(hd, file)
 		},
 	}
-	cmd.Flags().StringVar(&file, "file", "", "the new backup `file` (never overwritten)")
-	cmd.Flags().StringVar(&kitTarget, "target", "", "the kit (image `file` or disk) whose LUKS2 partition to back up, instead of DEVICE")
+	cmd.Flags().StringVar(&file, "file", "", "")
+	cmd.Flags().StringVar(&kitTarget, "target", "", "")
 	return cmd
 }
 
 func runLuksHeaderBackup(hd *headerDevice, file string) error {
 	if file == "" {
-		return usageErrorf("give --file F: where to write the header backup")
+		return usageErrorT("cli.luks.header.backup_file")
 	}
 	path := hd.name
 	c, err := luks.Open(hd.dev, hd.size)
@@ -52,20 +40,20 @@ func runLuksHeaderBackup(hd *headerDevice, file string) error {
 	}
 	b, err := c.HeaderBackup()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return wrapT(err, "cli.luks.at", path, describeError(err))
 	}
 	defer clear(b)
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o400)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return withCode(ExitRefused, fmt.Errorf("requested header backup file %s already exists", file), "choose a new file name")
+			return withCodeT(ExitRefused, errorT("cli.luks.header.exists", file), "cli.luks.exists_hint")
 		}
 		return err
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		os.Remove(file)
-		return fmt.Errorf("cannot write header backup file %s: %w", file, err)
+		return wrapT(err, "cli.luks.header.write_failed", file, describeError(err))
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
@@ -74,7 +62,7 @@ func runLuksHeaderBackup(hd *headerDevice, file string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Header backup of %s (UUID %s, %d bytes) written to %s.\n", path, c.UUID(), len(b), file)
+	fmt.Println(tr.T("cli.luks.header.backup_done", path, c.UUID(), num(int64(len(b))), file))
 	return nil
 }
 
@@ -91,9 +79,9 @@ func deviceOrTarget(kitTarget *string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		switch {
 		case *kitTarget != "" && len(args) > 0:
-			return usageErrorf("give DEVICE or --target KIT, not both")
+			return usageErrorT("cli.luks.header.both")
 		case *kitTarget == "" && len(args) != 1:
-			return usageErrorf("give DEVICE (a LUKS2 container file or partition) or --target KIT (see `%s --help`)", cmd.CommandPath())
+			return usageErrorT("cli.luks.header.neither", cmd.CommandPath())
 		}
 		return nil
 	}

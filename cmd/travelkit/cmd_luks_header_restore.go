@@ -19,29 +19,15 @@ type headerRestoreOptions struct {
 func newLuksHeaderRestoreCmd() *cobra.Command {
 	var o headerRestoreOptions
 	cmd := &cobra.Command{
-		Use:   "header-restore (DEVICE | --target KIT) --file F [--passphrase-file P] [--force] [--yes]",
-		Short: "Put a header backup back, like cryptsetup luksHeaderRestore",
-		Long: `Write a header backup (from header-backup or cryptsetup luksHeaderBackup) back over
-DEVICE's LUKS2 header and keyslot area; the data is not touched. This revives a volume
-whose keyslots were erased (travelkit erase) or whose headers were overwritten.
---target KIT takes the LUKS2 partition of a kit drive or image instead of DEVICE.
-
-Like cryptsetup, it refuses a backup whose data offset or header area differ from a LUKS2
-header still on DEVICE. Unlike cryptsetup, it also refuses a backup for another volume key
-(restoring it would make the data unreadable) unless --force: the header still on DEVICE
-and the backup must carry the same volume key digest, or --passphrase-file must open a
-keyslot of one whose volume key the other accepts. It asks for confirmation on a terminal
-(--yes skips that).`,
-		Example: `  travelkit luks header-restore /dev/sdb2 --file sdb2.header
-  age -d -i me.key -o header.img handover/luks-header.age && travelkit luks header-restore --target /dev/sdb --file header.img`,
+		Use:  "header-restore (DEVICE | --target KIT) --file F [--passphrase-file P] [--force] [--yes]",
 		Args: deviceOrTarget(&o.target),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksHeaderRestore(args, &o) },
 	}
-	cmd.Flags().StringVar(&o.target, "target", "", "the kit (image `file` or disk) whose LUKS2 partition to restore, instead of DEVICE")
-	cmd.Flags().StringVar(&o.file, "file", "", "the header backup `file`")
-	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "a passphrase of the volume (`file`, byte for byte), to check the backup's volume key")
-	cmd.Flags().BoolVar(&o.force, "force", false, "restore even a backup whose volume key differs from the device's, or cannot be compared")
-	cmd.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&o.target, "target", "", "")
+	cmd.Flags().StringVar(&o.file, "file", "", "")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	cmd.Flags().BoolVar(&o.force, "force", false, "")
+	cmd.Flags().BoolVar(&o.yes, "yes", false, "")
 	return cmd
 }
 
@@ -50,11 +36,11 @@ const maxHeaderBackupFile = 2*(4<<20) + 128<<20
 
 func runLuksHeaderRestore(args []string, o *headerRestoreOptions) error {
 	if o.file == "" {
-		return usageErrorf("give --file F: the header backup to restore")
+		return usageErrorT("cli.luks.header.restore_file")
 	}
 	f, err := os.Open(o.file)
 	if err != nil {
-		return usageErrorf("header backup: %v", err)
+		return usageErrorT("cli.luks.header.open", describeError(err))
 	}
 	backup, err := io.ReadAll(io.LimitReader(f, maxHeaderBackupFile+1))
 	f.Close()
@@ -62,10 +48,10 @@ func runLuksHeaderRestore(args []string, o *headerRestoreOptions) error {
 		return err
 	}
 	if len(backup) > maxHeaderBackupFile {
-		return withCode(ExitNotLUKS, fmt.Errorf("%s is larger than any LUKS2 header backup", o.file), "")
+		return withCode(ExitNotLUKS, errorT("cli.luks.header.too_large", o.file), "")
 	}
 	if _, err := luks.OpenHeaderBackup(backup); err != nil {
-		return withCode(ExitNotLUKS, fmt.Errorf("backup file %s does not contain a valid LUKS2 header: %w", o.file, err), "")
+		return withCode(ExitNotLUKS, wrapT(err, "cli.luks.header.invalid", o.file, describeError(err)), "")
 	}
 	var pass []byte
 	if o.passFile != "" {
@@ -81,9 +67,9 @@ func runLuksHeaderRestore(args []string, o *headerRestoreOptions) error {
 	defer hd.close()
 	path := hd.name
 	if !o.yes {
-		q := fmt.Sprintf("%s does not contain a LUKS2 header: replacing its header can destroy data on it.", path)
+		q := tr.T("cli.luks.header.confirm_other", path)
 		if hasLUKSMagic(hd.dev) {
-			q = fmt.Sprintf("%s already contains a LUKS2 header: replacing it destroys its current keyslots.", path)
+			q = tr.T("cli.luks.header.confirm_luks", path)
 		}
 		if err := confirm(q, "--yes"); err != nil {
 			return err
@@ -92,23 +78,23 @@ func runLuksHeaderRestore(args []string, o *headerRestoreOptions) error {
 	rep, err := luks.RestoreHeader(hd.dev, hd.size, backup, luks.RestoreOptions{Passphrase: pass, Force: o.force})
 	switch {
 	case errors.Is(err, luks.ErrVolumeKeyDiffers), errors.Is(err, luks.ErrCannotCompare):
-		hint := "this backup belongs to another volume; --force restores it anyway"
+		hint := "cli.luks.header.other_volume_hint"
 		if errors.Is(err, luks.ErrCannotCompare) {
-			hint = "give --passphrase-file to compare the volume keys, or --force to restore anyway"
+			hint = "cli.luks.header.cannot_compare_hint"
 		}
-		return withCode(ExitRefused, fmt.Errorf("%s: %w", path, err), hint)
+		return withCodeT(ExitRefused, wrapT(err, "cli.luks.at", path, describeError(err)), hint)
 	case err != nil:
-		return fmt.Errorf("restoring the header of %s: %w", path, err)
+		return wrapT(err, "cli.luks.header.restore_failed", path, describeError(err))
 	}
 	if err := hd.close(); err != nil {
 		return err
 	}
-	fmt.Printf("Header restored on %s from %s (UUID %s, %d bytes).\n", path, o.file, rep.BackupUUID, rep.Written)
+	fmt.Println(tr.T("cli.luks.header.restore_done", path, o.file, rep.BackupUUID, num(int64(rep.Written))))
 	if rep.UUIDDiffers {
-		fmt.Printf("warning: the device's header had another UUID (%s).\n", rep.DeviceUUID)
+		fmt.Println(tr.T("cli.luks.header.other_uuid", rep.DeviceUUID))
 	}
 	if rep.How != "" {
-		fmt.Printf("Volume key: %s.\n", rep.How)
+		fmt.Println(tr.T("cli.luks.header.how", rep.How))
 	}
 	return nil
 }

@@ -18,22 +18,12 @@ type luksKillSlotOptions struct {
 func newLuksKillSlotCmd() *cobra.Command {
 	var o luksKillSlotOptions
 	cmd := &cobra.Command{
-		Use:   "kill-slot DEVICE N",
-		Short: "Remove keyslot N, and the passphrase it holds",
-		Long: `Remove keyslot N of DEVICE, like cryptsetup luksKillSlot. A passphrase of the
-volume (any keyslot) must be given, to prove the volume stays usable. The slot is
-also removed from every digest and token that names it, and its key material is
-overwritten.
-
-Removing the last keyslot makes the data unrecoverable; it is refused unless
---force is given.`,
-		Example: `  travelkit luks kill-slot kit.luks 1 --passphrase-file pass.txt
-  travelkit luks dump kit.luks   # see which keyslots are in use`,
+		Use:  "kill-slot DEVICE N",
 		Args: exactArgs("DEVICE", "N"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksKillSlot(&o, args) },
 	}
-	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "a passphrase of the volume, byte for byte (\"-\": standard input)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "allow removing the last keyslot (the data becomes unrecoverable)")
+	cmd.Flags().StringVar(&o.passFile, "passphrase-file", "", "")
+	cmd.Flags().BoolVar(&o.force, "force", false, "")
 	return cmd
 }
 
@@ -41,7 +31,7 @@ func runLuksKillSlot(o *luksKillSlotOptions, args []string) error {
 	path := args[0]
 	slot, err := strconv.Atoi(args[1])
 	if err != nil || slot < 0 || slot >= luks.MaxKeyslots {
-		return usageErrorf("keyslot %q is not a keyslot number: use 0 to %d", args[1], luks.MaxKeyslots-1)
+		return usageErrorT("cli.luks.kill.not_number", args[1], luks.MaxKeyslots-1)
 	}
 	d, c, err := openContainer(path, true)
 	if err != nil {
@@ -53,8 +43,7 @@ func runLuksKillSlot(o *luksKillSlotOptions, args []string) error {
 		found = found || k.ID == slot
 	}
 	if !found {
-		return withCode(ExitError, fmt.Errorf("keyslot %d of %s is not in use", slot, path),
-			"see the keyslots in use with `travelkit luks dump "+path+"`")
+		return withCodeT(ExitError, errorT("cli.luks.kill.not_used", slot, path), "cli.luks.see_dump_hint", path)
 	}
 	vk, _, err := unlock(d, c, o.passFile, -1)
 	if err != nil {
@@ -63,15 +52,14 @@ func runLuksKillSlot(o *luksKillSlotOptions, args []string) error {
 	vk.Wipe()
 	err = c.RemoveKeyslot(slot, o.force)
 	if errors.Is(err, luks.ErrLastKeyslot) {
-		return withCode(ExitRefused, fmt.Errorf("keyslot %d is the last keyslot of %s: removing it makes the data unrecoverable", slot, path),
-			"add another passphrase first with `travelkit luks add-key`, or pass --force if you really mean to lose the data")
+		return withCodeT(ExitRefused, wrapT(err, "cli.luks.kill.last", slot, path), "cli.luks.kill.last_hint")
 	}
 	if err != nil {
-		return fmt.Errorf("failed to remove keyslot %d of %s: %w", slot, path, err)
+		return wrapT(err, "cli.luks.kill.failed", slot, path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Removed keyslot %d of %s.\n", slot, path)
+	fmt.Println(tr.T("cli.luks.kill.done", slot, path))
 	return nil
 }

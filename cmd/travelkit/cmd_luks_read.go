@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
@@ -23,20 +22,14 @@ type luksReadOptions struct {
 func newLuksReadCmd() *cobra.Command {
 	var o luksReadOptions
 	cmd := &cobra.Command{
-		Use:   "read DEVICE",
-		Short: "Decrypt the payload (or part of it) to standard output",
-		Long: `Unlock DEVICE and write its decrypted payload to standard output, from --offset
-(bytes into the payload, default 0) for --length bytes (default: to the end).
-DEVICE is opened read-only. Offsets need not be sector-aligned.`,
-		Example: `  travelkit luks read kit.luks --passphrase-file pass.txt > payload.img
-  travelkit luks read kit.luks --passphrase-file pass.txt --offset 1024 --length 100 | hexdump -C`,
+		Use:  "read DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksRead(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte (\"-\": standard input)")
-	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
-	f.Int64Var(&o.length, "length", -1, "read this many bytes (default: to the end of the payload)")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.Int64Var(&o.offset, "offset", 0, "")
+	f.Int64Var(&o.length, "length", -1, "")
 	hideDefault(cmd.Flags(), "length")
 	return cmd
 }
@@ -44,10 +37,10 @@ DEVICE is opened read-only. Offsets need not be sector-aligned.`,
 func runLuksRead(o *luksReadOptions, args []string) error {
 	path := args[0]
 	if o.offset < 0 {
-		return usageErrorf("--offset %d is negative", o.offset)
+		return usageErrorT("cli.luks.io.offset_negative", num(o.offset))
 	}
 	if o.length < -1 {
-		return usageErrorf("--length %d is negative", o.length)
+		return usageErrorT("cli.luks.io.length_negative", num(o.length))
 	}
 	d, c, err := openContainer(path, false)
 	if err != nil {
@@ -61,21 +54,21 @@ func runLuksRead(o *luksReadOptions, args []string) error {
 	v, err := c.OpenVolume(vk)
 	vk.Wipe()
 	if err != nil {
-		return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+		return wrapT(err, "cli.luks.io.open_failed", path, describeError(err))
 	}
 	defer v.Close()
 	size := v.Size()
 	if o.offset > size {
-		return usageErrorf("--offset %d is past the end of the payload (%d bytes)", o.offset, size)
+		return usageErrorT("cli.luks.io.offset_past", num(o.offset), num(size))
 	}
 	if o.length == -1 || o.length > size-o.offset {
 		if o.length > size-o.offset {
-			return usageErrorf("--offset %d --length %d goes past the end of the payload (%d bytes)", o.offset, o.length, size)
+			return usageErrorT("cli.luks.io.length_past", num(o.offset), num(o.length), num(size))
 		}
 		o.length = size - o.offset
 	}
 	if o.length > 64<<10 && term.IsTerminal(int(os.Stdout.Fd())) {
-		return usageErrorf("refusing to write %s of binary payload to the terminal; redirect standard output to a file, or give a --length up to 64K", bytesize.Format(o.length))
+		return usageErrorT("cli.luks.io.terminal", bytesize.Format(o.length))
 	}
 	return copyOut(os.Stdout, v, o.offset, o.length)
 }
@@ -87,7 +80,7 @@ func copyOut(w io.Writer, r io.ReaderAt, off, length int64) error {
 		b   []byte
 		err error
 	}
-	bar := newProgress("Reading", length)
+	bar := newProgress(tr.T("cli.luks.io.reading"), length)
 	defer bar.Done()
 	free := make(chan []byte, 2)
 	free <- make([]byte, ioBufSize)
@@ -120,10 +113,10 @@ func copyOut(w io.Writer, r io.ReaderAt, off, length int64) error {
 	}()
 	for c := range full {
 		if c.err != nil {
-			return fmt.Errorf("failed to read the payload: %w", c.err)
+			return wrapT(c.err, "cli.luks.io.read_failed", describeError(c.err))
 		}
 		if _, err := w.Write(c.b); err != nil {
-			return fmt.Errorf("failed to write to standard output: %w", err)
+			return wrapT(err, "cli.luks.io.stdout_failed", describeError(err))
 		}
 		bar.Add(int64(len(c.b)))
 		free <- c.b[:cap(c.b)]

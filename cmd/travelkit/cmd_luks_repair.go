@@ -8,14 +8,7 @@ import (
 
 func newLuksRepairCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "repair DEVICE",
-		Short: "Rewrite a damaged or stale LUKS2 header copy from the good one",
-		Long: `When one of the two LUKS2 header copies of DEVICE is damaged or out of date
-(see ` + "`travelkit luks dump`" + `), rewrite it from the valid one, like cryptsetup
-repair. Nothing is done when both copies are valid and in sync. When both are
-damaged, nothing can be repaired.`,
-		Example: `  travelkit luks dump kit.luks      # "Header copies: primary DAMAGED ..."
-  travelkit luks repair kit.luks`,
+		Use:  "repair DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksRepair(args[0]) },
 	}
@@ -29,15 +22,15 @@ func runLuksRepair(path string) error {
 	defer d.Close()
 	st := c.State()
 	if st.PrimaryErr == nil && st.SecondaryErr == nil && st.InSync {
-		fmt.Printf("Both header copies of %s are valid and in sync; nothing to repair.\n", path)
+		fmt.Println(tr.T("cli.luks.repair.fine", path))
 		return nil
 	}
 	if err := c.Repair(); err != nil {
-		return fmt.Errorf("failed to repair %s: %w", path, err)
+		return wrapT(err, "cli.luks.repair.failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Repaired %s: both header copies rewritten from the %s.\n", path, st.UsedCopy)
+	fmt.Println(tr.T("cli.luks.repair.done", path, st.UsedCopy))
 	return nil
 }

@@ -15,16 +15,7 @@ import (
 
 func newLuksTokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "token",
-		Short: "Import, export, list and remove LUKS2 tokens",
-		Long: `LUKS2 tokens are JSON objects in the header that tell a program how to obtain a
-passphrase for some keyslots (for instance the systemd-tpm2 token). These commands
-work like cryptsetup token import/export/remove and need no passphrase: tokens
-hold no secret that unlocks the volume by itself.`,
-		Example: `  travelkit luks token list kit.luks
-  travelkit luks token export kit.luks --token-id 0 > token.json
-  travelkit luks token import kit.luks --json-file token.json
-  travelkit luks token remove kit.luks --token-id 0`,
+		Use:  "token",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
@@ -35,14 +26,11 @@ hold no secret that unlocks the volume by itself.`,
 func newLuksTokenListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list DEVICE",
-		Short: "List the tokens: id, type and keyslots",
-		Example: `  travelkit luks token list kit.luks
-  travelkit luks token list kit.luks --json`,
+		Use:  "list DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenList(args[0], asJSON) },
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tokens as a JSON list")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "")
 	return cmd
 }
 
@@ -80,25 +68,19 @@ func newLuksTokenImportCmd() *cobra.Command {
 	var jsonFile string
 	var id int
 	cmd := &cobra.Command{
-		Use:   "import DEVICE",
-		Short: "Add a token from a JSON file (or standard input)",
-		Long: `Add the JSON object in --json-file (default: standard input) as a token of
-DEVICE, with id --token-id or the first free one. The object needs "type" (a
-string) and "keyslots" (a list of keyslot numbers as strings, all in use).`,
-		Example: `  travelkit luks token import kit.luks --json-file token.json
-  echo '{"type":"example","keyslots":["0"]}' | travelkit luks token import kit.luks --token-id 3`,
+		Use:  "import DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenImport(args[0], jsonFile, id) },
 	}
-	cmd.Flags().StringVar(&jsonFile, "json-file", "", "file holding the token's JSON (default: standard input)")
-	cmd.Flags().IntVar(&id, "token-id", -1, "token id (default: the first free one)")
+	cmd.Flags().StringVar(&jsonFile, "json-file", "", "")
+	cmd.Flags().IntVar(&id, "token-id", -1, "")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
 
 func runLuksTokenImport(path, jsonFile string, id int) error {
 	if id < -1 || id >= luks.MaxTokens {
-		return usageErrorf("--token-id %d is out of range: 0 to %d", id, luks.MaxTokens-1)
+		return usageErrorT("cli.luks.token.range", id, luks.MaxTokens-1)
 	}
 	var b []byte
 	var err error
@@ -108,11 +90,11 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 		b, err = os.ReadFile(jsonFile)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to read the token JSON: %w", err)
+		return wrapT(err, "cli.luks.token.read_failed", describeError(err))
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
-		return usageErrorf("the token is not a JSON object: %v", err)
+		return usageErrorT("cli.luks.token.not_json", err.Error())
 	}
 	d, c, err := openContainer(path, true)
 	if err != nil {
@@ -121,35 +103,33 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 	defer d.Close()
 	got, err := c.AddToken(id, b)
 	if errors.Is(err, luks.ErrTokenInUse) {
-		return withCode(ExitRefused, fmt.Errorf("token %d of %s is already in use", id, path), "remove it first, or choose another --token-id")
+		return withCodeT(ExitRefused, wrapT(err, "cli.luks.token.in_use", id, path), "cli.luks.token.in_use_hint")
 	}
 	if err != nil {
-		return fmt.Errorf("failed to add the token to %s: %w", path, err)
+		return wrapT(err, "cli.luks.token.add_failed", path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Added token %d to %s.\n", got, path)
+	fmt.Println(tr.T("cli.luks.token.added", got, path))
 	return nil
 }
 
 func newLuksTokenExportCmd() *cobra.Command {
 	var id int
 	cmd := &cobra.Command{
-		Use:     "export DEVICE --token-id N",
-		Short:   "Print a token's JSON",
-		Example: `  travelkit luks token export kit.luks --token-id 0 > token.json`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenExport(args[0], id) },
+		Use:  "export DEVICE --token-id N",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenExport(args[0], id) },
 	}
-	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	cmd.Flags().IntVar(&id, "token-id", -1, "")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
 
 func runLuksTokenExport(path string, id int) error {
 	if id < 0 {
-		return usageErrorf("--token-id is required")
+		return usageErrorT("cli.luks.token.required")
 	}
 	d, c, err := openContainer(path, false)
 	if err != nil {
@@ -162,26 +142,24 @@ func runLuksTokenExport(path string, id int) error {
 			return nil
 		}
 	}
-	return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+	return withCodeT(ExitError, errorT("cli.luks.token.none", path, id), "cli.luks.token.none_hint", path)
 }
 
 func newLuksTokenRemoveCmd() *cobra.Command {
 	var id int
 	cmd := &cobra.Command{
-		Use:     "remove DEVICE --token-id N",
-		Short:   "Remove a token",
-		Example: `  travelkit luks token remove kit.luks --token-id 0`,
-		Args:    exactArgs("DEVICE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runLuksTokenRemove(args[0], id) },
+		Use:  "remove DEVICE --token-id N",
+		Args: exactArgs("DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runLuksTokenRemove(args[0], id) },
 	}
-	cmd.Flags().IntVar(&id, "token-id", -1, "token id")
+	cmd.Flags().IntVar(&id, "token-id", -1, "")
 	hideDefault(cmd.Flags(), "token-id")
 	return cmd
 }
 
 func runLuksTokenRemove(path string, id int) error {
 	if id < 0 {
-		return usageErrorf("--token-id is required")
+		return usageErrorT("cli.luks.token.required")
 	}
 	d, c, err := openContainer(path, true)
 	if err != nil {
@@ -190,14 +168,14 @@ func runLuksTokenRemove(path string, id int) error {
 	defer d.Close()
 	err = c.RemoveToken(id)
 	if errors.Is(err, luks.ErrNoSuchToken) {
-		return withCode(ExitError, fmt.Errorf("%s has no token %d", path, id), "list the tokens with `travelkit luks token list "+path+"`")
+		return withCodeT(ExitError, errorT("cli.luks.token.none", path, id), "cli.luks.token.none_hint", path)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to remove token %d of %s: %w", id, path, err)
+		return wrapT(err, "cli.luks.token.remove_failed", id, path, describeError(err))
 	}
 	if err := d.Close(); err != nil {
 		return err
 	}
-	fmt.Printf("Removed token %d of %s.\n", id, path)
+	fmt.Println(tr.T("cli.luks.token.removed", id, path))
 	return nil
 }

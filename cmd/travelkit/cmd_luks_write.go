@@ -17,37 +17,27 @@ type luksWriteOptions struct {
 func newLuksWriteCmd() *cobra.Command {
 	var o luksWriteOptions
 	cmd := &cobra.Command{
-		Use:   "write DEVICE",
-		Short: "Encrypt standard input into the payload",
-		Long: `Unlock DEVICE and write standard input into its payload, encrypted, starting
---offset bytes into the payload (default 0). Offsets need not be sector-aligned.
-Writing stops with an error if standard input holds more than fits; when standard
-input is a file that is too large, nothing is written.
-
-The passphrase cannot come from standard input here: use --passphrase-file F or
-the terminal prompt.`,
-		Example: `  travelkit luks write kit.luks --passphrase-file pass.txt < fs.img
-  echo hello | travelkit luks write kit.luks --passphrase-file pass.txt --offset 4096`,
+		Use:  "write DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksWrite(&o, args) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "read the passphrase from this file, byte for byte")
-	f.Int64Var(&o.offset, "offset", 0, "start this many bytes into the payload")
+	f.StringVar(&o.passFile, "passphrase-file", "", "")
+	f.Int64Var(&o.offset, "offset", 0, "")
 	return cmd
 }
 
 func runLuksWrite(o *luksWriteOptions, args []string) error {
 	path := args[0]
 	if o.offset < 0 {
-		return usageErrorf("--offset %d is negative", o.offset)
+		return usageErrorT("cli.luks.io.offset_negative", num(o.offset))
 	}
 	if o.passFile == "-" {
-		return usageErrorf("--passphrase-file - would read the passphrase from standard input, which carries the data here; use a file")
+		return usageErrorT("cli.luks.io.pass_stdin")
 	}
 	if o.passFile == "" && isTerminal() {
 		// the prompt needs the terminal, but so would the data
-		return usageErrorf("standard input is a terminal: pipe the data in, and give the passphrase with --passphrase-file")
+		return usageErrorT("cli.luks.io.stdin_terminal")
 	}
 	var inSize int64 = -1
 	if st, err := os.Stdin.Stat(); err == nil && st.Mode().IsRegular() {
@@ -61,10 +51,10 @@ func runLuksWrite(o *luksWriteOptions, args []string) error {
 	}
 	defer d.Close()
 	if o.offset > c.PayloadSize() {
-		return usageErrorf("--offset %d is past the end of the payload (%d bytes)", o.offset, c.PayloadSize())
+		return usageErrorT("cli.luks.io.offset_past", num(o.offset), num(c.PayloadSize()))
 	}
 	if inSize > c.PayloadSize()-o.offset {
-		return usageErrorf("standard input holds %d bytes, but only %d fit in the payload from offset %d; nothing was written", inSize, c.PayloadSize()-o.offset, o.offset)
+		return usageErrorT("cli.luks.io.too_much", num(inSize), num(c.PayloadSize()-o.offset), num(o.offset))
 	}
 	vk, _, err := unlock(d, c, o.passFile, -1)
 	if err != nil {
@@ -73,11 +63,11 @@ func runLuksWrite(o *luksWriteOptions, args []string) error {
 	v, err := c.OpenVolume(vk)
 	vk.Wipe()
 	if err != nil {
-		return fmt.Errorf("failed to open the payload of %s: %w", path, err)
+		return wrapT(err, "cli.luks.io.open_failed", path, describeError(err))
 	}
 	n, err := copyIn(v, os.Stdin, o.offset, v.Size(), inSize)
 	if ferr := v.Flush(); err == nil && ferr != nil {
-		err = fmt.Errorf("failed to flush the payload of %s: %w", path, ferr)
+		err = wrapT(ferr, "cli.luks.io.flush_failed", path, describeError(ferr))
 	}
 	if cerr := v.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -88,13 +78,13 @@ func runLuksWrite(o *luksWriteOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "Wrote %d bytes to the payload of %s at offset %d.\n", n, path, o.offset)
+	fmt.Fprintln(os.Stderr, tr.T("cli.luks.io.written", num(n), path, num(o.offset)))
 	return nil
 }
 
 // copyIn copies r into w from off up to size; total is the input size when known (-1 otherwise).
 func copyIn(w io.WriterAt, r io.Reader, off, size, total int64) (int64, error) {
-	bar := newProgress("Writing", total)
+	bar := newProgress(tr.T("cli.luks.io.writing"), total)
 	defer bar.Done()
 	buf := make([]byte, ioBufSize)
 	pos := off
@@ -103,14 +93,14 @@ func copyIn(w io.WriterAt, r io.Reader, off, size, total int64) (int64, error) {
 		if n == 0 {
 			var one [1]byte
 			if k, _ := io.ReadFull(r, one[:]); k > 0 {
-				return pos - off, fmt.Errorf("standard input holds more than the %d bytes that fit in the payload from offset %d; the first %d bytes were written", size-off, off, pos-off)
+				return pos - off, errorT("cli.luks.io.more", num(size-off), num(off), num(pos-off))
 			}
 			return pos - off, nil
 		}
 		got, err := io.ReadFull(r, buf[:n])
 		if got > 0 {
 			if _, werr := w.WriteAt(buf[:got], pos); werr != nil {
-				return pos - off, fmt.Errorf("failed to write the payload at offset %d: %w", pos, werr)
+				return pos - off, wrapT(werr, "cli.luks.io.write_failed", num(pos), describeError(werr))
 			}
 			pos += int64(got)
 			bar.Add(int64(got))
@@ -119,7 +109,7 @@ func copyIn(w io.WriterAt, r io.Reader, off, size, total int64) (int64, error) {
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			return pos - off, nil
 		case err != nil:
-			return pos - off, fmt.Errorf("failed to read standard input: %w", err)
+			return pos - off, wrapT(err, "cli.luks.io.stdin_failed", describeError(err))
 		}
 	}
 }

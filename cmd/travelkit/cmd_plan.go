@@ -22,17 +22,17 @@ type planFlags struct {
 }
 
 func (f *planFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&f.profile, "profile", "", "kit profile `file` (TOML); \"default\" or empty: the built-in demo profile")
-	c.Flags().StringVar(&f.target, "target", "", "image `file` (created sparse when absent, with --size) or a whole disk")
-	c.Flags().StringVar(&f.size, "size", "", "size of a new image file: bytes or a unit (512MiB, 64GiB, 2TB)")
-	c.Flags().StringVar(&f.binaries, "binaries", "", "`folder` with the travelkit binaries for every platform (default: the folder of this program, then ./dist)")
-	c.Flags().StringVar(&f.bootDir, "boot", "", "boot bundle `folder` (make bootenv's dist/bootenv, or a kit's tools partition; default: beside the binaries)")
-	c.Flags().BoolVar(&f.allowFixed, "allow-fixed", false, "allow a non-removable disk, or one above 2 TB")
+	c.Flags().StringVar(&f.profile, "profile", "", "")
+	c.Flags().StringVar(&f.target, "target", "", "")
+	c.Flags().StringVar(&f.size, "size", "", "")
+	c.Flags().StringVar(&f.binaries, "binaries", "", "")
+	c.Flags().StringVar(&f.bootDir, "boot", "", "")
+	c.Flags().BoolVar(&f.allowFixed, "allow-fixed", false, "")
 }
 
 func (f *planFlags) plan() (*builder.Plan, error) {
 	if f.target == "" {
-		return nil, usageErrorf("no target given: use --target IMAGE-FILE or --target DISK")
+		return nil, usageErrorT("cli.build.no_target")
 	}
 	p, err := loadProfile(f.profile)
 	if err != nil {
@@ -42,7 +42,7 @@ func (f *planFlags) plan() (*builder.Plan, error) {
 	var size int64
 	if f.size != "" {
 		if size, err = bytesize.Parse(f.size); err != nil {
-			return nil, usageErrorf("--size: %v", err)
+			return nil, usageErrorT("cli.build.size", err)
 		}
 	}
 	opt := builder.PlanOptions{Target: f.target, Size: size, AllowFixed: f.allowFixed, BootDir: f.bootDir}
@@ -56,15 +56,7 @@ func (f *planFlags) plan() (*builder.Plan, error) {
 func newPlanCmd() *cobra.Command {
 	var f planFlags
 	c := &cobra.Command{
-		Use:   "plan --profile P --target T [--size SIZE]",
-		Short: "Show what building a kit would do, changing nothing",
-		Long: `Show the plan for a kit: the disk and what is on it now, the partition layout and
-sizes, the encryption and its keyslots, the escrow colleagues, every file that goes on
-the tools partition, and what will be destroyed. Nothing is written.
-
-` + "`travelkit build`" + ` shows the same plan and asks before writing.`,
-		Example: `  travelkit plan --profile amina.toml --target /dev/sdb
-  travelkit plan --target kit.img --size 8GiB            # the built-in demo profile`,
+		Use:  "plan --profile P --target T [--size SIZE]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPlan(&f) },
 	}
@@ -77,6 +69,6 @@ func runPlan(f *planFlags) error {
 	if err != nil {
 		return err
 	}
-	plan.Print(os.Stdout)
+	plan.PrintIn(os.Stdout, tr)
 	return nil
 }

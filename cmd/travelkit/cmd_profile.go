@@ -11,25 +11,16 @@ import (
 
 func newProfileCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "profile",
-		Short: "Write and check kit profiles",
-		Long: `A profile (TOML) describes a kit: its name, the languages of the restore
-instructions, the tools partition size, the encryption, the recovery key, the
-colleagues who escrow it, the platforms whose binaries go on the drive, and the TPM
-binding. Unknown keys and wrong types are errors that name the line.`,
+		Use: "profile",
 	}
 	c.AddCommand(&cobra.Command{
-		Use:     "example",
-		Short:   "Print a commented example profile with every key",
-		Example: "  travelkit profile example > amina.toml",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runProfileExample() },
+		Use:  "example",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runProfileExample() },
 	}, &cobra.Command{
-		Use:     "check FILE",
-		Short:   "Check a profile and print it with every default filled in",
-		Example: "  travelkit profile check amina.toml",
-		Args:    exactArgs("FILE"),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runProfileCheck(args[0]) },
+		Use:  "check FILE",
+		Args: exactArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runProfileCheck(args[0]) },
 	})
 	return c
 }

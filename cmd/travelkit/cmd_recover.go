@@ -20,32 +20,15 @@ type recoverOptions struct {
 func newRecoverCmd() *cobra.Command {
 	var o recoverOptions
 	c := &cobra.Command{
-		Use:   "recover [--target T] (--identity FILE | --share-file FILE)... [--recovery-key-file OUT]",
-		Short: "Rebuild a kit's recovery key from colleagues' escrow",
-		Long: `Rebuild the recovery key of a kit from its escrow, as colleagues do it: each --identity
-opens that colleague's escrow file (on the kit's tools partition with --target, or given
-with --escrow-file from a hand-over copy), and each --share-file is a share a colleague
-decrypted on their own computer (the line ` + "`age -d -i KEY FILE`" + ` printed). With a k-of-n
-escrow, k of them are needed; with fewer, travelkit says how many more and whose escrow
-files exist.
-
-With --target the rebuilt key is checked against the kit before it is written to
---recovery-key-file (or shown once on the terminal). To unlock straight away instead, give
-the same --identity and --share-file flags to the command you need (restore, verify,
-files, keys ...).
-
-Without travelkit: age -d -i me.key kit.age on each colleague's computer, then give the
-lines to ssss-combine -t K.`,
-		Example: `  travelkit recover --target /dev/sdb --identity ana.key --share-file bo.share --recovery-key-file amina.recovery
-  travelkit recover --escrow-file handover/ana.age --identity ana.key --share-file bo.share`,
+		Use:  "recover [--target T] (--identity FILE | --share-file FILE)... [--recovery-key-file OUT]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRecover(&o) },
 	}
-	c.Flags().StringVar(&o.kit.target, "target", "", "the kit: an image `file` or a disk; its escrow files and threshold are used, and the key is checked against it")
-	c.Flags().StringArrayVar(&o.kit.identities, "identity", nil, "a colleague's age identity `file` (repeatable)")
-	c.Flags().StringArrayVar(&o.kit.shareFiles, "share-file", nil, "a share already decrypted (`file` with the ssss line); repeatable")
-	c.Flags().StringArrayVar(&o.escrowFiles, "escrow-file", nil, "an escrow `file` from a hand-over copy (--escrow-dir), opened with --identity; repeatable")
-	c.Flags().StringVar(&o.outFile, "recovery-key-file", "", "write the rebuilt recovery key (and a newline) to this new `file`")
+	c.Flags().StringVar(&o.kit.target, "target", "", "")
+	c.Flags().StringArrayVar(&o.kit.identities, "identity", nil, "")
+	c.Flags().StringArrayVar(&o.kit.shareFiles, "share-file", nil, "")
+	c.Flags().StringArrayVar(&o.escrowFiles, "escrow-file", nil, "")
+	c.Flags().StringVar(&o.outFile, "recovery-key-file", "", "")
 	return c
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/register"
 )
@@ -27,42 +28,18 @@ type refreshOptions struct {
 func newRefreshCmd() *cobra.Command {
 	var o refreshOptions
 	c := &cobra.Command{
-		Use:   "refresh --target T [--binaries DIR] [--boot DIR] [--profile P] [--yes]",
-		Short: "Rewrite a kit's tools with this travelkit, keeping its backups",
-		Long: `Rewrite the tools partition of a kit with the running version of travelkit: the
-binaries for the kit's platforms (from --binaries, the folder of this program, then
-./dist), the boot files, the RESTORE pages (languages and escrow from the manifest, or
-from --profile), the escrow files and header backups (kept inside the
-encrypted volume), manifest.json and SHA256SUMS, and the trusted copy inside the volume.
-Unlocking is needed for that.
-
-Boot files: a kit handed out without them becomes able to start a computer into its
-restore and rescue menu, without repartitioning. The boot bundle is taken from --boot DIR,
-else from beside the binaries (dist/bootenv, or the kit this program runs from), else a
-bootable kit keeps its own bundle (checked against its trusted manifest) with a new
-initramfs. A --profile's [boot] table applies: enable = false leaves the boot files out,
-enable = true makes a missing bundle an error. Everything must fit on the tools partition;
-when it does not, refresh stops before anything is written (exit 9).
-
-The backup repository is never touched: its snapshots and ` + "`restic check --read-data`" + ` are
-the same before and after. A refresh or key change that was interrupted is reported by
-` + "`travelkit verify`" + ` as incomplete; refresh completes it (a rotation stopped before its new key
-was recorded is undone; one stopped after is finished: the old keyslot removed). With
---escrow-dir it also writes the kit's escrow files and escrowed header backup for hand-over.`,
-		Example: `  travelkit refresh --target /dev/sdb --binaries dist/
-  travelkit refresh --target /dev/sdb --boot dist/bootenv
-  travelkit refresh --target kit.img --passphrase-file pass.txt --profile amina.toml --yes`,
+		Use:  "refresh --target T [--binaries DIR] [--boot DIR] [--profile P] [--yes]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRefresh(&o) },
 	}
 	o.kit.register(c.Flags())
-	c.Flags().StringArrayVar(&o.binaries, "binaries", nil, "take the per-platform binaries from `DIR` (make dist output, or a kit's bin/); repeatable")
-	c.Flags().StringVar(&o.bootDir, "boot", "", "boot bundle `folder` (make bootenv's dist/bootenv, or a kit's tools partition; default: beside the binaries, else the kit's own)")
-	c.Flags().StringVar(&o.profile, "profile", "", "take the languages and platforms from this profile `file` (default: the kit's manifest)")
-	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "also write the kit's escrow files and escrowed header backup into DIR, for hand-over (after an interrupted rotation)")
-	c.Flags().StringVar(&o.registerFile, "register", "", "append the refresh to this register `file` (one JSON line, no secrets)")
-	c.Flags().BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
-	c.Flags().BoolVar(&o.json, "json", false, "print a machine-readable summary on standard output")
+	c.Flags().StringArrayVar(&o.binaries, "binaries", nil, "")
+	c.Flags().StringVar(&o.bootDir, "boot", "", "")
+	c.Flags().StringVar(&o.profile, "profile", "", "")
+	c.Flags().StringVar(&o.escrowDir, "escrow-dir", "", "")
+	c.Flags().StringVar(&o.registerFile, "register", "", "")
+	c.Flags().BoolVar(&o.yes, "yes", false, "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
@@ -88,12 +65,12 @@ func runRefresh(o *refreshOptions) error {
 	defer closeVol()
 	m := s.Manifest()
 	if prof != nil && prof.Name != m.KitID {
-		return withCode(ExitRefused, fmt.Errorf("the profile is for kit %q, %s holds kit %q", prof.Name, o.kit.target, m.KitID), "use the profile of this kit")
+		return withCodeT(ExitRefused, errorT("cli.change.other_profile", termsafe.Name(prof.Name), o.kit.target, termsafe.Name(m.KitID)), "cli.change.other_profile_hint")
 	}
 	if !o.yes {
-		what := fmt.Sprintf("rewriting the tools partition of kit %q (travelkit %s -> %s); its backups are not touched", m.KitID, m.Version, version.Version)
+		what := tr.T("cli.refresh.confirm", termsafe.Name(m.KitID), termsafe.Name(m.Version), version.Version)
 		if s.Interrupted() {
-			what = fmt.Sprintf("completing an interrupted change of kit %q and writing its tools partition with travelkit %s; its backups are not touched", m.KitID, version.Version)
+			what = tr.T("cli.refresh.confirm_complete", termsafe.Name(m.KitID), version.Version)
 		}
 		if err := confirm(what, "--yes"); err != nil {
 			return err
@@ -110,10 +87,10 @@ func runRefresh(o *refreshOptions) error {
 	done()
 	var full *builder.ToolsFullError
 	if errors.As(err, &full) {
-		return withCode(ExitNoSpace, fmt.Errorf("refreshing %s: %w", o.kit.target, err), full.Hint())
+		return withCode(ExitNoSpace, causeT(err, "cli.refresh.failed", o.kit.target), full.Hint())
 	}
 	if err != nil {
-		return fmt.Errorf("refreshing %s: %w", o.kit.target, err)
+		return causeT(err, "cli.refresh.failed", o.kit.target)
 	}
 	if err := finishChange(closeVol, o.registerFile, register.Refresh, res); err != nil {
 		return err
@@ -123,7 +100,7 @@ func runRefresh(o *refreshOptions) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	printChange("Refreshed", res, o.kit.target)
-	fmt.Fprintln(os.Stderr, "The backups were not touched.")
+	printChange(tr.T("cli.refresh.done"), res, o.kit.target)
+	fmt.Fprintln(os.Stderr, tr.T("cli.refresh.untouched"))
 	return nil
 }

@@ -23,40 +23,27 @@ type registerOptions struct {
 func newRegisterCmd() *cobra.Command {
 	o := registerOptions{due: "12mo"}
 	c := &cobra.Command{
-		Use:   "register FILE [--due 12mo] [--json]",
-		Short: "List the kits of a helpline's register whose keys or tools are due for renewal",
-		Long: `Read a register that travelkit build, keys and refresh append to (--register FILE: one
-JSON line per event, no secrets: kit id and name, date, travelkit version, LUKS UUID,
-escrow names and threshold, the date of the last recovery-key rotation) and list the kits
-due for renewal: a recovery key made longer ago than --due (travelkit keys
-rotate-recovery), tools written longer ago than --due or older than this travelkit
-(travelkit refresh). A kit built again under the same id replaces the earlier one.
-
---due takes a number and a unit: d (days), w (weeks), mo (months), y (years).
-Lines that are not events (a line cut short by a crash) are skipped with a warning.`,
-		Example: `  travelkit register helpline.jsonl
-  travelkit register helpline.jsonl --due 6mo --json
-  travelkit register helpline.jsonl --all`,
+		Use:  "register FILE [--due 12mo] [--json]",
 		Args: exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRegister(&o, args[0]) },
 	}
-	c.Flags().StringVar(&o.due, "due", o.due, "renewal period: keys or tools older than this are due (`period`: 90d, 12mo, 2y)")
-	c.Flags().BoolVar(&o.all, "all", false, "list every kit, due or not")
-	c.Flags().BoolVar(&o.json, "json", false, "print the kits as JSON")
+	c.Flags().StringVar(&o.due, "due", o.due, "")
+	c.Flags().BoolVar(&o.all, "all", false, "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
 func runRegister(o *registerOptions, path string) error {
 	period, err := register.ParsePeriod(o.due)
 	if err != nil {
-		return usageErrorf("--due: %v", err)
+		return usageErrorT("cli.register.due", err)
 	}
 	events, problems, err := register.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("register %s: %w", path, err)
+		return causeT(err, "cli.register.failed", path)
 	}
 	for _, p := range problems {
-		fmt.Fprintf(os.Stderr, "travelkit: warning: %s: %v (skipped)\n", path, p)
+		fmt.Fprintln(os.Stderr, tr.T("cli.warning", path, tr.T("cli.register.skipped", p)))
 	}
 	kits := register.Check(register.Kits(events), period, time.Now(), version.Version)
 	list := kits
@@ -72,22 +59,22 @@ func runRegister(o *registerOptions, path string) error {
 		return nil
 	}
 	if len(list) == 0 {
-		fmt.Printf("%d kit(s) in %s; none due for renewal (period %s).\n", len(kits), path, period)
+		fmt.Println(tr.T("cli.register.none_due", len(kits), path, period))
 		return nil
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "KIT\tLUKS UUID\tLAST EVENT\tTOOLS\tRECOVERY KEY\tESCROW\tDUE")
+	fmt.Fprintln(w, tr.T("cli.register.header"))
 	for _, k := range list {
 		e := k.Last
 		due := []string{}
 		if k.KeysDue {
-			due = append(due, "keys")
+			due = append(due, tr.T("cli.register.due_keys"))
 		}
 		if k.ToolsDue {
-			due = append(due, "tools")
+			due = append(due, tr.T("cli.register.due_tools"))
 		}
 		if k.Erased {
-			due = append(due, "erased")
+			due = append(due, tr.T("cli.register.erased"))
 		}
 		rot := "-"
 		if !e.RecoveryKeyRotated.IsZero() {
@@ -95,15 +82,15 @@ func runRegister(o *registerOptions, path string) error {
 		}
 		esc := "-"
 		if len(e.Escrow) > 0 {
-			esc = fmt.Sprintf("%d of %d", max(e.Threshold, 1), len(e.Escrow))
+			esc = tr.T("cli.register.escrow", max(e.Threshold, 1), len(e.Escrow))
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", termsafe.Name(e.KitID), shortUUID(e.LUKSUUID), e.Event, e.Date.Format("2006-01-02"),
 			termsafe.Name(e.Version), rot, esc, strings.Join(due, ", "))
 	}
 	w.Flush()
 	for _, k := range list {
-		for _, r := range k.Reasons {
-			fmt.Printf("  %s: %s\n", termsafe.Name(k.Last.KitID), termsafe.Text(r))
+		for _, r := range k.ReasonMessages {
+			fmt.Printf("  %s: %s\n", termsafe.Name(k.Last.KitID), prose(r.In(tr)))
 		}
 	}
 	return nil

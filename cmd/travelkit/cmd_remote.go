@@ -24,19 +24,7 @@ import (
 
 func newRemoteCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "remote",
-		Short: "Off-site copies of the kit's backups: add, list and remove remotes",
-		Long: `A remote is a place where ` + "`travelkit copy`" + ` mirrors the kit's backup repository, still
-encrypted: a folder on another drive, an SSH server (sftp:), an S3 bucket (s3:) or a
-restic REST server (rest:). The provider sees only ciphertext, sizes and times.
-
-The copy opens without the kit: ` + "`remote add`" + ` gives the repository a key for the kit's
-recovery key (as printed), and optionally one for a passphrase of your own, so that on any
-computer
-  restic -r LOCATION --password-file recovery-key.txt restore latest --target DIR
-  travelkit restore --repo LOCATION --password-file recovery-key.txt latest --to DIR
-restore it. A remote's settings and credentials are kept inside the kit's encrypted
-volume (travelkit/remotes/NAME.toml), never on the tools partition.`,
+		Use: "remote",
 	}
 	c.AddCommand(newRemoteAddCmd(), newRemoteListCmd(), newRemoteRemoveCmd())
 	return c
@@ -52,36 +40,7 @@ type remoteAddOptions struct {
 func newRemoteAddCmd() *cobra.Command {
 	var o remoteAddOptions
 	c := &cobra.Command{
-		Use:   "add --target T NAME LOCATION [--password-file F] [--ca-cert F] [--host-key FINGERPRINT]",
-		Short: "Add a remote, and keys that open its copy without the kit",
-		Long: `Add a remote NAME at LOCATION (restic's syntax):
-  /media/backup/amina                        a folder (another drive)
-  sftp:user@host:/srv/kits/amina             an SSH server (sftp://user@host:port//path too)
-  s3:https://s3.example.org/bucket/prefix    any S3-compatible service
-  rest:https://host:8000/amina/              restic's rest-server
-
-The kit is unlocked with its recovery key (--recovery-key-file F, --identity of an escrow
-colleague, or asked for): remote add gives the repository a key whose password is the
-recovery key as printed, so that the copy opens with it on any computer, and, with
---password-file F (or on a terminal, when you type one), a key for a passphrase of your
-own. Changing the kit's passphrase later does not change these keys.
-
-Credentials are never taken from the command line: S3 keys from AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY (or ~/.aws/credentials), a REST user and password from
-RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD, or all of them from --credentials-file
-F; an SSH key from --ssh-key F (kept in the kit), else the agent (SSH_AUTH_SOCK) or
-~/.ssh/id_*; what is missing is asked for on a terminal. They are stored with the
-remote inside the encrypted volume.
-
-An SSH server's host key is checked against known_hosts or the fingerprint given with
---host-key (as ssh-keygen -l prints it: SHA256:...), then pinned in the remote: a server
-showing another key later is refused. TLS certificates are always verified; --ca-cert F
-trusts a private certificate authority too.`,
-		Example: `  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... travelkit remote add --target /dev/sdb \
-      --recovery-key-file amina.recovery office s3:https://s3.example.org/kits/amina
-  travelkit remote add --target /dev/sdb --recovery-key-file amina.recovery --ssh-key kit_ed25519 \
-      --host-key SHA256:3kT... helpline sftp://kit@backup.example.org:2222//srv/kits/amina
-  travelkit copy --target /dev/sdb office`,
+		Use:  "add --target T NAME LOCATION [--password-file F] [--ca-cert F] [--host-key FINGERPRINT]",
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runRemoteAdd(c, &o, args[0], args[1])
@@ -89,8 +48,8 @@ trusts a private certificate authority too.`,
 	}
 	o.kit.registerSecret(c.Flags())
 	o.remote.register(c.Flags())
-	c.Flags().StringVar(&o.passwordFile, "password-file", "", "also give the copy a key for the passphrase in `file` (read as restic reads --password-file)")
-	c.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
+	c.Flags().StringVar(&o.passwordFile, "password-file", "", "")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
@@ -116,7 +75,7 @@ func kitHasRecoveryKey(u *drive.Unlocked) bool {
 func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Repository, error) {
 	pw, err := u.FS.ReadFile(drive.RepoPassword)
 	if err != nil {
-		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
+		return nil, causeT(err, "cli.remote.no_password", drive.RepoPassword)
 	}
 	pw = bytes.TrimSpace(pw)
 	defer clear(pw)
@@ -137,7 +96,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	}
 	loc, err := remote.ParseLocation(location)
 	if err != nil {
-		return usageErrorf("LOCATION: %v", err)
+		return usageErrorT("cli.remote.location", err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -152,7 +111,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 		ownPass = bytes.Clone(bytes.TrimSpace(bytes.TrimPrefix(b, []byte{0xef, 0xbb, 0xbf})))
 		clear(b)
 		if len(ownPass) == 0 {
-			return usageErrorf("password file %s holds only white space", o.passwordFile)
+			return usageErrorT("cli.repo.blank_password", o.passwordFile)
 		}
 	}
 	defer clear(ownPass)
@@ -167,7 +126,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	if o.kit.passFile == "" {
 		if o.kit.recoveryFile == "" && len(o.kit.identities) == 0 {
 			if !isTerminal() {
-				return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: give --recovery-key-file F (or --identity)")
+				return usageErrorT("cli.remote.needs_recovery")
 			}
 			b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 			if err != nil {
@@ -176,7 +135,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			k, err := kit.ParseRecoveryKey(string(b))
 			clear(b)
 			if err != nil {
-				return withCode(ExitWrongKey, err, "a recovery key is 8 groups of 8 letters separated by dashes")
+				return withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
 			}
 			rk = []byte(k)
 		} else {
@@ -187,7 +146,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			k, err := kit.ParseRecoveryKey(string(b))
 			clear(b)
 			if err != nil {
-				return withCode(ExitWrongKey, err, "the escrow file holds no recovery key")
+				return withCodeT(ExitWrongKey, err, "cli.remote.escrow_no_key")
 			}
 			rk = []byte(k)
 		}
@@ -209,7 +168,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	}
 	closeKit := func(err error) error {
 		if cerr := u.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("closing the kit: %w", cerr)
+			err = causeT(cerr, "cli.change.close_failed")
 		}
 		return err
 	}
@@ -219,7 +178,7 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *drive.Drive, u *drive.Unlocked, name string, loc remote.Location, rk, ownPass []byte) error {
 	if rk == nil && kitHasRecoveryKey(u) {
 		if !isTerminal() {
-			return usageErrorf("remote add needs the kit's recovery key, to make the key that opens the copy without the kit: unlock with --recovery-key-file F (or --identity) instead of --passphrase-file")
+			return usageErrorT("cli.remote.needs_recovery_unlock")
 		}
 		b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
 		if err != nil {
@@ -228,23 +187,23 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		k, err := kit.ParseRecoveryKey(string(b))
 		clear(b)
 		if err != nil {
-			return withCode(ExitWrongKey, err, "a recovery key is 8 groups of 8 letters separated by dashes")
+			return withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
 		}
 		rk = []byte(k)
 		defer clear(rk)
 		vk, _, err := u.Container.Unlock(rk)
 		if err != nil {
-			return withCode(ExitWrongKey, errors.New("that is not this kit's recovery key"), "type the recovery key printed when the kit was built")
+			return withCodeT(ExitWrongKey, errorT("cli.remote.not_this_key"), "cli.remote.not_this_key_hint")
 		}
 		vk.Wipe()
 	}
 	if rk == nil && ownPass == nil {
 		if !isTerminal() {
-			return usageErrorf("this kit has no recovery key: give --password-file F with a passphrase that will open the off-site copy")
+			return usageErrorT("cli.remote.no_recovery_file")
 		}
 	}
 	if _, err := u.Remote(name); err == nil {
-		return withCode(ExitRefused, fmt.Errorf("the kit has a remote %q already", name), "remove it first (travelkit remote remove), or choose another name")
+		return withCodeT(ExitRefused, errorT("cli.remote.exists", name), "cli.remote.exists_hint", "travelkit remote remove")
 	}
 
 	// reach the place, with the credentials; pin what was accepted
@@ -297,8 +256,8 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 
 	// the keys that open the copy without the kit
 	if ownPass == nil && isTerminal() {
-		fmt.Fprintln(os.Stderr, "A passphrase of your own can open the off-site copy too (besides the recovery key).")
-		b, err := promptSecretOptional("Passphrase for the off-site copy (Enter for none)")
+		fmt.Fprintln(os.Stderr, tr.T("cli.remote.own_passphrase"))
+		b, err := promptSecretOptional(tr.T("cli.remote.own_prompt"))
 		if err != nil {
 			return err
 		}
@@ -306,7 +265,7 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		defer clear(ownPass)
 	}
 	if rk == nil && ownPass == nil {
-		return usageErrorf("this kit has no recovery key: a passphrase for the off-site copy is needed")
+		return usageErrorT("cli.remote.no_recovery")
 	}
 	type keyInfo struct {
 		For  string `json:"for"`
@@ -315,8 +274,9 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		Left string `json:"-"`
 	}
 	var keys []keyInfo
+	forKey := map[string]string{"recovery key": tr.T("cli.remote.for_recovery"), "passphrase": tr.T("cli.remote.for_passphrase")}
 	for _, k := range []struct {
-		what     string
+		what     string // in --json
 		pw       []byte
 		recovery bool
 	}{{"recovery key", rk, true}, {"passphrase", ownPass, false}} {
@@ -325,13 +285,13 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		}
 		n, added, err := r.AddKey(ctx, k.pw)
 		if err != nil {
-			return fmt.Errorf("adding a repository key for the %s: %w", k.what, err)
+			return causeT(err, "cli.remote.add_key_failed", forKey[k.what])
 		}
 		if k.recovery {
 			// recorded, so that a rotation unlocked without the old recovery key finds
 			// and replaces it (builder's replaceRecoveryRepoKey)
 			if err := drive.SetRecoveryRepoKey(u, n); err != nil {
-				return fmt.Errorf("recording the recovery key's repository key: %w", err)
+				return causeT(err, "cli.remote.record_key_failed")
 			}
 		}
 		keys = append(keys, keyInfo{For: k.what, Key: n[:8], New: added})
@@ -340,12 +300,12 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 	s := &remote.Settings{Name: name, Location: loc, Cred: *cred, Added: time.Now()}
 	s.Cred.KnownHosts = nil
 	if err := u.SaveRemote(s); err != nil {
-		return fmt.Errorf("saving the remote in the kit: %w", err)
+		return causeT(err, "cli.remote.save_failed")
 	}
 	// the RESTORE pages say that a copy exists (where, and with which secret, they never say)
 	pages, err := markOffSite(ctx, d, u, rk)
 	if err != nil {
-		return fmt.Errorf("the remote is added, but the RESTORE pages were not rewritten (travelkit refresh completes it): %w", err)
+		return causeT(err, "cli.remote.pages_failed", "travelkit refresh")
 	}
 
 	out := c.OutOrStdout()
@@ -354,25 +314,25 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
-	fmt.Fprintf(out, "remote %s added: %s\n", name, termsafe.Name(loc.String()))
+	fmt.Fprintln(out, tr.T("cli.remote.added", name, termsafe.Name(loc.String())))
 	if cred.HostKey != "" {
-		fmt.Fprintf(out, "  SSH host key %s pinned\n", cred.HostKey)
+		fmt.Fprintln(out, tr.T("cli.remote.host_key", cred.HostKey))
 	}
 	for _, k := range keys {
-		state := "added"
+		state := "cli.remote.key_added"
 		if !k.New {
-			state = "present already"
+			state = "cli.remote.key_present"
 		}
-		fmt.Fprintf(out, "  repository key %s for the %s: %s\n", k.Key, k.For, state)
+		fmt.Fprintln(out, tr.T(state, k.Key, forKey[k.For]))
 	}
 	if pages {
-		fmt.Fprintln(out, "  the RESTORE pages on the tools partition now say that an off-site copy exists (not where)")
+		fmt.Fprintln(out, tr.T("cli.remote.pages"))
 	}
 	if loc.Kind == remote.SFTP && len(cred.SSHKey) == 0 && cred.Password == "" {
-		fmt.Fprintln(out, "  no SSH key is stored in the kit: copy logs in with the agent or ~/.ssh keys of the computer it runs on (--ssh-key F stores one)")
+		fmt.Fprintln(out, tr.T("cli.remote.no_ssh_key", "--ssh-key F"))
 	}
-	fmt.Fprintf(out, "Copy the backups there with: travelkit copy --target %s %s\n", o.kit.target, name)
-	fmt.Fprintf(out, "The copy then opens without the kit: restic -r %s --password-file recovery-key.txt snapshots\n", termsafe.Name(loc.String()))
+	fmt.Fprintln(out, tr.T("cli.remote.copy_with", "travelkit copy --target "+o.kit.target+" "+name))
+	fmt.Fprintln(out, tr.T("cli.remote.opens_without", "restic -r "+termsafe.Name(loc.String())+" --password-file recovery-key.txt snapshots"))
 	return nil
 }
 
@@ -394,15 +354,14 @@ type remoteListOptions struct {
 func newRemoteListCmd() *cobra.Command {
 	var o remoteListOptions
 	c := &cobra.Command{
-		Use:   "list --target T [--json]",
-		Short: "List the kit's remotes (never their credentials)",
-		Args:  cobra.NoArgs,
+		Use:  "list --target T [--json]",
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runRemoteList(c, &o)
 		},
 	}
 	o.kit.register(c.Flags())
-	c.Flags().BoolVar(&o.json, "json", false, "print the remotes as JSON")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 
@@ -438,16 +397,16 @@ func printRemotes(out io.Writer, rs []*remote.Settings, asJSON bool) error {
 		return nil
 	}
 	if len(rs) == 0 {
-		fmt.Fprintln(out, "no remotes; add one with `travelkit remote add --target T NAME LOCATION`")
+		fmt.Fprintln(out, tr.T("cli.remote.none_yet", "travelkit remote add --target T NAME LOCATION"))
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tLOCATION\tHOST KEY\tCREDENTIALS STORED\tADDED")
+	fmt.Fprintln(tw, tr.T("cli.remote.header"))
 	for _, s := range rs {
 		p := s.Public()
 		creds := strings.Join(p.Credentials, ", ")
 		if creds == "" {
-			creds = "none"
+			creds = tr.T("cli.remote.no_credentials")
 		}
 		hk := p.HostKey
 		if hk == "" {
@@ -465,11 +424,7 @@ type remoteRemoveOptions struct {
 func newRemoteRemoveCmd() *cobra.Command {
 	var o remoteRemoveOptions
 	c := &cobra.Command{
-		Use:   "remove --target T NAME",
-		Short: "Remove a remote from the kit (the copy on the server stays)",
-		Long: `Remove a remote's settings and credentials from the kit. Nothing is deleted on the
-server: the copy there, and the repository keys that open it, stay until its
-administrator removes them.`,
+		Use:  "remove --target T NAME",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return runRemoteRemove(c, &o, args[0])
@@ -497,15 +452,15 @@ func runRemoteRemove(c *cobra.Command, o *remoteRemoveOptions, name string) (err
 		err = u.RemoveRemote(name)
 	}
 	if cerr := u.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing the kit: %w", cerr)
+		err = causeT(cerr, "cli.change.close_failed")
 	}
 	if errors.Is(err, drive.ErrNoRemote) {
-		return withCode(ExitUsage, err, "see `travelkit remote list`")
+		return withCodeT(ExitUsage, err, "cli.remote.list_hint", "travelkit remote list")
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.OutOrStdout(), "remote %s removed from the kit; the copy at %s stays\n", name, termsafe.Name(s.Location.String()))
+	fmt.Fprintln(c.OutOrStdout(), tr.T("cli.remote.removed", name, termsafe.Name(s.Location.String())))
 	return nil
 }
 

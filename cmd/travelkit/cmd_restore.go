@@ -25,26 +25,7 @@ type restoreOptions struct {
 func newRestoreCmd() *cobra.Command {
 	var o restoreOptions
 	c := &cobra.Command{
-		Use:   "restore [--target T ... | --repo LOCATION --password-file F] SNAPSHOT|latest --to DIR",
-		Short: "Restore a snapshot into a folder (paths are recreated below it)",
-		Long: `Restore a snapshot below --to DIR: the backed-up paths are recreated under it
-(DIR/home/amina/...). Files, modes, modification times and symlinks come back exactly;
---verify rereads every file; an existing file is never overwritten.
-
-On a fresh computer, run travelkit from the kit's tools partition without --target: it
-finds the kit drive by itself (or lists them when several are plugged in) and asks for
-the passphrase or the recovery key; a colleague's escrow identity works with --identity.
-Reading a disk needs administrator rights: on Linux and macOS put sudo in front, on
-Windows open PowerShell as Administrator.
-
-Without the kit, --repo LOCATION restores from the kit's off-site copy (travelkit copy):
-a folder, sftp:, s3: or rest:, opened with the recovery key (--password-file
-recovery-key.txt).`,
-		Example: `  sudo /media/TRAVELKIT/bin/linux-amd64/travelkit restore latest --to ~/Restored
-  E:\bin\windows-amd64\travelkit.exe restore latest --to C:\Restored
-  travelkit restore --target kit.img --recovery-key-file rk latest --to /tmp/r --include /home/amina/docs
-  travelkit restore --repo /mnt/copy --password-file repo.pw latest --to /tmp/r
-  travelkit restore --repo sftp:kit@backup.example.org:/srv/kits/amina --password-file recovery-key.txt latest --to ~/Restored`,
+		Use:  "restore [--target T ... | --repo LOCATION --password-file F] SNAPSHOT|latest --to DIR",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runRestore(c, &o, args[0]))
@@ -52,11 +33,11 @@ recovery-key.txt).`,
 	}
 	o.register(c)
 	f := c.Flags()
-	f.StringVar(&o.to, "to", "", "restore below `DIR` (DIR/home/... for /home/...)")
-	f.StringArrayVar(&o.include, "include", nil, "restore only `PATH` (as shown by ls) and what is below it (repeatable)")
-	f.BoolVar(&o.verify, "verify", false, "reread every restored file and check it against the snapshot")
-	f.BoolVar(&o.keepSetuid, "keep-setuid", false, "restore setuid and setgid bits too (dropped by default: a snapshot could plant a program that runs with its owner's rights)")
-	f.BoolVar(&o.json, "json", false, "print progress as JSON lines")
+	f.StringVar(&o.to, "to", "", "")
+	f.StringArrayVar(&o.include, "include", nil, "")
+	f.BoolVar(&o.verify, "verify", false, "")
+	f.BoolVar(&o.keepSetuid, "keep-setuid", false, "")
+	f.BoolVar(&o.json, "json", false, "")
 	return c
 }
 

@@ -20,19 +20,14 @@ type snapshotsOptions struct {
 func newSnapshotsCmd() *cobra.Command {
 	var o snapshotsOptions
 	c := &cobra.Command{
-		Use:   "snapshots (--target T ... | --repo LOCATION --password-file F)",
-		Short: "List the snapshots in a repository",
-		Long: `List the snapshots of a kit's repository (--target) or of a folder (--repo).
---json prints a JSON array of snapshot objects, as restic does.`,
-		Example: `  travelkit snapshots --target /dev/sdb --passphrase-file pass.txt
-  travelkit snapshots --repo /mnt/copy --password-file repo.pw --json`,
+		Use:  "snapshots (--target T ... | --repo LOCATION --password-file F)",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runSnapshots(c, &o))
 		},
 	}
 	o.register(c)
-	c.Flags().BoolVar(&o.json, "json", false, "print a JSON array of snapshot objects, as restic does")
+	c.Flags().BoolVar(&o.json, "json", false, "")
 	return c
 }
 

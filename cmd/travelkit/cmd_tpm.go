@@ -32,9 +32,7 @@ reach a software TPM (swtpm).`
 
 func newTPMCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "tpm",
-		Short: "Bind a kit to this laptop's TPM2 (systemd-cryptenroll compatible)",
-		Long:  tpmLong,
+		Use: "tpm",
 	}
 	c.AddCommand(newTPMEnrollCmd(), newTPMListCmd(), newTPMUnlockTestCmd(), newTPMResealCmd(), newTPMRemoveCmd())
 	return c
@@ -48,7 +46,7 @@ func parsePCRs(s string) ([]int, error) {
 	for _, f := range strings.Split(s, "+") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 0 || n >= tpm.NumPCRs {
-			return nil, usageErrorf("--pcrs %q: use PCR numbers 0..23 joined by +, e.g. 7 or 0+7", s)
+			return nil, usageErrorT("cli.tpm.pcrs", s)
 		}
 		out = append(out, n)
 	}
@@ -75,7 +73,7 @@ func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey,
 	}
 	defer clear(pass)
 	var vk *luks.VolumeKey
-	err = runWithNote("Unlocking (key derivation)", func() error {
+	err = runWithNote(tr.T("cli.tpm.unlocking"), func() error {
 		var err error
 		vk, _, err = c.Unlock(pass)
 		return err
@@ -83,7 +81,7 @@ func unlockForChange(k *kitFlags) (*openedKit, *luks.Container, *luks.VolumeKey,
 	if err != nil {
 		o.Close()
 		if errors.Is(err, luks.ErrWrongPassphrase) {
-			return nil, nil, nil, withCode(ExitWrongKey, errors.New("the passphrase or recovery key does not unlock this kit"), "")
+			return nil, nil, nil, withCode(ExitWrongKey, wrapT(err, "cli.tpm.wrong"), "")
 		}
 		return nil, nil, nil, err
 	}
@@ -99,33 +97,29 @@ type tpmEnrollOptions struct {
 func newTPMEnrollCmd() *cobra.Command {
 	var o tpmEnrollOptions
 	c := &cobra.Command{
-		Use:   "enroll --target T [--passphrase-file F | --recovery-key-file F] [--pcrs 7[+N...]] [--with-pin | --no-pin] [--pin-file F] [--tpm DEV]",
-		Short: "Seal a new key to this machine's TPM2 and add it to the kit",
-		Long:  tpmLong,
-		Example: `  travelkit tpm enroll --target /dev/sdb --passphrase-file pass.txt
-  travelkit tpm enroll --target kit.img --recovery-key-file amina.recovery --pcrs 0+7 --pin-file pin.txt`,
+		Use:  "enroll --target T [--passphrase-file F | --recovery-key-file F] [--pcrs 7[+N...]] [--with-pin | --no-pin] [--pin-file F] [--tpm DEV]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runTPMEnroll(&o) },
 	}
 	o.kit.registerSecret(c.Flags())
-	c.Flags().StringVar(&o.pcrs, "pcrs", "7", "PCRs of the sha256 bank to bind to, joined by + (\"none\": PIN only)")
-	c.Flags().BoolVar(&o.withPIN, "with-pin", false, "require a PIN (the default)")
-	c.Flags().BoolVar(&o.noPIN, "no-pin", false, "no PIN: the laptop alone unlocks the drive (not for travel)")
-	c.Flags().StringVar(&o.pin, "pin-file", "", "read the new PIN from `file` (byte for byte) instead of asking twice")
-	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT (swtpm)")
+	c.Flags().StringVar(&o.pcrs, "pcrs", "7", "")
+	c.Flags().BoolVar(&o.withPIN, "with-pin", false, "")
+	c.Flags().BoolVar(&o.noPIN, "no-pin", false, "")
+	c.Flags().StringVar(&o.pin, "pin-file", "", "")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "")
 	return c
 }
 
 func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 	if o.withPIN && o.noPIN {
-		return usageErrorf("--with-pin and --no-pin exclude each other")
+		return usageErrorT("cli.tpm.pin_exclusive")
 	}
 	pl, err := parsePCRs(o.pcrs)
 	if err != nil {
 		return err
 	}
 	if len(pl) == 0 && o.noPIN {
-		return usageErrorf("with no PCRs and no PIN the TPM would unseal for anyone: keep a PIN or bind to PCRs")
+		return usageErrorT("cli.tpm.open_to_all")
 	}
 	t, err := openTPM(o.dev)
 	if err != nil {
@@ -153,20 +147,18 @@ func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 	if err != nil {
 		return tpmError(err)
 	}
-	fmt.Printf("Enrolled: %s\n", sealed.Token)
+	fmt.Println(tr.T("cli.tpm.enrolled", tokenText(sealed.Token)))
 	return nil
 }
 
 func newTPMListCmd() *cobra.Command {
 	var target string
 	c := &cobra.Command{
-		Use:     "list --target T",
-		Short:   "List the kit's TPM2 bindings (no secret needed)",
-		Example: "  travelkit tpm list --target /dev/sdb",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMList(target) },
+		Use:  "list --target T",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMList(target) },
 	}
-	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
+	c.Flags().StringVar(&target, "target", "", "")
 	return c
 }
 
@@ -182,13 +174,13 @@ func runTPMList(target string) error {
 	}
 	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
-		fmt.Println("No TPM2 binding.")
+		fmt.Println(tr.T("cli.tpm.none"))
 		return nil
 	}
 	for _, b := range bs {
-		fmt.Printf("token %d: %s\n", b.TokenID, b.Token)
+		fmt.Println(tr.T("cli.tpm.item", b.TokenID, tokenText(b.Token)))
 		if b.Record != nil {
-			fmt.Printf("          PCR values at enrolment recorded (token %d)\n", b.RecordID)
+			fmt.Println("          " + tr.T("cli.tpm.record", b.RecordID))
 		}
 	}
 	return nil
@@ -197,15 +189,13 @@ func runTPMList(target string) error {
 func newTPMUnlockTestCmd() *cobra.Command {
 	var target, dev, pin string
 	c := &cobra.Command{
-		Use:     "unlock-test --target T [--pin-file F] [--tpm DEV]",
-		Short:   "Check that this machine's TPM unlocks the kit, changing nothing",
-		Example: "  travelkit tpm unlock-test --target /dev/sdb",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMUnlockTest(target, dev, pin) },
+		Use:  "unlock-test --target T [--pin-file F] [--tpm DEV]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMUnlockTest(target, dev, pin) },
 	}
-	c.Flags().StringVar(&target, "target", "", "the kit: an image `file` or a disk")
-	c.Flags().StringVar(&pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
-	c.Flags().StringVar(&dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	c.Flags().StringVar(&target, "target", "", "")
+	c.Flags().StringVar(&pin, "pin-file", "", "")
+	c.Flags().StringVar(&dev, "tpm", "auto", "")
 	return c
 }
 
@@ -226,10 +216,10 @@ func runTPMUnlockTest(target, dev, pin string) error {
 	defer clear(pass)
 	vk, err := lc.UnlockSlot(pass, slot)
 	if err != nil {
-		return withCode(ExitWrongKey, fmt.Errorf("the TPM unsealed a secret, but keyslot %d does not accept it: %w", slot, err), "re-enrol with travelkit tpm reseal")
+		return withCodeT(ExitWrongKey, wrapT(err, "cli.tpm.not_accepted", slot, describeError(err)), "cli.tpm.reseal_hint")
 	}
 	vk.Wipe()
-	fmt.Printf("OK: this machine's TPM unlocks keyslot %d.\n", slot)
+	fmt.Println(tr.T("cli.tpm.unlocks", slot))
 	return nil
 }
 
@@ -241,17 +231,13 @@ type tpmResealOptions struct {
 func newTPMResealCmd() *cobra.Command {
 	var o tpmResealOptions
 	c := &cobra.Command{
-		Use:   "reseal --target T [--passphrase-file F | --recovery-key-file F] [--pin-file F] [--tpm DEV]",
-		Short: "Bind the TPM again after a firmware or Secure Boot change",
-		Long: `Replace each TPM2 binding of the kit with a new one sealed to this machine's current
-PCR values (same PCRs, same PIN setting). Needs the passphrase or the recovery key.`,
-		Example: "  travelkit tpm reseal --target /dev/sdb --passphrase-file pass.txt",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMReseal(&o) },
+		Use:  "reseal --target T [--passphrase-file F | --recovery-key-file F] [--pin-file F] [--tpm DEV]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMReseal(&o) },
 	}
 	o.kit.registerSecret(c.Flags())
-	c.Flags().StringVar(&o.pin, "pin-file", "", "read the PIN from `file` (byte for byte)")
-	c.Flags().StringVar(&o.dev, "tpm", "auto", "TPM `device`: auto, /dev/tpmrm0, unix:PATH or tcp:HOST:PORT")
+	c.Flags().StringVar(&o.pin, "pin-file", "", "")
+	c.Flags().StringVar(&o.dev, "tpm", "auto", "")
 	return c
 }
 
@@ -269,7 +255,7 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 	defer vk.Wipe()
 	bs := tpmbind.List(lc)
 	if len(bs) == 0 {
-		return withCode(ExitError, errors.New("this kit has no TPM2 binding to reseal"), "use travelkit tpm enroll")
+		return withCodeT(ExitError, errorT("cli.tpm.nothing_to_reseal"), "cli.tpm.enroll_hint")
 	}
 	for _, b := range bs {
 		var pin []byte
@@ -284,7 +270,7 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 		if err != nil {
 			return tpmError(err)
 		}
-		fmt.Printf("Resealed: %s (keyslot %d)\n", sealed.Token, slot)
+		fmt.Println(tr.T("cli.tpm.resealed", tokenText(sealed.Token), slot))
 	}
 	return nil
 }
@@ -292,11 +278,9 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 func newTPMRemoveCmd() *cobra.Command {
 	var k kitFlags
 	c := &cobra.Command{
-		Use:     "remove --target T [--passphrase-file F | --recovery-key-file F]",
-		Short:   "Remove every TPM2 binding (keyslots and tokens) from the kit",
-		Example: "  travelkit tpm remove --target /dev/sdb --passphrase-file pass.txt",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return runTPMRemove(&k) },
+		Use:  "remove --target T [--passphrase-file F | --recovery-key-file F]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runTPMRemove(&k) },
 	}
 	k.registerSecret(c.Flags())
 	return c
@@ -315,6 +299,6 @@ func runTPMRemove(k *kitFlags) (err error) {
 			return err
 		}
 	}
-	fmt.Printf("Removed %d TPM2 binding(s).\n", len(bs))
+	fmt.Println(tr.T("cli.tpm.removed", len(bs)))
 	return nil
 }

@@ -17,22 +17,14 @@ type unlockOptions struct {
 func newUnlockCmd() *cobra.Command {
 	var o unlockOptions
 	c := &cobra.Command{
-		Use:   "unlock (--target T ... | --repo DIR --password-file F) [--remove-all]",
-		Short: "Remove stale repository locks left by an interrupted backup (as restic unlock)",
-		Long: `Remove the lock files that backups, forget and check leave when they are interrupted
-(a crash, a pulled drive, a closed laptop): locks older than 30 minutes, or of a process
-that no longer runs on this computer. Locks of running processes stay; --remove-all
-removes them too, which is safe only when no other travelkit or restic uses the
-repository (on any computer).`,
-		Example: `  travelkit unlock --target /dev/sdb --passphrase-file pass.txt
-  travelkit unlock --repo /mnt/copy --password-file repo.pw --remove-all`,
+		Use:  "unlock (--target T ... | --repo DIR --password-file F) [--remove-all]",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.closeAfter(runUnlock(c, &o))
 		},
 	}
 	o.register(c)
-	c.Flags().BoolVar(&o.removeAll, "remove-all", false, "remove every lock, also those of running processes")
+	c.Flags().BoolVar(&o.removeAll, "remove-all", false, "")
 	return c
 }
 

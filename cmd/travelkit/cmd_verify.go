@@ -22,25 +22,12 @@ func newVerifyCmd() *cobra.Command {
 	var k kitFlags
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "verify --target T [--passphrase-file F | --recovery-key-file F | --identity FILE]",
-		Short: "Check that a kit is complete and its tools partition was not tampered with",
-		Long: `Check a kit: the partition table, the LUKS2 header, and every file of the open
-tools partition.
-
-With a secret (passphrase, recovery key or a colleague's identity) the tools
-partition is compared with the copy of its manifest kept inside the encrypted volume,
-which nobody can change without a key: a binary replaced while the drive was out of
-sight is detected and named. Without a secret, the tools partition is only checked
-against its own manifest, which finds damage but not a careful attacker.
-
-Exit status 6 when the kit is incomplete, damaged or tampered with.`,
-		Example: `  travelkit verify --target /dev/sdb --passphrase-file pass.txt
-  travelkit verify --target kit.img --recovery-key-file amina.recovery --json`,
+		Use:  "verify --target T [--passphrase-file F | --recovery-key-file F | --identity FILE]",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(&k, asJSON) },
 	}
 	k.register(c.Flags())
-	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, "")
 	return c
 }
 

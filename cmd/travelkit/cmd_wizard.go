@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"travelkit/i18n"
 	"travelkit/internal/version"
 	"travelkit/repo"
 	"travelkit/wizard"
@@ -26,27 +25,14 @@ type wizardOptions struct {
 func newWizardCmd() *cobra.Command {
 	var o wizardOptions
 	c := &cobra.Command{
-		Use:   "wizard",
-		Short: "Get your files back, step by step, in the web browser",
-		Long: `Open the restore wizard in the web browser: choose the language, find and check the
-kit, unlock it (passphrase, recovery key, or colleagues' files), choose a backup, what
-to restore and where, and watch it come back. It is also what travelkit does when it is
-started with a double-click (Windows, macOS, a Linux file manager).
-
-The wizard is a web server on 127.0.0.1 at a random port, reachable only from this
-computer with the address it prints (which holds a one-time key). It asks for
-administrator rights when reading the drive needs them (Windows UAC, the macOS
-password prompt, pkexec or sudo on Linux), and stops when the page is closed.`,
-		Example: `  travelkit wizard
-  travelkit wizard --lang fa
-  travelkit wizard --target kit.img --no-browser`,
+		Use:  "wizard",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error { return runWizard(c, &o) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.target, "target", "", "use this kit (an image `file` or a disk) instead of looking for kit drives")
-	f.BoolVar(&o.noBrowser, "no-browser", false, "only print the address; do not open the web browser")
-	f.BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "let a new passphrase through even below the strength floor (see README)")
+	f.StringVar(&o.target, "target", "", "")
+	f.BoolVar(&o.noBrowser, "no-browser", false, "")
+	f.BoolVar(&o.allowWeak, "allow-weak-passphrase", false, "")
 	f.StringVar(&o.handoff, "handoff", "", "the relaunched copy's hand-over `folder` (set by the wizard itself)")
 	f.StringVar(&o.home, "home", "", "the person's home `folder` (set by the wizard itself)")
 	f.StringVar(&o.owner, "owner", "", "the person's `uid:gid` (set by the wizard itself)")
@@ -57,9 +43,8 @@ password prompt, pkexec or sudo on Linux), and stops when the page is closed.`,
 }
 
 func runWizard(c *cobra.Command, o *wizardOptions) error {
-	l, _ := c.Flags().GetString("lang")
 	opt := wizard.Options{
-		Lang: i18n.Choose(l, i18n.OS()), Target: o.target, NoBrowser: o.noBrowser || o.handoff != "",
+		Lang: tr.Lang(), Target: o.target, NoBrowser: o.noBrowser || o.handoff != "",
 		Out: c.OutOrStdout(), Home: o.home, Handoff: o.handoff, AllowWeak: o.allowWeak, Version: version.Version,
 	}
 	if o.owner != "" {

@@ -72,16 +72,3 @@ func exitCodeOf(err error) int {
 	}
 	return ExitError
 }
-
-const exitCodesHelp = `Exit codes:
-  0    success
-  1    error
-  2    bad command line (unknown flag, bad value, missing argument)
-  3    wrong passphrase, recovery key, volume key, identity or remote credentials
-  4    not a LUKS2 volume, unsupported feature, or both headers damaged
-  5    refused for safety (device in use, last keyslot, keyslot taken, file exists, not confirmed)
-  6    verification failed (tampered, incomplete or corrupt)
-  7    repository locked
-  8    remote unreachable, or its bucket or folder missing
-  9    no space left at the destination (a remote or a folder, a kit's tools partition)
-  130  interrupted`

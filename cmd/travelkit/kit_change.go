@@ -10,6 +10,7 @@ import (
 
 	"travelkit/builder"
 	"travelkit/drive"
+	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/kit"
 	"travelkit/register"
@@ -22,7 +23,7 @@ import (
 // the tools partition, which must not be mounted.
 func openWholeKit(path string) (*openedKit, error) {
 	if path == "" {
-		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")
+		return nil, usageErrorT("cli.change.no_kit")
 	}
 	tg, err := target.Open(path, target.Options{Write: true})
 	if err != nil {
@@ -47,7 +48,7 @@ func stageProgress() (builder.Progress, func()) {
 				bar.Done()
 			}
 			stage = s
-			bar = newProgress(s, total)
+			bar = newProgress(stageLabel(s), total)
 		}
 		if total > 0 {
 			bar.done.Store(done)
@@ -90,7 +91,7 @@ func interruptible(f func(ctx context.Context) error) error {
 	defer stop()
 	err := f(ctx)
 	if err != nil && ctx.Err() != nil {
-		return withCode(ExitInterrupted, err, "the kit opens with the old secrets or the new ones; travelkit refresh completes an interrupted change")
+		return withCodeT(ExitInterrupted, err, "cli.change.interrupted_hint", "travelkit refresh")
 	}
 	return err
 }
@@ -110,22 +111,23 @@ func appendRegister(path, event string, m *kit.Manifest, label string) error {
 		return nil
 	}
 	if err := register.Append(path, register.FromManifest(event, m, label, version.Version, time.Now())); err != nil {
-		return fmt.Errorf("the kit was changed, but the register was not updated: %w", err)
+		return causeT(err, "cli.change.register_failed")
 	}
 	return nil
 }
 
-// printChange tells what a change did.
+// printChange tells what a change did; what is the first words, in the person's language
+// ("Passphrase changed").
 func printChange(what string, r *builder.ChangeResult, target string) {
-	fmt.Fprintf(os.Stderr, "%s: kit %q on %s (LUKS UUID %s, tools travelkit %s, %d files on the tools partition).\n", what, r.KitID, target, r.LUKSUUID, r.Version, r.Files)
+	fmt.Fprintln(os.Stderr, tr.T("cli.change.done", what, termsafe.Name(r.KitID), target, r.LUKSUUID, termsafe.Name(r.Version), r.Files))
 	if r.Completed {
-		fmt.Fprintln(os.Stderr, "An earlier interrupted change was completed too.")
+		fmt.Fprintln(os.Stderr, tr.T("cli.change.completed"))
 	}
 	for _, e := range r.EscrowFiles {
-		fmt.Fprintf(os.Stderr, "For hand-over: %s\n", e)
+		fmt.Fprintln(os.Stderr, tr.T("cli.change.handover", e))
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(os.Stderr, "note: %s\n", n)
+	for _, n := range r.NoteMessages {
+		fmt.Fprintln(os.Stderr, tr.T("cli.change.note", prose(n.In(tr))))
 	}
 }
 
@@ -135,7 +137,7 @@ func checkNewFile(path, flag string) error {
 		return nil
 	}
 	if _, err := os.Stat(path); err == nil {
-		return withCode(ExitRefused, fmt.Errorf("%s %s exists", flag, path), "choose a new file name; travelkit never overwrites a key")
+		return withCodeT(ExitRefused, errorT("cli.change.exists", flag, path), "cli.change.exists_hint")
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

@@ -85,18 +85,18 @@ type kitFlags struct {
 // register registers the kit and every way to unlock it: the secrets and the TPM.
 func (k *kitFlags) register(fs *pflag.FlagSet) {
 	k.registerSecret(fs)
-	fs.StringVar(&k.tpmDev, "tpm", "", "unlock with this machine's TPM2 `device` (auto, /dev/tpmrm0, unix:PATH, tcp:HOST:PORT), after travelkit tpm enroll")
-	fs.StringVar(&k.pinFile, "pin-file", "", "the TPM PIN, read from `file` byte for byte (default: asked on the terminal)")
+	fs.StringVar(&k.tpmDev, "tpm", "", "")
+	fs.StringVar(&k.pinFile, "pin-file", "", "")
 }
 
 // registerSecret registers the kit and the secrets that prove authority over it (for
 // changing its keys): no TPM.
 func (k *kitFlags) registerSecret(fs *pflag.FlagSet) {
-	fs.StringVar(&k.target, "target", "", "the kit: an image `file` or a disk (/dev/sdb, /dev/disk4, \\\\.\\PhysicalDrive1)")
-	fs.StringVar(&k.passFile, "passphrase-file", "", "unlock with the passphrase in `file` (used byte for byte)")
-	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "unlock with the recovery key in `file`")
-	fs.StringArrayVar(&k.identities, "identity", nil, "unlock with a colleague's age identity `file`, which decrypts their escrow file on the tools partition (repeat it: with a k-of-n escrow, k colleagues' shares are combined)")
-	fs.StringArrayVar(&k.shareFiles, "share-file", nil, "a colleague's share already decrypted on their own computer (`file` holding the ssss line `age -d` printed); repeatable, combined with --identity")
+	fs.StringVar(&k.target, "target", "", "")
+	fs.StringVar(&k.passFile, "passphrase-file", "", "")
+	fs.StringVar(&k.recoveryFile, "recovery-key-file", "", "")
+	fs.StringArrayVar(&k.identities, "identity", nil, "")
+	fs.StringArrayVar(&k.shareFiles, "share-file", nil, "")
 }
 
 // openedKit is a kit's target and drive, open for reading or for writing its data partition.

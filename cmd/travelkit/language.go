@@ -1,21 +1,34 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 
+	"travelkit/drive"
 	"travelkit/i18n"
+	"travelkit/image/ext4"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/termsafe"
+	"travelkit/kit"
 	"travelkit/luks"
+	"travelkit/remote"
 	"travelkit/repo"
+	"travelkit/target"
+	"travelkit/tpm"
+	"travelkit/tpmbind"
 )
 
 // tr writes what the person reads (prompts, progress lines, errors, hints and results)
 // in their language: --lang, else LANGUAGE, LC_ALL, LC_MESSAGES, LANG, else the
 // system's preferred languages (i18n.Choose), else English. Set once in run, before the
 // command line is parsed, so that even a bad flag is reported in that language. --json
-// output and what scripts parse (IDs, paths, sizes) are not translated.
+// output and what scripts parse (IDs, paths, sizes) are not translated. It is the
+// command line's one printer: the passphrase-strength lines use it, and the wizard starts
+// in tr.Lang(); nothing else chooses a language.
 var tr = i18n.New("en")
 
 // english writes the English text of messages (Error() and Hint() of errors: logs,
@@ -81,31 +94,105 @@ func hintIn(err error, p *i18n.Printer) string {
 }
 
 // describeError is err for the person: the first message of the catalogue in its chain,
-// in their language; else, for a few errors of the packages below, the catalogue's
-// words for them; else err's English text.
+// in their language; else, for the errors of the packages below that a person meets
+// (packageErrors), the catalogue's words for them; else err's English text.
 func describeError(err error) string {
 	var ie *i18n.Error
 	if errors.As(err, &ie) || tr.Lang() == "en" {
 		return tr.Error(err)
 	}
-	var le *repo.LockedError
-	switch {
-	case errors.As(err, &le):
-		return tr.T("cli.err.locked")
-	case errors.Is(err, repo.ErrWrongPassword):
-		return tr.T("cli.err.wrong_password")
-	case errors.Is(err, repo.ErrNoRepository):
-		return tr.T("cli.err.no_repository")
-	case errors.Is(err, repo.ErrNoRoom):
-		return tr.T("cli.err.no_room")
-	case errors.Is(err, luks.ErrWrongPassphrase):
-		return tr.T("cli.unlock.wrong")
-	case errors.Is(err, os.ErrPermission):
-		return tr.T("cli.err.permission", err.Error())
-	case errors.Is(err, os.ErrNotExist):
-		return tr.T("cli.err.not_found", err.Error())
+	if m, ok := packageError(err); ok {
+		return m.In(tr)
 	}
 	return err.Error()
+}
+
+// packageError is the catalogue's message for err when one of packageErrors matches it.
+func packageError(err error) (i18n.Message, bool) {
+	for _, pe := range packageErrors {
+		if m, ok := pe(err); ok {
+			return m, true
+		}
+	}
+	return i18n.Message{}, false
+}
+
+// is matches an error of the packages below (errors.Is) to a message without arguments.
+func is(target error, key string) func(error) (i18n.Message, bool) {
+	return func(err error) (i18n.Message, bool) { return i18n.M(key), errors.Is(err, target) }
+}
+
+// as matches an error type of the packages below (errors.As) to a message made from it.
+func as[E error](msg func(E) i18n.Message) func(error) (i18n.Message, bool) {
+	return func(err error) (i18n.Message, bool) {
+		var e E
+		if !errors.As(err, &e) {
+			return i18n.Message{}, false
+		}
+		return msg(e), true
+	}
+}
+
+// packageErrors are the errors of the packages below that a person meets while finding,
+// unlocking, backing up to and restoring from a kit or a repository, most specific first.
+// Their English text stays in logs and in English output; the rest print their English
+// text after the translated "error:".
+var packageErrors = []func(error) (i18n.Message, bool){
+	as(func(*repo.LockedError) i18n.Message { return i18n.M("cli.err.locked") }),
+	is(repo.ErrWrongPassword, "cli.err.wrong_password"),
+	is(repo.ErrNoRepository, "cli.err.no_repository"),
+	is(repo.ErrNoRoom, "cli.err.no_room"),
+	is(repo.ErrExists, "cli.cause.exists"),
+	is(repo.ErrTooLarge, "cli.cause.too_large"),
+	is(repo.ErrUnauthenticated, "cli.cause.unauthenticated"),
+	is(luks.ErrWrongPassphrase, "cli.unlock.wrong"),
+	is(luks.ErrWrongVolumeKey, "cli.cause.wrong_volume_key"),
+	is(luks.ErrNotLUKS, "cli.cause.not_encrypted"),
+	as(func(e *luks.MemoryError) i18n.Message {
+		return i18n.M("cli.cause.memory", bytesize.Format(int64(e.NeedKiB)<<10), bytesize.Format(int64(e.AvailableKiB)<<10))
+	}),
+	as(func(e *drive.LostTableError) i18n.Message {
+		return i18n.M("cli.cause.lost_table", termsafe.Name(e.Label))
+	}),
+	is(drive.ErrNotKit, "cli.cause.not_kit"),
+	is(drive.ErrNoEscrowFiles, "cli.cause.no_escrow_files"),
+	is(drive.ErrNoEscrowOpens, "cli.cause.no_escrow_opens"),
+	as(func(e *drive.SharesNeededError) i18n.Message {
+		return i18n.M("cli.cause.more_shares", e.Need-e.Have, e.Have, e.Need)
+	}),
+	as(func(e *kit.NeedMoreError) i18n.Message {
+		return i18n.M("cli.cause.more_shares", e.Need-e.Have, e.Have, e.Need)
+	}),
+	is(kit.ErrIsShare, "cli.cause.is_share"),
+	is(kit.ErrIncorrectIdentity, "cli.cause.wrong_identity"),
+	is(kit.ErrBadRecoveryKey, "cli.cause.bad_recovery_key"),
+	as(func(e *kit.TamperedError) i18n.Message { return i18n.M("cli.cause.tampered", len(e.Problems)) }),
+	is(target.ErrNeedAdmin, "cli.cause.need_admin"),
+	is(target.ErrWriteProtected, "cli.cause.write_protected"),
+	as(func(e *target.RefusedError) i18n.Message { return i18n.M("cli.cause.refused", e.Path, e.Reason) }),
+	is(tpmbind.ErrNotBound, "cli.cause.tpm_not_bound"),
+	is(tpm.ErrNoTPM, "cli.cause.no_tpm"),
+	as(func(*tpm.WrongPINError) i18n.Message { return i18n.M("cli.cause.tpm_wrong_pin") }),
+	as(func(*tpm.LockoutError) i18n.Message { return i18n.M("cli.cause.tpm_lockout") }),
+	as(func(e *tpm.PCRMismatchError) i18n.Message { return i18n.M("cli.cause.tpm_changed", e.Error()) }),
+	as(func(*tpm.WrongTPMError) i18n.Message { return i18n.M("cli.cause.tpm_other") }),
+	is(remote.ErrAuth, "cli.cause.remote_auth"),
+	is(remote.ErrMissing, "cli.cause.remote_missing"),
+	is(remote.ErrNoSpace, "cli.cause.remote_no_space"),
+	is(remote.ErrUnreachable, "cli.cause.remote_unreachable"),
+	is(remote.ErrUntrusted, "cli.cause.remote_untrusted"),
+	is(remote.ErrOtherRepository, "cli.cause.remote_other"),
+	is(remote.ErrRefused, "cli.cause.remote_refused"),
+	is(ext4.ErrNoSpace, "cli.cause.volume_full"),
+	is(ext4.ErrNeedsFsck, "cli.cause.volume_check"),
+	is(syscall.ENOSPC, "cli.cause.disk_full"),
+	is(context.Canceled, "cli.cause.interrupted"),
+	func(err error) (i18n.Message, bool) {
+		return i18n.M("cli.err.permission", err.Error()), errors.Is(err, os.ErrPermission)
+	},
+	func(err error) (i18n.Message, bool) {
+		return i18n.M("cli.err.not_found", err.Error()), errors.Is(err, os.ErrNotExist)
+	},
 }
 
 // prose escapes what could control the terminal in text for the person (termsafe.Text:
@@ -114,3 +201,10 @@ func describeError(err error) string {
 func prose(s string) string { return joiners.Replace(termsafe.Text(s)) }
 
 var joiners = strings.NewReplacer(`\u200c`, "\u200c", `\u200d`, "\u200d")
+
+// num writes n in plain ASCII digits, as scripts read them: the catalogue's %d writes
+// numbers the language's way (4,096 in English, ۴٬۰۹۶ in Persian), which suits counts
+// but not byte sizes, offsets and other numbers a person may type again.
+func num[T ~int | ~int64 | ~uint8 | ~uint32 | ~uint64](n T) string {
+	return strconv.FormatInt(int64(n), 10)
+}

@@ -1,16 +1,32 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"travelkit/drive"
 	"travelkit/i18n"
+	"travelkit/image/ext4"
+	"travelkit/kit"
+	"travelkit/luks"
+	"travelkit/remote"
+	"travelkit/repo"
+	"travelkit/target"
+	"travelkit/tpm"
+	"travelkit/tpmbind"
 )
 
 // cliKey is what a message key of the command line looks like.
@@ -69,6 +85,127 @@ func TestLangArg(t *testing.T) {
 	} {
 		if got := langArg(c.args); got != c.want {
 			t.Errorf("langArg(%q) = %q, want %q", c.args, got, c.want)
+		}
+	}
+}
+
+// TestTechnicalTablesStayExpert: the catalogue lets the table cli.luks name keyslots,
+// LUKS2 and cryptsetup (i18n's technicalTables) because only the expert commands
+// `travelkit luks ...` print it. A message of any other command taken from it would
+// bring those words to a person who should never read them.
+func TestTechnicalTablesStayExpert(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expert := regexp.MustCompile(`^(cmd_luks(_[a-z_]+)?|luks_device|luks_partition)\.go$`)
+	found := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil || !strings.HasPrefix(s, "cli.luks.") {
+				return true
+			}
+			found++
+			if !expert.MatchString(name) {
+				t.Errorf("%s: %q is a message of the expert luks commands (it may name keyslots and LUKS): give this command a message of its own", name, s)
+			}
+			return true
+		})
+	}
+	if found < 50 {
+		t.Fatalf("only %d cli.luks messages found", found)
+	}
+}
+
+// TestOnePrinter: the language is chosen once (setLanguage, into tr); a second
+// i18n.New or i18n.Choose in the command could speak another language than the rest.
+func TestOnePrinter(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "language.go" {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "i18n" && (sel.Sel.Name == "New" || sel.Sel.Name == "Choose") {
+				t.Errorf("%s: i18n.%s: use tr (language.go), the command's one printer", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}
+
+// TestPackageErrorsTranslated: the errors of the packages below that a person meets
+// come in their language, wrapped as the commands wrap them; in English their text is
+// unchanged (scripts read it); every entry of packageErrors has an error here.
+func TestPackageErrorsTranslated(t *testing.T) {
+	samples := []error{
+		&repo.LockedError{Host: "laptop", PID: 7, Time: time.Unix(0, 0)},
+		repo.ErrWrongPassword, repo.ErrNoRepository, repo.ErrNoRoom, repo.ErrExists, repo.ErrTooLarge, repo.ErrUnauthenticated,
+		luks.ErrWrongPassphrase, luks.ErrWrongVolumeKey, luks.ErrNotLUKS,
+		&luks.MemoryError{NeedKiB: 1 << 20, AvailableKiB: 1 << 18},
+		&drive.LostTableError{Label: "amina", UUID: "u"}, drive.ErrNotKit, drive.ErrNoEscrowFiles, drive.ErrNoEscrowOpens,
+		&drive.SharesNeededError{Need: 3, Have: 1}, &kit.NeedMoreError{Need: 3, Have: 2},
+		kit.ErrIsShare, kit.ErrIncorrectIdentity, kit.ErrBadRecoveryKey, &kit.TamperedError{KitID: "k"},
+		target.ErrNeedAdmin, target.ErrWriteProtected, &target.RefusedError{Path: "/dev/sda", Reason: "it holds the running system"},
+		tpmbind.ErrNotBound, tpm.ErrNoTPM, &tpm.NoTPMError{Spec: "auto", Err: errors.New("none")}, &tpm.WrongPINError{},
+		&tpm.LockoutError{}, &tpm.PCRMismatchError{Bank: "sha256", Changed: []int{7}}, &tpm.WrongTPMError{Err: errors.New("x")},
+		remote.ErrAuth, remote.ErrMissing, remote.ErrNoSpace, remote.ErrUnreachable, remote.ErrUntrusted, remote.ErrOtherRepository, remote.ErrRefused,
+		ext4.ErrNoSpace, ext4.ErrNeedsFsck, syscall.ENOSPC, context.Canceled,
+		&fs.PathError{Op: "open", Path: "/x", Err: fs.ErrPermission}, &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist},
+	}
+	defer func(p *i18n.Printer) { tr = p }(tr)
+	used := make([]bool, len(packageErrors))
+	for _, sample := range samples {
+		err := fmt.Errorf("restoring notes/a.txt: %w", sample)
+		tr = i18n.New("en")
+		if got := describeError(err); got != err.Error() {
+			t.Errorf("English: %q, want the error's own text %q", got, err.Error())
+		}
+		i := slices.IndexFunc(packageErrors, func(pe func(error) (i18n.Message, bool)) bool { _, ok := pe(err); return ok })
+		if i < 0 {
+			t.Errorf("%T %v: no entry of packageErrors matches it", sample, sample)
+			continue
+		}
+		used[i] = true
+		m, _ := packageErrors[i](err)
+		for _, lang := range i18n.Languages() {
+			if lang == "en" {
+				continue
+			}
+			tr = i18n.New(lang)
+			got := describeError(err)
+			if got == m.Key || got == m.In(english) || strings.Contains(got, sample.Error()) && len(m.Args) == 0 {
+				t.Errorf("%s: %T: %q is not in the language", lang, sample, got)
+			}
+		}
+	}
+	for i, u := range used {
+		if !u {
+			t.Errorf("packageErrors[%d] is matched by no sample: add its error here", i)
 		}
 	}
 }

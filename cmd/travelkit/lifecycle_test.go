@@ -169,22 +169,8 @@ func lifecycleKit(t *testing.T, dir string) {
 // (travelkit luks read), its repo/ copied out with debugfs, restic check --read-data.
 func resticCheck(t *testing.T, bin, img, pass string) string {
 	t.Helper()
-	dir := t.TempDir()
-	part := filepath.Join(dir, "part.img")
-	copyPartition(t, img, 2, part)
-	plain := filepath.Join(dir, "plain.img")
-	cmd := exec.Command(bin, "luks", "read", part, "--passphrase-file", pass)
-	f, err := os.Create(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = f
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("luks read: %v\n%s", err, stderr.String())
-	}
-	f.Close()
+	plain := plainVolume(t, bin, img, pass)
+	dir := filepath.Dir(plain)
 	out := filepath.Join(dir, "out")
 	os.MkdirAll(out, 0o700)
 	if b, err := exec.Command("debugfs", "-R", "rdump repo "+out, plain).CombinedOutput(); err != nil {
@@ -203,6 +189,30 @@ func resticCheck(t *testing.T, bin, img, pass string) string {
 		t.Fatalf("restic snapshots: %v", err)
 	}
 	return string(snaps)
+}
+
+// plainVolume writes the plaintext of the kit's encrypted volume (travelkit luks read)
+// into a file of a new temporary folder and returns its path.
+func plainVolume(t *testing.T, bin, img, pass string) string {
+	t.Helper()
+	dir := t.TempDir()
+	part := filepath.Join(dir, "part.img")
+	copyPartition(t, img, 2, part)
+	defer os.Remove(part)
+	plain := filepath.Join(dir, "plain.img")
+	cmd := exec.Command(bin, "luks", "read", part, "--passphrase-file", pass)
+	f, err := os.Create(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = f
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("luks read: %v\n%s", err, stderr.String())
+	}
+	f.Close()
+	return plain
 }
 
 // copyPartition copies partition n of an image file into a file of its own.

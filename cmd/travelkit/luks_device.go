@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"travelkit/drive"
 	"travelkit/luks"
 	"travelkit/target"
 )
@@ -53,7 +54,7 @@ func (d *device) Close() error {
 		}
 		d.kit = nil
 		if err != nil {
-			return fmt.Errorf("failed to write %s to stable storage: %w", d.path, err)
+			return wrapT(err, "cli.luks.sync", d.path, describeError(err))
 		}
 		return nil
 	}
@@ -72,7 +73,7 @@ func (d *device) Close() error {
 	}
 	d.f = nil
 	if err != nil {
-		return fmt.Errorf("failed to write %s to stable storage: %w", d.path, err)
+		return wrapT(err, "cli.luks.sync", d.path, describeError(err))
 	}
 	return nil
 }
@@ -90,32 +91,26 @@ func openDevice(path string, write bool) (*device, error) {
 	case err == nil:
 		return &device{f: v.F, io: v.IO, path: path, size: v.Size, writable: write, block: v.Block}, nil
 	case errors.Is(err, fs.ErrNotExist):
-		hint := ""
 		if write {
-			hint = "to create a new container file, use `travelkit luks format " + path + " --size 64M`"
+			return nil, withCodeT(ExitError, wrapT(err, "cli.luks.no_file", path), "cli.luks.no_file_hint", path)
 		}
-		return nil, withCode(ExitError, fmt.Errorf("%s does not exist", path), hint)
+		return nil, withCode(ExitError, wrapT(err, "cli.luks.no_file", path), "")
 	case errors.Is(err, target.ErrIsDir):
-		return nil, withCode(ExitUsage, fmt.Errorf("%s is a directory, not a LUKS container file or block device", path), "")
+		return nil, withCode(ExitUsage, wrapT(err, "cli.luks.is_dir", path), "")
 	case errors.Is(err, target.ErrWriteProtected):
-		return nil, withCode(ExitError, fmt.Errorf("%s is read-only (the device is write-protected); this command writes to it", path),
-			"remove the write protection (a switch on the card or drive, or `blockdev --setrw "+path+"`)")
+		return nil, withCodeT(ExitError, wrapT(err, "cli.luks.write_protected", path), "cli.luks.write_protected_hint", path)
 	case errors.Is(err, target.ErrNoSize):
-		return nil, withCode(ExitError, fmt.Errorf("cannot find the size of the device %s (it reports 0 bytes)", path),
-			"copy it to an image file first, or check that it is the right device")
+		return nil, withCodeT(ExitError, wrapT(err, "cli.luks.no_size", path), "cli.luks.no_size_hint")
 	case !errors.As(err, &pe):
 		return nil, err
 	case write && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)):
-		return nil, withCode(ExitError, fmt.Errorf("%s is read-only (%v); this command writes to it", path, unwrapPathErr(err)),
-			"make the file writable, or run as a user with write access to the device, or remove the write protection")
+		return nil, withCodeT(ExitError, wrapT(err, "cli.luks.read_only", path, describeError(unwrapPathErr(err))), "cli.luks.read_only_hint")
 	case errors.Is(err, fs.ErrPermission):
-		return nil, withCode(ExitError, fmt.Errorf("no permission to read %s", path),
-			"devices need administrator rights: run the command with sudo (or as Administrator)")
+		return nil, withCodeT(ExitError, wrapT(err, "cli.luks.no_permission", path), "cli.luks.no_permission_hint")
 	case errors.Is(err, syscall.EBUSY):
-		return nil, withCode(ExitRefused, fmt.Errorf("%s is in use (mounted or opened exclusively by another program)", path),
-			"unmount it and close programs that use it, then try again")
+		return nil, withCodeT(ExitRefused, wrapT(err, "cli.luks.busy", path), "cli.luks.busy_hint")
 	}
-	return nil, fmt.Errorf("failed to open %s: %w", path, unwrapPathErr(err))
+	return nil, wrapT(err, "cli.luks.open_failed", path, describeError(unwrapPathErr(err)))
 }
 
 func unwrapPathErr(err error) error {
@@ -141,7 +136,7 @@ func openContainer(path string, write bool) (*device, *luks.Container, error) {
 	if err != nil {
 		d.Close()
 		if errors.As(err, &l1) {
-			err = fmt.Errorf("%w; travelkit only reads LUKS1 volumes", err)
+			err = wrapT(err, "cli.luks.luks1", describeError(err))
 		}
 		return nil, nil, containerError(path, d.size, err)
 	}
@@ -154,50 +149,48 @@ func containerError(path string, size int64, err error) error {
 	var un *luks.UnsupportedError
 	switch {
 	case errors.Is(err, luks.ErrNotLUKS):
-		hint := "check the path; to make it a LUKS2 container, use `travelkit luks format " + path + "` (this destroys its content)"
-		if size == 0 {
-			hint = "the file is empty; create a container with `travelkit luks format " + path + " --size 64M`"
-		} else if h := kitHint(path); h != "" {
-			hint = h
+		notLUKS := wrapT(err, "cli.luks.not_luks", path)
+		switch {
+		case size == 0:
+			return withCodeT(ExitNotLUKS, notLUKS, "cli.luks.not_luks_empty_hint", path)
+		case isKit(path):
+			return withCodeT(ExitNotLUKS, notLUKS, "cli.luks.not_luks_kit_hint", path, drive.DataPartition)
 		}
-		return withCode(ExitNotLUKS, fmt.Errorf("%s is not a LUKS volume (no LUKS header found)", path), hint)
+		return withCodeT(ExitNotLUKS, notLUKS, "cli.luks.not_luks_hint", path)
 	case errors.Is(err, luks.ErrBothHeadersBad):
-		return withCode(ExitNotLUKS, fmt.Errorf("%s: %w", path, err),
-			"both header copies are damaged; restore a header backup (`cryptsetup luksHeaderRestore`) if you have one")
+		return withCodeT(ExitNotLUKS, wrapT(err, "cli.luks.at", path, describeError(err)), "cli.luks.both_bad_hint")
 	case errors.As(err, &l1):
-		return withCode(ExitNotLUKS, fmt.Errorf("%s: %w", path, err), "")
+		return withCode(ExitNotLUKS, wrapT(err, "cli.luks.at", path, describeError(err)), "")
 	case errors.As(err, &un):
-		return withCode(ExitNotLUKS, fmt.Errorf("%s: %w", path, err), "use cryptsetup for this volume")
+		return withCodeT(ExitNotLUKS, wrapT(err, "cli.luks.at", path, describeError(err)), "cli.luks.unsupported_hint")
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return wrapT(err, "cli.luks.at", path, describeError(err))
 }
 
 // unlockError explains an unlock failure.
 func unlockError(path string, pass []byte, passFile string, err error) error {
 	switch {
 	case errors.Is(err, luks.ErrWrongPassphrase):
-		hint := "check the passphrase"
-		if passFile != "" {
-			hint = "the passphrase file is used byte for byte, like cryptsetup's --key-file"
-			switch {
-			case bytes.HasSuffix(pass, []byte("\r\n")):
-				hint += "; " + passFile + " ends with a Windows line ending (CR LF, as Notepad saves it), which is part of the passphrase: save it without a line break at the end"
-			case bytes.HasSuffix(pass, []byte("\n")):
-				hint += "; " + passFile + " ends with a newline, which is part of the passphrase (write it with `printf %s` or `echo -n`)"
-			}
+		hint, args := "cli.luks.wrong_hint", []any{}
+		switch {
+		case passFile != "" && bytes.HasSuffix(pass, []byte("\r\n")):
+			hint, args = "cli.luks.wrong_file_crlf_hint", []any{passFile}
+		case passFile != "" && bytes.HasSuffix(pass, []byte("\n")):
+			hint, args = "cli.luks.wrong_file_newline_hint", []any{passFile}
+		case passFile != "":
+			hint = "cli.luks.wrong_file_hint"
 		}
-		return withCode(ExitWrongKey, fmt.Errorf("wrong passphrase for %s: %w", path, err), hint)
+		return withCodeT(ExitWrongKey, wrapT(err, "cli.luks.wrong", path, describeError(err)), hint, args...)
 	case errors.Is(err, luks.ErrNoSuchKeyslot):
-		return withCode(ExitError, fmt.Errorf("%s: %w", path, err), "see the keyslots in use with `travelkit luks dump "+path+"`")
+		return withCodeT(ExitError, wrapT(err, "cli.luks.at", path, describeError(err)), "cli.luks.see_dump_hint", path)
 	}
-	return fmt.Errorf("failed to unlock %s: %w", path, err)
+	return wrapT(err, "cli.luks.unlock_failed", path, describeError(err))
 }
 
 // checkComplete refuses a device that ends before the payload its header describes.
 func checkComplete(d *device, c *luks.Container) error {
 	if d.size < c.DataOffset()+int64(c.SectorSize()) {
-		return withCode(ExitNotLUKS, fmt.Errorf("%s is truncated: it is %d bytes long, but its LUKS2 header puts the encrypted data at %d", d.path, d.size, c.DataOffset()),
-			"the image file was cut short, or this is the wrong device or partition; copy the whole volume again")
+		return withCodeT(ExitNotLUKS, errorT("cli.luks.truncated", d.path, num(d.size), num(c.DataOffset())), "cli.luks.truncated_hint")
 	}
 	return nil
 }
@@ -213,7 +206,7 @@ func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.Volu
 		return nil, -1, err
 	}
 	defer clear(pass)
-	bar := newProgress("Unlocking "+path+" (key derivation)", 0) // shows after a second, on a terminal
+	bar := newProgress(tr.T("cli.luks.unlocking", path), 0) // shows after a second, on a terminal
 	defer bar.Done()
 	if slot >= 0 {
 		vk, err := c.UnlockSlot(pass, slot)
@@ -232,7 +225,7 @@ func unlock(d *device, c *luks.Container, passFile string, slot int) (*luks.Volu
 // checkSlotFlag validates a --key-slot value (-1: not given).
 func checkSlotFlag(slot int) error {
 	if slot < -1 || slot >= luks.MaxKeyslots {
-		return usageErrorf("--key-slot %d is out of range; keyslots are numbered 0 to %d", slot, luks.MaxKeyslots-1)
+		return usageErrorT("cli.luks.slot_range", slot, luks.MaxKeyslots-1)
 	}
 	return nil
 }
@@ -248,12 +241,12 @@ type kdfFlags struct {
 }
 
 func (k *kdfFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&k.pbkdf, "pbkdf", "argon2id", "keyslot key derivation: argon2id, argon2i or pbkdf2")
-	fs.StringVar(&k.hash, "hash", "sha256", "hash for --pbkdf pbkdf2: sha256 or sha512")
-	fs.Uint32Var(&k.memory, "pbkdf-memory", 0, "argon2 memory cost in KiB (default: calibrated, at most 1 GiB)")
-	fs.Uint32Var(&k.iterations, "pbkdf-force-iterations", 0, "argon2 time cost or pbkdf2 iterations, skipping calibration")
-	fs.Uint32Var(&k.parallel, "pbkdf-parallel", 0, "argon2 threads (default: up to 4, one per CPU)")
-	fs.Uint32Var(&k.iterTimeMS, "iter-time", 0, "calibrate the KDF to take this many milliseconds to unlock (default 2000)")
+	fs.StringVar(&k.pbkdf, "pbkdf", "argon2id", "")
+	fs.StringVar(&k.hash, "hash", "sha256", "")
+	fs.Uint32Var(&k.memory, "pbkdf-memory", 0, "")
+	fs.Uint32Var(&k.iterations, "pbkdf-force-iterations", 0, "")
+	fs.Uint32Var(&k.parallel, "pbkdf-parallel", 0, "")
+	fs.Uint32Var(&k.iterTimeMS, "iter-time", 0, "")
 }
 
 // params checks the flags and gives the PBKDF they describe. The bounds are package
@@ -275,10 +268,10 @@ func (k *kdfFlags) params() (luks.PBKDF, error) {
 			luks.KDFType: "--pbkdf", luks.KDFHash: "--hash", luks.KDFIterations: "--pbkdf-force-iterations",
 			luks.KDFMemory: "--pbkdf-memory", luks.KDFParallel: "--pbkdf-parallel",
 		}[e.Field]
-		return p, usageErrorf("%s %s", flag, e.Msg)
+		return p, usageErrorT("cli.luks.kdf_flag", flag, e.Msg)
 	}
 	if k.iterTimeMS != 0 && k.iterations != 0 {
-		return p, usageErrorf("--iter-time and --pbkdf-force-iterations exclude each other")
+		return p, usageErrorT("cli.luks.iter_exclusive")
 	}
 	return p, nil
 }
@@ -292,7 +285,7 @@ func calibrationNote(p luks.PBKDF) string {
 	if t == 0 {
 		t = luks.DefaultIterTime
 	}
-	return fmt.Sprintf("Calibrating %s for %v", p.Type, t)
+	return tr.T("cli.luks.calibrating", p.Type, t.String())
 }
 
 // confirm asks the person at the terminal to type YES. Without a terminal it refuses.
@@ -322,10 +315,10 @@ func hasLUKSMagic(d io.ReaderAt) bool {
 func exactArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < len(names) {
-			return usageErrorf("missing %s (usage: %s)", strings.Join(names[len(args):], " "), cmd.UseLine())
+			return usageErrorT("cli.args.missing", strings.Join(names[len(args):], " "), cmd.UseLine())
 		}
 		if len(args) > len(names) {
-			return usageErrorf("too many arguments: %q (usage: %s)", args[len(names):], cmd.UseLine())
+			return usageErrorT("cli.args.too_many", fmt.Sprintf("%q", args[len(names):]), cmd.UseLine())
 		}
 		return nil
 	}

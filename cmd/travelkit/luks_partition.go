@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -57,7 +56,7 @@ func openPartition(path, base string, part int, write bool) (*device, error) {
 		case errors.Is(err, target.ErrNeedAdmin):
 			return nil, withCode(ExitError, err, "")
 		}
-		return nil, fmt.Errorf("failed to open %s: %w", base, err)
+		return nil, wrapT(err, "cli.luks.open_failed", base, describeError(err))
 	}
 	var t *gpt.Table
 	for _, ss := range []int{512, 4096} {
@@ -67,29 +66,26 @@ func openPartition(path, base string, part int, write bool) (*device, error) {
 	}
 	if t == nil {
 		tg.Close()
-		return nil, withCode(ExitNotLUKS, fmt.Errorf("%s has no partition table, so it has no partition %d", base, part),
-			"give the container file or device itself, without :"+strconv.Itoa(part))
+		return nil, withCodeT(ExitNotLUKS, errorT("cli.luks.no_table", base, part), "cli.luks.no_table_hint", part)
 	}
 	sec, err := image.Partition(tg, t, part)
 	if err != nil {
 		tg.Close()
-		return nil, withCode(ExitNotLUKS, fmt.Errorf("%s has no partition %d", base, part), "")
+		return nil, withCode(ExitNotLUKS, wrapT(err, "cli.luks.no_partition", base, part), "")
 	}
 	return &device{kit: tg, io: sec, path: path, size: sec.Size(), writable: write, block: true}, nil
 }
 
-// kitHint says how to reach the LUKS volume of a kit given as DEVICE.
-func kitHint(path string) string {
+// isKit reports whether path is a travel kit (given as DEVICE, whose LUKS volume is
+// its partition drive.DataPartition).
+func isKit(path string) bool {
 	tg, err := target.Open(path, target.Options{})
 	if err != nil {
-		return ""
+		return false
 	}
 	defer tg.Close()
-	if _, err := drive.Open(tg); err != nil {
-		return ""
-	}
-	return fmt.Sprintf("%s is a travel kit: its LUKS volume is partition %d; give %s:%d, or --target %s",
-		path, drive.DataPartition, path, drive.DataPartition, path)
+	_, err = drive.Open(tg)
+	return err == nil
 }
 
 // addTargetFlag gives a luks command (and those below it) --target KIT, which stands
@@ -105,7 +101,7 @@ func addTargetFlag(c *cobra.Command) {
 		return // no DEVICE argument, or a --target of its own (header-backup)
 	}
 	var kit string
-	c.Flags().StringVar(&kit, "target", "", "the kit image or disk whose LUKS partition is meant, instead of DEVICE (same as `KIT`:2)")
+	c.Flags().StringVar(&kit, "target", "", "")
 	args, run := c.Args, c.RunE
 	withDevice := func(a []string) []string {
 		if kit == "" {
@@ -116,7 +112,7 @@ func addTargetFlag(c *cobra.Command) {
 	c.Args = func(cmd *cobra.Command, a []string) error {
 		err := args(cmd, withDevice(a))
 		if err != nil && kit != "" {
-			return usageErrorf("--target %s stands for DEVICE (%s:%d); give one or the other: %v", kit, kit, drive.DataPartition, err)
+			return usageErrorT("cli.luks.target_device", kit, drive.DataPartition, describeError(err))
 		}
 		return err
 	}

@@ -15,24 +15,23 @@ import (
 	"travelkit/wizard"
 )
 
+// newRootCmd is the command tree with its help texts in tr's language.
 func newRootCmd() *cobra.Command {
+	root := newCommandTree()
+	localizeHelp(root, tr)
+	return root
+}
+
+// newCommandTree is the command tree without its texts (help.go puts them in).
+func newCommandTree() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "travelkit",
-		Short: "Build, unlock and restore encrypted travel kits on a USB drive",
-		Long: `travelkit turns a USB drive into a secure travel kit: a FAT32 tools partition
-visible on every OS and a LUKS2-encrypted data volume, with encrypted incremental
-backups (restic format) and restore on a fresh Windows, macOS or Linux machine.
-
-Everything it writes is a standard format (GPT, FAT32, LUKS2, ext4, restic, age),
-readable with stock tools. It runs in userspace: no root needed for image files.
-
-` + exitCodesHelp,
+		Use:           "travelkit",
 		Version:       version.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("travelkit {{.Version}}\n")
-	root.PersistentFlags().String("lang", "", "the `language` of messages: en, es, fr, ar, ru, fa (default: LANGUAGE, LC_ALL, LC_MESSAGES, LANG, then the system's)")
+	root.PersistentFlags().String("lang", "", "")
 	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		if l, _ := c.Flags().GetString("lang"); l != "" {
 			if _, ok := i18n.Match(l); !ok {
@@ -42,7 +41,11 @@ readable with stock tools. It runs in userspace: no root needed for image files.
 		return nil
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErrorT("cli.usage.flag", err.Error(), c.CommandPath())
+		var what any = err.Error()
+		if m := flagError(err); m != nil {
+			what = *m // pflag's words, in the person's language
+		}
+		return usageErrorT("cli.usage.flag", what, c.CommandPath())
 	})
 	// One file per command: cmd_<name>.go holds new<Name>Cmd and run<Name>.
 	root.AddCommand(
@@ -94,6 +97,7 @@ func run(args []string) int {
 		return ExitOK
 	}
 	code := exitCodeOf(err)
+	err = cobraError(err)
 	// Errors may carry names from a drive or a repository: escaped, newlines kept.
 	fmt.Fprintln(os.Stderr, tr.T("cli.error", prose(describeError(err))))
 	if h := hintIn(err, tr); h != "" {

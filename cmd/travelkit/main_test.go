@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/testservers"
 	"travelkit/repo"
 )
 
@@ -73,6 +74,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	// bootbundle_test.go
 	m["bootbundle"] = cmdBootbundle
 	for k, v := range serverCmds { // servers_linux_test.go
+		m[k] = v
+	}
+	for k, v := range testservers.ScriptCmds() { // server sshd|s3|rest NAME ...
 		m[k] = v
 	}
 	return m

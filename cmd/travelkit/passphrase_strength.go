@@ -5,26 +5,16 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/spf13/cobra"
-
-	"travelkit/i18n"
 	"travelkit/luks"
 	"travelkit/strength"
 )
-
-// printer is the message catalogue in the language of --lang, else the environment's and
-// the system's (i18n.Choose).
-func printer(c *cobra.Command) *i18n.Printer {
-	l, _ := c.Flags().GetString("lang")
-	return i18n.New(i18n.Choose(l, i18n.OS()))
-}
 
 // checkNewPassphrase judges a new kit passphrase against the attacker of package strength
 // at the KDF cost its keyslot will have, says how long it would hold out, and refuses one
 // below the floor (zxcvbn score 3, one year) unless allowWeak. words are what an attacker
 // tries first (the kit's name).
-func checkNewPassphrase(c *cobra.Command, pass []byte, cost luks.PBKDF, keyBytes int, words []string, allowWeak bool) error {
-	p := printer(c)
+func checkNewPassphrase(pass []byte, cost luks.PBKDF, keyBytes int, words []string, allowWeak bool) error {
+	p := tr
 	e := strength.Check(pass, cost, keyBytes, strength.DefaultAttacker(), words)
 	if !e.Weak() {
 		fmt.Fprintf(os.Stderr, "%s (%s)\n", e.Describe(p), p.T(scoreKey(e.Score)))

@@ -26,11 +26,11 @@ type remoteFlags struct {
 }
 
 func (r *remoteFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&r.caCert, "ca-cert", "", "trust the private certificate authority in PEM `file` too (https for s3: and rest:); certificates are always verified")
-	fs.StringVar(&r.hostKey, "host-key", "", "the SSH server's host key `FINGERPRINT` as ssh-keygen -l prints it (SHA256:...), for sftp: without known_hosts")
-	fs.StringVar(&r.credFile, "credentials-file", "", "read credentials from `file`: NAME=VALUE lines with restic's names (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD)")
-	fs.StringVar(&r.sshKey, "ssh-key", "", "log in to an sftp: server with the private key in `file` (default: the agent at SSH_AUTH_SOCK, then ~/.ssh/id_*)")
-	fs.StringVar(&r.knownHosts, "known-hosts", "", "check SSH host keys against `file` (default: ~/.ssh/known_hosts)")
+	fs.StringVar(&r.caCert, "ca-cert", "", "")
+	fs.StringVar(&r.hostKey, "host-key", "", "")
+	fs.StringVar(&r.credFile, "credentials-file", "", "")
+	fs.StringVar(&r.sshKey, "ssh-key", "", "")
+	fs.StringVar(&r.knownHosts, "known-hosts", "", "")
 }
 
 // credentials gathers what loc needs: the files named by flags, the environment, and
@@ -38,10 +38,10 @@ func (r *remoteFlags) register(fs *pflag.FlagSet) {
 func (r *remoteFlags) credentials(loc remote.Location) (*remote.Credentials, error) {
 	c := &remote.Credentials{HostKey: r.hostKey}
 	if r.hostKey != "" && !strings.HasPrefix(r.hostKey, "SHA256:") {
-		return nil, usageErrorf("--host-key %q: give the fingerprint as ssh-keygen -l prints it (SHA256:...)", r.hostKey)
+		return nil, usageErrorT("cli.remote.host_key_form", fmt.Sprintf("%q", r.hostKey), "ssh-keygen -l", "SHA256:...")
 	}
 	if r.hostKey != "" && loc.Kind != remote.SFTP {
-		return nil, usageErrorf("--host-key is for sftp: locations")
+		return nil, usageErrorT("cli.remote.host_key_sftp")
 	}
 	if r.knownHosts != "" {
 		c.KnownHosts = []string{r.knownHosts}
@@ -49,19 +49,19 @@ func (r *remoteFlags) credentials(loc remote.Location) (*remote.Credentials, err
 	if r.caCert != "" {
 		b, err := os.ReadFile(r.caCert)
 		if err != nil {
-			return nil, usageErrorf("--ca-cert: %v", err)
+			return nil, usageErrorT("cli.remote.ca_cert", err)
 		}
 		c.CACert = b
 	}
 	if r.sshKey != "" {
-		b, err := readSecretFile(r.sshKey, "SSH key file")
+		b, err := readSecretFile(r.sshKey, tr.T("cli.remote.ssh_key_file"))
 		if err != nil {
 			return nil, err
 		}
 		c.SSHKey = b
 	}
 	if r.credFile != "" {
-		b, err := readSecretFile(r.credFile, "credentials file")
+		b, err := readSecretFile(r.credFile, tr.T("cli.remote.credentials_file"))
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func (r *remoteFlags) credentials(loc remote.Location) (*remote.Credentials, err
 			c.SecretAccessKey = string(b)
 		}
 		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
-			return nil, usageErrorf("no S3 access key: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a --credentials-file, or run on a terminal to be asked")
+			return nil, usageErrorT("cli.remote.no_s3_key")
 		}
 	case remote.REST:
 		if (loc.User != "" || c.Username != "") && c.Password == "" && isTerminal() {
@@ -130,7 +130,7 @@ func terminalPrompt() func(string) ([]byte, error) {
 // openRemote connects to a location, with errors that say what to do.
 func openRemote(ctx context.Context, loc remote.Location, cred *remote.Credentials, opt remote.Options) (remote.Storage, error) {
 	var st remote.Storage
-	err := runWithNote("Connecting to "+loc.Host, func() error {
+	err := runWithNote(tr.T("cli.remote.connecting", loc.Host), func() error {
 		var err error
 		st, err = remote.Open(ctx, loc, cred, opt)
 		return err
@@ -152,17 +152,17 @@ func remoteError(err error) error {
 	case errors.As(err, &hk):
 		return withCode(ExitRefused, err, hk.Hint())
 	case errors.Is(err, remote.ErrUntrusted):
-		return withCode(ExitRefused, err, "a server with a certificate of a private certificate authority needs --ca-cert CA.pem; travelkit never skips the check")
+		return withCodeT(ExitRefused, err, "cli.remote.untrusted_hint")
 	case errors.Is(err, remote.ErrAuth):
-		return withCode(ExitWrongKey, err, "check the credentials: S3 keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the REST user and password (RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD), or the SSH key (--ssh-key, the agent)")
+		return withCodeT(ExitWrongKey, err, "cli.remote.auth_hint")
 	case errors.Is(err, remote.ErrMissing):
-		return withCode(ExitRemote, err, "check the location; buckets and the server's folders are made by its administrator")
+		return withCodeT(ExitRemote, err, "cli.remote.missing_hint")
 	case errors.Is(err, remote.ErrUnreachable):
-		return withCode(ExitRemote, err, "check the address and the network; `travelkit copy` resumes where it stopped")
+		return withCodeT(ExitRemote, err, "cli.remote.unreachable_hint")
 	case errors.Is(err, remote.ErrNoSpace), errors.Is(err, syscall.ENOSPC):
-		return withCode(ExitNoSpace, err, "make room on the server (or ask its administrator for more), then run the copy again: it resumes where it stopped")
+		return withCodeT(ExitNoSpace, err, "cli.remote.no_space_hint")
 	case errors.Is(err, remote.ErrOtherRepository):
-		return withCode(ExitRefused, err, "each kit needs its own place: another folder, bucket prefix or path")
+		return withCodeT(ExitRefused, err, "cli.remote.other_repository_hint")
 	case errors.Is(err, remote.ErrRefused):
 		return withCode(ExitRefused, err, "")
 	}

@@ -39,8 +39,8 @@ type repoFlags struct {
 }
 
 func (f *repoFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&f.repo, "repo", "", "the repository `LOCATION`, in restic's syntax: a folder, sftp:user@host:/path, s3:https://host/bucket/prefix, rest:https://host:port/path")
-	c.Flags().StringVar(&f.passwordFile, "password-file", "", "`file` holding the repository password (as restic's --password-file); a recovery key file works for an off-site copy")
+	c.Flags().StringVar(&f.repo, "repo", "", "")
+	c.Flags().StringVar(&f.passwordFile, "password-file", "", "")
 	f.remote.register(c.Flags())
 	f.kit.register(c.Flags())
 	switch c.Name() {

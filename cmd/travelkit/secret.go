@@ -101,7 +101,8 @@ func getSecret(file, what, prompt string, confirm bool) ([]byte, error) {
 // file, share file) in the person's language.
 func secretFileName(what string) string {
 	key := map[string]string{"passphrase file": "cli.file.passphrase", "recovery key file": "cli.file.recovery",
-		"password file": "cli.file.password", "identity file": "cli.file.identity", "share file": "cli.file.share"}[what]
+		"password file": "cli.file.password", "identity file": "cli.file.identity", "share file": "cli.file.share",
+		"new passphrase file": "cli.secretfile.new_passphrase", "PIN file": "cli.secretfile.pin", "volume key file": "cli.secretfile.volume_key"}[what]
 	if key == "" {
 		return what
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"travelkit/luks"
 	"travelkit/tpm"
@@ -29,15 +30,15 @@ func tpmError(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &pcr):
-		return withCode(ExitWrongKey, err, "travelkit tpm reseal --target T --passphrase-file F")
+		return withCodeT(ExitWrongKey, err, "cli.tpm.pcr_hint")
 	case errors.As(err, &pin), errors.As(err, &lock):
 		return withCode(ExitWrongKey, err, "")
 	case errors.As(err, &wrong):
-		return withCode(ExitWrongKey, err, "this kit was bound to another machine's TPM, or the TPM was cleared: unlock with the passphrase or recovery key")
+		return withCodeT(ExitWrongKey, err, "cli.tpm.other_tpm_hint")
 	case errors.As(err, &miss), errors.Is(err, tpm.ErrNoTPM):
-		return withCode(ExitError, err, "unlock with the passphrase or the recovery key instead")
+		return withCodeT(ExitError, err, "cli.tpm.no_tpm_hint")
 	case errors.Is(err, tpmbind.ErrNotBound):
-		return withCode(ExitWrongKey, err, "enrol with travelkit tpm enroll, or unlock with the passphrase")
+		return withCodeT(ExitWrongKey, err, "cli.tpm.not_bound_hint")
 	}
 	return err
 }
@@ -48,7 +49,7 @@ func tpmError(err error) error {
 func pinSaltFor(opts *tpm.SealOptions) {
 	if v := tpmbind.SystemdVersion(); v > 0 && v < tpmbind.SaltedPINSystemd && len(opts.PIN) > 0 {
 		opts.UnsaltedPIN = true
-		fmt.Fprintf(os.Stderr, "travelkit: note: systemd %d on this machine predates salted TPM PINs; the PIN is bound unsalted so systemd-cryptsetup can use it\n", v)
+		fmt.Fprintln(os.Stderr, tr.T("cli.tpm.unsalted", v))
 	}
 }
 
@@ -59,7 +60,7 @@ func readPIN(pinFile string, confirm bool) ([]byte, error) {
 	}
 	p, err := promptSecret(tr.T("cli.prompt.tpm_pin"), confirm)
 	if err != nil {
-		return nil, fmt.Errorf("%w (or give --pin-file)", err)
+		return nil, wrapT(err, "cli.tpm.pin_file", describeError(err))
 	}
 	return p, nil
 }
@@ -78,4 +79,43 @@ func unsealKit(c *luks.Container, spec, pinFile string) ([]byte, int, error) {
 	defer t.Close()
 	pass, slot, err := tpmbind.Unseal(t, bs, func() ([]byte, error) { return readPIN(pinFile, false) })
 	return pass, slot, tpmError(err)
+}
+
+// tokenText says what a TPM binding is in the person's language (tpm.Token's String, with
+// "slot" for the keyslot): "slot 2: PCR 7 (Secure Boot state) (sha256 bank), PIN".
+func tokenText(t *tpm.Token) string {
+	slots := make([]string, len(t.Keyslots))
+	for i, k := range t.Keyslots {
+		slots[i] = num(k)
+	}
+	parts := []string{tr.T("cli.tpm.token.no_pcrs")}
+	if len(t.PCRs) > 0 {
+		pcrs := make([]string, len(t.PCRs))
+		for i, p := range t.PCRs {
+			pcrs[i] = num(p)
+			if p == 7 {
+				pcrs[i] = tr.T("cli.tpm.token.secure_boot", pcrs[i])
+			}
+		}
+		bank := t.PCRBank
+		if bank == "" {
+			bank = "sha256"
+		}
+		parts[0] = tr.T("cli.tpm.token.pcrs", strings.Join(pcrs, ", "), len(t.PCRs), bank)
+	}
+	if t.PIN {
+		parts = append(parts, tr.T("cli.tpm.token.pin"))
+	} else {
+		parts = append(parts, tr.T("cli.tpm.token.no_pin"))
+	}
+	switch {
+	case t.SRK != nil:
+		parts = append(parts, tr.T("cli.tpm.token.srk"))
+	case t.PrimaryAlg != "":
+		parts = append(parts, tr.T("cli.tpm.token.primary", t.PrimaryAlg))
+	}
+	if t.PCRLock || len(t.PubKey) > 0 {
+		parts = append(parts, tr.T("cli.tpm.token.signed"))
+	}
+	return tr.T("cli.tpm.token.text", strings.Join(slots, ", "), strings.Join(parts, tr.T("cli.tpm.token.and")))
 }

@@ -57,10 +57,6 @@ func Args() ([]string, bool) {
 // Args, and measures it. The child's own test function reads Args and exits.
 func Run(t testing.TB, test string, args ...string) Result {
 	t.Helper()
-	kill := int64(killDefault)
-	if v, err := strconv.ParseInt(os.Getenv("TRAVELKIT_RSS_KILL"), 10, 64); err == nil && v > 0 {
-		kill = v
-	}
 	// a guard against a hang, far above any expected time; not a speed assertion
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -72,7 +68,31 @@ func Run(t testing.TB, test string, args ...string) Result {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	killed := make(chan bool, 1)
+	stop := watch(func() []*os.Process { return []*os.Process{cmd.Process} })
+	err := cmd.Wait()
+	seen, killed := stop()
+	res := Result{Killed: killed, Output: out.String(), Err: err, Wall: time.Since(start)}
+	// The child's own report of its peak (VmHWM, counted from its exec), or what the
+	// watchdog saw. Not getrusage's ru_maxrss: across exec Linux keeps the high-water
+	// mark of the forked copy of this (parent) process.
+	res.MaxRSS = max(seen, reported(res.Output))
+	if ctx.Err() != nil {
+		t.Fatalf("%v did not finish in 10 minutes: unbounded time? (%s)", args, res)
+	}
+	return res
+}
+
+// watch is the watchdog of Run and RunProgram: every 10 ms it reads the resident memory
+// of the processes procs returns, keeps the highest peak (VmHWM) seen, and kills a
+// process whose resident set passes the limit (killDefault, or TRAVELKIT_RSS_KILL bytes),
+// then stops. stop ends the watch (call it once the child has exited) and returns the
+// peak seen and whether the watchdog killed.
+func watch(procs func() []*os.Process) (stop func() (peak int64, killed bool)) {
+	kill := int64(killDefault)
+	if v, err := strconv.ParseInt(os.Getenv("TRAVELKIT_RSS_KILL"), 10, 64); err == nil && v > 0 {
+		kill = v
+	}
+	killedc := make(chan bool, 1)
 	done := make(chan struct{})
 	var hwm atomic.Int64
 	go func() {
@@ -81,32 +101,28 @@ func Run(t testing.TB, test string, args ...string) Result {
 		for {
 			select {
 			case <-done:
-				killed <- false
+				killedc <- false
 				return
 			case <-tick.C:
-				rss, peak := procMem(cmd.Process.Pid)
-				if peak > hwm.Load() {
-					hwm.Store(peak)
-				}
-				if rss > kill {
-					cmd.Process.Kill()
-					killed <- true
-					return
+				for _, p := range procs() {
+					rss, peak := procMem(p.Pid)
+					if peak > hwm.Load() {
+						hwm.Store(peak)
+					}
+					if rss > kill {
+						p.Kill()
+						killedc <- true
+						return
+					}
 				}
 			}
 		}
 	}()
-	err := cmd.Wait()
-	close(done)
-	res := Result{Killed: <-killed, Output: out.String(), Err: err, Wall: time.Since(start)}
-	// The child's own report of its peak (VmHWM, counted from its exec), or what the
-	// watchdog saw. Not getrusage's ru_maxrss: across exec Linux keeps the high-water
-	// mark of the forked copy of this (parent) process.
-	res.MaxRSS = max(hwm.Load(), reported(res.Output))
-	if ctx.Err() != nil {
-		t.Fatalf("%v did not finish in 10 minutes: unbounded time? (%s)", args, res)
+	return func() (int64, bool) {
+		close(done)
+		killed := <-killedc
+		return hwm.Load(), killed
 	}
-	return res
 }
 
 // procMem reads a process's resident set size and its peak (VmRSS, VmHWM).
@@ -158,10 +174,6 @@ const timePrefix = "rsscheck-time-kib: "
 // measures it the same way as Run. A program that grows past the watchdog limit is killed.
 func RunProgram(t testing.TB, env []string, argv ...string) Result {
 	t.Helper()
-	kill := int64(killDefault)
-	if v, err := strconv.ParseInt(os.Getenv("TRAVELKIT_RSS_KILL"), 10, 64); err == nil && v > 0 {
-		kill = v
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/usr/bin/time", append([]string{"-f", timePrefix + "%M"}, argv...)...)
@@ -172,44 +184,26 @@ func RunProgram(t testing.TB, env []string, argv ...string) Result {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("/usr/bin/time (Debian package time) is needed: %v", err)
 	}
-	killed := make(chan bool, 1)
-	done := make(chan struct{})
-	var hwm atomic.Int64
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				killed <- false
-				return
-			case <-tick.C:
-				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
-				for _, f := range strings.Fields(string(b)) {
-					pid, _ := strconv.Atoi(f)
-					rss, peak := procMem(pid)
-					if peak > hwm.Load() {
-						hwm.Store(peak)
-					}
-					if rss > kill {
-						if p, err := os.FindProcess(pid); err == nil {
-							p.Kill()
-						}
-						killed <- true
-						return
-					}
-				}
+	// the program is /usr/bin/time's child
+	stop := watch(func() []*os.Process {
+		var ps []*os.Process
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		for _, f := range strings.Fields(string(b)) {
+			pid, _ := strconv.Atoi(f)
+			if p, err := os.FindProcess(pid); err == nil {
+				ps = append(ps, p)
 			}
 		}
-	}()
+		return ps
+	})
 	err := cmd.Wait()
-	close(done)
-	res := Result{Killed: <-killed, Output: out.String(), Err: err, Wall: time.Since(start)}
+	seen, killed := stop()
+	res := Result{Killed: killed, Output: out.String(), Err: err, Wall: time.Since(start)}
 	if i := strings.LastIndex(res.Output, timePrefix); i >= 0 {
 		kib, _ := strconv.ParseInt(strings.Fields(res.Output[i+len(timePrefix):] + " ")[0], 10, 64)
 		res.MaxRSS = kib * 1024
 	}
-	res.MaxRSS = max(res.MaxRSS, hwm.Load())
+	res.MaxRSS = max(res.MaxRSS, seen)
 	if ctx.Err() != nil {
 		t.Fatalf("%v did not finish in 10 minutes: unbounded time? (%s)", argv, res)
 	}

@@ -5,7 +5,12 @@
 // its own folder, and is stopped when the test ends. Secrets go to the servers through
 // files and the environment, never their command lines.
 //
-// Only tests import this package; it runs on Linux (where the tests start servers).
+// ScriptCmds gives the same servers to testscript scripts (`server sshd|s3|rest NAME`,
+// and kill/start/restart), one command for cmd/travelkit's remote scripts and wintest's
+// (travelkit.exe's clients under Wine, the servers on Linux).
+//
+// Only tests import this package; it runs on Linux (where the tests start servers);
+// elsewhere ScriptCmds is empty.
 //
 // Imports: internal packages only. Today it imports none.
 package testservers

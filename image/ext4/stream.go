@@ -1,0 +1,472 @@
+package ext4
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"travelkit/internal/durable"
+	"travelkit/internal/killpoint"
+)
+
+// Stream is a regular file written front to back as it is made, under a temporary
+// name, and given its final name by Commit (a backup writes a pack before it knows
+// the pack's name, the hash of its content).
+//
+// On the device, at every moment, the temporary file owns every block it has been
+// given: blocks are taken in steps of streamStep, marked in the bitmaps and flushed
+// before the inode points at them, and the inode (its size covering all of them) is
+// rewritten at each step. A crash therefore leaves a temporary file whose removal
+// gives everything back: no leaked blocks. Data reaches the device in whole blocks
+// of up to streamBuf bytes (the LUKS volume below encrypts them without a
+// read-modify-write of a partial sector).
+//
+// A Stream is not safe for concurrent use, and like every write call it must not
+// run concurrently with other calls on the FS.
+type Stream struct {
+	f        *FS
+	dir      string // folder of the temporary name
+	name     string // temporary name
+	n        *inode
+	exts     []extent // allocated blocks, in logical order
+	alloc    uint64   // blocks allocated
+	size     int64    // bytes on the device (whole blocks until the end)
+	buf      []byte
+	freeNext []uint64 // extent tree blocks the inode no longer points at, freed after the next flush
+	done     bool
+	err      error
+}
+
+// streamStep is how many bytes a Stream allocates at a time; a pack of 16-24 MiB
+// takes two or three steps (one extent each when free space is not fragmented, so
+// the extents fit in the inode).
+const streamStep = 8 << 20
+
+// streamBuf is the most a Stream holds before writing it (whole blocks).
+const streamBuf = 1 << 20
+
+// CreateStream creates the empty regular file p (FileMode, owned by root), creating
+// parent folders, and returns it for writing. p must not exist. The file's inode is
+// durable before its name is written.
+func (f *FS) CreateStream(p string) (*Stream, error) {
+	if err := f.begin(); err != nil {
+		return nil, err
+	}
+	parts, err := cleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("ext4: empty file name")
+	}
+	name := parts[len(parts)-1]
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	dirPath := joinParts(parts[:len(parts)-1])
+	dir, err := f.mkdirAll(dirPath)
+	if err != nil {
+		return nil, err
+	}
+	if ino, err := f.lookupIn(dir, name); err != nil {
+		return nil, err
+	} else if ino != 0 {
+		return nil, &fs.PathError{Op: "create", Path: p, Err: fs.ErrExist}
+	}
+	ino, err := f.allocInode(false, (dir.ino-1)/f.ipg)
+	if err != nil {
+		return nil, err
+	}
+	n := f.newInode(ino, modeReg|FileMode, f.now())
+	put16(n.b, iLinks, 1)
+	err = f.writeMeta()
+	if err == nil {
+		err = f.writeInode(n)
+	}
+	if err == nil {
+		err = durable.Flush(f.dev)
+	}
+	if err == nil {
+		err = f.addEntry(dir, name, ino, ftReg)
+	}
+	if err != nil {
+		// the entry is written last, as one block: it is there or not
+		if lk, e := f.lookupIn(dir, name); e == nil && lk == 0 {
+			f.freeInode(ino, false)
+			_ = f.writeMeta()
+		}
+		return nil, err
+	}
+	if err := f.writeMeta(); err != nil {
+		return nil, err
+	}
+	return &Stream{f: f, dir: dirPath, name: name, n: n}, nil
+}
+
+// freeInode clears ino in its group's inode bitmap (a file whose inode is no longer
+// reachable).
+func (f *FS) freeInode(ino uint32, dir bool) {
+	g := (ino - 1) / f.ipg
+	ib, err := f.inodeBitmap(g)
+	if err != nil {
+		return
+	}
+	if !testBit(ib, int((ino-1)%f.ipg)) {
+		return
+	}
+	clearBit(ib, int((ino-1)%f.ipg))
+	f.setGD16pair(g, bgFreeInodes, bgFreeInodesHi, f.gdFreeInodes(g)+1)
+	if dir {
+		f.setGD16pair(g, bgUsedDirs, bgUsedDirsHi, f.gdUsedDirs(g)-1)
+	}
+	f.dirtyIB[g], f.dirtyGD[g] = true, true
+}
+
+// Path is the temporary name of the file.
+func (s *Stream) Path() string { return joinParts([]string{s.dir, s.name}) }
+
+// Size is the number of bytes written so far.
+func (s *Stream) Size() int64 { return s.size + int64(len(s.buf)) }
+
+var errStreamDone = errors.New("ext4: the file was committed or aborted")
+
+// Write appends p to the file.
+func (s *Stream) Write(p []byte) (int, error) {
+	if s.done {
+		return 0, errStreamDone
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	total := len(p)
+	for len(p) > 0 {
+		if s.buf == nil {
+			s.buf = make([]byte, 0, streamBuf)
+		}
+		k := copy(s.buf[len(s.buf):cap(s.buf)], p)
+		s.buf, p = s.buf[:len(s.buf)+k], p[k:]
+		if len(s.buf) == cap(s.buf) {
+			if err := s.flushBuf(); err != nil {
+				s.err = err
+				return total - len(p), err
+			}
+		}
+	}
+	return total, nil
+}
+
+// flushBuf writes the buffer at the end of the file, padded to whole blocks (only the
+// last write of a file is not whole blocks).
+func (s *Stream) flushBuf() error {
+	f := s.f
+	n := int64(len(s.buf))
+	if n == 0 {
+		return nil
+	}
+	whole := (n + f.bs - 1) / f.bs * f.bs
+	if whole > n {
+		if int64(cap(s.buf)) < whole {
+			s.buf = append(s.buf, make([]byte, whole-n)...)
+		}
+		s.buf = s.buf[:whole]
+		clear(s.buf[n:])
+	}
+	if need := uint64((s.size + whole) / f.bs); need > s.alloc {
+		if err := s.grow(need); err != nil {
+			return err
+		}
+	}
+	data := s.buf[:whole]
+	lb := uint64(s.size / f.bs)
+	for len(data) > 0 {
+		pb, run, ok := s.mapRun(lb)
+		if !ok {
+			return fmt.Errorf("ext4: %s: block %d not allocated", s.Path(), lb)
+		}
+		k := min(int64(run)*f.bs, int64(len(data)))
+		if _, err := f.dev.WriteAt(data[:k], int64(pb)*f.bs); err != nil {
+			return err
+		}
+		data = data[k:]
+		lb += uint64(k / f.bs)
+	}
+	s.size += n
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// mapRun returns the physical block of logical block lb and how many blocks follow
+// it contiguously in its extent.
+func (s *Stream) mapRun(lb uint64) (uint64, uint64, bool) {
+	for _, e := range s.exts {
+		if lb >= uint64(e.lblk) && lb < uint64(e.lblk)+uint64(e.len) {
+			return e.pblk + lb - uint64(e.lblk), uint64(e.lblk) + uint64(e.len) - lb, true
+		}
+	}
+	return 0, 0, false
+}
+
+// grow allocates blocks up to at least need (a step when there is room, else just
+// what is needed) and makes the inode own them: bitmaps, a flush, then the inode.
+func (s *Stream) grow(need uint64) error {
+	f := s.f
+	want := need - s.alloc
+	step := max(want, uint64(streamStep/f.bs))
+	goal := f.groupStart(f.lastGroup)
+	if l := len(s.exts); l > 0 {
+		goal = s.exts[l-1].pblk + uint64(s.exts[l-1].len)
+	}
+	got, err := f.allocBlocks(step, goal)
+	if errors.Is(err, ErrNoSpace) && step > want {
+		step = want
+		got, err = f.allocBlocks(step, goal)
+	}
+	if err != nil {
+		return err
+	}
+	exts := append([]extent(nil), s.exts...)
+	lb := uint32(s.alloc)
+	for _, e := range got {
+		e.lblk = lb
+		lb += e.len
+		if l := len(exts); l > 0 {
+			p := &exts[l-1]
+			if p.pblk+uint64(p.len) == e.pblk && p.len+e.len <= maxInitExtentLen {
+				p.len += e.len
+				continue
+			}
+		}
+		exts = append(exts, e)
+	}
+	last := exts[len(exts)-1]
+	f.lastGroup = uint32((last.pblk + uint64(last.len) - 1 - f.firstData) / uint64(f.bpg))
+	if err := s.point(exts, s.alloc+step, int64(s.alloc+step)*f.bs, true); err != nil {
+		f.freeExtents(got)
+		_ = f.writeMeta()
+		return err
+	}
+	s.exts, s.alloc = exts, s.alloc+step
+	killpoint.Here("ext4: stream grown")
+	return nil
+}
+
+// point makes the inode own exts (blocks data blocks) with the given size. With
+// newBlocks (blocks were allocated), or when the extents need a tree (new tree
+// blocks), the bitmaps are flushed before the inode is written. The old extent
+// tree's blocks are freed after the next flush.
+func (s *Stream) point(exts []extent, blocks uint64, size int64, newBlocks bool) error {
+	f := s.f
+	_, oldTree, err := f.extents(s.n)
+	if err != nil {
+		return err
+	}
+	n := &inode{ino: s.n.ino, b: append([]byte(nil), s.n.b...)}
+	n.setSize(size)
+	if err := f.setExtents(n, exts, blocks); err != nil {
+		return err
+	}
+	if err := f.writeMeta(); err != nil {
+		return err
+	}
+	if newBlocks || len(exts) > 4 {
+		if err := durable.Flush(f.dev); err != nil {
+			return err
+		}
+		s.freeLater()
+	}
+	if err := f.writeInode(n); err != nil {
+		return err
+	}
+	s.n = n
+	s.freeNext = append(s.freeNext, oldTree...)
+	return nil
+}
+
+// freeLater frees the extent tree blocks of earlier inodes: called after a flush
+// that made the inode pointing away from them durable.
+func (s *Stream) freeLater() {
+	for _, b := range s.freeNext {
+		s.f.freeBlock(b)
+	}
+	s.freeNext = nil
+}
+
+// Commit writes what is buffered, trims the allocation to the file's size, makes the
+// file durable, and renames it to p (which must be a name not in use, in any folder;
+// missing folders are created). If p exists, the temporary file is removed and
+// Commit reports fs.ErrExist. Order on the device: data and inode, a flush; the new
+// name, a flush; the temporary name removed, a flush. A crash between the last two
+// leaves the file under both names with one link: RemoveName drops the temporary
+// name without freeing the file.
+func (s *Stream) Commit(p string, mtime time.Time) error {
+	if s.done {
+		return errStreamDone
+	}
+	if s.err != nil {
+		return s.err
+	}
+	f := s.f
+	parts, err := cleanPath(p)
+	if err != nil {
+		return err
+	}
+	if len(parts) == 0 {
+		return fmt.Errorf("ext4: empty file name")
+	}
+	name := parts[len(parts)-1]
+	if err := validName(name); err != nil {
+		return err
+	}
+	if err := s.flushBuf(); err != nil {
+		s.err = err
+		return err
+	}
+	// trim to the size: the inode stops pointing at the rest, then it is freed
+	keep := uint64((s.size + f.bs - 1) / f.bs)
+	var kept, tail []extent
+	for _, e := range s.exts {
+		switch end := uint64(e.lblk) + uint64(e.len); {
+		case end <= keep:
+			kept = append(kept, e)
+		case uint64(e.lblk) >= keep:
+			tail = append(tail, e)
+		default:
+			k := uint32(keep - uint64(e.lblk))
+			kept = append(kept, extent{lblk: e.lblk, len: k, pblk: e.pblk})
+			tail = append(tail, extent{lblk: e.lblk + k, len: e.len - k, pblk: e.pblk + uint64(k)})
+		}
+	}
+	if mtime.IsZero() {
+		mtime = f.now()
+	}
+	put32(s.n.b, iMtime, uint32(mtime.Unix()))
+	put32(s.n.b, iCtime, uint32(f.now().Unix()))
+	if err := s.point(kept, keep, s.size, false); err != nil {
+		s.err = err
+		return err
+	}
+	if err := durable.Flush(f.dev); err != nil {
+		s.err = err
+		return err
+	}
+	s.freeLater()
+	f.freeExtents(tail)
+	s.exts, s.alloc = kept, keep
+	if err := f.writeMeta(); err != nil {
+		s.err = err
+		return err
+	}
+	killpoint.Here("ext4: stream complete")
+	if testHook != nil {
+		testHook("complete")
+	}
+	dir, err := f.mkdirAll(joinParts(parts[:len(parts)-1]))
+	if err != nil {
+		s.err = err
+		return err
+	}
+	if ino, err := f.lookupIn(dir, name); err != nil {
+		s.err = err
+		return err
+	} else if ino != 0 {
+		err := &fs.PathError{Op: "rename", Path: p, Err: fs.ErrExist}
+		s.Abort()
+		return err
+	}
+	if err := f.addEntry(dir, name, s.n.ino, ftReg); err != nil {
+		s.err = err
+		return err
+	}
+	if err := f.writeMeta(); err != nil {
+		s.done = true // named: never freed by Abort now
+		return err
+	}
+	if err := durable.Flush(f.dev); err != nil {
+		s.done = true
+		return err
+	}
+	s.done = true
+	killpoint.Here("ext4: stream renamed")
+	if testHook != nil {
+		testHook("renamed")
+	}
+	tmp, err := f.lookup(s.dir)
+	if err == nil {
+		err = f.removeEntry(tmp, s.name)
+	}
+	if err == nil {
+		err = f.writeMeta()
+	}
+	if err == nil {
+		err = f.sync()
+	}
+	if err != nil {
+		return fmt.Errorf("ext4: %s is complete, but its temporary name %s stays (removed by the next write): %w", p, s.Path(), err)
+	}
+	return nil
+}
+
+// testHook runs at the steps where a crash leaves a complete file under its temporary
+// name ("complete") or under both names ("renamed").
+var testHook func(step string)
+
+// Abort removes the temporary file and gives its blocks back. It does nothing after
+// Commit.
+func (s *Stream) Abort() error {
+	if s.done {
+		return nil
+	}
+	s.done = true
+	err := s.f.Remove(s.Path())
+	s.freeLater()
+	if err == nil {
+		err = s.f.writeMeta()
+	}
+	return err
+}
+
+// RemoveName removes the name p of a regular file that has another name (a Stream
+// renamed by a Commit that was interrupted before it removed the temporary name): the
+// inode and its blocks stay, owned by the other name.
+func (f *FS) RemoveName(p string) error {
+	if err := f.begin(); err != nil {
+		return err
+	}
+	parts, err := cleanPath(p)
+	if err != nil {
+		return err
+	}
+	if len(parts) == 0 {
+		return fmt.Errorf("ext4: cannot remove the root")
+	}
+	dir, err := f.lookup(joinParts(parts[:len(parts)-1]))
+	if err != nil {
+		return err
+	}
+	name := parts[len(parts)-1]
+	ino, err := f.lookupIn(dir, name)
+	if err != nil {
+		return err
+	}
+	if ino == 0 {
+		return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrNotExist}
+	}
+	n, err := f.readInode(ino)
+	if err != nil {
+		return err
+	}
+	if n.mode()&modeType != modeReg {
+		return fmt.Errorf("ext4: %s is not a regular file", p)
+	}
+	if err := f.removeEntry(dir, name); err != nil {
+		return err
+	}
+	if l := le16(n.b, iLinks); l > 1 {
+		put16(n.b, iLinks, l-1)
+		if err := f.writeInode(n); err != nil {
+			return err
+		}
+	}
+	return f.sync()
+}

@@ -1,0 +1,230 @@
+package ext4
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"travelkit/image/internal/testutil"
+)
+
+// snapshot copies the image as it is on the device now: what a crash at this moment
+// leaves.
+func snapshot(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(t.TempDir(), "crash.img")
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+func openImage(t *testing.T, path string, size int64) *FS {
+	t.Helper()
+	fh, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fh.Close() })
+	f, err := Open(&testutil.Dev{F: fh, N: size}, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// writePieces writes data in pieces of random sizes.
+func writePieces(t *testing.T, s *Stream, data []byte, seed int64) {
+	t.Helper()
+	rnd := rand.New(rand.NewSource(seed))
+	for len(data) > 0 {
+		n := min(len(data), 1+rnd.Intn(300<<10))
+		if rnd.Intn(4) == 0 {
+			n = min(len(data), 1+rnd.Intn(40))
+		}
+		if k, err := s.Write(data[:n]); err != nil || k != n {
+			t.Fatalf("write: %d %v", k, err)
+		}
+		data = data[n:]
+	}
+}
+
+// TestStream: a file written as a stream reads back under its final name, takes
+// only the blocks it needs, and only whole aligned blocks reach the device; an
+// aborted stream gives everything back; e2fsck accepts the result.
+func TestStream(t *testing.T) {
+	const size = 128 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(aligned{fdev}, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MkdirAll("repo/data/00"); err != nil {
+		t.Fatal(err)
+	}
+	free0 := f.FreeBlocks()
+	for i, n := range []int{0, 1, 4095, 4096, 1 << 20, 20<<20 + 777} {
+		data := randBytes(n, int64(i))
+		s, err := f.CreateStream("repo/data/00/stream-tmp-x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		writePieces(t, s, data, int64(i))
+		final := "repo/data/ab/f" + strings.Repeat("0", i)
+		if err := s.Commit(final, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.ReadFile(final); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: read back %d bytes, %v", n, len(got), err)
+		}
+		if _, err := f.Stat("repo/data/00/stream-tmp-x"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("temporary name left: %v", err)
+		}
+		st, _ := f.Stat(final)
+		if st.Links != 1 {
+			t.Fatalf("%d links", st.Links)
+		}
+	}
+	used := free0 - f.FreeBlocks()
+	want := uint64((20<<20+777+4095)/4096 + (1<<20)/4096 + 1 + 1 + 1 + 0)
+	if used < want || used > want+8 { // + a data/ab folder block and an extent leaf at most
+		t.Fatalf("%d blocks used for %d blocks of data", used, want)
+	}
+	// an existing name: refused, the temporary file removed
+	s, err := f.CreateStream("repo/data/00/stream-tmp-y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePieces(t, s, randBytes(3<<20, 9), 9)
+	free1 := f.FreeBlocks()
+	if err := s.Commit("repo/data/ab/f", time.Time{}); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("commit over an existing file: %v", err)
+	}
+	// abort: every block back
+	s, err = f.CreateStream("repo/data/00/stream-tmp-z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePieces(t, s, randBytes(9<<20, 10), 10)
+	if err := s.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write([]byte("x")); err == nil {
+		t.Fatal("write after abort")
+	}
+	if f.FreeBlocks() < free1 {
+		t.Fatalf("free blocks %d after abort, %d before the stream", f.FreeBlocks(), free1)
+	}
+	ents, _ := f.ReadDir("repo/data/00")
+	if len(ents) != 0 {
+		t.Fatalf("left in data/00: %v", ents)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, path)
+}
+
+// TestStreamCrash: a crash while a stream is written, or between the new name and
+// the removal of the temporary one, leaves a volume where removing the temporary
+// name (Remove for a file of its own, RemoveName for one renamed) gives back every
+// block, keeps the renamed file whole, and satisfies e2fsck.
+func TestStreamCrash(t *testing.T) {
+	const size = 128 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(fdev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MkdirAll("repo/data/00"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MkdirAll("repo/data/cd"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f = openImage(t, path, size)
+	free0 := f.FreeBlocks()
+	data := randBytes(18<<20+5, 3)
+
+	// 1. mid-stream: 11 MiB written, more allocated
+	s, err := f.CreateStream("repo/data/00/stream-tmp-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePieces(t, s, data[:11<<20], 1)
+	mid := snapshot(t, path)
+
+	// 2. committed under both names
+	var both, complete string
+	testHook = func(step string) {
+		if step == "renamed" {
+			both = snapshot(t, path)
+		} else {
+			complete = snapshot(t, path)
+		}
+	}
+	defer func() { testHook = nil }()
+	writePieces(t, s, data[11<<20:], 2)
+	if err := s.Commit("repo/data/cd/pack", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name, img string
+		renamed   bool
+	}{{"mid-stream", mid, false}, {"complete", complete, false}, {"both names", both, true}} {
+		g := openImage(t, c.img, size)
+		st, err := g.Stat("repo/data/00/stream-tmp-1")
+		if err != nil {
+			t.Fatalf("%s: temporary file: %v", c.name, err)
+		}
+		if c.renamed {
+			if fin, err := g.Stat("repo/data/cd/pack"); err != nil || fin.Ino != st.Ino {
+				t.Fatalf("%s: final name %v %v", c.name, fin, err)
+			}
+			err = g.RemoveName("repo/data/00/stream-tmp-1")
+		} else {
+			if _, err := g.Stat("repo/data/cd/pack"); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("%s: final name before the commit: %v", c.name, err)
+			}
+			err = g.Remove("repo/data/00/stream-tmp-1")
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if err := g.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fsck(t, c.img)
+		g = openImage(t, c.img, size)
+		want := free0
+		if c.renamed {
+			want -= uint64(len(data)+4095) / 4096
+			if got, err := g.ReadFile("repo/data/cd/pack"); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("%s: renamed file: %d bytes %v", c.name, len(got), err)
+			}
+		}
+		if got := g.FreeBlocks(); got != want {
+			t.Fatalf("%s: %d free blocks, want %d (%d leaked)", c.name, got, want, int64(want)-int64(got))
+		}
+	}
+}
