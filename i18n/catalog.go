@@ -42,6 +42,7 @@ func parseFile(name string, b []byte) (map[string]entry, error) {
 	if _, err := toml.Decode(string(b), &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	delete(raw, glossaryTable) // the glossary (glossary.go) names words; it holds no message
 	out := map[string]entry{}
 	var walk func(prefix string, m map[string]any) error
 	walk = func(prefix string, m map[string]any) error {

@@ -4,8 +4,8 @@ var fr = messages{
 	Title:    "Comment récupérer vos fichiers",
 	Subtitle: "Kit de voyage {kit}, créé le {date}",
 	Calm: "Respirez. Vos fichiers sont en sécurité : ils sont chiffrés sur ce disque, et personne ne peut les " +
-		"lire sans votre phrase secrète, votre clé de récupération ou l’aide d’une personne de confiance " +
-		"citée plus bas. Avancez pas à pas. La seule chose qui peut faire du tort est de formater le disque : " +
+		"lire sans votre phrase secrète, votre clé de récupération ou l’aide d’un collègue " +
+		"cité plus bas. Avancez pas à pas. La seule chose qui peut faire du tort est de formater le disque : " +
 		"l’avertissement ci-dessous explique comment l’éviter.",
 	Tampered: "Si le disque a été hors de votre vue (à une frontière, saisi, prêté), lisez d’abord " +
 		"« Le disque a-t-il été modifié ? », vers la fin.",
@@ -78,14 +78,14 @@ var fr = messages{
 	TPMTitle: "Avec la puce de sécurité de votre ordinateur portable (TPM)",
 	TPMNote:  "Ce kit est aussi lié au TPM de l’ordinateur portable sur lequel il a été créé. Sur cet ordinateur seulement, ajoutez ceci à la fin de la commande de restauration, et tapez votre code PIN s’il est demandé. Après une mise à jour du micrologiciel ou de Secure Boot, cela peut ne plus fonctionner : utilisez alors votre phrase secrète ou votre clé de récupération.",
 
-	ColleagueTitle: "Avec l’aide d’une personne de confiance",
+	ColleagueTitle: "Avec l’aide d’un collègue",
 	Colleagues: "Ces personnes gardent une copie scellée de la clé de récupération de ce kit : {names}. " +
 		"Chaque copie se trouve aussi dans le dossier escrow de ce disque. Seule la clé secrète de la personne l’ouvre.",
 	ColleagueDecrypt: "Contactez l’une d’elles. Sur un ordinateur de confiance, elle ouvre sa copie avec cette " +
 		"commande (avec son fichier de clé à la place de KEY-FILE) ; la clé de récupération s’affiche :",
 	ColleagueHandover: "Elle vous donne la clé en personne ou par un canal sûr comme Signal. Utilisez-la comme clé de récupération, comme expliqué plus haut.",
-	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de cette personne, ajoutez plutôt ceci à la fin de la commande de restauration :",
-	NoColleagues:      "Personne d’autre ne garde de copie de la clé de récupération de ce kit.",
+	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de ce collègue, ajoutez plutôt ceci à la fin de la commande de restauration :",
+	NoColleagues:      "Aucun collègue ne garde de copie de la clé de récupération de ce kit.",
 	SharesColleagues: "Ces personnes gardent chacune une part scellée de la clé de récupération de ce kit : {names}. " +
 		"Il en faut {k} ensemble : une part seule ne révèle rien. Chaque part se trouve aussi dans le dossier " +
 		"escrow de ce disque ; seule la clé secrète de la personne l’ouvre.",
@@ -97,12 +97,12 @@ var fr = messages{
 		"et affiche la clé de récupération :",
 	RevivalTitle: "Si plus aucune clé n’ouvre le disque",
 	Revival: "Le disque a peut-être été effacé exprès avant une frontière (travelkit erase) : ses clés ont été " +
-		"détruites, pas vos sauvegardes. Une personne citée plus haut garde une copie de l’en-tête du disque " +
-		"(luks-header.age, dans sa copie du dossier escrow). Une fois en sécurité, elle ranime le disque avec " +
+		"détruites, pas vos sauvegardes. Un collègue cité plus haut garde une copie de l’en-tête du disque " +
+		"(luks-header.age, dans sa copie du dossier escrow). Une fois en sécurité, il ranime le disque avec " +
 		"ces commandes (à la place de DRIVE : le nom du disque, comme dans « Le disque a-t-il été modifié ? ») ; " +
-		"votre ancienne phrase de passe l’ouvre alors à nouveau, avec toutes les sauvegardes :",
-	RevivalLimits: "Cela ne marche que si cette personne est joignable et a encore la copie. La clé de chiffrement " +
-		"ne change pas : quiconque a gardé une ancienne copie de l’en-tête et une phrase de passe de l’époque " +
+		"votre ancienne phrase secrète l’ouvre alors à nouveau, avec toutes les sauvegardes :",
+	RevivalLimits: "Cela ne marche que si ce collègue est joignable et a encore la copie. La clé de chiffrement " +
+		"ne change pas : quiconque a gardé une ancienne copie de l’en-tête et une phrase secrète de l’époque " +
 		"peut aussi ouvrir le disque.",
 
 	OffSiteTitle: "Si ce support est perdu ou saisi : la copie hors site",
@@ -138,7 +138,7 @@ var fr = messages{
 		"Corbeille et éjectez le disque avant de le débrancher.",
 	HelpTitle: "Si vous êtes bloqué",
 	Help: "Notez le message d’erreur exact. Contactez la personne ou l’organisation qui vous a remis ce kit, ou " +
-		"une personne citée plus haut, et donnez-lui le nom du kit : {kit}.",
+		"un collègue cité plus haut, et donnez-lui le nom du kit : {kit}.",
 	OtherLangs: "Ces instructions dans d’autres langues, sur ce disque :",
 	Footer:     "Fait avec travelkit pour le kit {kit} le {date}.",
 }
