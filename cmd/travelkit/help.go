@@ -60,6 +60,19 @@ func localizeHelp(root *cobra.Command, p *i18n.Printer) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.InitDefaultHelpFlag()
+		if c.Use == "help [command]" && c.Parent() == root {
+			// cobra's help command, with its own words in p's language
+			c.Use = "help " + p.T("help.cobra.command_arg")
+			run := c.Run
+			c.Run = func(hc *cobra.Command, args []string) {
+				if found, _, err := hc.Root().Find(args); found == nil || err != nil {
+					hc.Println(p.T("help.cobra.unknown_topic", fmt.Sprintf("%#q", args)))
+					hc.Root().Usage()
+					return
+				}
+				run(hc, args)
+			}
+		}
 		k := helpKey(c)
 		for _, t := range []struct {
 			field *string
