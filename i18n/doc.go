@@ -65,5 +65,9 @@
 // and Error carry a key and its arguments through a package that does not know the
 // language, to be written out by the face (wizard, CLI, menu) that does.
 //
+// A language's file is parsed when a printer for it is first made (New), en.toml with
+// it (the reference and the fallback): a program reads the languages it speaks, not all
+// six.
+//
 // Imports: internal packages only. Every other package may import it; it imports none of them.
 package i18n

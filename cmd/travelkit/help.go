@@ -166,15 +166,18 @@ func writeUsage(w io.Writer, c *cobra.Command, p *i18n.Printer) error {
 }
 
 // useLine is cobra's UseLine with its "[flags]" in p's language.
-func useLine(c *cobra.Command, p *i18n.Printer) string {
+func useLine(c *cobra.Command, p *i18n.Printer) string { return useLineMsg(c).In(p) }
+
+// useLineMsg is cobra's UseLine as a message, for errors that quote it.
+func useLineMsg(c *cobra.Command) i18n.Message {
 	use := c.Use
 	if c.HasParent() {
 		use = c.Parent().CommandPath() + " " + use
 	}
 	if !c.DisableFlagsInUseLine && c.HasAvailableFlags() && !strings.Contains(use, "[flags]") {
-		use += " " + p.T("help.cobra.flags_arg")
+		return i18n.M("help.cobra.use_flags", use)
 	}
-	return use
+	return i18n.M(use) // no words of cobra's: not a key, so written as it is
 }
 
 func rpad(s string, n int) string { return fmt.Sprintf("%-*s", n, s) }
