@@ -126,7 +126,7 @@ func bootable(files []File) bool {
 // when none is found beside the binaries, a bootable kit keeps its own (staged into dir
 // from the tools partition, each file checked against the trusted manifest and the
 // bundle's manifest), and gets a new initramfs with this travelkit.
-func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins []Binary, binaryDirs []string, dir string) ([]File, string, error) {
+func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins []Binary, binaryDirs []string, dir string) ([]File, i18n.Message, error) {
 	var b Boot
 	if o.Profile != nil {
 		b = o.Profile.Boot
@@ -150,22 +150,21 @@ func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins [
 		}
 		return src, nil
 	}
-	src, noBootMsg, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, own)
-	noBoot := noBootMsg.In(i18n.New("en"))
+	src, noBoot, err := findBoot(b, o.BootDir, binaryDirs, linux != nil, own)
 	if err != nil {
 		if ownErr != nil {
-			return nil, "", fmt.Errorf("%w; and the kit's own boot files cannot be carried on: %v", err, ownErr)
+			return nil, i18n.Message{}, fmt.Errorf("%w; and the kit's own boot files cannot be carried on: %v", err, ownErr)
 		}
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	if src == nil {
 		if ownErr != nil {
-			return nil, "the kit no longer starts a computer: its own boot files cannot be carried on (" + ownErr.Error() + ")", nil
+			return nil, i18n.M("cli.change.note_boot_lost", ownErr.Error()), nil
 		}
 		if had {
-			return nil, "the kit no longer starts a computer (its boot files were removed): " + noBoot, nil
+			return nil, i18n.M("cli.change.note_boot_removed", noBoot), nil
 		}
-		return nil, "the kit will not start a computer: " + noBoot, nil
+		return nil, i18n.M("cli.change.note_no_boot", noBoot), nil
 	}
 	langs := b.Languages
 	if len(langs) == 0 {
@@ -173,17 +172,16 @@ func (s *Session) refreshBoot(o RefreshOptions, trusted, m *kit.Manifest, bins [
 	}
 	files, err := bootFileList(src, linux.Path, boot.KitInfo{KitID: m.KitID, Created: m.Created, Languages: langs, Version: m.Version})
 	if err != nil {
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
-	from := src.Dir
-	if strings.HasPrefix(from, dir) {
-		from = "the kit's own bundle"
+	var from any = src.Dir
+	if strings.HasPrefix(src.Dir, dir) {
+		from = i18n.M("cli.change.note_own_bundle")
 	}
-	what := "the kit now starts computers"
 	if had {
-		what = "the kit's boot files were written anew"
+		return files, i18n.M("cli.change.note_boot_rewritten", src.Bundle.KernelVersion, from), nil
 	}
-	return files, fmt.Sprintf("%s (Debian's signed boot chain, Linux %s, from %s)", what, src.Bundle.KernelVersion, from), nil
+	return files, i18n.M("cli.change.note_boot_new", src.Bundle.KernelVersion, from), nil
 }
 
 // kitBundle stages the boot bundle of the kit's tools partition into dir, each file

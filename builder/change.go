@@ -15,6 +15,7 @@ import (
 
 	"travelkit/boot"
 	"travelkit/drive"
+	"travelkit/i18n"
 	"travelkit/image/fat32"
 	"travelkit/internal/bytesize"
 	"travelkit/internal/killpoint"
@@ -113,9 +114,21 @@ type ChangeResult struct {
 	Bootable    bool          `json:"bootable"` // the tools partition holds the boot files
 	EscrowFiles []string      `json:"escrow_files,omitempty"`
 	Completed   bool          `json:"completed_interrupted_change,omitempty"`
-	Notes       []string      `json:"notes,omitempty"`
-	Manifest    *kit.Manifest `json:"-"`
-	headers     map[string][]byte
+	Notes       []string      `json:"notes,omitempty"` // in English
+	// NoteMessages are the Notes, for any language.
+	NoteMessages []i18n.Message `json:"-"`
+	Manifest     *kit.Manifest  `json:"-"`
+	headers      map[string][]byte
+}
+
+// addNotes puts notes before and after the result's own, in NoteMessages and in Notes.
+func (r *ChangeResult) addNotes(before []i18n.Message, after ...i18n.Message) {
+	r.NoteMessages = slices.Concat(before, r.NoteMessages, after)
+	en := i18n.New("en")
+	r.Notes = nil
+	for _, m := range r.NoteMessages {
+		r.Notes = append(r.Notes, m.In(en))
+	}
 }
 
 // commit writes the next state: pending/, the tools partition, then the current copy.
@@ -206,9 +219,10 @@ func (s *Session) Refresh(ctx context.Context, o RefreshOptions) (*ChangeResult,
 	if err != nil {
 		return nil, err
 	}
-	res.Notes = append(append(settled, notes...), res.Notes...)
-	if bootNote != "" {
-		res.Notes = append(res.Notes, bootNote)
+	if bootNote.Key != "" {
+		res.addNotes(slices.Concat(settled, notes), bootNote)
+	} else {
+		res.addNotes(slices.Concat(settled, notes))
 	}
 	if o.EscrowDir != "" && len(res.Manifest.Escrow) > 0 {
 		var names []string
@@ -228,7 +242,7 @@ type prepared struct {
 	files   []File
 	state   *drive.State
 	headers map[string][]byte
-	notes   []string
+	notes   []i18n.Message
 }
 
 // prepare fills in the pages and the header backups (of the header as it is now, one wrap
@@ -240,7 +254,7 @@ func (s *Session) prepare(m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) 
 	if err != nil {
 		return nil, err
 	}
-	var notes []string
+	var notes []i18n.Message
 	if len(wraps) < minHeaderWraps && s.RecoveryKey != "" {
 		more, err := kit.NewHeaderWraps(s.RecoveryKey, kit.HeaderWrapsCount-len(wraps))
 		if err != nil {
@@ -249,7 +263,7 @@ func (s *Session) prepare(m *kit.Manifest, t *toolsSet, wraps []kit.HeaderWrap) 
 		wraps = append(slices.Clone(wraps), more...)
 	}
 	if len(wraps) == 0 && hasRecoverySlot(m) {
-		notes = append(notes, "luks-header.age was not written: this kit's recovery-key wraps are used up or were never made; unlock once with the recovery key (--recovery-key-file) to write it")
+		notes = append(notes, i18n.M("cli.change.note_no_header_backup", kit.HeaderBackupPath, "--recovery-key-file"))
 	}
 	headers, wraps, err := headerFiles(s.U.Container, escrowRecipients(m), wraps)
 	if err != nil {
@@ -281,8 +295,10 @@ func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wra
 	if err := s.commit(ctx, p.state, p.files); err != nil {
 		return nil, err
 	}
-	return &ChangeResult{KitID: m.KitID, LUKSUUID: m.LUKSUUID, Version: m.Version, Keyslots: m.Keyslots,
-		Files: len(p.files), Bootable: bootable(t.Extra), Completed: completed, Manifest: m, Notes: p.notes, headers: p.headers}, nil
+	res := &ChangeResult{KitID: m.KitID, LUKSUUID: m.LUKSUUID, Version: m.Version, Keyslots: m.Keyslots,
+		Files: len(p.files), Bootable: bootable(t.Extra), Completed: completed, Manifest: m, headers: p.headers}
+	res.addNotes(p.notes)
+	return res, nil
 }
 
 // settle finishes what an interrupted change left, before a new change starts:
@@ -292,13 +308,13 @@ func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wra
 //   - a pending state whose keyslots do not all exist never took effect: it is dropped;
 //   - a keyslot a rotation was about to add, that no state lists, is removed: its key
 //     never became the kit's.
-func (s *Session) settle(ctx context.Context) ([]string, error) {
+func (s *Session) settle(ctx context.Context) ([]i18n.Message, error) {
 	c := s.U.Container
 	exists := map[int]bool{}
 	for _, k := range c.Keyslots() {
 		exists[k.ID] = true
 	}
-	var notes []string
+	var notes []i18n.Message
 	if p := s.pending; p != nil {
 		took := true
 		for _, k := range p.Manifest.Keyslots {
@@ -311,7 +327,7 @@ func (s *Session) settle(ctx context.Context) ([]string, error) {
 				return nil, err
 			}
 			s.pending = nil
-			notes = append(notes, "an interrupted change that had not taken effect was dropped")
+			notes = append(notes, i18n.M("cli.change.note_dropped"))
 		} else {
 			for _, k := range p.Retire {
 				if exists[k] && !slices.ContainsFunc(p.Manifest.Keyslots, func(x kit.Keyslot) bool { return x.Slot == k }) {
@@ -319,7 +335,7 @@ func (s *Session) settle(ctx context.Context) ([]string, error) {
 						return nil, fmt.Errorf("completing an interrupted change: removing keyslot %d: %w", k, err)
 					}
 					delete(exists, k)
-					notes = append(notes, fmt.Sprintf("completed an interrupted change: keyslot %d of the old secret removed", k))
+					notes = append(notes, i18n.M("cli.change.note_completed", k))
 				}
 			}
 			if err := s.removeRepoKeys(ctx, p.RetireRepoKeys); err != nil {
@@ -333,7 +349,7 @@ func (s *Session) settle(ctx context.Context) ([]string, error) {
 			if err := c.RemoveKeyslot(k, false); err != nil {
 				return nil, fmt.Errorf("removing keyslot %d left by an interrupted rotation: %w", k, err)
 			}
-			notes = append(notes, fmt.Sprintf("keyslot %d, left by an interrupted rotation, was removed: its recovery key never became the kit's", k))
+			notes = append(notes, i18n.M("cli.change.note_unused_key", k))
 		}
 		if s.pending == nil {
 			if err := s.U.ClearPendingKeyslot(); err != nil {
@@ -419,7 +435,7 @@ func restoreInfoOf(m *kit.Manifest) kit.RestoreInfo {
 // copies returns the escrow files the next state carries: the trusted state's copies; for
 // a kit built before they were kept, the tools partition's files, checked against the
 // trusted manifest. And the state's recovery-key wraps.
-func (s *Session) copies(base *drive.State) (map[string][]byte, []kit.HeaderWrap, []string, error) {
+func (s *Session) copies(base *drive.State) (map[string][]byte, []kit.HeaderWrap, []i18n.Message, error) {
 	copies := cloneCopies(base.Copies)
 	var fromTools []string
 	for _, f := range base.Manifest.Files {

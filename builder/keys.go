@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"travelkit/drive"
+	"travelkit/i18n"
 	"travelkit/internal/killpoint"
 	"travelkit/kit"
 	"travelkit/luks"
@@ -95,7 +96,7 @@ func (s *Session) ChangePassphrase(ctx context.Context, newPass []byte, escrowDi
 			return nil, err
 		}
 	}
-	res.Notes = append(settled, res.Notes...)
+	res.addNotes(settled)
 	return res, nil
 }
 
@@ -192,8 +193,8 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 	if err != nil {
 		return nil, err
 	}
-	var notes []string
-	if repoNote != "" {
+	var notes []i18n.Message
+	if repoNote.Key != "" {
 		notes = append(notes, repoNote)
 	}
 	killpoint.Here("rotate: repository key added")
@@ -251,7 +252,8 @@ func (s *Session) RotateRecovery(ctx context.Context, o RotateOptions) (*ChangeR
 		notes = append(notes, removeStaleEscrow(o.EscrowDir, base.Manifest, cfg)...)
 	}
 	killpoint.Here("rotate: done")
-	res.EscrowFiles, res.Notes = escrowFiles, append(append(settled, notes...), res.Notes...)
+	res.EscrowFiles = escrowFiles
+	res.addNotes(slices.Concat(settled, notes))
 	return res, nil
 }
 
@@ -280,19 +282,19 @@ func configOf(m *kit.Manifest) *Config {
 
 // removeStaleEscrow deletes from the hand-over folder the escrow files of colleagues no
 // longer on the list: they hold the old key (or a share of it), which opens nothing now.
-func removeStaleEscrow(dir string, old *kit.Manifest, cfg *Config) []string {
+func removeStaleEscrow(dir string, old *kit.Manifest, cfg *Config) []i18n.Message {
 	keep := map[string]bool{}
 	for _, e := range cfg.Escrow {
 		keep[e.Name] = true
 	}
-	var notes []string
+	var notes []i18n.Message
 	for _, e := range old.Escrow {
 		if keep[e.Name] {
 			continue
 		}
 		p := filepath.Join(dir, e.Name+".age")
 		if err := os.Remove(p); err == nil {
-			notes = append(notes, "removed "+p+" (the old key's escrow file of a colleague no longer on the list)")
+			notes = append(notes, i18n.M("cli.change.note_stale_escrow", p))
 		}
 	}
 	return notes
@@ -320,10 +322,10 @@ func (s *Session) kitRepo(ctx context.Context) (*repo.Repository, error) {
 // recovery key), and returns the names of the old key files to retire. The old key is found
 // by trying the old recovery key when it is known, otherwise by the name recorded when it
 // was made.
-func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, string, error) {
+func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, i18n.Message, error) {
 	r, err := s.kitRepo(ctx)
 	if r == nil || err != nil {
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	var old []string
 	if s.RecoveryKey != "" {
@@ -335,17 +337,17 @@ func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, stri
 		old = append(old, n)
 	}
 	if len(old) == 0 {
-		return nil, "", nil
+		return nil, i18n.Message{}, nil
 	}
 	name, _, err := r.AddKey(ctx, []byte(newKey))
 	if err != nil {
-		return nil, "", fmt.Errorf("adding a repository key for the new recovery key: %w", err)
+		return nil, i18n.Message{}, fmt.Errorf("adding a repository key for the new recovery key: %w", err)
 	}
 	if err := drive.SetRecoveryRepoKey(s.U, name); err != nil {
-		return nil, "", err
+		return nil, i18n.Message{}, err
 	}
 	old = slices.DeleteFunc(old, func(n string) bool { return n == name })
-	return old, "the repository got a key for the new recovery key (the old one's is removed); off-site copies get it with the next travelkit copy", nil
+	return old, i18n.M("cli.change.note_repo_key", "travelkit copy"), nil
 }
 
 // removeRepoKeys removes repository key files (those of retired secrets).

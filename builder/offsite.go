@@ -27,6 +27,6 @@ func (s *Session) MarkOffSite(ctx context.Context) (*ChangeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Notes = append(settled, res.Notes...)
+	res.addNotes(settled)
 	return res, nil
 }

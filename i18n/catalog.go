@@ -42,6 +42,7 @@ func parseFile(name string, b []byte) (map[string]entry, error) {
 	if _, err := toml.Decode(string(b), &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	delete(raw, glossaryTable) // the glossary (glossary.go) names words; it holds no message
 	out := map[string]entry{}
 	var walk func(prefix string, m map[string]any) error
 	walk = func(prefix string, m map[string]any) error {
@@ -105,52 +106,78 @@ func pluralEntry(m map[string]any) (entry, bool, error) {
 	return e, true, nil
 }
 
-// loaded is the catalogue, read once on first use.
-var loaded = sync.OnceValues(load)
+// langs holds each language's part of the catalogue, read from its file on first use
+// (a command reads en.toml and its person's language only: parsing all six costs every
+// process megabytes before it does anything).
+var langs map[string]func() (*langCatalogue, error)
 
-type catalogue struct {
-	entries map[string]map[string]entry // lang -> key -> entry, as in the files
-	builder *catalog.Builder            // every key in every language (English where missing)
-	// dollar holds the texts with "${" (a shell's, in --help), which the catalogue would
-	// read as its own variables: lang -> key -> text, formatted by fmt instead
-	dollar map[string]map[string]string
+func init() {
+	langs = map[string]func() (*langCatalogue, error){}
+	for _, l := range Languages() {
+		langs[l] = sync.OnceValues(func() (*langCatalogue, error) { return loadLang(l) })
+	}
 }
 
-func load() (*catalogue, error) {
-	c := &catalogue{entries: map[string]map[string]entry{}, dollar: map[string]map[string]string{}, builder: catalog.NewBuilder(catalog.Fallback(language.English))}
-	for _, l := range Languages() {
-		name := "messages/" + l + ".toml"
-		b, err := files.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		m, err := parseFile(name, b)
-		if err != nil {
-			return nil, err
-		}
-		c.entries[l] = m
+// langCatalogue is one language's messages.
+type langCatalogue struct {
+	entries map[string]entry // as in the file
+	builder *catalog.Builder // every key of en.toml in this language (English where missing)
+	// dollar holds the texts with "${" (a shell's, in --help), which the catalogue would
+	// read as its own variables: key -> text, formatted by fmt instead
+	dollar map[string]string
+}
+
+// langCat is l's part of the catalogue (l one of Languages), read once.
+func langCat(l string) (*langCatalogue, error) {
+	get, ok := langs[l]
+	if !ok {
+		return nil, fmt.Errorf("no catalogue for language %q", l)
 	}
-	en := c.entries["en"]
+	return get()
+}
+
+// parseLang reads messages/<l>.toml.
+func parseLang(l string) (map[string]entry, error) {
+	name := "messages/" + l + ".toml"
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return parseFile(name, b)
+}
+
+// loadLang reads l's file and builds its messages over en.toml's keys.
+func loadLang(l string) (*langCatalogue, error) {
+	entries, err := parseLang(l)
+	if err != nil {
+		return nil, err
+	}
+	en := entries
+	if l != "en" {
+		c, err := langCat("en")
+		if err != nil {
+			return nil, err
+		}
+		en = c.entries
+	}
 	keys := make([]string, 0, len(en))
 	for k := range en {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, l := range Languages() {
-		tag := language.MustParse(l)
-		c.dollar[l] = map[string]string{}
-		for _, k := range keys {
-			e, ok := c.entries[l][k]
-			if !ok {
-				e = en[k] // TestCatalogue keeps this from happening (but for pendingTranslation)
-			}
-			if e.Forms == nil && strings.Contains(e.Text, "${") {
-				c.dollar[l][k] = e.Text
-				e = entry{Text: k}
-			}
-			if err := c.builder.Set(tag, k, e.message()); err != nil {
-				return nil, fmt.Errorf("messages/%s.toml: %s: %w", l, k, err)
-			}
+	c := &langCatalogue{entries: entries, dollar: map[string]string{}, builder: catalog.NewBuilder(catalog.Fallback(language.English))}
+	tag := language.MustParse(l)
+	for _, k := range keys {
+		e, ok := entries[k]
+		if !ok {
+			e = en[k] // TestCatalogue keeps this from happening (but for pendingTranslation)
+		}
+		if e.Forms == nil && strings.Contains(e.Text, "${") {
+			c.dollar[k] = e.Text
+			e = entry{Text: k}
+		}
+		if err := c.builder.Set(tag, k, e.message()); err != nil {
+			return nil, fmt.Errorf("messages/%s.toml: %s: %w", l, k, err)
 		}
 	}
 	return c, nil

@@ -77,18 +77,7 @@ var technicalTables = []string{
 // being written: a language may lack them for now and shows the English text meanwhile.
 // "prefix" holds for every language, "fr,es:prefix" for those. Remove an entry when its
 // translations land; nothing else may be missing.
-var pendingTranslation = []string{
-	// issue 12, --help of the other commands (i12e), landing language by language
-	"fa:help.short", "fa:help.long", "fa:help.example",
-	"fa:help.flags", "fa:help.help", "fa:help.completion",
-	"fa:help.backup", "fa:help.restore", "fa:help.snapshots",
-	"fa:help.ls", "fa:help.check", "fa:help.forget",
-	"fa:help.init", "fa:help.verify", "fa:help.unlock",
-	"fa:help.erase", "fa:help.recover", "fa:help.wizard",
-	"fa:help.build", "fa:help.plan", "fa:help.refresh",
-	"fa:help.register", "fa:help.copy", "fa:help.files",
-	"fa:help.demo", "fa:help.benchmark", "fa:help.profile",
-}
+var pendingTranslation = []string{}
 
 // pending reports whether lang may lack key for now (pendingTranslation).
 func pending(lang, key string) bool {

@@ -20,6 +20,37 @@
 // missing in a language, has a placeholder too many or too few, lacks a plural form the
 // language needs, or puts a technical word (LUKS, keyslot, Argon2...) before the person.
 //
+// # Glossary: one word for one thing
+//
+// A frightened person reads "recovery key" on the printed page, the boot menu, the wizard
+// and the command line: in each language it must be the same words everywhere. Each
+// messages/<lang>.toml therefore starts its [glossary] (just before [strength]) with one
+// table per thing the person meets: passphrase, recovery_key, kit, backup, snapshot,
+// colleague, escrow, tools_partition, encrypted_volume, administrator.
+//
+//	[glossary.recovery_key]
+//	forms = ["clé de récupération", "clés de récupération"]
+//	avoid = ["clé de secours", "clés de secours"]
+//
+// forms are the one chosen word as sentences need it (plural; Russian cases; Arabic and
+// Persian attached forms: a form counts where it starts a word and may run on into a
+// longer one, so "حقيبت" covers حقيبتك and حقيبتها, "снимк" covers снимка and снимков);
+// avoid are rival words, wrong anywhere in that language. Vowel marks, the Persian
+// half-space and line breaks do not matter. In en.toml, forms are the English words
+// that call for the term, and not lists English phrases that only look like it ("header
+// backup", "age passphrase", the folder named escrow). TestGlossary fails when a message
+// whose English uses a term has a translation with none of its forms, or any rival word;
+// kit's TestGlossaryRestorePages checks the printed RESTORE pages (kit/messages_*.go)
+// the same way. Where a sentence rightly leaves the term out, add "lang:key:term" with a
+// reason to glossaryExceptions in glossary_test.go, or better, reword.
+//
+// The glossary sits in each language's own file, not in a file of its own, so that a
+// translator still has one file per language and sees the words to use where the
+// messages are; the loader skips [glossary] (it holds no message). The word chosen for
+// each language is the one its messages already used most, and the one the wizard, the
+// boot menu and the RESTORE pages use. "Repository" is not in it: the messages a person
+// reads say "the backups" instead, and only --help names the repository.
+//
 // # For programmers
 //
 //	p := i18n.New(i18n.Choose(flagLang, i18n.OS()))
@@ -33,6 +64,10 @@
 // <bdi> element so that a Latin file name inside Arabic text keeps its order. Message
 // and Error carry a key and its arguments through a package that does not know the
 // language, to be written out by the face (wizard, CLI, menu) that does.
+//
+// A language's file is parsed when a printer for it is first made (New), en.toml with
+// it (the reference and the fallback): a program reads the languages it speaks, not all
+// six.
 //
 // Imports: internal packages only. Every other package may import it; it imports none of them.
 package i18n

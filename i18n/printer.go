@@ -28,12 +28,16 @@ func New(lang string) *Printer {
 	if !ok {
 		l = "en"
 	}
-	c, err := loaded()
+	en, err := langCat("en")
+	c := en
+	if err == nil && l != "en" {
+		c, err = langCat(l)
+	}
 	if err != nil {
 		// The files are embedded and checked by TestCatalogue: this is a broken build.
 		panic("i18n: " + err.Error())
 	}
-	return &Printer{lang: l, p: message.NewPrinter(language.MustParse(l), message.Catalog(c.builder)), has: c.entries["en"], dollar: c.dollar[l]}
+	return &Printer{lang: l, p: message.NewPrinter(language.MustParse(l), message.Catalog(c.builder)), has: en.entries, dollar: c.dollar}
 }
 
 // Lang is the printer's language ("fa").

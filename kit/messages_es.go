@@ -4,7 +4,7 @@ var es = messages{
 	Title:    "Cómo recuperar tus archivos",
 	Subtitle: "Kit de viaje {kit}, creado el {date}",
 	Calm: "Respira. Tus archivos están a salvo: están cifrados en esta unidad y nadie puede leerlos sin tu " +
-		"frase de contraseña, tu clave de recuperación o la ayuda de una de las personas de confianza que " +
+		"frase de contraseña, tu clave de recuperación o la ayuda de uno de los colegas que " +
 		"aparecen más abajo. Ve paso a paso. Lo único que puede causar daño es formatear la unidad: el aviso " +
 		"de abajo explica cómo evitarlo.",
 	Tampered: "Si la unidad estuvo fuera de tu vista (en una frontera, requisada, prestada), lee primero " +
@@ -77,14 +77,14 @@ var es = messages{
 	TPMTitle: "Con el chip de seguridad de tu portátil (TPM)",
 	TPMNote:  "Este kit también está vinculado al TPM del portátil en el que se creó. Solo en ese portátil, añade esto al final del comando de restauración y escribe tu PIN si te lo pide. Tras una actualización del firmware o de Secure Boot puede dejar de funcionar: entonces usa tu frase de contraseña o tu clave de recuperación.",
 
-	ColleagueTitle: "Con ayuda de una persona de confianza",
+	ColleagueTitle: "Con ayuda de un colega",
 	Colleagues: "Estas personas guardan una copia sellada de la clave de recuperación de este kit: {names}. " +
 		"Cada copia está también en la carpeta escrow de esta unidad. Solo la clave secreta de esa persona la abre.",
 	ColleagueDecrypt: "Contacta con una de ellas. En un ordenador de su confianza, abre su copia con este comando " +
 		"(con su archivo de clave en lugar de KEY-FILE); muestra la clave de recuperación:",
 	ColleagueHandover: "Te da la clave en persona o por un canal seguro como Signal. Úsala como clave de recuperación, como se explica arriba.",
-	ColleagueIdentity: "Si tienes contigo el archivo de clave de esa persona, añade en cambio esto al final del comando de restauración:",
-	NoColleagues:      "Nadie más guarda una copia de la clave de recuperación de este kit.",
+	ColleagueIdentity: "Si tienes contigo el archivo de clave de ese colega, añade en cambio esto al final del comando de restauración:",
+	NoColleagues:      "Ningún colega guarda una copia de la clave de recuperación de este kit.",
 	SharesColleagues: "Estas personas guardan cada una una parte sellada de la clave de recuperación de este kit: {names}. " +
 		"Hacen falta {k} juntas: una parte sola no revela nada. Cada parte está también en la carpeta escrow " +
 		"de esta unidad; solo la clave secreta de esa persona la abre.",
@@ -96,11 +96,11 @@ var es = messages{
 		"muestra la clave de recuperación:",
 	RevivalTitle: "Si ya ninguna clave abre la unidad",
 	Revival: "Puede que la unidad se haya borrado a propósito antes de una frontera (travelkit erase): se " +
-		"destruyeron sus claves, no tus copias de seguridad. Una de las personas nombradas arriba guarda una copia " +
+		"destruyeron sus claves, no tus copias de seguridad. Uno de los colegas nombrados arriba guarda una copia " +
 		"de la cabecera de la unidad (luks-header.age, en su copia de la carpeta escrow). Cuando estés a salvo, " +
 		"devuelve la vida a la unidad con estos comandos (en lugar de DRIVE: el nombre de la unidad, como en " +
 		"«¿Manipularon la unidad?»); entonces tu antigua frase de contraseña vuelve a abrirla, con todas las copias:",
-	RevivalLimits: "Solo funciona mientras se pueda contactar con esa persona y conserve la copia. La clave de " +
+	RevivalLimits: "Solo funciona mientras se pueda contactar con ese colega y conserve la copia. La clave de " +
 		"cifrado no cambia: quien haya guardado una copia antigua de la cabecera y una frase de contraseña de " +
 		"entonces también puede abrir la unidad.",
 
@@ -137,7 +137,7 @@ var es = messages{
 		"expulsa la unidad antes de desconectarla.",
 	HelpTitle: "Si te atascas",
 	Help: "Apunta el mensaje de error exacto. Contacta con la persona u organización que te dio este kit, o con " +
-		"una de las personas nombradas arriba, y dile el nombre del kit: {kit}.",
+		"uno de los colegas nombrados arriba, y dile el nombre del kit: {kit}.",
 	OtherLangs: "Estas instrucciones en otros idiomas, en esta unidad:",
 	Footer:     "Hecho con travelkit para el kit {kit} el {date}.",
 }

@@ -4,8 +4,8 @@ var fr = messages{
 	Title:    "Comment récupérer vos fichiers",
 	Subtitle: "Kit de voyage {kit}, créé le {date}",
 	Calm: "Respirez. Vos fichiers sont en sécurité : ils sont chiffrés sur ce disque, et personne ne peut les " +
-		"lire sans votre phrase secrète, votre clé de récupération ou l’aide d’une personne de confiance " +
-		"citée plus bas. Avancez pas à pas. La seule chose qui peut faire du tort est de formater le disque : " +
+		"lire sans votre phrase secrète, votre clé de récupération ou l’aide d’un collègue " +
+		"cité plus bas. Avancez pas à pas. La seule chose qui peut faire du tort est de formater le disque : " +
 		"l’avertissement ci-dessous explique comment l’éviter.",
 	Tampered: "Si le disque a été hors de votre vue (à une frontière, saisi, prêté), lisez d’abord " +
 		"« Le disque a-t-il été modifié ? », vers la fin.",
@@ -28,7 +28,7 @@ var fr = messages{
 
 	WinTitle:    "Sous Windows",
 	WinPlug:     "Branchez le disque. Si Windows propose de formater un disque, cliquez sur Annuler.",
-	WinExplorer: "Ouvrez l’Explorateur de fichiers et trouvez le lecteur nommé TRAVELKIT. Notez sa lettre, par exemple {drive}",
+	WinExplorer: "Ouvrez l’Explorateur de fichiers et trouvez le disque nommé TRAVELKIT (Windows l’appelle « lecteur »). Notez sa lettre, par exemple {drive}",
 	WinAdmin: "Faites un clic droit sur le bouton Démarrer et choisissez « Terminal (administrateur) » ou " +
 		"« Windows PowerShell (administrateur) ». Cliquez sur Oui quand Windows demande l’autorisation.",
 	WinRun:        "Tapez cette commande et appuyez sur Entrée. Si la lettre de TRAVELKIT n’est pas {drive}, changez-la dans la commande :",
@@ -60,11 +60,11 @@ var fr = messages{
 	LinuxPassword: "Tapez votre mot de passe utilisateur (sudo le demande), puis votre phrase secrète. Rien ne s’affiche pendant la saisie : c’est normal.",
 	LinuxDone:     "Vos fichiers apparaissent dans le dossier Restored de votre dossier personnel.",
 
-	BootTitle: "Ou démarrer l’ordinateur sur ce support (PC et Mac Intel)",
-	BootIntro: "Sur un ordinateur emprunté, ou qui ne démarre plus, vous pouvez démarrer l’ordinateur sur ce support au lieu de son propre système. Votre phrase secrète n’est alors jamais tapée dans ce système, rien n’est installé et aucun droit d’administrateur n’est nécessaire. Le démarrage sécurisé (Secure Boot) peut rester activé.",
-	BootKeys:  "Éteignez l’ordinateur et branchez le support. Allumez-le et appuyez aussitôt, à plusieurs reprises, sur la touche du menu de démarrage jusqu’à ce qu’une liste de supports apparaisse ; choisissez le support USB (il peut s’appeler « UEFI: USB » ou porter le nom de la clé). La touche dépend du fabricant :",
-	BootSee:   "Un menu texte apparaît avec le nom de ce kit ; il indique si Secure Boot est activé. Déplacez-vous avec les flèches et Entrée, ou tapez le numéro d’une ligne. Déverrouillez le kit, puis choisissez Restaurer (vos fichiers sur cet ordinateur ou un autre support) ou Sauver (enregistrer dans le kit les fichiers de cet ordinateur, par exemple d’un portable qui ne démarre plus). Choisissez Éteindre à la fin : le kit est alors fermé proprement.",
-	BootNo:    "Les Mac à puce Apple (M1, M2…) et les PC à processeur ARM ne peuvent pas démarrer sur ce support : suivez les étapes pour macOS ou Windows ci-dessus.",
+	BootTitle: "Ou démarrer l’ordinateur sur ce disque (PC et Mac Intel)",
+	BootIntro: "Sur un ordinateur emprunté, ou qui ne démarre plus, vous pouvez démarrer l’ordinateur sur ce disque au lieu de son propre système. Votre phrase secrète n’est alors jamais tapée dans ce système, rien n’est installé et aucun droit d’administrateur n’est nécessaire. Le démarrage sécurisé (Secure Boot) peut rester activé.",
+	BootKeys:  "Éteignez l’ordinateur et branchez le disque. Allumez-le et appuyez aussitôt, à plusieurs reprises, sur la touche du menu de démarrage jusqu’à ce qu’une liste de disques apparaisse ; choisissez le disque USB (il peut s’appeler « UEFI: USB » ou porter le nom du disque). La touche dépend du fabricant :",
+	BootSee:   "Un menu texte apparaît avec le nom de ce kit ; il indique si Secure Boot est activé. Déplacez-vous avec les flèches et Entrée, ou tapez le numéro d’une ligne. Déverrouillez le kit, puis choisissez Restaurer (vos fichiers sur cet ordinateur ou un autre disque) ou Sauver (enregistrer dans le kit les fichiers de cet ordinateur, par exemple d’un portable qui ne démarre plus). Choisissez Éteindre à la fin : le kit est alors fermé proprement.",
+	BootNo:    "Les Mac à puce Apple (M1, M2…) et les PC à processeur ARM ne peuvent pas démarrer sur ce disque : suivez les étapes pour macOS ou Windows ci-dessus.",
 
 	NoProgram: "Ce kit ne contient pas de programme pour ce système. Utilisez un autre ordinateur, ou les outils standard de Linux décrits plus bas.",
 	Chown:     "Sous macOS et Linux, si vous ne pouvez pas ouvrir les fichiers restaurés, tapez :",
@@ -78,14 +78,14 @@ var fr = messages{
 	TPMTitle: "Avec la puce de sécurité de votre ordinateur portable (TPM)",
 	TPMNote:  "Ce kit est aussi lié au TPM de l’ordinateur portable sur lequel il a été créé. Sur cet ordinateur seulement, ajoutez ceci à la fin de la commande de restauration, et tapez votre code PIN s’il est demandé. Après une mise à jour du micrologiciel ou de Secure Boot, cela peut ne plus fonctionner : utilisez alors votre phrase secrète ou votre clé de récupération.",
 
-	ColleagueTitle: "Avec l’aide d’une personne de confiance",
+	ColleagueTitle: "Avec l’aide d’un collègue",
 	Colleagues: "Ces personnes gardent une copie scellée de la clé de récupération de ce kit : {names}. " +
 		"Chaque copie se trouve aussi dans le dossier escrow de ce disque. Seule la clé secrète de la personne l’ouvre.",
 	ColleagueDecrypt: "Contactez l’une d’elles. Sur un ordinateur de confiance, elle ouvre sa copie avec cette " +
 		"commande (avec son fichier de clé à la place de KEY-FILE) ; la clé de récupération s’affiche :",
 	ColleagueHandover: "Elle vous donne la clé en personne ou par un canal sûr comme Signal. Utilisez-la comme clé de récupération, comme expliqué plus haut.",
-	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de cette personne, ajoutez plutôt ceci à la fin de la commande de restauration :",
-	NoColleagues:      "Personne d’autre ne garde de copie de la clé de récupération de ce kit.",
+	ColleagueIdentity: "Si vous avez avec vous le fichier de clé de ce collègue, ajoutez plutôt ceci à la fin de la commande de restauration :",
+	NoColleagues:      "Aucun collègue ne garde de copie de la clé de récupération de ce kit.",
 	SharesColleagues: "Ces personnes gardent chacune une part scellée de la clé de récupération de ce kit : {names}. " +
 		"Il en faut {k} ensemble : une part seule ne révèle rien. Chaque part se trouve aussi dans le dossier " +
 		"escrow de ce disque ; seule la clé secrète de la personne l’ouvre.",
@@ -97,24 +97,24 @@ var fr = messages{
 		"et affiche la clé de récupération :",
 	RevivalTitle: "Si plus aucune clé n’ouvre le disque",
 	Revival: "Le disque a peut-être été effacé exprès avant une frontière (travelkit erase) : ses clés ont été " +
-		"détruites, pas vos sauvegardes. Une personne citée plus haut garde une copie de l’en-tête du disque " +
-		"(luks-header.age, dans sa copie du dossier escrow). Une fois en sécurité, elle ranime le disque avec " +
+		"détruites, pas vos sauvegardes. Un collègue cité plus haut garde une copie de l’en-tête du disque " +
+		"(luks-header.age, dans sa copie du dossier escrow). Une fois en sécurité, il ranime le disque avec " +
 		"ces commandes (à la place de DRIVE : le nom du disque, comme dans « Le disque a-t-il été modifié ? ») ; " +
-		"votre ancienne phrase de passe l’ouvre alors à nouveau, avec toutes les sauvegardes :",
-	RevivalLimits: "Cela ne marche que si cette personne est joignable et a encore la copie. La clé de chiffrement " +
-		"ne change pas : quiconque a gardé une ancienne copie de l’en-tête et une phrase de passe de l’époque " +
+		"votre ancienne phrase secrète l’ouvre alors à nouveau, avec toutes les sauvegardes :",
+	RevivalLimits: "Cela ne marche que si ce collègue est joignable et a encore la copie. La clé de chiffrement " +
+		"ne change pas : quiconque a gardé une ancienne copie de l’en-tête et une phrase secrète de l’époque " +
 		"peut aussi ouvrir le disque.",
 
-	OffSiteTitle: "Si ce support est perdu ou saisi : la copie hors site",
+	OffSiteTitle: "Si ce disque est perdu ou saisi : la copie hors site",
 	OffSite: "La personne ou l’organisation qui a préparé ce kit garde peut-être une copie chiffrée de ses " +
 		"sauvegardes sur un de ses serveurs. Demandez-lui si elle existe et son emplacement (il commence par " +
-		"sftp:, s3: ou rest:). Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"sftp:, s3: ou rest:). Sur n’importe quel ordinateur, sans ce disque, la clé de récupération l’ouvre : " +
 		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
 		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 	OffSiteStock: "restic, un programme standard pour Windows, macOS et Linux, ouvre aussi la copie :",
 	OffSiteKept: "Les sauvegardes de ce kit sont aussi copiées, chiffrées, sur un serveur de la personne ou de " +
 		"l’organisation qui l’a préparé. Demandez-lui son emplacement (il commence par sftp:, s3: ou rest:). " +
-		"Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"Sur n’importe quel ordinateur, sans ce disque, la clé de récupération l’ouvre : " +
 		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
 		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 
@@ -138,7 +138,7 @@ var fr = messages{
 		"Corbeille et éjectez le disque avant de le débrancher.",
 	HelpTitle: "Si vous êtes bloqué",
 	Help: "Notez le message d’erreur exact. Contactez la personne ou l’organisation qui vous a remis ce kit, ou " +
-		"une personne citée plus haut, et donnez-lui le nom du kit : {kit}.",
+		"un collègue cité plus haut, et donnez-lui le nom du kit : {kit}.",
 	OtherLangs: "Ces instructions dans d’autres langues, sur ce disque :",
 	Footer:     "Fait avec travelkit pour le kit {kit} le {date}.",
 }

@@ -4,5 +4,5 @@
 // UUID and the names of the colleagues holding escrow, never a key, a share or a recipient.
 // From it, Due lists the kits whose recovery key or tools are due for renewal.
 //
-// Imports: kit and internal packages only.
+// Imports: i18n, kit and internal packages only.
 package register

@@ -1,23 +1,25 @@
 package register
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"travelkit/i18n"
 	"travelkit/internal/version"
 )
 
 // Kit is what the register says of one kit: its latest event, and what is due.
 type Kit struct {
-	Last        Event    `json:"last"`   // the latest event
-	Events      int      `json:"events"` // how many events the register holds for it
-	KeysDue     bool     `json:"keys_due"`
-	ToolsDue    bool     `json:"tools_due"`
-	Erased      bool     `json:"erased,omitempty"` // the last event was an erase: revival pending
-	Reasons     []string `json:"reasons,omitempty"`
-	latestOrder int
+	Last     Event    `json:"last"`   // the latest event
+	Events   int      `json:"events"` // how many events the register holds for it
+	KeysDue  bool     `json:"keys_due"`
+	ToolsDue bool     `json:"tools_due"`
+	Erased   bool     `json:"erased,omitempty"`  // the last event was an erase: revival pending
+	Reasons  []string `json:"reasons,omitempty"` // in English
+	// ReasonMessages are the Reasons, for any language.
+	ReasonMessages []i18n.Message `json:"-"`
+	latestOrder    int
 }
 
 // Kits folds events into kits: one per LUKS UUID (a kit keeps its UUID over its life);
@@ -64,25 +66,31 @@ func Kits(events []Event) []Kit {
 // they were written before now-period or are older than the running travelkit.
 func Check(kits []Kit, p Period, now time.Time, running string) []Kit {
 	cut := p.Before(now)
+	en := i18n.New("en")
 	out := make([]Kit, len(kits))
 	for i, k := range kits {
-		k.KeysDue, k.ToolsDue, k.Reasons = false, false, nil
+		k.KeysDue, k.ToolsDue, k.Reasons, k.ReasonMessages = false, false, nil, nil
+		reason := func(key string, args ...any) {
+			m := i18n.M(key, args...)
+			k.ReasonMessages = append(k.ReasonMessages, m)
+			k.Reasons = append(k.Reasons, m.In(en))
+		}
 		e := k.Last
 		k.Erased = e.Event == Erase
 		if k.Erased {
-			k.Reasons = append(k.Reasons, fmt.Sprintf("erased on %s: revive it from the escrowed header backup, or build a new kit", day(e.Date)))
+			reason("cli.register.reason_erased", day(e.Date))
 		}
 		if !e.RecoveryKeyRotated.IsZero() && e.RecoveryKeyRotated.Before(cut) {
 			k.KeysDue = true
-			k.Reasons = append(k.Reasons, fmt.Sprintf("recovery key made %s, more than %s ago: travelkit keys rotate-recovery", day(e.RecoveryKeyRotated), p))
+			reason("cli.register.reason_keys", day(e.RecoveryKeyRotated), p.String(), "travelkit keys rotate-recovery")
 		}
 		if !e.ToolsWritten.IsZero() && e.ToolsWritten.Before(cut) {
 			k.ToolsDue = true
-			k.Reasons = append(k.Reasons, fmt.Sprintf("tools written %s, more than %s ago: travelkit refresh", day(e.ToolsWritten), p))
+			reason("cli.register.reason_tools", day(e.ToolsWritten), p.String(), "travelkit refresh")
 		}
 		if c, ok := version.Compare(e.Version, running); ok && c < 0 {
 			k.ToolsDue = true
-			k.Reasons = append(k.Reasons, fmt.Sprintf("tools are travelkit %s, older than this travelkit (%s): travelkit refresh", e.Version, running))
+			reason("cli.register.reason_version", e.Version, running, "travelkit refresh")
 		}
 		out[i] = k
 	}

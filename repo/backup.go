@@ -313,27 +313,39 @@ func (a *archiver) progress(start time.Time, done bool) BackupProgress {
 func (a *archiver) scan(paths []string) {
 	defer a.scanDone.Store(true)
 	for _, p := range paths {
-		_ = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-			if a.ctx.Err() != nil {
-				return filepath.SkipAll
+		fi, err := os.Lstat(p)
+		switch {
+		case err != nil:
+		case fi.Mode().IsRegular():
+			a.scanFiles.Add(1)
+			a.scanBytes.Add(fi.Size())
+		case fi.IsDir():
+			a.scanDir(p)
+		}
+	}
+}
+
+// scanDir counts what folder path holds, listing folders as the backup does (readDir:
+// their access times stay).
+func (a *archiver) scanDir(path string) {
+	ents, _ := readDir(path)
+	for _, e := range ents {
+		if a.ctx.Err() != nil {
+			return
+		}
+		p := filepath.Join(path, e.Name())
+		if a.ex.Match(p) {
+			continue
+		}
+		switch {
+		case e.Type().IsRegular():
+			if fi, err := e.Info(); err == nil {
+				a.scanFiles.Add(1)
+				a.scanBytes.Add(fi.Size())
 			}
-			if err != nil {
-				return nil
-			}
-			if path != p && a.ex.Match(path) {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				if fi, err := d.Info(); err == nil {
-					a.scanFiles.Add(1)
-					a.scanBytes.Add(fi.Size())
-				}
-			}
-			return nil
-		})
+		case e.IsDir():
+			a.scanDir(p)
+		}
 	}
 }
 
@@ -591,7 +603,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	if a.failed() != nil {
 		return nil
 	}
-	ents, err := os.ReadDir(path)
+	ents, err := readDir(path)
 	if err != nil {
 		a.warn(path, err)
 		if ents == nil {
@@ -869,4 +881,17 @@ func (a *archiver) saver() {
 }
 
 // openFile opens files for reading; tests replace it to simulate errors.
-var openFile = os.Open
+var openFile = openRead
+
+// readDir lists a folder sorted by name, as os.ReadDir, without changing its access
+// time (openRead).
+func readDir(path string) ([]os.DirEntry, error) {
+	f, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+	return ents, err
+}

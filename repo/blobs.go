@@ -22,16 +22,19 @@ type blobSaver struct {
 	mu sync.Mutex
 	// seen holds the blobs saved in this session whose pack is not in the
 	// index yet; a blob leaves it when its pack is uploaded, so it stays small
-	seen    map[BlobHandle]struct{}
-	cur     [3]*packer
-	upload  chan *packer
-	wg      sync.WaitGroup
-	errMu   sync.Mutex
-	err     error
-	pending []PackedBlob  // uploaded, not yet in an index file
-	slots   chan struct{} // data pack buffers in use
-	free    chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
-	ctx     context.Context
+	seen   map[BlobHandle]struct{}
+	cur    [3]*packer
+	upload chan *packer
+	wg     sync.WaitGroup
+	errMu  sync.Mutex
+	err    error
+	// pending are the blobs of uploaded packs not yet in an index file, as
+	// runs of the index's entries (the index file is written from there)
+	pending      []entryRun
+	pendingBlobs int
+	slots        chan struct{} // data pack buffers in use
+	free         chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
+	ctx          context.Context
 	// stream is the storage when it writes files as they are made: each
 	// saving goroutine then writes its own data pack (in its BlobScratch)
 	// and no pack is held in memory; open lists those packs for Flush
@@ -121,24 +124,25 @@ func (s *blobSaver) uploadOne(p *packer) {
 	killpoint.Here("repo: data saved")
 	for i := range p.blobs {
 		p.blobs[i].PackID = id
-		s.r.idx.Add(p.blobs[i])
 	}
+	run := s.r.idx.addRun(p.blobs)
 	s.mu.Lock()
 	// in the index now: Known finds them there (it looks at seen first)
 	for i := range p.blobs {
 		delete(s.seen, p.blobs[i].BlobHandle)
 	}
-	s.pending = append(s.pending, p.blobs...)
+	s.pending = append(s.pending, run)
+	s.pendingBlobs += run.end - run.first
 	s.StoredBytes += int64(size)
-	var batch []PackedBlob
-	if len(s.pending) >= maxIndexEntries {
+	var batch []entryRun
+	if s.pendingBlobs >= maxIndexEntries {
 		// an index file for packs that are all written: a long backup
 		// keeps little in memory, and what it saved survives an interruption
-		batch, s.pending = s.pending, nil
+		batch, s.pending, s.pendingBlobs = s.pending, nil, 0
 	}
 	s.mu.Unlock()
 	if batch != nil {
-		if err := s.r.writeIndex(s.ctx, batch); err != nil {
+		if err := s.r.writeRuns(s.ctx, batch); err != nil {
 			s.setErr(err)
 		}
 	}
@@ -521,7 +525,7 @@ func (r *Repository) Flush(ctx context.Context) error {
 	if err := s.getErr(); err != nil {
 		return err
 	}
-	return r.writeIndex(ctx, s.pending)
+	return r.writeRuns(ctx, s.pending)
 }
 
 // Abort stops saving without writing an index; packs already written stay
@@ -567,17 +571,13 @@ const maxIndexEntries = 50000
 func (r *Repository) writeIndex(ctx context.Context, blobs []PackedBlob) error {
 	for len(blobs) > 0 {
 		n := min(len(blobs), maxIndexEntries)
-		b, err := EncodeIndex(blobs[:n])
+		b, err := appendIndexJSON(nil, blobs[:n])
 		if err != nil {
 			return err
 		}
-		id, err := r.SaveUnpacked(ctx, IndexFile, b)
-		if err != nil {
-			return fmt.Errorf("failed to save index: %w", err)
+		if err := r.saveIndexFile(ctx, b); err != nil {
+			return err
 		}
-		r.idx.mu.Lock()
-		r.idx.files = append(r.idx.files, id)
-		r.idx.mu.Unlock()
 		blobs = blobs[n:]
 	}
 	return nil

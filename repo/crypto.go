@@ -173,6 +173,24 @@ func (k *Key) sealInto(dst, plaintext []byte) {
 	copy(dst[ivSize+len(plaintext):], m[:])
 }
 
+// sealInPlace encrypts buf[ivSize:] where it lies: it fills buf[:ivSize] with
+// the IV and appends the MAC, returning IV || ciphertext || MAC as Seal does.
+func (k *Key) sealInPlace(buf []byte) []byte {
+	iv := buf[:ivSize]
+	for {
+		if _, err := rand.Read(iv); err != nil {
+			panic(err)
+		}
+		if !isZero(iv) {
+			break
+		}
+	}
+	ct := buf[ivSize:]
+	cipher.NewCTR(k.block, iv).XORKeyStream(ct, ct)
+	m := k.mac(iv, ct)
+	return append(buf, m[:]...)
+}
+
 // Open checks and decrypts IV || ciphertext || MAC, appending the plaintext to dst.
 func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 	if len(sealed) < Overhead {

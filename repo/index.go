@@ -3,7 +3,6 @@ package repo
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -15,32 +14,67 @@ import (
 
 // Index maps blobs to their place in pack files. It is compact, because a
 // home folder of a million files has a million blobs: pack IDs are kept once
-// in a table, entries in one flat slice (about 52 bytes each), and lookups go
-// through an open-addressing table of entry numbers (8 bytes per blob).
+// in a table, entries (48 bytes each) in pages of a fixed size, and lookups go
+// through an open-addressing table of entry numbers (4 bytes a slot, 2-4 slots
+// a blob). The pages are never copied as the index grows: one flat slice
+// grown by append held its old and its new array at once (2.25 times the
+// entries at each step) and a quarter more than it used.
 type Index struct {
 	mu      sync.RWMutex
-	entries []indexEntry // every entry, duplicates included
-	slots   []int32      // entry number + 1 of the first entry per blob; 0 is empty
-	blobs   int          // distinct blobs
+	pages   [][]indexEntry // every entry, duplicates included, pageSize a page
+	n       int            // entries
+	slots   []int32        // entry number + 1 of the first entry per blob; 0 is empty
+	blobs   int            // distinct blobs
 	packs   []ID
 	packNum map[ID]int32
 	files   []ID
 }
 
+// pageSize is the number of entries in a page of the index (about 197 KB).
+const pageSize = 4096
+
+// indexEntry is 48 bytes: the blob type shares a word with the pack number.
 type indexEntry struct {
-	id     ID
-	pack   int32
-	offset uint32
-	length uint32
-	ulen   uint32
-	typ    BlobType
+	id      ID
+	packTyp uint32 // pack number << 2 | blob type
+	offset  uint32
+	length  uint32
+	ulen    uint32
 }
 
-func (e *indexEntry) handle() BlobHandle { return BlobHandle{ID: e.id, Type: e.typ} }
+func (e *indexEntry) pack() int32   { return int32(e.packTyp >> 2) }
+func (e *indexEntry) typ() BlobType { return BlobType(e.packTyp & 3) }
+
+func (e *indexEntry) handle() BlobHandle { return BlobHandle{ID: e.id, Type: e.typ()} }
 
 func (x *Index) blob(e *indexEntry) PackedBlob {
-	return PackedBlob{BlobHandle: e.handle(), PackID: x.packs[e.pack], Offset: e.offset,
+	return PackedBlob{BlobHandle: e.handle(), PackID: x.packs[e.pack()], Offset: e.offset,
 		Length: e.length, UncompressedLength: e.ulen}
+}
+
+// entry returns entry number i.
+func (x *Index) entry(i int) *indexEntry { return &x.pages[i/pageSize][i%pageSize] }
+
+// appendEntry adds e after the last entry. The first page grows as a small
+// index needs it, the others are made whole.
+func (x *Index) appendEntry(e indexEntry) {
+	last := len(x.pages) - 1
+	if last < 0 || len(x.pages[last]) == pageSize {
+		c := pageSize
+		if last < 0 {
+			c = 16
+		}
+		x.pages = append(x.pages, make([]indexEntry, 0, c))
+		last++
+	}
+	p := x.pages[last]
+	if len(p) == cap(p) {
+		np := make([]indexEntry, len(p), min(pageSize, 2*cap(p)))
+		copy(np, p)
+		p = np
+	}
+	x.pages[last] = append(p, e)
+	x.n++
 }
 
 // NewIndex returns an empty index.
@@ -53,6 +87,25 @@ func (x *Index) Add(pb PackedBlob) {
 	x.mu.Lock()
 	x.add(pb)
 	x.mu.Unlock()
+}
+
+// entryRun is a run of consecutive entries of an index: the blobs of one
+// pack, for an index file written later from the index itself (a backup keeps
+// no second list of what it saved).
+type entryRun struct {
+	x          *Index
+	first, end int
+}
+
+// addRun records blobs (of one pack) as consecutive entries and returns them.
+func (x *Index) addRun(blobs []PackedBlob) entryRun {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	first := x.n
+	for i := range blobs {
+		x.add(blobs[i])
+	}
+	return entryRun{x: x, first: first, end: x.n}
 }
 
 // slotOf hashes a handle to its first probe position. The IDs come from a
@@ -74,7 +127,7 @@ func (x *Index) find(h BlobHandle) (int, bool) {
 		if n == 0 {
 			return i, false
 		}
-		if e := &x.entries[n-1]; e.id == h.ID && e.typ == h.Type {
+		if e := x.entry(int(n) - 1); e.id == h.ID && e.typ() == h.Type {
 			return i, true
 		}
 	}
@@ -82,9 +135,10 @@ func (x *Index) find(h BlobHandle) (int, bool) {
 
 func (x *Index) grow() {
 	size := max(1024, 2*len(x.slots))
+	x.slots = nil // the old table is garbage before the new one is made
 	x.slots = make([]int32, size)
-	for i := range x.entries {
-		if j, ok := x.find(x.entries[i].handle()); !ok {
+	for i := 0; i < x.n; i++ {
+		if j, ok := x.find(x.entry(i).handle()); !ok {
 			x.slots[j] = int32(i + 1)
 		}
 	}
@@ -100,10 +154,12 @@ func (x *Index) add(pb PackedBlob) {
 		x.packs = append(x.packs, pb.PackID)
 		x.packNum[pb.PackID] = pn
 	}
-	x.entries = append(x.entries, indexEntry{id: pb.ID, typ: pb.Type, pack: pn, offset: pb.Offset,
+	// the decoder passes only data and tree blobs (1 and 2), and an index
+	// holds far fewer than 2^30 packs (maxIndexBlobs, and the memory for them)
+	x.appendEntry(indexEntry{id: pb.ID, packTyp: uint32(pn)<<2 | uint32(pb.Type&3), offset: pb.Offset,
 		length: pb.Length, ulen: pb.UncompressedLength})
 	if j, ok := x.find(pb.BlobHandle); !ok {
-		x.slots[j] = int32(len(x.entries))
+		x.slots[j] = int32(x.n)
 		x.blobs++
 	}
 }
@@ -119,7 +175,7 @@ func (x *Index) Lookup(h BlobHandle) (PackedBlob, bool) {
 	if !ok {
 		return PackedBlob{}, false
 	}
-	return x.blob(&x.entries[x.slots[i]-1]), true
+	return x.blob(x.entry(int(x.slots[i]) - 1)), true
 }
 
 // Has reports whether the blob is in the index.
@@ -137,8 +193,10 @@ func (x *Index) Has(h BlobHandle) bool {
 func (x *Index) Each(fn func(PackedBlob)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	for i := range x.entries {
-		fn(x.blob(&x.entries[i]))
+	for _, p := range x.pages {
+		for i := range p {
+			fn(x.blob(&p[i]))
+		}
 	}
 }
 
@@ -200,19 +258,7 @@ func DecodeIndex(b []byte) ([]PackedBlob, []ID, error) {
 
 // EncodeIndex writes index file JSON for blobs, grouped by pack in order of appearance.
 func EncodeIndex(blobs []PackedBlob) ([]byte, error) {
-	j := indexJSON{Packs: []indexPackJSON{}}
-	pos := map[ID]int{}
-	for _, b := range blobs {
-		i, ok := pos[b.PackID]
-		if !ok {
-			i = len(j.Packs)
-			pos[b.PackID] = i
-			j.Packs = append(j.Packs, indexPackJSON{ID: b.PackID})
-		}
-		j.Packs[i].Blobs = append(j.Packs[i].Blobs, indexBlobJSON{ID: b.ID, Type: b.Type,
-			Offset: b.Offset, Length: b.Length, UncompressedLength: b.UncompressedLength})
-	}
-	return json.Marshal(j)
+	return appendIndexJSON(nil, blobs)
 }
 
 // ensureIndex loads the index on first use: commands that read no blobs (snapshots,

@@ -3,11 +3,16 @@ package repo
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // The compact index finds every blob it was given (first location wins for
 // duplicates), nothing else, and keeps every entry for Each.
 func TestIndexCompact(t *testing.T) {
+	// a million blobs are a million entries: each byte of one is a megabyte
+	if n := unsafe.Sizeof(indexEntry{}); n != 48 {
+		t.Fatalf("an index entry takes %d bytes, want 48", n)
+	}
 	r := rand.New(rand.NewPCG(5, 6))
 	x := NewIndex()
 	var all []PackedBlob
@@ -46,8 +51,17 @@ func TestIndexCompact(t *testing.T) {
 	if x.Len() != len(all) {
 		t.Fatalf("Len %d, want %d", x.Len(), len(all))
 	}
+	// every entry in the order it was added, across the index's pages
 	n := 0
-	x.Each(func(PackedBlob) { n++ })
+	x.Each(func(pb PackedBlob) {
+		switch {
+		case n < len(all) && pb != all[n]:
+			t.Fatalf("entry %d is %+v, want %+v", n, pb, all[n])
+		case n == len(all) && pb != dup:
+			t.Fatalf("last entry is %+v, want the duplicate", pb)
+		}
+		n++
+	})
 	if n != len(all)+1 || len(x.Packs()) != 4 {
 		t.Fatalf("Each saw %d entries, %d packs", n, len(x.Packs()))
 	}

@@ -208,11 +208,16 @@ func (r *Repository) decoder() *zstd.Decoder {
 // SaveUnpacked encrypts (and for v2, compresses) data and stores it as a file
 // of type t named by its hash.
 func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) (ID, error) {
-	p := data
+	var buf []byte
 	if r.cfg.Version >= 2 && t != ConfigFile {
-		p = r.encoder().EncodeAll(data, []byte{2})
+		// compressed behind room for the IV and encrypted where it lies: no
+		// second copy of a large index file
+		buf = make([]byte, ivSize, ivSize+1+len(data)/2+4096+macSize)
+		buf = r.encoder().EncodeAll(data, append(buf, 2))
+		buf = r.key.sealInPlace(buf)
+	} else {
+		buf = r.key.Seal(nil, data)
 	}
-	buf := r.key.Seal(nil, p)
 	id := Hash(buf)
 	if err := r.st.Save(ctx, Handle{t, id.String()}, buf); err != nil {
 		return ID{}, err

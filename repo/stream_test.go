@@ -247,6 +247,10 @@ func TestRestoreMixedBlobs(t *testing.T) {
 		bytes.Repeat([]byte("a compressible line of text\n"), 20000),
 		randomBytes(2, 900<<10),
 		bytes.Repeat([]byte("another line, also compressible\n"), 9000),
+		// larger than a restore worker's buffer: read into memory mapped for them alone,
+		// one stored as it is (decrypted there), one compressed (decompressed elsewhere)
+		randomBytes(3, 3<<20),
+		append(randomBytes(4, 3<<20), make([]byte, 1<<20)...),
 	}
 	r.StartSaving(ctx, 1)
 	var content []ID
@@ -274,16 +278,24 @@ func TestRestoreMixedBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = openTestRepo(t, NewFolder(dir))
-	var compressed, plain int
+	var compressed, plain, bigCompressed, bigPlain int
 	r.Index().Each(func(pb PackedBlob) {
+		big := pb.Length > keepScratch
 		if pb.Type == DataBlob && pb.UncompressedLength != 0 {
 			compressed++
+			if big {
+				bigCompressed++
+			}
 		} else if pb.Type == DataBlob {
 			plain++
+			if big {
+				bigPlain++
+			}
 		}
 	})
-	if compressed != 2 || plain != 2 {
-		t.Fatalf("%d compressed and %d uncompressed blobs, want 2 of each", compressed, plain)
+	if compressed != 3 || plain != 3 || bigCompressed != 1 || bigPlain != 1 {
+		t.Fatalf("%d compressed and %d uncompressed blobs (%d and %d stored larger than %d bytes), want 3 of each (1 and 1)",
+			compressed, plain, bigCompressed, bigPlain, keepScratch)
 	}
 	sn, err := r.FindSnapshot(ctx, "latest")
 	if err != nil {

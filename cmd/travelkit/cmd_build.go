@@ -166,7 +166,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 		return causeT(tpmError(tpmErr.Err), "cli.build.tpm_failed", "travelkit tpm enroll")
 	}
 	if res.TPMToken != nil {
-		fmt.Fprintln(os.Stderr, tr.T("cli.build.tpm_bound", res.TPMToken))
+		fmt.Fprintln(os.Stderr, tr.T("cli.build.tpm_bound", tokenText(res.TPMToken)))
 	}
 	if o.json {
 		out := struct {

@@ -89,8 +89,8 @@ func runRegister(o *registerOptions, path string) error {
 	}
 	w.Flush()
 	for _, k := range list {
-		for _, r := range k.Reasons {
-			fmt.Printf("  %s: %s\n", termsafe.Name(k.Last.KitID), termsafe.Text(r))
+		for _, r := range k.ReasonMessages {
+			fmt.Printf("  %s: %s\n", termsafe.Name(k.Last.KitID), prose(r.In(tr)))
 		}
 	}
 	return nil

@@ -147,7 +147,7 @@ func runTPMEnroll(o *tpmEnrollOptions) (err error) {
 	if err != nil {
 		return tpmError(err)
 	}
-	fmt.Println(tr.T("cli.tpm.enrolled", sealed.Token.String()))
+	fmt.Println(tr.T("cli.tpm.enrolled", tokenText(sealed.Token)))
 	return nil
 }
 
@@ -178,7 +178,7 @@ func runTPMList(target string) error {
 		return nil
 	}
 	for _, b := range bs {
-		fmt.Println(tr.T("cli.tpm.item", b.TokenID, b.Token.String()))
+		fmt.Println(tr.T("cli.tpm.item", b.TokenID, tokenText(b.Token)))
 		if b.Record != nil {
 			fmt.Println("          " + tr.T("cli.tpm.record", b.RecordID))
 		}
@@ -270,7 +270,7 @@ func runTPMReseal(o *tpmResealOptions) (err error) {
 		if err != nil {
 			return tpmError(err)
 		}
-		fmt.Println(tr.T("cli.tpm.resealed", sealed.Token.String(), slot))
+		fmt.Println(tr.T("cli.tpm.resealed", tokenText(sealed.Token), slot))
 	}
 	return nil
 }

@@ -60,6 +60,19 @@ func localizeHelp(root *cobra.Command, p *i18n.Printer) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.InitDefaultHelpFlag()
+		if c.Use == "help [command]" && c.Parent() == root {
+			// cobra's help command, with its own words in p's language
+			c.Use = "help " + p.T("help.cobra.command_arg")
+			run := c.Run
+			c.Run = func(hc *cobra.Command, args []string) {
+				if found, _, err := hc.Root().Find(args); found == nil || err != nil {
+					hc.Println(p.T("help.cobra.unknown_topic", fmt.Sprintf("%#q", args)))
+					hc.Root().Usage()
+					return
+				}
+				run(hc, args)
+			}
+		}
 		k := helpKey(c)
 		for _, t := range []struct {
 			field *string
@@ -153,15 +166,18 @@ func writeUsage(w io.Writer, c *cobra.Command, p *i18n.Printer) error {
 }
 
 // useLine is cobra's UseLine with its "[flags]" in p's language.
-func useLine(c *cobra.Command, p *i18n.Printer) string {
+func useLine(c *cobra.Command, p *i18n.Printer) string { return useLineMsg(c).In(p) }
+
+// useLineMsg is cobra's UseLine as a message, for errors that quote it.
+func useLineMsg(c *cobra.Command) i18n.Message {
 	use := c.Use
 	if c.HasParent() {
 		use = c.Parent().CommandPath() + " " + use
 	}
 	if !c.DisableFlagsInUseLine && c.HasAvailableFlags() && !strings.Contains(use, "[flags]") {
-		use += " " + p.T("help.cobra.flags_arg")
+		return i18n.M("help.cobra.use_flags", use)
 	}
-	return use
+	return i18n.M(use) // no words of cobra's: not a key, so written as it is
 }
 
 func rpad(s string, n int) string { return fmt.Sprintf("%-*s", n, s) }

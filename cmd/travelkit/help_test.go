@@ -106,7 +106,7 @@ func TestHelpTexts(t *testing.T) {
 func TestHelpLanguages(t *testing.T) {
 	// cobra's English words: its headings (whole lines), the help flag's text, the last
 	// line, and a flag's default (the texts themselves may say "(default: ...)")
-	english := regexp.MustCompile(`(?m)^(Usage|Aliases|Examples|Available Commands|Additional Commands|Flags|Global Flags|Additional help topics):$|--help +help for |for more information about a command|\[flags\]`)
+	english := regexp.MustCompile(`(?m)^(Usage|Aliases|Examples|Available Commands|Additional Commands|Flags|Global Flags|Additional help topics):$|--help +help for |for more information about a command|\[flags\]|\[command\]`)
 	for _, lang := range i18n.Languages() {
 		p := i18n.New(lang)
 		root := newCommandTree()

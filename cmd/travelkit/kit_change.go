@@ -126,8 +126,8 @@ func printChange(what string, r *builder.ChangeResult, target string) {
 	for _, e := range r.EscrowFiles {
 		fmt.Fprintln(os.Stderr, tr.T("cli.change.handover", e))
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintln(os.Stderr, tr.T("cli.change.note", n))
+	for _, n := range r.NoteMessages {
+		fmt.Fprintln(os.Stderr, tr.T("cli.change.note", prose(n.In(tr))))
 	}
 }
 

@@ -315,10 +315,10 @@ func hasLUKSMagic(d io.ReaderAt) bool {
 func exactArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < len(names) {
-			return usageErrorT("cli.args.missing", strings.Join(names[len(args):], " "), cmd.UseLine())
+			return usageErrorT("cli.args.missing", strings.Join(names[len(args):], " "), useLineMsg(cmd))
 		}
 		if len(args) > len(names) {
-			return usageErrorT("cli.args.too_many", fmt.Sprintf("%q", args[len(names):]), cmd.UseLine())
+			return usageErrorT("cli.args.too_many", fmt.Sprintf("%q", args[len(names):]), useLineMsg(cmd))
 		}
 		return nil
 	}

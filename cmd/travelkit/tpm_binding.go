@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"travelkit/luks"
 	"travelkit/tpm"
@@ -78,4 +79,43 @@ func unsealKit(c *luks.Container, spec, pinFile string) ([]byte, int, error) {
 	defer t.Close()
 	pass, slot, err := tpmbind.Unseal(t, bs, func() ([]byte, error) { return readPIN(pinFile, false) })
 	return pass, slot, tpmError(err)
+}
+
+// tokenText says what a TPM binding is in the person's language (tpm.Token's String, with
+// "slot" for the keyslot): "slot 2: PCR 7 (Secure Boot state) (sha256 bank), PIN".
+func tokenText(t *tpm.Token) string {
+	slots := make([]string, len(t.Keyslots))
+	for i, k := range t.Keyslots {
+		slots[i] = num(k)
+	}
+	parts := []string{tr.T("cli.tpm.token.no_pcrs")}
+	if len(t.PCRs) > 0 {
+		pcrs := make([]string, len(t.PCRs))
+		for i, p := range t.PCRs {
+			pcrs[i] = num(p)
+			if p == 7 {
+				pcrs[i] = tr.T("cli.tpm.token.secure_boot", pcrs[i])
+			}
+		}
+		bank := t.PCRBank
+		if bank == "" {
+			bank = "sha256"
+		}
+		parts[0] = tr.T("cli.tpm.token.pcrs", strings.Join(pcrs, ", "), len(t.PCRs), bank)
+	}
+	if t.PIN {
+		parts = append(parts, tr.T("cli.tpm.token.pin"))
+	} else {
+		parts = append(parts, tr.T("cli.tpm.token.no_pin"))
+	}
+	switch {
+	case t.SRK != nil:
+		parts = append(parts, tr.T("cli.tpm.token.srk"))
+	case t.PrimaryAlg != "":
+		parts = append(parts, tr.T("cli.tpm.token.primary", t.PrimaryAlg))
+	}
+	if t.PCRLock || len(t.PubKey) > 0 {
+		parts = append(parts, tr.T("cli.tpm.token.signed"))
+	}
+	return tr.T("cli.tpm.token.text", strings.Join(slots, ", "), strings.Join(parts, tr.T("cli.tpm.token.and")))
 }

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package repo
+
+// mapBuffer is not used here: large blobs are read into the collected heap.
+func mapBuffer(n int) (buf []byte, free func()) { return nil, nil }
