@@ -62,6 +62,9 @@ func TestGlossary(t *testing.T) {
 				}
 				for _, is := range issues {
 					id, _, _ := strings.Cut(is, ":")
+					if inTables(key, g["en"][id].Skip) {
+						continue
+					}
 					x := lang + ":" + key + ":" + id
 					if _, ok := glossaryExceptions[x]; ok {
 						used[x] = true
