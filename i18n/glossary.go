@@ -29,6 +29,9 @@ type Term struct {
 	// Not (en.toml only) are English phrases that contain a form but name another thing
 	// ("header backup" is not a backup of the person's files).
 	Not []string `toml:"not"`
+	// Skip (en.toml only) are tables of the catalogue the term is not checked in ("help":
+	// --help speaks of any disk a staffer writes to, not of the person's kit drive).
+	Skip []string `toml:"skip"`
 }
 
 var glossaries = sync.OnceValues(func() (map[string]map[string]Term, error) {
@@ -145,12 +148,12 @@ func englishUses(text string, t Term) bool {
 			if orig := text[start:end]; len(text) == len(low) && orig == strings.ToUpper(orig) {
 				continue // a value name or label (--target KIT, TRAVELKIT), not prose
 			}
-			if r, _ := utf8.DecodeLastRuneInString(low[:start]); start > 0 && (isWordRune(r) || strings.ContainsRune("-_./[:@", r)) {
+			if r, _ := utf8.DecodeLastRuneInString(low[:start]); start > 0 && (isWordRune(r) || strings.ContainsRune("-_./[:@{", r)) {
 				continue
 			}
 			if end < len(low) {
 				r, n := utf8.DecodeRuneInString(low[end:])
-				if isWordRune(r) || strings.ContainsRune("-_]@", r) {
+				if isWordRune(r) || strings.ContainsRune("-_]@}", r) {
 					continue
 				}
 				if r == '.' || r == '/' {

@@ -28,7 +28,7 @@ var fr = messages{
 
 	WinTitle:    "Sous Windows",
 	WinPlug:     "Branchez le disque. Si Windows propose de formater un disque, cliquez sur Annuler.",
-	WinExplorer: "Ouvrez l’Explorateur de fichiers et trouvez le lecteur nommé TRAVELKIT. Notez sa lettre, par exemple {drive}",
+	WinExplorer: "Ouvrez l’Explorateur de fichiers et trouvez le disque nommé TRAVELKIT (Windows l’appelle « lecteur »). Notez sa lettre, par exemple {drive}",
 	WinAdmin: "Faites un clic droit sur le bouton Démarrer et choisissez « Terminal (administrateur) » ou " +
 		"« Windows PowerShell (administrateur) ». Cliquez sur Oui quand Windows demande l’autorisation.",
 	WinRun:        "Tapez cette commande et appuyez sur Entrée. Si la lettre de TRAVELKIT n’est pas {drive}, changez-la dans la commande :",
@@ -60,11 +60,11 @@ var fr = messages{
 	LinuxPassword: "Tapez votre mot de passe utilisateur (sudo le demande), puis votre phrase secrète. Rien ne s’affiche pendant la saisie : c’est normal.",
 	LinuxDone:     "Vos fichiers apparaissent dans le dossier Restored de votre dossier personnel.",
 
-	BootTitle: "Ou démarrer l’ordinateur sur ce support (PC et Mac Intel)",
-	BootIntro: "Sur un ordinateur emprunté, ou qui ne démarre plus, vous pouvez démarrer l’ordinateur sur ce support au lieu de son propre système. Votre phrase secrète n’est alors jamais tapée dans ce système, rien n’est installé et aucun droit d’administrateur n’est nécessaire. Le démarrage sécurisé (Secure Boot) peut rester activé.",
-	BootKeys:  "Éteignez l’ordinateur et branchez le support. Allumez-le et appuyez aussitôt, à plusieurs reprises, sur la touche du menu de démarrage jusqu’à ce qu’une liste de supports apparaisse ; choisissez le support USB (il peut s’appeler « UEFI: USB » ou porter le nom de la clé). La touche dépend du fabricant :",
-	BootSee:   "Un menu texte apparaît avec le nom de ce kit ; il indique si Secure Boot est activé. Déplacez-vous avec les flèches et Entrée, ou tapez le numéro d’une ligne. Déverrouillez le kit, puis choisissez Restaurer (vos fichiers sur cet ordinateur ou un autre support) ou Sauver (enregistrer dans le kit les fichiers de cet ordinateur, par exemple d’un portable qui ne démarre plus). Choisissez Éteindre à la fin : le kit est alors fermé proprement.",
-	BootNo:    "Les Mac à puce Apple (M1, M2…) et les PC à processeur ARM ne peuvent pas démarrer sur ce support : suivez les étapes pour macOS ou Windows ci-dessus.",
+	BootTitle: "Ou démarrer l’ordinateur sur ce disque (PC et Mac Intel)",
+	BootIntro: "Sur un ordinateur emprunté, ou qui ne démarre plus, vous pouvez démarrer l’ordinateur sur ce disque au lieu de son propre système. Votre phrase secrète n’est alors jamais tapée dans ce système, rien n’est installé et aucun droit d’administrateur n’est nécessaire. Le démarrage sécurisé (Secure Boot) peut rester activé.",
+	BootKeys:  "Éteignez l’ordinateur et branchez le disque. Allumez-le et appuyez aussitôt, à plusieurs reprises, sur la touche du menu de démarrage jusqu’à ce qu’une liste de disques apparaisse ; choisissez le disque USB (il peut s’appeler « UEFI: USB » ou porter le nom du disque). La touche dépend du fabricant :",
+	BootSee:   "Un menu texte apparaît avec le nom de ce kit ; il indique si Secure Boot est activé. Déplacez-vous avec les flèches et Entrée, ou tapez le numéro d’une ligne. Déverrouillez le kit, puis choisissez Restaurer (vos fichiers sur cet ordinateur ou un autre disque) ou Sauver (enregistrer dans le kit les fichiers de cet ordinateur, par exemple d’un portable qui ne démarre plus). Choisissez Éteindre à la fin : le kit est alors fermé proprement.",
+	BootNo:    "Les Mac à puce Apple (M1, M2…) et les PC à processeur ARM ne peuvent pas démarrer sur ce disque : suivez les étapes pour macOS ou Windows ci-dessus.",
 
 	NoProgram: "Ce kit ne contient pas de programme pour ce système. Utilisez un autre ordinateur, ou les outils standard de Linux décrits plus bas.",
 	Chown:     "Sous macOS et Linux, si vous ne pouvez pas ouvrir les fichiers restaurés, tapez :",
@@ -105,16 +105,16 @@ var fr = messages{
 		"ne change pas : quiconque a gardé une ancienne copie de l’en-tête et une phrase secrète de l’époque " +
 		"peut aussi ouvrir le disque.",
 
-	OffSiteTitle: "Si ce support est perdu ou saisi : la copie hors site",
+	OffSiteTitle: "Si ce disque est perdu ou saisi : la copie hors site",
 	OffSite: "La personne ou l’organisation qui a préparé ce kit garde peut-être une copie chiffrée de ses " +
 		"sauvegardes sur un de ses serveurs. Demandez-lui si elle existe et son emplacement (il commence par " +
-		"sftp:, s3: ou rest:). Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"sftp:, s3: ou rest:). Sur n’importe quel ordinateur, sans ce disque, la clé de récupération l’ouvre : " +
 		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
 		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 	OffSiteStock: "restic, un programme standard pour Windows, macOS et Linux, ouvre aussi la copie :",
 	OffSiteKept: "Les sauvegardes de ce kit sont aussi copiées, chiffrées, sur un serveur de la personne ou de " +
 		"l’organisation qui l’a préparé. Demandez-lui son emplacement (il commence par sftp:, s3: ou rest:). " +
-		"Sur n’importe quel ordinateur, sans ce support, la clé de récupération l’ouvre : " +
+		"Sur n’importe quel ordinateur, sans ce disque, la clé de récupération l’ouvre : " +
 		"enregistrez la clé dans un fichier texte nommé recovery-key.txt et lancez travelkit (d’un autre kit, ou " +
 		"de la personne qui a préparé celui-ci) avec l’emplacement à la place de LOCATION :",
 

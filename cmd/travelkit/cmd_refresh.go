@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"travelkit/builder"
+	"travelkit/internal/bytesize"
 	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/register"
@@ -87,7 +88,7 @@ func runRefresh(o *refreshOptions) error {
 	done()
 	var full *builder.ToolsFullError
 	if errors.As(err, &full) {
-		return withCode(ExitNoSpace, causeT(err, "cli.refresh.failed", o.kit.target), full.Hint())
+		return toolsFull(o.kit.target, full)
 	}
 	if err != nil {
 		return causeT(err, "cli.refresh.failed", o.kit.target)
@@ -103,4 +104,17 @@ func runRefresh(o *refreshOptions) error {
 	printChange(tr.T("cli.refresh.done"), res, o.kit.target)
 	fmt.Fprintln(os.Stderr, tr.T("cli.refresh.untouched"))
 	return nil
+}
+
+// toolsFull says that a refresh's files do not fit on the kit's tools partition, and what
+// to do, in the person's language (builder.ToolsFullError's Error and Hint are English).
+func toolsFull(target string, e *builder.ToolsFullError) error {
+	boot := ""
+	hint := "cli.refresh.tools_full_hint"
+	if e.Boot > 0 {
+		boot = tr.T("cli.refresh.tools_full_boot", bytesize.FormatDecimal(e.Boot))
+		hint = "cli.refresh.tools_full_boot_hint"
+	}
+	err := wrapT(e, "cli.refresh.tools_full", target, bytesize.FormatDecimal(e.Partition), bytesize.FormatDecimal(e.Files), boot, e.Err)
+	return withCodeT(ExitNoSpace, err, hint, "--profile", "[tools] platforms", "[boot] enable = false", "travelkit build", "[drive] tools_size")
 }
