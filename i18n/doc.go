@@ -42,8 +42,9 @@
 // not checked in, rival words included (drive: --help speaks of any disk). TestGlossary
 // fails when a message whose English uses a term has a translation with none of its
 // forms, or any rival word; kit's TestGlossaryRestorePages checks the printed RESTORE
-// pages (kit/messages_*.go) the same way. Where a sentence rightly leaves the term out, add "lang:key:term" with a
-// reason to glossaryExceptions in glossary_test.go, or better, reword.
+// pages (kit/messages_*.go) the same way. Where a sentence rightly leaves the term out,
+// add "lang:key:term" with a reason to glossaryExceptions in glossary_test.go, or
+// better, reword.
 //
 // The glossary sits in each language's own file, not in a file of its own, so that a
 // translator still has one file per language and sees the words to use where the
