@@ -183,11 +183,12 @@ func TestHelpCobraErrors(t *testing.T) {
 		c.SetArgs(g.args)
 		errs = append(errs, c.Execute())
 	}
-	for _, args := range [][]string{{"--nope"}, {"-z"}, {"-vz"}, {"--n"}, {"-n"}, {"--n", "x"}, {"---x"}} {
+	for _, args := range [][]string{{"--nope"}, {"-z"}, {"-vz"}, {"--n"}, {"-n"}, {"--n", "x"}, {"--n", "99999999999999999999"}, {"-v=maybe"}, {"--d", "5"}, {"---x"}} {
 		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 		fs.SetOutput(new(strings.Builder))
 		fs.IntP("n", "n", 0, "")
 		fs.BoolP("v", "v", false, "")
+		fs.Duration("d", 0, "")
 		errs = append(errs, fs.Parse(args))
 	}
 	for _, err := range errs {
