@@ -56,7 +56,7 @@ func targetError(err error) error {
 	}
 	var re *target.RefusedError
 	if errors.As(err, &re) {
-		return withCode(ExitRefused, err, re.Hint)
+		return refusedError(err, re)
 	}
 	if errors.Is(err, target.ErrNeedAdmin) {
 		return withCode(ExitRefused, err, "raw disk access needs administrator rights (Linux, macOS: sudo; Windows: run PowerShell as Administrator)")
@@ -65,6 +65,15 @@ func targetError(err error) error {
 		return withCode(ExitNotLUKS, err, "check --target: it must be a kit drive or image built by travelkit")
 	}
 	return err
+}
+
+// refusedError is a safety refusal with its exit code and its hint, in the person's
+// language when the target package gave it as a message.
+func refusedError(err error, re *target.RefusedError) error {
+	if re.HintMsg != nil {
+		return &cliError{code: ExitRefused, err: err, hint: re.Hint, hintMsg: re.HintMsg}
+	}
+	return withCode(ExitRefused, err, re.Hint)
 }
 
 // kitFlags are the flags of every command that opens a kit: the target and the ways to unlock it.
