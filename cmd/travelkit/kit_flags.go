@@ -56,7 +56,7 @@ func targetError(err error) error {
 	}
 	var re *target.RefusedError
 	if errors.As(err, &re) {
-		return withCode(ExitRefused, err, re.Hint)
+		return refusedError(err, re)
 	}
 	if errors.Is(err, target.ErrNeedAdmin) {
 		return withCodeT(ExitRefused, err, "cli.kit.admin_hint")
@@ -65,6 +65,15 @@ func targetError(err error) error {
 		return withCodeT(ExitNotLUKS, err, "cli.kit.not_kit_hint")
 	}
 	return err
+}
+
+// refusedError is a safety refusal with its exit code and its hint, in the person's
+// language when the target package gave it as a message.
+func refusedError(err error, re *target.RefusedError) error {
+	if re.HintMsg != nil {
+		return &cliError{code: ExitRefused, err: err, hint: re.Hint, hintMsg: re.HintMsg}
+	}
+	return withCode(ExitRefused, err, re.Hint)
 }
 
 // kitFlags are the flags of every command that opens a kit: the target and the ways to unlock it.
