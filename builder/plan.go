@@ -81,13 +81,12 @@ func MakePlan(cfg Config, opt PlanOptions) (*Plan, error) {
 	switch {
 	case info.Kind == target.ImageFile && !info.Exists:
 		if opt.Size <= 0 {
-			return nil, &target.RefusedError{Path: opt.Target, Reason: "the image file does not exist", Hint: "give --size to create it (for example --size 8GiB)"}
+			return nil, target.NoImageError(opt.Target)
 		}
 		p.Create, p.DiskSize = true, opt.Size
 	case info.Kind == target.ImageFile:
 		if opt.Size > 0 && opt.Size != info.Size {
-			return nil, &target.RefusedError{Path: opt.Target, Reason: fmt.Sprintf("the image file exists with another size (%d bytes)", info.Size),
-				Hint: "remove the file to create it anew, or drop --size to reuse it"}
+			return nil, target.ImageSizeError(opt.Target, info.Size)
 		}
 		p.DiskSize = info.Size
 	default:

@@ -24,6 +24,7 @@ func isTemp(name string) bool { return strings.Contains(name, "-tmp-") }
 var (
 	_ repo.Streamer    = (*RepoStorage)(nil)
 	_ repo.TempRemover = (*RepoStorage)(nil)
+	_ repo.Rewinder    = (*kitTemp)(nil)
 )
 
 // CreateTemp starts a file of type t under a temporary name in the kit's volume (for
@@ -73,6 +74,13 @@ func (k *kitTemp) Write(p []byte) (int, error) {
 		return n, k.s.writeError(k.st.Path(), int64(len(p)), err)
 	}
 	return n, nil
+}
+
+// Rewind drops what was written after off (repo.Rewinder).
+func (k *kitTemp) Rewind(off int64) error {
+	k.s.mu.Lock()
+	defer k.s.mu.Unlock()
+	return k.st.Rewind(off)
 }
 
 func (k *kitTemp) Commit(ctx context.Context, h repo.Handle) error {

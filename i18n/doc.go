@@ -24,9 +24,9 @@
 //
 // A frightened person reads "recovery key" on the printed page, the boot menu, the wizard
 // and the command line: in each language it must be the same words everywhere. Each
-// messages/<lang>.toml therefore starts its [glossary] (just before [strength]) with one
+// messages/<lang>.toml therefore holds a [glossary] (just before [strength]) with one
 // table per thing the person meets: passphrase, recovery_key, kit, backup, snapshot,
-// colleague, escrow, tools_partition, encrypted_volume, administrator.
+// colleague, escrow, drive, tools_partition, encrypted_volume, administrator.
 //
 //	[glossary.recovery_key]
 //	forms = ["clé de récupération", "clés de récupération"]
@@ -38,11 +38,13 @@
 // avoid are rival words, wrong anywhere in that language. Vowel marks, the Persian
 // half-space and line breaks do not matter. In en.toml, forms are the English words
 // that call for the term, and not lists English phrases that only look like it ("header
-// backup", "age passphrase", the folder named escrow). TestGlossary fails when a message
-// whose English uses a term has a translation with none of its forms, or any rival word;
-// kit's TestGlossaryRestorePages checks the printed RESTORE pages (kit/messages_*.go)
-// the same way. Where a sentence rightly leaves the term out, add "lang:key:term" with a
-// reason to glossaryExceptions in glossary_test.go, or better, reword.
+// backup", "age passphrase", the folder named escrow) and skip lists tables the term is
+// not checked in, rival words included (drive: --help speaks of any disk). TestGlossary
+// fails when a message whose English uses a term has a translation with none of its
+// forms, or any rival word; kit's TestGlossaryRestorePages checks the printed RESTORE
+// pages (kit/messages_*.go) the same way. Where a sentence rightly leaves the term out,
+// add "lang:key:term" with a reason to glossaryExceptions in glossary_test.go, or
+// better, reword.
 //
 // The glossary sits in each language's own file, not in a file of its own, so that a
 // translator still has one file per language and sees the words to use where the

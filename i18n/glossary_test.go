@@ -82,6 +82,39 @@ func TestGlossary(t *testing.T) {
 	}
 }
 
+// TestGlossaryMatching: what counts as using a term, and what does not.
+func TestGlossaryMatching(t *testing.T) {
+	for _, c := range []struct {
+		lang, en, tr string
+		want         string // the term id reported, or "" for none
+	}{
+		{"fr", "Type the passphrase.", "Tapez la phrase de passe.", "passphrase"},     // a rival word
+		{"es", "Type the passphrase.", "Escriba la frase.", "passphrase"},             // the term left out
+		{"es", "Type the passphrase.", "Escriba la frase de\ncontraseña.", ""},        // across a line break
+		{"ru", "Use --passphrase-file or recovery-key.txt.", "Используйте файл.", ""}, // flag and file names
+		{"ru", "Open it with the recovery key.", "Откройте ключом восстановления.", ""},
+		{"ar", "Open it with the recovery key.", "افتحها بمفتاح الاستعادة.", ""}, // an attached prefix
+		{"ar", "Open it with the recovery key.", "افتحها بمفتاح الاسترداد.", "recovery_key"},
+		{"fa", "inside the encrypted volume", "درون بخش رمزگذاری شدهٔ کیت", ""}, // half-space, ezafe
+		{"ru", "give --target KIT", "укажите --target KIT", ""},                 // a value name
+		{"es", "the header backup is written", "se escribe la copia de la cabecera", ""},
+		{"ru", "run travelkit backup", "запустите travelkit backup", ""}, // a command
+		{"fr", "the recovery key", "la clé de secours", "recovery_key"},
+	} {
+		issues, err := GlossaryIssues(c.lang, c.en, c.tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if len(issues) > 0 {
+			got, _, _ = strings.Cut(issues[0], ":")
+		}
+		if got != c.want {
+			t.Errorf("%s %q for %q: issues %q, want %q", c.lang, c.tr, c.en, issues, c.want)
+		}
+	}
+}
+
 // TestGlossaryCatchesRivals: the check sees a rival word and a missing term.
 func TestGlossaryCatchesRivals(t *testing.T) {
 	issues, err := GlossaryIssues("fr", "Type the passphrase.", "Tapez la phrase de passe.")

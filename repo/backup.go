@@ -106,6 +106,12 @@ type archiver struct {
 	// with the chunk it holds: what is in flight is bounded by the savers
 	// and the saves channel, and most chunks need no 8 MiB buffer.
 	chunkBufs chan []byte
+	// bigBufs hold the buffers of chunkMax bytes a reader moves a chunk into
+	// when it outgrows its chunk buffer (a chunk of more than 2 MiB: one in
+	// five of random data, every one in a run of zeros). Their number is
+	// fixed and they are reused: growing in steps into new buffers made
+	// 2+4+8 MiB of garbage per long chunk, and the heap peaked with it.
+	bigBufs chan []byte
 	// inFlight bounds the bytes of buffers handed to the savers and not yet
 	// saved: a few long chunks at once would otherwise make the peak
 	inFlight *byteBudget
@@ -201,11 +207,15 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
 		files: make(chan fileJob, 64), saves: make(chan chunkJob, 1),
-		smallBufs: make(chan []byte, 2*workers+2), chunkBufs: make(chan []byte, workers+1),
-		inFlight: newByteBudget(int64(chunkMax + workers*chunkBuf)),
+		smallBufs: make(chan []byte, workers+1), chunkBufs: make(chan []byte, 1),
+		bigBufs:  make(chan []byte, max(1, workers/4)),
+		inFlight: newByteBudget(int64(workers * chunkBuf)),
 		walkers:  make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.smallBufs); i++ {
 		a.smallBufs <- nil
+	}
+	for i := 0; i < cap(a.bigBufs); i++ {
+		a.bigBufs <- nil
 	}
 	start := time.Now()
 	// one uploader hashes and writes a 16 MiB pack in about the time the
@@ -648,13 +658,28 @@ func (a *archiver) getChunkBuf() []byte {
 	}
 }
 
-// putBuf takes back a buffer a reader or saver is done with: small-file
-// buffers always (their number is fixed), chunk buffers while there is room,
-// grown ones never.
+// getBigBuf returns a buffer of chunkMax bytes when one is free.
+func (a *archiver) getBigBuf() []byte {
+	select {
+	case b := <-a.bigBufs:
+		if b == nil {
+			b = make([]byte, chunkMax)
+		}
+		return b[:cap(b)]
+	case <-a.ctx.Done():
+		return nil
+	}
+}
+
+// putBuf takes back a buffer a reader or saver is done with: small-file and
+// big buffers always (their number is fixed), chunk buffers while there is
+// room.
 func (a *archiver) putBuf(b []byte) {
 	switch cap(b) {
 	case smallFile + 1:
 		a.smallBufs <- b
+	case chunkMax:
+		a.bigBufs <- b
 	case chunkBuf:
 		select {
 		case a.chunkBufs <- b:
@@ -675,7 +700,8 @@ func (a *archiver) reader() {
 		}
 		err := a.readFile(job, &work)
 		if cap(work) > chunkBuf {
-			work = nil // a grown buffer is not kept for the next file
+			a.putBuf(work) // a big buffer is not kept for the next file
+			work = nil
 		}
 		if err != nil {
 			a.warn(job.path, err)
@@ -763,7 +789,10 @@ func (a *archiver) readFile(job fileJob, work *[]byte) error {
 		if l == 0 {
 			want := min(chunkMax, max(n, chunkMin)+readStep)
 			if want > len(buf) {
-				nb := make([]byte, min(chunkMax, max(want, 2*len(buf))))
+				nb := a.getBigBuf()
+				if nb == nil {
+					return a.ctx.Err()
+				}
 				copy(nb, buf[:n])
 				a.putBuf(buf)
 				buf = nb

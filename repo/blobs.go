@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -166,6 +167,7 @@ type BlobScratch struct {
 	comp   []byte
 	sealed []byte // pieces of a blob being encrypted into a streamed pack
 	pack   *streamPack
+	enc    *zstd.Encoder // compresses blobs straight into a streamed pack
 }
 
 // sealPiece is how much of a blob is encrypted, hashed and written at a time
@@ -213,6 +215,14 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 
 	streamed := sc != nil && t == DataBlob && s.stream != nil
 	tree := sc == nil && t == TreeBlob && s.stream != nil
+	if streamed {
+		return true, s.saveStreamed(h, data, sc)
+	}
+	if tree {
+		s.treeMu.Lock()
+		defer s.treeMu.Unlock()
+		return true, s.saveStreamed(h, data, &s.treeScratch)
+	}
 	if sc == nil {
 		sc = &BlobScratch{}
 	}
@@ -225,14 +235,6 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	if ok {
 		plain = c
 		ulen = len(data)
-	}
-	if streamed {
-		return true, s.saveStreamed(h, plain, ulen, len(data), sc)
-	}
-	if tree {
-		s.treeMu.Lock()
-		defer s.treeMu.Unlock()
-		return true, s.saveStreamed(h, plain, ulen, len(data), &s.treeScratch)
 	}
 	sealedLen := len(plain) + Overhead
 	fits := func(p *packer) bool {
@@ -315,10 +317,13 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 	return true, s.getErr()
 }
 
-// saveStreamed seals a blob and writes it to the data pack of sc, starting one
-// when sc has none; a full pack is finished and handed to an uploader, which
-// makes it durable under its name.
-func (s *blobSaver) saveStreamed(h BlobHandle, plain []byte, ulen, plainLen int, sc *BlobScratch) error {
+// saveStreamed compresses (when it pays) and seals a blob into the data pack of
+// sc, starting one when sc has none; a full pack is finished and handed to an
+// uploader, which makes it durable under its name. When the temporary file can
+// rewind, the blob is compressed straight into the pack (no compressed copy in
+// memory); if it does not shrink, the pack is rewound to where the blob began
+// and the blob is stored as it is.
+func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) error {
 	r := s.r
 	sp := sc.pack
 	if sp == nil {
@@ -333,20 +338,44 @@ func (s *blobSaver) saveStreamed(h BlobHandle, plain []byte, ulen, plainLen int,
 		s.open[sp] = struct{}{}
 		s.mu.Unlock()
 	}
-	n := len(plain) + Overhead
 	if sc.sealed == nil {
 		sc.sealed = make([]byte, sealPiece)
 	}
-	if err := r.key.sealStream(plain, sc.sealed, sp.write); err != nil {
-		s.setErr(err)
-		return err
+	start := sp.off
+	plain, ulen, sealed := data, 0, false
+	if r.worthCompressing(data, sc.sampleSize) {
+		if rw, ok := sp.f.(Rewinder); ok {
+			done, err := s.compressInto(sp, rw, data, sc)
+			if err != nil {
+				s.setErr(err)
+				return err
+			}
+			if done {
+				ulen, sealed = len(data), true
+			}
+		} else {
+			c := r.encoder().EncodeAll(data, sc.comp[:0])
+			if cap(c) <= keepScratch {
+				sc.comp = c[:0]
+			}
+			if shrinks(len(c), len(data)) {
+				plain, ulen = c, len(data)
+			}
+		}
 	}
-	sp.blobs = append(sp.blobs, PackedBlob{BlobHandle: h, Offset: uint32(sp.off - n),
+	if !sealed {
+		if err := r.key.sealStream(plain, sc.sealed, sp.write); err != nil {
+			s.setErr(err)
+			return err
+		}
+	}
+	n := sp.off - start
+	sp.blobs = append(sp.blobs, PackedBlob{BlobHandle: h, Offset: uint32(start),
 		Length: uint32(n), UncompressedLength: uint32(ulen)})
 	sp.hdr += entrySize(uint32(ulen))
 	s.mu.Lock()
 	s.AddedBlobs[h.Type]++
-	s.AddedBytes += int64(plainLen)
+	s.AddedBytes += int64(len(data))
 	full := sp.off+sp.hdr >= r.PackSize
 	if full {
 		delete(s.open, sp)
@@ -357,6 +386,78 @@ func (s *blobSaver) saveStreamed(h BlobHandle, plain []byte, ulen, plainLen int,
 		return s.shipStreamed(sp)
 	}
 	return s.getErr()
+}
+
+// compressInto compresses and seals data straight into the pack. It reports
+// false, with the pack (file, hash and offset) back where the blob began, when
+// the compressed blob would not be smaller than the rule of compressBlob.
+func (s *blobSaver) compressInto(sp *streamPack, rw Rewinder, data []byte, sc *BlobScratch) (bool, error) {
+	start := sp.off
+	state, err := sp.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return false, err
+	}
+	w, err := s.r.key.sealStart(sc.sealed, sp.write)
+	if err != nil {
+		return false, err
+	}
+	w.limit = len(data) - len(data)/64 - 1 // shrinks(w.n, len(data)) while within it
+	enc := sc.encoder()
+	enc.ResetContentSize(w, int64(len(data)))
+	if _, err = enc.Write(data); err == nil {
+		err = enc.Close()
+	}
+	if err == nil {
+		return true, w.finish()
+	}
+	if !errors.Is(err, errSealLimit) {
+		return false, err
+	}
+	if err := rw.Rewind(int64(start)); err != nil {
+		return false, err
+	}
+	if err := sp.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		return false, err
+	}
+	sp.off = start
+	return false, nil
+}
+
+// sampleSize compresses a sample with the goroutine's own encoder (no
+// encoders of the shared pool are made for it) and returns its size.
+func (sc *BlobScratch) sampleSize(sample []byte) int {
+	var n countWriter
+	enc := sc.encoder()
+	enc.Reset(&n)
+	if _, err := enc.Write(sample); err != nil {
+		return len(sample)
+	}
+	if err := enc.Close(); err != nil {
+		return len(sample)
+	}
+	return int(n)
+}
+
+// countWriter counts what is written to it.
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
+
+// encoder is the streaming zstd encoder of one saving goroutine, with the
+// settings of Repository.encoder.
+func (sc *BlobScratch) encoder() *zstd.Encoder {
+	if sc.enc == nil {
+		var err error
+		sc.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+		if err != nil {
+			panic(err)
+		}
+	}
+	return sc.enc
 }
 
 func (sp *streamPack) write(b []byte) error {

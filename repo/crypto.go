@@ -217,6 +217,32 @@ func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 // to out in pieces of at most len(scratch) bytes (scratch must not be empty):
 // a blob is written to a pack without a sealed copy of it in memory.
 func (k *Key) sealStream(plaintext, scratch []byte, out func([]byte) error) error {
+	w, err := k.sealStart(scratch, out)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return err
+	}
+	return w.finish()
+}
+
+// sealWriter encrypts what is written to it, in pieces of at most len(scratch)
+// bytes, and hands the ciphertext to out; finish hands out the MAC.
+type sealWriter struct {
+	ctr     cipher.Stream
+	mac     *poly1305.MAC
+	scratch []byte
+	out     func([]byte) error
+	n       int // ciphertext bytes so far
+	limit   int // a Write that would pass this many bytes fails with errSealLimit (0: none)
+}
+
+var errSealLimit = errors.New("sealed data over its limit")
+
+// sealStart writes a new random IV to out and returns the writer of the
+// ciphertext that follows it.
+func (k *Key) sealStart(scratch []byte, out func([]byte) error) (*sealWriter, error) {
 	var iv [ivSize]byte
 	for {
 		if _, err := rand.Read(iv[:]); err != nil {
@@ -229,19 +255,29 @@ func (k *Key) sealStream(plaintext, scratch []byte, out func([]byte) error) erro
 	var pk [32]byte
 	copy(pk[:16], k.MACR[:])
 	k.macBlock.Encrypt(pk[16:], iv[:])
-	m := poly1305.New(&pk)
 	if err := out(iv[:]); err != nil {
-		return err
+		return nil, err
 	}
-	ctr := cipher.NewCTR(k.block, iv[:])
-	for len(plaintext) > 0 {
-		ct := scratch[:min(len(plaintext), len(scratch))]
-		ctr.XORKeyStream(ct, plaintext[:len(ct)])
-		m.Write(ct)
-		if err := out(ct); err != nil {
-			return err
-		}
-		plaintext = plaintext[len(ct):]
-	}
-	return out(m.Sum(scratch[:0]))
+	return &sealWriter{ctr: cipher.NewCTR(k.block, iv[:]), mac: poly1305.New(&pk), scratch: scratch, out: out}, nil
 }
+
+func (w *sealWriter) Write(p []byte) (int, error) {
+	if w.limit > 0 && w.n+len(p) > w.limit {
+		return 0, errSealLimit
+	}
+	total := len(p)
+	for len(p) > 0 {
+		ct := w.scratch[:min(len(p), len(w.scratch))]
+		w.ctr.XORKeyStream(ct, p[:len(ct)])
+		w.mac.Write(ct)
+		if err := w.out(ct); err != nil {
+			return total - len(p), err
+		}
+		w.n += len(ct)
+		p = p[len(ct):]
+	}
+	return total, nil
+}
+
+// finish hands out the MAC.
+func (w *sealWriter) finish() error { return w.out(w.mac.Sum(w.scratch[:0])) }

@@ -403,6 +403,21 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Rewind truncates the file to off bytes and writes on from there.
+func (t *folderTemp) Rewind(off int64) error {
+	if off < 0 || off > t.n {
+		return fmt.Errorf("rewind to %d of a %d-byte file", off, t.n)
+	}
+	if err := t.fh.Truncate(off); err != nil {
+		return err
+	}
+	if _, err := t.fh.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	t.n = off
+	return nil
+}
+
 func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	fail := func(err error) error {
 		t.Abort()

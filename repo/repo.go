@@ -256,27 +256,41 @@ func (r *Repository) openUnpackedFile(ctx context.Context, t FileType, id ID, si
 
 // compressBlob returns the zstd form of data when that is smaller.
 func (r *Repository) compressBlob(data []byte, dst []byte) ([]byte, bool) {
-	if r.cfg.Version < 2 || r.Compression == CompressionOff || len(data) < 64 {
-		return nil, false
+	size := func(sample []byte) int {
+		c := r.encoder().EncodeAll(sample, dst[:0])
+		if cap(c) > cap(dst) && cap(c) <= keepScratch {
+			dst = c[:0]
+		}
+		return len(c)
 	}
-	if len(data) >= 256<<10 && !r.looksCompressible(data, dst) {
+	if !r.worthCompressing(data, size) {
 		return nil, false
 	}
 	c := r.encoder().EncodeAll(data, dst[:0])
-	if len(c) >= len(data)-len(data)/64 {
-		return c, false
-	}
-	return c, true
+	return c, shrinks(len(c), len(data))
 }
+
+// worthCompressing reports whether the blob should be compressed: a version 2
+// repository with compression on, a blob of 64 bytes or more, and for a large
+// one samples that shrink (size returns a sample's compressed size).
+func (r *Repository) worthCompressing(data []byte, size func([]byte) int) bool {
+	if r.cfg.Version < 2 || r.Compression == CompressionOff || len(data) < 64 {
+		return false
+	}
+	return len(data) < 256<<10 || looksCompressible(data, size)
+}
+
+// shrinks reports whether a blob of n bytes compressed to c bytes is stored
+// compressed: it must save more than 1/64 of its length.
+func shrinks(c, n int) bool { return c < n-n/64 }
 
 // looksCompressible compresses three 16 KiB samples (start, middle, end) of a
 // large blob; when none of them shrinks, the blob (photos, video, archives)
 // is stored as it is without spending time on compressing all of it.
-func (r *Repository) looksCompressible(data, dst []byte) bool {
+func looksCompressible(data []byte, size func([]byte) int) bool {
 	const n = 16 << 10
 	for _, off := range []int{0, len(data)/2 - n/2, len(data) - n} {
-		c := r.encoder().EncodeAll(data[off:off+n], dst[:0])
-		if len(c) < n-n/32 {
+		if size(data[off:off+n]) < n-n/32 {
 			return true
 		}
 	}

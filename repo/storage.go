@@ -95,6 +95,14 @@ type TempFile interface {
 	Abort()
 }
 
+// Rewinder is implemented by TempFiles that can drop what was written after
+// an offset, so that the next Write continues there: a blob compressed
+// straight into a streamed pack that did not shrink is written again
+// uncompressed in its place.
+type Rewinder interface {
+	Rewind(off int64) error
+}
+
 // TempRemover is implemented by streamers that can remove the temporary files an
 // interrupted run left behind; prune calls it with the repository locked
 // exclusively.

@@ -313,3 +313,86 @@ func TestRestoreMixedBlobs(t *testing.T) {
 		t.Fatal("restored file differs")
 	}
 }
+
+// rewindCounter is a Folder whose temporary files count their rewinds.
+type rewindCounter struct {
+	*Folder
+	rewinds atomic.Int64
+}
+
+func (f *rewindCounter) CreateTemp(ctx context.Context, t FileType) (TempFile, error) {
+	tf, err := f.Folder.CreateTemp(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &countedTemp{TempFile: tf, f: f}, nil
+}
+
+type countedTemp struct {
+	TempFile
+	f *rewindCounter
+}
+
+func (c *countedTemp) Rewind(off int64) error {
+	c.f.rewinds.Add(1)
+	return c.TempFile.(Rewinder).Rewind(off)
+}
+
+// Blobs are compressed straight into a streamed pack; one that does not shrink
+// (a small random one, or a large one whose samples compress and the rest does
+// not) is rewound and stored as it is. travelkit and restic read them all back.
+func TestCompressedIntoPack(t *testing.T) {
+	ctx := context.Background()
+	_, dir := initTestRepo(t)
+	st := &rewindCounter{Folder: NewFolder(dir)}
+	r := openTestRepo(t, st)
+	r.PackSize = 3 << 20
+	text := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog, "), 30000)
+	mixed := randomBytes(7, 4<<20)
+	for _, off := range []int{0, len(mixed)/2 - 8<<10, len(mixed) - 16<<10} {
+		clear(mixed[off : off+16<<10]) // the samples compress, the blob does not
+	}
+	blobs := []struct {
+		name       string
+		data       []byte
+		compressed bool
+	}{
+		{"text", text, true},
+		{"small random", randomBytes(8, 100<<10), false},
+		{"mixed", mixed, false},
+		{"large random", randomBytes(9, 3<<20), false},
+		{"short text", text[:5000], true},
+	}
+	r.StartSaving(ctx, 1)
+	var sc BlobScratch
+	for _, b := range blobs {
+		if _, err := r.SaveBlob(DataBlob, Hash(b.data), b.data, &sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.rewinds.Load(); n != 2 {
+		t.Fatalf("%d rewinds, want 2 (small random, mixed)", n)
+	}
+	r = openTestRepo(t, NewFolder(dir))
+	if err := r.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blobs {
+		pb, ok := r.idx.Lookup(BlobHandle{ID: Hash(b.data), Type: DataBlob})
+		if !ok {
+			t.Fatalf("%s: not in the index", b.name)
+		}
+		if got := pb.UncompressedLength != 0; got != b.compressed {
+			t.Errorf("%s: compressed %v, want %v", b.name, got, b.compressed)
+		}
+		got, err := r.LoadBlob(ctx, DataBlob, Hash(b.data), nil)
+		if err != nil || !bytes.Equal(got, b.data) {
+			t.Fatalf("%s: read back: %v", b.name, err)
+		}
+	}
+	mustCheck(t, r)
+	resticCmd(t, dir, "check", "--read-data")
+}

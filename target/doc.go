@@ -8,6 +8,6 @@
 // file or a partition's block device for `travelkit luks`, exclusively for writing on Linux
 // (refused while mounted or held) and never a write-protected one.
 //
-// Imports: internal packages only. It must not import drive, builder or image: it knows
+// Imports: i18n and internal packages only. It must not import drive, builder or image: it knows
 // disks, not the kit's layout (drive names the partition it writes).
 package target

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"travelkit/i18n"
 )
 
 const exampleDisk = "/dev/sdb"
@@ -216,7 +218,7 @@ func inspectDisk(path string) (*Info, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return nil, &RefusedError{Path: path, Reason: "it is not a block device"}
+		return nil, refused(path, i18n.M("target.refused.not_block_device"), noHint)
 	}
 	majmin := fmt.Sprintf("%d:%d", unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)))
 	sys, err := filepath.EvalSymlinks(filepath.Join(sysRoot, "dev/block", majmin))
@@ -226,10 +228,10 @@ func inspectDisk(path string) (*Info, error) {
 	name := filepath.Base(sys)
 	if _, err := os.Stat(filepath.Join(sys, "partition")); err == nil {
 		parent := filepath.Base(filepath.Dir(sys))
-		return nil, &RefusedError{Path: path, Reason: "it is a partition, not a whole disk", Hint: "give the whole disk: /dev/" + parent}
+		return nil, refused(path, i18n.M("target.refused.partition"), i18n.M("target.hint.whole_disk", "/dev/"+parent))
 	}
 	if strings.HasPrefix(name, "dm-") || strings.HasPrefix(name, "md") {
-		return nil, &RefusedError{Path: path, Reason: "it is a device-mapper or RAID device, not a disk"}
+		return nil, refused(path, i18n.M("target.refused.mapped"), noHint)
 	}
 	info := &Info{Path: path, Kind: BlockDevice, RawPath: real}
 	sectors, _ := strconv.ParseInt(sysRead(filepath.Join(sys, "size")), 10, 64)
@@ -366,7 +368,7 @@ func openDisk(info *Info, opt Options) (rawDevice, error) {
 			return nil, fmt.Errorf("%s: %w: run the command with sudo", info.Path, ErrNeedAdmin)
 		}
 		if err == unix.EBUSY || strings.Contains(err.Error(), "device or resource busy") {
-			return nil, &RefusedError{Path: info.Path, Reason: "the kernel reports it busy (mounted or held)", Hint: "unmount and close everything on it first"}
+			return nil, refused(info.Path, i18n.M("target.refused.busy"), i18n.M("target.hint.busy"))
 		}
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"travelkit/i18n"
 )
 
 // macOS runs diskutil. Its error, on failure, holds what diskutil printed.
@@ -71,7 +73,7 @@ func (m macDisks) systemDisks() map[string]bool {
 func (m macDisks) inspect(path string) (*Info, error) {
 	mm := macDiskRE.FindStringSubmatch(path)
 	if mm == nil {
-		return nil, &RefusedError{Path: path, Reason: "not a whole disk (expected /dev/diskN)", Hint: "list disks with: diskutil list external"}
+		return nil, refused(path, i18n.M("target.refused.not_whole_disk", "/dev/diskN"), i18n.M("target.hint.list_disks", "diskutil list external"))
 	}
 	id := "disk" + mm[1]
 	im, err := m.plist("info", "/dev/"+id)
@@ -79,7 +81,7 @@ func (m macDisks) inspect(path string) (*Info, error) {
 		return nil, err
 	}
 	if !plistBool(im, "WholeDisk") {
-		return nil, &RefusedError{Path: path, Reason: "it is a partition, not a whole disk", Hint: "give the whole disk: /dev/" + plistString(im, "ParentWholeDisk")}
+		return nil, refused(path, i18n.M("target.refused.partition"), i18n.M("target.hint.whole_disk", "/dev/"+plistString(im, "ParentWholeDisk")))
 	}
 	info := &Info{Path: path, Kind: BlockDevice, RawPath: "/dev/r" + id}
 	info.Size = plistInt(im, "TotalSize")
@@ -131,19 +133,19 @@ func (m macDisks) unmount(info *Info) (wasMounted bool, err error) {
 		return wasMounted, nil
 	}
 	msg := strings.TrimSpace(strings.Join(strings.Fields(string(out)+" "+err.Error()), " "))
-	hint := "close what uses the drive (Finder windows, open files, Time Machine or Spotlight on it), then try again"
+	hint := i18n.M("target.hint.mac_busy")
 	exe := m.sys.Executable()
 	for _, p := range info.Partitions {
 		for _, mp := range p.Mounts {
 			if exe != "" && strings.HasPrefix(exe, strings.TrimSuffix(mp, "/")+"/") {
-				hint = fmt.Sprintf("travelkit is running from the drive itself (%s), which keeps it mounted: copy it to this Mac first (cp %s ~/travelkit), then run ~/travelkit", mp, exe)
+				hint = i18n.M("target.hint.mac_self", mp, "cp "+exe+" ~/travelkit", "~/travelkit")
 			}
 		}
 	}
 	if pid := dissenterRE.FindStringSubmatch(msg); pid != nil {
-		hint = fmt.Sprintf("program %s (process %s) is using the drive: quit it, then try again", filepath.Base(pid[2]), pid[1])
+		hint = i18n.M("target.hint.mac_dissenter", filepath.Base(pid[2]), pid[1])
 	}
-	return false, &RefusedError{Path: info.Path, Reason: "the drive is busy: macOS could not unmount its volumes (" + msg + ")", Hint: hint}
+	return false, refused(info.Path, i18n.M("target.refused.mac_busy", msg), hint)
 }
 
 // dissenterRE finds the program diskutil names when it refuses to unmount.

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"travelkit/i18n"
 	"travelkit/internal/bytesize"
 )
 
@@ -85,8 +87,12 @@ type Options struct {
 // RefusedError is a safety refusal: nothing was written.
 type RefusedError struct {
 	Path   string
-	Reason string
-	Hint   string
+	Reason string // in English
+	Hint   string // in English; "" when none
+	// ReasonMsg and HintMsg are Reason and Hint as messages of the catalogue, for the
+	// person's language (Key "" / nil: only the English text exists)
+	ReasonMsg i18n.Message
+	HintMsg   *i18n.Message
 }
 
 func (e *RefusedError) Error() string { return fmt.Sprintf("refusing %s: %s", e.Path, e.Reason) }
@@ -138,11 +144,11 @@ func Inspect(path string) (*Info, error) {
 	case err != nil:
 		return nil, err
 	case st.IsDir():
-		return nil, &RefusedError{Path: path, Reason: "it is a directory", Hint: "give an image file name (created when absent, with --size) or a disk"}
+		return nil, refused(path, i18n.M("target.refused.directory"), i18n.M("target.hint.directory"))
 	case st.Mode()&os.ModeDevice != 0:
 		return inspectDisk(path)
 	case !st.Mode().IsRegular():
-		return nil, &RefusedError{Path: path, Reason: "it is neither a regular file nor a disk"}
+		return nil, refused(path, i18n.M("target.refused.not_file_or_disk"), noHint)
 	}
 	info := &Info{Path: path, Kind: ImageFile, Exists: true, Size: st.Size()}
 	if err := inspectImageUse(info); err != nil {
@@ -155,7 +161,7 @@ func Inspect(path string) (*Info, error) {
 func (i *Info) Check(opt Options) error {
 	if i.Kind == ImageFile {
 		if !i.Exists && opt.CreateSize <= 0 {
-			return &RefusedError{Path: i.Path, Reason: "the image file does not exist", Hint: "give --size to create it (for example --size 8GiB)"}
+			return NoImageError(i.Path)
 		}
 		if opt.Write {
 			return i.checkInUse(opt)
@@ -163,19 +169,19 @@ func (i *Info) Check(opt Options) error {
 		return nil
 	}
 	if i.System != "" {
-		return &RefusedError{Path: i.Path, Reason: "it holds the running system (" + i.System + ")", Hint: "plug in the USB drive and give its device"}
+		return refused(i.Path, i18n.M("target.refused.system", i.System), i18n.M("target.hint.system"))
 	}
 	if opt.Write {
 		if err := i.checkInUse(opt); err != nil {
 			return err
 		}
 		if !i.Removable && !opt.AllowFixed {
-			return &RefusedError{Path: i.Path, Reason: "it is not a removable disk" + i.describe(),
-				Hint: "check that this is the drive you mean; to use a fixed disk anyway, add --allow-fixed"}
+			return refused(i.Path, i18n.M("target.refused.not_removable", i.describe()),
+				i18n.M("target.hint.not_removable", "--allow-fixed"))
 		}
 		if i.Size > FixedLimit && !opt.AllowFixed {
-			return &RefusedError{Path: i.Path, Reason: fmt.Sprintf("it is larger than 2 TB (%s)%s", bytesize.FormatDecimal(i.Size), i.describe()),
-				Hint: "a USB stick is rarely this big: check the device; to use it anyway, add --allow-fixed"}
+			return refused(i.Path, i18n.M("target.refused.too_large", bytesize.FormatDecimal(i.Size), i.describe()),
+				i18n.M("target.hint.too_large", "--allow-fixed"))
 		}
 	}
 	return nil
@@ -198,10 +204,10 @@ func (i *Info) describe() string {
 // checkInUse refuses a target the kernel is using: two writers corrupt a filesystem.
 func (i *Info) checkInUse(opt Options) error {
 	for _, m := range i.Mounts {
-		return &RefusedError{Path: i.Path, Reason: "it is mounted at " + m, Hint: "unmount it first (umount " + m + ")"}
+		return refused(i.Path, i18n.M("target.refused.mounted", m), i18n.M("target.hint.unmount", "umount "+m))
 	}
 	for _, h := range i.Holders {
-		return &RefusedError{Path: i.Path, Reason: "it is in use by " + h, Hint: holderHint(h)}
+		return refused(i.Path, i18n.M("target.refused.in_use", h), holderHint(h))
 	}
 	for _, p := range i.Partitions {
 		if opt.Partition != 0 && p.Number != opt.Partition {
@@ -211,28 +217,38 @@ func (i *Info) checkInUse(opt Options) error {
 			continue // macOS and Windows: unmounted or dismounted by Open, after the plan was accepted
 		}
 		for _, m := range p.Mounts {
-			return &RefusedError{Path: i.Path, Reason: fmt.Sprintf("partition %s is mounted at %s", p.Path, m), Hint: "unmount it first (" + unmountHint(m) + ")"}
+			return refused(i.Path, i18n.M("target.refused.partition_mounted", p.Path, m), i18n.M("target.hint.unmount", unmountHint(m)))
 		}
 		for _, h := range p.Holders {
-			return &RefusedError{Path: i.Path, Reason: fmt.Sprintf("partition %s is in use by %s", p.Path, h), Hint: holderHint(h)}
+			return refused(i.Path, i18n.M("target.refused.partition_in_use", p.Path, h), holderHint(h))
 		}
 	}
 	return nil
 }
 
-func holderHint(h string) string {
+func holderHint(h string) i18n.Message {
 	switch {
 	case strings.HasPrefix(h, "LUKS volume "):
 		name := strings.Fields(strings.TrimPrefix(h, "LUKS volume "))[0]
-		return "unmount what is on it and close it first (cryptsetup close " + name + ")"
+		return i18n.M("target.hint.close_volume", "cryptsetup close "+name)
 	case strings.HasPrefix(h, "LVM"):
-		return "deactivate the volume group first (vgchange -an)"
+		return i18n.M("target.hint.volume_group", "vgchange -an")
 	case strings.HasPrefix(h, "RAID"):
-		return "stop the array first (mdadm --stop)"
+		return i18n.M("target.hint.raid", "mdadm --stop")
 	case strings.HasPrefix(h, "loop"):
-		return "detach the loop device first (losetup -d)"
+		return i18n.M("target.hint.loop", "losetup -d")
 	}
-	return "stop what uses it first"
+	return i18n.M("target.hint.stop_user")
+}
+
+// ImageSizeError refuses an existing image file of another size than the one asked for.
+func ImageSizeError(path string, size int64) *RefusedError {
+	return refused(path, i18n.M("target.refused.image_size", strconv.FormatInt(size, 10)), i18n.M("target.hint.image_size", "--size"))
+}
+
+// NoImageError refuses an image file that does not exist when no size to create it is given.
+func NoImageError(path string) *RefusedError {
+	return refused(path, i18n.M("target.refused.no_image"), i18n.M("target.hint.no_image", "--size", "--size 8GiB"))
 }
 
 // Open inspects the target again, applies the checks, compares the identity with
@@ -248,9 +264,9 @@ func Open(path string, opt Options) (*Target, error) {
 	if opt.Expect != nil && info.Kind == BlockDevice {
 		got := info.Identity()
 		if got.Serial != opt.Expect.Serial || got.Size != opt.Expect.Size || got.Model != opt.Expect.Model {
-			return nil, &RefusedError{Path: path, Reason: fmt.Sprintf("it is no longer the disk that was planned (was %s serial %q %s; now %s serial %q %s)",
+			return nil, refused(path, i18n.M("target.refused.replugged",
 				opt.Expect.Model, opt.Expect.Serial, bytesize.FormatDecimal(opt.Expect.Size), got.Model, got.Serial, bytesize.FormatDecimal(got.Size)),
-				Hint: "a replugged drive can come back under another name: run the command again and check the plan"}
+				i18n.M("target.hint.replugged"))
 		}
 	}
 	var dev rawDevice

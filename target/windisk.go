@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"travelkit/i18n"
 )
 
 // Access rights and control codes, as in Microsoft's headers (winnt.h, winioctl.h). The
@@ -81,7 +83,7 @@ var physRE = regexp.MustCompile(`(?i)^\\\\\.\\PhysicalDrive([0-9]+)$`)
 type winDisks struct{ sys winOS }
 
 // diskError explains a failure to open or query a disk.
-func (w winDisks) diskError(path, what string, err error) error {
+func (w winDisks) diskError(path string, what i18n.Message, err error) error {
 	var code winErrno
 	if !errors.As(err, &code) {
 		return fmt.Errorf("%s: %s: %w", path, what, err)
@@ -91,16 +93,15 @@ func (w winDisks) diskError(path, what string, err error) error {
 		if !w.sys.Elevated() {
 			return fmt.Errorf("%s: %w: this program is not running as Administrator; open PowerShell as Administrator (right-click, Run as administrator) and run the command again", path, ErrNeedAdmin)
 		}
-		return &RefusedError{Path: path, Reason: what + ": access denied although running as Administrator",
-			Hint: "another program holds the disk (BitLocker, an antivirus or a disk tool): close it, or unplug and replug the drive"}
+		return refused(path, i18n.M("target.refused.win_denied", what), i18n.M("target.hint.win_denied"))
 	case winErrFileNotFound, winErrPathNotFound:
 		return fmt.Errorf("%s: no such disk; list the disks in PowerShell with: Get-Disk", path)
 	case winErrSharingViolation:
-		return &RefusedError{Path: path, Reason: what + ": another program has the disk open", Hint: "close programs using the drive (Explorer windows, backups, disk tools), then try again"}
+		return refused(path, i18n.M("target.refused.win_open", what), i18n.M("target.hint.win_open"))
 	case winErrNotReady:
 		return fmt.Errorf("%s: the drive is not ready (card reader without a card?): %w", path, code)
 	}
-	return fmt.Errorf("%s: %s: %w", path, what, code)
+	return fmt.Errorf("%s: %s: %w", path, what.In(english()), code)
 }
 
 // volumeDisks returns the disk numbers a volume (\\.\C:) spans.
@@ -158,18 +159,18 @@ func cstr(b []byte, off uint32) string {
 func (w winDisks) inspect(path string) (*Info, error) {
 	m := physRE.FindStringSubmatch(path)
 	if m == nil {
-		return nil, &RefusedError{Path: path, Reason: `not a whole disk (expected \\.\PhysicalDriveN)`, Hint: "list disks in PowerShell with: Get-Disk"}
+		return nil, refused(path, i18n.M("target.refused.not_whole_disk", `\\.\PhysicalDriveN`), i18n.M("target.hint.list_disks_windows", "Get-Disk"))
 	}
 	num, _ := strconv.Atoi(m[1])
 	h, err := w.sys.CreateFile(path, winGenericRead)
 	if err != nil {
-		return nil, w.diskError(path, "opening it for reading", err)
+		return nil, w.diskError(path, i18n.M("target.doing.open_read"), err)
 	}
 	defer w.sys.CloseHandle(h)
 	info := &Info{Path: path, Kind: BlockDevice, RawPath: path}
 	lenOut := make([]byte, 8)
 	if _, err := w.sys.DeviceIoControl(h, ioctlDiskGetLengthInfo, nil, lenOut); err != nil {
-		return nil, w.diskError(path, "reading its size", err)
+		return nil, w.diskError(path, i18n.M("target.doing.size"), err)
 	}
 	info.Size = int64(binary.LittleEndian.Uint64(lenOut))
 	geo := make([]byte, 32) // DISK_GEOMETRY_EX: DISK_GEOMETRY (BytesPerSector at 20), DiskSize
@@ -228,18 +229,17 @@ func (w winDisks) open(info *Info, opt Options) (disk winHandle, locks []winHand
 				h, err := w.sys.CreateFile(`\\.\`+l, winGenericRead|winGenericWrite)
 				if err != nil {
 					closeLocks()
-					return 0, nil, w.diskError(info.Path, "opening its volume "+l, err)
+					return 0, nil, w.diskError(info.Path, i18n.M("target.doing.open_volume", l), err)
 				}
 				if _, err := w.sys.DeviceIoControl(h, fsctlLockVolume, nil, nil); err != nil {
 					w.sys.CloseHandle(h)
 					closeLocks()
-					return 0, nil, &RefusedError{Path: info.Path, Reason: "volume " + l + " is in use and cannot be locked",
-						Hint: "close Explorer windows and files on " + l + ", then try again"}
+					return 0, nil, refused(info.Path, i18n.M("target.refused.win_locked", l), i18n.M("target.hint.win_locked", l))
 				}
 				if _, err := w.sys.DeviceIoControl(h, fsctlDismountVolume, nil, nil); err != nil {
 					w.sys.CloseHandle(h)
 					closeLocks()
-					return 0, nil, w.diskError(info.Path, "dismounting its volume "+l, err)
+					return 0, nil, w.diskError(info.Path, i18n.M("target.doing.dismount_volume", l), err)
 				}
 				locks = append(locks, h)
 			}
@@ -248,9 +248,9 @@ func (w winDisks) open(info *Info, opt Options) (disk winHandle, locks []winHand
 	h, err := w.sys.CreateFile(info.RawPath, access)
 	if err != nil {
 		closeLocks()
-		what := "opening it for reading"
+		what := i18n.M("target.doing.open_read")
 		if opt.Write {
-			what = "opening it for writing"
+			what = i18n.M("target.doing.open_write")
 		}
 		return 0, nil, w.diskError(info.Path, what, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"travelkit/i18n"
 )
 
 // fakeWindows is winOS as Windows behaves for the calls the disk code makes: opening a
@@ -233,7 +235,7 @@ func TestWindowsInspectErrors(t *testing.T) {
 		winErrNotReady:         "not ready",
 		winErrInvalidFunction:  "not supported",
 	} {
-		if err := (winDisks{f}).diskError("D", "reading", code); !strings.Contains(err.Error(), want) {
+		if err := (winDisks{f}).diskError("D", i18n.M("target.doing.size"), code); !strings.Contains(err.Error(), want) {
 			t.Errorf("%d: %v, want %q", code, err, want)
 		}
 	}

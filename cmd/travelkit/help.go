@@ -272,13 +272,31 @@ func flagError(err error) *i18n.Message {
 		if f.Shorthand != "" && f.ShorthandDeprecated == "" {
 			name = "-" + f.Shorthand + ", --" + f.Name
 		}
-		m = i18n.M("help.cobra.invalid_argument", ie.GetValue(), name, errors.Unwrap(ie).Error())
+		m = i18n.M("help.cobra.invalid_argument", ie.GetValue(), name, valueError(f, errors.Unwrap(ie)))
 	case errors.As(err, &se):
 		m = i18n.M("help.cobra.bad_syntax", se.GetSpecifiedFlag())
 	default:
 		return nil
 	}
 	return &m
+}
+
+// valueError is why pflag refused a flag's value: for its own number, true/false and
+// length-of-time flags, in the person's words followed by Go's text; else Go's text (in
+// English, always Go's text alone).
+func valueError(f *pflag.Flag, cause error) i18n.Message {
+	var ne *strconv.NumError
+	switch t := f.Value.Type(); {
+	case errors.As(cause, &ne) && errors.Is(ne.Err, strconv.ErrRange):
+		return i18n.M("help.cobra.value_range", cause.Error())
+	case errors.As(cause, &ne) && t == "bool":
+		return i18n.M("help.cobra.value_bool", cause.Error())
+	case errors.As(cause, &ne):
+		return i18n.M("help.cobra.value_number", cause.Error())
+	case t == "duration":
+		return i18n.M("help.cobra.value_duration", cause.Error())
+	}
+	return i18n.M(cause.Error()) // not a key: written as it is
 }
 
 // cobra's own errors about arguments and required flags (plain fmt.Errorf texts). kinds

@@ -169,7 +169,13 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	as(func(e *kit.TamperedError) i18n.Message { return i18n.M("cli.cause.tampered", len(e.Problems)) }),
 	is(target.ErrNeedAdmin, "cli.cause.need_admin"),
 	is(target.ErrWriteProtected, "cli.cause.write_protected"),
-	as(func(e *target.RefusedError) i18n.Message { return i18n.M("cli.cause.refused", e.Path, e.Reason) }),
+	as(func(e *target.RefusedError) i18n.Message {
+		var reason any = e.Reason
+		if e.ReasonMsg.Key != "" {
+			reason = e.ReasonMsg // written in the person's language
+		}
+		return i18n.M("cli.cause.refused", e.Path, reason)
+	}),
 	is(tpmbind.ErrNotBound, "cli.cause.tpm_not_bound"),
 	is(tpm.ErrNoTPM, "cli.cause.no_tpm"),
 	as(func(*tpm.WrongPINError) i18n.Message { return i18n.M("cli.cause.tpm_wrong_pin") }),

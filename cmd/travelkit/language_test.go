@@ -209,3 +209,65 @@ func TestPackageErrorsTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalsTranslated: why a target is refused, and what to do, come in the person's
+// language (the target package gives both as messages); in English the error and the hint
+// are the target package's text, unchanged.
+func TestRefusalsTranslated(t *testing.T) {
+	refusal := func(i target.Info, opt target.Options) error {
+		t.Helper()
+		err := i.Check(opt)
+		if err == nil {
+			t.Fatalf("%+v: not refused", i)
+		}
+		return err
+	}
+	disk := target.Info{Path: "/dev/sdx", Kind: target.BlockDevice, Size: 16e9, Removable: true}
+	system, mounted, fixed, held := disk, disk, disk, disk
+	system.System = "/"
+	mounted.Mounts = []string{"/media/usb"}
+	fixed.Removable, fixed.Model = false, "Samsung SSD"
+	held.Holders = []string{"LUKS volume secret (/dev/mapper/secret)"}
+	samples := []struct {
+		err        error
+		reason     string // the English text, as before the catalogue
+		hintPrefix string
+	}{
+		{refusal(system, target.Options{}), "it holds the running system (/)", "plug in the USB drive"},
+		{refusal(mounted, target.Options{Write: true}), "it is mounted at /media/usb", "unmount it first (umount /media/usb)"},
+		{refusal(fixed, target.Options{Write: true}), "it is not a removable disk (Samsung SSD)", "check that this is the drive you mean; to use a fixed disk anyway, add --allow-fixed"},
+		{refusal(held, target.Options{Write: true}), "it is in use by LUKS volume secret (/dev/mapper/secret)", "unmount what is on it and close it first (cryptsetup close secret)"},
+		{target.NoImageError("kit.img"), "the image file does not exist", "give --size to create it (for example --size 8GiB)"},
+		{target.ImageSizeError("kit.img", 104857600), "the image file exists with another size (104857600 bytes)", "remove the file to create it anew, or drop --size to reuse it"},
+	}
+	defer func(p *i18n.Printer) { tr = p }(tr)
+	for _, s := range samples {
+		var re *target.RefusedError
+		if !errors.As(s.err, &re) {
+			t.Fatalf("%v: not a RefusedError", s.err)
+		}
+		err := targetError(fmt.Errorf("building: %w", s.err))
+		tr = i18n.New("en")
+		if re.Reason != s.reason || !strings.HasSuffix(describeError(err), ": "+s.reason) {
+			t.Errorf("English: reason %q (%q), want %q", re.Reason, describeError(err), s.reason)
+		}
+		if h := hintIn(err, tr); !strings.HasPrefix(h, s.hintPrefix) {
+			t.Errorf("English: hint %q, want %q...", h, s.hintPrefix)
+		}
+		if exitCodeOf(err) != ExitRefused {
+			t.Errorf("%v: exit code %d, want %d", err, exitCodeOf(err), ExitRefused)
+		}
+		for _, lang := range i18n.Languages() {
+			if lang == "en" {
+				continue
+			}
+			tr = i18n.New(lang)
+			if got := describeError(err); strings.Contains(got, s.reason) {
+				t.Errorf("%s: %q still has the English reason", lang, got)
+			}
+			if got := hintIn(err, tr); got == "" || strings.Contains(got, s.hintPrefix) {
+				t.Errorf("%s: hint %q is not in the language", lang, got)
+			}
+		}
+	}
+}

@@ -52,7 +52,7 @@ func openPartition(path, base string, part int, write bool) (*device, error) {
 		var ref *target.RefusedError
 		switch {
 		case errors.As(err, &ref):
-			return nil, withCode(ExitRefused, err, ref.Hint)
+			return nil, refusedError(err, ref)
 		case errors.Is(err, target.ErrNeedAdmin):
 			return nil, withCode(ExitError, err, "")
 		}

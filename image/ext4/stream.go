@@ -196,6 +196,46 @@ func (s *Stream) flushBuf() error {
 	return nil
 }
 
+// Rewind drops what was written after the first size bytes; the next Write
+// continues there. A partial block already on the device is read back into the
+// buffer (the blocks stay allocated until Commit trims them).
+func (s *Stream) Rewind(size int64) error {
+	if s.done {
+		return errStreamDone
+	}
+	if s.err != nil {
+		return s.err
+	}
+	if size < 0 || size > s.Size() {
+		return fmt.Errorf("ext4: %s: rewind to %d of %d bytes", s.Path(), size, s.Size())
+	}
+	if size >= s.size {
+		s.buf = s.buf[:size-s.size]
+		return nil
+	}
+	f := s.f
+	start := size / f.bs * f.bs
+	keep := size - start
+	if s.buf == nil {
+		s.buf = make([]byte, 0, streamBuf)
+	}
+	s.buf = s.buf[:keep]
+	if keep > 0 {
+		pb, _, ok := s.mapRun(uint64(start / f.bs))
+		if !ok {
+			return fmt.Errorf("ext4: %s: block %d not allocated", s.Path(), start/f.bs)
+		}
+		blk := make([]byte, f.bs)
+		if err := f.readBlocks(blk, pb); err != nil {
+			s.err = err
+			return err
+		}
+		copy(s.buf, blk[:keep])
+	}
+	s.size = start
+	return nil
+}
+
 // mapRun returns the physical block of logical block lb and how many blocks follow
 // it contiguously in its extent.
 func (s *Stream) mapRun(lb uint64) (uint64, uint64, bool) {

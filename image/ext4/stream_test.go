@@ -103,6 +103,38 @@ func TestStream(t *testing.T) {
 	if used < want || used > want+8 { // + a data/ab folder block and an extent leaf at most
 		t.Fatalf("%d blocks used for %d blocks of data", used, want)
 	}
+	// rewinds: into blocks already written (a partial block is read back), and
+	// within the buffer
+	{
+		s, err := f.CreateStream("repo/data/00/stream-tmp-r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b, c := randBytes(3<<20+100, 21), randBytes(2<<20+5, 22), randBytes(300, 23)
+		writePieces(t, s, a, 21)
+		keep := int64(1<<20 + 512<<10 + 777)
+		if err := s.Rewind(keep); err != nil {
+			t.Fatal(err)
+		}
+		writePieces(t, s, b, 22)
+		if err := s.Rewind(s.Size() - 1000); err != nil {
+			t.Fatal(err)
+		}
+		writePieces(t, s, c, 23)
+		if err := s.Rewind(s.Size() + 1); err == nil {
+			t.Fatal("rewind past the end")
+		}
+		if err := s.Commit("repo/data/ab/rewound", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		want := append(append(append([]byte(nil), a[:keep]...), b[:len(b)-1000]...), c...)
+		if got, err := f.ReadFile("repo/data/ab/rewound"); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("rewound file: %d bytes (want %d), %v", len(got), len(want), err)
+		}
+		if err := f.Remove("repo/data/ab/rewound"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// an existing name: refused, the temporary file removed
 	s, err := f.CreateStream("repo/data/00/stream-tmp-y")
 	if err != nil {
