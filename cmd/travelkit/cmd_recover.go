@@ -74,7 +74,7 @@ func runRecover(o *recoverOptions) error {
 		if err != nil {
 			return err
 		}
-		err = runWithNote("Checking the key against the kit (key derivation)", func() error {
+		err = runWithNote(tr.T("cli.kit.checking_key"), func() error {
 			vk, _, err := c.Unlock([]byte(rk))
 			if err == nil {
 				vk.Wipe()

@@ -25,7 +25,7 @@ func loadProfile(path string) (*profile.Profile, error) {
 	}
 	p, err := profile.Load(path)
 	if err != nil {
-		return nil, withCode(ExitUsage, err, "see `travelkit profile example` for every key")
+		return nil, withCodeT(ExitUsage, err, "cli.kit.profile_hint", "travelkit profile example")
 	}
 	return p, nil
 }
@@ -59,10 +59,10 @@ func targetError(err error) error {
 		return refusedError(err, re)
 	}
 	if errors.Is(err, target.ErrNeedAdmin) {
-		return withCode(ExitRefused, err, "raw disk access needs administrator rights (Linux, macOS: sudo; Windows: run PowerShell as Administrator)")
+		return withCodeT(ExitRefused, err, "cli.kit.admin_hint")
 	}
 	if errors.Is(err, drive.ErrNotKit) {
-		return withCode(ExitNotLUKS, err, "check --target: it must be a kit drive or image built by travelkit")
+		return withCodeT(ExitNotLUKS, err, "cli.kit.not_kit_hint")
 	}
 	return err
 }
@@ -121,13 +121,13 @@ func (o *openedKit) Close() error { return o.tg.Close() }
 // command itself succeeded. Use it as `defer closeWritten(o, &err)` with a named result.
 func closeWritten(o *openedKit, err *error) {
 	if cerr := o.Close(); cerr != nil && *err == nil {
-		*err = fmt.Errorf("closing the kit: %w", cerr)
+		*err = causeT(cerr, "cli.change.close_failed")
 	}
 }
 
 func openKit(path string, write bool) (*openedKit, error) {
 	if path == "" {
-		return nil, usageErrorf("no kit given: use --target IMAGE-FILE or --target DISK")
+		return nil, usageErrorT("cli.change.no_kit")
 	}
 	tg, err := target.Open(path, target.Options{Write: write, Partition: drive.DataPartition})
 	if err != nil {
@@ -151,7 +151,7 @@ func (k *kitFlags) secret(d *drive.Drive) ([]byte, error) {
 		}
 	}
 	if given > 1 {
-		return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity/--share-file and --tpm")
+		return nil, usageErrorT("cli.kit.one_secret")
 	}
 	switch {
 	case k.passFile != "":
@@ -204,7 +204,7 @@ func (k *kitFlags) escrowSecrets() ([]age.Identity, []ssss.Share, error) {
 	if len(k.identities) > 0 {
 		var err error
 		if identities, err = kit.ParseIdentities(ids); err != nil {
-			return nil, nil, withCode(ExitUsage, fmt.Errorf("identity: %w", err), "give an age identity file (age-keygen) or an unencrypted ssh private key")
+			return nil, nil, withCodeT(ExitUsage, causeT(err, "cli.kit.identity"), "cli.kit.identity_hint", "age-keygen")
 		}
 	}
 	var shares []ssss.Share
@@ -216,7 +216,7 @@ func (k *kitFlags) escrowSecrets() ([]age.Identity, []ssss.Share, error) {
 		sh, err := ssss.ParseShares(string(b))
 		clear(b)
 		if err != nil {
-			return nil, nil, withCode(ExitUsage, fmt.Errorf("share file %s: %w", p, err), "a share file holds the line `age -d -i KEY ESCROW-FILE` printed, as 2-0f1e...")
+			return nil, nil, withCodeT(ExitUsage, causeT(err, "cli.kit.share_file", p), "cli.kit.share_hint", "age -d -i KEY ESCROW-FILE")
 		}
 		shares = append(shares, sh...)
 	}
@@ -234,12 +234,12 @@ func (k *kitFlags) fromEscrow(d *drive.Drive) (string, error) {
 	esc, err := d.ReadEscrow()
 	if err != nil {
 		if len(identities) > 0 {
-			return "", withCode(ExitWrongKey, fmt.Errorf("the escrow files cannot be read: %w", err), "decrypt your escrow file from your own copy (age -d -i KEY FILE) and give the line with --share-file")
+			return "", withCodeT(ExitWrongKey, causeT(err, "cli.kit.escrow_unreadable"), "cli.kit.own_copy_hint", "age -d -i KEY FILE")
 		}
 		esc = &drive.Escrow{}
 	}
 	if len(identities) > 0 && len(esc.Files) == 0 {
-		return "", withCode(ExitWrongKey, errors.New("the tools partition has no escrow files"), "decrypt your escrow file from your own copy (age -d -i KEY FILE) and give the line with --share-file, or unlock with the passphrase or the recovery key")
+		return "", withCodeT(ExitWrongKey, errorT("cli.kit.no_escrow"), "cli.kit.no_escrow_hint", "age -d -i KEY FILE")
 	}
 	return recoveryFromEscrow(esc, identities, shares)
 }
@@ -252,11 +252,11 @@ func recoveryFromEscrow(esc *drive.Escrow, identities []age.Identity, shares []s
 	case err == nil:
 		return rk, nil
 	case errors.As(err, &more):
-		return "", withCode(ExitWrongKey, err, "each colleague decrypts their escrow file (age -d -i KEY FILE) and gives you the line; pass it with --share-file, or their identity with --identity")
+		return "", withCodeT(ExitWrongKey, err, "cli.kit.more_shares_hint", "age -d -i KEY FILE")
 	case errors.Is(err, drive.ErrNoEscrowOpens):
-		return "", withCode(ExitWrongKey, err, "check that this is the identity the kit's escrow was made for")
+		return "", withCodeT(ExitWrongKey, err, "cli.kit.wrong_identity_hint")
 	}
-	return "", withCode(ExitWrongKey, err, "the shares must be from this kit and its current recovery key")
+	return "", withCodeT(ExitWrongKey, err, "cli.kit.wrong_shares_hint")
 }
 
 func wipeShares(shares []ssss.Share) {
@@ -272,7 +272,7 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 	var err error
 	if k.tpmDev != "" {
 		if k.passFile != "" || k.recoveryFile != "" || len(k.identities)+len(k.shareFiles) > 0 {
-			return nil, usageErrorf("give one of --passphrase-file, --recovery-key-file, --identity/--share-file and --tpm")
+			return nil, usageErrorT("cli.kit.one_secret")
 		}
 		c, err := o.d.Container()
 		if err != nil {
@@ -313,7 +313,7 @@ func writeNewFile(path string, data []byte, mode os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return withCode(ExitRefused, fmt.Errorf("%s exists", path), "choose another file name; travelkit never overwrites it")
+			return withCodeT(ExitRefused, errorT("cli.kit.exists", path), "cli.kit.exists_hint")
 		}
 		return err
 	}

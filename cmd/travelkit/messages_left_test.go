@@ -17,7 +17,7 @@ import (
 var translated = []string{
 	"cmd_build.go", "cmd_plan.go", "cmd_keys.go", "cmd_keys_escrow.go", "cmd_keys_passphrase.go",
 	"cmd_keys_rotate_recovery.go", "kit_change.go", "kit_messages.go", "cmd_refresh.go", "cmd_register.go",
-	"cmd_remote.go", "remote_flags.go", "cmd_copy.go",
+	"cmd_remote.go", "remote_flags.go", "cmd_copy.go", "kit_flags.go", "cmd_recover.go",
 	"../../builder/plan.go:PrintIn",
 }
 
