@@ -90,13 +90,20 @@ func countFiles(dir string) int {
 
 // cmdWaitFiles waits for a copy in the background to have sent some files; a copy that
 // never does fails the script (after two minutes), so the wait is not a timed assertion.
+// N is a count of files, or +N: N more than DIR holds when the command starts (the
+// scripts call it right after starting the copy, which unlocks the kit and locks and
+// lists the remote before it sends anything). The number of packs a backup makes
+// depends on how many savers ran, so scripts wait for new files, not a total.
 func cmdWaitFiles(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: waitfiles DIR N")
+		ts.Fatalf("usage: waitfiles DIR N|+N")
 	}
-	n, err := strconv.Atoi(args[1])
-	ts.Check(err)
 	dir := ts.MkAbs(args[0])
+	n, err := strconv.Atoi(strings.TrimPrefix(args[1], "+"))
+	ts.Check(err)
+	if strings.HasPrefix(args[1], "+") {
+		n += countFiles(dir)
+	}
 	for i := 0; countFiles(dir) < n; i++ {
 		if i > 2400 {
 			ts.Fatalf("%s holds %d files, not %d", dir, countFiles(dir), n)
