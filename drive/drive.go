@@ -43,6 +43,14 @@ type Layout struct {
 	DataSize   int64
 }
 
+// TooSmallError is a disk too small for a kit with its tools partition (byte counts).
+type TooSmallError struct{ Disk, Tools, Need int64 }
+
+func (e *TooSmallError) Error() string {
+	return fmt.Sprintf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
+		bytesize.Format(e.Disk), bytesize.Format(e.Tools), bytesize.Format(e.Need))
+}
+
 // PlanLayout places the tools partition (toolsSize, rounded down to whole MiB) at 1 MiB and
 // the data partition after it, taking the rest of the disk, both aligned to 1 MiB.
 func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error) {
@@ -55,8 +63,7 @@ func PlanLayout(diskSize int64, sectorSize int, toolsSize int64) (*Layout, error
 	}
 	need := gpt.Align + toolsSize + MinDataSize + gpt.Align
 	if diskSize < need {
-		return nil, fmt.Errorf("the disk is %s, too small: a kit with a %s tools partition needs at least %s",
-			bytesize.Format(diskSize), bytesize.Format(toolsSize), bytesize.Format(need))
+		return nil, &TooSmallError{Disk: diskSize, Tools: toolsSize, Need: need}
 	}
 	t, err := gpt.Layout(diskSize, sectorSize, []gpt.Spec{
 		{Type: gpt.TypeMicrosoftBasicData, Name: ToolsPartName, Size: toolsSize},

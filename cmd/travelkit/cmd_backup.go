@@ -52,7 +52,7 @@ func newBackupCmd() *cobra.Command {
 func readPatternFile(path string) ([]string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, usageErrorf("exclude file: %v", err)
+		return nil, usageErrorT("cli.more.exclude_file", err)
 	}
 	defer fh.Close()
 	var out []string
@@ -138,10 +138,10 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		excludes = append(excludes, p...)
 	}
 	if _, err := repo.CompilePatterns(excludes); err != nil {
-		return usageErrorf("invalid exclude pattern: %v", err)
+		return usageErrorT("cli.more.exclude_pattern", err)
 	}
 	if o.copyAfter && o.kit.target == "" {
-		return usageErrorf("--copy copies a kit's repository to the kit's remotes: give --target KIT")
+		return usageErrorT("cli.more.copy_target")
 	}
 	if err := o.copy.check(); err != nil {
 		return err

@@ -36,7 +36,7 @@ func newCheckCmd() *cobra.Command {
 func parsePercent(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 	if err != nil || !strings.HasSuffix(s, "%") || v <= 0 || v > 100 {
-		return 0, usageErrorf("--read-data-subset wants a percentage such as 10%%, not %q", s)
+		return 0, usageErrorT("cli.more.subset_bad", s)
 	}
 	return v, nil
 }
@@ -45,7 +45,7 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	var pct float64
 	if o.subset != "" {
 		if o.readData {
-			return usageErrorf("use either --read-data or --read-data-subset")
+			return usageErrorT("cli.more.read_data_both")
 		}
 		var err error
 		if pct, err = parsePercent(o.subset); err != nil {

@@ -62,7 +62,7 @@ func runErase(o *eraseOptions) error {
 	}
 	took := time.Since(start)
 	if err != nil {
-		return fmt.Errorf("erasing %s: %w", o.target, err)
+		return causeT(err, "cli.more.erase_failed", o.target)
 	}
 	if o.json {
 		out := struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -52,14 +51,14 @@ func runWizard(c *cobra.Command, o *wizardOptions) error {
 		uid, err1 := strconv.Atoi(u)
 		gid, err2 := strconv.Atoi(g)
 		if !ok || err1 != nil || err2 != nil || uid < 0 || gid < 0 {
-			return usageErrorf("--owner %s: want UID:GID", o.owner)
+			return usageErrorT("cli.more.owner_bad", o.owner)
 		}
 		opt.Owner = &repo.Owner{UID: uid, GID: gid}
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	if err := wizard.Run(ctx, opt); err != nil {
-		return fmt.Errorf("wizard: %w", err)
+		return causeT(err, "cli.more.wizard_failed")
 	}
 	return nil
 }

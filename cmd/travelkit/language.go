@@ -167,6 +167,9 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	is(kit.ErrIncorrectIdentity, "cli.cause.wrong_identity"),
 	is(kit.ErrBadRecoveryKey, "cli.cause.bad_recovery_key"),
 	as(func(e *kit.TamperedError) i18n.Message { return i18n.M("cli.cause.tampered", len(e.Problems)) }),
+	as(func(e *drive.TooSmallError) i18n.Message {
+		return i18n.M("cli.cause.disk_too_small", bytesize.Format(e.Disk), bytesize.Format(e.Tools), bytesize.Format(e.Need))
+	}),
 	is(target.ErrNeedAdmin, "cli.cause.need_admin"),
 	is(target.ErrWriteProtected, "cli.cause.write_protected"),
 	as(func(e *target.RefusedError) i18n.Message {

@@ -170,6 +170,7 @@ func TestPackageErrorsTranslated(t *testing.T) {
 		&drive.LostTableError{Label: "amina", UUID: "u"}, drive.ErrNotKit, drive.ErrNoEscrowFiles, drive.ErrNoEscrowOpens,
 		&drive.SharesNeededError{Need: 3, Have: 1}, &kit.NeedMoreError{Need: 3, Have: 2},
 		kit.ErrIsShare, kit.ErrIncorrectIdentity, kit.ErrBadRecoveryKey, &kit.TamperedError{KitID: "k"},
+		&drive.TooSmallError{Disk: 40 << 20, Tools: 64 << 20, Need: 98 << 20},
 		target.ErrNeedAdmin, target.ErrWriteProtected, &target.RefusedError{Path: "/dev/sda", Reason: "it holds the running system"},
 		tpmbind.ErrNotBound, tpm.ErrNoTPM, &tpm.NoTPMError{Spec: "auto", Err: errors.New("none")}, &tpm.WrongPINError{},
 		&tpm.LockoutError{}, &tpm.PCRMismatchError{Bank: "sha256", Changed: []int{7}}, &tpm.WrongTPMError{Err: errors.New("x")},

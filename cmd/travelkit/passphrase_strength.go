@@ -21,7 +21,7 @@ func checkNewPassphrase(pass []byte, cost luks.PBKDF, keyBytes int, words []stri
 		return nil
 	}
 	if allowWeak {
-		fmt.Fprintf(os.Stderr, "travelkit: warning: %s %s\n", p.T("strength.weak"), e.Describe(p))
+		fmt.Fprintln(os.Stderr, p.T("cli.more.weak_warning", p.T("strength.weak"), e.Describe(p)))
 		return nil
 	}
 	hint := p.T("strength.floor") + " " + p.T("strength.allow")

@@ -112,7 +112,7 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 	}
 	pw, err := u.ReadSmallFile(drive.RepoPassword)
 	if err != nil {
-		return nil, fmt.Errorf("the kit has no repository password (%s): %w", drive.RepoPassword, err)
+		return nil, causeT(err, "cli.more.no_repo_password", drive.RepoPassword)
 	}
 	f.kitPassword = bytes.TrimSpace(pw)
 	f.unlocked = u
@@ -129,7 +129,7 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 func (f *repoFlags) closeAfter(err error) error {
 	if f.closeKit != nil {
 		if cerr := f.closeKit(); cerr != nil && err == nil {
-			err = fmt.Errorf("closing the kit: %w", cerr)
+			err = causeT(cerr, "cli.change.close_failed")
 		}
 		f.closeKit = nil
 	}

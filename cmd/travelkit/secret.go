@@ -28,7 +28,7 @@ func readSecretFile(path, what string) ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxSecretFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s %s: %w", what, path, err)
+		return nil, causeT(err, "cli.more.read_file", secretFileName(what), path)
 	}
 	if len(b) > maxSecretFile {
 		clear(b)
@@ -56,7 +56,7 @@ func promptSecret(prompt string, confirm bool) ([]byte, error) {
 	a, err := term.ReadPassword(fd)
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
-		return nil, fmt.Errorf("reading passphrase: %w", err)
+		return nil, causeT(err, "cli.more.read_passphrase")
 	}
 	if len(a) == 0 {
 		return nil, usageErrorT("cli.secret.empty")
@@ -70,7 +70,7 @@ func promptSecret(prompt string, confirm bool) ([]byte, error) {
 	defer clear(b)
 	if err != nil {
 		clear(a)
-		return nil, fmt.Errorf("reading passphrase: %w", err)
+		return nil, causeT(err, "cli.more.read_passphrase")
 	}
 	if !bytes.Equal(a, b) {
 		clear(a)
