@@ -45,6 +45,10 @@ type Session struct {
 	Progress    Progress
 
 	current, pending *drive.State
+	// resumed: settle found an interrupted change that took effect, and the change under
+	// way completes it (ChangeResult.Completed). Not s.pending at rewrite time: a rotation
+	// writes its own pending state before its rewrite.
+	resumed bool
 }
 
 // NewSession reads the kit's trusted state. u must be writable.
@@ -291,7 +295,7 @@ func (s *Session) rewrite(ctx context.Context, m *kit.Manifest, t *toolsSet, wra
 	if err != nil {
 		return nil, err
 	}
-	completed := s.pending != nil
+	completed := s.resumed
 	if err := s.commit(ctx, p.state, p.files); err != nil {
 		return nil, err
 	}
@@ -343,6 +347,7 @@ func (s *Session) settle(ctx context.Context) ([]i18n.Message, error) {
 			}
 		}
 	}
+	s.resumed = s.pending != nil
 	if k := s.U.PendingKeyslot(); k >= 0 {
 		listed := slices.ContainsFunc(s.base().Manifest.Keyslots, func(x kit.Keyslot) bool { return x.Slot == k })
 		if exists[k] && !listed {

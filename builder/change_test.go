@@ -146,6 +146,9 @@ func TestKeyChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r.Completed {
+		t.Error("a rotation on a kit with nothing interrupted says it completed an interrupted change (its own pending state)")
+	}
 	closeKit(t, tg, u)
 	if opens(t, img, oldKey) || !opens(t, img, newKey) || !opens(t, img, string(pass)) {
 		t.Fatal("after rotation: the old key must fail, the new key and the passphrase open")
@@ -186,8 +189,10 @@ func TestKeyChanges(t *testing.T) {
 	if s, err = builder.NewSession(d, u, newKey, time.Now().Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ChangePassphrase(context.Background(), []byte("new passphrase"), handover); err != nil {
+	if r, err := s.ChangePassphrase(context.Background(), []byte("new passphrase"), handover); err != nil {
 		t.Fatal(err)
+	} else if r.Completed {
+		t.Error("a passphrase change after a finished rotation says it completed an interrupted change")
 	}
 	closeKit(t, tg, u)
 	if opens(t, img, string(pass)) || !opens(t, img, "new passphrase") || !opens(t, img, newKey) {

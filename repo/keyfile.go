@@ -40,17 +40,28 @@ type keyFileJSON struct {
 }
 
 // Bounds on what key files may ask of us, so that hostile ones cannot exhaust memory or
-// time: scrypt needs 128*N*r bytes and time in proportion to 128*N*r*p.
+// time: scrypt needs 128*N*r bytes (plus 128*r*p for its p blocks) and time in
+// proportion to 128*N*r*p.
+//
+// restic does not use fixed parameters: restic init and key add calibrate them by timing
+// (500 ms and 60 MiB). N*r*128 stays at 32 MiB or below, but p is the target time
+// divided by one timed derivation, so a fast CPU, or a derivation timed while the
+// machine was momentarily idle after N was lowered under load, gives p of 20, 50 or
+// more. Such keys are stock and must open; only p's time and memory are bounded.
 const (
 	// maxKeyFileSize bounds one key file (restic's are about 450 bytes).
 	maxKeyFileSize = 64 << 10
-	// maxScryptMem bounds one key's scrypt memory; restic's own keys use 32 to 64 MiB.
+	// maxScryptMem bounds one key's scrypt memory (128*N*r, and 128*r*p); restic's own
+	// keys use at most 60 MiB.
 	maxScryptMem = 256 << 20
 	// maxKeys bounds the key files tried with one password, cheapest first.
 	maxKeys = 20
-	// maxKeyWork bounds the scrypt work (sum of 128*N*r*p) spent on one password:
-	// about 32 keys of restic's default cost, a few seconds.
-	maxKeyWork = 1 << 30
+	// maxKeyWork bounds the scrypt work (sum of 128*N*r*p) spent on one password, and so
+	// the work of any one key: 8 GiB, about 50 times a 500 ms restic key calibrated on a
+	// 2026 shared server core (128 MiB of work took 0.42 s there), so that a key restic
+	// calibrated on a much faster machine still opens; a crafted key costs at most
+	// about half a minute there.
+	maxKeyWork = 8 << 30
 	// maxKeyFilesListed bounds the key files read at all.
 	maxKeyFilesListed = 1000
 )
@@ -66,8 +77,10 @@ func parseKeyFile(b []byte) (*keyFileJSON, error) {
 	if kf.KDF != "scrypt" {
 		return nil, fmt.Errorf("unsupported key derivation %q", kf.KDF)
 	}
-	if kf.N <= 1 || kf.N&(kf.N-1) != 0 || kf.R <= 0 || kf.P <= 0 ||
-		kf.R*kf.P >= 1<<30 || int64(kf.N)*int64(kf.R)*128 > maxScryptMem || kf.P > 16 {
+	const most = maxScryptMem / 128 // each of N, r and p alone, so that no product below overflows
+	if kf.N <= 1 || kf.N&(kf.N-1) != 0 || kf.R <= 0 || kf.P <= 0 || kf.N > most || kf.R > most || kf.P > most ||
+		int64(kf.N)*int64(kf.R)*128 > maxScryptMem || int64(kf.R)*int64(kf.P)*128 > maxScryptMem ||
+		kf.work() > maxKeyWork {
 		return nil, fmt.Errorf("invalid or excessive scrypt parameters N=%d r=%d p=%d", kf.N, kf.R, kf.P)
 	}
 	if len(kf.Salt) < 16 {
@@ -77,6 +90,12 @@ func parseKeyFile(b []byte) (*keyFileJSON, error) {
 		return nil, errors.New("key file data too short")
 	}
 	return &kf, nil
+}
+
+// work is the scrypt work of deriving the key, 128*N*r*p; within parseKeyFile's bounds
+// on N, r and p it cannot overflow.
+func (kf *keyFileJSON) work() int64 {
+	return int64(kf.N) * int64(kf.R) * int64(kf.P) * 128
 }
 
 // openKeyFile derives the user key from password and decrypts the master key.
@@ -204,7 +223,7 @@ func tryKeys(ctx context.Context, st Storage, password []byte, accept func(name 
 			untried++
 			continue
 		}
-		cands = append(cands, keyCandidate{n.name, kf, int64(kf.N) * int64(kf.R) * int64(kf.P) * 128})
+		cands = append(cands, keyCandidate{n.name, kf, kf.work()})
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].work < cands[j].work })
 	var work int64

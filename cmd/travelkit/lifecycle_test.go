@@ -403,12 +403,18 @@ func TestRotationKilledAtEachStep(t *testing.T) {
 		}
 		// refresh completes (or undoes) whatever was interrupted, and hands the escrow files
 		// over again; the kit verifies and still opens with one recovery key, not two
-		mustTK(t, bin, "refresh", "--target", img, "--passphrase-file", p("pass"), "--binaries", p("dist"),
+		refreshed := mustTK(t, bin, "refresh", "--target", img, "--passphrase-file", p("pass"), "--binaries", p("dist"),
 			"--escrow-dir", filepath.Join(run, "handover"), "--yes")
 		if out := mustTK(t, bin, "verify", "--target", img, "--passphrase-file", p("pass")); !strings.Contains(out, "OK: the tools partition matches") {
 			t.Fatalf("killed at %q, then refreshed: verify:\n%s", step, out)
 		}
 		oldAfter, newAfter := kitOpens(t, img, []byte(oldRK)), newRK != "" && kitOpens(t, img, []byte(newRK))
+		// the refresh says it completed an interrupted change exactly when one was left:
+		// the rotation took effect (its pending state was written) and its commit had not ended
+		left := newAfter && step != "commit: done" && step != "rotate: done"
+		if said := strings.Contains(refreshed, "An earlier interrupted change was completed too."); said != left {
+			t.Fatalf("killed at %q, then refreshed: says it completed an interrupted change: %v, want %v\n%s", step, said, left, refreshed)
+		}
 		if oldAfter == newAfter {
 			t.Fatalf("killed at %q, then refreshed: old key opens %v, new key opens %v: want exactly one", step, oldAfter, newAfter)
 		}
