@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,7 +83,7 @@ func TestKill9DuringBackup(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
 	os.WriteFile(filepath.Join(dir, "dist", "travelkit-linux-amd64"), []byte("stand-in"), 0o755)
 	img := filepath.Join(dir, "kit.img")
-	must("build", "--profile", filepath.Join(dir, "kit.toml"), "--target", img, "--size", "200MiB",
+	must("build", "--profile", filepath.Join(dir, "kit.toml"), "--target", img, "--size", "512MiB", // room for the packs every kill leaves until a prune
 		"--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase")
 	folder := filepath.Join(dir, "repo")
 	os.WriteFile(filepath.Join(dir, "repopw"), []byte("repo password\n"), 0o600)
@@ -271,9 +272,14 @@ func fsckKit(t *testing.T, img, dir, what string) {
 	if err != nil && (!errors.As(err, &ee) || ee.ExitCode() > 1) {
 		t.Fatalf("%s: e2fsck -fy could not repair the kit's filesystem: %v\n%s", what, err, repair)
 	}
+	// A kill between a new inode's write and its directory entry leaves it unattached,
+	// as a power cut can in the kernel's own ext4; when it is still empty (a pack streamed
+	// to a temporary file that had no data yet) e2fsck clears it, which e2fsck -p does
+	// unattended. Every other "Clear" is damage.
+	scanned := regexp.MustCompile(`(?m)^Unattached zero-length inode \d+\.  Clear\? yes$`).ReplaceAll(repair, nil)
 	for _, bad := range []string{"deleted/unused inode", "Clear", "illegal", "Illegal", "multiply-claimed",
 		"corrupt", "Salvage", "bad block", "invalid", "Invalid", "Root inode", "duplicate"} {
-		if bytes.Contains(repair, []byte(bad)) {
+		if bytes.Contains(scanned, []byte(bad)) {
 			t.Fatalf("%s: e2fsck -fy repaired more than a crash may leave (%q):\n%s", what, bad, repair)
 		}
 	}
