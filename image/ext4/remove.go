@@ -12,29 +12,7 @@ import (
 // leaves at worst leaked blocks for e2fsck to reclaim, never an entry
 // pointing at freed space.
 func (f *FS) Remove(p string) error {
-	if err := f.begin(); err != nil {
-		return err
-	}
-	parts, err := cleanPath(p)
-	if err != nil {
-		return err
-	}
-	if len(parts) == 0 {
-		return fmt.Errorf("ext4: cannot remove the root")
-	}
-	dir, err := f.lookup(joinParts(parts[:len(parts)-1]))
-	if err != nil {
-		return err
-	}
-	name := parts[len(parts)-1]
-	ino, err := f.lookupIn(dir, name)
-	if err != nil {
-		return err
-	}
-	if ino == 0 {
-		return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrNotExist}
-	}
-	n, err := f.readInode(ino)
+	dir, name, n, err := f.entryToRemove(p)
 	if err != nil {
 		return err
 	}
@@ -78,6 +56,7 @@ func (f *FS) Remove(p string) error {
 	for _, b := range tree {
 		f.freeBlock(b)
 	}
+	ino := n.ino
 	g := (ino - 1) / f.ipg
 	ib, err := f.inodeBitmap(g)
 	if err != nil {
@@ -137,4 +116,36 @@ func (f *FS) removeEntry(dir *inode, name string) error {
 		}
 	}
 	return fmt.Errorf("ext4: %s not found in directory inode %d", name, dir.ino)
+}
+
+// entryToRemove finds the entry p for Remove and RemoveName: the folder that holds it,
+// its name and its inode. The root cannot be removed; a missing name is fs.ErrNotExist.
+func (f *FS) entryToRemove(p string) (dir *inode, name string, n *inode, err error) {
+	if err := f.begin(); err != nil {
+		return nil, "", nil, err
+	}
+	parts, err := cleanPath(p)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if len(parts) == 0 {
+		return nil, "", nil, fmt.Errorf("ext4: cannot remove the root")
+	}
+	dir, err = f.lookup(joinParts(parts[:len(parts)-1]))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	name = parts[len(parts)-1]
+	ino, err := f.lookupIn(dir, name)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if ino == 0 {
+		return nil, "", nil, &fs.PathError{Op: "remove", Path: p, Err: fs.ErrNotExist}
+	}
+	n, err = f.readInode(ino)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return dir, name, n, nil
 }

@@ -470,29 +470,7 @@ func (s *Stream) Abort() error {
 // renamed by a Commit that was interrupted before it removed the temporary name): the
 // inode and its blocks stay, owned by the other name.
 func (f *FS) RemoveName(p string) error {
-	if err := f.begin(); err != nil {
-		return err
-	}
-	parts, err := cleanPath(p)
-	if err != nil {
-		return err
-	}
-	if len(parts) == 0 {
-		return fmt.Errorf("ext4: cannot remove the root")
-	}
-	dir, err := f.lookup(joinParts(parts[:len(parts)-1]))
-	if err != nil {
-		return err
-	}
-	name := parts[len(parts)-1]
-	ino, err := f.lookupIn(dir, name)
-	if err != nil {
-		return err
-	}
-	if ino == 0 {
-		return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrNotExist}
-	}
-	n, err := f.readInode(ino)
+	dir, name, n, err := f.entryToRemove(p)
 	if err != nil {
 		return err
 	}
