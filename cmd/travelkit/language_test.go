@@ -114,6 +114,9 @@ func TestTechnicalTablesStayExpert(t *testing.T) {
 				return true
 			}
 			s, err := strconv.Unquote(lit.Value)
+			if err == nil && strings.HasPrefix(s, "cli.profile.") && name != "cmd_profile.go" {
+				t.Errorf("%s: %q is a field of profile check (it may name the profile's [luks] table): give this command a message of its own", name, s)
+			}
 			if err != nil || !strings.HasPrefix(s, "cli.luks.") {
 				return true
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -196,6 +197,77 @@ func TestTargetErrorsTranslated(t *testing.T) {
 				}
 			}
 			check(h.Kind, err, keep...)
+		}
+	}
+}
+
+// TestProfileCheckTranslated: profile check's field names and words come in the person's
+// language, in a column as wide as the widest label; in English the table is as it was.
+func TestProfileCheckTranslated(t *testing.T) {
+	dir := t.TempDir()
+	prof := dir + "/kit.toml"
+	body := "name = \"amina\"\nlanguages = [\"en\", \"fa\"]\n[tpm]\nenroll = true\npcrs = [7]\n[[escrow]]\nname = \"nadia\"\nrecipient = \"age15etq0ej8zfmnwhl5hg6atgyfxamljah83zf3khtkrkp4e4fya5hq60yh0l\"\n"
+	if err := os.WriteFile(prof, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer func(p *i18n.Printer) { tr = p }(tr)
+	run := func(lang string) string {
+		t.Helper()
+		tr = i18n.New(lang)
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved := os.Stdout
+		os.Stdout = w
+		err = runProfileCheck(prof)
+		os.Stdout = saved
+		w.Close()
+		out, _ := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		return string(out)
+	}
+	en := run("en")
+	want := regexp.MustCompile(`^name        amina
+languages   \[en fa\]
+tools_size  \S+ \S+
+luks        4096-byte sectors, 512-bit key, argon2id, unlock \S+
+recovery    true
+escrow      nadia age15etq0\S+
+platforms   \[[a-z0-9 /-]+\]
+tpm         enroll=true pcrs=\[7\] pin=true
+$`)
+	if !want.MatchString(en) {
+		t.Errorf("English:\n%s\nwant it as before: %v", en, want)
+	}
+	englishWords := regexp.MustCompile(`(?m)^(name|languages|tools_size|luks|recovery|escrow|platforms) |sectors|unlock|enroll|true|false`)
+	for _, lang := range i18n.Languages() {
+		if lang == "en" {
+			continue
+		}
+		got := run(lang)
+		if w := englishWords.FindString(got); w != "" {
+			t.Errorf("%s: %q is English:\n%s", lang, w, got)
+		}
+		if !strings.Contains(got, "amina") || !strings.Contains(got, "nadia age15etq0") || !strings.Contains(got, "argon2id") {
+			t.Errorf("%s: the profile's own values are lost:\n%s", lang, got)
+		}
+		// one column: every value starts where the longest label ends, plus two spaces
+		col := -1
+		for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+			i := strings.Index(line, "  ")
+			for i >= 0 && i+2 < len(line) && line[i+2] == ' ' {
+				i++
+			}
+			c := columns(line[:max(i, 0)])
+			if col < 0 {
+				col = c
+			}
+			if i < 0 || c != col {
+				t.Errorf("%s: %q is not in the column (%d, want %d):\n%s", lang, line, c, col, got)
+			}
 		}
 	}
 }
