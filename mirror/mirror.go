@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -131,7 +132,7 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 		return nil, err
 	}
 	if dstCfg != nil && !bytes.Equal(dstCfg, srcCfg) {
-		return nil, fmt.Errorf("%w: its config differs from this repository's; choose another folder, bucket prefix or path", remote.ErrOtherRepository)
+		return nil, errorf(remote.ErrOtherRepository, "mirror.error.other_repository")
 	}
 	if dstCfg == nil {
 		if cr, ok := dst.(repo.Creator); ok {
@@ -218,12 +219,12 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 	if len(damagedAtDst) > 0 {
 		if !opt.Prune {
 			f := damagedAtDst[0]
-			return nil, fmt.Errorf("%w: %s has %d bytes there, %d here (and %d more files differ); nothing was sent: run the copy with --prune-remote to replace them, or remove them on the server",
-				ErrDamagedCopy, f.h, have[f.h.Type][f.h.Name], f.size, len(damagedAtDst)-1)
+			return nil, errorf(ErrDamagedCopy, "mirror.error.damaged_copy", f.h.String(), strconv.FormatInt(have[f.h.Type][f.h.Name], 10),
+				strconv.FormatInt(f.size, 10), len(damagedAtDst)-1, "--prune-remote")
 		}
 		for _, f := range damagedAtDst {
 			if err := c.retry(ctx, i18n.M("mirror.doing.remove", f.h.String()), func() error { return dst.Remove(ctx, f.h) }); err != nil {
-				return nil, fmt.Errorf("%w: %s differs from the source and cannot be replaced: %v", ErrDamagedCopy, f.h, err)
+				return nil, errorf(ErrDamagedCopy, "mirror.error.not_replaced", f.h.String(), err)
 			}
 			c.res.Removed.Files++
 			for i := range phases {
@@ -429,7 +430,7 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 			return buf, fmt.Errorf("reading %s from the source: %w", f.h, err)
 		}
 		if sum = sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.h.Name {
-			return buf, fmt.Errorf("%w: %s does not match its name; run `travelkit check --read-data` on it; nothing of it was sent", ErrDamagedSource, f.h)
+			return buf, errorf(ErrDamagedSource, "mirror.error.damaged_source", f.h.String(), "travelkit check --read-data")
 		}
 	}
 	verifiedBySave := false

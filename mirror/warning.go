@@ -27,3 +27,11 @@ func (w Warning) String() string {
 }
 
 var english = sync.OnceValue(func() *i18n.Printer { return i18n.New("en") })
+
+// errorf is an error the person reads in their language ([mirror.error]); its Error() is
+// the English text, and cause stays in its chain (errors.Is).
+func errorf(cause error, key string, args ...any) error {
+	e := i18n.Errorf(key, args...)
+	e.Err = cause
+	return e
+}

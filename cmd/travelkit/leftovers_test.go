@@ -18,10 +18,10 @@ import (
 )
 
 // keysIn are the literal message keys with prefix that a package's non-test files pass
-// to i18n.M or i18n.Errorf.
+// to i18n.M, i18n.Errorf or the package's errorf(cause, key, ...).
 func keysIn(t *testing.T, dir, prefix string) []string {
 	t.Helper()
-	re := regexp.MustCompile(`i18n\.(?:M|Errorf)\("(` + regexp.QuoteMeta(prefix) + `[a-z_.]+)"`)
+	re := regexp.MustCompile(`(?:i18n\.(?:M|Errorf)\(|errorf\([^,()]+, )"(` + regexp.QuoteMeta(prefix) + `[a-z_.]+)"`)
 	files, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +38,9 @@ func keysIn(t *testing.T, dir, prefix string) []string {
 		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
 			keys = append(keys, m[1])
 		}
+	}
+	if len(keys) == 0 {
+		t.Fatalf("no %s... keys found in %s", prefix, dir)
 	}
 	slices.Sort(keys)
 	return slices.Compact(keys)
@@ -119,7 +122,6 @@ func TestTargetErrorsTranslated(t *testing.T) {
 		"target.error.mount_table":        {osWords},
 		"target.error.create":             {"kit.img", osWords},
 		"target.error.size":               {"/dev/sdb", osWords},
-		"target.error.read_block":         {"4096", osWords},
 		"target.error.disks_elsewhere":    {"/dev/da0"},
 		"target.error.no_disks":           {},
 		"target.error.diskutil":           {"info /dev/disk9", osWords},
@@ -136,8 +138,9 @@ func TestTargetErrorsTranslated(t *testing.T) {
 		t.Helper()
 		tr = i18n.New("en")
 		english := describeError(err)
-		if english != err.Error() {
-			t.Errorf("%s: English %q, want the error's own text %q", name, english, err.Error())
+		var ie *i18n.Error
+		if errors.As(err, &ie) && english != ie.Error() || ie == nil && english != err.Error() {
+			t.Errorf("%s: English %q, want the target package's own text %q", name, english, err.Error())
 		}
 		for _, lang := range i18n.Languages() {
 			if lang == "en" {
@@ -267,6 +270,40 @@ $`)
 			}
 			if i < 0 || c != col {
 				t.Errorf("%s: %q is not in the column (%d, want %d):\n%s", lang, line, c, col, got)
+			}
+		}
+	}
+}
+
+// TestCopyErrorsTranslated: copy's own errors (another repository there, a damaged file
+// here or there) come in the person's language with the file's name, the sizes and the
+// flag kept; in English they read as before, and errors.Is still finds their kind.
+func TestCopyErrorsTranslated(t *testing.T) {
+	args := map[string][]any{
+		"mirror.error.other_repository": {},
+		"mirror.error.damaged_copy":     {"data/0123abcd", "17", "4096", 2, "--prune-remote"},
+		"mirror.error.not_replaced":     {"data/0123abcd", errors.New("HTTP 403 Forbidden")},
+		"mirror.error.damaged_source":   {"data/0123abcd", "travelkit check --read-data"},
+	}
+	keys := keysIn(t, "../../mirror", "mirror.error.")
+	if len(keys) != len(args) {
+		t.Errorf("package mirror makes the errors %v; samples here: %d", keys, len(args))
+	}
+	defer func(p *i18n.Printer) { tr = p }(tr)
+	for _, k := range keys {
+		err := fmt.Errorf("copying to offsite: %w", i18n.Errorf(k, args[k]...))
+		tr = i18n.New("en")
+		english := describeError(err)
+		for _, lang := range i18n.Languages()[1:] {
+			tr = i18n.New(lang)
+			got := describeError(err)
+			if got == english || got == k {
+				t.Errorf("%s: %s: %q is not in the language", k, lang, got)
+			}
+			for _, a := range args[k] {
+				if s, ok := a.(string); ok && !strings.Contains(got, s) {
+					t.Errorf("%s: %s: %q lost %q", k, lang, got, s)
+				}
 			}
 		}
 	}
