@@ -670,8 +670,17 @@ const blobsPerSegment = 4
 func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardLink) {
 	of := &restoringFile{ds: ds, name: name, path: out, node: n, link: hl}
 	content := n.Content
+	of.segments = max(1, (len(content)+blobsPerSegment-1)/blobsPerSegment)
+	// where each segment starts (one lookup per blob; most files are one segment)
+	var offs []int64
+	if of.segments > 1 {
+		offs = make([]int64, 0, of.segments)
+	}
 	var off int64
-	for _, id := range content {
+	for i, id := range content {
+		if offs != nil && i%blobsPerSegment == 0 {
+			offs = append(offs, off)
+		}
 		pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
 		if !ok {
 			rs.warn(out, fmt.Errorf("data blob %s not in index", id.Str()))
@@ -683,17 +692,16 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 		off += int64(pb.PlainLength())
 	}
 	of.size = off
-	of.segments = max(1, (len(content)+blobsPerSegment-1)/blobsPerSegment)
 	of.remaining.Store(int32(of.segments))
 	ds.pending.Add(1)
-	off = 0
-	for i := 0; i < len(content) || i == 0; i += blobsPerSegment {
+	for k := 0; k < of.segments; k++ {
+		i := k * blobsPerSegment
 		end := min(i+blobsPerSegment, len(content))
-		rs.jobs <- segment{file: of, off: off, blobs: content[i:end]}
-		for _, id := range content[i:end] {
-			pb, _ := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
-			off += int64(pb.PlainLength())
+		sg := segment{file: of, blobs: content[i:end]}
+		if offs != nil {
+			sg.off = offs[k]
 		}
+		rs.jobs <- sg
 	}
 }
 
@@ -771,9 +779,9 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 		return
 	}
 	err := of.err
-	fi, serr := of.fh.Stat()
-	if err == nil && serr == nil && uint64(fi.Size()) != of.node.Size {
-		rs.warn(of.path, fmt.Errorf("size %d differs from the recorded %d", fi.Size(), of.node.Size))
+	// the file is new and every write landed: its size is its blobs' (no fstat)
+	if err == nil && uint64(of.size) != of.node.Size {
+		rs.warn(of.path, fmt.Errorf("size %d differs from the recorded %d", of.size, of.node.Size))
 	}
 	if err == nil && rs.opts.Verify {
 		if buf == nil {
