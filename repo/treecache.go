@@ -45,6 +45,11 @@ const (
 	// maxTreesAhead bounds the trees queued to be loaded ahead; more are loaded when
 	// the walk reaches them. The trees loaded ahead are held within treeCacheBytes.
 	maxTreesAhead = 256
+	// maxTreeAheadBytes: larger trees (a crafted repository's 64 MiB ones) are left to the
+	// walk itself, so loading ahead holds no more memory at once than a few small trees
+	maxTreeAheadBytes = 1 << 20
+	// maxTreeLoaders bounds the goroutines loading ahead
+	maxTreeLoaders = 4
 )
 
 func newTreeCache(r *Repository) *treeCache {
@@ -103,7 +108,7 @@ func (c *treeCache) put(id ID, t *Tree, size int64) {
 // start runs n goroutines that load the trees passed to ahead, until stop. With n < 1
 // nothing is loaded ahead.
 func (c *treeCache) start(ctx context.Context, n int) {
-	for i := 0; i < n; i++ {
+	for i := 0; i < min(n, maxTreeLoaders); i++ {
 		c.wg.Add(1)
 		go c.loader(ctx)
 	}
@@ -172,6 +177,12 @@ func (c *treeCache) loader(ctx context.Context) {
 		l := c.loading[id]
 		if l == nil || l.started {
 			// taken by the walk itself, or dropped
+			c.mu.Unlock()
+			continue
+		}
+		if pb, ok := c.r.idx.Lookup(BlobHandle{ID: id, Type: TreeBlob}); !ok || pb.PlainLength() > maxTreeAheadBytes {
+			// unknown (the walk names the error) or large: left to the walk
+			delete(c.loading, id)
 			c.mu.Unlock()
 			continue
 		}

@@ -26,12 +26,44 @@ func TestTreeCacheLoadsAhead(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
+	// a tree larger than maxTreeAheadBytes is left to the walk
+	big := &Tree{}
+	for i := 0; i < 5000; i++ {
+		big.Nodes = append(big.Nodes, &Node{Name: fmt.Sprintf("%0200d", i), Type: "file", Mode: 0o644, ModTime: now})
+	}
+	bigID, err := r.SaveTree(big)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r = openTestRepo(t, NewFolder(dir))
+	if pb, ok := r.idx.Lookup(BlobHandle{ID: bigID, Type: TreeBlob}); !ok || pb.PlainLength() <= maxTreeAheadBytes {
+		t.Fatalf("the big tree is not larger than %d bytes", maxTreeAheadBytes)
+	}
 	missing := Hash([]byte("a tree nobody saved"))
-	ids = append(ids[:10:10], append([]ID{missing}, ids[10:]...)...)
+	ids = append(ids[:10:10], append([]ID{missing, bigID}, ids[10:]...)...)
+
+	// loaded ahead, without the walk: small trees only
+	c := newTreeCache(r)
+	c.start(ctx, 2)
+	c.ahead(ids[:20])
+	for {
+		c.mu.Lock()
+		busy := len(c.queue) + len(c.loading)
+		_, gotBig := c.m[bigID]
+		_, gotFirst := c.m[ids[0]]
+		c.mu.Unlock()
+		if busy == 0 {
+			if gotBig || !gotFirst {
+				t.Fatalf("loaded ahead: big tree %v (want false), first tree %v (want true)", gotBig, gotFirst)
+			}
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.stop()
 
 	for _, loaders := range []int{1, 4} {
 		c := newTreeCache(r)
@@ -46,6 +78,12 @@ func TestTreeCacheLoadsAhead(t *testing.T) {
 		}
 		for i, id := range ids {
 			tr, _, err := c.get(ctx, id)
+			if id == bigID {
+				if err != nil || len(tr.Nodes) != len(big.Nodes) {
+					t.Fatalf("big tree: %v", err)
+				}
+				continue
+			}
 			if id == missing {
 				if err == nil || !strings.Contains(err.Error(), "not found") {
 					t.Fatalf("missing tree: got %v, want a not-found error", err)
@@ -57,7 +95,7 @@ func TestTreeCacheLoadsAhead(t *testing.T) {
 			}
 			want := fmt.Sprintf("file-%04d", i)
 			if i > 10 {
-				want = fmt.Sprintf("file-%04d", i-1)
+				want = fmt.Sprintf("file-%04d", i-2)
 			}
 			if len(tr.Nodes) != 1 || tr.Nodes[0].Name != want {
 				t.Fatalf("tree %d: got %+v, want one node %s", i, tr.Nodes, want)
