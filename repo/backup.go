@@ -603,7 +603,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	if a.failed() != nil {
 		return nil
 	}
-	ents, err := readDir(path)
+	ents, err := listDir(path)
 	if err != nil {
 		a.warn(path, err)
 		if ents == nil {
@@ -614,20 +614,31 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	pm := a.loadParentTree(parentTree)
 	futs := make([]*nodeFuture, 0, len(ents))
 	for _, e := range ents {
-		p := filepath.Join(path, e.Name())
+		p := filepath.Join(path, e.name)
 		if a.ex.Match(p) {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				a.warn(p, err)
-			}
+		if e.err != nil {
+			a.warn(p, e.err)
 			continue
 		}
-		futs = append(futs, a.saveEntry(p, fi, pm[e.Name()]))
+		futs = append(futs, a.saveEntry(p, e.fi, pm[e.name]))
 	}
 	return a.saveTree(node, futs, parent)
+}
+
+// dirInfo is one entry of a listed folder: its lstat metadata, or why there
+// is none.
+type dirInfo struct {
+	name string
+	fi   os.FileInfo
+	err  error
+}
+
+// sourceFile is a file being read for a backup.
+type sourceFile interface {
+	io.ReadSeekCloser
+	Stat() (os.FileInfo, error)
 }
 
 const smallFile = chunker.MinSize
@@ -881,7 +892,7 @@ func (a *archiver) saver() {
 }
 
 // openFile opens files for reading; tests replace it to simulate errors.
-var openFile = openRead
+var openFile = openSource
 
 // readDir lists a folder sorted by name, as os.ReadDir, without changing its access
 // time (openRead).
