@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"encoding/hex"
 	"os"
 	"time"
@@ -20,7 +21,8 @@ func decodeTreeFast(b []byte) (*Tree, bool) {
 	if !d.lit(`{`) || !d.key("nodes") || !d.lit(`[`) {
 		return nil, false
 	}
-	nodes := make([]Node, 0, min(len(b)/256+1, 1<<16))
+	// one node per "name" key in a tree as written: the right size at once
+	nodes := make([]Node, 0, bytes.Count(b, []byte(`{"name":`))+1)
 	if d.peek() == ']' {
 		d.i++
 	} else {
@@ -59,6 +61,9 @@ func decodeTreeFast(b []byte) (*Tree, bool) {
 type treeDecoder struct {
 	b []byte
 	i int
+	// the last user and group names: nodes of one tree mostly share them,
+	// and share their strings too
+	user, group string
 }
 
 func (d *treeDecoder) space() {
@@ -239,10 +244,10 @@ func (d *treeDecoder) node(n *Node) bool {
 			n.GID = uint32(v)
 		case "user":
 			f = fUser
-			n.User, ok = d.string()
+			n.User, ok = d.shared(&d.user)
 		case "group":
 			f = fGroup
-			n.Group, ok = d.string()
+			n.Group, ok = d.shared(&d.group)
 		case "inode":
 			f = fInode
 			n.Inode, ok = d.uint(64)
@@ -294,6 +299,18 @@ func (d *treeDecoder) node(n *Node) bool {
 func (d *treeDecoder) string() (string, bool) {
 	s, ok := d.str()
 	return string(s), ok
+}
+
+// shared reads a string, returning *last when it is the same.
+func (d *treeDecoder) shared(last *string) (string, bool) {
+	s, ok := d.str()
+	if !ok {
+		return "", false
+	}
+	if string(s) != *last {
+		*last = string(s)
+	}
+	return *last, true
 }
 
 func (d *treeDecoder) content(n *Node) bool {
