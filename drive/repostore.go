@@ -76,17 +76,14 @@ func (s *RepoStorage) Create(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var dirs []string
 	for _, t := range []repo.FileType{repo.KeyFile, repo.LockFile, repo.SnapshotFile, repo.IndexFile} {
-		if err := s.fs.MkdirAll(RepoDir + "/" + string(t)); err != nil {
-			return err
-		}
+		dirs = append(dirs, RepoDir+"/"+string(t))
 	}
 	for i := 0; i < 256; i++ {
-		if err := s.fs.MkdirAll(fmt.Sprintf("%s/data/%02x", RepoDir, i)); err != nil {
-			return err
-		}
+		dirs = append(dirs, fmt.Sprintf("%s/data/%02x", RepoDir, i))
 	}
-	return nil
+	return s.fs.MkdirAllEach(dirs...) // one flush for all
 }
 
 func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) error {

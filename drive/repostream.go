@@ -57,6 +57,9 @@ func (s *RepoStorage) CreateTemp(ctx context.Context, t repo.FileType) (repo.Tem
 	if err != nil {
 		return nil, fmt.Errorf("starting a %s file in the kit: %w", t, err)
 	}
+	// savers write their packs at once: each encrypts and writes its own blocks,
+	// the storage lock covers only block allocation and names
+	st.Share(&s.mu)
 	return &kitTemp{s: s, st: st}, nil
 }
 
@@ -66,11 +69,12 @@ type kitTemp struct {
 	st *ext4.Stream
 }
 
+// Write runs beside other files' writes (ext4.Stream.Share): no storage lock here.
 func (k *kitTemp) Write(p []byte) (int, error) {
-	k.s.mu.Lock()
-	defer k.s.mu.Unlock()
 	n, err := k.st.Write(p)
 	if err != nil {
+		k.s.mu.Lock()
+		defer k.s.mu.Unlock()
 		return n, k.s.writeError(k.st.Path(), int64(len(p)), err)
 	}
 	return n, nil
@@ -78,8 +82,6 @@ func (k *kitTemp) Write(p []byte) (int, error) {
 
 // Rewind drops what was written after off (repo.Rewinder).
 func (k *kitTemp) Rewind(off int64) error {
-	k.s.mu.Lock()
-	defer k.s.mu.Unlock()
 	return k.st.Rewind(off)
 }
 

@@ -20,6 +20,19 @@
 // missing in a language, has a placeholder too many or too few, lacks a plural form the
 // language needs, or puts a technical word (LUKS, keyslot, Argon2...) before the person.
 //
+// # When the English changes
+//
+// Next to each translation, messages/<lang>.source records which English each message
+// was translated from: a short hash (8 hex digits of SHA-256) of en.toml's text, then
+// the key. When an English message changes, TestTranslationsCurrent fails for each of
+// the five languages, naming the key: update the translation (or find it still right),
+// then accept it, which rewrites the record:
+//
+//	go test ./i18n/ -run TestTranslationsCurrent -accept fr:cli.copy.sent
+//
+// -accept takes a key, a table (fr:cli.copy), a language (fr) or all, comma-separated.
+// A new message needs accepting in each language too, once it is translated.
+//
 // # Glossary: one word for one thing
 //
 // A frightened person reads "recovery key" on the printed page, the boot menu, the wizard

@@ -15,7 +15,10 @@ import (
 
 // Printer writes messages in one language. It is safe for concurrent use.
 type Printer struct {
-	lang   string
+	lang string
+	// the catalogue, read on first use (New is free: a command that prints nothing
+	// translated, as --version or --json, never parses a catalogue file)
+	once   sync.Once
 	p      *message.Printer
 	has    map[string]entry
 	dollar map[string]string
@@ -28,16 +31,24 @@ func New(lang string) *Printer {
 	if !ok {
 		l = "en"
 	}
-	en, err := langCat("en")
-	c := en
-	if err == nil && l != "en" {
-		c, err = langCat(l)
-	}
-	if err != nil {
-		// The files are embedded and checked by TestCatalogue: this is a broken build.
-		panic("i18n: " + err.Error())
-	}
-	return &Printer{lang: l, p: message.NewPrinter(language.MustParse(l), message.Catalog(c.builder)), has: en.entries, dollar: c.dollar}
+	return &Printer{lang: l}
+}
+
+// load reads the printer's catalogue (en.toml and its language's) the first time.
+func (p *Printer) load() {
+	p.once.Do(func() {
+		en, err := langCat("en")
+		c := en
+		if err == nil && p.lang != "en" {
+			c, err = langCat(p.lang)
+		}
+		if err != nil {
+			// The files are embedded and checked by TestCatalogue: this is a broken build.
+			panic("i18n: " + err.Error())
+		}
+		p.p = message.NewPrinter(language.MustParse(p.lang), message.Catalog(c.builder))
+		p.has, p.dollar = en.entries, c.dollar
+	})
 }
 
 // Lang is the printer's language ("fa").
@@ -53,6 +64,7 @@ func (p *Printer) Dir() string {
 
 // Has reports whether the catalogue has the key.
 func (p *Printer) Has(key string) bool {
+	p.load()
 	_, ok := p.has[key]
 	return ok
 }

@@ -51,6 +51,9 @@ func (k *VolumeKey) Wipe() {
 // Volume is the decrypted payload of an unlocked container: an io.ReaderAt and
 // io.WriterAt over plaintext. Aligned requests go straight through (large ones split
 // across all cores); partial sectors are read, decrypted, patched and re-encrypted.
+// Writes of whole sectors run concurrently (callers never write the same sector
+// from two goroutines at once); only the read-modify-write of a partial sector is
+// serialised.
 type Volume struct {
 	r       io.ReaderAt
 	w       io.WriterAt // nil when the device is read-only
@@ -60,7 +63,7 @@ type Volume struct {
 	step    uint64      // tweak units (512 bytes) per sector
 	ivTweak uint64
 	c       *xts.Cipher
-	wmu     sync.Mutex // serialises writes, so read-modify-write of shared sectors is safe
+	wmu     sync.Mutex // serialises read-modify-writes of partial sectors
 }
 
 // parallelMin is the request size from which work is split across cores.
@@ -188,6 +191,10 @@ func (v *Volume) parallel(n int, f func(a, b int) error) error {
 // chunk is the size of the encryption buffer used per worker when writing.
 const chunk = 1 << 20
 
+// smallWrite is the largest write encrypted into a buffer of its own size instead
+// of a pooled chunk (a file system's metadata blocks).
+const smallWrite = 64 << 10
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, chunk); return &b }}
 
 // WriteAt encrypts and writes payload bytes.
@@ -201,8 +208,6 @@ func (v *Volume) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off > v.size || int64(len(p)) > v.size-off {
 		return 0, fmt.Errorf("luks: write of %d bytes at %d is outside the %d-byte payload", len(p), off, v.size)
 	}
-	v.wmu.Lock()
-	defer v.wmu.Unlock()
 	done := 0
 	if r := off % v.ss; r != 0 || int64(len(p)) < v.ss {
 		n, err := v.patchSector(off-r, int(r), p)
@@ -216,6 +221,15 @@ func (v *Volume) WriteAt(p []byte, off int64) (int, error) {
 		base := off + int64(done)
 		src := p[done : done+int(whole)]
 		err := v.parallel(len(src), func(a, b int) error {
+			if b-a <= smallWrite {
+				// a file system's metadata block: no 1 MiB pool buffer for it
+				buf := make([]byte, b-a)
+				v.c.EncryptSectors(buf, src[a:b], int(v.ss), v.tweak((base+int64(a))/v.ss), v.step)
+				if _, err := v.w.WriteAt(buf, v.off+base+int64(a)); err != nil {
+					return fmt.Errorf("writing the encrypted payload at %d: %w", v.off+base+int64(a), err)
+				}
+				return nil
+			}
 			bp := bufPool.Get().(*[]byte)
 			defer bufPool.Put(bp)
 			buf := *bp
@@ -244,8 +258,31 @@ func (v *Volume) WriteAt(p []byte, off int64) (int, error) {
 	return done, nil
 }
 
+// WriteAtInPlace writes p at off like WriteAt, but encrypts whole sectors in p
+// itself instead of a copy: p holds ciphertext afterwards. A file system writing
+// a buffer it no longer needs (a streamed file's blocks) saves the copy and the
+// encryption buffers that way, and the write is one pwrite.
+func (v *Volume) WriteAtInPlace(p []byte, off int64) (int, error) {
+	if v.c == nil {
+		return 0, errClosed
+	}
+	if v.w == nil || off < 0 || off%v.ss != 0 || int64(len(p))%v.ss != 0 || off > v.size || int64(len(p)) > v.size-off {
+		return v.WriteAt(p, off)
+	}
+	_ = v.parallel(len(p), func(a, b int) error {
+		v.c.EncryptSectors(p[a:b], p[a:b], int(v.ss), v.tweak((off+int64(a))/v.ss), v.step)
+		return nil
+	})
+	if _, err := v.w.WriteAt(p, v.off+off); err != nil {
+		return 0, fmt.Errorf("writing the encrypted payload at %d: %w", v.off+off, err)
+	}
+	return len(p), nil
+}
+
 // patchSector does a read-modify-write of the sector at sec, putting p at offset r in it.
 func (v *Volume) patchSector(sec int64, r int, p []byte) (int, error) {
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
 	buf := make([]byte, v.ss)
 	defer clear(buf)
 	if err := v.readSectors(buf, sec); err != nil {

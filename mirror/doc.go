@@ -10,5 +10,5 @@
 // snapshot whose data is missing, and running it again completes it, skipping what is
 // there. Nothing is deleted at the destination unless Options.Prune says so.
 //
-// Imports: remote, repo and internal packages only.
+// Imports: i18n, remote, repo and internal packages only.
 package mirror

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
+	"travelkit/i18n"
 	"travelkit/remote"
 	"travelkit/repo"
 )
@@ -33,7 +35,7 @@ type Options struct {
 	// Progress is called after every file.
 	Progress func(Progress)
 	// Warn is told about retries and about files the destination refused to remove.
-	Warn func(msg string)
+	Warn func(Warning)
 }
 
 // Progress is where a copy is.
@@ -118,7 +120,7 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 		return nil, fmt.Errorf("reading the source's config: %w", err)
 	}
 	var dstCfg []byte
-	err = c.retry(ctx, "reading the destination's config", func() error {
+	err = c.retry(ctx, i18n.M("mirror.doing.config"), func() error {
 		var err error
 		dstCfg, err = dst.Load(ctx, repo.Handle{Type: repo.ConfigFile}, 0, 0)
 		if repo.IsNotExist(err) {
@@ -130,25 +132,25 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 		return nil, err
 	}
 	if dstCfg != nil && !bytes.Equal(dstCfg, srcCfg) {
-		return nil, fmt.Errorf("%w: its config differs from this repository's; choose another folder, bucket prefix or path", remote.ErrOtherRepository)
+		return nil, errorf(remote.ErrOtherRepository, "mirror.error.other_repository")
 	}
 	if dstCfg == nil {
 		if cr, ok := dst.(repo.Creator); ok {
-			if err := c.retry(ctx, "preparing the destination", func() error { return cr.Create(ctx) }); err != nil {
+			if err := c.retry(ctx, i18n.M("mirror.doing.prepare"), func() error { return cr.Create(ctx) }); err != nil {
 				return nil, err
 			}
 		}
 	}
 	mirrorRepo := src.On(dst)
 	// locks of copies that died with their connection (restic unlock)
-	if err := c.retry(ctx, "removing stale locks", func() error {
+	if err := c.retry(ctx, i18n.M("mirror.doing.stale_locks"), func() error {
 		_, err := mirrorRepo.RemoveStaleLocks(ctx)
 		return err
 	}); err != nil && !errors.Is(err, remote.ErrRefused) {
 		return nil, err
 	}
 	var lock *repo.Lock
-	if err := c.retry(ctx, "locking the destination", func() error {
+	if err := c.retry(ctx, i18n.M("mirror.doing.lock"), func() error {
 		var err error
 		lock, err = mirrorRepo.Lock(ctx, opt.Prune)
 		return err
@@ -163,7 +165,7 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 	want := map[repo.FileType][]file{}
 	for _, t := range types {
 		have[t] = map[string]int64{}
-		if err := c.retry(ctx, "listing the destination", func() error {
+		if err := c.retry(ctx, i18n.M("mirror.doing.list"), func() error {
 			return dst.List(ctx, t, func(name string, size int64) error {
 				have[t][name] = size
 				return nil
@@ -217,12 +219,12 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 	if len(damagedAtDst) > 0 {
 		if !opt.Prune {
 			f := damagedAtDst[0]
-			return nil, fmt.Errorf("%w: %s has %d bytes there, %d here (and %d more files differ); nothing was sent: run the copy with --prune-remote to replace them, or remove them on the server",
-				ErrDamagedCopy, f.h, have[f.h.Type][f.h.Name], f.size, len(damagedAtDst)-1)
+			return nil, errorf(ErrDamagedCopy, "mirror.error.damaged_copy", f.h.String(), strconv.FormatInt(have[f.h.Type][f.h.Name], 10),
+				strconv.FormatInt(f.size, 10), len(damagedAtDst)-1, "--prune-remote")
 		}
 		for _, f := range damagedAtDst {
-			if err := c.retry(ctx, "removing "+f.h.String(), func() error { return dst.Remove(ctx, f.h) }); err != nil {
-				return nil, fmt.Errorf("%w: %s differs from the source and cannot be replaced: %v", ErrDamagedCopy, f.h, err)
+			if err := c.retry(ctx, i18n.M("mirror.doing.remove", f.h.String()), func() error { return dst.Remove(ctx, f.h) }); err != nil {
+				return nil, errorf(ErrDamagedCopy, "mirror.error.not_replaced", f.h.String(), err)
 			}
 			c.res.Removed.Files++
 			for i := range phases {
@@ -269,7 +271,7 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 			sort.Strings(names)
 			for _, n := range names {
 				h := repo.Handle{Type: t, Name: n}
-				err := c.retry(ctx, "removing "+h.String(), func() error { return dst.Remove(ctx, h) })
+				err := c.retry(ctx, i18n.M("mirror.doing.remove", h.String()), func() error { return dst.Remove(ctx, h) })
 				switch {
 				case err == nil || repo.IsNotExist(err):
 					c.res.Removed.Files++
@@ -286,13 +288,13 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 			}
 			if pruneErr != nil && t == repo.SnapshotFile {
 				// an append-only server: it keeps every snapshot, so it needs all the data
-				c.warn("the destination refuses deletions; it keeps every snapshot and its data")
+				c.warn(Warning{What: i18n.M("mirror.notice.keeps_all")})
 				break
 			}
 		}
 	}
 	n := 0
-	if err := c.retry(ctx, "listing the destination's snapshots", func() error {
+	if err := c.retry(ctx, i18n.M("mirror.doing.list_snapshots"), func() error {
 		n = 0
 		return dst.List(ctx, repo.SnapshotFile, func(string, int64) error { n++; return nil })
 	}); err == nil {
@@ -319,9 +321,9 @@ func defaultBackoff(n int) time.Duration {
 	return d + rand.N(d/4+1)
 }
 
-func (c *copier) warn(msg string) {
+func (c *copier) warn(w Warning) {
 	if c.opt.Warn != nil {
-		c.opt.Warn(msg)
+		c.opt.Warn(w)
 	}
 }
 
@@ -336,7 +338,7 @@ func (c *copier) report() {
 }
 
 // retry runs f again after a pause while it fails with a transient error.
-func (c *copier) retry(ctx context.Context, what string, f func() error) error {
+func (c *copier) retry(ctx context.Context, what i18n.Message, f func() error) error {
 	for n := 0; ; n++ {
 		err := f()
 		if err == nil || !remote.Transient(err) || n >= c.opt.Retries || ctx.Err() != nil {
@@ -349,7 +351,7 @@ func (c *copier) retry(ctx context.Context, what string, f func() error) error {
 			return err
 		}
 		d := c.opt.Backoff(n + 1)
-		c.warn(fmt.Sprintf("%s: %v; trying again in %s", what, err, d.Round(time.Second)))
+		c.warn(Warning{What: what, Err: err, Wait: d})
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -428,7 +430,7 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 			return buf, fmt.Errorf("reading %s from the source: %w", f.h, err)
 		}
 		if sum = sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.h.Name {
-			return buf, fmt.Errorf("%w: %s does not match its name; run `travelkit check --read-data` on it; nothing of it was sent", ErrDamagedSource, f.h)
+			return buf, errorf(ErrDamagedSource, "mirror.error.damaged_source", f.h.String(), "travelkit check --read-data")
 		}
 	}
 	verifiedBySave := false
@@ -439,7 +441,7 @@ func (c *copier) send(ctx context.Context, f file, buf []byte, cfg []byte) ([]by
 	if ss, ok := c.dst.(remote.SumSaver); ok {
 		save = func() error { return ss.SaveSum(ctx, f.h, data, sum) }
 	}
-	err := c.retry(ctx, "sending "+f.h.String(), func() error {
+	err := c.retry(ctx, i18n.M("mirror.doing.send", f.h.String()), func() error {
 		err := save()
 		if err != nil && remote.Transient(err) {
 			// it may have arrived all the same, just before the connection died

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -211,12 +212,19 @@ func TestRetries(t *testing.T) {
 	dstDir := filepath.Join(t.TempDir(), "dst")
 	var warnings []string
 	rec := &recorder{Storage: repo.NewFolder(dstDir), flaky: 2}
-	res, err := Copy(ctx, src, rec, quick(Options{Warn: func(s string) { warnings = append(warnings, s) }}))
+	res, err := Copy(ctx, src, rec, quick(Options{Warn: func(w Warning) { warnings = append(warnings, w.String()) }}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(warnings) < res.Sent.Files*2 {
 		t.Fatalf("%d retries told for %d files", len(warnings), res.Sent.Files)
+	}
+	// the English text (--json) is as it always was; the face writes What in its language
+	retryRE := regexp.MustCompile(`^sending (config|(keys|data|index|snapshots)/[0-9a-f]{64}): .+; trying again in 0s$`)
+	for _, w := range warnings {
+		if !retryRE.MatchString(w) {
+			t.Fatalf("warning %q, want %v", w, retryRE)
+		}
 	}
 	restic(t, dstDir, "check", "--read-data")
 	// too flaky: gives up, and says so

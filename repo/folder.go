@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/killpoint"
 )
 
 // Folder is a Storage on a local directory, laid out exactly as restic's local
@@ -397,6 +399,7 @@ type folderTemp struct {
 func (t *folderTemp) Write(p []byte) (int, error) {
 	n, err := t.fh.Write(p)
 	t.n += int64(n)
+	killpoint.Here("repo: folder stream written")
 	if errors.Is(err, syscall.ENOSPC) {
 		err = fmt.Errorf("%w: free space on the disk, then run the backup again (the repository stays consistent)", err)
 	}
@@ -452,4 +455,55 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 func (t *folderTemp) Abort() {
 	t.fh.Close()
 	os.Remove(t.fh.Name())
+}
+
+var _ TempRemover = (*Folder)(nil)
+
+// RemoveTemps removes the temporary files an interrupted run left in the
+// repository's folders (data/00/stream-tmp-*, and the "-tmp-" files Save writes
+// before its rename): prune calls it holding the exclusive lock.
+func (f *Folder) RemoveTemps(ctx context.Context) error {
+	return f.removeTempsBefore(ctx, time.Time{})
+}
+
+// RemoveTempsBefore removes the temporary files last written before t (a backup,
+// once it holds its lock and no other process holds one, passes its lock's time:
+// a file a newer process starts after that is never touched).
+func (f *Folder) RemoveTempsBefore(ctx context.Context, t time.Time) error {
+	return f.removeTempsBefore(ctx, t)
+}
+
+func (f *Folder) removeTempsBefore(ctx context.Context, t time.Time) error {
+	dirs := []string{filepath.Join(f.Dir, string(PackFile), "00")}
+	for _, ft := range []FileType{KeyFile, LockFile, SnapshotFile, IndexFile} {
+		dirs = append(dirs, filepath.Join(f.Dir, string(ft)))
+	}
+	for _, d := range dirs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ents, err := os.ReadDir(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if !e.Type().IsRegular() || !strings.Contains(e.Name(), "-tmp-") {
+				continue
+			}
+			if !t.IsZero() {
+				info, err := e.Info()
+				if err != nil || !info.ModTime().Before(t) {
+					continue
+				}
+			}
+			p := filepath.Join(d, e.Name())
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("removing %s, left by an interrupted backup: %w", p, err)
+			}
+		}
+	}
+	return nil
 }

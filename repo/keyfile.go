@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -113,6 +114,11 @@ func (kf *keyFileJSON) open(password []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	// scrypt's work area (128*N*r bytes: 32 MiB for restic's N=32768, r=8) is garbage
+	// now, but it set the heap goal: left to the next collection it would stay resident
+	// while a backup's or restore's buffers grow to that goal, adding it to their peak.
+	// Collect it and give its pages back before anything else is allocated.
+	debug.FreeOSMemory()
 	uk, err := keyFromBytes(dk)
 	if err != nil {
 		return nil, err

@@ -72,6 +72,31 @@ type Lock struct {
 	info lockJSON
 	stop chan struct{}
 	done chan struct{}
+	// alone: no other process held a lock when this one was taken
+	alone bool
+}
+
+// tempsBeforeRemover is a TempRemover that can spare files written since a time
+// (Folder: another process may start a backup into the same folder at once).
+type tempsBeforeRemover interface {
+	RemoveTempsBefore(ctx context.Context, t time.Time) error
+}
+
+// RemoveTemps removes the temporary files interrupted runs left in the storage
+// (TempRemover), when no other process held a lock as this one was taken: a backup
+// calls it once locked, so a killed backup's partial packs go at the next one.
+// Files last written after the lock was taken are kept.
+func (l *Lock) RemoveTemps(ctx context.Context) error {
+	if l == nil || !l.alone {
+		return nil
+	}
+	switch st := l.r.st.(type) {
+	case tempsBeforeRemover:
+		return st.RemoveTempsBefore(ctx, l.info.Time)
+	case TempRemover:
+		return st.RemoveTemps(ctx)
+	}
+	return nil
 }
 
 func newLockInfo(exclusive bool) lockJSON {
@@ -91,6 +116,13 @@ func newLockInfo(exclusive bool) lockJSON {
 
 // checkLocks returns a LockedError when a lock other than own conflicts.
 func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) error {
+	_, err := r.otherLocks(ctx, exclusive, own)
+	return err
+}
+
+// otherLocks is checkLocks that also says whether any lock but own is held (not
+// stale), conflicting or not.
+func (r *Repository) otherLocks(ctx context.Context, exclusive bool, own ID) (held bool, err error) {
 	var names []string
 	var sizes []int64
 	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
@@ -98,7 +130,7 @@ func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) err
 		sizes = append(sizes, size)
 		return nil
 	}); err != nil {
-		return err
+		return false, err
 	}
 	for i, n := range names {
 		id, err := ParseID(n)
@@ -111,20 +143,21 @@ func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) err
 				continue
 			}
 			// an unreadable lock file is treated as held, as restic does
-			return &LockedError{ID: n, Excl: true}
+			return true, &LockedError{ID: n, Excl: true}
 		}
 		var l lockJSON
 		if json.Unmarshal(b, &l) != nil {
-			return &LockedError{ID: n, Excl: true}
+			return true, &LockedError{ID: n, Excl: true}
 		}
 		if l.stale() {
 			continue
 		}
+		held = true
 		if exclusive || l.Exclusive {
-			return &LockedError{Host: l.Hostname, PID: l.PID, Time: l.Time, ID: n, Excl: l.Exclusive}
+			return true, &LockedError{Host: l.Hostname, PID: l.PID, Time: l.Time, ID: n, Excl: l.Exclusive}
 		}
 	}
-	return nil
+	return held, nil
 }
 
 // Lock takes a shared (backup, check, restore) or exclusive (prune, forget) lock.
@@ -140,10 +173,12 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool) (*Lock, error) {
 	}
 	l.id = id
 	// someone may have locked at the same moment
-	if err := r.checkLocks(ctx, exclusive, id); err != nil {
+	held, err := r.otherLocks(ctx, exclusive, id)
+	if err != nil {
 		_ = r.st.Remove(ctx, Handle{LockFile, id.String()})
 		return nil, err
 	}
+	l.alone = !held
 	go l.refresh()
 	return l, nil
 }

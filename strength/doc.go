@@ -2,7 +2,10 @@
 // attacker who has a copy of the drive, and makes strong passphrases from random words.
 //
 // The guess count comes from zxcvbn (github.com/trustelem/zxcvbn), which models how
-// people choose passwords (dictionary words, names, keyboard patterns, dates, l33t). The
+// people choose passwords (dictionary words, names, keyboard patterns, dates, l33t): its
+// scoring, keyboard and frequency-list packages, with our own pattern matching
+// (matchers.go), which builds the ranked dictionaries on the first check instead of in
+// every process's start (zxcvbn.go). The
 // rate of guessing comes from THIS kit's key derivation cost, read from its header:
 // every guess must run Argon2 (or PBKDF2) with the keyslot's memory and passes, and an
 // attacker's graphics cards run it only as fast as their memory lets them. The model and

@@ -5,8 +5,6 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/trustelem/zxcvbn"
-
 	"travelkit/i18n"
 	"travelkit/luks"
 )
@@ -70,8 +68,7 @@ func guesses(pass []byte, userInputs []string) (float64, int) {
 		}
 		n++
 	}
-	r := zxcvbn.PasswordStrength(string(pass), userInputs)
-	return r.Guesses, r.Score
+	return zxcvbnGuesses(string(pass), userInputs)
 }
 
 // scoreOf is zxcvbn's score for a guess count (its thresholds).

@@ -72,7 +72,7 @@ func (a *aligned) WriteAt(p []byte, off int64) (int, error) {
 func (a *aligned) patch(block, r int64, p []byte) (int, error) {
 	buf := make([]byte, a.bs)
 	if _, err := a.dev.ReadAt(buf, block); err != nil {
-		return 0, fmt.Errorf("reading block at %d: %w", block, err)
+		return 0, fmt.Errorf("reading block at %d: %w", block, err) // deep in a write: the caller says which
 	}
 	n := copy(buf[r:], p)
 	if _, err := a.dev.WriteAt(buf, block); err != nil {

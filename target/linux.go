@@ -122,7 +122,7 @@ func nodeByName(name string) (blockNode, error) {
 }
 
 // describeHolder says what a holder (dm-N, mdN, ...) is.
-func describeHolder(name string) string {
+func describeHolder(name string) Holder {
 	switch {
 	case strings.HasPrefix(name, "dm-"):
 		n, _ := nodeByName(name)
@@ -130,20 +130,20 @@ func describeHolder(name string) string {
 		uuid := sysRead(filepath.Join(n.sys, "dm/uuid"))
 		switch {
 		case strings.HasPrefix(uuid, "CRYPT-"):
-			return fmt.Sprintf("LUKS volume %s (/dev/mapper/%s)", dmName, dmName)
+			return Holder{Kind: "crypt", Name: dmName, Dev: "/dev/mapper/" + dmName}
 		case strings.HasPrefix(uuid, "LVM-"):
-			return fmt.Sprintf("LVM logical volume %s", dmName)
+			return Holder{Kind: "lvm", Name: dmName, Dev: "/dev/mapper/" + dmName}
 		}
-		return fmt.Sprintf("device-mapper %s (/dev/mapper/%s)", name, dmName)
+		return Holder{Kind: "dm", Name: name, Dev: "/dev/mapper/" + dmName}
 	case strings.HasPrefix(name, "md"):
-		return "RAID array /dev/" + name
+		return Holder{Kind: "raid", Name: name, Dev: "/dev/" + name}
 	}
-	return name
+	return Holder{Name: name}
 }
 
 // stackedMounts returns mount points of a node and of every device stacked on it
 // (dm-crypt, LVM, RAID), and the descriptions of its direct holders.
-func stackedMounts(n blockNode, mounts []mount, swaps []string, depth int) (mps, holders []string) {
+func stackedMounts(n blockNode, mounts []mount, swaps []string, depth int) (mps []string, holders []Holder) {
 	for _, m := range mounts {
 		if m.dev == n.majmin {
 			mps = append(mps, m.point)
@@ -223,7 +223,7 @@ func inspectDisk(path string) (*Info, error) {
 	majmin := fmt.Sprintf("%d:%d", unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)))
 	sys, err := filepath.EvalSymlinks(filepath.Join(sysRoot, "dev/block", majmin))
 	if err != nil {
-		return nil, fmt.Errorf("%s: no sysfs entry for %s: %w", path, majmin, err)
+		return nil, errorf(err, "target.error.no_device", path, majmin, err)
 	}
 	name := filepath.Base(sys)
 	if _, err := os.Stat(filepath.Join(sys, "partition")); err == nil {
@@ -259,7 +259,7 @@ func inspectDisk(path string) (*Info, error) {
 	}
 	mounts, err := readMounts()
 	if err != nil {
-		return nil, fmt.Errorf("reading the mount table: %w", err)
+		return nil, errorf(err, "target.error.mount_table", err)
 	}
 	swaps := readSwaps()
 	if why, ok := rootDisks(mounts)[name]; ok {
@@ -365,7 +365,7 @@ func openDisk(info *Info, opt Options) (rawDevice, error) {
 	f, err := os.OpenFile(info.RawPath, flag, 0)
 	if err != nil {
 		if os.IsPermission(err) {
-			return nil, fmt.Errorf("%s: %w: run the command with sudo", info.Path, ErrNeedAdmin)
+			return nil, errorf(ErrNeedAdmin, "target.error.need_admin_sudo", info.Path)
 		}
 		if err == unix.EBUSY || strings.Contains(err.Error(), "device or resource busy") {
 			return nil, refused(info.Path, i18n.M("target.refused.busy"), i18n.M("target.hint.busy"))

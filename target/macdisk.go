@@ -6,7 +6,6 @@ package target
 // property lists in testdata/diskutil). This code has never run on a real Mac.
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,7 +29,7 @@ type macDisks struct{ sys macOS }
 func (m macDisks) plist(args ...string) (map[string]any, error) {
 	out, err := m.sys.Diskutil(append(args[:len(args):len(args)], "-plist")...)
 	if err != nil {
-		return nil, fmt.Errorf("diskutil %s: %w", strings.Join(args, " "), err)
+		return nil, errorf(err, "target.error.diskutil", strings.Join(args, " "), err)
 	}
 	v, err := parsePlist(out)
 	if err != nil {
@@ -38,7 +37,7 @@ func (m macDisks) plist(args ...string) (map[string]any, error) {
 	}
 	mp, _ := v.(map[string]any)
 	if mp == nil {
-		return nil, fmt.Errorf("diskutil %s: unexpected output", strings.Join(args, " "))
+		return nil, errorf(nil, "target.error.diskutil_output", strings.Join(args, " "))
 	}
 	return mp, nil
 }
@@ -203,7 +202,7 @@ func (m macDisks) open(info *Info, opt Options, open func(path string, flag int)
 			m.mountAgain(info)
 		}
 		if os.IsPermission(err) {
-			return nil, fmt.Errorf("%s: %w: run the command with sudo", info.Path, ErrNeedAdmin)
+			return nil, errorf(ErrNeedAdmin, "target.error.need_admin_sudo", info.Path)
 		}
 		return nil, err
 	}

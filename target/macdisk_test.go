@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"travelkit/i18n"
 )
 
 // fakeMac answers diskutil from testdata/diskutil (see its README: the shape diskutil
@@ -65,6 +67,12 @@ func TestMacInspect(t *testing.T) {
 	var ref *RefusedError
 	if _, err := (macDisks{f}).inspect("/dev/disk4s1"); !errors.As(err, &ref) {
 		t.Errorf("a partition taken for a whole disk: %v", err)
+	}
+	// diskutil's own words, quoted inside our sentence, which the person reads in their language
+	var ie *i18n.Error
+	if _, err := (macDisks{f}).inspect("/dev/disk9"); !errors.As(err, &ie) || ie.Key != "target.error.diskutil" ||
+		err.Error() != "diskutil info /dev/disk9 failed: “exit status 1”" {
+		t.Errorf("a disk diskutil does not know: %v", err)
 	}
 	if got := (macDisks{f}).systemDisks(); !got["disk3"] || !got["disk0"] || got["disk4"] {
 		t.Errorf("system disks %v", got)

@@ -2,8 +2,6 @@
 
 package target
 
-import "errors"
-
 const exampleDisk = "/dev/..."
 
 const autoUnmount = false
@@ -13,13 +11,13 @@ func isDevicePath(p string) bool { return false }
 func unmountHint(m string) string { return "umount " + m }
 
 func inspectDisk(path string) (*Info, error) {
-	return nil, errors.New(path + ": disks are supported on Linux, macOS and Windows; use an image file here")
+	return nil, errorf(nil, "target.error.disks_elsewhere", path)
 }
 
 func inspectImageUse(info *Info) error { return nil }
 
 func openDisk(info *Info, opt Options) (rawDevice, error) {
-	return nil, errors.New("disks are not supported on this OS")
+	return nil, errorf(nil, "target.error.no_disks")
 }
 
 // ListDisks finds no disks on this OS.

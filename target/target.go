@@ -28,7 +28,7 @@ type Partition struct {
 	Label   string
 	FSType  string
 	Mounts  []string // mount points of the partition (or of what is stacked on it)
-	Holders []string // device-mapper / RAID devices built on it, described
+	Holders []Holder // device-mapper / RAID devices built on it
 }
 
 // Info describes a target as found, before anything is written.
@@ -44,7 +44,7 @@ type Info struct {
 	Removable  bool
 	System     string   // non-empty: this disk holds the running system (why)
 	Mounts     []string // whole-disk mounts
-	Holders    []string // whole-disk holders
+	Holders    []Holder // whole-disk holders
 	Partitions []Partition
 	RawPath    string // the path actually opened (macOS: /dev/rdiskN)
 	// Sparse: a new image file will be sparse (its file system keeps unwritten parts
@@ -132,7 +132,7 @@ func (t *Target) Sync() error {
 // Inspect looks at a target without changing anything.
 func Inspect(path string) (*Info, error) {
 	if path == "" {
-		return nil, errors.New("no target given: use --target IMAGE-FILE or a disk such as " + exampleDisk)
+		return nil, errorf(nil, "target.error.no_target", exampleDisk)
 	}
 	if isDevicePath(path) {
 		return inspectDisk(path)
@@ -207,7 +207,7 @@ func (i *Info) checkInUse(opt Options) error {
 		return refused(i.Path, i18n.M("target.refused.mounted", m), i18n.M("target.hint.unmount", "umount "+m))
 	}
 	for _, h := range i.Holders {
-		return refused(i.Path, i18n.M("target.refused.in_use", h), holderHint(h))
+		return refused(i.Path, i18n.M("target.refused.in_use", h.Message()), holderHint(h))
 	}
 	for _, p := range i.Partitions {
 		if opt.Partition != 0 && p.Number != opt.Partition {
@@ -220,22 +220,21 @@ func (i *Info) checkInUse(opt Options) error {
 			return refused(i.Path, i18n.M("target.refused.partition_mounted", p.Path, m), i18n.M("target.hint.unmount", unmountHint(m)))
 		}
 		for _, h := range p.Holders {
-			return refused(i.Path, i18n.M("target.refused.partition_in_use", p.Path, h), holderHint(h))
+			return refused(i.Path, i18n.M("target.refused.partition_in_use", p.Path, h.Message()), holderHint(h))
 		}
 	}
 	return nil
 }
 
-func holderHint(h string) i18n.Message {
+func holderHint(h Holder) i18n.Message {
 	switch {
-	case strings.HasPrefix(h, "LUKS volume "):
-		name := strings.Fields(strings.TrimPrefix(h, "LUKS volume "))[0]
-		return i18n.M("target.hint.close_volume", "cryptsetup close "+name)
-	case strings.HasPrefix(h, "LVM"):
+	case h.Kind == "crypt":
+		return i18n.M("target.hint.close_volume", "cryptsetup close "+h.Name)
+	case h.Kind == "lvm":
 		return i18n.M("target.hint.volume_group", "vgchange -an")
-	case strings.HasPrefix(h, "RAID"):
+	case h.Kind == "raid":
 		return i18n.M("target.hint.raid", "mdadm --stop")
-	case strings.HasPrefix(h, "loop"):
+	case strings.HasPrefix(h.Name, "loop"):
 		return i18n.M("target.hint.loop", "losetup -d")
 	}
 	return i18n.M("target.hint.stop_user")
@@ -300,7 +299,7 @@ func openImage(info *Info, opt Options) (rawDevice, error) {
 		if err := f.Truncate(opt.CreateSize); err != nil {
 			f.Close()
 			os.Remove(info.Path)
-			return nil, fmt.Errorf("creating %s: %w", info.Path, err)
+			return nil, errorf(err, "target.error.create", info.Path, err)
 		}
 		info.Exists, info.Size = true, opt.CreateSize
 		return f, nil

@@ -2,7 +2,6 @@ package target
 
 import (
 	"errors"
-	"fmt"
 	"os"
 )
 
@@ -60,7 +59,7 @@ func OpenVolume(path string, write bool) (*Volume, error) {
 	size, err := DeviceSize(f)
 	if err != nil {
 		f.Close() // opened only to ask: nothing to lose
-		return nil, fmt.Errorf("failed to find the size of %s: %w", path, err)
+		return nil, errorf(err, "target.error.size", path, err)
 	}
 	if size == 0 && device {
 		f.Close() // opened only to ask: nothing to lose

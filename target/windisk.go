@@ -8,7 +8,6 @@ package target
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -86,22 +85,22 @@ type winDisks struct{ sys winOS }
 func (w winDisks) diskError(path string, what i18n.Message, err error) error {
 	var code winErrno
 	if !errors.As(err, &code) {
-		return fmt.Errorf("%s: %s: %w", path, what, err)
+		return errorf(err, "target.error.failed", path, what, err)
 	}
 	switch code {
 	case winErrAccessDenied:
 		if !w.sys.Elevated() {
-			return fmt.Errorf("%s: %w: this program is not running as Administrator; open PowerShell as Administrator (right-click, Run as administrator) and run the command again", path, ErrNeedAdmin)
+			return errorf(ErrNeedAdmin, "target.error.need_admin_windows", path)
 		}
 		return refused(path, i18n.M("target.refused.win_denied", what), i18n.M("target.hint.win_denied"))
 	case winErrFileNotFound, winErrPathNotFound:
-		return fmt.Errorf("%s: no such disk; list the disks in PowerShell with: Get-Disk", path)
+		return errorf(code, "target.error.no_such_disk", path, "Get-Disk")
 	case winErrSharingViolation:
 		return refused(path, i18n.M("target.refused.win_open", what), i18n.M("target.hint.win_open"))
 	case winErrNotReady:
-		return fmt.Errorf("%s: the drive is not ready (card reader without a card?): %w", path, code)
+		return errorf(code, "target.error.not_ready", path, code)
 	}
-	return fmt.Errorf("%s: %s: %w", path, what.In(english()), code)
+	return errorf(code, "target.error.failed", path, what, code)
 }
 
 // volumeDisks returns the disk numbers a volume (\\.\C:) spans.

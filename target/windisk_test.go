@@ -224,8 +224,12 @@ func TestWindowsInspectErrors(t *testing.T) {
 		t.Errorf("Administrator refused: %v", err)
 	}
 	_, err = winDisks{newFakeWindows(true)}.inspect(`\\.\PhysicalDrive7`)
-	if err == nil || !strings.Contains(err.Error(), "no such disk") {
+	var ie *i18n.Error
+	if err == nil || !strings.Contains(err.Error(), "no such disk") || !errors.As(err, &ie) {
 		t.Errorf("missing disk: %v", err)
+	}
+	if _, err := (winDisks{newFakeWindows(false)}).inspect(`\\.\PhysicalDrive1`); !errors.As(err, &ie) || ie.Key != "target.error.need_admin_windows" {
+		t.Errorf("not an Administrator: %v, want it in the catalogue", err)
 	}
 	if _, err := (winDisks{f}).inspect(`\\.\E:`); !errors.As(err, &ref) {
 		t.Errorf("a volume taken for a disk: %v", err)
@@ -235,8 +239,14 @@ func TestWindowsInspectErrors(t *testing.T) {
 		winErrNotReady:         "not ready",
 		winErrInvalidFunction:  "not supported",
 	} {
-		if err := (winDisks{f}).diskError("D", i18n.M("target.doing.size"), code); !strings.Contains(err.Error(), want) {
+		err := (winDisks{f}).diskError("D", i18n.M("target.doing.size"), code)
+		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%d: %v, want %q", code, err, want)
+		}
+		// in the catalogue, for the person's language: a refusal or a message
+		var ie *i18n.Error
+		if !errors.As(err, &ref) && !errors.As(err, &ie) {
+			t.Errorf("%d: %v is English only", code, err)
 		}
 	}
 }

@@ -335,7 +335,7 @@ func TestRestoreByForms(t *testing.T) {
 	mustContain(t, p, "That does not unlock this kit", "(Tries: 1)")
 	typed := strings.ToLower(strings.ReplaceAll(k.recovery, "-", " "))
 	p = w.do("unlock.secret", "secret", typed)
-	mustContain(t, p, "Choose a backup", "3 November 2026, 14:05", "amina-laptop")
+	mustContain(t, p, "Choose a snapshot", "3 November 2026, 14:05", "amina-laptop")
 	m := regexp.MustCompile(`name="id" value="([0-9a-f]{64})"`).FindStringSubmatch(p)
 	if m == nil {
 		t.Fatalf("no snapshot on the page:\n%s", p)

@@ -66,3 +66,34 @@ func TestBackupKilledMidPack(t *testing.T) {
 		os.Remove(img)
 	}
 }
+
+// TestFolderBackupKilledMidPack kills a backup into a folder while it writes a pack:
+// the partial pack stays as data/00/stream-tmp-*, and the next backup (alone on the
+// repository) removes it, as the kit's storage does.
+func TestFolderBackupKilledMidPack(t *testing.T) {
+	bin := buildVersioned(t, "v1.0.0")
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	os.WriteFile(p("pw"), []byte("repo password\n"), 0o600)
+	os.MkdirAll(p("src"), 0o755)
+	os.WriteFile(filepath.Join(p("src"), "small.txt"), []byte("first\n"), 0o644)
+	where := []string{"--repo", p("repo"), "--password-file", p("pw")}
+	mustTK(t, bin, append([]string{"init"}, where...)...)
+	mustTK(t, bin, append(append([]string{"backup"}, where...), p("src"))...)
+	b := make([]byte, 20<<20)
+	rand.Read(b)
+	os.WriteFile(filepath.Join(p("src"), "big.bin"), b, 0o600)
+	temps := func() []string {
+		m, _ := filepath.Glob(filepath.Join(p("repo"), "data", "00", "stream-tmp-*"))
+		return m
+	}
+	killedAt(t, bin, "repo: folder stream written#3", append(append([]string{"backup"}, where...), p("src"))...)
+	if len(temps()) == 0 {
+		t.Fatal("killed mid-pack: no data/00/stream-tmp-* left (the kill did not land in a pack)")
+	}
+	mustTK(t, bin, append(append([]string{"backup"}, where...), p("src"))...)
+	if left := temps(); len(left) != 0 {
+		t.Fatalf("the next backup left the killed one's partial packs: %v", left)
+	}
+	mustTK(t, bin, append([]string{"check", "--read-data"}, where...)...)
+}

@@ -155,6 +155,10 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		return err
 	}
 	defer func() { l.Unlock() }()
+	// partial packs of a killed backup (nobody else is writing): gone before new ones
+	if err := l.RemoveTemps(ctx); err != nil {
+		return err
+	}
 	// the index may have changed while we waited for the lock
 	if err := r.LoadIndex(ctx); err != nil {
 		return err

@@ -231,16 +231,16 @@ func copyTo(ctx context.Context, out io.Writer, r *repo.Repository, s *remote.Se
 			fmt.Fprintln(out, string(b))
 		}
 	}
-	warn := func(msg string) {
+	warn := func(w mirror.Warning) {
 		if asJSON {
-			b, _ := json.Marshal(map[string]any{"message_type": "warning", "remote": s.Name, "message": msg})
+			b, _ := json.Marshal(map[string]any{"message_type": "warning", "remote": s.Name, "message": w.String()})
 			fmt.Fprintln(out, string(b))
 			return
 		}
 		if terminal {
 			fmt.Fprint(os.Stderr, "\r\033[K")
 		}
-		fmt.Fprintf(os.Stderr, "travelkit: %s: %s\n", name, termsafe.Text(msg))
+		fmt.Fprintf(os.Stderr, "travelkit: %s: %s\n", name, prose(warningText(w)))
 	}
 	res, err := mirror.Copy(ctx, r, st, mirror.Options{
 		Connections: f.connections, Retries: retriesOf(f.retries), Prune: f.prune,
@@ -295,4 +295,15 @@ func retriesOf(n int) int {
 		return -1
 	}
 	return n
+}
+
+// warningText is a copy's warning in the person's language: what it was doing, and for a
+// retry the cause (in their words where the catalogue has some, else the server's or the
+// system's own) and the pause before the next try.
+func warningText(w mirror.Warning) string {
+	what := w.What.In(tr)
+	if w.Err == nil {
+		return what
+	}
+	return tr.T("cli.copy.retry", what, describeError(w.Err), int(w.Wait.Round(time.Second)/time.Second))
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -30,16 +32,49 @@ func runProfileCheck(path string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("name        %s\nlanguages   %v\ntools_size  %s\nluks        %d-byte sectors, %d-bit key, %s, unlock %s\nrecovery    %v\n",
-		p.Name, p.Languages, bytesize.Format(p.Drive.ToolsSize), p.LUKS.SectorSize, p.LUKS.KeySize, p.LUKS.PBKDF, p.LUKS.UnlockTime, p.Keys.RecoveryKey)
-	for _, e := range p.Escrow {
-		fmt.Printf("escrow      %s %s\n", e.Name, e.Recipient)
+	yes := func(b bool) string {
+		if b {
+			return tr.T("cli.profile.yes")
+		}
+		return tr.T("cli.profile.no")
 	}
-	fmt.Printf("platforms   %v\ntpm         enroll=%v pcrs=%v pin=%v\n", p.Tools.Platforms, p.TPM.Enroll, p.TPM.PCRs, p.TPM.PIN)
+	type row struct{ label, value string }
+	rows := []row{
+		{tr.T("cli.profile.name"), p.Name},
+		{tr.T("cli.profile.languages"), fmt.Sprint(p.Languages)},
+		{tr.T("cli.profile.tools_size"), bytesize.Format(p.Drive.ToolsSize)},
+		{tr.T("cli.profile.luks"), tr.T("cli.profile.luks_value", num(p.LUKS.SectorSize), num(p.LUKS.KeySize), p.LUKS.PBKDF, p.LUKS.UnlockTime.String())},
+		{tr.T("cli.profile.recovery"), yes(p.Keys.RecoveryKey)},
+	}
+	for _, e := range p.Escrow {
+		rows = append(rows, row{tr.T("cli.profile.escrow"), e.Name + " " + e.Recipient})
+	}
+	rows = append(rows, row{tr.T("cli.profile.platforms"), fmt.Sprint(p.Tools.Platforms)},
+		row{tr.T("cli.profile.tpm"), tr.T("cli.profile.tpm_value", yes(p.TPM.Enroll), fmt.Sprint(p.TPM.PCRs), yes(p.TPM.PIN))})
+	// the labels in a column as wide as the widest and two spaces
+	width := 0
+	for _, r := range rows {
+		width = max(width, columns(r.label))
+	}
+	for _, r := range rows {
+		fmt.Printf("%s%s  %s\n", r.label, strings.Repeat(" ", width-columns(r.label)), r.value)
+	}
 	return nil
 }
 
 func runProfileExample() error {
 	fmt.Print(profile.Example())
 	return nil
+}
+
+// columns is how many columns s takes on a terminal: a character each, but for marks and
+// format characters (Arabic vowel marks, the Persian half-space), which take none.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		if !unicode.In(r, unicode.Mn, unicode.Cf) {
+			n++
+		}
+	}
+	return n
 }

@@ -114,6 +114,9 @@ func TestTechnicalTablesStayExpert(t *testing.T) {
 				return true
 			}
 			s, err := strconv.Unquote(lit.Value)
+			if err == nil && strings.HasPrefix(s, "cli.profile.") && name != "cmd_profile.go" {
+				t.Errorf("%s: %q is a field of profile check (it may name the profile's [luks] table): give this command a message of its own", name, s)
+			}
 			if err != nil || !strings.HasPrefix(s, "cli.luks.") {
 				return true
 			}
@@ -228,7 +231,7 @@ func TestRefusalsTranslated(t *testing.T) {
 	system.System = "/"
 	mounted.Mounts = []string{"/media/usb"}
 	fixed.Removable, fixed.Model = false, "Samsung SSD"
-	held.Holders = []string{"LUKS volume secret (/dev/mapper/secret)"}
+	held.Holders = []target.Holder{{Kind: "crypt", Name: "secret", Dev: "/dev/mapper/secret"}}
 	samples := []struct {
 		err        error
 		reason     string // the English text, as before the catalogue
@@ -237,7 +240,7 @@ func TestRefusalsTranslated(t *testing.T) {
 		{refusal(system, target.Options{}), "it holds the running system (/)", "plug in the USB drive"},
 		{refusal(mounted, target.Options{Write: true}), "it is mounted at /media/usb", "unmount it first (umount /media/usb)"},
 		{refusal(fixed, target.Options{Write: true}), "it is not a removable disk (Samsung SSD)", "check that this is the drive you mean; to use a fixed disk anyway, add --allow-fixed"},
-		{refusal(held, target.Options{Write: true}), "it is in use by LUKS volume secret (/dev/mapper/secret)", "unmount what is on it and close it first (cryptsetup close secret)"},
+		{refusal(held, target.Options{Write: true}), "it is in use by the encrypted volume secret (/dev/mapper/secret)", "unmount what is on it and close it first (cryptsetup close secret)"},
 		{target.NoImageError("kit.img"), "the image file does not exist", "give --size to create it (for example --size 8GiB)"},
 		{target.ImageSizeError("kit.img", 104857600), "the image file exists with another size (104857600 bytes)", "remove the file to create it anew, or drop --size to reuse it"},
 	}

@@ -19,10 +19,9 @@ var elsewhere = []string{"../../builder/plan.go:PrintIn"}
 // with a fixed shape: a table or fields that scripts and other tools read, command lines
 // to copy. Keyed by file, the literal's start. Keep it short; prose goes to the catalogue.
 var machineOutput = map[string][]string{
-	"cmd_benchmark.go":  {"#     Algorithm |", "aes-xts"},                       // cryptsetup benchmark's table
-	"cmd_luks_token.go": {"%d: %s keyslots %v"},                                 // luks token list, as in cryptsetup luksDump
-	"cmd_profile.go":    {"name        %s", "escrow      %s", "platforms   %v"}, // profile check: the profile's own field names
-	"cmd_demo.go":       {"\n%[5]s\n  %[4]s files ls"},                          // command lines to copy and run
+	"cmd_benchmark.go":  {"#     Algorithm |", "aes-xts"}, // cryptsetup benchmark's table
+	"cmd_luks_token.go": {"%d: %s keyslots %v"},           // luks token list, as in cryptsetup luksDump
+	"cmd_demo.go":       {"\n%[5]s\n  %[4]s files ls"},    // command lines to copy and run
 }
 
 // printers are the calls that put their string arguments in front of the person (or into

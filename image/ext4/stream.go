@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	"travelkit/internal/durable"
@@ -23,7 +24,10 @@ import (
 // read-modify-write of a partial sector).
 //
 // A Stream is not safe for concurrent use, and like every write call it must not
-// run concurrently with other calls on the FS.
+// run concurrently with other calls on the FS, unless it was given a lock by Share:
+// then its Write and Rewind run beside other goroutines' calls, taking the lock
+// only to allocate blocks, and the data (encrypted by the LUKS volume below on the
+// writing goroutine) goes to the device outside it.
 type Stream struct {
 	f        *FS
 	dir      string // folder of the temporary name
@@ -36,15 +40,40 @@ type Stream struct {
 	freeNext []uint64 // extent tree blocks the inode no longer points at, freed after the next flush
 	done     bool
 	err      error
+	mu       sync.Locker // held by Write and Rewind around changes to the FS; nil: the caller serialises
+}
+
+// Share lets Write and Rewind run while other goroutines use the FS: every other
+// call on the FS, and this Stream's Commit and Abort, must then be made holding mu
+// (Write takes mu only while it allocates blocks).
+func (s *Stream) Share(mu sync.Locker) { s.mu = mu }
+
+func (s *Stream) lock() {
+	if s.mu != nil {
+		s.mu.Lock()
+	}
+}
+
+func (s *Stream) unlock() {
+	if s.mu != nil {
+		s.mu.Unlock()
+	}
+}
+
+// inPlaceWriter is a device that can encrypt a buffer in place while writing it
+// (luks.Volume): a Stream's buffer is not needed after its write, so the copy and
+// the volume's encryption buffers are saved.
+type inPlaceWriter interface {
+	WriteAtInPlace(p []byte, off int64) (int, error)
 }
 
 // streamStep is how many bytes a Stream allocates at a time; a pack of 16-24 MiB
-// takes two or three steps (one extent each when free space is not fragmented, so
-// the extents fit in the inode).
-const streamStep = 8 << 20
+// takes one step (one extent when free space is not fragmented), so a pack costs
+// one flush for its blocks; Commit gives back what it did not use.
+const streamStep = 24 << 20
 
 // streamBuf is the most a Stream holds before writing it (whole blocks).
-const streamBuf = 1 << 20
+const streamBuf = 256 << 10
 
 // CreateStream creates the empty regular file p (FileMode, owned by root), creating
 // parent folders, and returns it for writing. p must not exist. The file's inode is
@@ -147,7 +176,7 @@ func (s *Stream) Write(p []byte) (int, error) {
 		k := copy(s.buf[len(s.buf):cap(s.buf)], p)
 		s.buf, p = s.buf[:len(s.buf)+k], p[k:]
 		if len(s.buf) == cap(s.buf) {
-			if err := s.flushBuf(); err != nil {
+			if err := s.flushBuf(false); err != nil {
 				s.err = err
 				return total - len(p), err
 			}
@@ -157,8 +186,10 @@ func (s *Stream) Write(p []byte) (int, error) {
 }
 
 // flushBuf writes the buffer at the end of the file, padded to whole blocks (only the
-// last write of a file is not whole blocks).
-func (s *Stream) flushBuf() error {
+// last write of a file is not whole blocks). locked says the caller holds s.mu;
+// otherwise it is taken only to allocate blocks. The buffer's content is gone
+// afterwards (encrypted in place on a LUKS volume).
+func (s *Stream) flushBuf(locked bool) error {
 	f := s.f
 	n := int64(len(s.buf))
 	if n == 0 {
@@ -173,19 +204,34 @@ func (s *Stream) flushBuf() error {
 		clear(s.buf[n:])
 	}
 	if need := uint64((s.size + whole) / f.bs); need > s.alloc {
-		if err := s.grow(need); err != nil {
+		if !locked {
+			s.lock()
+		}
+		err := s.grow(need)
+		if !locked {
+			s.unlock()
+		}
+		if err != nil {
 			return err
 		}
 	}
+	// the blocks are this file's alone: written without the lock
 	data := s.buf[:whole]
 	lb := uint64(s.size / f.bs)
+	ipw, inPlace := f.dev.(inPlaceWriter)
 	for len(data) > 0 {
 		pb, run, ok := s.mapRun(lb)
 		if !ok {
 			return fmt.Errorf("ext4: %s: block %d not allocated", s.Path(), lb)
 		}
 		k := min(int64(run)*f.bs, int64(len(data)))
-		if _, err := f.dev.WriteAt(data[:k], int64(pb)*f.bs); err != nil {
+		var err error
+		if inPlace {
+			_, err = ipw.WriteAtInPlace(data[:k], int64(pb)*f.bs)
+		} else {
+			_, err = f.dev.WriteAt(data[:k], int64(pb)*f.bs)
+		}
+		if err != nil {
 			return err
 		}
 		data = data[k:]
@@ -336,7 +382,8 @@ func (s *Stream) freeLater() {
 // file durable, and renames it to p (which must be a name not in use, in any folder;
 // missing folders are created). If p exists, the temporary file is removed and
 // Commit reports fs.ErrExist. Order on the device: data and inode, a flush; the new
-// name, a flush; the temporary name removed, a flush. A crash between the last two
+// name, a flush; the temporary name removed (made durable by the next flush of the
+// FS). A crash between the last two
 // leaves the file under both names with one link: RemoveName drops the temporary
 // name without freeing the file.
 func (s *Stream) Commit(p string, mtime time.Time) error {
@@ -358,7 +405,7 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 	if err := validName(name); err != nil {
 		return err
 	}
-	if err := s.flushBuf(); err != nil {
+	if err := s.flushBuf(true); err != nil {
 		s.err = err
 		return err
 	}
@@ -438,9 +485,8 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 	if err == nil {
 		err = f.writeMeta()
 	}
-	if err == nil {
-		err = f.sync()
-	}
+	// no flush of its own: the next file's flush, or Close, makes it durable (a
+	// power cut before leaves both names, which RemoveName resolves)
 	if err != nil {
 		return fmt.Errorf("ext4: %s is complete, but its temporary name %s stays (removed by the next write): %w", p, s.Path(), err)
 	}

@@ -3,11 +3,13 @@ package ext4
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,4 +261,112 @@ func TestStreamCrash(t *testing.T) {
 			t.Fatalf("%s: %d free blocks, want %d (%d leaked)", c.name, got, want, int64(want)-int64(got))
 		}
 	}
+}
+
+// inPlace is a device with WriteAtInPlace that spoils the buffer after writing it,
+// as a LUKS volume's in-place encryption does: a Stream must not read a buffer back
+// once written.
+type inPlace struct{ aligned }
+
+func (d inPlace) WriteAtInPlace(p []byte, off int64) (int, error) {
+	n, err := d.WriteAt(p, off)
+	for i := range p {
+		p[i] = 0xA5
+	}
+	return n, err
+}
+
+// TestStreamShared: streams given a lock by Share write at the same time from
+// several goroutines (other files written under the lock meanwhile), each with
+// rewinds; every file reads back whole, and e2fsck accepts the result.
+func TestStreamShared(t *testing.T) {
+	const size = 256 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(inPlace{aligned{fdev}}, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MkdirAll("repo/data/00"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	const streams = 4
+	want := make([][]byte, streams)
+	errs := make(chan error, streams+1)
+	var wg sync.WaitGroup
+	for i := 0; i < streams; i++ {
+		want[i] = randBytes(17<<20+i*4099, int64(100+i))
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			mu.Lock()
+			s, err := f.CreateStream(fmt.Sprintf("repo/data/00/stream-tmp-%d", i))
+			mu.Unlock()
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Share(&mu)
+			data := want[i]
+			rnd := rand.New(rand.NewSource(int64(i)))
+			for off := 0; off < len(data); {
+				n := min(len(data)-off, 1+rnd.Intn(300<<10))
+				if _, err := s.Write(data[off : off+n]); err != nil {
+					errs <- err
+					return
+				}
+				if rnd.Intn(8) == 0 { // write junk, then rewind over it
+					if _, err := s.Write(randBytes(1+rnd.Intn(5000), int64(off))); err != nil {
+						errs <- err
+						return
+					}
+					if err := s.Rewind(int64(off + n)); err != nil {
+						errs <- err
+						return
+					}
+				}
+				off += n
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err := s.Commit(fmt.Sprintf("repo/data/%02x/pack%d", i, i), time.Time{}); err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Add(1)
+	go func() { // other files under the lock meanwhile
+		defer wg.Done()
+		for k := 0; k < 20; k++ {
+			b := randBytes(5000*k+1, int64(k))
+			mu.Lock()
+			err := f.WriteFile(fmt.Sprintf("repo/index-%d", k), bytes.NewReader(b), int64(len(b)), time.Time{})
+			mu.Unlock()
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := 0; i < streams; i++ {
+		got, err := f.ReadFile(fmt.Sprintf("repo/data/%02x/pack%d", i, i))
+		if err != nil || !bytes.Equal(got, want[i]) {
+			t.Fatalf("pack %d reads back wrong (%d of %d bytes): %v", i, len(got), len(want[i]), err)
+		}
+	}
+	if ents, _ := f.ReadDir("repo/data/00"); len(ents) != 1 { // pack0 only
+		t.Fatalf("repo/data/00 holds %d entries after the commits, want 1", len(ents))
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, path)
 }

@@ -613,9 +613,23 @@ func validName(s string) error {
 
 // MkdirAll creates directory p and missing parents (DirMode, owned by root).
 func (f *FS) MkdirAll(p string) error {
+	if n, err := f.lookup(p); err == nil && n.isDir() {
+		return nil // there already: nothing to write or flush
+	}
 	_, err := f.mkdirAll(p)
 	if err != nil {
 		return err
+	}
+	return f.sync()
+}
+
+// MkdirAllEach does MkdirAll for each of ps with one flush at the end instead of one
+// per folder (a repository's 260 folders: one flush, not 260).
+func (f *FS) MkdirAllEach(ps ...string) error {
+	for _, p := range ps {
+		if _, err := f.mkdirAll(p); err != nil {
+			return err
+		}
 	}
 	return f.sync()
 }
