@@ -325,7 +325,7 @@ func TestMenuRescueRestore(t *testing.T) {
 	r.send("\r")
 	r.wait("What do you want to do?")
 	r.send("1")
-	s = r.wait("Which backup")
+	s = r.wait("Which snapshot")
 	r.send(item(t, s, "[rescue]"))
 	r.wait("only some folders?")
 	r.send("1")

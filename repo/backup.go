@@ -63,10 +63,11 @@ type nodeFuture struct {
 	node *Node // nil when the entry was skipped
 }
 
+// closedDone is the done channel of every future that is done when made.
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 func doneFuture(n *Node) *nodeFuture {
-	f := &nodeFuture{done: make(chan struct{}), node: n}
-	close(f.done)
-	return f
+	return &nodeFuture{done: closedDone, node: n}
 }
 
 type fileJob struct {
@@ -379,7 +380,30 @@ func buildVirtual(paths []string) *vdir {
 	return root
 }
 
-func (a *archiver) loadParentTree(id *ID) map[string]*Node {
+// parentNodes are the nodes of a parent tree sorted by name, looked up in
+// ascending name order (a folder's entries are listed sorted): a merge, no
+// map per folder.
+type parentNodes struct {
+	nodes []*Node
+	i     int
+}
+
+// find returns the node named name, or nil; names must come in ascending
+// order.
+func (p *parentNodes) find(name string) *Node {
+	if p == nil {
+		return nil
+	}
+	for p.i < len(p.nodes) && p.nodes[p.i].Name < name {
+		p.i++
+	}
+	if p.i < len(p.nodes) && p.nodes[p.i].Name == name {
+		return p.nodes[p.i]
+	}
+	return nil
+}
+
+func (a *archiver) loadParentTree(id *ID) *parentNodes {
 	if id == nil {
 		return nil
 	}
@@ -387,11 +411,13 @@ func (a *archiver) loadParentTree(id *ID) map[string]*Node {
 	if err != nil {
 		return nil
 	}
-	m := make(map[string]*Node, len(t.Nodes))
-	for _, n := range t.Nodes {
-		m[n.Name] = n
+	// trees are written sorted; one that is not (crafted) is sorted here,
+	// the first of equal names wins
+	sorted := func(i, j int) bool { return t.Nodes[i].Name < t.Nodes[j].Name }
+	if !sort.SliceIsSorted(t.Nodes, sorted) {
+		sort.SliceStable(t.Nodes, sorted)
 	}
-	return m
+	return &parentNodes{nodes: t.Nodes}
 }
 
 // saveVirtual saves the folders leading to the backed-up paths.
@@ -424,7 +450,7 @@ func (a *archiver) saveVirtual(v *vdir, parentTree *ID) *nodeFuture {
 	for _, name := range names {
 		c := v.children[name]
 		p := c.path
-		pn := pm[name]
+		pn := pm.find(name)
 		if c.leaf {
 			fi, err := os.Lstat(p)
 			if err != nil {
@@ -607,7 +633,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	if a.failed() != nil {
 		return nil
 	}
-	ents, err := readDir(path)
+	ents, err := listDir(path)
 	if err != nil {
 		a.warn(path, err)
 		if ents == nil {
@@ -618,20 +644,31 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	pm := a.loadParentTree(parentTree)
 	futs := make([]*nodeFuture, 0, len(ents))
 	for _, e := range ents {
-		p := filepath.Join(path, e.Name())
+		p := filepath.Join(path, e.name)
 		if a.ex.Match(p) {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				a.warn(p, err)
-			}
+		if e.err != nil {
+			a.warn(p, e.err)
 			continue
 		}
-		futs = append(futs, a.saveEntry(p, fi, pm[e.Name()]))
+		futs = append(futs, a.saveEntry(p, e.fi, pm.find(e.name)))
 	}
 	return a.saveTree(node, futs, parent)
+}
+
+// dirInfo is one entry of a listed folder: its lstat metadata, or why there
+// is none.
+type dirInfo struct {
+	name string
+	fi   os.FileInfo
+	err  error
+}
+
+// sourceFile is a file being read for a backup.
+type sourceFile interface {
+	io.ReadSeekCloser
+	Stat() (os.FileInfo, error)
 }
 
 const smallFile = chunker.MinSize
@@ -885,7 +922,7 @@ func (a *archiver) saver() {
 }
 
 // openFile opens files for reading; tests replace it to simulate errors.
-var openFile = openRead
+var openFile = openSource
 
 // readDir lists a folder sorted by name, as os.ReadDir, without changing its access
 // time (openRead).

@@ -131,6 +131,7 @@ type restorer struct {
 	stack    int64 // tree bytes held along the current path
 	root     *beneath.Dir
 	links    map[[2]uint64]*hardLink
+	next     []ID       // the subtrees of the tree being walked, to load ahead
 	ranged   bool       // the storage reads into the caller's buffer (RangeReader)
 	mu       sync.Mutex // guards renamed, renCount
 	renamed  []Renamed
@@ -205,6 +206,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		}
 		rs.inc = inc
 	}
+	if n := runtime.GOMAXPROCS(0); n > 1 {
+		// trees are loaded ahead while the walks need them one after the other
+		rs.trees.start(ctx, n)
+	}
+	defer rs.trees.stop()
 	p := &planner{rs: rs, memo: map[ID]planCount{}}
 	tot, err := p.count(*sn.Tree, "/", false)
 	if err != nil {
@@ -329,6 +335,17 @@ func (p *planner) count(id ID, dir string, selected bool) (planCount, error) {
 	}
 	rs.stack += size
 	defer func() { rs.stack -= size }()
+	if whole {
+		rs.next = rs.next[:0]
+		for _, n := range t.Nodes {
+			if n.Type == NodeDir && n.Subtree != nil {
+				if _, ok := p.memo[*n.Subtree]; !ok {
+					rs.next = append(rs.next, *n.Subtree)
+				}
+			}
+		}
+		rs.trees.ahead(rs.next)
+	}
 	var c planCount
 	for _, n := range t.Nodes {
 		if p.visits++; p.visits > maxPlanVisits {
@@ -462,6 +479,15 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 	}
 	rs.stack += size
 	defer func() { rs.stack -= size }()
+	if selected || rs.inc == nil {
+		rs.next = rs.next[:0]
+		for _, n := range t.Nodes {
+			if n.Type == NodeDir && n.Subtree != nil {
+				rs.next = append(rs.next, *n.Subtree)
+			}
+		}
+		rs.trees.ahead(rs.next)
+	}
 	names := newDistinctNames(rs.rules, rs.foldNames)
 	for _, n := range t.Nodes {
 		if rs.ctx.Err() != nil {
@@ -644,8 +670,17 @@ const blobsPerSegment = 4
 func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardLink) {
 	of := &restoringFile{ds: ds, name: name, path: out, node: n, link: hl}
 	content := n.Content
+	of.segments = max(1, (len(content)+blobsPerSegment-1)/blobsPerSegment)
+	// where each segment starts (one lookup per blob; most files are one segment)
+	var offs []int64
+	if of.segments > 1 {
+		offs = make([]int64, 0, of.segments)
+	}
 	var off int64
-	for _, id := range content {
+	for i, id := range content {
+		if offs != nil && i%blobsPerSegment == 0 {
+			offs = append(offs, off)
+		}
 		pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
 		if !ok {
 			rs.warn(out, fmt.Errorf("data blob %s not in index", id.Str()))
@@ -657,17 +692,16 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 		off += int64(pb.PlainLength())
 	}
 	of.size = off
-	of.segments = max(1, (len(content)+blobsPerSegment-1)/blobsPerSegment)
 	of.remaining.Store(int32(of.segments))
 	ds.pending.Add(1)
-	off = 0
-	for i := 0; i < len(content) || i == 0; i += blobsPerSegment {
+	for k := 0; k < of.segments; k++ {
+		i := k * blobsPerSegment
 		end := min(i+blobsPerSegment, len(content))
-		rs.jobs <- segment{file: of, off: off, blobs: content[i:end]}
-		for _, id := range content[i:end] {
-			pb, _ := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
-			off += int64(pb.PlainLength())
+		sg := segment{file: of, blobs: content[i:end]}
+		if offs != nil {
+			sg.off = offs[k]
 		}
+		rs.jobs <- sg
 	}
 }
 
@@ -745,9 +779,9 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 		return
 	}
 	err := of.err
-	fi, serr := of.fh.Stat()
-	if err == nil && serr == nil && uint64(fi.Size()) != of.node.Size {
-		rs.warn(of.path, fmt.Errorf("size %d differs from the recorded %d", fi.Size(), of.node.Size))
+	// the file is new and every write landed: its size is its blobs' (no fstat)
+	if err == nil && uint64(of.size) != of.node.Size {
+		rs.warn(of.path, fmt.Errorf("size %d differs from the recorded %d", of.size, of.node.Size))
 	}
 	if err == nil && rs.opts.Verify {
 		if buf == nil {
@@ -909,45 +943,4 @@ func (w *walker) walk(id ID, dir string) error {
 		}
 	}
 	return nil
-}
-
-// treeCache keeps recently decoded trees, up to a byte budget, so that trees read
-// twice (planning, then restoring; a folder repeated in a snapshot) are decoded once.
-type treeCache struct {
-	r     *Repository
-	m     map[ID]cachedTree
-	order []ID
-	bytes int64
-}
-
-type cachedTree struct {
-	t    *Tree
-	size int64
-}
-
-const treeCacheBytes = 64 << 20
-
-func newTreeCache(r *Repository) *treeCache { return &treeCache{r: r, m: map[ID]cachedTree{}} }
-
-// get returns the tree and the size of its encoding.
-func (c *treeCache) get(ctx context.Context, id ID) (*Tree, int64, error) {
-	if ct, ok := c.m[id]; ok {
-		return ct.t, ct.size, nil
-	}
-	t, size, err := c.r.loadTreeSized(ctx, id)
-	if err != nil {
-		return nil, 0, err
-	}
-	for c.bytes+size > treeCacheBytes && len(c.order) > 0 {
-		old := c.order[0]
-		c.order = c.order[1:]
-		c.bytes -= c.m[old].size
-		delete(c.m, old)
-	}
-	if size <= treeCacheBytes {
-		c.m[id] = cachedTree{t, size}
-		c.order = append(c.order, id)
-		c.bytes += size
-	}
-	return t, size, nil
 }

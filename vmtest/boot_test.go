@@ -440,7 +440,7 @@ func TestBootSecureBootRescueRestore(t *testing.T) {
 	}
 	d.send(item(t, s, "Users/amina") + KeyEnter)
 	s = d.screen("tagged rescue")
-	rescued := regexp.MustCompile(`as backup ([0-9a-f]{8}), tagged rescue, computer (\S+)\.`).FindStringSubmatch(strings.Join(strings.Fields(s), " "))
+	rescued := regexp.MustCompile(`as snapshot ([0-9a-f]{8}), tagged rescue, computer (\S+)\.`).FindStringSubmatch(strings.Join(strings.Fields(s), " "))
 	if rescued == nil {
 		d.fail(fmt.Errorf("no rescue summary:\n%s", s))
 	}
@@ -449,7 +449,7 @@ func TestBootSecureBootRescueRestore(t *testing.T) {
 	// Restore the host's backup, only docs/, onto the other disk's NTFS.
 	d.screen("What do you want to do?")
 	d.send("1")
-	s = d.screen("Which backup")
+	s = d.screen("Which snapshot")
 	d.send(item(t, s, "helpline-desk"))
 	d.screen("only some folders?")
 	d.send("2")
