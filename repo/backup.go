@@ -63,10 +63,11 @@ type nodeFuture struct {
 	node *Node // nil when the entry was skipped
 }
 
+// closedDone is the done channel of every future that is done when made.
+var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 func doneFuture(n *Node) *nodeFuture {
-	f := &nodeFuture{done: make(chan struct{}), node: n}
-	close(f.done)
-	return f
+	return &nodeFuture{done: closedDone, node: n}
 }
 
 type fileJob struct {
@@ -105,6 +106,10 @@ type archiver struct {
 	// into one, grows it for the rare longer chunk, and hands it to a saver
 	// with the chunk it holds: what is in flight is bounded by the savers
 	// and the saves channel, and most chunks need no 8 MiB buffer.
+	// Up to workers+2 are kept for reuse: with one, a 1 GiB first backup
+	// made ~200 new 2 MiB buffers (400 MB of garbage to clear, fault in
+	// and collect); reused, its CPU time was 0.94x and its peak RSS the
+	// same (the garbage they replace counted in the heap as much).
 	chunkBufs chan []byte
 	// bigBufs hold the buffers of chunkMax bytes a reader moves a chunk into
 	// when it outgrows its chunk buffer (a chunk of more than 2 MiB: one in
@@ -207,7 +212,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	workers := runtime.GOMAXPROCS(0)
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
 		files: make(chan fileJob, 64), saves: make(chan chunkJob, 1),
-		smallBufs: make(chan []byte, workers+1), chunkBufs: make(chan []byte, 1),
+		smallBufs: make(chan []byte, workers+1), chunkBufs: make(chan []byte, workers+2),
 		bigBufs:  make(chan []byte, max(1, workers/4)),
 		inFlight: newByteBudget(int64(workers * chunkBuf)),
 		walkers:  make(chan struct{}, 2*workers)}
@@ -375,7 +380,30 @@ func buildVirtual(paths []string) *vdir {
 	return root
 }
 
-func (a *archiver) loadParentTree(id *ID) map[string]*Node {
+// parentNodes are the nodes of a parent tree sorted by name, looked up in
+// ascending name order (a folder's entries are listed sorted): a merge, no
+// map per folder.
+type parentNodes struct {
+	nodes []*Node
+	i     int
+}
+
+// find returns the node named name, or nil; names must come in ascending
+// order.
+func (p *parentNodes) find(name string) *Node {
+	if p == nil {
+		return nil
+	}
+	for p.i < len(p.nodes) && p.nodes[p.i].Name < name {
+		p.i++
+	}
+	if p.i < len(p.nodes) && p.nodes[p.i].Name == name {
+		return p.nodes[p.i]
+	}
+	return nil
+}
+
+func (a *archiver) loadParentTree(id *ID) *parentNodes {
 	if id == nil {
 		return nil
 	}
@@ -383,11 +411,13 @@ func (a *archiver) loadParentTree(id *ID) map[string]*Node {
 	if err != nil {
 		return nil
 	}
-	m := make(map[string]*Node, len(t.Nodes))
-	for _, n := range t.Nodes {
-		m[n.Name] = n
+	// trees are written sorted; one that is not (crafted) is sorted here,
+	// the first of equal names wins
+	sorted := func(i, j int) bool { return t.Nodes[i].Name < t.Nodes[j].Name }
+	if !sort.SliceIsSorted(t.Nodes, sorted) {
+		sort.SliceStable(t.Nodes, sorted)
 	}
-	return m
+	return &parentNodes{nodes: t.Nodes}
 }
 
 // saveVirtual saves the folders leading to the backed-up paths.
@@ -420,7 +450,7 @@ func (a *archiver) saveVirtual(v *vdir, parentTree *ID) *nodeFuture {
 	for _, name := range names {
 		c := v.children[name]
 		p := c.path
-		pn := pm[name]
+		pn := pm.find(name)
 		if c.leaf {
 			fi, err := os.Lstat(p)
 			if err != nil {
@@ -603,7 +633,7 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	if a.failed() != nil {
 		return nil
 	}
-	ents, err := readDir(path)
+	ents, err := listDir(path)
 	if err != nil {
 		a.warn(path, err)
 		if ents == nil {
@@ -614,20 +644,31 @@ func (a *archiver) saveDir(path string, node *Node, parentTree *ID, parent *Node
 	pm := a.loadParentTree(parentTree)
 	futs := make([]*nodeFuture, 0, len(ents))
 	for _, e := range ents {
-		p := filepath.Join(path, e.Name())
+		p := filepath.Join(path, e.name)
 		if a.ex.Match(p) {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				a.warn(p, err)
-			}
+		if e.err != nil {
+			a.warn(p, e.err)
 			continue
 		}
-		futs = append(futs, a.saveEntry(p, fi, pm[e.Name()]))
+		futs = append(futs, a.saveEntry(p, e.fi, pm.find(e.name)))
 	}
 	return a.saveTree(node, futs, parent)
+}
+
+// dirInfo is one entry of a listed folder: its lstat metadata, or why there
+// is none.
+type dirInfo struct {
+	name string
+	fi   os.FileInfo
+	err  error
+}
+
+// sourceFile is a file being read for a backup.
+type sourceFile interface {
+	io.ReadSeekCloser
+	Stat() (os.FileInfo, error)
 }
 
 const smallFile = chunker.MinSize
@@ -881,7 +922,7 @@ func (a *archiver) saver() {
 }
 
 // openFile opens files for reading; tests replace it to simulate errors.
-var openFile = openRead
+var openFile = openSource
 
 // readDir lists a folder sorted by name, as os.ReadDir, without changing its access
 // time (openRead).

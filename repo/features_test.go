@@ -49,7 +49,7 @@ func TestBackupOptionsAndErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "skip.tmp"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(src, "unreadable"), []byte("secret"), 0o644)
 	orig := openFile
-	openFile = func(p string) (*os.File, error) {
+	openFile = func(p string) (sourceFile, error) {
 		if filepath.Base(p) == "unreadable" {
 			return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrPermission}
 		}
@@ -90,7 +90,7 @@ func TestBackupOptionsAndErrors(t *testing.T) {
 	compareTrees(t, want, snapshotTree(t, restoredPath(out, src)))
 
 	// the next backup of the same host and paths uses it as parent and reads nothing unchanged
-	openFile = func(p string) (*os.File, error) {
+	openFile = func(p string) (sourceFile, error) {
 		if filepath.Base(p) != "unreadable" {
 			t.Errorf("unchanged file %s was read again", p)
 		}

@@ -97,7 +97,9 @@ func FuzzTree(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"nodes":[null]}`))
 	f.Add([]byte(`{"nodes":[{"name":"\\x","type":"file"}]}`))
+	f.Add([]byte(`{"nodes":[{"name":"a","type":"dir","subtree":"` + id.String() + `","size":01}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFastDecode(t, data)
 		tr, err := DecodeTree(data)
 		if err != nil {
 			return

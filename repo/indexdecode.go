@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -85,6 +86,17 @@ func (s *jsonScanner) expect(want byte) error {
 // content (up to maxJSONToken bytes) or only to skip it, whatever its length.
 func (s *jsonScanner) str(keep bool) ([]byte, error) {
 	s.tok = s.tok[:0]
+	// the common case, the whole rest of the string in the buffer without an
+	// escape or a control character, is taken in one step (not byte by byte)
+	if buf, _ := s.r.Peek(s.r.Buffered()); len(buf) > 0 {
+		if i := bytes.IndexByte(buf, '"'); i >= 0 && (!keep || i <= maxJSONToken) && plainJSON(buf[:i]) {
+			if keep {
+				s.tok = append(s.tok, buf[:i]...)
+			}
+			_, err := s.r.Discard(i + 1)
+			return s.tok, err
+		}
+	}
 	for {
 		c, err := s.readByte()
 		if err != nil {
@@ -128,6 +140,16 @@ func (s *jsonScanner) str(keep bool) ([]byte, error) {
 			s.tok = append(s.tok, c)
 		}
 	}
+}
+
+// plainJSON reports whether b holds no escape and no control character.
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(c byte) bool {
@@ -250,7 +272,7 @@ func (s *jsonScanner) object(fn func(key string) error) error {
 		if err := s.expect(':'); err != nil {
 			return err
 		}
-		if err := fn(strings.ToLower(string(k))); err != nil {
+		if err := fn(indexKey(k)); err != nil {
 			return err
 		}
 		if c, err = s.next(); err != nil {
@@ -266,6 +288,30 @@ func (s *jsonScanner) object(fn func(key string) error) error {
 			return err
 		}
 	}
+}
+
+// indexKey returns key in lower case, the keys of the format without a new
+// string.
+func indexKey(k []byte) string {
+	switch string(k) {
+	case "id":
+		return "id"
+	case "type":
+		return "type"
+	case "offset":
+		return "offset"
+	case "length":
+		return "length"
+	case "uncompressed_length":
+		return "uncompressed_length"
+	case "blobs":
+		return "blobs"
+	case "packs":
+		return "packs"
+	case "supersedes":
+		return "supersedes"
+	}
+	return strings.ToLower(string(k))
 }
 
 // array reads an array (or null), calling fn for each element; fn reads it.
@@ -378,7 +424,14 @@ func DecodeIndexStream(r io.Reader, add func(PackedBlob) error) (supersedes []ID
 							if err = s.expect('"'); err == nil {
 								var t []byte
 								if t, err = s.str(true); err == nil {
-									err = b.Type.UnmarshalJSON([]byte(`"` + string(t) + `"`))
+									switch string(t) {
+									case "data":
+										b.Type = DataBlob
+									case "tree":
+										b.Type = TreeBlob
+									default:
+										err = b.Type.UnmarshalJSON([]byte(`"` + string(t) + `"`))
+									}
 								}
 							}
 						case "offset":

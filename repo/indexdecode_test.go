@@ -69,7 +69,7 @@ func TestDecodeIndexStreamMatchesEncodingJSON(t *testing.T) {
 		fmt.Sprintf(`[{"id":"%s","blobs":[{"id":"%s","type":"data","offset":7,"length":33}]}]`, a, b),
 		fmt.Sprintf(`{"Packs":[{"BLOBS":[{"id":"%s","type":"data","offset":1,"length":33,"extra":{"x":[1,2,"]"]}}],"ID":"%s"}],"future":null}`, b, a),
 		fmt.Sprintf(" \n{\"packs\" : [ { \"id\" : \"%s\" , \"blobs\" : null } ] , \"supersedes\" : null }\n", a),
-		`{"packs":null}`, `{}`, `[]`, `{"packs":[null]}`,
+		`{"packs":null}`, `{}`, `[]`, `{"packs":[null]}`, `{"x\"y":"a\"b","packs":[]}`,
 	} {
 		sameIndex(t, []byte(in))
 		if _, _, err := DecodeIndex([]byte(in)); err != nil {
@@ -84,6 +84,7 @@ func TestDecodeIndexStreamMatchesEncodingJSON(t *testing.T) {
 		`{"packs":[]} x`, strings.Repeat("[", 1000) + strings.Repeat("]", 1000),
 		`{"x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`,
 		`{"x":"` + strings.Repeat("a", 1<<20) + `","packs":[{"id":"` + strings.Repeat("b", 8192) + `"}]}`,
+		`{"` + strings.Repeat("k", maxJSONToken+1) + `":1,"packs":[]}`,
 	} {
 		if _, _, err := DecodeIndex([]byte(bad)); err == nil {
 			t.Errorf("accepted %.80q", bad)
@@ -100,4 +101,26 @@ func FuzzIndexStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		sameIndex(t, in)
 	})
+}
+
+// BenchmarkDecodeIndexStream decodes an index file of 50,000 data blobs, as a
+// backup of many small files writes them.
+func BenchmarkDecodeIndexStream(b *testing.B) {
+	blobs := make([]PackedBlob, 50000)
+	for i := range blobs {
+		blobs[i] = PackedBlob{BlobHandle: BlobHandle{ID: Hash([]byte{byte(i), byte(i >> 8), byte(i >> 16)}), Type: DataBlob}, PackID: ID{byte(i / 1000)},
+			Offset: uint32(i%1000) * 5000, Length: 4000 + uint32(i%1000), UncompressedLength: 9000}
+	}
+	enc, err := EncodeIndex(blobs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(enc)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		if _, err := DecodeIndexStream(bytes.NewReader(enc), func(PackedBlob) error { n++; return nil }); err != nil || n != len(blobs) {
+			b.Fatal(n, err)
+		}
+	}
 }

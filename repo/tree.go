@@ -125,6 +125,14 @@ func EncodeTree(t *Tree) ([]byte, error) {
 
 // DecodeTree parses a tree blob.
 func DecodeTree(b []byte) (*Tree, error) {
+	if t, ok := decodeTreeFast(b); ok {
+		return t, nil
+	}
+	return decodeTreeJSON(b)
+}
+
+// decodeTreeJSON parses a tree blob with encoding/json.
+func decodeTreeJSON(b []byte) (*Tree, error) {
 	// nodes decode as nodeJSON (no UnmarshalJSON of their own, which would
 	// scan every node's bytes a second time) and are finished here as
 	// Node.UnmarshalJSON finishes them

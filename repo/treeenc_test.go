@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,4 +114,85 @@ func FuzzTreeEncoding(f *testing.F) {
 			t.Fatalf("differs:\n got %q\nwant %q", got, want)
 		}
 	})
+}
+
+// checkFastDecode fails t when the fast tree decoder accepts b and encoding/json
+// refuses it or decodes other nodes. It reports whether the fast path took b.
+func checkFastDecode(t *testing.T, b []byte) bool {
+	t.Helper()
+	fast, ok := decodeTreeFast(b)
+	slow, err := decodeTreeJSON(b)
+	if !ok {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("fast decoder took a tree encoding/json refuses (%v):\n%s", err, b)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		fj, _ := json.Marshal(fast)
+		sj, _ := json.Marshal(slow)
+		t.Fatalf("fast decoder differs from encoding/json on\n%s\n fast %s\n json %s", b, fj, sj)
+	}
+	return true
+}
+
+// The fast tree decoder gives what encoding/json gives, or leaves the tree to it.
+func TestTreeFastDecodeMatchesJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	took := 0
+	for i := 0; i < 3000; i++ {
+		tr := &Tree{Nodes: []*Node{}}
+		for j := r.IntN(5); j > 0; j-- {
+			n := randomNode(r)
+			if r.IntN(2) == 0 {
+				// the common case: plain names, no attributes
+				n.Name, n.LinkTarget, n.User, n.Group, n.Error = "file"+strconv.Itoa(j)+"é", "", "amina", "staff", ""
+				n.ExtendedAttributes, n.GenericAttributes = nil, nil
+			}
+			if n.Type == NodeDir && n.Subtree == nil && r.IntN(4) != 0 {
+				n.Subtree = &ID{9}
+			}
+			tr.Nodes = append(tr.Nodes, n)
+		}
+		b, err := EncodeTree(tr)
+		if err != nil {
+			continue
+		}
+		if checkFastDecode(t, b) {
+			took++
+		}
+		// and broken or unusual variants of it
+		for k := 0; k < 6; k++ {
+			m := append([]byte(nil), b...)
+			p := r.IntN(len(m))
+			switch r.IntN(4) {
+			case 0:
+				m[p] = "0123456789\"\\,:{}[] nulx-.eE"[r.IntN(27)]
+			case 1:
+				m = append(m[:p], m[p+1:]...)
+			case 2:
+				m = append(m[:p], append([]byte{" \t0\",:}]"[r.IntN(8)]}, m[p:]...)...)
+			case 3:
+				m = bytes.Replace(m, []byte(`"`+[]string{"name", "mode", "size", "content", "subtree", "mtime", "uid"}[r.IntN(7)]+`"`),
+					[]byte(`"`+[]string{"Name", "name", "mode", "size", "nodes", "xyz"}[r.IntN(6)]+`"`), 1)
+			}
+			checkFastDecode(t, m)
+		}
+	}
+	if took < 1000 {
+		t.Fatalf("fast decoder took only %d of the trees", took)
+	}
+	for _, s := range []string{
+		`{"nodes":[]}`, `{"nodes":[]}` + "\n", ` { "nodes" : [ { } ] } `, `{"nodes":null}`, `{"nodes":[null]}`, `{"nodes":[{}],"x":1}`,
+		`{"nodes":[{"name":"a","name":"b"}]}`, `{"nodes":[{"size":01}]}`, `{"nodes":[{"size":-1}]}`, `{"nodes":[{"size":1.0}]}`,
+		`{"nodes":[{"size":18446744073709551615}]}`, `{"nodes":[{"size":18446744073709551616}]}`, `{"nodes":[{"mode":4294967295}]}`,
+		`{"nodes":[{"mode":4294967296}]}`, `{"nodes":[{"uid":0}]}`, `{"nodes":[{"content":[]}]}`, `{"nodes":[{"content":null}]}`,
+		`{"nodes":[{"content":["` + strings.Repeat("A", 64) + `"]}]}`, `{"nodes":[{"content":["` + strings.Repeat("a", 63) + `"]}]}`,
+		`{"nodes":[{"type":"dir"}]}`, `{"nodes":[{"type":"dir","subtree":null}]}`, `{"nodes":[{"type":"dir","subtree":"` + strings.Repeat("0", 64) + `"}]}`,
+		`{"nodes":[{"mtime":"2026-11-30T12:00:00.5+01:30"}]}`, `{"nodes":[{"mtime":"2026-11-30T12:00:00Z"}]}`, `{"nodes":[{"mtime":"2026-13-30T12:00:00Z"}]}`,
+		`{"nodes":[{"mtime":null}]}`, `{"nodes":[{"name":"\u00e9"}]}`, `{"nodes":[{"name":"` + "\xff" + `"}]}`, `{"nodes":[{"user":"é"}]}`,
+		`{"nodes":[{"name":"a"}]} x`, `{"nodes":[{"name":"a"},]}`, `{"nodes":[{"name":"a",}]}`, `{"nodes":[{"error":"x","error":"y"}]}`,
+	} {
+		checkFastDecode(t, []byte(s))
+	}
 }

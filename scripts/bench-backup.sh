@@ -3,12 +3,26 @@
 # home-folder dataset (../shared/bench), in one run: init, first backup, incremental
 # backup after the ~5% mutation, check --read-data, restore; wall, CPU, peak RSS,
 # repository size, and same-run ratios. Not a test: it prints a comparison.
-#   env: TOOLS (default "restic borg-lz4 borg-zstd travelkit"), RAW=0|1, BENCH_DIR, SEED
+#   env: TOOLS (default "restic borg-lz4 borg-zstd travelkit travelkit_kit travelkit_1core"),
+#        RAW=0|1, BENCH_DIR (default /tmp/travelkit-bench: the pristine dataset, the binary,
+#        results), SEED,
+#        BENCH_FS=ext4 (default; needs root): the work directory (source copy, repositories,
+#          restores, kits) on a fresh JOURNALED ext4 (mkfs.ext4 defaults, as a laptop's disk)
+#          in a loop-mounted sparse image under BENCH_DIR, removed at the end;
+#        BENCH_FS=tmpfs: the work directory in memory; BENCH_FS=root: the old behaviour, the
+#          work directory on BENCH_DIR's own filesystem (WORKDIR may then move it).
+#   Why not / by default: this VM's / is ext4 without a journal, where creating files costs up
+#   to 10x the system time for minutes after any rm -rf (and the bench deletes the previous
+#   tool's trees right before each tool), so restores and backups measured the disk's timing,
+#   not the tools (README "Benchmarks", "Where the work directory lives").
+#   Results (results.tsv, table.txt, log/) are copied to $BENCH_DIR/work-$SIZE.
 set -euo pipefail
 SIZE=${1:-1G}; RUNS=${2:-1}
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 BENCH=${BENCH:-$(cd "$ROOT/../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
 export BENCH_DIR=${BENCH_DIR:-/tmp/travelkit-bench}
+. "$ROOT/scripts/benchfs.sh"
+benchfs_check
 mkdir -p "$BENCH_DIR"
 TK=$BENCH_DIR/travelkit
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$TK" ./cmd/travelkit)
@@ -70,8 +84,28 @@ hook_travelkit_kit() {
 HOOK
 
 TOOLS=${TOOLS:-"restic borg-lz4 borg-zstd travelkit travelkit_kit travelkit_1core"}
-HOOKS=$HOOKS TOOLS=$TOOLS RAW=${RAW:-0} "$BENCH/bench_peers.sh" "$SIZE" "$RUNS"
-RES=${WORKDIR:-$BENCH_DIR/work-$SIZE}/results.tsv
+OUT=$BENCH_DIR/work-$SIZE
+if [ "$BENCH_FS" != root ]; then
+  # room for the source copy, one tool's repository (or kit image) and restore at a time, the
+  # mutated copy's manifest and RAW's 1 GiB files; the image is sparse and mounted with discard
+  bytes=$(numfmt --from=iec "$SIZE"); ds=$BENCH_DIR/ds-$SIZE-s${SEED:-42}
+  if [ -f "$ds.ok" ]; then dsb=$(du -s --block-size=1 "$ds" | cut -f1); [ "$dsb" -le "$bytes" ] || bytes=$dsb; fi
+  benchfs_trap
+  benchfs_mount "$BENCH_DIR" $((6 * bytes + (1 << 30) + ${RAW:-0} * (4 << 30)))
+  export WORKDIR=$BENCHFS_MNT/work-$SIZE
+fi
+rc=0
+HOOKS=$HOOKS TOOLS=$TOOLS RAW=${RAW:-0} "$BENCH/bench_peers.sh" "$SIZE" "$RUNS" || rc=$?
+if [ "$BENCH_FS" != root ]; then
+  rm -rf "$OUT"; mkdir -p "$OUT"
+  cp -r "$WORKDIR/results.tsv" "$WORKDIR/log" "$OUT/" 2>/dev/null || true
+  cp "$WORKDIR/table.txt" "$OUT/" 2>/dev/null || true
+  benchfs_cleanup
+  echo "work directory was on BENCH_FS=$BENCH_FS (removed); results in $OUT"
+fi
+[ "$rc" = 0 ] || exit "$rc"
+RES=${WORKDIR:-$OUT}/results.tsv
+[ "$BENCH_FS" = root ] || RES=$OUT/results.tsv
 
 echo
 echo "== travelkit against the peers, per run (wall seconds) =="

@@ -11,12 +11,23 @@
 #   env: TOOLS (default "restic borg travelkit"; borg is left out above 300000 files unless
 #        BORG_ALL=1), BENCH_DIR (default /tmp/travelkit-bench), SEED,
 #        INPLACE=1: back up the dataset itself (no copy; it is changed and then removed),
-#        for 1,000,000 files on a small disk.
+#        for 1,000,000 files on a small disk (the backed-up tree then stays on BENCH_DIR's
+#        filesystem; repositories and restores go where BENCH_FS says),
+#        BENCH_FS=ext4 (default; needs root): for each size, the work directory (source copy,
+#          repositories, caches, restores) on a fresh JOURNALED ext4 (mkfs.ext4 defaults, as a
+#          laptop's disk; more inodes only if the files need them) in a loop-mounted sparse
+#          image under BENCH_DIR, removed after that size; BENCH_FS=tmpfs: in memory (refused
+#          when it does not fit); BENCH_FS=root: the old behaviour, on BENCH_DIR's filesystem.
+#        Why not / by default: this VM's / is ext4 without a journal, where creating files
+#        costs up to 10x the system time for minutes after any rm -rf (README "Benchmarks",
+#        "Where the work directory lives"). Results stay in $BENCH_DIR/work-many-N.
 set -euo pipefail
 SIZES=${*:-100000 300000 1000000}
 TOOLS=${TOOLS:-"restic borg travelkit"}
 SEED=${SEED:-42}
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$ROOT/scripts/benchfs.sh"
+benchfs_check; benchfs_trap
 BENCH_DIR=${BENCH_DIR:-/tmp/travelkit-bench}; mkdir -p "$BENCH_DIR"
 TK=$BENCH_DIR/travelkit; MK=$BENCH_DIR/mkhome
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$TK" ./cmd/travelkit && go build -o "$MK" ./scripts/mkhome)
@@ -37,6 +48,14 @@ for N in $SIZES; do
   done
   # travelkit first in every step
   case " $tools " in *" travelkit "*) tools="travelkit $(echo "$tools" | sed 's/\btravelkit\b//')";; esac
+  OUT=$W
+  if [ "$BENCH_FS" != root ]; then
+    # room for the source copy, three repositories with their caches and one restore; sparse,
+    # mounted with discard (deleted files give their space back)
+    dsbytes=$(du -s --block-size=1 "$DS" | cut -f1)
+    benchfs_mount "$BENCH_DIR" $((6 * dsbytes + (1 << 30))) $((3 * N + 100000))
+    W=$BENCHFS_MNT/work-many-$N
+  fi
   rm -rf "$W"; mkdir -p "$W/log"; RES=$W/results.tsv
   echo -e "tool\tstep\twall_s\tcpu_s\tmaxrss_kb\tforeign_cpu_s\tload1" > "$RES"
   if [ "${INPLACE:-0}" = 1 ]; then
@@ -84,7 +103,7 @@ for N in $SIZES; do
   done
   a=$("$MK" digest "$SRC")
   for tool in $tools; do
-    R=$W/repo-$tool RT=$W/restore; rm -rf "$RT"; mkdir -p "$RT"
+    R=$W/repo-$tool RT=$W/restore; rm -rf "$RT"; mkdir -p "$RT"; sync
     case $tool in
       restic) RS=(env RESTIC_CACHE_DIR="$W/cache-restic" restic -r "$R" restore latest --target "$RT") ;;
       borg) RS=(env BORG_BASE_DIR="$W/cache-borg" bash -c "cd '$RT' && exec borg extract \"$R::\$(borg list --last 1 --short '$R')\"") ;;
@@ -118,4 +137,9 @@ for step in ["backup1", "backup2-nochange", "backup3-1pct", "restore"]:
         line += f"  ratio {ratio:.2f} {'ok' if ratio <= 0.5 else 'SLOWER'}, CPU {cpu:.2f}, RSS {int(tk['maxrss_kb'])/int(re['maxrss_kb']):.2f} {'ok' if rss else 'HIGHER'}"
     print(line)
 PY
+  if [ "$BENCH_FS" != root ]; then
+    rm -rf "$OUT"; mkdir -p "$OUT"; cp -r "$RES" "$W/log" "$OUT/"
+    benchfs_cleanup
+    echo "($N files: work directory on BENCH_FS=$BENCH_FS, removed; results in $OUT)"
+  fi
 done

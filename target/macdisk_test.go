@@ -129,7 +129,8 @@ func TestMacBusy(t *testing.T) {
 		return nil, nil
 	})
 	var ref *RefusedError
-	if !errors.As(err, &ref) || !strings.Contains(ref.Reason, "busy") || !strings.Contains(ref.Hint, "Finder (process 512)") {
+	if !errors.As(err, &ref) || !strings.Contains(ref.Reason, "busy") || !strings.Contains(ref.Hint, "Finder (process 512)") ||
+		!strings.Contains(ref.Reason, "(diskutil: “Unmount of disk4 failed: at least one volume could not be unmounted Unmount was dissented by PID 512") {
 		t.Errorf("busy: %v (%+v)", err, ref)
 	}
 	// travelkit running from the kit's own tools partition

@@ -1,0 +1,211 @@
+package repo
+
+import (
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A backup of many small files spends most of its walk in system calls: on
+// Linux the walker lists a folder with getdents into a large reused buffer
+// and stats each entry relative to the folder's descriptor (fstatat: no
+// path lookup from /), and readers read files through bare descriptors (an
+// os.File registers every descriptor with the poller first: one more system
+// call per file, refused for a regular file anyway).
+
+// statInfo is the os.FileInfo of a stat structure, as os.Lstat makes it.
+type statInfo struct {
+	name string
+	st   syscall.Stat_t
+}
+
+func (s *statInfo) Name() string       { return s.name }
+func (s *statInfo) Size() int64        { return s.st.Size }
+func (s *statInfo) ModTime() time.Time { return time.Unix(s.st.Mtim.Unix()) }
+func (s *statInfo) IsDir() bool        { return s.Mode().IsDir() }
+func (s *statInfo) Sys() any           { return &s.st }
+
+func (s *statInfo) Mode() os.FileMode {
+	m := os.FileMode(s.st.Mode & 0o777)
+	switch s.st.Mode & syscall.S_IFMT {
+	case syscall.S_IFBLK:
+		m |= os.ModeDevice
+	case syscall.S_IFCHR:
+		m |= os.ModeDevice | os.ModeCharDevice
+	case syscall.S_IFDIR:
+		m |= os.ModeDir
+	case syscall.S_IFIFO:
+		m |= os.ModeNamedPipe
+	case syscall.S_IFLNK:
+		m |= os.ModeSymlink
+	case syscall.S_IFSOCK:
+		m |= os.ModeSocket
+	}
+	if s.st.Mode&syscall.S_ISGID != 0 {
+		m |= os.ModeSetgid
+	}
+	if s.st.Mode&syscall.S_ISUID != 0 {
+		m |= os.ModeSetuid
+	}
+	if s.st.Mode&syscall.S_ISVTX != 0 {
+		m |= os.ModeSticky
+	}
+	return m
+}
+
+// ustat is st as x/sys/unix's stat structure: the same kernel structure on
+// every Linux (the sizes are checked here at compile time, the fields by
+// TestListDirMatchesLstat).
+func ustat(st *syscall.Stat_t) *unix.Stat_t { return (*unix.Stat_t)(unsafe.Pointer(st)) }
+
+var (
+	_ [unsafe.Sizeof(unix.Stat_t{}) - unsafe.Sizeof(syscall.Stat_t{})]byte
+	_ [unsafe.Sizeof(syscall.Stat_t{}) - unsafe.Sizeof(unix.Stat_t{})]byte
+)
+
+// openFD opens p read-only without changing its access time (see openRead).
+func openFD(p string, flags int) (int, error) {
+	for {
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOATIME|flags, 0)
+		switch err {
+		case nil:
+			return fd, nil
+		case unix.EINTR:
+			continue
+		case unix.EPERM:
+			// O_NOATIME is refused for another user's file
+			fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|flags, 0)
+			if err == unix.EINTR {
+				continue
+			}
+		}
+		if err != nil {
+			return -1, err
+		}
+		return fd, nil
+	}
+}
+
+// direntBufs are getdents buffers: one per walker at a time, reused.
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// listDir lists folder path sorted by name, each entry with its lstat
+// metadata (taken relative to the folder). An entry that vanished in
+// between is left out; one that cannot be stat'ed has its error.
+func listDir(path string) ([]dirInfo, error) {
+	fd, err := openFD(path, unix.O_DIRECTORY)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	bp := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(bp)
+	var names []string
+	var lerr error
+	for {
+		n, err := unix.Getdents(fd, *bp)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			lerr = &os.PathError{Op: "readdirent", Path: path, Err: err}
+			break
+		}
+		if n <= 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent((*bp)[:n], -1, names)
+	}
+	if names == nil && lerr != nil {
+		return nil, lerr
+	}
+	sort.Strings(names)
+	out := make([]dirInfo, 0, len(names))
+	infos := make([]statInfo, len(names))
+	for i, name := range names {
+		si := &infos[i]
+		si.name = name
+		var err error
+		for {
+			err = unix.Fstatat(fd, name, ustat(&si.st), unix.AT_SYMLINK_NOFOLLOW)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err == unix.ENOENT {
+			continue
+		}
+		d := dirInfo{name: name, fi: si}
+		if err != nil {
+			d.fi, d.err = nil, &os.PathError{Op: "lstat", Path: path + "/" + name, Err: err}
+		}
+		out = append(out, d)
+	}
+	return out, lerr
+}
+
+// fdFile is a file read through its bare descriptor.
+type fdFile struct {
+	fd   int
+	name string
+}
+
+func openSource(p string) (sourceFile, error) {
+	fd, err := openFD(p, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return &fdFile{fd: fd, name: p}, nil
+}
+
+func (f *fdFile) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Read(f.fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, &os.PathError{Op: "read", Path: f.name, Err: err}
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (f *fdFile) Seek(off int64, whence int) (int64, error) {
+	n, err := unix.Seek(f.fd, off, whence)
+	if err != nil {
+		return 0, &os.PathError{Op: "seek", Path: f.name, Err: err}
+	}
+	return n, nil
+}
+
+func (f *fdFile) Stat() (os.FileInfo, error) {
+	si := &statInfo{name: f.name}
+	for {
+		err := unix.Fstat(f.fd, ustat(&si.st))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "stat", Path: f.name, Err: err}
+		}
+		return si, nil
+	}
+}
+
+func (f *fdFile) Close() error {
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return err
+}
