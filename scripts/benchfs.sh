@@ -58,7 +58,8 @@ benchfs_mount() {
     # the dataset needs them
     local n=() def=$((bytes / 16384))
     [ "$inodes" -gt "$def" ] && n=(-N "$inodes")
-    mkfs.ext4 -q -F -L benchfs "${n[@]}" "$BENCHFS_IMG"
+    # inode tables and journal written now, not by ext4lazyinit in the background of the run
+    mkfs.ext4 -q -F -L benchfs -E lazy_itable_init=0,lazy_journal_init=0 "${n[@]}" "$BENCHFS_IMG"
     BENCHFS_DEV=$(losetup --find --show --direct-io=on "$BENCHFS_IMG")
     mount -o discard "$BENCHFS_DEV" "$BENCHFS_MNT"
     benchfs_log "journaled ext4 of $((bytes >> 20)) MiB ($(dumpe2fs -h "$BENCHFS_DEV" 2>/dev/null | awk -F': *' '/^Inode count/{print $2}') inodes) in $BENCHFS_IMG on $BENCHFS_DEV (direct I/O), mounted on $BENCHFS_MNT"
