@@ -62,12 +62,22 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 		slots: make(chan struct{}, uploaders+1), free: make(chan []byte, uploaders+1), ctx: ctx,
 		open: map[*streamPack]struct{}{}}
 	s.stream, _ = r.st.(Streamer)
+	if s.stream != nil {
+		// a streamed pack is in the storage already: its uploader only makes
+		// it durable (fsync) and names it, waiting for the disk, not a core.
+		// With one, a saver that finished a pack waited for the fsync of the
+		// one before (25 ms on average, up to 0.4 s per 16 MiB pack here)
+		uploaders = max(uploaders, streamUploaders)
+	}
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
 		go pprof.Do(ctx, pprof.Labels("stage", "upload"), func(context.Context) { s.uploader() })
 	}
 	r.saver = s
 }
+
+// streamUploaders is how many streamed packs are made durable at once.
+const streamUploaders = 4
 
 func (s *blobSaver) setErr(err error) {
 	s.errMu.Lock()

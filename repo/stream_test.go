@@ -340,7 +340,9 @@ func (c *countedTemp) Rewind(off int64) error {
 
 // Blobs are compressed straight into a streamed pack; one that does not shrink
 // (a small random one, or a large one whose samples compress and the rest does
-// not) is rewound and stored as it is. travelkit and restic read them all back.
+// not) is rewound and stored as it is. A large blob whose samples do not shrink
+// is stored as it is without compressing it, also when its start compresses
+// (a photo's header). travelkit and restic read them all back.
 func TestCompressedIntoPack(t *testing.T) {
 	ctx := context.Background()
 	_, dir := initTestRepo(t)
@@ -349,9 +351,11 @@ func TestCompressedIntoPack(t *testing.T) {
 	r.PackSize = 3 << 20
 	text := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog, "), 30000)
 	mixed := randomBytes(7, 4<<20)
-	for _, off := range []int{0, len(mixed)/2 - 8<<10, len(mixed) - 16<<10} {
+	for _, off := range []int{len(mixed) / 4, len(mixed)/2 - 8<<10, len(mixed) - 16<<10} {
 		clear(mixed[off : off+16<<10]) // the samples compress, the blob does not
 	}
+	photo := randomBytes(10, 1<<20)
+	clear(photo[:12<<10]) // a header that compresses, then data that does not
 	blobs := []struct {
 		name       string
 		data       []byte
@@ -360,6 +364,7 @@ func TestCompressedIntoPack(t *testing.T) {
 		{"text", text, true},
 		{"small random", randomBytes(8, 100<<10), false},
 		{"mixed", mixed, false},
+		{"photo", photo, false},
 		{"large random", randomBytes(9, 3<<20), false},
 		{"short text", text[:5000], true},
 	}
