@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
@@ -394,11 +395,17 @@ func wrap(s string, width int) []string {
 	return lines
 }
 
+// The RESTORE page templates, parsed on first use: every process would otherwise parse
+// them at start (a backup never writes a RESTORE page).
 var (
-	textTmpl = texttemplate.Must(texttemplate.New("restore.txt.tmpl").Funcs((&restoreData{}).textFuncs()).
+	textTmpl = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.New("restore.txt.tmpl").Funcs((&restoreData{}).textFuncs()).
 			ParseFS(templateFS, "templates/restore.txt.tmpl"))
-	htmlTmpl = htmltemplate.Must(htmltemplate.New("restore.html.tmpl").Funcs((&restoreData{}).htmlFuncs()).
+	})
+	htmlTmpl = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.New("restore.html.tmpl").Funcs((&restoreData{}).htmlFuncs()).
 			ParseFS(templateFS, "templates/restore.html.tmpl"))
+	})
 )
 
 // RenderRestore renders RESTORE.<lang>.txt and RESTORE.<lang>.html for a kit.
@@ -408,7 +415,7 @@ func RenderRestore(lang string, info RestoreInfo) (txt, html []byte, err error) 
 		return nil, nil, err
 	}
 	var tb bytes.Buffer
-	tt, err := textTmpl.Clone()
+	tt, err := textTmpl().Clone()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -423,7 +430,7 @@ func RenderRestore(lang string, info RestoreInfo) (txt, html []byte, err error) 
 	txt = append([]byte("\ufeff"), bytes.ReplaceAll(txt, []byte("\n"), []byte("\r\n"))...)
 
 	var hb bytes.Buffer
-	ht, err := htmlTmpl.Clone()
+	ht, err := htmlTmpl().Clone()
 	if err != nil {
 		return nil, nil, err
 	}

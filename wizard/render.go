@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"travelkit/drive"
@@ -22,7 +23,10 @@ import (
 //go:embed web
 var web embed.FS
 
-var pageTmpl = template.Must(template.ParseFS(web, "web/page.html.tmpl"))
+// pageTmpl is the page template, parsed on first use (not in every process's start).
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(web, "web/page.html.tmpl"))
+})
 
 // serveStatic serves the page's own style sheet and script.
 func serveStatic(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +134,7 @@ type doneView struct {
 // render writes the page, or a plain error when the template fails (a bug).
 func render(w http.ResponseWriter, d *pageData) {
 	var b bytes.Buffer
-	if err := pageTmpl.Execute(&b, d); err != nil {
+	if err := pageTmpl().Execute(&b, d); err != nil {
 		http.Error(w, "travelkit: the page could not be made: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
