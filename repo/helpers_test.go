@@ -56,6 +56,23 @@ func initTestRepo(t *testing.T) (*Repository, string) {
 	return r, dir
 }
 
+// saveContent saves each of blobs as a data blob of r and returns the content list of a
+// file made of them, in order, and that file's bytes.
+func saveContent(t *testing.T, r *Repository, blobs [][]byte) ([]ID, []byte) {
+	t.Helper()
+	var content []ID
+	var data []byte
+	for _, b := range blobs {
+		id := Hash(b)
+		if _, err := r.SaveBlob(DataBlob, id, b, nil); err != nil {
+			t.Fatal(err)
+		}
+		content = append(content, id)
+		data = append(data, b...)
+	}
+	return content, data
+}
+
 func openTestRepo(t *testing.T, st Storage) *Repository {
 	t.Helper()
 	r, err := Open(context.Background(), st, []byte(testPassword))

@@ -17,17 +17,11 @@ func TestRestoreWarnsSizeMismatch(t *testing.T) {
 	_, dir := initTestRepo(t)
 	r := openTestRepo(t, NewFolder(dir))
 	r.StartSaving(ctx, 1)
-	var content []ID
-	var data []byte
-	for i := 0; i < 3*blobsPerSegment+1; i++ {
-		b := randomBytes(10+i, 1000+i)
-		id := Hash(b)
-		if _, err := r.SaveBlob(DataBlob, id, b, nil); err != nil {
-			t.Fatal(err)
-		}
-		content = append(content, id)
-		data = append(data, b...)
+	file := make([][]byte, 3*blobsPerSegment+1)
+	for i := range file {
+		file[i] = randomBytes(10+i, 1000+i)
 	}
+	content, data := saveContent(t, r, file)
 	now := time.Now()
 	tree := &Tree{Nodes: []*Node{
 		{Name: "right", Type: "file", Mode: 0o644, ModTime: now, Size: uint64(len(data)), Content: content},

@@ -253,17 +253,11 @@ func TestRestoreMixedBlobs(t *testing.T) {
 		append(randomBytes(4, 3<<20), make([]byte, 1<<20)...),
 	}
 	r.StartSaving(ctx, 1)
-	var content []ID
-	var data []byte
-	for i := 0; i < 4*blobsPerSegment; i++ {
-		b := blobs[i%len(blobs)]
-		id := Hash(b)
-		if _, err := r.SaveBlob(DataBlob, id, b, nil); err != nil {
-			t.Fatal(err)
-		}
-		content = append(content, id)
-		data = append(data, b...)
+	file := make([][]byte, 4*blobsPerSegment)
+	for i := range file {
+		file[i] = blobs[i%len(blobs)]
 	}
+	content, data := saveContent(t, r, file)
 	now := time.Now()
 	tree := &Tree{Nodes: []*Node{{Name: "mixed", Type: "file", Mode: 0o644, ModTime: now,
 		Size: uint64(len(data)), Content: content}}}
