@@ -330,25 +330,23 @@ func (a *archiver) scan(paths []string) {
 	}
 }
 
-// scanDir counts what folder path holds, listing folders as the backup does (readDir:
+// scanDir counts what folder path holds, listing folders as the backup does (listDir:
 // their access times stay).
 func (a *archiver) scanDir(path string) {
-	ents, _ := readDir(path)
+	ents, _ := listDir(path)
 	for _, e := range ents {
 		if a.ctx.Err() != nil {
 			return
 		}
-		p := filepath.Join(path, e.Name())
-		if a.ex.Match(p) {
+		p := filepath.Join(path, e.name)
+		if a.ex.Match(p) || e.err != nil {
 			continue
 		}
 		switch {
-		case e.Type().IsRegular():
-			if fi, err := e.Info(); err == nil {
-				a.scanFiles.Add(1)
-				a.scanBytes.Add(fi.Size())
-			}
-		case e.IsDir():
+		case e.fi.Mode().IsRegular():
+			a.scanFiles.Add(1)
+			a.scanBytes.Add(e.fi.Size())
+		case e.fi.IsDir():
 			a.scanDir(p)
 		}
 	}
@@ -923,16 +921,3 @@ func (a *archiver) saver() {
 
 // openFile opens files for reading; tests replace it to simulate errors.
 var openFile = openSource
-
-// readDir lists a folder sorted by name, as os.ReadDir, without changing its access
-// time (openRead).
-func readDir(path string) ([]os.DirEntry, error) {
-	f, err := openRead(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	ents, err := f.ReadDir(-1)
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
-	return ents, err
-}

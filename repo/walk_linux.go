@@ -69,7 +69,12 @@ var (
 	_ [unsafe.Sizeof(syscall.Stat_t{}) - unsafe.Sizeof(unix.Stat_t{})]byte
 )
 
-// openFD opens p read-only without changing its access time (see openRead).
+// openFD opens a file or folder to back it up, read-only, without changing its access
+// time (O_NOATIME, as restic and borg do): the access times stay the person's own, and
+// an unchanged folder gives the same tree in the next backup (with its files' access
+// times changed by the backup's own reads, every tree of an incremental was new). The
+// flag is refused for a file that is neither the user's nor root's to read so: it is
+// then opened as usual.
 func openFD(p string, flags int) (int, error) {
 	for {
 		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOATIME|flags, 0)

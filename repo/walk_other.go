@@ -5,16 +5,23 @@ package repo
 import (
 	"errors"
 	"os"
+	"sort"
 )
 
 // listDir lists folder path sorted by name, each entry with its lstat
 // metadata. An entry that vanished in between is left out; one that cannot
 // be stat'ed has its error.
 func listDir(path string) ([]dirInfo, error) {
-	ents, err := readDir(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
 	if ents == nil {
 		return nil, err
 	}
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 	out := make([]dirInfo, 0, len(ents))
 	for _, e := range ents {
 		fi, ierr := e.Info()
@@ -26,4 +33,5 @@ func listDir(path string) ([]dirInfo, error) {
 	return out, err
 }
 
-func openSource(p string) (sourceFile, error) { return openRead(p) }
+// openSource opens a file to back it up (Linux's keeps its access time).
+func openSource(p string) (sourceFile, error) { return os.Open(p) }
