@@ -246,6 +246,12 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 		c.mu.Unlock()
 		c.report()
 		if err := c.sendAll(ctx, p.files, srcCfg); err != nil {
+			var ns *remote.NoSpaceError
+			if errors.As(err, &ns) { // the room the whole copy lacks, not one file's
+				c.mu.Lock()
+				ns.Left = c.prog.BytesTotal - c.res.Sent.Bytes
+				c.mu.Unlock()
+			}
 			return &c.res, err
 		}
 	}

@@ -45,10 +45,17 @@ type NoSpaceError struct {
 	File string // the file that did not fit (data/1a2b...)
 	Free int64  // bytes free for the account (statvfs: f_bavail x f_frsize)
 	Need int64  // the file's size
-	Err  error  // the server's own failure (its words; not unwrapped)
+	// Left is what the copy still had to send when it stopped, when a copy knows it
+	// (mirror sets it; several files fail at once on a full disk, and which one is
+	// reported is a matter of timing)
+	Left int64
+	Err  error // the server's own failure (its words; not unwrapped)
 }
 
 func (e *NoSpaceError) Error() string {
+	if e.Left > 0 {
+		return fmt.Sprintf("%v on %s (%s free, %s still to send; %s did not fit): %v", ErrNoSpace, e.Host, bytesize.Format(e.Free), bytesize.Format(e.Left), e.File, e.Err)
+	}
 	return fmt.Sprintf("%v on %s (%s free, %s needed for %s): %v", ErrNoSpace, e.Host, bytesize.Format(e.Free), bytesize.Format(e.Need), e.File, e.Err)
 }
 

@@ -196,6 +196,9 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	is(remote.ErrAuth, "cli.cause.remote_auth"),
 	is(remote.ErrMissing, "cli.cause.remote_missing"),
 	as(func(e *remote.NoSpaceError) i18n.Message {
+		if e.Left > 0 {
+			return i18n.M("cli.cause.remote_no_space_left", e.Host, bytesize.Format(e.Free), bytesize.Format(e.Left))
+		}
 		return i18n.M("cli.cause.remote_no_space_room", e.Host, bytesize.Format(e.Free), bytesize.Format(e.Need))
 	}),
 	is(remote.ErrNoSpace, "cli.cause.remote_no_space"),

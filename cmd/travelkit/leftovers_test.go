@@ -328,6 +328,8 @@ func TestFiguresTranslated(t *testing.T) {
 		{fmt.Errorf("writing the tools partition: %w", &target.ReadBlockError{Off: 1052672, Err: eio}), []string{"1052672", eio.Error()}},
 		{&mirror.GaveUpError{Tries: 3, Err: &remote.NoSpaceError{Host: "h.example", Free: 5 << 20, Need: 8 << 20, Err: errors.New("x")}},
 			[]string{"h.example", "5 MiB", "8 MiB"}},
+		{fmt.Errorf("copy to office: %w", &remote.NoSpaceError{Host: "h.example", Free: 5 << 20, Need: 8 << 20, Left: 13 << 20, Err: errors.New("x")}),
+			[]string{"h.example", "5 MiB", "13 MiB"}},
 		{&mirror.GaveUpError{Tries: 4, Err: fmt.Errorf("saving data/0123: %w", eio)}, []string{eio.Error()}},
 	}
 	defer func(p *i18n.Printer) { tr = p }(tr)
@@ -339,7 +341,7 @@ func TestFiguresTranslated(t *testing.T) {
 		for _, lang := range i18n.Languages()[1:] {
 			tr = i18n.New(lang)
 			got := describeError(c.err)
-			if strings.Contains(got, "free") || strings.Contains(got, "gave up") || strings.Contains(got, "reading block") {
+			if strings.Contains(got, "free") || strings.Contains(got, "gave up") || strings.Contains(got, "reading block") || strings.Contains(got, "to send") {
 				t.Errorf("%s: %q is still English", lang, got)
 			}
 			for _, k := range c.keep {
