@@ -211,6 +211,12 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	}),
 	is(ext4.ErrNoSpace, "cli.cause.volume_full"),
 	is(ext4.ErrNeedsFsck, "cli.cause.volume_check"),
+	as(func(e *repo.DiskFullError) i18n.Message {
+		if e.Need > 0 {
+			return i18n.M("cli.cause.folder_full_need", bytesize.Format(e.Need))
+		}
+		return i18n.M("cli.cause.folder_full")
+	}),
 	is(syscall.ENOSPC, "cli.cause.disk_full"),
 	is(context.Canceled, "cli.cause.interrupted"),
 	func(err error) (i18n.Message, bool) {

@@ -181,7 +181,7 @@ func TestPackageErrorsTranslated(t *testing.T) {
 		&remote.NoSpaceError{Host: "h", File: "data/01", Free: 1 << 20, Need: 2 << 20, Err: errors.New("x")},
 		remote.ErrAuth, remote.ErrMissing, remote.ErrNoSpace, remote.ErrUnreachable, remote.ErrUntrusted, remote.ErrOtherRepository, remote.ErrRefused,
 		&drive.KitFullError{Free: 1 << 20, Need: 2 << 20, Err: ext4.ErrNoSpace},
-		ext4.ErrNoSpace, ext4.ErrNeedsFsck, syscall.ENOSPC, context.Canceled,
+		ext4.ErrNoSpace, ext4.ErrNeedsFsck, &repo.DiskFullError{Need: 1 << 20, Err: syscall.ENOSPC}, syscall.ENOSPC, context.Canceled,
 		&fs.PathError{Op: "open", Path: "/x", Err: fs.ErrPermission}, &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist},
 	}
 	defer func(p *i18n.Printer) { tr = p }(tr)

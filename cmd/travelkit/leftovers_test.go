@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"travelkit/image/ext4"
 	"travelkit/mirror"
 	"travelkit/remote"
+	"travelkit/repo"
 	"travelkit/target"
 )
 
@@ -330,6 +332,8 @@ func TestFiguresTranslated(t *testing.T) {
 			[]string{"h.example", "5 MiB", "8 MiB"}},
 		{fmt.Errorf("copy to office: %w", &remote.NoSpaceError{Host: "h.example", Free: 5 << 20, Need: 8 << 20, Left: 13 << 20, Err: errors.New("x")}),
 			[]string{"h.example", "5 MiB", "13 MiB"}},
+		{fmt.Errorf("failed to save data/0123: %w", &repo.DiskFullError{Need: 7 << 20, Err: &os.PathError{Op: "write", Path: "/media/usb/repo/data/01/x", Err: syscall.ENOSPC}}),
+			[]string{"7 MiB"}},
 		{&mirror.GaveUpError{Tries: 4, Err: fmt.Errorf("saving data/0123: %w", eio)}, []string{eio.Error()}},
 	}
 	defer func(p *i18n.Printer) { tr = p }(tr)
@@ -341,7 +345,7 @@ func TestFiguresTranslated(t *testing.T) {
 		for _, lang := range i18n.Languages()[1:] {
 			tr = i18n.New(lang)
 			got := describeError(c.err)
-			if strings.Contains(got, "free") || strings.Contains(got, "gave up") || strings.Contains(got, "reading block") || strings.Contains(got, "to send") {
+			if strings.Contains(got, "free") || strings.Contains(got, "gave up") || strings.Contains(got, "reading block") || strings.Contains(got, "to send") || strings.Contains(got, "run the backup again") {
 				t.Errorf("%s: %q is still English", lang, got)
 			}
 			for _, k := range c.keep {
