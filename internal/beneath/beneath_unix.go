@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,7 +19,13 @@ const osSeparator = '/'
 type Dir struct {
 	fd   int
 	path string // for messages only: never used to reach the folder
+	// newOwner is the owner files made by Create in this folder get, learned from the
+	// first one SetNewFileMeta sees: made|uid<<32|gid (0 until then)
+	newOwner atomic.Uint64
 }
+
+// made marks newOwner as learned.
+const made = 1 << 63
 
 // Path is the folder's path as the caller named it.
 func (d *Dir) Path() string { return d.path }
@@ -208,8 +215,8 @@ func (d *Dir) Mkfifo(name string, m Meta) error {
 	return d.SetFileMeta(f, name, m)
 }
 
-// SetFileMeta sets owner (when m.Chown), mode and times of f, which is name in d: owner
-// and mode on the handle, times with the no-follow call.
+// SetFileMeta sets owner (when m.Chown), mode and times of f, which is name in d: on the
+// handle (times through name with the no-follow call where the system has no futimens).
 func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 	var errs []error
 	rc, err := f.SyscallConn()
@@ -217,10 +224,35 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 		return err
 	}
 	cerr := rc.Control(func(fd uintptr) {
-		errs = append(errs, fdMeta(int(fd), f.Name(), m))
+		errs = append(errs, fdMeta(int(fd), f.Name(), m), d.fdTimes(int(fd), name, m))
 	})
-	errs = append(errs, cerr, d.Chtimes(name, m))
+	errs = append(errs, cerr)
 	return errors.Join(errs...)
+}
+
+// SetNewFileMeta is SetFileMeta for a file f that d.Create made and nothing has changed
+// the owner of since: the owner is set only when it differs from the one files made in d
+// get (learned once per folder from the first such file), so a restore run as root of
+// files that root owns changes no owner (a chown per file before).
+func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error {
+	if m.Chown {
+		o := d.newOwner.Load()
+		if o == 0 {
+			if rc, err := f.SyscallConn(); err == nil {
+				rc.Control(func(fd uintptr) {
+					var st unix.Stat_t
+					if unix.Fstat(int(fd), &st) == nil {
+						o = made | uint64(st.Uid)<<32 | uint64(st.Gid)
+						d.newOwner.Store(o)
+					}
+				})
+			}
+		}
+		if o == made|uint64(uint32(m.UID))<<32|uint64(uint32(m.GID)) {
+			m.Chown = false
+		}
+	}
+	return d.SetFileMeta(f, name, m)
 }
 
 // fdMeta sets owner then mode (a chown clears setuid bits) on an open handle.
@@ -247,13 +279,20 @@ func (d *Dir) SetMeta(parent *Dir, name string, m Meta) error {
 	return err
 }
 
-// Chtimes sets the access and modification times of name without following a link.
-func (d *Dir) Chtimes(name string, m Meta) error {
-	ts := []unix.Timespec{unix.NsecToTimespec(m.Atime.UnixNano()), unix.NsecToTimespec(m.Mtime.UnixNano())}
+// times are the access and modification times of m (the modification time for both
+// when m has no access time).
+func times(m Meta) [2]unix.Timespec {
+	ts := [2]unix.Timespec{unix.NsecToTimespec(m.Atime.UnixNano()), unix.NsecToTimespec(m.Mtime.UnixNano())}
 	if m.Atime.IsZero() {
 		ts[0] = ts[1]
 	}
-	if err := unix.UtimesNanoAt(d.fd, name, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	return ts
+}
+
+// Chtimes sets the access and modification times of name without following a link.
+func (d *Dir) Chtimes(name string, m Meta) error {
+	ts := times(m)
+	if err := unix.UtimesNanoAt(d.fd, name, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "chtimes", Path: pathJoin(d.path, name), Err: err}
 	}
 	return nil

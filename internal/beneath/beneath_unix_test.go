@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // outside is a folder beside the target that nothing may touch.
@@ -252,4 +254,58 @@ func TestOpenChild(t *testing.T) {
 	d.Close()
 	os.Stdout.WriteString("ok\n")
 	os.Exit(0)
+}
+
+// SetNewFileMeta skips the chown only for the owner new files get anyway: files of
+// several owners in one folder, and in a setgid folder (new files take its group), each
+// end up with the owner asked for.
+func TestSetNewFileMetaOwners(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("owners are set only when running as root (make test runs as root)")
+	}
+	target := filepath.Join(t.TempDir(), "to")
+	d, err := Open(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sg, err := d.Mkdir("setgid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sg.Close()
+	if err := unix.Fchown(sg.fd, 0, 777); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fchmod(sg.fd, 0o2755); err != nil {
+		t.Fatal(err)
+	}
+	uid, gid := os.Geteuid(), os.Getegid()
+	mt := time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC)
+	for _, c := range []struct {
+		dir      *Dir
+		name     string
+		uid, gid int
+	}{
+		{d, "mine", uid, gid}, {d, "theirs", 4321, 8765}, {d, "group", uid, 8765}, {d, "mine2", uid, gid},
+		// a setgid folder gives new files its group (777): root:root is a change there
+		{sg, "root", uid, gid}, {sg, "inherited", uid, 777}, {sg, "theirs", 4321, 777}, {sg, "root2", 0, 0},
+	} {
+		f, err := c.dir.Create(c.name, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.dir.SetNewFileMeta(f, c.name, Meta{Mode: 0o640, Chown: true, UID: c.uid, GID: c.gid, Mtime: mt}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		fi, err := os.Lstat(filepath.Join(c.dir.Path(), c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if int(st.Uid) != c.uid || int(st.Gid) != c.gid || fi.Mode().Perm() != 0o640 || !fi.ModTime().Equal(mt) {
+			t.Errorf("%s: owner %d:%d mode %v mtime %v, want %d:%d 0640 %v", fi.Name(), st.Uid, st.Gid, fi.Mode(), fi.ModTime(), c.uid, c.gid, mt)
+		}
+	}
 }

@@ -369,6 +369,10 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 	return err
 }
 
+// SetNewFileMeta is SetFileMeta for a file d.Create made (owners are not restored on
+// Windows: the same).
+func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error { return d.SetFileMeta(f, name, m) }
+
 func setTimes(h windows.Handle, p string, m Meta) error {
 	at := m.Atime
 	if at.IsZero() {
