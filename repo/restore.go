@@ -638,8 +638,8 @@ func (of *restoringFile) fail(err error) {
 
 // create makes the file, never over an existing one or through a link. The first writer
 // of any segment calls it, so creating files runs in parallel too.
-func (of *restoringFile) create(verify bool) {
-	fh, err := of.ds.dir.Create(of.name, verify)
+func (of *restoringFile) create(verify bool, m beneath.Meta) {
+	fh, err := of.ds.dir.CreatePerm(of.name, verify, m.Mode&0o777)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%w", ErrExists)
@@ -707,7 +707,7 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 
 func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	of := sg.file
-	of.once.Do(func() { of.create(rs.opts.Verify) })
+	of.once.Do(func() { of.create(rs.opts.Verify, rs.meta(of.node)) })
 	off := sg.off
 	var err error
 	// a blob larger than the worker's buffer (photos, videos: stored as they are, and

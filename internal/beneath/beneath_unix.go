@@ -19,13 +19,18 @@ const osSeparator = '/'
 type Dir struct {
 	fd   int
 	path string // for messages only: never used to reach the folder
-	// newOwner is the owner files made by Create in this folder get, learned from the
-	// first one SetNewFileMeta sees: made|uid<<32|gid (0 until then)
-	newOwner atomic.Uint64
+	// newFile is what files made by CreatePerm in this folder get, learned from the
+	// first one SetNewFileMeta sees (nil until then)
+	newFile atomic.Pointer[newFile]
 }
 
-// made marks newOwner as learned.
-const made = 1 << 63
+// newFile is the owner a new file in a folder gets, and the mode it got for a
+// permission asked of CreatePerm (the process's umask and the folder's default ACL can
+// take bits away).
+type newFile struct {
+	uid, gid  uint32
+	perm, got uint32
+}
 
 // Path is the folder's path as the caller named it.
 func (d *Dir) Path() string { return d.path }
@@ -154,6 +159,13 @@ func (d *Dir) openDir(name, p string) (*Dir, error) {
 // read, reading. It never opens an existing file or a link: those fail with an error
 // matching fs.ErrExist.
 func (d *Dir) Create(name string, read bool) (*os.File, error) {
+	return d.CreatePerm(name, read, 0o600)
+}
+
+// CreatePerm is Create with the permission bits perm (0777 at most) asked of the system
+// for the new file (which takes away those of the umask); SetNewFileMeta then needs no
+// chmod when they are the file's final ones.
+func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*os.File, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -162,7 +174,7 @@ func (d *Dir) Create(name string, read bool) (*os.File, error) {
 		flags = unix.O_RDWR
 	}
 	p := pathJoin(d.path, name)
-	fd, err := unix.Openat(d.fd, name, flags|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Openat(d.fd, name, flags|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm&0o777)
 	if err != nil {
 		return nil, &os.PathError{Op: "create", Path: p, Err: err}
 	}
@@ -230,29 +242,45 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 	return errors.Join(errs...)
 }
 
-// SetNewFileMeta is SetFileMeta for a file f that d.Create made and nothing has changed
-// the owner of since: the owner is set only when it differs from the one files made in d
-// get (learned once per folder from the first such file), so a restore run as root of
-// files that root owns changes no owner (a chown per file before).
+// SetNewFileMeta is SetFileMeta for a file f that d.CreatePerm made with the permission
+// bits of m (m.Mode & 0777) and nothing has changed since: the owner is set only when it
+// differs from the one files made in d get, and the mode only when it differs from the
+// one a file made with the same permission got, both learned once per folder from the
+// first such file (one fstat), so that a restore run as root of files that root owns
+// changes no owner, and files whose permission the umask leaves alone need no chmod.
 func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error {
-	if m.Chown {
-		o := d.newOwner.Load()
-		if o == 0 {
-			if rc, err := f.SyscallConn(); err == nil {
-				rc.Control(func(fd uintptr) {
-					var st unix.Stat_t
-					if unix.Fstat(int(fd), &st) == nil {
-						o = made | uint64(st.Uid)<<32 | uint64(st.Gid)
-						d.newOwner.Store(o)
-					}
-				})
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	perm := m.Mode & 0o777
+	var errs []error
+	cerr := rc.Control(func(fd uintptr) {
+		nf := d.newFile.Load()
+		if nf == nil {
+			var st unix.Stat_t
+			if unix.Fstat(int(fd), &st) == nil {
+				nf = &newFile{uid: st.Uid, gid: st.Gid, perm: perm, got: uint32(st.Mode) & 0o7777}
+				d.newFile.CompareAndSwap(nil, nf)
 			}
 		}
-		if o == made|uint64(uint32(m.UID))<<32|uint64(uint32(m.GID)) {
-			m.Chown = false
+		chown := m.Chown && (nf == nil || nf.uid != uint32(m.UID) || nf.gid != uint32(m.GID))
+		if chown {
+			if err := unix.Fchown(int(fd), m.UID, m.GID); err != nil {
+				errs = append(errs, &os.PathError{Op: "chown", Path: f.Name(), Err: err})
+			}
 		}
-	}
-	return d.SetFileMeta(f, name, m)
+		// a chown takes setuid and setgid bits away, so only when none are asked for can
+		// the mode the file was made with be its final one
+		if nf == nil || nf.perm != perm || nf.got != m.Mode&0o7777 {
+			if err := unix.Fchmod(int(fd), m.Mode&0o7777); err != nil {
+				errs = append(errs, &os.PathError{Op: "chmod", Path: f.Name(), Err: err})
+			}
+		}
+		errs = append(errs, d.fdTimes(int(fd), name, m))
+	})
+	errs = append(errs, cerr)
+	return errors.Join(errs...)
 }
 
 // fdMeta sets owner then mode (a chown clears setuid bits) on an open handle.
