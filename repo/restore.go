@@ -666,8 +666,8 @@ func (of *restoringFile) fail(err error) {
 
 // create makes the file, never over an existing one or through a link. The first writer
 // of any segment calls it, so creating files runs in parallel too.
-func (of *restoringFile) create(verify bool) {
-	fh, err := of.ds.dir.Create(of.name, verify)
+func (of *restoringFile) create(verify bool, m beneath.Meta) {
+	fh, err := of.ds.dir.CreatePerm(of.name, verify, m.Mode&0o777)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%w", ErrExists)
@@ -735,9 +735,17 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 
 func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	of := sg.file
-	of.once.Do(func() { of.create(rs.opts.Verify) })
+	of.once.Do(func() { of.create(rs.opts.Verify, rs.meta(of.node)) })
 	off := sg.off
 	var err error
+	// a blob larger than the worker's buffer (photos, videos: stored as they are, and
+	// decrypted where they were read) is read into memory mapped for the segment and
+	// handed back once the segment is written: allocated on the heap, 30% of a home
+	// folder's bytes made the collector run over and over (a fifth of a restore's CPU).
+	// One mapping serves the segment's big blobs (a larger one replaces it), so that the
+	// pages are made and zeroed once per segment, not once per blob.
+	var big []byte
+	var free func()
 	for _, id := range sg.blobs {
 		if of.fh == nil {
 			break
@@ -746,15 +754,16 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 			err = rs.ctx.Err()
 			break
 		}
-		// a blob larger than the worker's buffer (photos, videos: stored as they are,
-		// and decrypted where they were read) is read into memory mapped for it alone and
-		// handed back once written: allocated on the heap, 30% of a home folder's bytes
-		// made the collector run over and over (a fifth of a restore's CPU)
 		scratch := raw
-		var big []byte
-		var free func()
 		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && rs.ranged && int(pb.Length) > keepScratch && pb.Length <= maxStoredBlob(DataBlob) {
-			if big, free = mapBuffer(int(pb.Length)); big != nil {
+			if int(pb.Length) > len(big) {
+				if free != nil {
+					// nothing refers to it: the last blob was written from it or from *buf
+					free()
+				}
+				big, free = mapBuffer(int(pb.Length))
+			}
+			if big != nil {
 				scratch = &big
 			}
 		}
@@ -766,15 +775,14 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 		if err == nil {
 			_, err = of.fh.WriteAt(b, off)
 		}
-		if free != nil {
-			// nothing refers to the mapped memory any more: b lies in it or in *buf
-			free()
-		}
 		if err != nil {
 			break
 		}
 		off += int64(len(b))
 		rs.bdone.Add(int64(len(b)))
+	}
+	if free != nil {
+		free()
 	}
 	if err != nil {
 		of.fail(err)
@@ -820,7 +828,7 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 		}
 	}
 	if err == nil {
-		err = of.ds.dir.SetFileMeta(of.fh, of.name, rs.meta(of.node))
+		err = of.ds.dir.SetNewFileMeta(of.fh, of.name, rs.meta(of.node))
 	}
 	if cerr := of.fh.Close(); err == nil {
 		err = cerr
