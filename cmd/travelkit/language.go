@@ -148,6 +148,15 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	is(repo.ErrNoRepository, "cli.err.no_repository"),
 	is(repo.ErrNoRoom, "cli.err.no_room"),
 	is(repo.ErrExists, "cli.cause.exists"),
+	is(repo.ErrNoSubtree, "cli.cause.restore_no_subtree"),
+	is(repo.ErrFolderNotCreated, "cli.cause.restore_no_folder"),
+	is(repo.ErrLinkTargetFailed, "cli.cause.restore_link"),
+	as(func(e *repo.MissingBlobError) i18n.Message {
+		return i18n.M("cli.cause.restore_blob_missing", e.ID, "travelkit check --read-data")
+	}),
+	as(func(e *repo.SizeMismatchError) i18n.Message {
+		return i18n.M("cli.cause.restore_size", num(e.Size), strconv.FormatUint(e.Recorded, 10))
+	}),
 	is(repo.ErrTooLarge, "cli.cause.too_large"),
 	is(repo.ErrUnauthenticated, "cli.cause.unauthenticated"),
 	is(luks.ErrWrongPassphrase, "cli.unlock.wrong"),

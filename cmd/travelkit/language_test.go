@@ -168,6 +168,8 @@ func TestPackageErrorsTranslated(t *testing.T) {
 	samples := []error{
 		&repo.LockedError{Host: "laptop", PID: 7, Time: time.Unix(0, 0)},
 		repo.ErrWrongPassword, repo.ErrNoRepository, repo.ErrNoRoom, repo.ErrExists, repo.ErrTooLarge, repo.ErrUnauthenticated,
+		repo.ErrNoSubtree, repo.ErrFolderNotCreated, repo.ErrLinkTargetFailed, &repo.MissingBlobError{ID: "0123abcd"},
+		&repo.SizeMismatchError{Size: 7, Recorded: 9},
 		luks.ErrWrongPassphrase, luks.ErrWrongVolumeKey, luks.ErrNotLUKS,
 		&luks.MemoryError{NeedKiB: 1 << 20, AvailableKiB: 1 << 18},
 		&drive.LostTableError{Label: "amina", UUID: "u"}, drive.ErrNotKit, drive.ErrNoEscrowFiles, drive.ErrNoEscrowOpens,
