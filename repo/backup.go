@@ -142,11 +142,6 @@ type archiver struct {
 	inFlight *byteBudget
 	// walkers bounds the goroutines that walk folders besides the first.
 	walkers chan struct{}
-	// workers is GOMAXPROCS; reading counts the readers reading a file:
-	// when some have none (one large file left, or the only one), a reader
-	// spreads its chunk search over that many more goroutines.
-	workers int
-	reading atomic.Int64
 }
 
 func (a *archiver) warn(path string, err error) {
@@ -240,7 +235,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		smallBufs: make(chan []byte, 2*workers+2), chunkBufs: make(chan []byte, workers+2),
 		bigBufs:  make(chan []byte, max(1, workers/4)),
 		inFlight: newByteBudget(int64(workers * chunkBuf)),
-		walkers:  make(chan struct{}, 2*workers), workers: workers}
+		walkers:  make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.smallBufs); i++ {
 		a.smallBufs <- nil
 	}
@@ -766,9 +761,7 @@ func (a *archiver) reader() {
 		}
 		pf := &pendingFile{job: job}
 		pf.left.Store(1)
-		a.reading.Add(1)
 		pf.err = a.readFile(pf, &work)
-		a.reading.Add(-1)
 		if cap(work) > chunkBuf {
 			a.putBuf(work) // a big buffer is not kept for the next file
 			work = nil
@@ -859,11 +852,7 @@ func (a *archiver) readFile(pf *pendingFile, work *[]byte) error {
 		}
 		l := 0
 		if n >= chunkMin {
-			if idle := a.workers - int(a.reading.Load()); idle > 0 && n-scanned >= 2*minSplit {
-				l = a.cut.cutSplit(buf[:n], scanned+1, idle+1)
-			} else {
-				l = a.cut.cut(buf[:n], scanned+1)
-			}
+			l = a.cut.cut(buf[:n], scanned+1)
 			scanned = n
 		}
 		if l == 0 && eof {

@@ -1,8 +1,6 @@
 package repo
 
 import (
-	"sync"
-
 	"github.com/restic/chunker"
 )
 
@@ -146,63 +144,3 @@ func (c *cutter) lane(b []byte, lo, hi int) int {
 	}
 	return 0
 }
-
-// cutSplit is cut with the search of each call spread over parts
-// goroutines (the caller's and parts-1 more). A cut candidate depends only
-// on the 64 bytes before it, never on where the chunk started, so each part
-// finds the first candidate in its own stretch and the earliest part's is
-// the first of all: the cuts are the same as cut's (TestCutSplitMatchesCut).
-// Stretches past an early cut are searched in vain: callers split only when
-// cores are idle.
-func (c *cutter) cutSplit(b []byte, from, parts int) int {
-	from = max(from, chunkMin)
-	to := min(len(b), chunkMax)
-	if to < from {
-		return 0
-	}
-	parts = min(parts, maxSplit, (to-from+1)/minSplit)
-	if l := c.searchSplit(b, from, to, parts); l > 0 {
-		return l
-	}
-	if to == chunkMax {
-		return chunkMax
-	}
-	return 0
-}
-
-// minSplit is the least stretch worth a goroutine of its own.
-const minSplit = 64 << 10
-
-// searchSplit is search over [from, to] split into parts stretches (at
-// most maxSplit, each at least one byte long) searched at once.
-func (c *cutter) searchSplit(b []byte, from, to, parts int) int {
-	parts = min(parts, maxSplit, to-from+1)
-	if parts < 2 {
-		return c.search(b, from, to)
-	}
-	var found [maxSplit]int
-	size := (to - from + 1) / parts
-	var wg sync.WaitGroup
-	for i := 1; i < parts; i++ {
-		lo, hi := from+i*size, from+(i+1)*size-1
-		if i == parts-1 {
-			hi = to
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			found[i] = c.search(b, lo, hi)
-		}()
-	}
-	found[0] = c.search(b, from, from+size-1)
-	wg.Wait()
-	for _, l := range found[:parts] {
-		if l > 0 {
-			return l
-		}
-	}
-	return 0
-}
-
-// maxSplit bounds the parts of one search.
-const maxSplit = 16
