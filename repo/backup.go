@@ -76,24 +76,9 @@ type fileJob struct {
 	fut  *nodeFuture
 }
 
-// chunkJob is a chunk of a file for a saver to hash and save: its ID goes
-// to file.ids[i].
 type chunkJob struct {
 	data []byte
-	file *pendingFile
-	i    int
-}
-
-// pendingFile is a file whose chunks are being hashed by the savers. Its
-// future is done when the reader has finished it and every chunk's ID is
-// in: the last of them to count down finishes it.
-type pendingFile struct {
-	job  fileJob
-	left atomic.Int64 // chunks not yet hashed, plus one while the reader reads
-	mu   sync.Mutex
-	ids  []ID
-	size int64
-	err  error // the reader's
+	id   ID
 }
 
 type archiver struct {
@@ -747,10 +732,8 @@ func (a *archiver) putBuf(b []byte) {
 	}
 }
 
-// reader reads files, cuts them into chunks and hands them to the savers,
-// which hash them: hashing (SHA-256, a quarter of a first backup's CPU) in
-// the reader made one file's chunks wait for one core, and a large file
-// read at the end or alone kept the other cores waiting.
+// reader reads files, cuts them into chunks, hashes them and hands new
+// chunks to the savers.
 func (a *archiver) reader() {
 	defer a.readW.Done()
 	var work []byte // this reader's chunking buffer, made on first need
@@ -759,38 +742,23 @@ func (a *archiver) reader() {
 			close(job.fut.done)
 			continue
 		}
-		pf := &pendingFile{job: job}
-		pf.left.Store(1)
-		pf.err = a.readFile(pf, &work)
+		err := a.readFile(job, &work)
 		if cap(work) > chunkBuf {
 			a.putBuf(work) // a big buffer is not kept for the next file
 			work = nil
 		}
-		a.chunkDone(pf)
+		if err != nil {
+			a.warn(job.path, err)
+			job.fut.node = nil
+		} else {
+			job.fut.node = job.node
+		}
+		a.filesDone.Add(1)
+		close(job.fut.done)
 	}
 }
 
-// chunkDone counts down one of pf's chunks (or its reader); the last one
-// finishes the file.
-func (a *archiver) chunkDone(pf *pendingFile) {
-	if pf.left.Add(-1) != 0 {
-		return
-	}
-	job := pf.job
-	if pf.err != nil {
-		a.warn(job.path, pf.err)
-		job.fut.node = nil
-	} else {
-		job.node.Content = pf.ids
-		job.node.Size = uint64(pf.size)
-		job.fut.node = job.node
-	}
-	a.filesDone.Add(1)
-	close(job.fut.done)
-}
-
-func (a *archiver) readFile(pf *pendingFile, work *[]byte) error {
-	job := pf.job
+func (a *archiver) readFile(job fileJob, work *[]byte) error {
 	f, err := openFile(job.path)
 	if err != nil {
 		return err
@@ -803,8 +771,7 @@ func (a *archiver) readFile(pf *pendingFile, work *[]byte) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("not a regular file any more")
 	}
-	pf.ids = []ID{}
-	chunks := 0
+	content := []ID{}
 	var size int64
 	if fi.Size() <= smallFile {
 		buf := a.getSmall()
@@ -827,14 +794,16 @@ func (a *archiver) readFile(pf *pendingFile, work *[]byte) error {
 			}
 		} else {
 			buf = buf[:n]
-			pf.size = int64(n)
+			size = int64(n)
 			if n > 0 {
-				a.submit(buf, pf, 0)
+				id := Hash(buf)
+				content = append(content, id)
+				a.submit(buf, id)
 			} else {
 				a.putBuf(buf)
 			}
-			a.bytesDone.Add(pf.size)
-			return nil
+			a.bytesDone.Add(size)
+			return a.finishFile(job, content, size)
 		}
 	}
 	// chunk: read in steps, search each new step for a cut, hand a new
@@ -881,21 +850,26 @@ func (a *archiver) readFile(pf *pendingFile, work *[]byte) error {
 			}
 			continue
 		}
+		c := buf[:l]
+		id := Hash(c)
+		content = append(content, id)
 		size += int64(l)
 		a.bytesDone.Add(int64(l))
 		rest := n - l
-		next := a.getChunkBuf()
-		copy(next, buf[l:n])
-		a.submit(buf[:l], pf, chunks)
-		chunks++
-		buf = next
+		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+			copy(buf, buf[l:n])
+		} else {
+			next := a.getChunkBuf()
+			copy(next, buf[l:n])
+			a.submit(c, id)
+			buf = next
+		}
 		n, scanned = rest, 0
 		if n == 0 && eof {
 			break
 		}
 	}
-	pf.size = size
-	return nil
+	return a.finishFile(job, content, size)
 }
 
 // readSmall reads into buf (size+1 bytes long) until it holds the size
@@ -915,16 +889,23 @@ func readSmall(f io.Reader, buf []byte, size int) (int, error) {
 // readStep is how much of a file is read at a time while chunking.
 const readStep = 256 << 10
 
-// submit hands chunk i of pf, in buffer b, to a saver.
-func (a *archiver) submit(b []byte, pf *pendingFile, i int) {
-	pf.left.Add(1)
+func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
+	job.node.Content = content
+	job.node.Size = uint64(size)
+	return nil
+}
+
+func (a *archiver) submit(b []byte, id ID) {
+	if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+		a.putBuf(b)
+		return
+	}
 	a.inFlight.acquire(inFlightBytes(b))
 	select {
-	case a.saves <- chunkJob{data: b, file: pf, i: i}:
+	case a.saves <- chunkJob{data: b, id: id}:
 	case <-a.ctx.Done():
 		a.inFlight.release(inFlightBytes(b))
 		a.putBuf(b)
-		a.chunkDone(pf)
 	}
 }
 
@@ -939,27 +920,18 @@ func inFlightBytes(b []byte) int64 {
 	return int64(min(cap(b), chunkBuf))
 }
 
-// saver hashes chunks, and compresses, encrypts and packs the new ones.
+// saver compresses, encrypts and packs chunks.
 func (a *archiver) saver() {
 	defer a.saveW.Done()
 	var scratch BlobScratch
 	for j := range a.saves {
 		if a.failed() == nil {
-			id := Hash(j.data)
-			pf := j.file
-			pf.mu.Lock()
-			if j.i >= len(pf.ids) {
-				pf.ids = append(pf.ids, make([]ID, j.i+1-len(pf.ids))...)
-			}
-			pf.ids[j.i] = id
-			pf.mu.Unlock()
-			if _, err := a.r.SaveBlob(DataBlob, id, j.data, &scratch); err != nil {
+			if _, err := a.r.SaveBlob(DataBlob, j.id, j.data, &scratch); err != nil {
 				a.fatal(err)
 			}
 		}
 		a.inFlight.release(inFlightBytes(j.data))
 		a.putBuf(j.data)
-		a.chunkDone(j.file)
 	}
 }
 
