@@ -146,9 +146,13 @@ func (s *blobSaver) uploadOne(p *packer) {
 	s.StoredBytes += int64(size)
 	var batch []entryRun
 	if s.pendingBlobs >= maxIndexEntries {
-		// an index file for packs that are all written: a long backup
-		// keeps little in memory, and what it saved survives an interruption
-		batch, s.pending, s.pendingBlobs = s.pending, nil, 0
+		// index files for packs that are all written: a long backup keeps
+		// little in memory, and what it saved survives an interruption. Only
+		// whole files: the rest waits for the next pack (a pack's run split
+		// between two files), so files are not half empty
+		full := s.pendingBlobs - s.pendingBlobs%maxIndexEntries
+		batch, s.pending = takeRuns(s.pending, full)
+		s.pendingBlobs -= full
 	}
 	s.mu.Unlock()
 	if batch != nil {
@@ -573,6 +577,24 @@ func (r *Repository) saverStats() (dataBlobs, treeBlobs int, added, stored int64
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.AddedBlobs[DataBlob], s.AddedBlobs[TreeBlob], s.AddedBytes, s.StoredBytes
+}
+
+// takeRuns splits runs after their first n blobs (n > 0), splitting a run
+// when it must; runs is not changed.
+func takeRuns(runs []entryRun, n int) (head, tail []entryRun) {
+	for i, r := range runs {
+		k := r.end - r.first
+		if k < n {
+			n -= k
+			continue
+		}
+		head = append(runs[:i:i], entryRun{x: r.x, first: r.first, end: r.first + n})
+		if k > n {
+			tail = append(tail, entryRun{x: r.x, first: r.first + n, end: r.end})
+		}
+		return head, append(tail, runs[i+1:]...)
+	}
+	return runs, nil
 }
 
 // maxIndexEntries is the most blobs written into one index file. A quarter of

@@ -45,6 +45,7 @@ type Index struct {
 type indexMem struct {
 	pages [][]byte
 	slots []byte
+	freed atomic.Bool // for tests
 }
 
 func (m *indexMem) free() {
@@ -55,6 +56,7 @@ func (m *indexMem) free() {
 		unmapIndexMem(m.slots)
 	}
 	m.pages, m.slots = nil, nil
+	m.freed.Store(true)
 }
 
 // mapped returns n bytes of mapped memory for the index, or nil (then the
