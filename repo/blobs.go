@@ -61,6 +61,8 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer),
 		slots: make(chan struct{}, uploaders+1), free: make(chan []byte, uploaders+1), ctx: ctx,
 		open: map[*streamPack]struct{}{}}
+	// the blobs this backup adds are kept off the collected heap
+	r.idx.mapNewMem()
 	s.stream, _ = r.st.(Streamer)
 	if s.stream != nil {
 		// a streamed pack is in the storage already: its uploader only makes

@@ -22,11 +22,17 @@ import (
 // grown by append held its old and its new array at once (2.25 times the
 // entries at each step) and a quarter more than it used.
 //
-// On Unix the pages and the table are memory mapped outside the collected heap
-// (they hold no pointers): the collector's headroom (GOGC, a quarter of the
-// heap in a backup) is then not paid on the index too, and a table replaced as
-// the index grows goes back to the system at once instead of staying resident
-// until the scavenger returns it.
+// Once a backup starts saving (mapNewMem), the pages and the table made from then
+// on are memory mapped outside the collected heap on Unix (they hold no
+// pointers): the collector's headroom (GOGC, a quarter of the heap in a backup)
+// is then not paid on the blobs the backup adds, and a table replaced as the
+// index grows goes back to the system at once instead of staying resident until
+// the scavenger returns it. An index loaded from the repository stays on the
+// heap: off it, a no-change incremental's heap was 5 MB instead of 22 MB, and
+// the collector, keeping a quarter of that as headroom, ran 4 times as often
+// (546 collections, 1.33x the CPU at 300,000 files). A backup that saves
+// blobs keeps 25-35 MB of chunk buffers and encoders on the heap, so there the
+// pace barely changes.
 type Index struct {
 	mu      sync.RWMutex
 	pages   [][]indexEntry // every entry, duplicates included, pageSize a page
@@ -37,6 +43,15 @@ type Index struct {
 	packNum map[ID]int32
 	files   []ID
 	mem     *indexMem // the mapped memory behind pages and slots, if any
+	mapNew  bool      // pages and tables made from now on are mapped
+}
+
+// mapNewMem makes the pages and tables made from now on mapped memory (where the
+// system has it).
+func (x *Index) mapNewMem() {
+	x.mu.Lock()
+	x.mapNew = true
+	x.mu.Unlock()
 }
 
 // indexMem is the memory mapped for an index. It is unmapped when the index is
@@ -62,6 +77,9 @@ func (m *indexMem) free() {
 // mapped returns n bytes of mapped memory for the index, or nil (then the
 // caller uses the heap).
 func (x *Index) mapped(n int) []byte {
+	if !x.mapNew {
+		return nil
+	}
 	b := mapIndexMem(n)
 	if b == nil {
 		return nil

@@ -94,8 +94,9 @@ func TestIndexCompact(t *testing.T) {
 	}
 }
 
-// On Unix the index keeps its entries and table outside the collected heap,
-// and hands that memory back once the index itself is collected.
+// On Unix the index keeps the entries and table a backup adds outside the
+// collected heap, and hands that memory back once the index itself is
+// collected; a loaded index stays on the heap.
 func TestIndexOffHeap(t *testing.T) {
 	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
 		t.Skip("the index is on the heap here")
@@ -104,6 +105,7 @@ func TestIndexOffHeap(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	x := NewIndex()
+	x.mapNewMem()
 	r := rand.New(rand.NewPCG(7, 8))
 	const n = 50000 // 2.4 MB of entries, 512 KB of table
 	for i := 0; i < n; i++ {
@@ -120,6 +122,13 @@ func TestIndexOffHeap(t *testing.T) {
 	}
 	if x.Len() != n {
 		t.Fatalf("Len %d", x.Len())
+	}
+	y := NewIndex() // as loaded from the repository: on the heap
+	for i := 0; i < 5000; i++ {
+		y.Add(PackedBlob{BlobHandle: BlobHandle{ID: ID{byte(i), byte(i >> 8)}, Type: DataBlob}})
+	}
+	if y.mem != nil || y.Len() != 5000 {
+		t.Fatalf("an index not saving to is mapped (%d blobs)", y.Len())
 	}
 	m := x.mem
 	if m == nil || len(m.pages) == 0 || m.slots == nil {
