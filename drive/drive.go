@@ -161,7 +161,85 @@ type Unlocked struct {
 	FS        *ext4.FS
 	Writable  bool // the filesystem was opened for writing
 	// Key is the volume key, for key changes (adding or replacing keyslots); wiped by Close.
+	// Nil after UnlockEarly until Verify.
 	Key *luks.VolumeKey
+
+	pending *luks.PendingUnlock // UnlockEarly's key check, until Verify
+	drive   *Drive
+}
+
+// UnlockEarly is Unlock that does not wait for the last step of unlocking: the check of
+// the keyslot's key against the volume key digest (a PBKDF2 of about 125 ms) runs in the
+// background while the caller reads the volume (the repository password, the repository's
+// own key derivation), and Verify ends it. Until Verify has returned without an error,
+// what is read may come from a wrong key: garbage to be neither trusted nor acted upon;
+// the volume writes nothing before the check has passed (every write waits for it), and
+// the files are made private (Unlock's RestrictModes) by Verify. When the first keyslot
+// tried does not open, UnlockEarly finishes the unlock as Unlock does before it returns.
+func (d *Drive) UnlockEarly(pass []byte, slot int, writable bool) (*Unlocked, error) {
+	c, err := d.Container()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.BeginUnlock(pass, slot)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := p.Candidate(); err == nil {
+		fs, err := openEarlyFS(v, ext4.Options{Writable: writable})
+		if err == nil {
+			return &Unlocked{Container: c, Slot: -1, Volume: v, FS: fs, Writable: writable, pending: p, drive: d}, nil
+		}
+		// a wrong key, or a file system that needs the checked key's error messages
+		v.Close() // wipes the key schedule; it cannot fail
+	}
+	vk, slot, err := p.Wait()
+	if err != nil {
+		return nil, err
+	}
+	defer vk.Wipe()
+	return d.openVolume(c, vk, slot, writable)
+}
+
+// openEarlyFS opens the file system of UnlockEarly's candidate volume (tests make a
+// wrong key's garbage "open").
+var openEarlyFS = func(v *luks.Volume, o ext4.Options) (*ext4.FS, error) { return ext4.Open(v, o) }
+
+// Verify ends an UnlockEarly: it waits for the key check and returns its error (that of
+// Unlock: luks.ErrWrongPassphrase, say), having closed the volume. When the key was
+// not the first keyslot's but another keyslot opened, the volume and file system are
+// opened again with that keyslot's key and reopened is true: everything read before
+// must be read again. After Unlock, or a second time, it does nothing.
+func (u *Unlocked) Verify() (reopened bool, err error) {
+	p := u.pending
+	if p == nil {
+		return false, nil
+	}
+	u.pending = nil
+	vk, slot, err := p.Wait()
+	if err != nil {
+		u.FS.Close()     // writes nothing: the volume refuses every write
+		u.Volume.Close() // wipes the key schedule; it cannot fail
+		return false, err
+	}
+	defer vk.Wipe()
+	if slot == p.FirstSlot() {
+		u.Slot, u.Key = slot, luks.NewVolumeKey(vk.Bytes())
+		if u.Writable {
+			if _, err := u.FS.RestrictModes(); err != nil {
+				return false, fmt.Errorf("making the encrypted volume's files private: %w", err)
+			}
+		}
+		return false, nil
+	}
+	u.FS.Close()     // writes nothing: the volume refused every write
+	u.Volume.Close() // wipes the key schedule; it cannot fail
+	nu, err := u.drive.openVolume(u.Container, vk, slot, u.Writable)
+	if err != nil {
+		return false, err
+	}
+	*u = *nu
+	return true, nil
 }
 
 // Unlock opens the data volume with a keyslot passphrase (the passphrase, the recovery
@@ -243,6 +321,11 @@ func (u *Unlocked) ReadSmallFile(p string) ([]byte, error) {
 
 // Close flushes and closes the filesystem and the volume.
 func (u *Unlocked) Close() error {
+	if u.pending != nil {
+		// an UnlockEarly never verified (the command failed first): nothing was written
+		u.pending.Discard()
+		u.pending = nil
+	}
 	err := u.FS.Close()
 	if ferr := u.Volume.Flush(); err == nil {
 		err = ferr

@@ -16,6 +16,30 @@ import (
 	"travelkit/repo"
 )
 
+// KitFullError says a file did not fit in the kit's encrypted volume: how much room is
+// left and what the write needed. The repository stays consistent (the file is either
+// absent or complete). errors.Is(err, ext4.ErrNoSpace) holds.
+type KitFullError struct {
+	Free  int64 // bytes free in the encrypted volume after the failed write
+	Need  int64 // bytes the write needed
+	Whole bool  // the write was one whole file (Error says how much more it needs)
+	Err   error // ext4.ErrNoSpace
+}
+
+// ForgetCommand is the command KitFullError suggests.
+const ForgetCommand = "travelkit forget --keep-last N --prune"
+
+func (e *KitFullError) Error() string {
+	if e.Whole {
+		return fmt.Sprintf("the kit is full: %s free in its encrypted volume, and this file alone needs %s more (%v); the repository stays consistent: remove old snapshots with `%s`, or use a bigger drive",
+			bytesize.Format(e.Free), bytesize.Format(max(0, e.Need-e.Free)), e.Err, ForgetCommand)
+	}
+	return fmt.Sprintf("the kit is full: %s free in its encrypted volume, not enough for %s (%v); the repository stays consistent: remove old snapshots with `%s`, or use a bigger drive",
+		bytesize.Format(e.Free), bytesize.Format(max(e.Need, 0)), e.Err, ForgetCommand)
+}
+
+func (e *KitFullError) Unwrap() error { return e.Err }
+
 // RepoStorage keeps a backup repository (restic format) in repo/ of a kit's encrypted
 // ext4 volume. Every file is written whole (data, then inode, then directory entry, with
 // flushes between), so after a crash a file is either absent or complete.
@@ -102,9 +126,7 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 	}
 	if err := s.fs.WriteFile(p, bytes.NewReader(data), int64(len(data)), time.Now()); err != nil {
 		if errors.Is(err, ext4.ErrNoSpace) {
-			free := int64(s.fs.FreeBlocks()) * s.fs.BlockSize()
-			return fmt.Errorf("the kit is full: %s free in its encrypted volume, and this file alone needs %s more (%w); the repository stays consistent: remove old snapshots with `travelkit forget --keep-last N --prune`, or use a bigger drive",
-				bytesize.Format(free), bytesize.Format(max(0, int64(len(data))-free)), err)
+			return &KitFullError{Free: int64(s.fs.FreeBlocks()) * s.fs.BlockSize(), Need: int64(len(data)), Whole: true, Err: err}
 		}
 		return fmt.Errorf("saving %s in the kit: %w", h, err)
 	}

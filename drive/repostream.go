@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"travelkit/image/ext4"
-	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -115,9 +114,7 @@ func (k *kitTemp) Abort() {
 // writeError words a failed write: a full kit says how much room is left.
 func (s *RepoStorage) writeError(what string, need int64, err error) error {
 	if errors.Is(err, ext4.ErrNoSpace) {
-		free := int64(s.fs.FreeBlocks()) * s.fs.BlockSize()
-		return fmt.Errorf("the kit is full: %s free in its encrypted volume, not enough for %s (%w); the repository stays consistent: remove old snapshots with `travelkit forget --keep-last N --prune`, or use a bigger drive",
-			bytesize.Format(free), bytesize.Format(max(need, 0)), err)
+		return &KitFullError{Free: int64(s.fs.FreeBlocks()) * s.fs.BlockSize(), Need: need, Err: err}
 	}
 	return fmt.Errorf("writing %s in the kit: %w", what, err)
 }

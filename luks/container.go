@@ -302,15 +302,29 @@ func (md *metadata) tokens() []Token {
 // priority 0 slots are skipped) and returns the volume key and the keyslot that opened.
 func (c *Container) Unlock(pass []byte) (*VolumeKey, int, error) {
 	md := c.meta()
+	return c.unlockIDs(md, pass, md.unlockOrder(), nil)
+}
+
+// unlockOrder lists the keyslots Unlock tries, in its order: priority 2 first, then 1;
+// priority 0 slots are left out.
+func (md *metadata) unlockOrder() []string {
 	ids := sortedIDs(md.Keyslots)
 	sort.SliceStable(ids, func(i, j int) bool {
 		return md.priority(ids[i]) > md.priority(ids[j])
 	})
-	var lastErr error
+	out := ids[:0]
 	for _, id := range ids {
-		if md.priority(id) == 0 {
-			continue
+		if md.priority(id) != 0 {
+			out = append(out, id)
 		}
+	}
+	return out
+}
+
+// unlockIDs tries the keyslots ids in turn as Unlock does; lastErr is the error of a
+// keyslot tried before them that could not be tried (not a wrong passphrase), if any.
+func (c *Container) unlockIDs(md *metadata, pass []byte, ids []string, lastErr error) (*VolumeKey, int, error) {
+	for _, id := range ids {
 		vk, err := c.unlockSlot(md, pass, id)
 		if err == nil {
 			n, _ := strconv.Atoi(id)

@@ -64,6 +64,25 @@ type Volume struct {
 	ivTweak uint64
 	c       *xts.Cipher
 	wmu     sync.Mutex // serialises read-modify-writes of partial sectors
+	// gate, when set, is called before every write: a volume opened with a key whose
+	// check has not ended (PendingUnlock.Candidate) writes nothing until it returns nil
+	gate func() error
+}
+
+// writable says why v may not write now: closed, read-only, or a key not (yet) checked.
+func (v *Volume) writable() error {
+	if v.c == nil {
+		return errClosed
+	}
+	if v.w == nil {
+		return errors.New("luks: the device was opened read-only")
+	}
+	if v.gate != nil {
+		if err := v.gate(); err != nil {
+			return fmt.Errorf("luks: not writing with a key that did not pass the volume key check: %w", err)
+		}
+	}
+	return nil
 }
 
 // parallelMin is the request size from which work is split across cores.
@@ -75,12 +94,17 @@ func (c *Container) OpenVolume(vk *VolumeKey) (*Volume, error) {
 	if err := md.checkVolumeKey(vk); err != nil {
 		return nil, err
 	}
+	return c.volume(md, vk.b)
+}
+
+// volume opens the payload with key, unchecked.
+func (c *Container) volume(md *metadata, key []byte) (*Volume, error) {
 	_, s := md.segment()
 	size := c.payloadSize(s)
 	if size <= 0 || int64(s.Offset)+size > c.size {
 		return nil, fmt.Errorf("the device (%d bytes) is truncated: the payload starts at %d and needs %d bytes", c.size, s.Offset, size)
 	}
-	x, err := xts.New(vk.b)
+	x, err := xts.New(key)
 	if err != nil {
 		return nil, err
 	}
@@ -199,11 +223,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, chunk); return &b }}
 
 // WriteAt encrypts and writes payload bytes.
 func (v *Volume) WriteAt(p []byte, off int64) (int, error) {
-	if v.c == nil {
-		return 0, errClosed
-	}
-	if v.w == nil {
-		return 0, errors.New("luks: the device was opened read-only")
+	if err := v.writable(); err != nil {
+		return 0, err
 	}
 	if off < 0 || off > v.size || int64(len(p)) > v.size-off {
 		return 0, fmt.Errorf("luks: write of %d bytes at %d is outside the %d-byte payload", len(p), off, v.size)
@@ -263,10 +284,10 @@ func (v *Volume) WriteAt(p []byte, off int64) (int, error) {
 // a buffer it no longer needs (a streamed file's blocks) saves the copy and the
 // encryption buffers that way, and the write is one pwrite.
 func (v *Volume) WriteAtInPlace(p []byte, off int64) (int, error) {
-	if v.c == nil {
-		return 0, errClosed
+	if err := v.writable(); err != nil {
+		return 0, err
 	}
-	if v.w == nil || off < 0 || off%v.ss != 0 || int64(len(p))%v.ss != 0 || off > v.size || int64(len(p)) > v.size-off {
+	if off < 0 || off%v.ss != 0 || int64(len(p))%v.ss != 0 || off > v.size || int64(len(p)) > v.size-off {
 		return v.WriteAt(p, off)
 	}
 	_ = v.parallel(len(p), func(a, b int) error {

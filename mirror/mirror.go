@@ -246,6 +246,12 @@ func Copy(ctx context.Context, src *repo.Repository, dst repo.Storage, opt Optio
 		c.mu.Unlock()
 		c.report()
 		if err := c.sendAll(ctx, p.files, srcCfg); err != nil {
+			var ns *remote.NoSpaceError
+			if errors.As(err, &ns) { // the room the whole copy lacks, not one file's
+				c.mu.Lock()
+				ns.Left = c.prog.BytesTotal - c.res.Sent.Bytes
+				c.mu.Unlock()
+			}
 			return &c.res, err
 		}
 	}
@@ -337,6 +343,19 @@ func (c *copier) report() {
 	c.opt.Progress(p)
 }
 
+// GaveUpError is the last error of a file that failed every try (Tries in all; the
+// pauses between them were reported as Warnings).
+type GaveUpError struct {
+	Tries int
+	Err   error
+}
+
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("%v (gave up after %d tries)", e.Err, e.Tries)
+}
+
+func (e *GaveUpError) Unwrap() error { return e.Err }
+
 // retry runs f again after a pause while it fails with a transient error.
 func (c *copier) retry(ctx context.Context, what i18n.Message, f func() error) error {
 	for n := 0; ; n++ {
@@ -346,7 +365,7 @@ func (c *copier) retry(ctx context.Context, what i18n.Message, f func() error) e
 				return ctx.Err()
 			}
 			if err != nil && n > 0 {
-				return fmt.Errorf("%w (gave up after %d tries)", err, n+1)
+				return &GaveUpError{Tries: n + 1, Err: err}
 			}
 			return err
 		}

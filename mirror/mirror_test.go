@@ -127,12 +127,13 @@ func countFiles(t *testing.T, st repo.Storage) int {
 	return n
 }
 
-// recorder wraps a storage: it records the order of saves, and can fail.
+// recorder wraps a storage: it records the order of saves that arrived, and can fail.
 type recorder struct {
 	repo.Storage
-	mu    sync.Mutex
-	saves []repo.Handle
-	// failAfter > 0: every save after that many fails for good (a dead link)
+	mu      sync.Mutex
+	saves   []repo.Handle // in the order they arrived
+	started int
+	// failAfter > 0: every save started after that many fails for good (a dead link)
 	failAfter int
 	// flaky > 0: each file's first flaky saves fail with a transient error
 	flaky int
@@ -145,7 +146,7 @@ func (r *recorder) Save(ctx context.Context, h repo.Handle, data []byte) error {
 		r.mu.Unlock()
 		return r.Storage.Save(ctx, h, data)
 	}
-	if r.failAfter > 0 && len(r.saves) >= r.failAfter {
+	if r.failAfter > 0 && r.started >= r.failAfter {
 		r.mu.Unlock()
 		return errors.New("the link is dead")
 	}
@@ -157,9 +158,17 @@ func (r *recorder) Save(ctx context.Context, h repo.Handle, data []byte) error {
 		r.mu.Unlock()
 		return remote.MarkTransient(errors.New("connection reset"))
 	}
+	r.started++
+	r.mu.Unlock()
+	// recorded once it is there: a save still on its way when the link dies stops
+	// with the copy (its context is cancelled) and is sent again by the next one
+	if err := r.Storage.Save(ctx, h, data); err != nil {
+		return err
+	}
+	r.mu.Lock()
 	r.saves = append(r.saves, h)
 	r.mu.Unlock()
-	return r.Storage.Save(ctx, h, data)
+	return nil
 }
 
 func TestOrderAndResume(t *testing.T) {
@@ -177,7 +186,7 @@ func TestOrderAndResume(t *testing.T) {
 		t.Fatalf("%d snapshots visible before their data", n)
 	}
 	restic(t, dstDir, "check")
-	first := len(rec.saves)
+	first := len(rec.saves) // the files that arrived
 
 	rec.failAfter = 0
 	res, err := Copy(ctx, src, rec, quick(Options{Connections: 3}))

@@ -10,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"syscall"
+
+	"travelkit/internal/bytesize"
 )
 
 // Errors the storages wrap, so that callers can tell the person what to do and pick an
@@ -33,6 +35,33 @@ var (
 	// ErrOtherRepository: the location already holds a different repository.
 	ErrOtherRepository = errors.New("the location holds another repository")
 )
+
+// NoSpaceError says a file did not fit on an SSH server's disk, with the room there was
+// once none of this storage's other files being sent still held any (their temporary
+// files take room until they are finished or removed) and the size of the file.
+// errors.Is(err, ErrNoSpace) holds.
+type NoSpaceError struct {
+	Host string
+	File string // the file that did not fit (data/1a2b...)
+	Free int64  // bytes free for the account (statvfs: f_bavail x f_frsize)
+	Need int64  // the file's size
+	// Left is what the copy still had to send when it stopped, when a copy knows it
+	// (mirror sets it; several files fail at once on a full disk, and which one is
+	// reported is a matter of timing)
+	Left int64
+	Err  error // the server's own failure (its words; not unwrapped)
+}
+
+func (e *NoSpaceError) Error() string {
+	if e.Left > 0 {
+		return fmt.Sprintf("%v on %s (%s free, %s still to send; %s did not fit): %v", ErrNoSpace, e.Host, bytesize.Format(e.Free), bytesize.Format(e.Left), e.File, e.Err)
+	}
+	return fmt.Sprintf("%v on %s (%s free, %s needed for %s): %v", ErrNoSpace, e.Host, bytesize.Format(e.Free), bytesize.Format(e.Need), e.File, e.Err)
+}
+
+// Is makes errors.Is(err, ErrNoSpace) hold. The server's failure is not unwrapped (it is
+// only its words: a plain SSH_FX_FAILURE).
+func (e *NoSpaceError) Is(target error) bool { return target == ErrNoSpace }
 
 // HostKeyError says an SSH server showed a host key that is not the one expected. The
 // connection was closed before any credential was sent.

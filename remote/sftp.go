@@ -24,7 +24,6 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"travelkit/internal/bytesize"
 	"travelkit/repo"
 )
 
@@ -48,6 +47,11 @@ type sftpStorage struct {
 	serverSums atomic.Int64
 	hostKey    string // the accepted host key: "TYPE SHA256:..."
 	madeDir    sync.Map
+	// saving holds a channel for each Save whose temporary file may be on the server,
+	// closed when that file is renamed or removed (full waits for them)
+	saving map[chan struct{}]bool
+	// waiting, when set (tests), is called when full starts to wait for other Saves
+	waiting func()
 }
 
 func openSFTP(ctx context.Context, loc Location, cred *Credentials, opt Options) (*sftpStorage, error) {
@@ -423,6 +427,8 @@ func (s *sftpStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 	}
 	final := s.path(h)
 	tmp := final + "-tmp-" + randomSuffix()
+	done := s.startSaving()
+	defer s.endSaving(done) // also when the temporary file is gone on every other path
 	f, err := cl.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if errors.Is(err, fs.ErrNotExist) {
 		if merr := cl.MkdirAll(path.Dir(final)); merr == nil {
@@ -451,32 +457,81 @@ func (s *sftpStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 	}
 	if err != nil {
 		cl.Remove(tmp)
+		s.endSaving(done)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return s.full(cl, h, int64(len(data)), s.fail("saving", h, err))
+		return s.full(ctx, cl, h, int64(len(data)), s.fail("saving", h, err))
 	}
 	return nil
 }
 
-// full says so when a failed write was for want of space on the server.
-func (s *sftpStorage) full(cl *sftp.Client, h repo.Handle, need int64, err error) error {
+// startSaving records a Save whose temporary file may take room on the server.
+func (s *sftpStorage) startSaving() chan struct{} {
+	done := make(chan struct{})
+	s.mu.Lock()
+	if s.saving == nil {
+		s.saving = map[chan struct{}]bool{}
+	}
+	s.saving[done] = true
+	s.mu.Unlock()
+	return done
+}
+
+// endSaving records that the Save's temporary file is renamed or removed (once; more
+// calls do nothing).
+func (s *sftpStorage) endSaving(done chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.saving[done] {
+		delete(s.saving, done)
+		close(done)
+	}
+}
+
+// othersSaved waits until the Saves under way now have renamed or removed their
+// temporary files (not for Saves started later), or ctx ends.
+func (s *sftpStorage) othersSaved(ctx context.Context) {
+	s.mu.Lock()
+	var wait []chan struct{}
+	for c := range s.saving {
+		wait = append(wait, c)
+	}
+	s.mu.Unlock()
+	if s.waiting != nil {
+		s.waiting()
+	}
+	for _, c := range wait {
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// full says so when a failed write was for want of space on the server. The room is
+// measured once the other files this storage was sending at the time are finished or
+// removed: until then their temporary files hold room that a failed copy gives back
+// (measured at once, a full disk under four uploads read anything from 0 B to what the
+// others would leave).
+func (s *sftpStorage) full(ctx context.Context, cl *sftp.Client, h repo.Handle, need int64, err error) error {
 	if errors.Is(err, errTransient) {
 		return err
 	}
 	if _, ok := cl.HasExtension("statvfs@openssh.com"); !ok {
 		return err
 	}
+	s.othersSaved(ctx)
 	st, serr := cl.StatVFS(path.Dir(s.path(h)))
 	if serr != nil {
 		return err
 	}
 	// OpenSSH reports a full disk as a plain failure; with little room left, that is what
-	// it was (other files being sent at the same time may have taken the room, and been
-	// removed since)
+	// it was (other files being sent at the same time may have taken the room)
 	free := int64(st.Bavail) * int64(st.Frsize)
 	if free < need+(32<<20) {
-		return fmt.Errorf("%w on %s (%s free, %s needed for %s): %v", ErrNoSpace, s.loc.Host, bytesize.Format(free), bytesize.Format(need), h, err)
+		return &NoSpaceError{Host: s.loc.Host, File: h.String(), Free: free, Need: need, Err: err}
 	}
 	return err
 }

@@ -134,7 +134,13 @@ func TestCompressionLevels(t *testing.T) {
 	for _, lv := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression} {
 		r := &Repository{cfg: Config{Version: 2}}
 		r.encOnce.Do(func() {
-			r.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(lv), zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true))
+			// travelkit's own settings at its level (zstdOptions), the
+			// encoder's defaults at the others
+			opts := zstdOptions()
+			if lv != zstd.SpeedFastest {
+				opts = []zstd.EOption{zstd.WithEncoderLevel(lv), zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true)}
+			}
+			r.enc, _ = zstd.NewWriter(nil, opts...)
 		})
 		var stored int64
 		var dst []byte

@@ -467,8 +467,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 func (sc *BlobScratch) encoder() *zstd.Encoder {
 	if sc.enc == nil {
 		var err error
-		sc.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-			zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+		sc.enc, err = zstd.NewWriter(nil, zstdOptions(zstd.WithEncoderConcurrency(1))...)
 		if err != nil {
 			panic(err)
 		}

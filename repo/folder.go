@@ -176,7 +176,7 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 	}
 	if _, err := tmp.Write(data); err != nil {
 		if errors.Is(err, syscall.ENOSPC) {
-			err = fmt.Errorf("%w: %s more are needed for this file alone; free space on the disk, then run the backup again (the repository stays consistent)", err, bytesize.Format(int64(len(data))))
+			err = &DiskFullError{Need: int64(len(data)), Err: err}
 		}
 		return fail(err)
 	}
@@ -390,6 +390,23 @@ func (f *Folder) CreateTemp(ctx context.Context, t FileType) (TempFile, error) {
 	return &folderTemp{f: f, fh: tmp}, nil
 }
 
+// DiskFullError says the disk of a folder repository is full (errors.Is(err,
+// syscall.ENOSPC) holds). The repository stays consistent: a file is either absent or
+// complete.
+type DiskFullError struct {
+	Need int64 // the size of the file that did not fit, when it was known at once (else 0)
+	Err  error
+}
+
+func (e *DiskFullError) Error() string {
+	if e.Need > 0 {
+		return fmt.Sprintf("%v: %s more are needed for this file alone; free space on the disk, then run the backup again (the repository stays consistent)", e.Err, bytesize.Format(e.Need))
+	}
+	return fmt.Sprintf("%v: free space on the disk, then run the backup again (the repository stays consistent)", e.Err)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }
+
 type folderTemp struct {
 	f  *Folder
 	fh *os.File
@@ -401,7 +418,7 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	t.n += int64(n)
 	killpoint.Here("repo: folder stream written")
 	if errors.Is(err, syscall.ENOSPC) {
-		err = fmt.Errorf("%w: free space on the disk, then run the backup again (the repository stays consistent)", err)
+		err = &DiskFullError{Err: err}
 	}
 	return n, err
 }

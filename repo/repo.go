@@ -177,10 +177,7 @@ func (r *Repository) Index() *Index { return r.idx }
 func (r *Repository) encoder() *zstd.Encoder {
 	r.encOnce.Do(func() {
 		var err error
-		// a 1 MiB window (8 MiB by default): each encoder keeps a window of
-		// history, and matches farther back are rare at this level
-		r.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-			zstd.WithEncoderCRC(false), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+		r.enc, err = zstd.NewWriter(nil, zstdOptions()...)
 		if err != nil {
 			panic(err)
 		}
@@ -273,12 +270,15 @@ func (r *Repository) compressBlob(data []byte, dst []byte) ([]byte, bool) {
 // worthCompressing reports whether the blob should be compressed: a version 2
 // repository with compression on, a blob of 64 bytes or more, and for one of
 // sampledFrom bytes or more, samples that shrink (size returns a sample's
-// compressed size).
+// compressed size); for a smaller one, samples that do not look random.
 func (r *Repository) worthCompressing(data []byte, size func([]byte) int) bool {
 	if r.cfg.Version < 2 || r.Compression == CompressionOff || len(data) < 64 {
 		return false
 	}
-	return len(data) < sampledFrom || looksCompressible(data, size)
+	if len(data) < sampledFrom {
+		return !looksRandom(data)
+	}
+	return looksCompressible(data, size)
 }
 
 // sampledFrom is the size from which a blob is compressed only when samples

@@ -83,6 +83,34 @@ var ErrTooLarge = errors.New("too large")
 // ErrNoRoom is wrapped by a refusal to restore more than the target has room for.
 var ErrNoRoom = errors.New("not enough room at the target")
 
+// What a restore warns about, besides the errors of the file system (Warn's err), for a
+// person to read in their language (cmd's packageErrors); the English is unchanged.
+var (
+	// ErrNoSubtree: a folder of the snapshot has no listing (a damaged or crafted tree).
+	ErrNoSubtree = errors.New("folder without subtree")
+	// ErrFolderNotCreated: an entry whose folder could not be created (that folder's own
+	// warning says why).
+	ErrFolderNotCreated = errors.New("its folder could not be created")
+	// ErrLinkTargetFailed: a hard link to a file that was not restored.
+	ErrLinkTargetFailed = errors.New("hard link to a file that could not be restored")
+)
+
+// MissingBlobError: a file's data blob is not in the repository's index (a damaged
+// repository); the file is not restored.
+type MissingBlobError struct{ ID string } // short ID
+
+func (e *MissingBlobError) Error() string { return fmt.Sprintf("data blob %s not in index", e.ID) }
+
+// SizeMismatchError: a restored file's size is not the size its snapshot recorded.
+type SizeMismatchError struct {
+	Size     int64  // restored
+	Recorded uint64 // in the snapshot
+}
+
+func (e *SizeMismatchError) Error() string {
+	return fmt.Sprintf("size %d differs from the recorded %d", e.Size, e.Recorded)
+}
+
 // Bounds on what a snapshot may ask of a restore, ls or check: each stops a crafted
 // repository from exhausting memory or time.
 const (
@@ -516,7 +544,7 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		switch n.Type {
 		case NodeDir:
 			if n.Subtree == nil {
-				rs.warn(sp, errors.New("folder without subtree"))
+				rs.warn(sp, ErrNoSubtree)
 				continue
 			}
 			cs := &dirState{parent: ds, name: safe, path: out, rel: ds.rel + "/" + safe, node: n, sp: sp}
@@ -532,13 +560,13 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 			rs.release(cs)
 		case NodeFile:
 			if rs.ensure(ds) != nil {
-				rs.warn(out, errors.New("its folder could not be created"))
+				rs.warn(out, ErrFolderNotCreated)
 				continue
 			}
 			rs.restoreFile(ds, safe, out, n)
 		default:
 			if rs.ensure(ds) != nil {
-				rs.warn(out, errors.New("its folder could not be created"))
+				rs.warn(out, ErrFolderNotCreated)
 				continue
 			}
 			if err := rs.restoreOther(ds, safe, n); err != nil {
@@ -566,7 +594,7 @@ func (rs *restorer) restoreFile(ds *dirState, name, out string, n *Node) {
 			// wait for the first name's content: its segments are queued already
 			<-first.done
 			if !first.ok {
-				rs.warn(out, errors.New("hard link to a file that could not be restored"))
+				rs.warn(out, ErrLinkTargetFailed)
 				return
 			}
 			if err := rs.link(first, ds, name); err != nil {
@@ -638,8 +666,8 @@ func (of *restoringFile) fail(err error) {
 
 // create makes the file, never over an existing one or through a link. The first writer
 // of any segment calls it, so creating files runs in parallel too.
-func (of *restoringFile) create(verify bool) {
-	fh, err := of.ds.dir.Create(of.name, verify)
+func (of *restoringFile) create(verify bool, m beneath.Meta) {
+	fh, err := of.ds.dir.CreatePerm(of.name, verify, m.Mode&0o777)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%w", ErrExists)
@@ -683,7 +711,7 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 		}
 		pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
 		if !ok {
-			rs.warn(out, fmt.Errorf("data blob %s not in index", id.Str()))
+			rs.warn(out, &MissingBlobError{ID: id.Str()})
 			if hl != nil {
 				close(hl.done)
 			}
@@ -707,9 +735,17 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 
 func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	of := sg.file
-	of.once.Do(func() { of.create(rs.opts.Verify) })
+	of.once.Do(func() { of.create(rs.opts.Verify, rs.meta(of.node)) })
 	off := sg.off
 	var err error
+	// a blob larger than the worker's buffer (photos, videos: stored as they are, and
+	// decrypted where they were read) is read into memory mapped for the segment and
+	// handed back once the segment is written: allocated on the heap, 30% of a home
+	// folder's bytes made the collector run over and over (a fifth of a restore's CPU).
+	// One mapping serves the segment's big blobs (a larger one replaces it), so that the
+	// pages are made and zeroed once per segment, not once per blob.
+	var big []byte
+	var free func()
 	for _, id := range sg.blobs {
 		if of.fh == nil {
 			break
@@ -718,15 +754,16 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 			err = rs.ctx.Err()
 			break
 		}
-		// a blob larger than the worker's buffer (photos, videos: stored as they are,
-		// and decrypted where they were read) is read into memory mapped for it alone and
-		// handed back once written: allocated on the heap, 30% of a home folder's bytes
-		// made the collector run over and over (a fifth of a restore's CPU)
 		scratch := raw
-		var big []byte
-		var free func()
 		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && rs.ranged && int(pb.Length) > keepScratch && pb.Length <= maxStoredBlob(DataBlob) {
-			if big, free = mapBuffer(int(pb.Length)); big != nil {
+			if int(pb.Length) > len(big) {
+				if free != nil {
+					// nothing refers to it: the last blob was written from it or from *buf
+					free()
+				}
+				big, free = mapBuffer(int(pb.Length))
+			}
+			if big != nil {
 				scratch = &big
 			}
 		}
@@ -738,15 +775,14 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 		if err == nil {
 			_, err = of.fh.WriteAt(b, off)
 		}
-		if free != nil {
-			// nothing refers to the mapped memory any more: b lies in it or in *buf
-			free()
-		}
 		if err != nil {
 			break
 		}
 		off += int64(len(b))
 		rs.bdone.Add(int64(len(b)))
+	}
+	if free != nil {
+		free()
 	}
 	if err != nil {
 		of.fail(err)
@@ -781,7 +817,7 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 	err := of.err
 	// the file is new and every write landed: its size is its blobs' (no fstat)
 	if err == nil && uint64(of.size) != of.node.Size {
-		rs.warn(of.path, fmt.Errorf("size %d differs from the recorded %d", of.size, of.node.Size))
+		rs.warn(of.path, &SizeMismatchError{Size: of.size, Recorded: of.node.Size})
 	}
 	if err == nil && rs.opts.Verify {
 		if buf == nil {
@@ -792,7 +828,7 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 		}
 	}
 	if err == nil {
-		err = of.ds.dir.SetFileMeta(of.fh, of.name, rs.meta(of.node))
+		err = of.ds.dir.SetNewFileMeta(of.fh, of.name, rs.meta(of.node))
 	}
 	if cerr := of.fh.Close(); err == nil {
 		err = cerr

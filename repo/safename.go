@@ -108,6 +108,14 @@ func mapName(name string, rules NameRules) string {
 		needs = bad(r, n)
 		i += n
 	}
+	if !needs && rules != WindowsNames {
+		// nothing to escape (the loop below would copy name as it is)
+		switch name {
+		case "", ".", "..":
+			return strings.Repeat("_", max(1, len(name)))
+		}
+		return name
+	}
 	var b strings.Builder
 	for i := 0; i < len(name); {
 		r, n := utf8.DecodeRuneInString(name[i:])

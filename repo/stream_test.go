@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -333,10 +334,12 @@ func (c *countedTemp) Rewind(off int64) error {
 }
 
 // Blobs are compressed straight into a streamed pack; one that does not shrink
-// (a small random one, or a large one whose samples compress and the rest does
+// (a tiny random one, or a large one whose samples compress and the rest does
 // not) is rewound and stored as it is. A large blob whose samples do not shrink
 // is stored as it is without compressing it, also when its start compresses
-// (a photo's header). travelkit and restic read them all back.
+// (a photo's header), and so is a smaller one whose bytes look random. Hex
+// digits (no matches, 4 bits per byte) are compressed. travelkit and restic
+// read them all back.
 func TestCompressedIntoPack(t *testing.T) {
 	ctx := context.Background()
 	_, dir := initTestRepo(t)
@@ -357,6 +360,9 @@ func TestCompressedIntoPack(t *testing.T) {
 	}{
 		{"text", text, true},
 		{"small random", randomBytes(8, 100<<10), false},
+		{"short random", randomBytes(11, 6000), false},
+		{"tiny random", randomBytes(12, 300), false},
+		{"hex", []byte(hex.EncodeToString(randomBytes(13, 50<<10))), true},
 		{"mixed", mixed, false},
 		{"photo", photo, false},
 		{"large random", randomBytes(9, 3<<20), false},
@@ -373,7 +379,7 @@ func TestCompressedIntoPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := st.rewinds.Load(); n != 2 {
-		t.Fatalf("%d rewinds, want 2 (small random, mixed)", n)
+		t.Fatalf("%d rewinds, want 2 (tiny random, mixed)", n)
 	}
 	r = openTestRepo(t, NewFolder(dir))
 	if err := r.LoadIndex(ctx); err != nil {

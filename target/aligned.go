@@ -14,6 +14,17 @@ type aligned struct {
 	mu  sync.Mutex
 }
 
+// ReadBlockError says a write that covers part of a block could not read that block
+// first (the rest of the block is written back as it was). Err is the system's error.
+type ReadBlockError struct {
+	Off int64 // the block's byte offset on the device
+	Err error
+}
+
+func (e *ReadBlockError) Error() string { return fmt.Sprintf("reading block at %d: %v", e.Off, e.Err) }
+
+func (e *ReadBlockError) Unwrap() error { return e.Err }
+
 func newAligned(dev rawDevice, bs int64) *aligned { return &aligned{dev: dev, bs: bs} }
 
 func (a *aligned) Sync() error  { return a.dev.Sync() }
@@ -72,7 +83,7 @@ func (a *aligned) WriteAt(p []byte, off int64) (int, error) {
 func (a *aligned) patch(block, r int64, p []byte) (int, error) {
 	buf := make([]byte, a.bs)
 	if _, err := a.dev.ReadAt(buf, block); err != nil {
-		return 0, fmt.Errorf("reading block at %d: %w", block, err) // deep in a write: the caller says which
+		return 0, &ReadBlockError{Off: block, Err: err} // deep in a write: the caller says which
 	}
 	n := copy(buf[r:], p)
 	if _, err := a.dev.WriteAt(buf, block); err != nil {

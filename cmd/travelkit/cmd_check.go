@@ -55,7 +55,7 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	ctx, cancel := signalContext()
 	defer cancel()
 	limitMemory()
-	st, err := o.storage()
+	st, err := o.storageAs(true)
 	if err != nil {
 		return err
 	}
@@ -63,8 +63,11 @@ func runCheck(c *cobra.Command, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := repo.Open(ctx, st, pw)
+	r, err, kitErr := o.openRepo(ctx, &st, &pw)
 	clear(pw)
+	if kitErr != nil {
+		return kitErr
+	}
 	if err != nil {
 		return repoError(err, o.repo)
 	}

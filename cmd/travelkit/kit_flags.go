@@ -89,6 +89,8 @@ type kitFlags struct {
 	// recoveryKey is the recovery key when the secret that unlocked the kit was one (given,
 	// typed, or rebuilt from escrow), for key changes that need it.
 	recoveryKey string
+	// crlf: the passphrase of an unlockEarly ended in CR LF (for verifyKit's hint)
+	crlf bool
 }
 
 // register registers the kit and every way to unlock it: the secrets and the TPM.
@@ -267,6 +269,17 @@ func wipeShares(shares []ssss.Share) {
 
 // unlock opens the kit's encrypted volume, with the TPM (--tpm) or a secret.
 func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) {
+	return k.unlockAs(o, writable, false)
+}
+
+// unlockEarly is unlock that returns before the keyslot's key is checked against the
+// volume key digest (drive.UnlockEarly): the caller reads meanwhile, trusts nothing read
+// before verifyKit has returned nil, and calls verifyKit on every path.
+func (k *kitFlags) unlockEarly(o *openedKit, writable bool) (*drive.Unlocked, error) {
+	return k.unlockAs(o, writable, true)
+}
+
+func (k *kitFlags) unlockAs(o *openedKit, writable, early bool) (*drive.Unlocked, error) {
 	var pass []byte
 	slot := -1
 	var err error
@@ -286,7 +299,24 @@ func (k *kitFlags) unlock(o *openedKit, writable bool) (*drive.Unlocked, error) 
 		return nil, err
 	}
 	defer clear(pass)
+	if early {
+		// only a file ends so: the terminal prompt drops the line ending
+		k.crlf = bytes.HasSuffix(pass, []byte("\r\n"))
+		var u *drive.Unlocked
+		err := runWithNote(tr.T("cli.unlock.unlocking"), func() error {
+			var err error
+			u, err = o.d.UnlockEarly(pass, slot, writable)
+			return err
+		})
+		return u, kitUnlockError(err, k.crlf)
+	}
 	return unlockWith(o, pass, slot, writable)
+}
+
+// verifyKit ends an unlockEarly (drive.Unlocked.Verify), with unlock's errors.
+func (k *kitFlags) verifyKit(u *drive.Unlocked) (reopened bool, err error) {
+	reopened, err = u.Verify()
+	return reopened, kitUnlockError(err, k.crlf)
 }
 
 // unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
@@ -297,15 +327,20 @@ func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlo
 		u, err = o.d.Unlock(pass, slot, writable)
 		return err
 	})
+	// only a file ends so: the terminal prompt drops the line ending
+	return u, kitUnlockError(err, bytes.HasSuffix(pass, []byte("\r\n")))
+}
+
+// kitUnlockError is the message for a kit unlock's error; crlf: the passphrase ended in CR LF.
+func kitUnlockError(err error, crlf bool) error {
 	if errors.Is(err, luks.ErrWrongPassphrase) {
 		hint := "cli.unlock.wrong_hint"
-		if bytes.HasSuffix(pass, []byte("\r\n")) {
-			// only a file ends so: the terminal prompt drops the line ending
+		if crlf {
 			hint = "cli.unlock.wrong_crlf_hint"
 		}
-		return nil, withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), hint)
+		return withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), hint)
 	}
-	return u, err
+	return err
 }
 
 // writeNewFile creates path with the content, refusing to overwrite.

@@ -15,6 +15,7 @@ import (
 	"travelkit/internal/termsafe"
 	"travelkit/kit"
 	"travelkit/luks"
+	"travelkit/mirror"
 	"travelkit/remote"
 	"travelkit/repo"
 	"travelkit/target"
@@ -101,6 +102,10 @@ func describeError(err error) string {
 	if errors.As(err, &ie) || tr.Lang() == "en" {
 		return tr.Error(err)
 	}
+	var gu *mirror.GaveUpError // a file of a copy that failed every try: its cause, and the tries
+	if errors.As(err, &gu) {
+		return tr.T("cli.cause.gave_up", describeError(gu.Err), gu.Tries)
+	}
 	if m, ok := packageError(err); ok {
 		return m.In(tr)
 	}
@@ -143,6 +148,15 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	is(repo.ErrNoRepository, "cli.err.no_repository"),
 	is(repo.ErrNoRoom, "cli.err.no_room"),
 	is(repo.ErrExists, "cli.cause.exists"),
+	is(repo.ErrNoSubtree, "cli.cause.restore_no_subtree"),
+	is(repo.ErrFolderNotCreated, "cli.cause.restore_no_folder"),
+	is(repo.ErrLinkTargetFailed, "cli.cause.restore_link"),
+	as(func(e *repo.MissingBlobError) i18n.Message {
+		return i18n.M("cli.cause.restore_blob_missing", e.ID, "travelkit check --read-data")
+	}),
+	as(func(e *repo.SizeMismatchError) i18n.Message {
+		return i18n.M("cli.cause.restore_size", num(e.Size), strconv.FormatUint(e.Recorded, 10))
+	}),
 	is(repo.ErrTooLarge, "cli.cause.too_large"),
 	is(repo.ErrUnauthenticated, "cli.cause.unauthenticated"),
 	is(luks.ErrWrongPassphrase, "cli.unlock.wrong"),
@@ -170,6 +184,9 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	as(func(e *drive.TooSmallError) i18n.Message {
 		return i18n.M("cli.cause.disk_too_small", bytesize.Format(e.Disk), bytesize.Format(e.Tools), bytesize.Format(e.Need))
 	}),
+	as(func(e *target.ReadBlockError) i18n.Message {
+		return i18n.M("cli.cause.read_block", num(e.Off), e.Err.Error()) // the system's own words
+	}),
 	is(target.ErrNeedAdmin, "cli.cause.need_admin"),
 	is(target.ErrWriteProtected, "cli.cause.write_protected"),
 	as(func(e *target.RefusedError) i18n.Message {
@@ -187,13 +204,28 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	as(func(*tpm.WrongTPMError) i18n.Message { return i18n.M("cli.cause.tpm_other") }),
 	is(remote.ErrAuth, "cli.cause.remote_auth"),
 	is(remote.ErrMissing, "cli.cause.remote_missing"),
+	as(func(e *remote.NoSpaceError) i18n.Message {
+		if e.Left > 0 {
+			return i18n.M("cli.cause.remote_no_space_left", e.Host, bytesize.Format(e.Free), bytesize.Format(e.Left))
+		}
+		return i18n.M("cli.cause.remote_no_space_room", e.Host, bytesize.Format(e.Free), bytesize.Format(e.Need))
+	}),
 	is(remote.ErrNoSpace, "cli.cause.remote_no_space"),
 	is(remote.ErrUnreachable, "cli.cause.remote_unreachable"),
 	is(remote.ErrUntrusted, "cli.cause.remote_untrusted"),
 	is(remote.ErrOtherRepository, "cli.cause.remote_other"),
 	is(remote.ErrRefused, "cli.cause.remote_refused"),
+	as(func(e *drive.KitFullError) i18n.Message {
+		return i18n.M("cli.cause.kit_full", bytesize.Format(e.Free), bytesize.Format(e.Need), drive.ForgetCommand)
+	}),
 	is(ext4.ErrNoSpace, "cli.cause.volume_full"),
 	is(ext4.ErrNeedsFsck, "cli.cause.volume_check"),
+	as(func(e *repo.DiskFullError) i18n.Message {
+		if e.Need > 0 {
+			return i18n.M("cli.cause.folder_full_need", bytesize.Format(e.Need))
+		}
+		return i18n.M("cli.cause.folder_full")
+	}),
 	is(syscall.ENOSPC, "cli.cause.disk_full"),
 	is(context.Canceled, "cli.cause.interrupted"),
 	func(err error) (i18n.Message, bool) {

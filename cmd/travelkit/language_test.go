@@ -168,17 +168,22 @@ func TestPackageErrorsTranslated(t *testing.T) {
 	samples := []error{
 		&repo.LockedError{Host: "laptop", PID: 7, Time: time.Unix(0, 0)},
 		repo.ErrWrongPassword, repo.ErrNoRepository, repo.ErrNoRoom, repo.ErrExists, repo.ErrTooLarge, repo.ErrUnauthenticated,
+		repo.ErrNoSubtree, repo.ErrFolderNotCreated, repo.ErrLinkTargetFailed, &repo.MissingBlobError{ID: "0123abcd"},
+		&repo.SizeMismatchError{Size: 7, Recorded: 9},
 		luks.ErrWrongPassphrase, luks.ErrWrongVolumeKey, luks.ErrNotLUKS,
 		&luks.MemoryError{NeedKiB: 1 << 20, AvailableKiB: 1 << 18},
 		&drive.LostTableError{Label: "amina", UUID: "u"}, drive.ErrNotKit, drive.ErrNoEscrowFiles, drive.ErrNoEscrowOpens,
 		&drive.SharesNeededError{Need: 3, Have: 1}, &kit.NeedMoreError{Need: 3, Have: 2},
 		kit.ErrIsShare, kit.ErrIncorrectIdentity, kit.ErrBadRecoveryKey, &kit.TamperedError{KitID: "k"},
 		&drive.TooSmallError{Disk: 40 << 20, Tools: 64 << 20, Need: 98 << 20},
+		&target.ReadBlockError{Off: 4096, Err: errors.New("input/output error")},
 		target.ErrNeedAdmin, target.ErrWriteProtected, &target.RefusedError{Path: "/dev/sda", Reason: "it holds the running system"},
 		tpmbind.ErrNotBound, tpm.ErrNoTPM, &tpm.NoTPMError{Spec: "auto", Err: errors.New("none")}, &tpm.WrongPINError{},
 		&tpm.LockoutError{}, &tpm.PCRMismatchError{Bank: "sha256", Changed: []int{7}}, &tpm.WrongTPMError{Err: errors.New("x")},
+		&remote.NoSpaceError{Host: "h", File: "data/01", Free: 1 << 20, Need: 2 << 20, Err: errors.New("x")},
 		remote.ErrAuth, remote.ErrMissing, remote.ErrNoSpace, remote.ErrUnreachable, remote.ErrUntrusted, remote.ErrOtherRepository, remote.ErrRefused,
-		ext4.ErrNoSpace, ext4.ErrNeedsFsck, syscall.ENOSPC, context.Canceled,
+		&drive.KitFullError{Free: 1 << 20, Need: 2 << 20, Err: ext4.ErrNoSpace},
+		ext4.ErrNoSpace, ext4.ErrNeedsFsck, &repo.DiskFullError{Need: 1 << 20, Err: syscall.ENOSPC}, syscall.ENOSPC, context.Canceled,
 		&fs.PathError{Op: "open", Path: "/x", Err: fs.ErrPermission}, &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist},
 	}
 	defer func(p *i18n.Printer) { tr = p }(tr)

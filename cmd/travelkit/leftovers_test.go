@@ -8,12 +8,16 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"travelkit/drive"
 	"travelkit/i18n"
+	"travelkit/image/ext4"
 	"travelkit/mirror"
 	"travelkit/remote"
+	"travelkit/repo"
 	"travelkit/target"
 )
 
@@ -303,6 +307,50 @@ func TestCopyErrorsTranslated(t *testing.T) {
 			for _, a := range args[k] {
 				if s, ok := a.(string); ok && !strings.Contains(got, s) {
 					t.Errorf("%s: %s: %q lost %q", k, lang, got, s)
+				}
+			}
+		}
+	}
+}
+
+// The errors of the packages below that carried their figures only in English (a full
+// kit, a full SFTP server, a block that could not be read back during a write, a file of
+// a copy that failed every try) are written in every language with the same figures and
+// the system's own words, wrapped as their callers wrap them; English stays err.Error().
+func TestFiguresTranslated(t *testing.T) {
+	eio := errors.New("read /dev/rdisk4: input/output error")
+	cases := []struct {
+		err  error
+		keep []string // in every language
+	}{
+		{&drive.KitFullError{Free: 3 << 20, Need: 9 << 20, Err: ext4.ErrNoSpace}, []string{"3 MiB", "9 MiB", drive.ForgetCommand}},
+		{&drive.KitFullError{Free: 3 << 20, Need: 9 << 20, Whole: true, Err: ext4.ErrNoSpace}, []string{"3 MiB", "9 MiB", drive.ForgetCommand}},
+		{&remote.NoSpaceError{Host: "backup.example.org", File: "data/0123", Free: 224 << 10, Need: 3 << 20, Err: errors.New(`sftp: "Failure"`)},
+			[]string{"backup.example.org", "224 KiB", "3 MiB"}},
+		{fmt.Errorf("writing the tools partition: %w", &target.ReadBlockError{Off: 1052672, Err: eio}), []string{"1052672", eio.Error()}},
+		{&mirror.GaveUpError{Tries: 3, Err: &remote.NoSpaceError{Host: "h.example", Free: 5 << 20, Need: 8 << 20, Err: errors.New("x")}},
+			[]string{"h.example", "5 MiB", "8 MiB"}},
+		{fmt.Errorf("copy to office: %w", &remote.NoSpaceError{Host: "h.example", Free: 5 << 20, Need: 8 << 20, Left: 13 << 20, Err: errors.New("x")}),
+			[]string{"h.example", "5 MiB", "13 MiB"}},
+		{fmt.Errorf("failed to save data/0123: %w", &repo.DiskFullError{Need: 7 << 20, Err: &os.PathError{Op: "write", Path: "/media/usb/repo/data/01/x", Err: syscall.ENOSPC}}),
+			[]string{"7 MiB"}},
+		{&mirror.GaveUpError{Tries: 4, Err: fmt.Errorf("saving data/0123: %w", eio)}, []string{eio.Error()}},
+	}
+	defer func(p *i18n.Printer) { tr = p }(tr)
+	for _, c := range cases {
+		tr = i18n.New("en")
+		if got := describeError(c.err); got != c.err.Error() {
+			t.Errorf("English: %q, want err.Error() %q", got, c.err.Error())
+		}
+		for _, lang := range i18n.Languages()[1:] {
+			tr = i18n.New(lang)
+			got := describeError(c.err)
+			if strings.Contains(got, "free") || strings.Contains(got, "gave up") || strings.Contains(got, "reading block") || strings.Contains(got, "to send") || strings.Contains(got, "run the backup again") {
+				t.Errorf("%s: %q is still English", lang, got)
+			}
+			for _, k := range c.keep {
+				if !strings.Contains(got, k) {
+					t.Errorf("%s: %q lost %q", lang, got, k)
 				}
 			}
 		}

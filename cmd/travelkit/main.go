@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,6 +67,16 @@ func main() {
 	}
 	if p := os.Getenv("TRAVELKIT_MEMPROFILE"); p != "" {
 		startMemProfile(p)
+	}
+	// TRAVELKIT_TRACE=FILE writes an execution trace of the command (go tool trace
+	// FILE): which goroutines ran when, to find the serial parts of a pipeline
+	if p := os.Getenv("TRAVELKIT_TRACE"); p != "" {
+		if f, err := os.Create(p); err == nil && trace.Start(f) == nil {
+			code := run(os.Args[1:])
+			trace.Stop()
+			f.Close()
+			os.Exit(code)
+		}
 	}
 	// TRAVELKIT_CPUPROFILE=FILE writes a CPU profile of the command, with the
 	// backup pipeline's stages as labels (go tool pprof -tags FILE)

@@ -52,7 +52,11 @@ func (f *repoFlags) register(c *cobra.Command) {
 }
 
 // storage returns where the repository lives.
-func (f *repoFlags) storage() (repo.Storage, error) {
+func (f *repoFlags) storage() (repo.Storage, error) { return f.storageAs(false) }
+
+// storageAs is storage; early: a kit's key check may still run when it returns
+// (unlockEarly), and the caller opens the repository with openRepo, which ends it.
+func (f *repoFlags) storageAs(early bool) (repo.Storage, error) {
 	if f.repo != "" && f.kit.target != "" {
 		return nil, usageErrorT("cli.repo.both")
 	}
@@ -64,7 +68,7 @@ func (f *repoFlags) storage() (repo.Storage, error) {
 		f.kit.target = t
 	}
 	if f.kit.target != "" {
-		return f.kitStorage()
+		return f.kitStorage(early)
 	}
 	if f.repo == "" {
 		return nil, usageErrorT("cli.repo.none")
@@ -93,12 +97,19 @@ func (f *repoFlags) storage() (repo.Storage, error) {
 
 // kitStorage unlocks the kit and returns its repository storage; the kit stays open
 // until the command ends (closeAfter flushes the volume and closes it).
-func (f *repoFlags) kitStorage() (repo.Storage, error) {
+func (f *repoFlags) kitStorage(early bool) (repo.Storage, error) {
 	o, err := openKit(f.kit.target, f.writeKit)
 	if err != nil {
 		return nil, err
 	}
-	u, err := f.kit.unlock(o, f.writeKit)
+	// early: the key check of the unlock (a PBKDF2 of ~125 ms) runs beside the reading of
+	// the repository password and the repository's own key derivation (scrypt, ~100 ms);
+	// openRepo calls verifyKit before it acts on anything read.
+	unlock := f.kit.unlock
+	if early {
+		unlock = f.kit.unlockEarly
+	}
+	u, err := unlock(o, f.writeKit)
 	if err != nil {
 		o.Close()
 		return nil, err
@@ -110,12 +121,25 @@ func (f *repoFlags) kitStorage() (repo.Storage, error) {
 		}
 		return err
 	}
+	f.unlocked = u
+	return f.kitRepoStorage()
+}
+
+// kitRepoStorage reads the repository password kept in the unlocked kit and returns
+// the kit's repository storage.
+func (f *repoFlags) kitRepoStorage() (repo.Storage, error) {
+	u := f.unlocked
 	pw, err := u.ReadSmallFile(drive.RepoPassword)
 	if err != nil {
+		// a wrong passphrase's key reads garbage: say that, not what the garbage lacks
+		if reopened, verr := f.kit.verifyKit(u); verr != nil {
+			return nil, verr
+		} else if reopened {
+			return f.kitRepoStorage()
+		}
 		return nil, causeT(err, "cli.more.no_repo_password", drive.RepoPassword)
 	}
 	f.kitPassword = bytes.TrimSpace(pw)
-	f.unlocked = u
 	st := u.RepoStorage()
 	if !f.writeKit {
 		st.SetReadOnly()
@@ -238,7 +262,7 @@ func (f *repoFlags) where() string {
 
 // open opens the repository. A kit's repository is created at its first backup.
 func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
-	st, err := f.storage()
+	st, err := f.storageAs(true)
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +270,11 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer clear(pw)
-	r, err := repo.Open(ctx, st, pw)
+	defer func() { clear(pw) }()
+	r, err, kitErr := f.openRepo(ctx, &st, &pw)
+	if kitErr != nil {
+		return nil, kitErr
+	}
 	if errors.Is(err, repo.ErrNoRepository) && f.kit.target != "" && f.writeKit {
 		r, err = repo.Init(ctx, st, pw)
 	}
@@ -257,6 +284,31 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	// the index is read when a command first needs a blob: snapshots, forget and unlock
 	// never read it
 	return r, nil
+}
+
+// openRepo is repo.Open(*st, *pw) after storageAs(true): a kit's key check, which ran
+// meanwhile, has passed before it returns (nothing read is acted upon before; kitErr is
+// its error, unlock's message: return it as it is); when another keyslot's key opened
+// the kit, the password and the repository are read again from it (*st and *pw
+// replaced). err is repo.Open's.
+func (f *repoFlags) openRepo(ctx context.Context, st *repo.Storage, pw *[]byte) (r *repo.Repository, err, kitErr error) {
+	r, err = repo.Open(ctx, *st, *pw)
+	if f.unlocked == nil {
+		return r, err, nil
+	}
+	reopened, kitErr := f.kit.verifyKit(f.unlocked)
+	if kitErr != nil || !reopened {
+		return r, err, kitErr
+	}
+	clear(*pw)
+	if *st, kitErr = f.kitRepoStorage(); kitErr != nil {
+		return nil, nil, kitErr
+	}
+	if *pw, kitErr = f.password(); kitErr != nil {
+		return nil, nil, kitErr
+	}
+	r, err = repo.Open(ctx, *st, *pw)
+	return r, err, nil
 }
 
 // lockRepo takes a repository lock, mapping a conflict to ExitLocked.

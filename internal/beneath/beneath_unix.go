@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,17 @@ const osSeparator = '/'
 type Dir struct {
 	fd   int
 	path string // for messages only: never used to reach the folder
+	// newFile is what files made by CreatePerm in this folder get, learned from the
+	// first one SetNewFileMeta sees (nil until then)
+	newFile atomic.Pointer[newFile]
+}
+
+// newFile is the owner a new file in a folder gets, and the mode it got for a
+// permission asked of CreatePerm (the process's umask and the folder's default ACL can
+// take bits away).
+type newFile struct {
+	uid, gid  uint32
+	perm, got uint32
 }
 
 // Path is the folder's path as the caller named it.
@@ -147,6 +159,13 @@ func (d *Dir) openDir(name, p string) (*Dir, error) {
 // read, reading. It never opens an existing file or a link: those fail with an error
 // matching fs.ErrExist.
 func (d *Dir) Create(name string, read bool) (*os.File, error) {
+	return d.CreatePerm(name, read, 0o600)
+}
+
+// CreatePerm is Create with the permission bits perm (0777 at most) asked of the system
+// for the new file (which takes away those of the umask); SetNewFileMeta then needs no
+// chmod when they are the file's final ones.
+func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*os.File, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -155,7 +174,7 @@ func (d *Dir) Create(name string, read bool) (*os.File, error) {
 		flags = unix.O_RDWR
 	}
 	p := pathJoin(d.path, name)
-	fd, err := unix.Openat(d.fd, name, flags|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Openat(d.fd, name, flags|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm&0o777)
 	if err != nil {
 		return nil, &os.PathError{Op: "create", Path: p, Err: err}
 	}
@@ -208,8 +227,8 @@ func (d *Dir) Mkfifo(name string, m Meta) error {
 	return d.SetFileMeta(f, name, m)
 }
 
-// SetFileMeta sets owner (when m.Chown), mode and times of f, which is name in d: owner
-// and mode on the handle, times with the no-follow call.
+// SetFileMeta sets owner (when m.Chown), mode and times of f, which is name in d: on the
+// handle (times through name with the no-follow call where the system has no futimens).
 func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 	var errs []error
 	rc, err := f.SyscallConn()
@@ -217,9 +236,50 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 		return err
 	}
 	cerr := rc.Control(func(fd uintptr) {
-		errs = append(errs, fdMeta(int(fd), f.Name(), m))
+		errs = append(errs, fdMeta(int(fd), f.Name(), m), d.fdTimes(int(fd), name, m))
 	})
-	errs = append(errs, cerr, d.Chtimes(name, m))
+	errs = append(errs, cerr)
+	return errors.Join(errs...)
+}
+
+// SetNewFileMeta is SetFileMeta for a file f that d.CreatePerm made with the permission
+// bits of m (m.Mode & 0777) and nothing has changed since: the owner is set only when it
+// differs from the one files made in d get, and the mode only when it differs from the
+// one a file made with the same permission got, both learned once per folder from the
+// first such file (one fstat), so that a restore run as root of files that root owns
+// changes no owner, and files whose permission the umask leaves alone need no chmod.
+func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	perm := m.Mode & 0o777
+	var errs []error
+	cerr := rc.Control(func(fd uintptr) {
+		nf := d.newFile.Load()
+		if nf == nil {
+			var st unix.Stat_t
+			if unix.Fstat(int(fd), &st) == nil {
+				nf = &newFile{uid: st.Uid, gid: st.Gid, perm: perm, got: uint32(st.Mode) & 0o7777}
+				d.newFile.CompareAndSwap(nil, nf)
+			}
+		}
+		chown := m.Chown && (nf == nil || nf.uid != uint32(m.UID) || nf.gid != uint32(m.GID))
+		if chown {
+			if err := unix.Fchown(int(fd), m.UID, m.GID); err != nil {
+				errs = append(errs, &os.PathError{Op: "chown", Path: f.Name(), Err: err})
+			}
+		}
+		// a chown takes setuid and setgid bits away, so only when none are asked for can
+		// the mode the file was made with be its final one
+		if nf == nil || nf.perm != perm || nf.got != m.Mode&0o7777 {
+			if err := unix.Fchmod(int(fd), m.Mode&0o7777); err != nil {
+				errs = append(errs, &os.PathError{Op: "chmod", Path: f.Name(), Err: err})
+			}
+		}
+		errs = append(errs, d.fdTimes(int(fd), name, m))
+	})
+	errs = append(errs, cerr)
 	return errors.Join(errs...)
 }
 
@@ -247,13 +307,20 @@ func (d *Dir) SetMeta(parent *Dir, name string, m Meta) error {
 	return err
 }
 
-// Chtimes sets the access and modification times of name without following a link.
-func (d *Dir) Chtimes(name string, m Meta) error {
-	ts := []unix.Timespec{unix.NsecToTimespec(m.Atime.UnixNano()), unix.NsecToTimespec(m.Mtime.UnixNano())}
+// times are the access and modification times of m (the modification time for both
+// when m has no access time).
+func times(m Meta) [2]unix.Timespec {
+	ts := [2]unix.Timespec{unix.NsecToTimespec(m.Atime.UnixNano()), unix.NsecToTimespec(m.Mtime.UnixNano())}
 	if m.Atime.IsZero() {
 		ts[0] = ts[1]
 	}
-	if err := unix.UtimesNanoAt(d.fd, name, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	return ts
+}
+
+// Chtimes sets the access and modification times of name without following a link.
+func (d *Dir) Chtimes(name string, m Meta) error {
+	ts := times(m)
+	if err := unix.UtimesNanoAt(d.fd, name, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "chtimes", Path: pathJoin(d.path, name), Err: err}
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // outside is a folder beside the target that nothing may touch.
@@ -252,4 +254,114 @@ func TestOpenChild(t *testing.T) {
 	d.Close()
 	os.Stdout.WriteString("ok\n")
 	os.Exit(0)
+}
+
+// SetNewFileMeta skips the chown only for the owner new files get anyway: files of
+// several owners in one folder, and in a setgid folder (new files take its group), each
+// end up with the owner asked for.
+func TestSetNewFileMetaOwners(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("owners are set only when running as root (make test runs as root)")
+	}
+	target := filepath.Join(t.TempDir(), "to")
+	d, err := Open(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sg, err := d.Mkdir("setgid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sg.Close()
+	if err := unix.Fchown(sg.fd, 0, 777); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fchmod(sg.fd, 0o2755); err != nil {
+		t.Fatal(err)
+	}
+	uid, gid := os.Geteuid(), os.Getegid()
+	mt := time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC)
+	for _, c := range []struct {
+		dir      *Dir
+		name     string
+		uid, gid int
+	}{
+		{d, "mine", uid, gid}, {d, "theirs", 4321, 8765}, {d, "group", uid, 8765}, {d, "mine2", uid, gid},
+		// a setgid folder gives new files its group (777): root:root is a change there
+		{sg, "root", uid, gid}, {sg, "inherited", uid, 777}, {sg, "theirs", 4321, 777}, {sg, "root2", 0, 0},
+	} {
+		f, err := c.dir.CreatePerm(c.name, false, 0o640)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.dir.SetNewFileMeta(f, c.name, Meta{Mode: 0o640, Chown: true, UID: c.uid, GID: c.gid, Mtime: mt}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		fi, err := os.Lstat(filepath.Join(c.dir.Path(), c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if int(st.Uid) != c.uid || int(st.Gid) != c.gid || fi.Mode().Perm() != 0o640 || !fi.ModTime().Equal(mt) {
+			t.Errorf("%s: owner %d:%d mode %v mtime %v, want %d:%d 0640 %v", fi.Name(), st.Uid, st.Gid, fi.Mode(), fi.ModTime(), c.uid, c.gid, mt)
+		}
+	}
+}
+
+// SetNewFileMeta skips the chmod only when the mode a file was made with is its final
+// one: under a umask that takes bits away, every file ends with the mode asked for.
+func TestSetNewFileMetaModes(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	target := filepath.Join(t.TempDir(), "to")
+	d, err := Open(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	mt := time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC)
+	subs := map[string]*Dir{}
+	for _, c := range []struct {
+		dir  string
+		name string
+		mode uint32
+	}{
+		// learned from a: 0640 is made as it is
+		{"one", "a", 0o640}, {"one", "b", 0o640}, {"one", "c", 0o666}, {"one", "d", 0o644}, {"one", "e", 0o600},
+		{"one", "f", 0o2640}, {"one", "g", 0o640},
+		// learned from a file the umask changed
+		{"two", "a", 0o666}, {"two", "b", 0o666}, {"two", "c", 0o640}, {"two", "d", 0o755},
+	} {
+		sub, err := d.Mkdir(c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the same folder handle for all files of a folder
+		if c.name != "a" {
+			sub.Close()
+			sub = subs[c.dir]
+		} else {
+			subs[c.dir] = sub
+		}
+		f, err := sub.CreatePerm(c.name, false, c.mode&0o777)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.SetNewFileMeta(f, c.name, Meta{Mode: c.mode, Mtime: mt}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(target, c.dir, c.name), &st); err != nil {
+			t.Fatal(err)
+		}
+		if got := uint32(st.Mode) & 0o7777; got != c.mode {
+			t.Errorf("%s/%s: mode %o, want %o", c.dir, c.name, got, c.mode)
+		}
+	}
+	for _, s := range subs {
+		s.Close()
+	}
 }

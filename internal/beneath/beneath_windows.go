@@ -369,6 +369,16 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 	return err
 }
 
+// CreatePerm is Create: permission bits are not kept on Windows (SetFileMeta sets the
+// read-only attribute).
+func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*os.File, error) {
+	return d.Create(name, read)
+}
+
+// SetNewFileMeta is SetFileMeta for a file d.CreatePerm made (owners are not restored on
+// Windows: the same).
+func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error { return d.SetFileMeta(f, name, m) }
+
 func setTimes(h windows.Handle, p string, m Meta) error {
 	at := m.Atime
 	if at.IsZero() {
