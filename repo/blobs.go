@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 
@@ -40,10 +41,9 @@ type blobSaver struct {
 	// and no pack is held in memory; open lists those packs for Flush
 	stream Streamer
 	open   map[*streamPack]struct{}
-	// trees (saved by the walkers, without a scratch of their own) share one
-	// streamed pack
-	treeMu      sync.Mutex
-	treeScratch BlobScratch
+	// trees (saved by the walkers, without a scratch of their own) go into
+	// the streamed packs of these scratches, one walker at a time in each
+	trees chan *BlobScratch
 
 	// statistics
 	AddedBlobs  [3]int
@@ -70,6 +70,10 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 		// With one, a saver that finished a pack waited for the fsync of the
 		// one before (25 ms on average, up to 0.4 s per 16 MiB pack here)
 		uploaders = max(uploaders, streamUploaders)
+		s.trees = make(chan *BlobScratch, treePacks(runtime.GOMAXPROCS(0)))
+		for range cap(s.trees) {
+			s.trees <- &BlobScratch{}
+		}
 	}
 	for i := 0; i < uploaders; i++ {
 		s.wg.Add(1)
@@ -80,6 +84,15 @@ func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
 
 // streamUploaders is how many streamed packs are made durable at once.
 const streamUploaders = 4
+
+// treePacks is how many tree packs are filled at once with GOMAXPROCS procs:
+// one per four. Every tree is compressed, sealed and written by the walker
+// that finished its folder, and with one tree pack the walkers wait for each
+// other: on 100,000 files in 3,400 folders 4% of a first backup's CPU ran
+// under that one lock, and with GOMAXPROCS=8 (on 2 cores) its 16 walkers
+// waited 21 s for it during an 18 s backup. Up to 3 cores keep one, as
+// before: no more small packs where it does not help.
+func treePacks(procs int) int { return max(1, procs/4) }
 
 func (s *blobSaver) setErr(err error) {
 	s.errMu.Lock()
@@ -235,9 +248,9 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		return true, s.saveStreamed(h, data, sc)
 	}
 	if tree {
-		s.treeMu.Lock()
-		defer s.treeMu.Unlock()
-		return true, s.saveStreamed(h, data, &s.treeScratch)
+		tsc := <-s.trees
+		defer func() { s.trees <- tsc }()
+		return true, s.saveStreamed(h, data, tsc)
 	}
 	if sc == nil {
 		sc = &BlobScratch{}

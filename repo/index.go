@@ -366,6 +366,39 @@ func (r *Repository) LoadIndex(ctx context.Context) error {
 	return r.loadIndex(ctx)
 }
 
+// RefreshIndex makes sure the index is the repository's as it is now: it lists the index
+// files and loads them again unless they are exactly the ones the index was loaded from
+// (index files never change: a new name is a new file). A backup loads the index while
+// it takes its lock and refreshes it once it holds the lock, so that packs another
+// command (a prune) replaced meanwhile are seen.
+func (r *Repository) RefreshIndex(ctx context.Context) error {
+	r.idxMu.Lock()
+	defer r.idxMu.Unlock()
+	if r.idxLoaded.Load() {
+		have := make(map[ID]bool)
+		r.idx.mu.RLock()
+		for _, id := range r.idx.files {
+			have[id] = true
+		}
+		r.idx.mu.RUnlock()
+		n, same := 0, true
+		err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
+			if id, err := ParseID(name); err == nil {
+				n++
+				same = same && have[id]
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("listing index files: %w", err)
+		}
+		if same && n == len(have) {
+			return nil
+		}
+	}
+	return r.loadIndex(ctx)
+}
+
 // maxIndexBlobs bounds the blobs of a whole index held in memory (about 180 bytes each
 // in Index today).
 const maxIndexBlobs = 4_000_000

@@ -150,7 +150,15 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	if err != nil {
 		return err
 	}
+	// the index loads while the lock is taken (its files are written and synced); its
+	// error, if any, is RefreshIndex's to report
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		_ = r.LoadIndex(ctx)
+	}()
 	l, err := lockRepo(ctx, r, false)
+	<-loaded
 	if err != nil {
 		return err
 	}
@@ -159,8 +167,9 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	if err := l.RemoveTemps(ctx); err != nil {
 		return err
 	}
-	// the index may have changed while we waited for the lock
-	if err := r.LoadIndex(ctx); err != nil {
+	// the index may have changed while we took the lock: loaded again unless its files
+	// are still the ones read
+	if err := r.RefreshIndex(ctx); err != nil {
 		return err
 	}
 	out := c.OutOrStdout()
