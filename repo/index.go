@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"travelkit/internal/bytesize"
 )
@@ -19,6 +21,18 @@ import (
 // a blob). The pages are never copied as the index grows: one flat slice
 // grown by append held its old and its new array at once (2.25 times the
 // entries at each step) and a quarter more than it used.
+//
+// Once a backup starts saving (mapNewMem), the pages and the table made from then
+// on are memory mapped outside the collected heap on Unix (they hold no
+// pointers): the collector's headroom (GOGC, a quarter of the heap in a backup)
+// is then not paid on the blobs the backup adds, and a table replaced as the
+// index grows goes back to the system at once instead of staying resident until
+// the scavenger returns it. An index loaded from the repository stays on the
+// heap: off it, a no-change incremental's heap was 5 MB instead of 22 MB, and
+// the collector, keeping a quarter of that as headroom, ran 4 times as often
+// (546 collections, 1.33x the CPU at 300,000 files). A backup that saves
+// blobs keeps 25-35 MB of chunk buffers and encoders on the heap, so there the
+// pace barely changes.
 type Index struct {
 	mu      sync.RWMutex
 	pages   [][]indexEntry // every entry, duplicates included, pageSize a page
@@ -28,6 +42,83 @@ type Index struct {
 	packs   []ID
 	packNum map[ID]int32
 	files   []ID
+	mem     *indexMem // the mapped memory behind pages and slots, if any
+	mapNew  bool      // pages and tables made from now on are mapped
+}
+
+// mapNewMem makes the pages and tables made from now on mapped memory (where the
+// system has it).
+func (x *Index) mapNewMem() {
+	x.mu.Lock()
+	x.mapNew = true
+	x.mu.Unlock()
+}
+
+// indexMem is the memory mapped for an index. It is unmapped when the index is
+// collected: nothing outside the index keeps a pointer into it (Lookup and
+// Each return copies, an entryRun holds the index itself).
+type indexMem struct {
+	pages [][]byte
+	slots []byte
+	freed atomic.Bool // for tests
+}
+
+func (m *indexMem) free() {
+	for _, b := range m.pages {
+		unmapIndexMem(b)
+	}
+	if m.slots != nil {
+		unmapIndexMem(m.slots)
+	}
+	m.pages, m.slots = nil, nil
+	m.freed.Store(true)
+}
+
+// mapped returns n bytes of mapped memory for the index, or nil (then the
+// caller uses the heap).
+func (x *Index) mapped(n int) []byte {
+	if !x.mapNew {
+		return nil
+	}
+	b := mapIndexMem(n)
+	if b == nil {
+		return nil
+	}
+	if x.mem == nil {
+		x.mem = &indexMem{}
+		runtime.AddCleanup(x, (*indexMem).free, x.mem)
+	}
+	return b
+}
+
+const indexEntrySize = int(unsafe.Sizeof(indexEntry{}))
+
+// newPage returns an empty page of the index: a whole mapped page (resident as
+// it is written), or on the heap a small first page that grows as a small
+// index needs it, then whole pages.
+func (x *Index) newPage(first bool) []indexEntry {
+	if b := x.mapped(pageSize * indexEntrySize); b != nil {
+		x.mem.pages = append(x.mem.pages, b)
+		return unsafe.Slice((*indexEntry)(unsafe.Pointer(&b[0])), pageSize)[:0]
+	}
+	if first {
+		return make([]indexEntry, 0, 16)
+	}
+	return make([]indexEntry, 0, pageSize)
+}
+
+// newSlots returns a zeroed table of n slots, after handing back the old one.
+func (x *Index) newSlots(n int) []int32 {
+	if x.mem != nil && x.mem.slots != nil {
+		unmapIndexMem(x.mem.slots)
+		x.mem.slots = nil
+	}
+	x.slots = nil // the old table is garbage before the new one is made
+	if b := x.mapped(n * 4); b != nil {
+		x.mem.slots = b
+		return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), n)
+	}
+	return make([]int32, n)
 }
 
 // pageSize is the number of entries in a page of the index (about 197 KB).
@@ -55,16 +146,11 @@ func (x *Index) blob(e *indexEntry) PackedBlob {
 // entry returns entry number i.
 func (x *Index) entry(i int) *indexEntry { return &x.pages[i/pageSize][i%pageSize] }
 
-// appendEntry adds e after the last entry. The first page grows as a small
-// index needs it, the others are made whole.
+// appendEntry adds e after the last entry.
 func (x *Index) appendEntry(e indexEntry) {
 	last := len(x.pages) - 1
 	if last < 0 || len(x.pages[last]) == pageSize {
-		c := pageSize
-		if last < 0 {
-			c = 16
-		}
-		x.pages = append(x.pages, make([]indexEntry, 0, c))
+		x.pages = append(x.pages, x.newPage(last < 0))
 		last++
 	}
 	p := x.pages[last]
@@ -134,9 +220,7 @@ func (x *Index) find(h BlobHandle) (int, bool) {
 }
 
 func (x *Index) grow() {
-	size := max(1024, 2*len(x.slots))
-	x.slots = nil // the old table is garbage before the new one is made
-	x.slots = make([]int32, size)
+	x.slots = x.newSlots(max(1024, 2*len(x.slots)))
 	for i := 0; i < x.n; i++ {
 		if j, ok := x.find(x.entry(i).handle()); !ok {
 			x.slots[j] = int32(i + 1)

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"unsafe"
 )
@@ -90,5 +91,55 @@ func TestIndexCompact(t *testing.T) {
 	}
 	if NewIndex().Has(all[0].BlobHandle) {
 		t.Fatal("empty index has a blob")
+	}
+}
+
+// On Unix the index keeps the entries and table a backup adds outside the
+// collected heap, and hands that memory back once the index itself is
+// collected; a loaded index stays on the heap.
+func TestIndexOffHeap(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("the index is on the heap here")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	x := NewIndex()
+	x.mapNewMem()
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 50000 // 2.4 MB of entries, 512 KB of table
+	for i := 0; i < n; i++ {
+		var pb PackedBlob
+		for j := range pb.ID {
+			pb.ID[j] = byte(r.Uint32())
+		}
+		pb.Type, pb.PackID = DataBlob, ID{byte(i % 5)}
+		x.Add(pb)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
+		t.Fatalf("the heap grew by %d bytes for an index of %d blobs", grew, n)
+	}
+	if x.Len() != n {
+		t.Fatalf("Len %d", x.Len())
+	}
+	y := NewIndex() // as loaded from the repository: on the heap
+	for i := 0; i < 5000; i++ {
+		y.Add(PackedBlob{BlobHandle: BlobHandle{ID: ID{byte(i), byte(i >> 8)}, Type: DataBlob}})
+	}
+	if y.mem != nil || y.Len() != 5000 {
+		t.Fatalf("an index not saving to is mapped (%d blobs)", y.Len())
+	}
+	m := x.mem
+	if m == nil || len(m.pages) == 0 || m.slots == nil {
+		t.Fatal("no mapped memory")
+	}
+	x = nil
+	for i := 0; i < 100 && !m.freed.Load(); i++ {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	if !m.freed.Load() {
+		t.Fatal("the index's mapped memory was not handed back after the index was collected")
 	}
 }

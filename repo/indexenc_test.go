@@ -143,3 +143,36 @@ func TestWriteRunsSplits(t *testing.T) {
 		}
 	}
 }
+
+// takeRuns cuts runs after n blobs, splitting the run that straddles the cut,
+// and leaves the runs it was given as they were.
+func TestTakeRuns(t *testing.T) {
+	x := NewIndex()
+	runs := []entryRun{{x, 0, 3}, {x, 3, 10}, {x, 10, 12}}
+	orig := append([]entryRun(nil), runs...)
+	blobs := func(rs []entryRun) (n []int) {
+		for _, r := range rs {
+			for i := r.first; i < r.end; i++ {
+				n = append(n, i)
+			}
+		}
+		return n
+	}
+	for n := 1; n <= 13; n++ {
+		head, tail := takeRuns(runs, n)
+		h, tl := blobs(head), blobs(tail)
+		if want := min(n, 12); len(h) != want || len(h)+len(tl) != 12 {
+			t.Fatalf("n=%d: head %v tail %v", n, head, tail)
+		}
+		for i, b := range append(h, tl...) {
+			if b != i {
+				t.Fatalf("n=%d: blobs %v %v out of order", n, h, tl)
+			}
+		}
+		for i := range runs {
+			if runs[i] != orig[i] {
+				t.Fatalf("n=%d: runs changed: %v", n, runs)
+			}
+		}
+	}
+}
