@@ -6,6 +6,7 @@ import (
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,46 @@ func newRootCmd() *cobra.Command {
 	root := newCommandTree()
 	localizeHelp(root, tr)
 	return root
+}
+
+// newLazyHelpRootCmd is newRootCmd for a command that runs rather than shows help: the
+// help texts (every command's, from the catalogue) are put in only if cobra shows help or
+// usage after all (a command group without its subcommand, say), and the message
+// catalogue, which the command's own output needs, is parsed meanwhile in the background
+// (about 10 ms, beside a repository's key derivation).
+func newLazyHelpRootCmd() *cobra.Command {
+	root := newCommandTree()
+	go tr.Has("cli.error")
+	var once sync.Once
+	localize := func() { once.Do(func() { localizeHelp(root, tr) }) }
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		localize()
+		help(c, args)
+	})
+	root.SetUsageFunc(func(c *cobra.Command) error {
+		localize()
+		return writeUsage(c.OutOrStderr(), c, tr)
+	})
+	return root
+}
+
+// helpWanted reports whether args may show help texts at once: no command, a help flag,
+// the help command, or shell completion (which prints the commands' descriptions).
+func helpWanted(args []string) bool {
+	if len(args) == 0 {
+		return true
+	}
+	for _, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "-h" || a == "--help" || strings.HasPrefix(a, "--help="),
+			a == "help" || a == "completion" || strings.HasPrefix(a, "__complete"):
+			return true
+		}
+	}
+	return false
 }
 
 // newCommandTree is the command tree without its texts (help.go puts them in).
@@ -101,7 +142,12 @@ func run(args []string) int {
 		args = []string{"wizard"}
 	}
 	setLanguage(args)
-	root := newRootCmd()
+	var root *cobra.Command
+	if helpWanted(args) {
+		root = newRootCmd()
+	} else {
+		root = newLazyHelpRootCmd()
+	}
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
