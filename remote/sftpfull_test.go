@@ -6,12 +6,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"travelkit/internal/testfs"
 	"travelkit/internal/testservers"
 	"travelkit/repo"
 )
@@ -28,13 +28,7 @@ func TestSFTPFullMeasuresAfterOtherSaves(t *testing.T) {
 	}
 	srv := testservers.StartSSHD(t)
 	dir := filepath.Join(srv.Root, "small")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	testfs.Tmpfs(t, dir, "4m")
 
 	type which struct{}
 	var bSent atomic.Int64
