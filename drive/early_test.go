@@ -20,15 +20,8 @@ func TestUnlockEarly(t *testing.T) {
 	k := buildKit(t, t.TempDir(), kitOptions{RecoveryKey: true})
 	img := k.Img
 	d := openKit(t, img)
-	want, err := d.Unlock([]byte("pass"), -1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := want.FS.ReadFile(drive.RepoPassword)
+	want, pw := unlockKit(t, d, false)
 	want.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	before, _ := os.ReadFile(img)
 
 	// the passphrase opens keyslot 0, the first tried: the early volume is kept

@@ -75,6 +75,21 @@ func buildKit(t *testing.T, dir string, opt kitOptions) builtKit {
 	return builtKit{Img: img, Plan: plan, RecoveryKey: res.RecoveryKey}
 }
 
+// unlockKit unlocks a kit made by buildKit with its passphrase (read-write or not) and
+// reads the repository password inside.
+func unlockKit(t *testing.T, d *drive.Drive, write bool) (*drive.Unlocked, []byte) {
+	t.Helper()
+	u, err := d.Unlock([]byte("pass"), -1, write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, pw
+}
+
 func sourceTree(t *testing.T, dir string) string {
 	src := filepath.Join(dir, "home", "amina")
 	os.MkdirAll(filepath.Join(src, "docs", "deep"), 0o755)
@@ -99,14 +114,7 @@ func TestRepoInKit(t *testing.T) {
 	src := sourceTree(t, dir)
 	ctx := context.Background()
 	d := openKit(t, img)
-	u, err := d.Unlock([]byte("pass"), -1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := u.FS.ReadFile(drive.RepoPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, pw := unlockKit(t, d, true)
 	st := u.RepoStorage()
 	r, err := repo.Init(ctx, st, pw)
 	if err != nil {
@@ -261,18 +269,7 @@ func TestRepoInKitCrash(t *testing.T) {
 	src := sourceTree(t, dir)
 	ctx := context.Background()
 	d := openKit(t, img)
-	open := func() (*drive.Unlocked, []byte) {
-		u, err := d.Unlock([]byte("pass"), -1, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pw, err := u.FS.ReadFile(drive.RepoPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u, pw
-	}
-	u, pw := open()
+	u, pw := unlockKit(t, d, true)
 	r, err := repo.Init(ctx, u.RepoStorage(), pw)
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +282,7 @@ func TestRepoInKitCrash(t *testing.T) {
 		os.WriteFile(filepath.Join(src, "docs", "new"+strconv.Itoa(i)), bytes.Repeat([]byte{byte(i)}, 200<<10+i), 0o644)
 	}
 	for _, n := range []int{0, 1, 2, 3, 5, 8} {
-		u, pw := open()
+		u, pw := unlockKit(t, d, true)
 		r, err := repo.Open(ctx, &failAfter{u.RepoStorage(), n}, pw)
 		if err == nil {
 			if err = r.LoadIndex(ctx); err == nil {
@@ -296,7 +293,7 @@ func TestRepoInKitCrash(t *testing.T) {
 			t.Logf("backup with %d writes allowed completed", n)
 		}
 		u.Close() // what was written is flushed; the rest never happened
-		u, pw = open()
+		u, pw = unlockKit(t, d, true)
 		r, err = repo.Open(ctx, u.RepoStorage(), pw)
 		if err != nil {
 			t.Fatalf("after %d writes: %v", n, err)
@@ -318,7 +315,7 @@ func TestRepoInKitCrash(t *testing.T) {
 		}
 		u.Close()
 	}
-	u, pw = open()
+	u, pw = unlockKit(t, d, true)
 	defer u.Close()
 	r, _ = repo.Open(ctx, u.RepoStorage(), pw)
 	r.LoadIndex(ctx)
@@ -391,14 +388,7 @@ func TestRepoInKitStreamed(t *testing.T) {
 	ctx := context.Background()
 	d := openKit(t, img)
 	open := func() (*drive.Unlocked, *repo.Repository) {
-		u, err := d.Unlock([]byte("pass"), -1, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pw, err := u.FS.ReadFile(drive.RepoPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u, pw := unlockKit(t, d, true)
 		r, err := repo.Open(ctx, u.RepoStorage(), pw)
 		if errors.Is(err, repo.ErrNoRepository) {
 			r, err = repo.Init(ctx, u.RepoStorage(), pw)
