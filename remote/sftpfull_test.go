@@ -5,7 +5,6 @@ package remote
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
@@ -23,9 +22,7 @@ import (
 // held after 1 MiB while another (a) fails for want of room; b is let go only once a
 // waits for it, so a measurement that does not wait sees b's first MiB and not its end.
 func TestSFTPFullMeasuresAfterOtherSaves(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI runs the tests as root)")
-	}
+	testfs.SkipUnlessRoot(t) // before starting sshd
 	srv := testservers.StartSSHD(t)
 	dir := filepath.Join(srv.Root, "small")
 	testfs.Tmpfs(t, dir, "4m")

@@ -12,13 +12,20 @@ import (
 // unmounts it when the test ends. It skips the test when it does not run as root.
 func Tmpfs(t testing.TB, dir, size string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI runs the tests as root)")
-	}
+	SkipUnlessRoot(t)
 	if err := Mount(dir, size); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { Unmount(dir) })
+}
+
+// SkipUnlessRoot skips the test when it does not run as root, which mounting needs: for a
+// test that has more to set up before Tmpfs.
+func SkipUnlessRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root (CI runs the tests as root)")
+	}
 }
 
 // Mount mounts a tmpfs of size on dir, making dir first (mode 0700) when it is missing.
