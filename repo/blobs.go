@@ -679,6 +679,11 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	return r.openBlob(pb, raw, buf)
 }
 
+// zstdSlack is the room a decompression gets past a blob's declared length: the
+// decoder's fast copies write up to 32 bytes (klauspost/compress's
+// compressedBlockOverAlloc) beyond what a block produces.
+const zstdSlack = 32
+
 // openBlob decrypts, decompresses and verifies one stored blob, decrypting raw in
 // place. Decompression writes into buf (or a new buffer) of exactly the declared
 // length and stops when the blob wants more; an uncompressed blob's plaintext is
@@ -696,14 +701,19 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 		// decrypt in place: raw is ours (a fresh load or the caller's scratch)
 		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
 		if err == nil {
+			// zstdSlack bytes beyond the declared length let the decoder copy
+			// matches in whole words up to the blob's last block (with none, its
+			// last block takes the byte-wise copies); a blob that fills them
+			// decompresses to more than it declares and is refused as before
 			dst := buf[:0]
-			if cap(dst) < ulen {
-				dst = make([]byte, 0, ulen)
+			if cap(dst) < ulen+zstdSlack {
+				dst = make([]byte, 0, ulen+zstdSlack)
 			}
 			var out []byte
-			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen])
+			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen+zstdSlack])
 			switch {
-			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded):
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded) ||
+				err == nil && len(out) > ulen:
 				err = fmt.Errorf("%w (%d bytes)", errDeclared, ulen)
 			case err == nil && len(out) != ulen:
 				err = errors.New("wrong uncompressed length")
