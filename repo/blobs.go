@@ -207,6 +207,11 @@ const sealPiece = 256 << 10
 // most chunks are smaller, and a rare 8 MiB one should not stay resident.
 const keepScratch = 2 << 20
 
+// scratchCap is the capacity to give a buffer of capacity c that must now hold n bytes:
+// at least twice c, up to limit, so that a buffer kept for the next blob grows to the
+// largest it keeps in a few steps instead of one allocation for every larger blob.
+func scratchCap(c, n, limit int) int { return max(n, min(2*c, limit)) }
+
 // streamPack is a data pack written to the storage blob by blob, hashed as it
 // is written.
 type streamPack struct {
@@ -666,7 +671,7 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	var err error
 	if rr, ok := r.st.(RangeReader); ok && scratch != nil {
 		if cap(*scratch) < int(pb.Length) {
-			*scratch = make([]byte, pb.Length)
+			*scratch = make([]byte, pb.Length, scratchCap(cap(*scratch), int(pb.Length), keepScratch))
 		}
 		raw = (*scratch)[:pb.Length]
 		err = rr.ReadAt(ctx, h, raw, int64(pb.Offset))
@@ -707,7 +712,7 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 			// decompresses to more than it declares and is refused as before
 			dst := buf[:0]
 			if cap(dst) < ulen+zstdSlack {
-				dst = make([]byte, 0, ulen+zstdSlack)
+				dst = make([]byte, 0, scratchCap(cap(dst), ulen+zstdSlack, keepScratch+zstdSlack))
 			}
 			var out []byte
 			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen+zstdSlack])
