@@ -790,7 +790,7 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 			*buf = b
 		}
 		if err == nil {
-			_, err = of.fh.WriteAt(b, off)
+			err = writePieces(of.fh, b, off)
 		}
 		if err != nil {
 			break
@@ -817,6 +817,26 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	if cap(*raw) > keepScratch {
 		*raw = nil
 	}
+}
+
+// writePiece is how much of a blob one write hands the system. Linux's ext4 makes its
+// page cache of folios as large as each write (up to 2 MiB), and where free memory is in
+// small pieces (a machine whose memory is mostly page cache) every such folio first
+// compacts memory: a perf profile of a 1 GiB restore into ext4 had a tenth of its
+// samples in the kernel's compaction, and writing 64 KiB at a time cut the restore's
+// system time 1.6x (paired runs; 16 KiB the same, 256 KiB less).
+const writePiece = 64 << 10
+
+// writePieces writes b at off in pieces of writePiece bytes.
+func writePieces(f *os.File, b []byte, off int64) error {
+	for len(b) > 0 {
+		n := min(len(b), writePiece)
+		if _, err := f.WriteAt(b[:n], off); err != nil {
+			return err
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
 }
 
 // finishFile closes a completely written file, checks and verifies it, sets its
