@@ -10,6 +10,7 @@ import (
 	"hash"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -42,6 +43,7 @@ type blobSaver struct {
 	known   *knownSet
 	fresh   *Index
 	live    map[*Index]int
+	liveIdx []*Index      // live's keys
 	retired int           // blobs moved into known (for tests)
 	slots   chan struct{} // data pack buffers in use
 	free    chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
@@ -173,16 +175,16 @@ func (s *blobSaver) uploadOne(p *packer) {
 	for i := range p.blobs {
 		p.blobs[i].PackID = id
 	}
-	x := s.r.idx
+	var run entryRun
 	if s.known != nil {
-		// counted before it is added: the index is not retired meanwhile
+		// added under s.mu: has reads the saver's indexes without their locks
 		s.mu.Lock()
-		x = s.fresh
-		s.live[x] += len(p.blobs)
-		s.mu.Unlock()
+		run = s.fresh.addRun(p.blobs)
+		s.live[s.fresh] += len(p.blobs)
+	} else {
+		run = s.r.idx.addRun(p.blobs)
+		s.mu.Lock()
 	}
-	run := x.addRun(p.blobs)
-	s.mu.Lock()
 	// in the index now: Known finds them there (it looks at seen first)
 	for i := range p.blobs {
 		delete(s.seen, p.blobs[i].BlobHandle)
@@ -223,7 +225,8 @@ func (s *blobSaver) rotate() {
 	x := NewIndex()
 	x.mapNewMem()
 	s.fresh = x
-	s.live[x] += 0
+	s.live[x] = 0
+	s.liveIdx = append(s.liveIdx, x)
 }
 
 // runBlobs counts the blobs of runs by index.
@@ -253,6 +256,7 @@ func (s *blobSaver) retire(written map[*Index]int) {
 		}
 		x.mu.RUnlock()
 		delete(s.live, x)
+		s.liveIdx = slices.DeleteFunc(s.liveIdx, func(y *Index) bool { return y == x })
 		s.retired += x.n
 		x.release()
 	}
@@ -267,12 +271,18 @@ func (s *blobSaver) has(h BlobHandle, part int, t knownTag) bool {
 	if s.known == nil {
 		return false
 	}
-	for x := range s.live {
-		if x.Has(h) {
-			return true
+	if s.known.n > 0 && s.known.parts[part].has(t) {
+		return true
+	}
+	for _, x := range s.liveIdx {
+		// changed only under s.mu (uploadOne, retire)
+		if len(x.slots) > 0 {
+			if _, ok := x.find(h); ok {
+				return true
+			}
 		}
 	}
-	return s.known.n > 0 && s.known.parts[part].has(t)
+	return false
 }
 
 // tag is h's tag in known, if the saver is compact.
@@ -293,7 +303,7 @@ func (s *blobSaver) done() {
 	for x := range s.live {
 		x.release()
 	}
-	s.live, s.fresh = nil, nil
+	s.live, s.liveIdx, s.fresh = nil, nil, nil
 	s.known.free()
 	s.mu.Unlock()
 	s.r.idxLoaded.Store(false)

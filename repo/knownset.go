@@ -31,8 +31,9 @@ import (
 //
 // The set is split in parts by the tag's top byte, each an open-addressing
 // table of its own that grows by a quarter when it is 4/5 full: no moment holds
-// two copies of the whole set. Tables are mapped outside the collected heap
-// where the system has it (as the index's pages). Not safe for concurrent use.
+// two copies of the whole set. Tables of 32 KiB and more are mapped outside the
+// collected heap where the system has it (as the index's pages). Not safe for
+// concurrent use; tag is.
 type knownSet struct {
 	blk   cipher.Block
 	first [3][16]byte // the encrypted type block, per type
@@ -155,7 +156,10 @@ func (s *knownSet) Add(h BlobHandle) {
 func (p *knownPart) grow() {
 	n := max(64, len(p.tags)+len(p.tags)/4)
 	old, oldMem := p.tags, p.mem
-	p.mem = mapIndexMem(n * knownTagSize)
+	p.mem = nil
+	if n*knownTagSize >= knownMapMin {
+		p.mem = mapIndexMem(n * knownTagSize)
+	}
 	if p.mem != nil {
 		p.tags = unsafe.Slice((*knownTag)(unsafe.Pointer(&p.mem[0])), n)
 	} else {
@@ -173,6 +177,10 @@ func (p *knownPart) grow() {
 }
 
 const knownTagSize = int(unsafe.Sizeof(knownTag{}))
+
+// knownMapMin is the smallest table mapped: smaller ones (a part of a set
+// under 700,000 blobs) are on the heap, without a system call each time they grow.
+const knownMapMin = 32 << 10
 
 // free hands the set's memory back; the set is empty after.
 func (s *knownSet) free() {
