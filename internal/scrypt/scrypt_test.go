@@ -3,6 +3,7 @@ package scrypt
 import (
 	"bytes"
 	"encoding/hex"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -101,7 +102,8 @@ func TestAgainstXCrypto(t *testing.T) {
 func TestBadParameters(t *testing.T) {
 	bad := []struct{ N, r, p int }{
 		{0, 1, 1}, {1, 1, 1}, {3, 1, 1}, {-4, 1, 1}, {16, 0, 1}, {16, 1, 0}, {16, -1, 1},
-		{16, 1 << 15, 1 << 15}, {16, 1 << 62, 1}, {1 << 62, 8, 1}, {1 << 40, 1 << 20, 1},
+		{16, 1 << 15, 1 << 15}, {16, math.MaxInt / 2, 1}, {math.MaxInt>>1 + 1, 8, 1},
+		{1 << 20, math.MaxInt >> 20, 1}, {math.MaxInt>>8 + 1, 2, 1},
 	}
 	eachPath(t, func(t *testing.T) {
 		for _, b := range bad {
