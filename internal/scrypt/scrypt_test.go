@@ -72,22 +72,29 @@ func TestAgainstXCrypto(t *testing.T) {
 		}
 		return b
 	}
+	type tcase struct {
+		pw, salt, want  []byte
+		N, r, p, keyLen int
+	}
+	var cases []tcase
+	for _, pr := range params {
+		for i := 0; i < pr.n; i++ {
+			c := tcase{pw: random(80), salt: random(80), N: pr.N, r: pr.r, p: pr.p, keyLen: 1 + rng.IntN(100)}
+			var err error
+			if c.want, err = xscrypt.Key(c.pw, c.salt, c.N, c.r, c.p, c.keyLen); err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, c)
+		}
+	}
 	eachPath(t, func(t *testing.T) {
-		for _, pr := range params {
-			for i := 0; i < pr.n; i++ {
-				pw, salt := random(80), random(80)
-				keyLen := 1 + rng.IntN(100)
-				got, err := Key(pw, salt, pr.N, pr.r, pr.p, keyLen)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := xscrypt.Key(pw, salt, pr.N, pr.r, pr.p, keyLen)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Fatalf("N=%d r=%d p=%d password %x salt %x: got %x, want %x", pr.N, pr.r, pr.p, pw, salt, got, want)
-				}
+		for _, c := range cases {
+			got, err := Key(c.pw, c.salt, c.N, c.r, c.p, c.keyLen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, c.want) {
+				t.Fatalf("N=%d r=%d p=%d password %x salt %x: got %x, want %x", c.N, c.r, c.p, c.pw, c.salt, got, c.want)
 			}
 		}
 	})
