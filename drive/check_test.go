@@ -57,7 +57,7 @@ func trusted(t *testing.T, d *drive.Drive) (*kit.Manifest, []byte, []byte) {
 // directory, a hybrid MBR, a renamed partition and a damaged GPT copy are each found, and
 // the repair the message gives works.
 func TestCheckKit(t *testing.T) {
-	img, _ := buildKit(t, t.TempDir())
+	img := buildKit(t, t.TempDir(), kitOptions{}).Img
 	d := openKit(t, img)
 	m, man, sums := trusted(t, d)
 	if mm, err := d.CheckTools(m, man, sums); err != nil || len(mm) != 0 {
@@ -71,7 +71,7 @@ func TestCheckKit(t *testing.T) {
 	}
 
 	t.Run("shadow directory", func(t *testing.T) {
-		img, _ := buildKit(t, t.TempDir())
+		img := buildKit(t, t.TempDir(), kitOptions{}).Img
 		d := openKit(t, img)
 		m, man, sums := trusted(t, d)
 		v, err := craftfat.Open(d.Tools)
@@ -97,7 +97,7 @@ func TestCheckKit(t *testing.T) {
 		t.Log(mm)
 	})
 	t.Run("hybrid MBR", func(t *testing.T) {
-		img, _ := buildKit(t, t.TempDir())
+		img := buildKit(t, t.TempDir(), kitOptions{}).Img
 		run(t, "", "sgdisk", "-h", "1", img)
 		p := openKit(t, img).CheckLayout()
 		if len(p) != 1 || !strings.Contains(p[0], "hybrid") {
@@ -105,7 +105,7 @@ func TestCheckKit(t *testing.T) {
 		}
 	})
 	t.Run("renamed partition", func(t *testing.T) {
-		img, _ := buildKit(t, t.TempDir())
+		img := buildKit(t, t.TempDir(), kitOptions{}).Img
 		run(t, "", "sgdisk", "-c", "1:EVIL", img)
 		p := openKit(t, img).CheckLayout()
 		if len(p) != 1 || !strings.Contains(p[0], `partition 1 ("EVIL"`) {
@@ -113,7 +113,7 @@ func TestCheckKit(t *testing.T) {
 		}
 	})
 	t.Run("damaged primary GPT", func(t *testing.T) {
-		img, _ := buildKit(t, t.TempDir())
+		img := buildKit(t, t.TempDir(), kitOptions{}).Img
 		f, _ := os.OpenFile(img, os.O_RDWR, 0)
 		f.WriteAt(make([]byte, 512), 512)
 		f.Close()
@@ -132,7 +132,7 @@ func TestCheckKit(t *testing.T) {
 // (which would erase the backups): the error names the intact volume, and the repair
 // command it gives brings the kit back, passphrase and all.
 func TestLostTable(t *testing.T) {
-	img, _ := buildKit(t, t.TempDir())
+	img := buildKit(t, t.TempDir(), kitOptions{}).Img
 	f, err := os.OpenFile(img, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestLostTable(t *testing.T) {
 // private (folders 0755, files 0644) is made private on its next writable unlock, and
 // only then: reading changes nothing.
 func TestOldKitMadePrivate(t *testing.T) {
-	img, _ := buildKit(t, t.TempDir())
+	img := buildKit(t, t.TempDir(), kitOptions{}).Img
 	d := openKit(t, img)
 	u, err := d.Unlock([]byte("pass"), -1, true)
 	if err != nil {

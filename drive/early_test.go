@@ -2,16 +2,11 @@ package drive_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
-	"travelkit/builder"
 	"travelkit/drive"
 	"travelkit/image/ext4"
 	"travelkit/luks"
@@ -22,43 +17,11 @@ import (
 // second) Verify opens it again with the right key; a wrong secret is refused with
 // Unlock's error and nothing on the drive changes.
 func TestUnlockEarly(t *testing.T) {
-	dir := t.TempDir()
-	dist := filepath.Join(dir, "dist")
-	os.Mkdir(dist, 0o755)
-	plat := runtime.GOOS + "/" + runtime.GOARCH
-	os.WriteFile(filepath.Join(dist, "travelkit-"+strings.ReplaceAll(plat, "/", "-")), []byte("stand-in binary"), 0o755)
-	img := filepath.Join(dir, "kit.img")
-	cfg := builder.Config{Name: "early", Languages: []string{"en"}, ToolsSize: 64 << 20, RecoveryKey: true,
-		LUKS: luks.FormatOptions{PBKDF: luks.PBKDF{Type: "pbkdf2", Iterations: 1000}}, Platforms: []string{plat}}
-	plan, err := builder.MakePlan(cfg, builder.PlanOptions{Target: img, Size: 300 << 20, BinaryDirs: []string{dist}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte("pass")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.RecoveryKey == "" {
-		t.Fatal("no recovery key")
-	}
-	f, err := os.OpenFile(img, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := drive.Open(fileDev{f, 300 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := d.Unlock([]byte("pass"), -1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := want.FS.ReadFile(drive.RepoPassword)
+	k := buildKit(t, t.TempDir(), kitOptions{RecoveryKey: true})
+	img := k.Img
+	d := openKit(t, img)
+	want, pw := unlockKit(t, d, false)
 	want.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	before, _ := os.ReadFile(img)
 
 	// the passphrase opens keyslot 0, the first tried: the early volume is kept
@@ -80,7 +43,7 @@ func TestUnlockEarly(t *testing.T) {
 
 	// the recovery key: keyslot 0's key is garbage, which ext4 refuses, so UnlockEarly
 	// itself goes on to keyslot 1
-	u, err = d.UnlockEarly([]byte(res.RecoveryKey), -1, true)
+	u, err = d.UnlockEarly([]byte(k.RecoveryKey), -1, true)
 	if err != nil || u.Slot != 1 || u.Key == nil {
 		t.Fatalf("recovery key: %v", err)
 	}
@@ -107,7 +70,7 @@ func TestUnlockEarly(t *testing.T) {
 		candidate = v
 		return ext4.Open(rv, ext4.Options{})
 	})
-	u, err = d.UnlockEarly([]byte(res.RecoveryKey), -1, true)
+	u, err = d.UnlockEarly([]byte(k.RecoveryKey), -1, true)
 	restore()
 	if err != nil || u.Key != nil {
 		t.Fatalf("recovery key, garbage opened: %v", err)

@@ -76,7 +76,7 @@ func debugfs(t *testing.T, plain string, cmds ...string) {
 // file system's size and by what the repository reads of that kind of file.
 func TestHostileInodeSizes(t *testing.T) {
 	dir := t.TempDir()
-	img, _ := buildKit(t, dir)
+	img := buildKit(t, dir, kitOptions{}).Img
 	// a repository, made with travelkit
 	func() {
 		f, _ := os.OpenFile(img, os.O_RDWR, 0)

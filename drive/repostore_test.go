@@ -38,24 +38,56 @@ func run(t *testing.T, dir, name string, args ...string) string {
 	return string(out)
 }
 
+// kitOptions are the variants of buildKit's kit; the zero value is the plain kit, with
+// the passphrase "pass" in keyslot 0 only.
+type kitOptions struct {
+	RecoveryKey bool // a recovery key too, in keyslot 1 (builtKit.RecoveryKey)
+}
+
+// builtKit is a kit image made by buildKit.
+type builtKit struct {
+	Img         string // the image file, kitImageSize bytes
+	Plan        *builder.Plan
+	RecoveryKey string // as printed; "" unless kitOptions.RecoveryKey
+}
+
 // buildKit makes a small kit image with cheap costs and a stand-in binary.
-func buildKit(t *testing.T, dir string) (string, *builder.Plan) {
+func buildKit(t *testing.T, dir string, opt kitOptions) builtKit {
 	t.Helper()
 	dist := filepath.Join(dir, "dist")
 	os.Mkdir(dist, 0o755)
 	plat := runtime.GOOS + "/" + runtime.GOARCH
 	os.WriteFile(filepath.Join(dist, "travelkit-"+strings.ReplaceAll(plat, "/", "-")), []byte("stand-in binary"), 0o755)
 	img := filepath.Join(dir, "kit.img")
-	cfg := builder.Config{Name: "repo-test", Languages: []string{"en"}, ToolsSize: 64 << 20,
+	cfg := builder.Config{Name: "repo-test", Languages: []string{"en"}, ToolsSize: 64 << 20, RecoveryKey: opt.RecoveryKey,
 		LUKS: luks.FormatOptions{PBKDF: luks.PBKDF{Type: "pbkdf2", Iterations: 1000}}, Platforms: []string{plat}}
-	plan, err := builder.MakePlan(cfg, builder.PlanOptions{Target: img, Size: 300 << 20, BinaryDirs: []string{dist}})
+	plan, err := builder.MakePlan(cfg, builder.PlanOptions{Target: img, Size: kitImageSize, BinaryDirs: []string{dist}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte("pass")}); err != nil {
+	res, err := builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte("pass")})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return img, plan
+	if opt.RecoveryKey && res.RecoveryKey == "" {
+		t.Fatal("the kit was built without a recovery key")
+	}
+	return builtKit{Img: img, Plan: plan, RecoveryKey: res.RecoveryKey}
+}
+
+// unlockKit unlocks a kit made by buildKit with its passphrase (read-write or not) and
+// reads the repository password inside.
+func unlockKit(t *testing.T, d *drive.Drive, write bool) (*drive.Unlocked, []byte) {
+	t.Helper()
+	u, err := d.Unlock([]byte("pass"), -1, write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := u.FS.ReadFile(drive.RepoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, pw
 }
 
 func sourceTree(t *testing.T, dir string) string {
@@ -77,27 +109,12 @@ func sourceTree(t *testing.T, dir string) string {
 // through a loop device, restic restoring with travelkit/repo-password.
 func TestRepoInKit(t *testing.T) {
 	dir := t.TempDir()
-	img, plan := buildKit(t, dir)
+	k := buildKit(t, dir, kitOptions{})
+	img, plan := k.Img, k.Plan
 	src := sourceTree(t, dir)
 	ctx := context.Background()
-
-	f, err := os.OpenFile(img, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := drive.Open(fileDev{f, 300 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := d.Unlock([]byte("pass"), -1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := u.FS.ReadFile(drive.RepoPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openKit(t, img)
+	u, pw := unlockKit(t, d, true)
 	st := u.RepoStorage()
 	r, err := repo.Init(ctx, st, pw)
 	if err != nil {
@@ -248,30 +265,11 @@ func (f *failAfter) Save(ctx context.Context, h repo.Handle, data []byte) error 
 // succeeds.
 func TestRepoInKitCrash(t *testing.T) {
 	dir := t.TempDir()
-	img, _ := buildKit(t, dir)
+	img := buildKit(t, dir, kitOptions{}).Img
 	src := sourceTree(t, dir)
 	ctx := context.Background()
-	f, err := os.OpenFile(img, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := drive.Open(fileDev{f, 300 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	open := func() (*drive.Unlocked, []byte) {
-		u, err := d.Unlock([]byte("pass"), -1, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pw, err := u.FS.ReadFile(drive.RepoPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u, pw
-	}
-	u, pw := open()
+	d := openKit(t, img)
+	u, pw := unlockKit(t, d, true)
 	r, err := repo.Init(ctx, u.RepoStorage(), pw)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +282,7 @@ func TestRepoInKitCrash(t *testing.T) {
 		os.WriteFile(filepath.Join(src, "docs", "new"+strconv.Itoa(i)), bytes.Repeat([]byte{byte(i)}, 200<<10+i), 0o644)
 	}
 	for _, n := range []int{0, 1, 2, 3, 5, 8} {
-		u, pw := open()
+		u, pw := unlockKit(t, d, true)
 		r, err := repo.Open(ctx, &failAfter{u.RepoStorage(), n}, pw)
 		if err == nil {
 			if err = r.LoadIndex(ctx); err == nil {
@@ -295,7 +293,7 @@ func TestRepoInKitCrash(t *testing.T) {
 			t.Logf("backup with %d writes allowed completed", n)
 		}
 		u.Close() // what was written is flushed; the rest never happened
-		u, pw = open()
+		u, pw = unlockKit(t, d, true)
 		r, err = repo.Open(ctx, u.RepoStorage(), pw)
 		if err != nil {
 			t.Fatalf("after %d writes: %v", n, err)
@@ -317,7 +315,7 @@ func TestRepoInKitCrash(t *testing.T) {
 		}
 		u.Close()
 	}
-	u, pw = open()
+	u, pw = unlockKit(t, d, true)
 	defer u.Close()
 	r, _ = repo.Open(ctx, u.RepoStorage(), pw)
 	r.LoadIndex(ctx)
@@ -334,16 +332,8 @@ func TestRepoInKitCrash(t *testing.T) {
 // the repository stays usable.
 func TestRepoInKitFull(t *testing.T) {
 	dir := t.TempDir()
-	img, _ := buildKit(t, dir)
-	f, err := os.OpenFile(img, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := drive.Open(fileDev{f, 300 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := buildKit(t, dir, kitOptions{}).Img
+	d := openKit(t, img)
 	u, err := d.Unlock([]byte("pass"), -1, true)
 	if err != nil {
 		t.Fatal(err)
@@ -394,26 +384,11 @@ func tempsIn(t *testing.T, u *drive.Unlocked) []string {
 // listed, and is removed (its blocks with it) by the next backup and by prune.
 func TestRepoInKitStreamed(t *testing.T) {
 	dir := t.TempDir()
-	img, _ := buildKit(t, dir)
+	img := buildKit(t, dir, kitOptions{}).Img
 	ctx := context.Background()
-	f, err := os.OpenFile(img, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := drive.Open(fileDev{f, 300 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openKit(t, img)
 	open := func() (*drive.Unlocked, *repo.Repository) {
-		u, err := d.Unlock([]byte("pass"), -1, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pw, err := u.FS.ReadFile(drive.RepoPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u, pw := unlockKit(t, d, true)
 		r, err := repo.Open(ctx, u.RepoStorage(), pw)
 		if errors.Is(err, repo.ErrNoRepository) {
 			r, err = repo.Init(ctx, u.RepoStorage(), pw)
@@ -432,7 +407,7 @@ func TestRepoInKitStreamed(t *testing.T) {
 		os.WriteFile(filepath.Join(src, "f"+strconv.Itoa(i)), b, 0o600)
 	}
 	u, r := open()
-	_, err = r.Backup(ctx, repo.BackupOptions{Paths: []string{src}, Host: "h"})
+	_, err := r.Backup(ctx, repo.BackupOptions{Paths: []string{src}, Host: "h"})
 	if err == nil || !strings.Contains(err.Error(), "the kit is full") {
 		t.Fatalf("backup into a full kit: %v", err)
 	}

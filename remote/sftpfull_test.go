@@ -5,13 +5,12 @@ package remote
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"travelkit/internal/testfs"
 	"travelkit/internal/testservers"
 	"travelkit/repo"
 )
@@ -23,18 +22,10 @@ import (
 // held after 1 MiB while another (a) fails for want of room; b is let go only once a
 // waits for it, so a measurement that does not wait sees b's first MiB and not its end.
 func TestSFTPFullMeasuresAfterOtherSaves(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI runs the tests as root)")
-	}
+	testfs.SkipUnlessRoot(t) // before starting sshd
 	srv := testservers.StartSSHD(t)
 	dir := filepath.Join(srv.Root, "small")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	testfs.Tmpfs(t, dir, "4m")
 
 	type which struct{}
 	var bSent atomic.Int64

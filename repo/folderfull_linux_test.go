@@ -3,25 +3,18 @@ package repo
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"travelkit/internal/testfs"
 )
 
 // A folder repository on a full disk: the error says so, with the file's size
 // (DiskFullError, errors.Is ENOSPC), and leaves no temporary file.
 func TestFolderDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root (CI runs the tests as root)")
-	}
 	dir := filepath.Join(t.TempDir(), "small")
-	os.MkdirAll(dir, 0o700)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	testfs.Tmpfs(t, dir, "1m")
 	f := NewFolder(dir)
 	ctx := context.Background()
 	if err := f.Create(ctx); err != nil {

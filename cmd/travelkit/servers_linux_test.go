@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"travelkit/internal/bytesize"
+	"travelkit/internal/testfs"
 )
 
 // serverCmds are the script commands of the remote tests beside the servers'
@@ -44,21 +44,12 @@ func cmdTmpfs(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	dir := ts.MkAbs(args[0])
 	size := strings.TrimSuffix(strings.TrimSuffix(args[1], "iB"), "B")
-	mounted := map[string]bool{}
-	if b, err := os.ReadFile("/proc/self/mounts"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(l); len(f) > 1 {
-				mounted[f[1]] = true
-			}
-		}
-	}
-	if mounted[dir] {
-		ts.Check(ts.Exec("mount", "-o", "remount,size="+size, dir))
+	if testfs.Mounted(dir) {
+		ts.Check(testfs.Resize(dir, size))
 		return
 	}
-	ts.Check(os.MkdirAll(dir, 0o700))
-	ts.Check(ts.Exec("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir))
-	ts.Defer(func() { exec.Command("umount", "-l", dir).Run() })
+	ts.Check(testfs.Mount(dir, size))
+	ts.Defer(func() { testfs.Unmount(dir) })
 }
 
 // cmdRandFile: randfile SIZE FILE writes SIZE random bytes (data that does not compress).

@@ -19,6 +19,7 @@ var testHelpers = []string{
 	"travelkit/internal/homedata",
 	"travelkit/internal/rsscheck",
 	"travelkit/internal/testservers",
+	"travelkit/internal/testfs",
 	"travelkit/internal/layering",
 	"travelkit/internal/winetest",
 	"travelkit/internal/ocr",

@@ -1,0 +1,9 @@
+// Package testfs gives tests a disk that fills up: a tmpfs of a few MiB mounted on a
+// folder, so that what the code does on a full disk runs against the kernel's own ENOSPC
+// (a folder repository, an SFTP server's disk, a whole `travelkit copy`). Mounting needs
+// Linux and root; CI runs the tests as root. Elsewhere the package is empty.
+//
+// Only tests import this package; nothing in the shipped program does.
+//
+// Imports: internal packages only. Today it imports none.
+package testfs
