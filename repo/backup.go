@@ -224,6 +224,11 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		}
 	}
 
+	// what is stored already is known from the index (after an earlier
+	// backup in this process, it is loaded again: see startSaving)
+	if err := r.ensureIndex(ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
@@ -249,8 +254,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	}
 	start := time.Now()
 	// one uploader hashes and writes a 16 MiB pack in about the time the
-	// other cores fill one
-	r.StartSaving(ctx, max(1, workers/4))
+	// other cores fill one; what is saved is kept compact (knownSet)
+	r.startSaving(ctx, max(1, workers/4), true)
 	// stages are labelled for CPU profiles: walk (list folders, stat,
 	// trees), read (read, chunk, hash), save (compress, encrypt), upload
 	// (hash and write packs)

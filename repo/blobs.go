@@ -10,6 +10,7 @@ import (
 	"hash"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -33,9 +34,20 @@ type blobSaver struct {
 	// runs of the index's entries (the index file is written from there)
 	pending      []entryRun
 	pendingBlobs int
-	slots        chan struct{} // data pack buffers in use
-	free         chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
-	ctx          context.Context
+	// known, when the saver is compact (a backup's), holds the blobs saved
+	// and listed in an index file, as tags (knownSet); the blobs of uploaded
+	// packs are in indexes of their own meanwhile: fresh takes the packs
+	// uploaded now, live counts the blobs of each such index not yet in an
+	// index file (an index leaves it for known once they all are). The
+	// repository's index is not added to: Flush marks it to be loaded again.
+	known   *knownSet
+	fresh   *Index
+	live    map[*Index]int
+	liveIdx []*Index      // live's keys
+	retired int           // blobs moved into known (for tests)
+	slots   chan struct{} // data pack buffers in use
+	free    chan []byte   // data pack buffers to reuse: no 17 MiB of garbage per pack
+	ctx     context.Context
 	// stream is the storage when it writes files as they are made: each
 	// saving goroutine then writes its own data pack (in its BlobScratch)
 	// and no pack is held in memory; open lists those packs for Flush
@@ -55,14 +67,27 @@ type blobSaver struct {
 // Uploaders hash and store full packs; each holds one pack buffer (one more
 // is being filled).
 func (r *Repository) StartSaving(ctx context.Context, uploaders int) {
+	r.startSaving(ctx, uploaders, false)
+}
+
+// startSaving is StartSaving; compact keeps the blobs saved in a knownSet
+// once they are in an index file, with no place (a backup never reads them
+// again), and leaves the repository's index to be loaded again after Flush.
+func (r *Repository) startSaving(ctx context.Context, uploaders int, compact bool) {
 	if uploaders < 1 {
 		uploaders = 1
 	}
 	s := &blobSaver{r: r, seen: map[BlobHandle]struct{}{}, upload: make(chan *packer),
 		slots: make(chan struct{}, uploaders+1), free: make(chan []byte, uploaders+1), ctx: ctx,
 		open: map[*streamPack]struct{}{}}
-	// the blobs this backup adds are kept off the collected heap
-	r.idx.mapNewMem()
+	if compact {
+		s.known = newKnownSet()
+		s.live = map[*Index]int{}
+		s.rotate()
+	} else {
+		// the blobs this backup adds are kept off the collected heap
+		r.idx.mapNewMem()
+	}
 	s.stream, _ = r.st.(Streamer)
 	if s.stream != nil {
 		// a streamed pack is in the storage already: its uploader only makes
@@ -150,8 +175,16 @@ func (s *blobSaver) uploadOne(p *packer) {
 	for i := range p.blobs {
 		p.blobs[i].PackID = id
 	}
-	run := s.r.idx.addRun(p.blobs)
-	s.mu.Lock()
+	var run entryRun
+	if s.known != nil {
+		// added under s.mu: has reads the saver's indexes without their locks
+		s.mu.Lock()
+		run = s.fresh.addRun(p.blobs)
+		s.live[s.fresh] += len(p.blobs)
+	} else {
+		run = s.r.idx.addRun(p.blobs)
+		s.mu.Lock()
+	}
 	// in the index now: Known finds them there (it looks at seen first)
 	for i := range p.blobs {
 		delete(s.seen, p.blobs[i].BlobHandle)
@@ -168,20 +201,120 @@ func (s *blobSaver) uploadOne(p *packer) {
 		full := s.pendingBlobs - s.pendingBlobs%maxIndexEntries
 		batch, s.pending = takeRuns(s.pending, full)
 		s.pendingBlobs -= full
+		if s.known != nil {
+			s.rotate()
+		}
 	}
 	s.mu.Unlock()
 	if batch != nil {
+		var written map[*Index]int
+		if s.known != nil {
+			written = runBlobs(batch) // before writeRuns, which moves their starts
+		}
 		if err := s.r.writeRuns(s.ctx, batch); err != nil {
 			s.setErr(err)
+		} else if written != nil {
+			s.retire(written)
 		}
 	}
+}
+
+// rotate starts a new index for the packs uploaded from now on (s.mu held or
+// not yet shared).
+func (s *blobSaver) rotate() {
+	x := NewIndex()
+	x.mapNewMem()
+	s.fresh = x
+	s.live[x] = 0
+	s.liveIdx = append(s.liveIdx, x)
+}
+
+// runBlobs counts the blobs of runs by index.
+func runBlobs(runs []entryRun) map[*Index]int {
+	m := map[*Index]int{}
+	for _, r := range runs {
+		m[r.x] += r.end - r.first
+	}
+	return m
+}
+
+// retire notes that the blobs counted in written are in index files; an index
+// all of whose blobs are, and that takes no more packs, moves into known.
+func (s *blobSaver) retire(written map[*Index]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for x, n := range written {
+		s.live[x] -= n
+		if s.live[x] > 0 || x == s.fresh {
+			continue
+		}
+		x.mu.RLock()
+		for _, p := range x.pages {
+			for i := range p {
+				s.known.Add(p[i].handle())
+			}
+		}
+		x.mu.RUnlock()
+		delete(s.live, x)
+		s.liveIdx = slices.DeleteFunc(s.liveIdx, func(y *Index) bool { return y == x })
+		s.retired += x.n
+		x.release()
+	}
+}
+
+// has reports whether a blob is saved or being saved in this session, but
+// for the repository's index (s.mu held); part and t are its tag in known.
+func (s *blobSaver) has(h BlobHandle, part int, t knownTag) bool {
+	if _, ok := s.seen[h]; ok {
+		return true
+	}
+	if s.known == nil {
+		return false
+	}
+	if s.known.n > 0 && s.known.parts[part].has(t) {
+		return true
+	}
+	for _, x := range s.liveIdx {
+		// changed only under s.mu (uploadOne, retire)
+		if len(x.slots) > 0 {
+			if _, ok := x.find(h); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tag is h's tag in known, if the saver is compact.
+func (s *blobSaver) tag(h BlobHandle) (int, knownTag) {
+	if s.known == nil {
+		return 0, knownTag{}
+	}
+	return s.known.tag(h)
+}
+
+// done hands back a compact saver's memory after its last index file; the
+// repository's index lacks what it saved and is loaded again when next used.
+func (s *blobSaver) done() {
+	if s.known == nil {
+		return
+	}
+	s.mu.Lock()
+	for x := range s.live {
+		x.release()
+	}
+	s.live, s.liveIdx, s.fresh = nil, nil, nil
+	s.known.free()
+	s.mu.Unlock()
+	s.r.idxLoaded.Store(false)
 }
 
 // Known reports whether the blob is already stored or being stored.
 func (r *Repository) Known(h BlobHandle) bool {
 	if s := r.saver; s != nil {
+		part, t := s.tag(h)
 		s.mu.Lock()
-		_, ok := s.seen[h]
+		ok := s.has(h, part, t)
 		s.mu.Unlock()
 		if ok {
 			return true
@@ -207,6 +340,11 @@ const sealPiece = 256 << 10
 // most chunks are smaller, and a rare 8 MiB one should not stay resident.
 const keepScratch = 2 << 20
 
+// scratchCap is the capacity to give a buffer of capacity c that must now hold n bytes:
+// at least twice c, up to limit, so that a buffer kept for the next blob grows to the
+// largest it keeps in a few steps instead of one allocation for every larger blob.
+func scratchCap(c, n, limit int) int { return max(n, min(2*c, limit)) }
+
 // streamPack is a data pack written to the storage blob by blob, hashed as it
 // is written.
 type streamPack struct {
@@ -230,12 +368,9 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 		return false, err
 	}
 	h := BlobHandle{ID: id, Type: t}
+	part, tg := s.tag(h)
 	s.mu.Lock()
-	if _, ok := s.seen[h]; ok {
-		s.mu.Unlock()
-		return false, nil
-	}
-	if r.idx.Has(h) {
+	if s.has(h, part, tg) || r.idx.Has(h) {
 		s.mu.Unlock()
 		return false, nil
 	}
@@ -550,10 +685,12 @@ func (r *Repository) Flush(ctx context.Context) error {
 	s.wg.Wait()
 	r.saver = nil
 	r.lastSaver = s
-	if err := s.getErr(); err != nil {
-		return err
+	err := s.getErr()
+	if err == nil {
+		err = r.writeRuns(ctx, s.pending)
 	}
-	return r.writeRuns(ctx, s.pending)
+	s.done()
+	return err
 }
 
 // Abort stops saving without writing an index; packs already written stay
@@ -573,6 +710,7 @@ func (r *Repository) Abort() {
 	close(s.upload)
 	s.wg.Wait()
 	r.saver = nil
+	s.done()
 }
 
 // SaverStats returns blobs and bytes added so far.
@@ -617,7 +755,7 @@ func takeRuns(runs []entryRun, n int) (head, tail []entryRun) {
 // were the peak of a first backup of 300,000 small files; at 12,500 they are
 // 2 + 1 MB. restic reads index files of any number of blobs; a million blobs
 // are 80 index files instead of 20.
-const maxIndexEntries = 12500
+var maxIndexEntries = 12500 // a variable for tests
 
 func (r *Repository) writeIndex(ctx context.Context, blobs []PackedBlob) error {
 	for len(blobs) > 0 {
@@ -666,7 +804,7 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	var err error
 	if rr, ok := r.st.(RangeReader); ok && scratch != nil {
 		if cap(*scratch) < int(pb.Length) {
-			*scratch = make([]byte, pb.Length)
+			*scratch = make([]byte, pb.Length, scratchCap(cap(*scratch), int(pb.Length), keepScratch))
 		}
 		raw = (*scratch)[:pb.Length]
 		err = rr.ReadAt(ctx, h, raw, int64(pb.Offset))
@@ -678,6 +816,11 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	}
 	return r.openBlob(pb, raw, buf)
 }
+
+// zstdSlack is the room a decompression gets past a blob's declared length: the
+// decoder's fast copies write up to 32 bytes (klauspost/compress's
+// compressedBlockOverAlloc) beyond what a block produces.
+const zstdSlack = 32
 
 // openBlob decrypts, decompresses and verifies one stored blob, decrypting raw in
 // place. Decompression writes into buf (or a new buffer) of exactly the declared
@@ -696,14 +839,19 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 		// decrypt in place: raw is ours (a fresh load or the caller's scratch)
 		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
 		if err == nil {
+			// zstdSlack bytes beyond the declared length let the decoder copy
+			// matches in whole words up to the blob's last block (with none, its
+			// last block takes the byte-wise copies); a blob that fills them
+			// decompresses to more than it declares and is refused as before
 			dst := buf[:0]
-			if cap(dst) < ulen {
-				dst = make([]byte, 0, ulen)
+			if cap(dst) < ulen+zstdSlack {
+				dst = make([]byte, 0, scratchCap(cap(dst), ulen+zstdSlack, keepScratch+zstdSlack))
 			}
 			var out []byte
-			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen])
+			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen+zstdSlack])
 			switch {
-			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded):
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded) ||
+				err == nil && len(out) > ulen:
 				err = fmt.Errorf("%w (%d bytes)", errDeclared, ulen)
 			case err == nil && len(out) != ulen:
 				err = errors.New("wrong uncompressed length")

@@ -54,6 +54,18 @@ func (x *Index) mapNewMem() {
 	x.mu.Unlock()
 }
 
+// release empties the index and hands its mapped memory back at once (for an
+// index nothing else uses any more).
+func (x *Index) release() {
+	x.mu.Lock()
+	if x.mem != nil {
+		x.mem.free()
+	}
+	x.pages, x.slots, x.n, x.blobs = nil, nil, 0, 0
+	x.packs, x.packNum = nil, map[ID]int32{}
+	x.mu.Unlock()
+}
+
 // indexMem is the memory mapped for an index. It is unmapped when the index is
 // collected: nothing outside the index keeps a pointer into it (Lookup and
 // Each return copies, an entryRun holds the index itself).

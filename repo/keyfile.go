@@ -15,7 +15,7 @@ import (
 	"sort"
 	"time"
 
-	"golang.org/x/crypto/scrypt"
+	"travelkit/internal/scrypt"
 )
 
 // ErrWrongPassword means no key file of the repository opens with the password.
@@ -110,7 +110,29 @@ func openKeyFile(b []byte, password []byte) (*Key, error) {
 
 // open derives the user key from password and decrypts the master key.
 func (kf *keyFileJSON) open(password []byte) (*Key, error) {
-	dk, err := scrypt.Key(password, kf.Salt, kf.N, kf.R, kf.P, 64)
+	mk, err := kf.unseal(password, deriveFast)
+	if err != nil {
+		// The fast derivation (assembly on amd64) is not the reference: should it ever
+		// derive a wrong key, for a CPU or a case its tests did not cover, every password
+		// would look wrong and people would be locked out of their backups. So before
+		// saying a password is wrong (or the key file damaged), derive once more with
+		// golang.org/x/crypto/scrypt and report what that gives. A key wrong only in its
+		// encryption half passes the MAC and fails at the JSON, so any error takes this
+		// path, not just a MAC mismatch. A wrong password costs one more derivation; a
+		// right one never does.
+		mk, err = kf.unseal(password, scrypt.KeyReference)
+	}
+	return mk, err
+}
+
+// deriveFast is the key derivation tried first when opening a key file (tests replace it
+// with a broken one to see the reference take over).
+var deriveFast = scrypt.Key
+
+// unseal derives the user key from password with derive (scrypt) and decrypts the key
+// file's master key; ErrWrongPassword when its MAC does not match.
+func (kf *keyFileJSON) unseal(password []byte, derive func(password, salt []byte, N, r, p, keyLen int) ([]byte, error)) (*Key, error) {
+	dk, err := derive(password, kf.Salt, kf.N, kf.R, kf.P, 64)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +142,7 @@ func (kf *keyFileJSON) open(password []byte) (*Key, error) {
 	// Collect it and give its pages back before anything else is allocated.
 	debug.FreeOSMemory()
 	uk, err := keyFromBytes(dk)
+	clear(dk)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +151,9 @@ func (kf *keyFileJSON) open(password []byte) (*Key, error) {
 		return nil, ErrWrongPassword
 	}
 	var mk Key
-	if err := json.Unmarshal(plain, &mk); err != nil {
+	err = json.Unmarshal(plain, &mk)
+	clear(plain)
+	if err != nil {
 		return nil, fmt.Errorf("invalid master key in key file: %w", err)
 	}
 	return &mk, nil
@@ -140,7 +165,9 @@ func newKeyFile(master *Key, password []byte, p KDFParams) ([]byte, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return nil, err
 	}
-	dk, err := scrypt.Key(password, salt, p.N, p.R, p.P, 64)
+	// A new key is derived with golang.org/x/crypto/scrypt, the reference, never with the
+	// fast path: whatever the fast path does, what we write is what restic derives.
+	dk, err := scrypt.KeyReference(password, salt, p.N, p.R, p.P, 64)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,147 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The known set finds every blob it was given and nothing else: not the same ID
+// as the other type, not an ID that differs in one byte of either half; and it
+// keeps a blob in at most 20 bytes.
+func TestKnownSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	randomID := func() (id ID) {
+		for j := range id {
+			id[j] = byte(r.Uint32())
+		}
+		return id
+	}
+	s := newKnownSet()
+	defer s.free()
+	var added []BlobHandle
+	for i := 0; i < 100_000; i++ {
+		h := BlobHandle{ID: randomID(), Type: DataBlob}
+		if i%5 == 0 {
+			h.Type = TreeBlob
+		}
+		s.Add(h)
+		added = append(added, h)
+	}
+	s.Add(added[3]) // again: still one blob
+	if s.n != len(added) {
+		t.Fatalf("%d blobs in the set, want %d", s.n, len(added))
+	}
+	for _, h := range added {
+		if !s.Has(h) {
+			t.Fatalf("%v added but not found", h)
+		}
+		other := h
+		other.Type = DataBlob + TreeBlob - h.Type
+		if s.Has(other) {
+			t.Fatalf("%v found as the other type", h)
+		}
+		for _, at := range []int{0, 15, 16, 31} {
+			near := h
+			near.ID[at] ^= 1
+			if s.Has(near) {
+				t.Fatalf("an ID differing from %v in byte %d is found", h.ID, at)
+			}
+		}
+	}
+	for i := 0; i < 200_000; i++ {
+		if h := (BlobHandle{ID: randomID(), Type: DataBlob}); s.Has(h) {
+			t.Fatalf("%v was never added but is found", h)
+		}
+	}
+	if per := float64(s.bytes()) / float64(s.n); per > 20 {
+		t.Fatalf("%.1f bytes a blob, want at most 20", per)
+	}
+	// another process's set (another key) keeps other tags
+	s2 := newKnownSet()
+	if p1, t1 := s.tag(added[0]); true {
+		if p2, t2 := s2.tag(added[0]); p1 == p2 && t1 == t2 {
+			t.Fatal("two sets made the same tag: the key is not random")
+		}
+	}
+}
+
+// A backup that writes many index files keeps the blobs of written ones only in
+// its known set, and still stores each blob once: files whose content repeats
+// after their first copy's index file was written are not stored again. After
+// it, the repository's index is loaded again when needed: the next backup in
+// the same process stores nothing new, and a restore and restic's check read
+// everything.
+func TestBackupKnownSet(t *testing.T) {
+	defer func(n int) { maxIndexEntries = n }(maxIndexEntries)
+	maxIndexEntries = 16
+	ctx := context.Background()
+	r, dir := initTestRepo(t)
+	r.PackSize = 8 << 10
+	src := filepath.Join(t.TempDir(), "src")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var contents [][]byte
+	for d := 0; d < 8; d++ {
+		folder := filepath.Join(src, fmt.Sprintf("d%d", d))
+		if err := os.MkdirAll(folder, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := 0; f < 40; f++ {
+			var b []byte
+			if d >= 4 && f%2 == 0 {
+				b = contents[rnd.IntN(len(contents))] // a copy of an earlier file
+			} else {
+				b = make([]byte, 500+rnd.IntN(3000))
+				for i := range b {
+					b[i] = byte(rnd.Uint32())
+				}
+				contents = append(contents, b)
+			}
+			if err := os.WriteFile(filepath.Join(folder, fmt.Sprintf("f%02d", f)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	res, err := r.Backup(ctx, BackupOptions{Paths: []string{src}, Host: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataBlobs, _, _, _ := r.saverStats()
+	if dataBlobs != len(contents) {
+		t.Fatalf("%d data blobs stored, want %d (one per distinct content)", dataBlobs, len(contents))
+	}
+	if n := r.lastSaver.retired; n < len(contents)/2 {
+		t.Fatalf("only %d blobs went into the known set", n)
+	}
+	if r.idxLoaded.Load() {
+		t.Fatal("the repository's index lacks the backup's blobs but is not marked to be loaded again")
+	}
+	// the same files again, read in full: nothing new is stored
+	if _, err := r.Backup(ctx, BackupOptions{Paths: []string{src}, Host: "h", NoParent: true}); err != nil {
+		t.Fatal(err)
+	}
+	// (the tree listing src's parents may be new: /tmp changes as others use it)
+	if d, tr, _, _ := r.saverStats(); d != 0 || tr > 1 {
+		t.Fatalf("the second backup stored %d data and %d tree blobs, want none (and at most the top tree)", d, tr)
+	}
+	// every blob once in the index files
+	r2 := openTestRepo(t, NewFolder(dir))
+	entries := 0
+	r2.idx.Each(func(PackedBlob) { entries++ })
+	if entries != r2.idx.Len() {
+		t.Fatalf("%d index entries for %d blobs: a blob was stored twice", entries, r2.idx.Len())
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := r.Restore(ctx, res.Snapshot, RestoreOptions{Target: out}); err != nil {
+		t.Fatal(err)
+	}
+	compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out, src)))
+	cr, err := r2.Check(ctx, CheckOptions{ReadData: true})
+	if err != nil || !cr.OK() {
+		t.Fatalf("check: %v %v", err, cr.Errors)
+	}
+	resticCmd(t, dir, "check", "--read-data")
+}
