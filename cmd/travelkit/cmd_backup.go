@@ -151,7 +151,9 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		return err
 	}
 	// the index loads while the lock is taken (its files are written and synced); its
-	// error, if any, is RefreshIndex's to report
+	// error, if any, is RefreshIndex's to report. Data blobs are kept without their
+	// places: a backup only asks whether they are stored
+	r.IndexForBackup()
 	loaded := make(chan struct{})
 	go func() {
 		defer close(loaded)
