@@ -377,6 +377,20 @@ func EncodeIndex(blobs []PackedBlob) ([]byte, error) {
 	return appendIndexJSON(nil, blobs)
 }
 
+// IndexCompactBlobs is the number of blobs the index keeps compact
+// (IndexForBackup), without their places.
+func (r *Repository) IndexCompactBlobs() int {
+	r.idxMu.Lock()
+	defer r.idxMu.Unlock()
+	x := r.idx
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.known == nil {
+		return 0
+	}
+	return x.known.n
+}
+
 // IndexForBackup makes the index, when it is next loaded, keep data blobs
 // only as known (knownSet: about 18 bytes a blob instead of 60-64), without their
 // places: a backup asks whether a data blob is stored, never where. Trees keep
