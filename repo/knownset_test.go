@@ -76,8 +76,8 @@ func TestKnownSet(t *testing.T) {
 // the same process stores nothing new, and a restore and restic's check read
 // everything.
 func TestBackupKnownSet(t *testing.T) {
-	defer func(n int) { maxIndexEntries = n }(maxIndexEntries)
-	maxIndexEntries = 16
+	defer func(n int, b int64) { maxIndexEntries, compactIndexBytes = n, b }(maxIndexEntries, compactIndexBytes)
+	maxIndexEntries, compactIndexBytes = 16, 0
 	ctx := context.Background()
 	r, dir := initTestRepo(t)
 	r.PackSize = 8 << 10
@@ -184,5 +184,19 @@ func TestBackupKnownSet(t *testing.T) {
 	compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out3, src)))
 	if r3.idx.known != nil {
 		t.Fatal("the index was not loaded in full after the backup")
+	}
+	// an index smaller than compactIndexBytes stays whole
+	compactIndexBytes = 1 << 40
+	r4, err := Open(ctx, NewFolder(dir), []byte(testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r4.Close()
+	r4.IndexForBackup()
+	if err := r4.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r4.idx.known != nil {
+		t.Fatal("a small index was kept compact")
 	}
 }
