@@ -340,6 +340,11 @@ const sealPiece = 256 << 10
 // most chunks are smaller, and a rare 8 MiB one should not stay resident.
 const keepScratch = 2 << 20
 
+// scratchCap is the capacity to give a buffer of capacity c that must now hold n bytes:
+// at least twice c, up to limit, so that a buffer kept for the next blob grows to the
+// largest it keeps in a few steps instead of one allocation for every larger blob.
+func scratchCap(c, n, limit int) int { return max(n, min(2*c, limit)) }
+
 // streamPack is a data pack written to the storage blob by blob, hashed as it
 // is written.
 type streamPack struct {
@@ -799,7 +804,7 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	var err error
 	if rr, ok := r.st.(RangeReader); ok && scratch != nil {
 		if cap(*scratch) < int(pb.Length) {
-			*scratch = make([]byte, pb.Length)
+			*scratch = make([]byte, pb.Length, scratchCap(cap(*scratch), int(pb.Length), keepScratch))
 		}
 		raw = (*scratch)[:pb.Length]
 		err = rr.ReadAt(ctx, h, raw, int64(pb.Offset))
@@ -811,6 +816,11 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 	}
 	return r.openBlob(pb, raw, buf)
 }
+
+// zstdSlack is the room a decompression gets past a blob's declared length: the
+// decoder's fast copies write up to 32 bytes (klauspost/compress's
+// compressedBlockOverAlloc) beyond what a block produces.
+const zstdSlack = 32
 
 // openBlob decrypts, decompresses and verifies one stored blob, decrypting raw in
 // place. Decompression writes into buf (or a new buffer) of exactly the declared
@@ -829,14 +839,19 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 		// decrypt in place: raw is ours (a fresh load or the caller's scratch)
 		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
 		if err == nil {
+			// zstdSlack bytes beyond the declared length let the decoder copy
+			// matches in whole words up to the blob's last block (with none, its
+			// last block takes the byte-wise copies); a blob that fills them
+			// decompresses to more than it declares and is refused as before
 			dst := buf[:0]
-			if cap(dst) < ulen {
-				dst = make([]byte, 0, ulen)
+			if cap(dst) < ulen+zstdSlack {
+				dst = make([]byte, 0, scratchCap(cap(dst), ulen+zstdSlack, keepScratch+zstdSlack))
 			}
 			var out []byte
-			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen])
+			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen+zstdSlack])
 			switch {
-			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded):
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrFrameSizeExceeded) ||
+				err == nil && len(out) > ulen:
 				err = fmt.Errorf("%w (%d bytes)", errDeclared, ulen)
 			case err == nil && len(out) != ulen:
 				err = errors.New("wrong uncompressed length")

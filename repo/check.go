@@ -467,7 +467,7 @@ func (c *checker) streamPack(ctx context.Context, rr RangeReader, id ID, size in
 			errs = append(errs, errors.Unwrap(err))
 			continue
 		}
-		if cap(p) <= keepScratch && !sameArray(p, sc.raw) {
+		if cap(p) <= keepScratch+zstdSlack && !sameArray(p, sc.raw) {
 			sc.plain = p
 		}
 	}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // looksRandom takes random bytes for random from randomFrom on, and never
@@ -35,5 +38,36 @@ func TestLooksRandom(t *testing.T) {
 		if got := looksRandom(c.data); got != c.want {
 			t.Errorf("%s: looksRandom %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestBlobLongerThanDeclared: a blob whose zstd frame holds a few bytes more than its
+// declared length, fewer than the decoder's slack past it, is refused, not cut to length.
+func TestBlobLongerThanDeclared(t *testing.T) {
+	r := newRepository(newMemStore())
+	r.key = NewRandomKey()
+	r.cfg = Config{Version: 2}
+	enc, err := zstd.NewWriter(nil, zstdOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("a travel kit for the airport "), 300)
+	for _, extra := range []int{1, zstdSlack - 1, zstdSlack, zstdSlack + 1} {
+		ulen := len(data) - extra
+		raw := r.key.Seal(nil, enc.EncodeAll(data, nil))
+		pb := PackedBlob{BlobHandle: BlobHandle{ID: Hash(data[:ulen]), Type: DataBlob}, Length: uint32(len(raw)), UncompressedLength: uint32(ulen)}
+		got, err := r.openBlob(pb, raw, nil)
+		if err == nil {
+			t.Fatalf("%d bytes more than declared: accepted %d bytes", extra, len(got))
+		}
+		if !errors.Is(err, errDeclared) {
+			t.Errorf("%d bytes more than declared: %v, want %v", extra, err, errDeclared)
+		}
+	}
+	// and the exact length is read
+	raw := r.key.Seal(nil, enc.EncodeAll(data, nil))
+	pb := PackedBlob{BlobHandle: BlobHandle{ID: Hash(data), Type: DataBlob}, Length: uint32(len(raw)), UncompressedLength: uint32(len(data))}
+	if got, err := r.openBlob(pb, raw, make([]byte, 0, len(data))); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("exact length: %d bytes, %v", len(got), err)
 	}
 }
