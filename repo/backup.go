@@ -224,6 +224,13 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		}
 	}
 
+	// an index loaded for this backup (IndexForBackup) lacks the places of
+	// data blobs: it is loaded again in full when next used
+	defer func() {
+		if r.idxForBackup.Swap(false) {
+			r.idxLoaded.Store(false)
+		}
+	}()
 	// what is stored already is known from the index (after an earlier
 	// backup in this process, it is loaded again: see startSaving)
 	if err := r.ensureIndex(ctx); err != nil {

@@ -39,6 +39,7 @@ type knownSet struct {
 	first [3][16]byte // the encrypted type block, per type
 	parts [knownParts]knownPart
 	n     int
+	heap  bool // no table is mapped
 }
 
 const knownParts = 256
@@ -144,7 +145,7 @@ func (s *knownSet) Add(h BlobHandle) {
 	part, t := s.tag(h)
 	p := &s.parts[part]
 	if 5*(p.n+1) > 4*len(p.tags) {
-		p.grow()
+		p.grow(s.heap)
 	}
 	if p.put(t) {
 		s.n++
@@ -153,11 +154,11 @@ func (s *knownSet) Add(h BlobHandle) {
 
 // grow makes the part's table a quarter larger (64 slots at first) and puts
 // its tags in again.
-func (p *knownPart) grow() {
+func (p *knownPart) grow(heap bool) {
 	n := max(64, len(p.tags)+len(p.tags)/4)
 	old, oldMem := p.tags, p.mem
 	p.mem = nil
-	if n*knownTagSize >= knownMapMin {
+	if !heap && n*knownTagSize >= knownMapMin {
 		p.mem = mapIndexMem(n * knownTagSize)
 	}
 	if p.mem != nil {

@@ -76,8 +76,8 @@ func TestKnownSet(t *testing.T) {
 // the same process stores nothing new, and a restore and restic's check read
 // everything.
 func TestBackupKnownSet(t *testing.T) {
-	defer func(n int) { maxIndexEntries = n }(maxIndexEntries)
-	maxIndexEntries = 16
+	defer func(n int, b int64) { maxIndexEntries, compactIndexBytes = n, b }(maxIndexEntries, compactIndexBytes)
+	maxIndexEntries, compactIndexBytes = 16, 0
 	ctx := context.Background()
 	r, dir := initTestRepo(t)
 	r.PackSize = 8 << 10
@@ -144,4 +144,59 @@ func TestBackupKnownSet(t *testing.T) {
 		t.Fatalf("check: %v %v", err, cr.Errors)
 	}
 	resticCmd(t, dir, "check", "--read-data")
+
+	// an index loaded for a backup knows the data blobs without their places,
+	// the trees with theirs; the incremental stores nothing, and the index is
+	// complete again after it
+	r3, err := Open(ctx, NewFolder(dir), []byte(testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r3.Close()
+	r3.IndexForBackup()
+	if err := r3.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r3.idx.known == nil || r3.idx.known.n != len(contents) || r3.idx.Len() != r2.idx.Len() {
+		t.Fatalf("an index loaded for a backup does not keep its %d data blobs compact", len(contents))
+	}
+	some := BlobHandle{ID: Hash(contents[0]), Type: DataBlob}
+	if _, ok := r3.idx.Lookup(some); ok || !r3.idx.Has(some) {
+		t.Fatal("a data blob of an index loaded for a backup: Lookup must not find it, Has must")
+	}
+	if _, ok := r3.idx.Lookup(BlobHandle{ID: *res.Snapshot.Tree, Type: TreeBlob}); !ok {
+		t.Fatal("a tree of an index loaded for a backup has no place")
+	}
+	if err := os.WriteFile(filepath.Join(src, "d0", "new"), []byte("new content"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res3, err := r3.Backup(ctx, BackupOptions{Paths: []string{src}, Host: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _, _, _ := r3.saverStats(); res3.Parent == nil || d != 1 {
+		t.Fatalf("the incremental stored %d data blobs, want 1 (parent %v)", d, res3.Parent)
+	}
+	out3 := filepath.Join(t.TempDir(), "out")
+	if _, err := r3.Restore(ctx, res3.Snapshot, RestoreOptions{Target: out3}); err != nil {
+		t.Fatal(err)
+	}
+	compareTrees(t, snapshotTree(t, src), snapshotTree(t, restoredPath(out3, src)))
+	if r3.idx.known != nil {
+		t.Fatal("the index was not loaded in full after the backup")
+	}
+	// an index smaller than compactIndexBytes stays whole
+	compactIndexBytes = 1 << 40
+	r4, err := Open(ctx, NewFolder(dir), []byte(testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r4.Close()
+	r4.IndexForBackup()
+	if err := r4.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r4.idx.known != nil {
+		t.Fatal("a small index was kept compact")
+	}
 }

@@ -72,7 +72,9 @@ type Repository struct {
 	idx       *Index
 	idxMu     sync.Mutex
 	idxLoaded atomic.Bool // LoadIndex ran (or the repository is new)
-	saver     *blobSaver
+	// idxForBackup: the index is loaded for a backup (IndexForBackup)
+	idxForBackup atomic.Bool
+	saver        *blobSaver
 	// lastSaver keeps the statistics of the last Flush
 	lastSaver *blobSaver
 

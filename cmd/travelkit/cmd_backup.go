@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -151,7 +153,9 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 		return err
 	}
 	// the index loads while the lock is taken (its files are written and synced); its
-	// error, if any, is RefreshIndex's to report
+	// error, if any, is RefreshIndex's to report. Data blobs are kept without their
+	// places: a backup only asks whether they are stored
+	r.IndexForBackup()
 	loaded := make(chan struct{})
 	go func() {
 		defer close(loaded)
@@ -172,6 +176,7 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 	if err := r.RefreshIndex(ctx); err != nil {
 		return err
 	}
+	keepHeadroom(r.IndexCompactBlobs())
 	out := c.OutOrStdout()
 	pp := &progressPrinter{out: out, json: o.json, terminal: stderrIsTerminal(), line: "cli.progress.saved"}
 	warn := func(path string, err error) {
@@ -238,6 +243,26 @@ func runBackup(c *cobra.Command, o *backupOptions, paths []string) error {
 // collector runs nonstop and the scavenger hands pages back to the system
 // only to fault them in again (on 100,000 files: 14.0 s of CPU under a
 // 110 MB limit, 8.7 s without). GOGC or GOMEMLIMIT in the environment win.
+// keepHeadroom gives the collector, for an index that keeps n data blobs
+// compact (about 18 bytes each), the headroom it had when they took 64 bytes
+// each: a quarter of what they took then, in bytes. With a quarter of the
+// smaller heap it ran about twice as often for the same garbage (a no-change
+// incremental of 300,000 files: 247 collections instead of 132, 1.08x the CPU).
+// The memory saved is then the blobs' 46 bytes less a quarter of that.
+func keepHeadroom(n int) {
+	if n == 0 || os.Getenv("GOGC") != "" {
+		return
+	}
+	runtime.GC() // the live heap as it is now, once (about 10 ms)
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	live := s[0].Value.Uint64()
+	if s[0].Value.Kind() != metrics.KindUint64 || live == 0 {
+		return
+	}
+	debug.SetGCPercent(25 + int(25*uint64(n)*46/live))
+}
+
 func limitMemory() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
