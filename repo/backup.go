@@ -125,13 +125,6 @@ type archiver struct {
 	// fixed and they are reused: growing in steps into new buffers made
 	// 2+4+8 MiB of garbage per long chunk, and the heap peaked with it.
 	bigBufs chan []byte
-	// midBufs hold buffers of midBuf bytes, the step between a chunk
-	// buffer and a big one: most long chunks fit (one in four chunks of
-	// random data is longer than 1.75 MiB, one in twenty-five longer than
-	// 3.75 MiB). With the one big buffer of 2 cores alone, two readers of
-	// large files took turns at it while a saver held it, and the savers
-	// ran dry.
-	midBufs chan []byte
 	// inFlight bounds the bytes of buffers handed to the savers and not yet
 	// saved: a few long chunks at once would otherwise make the peak. A big
 	// buffer counts as a chunk buffer (inFlightBytes): their number is
@@ -247,7 +240,6 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16), saves: make(chan chunkJob, 1),
 		smallBufs: make(chan []byte, 2*workers+2), chunkBufs: make(chan []byte, workers+2),
 		bigBufs:  make(chan []byte, max(1, workers/4)),
-		midBufs:  make(chan []byte, max(1, workers/2)),
 		inFlight: newByteBudget(int64(workers * chunkBuf)),
 		walkers:  make(chan struct{}, 2*workers)}
 	for i := 0; i < cap(a.smallBufs); i++ {
@@ -255,9 +247,6 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	}
 	for i := 0; i < cap(a.bigBufs); i++ {
 		a.bigBufs <- nil
-	}
-	for i := 0; i < cap(a.midBufs); i++ {
-		a.midBufs <- nil
 	}
 	start := time.Now()
 	// one uploader hashes and writes a 16 MiB pack in about the time the
@@ -796,31 +785,17 @@ func (a *archiver) getChunkBuf() []byte {
 	}
 }
 
-// midBuf is the size of the buffers of midBufs.
-const midBuf = 4 << 20
-
-// getBigBuf returns a buffer of at least want bytes, when one is free: a
-// mid buffer when want fits one (a big one if that is free first),
-// otherwise a big buffer of chunkMax bytes.
-func (a *archiver) getBigBuf(want int) []byte {
-	mid := a.midBufs
-	if want > midBuf {
-		mid = nil // never ready
-	}
-	var b []byte
+// getBigBuf returns a buffer of chunkMax bytes when one is free.
+func (a *archiver) getBigBuf() []byte {
 	select {
-	case b = <-mid:
-		if b == nil {
-			b = make([]byte, midBuf)
-		}
-	case b = <-a.bigBufs:
+	case b := <-a.bigBufs:
 		if b == nil {
 			b = make([]byte, chunkMax)
 		}
+		return b[:cap(b)]
 	case <-a.ctx.Done():
 		return nil
 	}
-	return b[:cap(b)]
 }
 
 // putBuf takes back a buffer a reader or saver is done with: small-file and
@@ -832,8 +807,6 @@ func (a *archiver) putBuf(b []byte) {
 		a.smallBufs <- b
 	case chunkMax:
 		a.bigBufs <- b
-	case midBuf:
-		a.midBufs <- b
 	case chunkBuf:
 		select {
 		case a.chunkBufs <- b:
@@ -966,7 +939,7 @@ func (a *archiver) readFile(job fileJob, work *[]byte) error {
 		if l == 0 {
 			want := min(chunkMax, max(n, chunkMin)+readStep)
 			if want > len(buf) {
-				nb := a.getBigBuf(want)
+				nb := a.getBigBuf()
 				if nb == nil {
 					return a.ctx.Err()
 				}

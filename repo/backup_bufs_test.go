@@ -12,13 +12,13 @@ import (
 	"github.com/restic/chunker"
 )
 
-// Chunks longer than a chunk buffer go through the mid and big buffers
-// (readFile's getBigBuf): readers of files whose chunks need them at the
-// same time still cut exactly where restic does, and every byte comes back
-// in a restore. The files are made of a repeating pattern in which the
-// repository's polynomial finds no cut, each chunk ended by 64 zero bytes
-// (a window that always cuts): chunks of 1 MiB (a chunk buffer), 3 MiB (a
-// mid buffer), 6 MiB and the maximum 8 MiB (big buffers).
+// Chunks longer than a chunk buffer go through the big buffer (readFile's
+// getBigBuf): readers of files whose chunks need it at the same time still
+// cut exactly where restic does, and every byte comes back in a restore. The
+// files are made of a repeating pattern in which the repository's polynomial
+// finds no cut, each chunk ended by 64 zero bytes (a window that always
+// cuts): chunks of 1 MiB (a chunk buffer), 3 MiB, 6 MiB and the maximum
+// 8 MiB (the big buffer).
 func TestBackupLongChunks(t *testing.T) {
 	ctx := context.Background()
 	for _, procs := range []int{1, 2, 4} {
