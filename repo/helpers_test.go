@@ -75,11 +75,25 @@ func saveContent(t *testing.T, r *Repository, blobs [][]byte) ([]ID, []byte) {
 
 func openTestRepo(t *testing.T, st Storage) *Repository {
 	t.Helper()
+	return openTestRepoWith(t, st, func(*Repository) {})
+}
+
+// openForBackup opens the repository with its index loaded as a backup loads
+// it (IndexForBackup).
+func openForBackup(t *testing.T, st Storage) *Repository {
+	t.Helper()
+	return openTestRepoWith(t, st, (*Repository).IndexForBackup)
+}
+
+// openTestRepoWith opens the repository, calls before, then loads the index.
+func openTestRepoWith(t *testing.T, st Storage, before func(*Repository)) *Repository {
+	t.Helper()
 	r, err := Open(context.Background(), st, []byte(testPassword))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
+	before(r)
 	if err := r.LoadIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}

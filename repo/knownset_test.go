@@ -148,15 +148,7 @@ func TestBackupKnownSet(t *testing.T) {
 	// an index loaded for a backup knows the data blobs without their places,
 	// the trees with theirs; the incremental stores nothing, and the index is
 	// complete again after it
-	r3, err := Open(ctx, NewFolder(dir), []byte(testPassword))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r3.Close()
-	r3.IndexForBackup()
-	if err := r3.LoadIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r3 := openForBackup(t, NewFolder(dir))
 	if r3.idx.known == nil || r3.idx.known.n != len(contents) || r3.idx.Len() != r2.idx.Len() {
 		t.Fatalf("an index loaded for a backup does not keep its %d data blobs compact", len(contents))
 	}
@@ -187,15 +179,7 @@ func TestBackupKnownSet(t *testing.T) {
 	}
 	// an index smaller than compactIndexBytes stays whole
 	compactIndexBytes = 1 << 40
-	r4, err := Open(ctx, NewFolder(dir), []byte(testPassword))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r4.Close()
-	r4.IndexForBackup()
-	if err := r4.LoadIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r4 := openForBackup(t, NewFolder(dir))
 	if r4.idx.known != nil {
 		t.Fatal("a small index was kept compact")
 	}
