@@ -3,8 +3,6 @@ package ext4
 import (
 	"fmt"
 	"io/fs"
-
-	"travelkit/internal/durable"
 )
 
 // Remove deletes the regular file (or empty directory) at p. The directory
@@ -43,7 +41,7 @@ func (f *FS) Remove(p string) error {
 			return err
 		}
 	}
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	// Free the inode and its blocks.

@@ -98,12 +98,22 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ino, err := f.lookupIn(dir, name); err != nil {
+	ino, err := f.lookupIn(dir, name)
+	if err == nil && ino != 0 && f.laterName(dirPath, name) {
+		// a committed Stream's temporary name, not removed yet: remove it now
+		if err = f.flush(); err == nil {
+			f.removeLaterNames()
+			if dir, err = f.lookup(dirPath); err == nil {
+				ino, err = f.lookupIn(dir, name)
+			}
+		}
+	}
+	if err != nil {
 		return nil, err
 	} else if ino != 0 {
 		return nil, &fs.PathError{Op: "create", Path: p, Err: fs.ErrExist}
 	}
-	ino, err := f.allocInode(false, (dir.ino-1)/f.ipg)
+	ino, err = f.allocInode(false, (dir.ino-1)/f.ipg)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +124,7 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 		err = f.writeInode(n)
 	}
 	if err == nil {
-		err = durable.Flush(f.dev)
+		err = f.flush()
 	}
 	if err == nil {
 		err = f.addEntry(dir, name, ino, ftReg)
@@ -356,7 +366,7 @@ func (s *Stream) point(exts []extent, blocks uint64, size int64, newBlocks bool)
 		return err
 	}
 	if newBlocks || len(exts) > 4 {
-		if err := durable.Flush(f.dev); err != nil {
+		if err := s.flushUnlocked(); err != nil {
 			return err
 		}
 		s.freeLater()
@@ -367,6 +377,22 @@ func (s *Stream) point(exts []extent, blocks uint64, size int64, newBlocks bool)
 	s.n = n
 	s.freeNext = append(s.freeNext, oldTree...)
 	return nil
+}
+
+// flushUnlocked flushes the device without holding the Stream's lock (Share) for the
+// flush itself: other streams write and allocate meanwhile, and concurrent flushes of
+// one device share the device's work. The caller holds the lock, and holds it again
+// when flushUnlocked returns; nothing this Stream reads is changed by others.
+func (s *Stream) flushUnlocked() error {
+	f := s.f
+	t := f.flushStart()
+	s.unlock()
+	err := durable.Flush(f.dev)
+	s.lock()
+	if err == nil {
+		f.flushDone(t)
+	}
+	return err
 }
 
 // freeLater frees the extent tree blocks of earlier inodes: called after a flush
@@ -382,10 +408,11 @@ func (s *Stream) freeLater() {
 // file durable, and renames it to p (which must be a name not in use, in any folder;
 // missing folders are created). If p exists, the temporary file is removed and
 // Commit reports fs.ErrExist. Order on the device: data and inode, a flush; the new
-// name, a flush; the temporary name removed (made durable by the next flush of the
-// FS). A crash between the last two
-// leaves the file under both names with one link: RemoveName drops the temporary
-// name without freeing the file.
+// name; after the next flush of the FS (made by any later write, or Close), the
+// temporary name removed. A crash between the last two leaves the file under both
+// names with one link: RemoveName drops the temporary name without freeing the file.
+// When the Stream was shared (Share), Commit's flushes run without the lock, which
+// the caller holds: other goroutines' calls may run meanwhile.
 func (s *Stream) Commit(p string, mtime time.Time) error {
 	if s.done {
 		return errStreamDone
@@ -433,7 +460,7 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 		s.err = err
 		return err
 	}
-	if err := durable.Flush(f.dev); err != nil {
+	if err := s.flushUnlocked(); err != nil {
 		s.err = err
 		return err
 	}
@@ -469,26 +496,19 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 		s.done = true // named: never freed by Abort now
 		return err
 	}
-	if err := durable.Flush(f.dev); err != nil {
-		s.done = true
-		return err
-	}
 	s.done = true
+	// The temporary name goes once a flush has made the new name durable: the next
+	// write of the FS that starts after one (or Close) removes it. No flush of its
+	// own here: the flush that makes the new name durable is the one that must
+	// come before anything refers to the file (a repository's index is written by
+	// WriteFile, whose flush before its name covers this name too). A power cut
+	// before leaves the file under its temporary name only (removed whole by the
+	// next opening's clean-up, nothing refers to it yet) or under both names
+	// (RemoveName resolves it).
+	f.unnamed = append(f.unnamed, laterName{dir: s.dir, name: s.name, ticket: f.tickets})
 	killpoint.Here("ext4: stream renamed")
 	if testHook != nil {
 		testHook("renamed")
-	}
-	tmp, err := f.lookup(s.dir)
-	if err == nil {
-		err = f.removeEntry(tmp, s.name)
-	}
-	if err == nil {
-		err = f.writeMeta()
-	}
-	// no flush of its own: the next file's flush, or Close, makes it durable (a
-	// power cut before leaves both names, which RemoveName resolves)
-	if err != nil {
-		return fmt.Errorf("ext4: %s is complete, but its temporary name %s stays (removed by the next write): %w", p, s.Path(), err)
 	}
 	return nil
 }

@@ -81,6 +81,7 @@ func (f *FS) begin() error {
 		return err
 	}
 	if f.began {
+		f.removeLaterNames()
 		return nil
 	}
 	if f.bbCache == nil {
@@ -91,7 +92,7 @@ func (f *FS) begin() error {
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	f.began = true
@@ -881,7 +882,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 	killpoint.Here("ext4: file data written")
 	if old != 0 {
 		// The data must be durable before the inode points at it.
-		if err := durable.Flush(f.dev); err != nil {
+		if err := f.flush(); err != nil {
 			return err
 		}
 	}
@@ -905,7 +906,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 			f.freeBlock(b)
 		}
 	} else {
-		if err := durable.Flush(f.dev); err != nil {
+		if err := f.flush(); err != nil {
 			return err
 		}
 		killpoint.Here("ext4: file inode written")
@@ -936,9 +937,7 @@ func (f *FS) superCounts() {
 	put32(f.sb, sbFreeInodes, fi)
 }
 
-func (f *FS) sync() error {
-	return durable.Flush(f.dev)
-}
+func (f *FS) sync() error { return f.flush() }
 
 // Close writes the free counts to the superblock, marks the filesystem clean
 // and flushes. A read-only FS has nothing to write.
@@ -950,13 +949,89 @@ func (f *FS) Close() error {
 		return err
 	}
 	f.superCounts()
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		return err
+	}
+	if len(f.unnamed) > 0 {
+		// committed Streams' temporary names: their final names are durable now
+		f.removeLaterNames()
+		if err := f.writeMeta(); err != nil {
+			return err
+		}
+		f.superCounts()
+		if err := f.flush(); err != nil {
+			return err
+		}
 	}
 	put16(f.sb, sbState, le16(f.sb, sbState)|stateValid)
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
 	f.began = false
-	return durable.Flush(f.dev)
+	return f.flush()
+}
+
+// flushStart hands out the ticket of a flush about to start (see FS.tickets).
+func (f *FS) flushStart() uint64 {
+	t := f.tickets
+	f.tickets++
+	return t
+}
+
+// flushDone records that the flush with ticket t completed: everything written
+// before it started is durable.
+func (f *FS) flushDone(t uint64) { f.flushed = max(f.flushed, t+1) }
+
+// flush makes everything written so far durable.
+func (f *FS) flush() error {
+	t := f.flushStart()
+	if err := durable.Flush(f.dev); err != nil {
+		return err
+	}
+	f.flushDone(t)
+	return nil
+}
+
+// laterName is a Stream's temporary name, removed once a flush made the file's final
+// name durable (Stream.Commit).
+type laterName struct {
+	dir, name string
+	ticket    uint64 // the file's final name is durable once flushed > ticket
+}
+
+// removeLaterNames removes the temporary names of committed Streams whose final names
+// are durable by now (a flush completed since they were written). Each removal is made
+// durable by the next flush, like the rest of the write that calls this. A name whose
+// removal fails stays: the next opening's clean-up (RemoveName) drops it.
+func (f *FS) removeLaterNames() {
+	if len(f.unnamed) == 0 {
+		return
+	}
+	keep := f.unnamed[:0]
+	removed := false
+	for _, l := range f.unnamed {
+		if f.flushed <= l.ticket {
+			keep = append(keep, l)
+			continue
+		}
+		if dir, err := f.lookup(l.dir); err == nil {
+			if f.removeEntry(dir, l.name) == nil {
+				removed = true
+			}
+		}
+	}
+	f.unnamed = keep
+	if removed {
+		_ = f.writeMeta()
+	}
+}
+
+// laterName reports whether dir/name is a temporary name removeLaterNames will remove.
+func (f *FS) laterName(dir, name string) bool {
+	for _, l := range f.unnamed {
+		if l.dir == dir && l.name == name {
+			return true
+		}
+	}
+	return false
 }
