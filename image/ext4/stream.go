@@ -76,8 +76,9 @@ const streamStep = 24 << 20
 const streamBuf = 256 << 10
 
 // CreateStream creates the empty regular file p (FileMode, owned by root), creating
-// parent folders, and returns it for writing. p must not exist. The file's inode is
-// durable before its name is written.
+// parent folders, and returns it for writing. p must not exist. The file's inode, and
+// the bitmaps of the first step of blocks it is given, are durable (one flush) before
+// its name and its pointers to those blocks are written.
 func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err := f.begin(); err != nil {
 		return nil, err
@@ -119,12 +120,31 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	}
 	n := f.newInode(ino, modeReg|FileMode, f.now())
 	put16(n.b, iLinks, 1)
+	st := &Stream{f: f, dir: dirPath, name: name, n: n}
+	// The first step of blocks is taken now, so that one flush serves both orders:
+	// the inode (still empty) before its name, and the blocks' bitmaps before the
+	// inode points at them. Without room for a step (or when the step would need an
+	// extent tree), the first Write takes what it needs.
+	step := uint64(streamStep / f.bs)
+	got, aerr := f.allocBlocks(step, f.groupStart(f.lastGroup))
+	if aerr == nil && len(got) > 4 {
+		f.freeExtents(got)
+		got = nil
+	} else if aerr != nil {
+		got = nil
+	}
 	err = f.writeMeta()
 	if err == nil {
 		err = f.writeInode(n)
 	}
 	if err == nil {
 		err = f.flush()
+	}
+	if err == nil && got != nil {
+		// bitmaps durable: the inode may point at the step now (durable by the
+		// next flush; a power cut before leaves the step's blocks marked used and
+		// unowned, as a cut between grow's flush and the next one does)
+		err = st.own(got, step)
 	}
 	if err == nil {
 		err = f.addEntry(dir, name, ino, ftReg)
@@ -133,6 +153,7 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 		// the entry is written last, as one block: it is there or not
 		if lk, e := f.lookupIn(dir, name); e == nil && lk == 0 {
 			f.freeInode(ino, false)
+			f.freeExtents(got)
 			_ = f.writeMeta()
 		}
 		return nil, err
@@ -140,7 +161,34 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err := f.writeMeta(); err != nil {
 		return nil, err
 	}
-	return &Stream{f: f, dir: dirPath, name: name, n: n}, nil
+	if got != nil {
+		killpoint.Here("ext4: stream grown")
+	}
+	return st, nil
+}
+
+// own makes the empty inode of a new Stream point at got (step blocks, their bitmaps
+// durable already).
+func (s *Stream) own(got []extent, step uint64) error {
+	f := s.f
+	exts := append([]extent(nil), got...)
+	var lb uint32
+	for i := range exts {
+		exts[i].lblk = lb
+		lb += exts[i].len
+	}
+	n := &inode{ino: s.n.ino, b: append([]byte(nil), s.n.b...)}
+	n.setSize(int64(step) * f.bs)
+	if err := f.setExtents(n, exts, step); err != nil {
+		return err
+	}
+	if err := f.writeInode(n); err != nil {
+		return err
+	}
+	last := exts[len(exts)-1]
+	f.lastGroup = uint32((last.pblk + uint64(last.len) - 1 - f.firstData) / uint64(f.bpg))
+	s.n, s.exts, s.alloc = n, exts, step
+	return nil
 }
 
 // freeInode clears ino in its group's inode bitmap (a file whose inode is no longer
