@@ -51,6 +51,8 @@ type FS struct {
 	// written when tickets was t is durable once flushed > t
 	tickets, flushed uint64
 	unnamed          []laterName // temporary names to remove once their file's name is durable
+	namedAt          uint64      // tickets when the last directory entry was added
+	named            bool        // an entry was added (namedAt is set)
 }
 
 // Options for Open.

@@ -122,6 +122,14 @@ func (f *FS) entryToRemove(p string) (dir *inode, name string, n *inode, err err
 	if err := f.begin(); err != nil {
 		return nil, "", nil, err
 	}
+	if f.named && f.flushed <= f.namedAt {
+		// a name written without a flush (Stream.Commit, WriteFileLater) is made
+		// durable first: a removal must not survive a power cut that loses it (a
+		// new index named, then the old one removed)
+		if err := f.flush(); err != nil {
+			return nil, "", nil, err
+		}
+	}
 	parts, err := cleanPath(p)
 	if err != nil {
 		return nil, "", nil, err

@@ -464,3 +464,68 @@ func TestStreamTempNameAfterFlush(t *testing.T) {
 	}
 	fsck(t, path)
 }
+
+// TestWriteFileLaterBeforeRemove: a name WriteFileLater wrote without a flush is
+// durable before a later removal is written (a repository names a new index, then
+// removes the old one: a power cut must not keep the removal and lose the new name).
+func TestWriteFileLaterBeforeRemove(t *testing.T) {
+	const size = 64 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(fdev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFile("repo/index/old", bytes.NewReader([]byte("old")), 3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	fh, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	type names struct{ old, new bool }
+	var flushed []names
+	spy := flushSpy{Dev: &testutil.Dev{F: fh, N: size}}
+	spy.after = func() {
+		g, err := Open(&testutil.Dev{F: ro, N: size}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, e1 := g.Stat("repo/index/old")
+		_, e2 := g.Stat("repo/index/new")
+		flushed = append(flushed, names{e1 == nil, e2 == nil})
+	}
+	f, err = Open(spy, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFileLater("repo/index/new", bytes.NewReader([]byte("new")), 3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Remove("repo/index/old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if last := flushed[len(flushed)-1]; last.old || !last.new {
+		t.Fatalf("after Close: %+v", last)
+	}
+	for k := 1; k < len(flushed); k++ {
+		if flushed[k-1].old && !flushed[k].old && !flushed[k-1].new {
+			t.Fatalf("flush %d: the old name was removed in the flush interval the new one was written in (flushes: %+v)", k, flushed)
+		}
+	}
+	fsck(t, path)
+}

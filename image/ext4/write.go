@@ -474,6 +474,7 @@ func dirRecLen(nameLen int) int { return (8 + nameLen + 3) &^ 3 }
 
 // addEntry links name -> ino in directory dir (rewriting dir's inode).
 func (f *FS) addEntry(dir *inode, name string, ino uint32, ft uint8) error {
+	f.namedAt, f.named = f.tickets, true // durable once a flush started after this completes
 	exts, tree, err := f.extents(dir)
 	if err != nil {
 		return err
@@ -737,6 +738,22 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 // and at worst leaked blocks or an unlinked inode that e2fsck reclaims (the
 // filesystem is marked not clean while travelkit writes, so it gets checked).
 func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error {
+	return f.writeFile(p, r, size, mtime, false)
+}
+
+// WriteFileLater is WriteFile for a new file whose name need not be durable when it
+// returns: it skips WriteFile's last flush, and the name becomes durable with the next
+// flush of the FS (the next file's, which comes before that file's name, or Close's).
+// The file is complete on the device before its name is written, as with WriteFile. A
+// power cut before that flush may lose the name (the file is then an unattached inode
+// for e2fsck); names written later never survive without it. Remove and RemoveName
+// flush first while such a name is not durable, so no removal can outlive it. A
+// replaced file is written as by WriteFile.
+func (f *FS) WriteFileLater(p string, r io.Reader, size int64, mtime time.Time) error {
+	return f.writeFile(p, r, size, mtime, true)
+}
+
+func (f *FS) writeFile(p string, r io.Reader, size int64, mtime time.Time, later bool) error {
 	if err := f.begin(); err != nil {
 		return err
 	}
@@ -809,7 +826,7 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 		return err
 	}
 	return f.writeFileData(&fileWrite{path: p, src: r, size: size, mtime: mtime, dir: dir, name: name,
-		n: n, old: old, exts: exts, oldExts: oldExts, oldTree: oldTree, nblocks: nblocks})
+		n: n, old: old, exts: exts, oldExts: oldExts, oldTree: oldTree, nblocks: nblocks, later: later && old == 0})
 }
 
 // fileWrite is a WriteFile whose blocks and inode are allocated: what it writes, where,
@@ -827,6 +844,7 @@ type fileWrite struct {
 	oldExts []extent // the replaced file's data blocks, freed once the inode points away
 	oldTree []uint64 // the replaced file's extent tree blocks, freed with them
 	nblocks uint64   // data blocks of the new content
+	later   bool     // no flush after the name (WriteFileLater)
 }
 
 // writeFileData writes the data, then the inode, then (for a new file) the directory
@@ -917,6 +935,9 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 	}
 	if err := f.writeMeta(); err != nil {
 		return err
+	}
+	if w.later {
+		return nil // the next flush makes the name durable
 	}
 	return f.sync()
 }
