@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"travelkit/internal/durable"
 	"travelkit/internal/killpoint"
 )
 
@@ -414,7 +413,7 @@ func (s *Stream) point(exts []extent, blocks uint64, size int64, newBlocks bool)
 		return err
 	}
 	if newBlocks || len(exts) > 4 {
-		if err := s.flushUnlocked(); err != nil {
+		if err := f.flush(); err != nil {
 			return err
 		}
 		s.freeLater()
@@ -425,22 +424,6 @@ func (s *Stream) point(exts []extent, blocks uint64, size int64, newBlocks bool)
 	s.n = n
 	s.freeNext = append(s.freeNext, oldTree...)
 	return nil
-}
-
-// flushUnlocked flushes the device without holding the Stream's lock (Share) for the
-// flush itself: other streams write and allocate meanwhile, and concurrent flushes of
-// one device share the device's work. The caller holds the lock, and holds it again
-// when flushUnlocked returns; nothing this Stream reads is changed by others.
-func (s *Stream) flushUnlocked() error {
-	f := s.f
-	t := f.flushStart()
-	s.unlock()
-	err := durable.Flush(f.dev)
-	s.lock()
-	if err == nil {
-		f.flushDone(t)
-	}
-	return err
 }
 
 // freeLater frees the extent tree blocks of earlier inodes: called after a flush
@@ -459,8 +442,6 @@ func (s *Stream) freeLater() {
 // name; after the next flush of the FS (made by any later write, or Close), the
 // temporary name removed. A crash between the last two leaves the file under both
 // names with one link: RemoveName drops the temporary name without freeing the file.
-// When the Stream was shared (Share), Commit's flushes run without the lock, which
-// the caller holds: other goroutines' calls may run meanwhile.
 func (s *Stream) Commit(p string, mtime time.Time) error {
 	if s.done {
 		return errStreamDone
@@ -508,7 +489,7 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 		s.err = err
 		return err
 	}
-	if err := s.flushUnlocked(); err != nil {
+	if err := f.flush(); err != nil {
 		s.err = err
 		return err
 	}
