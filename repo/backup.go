@@ -76,6 +76,11 @@ type fileJob struct {
 	fut  *nodeFuture
 }
 
+type chunkJob struct {
+	data []byte
+	id   ID
+}
+
 type archiver struct {
 	r     *Repository
 	ctx   context.Context
@@ -88,7 +93,13 @@ type archiver struct {
 	// incremental with the other cores idle
 	bigFiles chan fileJob
 	readW    sync.WaitGroup
-	cut      *cutter
+	// saves hands a chunk to a parked saver, and only while some reader
+	// has no file (see save); saveW waits for the savers
+	saves chan chunkJob
+	saveW sync.WaitGroup
+	// idleReaders counts the readers waiting for a file or done
+	idleReaders atomic.Int32
+	cut         *cutter
 
 	errMu    sync.Mutex
 	fatalErr error
@@ -98,9 +109,8 @@ type archiver struct {
 	dirsNew, dirsChanged, dirsUn    atomic.Int64
 	scanFiles, scanBytes            atomic.Int64
 	scanDone                        atomic.Bool
-	// smallBufs hold whole small files (up to chunker.MinSize bytes), one
-	// per reader: a reader saves the file's blob itself before it reads the
-	// next file
+	// smallBufs hold whole small files (up to chunker.MinSize bytes): one
+	// per reader and one per saver (see save)
 	smallBufs chan []byte
 	// chunkBufs are free buffers of chunkBuf bytes. A reader reads a file
 	// into one and grows it for the rare longer chunk; most chunks need no
@@ -226,8 +236,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	// the large ones (bigFiles) while the readers work; with 64 it waited for
 	// the readers before reaching a 123 MiB disk image near the end
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
-		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16),
-		smallBufs: make(chan []byte, workers), chunkBufs: make(chan []byte, workers+2),
+		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16), saves: make(chan chunkJob),
+		smallBufs: make(chan []byte, 2*workers), chunkBufs: make(chan []byte, workers+2),
 		bigBufs: make(chan []byte, max(1, workers/4)),
 		walkers: make(chan struct{}, 2*workers)}
 	a.readLabels = pprof.WithLabels(ctx, pprof.Labels("stage", "read"))
@@ -252,6 +262,10 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 			a.reader()
 		}()
 	}
+	for i := 1; i < workers; i++ {
+		a.saveW.Add(1)
+		go pprof.Do(ctx, pprof.Labels("stage", "save"), func(context.Context) { a.saver() })
+	}
 	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("stage", "walk")))
 	defer pprof.SetGoroutineLabels(ctx)
 	if opts.Progress != nil {
@@ -273,6 +287,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	close(a.files)
 	close(a.bigFiles)
 	a.readW.Wait()
+	close(a.saves)
+	a.saveW.Wait()
 	<-rootFut.done
 	stopProgress()
 	if err := a.failed(); err != nil {
@@ -808,7 +824,8 @@ func (a *archiver) putBuf(b []byte) {
 // ones.
 func (a *archiver) reader() {
 	defer a.readW.Done()
-	var work []byte // this reader's chunking buffer, made on first need
+	defer a.idleReaders.Add(1) // a reader that is done leaves a core free
+	var work []byte            // this reader's chunking buffer, made on first need
 	var sc BlobScratch
 	files, big := a.files, a.bigFiles
 	for files != nil || big != nil {
@@ -821,17 +838,21 @@ func (a *archiver) reader() {
 				continue
 			}
 		default:
+			fromFiles := false
+			a.idleReaders.Add(1)
 			select {
 			case job, ok = <-big:
-				if !ok {
-					big = nil
-					continue
-				}
 			case job, ok = <-files:
-				if !ok {
+				fromFiles = true
+			}
+			a.idleReaders.Add(-1)
+			if !ok {
+				if fromFiles {
 					files = nil
-					continue
+				} else {
+					big = nil
 				}
+				continue
 			}
 		}
 		if a.failed() != nil {
@@ -894,9 +915,13 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 			if n > 0 {
 				id := Hash(buf)
 				content = append(content, id)
-				a.save(buf, id, sc)
+				if a.save(buf, id, sc, true) {
+					buf = nil // the saver's now
+				}
 			}
-			a.putBuf(buf)
+			if buf != nil {
+				a.putBuf(buf)
+			}
 			a.bytesDone.Add(size)
 			return a.finishFile(job, content, size)
 		}
@@ -951,13 +976,19 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 		size += int64(l)
 		a.bytesDone.Add(int64(l))
 		rest := n - l
-		a.save(c, id, sc)
-		if cap(buf) > chunkBuf {
-			next := a.getChunkBuf()
+		// what follows the cut is copied out before a saver may own buf
+		var next []byte
+		if cap(buf) > chunkBuf || a.idleReaders.Load() > 0 {
+			next = a.getChunkBuf()
 			copy(next, buf[l:n])
+		}
+		switch {
+		case a.save(c, id, sc, next != nil):
+			buf = next
+		case next != nil:
 			a.putBuf(buf)
 			buf = next
-		} else {
+		default:
 			copy(buf, buf[l:n])
 		}
 		n, scanned = rest, 0
@@ -991,21 +1022,46 @@ func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
 	return nil
 }
 
-// save compresses, encrypts and packs a new chunk into the reader's own
-// streamed pack (sc), right after the reader hashed it. The reader does
-// not hand it to another goroutine: the chunk is still in this core's
-// cache, and one hand-off less per chunk. With savers of their own (a
-// chunk passed through a channel, 2 readers and 2 savers on 2 cores) a
-// 1 GiB first backup took 1.03-1.06x the CPU time and 2-5 MiB more peak
-// memory (paired runs; see README "Every stage runs on every core").
-func (a *archiver) save(b []byte, id ID, sc *BlobScratch) {
+// save compresses, encrypts and packs a new chunk (b) into the reader's
+// own streamed pack (sc), right after the reader hashed it, and reports
+// false: the reader keeps its buffer. The chunk is still in this core's
+// cache and is not handed on: with savers of their own (every chunk passed
+// through a channel, 2 readers and 2 savers on 2 cores) a 1 GiB first
+// backup took 1.03-1.06x the CPU and 2-8 MiB more peak memory (paired
+// runs). Only while a reader has no file to read (one large file left, or
+// the end) is the chunk handed to a parked saver (if mayHand), so that the
+// idle core saves it while this reader goes on with the file; save then
+// reports true and the saver owns b.
+func (a *archiver) save(b []byte, id ID, sc *BlobScratch, mayHand bool) bool {
 	if a.failed() != nil || a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
-		return
+		return false
+	}
+	if mayHand && a.idleReaders.Load() > 0 {
+		select {
+		case a.saves <- chunkJob{data: b, id: id}:
+			return true
+		default:
+		}
 	}
 	pprof.SetGoroutineLabels(a.saveLabels)
 	defer pprof.SetGoroutineLabels(a.readLabels)
 	if _, err := a.r.SaveBlob(DataBlob, id, b, sc); err != nil {
 		a.fatal(err)
+	}
+	return false
+}
+
+// saver saves the chunks a reader hands it (see save).
+func (a *archiver) saver() {
+	defer a.saveW.Done()
+	var scratch BlobScratch
+	for j := range a.saves {
+		if a.failed() == nil {
+			if _, err := a.r.SaveBlob(DataBlob, j.id, j.data, &scratch); err != nil {
+				a.fatal(err)
+			}
+		}
+		a.putBuf(j.data)
 	}
 }
 
