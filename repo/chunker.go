@@ -82,24 +82,18 @@ func (c *cutter) search(b []byte, from, to int) int {
 		tail = c.lane(b, lo+chunkLanes*part, hi)
 	}
 	a0, a1, a2, a3 := starts[0], starts[1], starts[2], starts[3]
-	d0, d1, d2, d3 := c.prime(b, a0), c.prime(b, a1), c.prime(b, a2), c.prime(b, a3)
-	in0, in1, in2, in3 := b[a0:a0+part], b[a1:a1+part], b[a2:a2+part], b[a3:a3+part]
-	o0, o1, o2, o3 := b[a0-chunkWindow:a0-chunkWindow+part], b[a1-chunkWindow:a1-chunkWindow+part],
-		b[a2-chunkWindow:a2-chunkWindow+part], b[a3-chunkWindow:a3-chunkWindow+part]
-	hit := [chunkLanes]int{-1, -1, -1, -1}
-	out, mod, sh := &c.out, &c.mod, c.shift&63
-	for k := 0; k < part; k++ {
-		d0 ^= out[o0[k]]
-		d1 ^= out[o1[k]]
-		d2 ^= out[o2[k]]
-		d3 ^= out[o3[k]]
-		d0 = (d0<<8 | uint64(in0[k])) ^ mod[byte(d0>>sh)]
-		d1 = (d1<<8 | uint64(in1[k])) ^ mod[byte(d1>>sh)]
-		d2 = (d2<<8 | uint64(in2[k])) ^ mod[byte(d2>>sh)]
-		d3 = (d3<<8 | uint64(in3[k])) ^ mod[byte(d3>>sh)]
-		if (d0&chunkMask == 0 || d1&chunkMask == 0 || d2&chunkMask == 0 || d3&chunkMask == 0) && c.record(&hit, k, d0, d1, d2, d3) {
-			break
-		}
+	// each lane's bytes with the 64 before them: byte k leaves the window
+	// as byte k+64 enters it (one base pointer a lane, fewer registers)
+	s0 := b[a0-chunkWindow : a0+part]
+	s1 := b[a1-chunkWindow : a1+part]
+	s2 := b[a2-chunkWindow : a2+part]
+	s3 := b[a3-chunkWindow : a3+part]
+	d := [chunkLanes]uint64{c.prime(b, a0), c.prime(b, a1), c.prime(b, a2), c.prime(b, a3)}
+	var hit [chunkLanes]int
+	if c.shift == resticShift {
+		hit = c.lanes53(d, s0, s1, s2, s3)
+	} else {
+		hit = c.lanesAny(d, s0, s1, s2, s3)
 	}
 	for j := 0; j < chunkLanes; j++ {
 		if hit[j] >= 0 {
@@ -109,9 +103,62 @@ func (c *cutter) search(b []byte, from, to int) int {
 	return tail
 }
 
+// resticShift is c.shift for polynomials of degree 53, the only degree
+// restic's RandomPolynomial makes: lanes53 shifts by a constant (one
+// instruction; a shift by a variable is three on Intel).
+const resticShift = 53 - 8
+
+// lanes53 runs the four lanes of search over s0..s3 (each a lane's bytes
+// after its 64-byte primer window, whose fingerprints are d) and returns
+// each lane's first hit (the index of the byte that completed the window,
+// counted from the end of the primer), -1 for none. It stops once lane 0
+// has hit. For c.shift == resticShift only.
+func (c *cutter) lanes53(d [chunkLanes]uint64, s0, s1, s2, s3 []byte) [chunkLanes]int {
+	hit := [chunkLanes]int{-1, -1, -1, -1}
+	out, mod := &c.out, &c.mod
+	d0, d1, d2, d3 := d[0], d[1], d[2], d[3]
+	s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+	for k := chunkWindow; k < len(s0); k++ {
+		d0 ^= out[s0[k-chunkWindow]]
+		d1 ^= out[s1[k-chunkWindow]]
+		d2 ^= out[s2[k-chunkWindow]]
+		d3 ^= out[s3[k-chunkWindow]]
+		d0 = (d0<<8 | uint64(s0[k])) ^ mod[byte(d0>>resticShift)]
+		d1 = (d1<<8 | uint64(s1[k])) ^ mod[byte(d1>>resticShift)]
+		d2 = (d2<<8 | uint64(s2[k])) ^ mod[byte(d2>>resticShift)]
+		d3 = (d3<<8 | uint64(s3[k])) ^ mod[byte(d3>>resticShift)]
+		if (d0&chunkMask == 0 || d1&chunkMask == 0 || d2&chunkMask == 0 || d3&chunkMask == 0) && record(&hit, k-chunkWindow, d0, d1, d2, d3) {
+			break
+		}
+	}
+	return hit
+}
+
+// lanesAny is lanes53 for any degree.
+func (c *cutter) lanesAny(d [chunkLanes]uint64, s0, s1, s2, s3 []byte) [chunkLanes]int {
+	hit := [chunkLanes]int{-1, -1, -1, -1}
+	out, mod, sh := &c.out, &c.mod, c.shift&63
+	d0, d1, d2, d3 := d[0], d[1], d[2], d[3]
+	s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+	for k := chunkWindow; k < len(s0); k++ {
+		d0 ^= out[s0[k-chunkWindow]]
+		d1 ^= out[s1[k-chunkWindow]]
+		d2 ^= out[s2[k-chunkWindow]]
+		d3 ^= out[s3[k-chunkWindow]]
+		d0 = (d0<<8 | uint64(s0[k])) ^ mod[byte(d0>>sh)]
+		d1 = (d1<<8 | uint64(s1[k])) ^ mod[byte(d1>>sh)]
+		d2 = (d2<<8 | uint64(s2[k])) ^ mod[byte(d2>>sh)]
+		d3 = (d3<<8 | uint64(s3[k])) ^ mod[byte(d3>>sh)]
+		if (d0&chunkMask == 0 || d1&chunkMask == 0 || d2&chunkMask == 0 || d3&chunkMask == 0) && record(&hit, k-chunkWindow, d0, d1, d2, d3) {
+			break
+		}
+	}
+	return hit
+}
+
 // record notes the first hit of each lane and reports whether lane 0 hit
 // (nothing later can be earlier).
-func (c *cutter) record(hit *[chunkLanes]int, k int, d0, d1, d2, d3 uint64) bool {
+func record(hit *[chunkLanes]int, k int, d0, d1, d2, d3 uint64) bool {
 	for j, d := range [chunkLanes]uint64{d0, d1, d2, d3} {
 		if d&chunkMask == 0 && hit[j] < 0 {
 			hit[j] = k
