@@ -144,8 +144,8 @@ func BenchmarkChunker(b *testing.B) {
 
 // Files whose sizes sit at the chunk bounds (chunkMin and chunkMax, and 1 or
 // 64 bytes either side) cut where restic's chunker cuts them, for a
-// polynomial of degree 53 (lanes53, what restic makes) and one of another
-// degree (lanesAny: a repository's config may hold any polynomial).
+// polynomial of degree 53 (span53, what restic makes) and one of another
+// degree (searchFour: a repository's config may hold any polynomial).
 func TestChunkerBounds(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	random := make([]byte, 3*chunkMax)
