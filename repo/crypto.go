@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/poly1305"
+
+	fastpoly "travelkit/internal/poly1305"
 )
 
 // Sizes of the encryption envelope: IV || AES-256-CTR ciphertext || Poly1305-AES MAC.
@@ -126,6 +128,26 @@ func (k *Key) mac(iv, msg []byte) [16]byte {
 	return out
 }
 
+// fastMAC computes the tags Open checks (internal/poly1305: vector code on amd64
+// with AVX2); tests replace it. What is written is tagged by mac (x/crypto) only.
+var fastMAC = fastpoly.Sum
+
+// macMatches reports, in constant time, whether tag is the MAC of msg: first with
+// fastMAC, and when that does not match, again with x/crypto (mac), so that a fault
+// in the fast code costs time, never a good blob.
+func (k *Key) macMatches(iv, msg, tag []byte) bool {
+	var pk [32]byte
+	copy(pk[:16], k.MACR[:])
+	k.macBlock.Encrypt(pk[16:], iv)
+	var fast [16]byte
+	fastMAC(&fast, msg, &pk)
+	if subtle.ConstantTimeCompare(fast[:], tag) == 1 {
+		return true
+	}
+	want := k.mac(iv, msg)
+	return subtle.ConstantTimeCompare(want[:], tag) == 1
+}
+
 // Seal encrypts plaintext and appends IV || ciphertext || MAC to dst.
 func (k *Key) Seal(dst, plaintext []byte) []byte {
 	n := len(dst)
@@ -198,8 +220,7 @@ func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 	}
 	iv := sealed[:ivSize]
 	ct := sealed[ivSize : len(sealed)-macSize]
-	want := k.mac(iv, ct)
-	if subtle.ConstantTimeCompare(want[:], sealed[len(sealed)-macSize:]) != 1 {
+	if !k.macMatches(iv, ct, sealed[len(sealed)-macSize:]) {
 		return nil, ErrUnauthenticated
 	}
 	n := len(dst)

@@ -1,0 +1,205 @@
+package poly1305
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+	"math/bits"
+
+	xpoly "golang.org/x/crypto/poly1305"
+)
+
+// TagSize is the size of an authenticator.
+const TagSize = 16
+
+// VectorMin is the shortest message the vector code takes; shorter ones go to
+// golang.org/x/crypto/poly1305 (the final combination costs about four blocks).
+const VectorMin = 256
+
+// Sum writes the authenticator of m under the one-time key to out.
+func Sum(out *[TagSize]byte, m []byte, key *[32]byte) {
+	if useVector() && len(m) >= VectorMin {
+		sumVector(out, m, key)
+		return
+	}
+	xpoly.Sum(out, m, key)
+}
+
+// SumReference is golang.org/x/crypto/poly1305's Sum: the reference a caller
+// recomputes with before it calls a message forged.
+func SumReference(out *[TagSize]byte, m []byte, key *[32]byte) {
+	xpoly.Sum(out, m, key)
+}
+
+// Verify reports, in constant time, whether mac is the authenticator of m under key.
+func Verify(mac *[TagSize]byte, m []byte, key *[32]byte) bool {
+	var t [TagSize]byte
+	Sum(&t, m, key)
+	return subtle.ConstantTimeCompare(t[:], mac[:]) == 1
+}
+
+const mask26 = 1<<26 - 1
+
+// elem is a number below 2^131 in five 26-bit limbs (limbs may carry a few bits more
+// between reductions).
+type elem [5]uint64
+
+// split turns the 128-bit number lo + hi*2^64 into limbs.
+func split(lo, hi uint64) elem {
+	return elem{
+		lo & mask26,
+		(lo >> 26) & mask26,
+		(lo>>52 | hi<<12) & mask26,
+		(hi >> 14) & mask26,
+		hi >> 40,
+	}
+}
+
+// mulMod returns a*b mod 2^130-5, partly reduced: limbs below 2^26 but for limb 1,
+// below 2^26+2^12. Limbs of a must be below 2^30 and of b below 2^27.
+func mulMod(a, b *elem) elem {
+	s1, s2, s3, s4 := b[1]*5, b[2]*5, b[3]*5, b[4]*5
+	d0 := a[0]*b[0] + a[1]*s4 + a[2]*s3 + a[3]*s2 + a[4]*s1
+	d1 := a[0]*b[1] + a[1]*b[0] + a[2]*s4 + a[3]*s3 + a[4]*s2
+	d2 := a[0]*b[2] + a[1]*b[1] + a[2]*b[0] + a[3]*s4 + a[4]*s3
+	d3 := a[0]*b[3] + a[1]*b[2] + a[2]*b[1] + a[3]*b[0] + a[4]*s4
+	d4 := a[0]*b[4] + a[1]*b[3] + a[2]*b[2] + a[3]*b[1] + a[4]*b[0]
+	return carry(d0, d1, d2, d3, d4)
+}
+
+func carry(d0, d1, d2, d3, d4 uint64) elem {
+	d1 += d0 >> 26
+	d0 &= mask26
+	d2 += d1 >> 26
+	d1 &= mask26
+	d3 += d2 >> 26
+	d2 &= mask26
+	d4 += d3 >> 26
+	d3 &= mask26
+	d0 += (d4 >> 26) * 5
+	d4 &= mask26
+	d1 += d0 >> 26
+	d0 &= mask26
+	return elem{d0, d1, d2, d3, d4}
+}
+
+// powers holds r, r^2, r^3 and r^4 (index k-1 for r^k).
+type powers [4]elem
+
+func clampR(key *[32]byte) elem {
+	lo := binary.LittleEndian.Uint64(key[0:8]) & 0x0ffffffc0fffffff
+	hi := binary.LittleEndian.Uint64(key[8:16]) & 0x0ffffffc0ffffffc
+	return split(lo, hi)
+}
+
+func newPowers(r elem) powers {
+	var p powers
+	p[0] = r
+	for k := 1; k < 4; k++ {
+		p[k] = mulMod(&p[k-1], &r)
+	}
+	return p
+}
+
+// blocks runs h = (h + block) * r over the whole 16-byte blocks of m, then over the
+// partial block left, if any (padded with a 1 byte and zeros).
+func blocks(h elem, r *elem, m []byte) elem {
+	for len(m) >= 16 {
+		b := split(binary.LittleEndian.Uint64(m[0:8]), binary.LittleEndian.Uint64(m[8:16]))
+		for i := range h {
+			h[i] += b[i]
+		}
+		h[4] += 1 << 24
+		h = mulMod(&h, r)
+		m = m[16:]
+	}
+	if len(m) > 0 {
+		var buf [16]byte
+		copy(buf[:], m)
+		buf[len(m)] = 1
+		b := split(binary.LittleEndian.Uint64(buf[0:8]), binary.LittleEndian.Uint64(buf[8:16]))
+		for i := range h {
+			h[i] += b[i]
+		}
+		h = mulMod(&h, r)
+	}
+	return h
+}
+
+// finish reduces h mod 2^130-5 in constant time, adds s (key[16:]) mod 2^128 and
+// writes the result.
+func finish(out *[TagSize]byte, h elem, key *[32]byte) {
+	h = carry(h[0], h[1], h[2], h[3], h[4])
+	h[2] += h[1] >> 26
+	h[1] &= mask26
+	// g = h + 5 - 2^130; if it does not go below zero, h >= p and the result is g.
+	g0 := h[0] + 5
+	g1 := h[1] + g0>>26
+	g0 &= mask26
+	g2 := h[2] + g1>>26
+	g1 &= mask26
+	g3 := h[3] + g2>>26
+	g2 &= mask26
+	g4 := h[4] + g3>>26 - 1<<26
+	g3 &= mask26
+	useG := (g4 >> 63) - 1 // all ones when g4 did not wrap
+	g4 &= mask26
+	h0 := h[0]&^useG | g0&useG
+	h1 := h[1]&^useG | g1&useG
+	h2 := h[2]&^useG | g2&useG
+	h3 := h[3]&^useG | g3&useG
+	h4 := h[4]&^useG | g4&useG
+	// Added, not or-ed: h's limbs 1 and 2 may hold 2^26 (one bit too many).
+	lo, c := bits.Add64(h0+h1<<26, h2<<52, 0)
+	hi := h2>>12 + h3<<14 + h4<<40 + c
+	lo, c = bits.Add64(lo, binary.LittleEndian.Uint64(key[16:24]), 0)
+	hi, _ = bits.Add64(hi, binary.LittleEndian.Uint64(key[24:32]), c)
+	binary.LittleEndian.PutUint64(out[0:8], lo)
+	binary.LittleEndian.PutUint64(out[8:16], hi)
+}
+
+// sumScalar is Poly1305 in Go, one block at a time (tests; the tail of sumVector).
+func sumScalar(out *[TagSize]byte, m []byte, key *[32]byte) {
+	r := clampR(key)
+	finish(out, blocks(elem{}, &r, m), key)
+}
+
+// vecKey is what the assembly reads: r^4's limbs, 5 times limbs 1-4, the 26-bit
+// mask and the 2^128 bit of a block (limb 4's bit 24), each in all four lanes.
+type vecKey [11][4]uint64
+
+// sumVector runs the whole 64-byte pieces of m four blocks at a time, lane j taking
+// blocks j, j+4, j+8, ... (lane = 64-bit slot of the registers, see laneBlock), then
+// combines the lanes and does the rest in Go.
+func sumVector(out *[TagSize]byte, m []byte, key *[32]byte) {
+	r := clampR(key)
+	p := newPowers(r)
+	var vk vecKey
+	r4 := &p[3]
+	for l := 0; l < 4; l++ {
+		for i := 0; i < 5; i++ {
+			vk[i][l] = r4[i]
+		}
+		for i := 1; i < 5; i++ {
+			vk[4+i][l] = r4[i] * 5
+		}
+		vk[9][l] = mask26
+		vk[10][l] = 1 << 24
+	}
+	n := len(m) / 64
+	var acc [20]uint64 // acc[limb*4+lane]
+	vectorBlocks(&acc, &vk, m[:n*64])
+	var h elem
+	for l := 0; l < 4; l++ {
+		a := elem{acc[l], acc[4+l], acc[8+l], acc[12+l], acc[16+l]}
+		t := mulMod(&a, &p[3-laneBlock[l]])
+		for i := range h {
+			h[i] += t[i]
+		}
+	}
+	h = carry(h[0], h[1], h[2], h[3], h[4])
+	finish(out, blocks(h, &r, m[n*64:]), key)
+}
+
+// laneBlock[l] is the block (0-3) of each 64-byte piece that lane l takes: the
+// assembly unpacks the two 32-byte halves without putting the lanes back in order.
+var laneBlock = [4]int{0, 2, 1, 3}
