@@ -163,43 +163,51 @@ func sumScalar(out *[TagSize]byte, m []byte, key *[32]byte) {
 	finish(out, blocks(elem{}, &r, m), key)
 }
 
-// vecKey is what the assembly reads: r^4's limbs, 5 times limbs 1-4, the 26-bit
-// mask and the 2^128 bit of a block (limb 4's bit 24), each in all four lanes.
-type vecKey [11][4]uint64
-
-// sumVector runs the whole 64-byte pieces of m four blocks at a time, lane j taking
-// blocks j, j+4, j+8, ... (lane = 64-bit slot of the registers, see laneBlock), then
-// combines the lanes and does the rest in Go.
+// sumVector runs the whole pieces of 16*lanes bytes of m lanes blocks at a time,
+// each lane (64-bit slot of the registers) on its own block of each piece (see
+// laneBlock), every step multiplying the lanes by r^lanes; then it combines the lanes
+// and does the rest one block at a time in Go.
 func sumVector(out *[TagSize]byte, m []byte, key *[32]byte) {
+	lanes := vectorLanes()
 	r := clampR(key)
-	p := newPowers(r)
-	var vk vecKey
-	r4 := &p[3]
-	for l := 0; l < 4; l++ {
+	var p [8]elem // p[k-1] = r^k
+	p[0] = r
+	for k := 1; k < lanes; k++ {
+		p[k] = mulMod(&p[k-1], &r)
+	}
+	// What the assembly reads, each in all lanes: r^lanes' limbs, 5 times its
+	// limbs 1-4, the 26-bit mask and a block's 2^128 (limb 4's bit 24).
+	var vk [11 * 8]uint64
+	top := &p[lanes-1]
+	for l := 0; l < lanes; l++ {
 		for i := 0; i < 5; i++ {
-			vk[i][l] = r4[i]
+			vk[i*lanes+l] = top[i]
 		}
 		for i := 1; i < 5; i++ {
-			vk[4+i][l] = r4[i] * 5
+			vk[(4+i)*lanes+l] = top[i] * 5
 		}
-		vk[9][l] = mask26
-		vk[10][l] = 1 << 24
+		vk[9*lanes+l] = mask26
+		vk[10*lanes+l] = 1 << 24
 	}
-	n := len(m) / 64
-	var acc [20]uint64 // acc[limb*4+lane]
-	vectorBlocks(&acc, &vk, m[:n*64])
+	piece := 16 * lanes
+	n := len(m) / piece
+	var acc [5 * 8]uint64 // acc[limb*lanes+lane]
+	vectorBlocks(&acc, &vk, m[:n*piece])
 	var h elem
-	for l := 0; l < 4; l++ {
-		a := elem{acc[l], acc[4+l], acc[8+l], acc[12+l], acc[16+l]}
-		t := mulMod(&a, &p[3-laneBlock[l]])
+	for l := 0; l < lanes; l++ {
+		a := elem{acc[l], acc[lanes+l], acc[2*lanes+l], acc[3*lanes+l], acc[4*lanes+l]}
+		t := mulMod(&a, &p[lanes-1-laneBlock(l, lanes)])
 		for i := range h {
 			h[i] += t[i]
 		}
 	}
 	h = carry(h[0], h[1], h[2], h[3], h[4])
-	finish(out, blocks(h, &r, m[n*64:]), key)
+	finish(out, blocks(h, &r, m[n*piece:]), key)
 }
 
-// laneBlock[l] is the block (0-3) of each 64-byte piece that lane l takes: the
-// assembly unpacks the two 32-byte halves without putting the lanes back in order.
-var laneBlock = [4]int{0, 2, 1, 3}
+// laneBlock is the block of each piece that lane l takes: the assembly unpacks the
+// 64-bit halves of the blocks within 128-bit lanes and does not put them back in
+// order, so four lanes hold blocks 0 2 1 3 and eight 0 4 1 5 2 6 3 7.
+func laneBlock(l, lanes int) int {
+	return l/2 + (l%2)*lanes/2
+}

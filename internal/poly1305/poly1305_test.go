@@ -9,16 +9,41 @@ import (
 	xpoly "golang.org/x/crypto/poly1305"
 )
 
-// impls are the ways to compute a tag this build has; each must equal x/crypto's.
+// impls are the ways to compute a tag this build has, each path's Sum and vector
+// code (at any length) and the Go code alone; each must equal x/crypto's.
 func impls() map[string]func(*[16]byte, []byte, *[32]byte) {
 	m := map[string]func(*[16]byte, []byte, *[32]byte){
-		"Sum":    Sum,
 		"scalar": sumScalar,
 	}
-	if hasAVX2 {
-		m["vector"] = sumVector
+	for _, p := range paths {
+		p := p
+		m["Sum/"+p] = func(out *[16]byte, msg []byte, key *[32]byte) {
+			defer setPath(p)()
+			Sum(out, msg, key)
+		}
+		if p != "xcrypto" {
+			m["vector/"+p] = func(out *[16]byte, msg []byte, key *[32]byte) {
+				defer setPath(p)()
+				sumVector(out, msg, key)
+			}
+		}
 	}
 	return m
+}
+
+// setPath selects an implementation and returns what puts the previous one back.
+func setPath(p string) func() {
+	saved := path
+	path = p
+	return func() { path = saved }
+}
+
+// TestPaths names the paths the other tests ran on this machine.
+func TestPaths(t *testing.T) {
+	t.Logf("paths on this machine: %v", paths)
+	if paths[len(paths)-1] != "xcrypto" {
+		t.Fatalf("x/crypto is not the last path: %v", paths)
+	}
 }
 
 func unhex(t testing.TB, s string) []byte {
@@ -150,11 +175,9 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// With AVX2 off (as on a CPU without it) Sum is x/crypto's.
-func TestWithoutAVX2(t *testing.T) {
-	saved := hasAVX2
-	defer func() { hasAVX2 = saved }()
-	hasAVX2 = false
+// On the x/crypto path (a CPU without AVX2, other architectures) Sum is x/crypto's.
+func TestXCryptoPath(t *testing.T) {
+	defer setPath("xcrypto")()
 	rng := rand.New(rand.NewSource(4))
 	m := make([]byte, 10000)
 	rng.Read(m)
@@ -186,9 +209,33 @@ func benchSum(b *testing.B, f func(*[16]byte, []byte, *[32]byte), n int) {
 	}
 }
 
+func BenchmarkAVX2_1M(b *testing.B) {
+	if len(paths) < 2 {
+		b.Skip("no vector path")
+	}
+	defer setPath(paths[len(paths)-2])()
+	benchSum(b, Sum, 1<<20)
+}
+
 func BenchmarkSum4K(b *testing.B)      { benchSum(b, Sum, 4<<10) }
 func BenchmarkSum64K(b *testing.B)     { benchSum(b, Sum, 64<<10) }
 func BenchmarkSum1M(b *testing.B)      { benchSum(b, Sum, 1<<20) }
 func BenchmarkXCrypto4K(b *testing.B)  { benchSum(b, SumReference, 4<<10) }
 func BenchmarkXCrypto64K(b *testing.B) { benchSum(b, SumReference, 64<<10) }
 func BenchmarkXCrypto1M(b *testing.B)  { benchSum(b, SumReference, 1<<20) }
+
+// Over 64 MiB one MiB at a time: the data is not in the caches.
+func benchCold(b *testing.B, f func(*[16]byte, []byte, *[32]byte)) {
+	m := make([]byte, 64<<20)
+	var key [32]byte
+	key[0] = 1
+	var out [16]byte
+	b.SetBytes(1 << 20)
+	for i := 0; i < b.N; i++ {
+		o := (i % 64) << 20
+		f(&out, m[o:o+1<<20], &key)
+	}
+}
+
+func BenchmarkSumCold1M(b *testing.B)     { benchCold(b, Sum) }
+func BenchmarkXCryptoCold1M(b *testing.B) { benchCold(b, SumReference) }

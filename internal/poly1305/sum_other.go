@@ -2,11 +2,16 @@
 
 package poly1305
 
-// hasAVX2 is false on this build: Sum is golang.org/x/crypto/poly1305 everywhere.
-var hasAVX2 = false
+// paths lists the implementations this build can run: golang.org/x/crypto only.
+var paths = []string{"xcrypto"}
+
+// path selects the implementation; tests change it.
+var path = paths[0]
 
 func useVector() bool { return false }
 
-func vectorBlocks(acc *[20]uint64, vk *vecKey, m []byte) {
+func vectorLanes() int { return 4 }
+
+func vectorBlocks(acc *[40]uint64, vk *[88]uint64, m []byte) {
 	panic("poly1305: no vector code on this build")
 }
