@@ -33,6 +33,7 @@ type Key struct {
 
 	block    cipher.Block
 	macBlock cipher.Block
+	poly     *fastpoly.MACKey // R prepared for checking MACs (Open)
 }
 
 type macKeyJSON struct {
@@ -73,8 +74,11 @@ func (k *Key) init() error {
 	if k.block, err = aes.NewCipher(k.Encrypt[:]); err != nil {
 		return err
 	}
-	k.macBlock, err = aes.NewCipher(k.MACK[:])
-	return err
+	if k.macBlock, err = aes.NewCipher(k.MACK[:]); err != nil {
+		return err
+	}
+	k.poly = fastpoly.NewMACKey(&k.MACR)
+	return nil
 }
 
 func isZero(b []byte) bool {
@@ -128,9 +132,10 @@ func (k *Key) mac(iv, msg []byte) [16]byte {
 	return out
 }
 
-// fastMAC computes the tags Open checks (internal/poly1305: vector code on amd64
-// with AVX2); tests replace it. What is written is tagged by mac (x/crypto) only.
-var fastMAC = fastpoly.Sum
+// fastMAC, when set (tests), replaces the fast computation of the tags Open checks
+// (internal/poly1305: vector code on amd64 with AVX2 or AVX-512). What is written is
+// tagged by mac (x/crypto) only.
+var fastMAC func(out *[16]byte, msg []byte, key *[32]byte)
 
 // macMatches reports, in constant time, whether tag is the MAC of msg: first with
 // fastMAC, and when that does not match, again with x/crypto (mac), so that a fault
@@ -140,7 +145,14 @@ func (k *Key) macMatches(iv, msg, tag []byte) bool {
 	copy(pk[:16], k.MACR[:])
 	k.macBlock.Encrypt(pk[16:], iv)
 	var fast [16]byte
-	fastMAC(&fast, msg, &pk)
+	switch {
+	case fastMAC != nil:
+		fastMAC(&fast, msg, &pk)
+	case k.poly != nil:
+		k.poly.Sum(&fast, msg, (*[16]byte)(pk[16:]))
+	default:
+		fastpoly.Sum(&fast, msg, &pk)
+	}
 	if subtle.ConstantTimeCompare(fast[:], tag) == 1 {
 		return true
 	}

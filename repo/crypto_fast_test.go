@@ -45,3 +45,25 @@ func TestOpenDespiteBrokenFastMAC(t *testing.T) {
 		}
 	}
 }
+
+// TestFastMACMatchesXCrypto: the key's prepared fast MAC gives x/crypto's tags itself
+// (so Open does not quietly live on the fallback).
+func TestFastMACMatchesXCrypto(t *testing.T) {
+	k := NewRandomKey()
+	rng := rand.New(rand.NewSource(2))
+	iv := make([]byte, ivSize)
+	for _, n := range []int{0, 100, 2047, 2048, 4096, 5000, 1 << 20, 3<<20 + 5} {
+		msg := make([]byte, n)
+		rng.Read(msg)
+		rng.Read(iv)
+		want := k.mac(iv, msg)
+		var pk [32]byte
+		copy(pk[:16], k.MACR[:])
+		k.macBlock.Encrypt(pk[16:], iv)
+		var got [16]byte
+		k.poly.Sum(&got, msg, (*[16]byte)(pk[16:]))
+		if got != want {
+			t.Fatalf("%d bytes: fast tag %x, x/crypto %x", n, got, want)
+		}
+	}
+}

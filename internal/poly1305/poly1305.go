@@ -11,17 +11,15 @@ import (
 // TagSize is the size of an authenticator.
 const TagSize = 16
 
-// VectorMin is the shortest message the vector code takes; shorter ones go to
-// golang.org/x/crypto/poly1305 (the final combination costs about four blocks).
-const VectorMin = 256
-
 // Sum writes the authenticator of m under the one-time key to out.
+// (A caller with the same r for many messages keeps a MACKey instead.)
 func Sum(out *[TagSize]byte, m []byte, key *[32]byte) {
-	if useVector() && len(m) >= VectorMin {
-		sumVector(out, m, key)
+	lanes := vectorLanes(len(m))
+	if lanes == 0 {
+		xpoly.Sum(out, m, key)
 		return
 	}
-	xpoly.Sum(out, m, key)
+	sumVector(out, m, key, lanes)
 }
 
 // SumReference is golang.org/x/crypto/poly1305's Sum: the reference a caller
@@ -82,22 +80,10 @@ func carry(d0, d1, d2, d3, d4 uint64) elem {
 	return elem{d0, d1, d2, d3, d4}
 }
 
-// powers holds r, r^2, r^3 and r^4 (index k-1 for r^k).
-type powers [4]elem
-
-func clampR(key *[32]byte) elem {
+func clampR(key *[16]byte) elem {
 	lo := binary.LittleEndian.Uint64(key[0:8]) & 0x0ffffffc0fffffff
 	hi := binary.LittleEndian.Uint64(key[8:16]) & 0x0ffffffc0ffffffc
 	return split(lo, hi)
-}
-
-func newPowers(r elem) powers {
-	var p powers
-	p[0] = r
-	for k := 1; k < 4; k++ {
-		p[k] = mulMod(&p[k-1], &r)
-	}
-	return p
 }
 
 // blocks runs h = (h + block) * r over the whole 16-byte blocks of m, then over the
@@ -125,9 +111,9 @@ func blocks(h elem, r *elem, m []byte) elem {
 	return h
 }
 
-// finish reduces h mod 2^130-5 in constant time, adds s (key[16:]) mod 2^128 and
+// finish reduces h mod 2^130-5 in constant time, adds s mod 2^128 and
 // writes the result.
-func finish(out *[TagSize]byte, h elem, key *[32]byte) {
+func finish(out *[TagSize]byte, h elem, s *[16]byte) {
 	h = carry(h[0], h[1], h[2], h[3], h[4])
 	h[2] += h[1] >> 26
 	h[1] &= mask26
@@ -151,34 +137,48 @@ func finish(out *[TagSize]byte, h elem, key *[32]byte) {
 	// Added, not or-ed: h's limbs 1 and 2 may hold 2^26 (one bit too many).
 	lo, c := bits.Add64(h0+h1<<26, h2<<52, 0)
 	hi := h2>>12 + h3<<14 + h4<<40 + c
-	lo, c = bits.Add64(lo, binary.LittleEndian.Uint64(key[16:24]), 0)
-	hi, _ = bits.Add64(hi, binary.LittleEndian.Uint64(key[24:32]), c)
+	lo, c = bits.Add64(lo, binary.LittleEndian.Uint64(s[0:8]), 0)
+	hi, _ = bits.Add64(hi, binary.LittleEndian.Uint64(s[8:16]), c)
 	binary.LittleEndian.PutUint64(out[0:8], lo)
 	binary.LittleEndian.PutUint64(out[8:16], hi)
 }
 
 // sumScalar is Poly1305 in Go, one block at a time (tests; the tail of sumVector).
 func sumScalar(out *[TagSize]byte, m []byte, key *[32]byte) {
-	r := clampR(key)
-	finish(out, blocks(elem{}, &r, m), key)
+	r := clampR((*[16]byte)(key[:16]))
+	finish(out, blocks(elem{}, &r, m), (*[16]byte)(key[16:]))
 }
 
-// sumVector runs the whole pieces of 16*lanes bytes of m lanes blocks at a time,
-// each lane (64-bit slot of the registers) on its own block of each piece (see
-// laneBlock), every step multiplying the lanes by r^lanes; then it combines the lanes
-// and does the rest one block at a time in Go.
-func sumVector(out *[TagSize]byte, m []byte, key *[32]byte) {
-	lanes := vectorLanes()
-	r := clampR(key)
-	var p [8]elem // p[k-1] = r^k
-	p[0] = r
-	for k := 1; k < lanes; k++ {
-		p[k] = mulMod(&p[k-1], &r)
+// MACKey is what the r half of Poly1305 keys gives, computed once (r's powers and the
+// assembly's constants): a restic repository MACs every blob with the same r and a
+// new s, and the setup costs as much as a few hundred bytes of message.
+type MACKey struct {
+	r   elem
+	p   [8]elem        // p[k-1] = r^k
+	vk4 [11 * 8]uint64 // the assembly's constants for four lanes (r^4) ...
+	vk8 [11 * 8]uint64 // ... and for eight (r^8)
+}
+
+// NewMACKey prepares r (the first half of a Poly1305 key; clamped here).
+func NewMACKey(r *[16]byte) *MACKey {
+	k := new(MACKey)
+	k.init(r)
+	return k
+}
+
+func (k *MACKey) init(rb *[16]byte) {
+	k.r = clampR(rb)
+	k.p[0] = k.r
+	for i := 1; i < 8; i++ {
+		k.p[i] = mulMod(&k.p[i-1], &k.r)
 	}
-	// What the assembly reads, each in all lanes: r^lanes' limbs, 5 times its
-	// limbs 1-4, the 26-bit mask and a block's 2^128 (limb 4's bit 24).
-	var vk [11 * 8]uint64
-	top := &p[lanes-1]
+	fillVK(&k.vk4, &k.p[3], 4)
+	fillVK(&k.vk8, &k.p[7], 8)
+}
+
+// fillVK writes what the assembly reads, each in all lanes: top's limbs, 5 times its
+// limbs 1-4, the 26-bit mask and a block's 2^128 (limb 4's bit 24).
+func fillVK(vk *[11 * 8]uint64, top *elem, lanes int) {
 	for l := 0; l < lanes; l++ {
 		for i := 0; i < 5; i++ {
 			vk[i*lanes+l] = top[i]
@@ -189,20 +189,58 @@ func sumVector(out *[TagSize]byte, m []byte, key *[32]byte) {
 		vk[9*lanes+l] = mask26
 		vk[10*lanes+l] = 1 << 24
 	}
+}
+
+// Sum writes the authenticator of m under the one-time key r || s to out: the
+// vector code for messages long enough to gain from it, else x/crypto.
+func (k *MACKey) Sum(out *[TagSize]byte, m []byte, s *[16]byte) {
+	lanes := vectorLanes(len(m))
+	if lanes == 0 {
+		var key [32]byte
+		k.fullKey(&key, s)
+		xpoly.Sum(out, m, &key)
+		return
+	}
+	k.sumVector(out, m, s, lanes)
+}
+
+func (k *MACKey) fullKey(key *[32]byte, s *[16]byte) {
+	lo, hi := k.r[0]|k.r[1]<<26|k.r[2]<<52, k.r[2]>>12|k.r[3]<<14|k.r[4]<<40
+	binary.LittleEndian.PutUint64(key[0:8], lo)
+	binary.LittleEndian.PutUint64(key[8:16], hi)
+	copy(key[16:], s[:])
+}
+
+// sumVector runs the whole pieces of 16*lanes bytes of m lanes blocks at a time,
+// each lane (64-bit slot of the registers) on its own block of each piece (see
+// laneBlock), every step multiplying the lanes by r^lanes; then it combines the lanes
+// and does the rest one block at a time in Go.
+func (k *MACKey) sumVector(out *[TagSize]byte, m []byte, s *[16]byte, lanes int) {
 	piece := 16 * lanes
 	n := len(m) / piece
 	var acc [5 * 8]uint64 // acc[limb*lanes+lane]
-	vectorBlocks(&acc, &vk, m[:n*piece])
+	vk := &k.vk4
+	if lanes == 8 {
+		vk = &k.vk8
+	}
+	vectorBlocks(&acc, vk, m[:n*piece], lanes)
 	var h elem
 	for l := 0; l < lanes; l++ {
 		a := elem{acc[l], acc[lanes+l], acc[2*lanes+l], acc[3*lanes+l], acc[4*lanes+l]}
-		t := mulMod(&a, &p[lanes-1-laneBlock(l, lanes)])
+		t := mulMod(&a, &k.p[lanes-1-laneBlock(l, lanes)])
 		for i := range h {
 			h[i] += t[i]
 		}
 	}
 	h = carry(h[0], h[1], h[2], h[3], h[4])
-	finish(out, blocks(h, &r, m[n*piece:]), key)
+	finish(out, blocks(h, &k.r, m[n*piece:]), s)
+}
+
+// sumVector is Sum on the vector code with lanes lanes, whatever the length (tests).
+func sumVector(out *[TagSize]byte, m []byte, key *[32]byte, lanes int) {
+	var k MACKey
+	k.init((*[16]byte)(key[:16]))
+	k.sumVector(out, m, (*[16]byte)(key[16:]), lanes)
 }
 
 // laneBlock is the block of each piece that lane l takes: the assembly unpacks the

@@ -3,6 +3,7 @@ package poly1305
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -22,9 +23,16 @@ func impls() map[string]func(*[16]byte, []byte, *[32]byte) {
 			Sum(out, msg, key)
 		}
 		if p != "xcrypto" {
+			lanes := 4
+			if p == "avx512" {
+				lanes = 8
+			}
 			m["vector/"+p] = func(out *[16]byte, msg []byte, key *[32]byte) {
+				sumVector(out, msg, key, lanes)
+			}
+			m["MACKey/"+p] = func(out *[16]byte, msg []byte, key *[32]byte) {
 				defer setPath(p)()
-				sumVector(out, msg, key)
+				NewMACKey((*[16]byte)(key[:16])).Sum(out, msg, (*[16]byte)(key[16:]))
 			}
 		}
 	}
@@ -206,6 +214,35 @@ func benchSum(b *testing.B, f func(*[16]byte, []byte, *[32]byte), n int) {
 	b.SetBytes(int64(n))
 	for i := 0; i < b.N; i++ {
 		f(&out, m, &key)
+	}
+}
+
+// BenchmarkCrossover: where the vector code starts to beat x/crypto (minAVX2,
+// minAVX512), with the r part prepared once as repo does.
+func BenchmarkCrossover(b *testing.B) {
+	var key [32]byte
+	key[0] = 1
+	for _, n := range []int{256, 512, 1024, 2048, 4096, 8192} {
+		for _, p := range paths {
+			b.Run(fmt.Sprint(p, "/", n), func(b *testing.B) {
+				defer setPath(p)()
+				m := make([]byte, n)
+				k := NewMACKey((*[16]byte)(key[:16]))
+				var out [16]byte
+				b.SetBytes(int64(n))
+				for i := 0; i < b.N; i++ {
+					if p == "xcrypto" {
+						xpoly.Sum(&out, m, &key)
+						continue
+					}
+					lanes := 4
+					if p == "avx512" {
+						lanes = 8
+					}
+					k.sumVector(&out, m, (*[16]byte)(key[16:]), lanes)
+				}
+			})
+		}
 	}
 }
 

@@ -20,20 +20,31 @@ var paths = func() []string {
 // path selects the implementation; tests change it.
 var path = paths[0]
 
-func useVector() bool { return path != "xcrypto" }
+// Shortest messages for the vector code (from BenchmarkCrossover on a Xeon with
+// AVX-512): below them x/crypto is as fast, the lanes' combination costing as much as
+// the blocks saved.
+const (
+	minAVX2   = 2048
+	minAVX512 = 4096
+)
 
-func vectorLanes() int {
-	if path == "avx512" {
+// vectorLanes says how the current path does a message of n bytes: 0 for x/crypto,
+// else the vector code's number of lanes.
+func vectorLanes(n int) int {
+	switch {
+	case path == "avx512" && n >= minAVX512:
 		return 8
+	case path != "xcrypto" && n >= minAVX2:
+		return 4
 	}
-	return 4
+	return 0
 }
 
-func vectorBlocks(acc *[40]uint64, vk *[88]uint64, m []byte) {
+func vectorBlocks(acc *[40]uint64, vk *[88]uint64, m []byte, lanes int) {
 	if len(m) == 0 {
 		return
 	}
-	if path == "avx512" {
+	if lanes == 8 {
 		blocksAVX512(acc, vk, &m[0], len(m)/128)
 		return
 	}
