@@ -92,10 +92,14 @@ type archiver struct {
 	// found late (a disk image among the last folders) was the end of an
 	// incremental with the other cores idle
 	bigFiles chan fileJob
-	saves    chan chunkJob
-	saveW    sync.WaitGroup
 	readW    sync.WaitGroup
-	cut      *cutter
+	// saves hands a chunk to a parked saver, and only while some reader
+	// has no file (see save); saveW waits for the savers
+	saves chan chunkJob
+	saveW sync.WaitGroup
+	// idleReaders counts the readers waiting for a file or done
+	idleReaders atomic.Int32
+	cut         *cutter
 
 	errMu    sync.Mutex
 	fatalErr error
@@ -105,15 +109,12 @@ type archiver struct {
 	dirsNew, dirsChanged, dirsUn    atomic.Int64
 	scanFiles, scanBytes            atomic.Int64
 	scanDone                        atomic.Bool
-	// smallBufs hold whole small files (up to chunker.MinSize bytes). There
-	// are 2*workers+2 of them: with workers+1, a reader of small files
-	// waited for a free one while the savers still held the others (1.4 s
-	// of the two readers' time in a loaded 1 GiB first backup's trace)
+	// smallBufs hold whole small files (up to chunker.MinSize bytes): one
+	// per reader and one per saver (see save)
 	smallBufs chan []byte
 	// chunkBufs are free buffers of chunkBuf bytes. A reader reads a file
-	// into one, grows it for the rare longer chunk, and hands it to a saver
-	// with the chunk it holds: what is in flight is bounded by the savers
-	// and the saves channel, and most chunks need no 8 MiB buffer.
+	// into one and grows it for the rare longer chunk; most chunks need no
+	// 8 MiB buffer.
 	// Up to workers+2 are kept for reuse: with one, a 1 GiB first backup
 	// made ~200 new 2 MiB buffers (400 MB of garbage to clear, fault in
 	// and collect); reused, its CPU time was 0.94x and its peak RSS the
@@ -125,11 +126,9 @@ type archiver struct {
 	// fixed and they are reused: growing in steps into new buffers made
 	// 2+4+8 MiB of garbage per long chunk, and the heap peaked with it.
 	bigBufs chan []byte
-	// inFlight bounds the bytes of buffers handed to the savers and not yet
-	// saved: a few long chunks at once would otherwise make the peak. A big
-	// buffer counts as a chunk buffer (inFlightBytes): their number is
-	// already fixed by bigBufs
-	inFlight *byteBudget
+	// saveLabels and readLabels label a reader's CPU profile samples while
+	// it saves a chunk and otherwise (see save)
+	saveLabels, readLabels context.Context
 	// walkers bounds the goroutines that walk folders besides the first.
 	walkers chan struct{}
 }
@@ -237,11 +236,12 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	// the large ones (bigFiles) while the readers work; with 64 it waited for
 	// the readers before reaching a 123 MiB disk image near the end
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
-		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16), saves: make(chan chunkJob, 1),
-		smallBufs: make(chan []byte, 2*workers+2), chunkBufs: make(chan []byte, workers+2),
-		bigBufs:  make(chan []byte, max(1, workers/4)),
-		inFlight: newByteBudget(int64(workers * chunkBuf)),
-		walkers:  make(chan struct{}, 2*workers)}
+		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16), saves: make(chan chunkJob),
+		smallBufs: make(chan []byte, 2*workers), chunkBufs: make(chan []byte, workers+2),
+		bigBufs: make(chan []byte, max(1, workers/4)),
+		walkers: make(chan struct{}, 2*workers)}
+	a.readLabels = pprof.WithLabels(ctx, pprof.Labels("stage", "read"))
+	a.saveLabels = pprof.WithLabels(ctx, pprof.Labels("stage", "save"))
 	for i := 0; i < cap(a.smallBufs); i++ {
 		a.smallBufs <- nil
 	}
@@ -257,7 +257,12 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	// (hash and write packs)
 	for i := 0; i < workers; i++ {
 		a.readW.Add(1)
-		go pprof.Do(ctx, pprof.Labels("stage", "read"), func(context.Context) { a.reader() })
+		go func() {
+			pprof.SetGoroutineLabels(a.readLabels)
+			a.reader()
+		}()
+	}
+	for i := 1; i < workers; i++ {
 		a.saveW.Add(1)
 		go pprof.Do(ctx, pprof.Labels("stage", "save"), func(context.Context) { a.saver() })
 	}
@@ -798,7 +803,7 @@ func (a *archiver) getBigBuf() []byte {
 	}
 }
 
-// putBuf takes back a buffer a reader or saver is done with: small-file and
+// putBuf takes back a buffer a reader is done with: small-file and
 // big buffers always (their number is fixed), chunk buffers while there is
 // room.
 func (a *archiver) putBuf(b []byte) {
@@ -815,11 +820,13 @@ func (a *archiver) putBuf(b []byte) {
 	}
 }
 
-// reader reads files, cuts them into chunks, hashes them and hands new
-// chunks to the savers.
+// reader reads files, cuts them into chunks, hashes them and saves the new
+// ones.
 func (a *archiver) reader() {
 	defer a.readW.Done()
-	var work []byte // this reader's chunking buffer, made on first need
+	defer a.idleReaders.Add(1) // a reader that is done leaves a core free
+	var work []byte            // this reader's chunking buffer, made on first need
+	var sc BlobScratch
 	files, big := a.files, a.bigFiles
 	for files != nil || big != nil {
 		var job fileJob
@@ -831,24 +838,28 @@ func (a *archiver) reader() {
 				continue
 			}
 		default:
+			fromFiles := false
+			a.idleReaders.Add(1)
 			select {
 			case job, ok = <-big:
-				if !ok {
-					big = nil
-					continue
-				}
 			case job, ok = <-files:
-				if !ok {
+				fromFiles = true
+			}
+			a.idleReaders.Add(-1)
+			if !ok {
+				if fromFiles {
 					files = nil
-					continue
+				} else {
+					big = nil
 				}
+				continue
 			}
 		}
 		if a.failed() != nil {
 			close(job.fut.done)
 			continue
 		}
-		err := a.readFile(job, &work)
+		err := a.readFile(job, &work, &sc)
 		if cap(work) > chunkBuf {
 			a.putBuf(work) // a big buffer is not kept for the next file
 			work = nil
@@ -864,7 +875,7 @@ func (a *archiver) reader() {
 	}
 }
 
-func (a *archiver) readFile(job fileJob, work *[]byte) error {
+func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 	f, err := openFile(job.path)
 	if err != nil {
 		return err
@@ -904,17 +915,20 @@ func (a *archiver) readFile(job fileJob, work *[]byte) error {
 			if n > 0 {
 				id := Hash(buf)
 				content = append(content, id)
-				a.submit(buf, id)
-			} else {
+				if a.save(buf, id, sc, true) {
+					buf = nil // the saver's now
+				}
+			}
+			if buf != nil {
 				a.putBuf(buf)
 			}
 			a.bytesDone.Add(size)
 			return a.finishFile(job, content, size)
 		}
 	}
-	// chunk: read in steps, search each new step for a cut, hand a new
-	// chunk on in its buffer and carry what follows the cut into a fresh
-	// one; for a known chunk, move it to the front
+	// chunk: read in steps, search each new step for a cut, save a new
+	// chunk from the buffer, then move what follows the cut to the front
+	// (out of a big buffer into a chunk buffer)
 	if *work == nil {
 		*work = a.getChunkBuf()
 	}
@@ -962,13 +976,20 @@ func (a *archiver) readFile(job fileJob, work *[]byte) error {
 		size += int64(l)
 		a.bytesDone.Add(int64(l))
 		rest := n - l
-		if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
-			copy(buf, buf[l:n])
-		} else {
-			next := a.getChunkBuf()
+		// what follows the cut is copied out before a saver may own buf
+		var next []byte
+		if cap(buf) > chunkBuf || a.idleReaders.Load() > 0 {
+			next = a.getChunkBuf()
 			copy(next, buf[l:n])
-			a.submit(c, id)
+		}
+		switch {
+		case a.save(c, id, sc, next != nil):
 			buf = next
+		case next != nil:
+			a.putBuf(buf)
+			buf = next
+		default:
+			copy(buf, buf[l:n])
 		}
 		n, scanned = rest, 0
 		if n == 0 && eof {
@@ -1001,32 +1022,36 @@ func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
 	return nil
 }
 
-func (a *archiver) submit(b []byte, id ID) {
-	if a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
-		a.putBuf(b)
-		return
+// save compresses, encrypts and packs a new chunk (b) into the reader's
+// own streamed pack (sc), right after the reader hashed it, and reports
+// false: the reader keeps its buffer. The chunk is still in this core's
+// cache and is not handed on: with savers of their own (every chunk passed
+// through a channel, 2 readers and 2 savers on 2 cores) a 1 GiB first
+// backup took 1.03-1.06x the CPU and 2-8 MiB more peak memory (paired
+// runs). Only while a reader has no file to read (one large file left, or
+// the end) is the chunk handed to a parked saver (if mayHand), so that the
+// idle core saves it while this reader goes on with the file; save then
+// reports true and the saver owns b.
+func (a *archiver) save(b []byte, id ID, sc *BlobScratch, mayHand bool) bool {
+	if a.failed() != nil || a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
+		return false
 	}
-	a.inFlight.acquire(inFlightBytes(b))
-	select {
-	case a.saves <- chunkJob{data: b, id: id}:
-	case <-a.ctx.Done():
-		a.inFlight.release(inFlightBytes(b))
-		a.putBuf(b)
+	if mayHand && a.idleReaders.Load() > 0 {
+		select {
+		case a.saves <- chunkJob{data: b, id: id}:
+			return true
+		default:
+		}
 	}
+	pprof.SetGoroutineLabels(a.saveLabels)
+	defer pprof.SetGoroutineLabels(a.readLabels)
+	if _, err := a.r.SaveBlob(DataBlob, id, b, sc); err != nil {
+		a.fatal(err)
+	}
+	return false
 }
 
-// inFlightBytes is what a buffer handed to a saver counts against inFlight:
-// its size, but no more than a chunk buffer's. Counted in full, the 8 MiB
-// of a big buffer (every chunk longer than 2 MiB: one in five of random
-// data) exceeded the whole budget of 2 cores, so each long chunk waited
-// until the savers were empty and was then saved alone, one saver idle
-// and the readers waiting: 23% of a 1 GiB first backup's time had less
-// than two goroutines with work (Go trace, load ~10), 14% with this.
-func inFlightBytes(b []byte) int64 {
-	return int64(min(cap(b), chunkBuf))
-}
-
-// saver compresses, encrypts and packs chunks.
+// saver saves the chunks a reader hands it (see save).
 func (a *archiver) saver() {
 	defer a.saveW.Done()
 	var scratch BlobScratch
@@ -1036,7 +1061,6 @@ func (a *archiver) saver() {
 				a.fatal(err)
 			}
 		}
-		a.inFlight.release(inFlightBytes(j.data))
 		a.putBuf(j.data)
 	}
 }

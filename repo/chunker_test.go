@@ -141,3 +141,44 @@ func BenchmarkChunker(b *testing.B) {
 		}
 	})
 }
+
+// Files whose sizes sit at the chunk bounds (chunkMin and chunkMax, and 1 or
+// 64 bytes either side) cut where restic's chunker cuts them, for a
+// polynomial of degree 53 (span53, what restic makes) and one of another
+// degree (searchFour: a repository's config may hold any polynomial).
+func TestChunkerBounds(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	random := make([]byte, 3*chunkMax)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	zeros := make([]byte, 3*chunkMax)
+	// an irreducible polynomial of degree 47
+	var pol47 chunker.Pol
+	for pr := rand.New(rand.NewPCG(7, 8)); ; {
+		p := chunker.Pol(1<<47 | pr.Uint64()&(1<<47-1) | 1)
+		if p.Irreducible() {
+			pol47 = p
+			break
+		}
+	}
+	for _, pol := range []chunker.Pol{0x3DA3358B4DC173, pol47} {
+		c := newCutter(pol)
+		if pol.Deg() == 53 && c.shift != resticShift || pol.Deg() != 53 && c.shift == resticShift {
+			t.Fatalf("pol %v: shift %d", pol, c.shift)
+		}
+		for _, base := range []int{chunkMin, chunkMax, 2 * chunkMin, chunkMin + chunkMax} {
+			for _, delta := range []int{-64, -1, 0, 1, 64} {
+				size := base + delta
+				for name, data := range map[string][]byte{"random": random[:size], "zeros": zeros[:size]} {
+					want := resticSplit(t, pol, data)
+					for _, step := range []int{256 << 10, 1 << 20} {
+						if got := splitAll(c, data, step); !equalInts(got, want) {
+							t.Fatalf("pol %v, %s of %d bytes, step %d: got %v, restic %v", pol, name, size, step, head(got), head(want))
+						}
+					}
+				}
+			}
+		}
+	}
+}
