@@ -119,12 +119,39 @@ func TestRefuseInodeTableOnDescriptors(t *testing.T) {
 	wantRefused(t, dev, path, "group 1's inode table", "overlaps group 0's superblock and descriptors")
 }
 
+// A bitmap freer than its descriptor (what a damaged bitmap looks like: blocks in use
+// marked free) is refused.
 func TestRefuseFreeCountMismatch(t *testing.T) {
 	dev, path := damagedVolume(t, func(f *FS, dev *testutil.Dev) {
-		f.setGD16pair(0, bgFreeBlocks, bgFreeBlocksHi, f.gdFreeBlocks(0)+100)
+		f.setGD16pair(0, bgFreeBlocks, bgFreeBlocksHi, f.gdFreeBlocks(0)-100)
 		writeGDT(t, f, dev)
 	})
 	wantRefused(t, dev, path, "group 0's block bitmap has", "its descriptor says")
+}
+
+// A bitmap that marks more used than its descriptor counts (what a kill between
+// writeMeta's two writes leaves) is trusted: the counts are set from the bitmaps,
+// and e2fsck then finds the volume clean.
+func TestRepairFreeCountLeak(t *testing.T) {
+	dev, path := damagedVolume(t, func(f *FS, dev *testutil.Dev) {
+		f.setGD16pair(0, bgFreeBlocks, bgFreeBlocksHi, f.gdFreeBlocks(0)+100)
+		f.setGD16pair(0, bgFreeInodes, bgFreeInodesHi, f.gdFreeInodes(0)+1)
+		writeGDT(t, f, dev)
+	})
+	if out, err := testutil.Tool(t, "e2fsck", "-fn", path); err == nil {
+		t.Fatalf("e2fsck accepts the crafted volume:\n%s", out)
+	}
+	f, err := Open(dev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(f.Warnings(), "; "); !strings.Contains(w, "group 0's free block count corrected") || !strings.Contains(w, "group 0's free inode count corrected") {
+		t.Errorf("warnings: %q", w)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, path)
 }
 
 func TestRefuseFreeInodeMismatch(t *testing.T) {

@@ -31,6 +31,7 @@ type FS struct {
 	inodeSize int
 	descSize  int
 	gdt       []byte
+	gdtDisk   []byte // the descriptors as last written (nil: not tracked, as in mkfs)
 	gdtBlock  uint64
 	overlay   map[uint64][]byte // blocks replayed from the journal, not yet on disk
 	replayed  int               // transactions replayed
@@ -213,6 +214,7 @@ func (f *FS) parseSuper(sb []byte) error {
 		return err
 	}
 	f.gdt = gdt[:gdtBytes]
+	f.gdtDisk = append([]byte(nil), f.gdt...)
 	for g := uint32(0); g < f.groups; g++ {
 		it := f.gdInodeTable(g)
 		itBlocks := (uint64(f.ipg)*uint64(f.inodeSize) + uint64(f.bs) - 1) / uint64(f.bs)

@@ -325,17 +325,55 @@ func (f *FS) allocInode(dir bool, pref uint32) (uint32, error) {
 	return 0, errors.New("ext4: no free inodes left on the volume")
 }
 
-// writeMeta writes dirty bitmaps and group descriptors.
+// writeMeta writes dirty bitmaps and group descriptors. A bitmap and its descriptor
+// are two writes, and a kill -9 or power cut may land between them. The order makes
+// the only states it can leave SAFE ones, a bitmap that marks at least as many
+// blocks (inodes) used as its descriptor counts: a leak until e2fsck, which
+// checkAllocation repairs the counts of when the volume is next opened for writing.
+// Never the other way (a bitmap freer than its descriptor), which is what a damaged
+// bitmap looks like and stays refused. So a group whose free count grew (a net free:
+// a trimmed or removed file, whose inode already dropped the blocks) gets its
+// descriptor written BEFORE its bitmap; a group whose free count fell or stayed (an
+// allocation: nothing refers to the blocks yet) gets its bitmap written first.
 func (f *FS) writeMeta() error {
-	for _, g := range sortedGroups(f.dirtyBB) {
-		if _, err := f.dev.WriteAt(f.bbCache[g], int64(f.gdBlockBitmap(g))*f.bs); err != nil {
-			return err
+	freed := func(g uint32, lo, hi int) bool {
+		if f.gdtDisk == nil {
+			return false
 		}
+		d := f.gdtDisk[int(g)*f.descSize:][:f.descSize]
+		v := uint32(le16(d, lo))
+		if f.descSize >= 64 {
+			v |= uint32(le16(d, hi)) << 16
+		}
+		return f.gd16pair(g, lo, hi) > v
 	}
-	for _, g := range sortedGroups(f.dirtyIB) {
-		if _, err := f.dev.WriteAt(f.ibCache[g], int64(f.gdInodeBitmap(g))*f.bs); err != nil {
-			return err
+	// decided before the descriptors are written (which updates gdtDisk)
+	bbFreed, ibFreed := map[uint32]bool{}, map[uint32]bool{}
+	for g := range f.dirtyBB {
+		bbFreed[g] = freed(g, bgFreeBlocks, bgFreeBlocksHi)
+	}
+	for g := range f.dirtyIB {
+		ibFreed[g] = freed(g, bgFreeInodes, bgFreeInodesHi)
+	}
+	bitmaps := func(after bool) error {
+		for _, g := range sortedGroups(f.dirtyBB) {
+			if bbFreed[g] == after {
+				if _, err := f.dev.WriteAt(f.bbCache[g], int64(f.gdBlockBitmap(g))*f.bs); err != nil {
+					return err
+				}
+			}
 		}
+		for _, g := range sortedGroups(f.dirtyIB) {
+			if ibFreed[g] == after {
+				if _, err := f.dev.WriteAt(f.ibCache[g], int64(f.gdInodeBitmap(g))*f.bs); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := bitmaps(false); err != nil {
+		return err
 	}
 	blocks := map[int64]bool{}
 	for _, g := range sortedGroups(f.dirtyGD) {
@@ -350,6 +388,12 @@ func (f *FS) writeMeta() error {
 		if _, err := f.dev.WriteAt(blk, (int64(f.gdtBlock)+b)*f.bs); err != nil {
 			return err
 		}
+		if f.gdtDisk != nil {
+			copy(f.gdtDisk[s:e], f.gdt[s:e])
+		}
+	}
+	if err := bitmaps(true); err != nil {
+		return err
 	}
 	clear(f.dirtyBB)
 	clear(f.dirtyIB)
