@@ -124,7 +124,15 @@ func (s *RepoStorage) Save(ctx context.Context, h repo.Handle, data []byte) erro
 	if err := s.fs.MkdirAll(path.Dir(p)); err != nil {
 		return fmt.Errorf("saving %s: %w", h, err)
 	}
-	if err := s.fs.WriteFile(p, bytes.NewReader(data), int64(len(data)), time.Now()); err != nil {
+	write := s.fs.WriteFile
+	if h.Type == repo.IndexFile || h.Type == repo.LockFile {
+		// no flush after the name: an index is named durably by the flush before
+		// the snapshot's name (or the next index's, or Close's), which is all a
+		// snapshot needs; a lock's name need not outlive a power cut (its owner is
+		// gone then). Removals flush such a name first (ext4.FS.WriteFileLater).
+		write = s.fs.WriteFileLater
+	}
+	if err := write(p, bytes.NewReader(data), int64(len(data)), time.Now()); err != nil {
 		if errors.Is(err, ext4.ErrNoSpace) {
 			return &KitFullError{Free: int64(s.fs.FreeBlocks()) * s.fs.BlockSize(), Need: int64(len(data)), Whole: true, Err: err}
 		}

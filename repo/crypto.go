@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/poly1305"
+
+	fastpoly "travelkit/internal/poly1305"
 )
 
 // Sizes of the encryption envelope: IV || AES-256-CTR ciphertext || Poly1305-AES MAC.
@@ -31,6 +33,7 @@ type Key struct {
 
 	block    cipher.Block
 	macBlock cipher.Block
+	poly     *fastpoly.MACKey // R prepared for checking MACs (Open)
 }
 
 type macKeyJSON struct {
@@ -71,8 +74,11 @@ func (k *Key) init() error {
 	if k.block, err = aes.NewCipher(k.Encrypt[:]); err != nil {
 		return err
 	}
-	k.macBlock, err = aes.NewCipher(k.MACK[:])
-	return err
+	if k.macBlock, err = aes.NewCipher(k.MACK[:]); err != nil {
+		return err
+	}
+	k.poly = fastpoly.NewMACKey(&k.MACR)
+	return nil
 }
 
 func isZero(b []byte) bool {
@@ -124,6 +130,34 @@ func (k *Key) mac(iv, msg []byte) [16]byte {
 	var out [16]byte
 	poly1305.Sum(&out, msg, &pk)
 	return out
+}
+
+// fastMAC, when set (tests), replaces the fast computation of the tags Open checks
+// (internal/poly1305: vector code on amd64 with AVX2 or AVX-512). What is written is
+// tagged by mac (x/crypto) only.
+var fastMAC func(out *[16]byte, msg []byte, key *[32]byte)
+
+// macMatches reports, in constant time, whether tag is the MAC of msg: first with
+// fastMAC, and when that does not match, again with x/crypto (mac), so that a fault
+// in the fast code costs time, never a good blob.
+func (k *Key) macMatches(iv, msg, tag []byte) bool {
+	var pk [32]byte
+	copy(pk[:16], k.MACR[:])
+	k.macBlock.Encrypt(pk[16:], iv)
+	var fast [16]byte
+	switch {
+	case fastMAC != nil:
+		fastMAC(&fast, msg, &pk)
+	case k.poly != nil:
+		k.poly.Sum(&fast, msg, (*[16]byte)(pk[16:]))
+	default:
+		fastpoly.Sum(&fast, msg, &pk)
+	}
+	if subtle.ConstantTimeCompare(fast[:], tag) == 1 {
+		return true
+	}
+	want := k.mac(iv, msg)
+	return subtle.ConstantTimeCompare(want[:], tag) == 1
 }
 
 // Seal encrypts plaintext and appends IV || ciphertext || MAC to dst.
@@ -198,8 +232,7 @@ func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 	}
 	iv := sealed[:ivSize]
 	ct := sealed[ivSize : len(sealed)-macSize]
-	want := k.mac(iv, ct)
-	if subtle.ConstantTimeCompare(want[:], sealed[len(sealed)-macSize:]) != 1 {
+	if !k.macMatches(iv, ct, sealed[len(sealed)-macSize:]) {
 		return nil, ErrUnauthenticated
 	}
 	n := len(dst)

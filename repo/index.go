@@ -436,28 +436,48 @@ func (r *Repository) RefreshIndex(ctx context.Context) error {
 	r.idxMu.Lock()
 	defer r.idxMu.Unlock()
 	if r.idxLoaded.Load() {
-		have := make(map[ID]bool)
-		r.idx.mu.RLock()
-		for _, id := range r.idx.files {
-			have[id] = true
-		}
-		r.idx.mu.RUnlock()
-		n, same := 0, true
-		err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
-			if id, err := ParseID(name); err == nil {
-				n++
-				same = same && have[id]
-			}
-			return nil
-		})
+		same, err := r.indexCurrent(ctx)
 		if err != nil {
-			return fmt.Errorf("listing index files: %w", err)
+			return err
 		}
-		if same && n == len(have) {
+		if same {
 			return nil
 		}
 	}
 	return r.loadIndex(ctx)
+}
+
+// IndexCurrent reports whether the loaded index's files are exactly the repository's
+// index files now (false when no index is loaded). A restore counts its snapshot while
+// it takes its lock and asks this once it holds the lock.
+func (r *Repository) IndexCurrent(ctx context.Context) (bool, error) {
+	r.idxMu.Lock()
+	defer r.idxMu.Unlock()
+	if !r.idxLoaded.Load() {
+		return false, nil
+	}
+	return r.indexCurrent(ctx)
+}
+
+func (r *Repository) indexCurrent(ctx context.Context) (bool, error) {
+	have := make(map[ID]bool)
+	r.idx.mu.RLock()
+	for _, id := range r.idx.files {
+		have[id] = true
+	}
+	r.idx.mu.RUnlock()
+	n, same := 0, true
+	err := r.st.List(ctx, IndexFile, func(name string, size int64) error {
+		if id, err := ParseID(name); err == nil {
+			n++
+			same = same && have[id]
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("listing index files: %w", err)
+	}
+	return same && n == len(have), nil
 }
 
 // maxIndexBlobs bounds the blobs of a whole index held in memory (about 180 bytes each

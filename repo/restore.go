@@ -41,6 +41,10 @@ type RestoreOptions struct {
 	// KeepSetuid restores setuid and setgid bits; without it they are dropped,
 	// so that a snapshot cannot plant a program that runs with its owner's rights.
 	KeepSetuid bool
+	// Planned, when set, is called once the snapshot has been counted, before anything
+	// is made or written (the target folder included); an error it returns ends the
+	// restore with that error. Until then the restore only reads the repository.
+	Planned func() error
 	// Owner, when set, owns every restored entry instead of the snapshot's owners (only
 	// where owners are set at all: running as root on Unix). A restore run with
 	// administrator rights on behalf of a person (the wizard, relaunched through pkexec or
@@ -243,6 +247,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	tot, err := p.count(*sn.Tree, "/", false)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Planned != nil {
+		if err := opts.Planned(); err != nil {
+			return nil, err
+		}
 	}
 	root, err := beneath.Open(opts.Target)
 	if err != nil {

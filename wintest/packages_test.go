@@ -83,8 +83,9 @@ func classify(out string) (failed, linuxOnly []string) {
 	return failed, linuxOnly
 }
 
-// The package tests of repo, luks, drive, kit, target, internal/beneath and internal/scrypt
-// (its assembly), built for windows/amd64 and run under Wine in their package folder.
+// The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt
+// and internal/poly1305 (their assembly), built for windows/amd64 and run under Wine in
+// their package folder.
 func TestPackagesUnderWine(t *testing.T) {
 	w, err := Setup()
 	if err != nil {
@@ -95,7 +96,7 @@ func TestPackagesUnderWine(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	for _, pkg := range []string{"repo", "luks", "drive", "kit", "target", "internal/beneath", "internal/scrypt"} {
+	for _, pkg := range []string{"repo", "luks", "drive", "kit", "target", "internal/beneath", "internal/scrypt", "internal/poly1305"} {
 		t.Run(pkg, func(t *testing.T) {
 			t.Parallel()
 			exe, err := BuildWindows("./"+pkg, bin, true)

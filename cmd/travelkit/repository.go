@@ -329,6 +329,36 @@ func lockRepo(ctx context.Context, r *repo.Repository, exclusive bool) (*repo.Lo
 	return l, nil
 }
 
+// pendingLock is a shared lock being taken in the background (lockLater).
+type pendingLock struct {
+	done chan struct{}
+	l    *repo.Lock
+	err  error
+}
+
+// lockLater takes a shared lock while the caller goes on reading; wait returns
+// lockRepo's error once the lock is taken or refused. Only commands that read
+// the repository until wait returns may use it.
+func lockLater(ctx context.Context, r *repo.Repository) *pendingLock {
+	p := &pendingLock{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.l, p.err = lockRepo(ctx, r, false)
+	}()
+	return p
+}
+
+func (p *pendingLock) wait() error {
+	<-p.done
+	return p.err
+}
+
+// unlock waits for the lock and removes it if it was taken.
+func (p *pendingLock) unlock() {
+	<-p.done
+	p.l.Unlock()
+}
+
 func repoError(err error, where string) error {
 	switch {
 	case errors.Is(err, repo.ErrWrongPassword):

@@ -45,6 +45,14 @@ type FS struct {
 	began     bool
 	now       func() time.Time
 	lastGroup uint32
+
+	// flushes: tickets are handed out as flushes start (under the caller's lock) and
+	// flushed is one past the highest ticket of a flush that completed, so a change
+	// written when tickets was t is durable once flushed > t
+	tickets, flushed uint64
+	unnamed          []laterName // temporary names to remove once their file's name is durable
+	namedAt          uint64      // tickets when the last directory entry was added
+	named            bool        // an entry was added (namedAt is set)
 }
 
 // Options for Open.

@@ -3,8 +3,6 @@ package ext4
 import (
 	"fmt"
 	"io/fs"
-
-	"travelkit/internal/durable"
 )
 
 // Remove deletes the regular file (or empty directory) at p. The directory
@@ -43,7 +41,7 @@ func (f *FS) Remove(p string) error {
 			return err
 		}
 	}
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	// Free the inode and its blocks.
@@ -123,6 +121,14 @@ func (f *FS) removeEntry(dir *inode, name string) error {
 func (f *FS) entryToRemove(p string) (dir *inode, name string, n *inode, err error) {
 	if err := f.begin(); err != nil {
 		return nil, "", nil, err
+	}
+	if f.named && f.flushed <= f.namedAt {
+		// a name written without a flush (Stream.Commit, WriteFileLater) is made
+		// durable first: a removal must not survive a power cut that loses it (a
+		// new index named, then the old one removed)
+		if err := f.flush(); err != nil {
+			return nil, "", nil, err
+		}
 	}
 	parts, err := cleanPath(p)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"travelkit/internal/durable"
 	"travelkit/internal/killpoint"
 )
 
@@ -76,8 +75,9 @@ const streamStep = 24 << 20
 const streamBuf = 256 << 10
 
 // CreateStream creates the empty regular file p (FileMode, owned by root), creating
-// parent folders, and returns it for writing. p must not exist. The file's inode is
-// durable before its name is written.
+// parent folders, and returns it for writing. p must not exist. The file's inode, and
+// the bitmaps of the first step of blocks it is given, are durable (one flush) before
+// its name and its pointers to those blocks are written.
 func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err := f.begin(); err != nil {
 		return nil, err
@@ -98,23 +98,52 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ino, err := f.lookupIn(dir, name); err != nil {
+	ino, err := f.lookupIn(dir, name)
+	if err == nil && ino != 0 && f.laterName(dirPath, name) {
+		// a committed Stream's temporary name, not removed yet: remove it now
+		if err = f.flush(); err == nil {
+			f.removeLaterNames()
+			if dir, err = f.lookup(dirPath); err == nil {
+				ino, err = f.lookupIn(dir, name)
+			}
+		}
+	}
+	if err != nil {
 		return nil, err
 	} else if ino != 0 {
 		return nil, &fs.PathError{Op: "create", Path: p, Err: fs.ErrExist}
 	}
-	ino, err := f.allocInode(false, (dir.ino-1)/f.ipg)
+	ino, err = f.allocInode(false, (dir.ino-1)/f.ipg)
 	if err != nil {
 		return nil, err
 	}
 	n := f.newInode(ino, modeReg|FileMode, f.now())
 	put16(n.b, iLinks, 1)
+	st := &Stream{f: f, dir: dirPath, name: name, n: n}
+	// The first step of blocks is taken now, so that one flush serves both orders:
+	// the inode (still empty) before its name, and the blocks' bitmaps before the
+	// inode points at them. Without room for a step (or when the step would need an
+	// extent tree), the first Write takes what it needs.
+	step := uint64(streamStep / f.bs)
+	got, aerr := f.allocBlocks(step, f.groupStart(f.lastGroup))
+	if aerr == nil && len(got) > 4 {
+		f.freeExtents(got)
+		got = nil
+	} else if aerr != nil {
+		got = nil
+	}
 	err = f.writeMeta()
 	if err == nil {
 		err = f.writeInode(n)
 	}
 	if err == nil {
-		err = durable.Flush(f.dev)
+		err = f.flush()
+	}
+	if err == nil && got != nil {
+		// bitmaps durable: the inode may point at the step now (durable by the
+		// next flush; a power cut before leaves the step's blocks marked used and
+		// unowned, as a cut between grow's flush and the next one does)
+		err = st.own(got, step)
 	}
 	if err == nil {
 		err = f.addEntry(dir, name, ino, ftReg)
@@ -123,6 +152,7 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 		// the entry is written last, as one block: it is there or not
 		if lk, e := f.lookupIn(dir, name); e == nil && lk == 0 {
 			f.freeInode(ino, false)
+			f.freeExtents(got)
 			_ = f.writeMeta()
 		}
 		return nil, err
@@ -130,7 +160,34 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err := f.writeMeta(); err != nil {
 		return nil, err
 	}
-	return &Stream{f: f, dir: dirPath, name: name, n: n}, nil
+	if got != nil {
+		killpoint.Here("ext4: stream grown")
+	}
+	return st, nil
+}
+
+// own makes the empty inode of a new Stream point at got (step blocks, their bitmaps
+// durable already).
+func (s *Stream) own(got []extent, step uint64) error {
+	f := s.f
+	exts := append([]extent(nil), got...)
+	var lb uint32
+	for i := range exts {
+		exts[i].lblk = lb
+		lb += exts[i].len
+	}
+	n := &inode{ino: s.n.ino, b: append([]byte(nil), s.n.b...)}
+	n.setSize(int64(step) * f.bs)
+	if err := f.setExtents(n, exts, step); err != nil {
+		return err
+	}
+	if err := f.writeInode(n); err != nil {
+		return err
+	}
+	last := exts[len(exts)-1]
+	f.lastGroup = uint32((last.pblk + uint64(last.len) - 1 - f.firstData) / uint64(f.bpg))
+	s.n, s.exts, s.alloc = n, exts, step
+	return nil
 }
 
 // freeInode clears ino in its group's inode bitmap (a file whose inode is no longer
@@ -356,7 +413,7 @@ func (s *Stream) point(exts []extent, blocks uint64, size int64, newBlocks bool)
 		return err
 	}
 	if newBlocks || len(exts) > 4 {
-		if err := durable.Flush(f.dev); err != nil {
+		if err := f.flush(); err != nil {
 			return err
 		}
 		s.freeLater()
@@ -382,10 +439,9 @@ func (s *Stream) freeLater() {
 // file durable, and renames it to p (which must be a name not in use, in any folder;
 // missing folders are created). If p exists, the temporary file is removed and
 // Commit reports fs.ErrExist. Order on the device: data and inode, a flush; the new
-// name, a flush; the temporary name removed (made durable by the next flush of the
-// FS). A crash between the last two
-// leaves the file under both names with one link: RemoveName drops the temporary
-// name without freeing the file.
+// name; after the next flush of the FS (made by any later write, or Close), the
+// temporary name removed. A crash between the last two leaves the file under both
+// names with one link: RemoveName drops the temporary name without freeing the file.
 func (s *Stream) Commit(p string, mtime time.Time) error {
 	if s.done {
 		return errStreamDone
@@ -433,7 +489,7 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 		s.err = err
 		return err
 	}
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		s.err = err
 		return err
 	}
@@ -469,26 +525,19 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 		s.done = true // named: never freed by Abort now
 		return err
 	}
-	if err := durable.Flush(f.dev); err != nil {
-		s.done = true
-		return err
-	}
 	s.done = true
+	// The temporary name goes once a flush has made the new name durable: the next
+	// write of the FS that starts after one (or Close) removes it. No flush of its
+	// own here: the flush that makes the new name durable is the one that must
+	// come before anything refers to the file (a repository's index is written by
+	// WriteFile, whose flush before its name covers this name too). A power cut
+	// before leaves the file under its temporary name only (removed whole by the
+	// next opening's clean-up, nothing refers to it yet) or under both names
+	// (RemoveName resolves it).
+	f.unnamed = append(f.unnamed, laterName{dir: s.dir, name: s.name, ticket: f.tickets})
 	killpoint.Here("ext4: stream renamed")
 	if testHook != nil {
 		testHook("renamed")
-	}
-	tmp, err := f.lookup(s.dir)
-	if err == nil {
-		err = f.removeEntry(tmp, s.name)
-	}
-	if err == nil {
-		err = f.writeMeta()
-	}
-	// no flush of its own: the next file's flush, or Close, makes it durable (a
-	// power cut before leaves both names, which RemoveName resolves)
-	if err != nil {
-		return fmt.Errorf("ext4: %s is complete, but its temporary name %s stays (removed by the next write): %w", p, s.Path(), err)
 	}
 	return nil
 }

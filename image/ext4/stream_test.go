@@ -92,10 +92,14 @@ func TestStream(t *testing.T) {
 		if got, err := f.ReadFile(final); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("%d bytes: read back %d bytes, %v", n, len(got), err)
 		}
-		if _, err := f.Stat("repo/data/00/stream-tmp-x"); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("temporary name left: %v", err)
-		}
+		// the temporary name goes after the next flush (the next CreateStream
+		// of the same name flushes and removes it)
 		st, _ := f.Stat(final)
+		if tmp, err := f.Stat("repo/data/00/stream-tmp-x"); err == nil && tmp.Ino != st.Ino {
+			t.Fatalf("temporary name left for another file: %v", tmp)
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
 		if st.Links != 1 {
 			t.Fatalf("%d links", st.Links)
 		}
@@ -362,11 +366,166 @@ func TestStreamShared(t *testing.T) {
 			t.Fatalf("pack %d reads back wrong (%d of %d bytes): %v", i, len(got), len(want[i]), err)
 		}
 	}
-	if ents, _ := f.ReadDir("repo/data/00"); len(ents) != 1 { // pack0 only
+	if err := f.Close(); err != nil { // removes the temporary names
+		t.Fatal(err)
+	}
+	fsck(t, path)
+	g := openImage(t, path, size)
+	if ents, _ := g.ReadDir("repo/data/00"); len(ents) != 1 { // pack0 only
 		t.Fatalf("repo/data/00 holds %d entries after the commits, want 1", len(ents))
+	}
+}
+
+// flushSpy is a device that calls after each time a flush made its writes durable.
+type flushSpy struct {
+	*testutil.Dev
+	after func()
+}
+
+func (d flushSpy) Flush() error {
+	if err := d.F.Sync(); err != nil {
+		return err
+	}
+	d.after()
+	return nil
+}
+
+// TestStreamTempNameAfterFlush: a committed Stream's temporary name is removed only
+// after a flush made its final name durable (a power cut keeps at most the writes
+// since the last flush, in any order, so the removal must not share a flush interval
+// with the new name: the file would then have no name at all), and by Close at the
+// latest.
+func TestStreamTempNameAfterFlush(t *testing.T) {
+	const size = 128 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(fdev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MkdirAllEach("repo/data/00", "repo/data/cd", "repo/index"); err != nil {
+		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	const tmp, final = "repo/data/00/stream-tmp-q", "repo/data/cd/pack"
+	type names struct{ tmp, final bool }
+	var flushed []names // the names on the device at each flush
+	fh, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	spy := flushSpy{Dev: &testutil.Dev{F: fh, N: size}}
+	spy.after = func() {
+		g, err := Open(&testutil.Dev{F: ro, N: size}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, e1 := g.Stat(tmp)
+		_, e2 := g.Stat(final)
+		flushed = append(flushed, names{e1 == nil, e2 == nil})
+	}
+	f, err = Open(spy, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.CreateStream(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePieces(t, s, randBytes(5<<20+3, 7), 7)
+	if err := s.Commit(final, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	// what a repository does next: an index file
+	if err := f.WriteFile("repo/index/i", bytes.NewReader([]byte("index")), 5, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	last := flushed[len(flushed)-1]
+	if last.tmp || !last.final {
+		t.Fatalf("after Close: temporary name there %v, final name there %v", last.tmp, last.final)
+	}
+	for k := 1; k < len(flushed); k++ {
+		if flushed[k-1].tmp && !flushed[k].tmp && !flushed[k-1].final {
+			t.Fatalf("flush %d: the temporary name was removed in the same flush interval as the final name was written (flushes: %v)", k, flushed)
+		}
+	}
+	fsck(t, path)
+}
+
+// TestWriteFileLaterBeforeRemove: a name WriteFileLater wrote without a flush is
+// durable before a later removal is written (a repository names a new index, then
+// removes the old one: a power cut must not keep the removal and lose the new name).
+func TestWriteFileLaterBeforeRemove(t *testing.T) {
+	const size = 64 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(fdev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFile("repo/index/old", bytes.NewReader([]byte("old")), 3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	fh, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	type names struct{ old, new bool }
+	var flushed []names
+	spy := flushSpy{Dev: &testutil.Dev{F: fh, N: size}}
+	spy.after = func() {
+		g, err := Open(&testutil.Dev{F: ro, N: size}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, e1 := g.Stat("repo/index/old")
+		_, e2 := g.Stat("repo/index/new")
+		flushed = append(flushed, names{e1 == nil, e2 == nil})
+	}
+	f, err = Open(spy, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFileLater("repo/index/new", bytes.NewReader([]byte("new")), 3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Remove("repo/index/old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if last := flushed[len(flushed)-1]; last.old || !last.new {
+		t.Fatalf("after Close: %+v", last)
+	}
+	for k := 1; k < len(flushed); k++ {
+		if flushed[k-1].old && !flushed[k].old && !flushed[k-1].new {
+			t.Fatalf("flush %d: the old name was removed in the flush interval the new one was written in (flushes: %+v)", k, flushed)
+		}
 	}
 	fsck(t, path)
 }

@@ -81,6 +81,7 @@ func (f *FS) begin() error {
 		return err
 	}
 	if f.began {
+		f.removeLaterNames()
 		return nil
 	}
 	if f.bbCache == nil {
@@ -91,7 +92,7 @@ func (f *FS) begin() error {
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
 	f.began = true
@@ -473,6 +474,7 @@ func dirRecLen(nameLen int) int { return (8 + nameLen + 3) &^ 3 }
 
 // addEntry links name -> ino in directory dir (rewriting dir's inode).
 func (f *FS) addEntry(dir *inode, name string, ino uint32, ft uint8) error {
+	f.namedAt, f.named = f.tickets, true // durable once a flush started after this completes
 	exts, tree, err := f.extents(dir)
 	if err != nil {
 		return err
@@ -736,6 +738,22 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 // and at worst leaked blocks or an unlinked inode that e2fsck reclaims (the
 // filesystem is marked not clean while travelkit writes, so it gets checked).
 func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error {
+	return f.writeFile(p, r, size, mtime, false)
+}
+
+// WriteFileLater is WriteFile for a new file whose name need not be durable when it
+// returns: it skips WriteFile's last flush, and the name becomes durable with the next
+// flush of the FS (the next file's, which comes before that file's name, or Close's).
+// The file is complete on the device before its name is written, as with WriteFile. A
+// power cut before that flush may lose the name (the file is then an unattached inode
+// for e2fsck); names written later never survive without it. Remove and RemoveName
+// flush first while such a name is not durable, so no removal can outlive it. A
+// replaced file is written as by WriteFile.
+func (f *FS) WriteFileLater(p string, r io.Reader, size int64, mtime time.Time) error {
+	return f.writeFile(p, r, size, mtime, true)
+}
+
+func (f *FS) writeFile(p string, r io.Reader, size int64, mtime time.Time, later bool) error {
 	if err := f.begin(); err != nil {
 		return err
 	}
@@ -808,7 +826,7 @@ func (f *FS) WriteFile(p string, r io.Reader, size int64, mtime time.Time) error
 		return err
 	}
 	return f.writeFileData(&fileWrite{path: p, src: r, size: size, mtime: mtime, dir: dir, name: name,
-		n: n, old: old, exts: exts, oldExts: oldExts, oldTree: oldTree, nblocks: nblocks})
+		n: n, old: old, exts: exts, oldExts: oldExts, oldTree: oldTree, nblocks: nblocks, later: later && old == 0})
 }
 
 // fileWrite is a WriteFile whose blocks and inode are allocated: what it writes, where,
@@ -826,6 +844,7 @@ type fileWrite struct {
 	oldExts []extent // the replaced file's data blocks, freed once the inode points away
 	oldTree []uint64 // the replaced file's extent tree blocks, freed with them
 	nblocks uint64   // data blocks of the new content
+	later   bool     // no flush after the name (WriteFileLater)
 }
 
 // writeFileData writes the data, then the inode, then (for a new file) the directory
@@ -881,7 +900,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 	killpoint.Here("ext4: file data written")
 	if old != 0 {
 		// The data must be durable before the inode points at it.
-		if err := durable.Flush(f.dev); err != nil {
+		if err := f.flush(); err != nil {
 			return err
 		}
 	}
@@ -905,7 +924,7 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 			f.freeBlock(b)
 		}
 	} else {
-		if err := durable.Flush(f.dev); err != nil {
+		if err := f.flush(); err != nil {
 			return err
 		}
 		killpoint.Here("ext4: file inode written")
@@ -916,6 +935,9 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 	}
 	if err := f.writeMeta(); err != nil {
 		return err
+	}
+	if w.later {
+		return nil // the next flush makes the name durable
 	}
 	return f.sync()
 }
@@ -936,9 +958,7 @@ func (f *FS) superCounts() {
 	put32(f.sb, sbFreeInodes, fi)
 }
 
-func (f *FS) sync() error {
-	return durable.Flush(f.dev)
-}
+func (f *FS) sync() error { return f.flush() }
 
 // Close writes the free counts to the superblock, marks the filesystem clean
 // and flushes. A read-only FS has nothing to write.
@@ -950,13 +970,89 @@ func (f *FS) Close() error {
 		return err
 	}
 	f.superCounts()
-	if err := durable.Flush(f.dev); err != nil {
+	if err := f.flush(); err != nil {
 		return err
+	}
+	if len(f.unnamed) > 0 {
+		// committed Streams' temporary names: their final names are durable now
+		f.removeLaterNames()
+		if err := f.writeMeta(); err != nil {
+			return err
+		}
+		f.superCounts()
+		if err := f.flush(); err != nil {
+			return err
+		}
 	}
 	put16(f.sb, sbState, le16(f.sb, sbState)|stateValid)
 	if err := f.writeSuper(); err != nil {
 		return err
 	}
 	f.began = false
-	return durable.Flush(f.dev)
+	return f.flush()
+}
+
+// flushStart hands out the ticket of a flush about to start (see FS.tickets).
+func (f *FS) flushStart() uint64 {
+	t := f.tickets
+	f.tickets++
+	return t
+}
+
+// flushDone records that the flush with ticket t completed: everything written
+// before it started is durable.
+func (f *FS) flushDone(t uint64) { f.flushed = max(f.flushed, t+1) }
+
+// flush makes everything written so far durable.
+func (f *FS) flush() error {
+	t := f.flushStart()
+	if err := durable.Flush(f.dev); err != nil {
+		return err
+	}
+	f.flushDone(t)
+	return nil
+}
+
+// laterName is a Stream's temporary name, removed once a flush made the file's final
+// name durable (Stream.Commit).
+type laterName struct {
+	dir, name string
+	ticket    uint64 // the file's final name is durable once flushed > ticket
+}
+
+// removeLaterNames removes the temporary names of committed Streams whose final names
+// are durable by now (a flush completed since they were written). Each removal is made
+// durable by the next flush, like the rest of the write that calls this. A name whose
+// removal fails stays: the next opening's clean-up (RemoveName) drops it.
+func (f *FS) removeLaterNames() {
+	if len(f.unnamed) == 0 {
+		return
+	}
+	keep := f.unnamed[:0]
+	removed := false
+	for _, l := range f.unnamed {
+		if f.flushed <= l.ticket {
+			keep = append(keep, l)
+			continue
+		}
+		if dir, err := f.lookup(l.dir); err == nil {
+			if f.removeEntry(dir, l.name) == nil {
+				removed = true
+			}
+		}
+	}
+	f.unnamed = keep
+	if removed {
+		_ = f.writeMeta()
+	}
+}
+
+// laterName reports whether dir/name is a temporary name removeLaterNames will remove.
+func (f *FS) laterName(dir, name string) bool {
+	for _, l := range f.unnamed {
+		if l.dir == dir && l.name == name {
+			return true
+		}
+	}
+	return false
 }
