@@ -93,8 +93,8 @@ type archiver struct {
 	// incremental with the other cores idle
 	bigFiles chan fileJob
 	readW    sync.WaitGroup
-	// saves hands a chunk to a parked saver, and only while some reader
-	// has no file (see save); saveW waits for the savers
+	// saves hands a chunk to a saver (one may wait in it), only while some
+	// reader has no file (see save); saveW waits for the savers
 	saves chan chunkJob
 	saveW sync.WaitGroup
 	// idleReaders counts the readers waiting for a file or done
@@ -110,7 +110,7 @@ type archiver struct {
 	scanFiles, scanBytes            atomic.Int64
 	scanDone                        atomic.Bool
 	// smallBufs hold whole small files (up to chunker.MinSize bytes): one
-	// per reader and one per saver (see save)
+	// per reader, one per saver and one in the saves channel (see save)
 	smallBufs chan []byte
 	// chunkBufs are free buffers of chunkBuf bytes. A reader reads a file
 	// into one and grows it for the rare longer chunk; most chunks need no
@@ -236,7 +236,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 	// the large ones (bigFiles) while the readers work; with 64 it waited for
 	// the readers before reaching a 123 MiB disk image near the end
 	a := &archiver{r: r, ctx: ctx, ex: ex, opts: &opts, cut: newCutter(chunker.Pol(r.cfg.ChunkerPolynomial)),
-		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16), saves: make(chan chunkJob),
+		files: make(chan fileJob, 256), bigFiles: make(chan fileJob, 16), saves: make(chan chunkJob, 1),
 		smallBufs: make(chan []byte, 2*workers), chunkBufs: make(chan []byte, workers+2),
 		bigBufs: make(chan []byte, max(1, workers/4)),
 		walkers: make(chan struct{}, 2*workers)}
@@ -1029,9 +1029,11 @@ func (a *archiver) finishFile(job fileJob, content []ID, size int64) error {
 // through a channel, 2 readers and 2 savers on 2 cores) a 1 GiB first
 // backup took 1.03-1.06x the CPU and 2-8 MiB more peak memory (paired
 // runs). Only while a reader has no file to read (one large file left, or
-// the end) is the chunk handed to a parked saver (if mayHand), so that the
-// idle core saves it while this reader goes on with the file; save then
-// reports true and the saver owns b.
+// the end) is the chunk handed to the savers (if mayHand and there is room
+// in the saves channel: one chunk may wait there, so that the reader of a
+// lone large file cuts ahead while a saver works), so that the idle core
+// saves it while this reader goes on with the file; save then reports true
+// and the saver owns b.
 func (a *archiver) save(b []byte, id ID, sc *BlobScratch, mayHand bool) bool {
 	if a.failed() != nil || a.r.Known(BlobHandle{ID: id, Type: DataBlob}) {
 		return false
