@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -446,6 +447,11 @@ func (r *Repository) RefreshIndex(ctx context.Context) error {
 	}
 	return r.loadIndex(ctx)
 }
+
+// ErrIndexChanged says that the repository's index files are no longer the ones loaded
+// (a prune replaced them meanwhile): what was planned on the loaded index must be planned
+// again. IndexCurrent's callers return it from their checks; it never reaches a person.
+var ErrIndexChanged = errors.New("repo: the index changed since it was loaded")
 
 // IndexCurrent reports whether the loaded index's files are exactly the repository's
 // index files now (false when no index is loaded). A restore counts its snapshot while

@@ -92,19 +92,18 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	// once the lock is held, the index read meanwhile must still be the repository's
 	// (a prune may have replaced it in between): if not, the restore is planned again
 	// on the index and snapshots as they are now, under the lock
-	errChanged := errors.New("the repository's index changed while the lock was taken")
 	opts.Planned = func() error {
 		if err := lk.wait(); err != nil {
 			return err
 		}
 		cur, err := r.IndexCurrent(ctx)
 		if err == nil && !cur {
-			err = errChanged
+			err = repo.ErrIndexChanged
 		}
 		return err
 	}
 	res, err := r.Restore(ctx, sn, opts)
-	if errors.Is(err, errChanged) {
+	if errors.Is(err, repo.ErrIndexChanged) {
 		if err = r.RefreshIndex(ctx); err == nil {
 			if sn, err = findSnapshot(ctx, r, which); err == nil {
 				opts.Planned = nil
