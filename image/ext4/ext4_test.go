@@ -164,3 +164,18 @@ func TestWriteReadInterop(t *testing.T) {
 		t.Fatal("read-only FS wrote")
 	}
 }
+
+// newVolume formats a sparse image of size bytes with fo and opens it for writing: the
+// filesystem, its device and the image's path (for e2fsck and debugfs).
+func newVolume(t *testing.T, size int64, fo FormatOptions) (*FS, *testutil.Dev, string) {
+	t.Helper()
+	dev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(dev, fo); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(dev, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, dev, path
+}

@@ -39,14 +39,7 @@ func TestKillAfterEachWrite(t *testing.T) {
 	const size = 128 << 20
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.img")
-	dev, path := testutil.SparseFile(t, "vol.img", size)
-	if err := Format(dev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(dev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, dev, path := newVolume(t, size, FormatOptions{})
 	if err := f.MkdirAllEach("repo/data", "repo/index", "tmp"); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +53,7 @@ func TestKillAfterEachWrite(t *testing.T) {
 	testutil.MustTool(t, "cp", "--sparse=always", path, base)
 
 	log := &writeLog{Dev: dev}
-	f, err = Open(log, Options{Writable: true})
+	f, err := Open(log, Options{Writable: true})
 	if err != nil {
 		t.Fatal(err)
 	}

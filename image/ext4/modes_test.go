@@ -13,14 +13,7 @@ import (
 // volume written before that is made private on its next write. debugfs (e2fsprogs)
 // reads the modes back and, for the old volume, writes the old modes.
 func TestPrivateModes(t *testing.T) {
-	dev, path := testutil.SparseFile(t, "vol.img", 64<<20)
-	if err := Format(dev, FormatOptions{Label: "kit"}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(dev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, dev, path := newVolume(t, 64<<20, FormatOptions{Label: "kit"})
 	for _, p := range []string{"travelkit/repo-password", "repo/data/00/0011", "notes/a.txt"} {
 		if err := f.WriteFile(p, bytes.NewReader([]byte("secret")), 6, time.Time{}); err != nil {
 			t.Fatal(err)
@@ -62,7 +55,7 @@ func TestPrivateModes(t *testing.T) {
 		testutil.MustTool(t, "debugfs", "-w", "-R", "sif "+p+" mode "+m, path)
 	}
 	fsck(t, path)
-	f, err = Open(dev, Options{Writable: true})
+	f, err := Open(dev, Options{Writable: true})
 	if err != nil {
 		t.Fatal(err)
 	}

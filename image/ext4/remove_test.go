@@ -6,19 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"travelkit/image/internal/testutil"
 )
 
 func TestRemove(t *testing.T) {
-	dev, path := testutil.SparseFile(t, "vol.img", 128<<20)
-	if err := Format(dev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(dev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, dev, path := newVolume(t, 128<<20, FormatOptions{})
 	free0 := f.FreeBlocks()
 	data := randBytes(3<<20, 5)
 	for i := 0; i < 5; i++ {
@@ -61,14 +52,7 @@ func TestRemove(t *testing.T) {
 }
 
 func TestWriteFailureRollsBack(t *testing.T) {
-	dev, path := testutil.SparseFile(t, "vol.img", 64<<20)
-	if err := Format(dev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(dev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _, path := newVolume(t, 64<<20, FormatOptions{})
 	if err := f.WriteFile("keep", strings.NewReader("keep\n"), 5, time.Time{}); err != nil {
 		t.Fatal(err)
 	}

@@ -182,14 +182,7 @@ func TestStream(t *testing.T) {
 // block, keeps the renamed file whole, and satisfies e2fsck.
 func TestStreamCrash(t *testing.T) {
 	const size = 128 << 20
-	fdev, path := testutil.SparseFile(t, "vol.img", size)
-	if err := Format(fdev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(fdev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _, path := newVolume(t, size, FormatOptions{})
 	if err := f.MkdirAll("repo/data/00"); err != nil {
 		t.Fatal(err)
 	}
@@ -397,14 +390,7 @@ func (d flushSpy) Flush() error {
 // latest.
 func TestStreamTempNameAfterFlush(t *testing.T) {
 	const size = 128 << 20
-	fdev, path := testutil.SparseFile(t, "vol.img", size)
-	if err := Format(fdev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(fdev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _, path := newVolume(t, size, FormatOptions{})
 	if err := f.MkdirAllEach("repo/data/00", "repo/data/cd", "repo/index"); err != nil {
 		t.Fatal(err)
 	}
@@ -470,14 +456,7 @@ func TestStreamTempNameAfterFlush(t *testing.T) {
 // removes the old one: a power cut must not keep the removal and lose the new name).
 func TestWriteFileLaterBeforeRemove(t *testing.T) {
 	const size = 64 << 20
-	fdev, path := testutil.SparseFile(t, "vol.img", size)
-	if err := Format(fdev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(fdev, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _, path := newVolume(t, size, FormatOptions{})
 	if err := f.WriteFile("repo/index/old", bytes.NewReader([]byte("old")), 3, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
