@@ -104,16 +104,17 @@ func classify(out string) (failed, linuxOnly, wineStart []string) {
 }
 
 // winePackages are the packages whose tests run under Wine, each with the -test.timeout
-// its binary gets: about four times its longest time seen under Wine on a loaded machine
-// (scripts/wine/README.md has the figures). The harness kills a binary, with every
-// Windows program it started, a minute after that.
+// its binary gets: four to six times its time in CI (repo took 164 s there, drive 28-47 s),
+// so that a hang costs minutes, not the CI's limit. The harness kills a binary, with every
+// Windows program it started, a minute after that. On a machine loaded far beyond CI
+// (load 35 on two cores) repo took longer than this: TRAVELKIT_WINETEST_TIMEOUT=40m then.
 var winePackages = []struct {
 	pkg     string
 	timeout time.Duration
 }{
-	{"repo", 12 * time.Minute},
-	{"luks", 6 * time.Minute},
-	{"drive", 5 * time.Minute},
+	{"repo", 15 * time.Minute},
+	{"luks", 8 * time.Minute},
+	{"drive", 6 * time.Minute},
 	{"kit", 5 * time.Minute},
 	{"target", 3 * time.Minute},
 	{"internal/beneath", 3 * time.Minute},
@@ -121,9 +122,10 @@ var winePackages = []struct {
 	{"internal/poly1305", 3 * time.Minute},
 }
 
-// wineJobs is how many test binaries run under Wine at once. All eight at once, beside
-// the Linux packages `go test ./...` runs meanwhile, were what the CI machine's two cores
-// ran when Wine once failed to start restic.exe; two at a time take about as long in all.
+// wineJobs is how many test binaries run under Wine at once, whatever the number of
+// cores (as t.Parallel subtests they ran -parallel at a time: GOMAXPROCS, two on the CI
+// machine, more on a bigger one). They start in winePackages' order: repo, the longest,
+// first, so that the others run beside it.
 const wineJobs = 2
 
 // The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt
@@ -149,9 +151,10 @@ func TestPackagesUnderWine(t *testing.T) {
 			only[p] = true
 		}
 	}
-	var extraArgs []string
+	// -test.short: the tests that make 100,000 files run in the Linux suite only
+	args := []string{"-test.short"}
 	if os.Getenv("TRAVELKIT_WINETEST_V") == "1" {
-		extraArgs = append(extraArgs, "-test.v")
+		args = append(args, "-test.v")
 	}
 	var timeoutOverride time.Duration
 	if s := os.Getenv("TRAVELKIT_WINETEST_TIMEOUT"); s != "" {
@@ -160,56 +163,85 @@ func TestPackagesUnderWine(t *testing.T) {
 		}
 	}
 	bin := t.TempDir()
-	jobs := make(chan struct{}, wineJobs)
+	type job struct {
+		pkg     string
+		timeout time.Duration
+		done    chan outcome
+	}
+	var jobs []job
 	for _, wp := range winePackages {
-		pkg, timeout := wp.pkg, wp.timeout
-		if only != nil && !only[pkg] {
+		if only != nil && !only[wp.pkg] {
 			continue
 		}
+		j := job{pkg: wp.pkg, timeout: wp.timeout, done: make(chan outcome, 1)}
 		if timeoutOverride > 0 {
-			timeout = timeoutOverride
+			j.timeout = timeoutOverride
 		}
-		t.Run(pkg, func(t *testing.T) {
-			t.Parallel()
-			jobs <- struct{}{}
-			defer func() { <-jobs }()
-			exe, err := BuildWindows("./"+pkg, bin, true)
-			if err != nil {
-				t.Fatal(err)
+		jobs = append(jobs, j)
+	}
+	// the runs start in order, wineJobs at a time; each subtest reports its package's
+	// outcome when it is there
+	go func() {
+		free := make(chan struct{}, wineJobs)
+		for _, j := range jobs {
+			free <- struct{}{}
+			go func() {
+				defer func() { <-free }()
+				j.done <- testPackage(w, j.pkg, bin, j.timeout, args, "WINEPATH="+Path(filepath.Dir(restic)))
+			}()
+		}
+	}()
+	for _, j := range jobs {
+		t.Run(j.pkg, func(t *testing.T) {
+			o := <-j.done
+			for _, l := range o.logs {
+				t.Log(l)
 			}
-			// -test.short: the tests that make 100,000 files run in the Linux suite only
-			args := append([]string{"-test.short"}, extraArgs...)
-			run := func(args []string) packageRun {
-				return runPackage(w, exe, filepath.Join(ProjectRoot(), pkg), timeout, args,
-					"WINEPATH="+Path(filepath.Dir(restic)))
-			}
-			first := run(args)
-			if len(first.linuxOnly) > 0 {
-				t.Logf("%s: left out under Wine, they run a Linux tool (and run in the Linux suite): %s",
-					pkg, strings.Join(first.linuxOnly, " "))
-			}
-			if !first.bad() {
-				return
-			}
-			if !first.onlyWineStart() {
-				t.Error(first.report(pkg))
-				return
-			}
-			// Wine failed to start a program (the test never saw it run) and nothing else
-			// failed: those tests run once more, and must pass then.
-			names := strings.Join(first.wineStart, "|")
-			t.Logf("%s: Wine failed to start a program in %s (CreateProcess: ERROR_INTERNAL_ERROR, "+
-				"the new process ended before Wine set it up); running them once more:\n%s",
-				pkg, strings.Join(first.wineStart, " "), first.messages())
-			again := run(append(args, "-test.run", "^("+names+")$"))
-			if again.bad() {
-				t.Errorf("%s: run again after Wine failed to start a program:\n%s\n--- first run ---\n%s",
-					pkg, again.report(pkg), first.report(pkg))
-			} else {
-				t.Logf("%s: %s passed when run again", pkg, strings.Join(first.wineStart, " "))
+			for _, e := range o.errors {
+				t.Error(e)
 			}
 		})
 	}
+}
+
+// outcome is what the harness says of one package: lines to log, and failures.
+type outcome struct{ logs, errors []string }
+
+// testPackage builds a package's tests for Windows and runs them under Wine in its folder.
+// When Wine failed to start a program (the test never saw it run) and nothing else failed,
+// those tests run once more and must pass then.
+func testPackage(w *Wine, pkg, bin string, timeout time.Duration, args []string, extra ...string) (o outcome) {
+	exe, err := BuildWindows("./"+pkg, bin, true)
+	if err != nil {
+		o.errors = append(o.errors, err.Error())
+		return o
+	}
+	run := func(args []string) packageRun {
+		return runPackage(w, exe, filepath.Join(ProjectRoot(), pkg), timeout, args, extra...)
+	}
+	first := run(args)
+	if len(first.linuxOnly) > 0 {
+		o.logs = append(o.logs, fmt.Sprintf("%s: left out under Wine, they run a Linux tool (and run in the Linux suite): %s",
+			pkg, strings.Join(first.linuxOnly, " ")))
+	}
+	if !first.bad() {
+		return o
+	}
+	if !first.onlyWineStart() {
+		o.errors = append(o.errors, first.report(pkg))
+		return o
+	}
+	o.logs = append(o.logs, fmt.Sprintf("%s: Wine failed to start a program in %s (CreateProcess: ERROR_INTERNAL_ERROR, "+
+		"the new process ended before Wine set it up); running them once more:\n%s",
+		pkg, strings.Join(first.wineStart, " "), first.messages()))
+	again := run(append(args, "-test.run", "^("+strings.Join(first.wineStart, "|")+")$"))
+	if again.bad() {
+		o.errors = append(o.errors, fmt.Sprintf("%s: run again after Wine failed to start a program:\n%s\n--- first run ---\n%s",
+			pkg, again.report(pkg), first.report(pkg)))
+	} else {
+		o.logs = append(o.logs, fmt.Sprintf("%s: %s passed when run again", pkg, strings.Join(first.wineStart, " ")))
+	}
+	return o
 }
 
 // packageRun is what one run of a package's test binary under Wine printed and how it ended.
@@ -277,12 +309,18 @@ func (r packageRun) report(pkg string) string {
 	if r.killed {
 		how = fmt.Sprintf("still running a minute after its -test.timeout %v: killed with the Windows programs it started (%v)", r.timeout, r.err)
 	}
+	if strings.Contains(r.out, "panic: test timed out after ") {
+		how = fmt.Sprintf("ran past its -test.timeout %v (%v)", r.timeout, r.err)
+	}
 	part := "--- output (tail) ---\n" + tail(r.out, 150)
 	if i := strings.Index(r.out, "panic: "); i >= 0 && (i == 0 || r.out[i-1] == '\n') {
 		part = "--- output from the panic on ---\n" + head(r.out[i:], 400)
 	}
-	return fmt.Sprintf("%s tests under Wine: %s; failed: %s\n%s", pkg, how,
-		strings.Join(append(append([]string{}, r.failed...), r.wineStart...), " "), part)
+	failed := strings.Join(append(append([]string{}, r.failed...), r.wineStart...), " ")
+	if failed == "" {
+		failed = "none reported"
+	}
+	return fmt.Sprintf("%s tests under Wine: %s; failed: %s\n%s", pkg, how, failed, part)
 }
 
 func tail(s string, lines int) string {
