@@ -249,7 +249,8 @@ type packageRun struct {
 	out                          string
 	err                          error
 	timeout                      time.Duration
-	killed                       bool // still running a minute after its timeout: the harness killed it
+	killed                       bool   // still running a minute after its timeout: the harness killed it
+	state                        string // then: its processes and threads before the kill (groupState)
 	failed, linuxOnly, wineStart []string
 }
 
@@ -265,8 +266,14 @@ func runPackage(w *Wine, exe, dir string, timeout time.Duration, args []string, 
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
+	var state string
+	kill := cmd.Cancel
+	cmd.Cancel = func() error {
+		state = groupState(cmd.Process.Pid) // setsid: the group's id is the pid
+		return kill()
+	}
 	err := cmd.Run()
-	r := packageRun{out: out.String(), err: err, timeout: timeout, killed: ctx.Err() != nil}
+	r := packageRun{out: out.String(), err: err, timeout: timeout, killed: ctx.Err() != nil, state: state}
 	r.failed, r.linuxOnly, r.wineStart = classify(r.out)
 	return r
 }
@@ -306,15 +313,18 @@ func (r packageRun) messages() string {
 // panic on (a timeout's running tests and goroutines), else its tail.
 func (r packageRun) report(pkg string) string {
 	how := fmt.Sprint(r.err)
-	if r.killed {
-		how = fmt.Sprintf("still running a minute after its -test.timeout %v: killed with the Windows programs it started (%v)", r.timeout, r.err)
-	}
 	if strings.Contains(r.out, "panic: test timed out after ") {
 		how = fmt.Sprintf("ran past its -test.timeout %v (%v)", r.timeout, r.err)
+	}
+	if r.killed {
+		how = fmt.Sprintf("still running a minute after its -test.timeout %v: killed with the Windows programs it started (%v)", r.timeout, r.err)
 	}
 	part := "--- output (tail) ---\n" + tail(r.out, 150)
 	if i := strings.Index(r.out, "panic: "); i >= 0 && (i == 0 || r.out[i-1] == '\n') {
 		part = "--- output from the panic on ---\n" + head(r.out[i:], 400)
+	}
+	if r.killed {
+		part = "--- its processes and threads before the kill ---\n" + r.state + part
 	}
 	failed := strings.Join(append(append([]string{}, r.failed...), r.wineStart...), " ")
 	if failed == "" {
