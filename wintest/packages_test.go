@@ -29,6 +29,7 @@ var linuxTools = map[string]bool{"cryptsetup": true, "age": true, "age-keygen": 
 var (
 	failRE     = regexp.MustCompile(`^(\s*)--- FAIL: (\S+)`)
 	messageRE  = regexp.MustCompile(`^\s+\S+_test\.go:\d+: `)
+	streamRE   = regexp.MustCompile(`^=== (?:RUN|CONT|NAME)\s+(\S+)`)
 	notFoundRE = regexp.MustCompile(`exec: "([^"]+)": executable file not found in %PATH%`)
 	// wineStartRE is Wine failing to start a Windows program: Go's exec got
 	// ERROR_INTERNAL_ERROR (1359) from CreateProcess, which Wine's NtCreateUserProcess
@@ -44,26 +45,43 @@ var (
 // failing to start a program (wineStartRE), which the harness runs once more.
 func classify(out string) (failed, linuxOnly, wineStart []string) {
 	type report struct {
-		top      string
-		messages []string
+		top, name string
+		messages  []string
 	}
 	var reports []*report
 	var cur *report
 	top := ""
+	// with -test.v, a test's messages come before its "--- FAIL" line, after a
+	// "=== RUN/CONT/NAME" line that names it
+	streamed := map[string][]string{}
+	name := ""
 	for _, line := range strings.Split(out, "\n") {
 		if m := failRE.FindStringSubmatch(line); m != nil {
 			if m[1] == "" {
 				top = m[2]
 			}
-			cur = &report{top: top}
+			cur = &report{top: top, name: m[2]}
 			reports = append(reports, cur)
 			continue
 		}
-		if cur != nil && messageRE.MatchString(line) {
-			cur.messages = append(cur.messages, line)
+		if m := streamRE.FindStringSubmatch(line); m != nil {
+			name, cur = m[1], nil
+			continue
+		}
+		if messageRE.MatchString(line) {
+			if cur != nil {
+				cur.messages = append(cur.messages, line)
+			} else if name != "" {
+				streamed[name] = append(streamed[name], line)
+			}
 		}
 		if !strings.HasPrefix(line, " ") && line != "" {
 			cur = nil // FAIL, ok, PASS, panic: the report is over
+		}
+	}
+	for _, r := range reports {
+		if len(r.messages) == 0 {
+			r.messages = streamed[r.name]
 		}
 	}
 	const (
