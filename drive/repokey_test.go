@@ -19,12 +19,13 @@ func TestKeptRepositoryKey(t *testing.T) {
 	d := openKit(t, k.Img)
 
 	u, _ := unlockKit(t, d, true)
+	if _, err := u.OpenKeptRepository(ctx, u.RepoStorage()); err == nil {
+		t.Fatal("a kept key before any was kept")
+	}
+	// Repository keeps the key of the repository it makes (or opens with the password)
 	r, err := u.Repository(ctx, true)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := u.OpenKeptRepository(ctx, u.RepoStorage()); err == nil {
-		t.Fatal("a kept key before any was kept")
 	}
 	if err := u.KeepRepositoryKey(r); err != nil {
 		t.Fatal(err)
