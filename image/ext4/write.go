@@ -331,15 +331,15 @@ func (f *FS) allocInode(dir bool, pref uint32) (uint32, error) {
 }
 
 // writeMeta writes dirty bitmaps and group descriptors. A bitmap and its descriptor
-// are two writes, and a kill -9 or power cut may land between them. The order makes
-// the only states it can leave SAFE ones, a bitmap that marks at least as many
-// blocks (inodes) used as its descriptor counts: a leak until e2fsck, which
-// checkAllocation repairs the counts of when the volume is next opened for writing.
-// Never the other way (a bitmap freer than its descriptor), which is what a damaged
-// bitmap looks like and stays refused. So a group whose free count grew (a net free:
-// a trimmed or removed file, whose inode already dropped the blocks) gets its
-// descriptor written BEFORE its bitmap; a group whose free count fell or stayed (an
-// allocation: nothing refers to the blocks yet) gets its bitmap written first.
+// are two writes, and a kill -9 may land between them. The order makes the only
+// states a kill can leave a bitmap that marks at least as many blocks (inodes) used
+// as its descriptor counts: a leak until e2fsck. So a group whose free count grew (a
+// net free: a trimmed or removed file, whose inode already dropped the blocks) gets
+// its descriptor written BEFORE its bitmap; a group whose free count fell or stayed
+// (an allocation: nothing refers to the blocks yet) gets its bitmap written first. A
+// power cut may keep either write without the other (there is no flush between
+// them): the next writable open then repairs the volume (repairAfterCrash), which
+// marks used whatever an inode in use claims before it trusts a bitmap.
 func (f *FS) writeMeta() error {
 	freed := func(g uint32, lo, hi int) bool {
 		if f.gdtDisk == nil {
