@@ -30,6 +30,7 @@ type claim struct {
 // liveScan is what the inodes in use claim.
 type liveScan struct {
 	claims []claim
+	xattrs map[uint64]bool   // extended attribute blocks (shared, not in claims)
 	inodes map[uint32][]byte // group -> bitmap of its inodes in use
 	dirs   map[uint32]uint32 // group -> folders in use
 	high   map[uint32]uint32 // group -> one past its highest slot in use
@@ -69,10 +70,10 @@ func (l *liveScan) add(f *FS, n *inode) error {
 		l.claims = append(l.claims, claim{b, b + 1, n.ino})
 	}
 	if acl := uint64(le32(n.b, iFileACLLo)); acl != 0 {
-		if acl >= f.blocks {
+		if acl < f.firstData || acl >= f.blocks {
 			return fmt.Errorf("inode %d's extended attribute block %d is outside the filesystem", n.ino, acl)
 		}
-		l.claims = append(l.claims, claim{acl, acl + 1, n.ino})
+		l.xattrs[acl] = true // the kernel shares one among inodes with the same attributes
 	}
 	return nil
 }
@@ -81,7 +82,7 @@ func inUse(b []byte) bool { return le16(b, iLinks) != 0 && le16(b, iMode) != 0 }
 
 // scanLive finds the inodes in use and what they claim.
 func (f *FS) scanLive() (*liveScan, error) {
-	l := &liveScan{inodes: map[uint32][]byte{}, dirs: map[uint32]uint32{}, high: map[uint32]uint32{}}
+	l := &liveScan{xattrs: map[uint64]bool{}, inodes: map[uint32][]byte{}, dirs: map[uint32]uint32{}, high: map[uint32]uint32{}}
 	csum := le32(f.sb, sbFeatureRoCompat)&roGdtCsum != 0
 	var buf []byte
 	for g := uint32(0); g < f.groups; g++ {
@@ -172,6 +173,9 @@ func (f *FS) repairAfterCrash(spans []span) error {
 	}
 	sort.Slice(l.claims, func(i, j int) bool { return l.claims[i].start < l.claims[j].start })
 	for i, c := range l.claims {
+		if l.xattrs[c.start] {
+			return fmt.Errorf("inode %d claims block %d, an extended attribute block", c.ino, c.start)
+		}
 		if c.end > f.blocks || c.start < f.firstData {
 			return fmt.Errorf("inode %d claims blocks %d..%d, outside the filesystem", c.ino, c.start, c.end-1)
 		}
@@ -186,6 +190,10 @@ func (f *FS) repairAfterCrash(spans []span) error {
 			return fmt.Errorf("inode %d claims block %d, which holds %s", l.claims[k].ino, max(l.claims[k].start, s.start), s.what)
 		}
 	}
+	for b := range l.xattrs {
+		l.claims = append(l.claims, claim{b, b + 1, 0})
+	}
+	sort.Slice(l.claims, func(i, j int) bool { return l.claims[i].start < l.claims[j].start })
 	f.writerCaches()
 	marked, markedInodes, freedInodes := uint64(0), 0, 0
 	var counts []string
