@@ -237,6 +237,10 @@ func testPackage(w *Wine, pkg, bin string, timeout time.Duration, args []string,
 	run := func(args []string) packageRun {
 		return runPackage(w, exe, filepath.Join(ProjectRoot(), pkg), timeout, args, extra...)
 	}
+	start := time.Now()
+	defer func() {
+		o.logs = append(o.logs, fmt.Sprintf("%s: built and ran under Wine in %v", pkg, time.Since(start).Round(time.Second)))
+	}()
 	first := run(args)
 	if len(first.linuxOnly) > 0 {
 		o.logs = append(o.logs, fmt.Sprintf("%s: left out under Wine, they run a Linux tool (and run in the Linux suite): %s",
