@@ -239,7 +239,7 @@ func testPackage(w *Wine, pkg, bin string, timeout time.Duration, args []string,
 	}
 	start := time.Now()
 	defer func() {
-		o.logs = append(o.logs, fmt.Sprintf("%s: built and ran under Wine in %v", pkg, time.Since(start).Round(time.Second)))
+		o.logs = append(o.logs, fmt.Sprintf("%s: its tests ran under Wine in %v", pkg, time.Since(start).Round(time.Second)))
 	}()
 	first := run(args)
 	if len(first.linuxOnly) > 0 {
