@@ -3,6 +3,7 @@ package drive_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -34,7 +35,12 @@ func TestKeptRepositoryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// read-only and early: the kept key opens the repository, and proves the key
+	// early and writable: the kept key opens the repository, and proves the key; nothing
+	// is written to the kit before that proof
+	before, err := os.ReadFile(k.Img)
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, err = d.UnlockEarly([]byte("pass"), -1, true)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +48,9 @@ func TestKeptRepositoryKey(t *testing.T) {
 	kr, err := u.OpenKeptRepository(ctx, u.RepoStorage())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if mid, err := os.ReadFile(k.Img); err != nil || !bytes.Equal(mid, before) {
+		t.Fatalf("the kit changed before the key was proven (%v)", err)
 	}
 	if kr.Config() != r.Config() || kr.KeyName() != r.KeyName() {
 		t.Fatalf("the kept key opened another repository: %+v, key %s", kr.Config(), kr.KeyName())
