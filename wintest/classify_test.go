@@ -66,3 +66,42 @@ FAIL
 		t.Errorf("Wine failed to start a program: %q", wineStart)
 	}
 }
+
+// With -test.v a test's messages come before its "--- FAIL" line.
+func TestClassifyVerbose(t *testing.T) {
+	out := `=== RUN   TestCryptsetupThing
+    backup_test.go:55: cryptsetup luksFormat: exec: "cryptsetup": executable file not found in %PATH%
+--- FAIL: TestCryptsetupThing (0.63s)
+=== RUN   TestFine
+    fine_test.go:3: a log line
+--- PASS: TestFine (0.01s)
+=== RUN   TestWineStart
+=== RUN   TestWineStart/a
+    keys_test.go:30: restic key list: fork/exec C:\restic.exe: Internal error.
+=== RUN   TestWineStart/b
+    c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+--- FAIL: TestWineStart (1.0s)
+    --- FAIL: TestWineStart/a (0.5s)
+    --- FAIL: TestWineStart/b (0.5s)
+=== RUN   TestRealBug
+=== PAUSE TestRealBug
+=== RUN   TestOther
+=== CONT  TestRealBug
+    restore_test.go:12: restored file differs
+=== NAME  TestOther
+    other_test.go:1: fine
+--- PASS: TestOther (0.20s)
+--- FAIL: TestRealBug (0.20s)
+FAIL
+`
+	failed, linuxOnly, wineStart := classify(out)
+	if strings.Join(linuxOnly, " ") != "TestCryptsetupThing" {
+		t.Errorf("linux-only: %q", linuxOnly)
+	}
+	if strings.Join(failed, " ") != "TestRealBug" {
+		t.Errorf("failed: %q", failed)
+	}
+	if strings.Join(wineStart, " ") != "TestWineStart" {
+		t.Errorf("Wine failed to start a program: %q", wineStart)
+	}
+}

@@ -29,6 +29,7 @@ var linuxTools = map[string]bool{"cryptsetup": true, "age": true, "age-keygen": 
 var (
 	failRE     = regexp.MustCompile(`^(\s*)--- FAIL: (\S+)`)
 	messageRE  = regexp.MustCompile(`^\s+\S+_test\.go:\d+: `)
+	streamRE   = regexp.MustCompile(`^=== (?:RUN|CONT|NAME)\s+(\S+)`)
 	notFoundRE = regexp.MustCompile(`exec: "([^"]+)": executable file not found in %PATH%`)
 	// wineStartRE is Wine failing to start a Windows program: Go's exec got
 	// ERROR_INTERNAL_ERROR (1359) from CreateProcess, which Wine's NtCreateUserProcess
@@ -44,26 +45,43 @@ var (
 // failing to start a program (wineStartRE), which the harness runs once more.
 func classify(out string) (failed, linuxOnly, wineStart []string) {
 	type report struct {
-		top      string
-		messages []string
+		top, name string
+		messages  []string
 	}
 	var reports []*report
 	var cur *report
 	top := ""
+	// with -test.v, a test's messages come before its "--- FAIL" line, after a
+	// "=== RUN/CONT/NAME" line that names it
+	streamed := map[string][]string{}
+	name := ""
 	for _, line := range strings.Split(out, "\n") {
 		if m := failRE.FindStringSubmatch(line); m != nil {
 			if m[1] == "" {
 				top = m[2]
 			}
-			cur = &report{top: top}
+			cur = &report{top: top, name: m[2]}
 			reports = append(reports, cur)
 			continue
 		}
-		if cur != nil && messageRE.MatchString(line) {
-			cur.messages = append(cur.messages, line)
+		if m := streamRE.FindStringSubmatch(line); m != nil {
+			name, cur = m[1], nil
+			continue
+		}
+		if messageRE.MatchString(line) {
+			if cur != nil {
+				cur.messages = append(cur.messages, line)
+			} else if name != "" {
+				streamed[name] = append(streamed[name], line)
+			}
 		}
 		if !strings.HasPrefix(line, " ") && line != "" {
 			cur = nil // FAIL, ok, PASS, panic: the report is over
+		}
+	}
+	for _, r := range reports {
+		if len(r.messages) == 0 {
+			r.messages = streamed[r.name]
 		}
 	}
 	const (
@@ -120,6 +138,7 @@ var winePackages = []struct {
 	{"internal/beneath", 3 * time.Minute},
 	{"internal/scrypt", 3 * time.Minute},
 	{"internal/poly1305", 3 * time.Minute},
+	{"internal/aesctr", 3 * time.Minute},
 }
 
 // wineJobs is how many test binaries run under Wine at once, whatever the number of
@@ -128,8 +147,8 @@ var winePackages = []struct {
 // first, so that the others run beside it.
 const wineJobs = 2
 
-// The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt
-// and internal/poly1305 (their assembly), built for windows/amd64 and run under Wine in
+// The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt,
+// internal/poly1305 and internal/aesctr (their assembly), built for windows/amd64 and run under Wine in
 // their package folder.
 //
 // For a run by hand: TRAVELKIT_WINETEST_PKGS="drive repo" runs only those packages,
@@ -249,7 +268,8 @@ type packageRun struct {
 	out                          string
 	err                          error
 	timeout                      time.Duration
-	killed                       bool // still running a minute after its timeout: the harness killed it
+	killed                       bool   // still running a minute after its timeout: the harness killed it
+	state                        string // then: its processes and threads before the kill (groupState)
 	failed, linuxOnly, wineStart []string
 }
 
@@ -265,8 +285,14 @@ func runPackage(w *Wine, exe, dir string, timeout time.Duration, args []string, 
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
+	var state string
+	kill := cmd.Cancel
+	cmd.Cancel = func() error {
+		state = groupState(cmd.Process.Pid) // setsid: the group's id is the pid
+		return kill()
+	}
 	err := cmd.Run()
-	r := packageRun{out: out.String(), err: err, timeout: timeout, killed: ctx.Err() != nil}
+	r := packageRun{out: out.String(), err: err, timeout: timeout, killed: ctx.Err() != nil, state: state}
 	r.failed, r.linuxOnly, r.wineStart = classify(r.out)
 	return r
 }
@@ -306,15 +332,18 @@ func (r packageRun) messages() string {
 // panic on (a timeout's running tests and goroutines), else its tail.
 func (r packageRun) report(pkg string) string {
 	how := fmt.Sprint(r.err)
-	if r.killed {
-		how = fmt.Sprintf("still running a minute after its -test.timeout %v: killed with the Windows programs it started (%v)", r.timeout, r.err)
-	}
 	if strings.Contains(r.out, "panic: test timed out after ") {
 		how = fmt.Sprintf("ran past its -test.timeout %v (%v)", r.timeout, r.err)
+	}
+	if r.killed {
+		how = fmt.Sprintf("still running a minute after its -test.timeout %v: killed with the Windows programs it started (%v)", r.timeout, r.err)
 	}
 	part := "--- output (tail) ---\n" + tail(r.out, 150)
 	if i := strings.Index(r.out, "panic: "); i >= 0 && (i == 0 || r.out[i-1] == '\n') {
 		part = "--- output from the panic on ---\n" + head(r.out[i:], 400)
+	}
+	if r.killed {
+		part = "--- its processes and threads before the kill ---\n" + r.state + part
 	}
 	failed := strings.Join(append(append([]string{}, r.failed...), r.wineStart...), " ")
 	if failed == "" {
