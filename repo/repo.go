@@ -167,6 +167,54 @@ func Open(ctx context.Context, st Storage, password []byte) (*Repository, error)
 	return r, nil
 }
 
+// ErrMasterKeyMismatch says a master key given to OpenWithKey does not open the
+// repository's config (another repository's key, or damaged bytes).
+var ErrMasterKeyMismatch = errors.New("the master key does not open this repository's config")
+
+// OpenWithKey opens the repository on st with its master key itself (MasterKey's JSON,
+// restic's masterkey object), without a key file's scrypt: the key must authenticate the
+// config (its MAC verifies), else the error is ErrMasterKeyMismatch. keyName is the key
+// file this key was first opened with (KeyName): it must still exist. The index is not
+// loaded: call LoadIndex.
+func OpenWithKey(ctx context.Context, st Storage, master []byte, keyName string) (*Repository, error) {
+	k := &Key{}
+	if err := k.UnmarshalJSON(master); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMasterKeyMismatch, err)
+	}
+	r := newRepository(st)
+	cb, err := r.loadFile(ctx, Handle{Type: ConfigFile}, -1)
+	if err != nil {
+		if IsNotExist(err) {
+			return nil, ErrNoRepository
+		}
+		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	plain, err := k.Open(nil, cb)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMasterKeyMismatch, err)
+	}
+	if _, err := st.Stat(ctx, Handle{Type: KeyFile, Name: keyName}); err != nil {
+		return nil, fmt.Errorf("%w: its key file %s: %v", ErrMasterKeyMismatch, shortName(keyName), err)
+	}
+	r.key, r.keyName = k, keyName
+	if err := json.Unmarshal(plain, &r.cfg); err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	if r.cfg.Version < 1 || r.cfg.Version > 2 {
+		return nil, fmt.Errorf("unsupported repository version %d", r.cfg.Version)
+	}
+	if r.cfg.ChunkerPolynomial == 0 || !chunker.Pol(r.cfg.ChunkerPolynomial).Irreducible() {
+		return nil, errors.New("config: invalid chunker polynomial")
+	}
+	r.idx = NewIndex()
+	return r, nil
+}
+
+// MasterKey returns the repository's master key as restic's masterkey JSON object (what
+// a key file holds encrypted), for OpenWithKey. It is the repository's whole secret:
+// keep it only where the password that opens it is kept already.
+func (r *Repository) MasterKey() ([]byte, error) { return r.key.MarshalJSON() }
+
 // Config returns the repository config.
 func (r *Repository) Config() Config { return r.cfg }
 
