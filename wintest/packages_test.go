@@ -138,6 +138,7 @@ var winePackages = []struct {
 	{"internal/beneath", 3 * time.Minute},
 	{"internal/scrypt", 3 * time.Minute},
 	{"internal/poly1305", 3 * time.Minute},
+	{"internal/aesctr", 3 * time.Minute},
 }
 
 // wineJobs is how many test binaries run under Wine at once, whatever the number of
@@ -146,8 +147,8 @@ var winePackages = []struct {
 // first, so that the others run beside it.
 const wineJobs = 2
 
-// The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt
-// and internal/poly1305 (their assembly), built for windows/amd64 and run under Wine in
+// The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt,
+// internal/poly1305 and internal/aesctr (their assembly), built for windows/amd64 and run under Wine in
 // their package folder.
 //
 // For a run by hand: TRAVELKIT_WINETEST_PKGS="drive repo" runs only those packages,

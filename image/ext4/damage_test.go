@@ -276,3 +276,40 @@ func TestRefuseJournalMarkedFree(t *testing.T) {
 	})
 	wantRefused(t, dev, path, "the journal")
 }
+
+// A folder naming an inode not in use (its name durable, the inode lost) cannot be
+// repaired by marking: refused, nothing written.
+func TestRefuseNameOfUnusedInode(t *testing.T) {
+	dev, _ := damagedVolume(t, func(f *FS, dev *testutil.Dev) {
+		n, err := f.lookup("repo/config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, off, _ := f.inodeLoc(n.ino)
+		dev.WriteAt(make([]byte, f.inodeSize), int64(blk)*f.bs+int64(off))
+		put16(f.sb, sbState, le16(f.sb, sbState)&^stateValid)
+		dev.WriteAt(f.sb, sbOffset)
+	})
+	c := image.NewCounting(dev)
+	_, err := Open(c, Options{Writable: true})
+	if !errors.Is(err, ErrNeedsFsck) || !strings.Contains(err.Error(), `names "config" as inode`) {
+		t.Fatalf("writable open: %v", err)
+	}
+	if c.Writes() != 0 {
+		t.Errorf("the refused open wrote %d times", c.Writes())
+	}
+}
+
+// A volume closed cleanly whose counts agree is opened for writing without a scan or
+// a write.
+func TestCleanOpenWritesNothing(t *testing.T) {
+	dev, _ := damagedVolume(t, func(f *FS, dev *testutil.Dev) {})
+	c := image.NewCounting(dev)
+	f, err := Open(c, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Writes() != 0 || len(f.Warnings()) != 0 {
+		t.Errorf("opening a clean volume wrote %d times, warned %q", c.Writes(), f.Warnings())
+	}
+}
