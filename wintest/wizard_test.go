@@ -33,7 +33,9 @@ func wizardCmd(ts *testscript.TestScript, w *Wine, exe string, args []string) {
 	ts.Check(os.MkdirAll(dir, 0o755))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "setsid", "-w", w.Loader, exe, "wizard", "--no-browser", "--lang", "en", "--target", target)
+	// timeout(1) inside the new session ends travelkit.exe itself after 5 minutes: ctx
+	// kills only setsid
+	cmd := exec.CommandContext(ctx, "setsid", "-w", "timeout", "-k", "10s", "5m", w.Loader, exe, "wizard", "--no-browser", "--lang", "en", "--target", target)
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1")
 	out, err := cmd.StdoutPipe()
