@@ -9,8 +9,9 @@ import (
 	"travelkit/repo"
 )
 
-// Repository opens the backup repository inside the unlocked kit, with the password the
-// build kept at travelkit/repo-password, and loads its index. With create, a kit that
+// Repository opens the backup repository inside the unlocked kit, with the master key
+// kept at RepoMasterKey or else the password the build kept at travelkit/repo-password
+// (then keeping the master key when the volume is writable), and loads its index. With create, a kit that
 // holds no repository yet gets one (its first backup); without, that is repo.ErrNoRepository.
 // The storage is read-only unless the volume was unlocked writable.
 func (u *Unlocked) Repository(ctx context.Context, create bool) (*repo.Repository, error) {
@@ -24,12 +25,17 @@ func (u *Unlocked) Repository(ctx context.Context, create bool) (*repo.Repositor
 	if !u.Writable {
 		st.SetReadOnly()
 	}
-	r, err := repo.Open(ctx, st, pass)
-	if errors.Is(err, repo.ErrNoRepository) && create && u.Writable {
-		r, err = repo.Init(ctx, st, pass)
-	}
+	// the master key kept in the volume, if any, spares the key file's scrypt
+	r, err := u.OpenKeptRepository(ctx, st)
 	if err != nil {
-		return nil, err
+		r, err = repo.Open(ctx, st, pass)
+		if errors.Is(err, repo.ErrNoRepository) && create && u.Writable {
+			r, err = repo.Init(ctx, st, pass)
+		}
+		if err != nil {
+			return nil, err
+		}
+		_ = u.KeepRepositoryKey(r) // best effort: without it, the next open derives the key again
 	}
 	if err := r.LoadIndex(ctx); err != nil {
 		return nil, fmt.Errorf("reading the kit's backup index: %w", err)

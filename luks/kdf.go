@@ -12,6 +12,7 @@ import (
 	"hash"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -65,6 +66,15 @@ func (k *kdf) derive(pass []byte, keyLen int) ([]byte, error) {
 // pbkdf2Key is PBKDF2 (RFC 8018) over HMAC. It is written out here rather than taken from
 // crypto/pbkdf2 because that one takes the password as a string, a copy that cannot be wiped.
 func pbkdf2Key(h func() hash.Hash, pass, salt []byte, iter, keyLen int) ([]byte, error) {
+	return pbkdf2KeyStop(h, pass, salt, iter, keyLen, nil)
+}
+
+// errStopped: a PBKDF2 given up half way because its answer was no longer needed.
+var errStopped = errors.New("luks: key check stopped: the key was proven otherwise")
+
+// pbkdf2KeyStop is pbkdf2Key that gives up with errStopped (every 1,024 iterations it
+// looks) once stop is set; stop may be nil.
+func pbkdf2KeyStop(h func() hash.Hash, pass, salt []byte, iter, keyLen int, stop *atomic.Bool) ([]byte, error) {
 	prf := hmac.New(h, pass)
 	hl := prf.Size()
 	out := make([]byte, 0, (keyLen+hl-1)/hl*hl)
@@ -79,6 +89,12 @@ func pbkdf2Key(h func() hash.Hash, pass, salt []byte, iter, keyLen int) ([]byte,
 		u = prf.Sum(u[:0])
 		copy(t, u)
 		for i := 1; i < iter; i++ {
+			if i&1023 == 0 && stop != nil && stop.Load() {
+				clear(u[:hl])
+				clear(t)
+				clear(out[:cap(out)])
+				return nil, errStopped
+			}
 			prf.Reset()
 			prf.Write(u)
 			u = prf.Sum(u[:0])

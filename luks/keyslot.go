@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"travelkit/luks/internal/xts"
 )
@@ -94,7 +95,10 @@ func sealKeyslot(vk, pass []byte, p PBKDF, off, areaSize int64) (*keyslot, []byt
 }
 
 // verify checks a candidate volume key against the digest in constant time.
-func (d *digest) verify(vk []byte) (bool, error) {
+func (d *digest) verify(vk []byte) (bool, error) { return d.verifyStop(vk, nil) }
+
+// verifyStop is verify that gives up with errStopped once stop is set (stop may be nil).
+func (d *digest) verifyStop(vk []byte, stop *atomic.Bool) (bool, error) {
 	salt, err := base64.StdEncoding.DecodeString(d.Salt)
 	if err != nil {
 		return false, fmt.Errorf("digest salt: %v", err)
@@ -107,7 +111,7 @@ func (d *digest) verify(vk []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got, err := pbkdf2Key(h, vk, salt, d.Iterations, len(want))
+	got, err := pbkdf2KeyStop(h, vk, salt, d.Iterations, len(want), stop)
 	if err != nil {
 		return false, err
 	}

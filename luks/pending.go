@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // PendingUnlock is an unlock whose last step, the check of the volume key against the
@@ -22,6 +23,7 @@ type PendingUnlock struct {
 	key    []byte   // the first keyslot's key (nil if it could not be opened)
 	dig    *digest
 	done   chan struct{} // closed when the first keyslot's check has ended
+	stop   atomic.Bool   // set by Accept: the check gives up (errStopped)
 	// firstErr is why the first keyslot's key is not the volume key: ErrWrongPassphrase,
 	// or an error that kept it from being tried; nil when the digest matched
 	firstErr error
@@ -73,7 +75,7 @@ func (c *Container) BeginUnlock(pass []byte, slot int) (*PendingUnlock, error) {
 	p.key, p.dig = vk, d
 	go func() {
 		defer close(p.done)
-		ok, err := d.verify(vk)
+		ok, err := d.verifyStop(vk, &p.stop)
 		switch {
 		case err != nil:
 			p.firstErr = err
@@ -93,13 +95,52 @@ func (p *PendingUnlock) FirstSlot() int {
 	return n
 }
 
-// checked waits for the first keyslot's check: nil when its key is the volume key.
+// checked waits for the first keyslot's check: nil when its key is the volume key, or
+// when Accept stopped the check (only Accept sets stop).
 func (p *PendingUnlock) checked() error {
 	<-p.done
 	if p.first == "" {
 		return ErrWrongPassphrase
 	}
+	if errors.Is(p.firstErr, errStopped) {
+		return nil
+	}
 	return p.firstErr
+}
+
+// Accept ends the unlock with the first keyslot's key without the rest of its digest
+// check, for a caller that has proven the key otherwise, as strongly: it read through
+// Candidate something only the right key decrypts to content that authenticates (a
+// kit's repository master key, kept inside the volume, whose MAC over the repository's
+// config verified; a wrong key reads random bytes). The check stops within about a
+// millisecond; if it had already ended and found the key wrong, that is the error (a
+// proof and a digest that disagree: nothing is accepted). Then it is Wait: the volume
+// key and its keyslot, the key wiped by the caller; Candidate's volume writes from now
+// on. Call it instead of Wait or Discard, once.
+func (p *PendingUnlock) Accept() (*VolumeKey, int, error) {
+	if p.key == nil {
+		return nil, -1, errors.New("luks: no candidate key to accept")
+	}
+	p.stop.Store(true)
+	<-p.done
+	if err := p.checked(); err != nil {
+		p.Discard()
+		return nil, -1, err
+	}
+	var out *VolumeKey
+	slot := -1
+	p.once.Do(func() {
+		n, _ := strconv.Atoi(p.first)
+		out, slot = NewVolumeKey(p.key), n
+		clear(p.key)
+		p.key = nil
+		clear(p.pass)
+		p.vk, p.slot = out, slot
+	})
+	if out == nil {
+		return nil, -1, errors.New("luks: the unlock had ended already")
+	}
+	return out, slot, nil
 }
 
 // Candidate opens the volume with the first keyslot's key before its check has ended

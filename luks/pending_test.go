@@ -101,3 +101,59 @@ func TestBeginUnlockLikeUnlock(t *testing.T) {
 }
 
 func itoa(n int) string { return string(rune('0' + n)) }
+
+// Accept ends the unlock with the candidate key before its digest check has ended (the
+// check stops), the candidate volume writes from then on, and a check that had already
+// found the key wrong is Accept's error: a wrong key is never accepted that way.
+func TestAcceptStopsTheCheck(t *testing.T) {
+	d, c, vk := format(t, FormatOptions{})
+	p, err := c.BeginUnlock([]byte("correct horse"), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.Candidate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, slot, err := p.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slot != 0 || !bytes.Equal(got.Bytes(), vk.Bytes()) {
+		t.Fatalf("Accept: slot %d, key right: %v", slot, bytes.Equal(got.Bytes(), vk.Bytes()))
+	}
+	if !errors.Is(p.firstErr, errStopped) {
+		// the digest's ~125 ms PBKDF2 cannot have ended in the microseconds since BeginUnlock
+		t.Fatalf("the check was not stopped: %v", p.firstErr)
+	}
+	block := bytes.Repeat([]byte{0xa5}, 4096)
+	if _, err := v.WriteAt(block, 0); err != nil {
+		t.Fatalf("write after Accept: %v", err)
+	}
+	w, err := c.OpenVolume(vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := make([]byte, len(block))
+	if _, err := w.ReadAt(back, 0); err != nil || !bytes.Equal(back, block) {
+		t.Fatalf("read back: %v", err)
+	}
+
+	// a wrong passphrase whose check ended: Accept refuses, the candidate writes nothing
+	p, err = c.BeginUnlock([]byte("nope"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err = p.Candidate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	if _, _, err := p.Accept(); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("Accept of a wrong key: %v", err)
+	}
+	before := d.clone()
+	if _, err := v.WriteAt(block, 4096); err == nil || !bytes.Equal(before.b, d.b) {
+		t.Fatalf("a refused candidate wrote: %v", err)
+	}
+}

@@ -828,6 +828,36 @@ const zstdSlack = 32
 // returned inside raw, so a caller that keeps the result for the next call as buf
 // must not when it lies in raw (sameArray).
 func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
+	plain, opened, err := r.decodeBlob(pb, raw, buf, true)
+	if err != nil && opened {
+		// internal/aesctr's keystream decrypted it: should that be wrong (a bug
+		// costs time, never data), XOR it out again and, when the MAC proves raw to
+		// be the stored ciphertext again, decrypt with crypto/aes
+		if !r.key.unFast(raw) {
+			return nil, blobError(pb, fmt.Errorf("%w (and its ciphertext could not be restored to decrypt it again)", err))
+		}
+		plain, _, err = r.decodeBlob(pb, raw, buf, false)
+	}
+	if err != nil {
+		return nil, blobError(pb, err)
+	}
+	return plain, nil
+}
+
+// decodeBlob is openBlob's work, decrypting with Key.openFast when fast is true; opened
+// says that the MAC matched and raw was decrypted in place.
+func (r *Repository) decodeBlob(pb PackedBlob, raw, buf []byte, fast bool) (_ []byte, opened bool, _ error) {
+	open := func() ([]byte, error) {
+		var p []byte
+		var err error
+		if fast {
+			p, err = r.key.openFast(raw)
+		} else {
+			p, err = r.key.Open(raw[ivSize:ivSize], raw)
+		}
+		opened = fast && err == nil
+		return p, err
+	}
 	var plain []byte
 	var err error
 	switch ulen := int(pb.UncompressedLength); {
@@ -837,7 +867,7 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 		err = tooLarge("the blob", int64(pb.PlainLength()), int64(maxBlob(pb.Type)))
 	case ulen != 0:
 		// decrypt in place: raw is ours (a fresh load or the caller's scratch)
-		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
+		plain, err = open()
 		if err == nil {
 			// zstdSlack bytes beyond the declared length let the decoder copy
 			// matches in whole words up to the blob's last block (with none, its
@@ -866,13 +896,21 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 		}
 	default:
 		// in place too: the plaintext lies in raw, and buf is not used
-		plain, err = r.key.Open(raw[ivSize:ivSize], raw)
+		plain, err = open()
 	}
 	if err == nil && Hash(plain) != pb.ID {
-		err = errors.New("content does not match its ID")
+		err = errContentID
 	}
 	if err != nil {
-		return nil, &PackError{Pack: pb.PackID, Err: fmt.Errorf("%s blob %s: %w", pb.Type, pb.ID.Str(), err)}
+		return nil, opened, err
 	}
-	return plain, nil
+	return plain, opened, nil
+}
+
+// errContentID says a blob's plaintext does not hash to its ID.
+var errContentID = errors.New("content does not match its ID")
+
+// blobError names the pack and the blob err is about.
+func blobError(pb PackedBlob, err error) error {
+	return &PackError{Pack: pb.PackID, Err: fmt.Errorf("%s blob %s: %w", pb.Type, pb.ID.Str(), err)}
 }

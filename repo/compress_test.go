@@ -23,9 +23,16 @@ func TestLooksRandom(t *testing.T) {
 		data []byte
 		want bool
 	}{
-		{"random 4 KiB - 1", randomBytes(1, 4<<10-1), false},
+		{"random 1 KiB - 1", randomBytes(1, 1<<10-1), false},
+		{"random 1 KiB", randomBytes(1, 1<<10), true},
+		{"random 1500", randomBytes(7, 1500), true},
+		{"random 2 KiB", randomBytes(8, 2<<10), true},
+		{"random 3000", randomBytes(9, 3000), true},
 		{"random 4 KiB", randomBytes(1, 4<<10), true},
 		{"random 5000", randomBytes(1, 5000), true},
+		{"text 1 KiB", text[:1<<10], false},
+		{"hex 1500", []byte(hex.EncodeToString(randomBytes(10, 750))), false},
+		{"random 1500, text at the end", append(randomBytes(11, 1100), text[:400]...), false},
 		{"random 255 KiB", randomBytes(2, 255<<10), true},
 		{"text 3 KiB", text[:3<<10], false},
 		{"text 200 KiB", text[:200<<10], false},
@@ -37,6 +44,39 @@ func TestLooksRandom(t *testing.T) {
 	} {
 		if got := looksRandom(c.data); got != c.want {
 			t.Errorf("%s: looksRandom %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// looksCompressible takes a large random blob for random without compressing
+// a sample, and compresses samples (finding what shrinks) of one that is text,
+// text in its middle only, or random bytes repeated.
+func TestLooksCompressible(t *testing.T) {
+	text := bytes.Repeat([]byte("Dear Ana, the files are in the blue folder; call me when you land. "), 20000)
+	random := randomBytes(12, 1<<20)
+	mid := randomBytes(13, 1<<20)
+	copy(mid[len(mid)/2-8<<10:], text[:16<<10])
+	repeated := bytes.Repeat(randomBytes(14, 4<<10), 256)
+	enc, err := zstd.NewWriter(nil, zstdOptions(zstd.WithEncoderConcurrency(1))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		want    bool
+		samples bool // whether zstd must see a sample
+	}{
+		{"random 1 MiB", random, false, false},
+		{"random 256 KiB", random[:256<<10], false, false},
+		{"text 1 MiB", text[:1<<20], true, true},
+		{"random, text in the middle", mid, true, true},
+		{"random 4 KiB repeated", repeated, false, false}, // what the histograms cannot see
+	} {
+		n := 0
+		got := looksCompressible(c.data, func(b []byte) int { n++; return len(enc.EncodeAll(b, nil)) })
+		if got != c.want || (n > 0) != c.samples {
+			t.Errorf("%s: looksCompressible %v with %d samples compressed, want %v (samples: %v)", c.name, got, n, c.want, c.samples)
 		}
 	}
 }

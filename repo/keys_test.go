@@ -78,3 +78,44 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("KeyFor a key restic added: %v", err)
 	}
 }
+
+// OpenWithKey opens a repository with its master key alone (no key file's scrypt), the
+// same config and key; another repository's key, damaged bytes or a key file that is gone
+// are ErrMasterKeyMismatch.
+func TestOpenWithKey(t *testing.T) {
+	ctx := context.Background()
+	r, dir := initTestRepo(t)
+	m, err := r.MasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := OpenWithKey(ctx, NewFolder(dir), m, r.KeyName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameKey(o.key, r.key) || o.Config() != r.Config() || o.KeyName() != r.KeyName() {
+		t.Fatalf("OpenWithKey gave another repository: %+v against %+v", o.Config(), r.Config())
+	}
+	other, _ := initTestRepo(t)
+	om, err := other.MasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []byte(strings.Replace(string(m), `"encrypt":"`, `"encrypt":"A`, 1))
+	for name, c := range map[string]struct {
+		key     []byte
+		keyName string
+	}{
+		"another repository's key": {om, r.KeyName()},
+		"damaged key":              {bad, r.KeyName()},
+		"not JSON":                 {[]byte("{"), r.KeyName()},
+		"no such key file":         {m, strings.Repeat("0", 64)},
+	} {
+		if _, err := OpenWithKey(ctx, NewFolder(dir), c.key, c.keyName); !errors.Is(err, ErrMasterKeyMismatch) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := OpenWithKey(ctx, NewFolder(t.TempDir()), m, r.KeyName()); !errors.Is(err, ErrNoRepository) {
+		t.Errorf("no repository: %v", err)
+	}
+}

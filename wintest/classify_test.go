@@ -33,13 +33,75 @@ func TestClassify(t *testing.T) {
         c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
     --- FAIL: TestSubtestsTools/b (0.5s)
         c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+--- FAIL: TestWineStart (1.12s)
+    features_test.go:191: restic cat config: fork/exec Z:\var\cache\travelkit-test\restic-v0.18.1-windows-amd64\restic.exe: Internal error.
+        stdout: 
+        stderr: 
+--- FAIL: TestWineStartSubs (1.0s)
+    --- FAIL: TestWineStartSubs/a (0.5s)
+        keys_test.go:30: restic key list: fork/exec C:\restic.exe: Internal error.: 
+    --- FAIL: TestWineStartSubs/b (0.5s)
+        c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+--- FAIL: TestWineStartThenBug (1.0s)
+    --- FAIL: TestWineStartThenBug/a (0.5s)
+        keys_test.go:30: restic key list: fork/exec C:\restic.exe: Internal error.
+    --- FAIL: TestWineStartThenBug/b (0.5s)
+        c_test.go:2: the table differs
+--- FAIL: TestWineStartNotLast (1.0s)
+    x_test.go:1: restic: fork/exec C:\restic.exe: Internal error.
+    x_test.go:2: and then the snapshot was missing
+--- FAIL: TestOtherExecError (1.0s)
+    x_test.go:1: fork/exec C:\restic.exe: Access is denied.
 FAIL
 `
-	failed, linuxOnly := classify(out)
+	failed, linuxOnly, wineStart := classify(out)
 	if strings.Join(linuxOnly, " ") != "TestCryptsetupThing TestAgeThing TestLoggedThenTool TestSubtestsTools" {
 		t.Errorf("linux-only: %q", linuxOnly)
 	}
-	if strings.Join(failed, " ") != "TestRealBug TestMixed TestUnknownTool TestNoMessage TestSubtests" {
+	if strings.Join(failed, " ") != "TestRealBug TestMixed TestUnknownTool TestNoMessage TestSubtests "+
+		"TestWineStartThenBug TestWineStartNotLast TestOtherExecError" {
 		t.Errorf("failed: %q", failed)
+	}
+	if strings.Join(wineStart, " ") != "TestWineStart TestWineStartSubs" {
+		t.Errorf("Wine failed to start a program: %q", wineStart)
+	}
+}
+
+// With -test.v a test's messages come before its "--- FAIL" line.
+func TestClassifyVerbose(t *testing.T) {
+	out := `=== RUN   TestCryptsetupThing
+    backup_test.go:55: cryptsetup luksFormat: exec: "cryptsetup": executable file not found in %PATH%
+--- FAIL: TestCryptsetupThing (0.63s)
+=== RUN   TestFine
+    fine_test.go:3: a log line
+--- PASS: TestFine (0.01s)
+=== RUN   TestWineStart
+=== RUN   TestWineStart/a
+    keys_test.go:30: restic key list: fork/exec C:\restic.exe: Internal error.
+=== RUN   TestWineStart/b
+    c_test.go:1: exec: "sgdisk": executable file not found in %PATH%
+--- FAIL: TestWineStart (1.0s)
+    --- FAIL: TestWineStart/a (0.5s)
+    --- FAIL: TestWineStart/b (0.5s)
+=== RUN   TestRealBug
+=== PAUSE TestRealBug
+=== RUN   TestOther
+=== CONT  TestRealBug
+    restore_test.go:12: restored file differs
+=== NAME  TestOther
+    other_test.go:1: fine
+--- PASS: TestOther (0.20s)
+--- FAIL: TestRealBug (0.20s)
+FAIL
+`
+	failed, linuxOnly, wineStart := classify(out)
+	if strings.Join(linuxOnly, " ") != "TestCryptsetupThing" {
+		t.Errorf("linux-only: %q", linuxOnly)
+	}
+	if strings.Join(failed, " ") != "TestRealBug" {
+		t.Errorf("failed: %q", failed)
+	}
+	if strings.Join(wineStart, " ") != "TestWineStart" {
+		t.Errorf("Wine failed to start a program: %q", wineStart)
 	}
 }

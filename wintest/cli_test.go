@@ -31,6 +31,9 @@ import (
 // and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
 // $CDIR_UNIX (the same folder on the host), $CSNAP (the folder as a snapshot path,
 // /C/travelkit-test/NAME), $WWORK ($WORK as Wine sees it, Z:\...).
+// cliTimeout bounds each Windows command of the scripts (seconds each under Wine).
+const cliTimeout = "5m"
+
 func TestWindowsCLI(t *testing.T) {
 	w, err := Setup()
 	if err != nil {
@@ -62,9 +65,16 @@ func TestWindowsCLI(t *testing.T) {
 		}
 	})
 	// wine runs prog in a session of its own (setsid -w waits and passes the exit
-	// status on): see Wine.Command
+	// status on): see Wine.Command. A command still running after cliTimeout is ended
+	// by timeout(1) (TERM, KILL 30 s later; exit status 124 or 137), so a hang costs
+	// minutes, not the whole test binary's -timeout.
 	wine := func(ts *testscript.TestScript, prog string, args []string) error {
-		return ts.Exec("setsid", append([]string{"-w", w.Loader, prog}, args...)...)
+		err := ts.Exec("setsid", append([]string{"-w", "timeout", "-k", "30s", cliTimeout, w.Loader, prog}, args...)...)
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && (ee.ExitCode() == 124 || ee.ExitCode() == 137) {
+			ts.Fatalf("%s %s: still running after %s, ended by timeout(1) (%v)", filepath.Base(prog), strings.Join(args, " "), cliTimeout, err)
+		}
+		return err
 	}
 	runWine := func(ts *testscript.TestScript, neg bool, prog string, args []string) {
 		err := wine(ts, prog, args)

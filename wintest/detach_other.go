@@ -6,3 +6,6 @@ import "os/exec"
 
 // detach: Wine runs on Unix hosts only.
 func detach(cmd *exec.Cmd) {}
+
+// killGroup kills cmd's process.
+func killGroup(cmd *exec.Cmd) error { return cmd.Process.Kill() }

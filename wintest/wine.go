@@ -3,6 +3,7 @@ package wintest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Wine is a prepared Wine prefix.
@@ -84,6 +86,18 @@ func (w *Wine) Command(exe string, args []string, extra ...string) *exec.Cmd {
 	// console, and a test run in the background of a terminal would be stopped (SIGTTIN)
 	detach(cmd)
 	return cmd
+}
+
+// CommandContext is Command whose program, and every Windows program it started, is
+// killed when ctx ends; Wait then returns at most waitDelay later even if something
+// still holds the output pipes.
+func (w *Wine) CommandContext(ctx context.Context, waitDelay time.Duration, exe string, args []string, extra ...string) *exec.Cmd {
+	cmd := w.Command(exe, args, extra...)
+	ctxCmd := exec.CommandContext(ctx, cmd.Path)
+	ctxCmd.Args, ctxCmd.Env, ctxCmd.SysProcAttr = cmd.Args, cmd.Env, cmd.SysProcAttr
+	ctxCmd.Cancel = func() error { return killGroup(ctxCmd) }
+	ctxCmd.WaitDelay = waitDelay
+	return ctxCmd
 }
 
 // Path is the Windows form of a host path: Wine's drive Z: is the host's /.

@@ -41,6 +41,10 @@ func newRestoreCmd() *cobra.Command {
 	return c
 }
 
+// restoreCounted, when set (by tests only), runs once a restore has counted its snapshot,
+// before it waits for its lock: where a prune elsewhere can replace the index.
+var restoreCounted func()
+
 func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	if o.to == "" {
 		return usageErrorT("cli.restore.no_to")
@@ -93,6 +97,9 @@ func runRestore(c *cobra.Command, o *restoreOptions, which string) error {
 	// (a prune may have replaced it in between): if not, the restore is planned again
 	// on the index and snapshots as they are now, under the lock
 	opts.Planned = func() error {
+		if restoreCounted != nil {
+			restoreCounted()
+		}
 		if err := lk.wait(); err != nil {
 			return err
 		}

@@ -277,6 +277,9 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	}
 	if errors.Is(err, repo.ErrNoRepository) && f.kit.target != "" && f.writeKit {
 		r, err = repo.Init(ctx, st, pw)
+		if err == nil && f.unlocked != nil {
+			_ = f.unlocked.KeepRepositoryKey(r) // best effort, as in openRepo
+		}
 	}
 	if err != nil {
 		return nil, repoError(err, f.where())
@@ -291,12 +294,30 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 // its error, unlock's message: return it as it is); when another keyslot's key opened
 // the kit, the password and the repository are read again from it (*st and *pw
 // replaced). err is repo.Open's.
+//
+// On a kit, the repository is first opened with the master key kept inside the volume
+// (drive.OpenKeptRepository: no scrypt), which also proves the keyslot's key, so the
+// rest of the key check is not waited for (drive.Unlocked.Accept); without a kept key
+// (a kit's first command since this version, or a repository made anew), a writable kit
+// keeps it for the next command.
 func (f *repoFlags) openRepo(ctx context.Context, st *repo.Storage, pw *[]byte) (r *repo.Repository, err, kitErr error) {
+	if f.unlocked != nil {
+		if r, err := f.unlocked.OpenKeptRepository(ctx, *st); err == nil {
+			if kitErr := kitUnlockError(f.unlocked.Accept(), f.kit.crlf); kitErr != nil {
+				return nil, nil, kitErr
+			}
+			return r, nil, nil
+		}
+	}
 	r, err = repo.Open(ctx, *st, *pw)
 	if f.unlocked == nil {
 		return r, err, nil
 	}
 	reopened, kitErr := f.kit.verifyKit(f.unlocked)
+	if kitErr == nil && err == nil {
+		// best effort: a kit that cannot keep it opens with scrypt, as before
+		_ = f.unlocked.KeepRepositoryKey(r)
+	}
 	if kitErr != nil || !reopened {
 		return r, err, kitErr
 	}

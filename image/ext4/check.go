@@ -17,12 +17,10 @@ import (
 //   - the free counts of the bitmaps agree with the group descriptors, for blocks and
 //     inodes, and the reserved inodes are marked used.
 // Anything else is refused with ErrNeedsFsck, naming the group, before anything is
-// written, with one exception: a bitmap that marks MORE blocks (inodes) used than its
-// descriptor counts is what a kill -9 or power cut between writeMeta's two writes
-// leaves (see writeMeta), and trusting such a bitmap can only leak, never overwrite.
-// Its descriptor's count is then set from the bitmap, as e2fsck -p does without
-// asking, once every other check passed. A bitmap FREER than its descriptor (what a
-// zeroed or damaged bitmap looks like) stays refused.
+// written. Counts that disagree with the bitmaps (in either direction), or a volume not
+// closed cleanly, are what a kill -9 or a power cut leaves (see writeMeta): the open then
+// repairs the volume the way e2fsck -p would (repairAfterCrash, in repair.go), marking
+// used whatever the inodes in use claim and setting the counts from the bitmaps.
 
 // span is a run of metadata blocks and what they are.
 type span struct {
@@ -96,7 +94,7 @@ func (f *FS) checkAllocation() error {
 		return fail("%v", err)
 	}
 	bitmaps := newBitmapReader(f)
-	var fixes []countFix
+	mismatch := false
 	next := 0 // first span not wholly before the current group
 	for g := uint32(0); g < f.groups; g++ {
 		start, n := f.groupStart(g), uint64(f.groupBlocks(g))
@@ -118,10 +116,8 @@ func (f *FS) checkAllocation() error {
 		} else if bm, err = bitmaps.block(g); err != nil {
 			return err
 		}
-		if free := zeroBits(bm, int(n)); free < f.gdFreeBlocks(g) {
-			fixes = append(fixes, countFix{g: g, free: free})
-		} else if free != f.gdFreeBlocks(g) {
-			return fail("group %d's block bitmap has %d free blocks, its descriptor says %d", g, free, f.gdFreeBlocks(g))
+		if zeroBits(bm, int(n)) != f.gdFreeBlocks(g) {
+			mismatch = true
 		}
 		for i := next; i < len(spans) && spans[i].start < start+n; i++ {
 			s := spans[i]
@@ -141,10 +137,8 @@ func (f *FS) checkAllocation() error {
 		if err != nil {
 			return err
 		}
-		if free := zeroBits(ib, int(f.ipg)); free < f.gdFreeInodes(g) {
-			fixes = append(fixes, countFix{g: g, inodes: true, free: free})
-		} else if free != f.gdFreeInodes(g) {
-			return fail("group %d's inode bitmap has %d free inodes, its descriptor says %d", g, free, f.gdFreeInodes(g))
+		if zeroBits(ib, int(f.ipg)) != f.gdFreeInodes(g) {
+			mismatch = true
 		}
 		if g == 0 {
 			for i := 0; i < int(le32(f.sb, sbFirstIno))-1 && i < int(f.ipg); i++ {
@@ -154,42 +148,13 @@ func (f *FS) checkAllocation() error {
 			}
 		}
 	}
-	if len(fixes) > 0 {
-		return f.repairCounts(fixes)
+	if mismatch || le16(f.sb, sbState)&stateValid == 0 {
+		// not closed cleanly (a power cut, a kill), or counts that disagree with bitmaps
+		if err := f.repairAfterCrash(spans); err != nil {
+			return fail("%v", err)
+		}
 	}
 	return nil
-}
-
-// countFix is a descriptor's free count to set from its bitmap.
-type countFix struct {
-	g      uint32
-	inodes bool
-	free   uint32
-}
-
-// repairCounts sets the descriptors' free counts (and the superblock's) from their
-// bitmaps and makes that durable, noting each in the warnings.
-func (f *FS) repairCounts(fixes []countFix) error {
-	if err := f.begin(); err != nil {
-		return err
-	}
-	for _, x := range fixes {
-		what, lo, hi, was := "block", bgFreeBlocks, bgFreeBlocksHi, f.gdFreeBlocks(x.g)
-		if x.inodes {
-			what, lo, hi, was = "inode", bgFreeInodes, bgFreeInodesHi, f.gdFreeInodes(x.g)
-		}
-		f.setGD16pair(x.g, lo, hi, x.free)
-		f.dirtyGD[x.g] = true
-		f.warnings = append(f.warnings, fmt.Sprintf("group %d's free %s count corrected from %d to %d (its bitmap marks more used: left by an interrupted write)", x.g, what, was, x.free))
-	}
-	if err := f.writeMeta(); err != nil {
-		return err
-	}
-	f.superCounts()
-	if err := f.writeSuper(); err != nil {
-		return err
-	}
-	return f.flush()
 }
 
 // zeroBits counts the clear bits among the first n.

@@ -6,9 +6,10 @@ import (
 )
 
 // Remove deletes the regular file (or empty directory) at p. The directory
-// entry goes first, then the inode and its blocks are freed, so a crash
-// leaves at worst leaked blocks for e2fsck to reclaim, never an entry
-// pointing at freed space.
+// entry goes first (a flush), then the inode is marked unused (a flush), then its
+// blocks and slot are marked free (durable with the next flush of the FS), so a
+// crash or power cut leaves at worst leaked blocks for e2fsck to reclaim, never an
+// entry pointing at freed space.
 func (f *FS) Remove(p string) error {
 	dir, name, n, err := f.entryToRemove(p)
 	if err != nil {
@@ -50,6 +51,12 @@ func (f *FS) Remove(p string) error {
 	if err := f.writeInode(n); err != nil {
 		return err
 	}
+	// The inode is unused on the device before its blocks and slot are marked free
+	// (those are durable with the next flush): a power cut cannot leave an inode in use
+	// whose blocks are marked free, only leaked blocks.
+	if err := f.sync(); err != nil {
+		return err
+	}
 	f.freeExtents(exts)
 	for _, b := range tree {
 		f.freeBlock(b)
@@ -66,10 +73,7 @@ func (f *FS) Remove(p string) error {
 		f.setGD16pair(g, bgUsedDirs, bgUsedDirsHi, f.gdUsedDirs(g)-1)
 	}
 	f.dirtyIB[g], f.dirtyGD[g] = true, true
-	if err := f.writeMeta(); err != nil {
-		return err
-	}
-	return f.sync()
+	return f.writeMeta()
 }
 
 // removeEntry unlinks name from dir: the entry's space joins the previous

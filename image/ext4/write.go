@@ -84,10 +84,7 @@ func (f *FS) begin() error {
 		f.removeLaterNames()
 		return nil
 	}
-	if f.bbCache == nil {
-		f.bbCache, f.ibCache = map[uint32][]byte{}, map[uint32][]byte{}
-		f.dirtyBB, f.dirtyIB, f.dirtyGD = map[uint32]bool{}, map[uint32]bool{}, map[uint32]bool{}
-	}
+	f.writerCaches()
 	put16(f.sb, sbState, le16(f.sb, sbState)&^stateValid)
 	if err := f.writeSuper(); err != nil {
 		return err
@@ -97,6 +94,14 @@ func (f *FS) begin() error {
 	}
 	f.began = true
 	return nil
+}
+
+// writerCaches makes the bitmap caches and dirty sets a writer keeps.
+func (f *FS) writerCaches() {
+	if f.bbCache == nil {
+		f.bbCache, f.ibCache = map[uint32][]byte{}, map[uint32][]byte{}
+		f.dirtyBB, f.dirtyIB, f.dirtyGD = map[uint32]bool{}, map[uint32]bool{}, map[uint32]bool{}
+	}
 }
 
 func (f *FS) gdChecksum(g uint32) {
@@ -326,15 +331,15 @@ func (f *FS) allocInode(dir bool, pref uint32) (uint32, error) {
 }
 
 // writeMeta writes dirty bitmaps and group descriptors. A bitmap and its descriptor
-// are two writes, and a kill -9 or power cut may land between them. The order makes
-// the only states it can leave SAFE ones, a bitmap that marks at least as many
-// blocks (inodes) used as its descriptor counts: a leak until e2fsck, which
-// checkAllocation repairs the counts of when the volume is next opened for writing.
-// Never the other way (a bitmap freer than its descriptor), which is what a damaged
-// bitmap looks like and stays refused. So a group whose free count grew (a net free:
-// a trimmed or removed file, whose inode already dropped the blocks) gets its
-// descriptor written BEFORE its bitmap; a group whose free count fell or stayed (an
-// allocation: nothing refers to the blocks yet) gets its bitmap written first.
+// are two writes, and a kill -9 may land between them. The order makes the only
+// states a kill can leave a bitmap that marks at least as many blocks (inodes) used
+// as its descriptor counts: a leak until e2fsck. So a group whose free count grew (a
+// net free: a trimmed or removed file, whose inode already dropped the blocks) gets
+// its descriptor written BEFORE its bitmap; a group whose free count fell or stayed
+// (an allocation: nothing refers to the blocks yet) gets its bitmap written first. A
+// power cut may keep either write without the other (there is no flush between
+// them): the next writable open then repairs the volume (repairAfterCrash), which
+// marks used whatever an inode in use claims before it trusts a bitmap.
 func (f *FS) writeMeta() error {
 	freed := func(g uint32, lo, hi int) bool {
 		if f.gdtDisk == nil {
@@ -598,6 +603,11 @@ func (f *FS) addEntry(dir *inode, name string, ino uint32, ft uint8) error {
 	if err := f.writeMeta(); err != nil {
 		return err
 	}
+	// The new block and its bitmap durable before the folder's inode points at it: a
+	// power cut must not leave a folder whose block is garbage or marked free.
+	if err := f.flush(); err != nil {
+		return err
+	}
 	if err := f.touchDir(dir, ft); err != nil {
 		return err
 	}
@@ -670,17 +680,93 @@ func (f *FS) MkdirAll(p string) error {
 }
 
 // MkdirAllEach does MkdirAll for each of ps with one flush at the end instead of one
-// per folder (a repository's 260 folders: one flush, not 260).
+// per folder (a repository's 260 folders: two flushes, not 260).
 func (f *FS) MkdirAllEach(ps ...string) error {
 	for _, p := range ps {
-		if _, err := f.mkdirAll(p); err != nil {
+		if _, err := f.mkdirAllLater(p); err != nil {
 			return err
 		}
+	}
+	if err := f.linkPending(); err != nil {
+		return err
 	}
 	return f.sync()
 }
 
+// mkdirAll creates p and its missing parents and returns p's inode. New folders are
+// complete and durable (a flush) before any of their names is written.
 func (f *FS) mkdirAll(p string) (*inode, error) {
+	cur, err := f.mkdirAllLater(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.pending) == 0 {
+		return cur, nil
+	}
+	if err := f.linkPending(); err != nil {
+		return nil, err
+	}
+	return f.readInode(cur.ino) // linking may have changed it
+}
+
+// pendingLink is a new folder, its inode and name written by linkPending.
+type pendingLink struct {
+	parent uint32 // the folder that gets the name
+	name   string
+	ino    uint32
+	n      *inode
+}
+
+// linkPending writes the folders made since the last call: their blocks and bitmaps
+// (written already) made durable by a flush, then their inodes, a flush, then their
+// names. A power cut can then leave a folder without its name (an unconnected folder
+// for e2fsck, a leak), never a name of a folder whose inode or block was lost, nor an
+// inode pointing at a block not written.
+func (f *FS) linkPending() error {
+	if len(f.pending) == 0 {
+		return nil
+	}
+	if err := f.writeMeta(); err != nil {
+		return err
+	}
+	if err := f.flush(); err != nil { // their blocks and bitmaps
+		return err
+	}
+	for _, l := range f.pending {
+		if err := f.writeInode(l.n); err != nil {
+			return err
+		}
+	}
+	if err := f.flush(); err != nil { // their inodes
+		return err
+	}
+	for len(f.pending) > 0 {
+		l := f.pending[0]
+		parent, err := f.readInode(l.parent) // fresh: earlier links rewrote it
+		if err != nil {
+			return err
+		}
+		if err := f.addEntry(parent, l.name, l.ino, ftDir); err != nil {
+			return err
+		}
+		f.pending = f.pending[1:]
+	}
+	f.pending = nil
+	return f.writeMeta()
+}
+
+// pendingIn returns the inode of a folder made but not yet named in dir.
+func (f *FS) pendingIn(dir uint32, name string) *inode {
+	for _, l := range f.pending {
+		if l.parent == dir && l.name == name {
+			return l.n
+		}
+	}
+	return nil
+}
+
+// mkdirAllLater is mkdirAll with the names of new folders left for linkPending.
+func (f *FS) mkdirAllLater(p string) (*inode, error) {
 	if err := f.begin(); err != nil {
 		return nil, err
 	}
@@ -699,6 +785,12 @@ func (f *FS) mkdirAll(p string) (*inode, error) {
 		ino, err := f.lookupIn(cur, name)
 		if err != nil {
 			return nil, err
+		}
+		if ino == 0 {
+			if n := f.pendingIn(cur.ino, name); n != nil {
+				cur = n
+				continue
+			}
 		}
 		if ino != 0 {
 			c, err := f.readInode(ino)
@@ -763,12 +855,7 @@ func (f *FS) mkdirIn(parent *inode, name string) (*inode, error) {
 	if err := f.setExtents(n, be, 1); err != nil {
 		return nil, err
 	}
-	if err := f.writeInode(n); err != nil {
-		return nil, err
-	}
-	if err := f.addEntry(parent, name, ino, ftDir); err != nil {
-		return nil, err
-	}
+	f.pending = append(f.pending, pendingLink{parent: parent.ino, name: name, ino: ino, n: n})
 	return n, f.writeMeta()
 }
 
@@ -963,10 +1050,20 @@ func (f *FS) writeFileData(w *fileWrite) (err error) {
 	}
 	if old != 0 {
 		linked = true
+		// The inode pointing at the new blocks is durable before the old blocks are
+		// marked free (durable with the next flush): a power cut cannot leave the old
+		// inode pointing at blocks marked free, only the old blocks leaked.
+		if err := f.writeMeta(); err != nil {
+			return err
+		}
+		if err := f.sync(); err != nil {
+			return err
+		}
 		f.freeExtents(oldExts)
 		for _, b := range oldTree {
 			f.freeBlock(b)
 		}
+		return f.writeMeta()
 	} else {
 		if err := f.flush(); err != nil {
 			return err
