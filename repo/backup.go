@@ -2,8 +2,10 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"os/user"
@@ -794,10 +796,7 @@ func (a *archiver) getChunkBuf() []byte {
 func (a *archiver) getBigBuf() []byte {
 	select {
 	case b := <-a.bigBufs:
-		if b == nil {
-			b = make([]byte, chunkMax)
-		}
-		return b[:cap(b)]
+		return bigBuf(b)
 	case <-a.ctx.Done():
 		return nil
 	}
@@ -935,6 +934,7 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 	buf := *work
 	defer func() { *work = buf }()
 	n, scanned, eof := 0, 0, false
+	var pre prefixHash
 	for {
 		if err := a.failed(); err != nil {
 			return err
@@ -953,13 +953,25 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 		if l == 0 {
 			want := min(chunkMax, max(n, chunkMin)+readStep)
 			if want > len(buf) {
-				nb := a.getBigBuf()
-				if nb == nil {
+				g, err := a.growToBig(f, buf, n, &pre)
+				if err != nil {
+					return err
+				}
+				if g.buf == nil {
 					return a.ctx.Err()
 				}
-				copy(nb, buf[:n])
-				a.putBuf(buf)
-				buf = nb
+				buf = g.buf
+				if g.read > 0 || g.eof {
+					// read and searched ahead while waiting for the buffer:
+					// search again from the cut found there, or read on
+					n += g.read
+					eof = g.eof
+					scanned = n
+					if g.cut > 0 {
+						scanned = g.cut - 1
+					}
+					continue
+				}
 			}
 			m, err := io.ReadFull(f, buf[n:want])
 			n += m
@@ -971,7 +983,7 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 			continue
 		}
 		c := buf[:l]
-		id := Hash(c)
+		id := pre.sum(c)
 		content = append(content, id)
 		size += int64(l)
 		a.bytesDone.Add(int64(l))
@@ -997,6 +1009,107 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 		}
 	}
 	return a.finishFile(job, content, size)
+}
+
+// bigGrow is what growToBig hands back: the big buffer, with the chunk's
+// first bytes in it and what was read ahead after them.
+type bigGrow struct {
+	buf  []byte // the big buffer (nil: the backup was cancelled)
+	read int    // bytes read ahead while waiting for it
+	eof  bool   // the file ended in what was read ahead
+	cut  int    // the first cut in what was read ahead (a chunk length), or 0
+}
+
+// growToBig moves the first n bytes of a chunk that outgrew its chunk
+// buffer (buf, no cut in it) into the big buffer, and gives buf back. When
+// the big buffer is busy (the other reader's chunk is in it), the reader
+// does the work it would do anyway while it waits instead of leaving its
+// core idle: it hashes the n bytes (pre), reads the next piece of the file
+// into a chunk buffer and searches it for the cut (a cut depends only on
+// the 64 bytes before it, so the search goes on with buf's last 64 bytes
+// in front). In Go traces of a 1 GiB first backup this wait was the
+// largest idle time (0.9-2.5 core-s under load).
+func (a *archiver) growToBig(f io.Reader, buf []byte, n int, pre *prefixHash) (bigGrow, error) {
+	var g bigGrow
+	select {
+	case b := <-a.bigBufs:
+		g.buf = bigBuf(b)
+	default:
+	}
+	if g.buf == nil && n >= chunkMin {
+		pre.add(buf[:n])
+		ahead := a.getChunkBuf()
+		copy(ahead, buf[n-64:n])
+		m, err := io.ReadFull(f, ahead[64:min(len(ahead), 64+chunkMax-n)])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			g.eof = true
+		} else if err != nil {
+			a.putBuf(ahead)
+			return bigGrow{}, err
+		}
+		g.read = m
+		if m > 0 {
+			if l := a.cut.search(ahead[:64+m], 65, 64+m); l > 0 {
+				g.cut = n - 64 + l
+			}
+		}
+		select {
+		case b := <-a.bigBufs:
+			g.buf = bigBuf(b)
+		case <-a.ctx.Done():
+			a.putBuf(ahead)
+			return bigGrow{}, nil
+		}
+		copy(g.buf[n:], ahead[64:64+m])
+		a.putBuf(ahead)
+	} else if g.buf == nil {
+		if g.buf = a.getBigBuf(); g.buf == nil {
+			return bigGrow{}, nil
+		}
+	}
+	copy(g.buf, buf[:n])
+	a.putBuf(buf)
+	return g, nil
+}
+
+// bigBuf makes the big buffer on first use.
+func bigBuf(b []byte) []byte {
+	if b == nil {
+		b = make([]byte, chunkMax)
+	}
+	return b[:cap(b)]
+}
+
+// prefixHash is the SHA-256 of a chunk's first bytes, hashed while the
+// reader waited for the big buffer (see growToBig).
+type prefixHash struct {
+	h hash.Hash
+	n int
+}
+
+func (p *prefixHash) add(b []byte) {
+	if p.h == nil {
+		p.h = sha256.New()
+	}
+	p.h.Write(b)
+	p.n += len(b)
+}
+
+// sum is the chunk's ID: Hash(c), going on from the prefix hashed, if any.
+func (p *prefixHash) sum(c []byte) ID {
+	if p.n == 0 {
+		return Hash(c)
+	}
+	var id ID
+	if p.n <= len(c) {
+		p.h.Write(c[p.n:])
+		p.h.Sum(id[:0])
+	} else {
+		id = Hash(c) // cannot happen: the prefix has no cut in it
+	}
+	p.h.Reset()
+	p.n = 0
+	return id
 }
 
 // readSmall reads into buf (size+1 bytes long) until it holds the size
