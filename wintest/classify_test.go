@@ -105,3 +105,19 @@ FAIL
 		t.Errorf("Wine failed to start a program: %q", wineStart)
 	}
 }
+
+func TestStuck(t *testing.T) {
+	for _, c := range []struct {
+		r    packageRun
+		want bool
+	}{
+		{packageRun{killed: true, out: "=== RUN   TestUnlockEarly\n"}, true},
+		{packageRun{killed: true, out: "panic: test timed out after 6m0s\n\trunning tests:\n"}, false},
+		{packageRun{out: "panic: test timed out after 6m0s\n"}, false},
+		{packageRun{out: "PASS\n"}, false},
+	} {
+		if got := c.r.stuck(); got != c.want {
+			t.Errorf("stuck(%q, killed %v) = %v, want %v", c.r.out, c.r.killed, got, c.want)
+		}
+	}
+}

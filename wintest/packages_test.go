@@ -250,6 +250,24 @@ func testPackage(w *Wine, pkg, bin string, timeout time.Duration, args []string,
 	if !first.bad() {
 		return o
 	}
+	if first.stuck() {
+		// Go's own timeout never fired: the runtime itself stopped (seen once in CI, in
+		// drive's TestUnlockEarly at 1% CPU, and never again in ~2,000 runs: a stop-the-world
+		// stuck in Windows thread suspension under Wine, as far as anyone can tell). The
+		// evidence goes to the log, and the package runs once more and must pass then.
+		msg := fmt.Sprintf("%s: the test binary stopped answering under Wine (no Go timeout panic); run again once. The stuck run:\n%s",
+			pkg, first.report(pkg))
+		o.logs = append(o.logs, msg)
+		fmt.Fprintln(os.Stderr, "wintest: "+msg)
+		again := run(args)
+		if again.bad() {
+			o.errors = append(o.errors, fmt.Sprintf("%s: run again after the binary stopped answering:\n%s\n--- first run ---\n%s",
+				pkg, again.report(pkg), first.report(pkg)))
+		} else {
+			o.logs = append(o.logs, fmt.Sprintf("%s: passed when run again", pkg))
+		}
+		return o
+	}
 	if !first.onlyWineStart() {
 		o.errors = append(o.errors, first.report(pkg))
 		return o
@@ -296,6 +314,12 @@ func runPackage(w *Wine, exe, dir string, timeout time.Duration, args []string, 
 		return kill()
 	}
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// the binary exited 0, but Wine's own programs (services.exe, winedevice.exe, ...),
+		// started by the first program of a prefix with its stdout, kept the pipe open until
+		// the wineserver ended: what the binary printed is all there
+		err = nil
+	}
 	r := packageRun{out: out.String(), err: err, timeout: timeout, killed: ctx.Err() != nil, state: state}
 	r.failed, r.linuxOnly, r.wineStart = classify(r.out)
 	return r
@@ -308,6 +332,12 @@ func (r packageRun) finished() bool {
 	return !r.killed && !strings.Contains(r.out, "\npanic: ") && !strings.HasPrefix(r.out, "panic: ") &&
 		(r.err == nil && strings.HasSuffix(r.out, "PASS\n") ||
 			errors.As(r.err, &ee) && ee.ExitCode() == 1 && strings.HasSuffix(r.out, "FAIL\n"))
+}
+
+// stuck: the harness killed the binary and Go's timeout panic never came: the runtime
+// itself stopped, not a test (a test that hangs ends in that panic, and fails).
+func (r packageRun) stuck() bool {
+	return r.killed && !strings.Contains(r.out, "panic: test timed out after ")
 }
 
 // bad: the run failed for more than tests left out for their Linux tools.

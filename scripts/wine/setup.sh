@@ -11,7 +11,6 @@
 #     scripts/install-test-deps.sh does), so two installers never collide on dpkg's lock;
 #   - makes the prefix (wineboot), under flock "$WINEPREFIX.lock", so parallel tests wait for
 #     one another instead of booting the same prefix twice;
-#   - starts the prefix's wineserver, persistent for 60 s after its last program (see below);
 #   - builds bcryptprimitives.dll from bcryptprimitives.c beside this script and puts it into
 #     the prefix: Debian 12's Wine 8.0 lacks it and every Go 1.24+ Windows program needs its
 #     ProcessPrng at start. Real Windows 10 and later ship it.
@@ -60,13 +59,10 @@ mkdir -p "$(dirname "$WINEPREFIX")"
 	fi
 ) 9>"$WINEPREFIX.lock"
 
-# One wineserver for the prefix, started here, before the tests start Wine programs in
-# parallel, and kept 60 s after its last program ends. Debian's wineserver wrapper passes -p0
-# (the server ends with its last program): programs started one after another each started a
-# new server, and programs started together raced to start one. Exit status 2: one runs already.
-ws="$(dirname "$WINE")/wineserver"
-[ -x "$ws" ] || ws=$(command -v wineserver || echo wineserver)
-"$ws" -p60 </dev/null >/dev/null 2>&1 || true
+# The wineserver is left to Debian's wrapper, which ends it with the prefix's last program
+# (-p0). A persistent one (-p60) was tried: Wine's own services.exe, winedevice.exe, ...,
+# started by the first test program with that program's stdout, then held the test's pipe
+# open for the 60 s, and every package run waited for it.
 
 case "${1:-}" in
 --env)
