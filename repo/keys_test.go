@@ -119,3 +119,35 @@ func TestOpenWithKey(t *testing.T) {
 		t.Errorf("no repository: %v", err)
 	}
 }
+
+// A config that decrypts but says something travelkit cannot read (a version restic has
+// not made, no irreducible chunker polynomial) is refused by Open and by OpenWithKey alike.
+func TestOpenRefusesUnknownConfig(t *testing.T) {
+	ctx := context.Background()
+	for name, cfg := range map[string]string{
+		"version 3":     `{"version":3,"id":"x","chunker_polynomial":"3da3358b4dc173"}`,
+		"version 0":     `{"version":0,"id":"x","chunker_polynomial":"3da3358b4dc173"}`,
+		"no polynomial": `{"version":2,"id":"x","chunker_polynomial":"0"}`,
+		"reducible":     `{"version":2,"id":"x","chunker_polynomial":"4"}`,
+		"not a config":  `[1,2]`,
+	} {
+		r, dir := initTestRepo(t)
+		m, err := r.MasterKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := NewFolder(dir)
+		if err := st.Remove(ctx, Handle{Type: ConfigFile}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Save(ctx, Handle{Type: ConfigFile}, r.key.Seal(nil, []byte(cfg))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(ctx, st, []byte(testPassword)); err == nil {
+			t.Errorf("%s: Open took it", name)
+		}
+		if _, err := OpenWithKey(ctx, st, m, r.KeyName()); err == nil {
+			t.Errorf("%s: OpenWithKey took it", name)
+		}
+	}
+}

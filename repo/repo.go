@@ -154,17 +154,26 @@ func Open(ctx context.Context, st Storage, password []byte) (*Repository, error)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	if err := r.setConfig(plain); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// setConfig takes the repository's decrypted config: restic's version 1 or 2 and an
+// irreducible chunker polynomial, else an error. The index starts empty.
+func (r *Repository) setConfig(plain []byte) error {
 	if err := json.Unmarshal(plain, &r.cfg); err != nil {
-		return nil, fmt.Errorf("invalid config: %w", err)
+		return fmt.Errorf("invalid config: %w", err)
 	}
 	if r.cfg.Version < 1 || r.cfg.Version > 2 {
-		return nil, fmt.Errorf("unsupported repository version %d", r.cfg.Version)
+		return fmt.Errorf("unsupported repository version %d", r.cfg.Version)
 	}
 	if r.cfg.ChunkerPolynomial == 0 || !chunker.Pol(r.cfg.ChunkerPolynomial).Irreducible() {
-		return nil, errors.New("config: invalid chunker polynomial")
+		return errors.New("config: invalid chunker polynomial")
 	}
 	r.idx = NewIndex()
-	return r, nil
+	return nil
 }
 
 // ErrMasterKeyMismatch says a master key given to OpenWithKey does not open the
@@ -197,16 +206,9 @@ func OpenWithKey(ctx context.Context, st Storage, master []byte, keyName string)
 		return nil, fmt.Errorf("%w: its key file %s: %v", ErrMasterKeyMismatch, shortName(keyName), err)
 	}
 	r.key, r.keyName = k, keyName
-	if err := json.Unmarshal(plain, &r.cfg); err != nil {
-		return nil, fmt.Errorf("invalid config: %w", err)
+	if err := r.setConfig(plain); err != nil {
+		return nil, err
 	}
-	if r.cfg.Version < 1 || r.cfg.Version > 2 {
-		return nil, fmt.Errorf("unsupported repository version %d", r.cfg.Version)
-	}
-	if r.cfg.ChunkerPolynomial == 0 || !chunker.Pol(r.cfg.ChunkerPolynomial).Irreducible() {
-		return nil, errors.New("config: invalid chunker polynomial")
-	}
-	r.idx = NewIndex()
 	return r, nil
 }
 
