@@ -31,6 +31,17 @@ import (
 // and these variables: $CDIR (C:\travelkit-test\NAME, made new for each script),
 // $CDIR_UNIX (the same folder on the host), $CSNAP (the folder as a snapshot path,
 // /C/travelkit-test/NAME), $WWORK ($WORK as Wine sees it, Z:\...).
+// quietOutput (sh -c quietOutput sh CMD ARGS...) runs CMD with its stdout and stderr in
+// files under $TMPDIR, then prints them and exits with CMD's status: whatever CMD leaves
+// running holds those files, never the caller's pipes.
+const quietOutput = `o=$(mktemp) && e=$(mktemp) || exit 125
+"$@" >"$o" 2>"$e"
+rc=$?
+cat "$o"
+cat "$e" >&2
+rm -f "$o" "$e"
+exit $rc`
+
 // cliTimeout bounds each Windows command of the scripts (seconds each under Wine).
 const cliTimeout = "5m"
 
@@ -68,8 +79,14 @@ func TestWindowsCLI(t *testing.T) {
 	// status on): see Wine.Command. A command still running after cliTimeout is ended
 	// by timeout(1) (TERM, KILL 30 s later; exit status 124 or 137), so a hang costs
 	// minutes, not the whole test binary's -timeout.
+	//
+	// Wine's own programs (services.exe, winedevice.exe, ...) are started by the first
+	// Windows program of a wineserver with that program's stdout and stderr, in sessions
+	// of their own. One of them once outlived its wineserver, stuck with the test's pipe
+	// open, and the script waited for that pipe's end for good (CI of 95a202c). So the
+	// Windows program writes to files (quietOutput) and only sh and cat hold the pipes.
 	wine := func(ts *testscript.TestScript, prog string, args []string) error {
-		err := ts.Exec("setsid", append([]string{"-w", "timeout", "-k", "30s", cliTimeout, w.Loader, prog}, args...)...)
+		err := ts.Exec("setsid", append([]string{"-w", "sh", "-c", quietOutput, "sh", "timeout", "-k", "30s", cliTimeout, w.Loader, prog}, args...)...)
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && (ee.ExitCode() == 124 || ee.ExitCode() == 137) {
 			ts.Fatalf("%s %s: still running after %s, ended by timeout(1) (%v)", filepath.Base(prog), strings.Join(args, " "), cliTimeout, err)

@@ -1,7 +1,6 @@
 package wintest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -304,23 +303,29 @@ func runPackage(w *Wine, exe, dir string, timeout time.Duration, args []string, 
 	defer cancel()
 	cmd := w.CommandContext(ctx, 30*time.Second, exe, append([]string{"-test.timeout", timeout.String()}, args...), extra...)
 	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	// the output goes to a file, not a pipe: Wine's own programs (services.exe, ...),
+	// started by the first Windows program with its stdout, can outlive it (and once
+	// outlived their wineserver, stuck): a pipe would stay open with them
+	f, err := os.CreateTemp("", "wine-out-")
+	if err != nil {
+		return packageRun{out: "", err: err, timeout: timeout}
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	cmd.Stdout = f
+	cmd.Stderr = f
 	var state string
 	kill := cmd.Cancel
 	cmd.Cancel = func() error {
 		state = groupState(cmd.Process.Pid) // setsid: the group's id is the pid
 		return kill()
 	}
-	err := cmd.Run()
-	if errors.Is(err, exec.ErrWaitDelay) {
-		// the binary exited 0, but Wine's own programs (services.exe, winedevice.exe, ...),
-		// started by the first program of a prefix with its stdout, kept the pipe open until
-		// the wineserver ended: what the binary printed is all there
-		err = nil
+	err = cmd.Run()
+	b, rerr := os.ReadFile(f.Name())
+	if rerr != nil && err == nil {
+		err = rerr
 	}
-	r := packageRun{out: out.String(), err: err, timeout: timeout, killed: ctx.Err() != nil, state: state}
+	r := packageRun{out: string(b), err: err, timeout: timeout, killed: ctx.Err() != nil, state: state}
 	r.failed, r.linuxOnly, r.wineStart = classify(r.out)
 	return r
 }
