@@ -139,12 +139,9 @@ func newRepository(st Storage) *Repository {
 // call LoadIndex.
 func Open(ctx context.Context, st Storage, password []byte) (*Repository, error) {
 	r := newRepository(st)
-	cb, err := r.loadFile(ctx, Handle{Type: ConfigFile}, -1)
+	cb, err := r.loadConfig(ctx)
 	if err != nil {
-		if IsNotExist(err) {
-			return nil, ErrNoRepository
-		}
-		return nil, fmt.Errorf("failed to read config: %w", err)
+		return nil, err
 	}
 	r.key, r.keyName, err = loadKey(ctx, st, password)
 	if err != nil {
@@ -158,6 +155,18 @@ func Open(ctx context.Context, st Storage, password []byte) (*Repository, error)
 		return nil, err
 	}
 	return r, nil
+}
+
+// loadConfig reads the repository's encrypted config file: ErrNoRepository when there is none.
+func (r *Repository) loadConfig(ctx context.Context) ([]byte, error) {
+	cb, err := r.loadFile(ctx, Handle{Type: ConfigFile}, -1)
+	if err != nil {
+		if IsNotExist(err) {
+			return nil, ErrNoRepository
+		}
+		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	return cb, nil
 }
 
 // setConfig takes the repository's decrypted config: restic's version 1 or 2 and an
@@ -191,12 +200,9 @@ func OpenWithKey(ctx context.Context, st Storage, master []byte, keyName string)
 		return nil, fmt.Errorf("%w: %v", ErrMasterKeyMismatch, err)
 	}
 	r := newRepository(st)
-	cb, err := r.loadFile(ctx, Handle{Type: ConfigFile}, -1)
+	cb, err := r.loadConfig(ctx)
 	if err != nil {
-		if IsNotExist(err) {
-			return nil, ErrNoRepository
-		}
-		return nil, fmt.Errorf("failed to read config: %w", err)
+		return nil, err
 	}
 	plain, err := k.Open(nil, cb)
 	if err != nil {
