@@ -19,6 +19,7 @@ import (
 	"travelkit/internal/durable"
 	"travelkit/kit"
 	"travelkit/luks"
+	"travelkit/repo"
 	"travelkit/target"
 	"travelkit/tpm"
 	"travelkit/tpmbind"
@@ -130,9 +131,10 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	}
 	b.res.Manifest = manJSON
 	b.res.EscrowThreshold = toolset.Manifest.EscrowThreshold
-	// 5. ext4 inside the volume: repo/, and travelkit/ with the trusted state (manifest
-	// copy, escrow file copies, recovery-key wraps) and the backup repository's password.
-	if err := b.createFilesystem(state); err != nil {
+	// 5. ext4 inside the volume: the backup repository in repo/, and travelkit/ with the
+	// trusted state (manifest copy, escrow file copies, recovery-key wraps), the
+	// repository's password and its master key.
+	if err := b.createFilesystem(ctx, state); err != nil {
 		return nil, err
 	}
 	if err := b.step(); err != nil {
@@ -239,9 +241,11 @@ func (b *building) createVolume() error {
 	return nil
 }
 
-// createFilesystem makes ext4 in the volume with repo/, the trusted state and the backup
-// repository's password, and flushes it.
-func (b *building) createFilesystem(state *drive.State) error {
+// createFilesystem makes ext4 in the volume with the trusted state, the backup
+// repository's password and the repository itself (empty, in repo/), whose master key it
+// keeps (drive.RepoMasterKey: the kit's first command then opens it without the key
+// file's scrypt and without the rest of the volume key digest), and flushes it.
+func (b *building) createFilesystem(ctx context.Context, state *drive.State) error {
 	p := b.p
 	b.prog("creating the encrypted filesystem", 0, 0)
 	vol, err := b.c.OpenVolume(b.vk)
@@ -272,12 +276,21 @@ func (b *building) createFilesystem(state *drive.State) error {
 			return err
 		}
 	}
-	u := &drive.Unlocked{Container: b.c, Volume: vol, FS: fs}
+	u := &drive.Unlocked{Container: b.c, Volume: vol, FS: fs, Writable: true}
 	if err := u.CommitState(state, p.Created); err != nil {
 		return err
 	}
 	if err := fs.WriteFile(drive.RepoPassword, bytes.NewReader(pw), int64(len(pw)), p.Created); err != nil {
 		return fmt.Errorf("writing %s in the encrypted volume: %w", drive.RepoPassword, err)
+	}
+	// the repository, made here rather than at the first backup: the key file's scrypt
+	// is paid once, now, and its master key kept beside the password
+	r, err := repo.Init(ctx, u.RepoStorage(), pw)
+	if err != nil {
+		return fmt.Errorf("creating the backup repository in the encrypted volume: %w", err)
+	}
+	if err := u.KeepRepositoryKey(r); err != nil {
+		return fmt.Errorf("keeping the backup repository's key in the encrypted volume: %w", err)
 	}
 	if err := fs.Close(); err != nil {
 		return err

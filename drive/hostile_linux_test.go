@@ -91,7 +91,7 @@ func TestHostileInodeSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 		pw, _ := u.ReadSmallFile(drive.RepoPassword)
-		r, err := repo.Init(context.Background(), u.RepoStorage(), pw)
+		r, err := repo.Open(context.Background(), u.RepoStorage(), pw) // made by the build
 		if err != nil {
 			t.Fatal(err)
 		}

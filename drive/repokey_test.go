@@ -7,29 +7,44 @@ import (
 	"testing"
 	"time"
 
+	"travelkit/drive"
 	"travelkit/repo"
 )
 
-// A writable command keeps the repository's master key in the volume; the next opens the
-// repository with it (no scrypt) and Accept ends its unlock with keyslot 0's key, which
-// then writes; a kept key that does not open the repository (another repository's) is
-// refused, and a read-only kit writes none.
+// The build makes the kit's repository and keeps its master key in the volume; a kit
+// without either (one made before) gets both from Repository. The next command opens the
+// repository with the kept key (no scrypt) and Accept ends its unlock with keyslot 0's
+// key, which then writes; a kept key that does not open the repository (another
+// repository's) is refused, and a read-only kit writes none.
 func TestKeptRepositoryKey(t *testing.T) {
 	ctx := context.Background()
 	k := buildKit(t, t.TempDir(), kitOptions{})
 	d := openKit(t, k.Img)
 
-	u, _ := unlockKit(t, d, true)
-	if _, err := u.OpenKeptRepository(ctx, u.RepoStorage()); err == nil {
-		t.Fatal("a kept key before any was kept")
+	u, pw := unlockKit(t, d, true)
+	built, err := u.OpenKeptRepository(ctx, u.RepoStorage())
+	if err != nil {
+		t.Fatalf("the build kept no usable key: %v", err)
 	}
-	// Repository keeps the key of the repository it makes (or opens with the password)
+	withPass, err := repo.Open(ctx, u.RepoStorage(), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built.Config() != withPass.Config() || built.KeyName() != withPass.KeyName() {
+		t.Fatalf("the build's kept key opened %+v (key %s), the password %+v (key %s)", built.Config(), built.KeyName(), withPass.Config(), withPass.KeyName())
+	}
+	// a kit made before this version: no repository, no kept key
+	forgetRepository(t, u)
+	if _, err := u.OpenKeptRepository(ctx, u.RepoStorage()); err == nil {
+		t.Fatal("a kept key after it was removed")
+	}
+	// Repository makes the repository and keeps its key
 	r, err := u.Repository(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := u.KeepRepositoryKey(r); err != nil {
-		t.Fatal(err)
+	if r.Config() == withPass.Config() {
+		t.Fatal("Repository opened the removed repository")
 	}
 	if err := u.Close(); err != nil {
 		t.Fatal(err)
@@ -95,4 +110,24 @@ func TestKeptRepositoryKey(t *testing.T) {
 		t.Fatal("a read-only kit wrote")
 	}
 	u.Close()
+}
+
+// forgetRepository makes the unlocked kit one of a version whose build made no
+// repository: no repo/config, no key file, no kept master key.
+func forgetRepository(t *testing.T, u *drive.Unlocked) {
+	t.Helper()
+	keys, err := u.FS.ReadDir(drive.RepoDir + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if err := u.FS.Remove(drive.RepoDir + "/keys/" + k.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{drive.RepoDir + "/config", drive.RepoMasterKey} {
+		if err := u.FS.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -116,7 +116,7 @@ func TestRepoInKit(t *testing.T) {
 	d := openKit(t, img)
 	u, pw := unlockKit(t, d, true)
 	st := u.RepoStorage()
-	r, err := repo.Init(ctx, st, pw)
+	r, err := repo.Open(ctx, st, pw) // the build made it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestRepoInKitCrash(t *testing.T) {
 	ctx := context.Background()
 	d := openKit(t, img)
 	u, pw := unlockKit(t, d, true)
-	r, err := repo.Init(ctx, u.RepoStorage(), pw)
+	r, err := repo.Open(ctx, u.RepoStorage(), pw) // the build made it
 	if err != nil {
 		t.Fatal(err)
 	}
