@@ -113,21 +113,25 @@ func TestKeptRepositoryKey(t *testing.T) {
 }
 
 // forgetRepository makes the unlocked kit one of a version whose build made no
-// repository: no repo/config, no key file, no kept master key.
+// repository: no file in repo/ (its folders stay), no kept master key.
 func forgetRepository(t *testing.T, u *drive.Unlocked) {
 	t.Helper()
-	keys, err := u.FS.ReadDir(drive.RepoDir + "/keys")
-	if err != nil {
+	var removeFiles func(dir string)
+	removeFiles = func(dir string) {
+		ents, err := u.FS.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if p := dir + "/" + e.Name; e.Mode.IsDir() {
+				removeFiles(p)
+			} else if err := u.FS.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	removeFiles(drive.RepoDir)
+	if err := u.FS.Remove(drive.RepoMasterKey); err != nil {
 		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if err := u.FS.Remove(drive.RepoDir + "/keys/" + k.Name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, p := range []string{drive.RepoDir + "/config", drive.RepoMasterKey} {
-		if err := u.FS.Remove(p); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

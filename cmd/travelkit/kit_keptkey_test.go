@@ -1,21 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"travelkit/drive"
+	"travelkit/internal/scrypt"
 	"travelkit/repo"
 	"travelkit/target"
 )
 
-// A kit's kept repository key (drive.RepoMasterKey): the first backup keeps it; a wrong
-// passphrase is refused as before (ExitWrongKey) and changes nothing on the kit, kept key
-// or not; a read-only command with the kept key writes nothing; a kept key that does not
+// A kit's kept repository key (drive.RepoMasterKey): the build keeps it; a wrong
+// passphrase is refused as before (ExitWrongKey) and changes nothing on the kit, before
+// or after its first backup; a read-only command with the kept key writes nothing; a kept key that does not
 // open the kit's repository (one of a repository made anew) is not used, and the next
 // writable command keeps the right one.
 func TestKitKeptRepositoryKey(t *testing.T) {
@@ -38,7 +43,7 @@ func TestKitKeptRepositoryKey(t *testing.T) {
 	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
 		t.Fatalf("build: exit %d", code)
 	}
-	// a wrong passphrase before any key is kept
+	// a wrong passphrase before the first backup
 	sum := imageSum(t, img)
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", wrong, home}); code != ExitWrongKey {
 		t.Fatalf("backup with a wrong passphrase: exit %d, want %d", code, ExitWrongKey)
@@ -51,7 +56,7 @@ func TestKitKeptRepositoryKey(t *testing.T) {
 	}
 	want := keptConfig(t, img, pass, nil)
 
-	// with a key kept: a wrong passphrase, then a read-only command, change nothing
+	// after it: a wrong passphrase, then a read-only command, change nothing
 	sum = imageSum(t, img)
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", wrong, home}); code != ExitWrongKey {
 		t.Fatalf("backup with a wrong passphrase, key kept: exit %d, want %d", code, ExitWrongKey)
@@ -131,4 +136,201 @@ func imageSum(t *testing.T, img string) [32]byte {
 	var s [32]byte
 	copy(s[:], h.Sum(nil))
 	return s
+}
+
+// The build makes the kit's repository and keeps its master key inside the encrypted
+// volume, so the kit's first command derives no key with scrypt (counted in this
+// process: internal/scrypt.Derivations); restic 0.14 reads the repository that backup
+// wrote. The kept key is nowhere else: not in the image's bytes in the clear (the tools
+// partition included) though it is in the volume's plaintext, not in the build's output,
+// not in its temporary folder. A passphrase change keeps it (the old passphrase opens
+// nothing, the new one opens the repository without scrypt). A kit made before (no
+// repository, no kept key) gets both at its first backup, which pays one derivation, and
+// its next command none.
+func TestKitFirstCommandNoScrypt(t *testing.T) {
+	bin := buildVersioned(t, "v1.0.0")
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	prof := write("kit.toml", "name = \"first-cmd\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n")
+	write("dist/travelkit-linux-amd64", "stand-in")
+	pass := write("pass", "passphrase")
+	newPass := write("new-pass", "another passphrase")
+	home := filepath.Join(dir, "home")
+	write("home/doc.txt", "a document")
+	img := filepath.Join(dir, "kit.img")
+	tmp := filepath.Join(dir, "tmp")
+	os.Mkdir(tmp, 0o700)
+	out, err := tk(bin, []string{"TMPDIR=" + tmp}, "build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase")
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+
+	// the first command: no scrypt
+	derived := func(args ...string) int64 {
+		t.Helper()
+		before := scrypt.Derivations()
+		if code := run(args); code != 0 {
+			t.Fatalf("%s: exit %d", args[0], code)
+		}
+		return scrypt.Derivations() - before
+	}
+	if n := derived("backup", "--target", img, "--passphrase-file", pass, home); n != 0 {
+		t.Fatalf("the first backup after the build derived %d keys with scrypt, want 0", n)
+	}
+	snaps := resticCheck(t, bin, img, pass)
+	if !strings.Contains(snaps, filepath.ToSlash(home)) {
+		t.Fatalf("restic lists no snapshot of %s: %s", home, snaps)
+	}
+
+	// the kept key: in the volume's plaintext, nowhere else
+	secrets := keptKeyMaterial(t, img, pass)
+	plain, err := os.ReadFile(plainVolume(t, bin, img, pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(plain, secrets[0]) {
+		t.Fatal("the kept key's text is not in the volume's plaintext: the search below finds nothing")
+	}
+	for _, s := range secrets {
+		if bytes.Contains(raw, s) {
+			t.Fatalf("the kit image holds the kept key's material in the clear (%d bytes)", len(s))
+		}
+		if bytes.Contains([]byte(out), s) {
+			t.Fatal("the build's output holds the kept key's material")
+		}
+	}
+	filepath.WalkDir(tmp, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		for _, s := range secrets {
+			if bytes.Contains(b, s) {
+				t.Errorf("%s holds the kept key's material", p)
+			}
+		}
+		return nil
+	})
+
+	// a passphrase change: the old passphrase opens nothing, the new one the repository
+	// with the kept key
+	if code := run([]string{"keys", "passphrase", "--target", img, "--passphrase-file", pass, "--new-passphrase-file", newPass, "--allow-weak-passphrase"}); code != 0 {
+		t.Fatalf("keys passphrase: exit %d", code)
+	}
+	if code := run([]string{"snapshots", "--target", img, "--passphrase-file", pass}); code != ExitWrongKey {
+		t.Fatalf("snapshots with the old passphrase: exit %d, want %d", code, ExitWrongKey)
+	}
+	if n := derived("backup", "--target", img, "--passphrase-file", newPass, home); n != 0 {
+		t.Fatalf("a backup after the passphrase change derived %d keys with scrypt, want 0", n)
+	}
+	if got := keptKeyMaterial(t, img, newPass); !bytes.Equal(got[0], secrets[0]) {
+		t.Fatal("the passphrase change changed the kept key")
+	}
+
+	// a kit made before this version: its first backup makes the repository (one
+	// derivation, the new key file's) and keeps its key; the next command derives none
+	forgetKitRepository(t, img, newPass)
+	if n := derived("backup", "--target", img, "--passphrase-file", newPass, home); n != 1 {
+		t.Fatalf("the first backup of a kit without a repository derived %d keys with scrypt, want 1", n)
+	}
+	if n := derived("snapshots", "--target", img, "--passphrase-file", newPass); n != 0 {
+		t.Fatalf("the command after it derived %d keys with scrypt, want 0", n)
+	}
+	resticCheck(t, bin, img, newPass)
+}
+
+// keptKeyMaterial returns what must never leave the kit's volume in the clear: the kept
+// file's base64 encryption key (first), then the raw encryption and MAC keys.
+func keptKeyMaterial(t *testing.T, img, pass string) [][]byte {
+	t.Helper()
+	u, done := unlockImage(t, img, pass, false)
+	defer done()
+	b, err := u.ReadSmallFile(drive.RepoMasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		Master struct {
+			Encrypt string `json:"encrypt"`
+			MAC     struct {
+				K string `json:"k"`
+				R string `json:"r"`
+			} `json:"mac"`
+		} `json:"master"`
+	}
+	if err := json.Unmarshal(b, &k); err != nil {
+		t.Fatal(err)
+	}
+	out := [][]byte{[]byte(k.Master.Encrypt)}
+	for _, s := range []string{k.Master.Encrypt, k.Master.MAC.K, k.Master.MAC.R} {
+		d, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(d) < 16 {
+			t.Fatalf("kept key %q: %v", s, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// forgetKitRepository makes the kit one of a version whose build made no repository:
+// no file in repo/ (its folders stay), no kept master key.
+func forgetKitRepository(t *testing.T, img, pass string) {
+	t.Helper()
+	u, done := unlockImage(t, img, pass, true)
+	defer done()
+	var removeFiles func(dir string)
+	removeFiles = func(dir string) {
+		ents, err := u.FS.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if p := dir + "/" + e.Name; e.Mode.IsDir() {
+				removeFiles(p)
+			} else if err := u.FS.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	removeFiles(drive.RepoDir)
+	if err := u.FS.Remove(drive.RepoMasterKey); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unlockImage unlocks the kit image with the passphrase in the file; done closes it.
+func unlockImage(t *testing.T, img, pass string, write bool) (*drive.Unlocked, func()) {
+	t.Helper()
+	tg, err := target.Open(img, target.Options{Write: write})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := drive.Open(tg)
+	if err != nil {
+		tg.Close()
+		t.Fatal(err)
+	}
+	p, _ := os.ReadFile(pass)
+	u, err := d.Unlock(p, -1, write)
+	if err != nil {
+		tg.Close()
+		t.Fatal(err)
+	}
+	return u, func() {
+		if err := u.Close(); err != nil {
+			t.Error(err)
+		}
+		tg.Close()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"sync/atomic"
 
 	"golang.org/x/crypto/pbkdf2"
 	xscrypt "golang.org/x/crypto/scrypt"
@@ -15,10 +16,18 @@ import (
 // on the main diagonal.
 var shuffled = [16]int{0, 5, 10, 15, 12, 1, 6, 11, 8, 13, 2, 7, 4, 9, 14, 3}
 
+// derivations counts Key's and KeyReference's calls (Derivations).
+var derivations atomic.Int64
+
+// Derivations is how many keys this process has derived (Key and KeyReference): tests
+// count with it the scrypt a command runs (an add per ~70 ms derivation).
+func Derivations() int64 { return derivations.Load() }
+
 // Key derives a key from the password, salt and cost parameters, as
 // golang.org/x/crypto/scrypt's Key does, with the same parameter rules and errors:
 // N a power of two greater than 1, r and p positive, r*p < 2^30.
 func Key(password, salt []byte, N, r, p, keyLen int) ([]byte, error) {
+	derivations.Add(1)
 	if path == "xcrypto" {
 		return xscrypt.Key(password, salt, N, r, p, keyLen)
 	}
@@ -44,6 +53,7 @@ func Key(password, salt []byte, N, r, p, keyLen int) ([]byte, error) {
 // KeyReference is golang.org/x/crypto/scrypt's Key: the reference a caller falls back on
 // before it concludes that a password is wrong.
 func KeyReference(password, salt []byte, N, r, p, keyLen int) ([]byte, error) {
+	derivations.Add(1)
 	return xscrypt.Key(password, salt, N, r, p, keyLen)
 }
 
