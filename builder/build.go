@@ -134,7 +134,7 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	// 5. ext4 inside the volume: the backup repository in repo/, and travelkit/ with the
 	// trusted state (manifest copy, escrow file copies, recovery-key wraps), the
 	// repository's password and its master key.
-	if err := b.createFilesystem(ctx, state); err != nil {
+	if err := b.createFilesystem(state); err != nil {
 		return nil, err
 	}
 	if err := b.step(); err != nil {
@@ -245,7 +245,7 @@ func (b *building) createVolume() error {
 // repository's password and the repository itself (empty, in repo/), whose master key it
 // keeps (drive.RepoMasterKey: the kit's first command then opens it without the key
 // file's scrypt and without the rest of the volume key digest), and flushes it.
-func (b *building) createFilesystem(ctx context.Context, state *drive.State) error {
+func (b *building) createFilesystem(state *drive.State) error {
 	p := b.p
 	b.prog("creating the encrypted filesystem", 0, 0)
 	vol, err := b.c.OpenVolume(b.vk)
@@ -285,8 +285,11 @@ func (b *building) createFilesystem(ctx context.Context, state *drive.State) err
 	}
 	// the repository, made here rather than at the first backup: the key file's scrypt
 	// is paid once, now, and its master key kept beside the password
-	r, err := repo.Init(ctx, u.RepoStorage(), pw)
+	r, err := repo.Init(b.ctx, u.RepoStorage(), pw)
 	if err != nil {
+		if serr := b.step(); serr != nil {
+			return serr
+		}
 		return fmt.Errorf("creating the backup repository in the encrypted volume: %w", err)
 	}
 	if err := u.KeepRepositoryKey(r); err != nil {
