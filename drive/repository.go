@@ -11,8 +11,9 @@ import (
 
 // Repository opens the backup repository inside the unlocked kit, with the master key
 // kept at RepoMasterKey or else the password the build kept at travelkit/repo-password
-// (then keeping the master key when the volume is writable), and loads its index. With create, a kit that
-// holds no repository yet gets one (its first backup); without, that is repo.ErrNoRepository.
+// (then keeping the master key when the volume is writable), and loads its index. The build
+// makes the repository and keeps its key; with create, a kit that holds no repository (one
+// built before it did) gets one, at its first backup; without, that is repo.ErrNoRepository.
 // The storage is read-only unless the volume was unlocked writable.
 func (u *Unlocked) Repository(ctx context.Context, create bool) (*repo.Repository, error) {
 	pw, err := u.FS.ReadFile(RepoPassword)

@@ -260,7 +260,8 @@ func (f *repoFlags) where() string {
 	return f.repo
 }
 
-// open opens the repository. A kit's repository is created at its first backup.
+// open opens the repository. A kit's repository is made by its build; a kit built before
+// that gets it at its first backup.
 func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 	st, err := f.storageAs(true)
 	if err != nil {
@@ -297,9 +298,9 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 //
 // On a kit, the repository is first opened with the master key kept inside the volume
 // (drive.OpenKeptRepository: no scrypt), which also proves the keyslot's key, so the
-// rest of the key check is not waited for (drive.Unlocked.Accept); without a kept key
-// (a kit's first command since this version, or a repository made anew), a writable kit
-// keeps it for the next command.
+// rest of the key check is not waited for (drive.Unlocked.Accept). The build keeps the key
+// of the repository it makes; without a kept key (a kit built before that, or a
+// repository made anew), a writable kit keeps it for the next command.
 func (f *repoFlags) openRepo(ctx context.Context, st *repo.Storage, pw *[]byte) (r *repo.Repository, err, kitErr error) {
 	if f.unlocked != nil {
 		if r, err := f.unlocked.OpenKeptRepository(ctx, *st); err == nil {
