@@ -295,6 +295,8 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 			}
 		}()
 	}
+	// the plan kept the first trees; the walk takes each out as it reads it
+	rs.trees.setConsume()
 	top := &dirState{dir: root, path: root.Path(), sp: "/"}
 	top.pending.Store(1)
 	rs.walkDir(top, *sn.Tree, "/", false)
