@@ -246,3 +246,25 @@ func FuzzParseBundle(f *testing.F) {
 		boot.ParseConfig(data)
 	})
 }
+
+func FuzzParseConfig(f *testing.F) {
+	cfg := boot.Config{KitID: "amina", Created: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Languages: []string{"ru", "en"},
+		Modules: []string{"/lib/modules/6.1.0-99-amd64/usb-storage.ko"}, Fonts: []string{boot.FontDir + "/Uni2-Fixed16.psf"},
+		ScreenFonts: []string{boot.ScreenFontDir + "/NotoSans-Regular.ttf"}, KernelVersion: "6.1.0-99-amd64", Version: "v1.2.3",
+		Bundle: []boot.Package{{Name: "linux-image-amd64", Version: "6.1", Architecture: "amd64", SHA256: strings.Repeat("0", 64)}}}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"modules":null,"languages":["en","en","en"],"created":"0001-01-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := boot.ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if len(c.Modules) > 1000 || len(c.Bundle) > 1000 || len(c.Fonts) > 16 || len(c.ScreenFonts) > 16 || len(c.Languages) > 16 {
+			t.Fatalf("config beyond its bounds accepted: %d modules, %d packages", len(c.Modules), len(c.Bundle))
+		}
+	})
+}
