@@ -138,3 +138,32 @@ func FuzzKeyFile(f *testing.F) {
 		_, _ = openKeyFile(data, []byte("pw"))
 	})
 }
+
+// FuzzMasterKey: the master key object comes out of a key file (after its MAC) and, on a
+// kit, out of the encrypted volume (drive.OpenKeptRepository hands it to OpenWithKey).
+func FuzzMasterKey(f *testing.F) {
+	b, err := NewRandomKey().MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"mac":{"k":"AAAAAAAAAAAAAAAAAAAAAA==","r":"AAAAAAAAAAAAAAAAAAAAAA=="},"encrypt":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var k Key
+		if err := k.UnmarshalJSON(b); err != nil {
+			return
+		}
+		again, err := k.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k2 Key
+		if err := k2.UnmarshalJSON(again); err != nil || k2.MACK != k.MACK || k2.MACR != k.MACR || k2.Encrypt != k.Encrypt {
+			t.Fatalf("an accepted master key changed in a rewrite: %v", err)
+		}
+		sealed := k.Seal(nil, []byte("x"))
+		if p, err := k2.Open(nil, sealed); err != nil || string(p) != "x" {
+			t.Fatalf("an accepted key does not open what it sealed: %v", err)
+		}
+	})
+}
