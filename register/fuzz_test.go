@@ -13,9 +13,12 @@ func FuzzParse(f *testing.F) {
 	f.Add("\n\n{}\n[]\nnull\n")
 	f.Add(`{"event":"erase","date":"2025-01-01T00:00:00Z","kit_id":"k","recovery_key_rotated":"2020-01-01T00:00:00Z"}`)
 	f.Fuzz(func(t *testing.T, s string) {
-		ev, _, err := Parse(strings.NewReader(s))
+		ev, problems, err := Parse(strings.NewReader(s))
 		if err != nil {
 			return
+		}
+		if len(problems) > maxProblems+1 {
+			t.Fatalf("%d problems listed", len(problems))
 		}
 		kits := Check(Kits(ev), Period{Months: 12}, time.Now(), "v1.0.0")
 		Due(kits)
