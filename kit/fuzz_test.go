@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/pem"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,6 +222,42 @@ func FuzzParseHeaderWraps(f *testing.F) {
 			if again[i].LogN != ws[i].LogN || !bytes.Equal(again[i].Salt, ws[i].Salt) || !bytes.Equal(again[i].Key, ws[i].Key) {
 				t.Fatalf("wrap %d changed in a rewrite", i)
 			}
+		}
+	})
+}
+
+// TestHeaderBackupScryptBounded: a luks-header.age whose scrypt stanza asks for work
+// factor 20 (1 GiB of memory) is refused before scrypt runs, not computed.
+func TestHeaderBackupScryptBounded(t *testing.T) {
+	key, err := GenerateRecoveryKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wraps, err := NewHeaderWraps(key, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := EncryptHeaderBackupWithWrap([]byte("header"), wraps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := age.NewScryptIdentity(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := OpenHeaderBackupFile(file, sid); err != nil || string(b) != "header" {
+		t.Fatalf("the file as written: %q %v", b, err)
+	}
+	stanza := []byte(" " + strconv.Itoa(headerWrapLogN) + "\n")
+	i := bytes.Index(file, stanza)
+	if i < 0 || !bytes.HasPrefix(file, []byte("age-encryption.org/v1\n-> scrypt ")) {
+		t.Fatalf("no scrypt stanza in\n%s", file)
+	}
+	crafted := append(append(append([]byte(nil), file[:i]...), " 20\n"...), file[i+len(stanza):]...)
+	sid, _ = age.NewScryptIdentity(key)
+	allocCap(t, 64<<20, "opening a header backup asking for scrypt 2^20", func() {
+		if _, err := OpenHeaderBackupFile(crafted, sid); err == nil {
+			t.Error("a header backup asking for scrypt 2^20 was opened")
 		}
 	})
 }
