@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -239,11 +240,15 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"format":1,"arch":"amd64","files":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := boot.ParseBundle(data)
+		var m *boot.Bundle
+		var err error
+		allocCap(t, 1<<20+64*uint64(len(data)), "parsing bundle.json and boot.json", func() {
+			m, err = boot.ParseBundle(data)
+			boot.ParseConfig(data)
+		})
 		if err == nil && m.Size() > 512<<20 {
 			t.Fatal("accepted more than the bound")
 		}
-		boot.ParseConfig(data)
 	})
 }
 
@@ -267,4 +272,17 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("config beyond its bounds accepted: %d modules, %d packages", len(c.Modules), len(c.Bundle))
 		}
 	})
+}
+
+// allocCap fails t when fn allocates more than limit bytes: a length or count read from
+// the input must never size an allocation by itself.
+func allocCap(t *testing.T, limit uint64, what string, fn func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	if a := after.TotalAlloc - before.TotalAlloc; a > limit {
+		t.Fatalf("%s allocated %d bytes (bound %d)", what, a, limit)
+	}
 }
