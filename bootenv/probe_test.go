@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -93,6 +94,12 @@ func FuzzProbe(f *testing.F) {
 	copy(b[4*512+3*1024:], "FILE")
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		Probe(byteReader(data))
+		runtime.ReadMemStats(&after)
+		if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+			t.Fatalf("probing %d bytes allocated %d", len(data), a)
+		}
 	})
 }
