@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Kind is the kind of place a repository lives in.
@@ -63,6 +64,11 @@ func ParseLocation(s string) (Location, error) {
 	if strings.ContainsAny(s, "\x00\r\n") {
 		return Location{}, errors.New("the repository location holds a control character")
 	}
+	// a server location goes into URLs, ssh and error messages: no control character at
+	// all (a folder keeps any name its file system allows)
+	if remoteKind(s) && strings.ContainsFunc(s, unicode.IsControl) {
+		return Location{}, errors.New("the repository location holds a control character")
+	}
 	switch {
 	case strings.HasPrefix(s, "sftp:"):
 		return parseSFTP(s)
@@ -80,6 +86,11 @@ func ParseLocation(s string) (Location, error) {
 		return Location{}, fmt.Errorf("unknown kind of location %q: use a folder, sftp:, s3: or rest:", s[:i+1])
 	}
 	return Location{Kind: Local, Path: s}, nil
+}
+
+// remoteKind reports whether s names a server (sftp:, s3:, rest:).
+func remoteKind(s string) bool {
+	return strings.HasPrefix(s, "sftp:") || strings.HasPrefix(s, "s3:") || strings.HasPrefix(s, "rest:")
 }
 
 // isScheme reports whether s looks like a URL scheme (letters only), so that
