@@ -135,9 +135,16 @@ func parseSFTP(s string) (Location, error) {
 		dir = u.Path[1:]
 	} else {
 		rest := s[len("sftp:"):]
-		if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], ":") {
+		// user@host:path: the user ends at the last '@' before the host's end (its ':',
+		// or the '[' of an address); an '@' after that is in the path, unless what
+		// precedes it reads as user:password@host:path
+		end := strings.IndexAny(rest, ":[")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
 			l.User, rest = rest[:at], rest[at+1:]
-		} else if at >= 0 && strings.Contains(rest[:at], ":") && !strings.Contains(rest[:at], "[") {
+		} else if at := strings.Index(rest, "@"); at > end && rest[end] == ':' && strings.Contains(rest[at+1:], ":") {
 			return l, ErrSecretInLocation
 		}
 		if strings.HasPrefix(rest, "[") { // sftp:user@[::1]:/path
@@ -284,6 +291,14 @@ func (l Location) String() string {
 		h := l.Host
 		if strings.Contains(h, ":") {
 			h = "[" + h + "]"
+		}
+		if strings.Contains(l.Path, "@") {
+			// the short form would read the '@' as the end of a user name
+			u := url.URL{Scheme: "sftp", Host: h, Path: "/" + l.Path}
+			if l.User != "" {
+				u.User = url.User(l.User)
+			}
+			return u.String()
 		}
 		return "sftp:" + user + h + ":" + l.Path
 	case S3:

@@ -165,3 +165,29 @@ func FuzzCredentialsFile(f *testing.F) {
 		c.FromAWSFile(b, "")
 	})
 }
+
+// TestSFTPAtInPath: an '@' in an sftp path is part of the path (FuzzParseLocation found
+// sftp://p/@, which printed as sftp:p:@ and then read as a password), a user name may
+// hold '@', and user:password@host is still refused.
+func TestSFTPAtInPath(t *testing.T) {
+	for s, want := range map[string]Location{
+		"sftp:h:/p@x":                   {Kind: SFTP, Host: "h", Path: "/p@x"},
+		"sftp://p/@":                    {Kind: SFTP, Host: "p", Path: "@"},
+		"sftp:user@example.com@host:/p": {Kind: SFTP, User: "user@example.com", Host: "host", Path: "/p"},
+		"sftp:u@[::1]:b@c":              {Kind: SFTP, User: "u", Host: "::1", Path: "b@c"},
+	} {
+		l, err := ParseLocation(s)
+		if err != nil || l != want {
+			t.Errorf("%q: %+v %v", s, l, err)
+			continue
+		}
+		if again, err := ParseLocation(l.String()); err != nil || again != l {
+			t.Errorf("%q printed as %q: %+v %v", s, l.String(), again, err)
+		}
+	}
+	for _, s := range []string{"sftp:u:pw@h:/p", "sftp:u:pw@[::1]:/p"} {
+		if _, err := ParseLocation(s); !errors.Is(err, ErrSecretInLocation) {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+}
