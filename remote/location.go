@@ -164,6 +164,13 @@ func parseSFTP(s string) (Location, error) {
 	if l.Host == "" {
 		return l, errors.New("sftp: no host given")
 	}
+	bad := "/\\@?#%[] "
+	if strings.Contains(l.Host, ":") {
+		bad = "/\\@?#[] " // an IPv6 address may carry a zone (fe80::1%eth0)
+	}
+	if strings.ContainsAny(l.Host, bad) {
+		return l, fmt.Errorf("sftp: %q is not a host name or address", l.Host)
+	}
 	if dir == "" {
 		return l, errors.New("sftp: no folder given")
 	}

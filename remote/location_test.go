@@ -191,3 +191,16 @@ func TestSFTPAtInPath(t *testing.T) {
 		}
 	}
 }
+
+// TestSFTPHostChecked: a host holding '/' (FuzzParseLocation found sftp:/:@, whose URL
+// form sftp://%2F/@ does not parse) or other characters no host has is refused.
+func TestSFTPHostChecked(t *testing.T) {
+	for _, s := range []string{"sftp:/:@", "sftp:a/b:/p", "sftp:a b:/p", "sftp:a?b:/p"} {
+		if _, err := ParseLocation(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	if l, err := ParseLocation("sftp:u@[fe80::1%eth0]:/p"); err != nil || l.Host != "fe80::1%eth0" {
+		t.Errorf("an IPv6 address with its zone: %+v %v", l, err)
+	}
+}
