@@ -207,6 +207,9 @@ func parseS3(s string) (Location, error) {
 	if host == "" {
 		return l, errors.New("s3: no host given")
 	}
+	if strings.ContainsAny(host, "\\@?#% ") {
+		return l, fmt.Errorf("s3: %q is not a host name or address", host)
+	}
 	l.Host = host
 	bucket, prefix, _ := strings.Cut(p, "/")
 	if bucket == "" {
@@ -309,11 +312,12 @@ func (l Location) String() string {
 		}
 		return "sftp:" + user + h + ":" + l.Path
 	case S3:
-		s := "s3:" + scheme + "://" + l.Host + "/" + l.Bucket
+		// through url.URL, so that a prefix holding '%', '?' or '#' is escaped
+		u := url.URL{Scheme: scheme, Host: l.Host, Path: "/" + l.Bucket}
 		if l.Path != "" {
-			s += "/" + l.Path
+			u.Path += "/" + l.Path
 		}
-		return s
+		return "s3:" + u.String()
 	case REST:
 		u := url.URL{Scheme: scheme, Host: l.Host, Path: l.RESTPath + "/"}
 		if l.User != "" {

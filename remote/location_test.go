@@ -204,3 +204,21 @@ func TestSFTPHostChecked(t *testing.T) {
 		t.Errorf("an IPv6 address with its zone: %+v %v", l, err)
 	}
 }
+
+// TestS3PrefixEscaped: an S3 prefix holding '%' prints escaped (FuzzParseLocation found
+// s3:0/tpO/%, printed as a URL that did not parse), and a short-form host is checked.
+func TestS3PrefixEscaped(t *testing.T) {
+	for _, s := range []string{"s3:h/bucket/a%b", "s3:https://h/bucket/a%25b?", "s3:h/bucket/x#y z"} {
+		l, err := ParseLocation(s)
+		if err != nil {
+			t.Errorf("%q: %v", s, err)
+			continue
+		}
+		if again, err := ParseLocation(l.String()); err != nil || again != l {
+			t.Errorf("%q printed as %q: %+v %v", s, l.String(), again, err)
+		}
+	}
+	if _, err := ParseLocation("s3:a%b/bucket"); err == nil {
+		t.Error("a host holding % accepted")
+	}
+}
