@@ -496,6 +496,10 @@ func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) err
 			s.setErr(err)
 			return err
 		}
+		if rs, ok := f.(Reserver); ok {
+			// a pack is finished once it reaches PackSize
+			rs.Reserve(int64(r.PackSize))
+		}
 		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
 		sc.pack = sp
 		s.mu.Lock()
