@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -239,10 +240,49 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"format":1,"arch":"amd64","files":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := boot.ParseBundle(data)
+		var m *boot.Bundle
+		var err error
+		allocCap(t, 1<<20+64*uint64(len(data)), "parsing bundle.json and boot.json", func() {
+			m, err = boot.ParseBundle(data)
+			boot.ParseConfig(data)
+		})
 		if err == nil && m.Size() > 512<<20 {
 			t.Fatal("accepted more than the bound")
 		}
-		boot.ParseConfig(data)
 	})
+}
+
+func FuzzParseConfig(f *testing.F) {
+	cfg := boot.Config{KitID: "amina", Created: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Languages: []string{"ru", "en"},
+		Modules: []string{"/lib/modules/6.1.0-99-amd64/usb-storage.ko"}, Fonts: []string{boot.FontDir + "/Uni2-Fixed16.psf"},
+		ScreenFonts: []string{boot.ScreenFontDir + "/NotoSans-Regular.ttf"}, KernelVersion: "6.1.0-99-amd64", Version: "v1.2.3",
+		Bundle: []boot.Package{{Name: "linux-image-amd64", Version: "6.1", Architecture: "amd64", SHA256: strings.Repeat("0", 64)}}}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"modules":null,"languages":["en","en","en"],"created":"0001-01-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := boot.ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if len(c.Modules) > 1000 || len(c.Bundle) > 1000 || len(c.Fonts) > 16 || len(c.ScreenFonts) > 16 || len(c.Languages) > 16 {
+			t.Fatalf("config beyond its bounds accepted: %d modules, %d packages", len(c.Modules), len(c.Bundle))
+		}
+	})
+}
+
+// allocCap fails t when fn allocates more than limit bytes: a length or count read from
+// the input must never size an allocation by itself.
+func allocCap(t *testing.T, limit uint64, what string, fn func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	if a := after.TotalAlloc - before.TotalAlloc; a > limit {
+		t.Fatalf("%s allocated %d bytes (bound %d)", what, a, limit)
+	}
 }

@@ -39,7 +39,7 @@ func ParseConfig(b []byte) (*Config, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("%s: %w", ConfigPath, err)
 	}
-	if len(c.Modules) > maxFiles || len(c.Fonts) > 16 || len(c.ScreenFonts) > 16 || len(c.Languages) > 16 {
+	if len(c.Modules) > maxFiles || len(c.Bundle) > maxFiles || len(c.Fonts) > 16 || len(c.ScreenFonts) > 16 || len(c.Languages) > 16 {
 		return nil, fmt.Errorf("%s: too many entries", ConfigPath)
 	}
 	return &c, nil

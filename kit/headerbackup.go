@@ -71,9 +71,20 @@ func encrypt(plain []byte, rs ...age.Recipient) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// maxHeaderBackupLogN bounds the scrypt work factor a header backup may ask of a
+// recovery-key identity: 2^18 (256 MiB of memory, age -p's own choice). travelkit writes
+// 2^10 (headerWrapLogN); age's default bound, 2^22, would let a crafted file take 4 GiB.
+const maxHeaderBackupLogN = 18
+
 // OpenHeaderBackupFile decrypts an encrypted header backup with identities (an escrow
-// identity, or age.NewScryptIdentity(recovery key)).
+// identity, or age.NewScryptIdentity(recovery key): its work factor bound is lowered to
+// maxHeaderBackupLogN).
 func OpenHeaderBackupFile(file []byte, identities ...age.Identity) ([]byte, error) {
+	for _, id := range identities {
+		if s, ok := id.(*age.ScryptIdentity); ok {
+			s.SetMaxWorkFactor(maxHeaderBackupLogN)
+		}
+	}
 	r, err := age.Decrypt(bytes.NewReader(file), identities...)
 	if err != nil {
 		var nomatch *age.NoIdentityMatchError

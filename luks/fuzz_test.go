@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,16 @@ func FuzzOpen(f *testing.F) {
 			fixChecksum(data)
 		}
 		dev := &memDev{b: data}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		defer func() {
+			runtime.ReadMemStats(&after)
+			// both header copies and their JSON, a repair's rewrite: a few times the
+			// input, never what a size field claims
+			if a := after.TotalAlloc - before.TotalAlloc; a > 64<<20+16*uint64(len(data)) {
+				t.Fatalf("opening a %d-byte header allocated %d bytes", len(data), a)
+			}
+		}()
 		if c, err := OpenLUKS1(dev, int64(len(data))); err == nil {
 			c.Keyslots()
 			c.PayloadSize()

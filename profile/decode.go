@@ -60,6 +60,9 @@ type decoder struct {
 // Parse parses and validates a profile. file names it in errors ("profile.toml:7: ...").
 // Every problem found is reported, one per line of the error, in the order of the file.
 func Parse(file string, data []byte) (*Profile, error) {
+	if len(data) > MaxSize {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("more than %d bytes: not a profile (a profile is a small TOML file; see travelkit profile example)", MaxSize)}
+	}
 	d := &decoder{file: file, text: string(data)}
 	md, err := toml.Decode(d.text, &d.raw)
 	if err != nil {

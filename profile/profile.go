@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -117,9 +118,19 @@ func Default() *Profile {
 	return p
 }
 
+// MaxSize bounds a profile file: the example, with every comment, is about 4 KiB; a
+// larger file (a device or a log given by mistake, or a crafted one) is refused before it
+// is read whole.
+const MaxSize = 1 << 20
+
 // Load reads and parses a profile file; errors name the path as given.
 func Load(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,10 @@ package profile
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +242,34 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsed but invalid: %v", err)
 		}
 	})
+}
+
+// TestLoadBounded: a profile path naming a huge file (here a sparse 4 GiB one) is refused
+// after reading at most MaxSize+1 bytes of it, not read whole.
+func TestLoadBounded(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge.toml")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("name = \"x\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(4 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Load(p)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "not a profile") || !strings.Contains(err.Error(), p) {
+		t.Fatalf("a 4 GiB profile: %v", err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 8*MaxSize {
+		t.Fatalf("refusing a 4 GiB profile allocated %d bytes", a)
+	}
+	if _, err := Parse("p.toml", []byte(Example()+strings.Repeat("#", MaxSize))); err == nil {
+		t.Fatal("Parse accepted more than MaxSize bytes")
+	}
 }

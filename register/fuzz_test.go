@@ -1,6 +1,7 @@
 package register
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +14,19 @@ func FuzzParse(f *testing.F) {
 	f.Add("\n\n{}\n[]\nnull\n")
 	f.Add(`{"event":"erase","date":"2025-01-01T00:00:00Z","kit_id":"k","recovery_key_rotated":"2020-01-01T00:00:00Z"}`)
 	f.Fuzz(func(t *testing.T, s string) {
-		ev, _, err := Parse(strings.NewReader(s))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ev, problems, err := Parse(strings.NewReader(s))
+		runtime.ReadMemStats(&after)
+		// the 64 KiB line buffer, and each line's decoding garbage
+		if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20+256*uint64(len(s)) {
+			t.Fatalf("parsing a %d-byte register allocated %d", len(s), a)
+		}
 		if err != nil {
 			return
+		}
+		if len(problems) > maxProblems+1 {
+			t.Fatalf("%d problems listed", len(problems))
 		}
 		kits := Check(Kits(ev), Period{Months: 12}, time.Now(), "v1.0.0")
 		Due(kits)

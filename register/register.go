@@ -82,6 +82,9 @@ const (
 	maxEscrow    = 255
 	maxFieldLen  = 256
 	maxFileBytes = 1 << 30
+	// maxProblems bounds the skipped lines listed one by one: a file of a billion
+	// short lines that are not events would otherwise list each (tens of GB).
+	maxProblems = 1000
 )
 
 // Append adds one event to the register at path (created when absent) with a single
@@ -157,6 +160,21 @@ func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.
 func Parse(r io.Reader) (events []Event, problems []LineError, err error) {
 	br := bufio.NewReaderSize(io.LimitReader(r, maxFileBytes+1), 64<<10)
 	var read int64
+	firstUnlisted, unlisted := 0, 0
+	problem := func(p LineError) {
+		if len(problems) < maxProblems {
+			problems = append(problems, p)
+			return
+		}
+		if unlisted++; unlisted == 1 {
+			firstUnlisted = p.Line
+		}
+	}
+	defer func() {
+		if unlisted > 0 && err == nil {
+			problems = append(problems, LineError{firstUnlisted, fmt.Errorf("this and %d more lines that are not events (not listed one by one)", unlisted-1)})
+		}
+	}()
 	for n := 1; ; n++ {
 		line, tooLong, rerr := readLine(br)
 		read += int64(len(line)) + 1
@@ -164,13 +182,13 @@ func Parse(r io.Reader) (events []Event, problems []LineError, err error) {
 			return nil, nil, fmt.Errorf("the register is larger than %d bytes", int64(maxFileBytes))
 		}
 		if tooLong {
-			problems = append(problems, LineError{n, fmt.Errorf("longer than %d bytes", maxLineLen)})
+			problem(LineError{n, fmt.Errorf("longer than %d bytes", maxLineLen)})
 		} else if len(bytes.TrimSpace(line)) > 0 {
 			var e Event
 			if perr := json.Unmarshal(line, &e); perr != nil {
-				problems = append(problems, LineError{n, errors.New("not a register event (cut short, or edited?)")})
+				problem(LineError{n, errors.New("not a register event (cut short, or edited?)")})
 			} else if cerr := e.check(); cerr != nil {
-				problems = append(problems, LineError{n, cerr})
+				problem(LineError{n, cerr})
 			} else {
 				if len(events) == maxEvents {
 					return nil, nil, fmt.Errorf("more than %d events", maxEvents)

@@ -3,8 +3,10 @@ package register
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +121,30 @@ func TestParseBounds(t *testing.T) {
 	ev, problems, err := Parse(strings.NewReader(long + "\n" + good + "\n\n[1,2]\n"))
 	if err != nil || len(ev) != 1 || len(problems) != 2 {
 		t.Fatalf("%d events, problems %v, %v", len(ev), problems, err)
+	}
+}
+
+// TestParseProblemsBounded: a register of many short lines that are not events (a
+// binary file given by mistake, a hostile one) lists at most maxProblems of them and a
+// last one that counts the rest, instead of one entry per line: 4 MiB of "x\n" made
+// 2 million entries (and 1 GiB, the largest register read, half a billion).
+func TestParseProblemsBounded(t *testing.T) {
+	good := `{"event":"build","date":"2025-01-01T00:00:00Z","kit_id":"k","luks_uuid":"u"}` + "\n"
+	in := strings.Repeat("x\n", 2<<20) + good
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ev, problems, err := Parse(strings.NewReader(in))
+	runtime.GC()
+	runtime.ReadMemStats(&after) // what the result holds (failed json.Unmarshal calls churn ~1 GB of garbage)
+	if err != nil || len(ev) != 1 || len(problems) != maxProblems+1 {
+		t.Fatalf("%d events, %d problems, %v", len(ev), len(problems), err)
+	}
+	last := problems[maxProblems]
+	if last.Line != maxProblems+1 || !strings.Contains(last.Error(), fmt.Sprint(2<<20-maxProblems-1)) {
+		t.Fatalf("last problem: %v", last)
+	}
+	if a := int64(after.HeapAlloc) - int64(before.HeapAlloc); a > 4<<20 {
+		t.Fatalf("the result of parsing 4 MiB of bad lines holds %d bytes", a)
 	}
 }

@@ -152,18 +152,60 @@ func (p *sumShells) start(ctx context.Context) (*sumShell, error) {
 	return sh, nil
 }
 
+// maxSumLine bounds one line of the hashing shell: an answer is 67 bytes, but the server
+// (or the account's rc files) may send anything, and without a bound a line that never
+// ends would grow until memory runs out.
+const maxSumLine = 4096
+
 // line reads one line; a cancelled ctx ends the shell.
 func (sh *sumShell) line(ctx context.Context) (string, error) {
 	stop := context.AfterFunc(ctx, func() { sh.sess.Close() })
 	defer stop()
-	s, err := sh.out.ReadString('\n')
+	s, err := readSumLine(sh.out)
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
 		return "", err
 	}
-	return strings.TrimRight(s, "\r\n"), nil
+	return s, nil
+}
+
+// readSumLine reads one line of at most maxSumLine bytes, without its line end; a longer
+// one is an error (the shell is then unusable).
+func readSumLine(r *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		part, err := r.ReadSlice('\n')
+		if len(line)+len(part) > maxSumLine+2 {
+			return "", fmt.Errorf("the hashing shell sent a line longer than %d bytes", maxSumLine)
+		}
+		line = append(line, part...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(line), "\r\n"), nil
+	}
+}
+
+// parseSumAnswer reads the shell's answer for one file: its sha256, errNoHash when the
+// shell could not hash it, any other error when the answer is not the protocol's.
+func parseSumAnswer(line string) ([32]byte, error) {
+	var sum [32]byte
+	h, ok := strings.CutPrefix(line, "tk ")
+	if !ok && line != "tk" {
+		return sum, fmt.Errorf("the hashing shell said %q", printable(line))
+	}
+	if len(h) != 64 {
+		return sum, errNoHash
+	}
+	if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
+		return sum, errNoHash
+	}
+	return sum, nil
 }
 
 // hash has the server hash the file at p (no newline in it; not starting with "-").
@@ -178,15 +220,5 @@ func (sh *sumShell) hash(ctx context.Context, p string) ([32]byte, error) {
 	if err != nil {
 		return sum, err
 	}
-	h, ok := strings.CutPrefix(line, "tk ")
-	if !ok && line != "tk" {
-		return sum, fmt.Errorf("the hashing shell said %q", printable(line))
-	}
-	if len(h) != 64 {
-		return sum, errNoHash
-	}
-	if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
-		return sum, errNoHash
-	}
-	return sum, nil
+	return parseSumAnswer(line)
 }

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"encoding/json"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -38,7 +39,11 @@ func FuzzPackHeader(f *testing.F) {
 			pack = append(pack, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
 			data = pack
 		}
-		blobs, err := parsePackHeader(fuzzKey, ID{}, data, int64(len(data)))
+		var blobs []PackedBlob
+		var err error
+		allocCap(t, 1<<20+32*uint64(len(data)), "parsing a pack header", func() {
+			blobs, err = parsePackHeader(fuzzKey, ID{}, data, int64(len(data)))
+		})
 		if err != nil {
 			return
 		}
@@ -56,7 +61,11 @@ func FuzzIndex(f *testing.F) {
 	f.Add([]byte(`[{"id":"` + ID{}.String() + `","blobs":[]}]`))
 	f.Add([]byte(`{"supersedes":[],"packs":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		blobs, _, err := DecodeIndex(data)
+		var blobs []PackedBlob
+		var err error
+		allocCap(t, 4<<20+64*uint64(len(data)), "decoding an index", func() {
+			blobs, _, err = DecodeIndex(data)
+		})
 		if err != nil {
 			return
 		}
@@ -77,7 +86,11 @@ func FuzzSnapshot(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"tree":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := DecodeSnapshot(data)
+		var s *Snapshot
+		var err error
+		allocCap(t, 4<<20+64*uint64(len(data)), "decoding a snapshot", func() {
+			s, err = DecodeSnapshot(data)
+		})
 		if err != nil {
 			return
 		}
@@ -100,7 +113,11 @@ func FuzzTree(f *testing.F) {
 	f.Add([]byte(`{"nodes":[{"name":"a","type":"dir","subtree":"` + id.String() + `","size":01}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastDecode(t, data)
-		tr, err := DecodeTree(data)
+		var tr *Tree
+		var err error
+		allocCap(t, 4<<20+64*uint64(len(data)), "decoding a tree", func() {
+			tr, err = DecodeTree(data)
+		})
 		if err != nil {
 			return
 		}
@@ -137,4 +154,46 @@ func FuzzKeyFile(f *testing.F) {
 		}
 		_, _ = openKeyFile(data, []byte("pw"))
 	})
+}
+
+// FuzzMasterKey: the master key object comes out of a key file (after its MAC) and, on a
+// kit, out of the encrypted volume (drive.OpenKeptRepository hands it to OpenWithKey).
+func FuzzMasterKey(f *testing.F) {
+	b, err := NewRandomKey().MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"mac":{"k":"AAAAAAAAAAAAAAAAAAAAAA==","r":"AAAAAAAAAAAAAAAAAAAAAA=="},"encrypt":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var k Key
+		if err := k.UnmarshalJSON(b); err != nil {
+			return
+		}
+		again, err := k.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k2 Key
+		if err := k2.UnmarshalJSON(again); err != nil || k2.MACK != k.MACK || k2.MACR != k.MACR || k2.Encrypt != k.Encrypt {
+			t.Fatalf("an accepted master key changed in a rewrite: %v", err)
+		}
+		sealed := k.Seal(nil, []byte("x"))
+		if p, err := k2.Open(nil, sealed); err != nil || string(p) != "x" {
+			t.Fatalf("an accepted key does not open what it sealed: %v", err)
+		}
+	})
+}
+
+// allocCap fails t when fn allocates more than limit bytes: a length field read from
+// the input must never size an allocation by itself.
+func allocCap(t *testing.T, limit uint64, what string, fn func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	if a := after.TotalAlloc - before.TotalAlloc; a > limit {
+		t.Fatalf("%s allocated %d bytes (bound %d)", what, a, limit)
+	}
 }

@@ -1,6 +1,7 @@
 package ssss
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,13 @@ func FuzzParseShares(f *testing.F) {
 	f.Add("3-" + strings.Repeat("a", 256))
 	f.Add("\n\n1-00\n")
 	f.Fuzz(func(t *testing.T, text string) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		shares, err := ParseShares(text)
+		runtime.ReadMemStats(&after)
+		if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20+32*uint64(len(text)) {
+			t.Fatalf("parsing %d bytes of shares allocated %d", len(text), a)
+		}
 		if err != nil {
 			return
 		}

@@ -85,8 +85,15 @@ func TestWindowsCLI(t *testing.T) {
 	// of their own. One of them once outlived its wineserver, stuck with the test's pipe
 	// open, and the script waited for that pipe's end for good (CI of 95a202c). So the
 	// Windows program writes to files (quietOutput) and only sh and cat hold the pipes.
+	//
+	// Each script has a TMPDIR of its own ($WORK/.tmp), and Debian's Wine keys the
+	// wineserver's socket on TMPDIR: each script had a wineserver of its own on the one
+	// prefix, started and ended (-p0) with each of its Windows commands. Wine's programs
+	// get the test process's TMPDIR (Wine.ServerTmp) instead, and share one wineserver;
+	// the script's own commands keep its TMPDIR.
 	wine := func(ts *testscript.TestScript, prog string, args []string) error {
-		err := ts.Exec("setsid", append([]string{"-w", "sh", "-c", quietOutput, "sh", "timeout", "-k", "30s", cliTimeout, w.Loader, prog}, args...)...)
+		err := ts.Exec("setsid", append([]string{"-w", "sh", "-c", quietOutput, "sh", "timeout", "-k", "30s", cliTimeout,
+			"env", "TMPDIR=" + w.ServerTmp, w.Loader, prog}, args...)...)
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && (ee.ExitCode() == 124 || ee.ExitCode() == 137) {
 			ts.Fatalf("%s %s: still running after %s, ended by timeout(1) (%v)", filepath.Base(prog), strings.Join(args, " "), cliTimeout, err)

@@ -181,6 +181,9 @@ func TestPackagesUnderWine(t *testing.T) {
 		}
 	}
 	bin := t.TempDir()
+	reruns.Lock()
+	reruns.ran = true
+	reruns.Unlock()
 	type job struct {
 		pkg     string
 		timeout time.Duration
@@ -259,12 +262,15 @@ func testPackage(w *Wine, pkg, bin string, timeout time.Duration, args []string,
 		o.logs = append(o.logs, msg)
 		fmt.Fprintln(os.Stderr, "wintest: "+msg)
 		again := run(args)
+		result := "passed"
 		if again.bad() {
+			result = "failed again"
 			o.errors = append(o.errors, fmt.Sprintf("%s: run again after the binary stopped answering:\n%s\n--- first run ---\n%s",
 				pkg, again.report(pkg), first.report(pkg)))
 		} else {
 			o.logs = append(o.logs, fmt.Sprintf("%s: passed when run again", pkg))
 		}
+		o.logs = append(o.logs, noteRerun(pkg, "(all its tests)", "the binary stopped answering (killed, no Go timeout panic)", result))
 		return o
 	}
 	if !first.onlyWineStart() {
@@ -275,12 +281,15 @@ func testPackage(w *Wine, pkg, bin string, timeout time.Duration, args []string,
 		"the new process ended before Wine set it up); running them once more:\n%s",
 		pkg, strings.Join(first.wineStart, " "), first.messages()))
 	again := run(append(args, "-test.run", "^("+strings.Join(first.wineStart, "|")+")$"))
+	result := "passed"
 	if again.bad() {
+		result = "failed again"
 		o.errors = append(o.errors, fmt.Sprintf("%s: run again after Wine failed to start a program:\n%s\n--- first run ---\n%s",
 			pkg, again.report(pkg), first.report(pkg)))
 	} else {
 		o.logs = append(o.logs, fmt.Sprintf("%s: %s passed when run again", pkg, strings.Join(first.wineStart, " ")))
 	}
+	o.logs = append(o.logs, noteRerun(pkg, strings.Join(first.wineStart, " "), "Wine failed to start a program (fork/exec: Internal error.)", result))
 	return o
 }
 

@@ -19,6 +19,12 @@ type Wine struct {
 	Loader string   // the 64-bit loader, /usr/lib/wine/wine64
 	Prefix string   // WINEPREFIX
 	Env    []string // WINEPREFIX=..., WINEDEBUG=-all, WINEDLLOVERRIDES=...
+	// ServerTmp is the TMPDIR of every Wine program the tests run (Command, and the
+	// scripts' wtk and wrestic): Debian's Wine keeps the wineserver's socket in
+	// $TMPDIR/<the name in $WINEPREFIX/wineserver>/server-DEV-INODE, so programs of one
+	// prefix with another TMPDIR get a wineserver of their own on the same prefix (see
+	// scripts/wine/README.md). The test process's temporary folder, as setup.sh had it.
+	ServerTmp string
 }
 
 var (
@@ -51,7 +57,7 @@ func Setup() (*Wine, error) {
 			setupErr = fmt.Errorf("scripts/wine/setup.sh: %v\n%s", err, errb.String())
 			return
 		}
-		w := &Wine{}
+		w := &Wine{ServerTmp: os.TempDir()}
 		sc := bufio.NewScanner(bytes.NewReader(out))
 		for sc.Scan() {
 			k, v, ok := strings.Cut(sc.Text(), "=")
@@ -81,7 +87,7 @@ func Setup() (*Wine, error) {
 // settings, TRAVELKIT_WINE=1 (see internal/winetest) and extra.
 func (w *Wine) Command(exe string, args []string, extra ...string) *exec.Cmd {
 	cmd := exec.Command(w.Loader, append([]string{exe}, args...)...)
-	cmd.Env = append(append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1"), extra...)
+	cmd.Env = append(append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1", "TMPDIR="+w.ServerTmp), extra...)
 	// a session of its own, without a controlling terminal: Wine opens /dev/tty for the
 	// console, and a test run in the background of a terminal would be stopped (SIGTTIN)
 	detach(cmd)

@@ -37,7 +37,7 @@ func wizardCmd(ts *testscript.TestScript, w *Wine, exe string, args []string) {
 	// kills only setsid
 	cmd := exec.CommandContext(ctx, "setsid", "-w", "timeout", "-k", "10s", "5m", w.Loader, exe, "wizard", "--no-browser", "--lang", "en", "--target", target)
 	cmd.Dir = ts.Getenv("WORK")
-	cmd.Env = append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1")
+	cmd.Env = append(append(os.Environ(), w.Env...), "TRAVELKIT_WINE=1", "TMPDIR="+w.ServerTmp)
 	out, err := cmd.StdoutPipe()
 	ts.Check(err)
 	cmd.Stderr = os.Stderr

@@ -15,34 +15,23 @@ import (
 	"travelkit/drive"
 	"travelkit/internal/scrypt"
 	"travelkit/repo"
-	"travelkit/target"
 )
 
 // A kit's kept repository key (drive.RepoMasterKey): the build keeps it; a wrong
 // passphrase is refused as before (ExitWrongKey) and changes nothing on the kit, before
-// or after its first backup; a read-only command with the kept key writes nothing; a kept key that does not
-// open the kit's repository (one of a repository made anew) is not used, and the next
+// or after its first backup; a read-only command with the kept key writes nothing; a kept
+// key that does not open the kit's repository (one of a repository made anew) is not used, and the next
 // writable command keeps the right one.
 func TestKitKeptRepositoryKey(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	k := writeTestKit(t, dir, "kept-key")
+	pass, home := k.Pass, k.Src
+	wrong := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrong, []byte("not the passphrase"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	prof := write("kit.toml", "name = \"kept-key\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n")
-	write("dist/travelkit-linux-amd64", "stand-in")
-	pass := write("pass", "passphrase")
-	wrong := write("wrong", "not the passphrase")
-	home := filepath.Join(dir, "home")
-	write("home/doc.txt", "a document")
 	img := filepath.Join(dir, "kit.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
-		t.Fatalf("build: exit %d", code)
-	}
+	k.build(t, img, "200MiB")
 	// a wrong passphrase before the first backup
 	sum := imageSum(t, img)
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", wrong, home}); code != ExitWrongKey {
@@ -90,15 +79,8 @@ func TestKitKeptRepositoryKey(t *testing.T) {
 // and returns; else it returns the config of the repository the kept key opens.
 func keptConfig(t *testing.T, img, pass string, keep *repo.Repository) repo.Config {
 	t.Helper()
-	tg, err := target.Open(img, target.Options{Write: keep != nil})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	d, err := drive.Open(tg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, closeKit := openKitImage(t, img, keep != nil)
+	defer closeKit()
 	p, _ := os.ReadFile(pass)
 	u, err := d.Unlock(p, -1, keep != nil)
 	if err != nil {
@@ -150,24 +132,16 @@ func imageSum(t *testing.T, img string) [32]byte {
 func TestKitFirstCommandNoScrypt(t *testing.T) {
 	bin := buildVersioned(t, "v1.0.0")
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	k := writeTestKit(t, dir, "first-cmd")
+	pass, home := k.Pass, k.Src
+	newPass := filepath.Join(dir, "new-pass")
+	if err := os.WriteFile(newPass, []byte("another passphrase"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	prof := write("kit.toml", "name = \"first-cmd\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n")
-	write("dist/travelkit-linux-amd64", "stand-in")
-	pass := write("pass", "passphrase")
-	newPass := write("new-pass", "another passphrase")
-	home := filepath.Join(dir, "home")
-	write("home/doc.txt", "a document")
 	img := filepath.Join(dir, "kit.img")
 	tmp := filepath.Join(dir, "tmp")
 	os.Mkdir(tmp, 0o700)
-	out, err := tk(bin, []string{"TMPDIR=" + tmp}, "build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase")
+	out, err := tk(bin, []string{"TMPDIR=" + tmp}, k.buildArgs(img, "200MiB")...)
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -312,25 +286,17 @@ func forgetKitRepository(t *testing.T, img, pass string) {
 // unlockImage unlocks the kit image with the passphrase in the file; done closes it.
 func unlockImage(t *testing.T, img, pass string, write bool) (*drive.Unlocked, func()) {
 	t.Helper()
-	tg, err := target.Open(img, target.Options{Write: write})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := drive.Open(tg)
-	if err != nil {
-		tg.Close()
-		t.Fatal(err)
-	}
+	d, closeKit := openKitImage(t, img, write)
 	p, _ := os.ReadFile(pass)
 	u, err := d.Unlock(p, -1, write)
 	if err != nil {
-		tg.Close()
+		closeKit()
 		t.Fatal(err)
 	}
 	return u, func() {
 		if err := u.Close(); err != nil {
 			t.Error(err)
 		}
-		tg.Close()
+		closeKit()
 	}
 }

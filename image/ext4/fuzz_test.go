@@ -3,6 +3,7 @@ package ext4
 import (
 	"bytes"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -48,6 +49,16 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, head []byte) {
 		d := &memDev{b: append([]byte(nil), base.b...)}
 		copy(d.b, head)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		defer func() {
+			runtime.ReadMemStats(&after)
+			// the superblock's counts (groups, descriptors, inode size) and an inode's
+			// size are the hostile part; what is read is bounded by the 16 MiB volume
+			if a := after.TotalAlloc - before.TotalAlloc; a > 8*uint64(len(d.b)) {
+				t.Fatalf("reading a %d-byte volume allocated %d bytes", len(d.b), a)
+			}
+		}()
 		fs, err := Open(d, Options{})
 		if err != nil {
 			return

@@ -3,6 +3,7 @@ package gpt
 import (
 	"encoding/json"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -180,7 +181,19 @@ func FuzzRead(f *testing.F) {
 		d := make(memDisk, size)
 		copy(d, head)
 		copy(d[len(d)-len(w.b[len(w.b)-(64<<10):]):], w.b[len(w.b)-(64<<10):])
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		tb, err := Read(d, int64(len(d)), 512)
+		if err == nil {
+			// a hostile LBA 0 next to a good GPT: CheckProtectiveMBR reads it too
+			_ = CheckProtectiveMBR(d, tb)
+		}
+		runtime.ReadMemStats(&after)
+		// both headers and both entry arrays, each array within the disk (and at most
+		// 4096 entries of 4096 bytes), never what a header claims
+		if a := after.TotalAlloc - before.TotalAlloc; a > 4<<20+2*uint64(size) {
+			t.Fatalf("reading a GPT allocated %d bytes", a)
+		}
 		if err != nil {
 			return
 		}

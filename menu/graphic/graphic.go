@@ -2,6 +2,7 @@ package graphic
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -85,14 +86,45 @@ func NewRenderer(fonts ...[]byte) (*Renderer, error) {
 }
 
 // parseFont reads a font; the parser must not take the boot environment down on a
-// damaged file.
+// damaged file. go-text allocates each table at the length the table directory claims
+// before it reads it (and a WOFF table at its claimed unpacked length): checkSFNT first
+// refuses a directory that points outside the file, so that a 244-byte font cannot ask
+// for gigabytes.
 func parseFont(b []byte) (f *font.Face, err error) {
+	if err := checkSFNT(b); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, fmt.Errorf("damaged font: %v", p)
 		}
 	}()
 	return font.ParseTTF(bytes.NewReader(b))
+}
+
+// checkSFNT accepts a single TrueType or OpenType font (no collection, no WOFF) whose
+// table records all lie inside b.
+func checkSFNT(b []byte) error {
+	if len(b) < 12 {
+		return errors.New("damaged font: shorter than its header")
+	}
+	switch string(b[:4]) {
+	case "\x00\x01\x00\x00", "OTTO", "true":
+	default:
+		return fmt.Errorf("not a TrueType or OpenType font (signature %q)", b[:4])
+	}
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	if n == 0 || 12+16*n > len(b) {
+		return fmt.Errorf("damaged font: %d tables do not fit in %d bytes", n, len(b))
+	}
+	for i := range n {
+		rec := b[12+16*i:]
+		off, size := binary.BigEndian.Uint32(rec[8:]), binary.BigEndian.Uint32(rec[12:])
+		if uint64(off)+uint64(size) > uint64(len(b)) {
+			return fmt.Errorf("damaged font: table %q (%d bytes at %d) lies past the end of the file (%d bytes)", rec[:4], size, off, len(b))
+		}
+	}
+	return nil
 }
 
 // DrawsArabic reports whether the fonts have Arabic letters.
