@@ -207,8 +207,8 @@ func parseS3(s string) (Location, error) {
 	if host == "" {
 		return l, errors.New("s3: no host given")
 	}
-	if strings.ContainsAny(host, "\\@?#% ") {
-		return l, fmt.Errorf("s3: %q is not a host name or address", host)
+	if u, err := url.Parse("https://" + host + "/"); err != nil || u.Host != host || strings.ContainsAny(host, "\\@?#% ") {
+		return l, fmt.Errorf("s3: %q is not a host name or address (host, host:port or [address]:port)", host)
 	}
 	l.Host = host
 	bucket, prefix, _ := strings.Cut(p, "/")
