@@ -195,7 +195,7 @@ func TestSFTPAtInPath(t *testing.T) {
 // TestSFTPHostChecked: a host holding '/' (FuzzParseLocation found sftp:/:@, whose URL
 // form sftp://%2F/@ does not parse) or other characters no host has is refused.
 func TestSFTPHostChecked(t *testing.T) {
-	for _, s := range []string{"sftp:/:@", "sftp:a/b:/p", "sftp:a b:/p", "sftp:a?b:/p"} {
+	for _, s := range []string{"sftp:/:@", "sftp:a/b:/p", "sftp:a b:/p", "sftp:a?b:/p", "sftp:{:@"} {
 		if _, err := ParseLocation(s); err == nil {
 			t.Errorf("%q accepted", s)
 		}
