@@ -93,12 +93,21 @@ func ntfsLabel(r io.ReaderAt, boot []byte) string {
 		return ""
 	}
 	if perCluster > 0x80 { // 2^-n clusters per... stored negated for large clusters
+		// NTFS clusters are at most 2 MiB; a larger shift would overflow (to a cluster
+		// of 0: a division by zero below)
+		if 256-perCluster > 21 {
+			return ""
+		}
 		perCluster = 1 << (256 - perCluster)
 	}
 	cluster := sector * perCluster
+	if cluster > 2<<20 {
+		return ""
+	}
 	mftLCN := int64(le.Uint64(boot[48:]))
 	recSize := int64(0)
-	if v := int8(boot[64]); v < 0 {
+	if v := int(int8(boot[64])); v < 0 {
+		// in int: -int8(-128) is -128, a negative shift
 		if -v > 12 {
 			return ""
 		}

@@ -103,3 +103,19 @@ func FuzzProbe(f *testing.F) {
 		}
 	})
 }
+
+// TestProbeHostileNTFSGeometry: boot sectors whose fields overflow a shift (MFT record
+// size -128, found by FuzzProbe: a negative shift) or make a cluster of 0 (2^-127
+// sectors per cluster: a division by zero) give no label, not a panic.
+func TestProbeHostileNTFSGeometry(t *testing.T) {
+	for _, c := range []struct{ perCluster, rec byte }{{1, 0x80}, {0x81, 0xf6}, {0xc0, 0xf6}, {0xeb, 0xf6}} {
+		b := make([]byte, 8192)
+		copy(b[3:], "NTFS    ")
+		b[11], b[12], b[13], b[64] = 0, 2, c.perCluster, c.rec
+		b[48] = 4
+		copy(b[4*512+3*1024:], "FILE")
+		if got := ntfsLabel(byteReader(b), b[:512]); got != "" {
+			t.Errorf("cluster field %#x, record field %#x: label %q", c.perCluster, c.rec, got)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Kind is the kind of place a repository lives in.
@@ -63,6 +64,11 @@ func ParseLocation(s string) (Location, error) {
 	if strings.ContainsAny(s, "\x00\r\n") {
 		return Location{}, errors.New("the repository location holds a control character")
 	}
+	// a server location goes into URLs, ssh and error messages: no control character at
+	// all (a folder keeps any name its file system allows)
+	if remoteKind(s) && strings.ContainsFunc(s, unicode.IsControl) {
+		return Location{}, errors.New("the repository location holds a control character")
+	}
 	switch {
 	case strings.HasPrefix(s, "sftp:"):
 		return parseSFTP(s)
@@ -80,6 +86,11 @@ func ParseLocation(s string) (Location, error) {
 		return Location{}, fmt.Errorf("unknown kind of location %q: use a folder, sftp:, s3: or rest:", s[:i+1])
 	}
 	return Location{Kind: Local, Path: s}, nil
+}
+
+// remoteKind reports whether s names a server (sftp:, s3:, rest:).
+func remoteKind(s string) bool {
+	return strings.HasPrefix(s, "sftp:") || strings.HasPrefix(s, "s3:") || strings.HasPrefix(s, "rest:")
 }
 
 // isScheme reports whether s looks like a URL scheme (letters only), so that
@@ -124,9 +135,16 @@ func parseSFTP(s string) (Location, error) {
 		dir = u.Path[1:]
 	} else {
 		rest := s[len("sftp:"):]
-		if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], ":") {
+		// user@host:path: the user ends at the last '@' before the host's end (its ':',
+		// or the '[' of an address); an '@' after that is in the path, unless what
+		// precedes it reads as user:password@host:path
+		end := strings.IndexAny(rest, ":[")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
 			l.User, rest = rest[:at], rest[at+1:]
-		} else if at >= 0 && strings.Contains(rest[:at], ":") && !strings.Contains(rest[:at], "[") {
+		} else if at := strings.Index(rest, "@"); at > end && rest[end] == ':' && strings.Contains(rest[at+1:], ":") {
 			return l, ErrSecretInLocation
 		}
 		if strings.HasPrefix(rest, "[") { // sftp:user@[::1]:/path
@@ -145,6 +163,13 @@ func parseSFTP(s string) (Location, error) {
 	}
 	if l.Host == "" {
 		return l, errors.New("sftp: no host given")
+	}
+	bad := "/\\@?#%[] "
+	if strings.Contains(l.Host, ":") {
+		bad = "/\\@?#[] " // an IPv6 address may carry a zone (fe80::1%eth0)
+	}
+	if strings.ContainsAny(l.Host, bad) {
+		return l, fmt.Errorf("sftp: %q is not a host name or address", l.Host)
 	}
 	if dir == "" {
 		return l, errors.New("sftp: no folder given")
@@ -181,6 +206,9 @@ func parseS3(s string) (Location, error) {
 	}
 	if host == "" {
 		return l, errors.New("s3: no host given")
+	}
+	if strings.ContainsAny(host, "\\@?#% ") {
+		return l, fmt.Errorf("s3: %q is not a host name or address", host)
 	}
 	l.Host = host
 	bucket, prefix, _ := strings.Cut(p, "/")
@@ -274,13 +302,22 @@ func (l Location) String() string {
 		if strings.Contains(h, ":") {
 			h = "[" + h + "]"
 		}
+		if strings.Contains(l.Path, "@") {
+			// the short form would read the '@' as the end of a user name
+			u := url.URL{Scheme: "sftp", Host: h, Path: "/" + l.Path}
+			if l.User != "" {
+				u.User = url.User(l.User)
+			}
+			return u.String()
+		}
 		return "sftp:" + user + h + ":" + l.Path
 	case S3:
-		s := "s3:" + scheme + "://" + l.Host + "/" + l.Bucket
+		// through url.URL, so that a prefix holding '%', '?' or '#' is escaped
+		u := url.URL{Scheme: scheme, Host: l.Host, Path: "/" + l.Bucket}
 		if l.Path != "" {
-			s += "/" + l.Path
+			u.Path += "/" + l.Path
 		}
-		return s
+		return "s3:" + u.String()
 	case REST:
 		u := url.URL{Scheme: scheme, Host: l.Host, Path: l.RESTPath + "/"}
 		if l.User != "" {

@@ -165,3 +165,60 @@ func FuzzCredentialsFile(f *testing.F) {
 		c.FromAWSFile(b, "")
 	})
 }
+
+// TestSFTPAtInPath: an '@' in an sftp path is part of the path (FuzzParseLocation found
+// sftp://p/@, which printed as sftp:p:@ and then read as a password), a user name may
+// hold '@', and user:password@host is still refused.
+func TestSFTPAtInPath(t *testing.T) {
+	for s, want := range map[string]Location{
+		"sftp:h:/p@x":                   {Kind: SFTP, Host: "h", Path: "/p@x"},
+		"sftp://p/@":                    {Kind: SFTP, Host: "p", Path: "@"},
+		"sftp:user@example.com@host:/p": {Kind: SFTP, User: "user@example.com", Host: "host", Path: "/p"},
+		"sftp:u@[::1]:b@c":              {Kind: SFTP, User: "u", Host: "::1", Path: "b@c"},
+	} {
+		l, err := ParseLocation(s)
+		if err != nil || l != want {
+			t.Errorf("%q: %+v %v", s, l, err)
+			continue
+		}
+		if again, err := ParseLocation(l.String()); err != nil || again != l {
+			t.Errorf("%q printed as %q: %+v %v", s, l.String(), again, err)
+		}
+	}
+	for _, s := range []string{"sftp:u:pw@h:/p", "sftp:u:pw@[::1]:/p"} {
+		if _, err := ParseLocation(s); !errors.Is(err, ErrSecretInLocation) {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+}
+
+// TestSFTPHostChecked: a host holding '/' (FuzzParseLocation found sftp:/:@, whose URL
+// form sftp://%2F/@ does not parse) or other characters no host has is refused.
+func TestSFTPHostChecked(t *testing.T) {
+	for _, s := range []string{"sftp:/:@", "sftp:a/b:/p", "sftp:a b:/p", "sftp:a?b:/p"} {
+		if _, err := ParseLocation(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	if l, err := ParseLocation("sftp:u@[fe80::1%eth0]:/p"); err != nil || l.Host != "fe80::1%eth0" {
+		t.Errorf("an IPv6 address with its zone: %+v %v", l, err)
+	}
+}
+
+// TestS3PrefixEscaped: an S3 prefix holding '%' prints escaped (FuzzParseLocation found
+// s3:0/tpO/%, printed as a URL that did not parse), and a short-form host is checked.
+func TestS3PrefixEscaped(t *testing.T) {
+	for _, s := range []string{"s3:h/bucket/a%b", "s3:https://h/bucket/a%25b?", "s3:h/bucket/x#y z"} {
+		l, err := ParseLocation(s)
+		if err != nil {
+			t.Errorf("%q: %v", s, err)
+			continue
+		}
+		if again, err := ParseLocation(l.String()); err != nil || again != l {
+			t.Errorf("%q printed as %q: %+v %v", s, l.String(), again, err)
+		}
+	}
+	if _, err := ParseLocation("s3:a%b/bucket"); err == nil {
+		t.Error("a host holding % accepted")
+	}
+}

@@ -3,6 +3,7 @@ package remote
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -103,6 +104,33 @@ func Open(ctx context.Context, loc Location, cred *Credentials, opt Options) (St
 
 // tlsConfig trusts the system's certificate authorities and cred.CACert. Certificates
 // are always verified.
+// loadAt reads len(p) bytes at off with load: the ReadAt of a backend whose Load reads a
+// range in one request (REST, S3).
+func loadAt(ctx context.Context, load func(context.Context, repo.Handle, int64, int) ([]byte, error), h repo.Handle, p []byte, off int64) error {
+	if len(p) == 0 {
+		return nil
+	}
+	b, err := load(ctx, h, off, len(p))
+	if err != nil {
+		return err
+	}
+	copy(p, b)
+	return nil
+}
+
+// sumStream returns the sha256 and the length of a stored file as a server sends it
+// (at most maxLoad bytes are read); a stream that breaks off is a transient error.
+func sumStream(r io.Reader, h repo.Handle, host string) ([32]byte, int64, error) {
+	hs := sha256.New()
+	n, err := io.Copy(hs, io.LimitReader(r, maxLoad))
+	if err != nil {
+		return [32]byte{}, 0, fmt.Errorf("reading %s on %s: %w: %v", h, host, errTransient, err)
+	}
+	var sum [32]byte
+	hs.Sum(sum[:0])
+	return sum, n, nil
+}
+
 func tlsConfig(cred *Credentials) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if len(cred.CACert) > 0 {

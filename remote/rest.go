@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -228,15 +227,7 @@ func (s *restStorage) Load(ctx context.Context, h repo.Handle, off int64, n int)
 
 // ReadAt reads len(p) bytes at off.
 func (s *restStorage) ReadAt(ctx context.Context, h repo.Handle, p []byte, off int64) error {
-	if len(p) == 0 {
-		return nil
-	}
-	b, err := s.Load(ctx, h, off, len(p))
-	if err != nil {
-		return err
-	}
-	copy(p, b)
-	return nil
+	return loadAt(ctx, s.Load, h, p, off)
 }
 
 // Sum streams a file through sha256.
@@ -252,14 +243,7 @@ func (s *restStorage) Sum(ctx context.Context, h repo.Handle) ([32]byte, int64, 
 		return [32]byte{}, 0, s.status("reading", h, resp)
 	}
 	defer resp.Body.Close()
-	hs := sha256.New()
-	n, err := io.Copy(hs, io.LimitReader(resp.Body, maxLoad))
-	if err != nil {
-		return [32]byte{}, 0, fmt.Errorf("reading %s on %s: %w: %v", h, s.loc.Host, errTransient, err)
-	}
-	var sum [32]byte
-	hs.Sum(sum[:0])
-	return sum, n, nil
+	return sumStream(resp.Body, h, s.loc.Host)
 }
 
 // Stat returns the size of a file (HEAD).

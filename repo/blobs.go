@@ -496,6 +496,10 @@ func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) err
 			s.setErr(err)
 			return err
 		}
+		if rs, ok := f.(Reserver); ok {
+			// a pack is finished once it reaches PackSize
+			rs.Reserve(int64(r.PackSize))
+		}
 		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
 		sc.pack = sp
 		s.mu.Lock()
@@ -828,7 +832,7 @@ const zstdSlack = 32
 // returned inside raw, so a caller that keeps the result for the next call as buf
 // must not when it lies in raw (sameArray).
 func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
-	plain, opened, err := r.decodeBlob(pb, raw, buf, true)
+	plain, opened, scratch, err := r.decodeBlob(pb, raw, buf, true)
 	if err != nil && opened {
 		// internal/aesctr's keystream decrypted it: should that be wrong (a bug
 		// costs time, never data), XOR it out again and, when the MAC proves raw to
@@ -836,7 +840,12 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 		if !r.key.unFast(raw) {
 			return nil, blobError(pb, fmt.Errorf("%w (and its ciphertext could not be restored to decrypt it again)", err))
 		}
-		plain, _, err = r.decodeBlob(pb, raw, buf, false)
+		// the output buffer the first try made (sized by the declared length) serves
+		// again: a damaged blob costs its declared length once, not twice
+		if cap(scratch) > cap(buf) {
+			buf = scratch
+		}
+		plain, _, _, err = r.decodeBlob(pb, raw, buf, false)
 	}
 	if err != nil {
 		return nil, blobError(pb, err)
@@ -845,8 +854,9 @@ func (r *Repository) openBlob(pb PackedBlob, raw, buf []byte) ([]byte, error) {
 }
 
 // decodeBlob is openBlob's work, decrypting with Key.openFast when fast is true; opened
-// says that the MAC matched and raw was decrypted in place.
-func (r *Repository) decodeBlob(pb PackedBlob, raw, buf []byte, fast bool) (_ []byte, opened bool, _ error) {
+// says that the MAC matched and raw was decrypted in place; scratch is the output buffer
+// it used (buf, or one it made), for another try.
+func (r *Repository) decodeBlob(pb PackedBlob, raw, buf []byte, fast bool) (_ []byte, opened bool, scratch []byte, _ error) {
 	open := func() ([]byte, error) {
 		var p []byte
 		var err error
@@ -877,6 +887,7 @@ func (r *Repository) decodeBlob(pb PackedBlob, raw, buf []byte, fast bool) (_ []
 			if cap(dst) < ulen+zstdSlack {
 				dst = make([]byte, 0, scratchCap(cap(dst), ulen+zstdSlack, keepScratch+zstdSlack))
 			}
+			scratch = dst
 			var out []byte
 			out, err = r.decoder().DecodeAll(plain, dst[:0:ulen+zstdSlack])
 			switch {
@@ -902,9 +913,9 @@ func (r *Repository) decodeBlob(pb PackedBlob, raw, buf []byte, fast bool) (_ []
 		err = errContentID
 	}
 	if err != nil {
-		return nil, opened, err
+		return nil, opened, scratch, err
 	}
-	return plain, opened, nil
+	return plain, opened, scratch, nil
 }
 
 // errContentID says a blob's plaintext does not hash to its ID.

@@ -420,6 +420,21 @@ type folderTemp struct {
 	f  *Folder
 	fh *os.File
 	n  int64
+	// reserved: the file was given its expected size at once (Reserve); its
+	// length is set to n when it is committed
+	reserved bool
+}
+
+// Reserve gives the empty file n bytes of allocated space (Reserver). On
+// journaled ext4 a write that extends a file changes its size in the journal:
+// with its packs written into reserved space, a 1 GiB first backup took 0.80x
+// the system time and 0.97x the CPU (README "Benchmarks", "Where a first
+// backup's time goes"). Without room or support (see reserve), nothing is
+// reserved and the file grows with its writes as before.
+func (t *folderTemp) Reserve(n int64) {
+	if t.n == 0 && !t.reserved {
+		t.reserved = reserve(t.fh, n)
+	}
 }
 
 func (t *folderTemp) Write(p []byte) (int, error) {
@@ -437,8 +452,12 @@ func (t *folderTemp) Rewind(off int64) error {
 	if off < 0 || off > t.n {
 		return fmt.Errorf("rewind to %d of a %d-byte file", off, t.n)
 	}
-	if err := t.fh.Truncate(off); err != nil {
-		return err
+	// reserved space keeps its size (the next writes then do not extend the
+	// file): Commit cuts the file to its length
+	if !t.reserved {
+		if err := t.fh.Truncate(off); err != nil {
+			return err
+		}
 	}
 	if _, err := t.fh.Seek(off, io.SeekStart); err != nil {
 		return err
@@ -454,6 +473,11 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	}
 	if err := validName(h); err != nil {
 		return fail(err)
+	}
+	if t.reserved {
+		if err := t.fh.Truncate(t.n); err != nil {
+			return fail(err)
+		}
 	}
 	if err := t.fh.Sync(); err != nil {
 		return fail(err)

@@ -120,16 +120,21 @@ func (r *Repository) checkLocks(ctx context.Context, exclusive bool, own ID) err
 	return err
 }
 
-// otherLocks is checkLocks that also says whether any lock but own is held (not
-// stale), conflicting or not.
-func (r *Repository) otherLocks(ctx context.Context, exclusive bool, own ID) (held bool, err error) {
-	var names []string
-	var sizes []int64
-	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
+// listLocks lists the repository's lock files: their names and sizes.
+func (r *Repository) listLocks(ctx context.Context) (names []string, sizes []int64, err error) {
+	err = r.st.List(ctx, LockFile, func(name string, size int64) error {
 		names = append(names, name)
 		sizes = append(sizes, size)
 		return nil
-	}); err != nil {
+	})
+	return names, sizes, err
+}
+
+// otherLocks is checkLocks that also says whether any lock but own is held (not
+// stale), conflicting or not.
+func (r *Repository) otherLocks(ctx context.Context, exclusive bool, own ID) (held bool, err error) {
+	names, sizes, err := r.listLocks(ctx)
+	if err != nil {
 		return false, err
 	}
 	for i, n := range names {

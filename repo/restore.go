@@ -205,6 +205,14 @@ func (rs *restorer) included(p string, isDir bool) (self, below bool) {
 	return false, false
 }
 
+// snapshotPathLen is len(joinSnapshotPath(dir, name)).
+func snapshotPathLen(dir, name string) int {
+	if dir == "/" {
+		return 1 + len(name)
+	}
+	return len(dir) + 1 + len(name)
+}
+
 func joinSnapshotPath(dir, name string) string {
 	if dir == "/" {
 		return "/" + name
@@ -295,6 +303,8 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 			}
 		}()
 	}
+	// the plan kept the first trees; the walk takes each out as it reads it
+	rs.trees.setConsume()
 	top := &dirState{dir: root, path: root.Path(), sp: "/"}
 	top.pending.Store(1)
 	rs.walkDir(top, *sn.Tree, "/", false)
@@ -391,18 +401,17 @@ func (p *planner) count(id ID, dir string, selected bool) (planCount, error) {
 		if err := rs.ctx.Err(); err != nil {
 			return c, err
 		}
-		sp := joinSnapshotPath(dir, n.Name)
-		if len(sp) > MaxPathLen {
+		if snapshotPathLen(dir, n.Name) > MaxPathLen {
 			c.cut = true
 			continue
 		}
 		self, below := true, true
 		if !whole {
-			self, below = rs.included(sp, n.Type == NodeDir)
+			self, below = rs.included(joinSnapshotPath(dir, n.Name), n.Type == NodeDir)
 		}
 		switch {
 		case n.Type == NodeDir && n.Subtree != nil && (self || below):
-			sub, err := p.count(*n.Subtree, sp, self)
+			sub, err := p.count(*n.Subtree, joinSnapshotPath(dir, n.Name), self)
 			if err != nil {
 				return c, err
 			}
@@ -445,6 +454,11 @@ type dirState struct {
 	sp      string // snapshot path
 	pending atomic.Int64
 	failed  bool
+}
+
+// restoredPath is the restored path of name in ds, for messages.
+func (ds *dirState) restoredPath(name string) string {
+	return ds.path + string(filepath.Separator) + name
 }
 
 // ensure creates the folder (and the parents not yet created) on first use: a folder is
@@ -530,14 +544,17 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		if rs.ctx.Err() != nil {
 			return
 		}
-		sp := joinSnapshotPath(dir, n.Name)
-		if len(sp) > MaxPathLen {
+		// the snapshot path and the restored path of an entry are only made where they
+		// are needed (folders, messages, --include): for the files of a restore of many,
+		// they were two strings made and collected per file
+		if snapshotPathLen(dir, n.Name) > MaxPathLen {
+			sp := joinSnapshotPath(dir, n.Name)
 			rs.warn(sp[:64]+"...", fmt.Errorf("path longer than %d bytes, not restored: %w", MaxPathLen, ErrTooLarge))
 			continue
 		}
 		self, below := true, true
 		if !selected && rs.inc != nil {
-			self, below = rs.included(sp, n.Type == NodeDir)
+			self, below = rs.included(joinSnapshotPath(dir, n.Name), n.Type == NodeDir)
 		}
 		if !self && !below {
 			continue
@@ -549,14 +566,14 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 		// safe ones, and names that would land on one file ("File" and "file" on
 		// Windows) made distinct; each is listed once written, none dropped
 		safe := names.claim(SafeName(n.Name, rs.rules))
-		out := ds.path + string(filepath.Separator) + safe
 		switch n.Type {
 		case NodeDir:
+			sp := joinSnapshotPath(dir, n.Name)
 			if n.Subtree == nil {
 				rs.warn(sp, ErrNoSubtree)
 				continue
 			}
-			cs := &dirState{parent: ds, name: safe, path: out, rel: ds.rel + "/" + safe, node: n, sp: sp}
+			cs := &dirState{parent: ds, name: safe, path: ds.restoredPath(safe), rel: ds.rel + "/" + safe, node: n, sp: sp}
 			cs.pending.Store(1)
 			ds.pending.Add(1)
 			if self {
@@ -569,19 +586,19 @@ func (rs *restorer) walkDir(ds *dirState, id ID, dir string, selected bool) {
 			rs.release(cs)
 		case NodeFile:
 			if rs.ensure(ds) != nil {
-				rs.warn(out, ErrFolderNotCreated)
+				rs.warn(ds.restoredPath(safe), ErrFolderNotCreated)
 				continue
 			}
-			rs.restoreFile(ds, safe, out, n)
+			rs.restoreFile(ds, safe, n)
 		default:
 			if rs.ensure(ds) != nil {
-				rs.warn(out, ErrFolderNotCreated)
+				rs.warn(ds.restoredPath(safe), ErrFolderNotCreated)
 				continue
 			}
 			if err := rs.restoreOther(ds, safe, n); err != nil {
-				rs.warn(out, err)
+				rs.warn(ds.restoredPath(safe), err)
 			} else if safe != n.Name {
-				rs.rename(sp, out)
+				rs.rename(joinSnapshotPath(dir, n.Name), ds.restoredPath(safe))
 			}
 		}
 	}
@@ -596,8 +613,9 @@ type hardLink struct {
 	ok   bool
 }
 
-func (rs *restorer) restoreFile(ds *dirState, name, out string, n *Node) {
+func (rs *restorer) restoreFile(ds *dirState, name string, n *Node) {
 	if n.Links > 1 {
+		out := ds.restoredPath(name)
 		k := [2]uint64{n.DeviceID, n.Inode}
 		if first, ok := rs.links[k]; ok {
 			// wait for the first name's content: its segments are queued already
@@ -615,10 +633,10 @@ func (rs *restorer) restoreFile(ds *dirState, name, out string, n *Node) {
 		}
 		hl := &hardLink{rel: ds.rel, name: name, done: make(chan struct{})}
 		rs.links[k] = hl
-		rs.startFile(ds, name, out, n, hl)
+		rs.startFile(ds, name, n, hl)
 		return
 	}
-	rs.startFile(ds, name, out, n, nil)
+	rs.startFile(ds, name, n, nil)
 }
 
 // link makes name in ds a hard link to first, reaching first's folder from the target
@@ -653,7 +671,6 @@ func (rs *restorer) link(first *hardLink, ds *dirState, name string) error {
 type restoringFile struct {
 	ds        *dirState
 	name      string
-	path      string
 	node      *Node
 	link      *hardLink
 	size      int64
@@ -704,8 +721,8 @@ type segment struct {
 const blobsPerSegment = 4
 
 // startFile queues the segments of a file; the file holds its folder open until done.
-func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardLink) {
-	of := &restoringFile{ds: ds, name: name, path: out, node: n, link: hl}
+func (rs *restorer) startFile(ds *dirState, name string, n *Node, hl *hardLink) {
+	of := &restoringFile{ds: ds, name: name, node: n, link: hl}
 	content := n.Content
 	of.segments = max(1, (len(content)+blobsPerSegment-1)/blobsPerSegment)
 	// where each segment starts (one lookup per blob; most files are one segment)
@@ -720,7 +737,7 @@ func (rs *restorer) startFile(ds *dirState, name, out string, n *Node, hl *hardL
 		}
 		pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
 		if !ok {
-			rs.warn(out, &MissingBlobError{ID: id.Str()})
+			rs.warn(ds.restoredPath(name), &MissingBlobError{ID: id.Str()})
 			if hl != nil {
 				close(hl.done)
 			}
@@ -860,13 +877,13 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 		}()
 	}
 	if of.fh == nil {
-		rs.warn(of.path, of.err)
+		rs.warn(of.ds.restoredPath(of.name), of.err)
 		return
 	}
 	err := of.err
 	// the file is new and every write landed: its size is its blobs' (no fstat)
 	if err == nil && uint64(of.size) != of.node.Size {
-		rs.warn(of.path, &SizeMismatchError{Size: of.size, Recorded: of.node.Size})
+		rs.warn(of.ds.restoredPath(of.name), &SizeMismatchError{Size: of.size, Recorded: of.node.Size})
 	}
 	if err == nil && rs.opts.Verify {
 		if buf == nil {
@@ -883,13 +900,13 @@ func (rs *restorer) finishFile(of *restoringFile, buf *[]byte) {
 		err = cerr
 	}
 	if err != nil {
-		rs.warn(of.path, err)
+		rs.warn(of.ds.restoredPath(of.name), err)
 		return
 	}
 	ok = true
 	rs.fdone.Add(1)
 	if of.name != of.node.Name {
-		rs.rename(joinSnapshotPath(of.ds.sp, of.node.Name), of.path)
+		rs.rename(joinSnapshotPath(of.ds.sp, of.node.Name), of.ds.restoredPath(of.name))
 	}
 }
 

@@ -103,6 +103,13 @@ type Rewinder interface {
 	Rewind(off int64) error
 }
 
+// Reserver is implemented by TempFiles that can set aside room for the n bytes
+// about to be written before the first Write (a streamed pack's target size).
+// What is reserved and not written is gone when the file is committed.
+type Reserver interface {
+	Reserve(n int64)
+}
+
 // TempRemover is implemented by streamers that can remove the temporary files an
 // interrupted run left behind; prune calls it with the repository locked
 // exclusively.

@@ -312,7 +312,7 @@ func TestRestoreMixedBlobs(t *testing.T) {
 // rewindCounter is a Folder whose temporary files count their rewinds.
 type rewindCounter struct {
 	*Folder
-	rewinds atomic.Int64
+	rewinds, reserves atomic.Int64
 }
 
 func (f *rewindCounter) CreateTemp(ctx context.Context, t FileType) (TempFile, error) {
@@ -331,6 +331,15 @@ type countedTemp struct {
 func (c *countedTemp) Rewind(off int64) error {
 	c.f.rewinds.Add(1)
 	return c.TempFile.(Rewinder).Rewind(off)
+}
+
+// Reserve passes the reservation on: the blobs rewound are rewound in reserved
+// space, as in a backup into a folder.
+func (c *countedTemp) Reserve(n int64) {
+	if rs, ok := c.TempFile.(Reserver); ok {
+		c.f.reserves.Add(1)
+		rs.Reserve(n)
+	}
 }
 
 // Blobs are compressed straight into a streamed pack; one that does not shrink
@@ -380,6 +389,9 @@ func TestCompressedIntoPack(t *testing.T) {
 	}
 	if n := st.rewinds.Load(); n != 2 {
 		t.Fatalf("%d rewinds, want 2 (tiny random, mixed)", n)
+	}
+	if st.reserves.Load() == 0 {
+		t.Fatal("no pack was given its size before its writes (Reserve)")
 	}
 	r = openTestRepo(t, NewFolder(dir))
 	if err := r.LoadIndex(ctx); err != nil {

@@ -29,13 +29,8 @@ type LockInfo struct {
 // held or not (restic unlock --remove-all). It returns how many were removed and the
 // locks left in place.
 func (r *Repository) RemoveLocks(ctx context.Context, all bool) (removed int, held []LockInfo, err error) {
-	var names []string
-	var sizes []int64
-	if err := r.st.List(ctx, LockFile, func(name string, size int64) error {
-		names = append(names, name)
-		sizes = append(sizes, size)
-		return nil
-	}); err != nil {
+	names, sizes, err := r.listLocks(ctx)
+	if err != nil {
 		return 0, nil, err
 	}
 	for i, n := range names {

@@ -19,11 +19,10 @@ import (
 func TestBackupKilledMidPack(t *testing.T) {
 	bin := buildVersioned(t, "v1.0.0")
 	dir := t.TempDir()
-	lifecycleKit(t, dir)
+	k := writeEscrowTestKit(t, dir, "life-kit")
 	p := func(n string) string { return filepath.Join(dir, n) }
 	base := p("base.img")
-	mustTK(t, bin, "build", "--profile", p("kit.toml"), "--target", base, "--size", "200MiB", "--binaries", p("dist"),
-		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"), "--yes", "--allow-weak-passphrase")
+	mustTK(t, bin, k.buildArgs(base, "200MiB", "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"))...)
 	mustTK(t, bin, "backup", "--target", base, "--passphrase-file", p("pass"), p("src"))
 	for i := 0; i < 2; i++ {
 		b := make([]byte, 20<<20)

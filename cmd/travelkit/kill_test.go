@@ -77,19 +77,15 @@ func TestKill9DuringBackup(t *testing.T) {
 		}
 		return out
 	}
-	pass := filepath.Join(dir, "pass")
-	os.WriteFile(pass, []byte("passphrase"), 0o600)
-	os.WriteFile(filepath.Join(dir, "kit.toml"), []byte("name = \"kill-kit\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n"), 0o600)
-	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
-	os.WriteFile(filepath.Join(dir, "dist", "travelkit-linux-amd64"), []byte("stand-in"), 0o755)
+	k := writeTestKit(t, dir, "kill-kit")
+	pass := k.Pass
 	img := filepath.Join(dir, "kit.img")
-	must("build", "--profile", filepath.Join(dir, "kit.toml"), "--target", img, "--size", "512MiB", // room for the packs every kill leaves until a prune
-		"--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase")
+	must(k.buildArgs(img, "512MiB")...) // room for the packs every kill leaves until a prune
 	folder := filepath.Join(dir, "repo")
 	os.WriteFile(filepath.Join(dir, "repopw"), []byte("repo password\n"), 0o600)
 	must("init", "--repo", folder, "--password-file", filepath.Join(dir, "repopw"))
 
-	src := filepath.Join(dir, "src")
+	src := k.Src
 	os.MkdirAll(filepath.Join(src, "first"), 0o755)
 	os.WriteFile(filepath.Join(src, "first", "keep.txt"), []byte("the first snapshot\n"), 0o644)
 	repos := []struct {
@@ -251,8 +247,9 @@ func killBackup(t *testing.T, bin, dir string, k kill, args []string) (finished 
 	return false
 }
 
-// fsckKit decrypts the kit's volume into a file (travelkit's own LUKS code; the stock-tool
-// path is tested in package drive) and checks it with e2fsck. A kill may leave what an
+// fsckKit decrypts the kit's volume (opened with testKitPassphrase) into a file
+// (travelkit's own LUKS code; the stock-tool path is tested in package drive) and checks
+// it with e2fsck. A kill may leave what an
 // unclean shutdown of a filesystem without a journal transaction leaves: blocks and inodes
 // allocated but not yet used, counts to correct, and a new file's inode written but not
 // yet linked (WriteFile's documented crash states). e2fsck -fy must repair it (exit 0 or
@@ -273,7 +270,7 @@ func fsckKit(t *testing.T, img, dir, what string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vk, _, err := c.Unlock([]byte("passphrase"))
+	vk, _, err := c.Unlock([]byte(testKitPassphrase))
 	if err != nil {
 		t.Fatal(err)
 	}

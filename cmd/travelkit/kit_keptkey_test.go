@@ -8,9 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"travelkit/drive"
 	"travelkit/repo"
-	"travelkit/target"
 )
 
 // A kit's kept repository key (drive.RepoMasterKey): the first backup keeps it; a wrong
@@ -20,24 +18,14 @@ import (
 // writable command keeps the right one.
 func TestKitKeptRepositoryKey(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	k := writeTestKit(t, dir, "kept-key")
+	pass, home := k.Pass, k.Src
+	wrong := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrong, []byte("not the passphrase"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	prof := write("kit.toml", "name = \"kept-key\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n")
-	write("dist/travelkit-linux-amd64", "stand-in")
-	pass := write("pass", "passphrase")
-	wrong := write("wrong", "not the passphrase")
-	home := filepath.Join(dir, "home")
-	write("home/doc.txt", "a document")
 	img := filepath.Join(dir, "kit.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
-		t.Fatalf("build: exit %d", code)
-	}
+	k.build(t, img, "200MiB")
 	// a wrong passphrase before any key is kept
 	sum := imageSum(t, img)
 	if code := run([]string{"backup", "--target", img, "--passphrase-file", wrong, home}); code != ExitWrongKey {
@@ -85,15 +73,8 @@ func TestKitKeptRepositoryKey(t *testing.T) {
 // and returns; else it returns the config of the repository the kept key opens.
 func keptConfig(t *testing.T, img, pass string, keep *repo.Repository) repo.Config {
 	t.Helper()
-	tg, err := target.Open(img, target.Options{Write: keep != nil})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	d, err := drive.Open(tg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, closeKit := openKitImage(t, img, keep != nil)
+	defer closeKit()
 	p, _ := os.ReadFile(pass)
 	u, err := d.Unlock(p, -1, keep != nil)
 	if err != nil {

@@ -32,41 +32,61 @@ import (
 // cliKey is what a message key of the command line looks like.
 var cliKey = regexp.MustCompile(`^cli\.[a-z_]+(\.[a-z_]+)*$`)
 
+// commandFiles returns the names of the command's code files: its .go files but the tests.
+func commandFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code []string
+	for _, name := range files {
+		if !strings.HasSuffix(name, "_test.go") {
+			code = append(code, name)
+		}
+	}
+	if len(code) == 0 {
+		t.Fatal("no code files: the test does not run in the command's folder")
+	}
+	return code
+}
+
+// commandStrings calls f with every string literal of the command's code files, its value
+// (unquoted) and the name of its file.
+func commandStrings(t *testing.T, f func(file, s string)) {
+	t.Helper()
+	for _, name := range commandFiles(t) {
+		file, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					f(name, s)
+				}
+			}
+			return true
+		})
+	}
+}
+
 // TestMessageKeysExist: every string in the command's code that looks like a message key
 // ("cli.restore.done", passed to tr.T, errorT, usageErrorT, withCodeT or kept in a
 // field) is in the catalogue, whose own test (package i18n) holds every language to
 // en.toml. A key with a typo, or a message not written yet, fails here.
 func TestMessageKeysExist(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := i18n.New("en")
 	found := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+	commandStrings(t, func(name, s string) {
+		if !cliKey.MatchString(s) {
+			return
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
+		found++
+		if !p.Has(s) {
+			t.Errorf("%s: message %q is not in i18n/messages/en.toml", name, s)
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err != nil || !cliKey.MatchString(s) {
-				return true
-			}
-			found++
-			if !p.Has(s) {
-				t.Errorf("%s: message %q is not in i18n/messages/en.toml", name, s)
-			}
-			return true
-		})
-	}
+	})
 	if found < 40 {
 		t.Fatalf("only %d message keys found in the command's code", found)
 	}
@@ -94,39 +114,20 @@ func TestLangArg(t *testing.T) {
 // `travelkit luks ...` print it. A message of any other command taken from it would
 // bring those words to a person who should never read them.
 func TestTechnicalTablesStayExpert(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	expert := regexp.MustCompile(`^(cmd_luks(_[a-z_]+)?|luks_device|luks_partition)\.go$`)
 	found := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+	commandStrings(t, func(name, s string) {
+		if strings.HasPrefix(s, "cli.profile.") && name != "cmd_profile.go" {
+			t.Errorf("%s: %q is a field of profile check (it may name the profile's [luks] table): give this command a message of its own", name, s)
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
+		if !strings.HasPrefix(s, "cli.luks.") {
+			return
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err == nil && strings.HasPrefix(s, "cli.profile.") && name != "cmd_profile.go" {
-				t.Errorf("%s: %q is a field of profile check (it may name the profile's [luks] table): give this command a message of its own", name, s)
-			}
-			if err != nil || !strings.HasPrefix(s, "cli.luks.") {
-				return true
-			}
-			found++
-			if !expert.MatchString(name) {
-				t.Errorf("%s: %q is a message of the expert luks commands (it may name keyslots and LUKS): give this command a message of its own", name, s)
-			}
-			return true
-		})
-	}
+		found++
+		if !expert.MatchString(name) {
+			t.Errorf("%s: %q is a message of the expert luks commands (it may name keyslots and LUKS): give this command a message of its own", name, s)
+		}
+	})
 	if found < 50 {
 		t.Fatalf("only %d cli.luks messages found", found)
 	}
@@ -135,12 +136,8 @@ func TestTechnicalTablesStayExpert(t *testing.T) {
 // TestOnePrinter: the language is chosen once (setLanguage, into tr); a second
 // i18n.New or i18n.Choose in the command could speak another language than the rest.
 func TestOnePrinter(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") || name == "language.go" {
+	for _, name := range commandFiles(t) {
+		if name == "language.go" {
 			continue
 		}
 		fset := token.NewFileSet()

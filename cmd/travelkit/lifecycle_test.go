@@ -12,12 +12,10 @@ import (
 	"sync"
 	"testing"
 
-	"travelkit/drive"
 	"travelkit/image/gpt"
 	"travelkit/kit"
 	"travelkit/luks"
 	"travelkit/ssss"
-	"travelkit/target"
 )
 
 // Tests of a kit's life over versions and interruptions. They run real travelkit
@@ -113,15 +111,8 @@ func copySparse(t *testing.T, from, to string) {
 // kitOpens reports whether pass opens a keyslot of the kit image.
 func kitOpens(t *testing.T, img string, pass []byte) bool {
 	t.Helper()
-	tg, err := target.Open(img, target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	d, err := drive.Open(tg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, closeKit := openKitImage(t, img, false)
+	defer closeKit()
 	c, err := d.Container()
 	if err != nil {
 		t.Fatal(err)
@@ -137,32 +128,11 @@ func kitOpens(t *testing.T, img string, pass []byte) bool {
 	return false
 }
 
-// The escrow colleagues of the lifecycle kits (test keys).
+// The escrow colleagues of the kits writeEscrowTestKit describes (test keys).
 var testColleagues = []struct{ name, recipient, identity string }{
 	{"ana", "age1me33ar4cmzcyspp5wacnm896zd8myuq4sdnz08rw7sh4tkc83gaq8824hg", "AGE-SECRET-KEY-13PP5JPXQDA9WK0V8U7Q0S5WYQ4FE48JQ29ZEUDL36CF67ZJEW3LQ6PTXXZ"},
 	{"bo", "age1smcc4htjm8nfp70ede47keua523e43cckc5kqnh7atr3wdth0vvse6j39e", "AGE-SECRET-KEY-1SLRK6KDJNWUW6THY67SW4MW33KSKVV379ADV3N0ZNCVMST82GE8SXAD4E0"},
 	{"cy", "age1vt7w683cjwm2xedrp4meulv7pgt0u6sjvguc2rrjfhhyasejfcxqrgkr26", "AGE-SECRET-KEY-1JZVN0KGQSKXT6ZVSMSYHLV3W9H9VC2R0YL4UNMZZXKUMLD2P235SRJUKZN"},
-}
-
-// lifecycleKit writes a profile (2-of-3 escrow), stand-in binaries, a passphrase and a
-// folder to back up into dir.
-func lifecycleKit(t *testing.T, dir string) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("name = \"life-kit\"\nlanguages = [\"en\"]\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[keys]\nescrow_threshold = 2\n[tools]\nplatforms = [\"linux/amd64\", \"windows/amd64\"]\n")
-	for _, c := range testColleagues {
-		fmt.Fprintf(&b, "[[escrow]]\nname = %q\nrecipient = %q\n", c.name, c.recipient)
-		os.WriteFile(filepath.Join(dir, c.name+".key"), []byte(c.identity+"\n"), 0o600)
-	}
-	os.WriteFile(filepath.Join(dir, "kit.toml"), []byte(b.String()), 0o600)
-	os.WriteFile(filepath.Join(dir, "pass"), []byte("correct horse battery staple"), 0o600)
-	for _, d := range []string{"dist", "dist2"} {
-		os.MkdirAll(filepath.Join(dir, d), 0o755)
-		os.WriteFile(filepath.Join(dir, d, "travelkit-linux-amd64"), []byte("linux binary from "+d), 0o755)
-		os.WriteFile(filepath.Join(dir, d, "travelkit-windows-amd64.exe"), []byte("windows binary from "+d), 0o755)
-	}
-	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
-	os.WriteFile(filepath.Join(dir, "src", "note.txt"), []byte("Notes from the field.\n"), 0o644)
 }
 
 // resticCheck checks the kit's repository with the stock restic: the volume's plaintext
@@ -249,11 +219,10 @@ func copyPartition(t *testing.T, img string, n int, to string) {
 func TestRefreshOtherVersion(t *testing.T) {
 	oldBin, newBin := buildVersioned(t, "v0.9.0"), buildVersioned(t, "v1.0.0")
 	dir := t.TempDir()
-	lifecycleKit(t, dir)
+	k := writeEscrowTestKit(t, dir, "life-kit")
 	p := func(n string) string { return filepath.Join(dir, n) }
 	img := p("kit.img")
-	mustTK(t, oldBin, "build", "--profile", p("kit.toml"), "--target", img, "--size", "160MiB", "--binaries", p("dist"),
-		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--register", p("reg.jsonl"), "--yes", "--allow-weak-passphrase")
+	mustTK(t, oldBin, k.buildArgs(img, "160MiB", "--recovery-key-file", p("rk"), "--register", p("reg.jsonl"))...)
 	mustTK(t, oldBin, "backup", "--target", img, "--passphrase-file", p("pass"), p("src"))
 	snaps := mustTK(t, oldBin, "snapshots", "--target", img, "--passphrase-file", p("pass"), "--json")
 	restic := resticCheck(t, newBin, img, p("pass"))
@@ -341,11 +310,10 @@ func escrowKey(t *testing.T, dir string, names ...string) string {
 func TestRotationKilledAtEachStep(t *testing.T) {
 	bin := buildVersioned(t, "v1.0.0")
 	dir := t.TempDir()
-	lifecycleKit(t, dir)
+	k := writeEscrowTestKit(t, dir, "life-kit")
 	p := func(n string) string { return filepath.Join(dir, n) }
 	base := p("base.img")
-	mustTK(t, bin, "build", "--profile", p("kit.toml"), "--target", base, "--size", "160MiB", "--binaries", p("dist"),
-		"--passphrase-file", p("pass"), "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"), "--yes", "--allow-weak-passphrase")
+	mustTK(t, bin, k.buildArgs(base, "160MiB", "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"))...)
 	mustTK(t, bin, "backup", "--target", base, "--passphrase-file", p("pass"), p("src"))
 	oldKey, _ := os.ReadFile(p("rk"))
 	oldRK := strings.TrimSpace(string(oldKey))

@@ -45,16 +45,7 @@ var flagName = regexp.MustCompile(`--[a-z0-9-]+`)
 // fmt.Fprintf(os.Stderr, "Copied ...") fails here, and belongs in i18n/messages/*.toml.
 func TestNoMessagesLeftInCode(t *testing.T) {
 	checked := 0
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	specs := append([]string(nil), elsewhere...)
-	for _, f := range files {
-		if !strings.HasSuffix(f, "_test.go") {
-			specs = append(specs, f)
-		}
-	}
+	specs := append(append([]string(nil), elsewhere...), commandFiles(t)...)
 	for _, spec := range specs {
 		file, fn, _ := strings.Cut(spec, ":")
 		fset := token.NewFileSet()

@@ -18,23 +18,11 @@ import (
 // loop device (a disk to the kernel), as on a fresh computer.
 func TestRestoreFindsTheKit(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	prof := write("kit.toml", "name = \"found-kit\"\n[drive]\ntools_size = \"64MiB\"\n[luks]\npbkdf = \"pbkdf2\"\npbkdf_iterations = 1000\n[tools]\nplatforms = [\"linux/amd64\"]\n")
-	write("dist/travelkit-linux-amd64", "stand-in")
-	pass := write("pass", "passphrase")
-	write("home/doc.txt", "a document")
+	k := writeTestKit(t, dir, "found-kit")
+	pass := k.Pass
 	img := filepath.Join(dir, "kit.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
-		t.Fatalf("build: exit %d", code)
-	}
-	if code := run([]string{"backup", "--target", img, "--passphrase-file", pass, filepath.Join(dir, "home")}); code != 0 {
+	k.build(t, img, "200MiB")
+	if code := run([]string{"backup", "--target", img, "--passphrase-file", pass, k.Src}); code != 0 {
 		t.Fatalf("backup: exit %d", code)
 	}
 	// Kits on loop devices are seen by every restore that looks for kits: hold a lock,
@@ -64,16 +52,14 @@ func TestRestoreFindsTheKit(t *testing.T) {
 	if want := fmt.Sprintf("Using the kit %q on %s.", "found-kit", loop); !strings.Contains(stderr, want) {
 		t.Fatalf("restore did not say which kit it found (want %q):\n%s", want, stderr)
 	}
-	got, err := os.ReadFile(filepath.Join(to, dir, "home", "doc.txt"))
-	if err != nil || string(got) != "a document" {
+	got, err := os.ReadFile(filepath.Join(to, k.Src, "doc.txt"))
+	if err != nil || string(got) != testKitDocument {
 		t.Fatalf("restored file: %q %v", got, err)
 	}
 
 	// a second kit plugged in: restore lists both and asks which (exit 2), restoring nothing
 	img2 := filepath.Join(dir, "kit2.img")
-	if code := run([]string{"build", "--profile", prof, "--target", img2, "--size", "200MiB", "--binaries", filepath.Join(dir, "dist"), "--passphrase-file", pass, "--yes", "--allow-weak-passphrase"}); code != 0 {
-		t.Fatalf("build of the second kit: exit %d", code)
-	}
+	k.build(t, img2, "200MiB")
 	out, err = exec.Command("losetup", "--find", "--show", img2).CombinedOutput()
 	if err != nil {
 		t.Fatalf("losetup: %v %s", err, out)

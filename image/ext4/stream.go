@@ -82,18 +82,10 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err := f.begin(); err != nil {
 		return nil, err
 	}
-	parts, err := cleanPath(p)
+	dirPath, name, err := splitFilePath(p)
 	if err != nil {
 		return nil, err
 	}
-	if len(parts) == 0 {
-		return nil, fmt.Errorf("ext4: empty file name")
-	}
-	name := parts[len(parts)-1]
-	if err := validName(name); err != nil {
-		return nil, err
-	}
-	dirPath := joinParts(parts[:len(parts)-1])
 	dir, err := f.mkdirAll(dirPath)
 	if err != nil {
 		return nil, err
@@ -450,15 +442,8 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 		return s.err
 	}
 	f := s.f
-	parts, err := cleanPath(p)
+	dirPath, name, err := splitFilePath(p)
 	if err != nil {
-		return err
-	}
-	if len(parts) == 0 {
-		return fmt.Errorf("ext4: empty file name")
-	}
-	name := parts[len(parts)-1]
-	if err := validName(name); err != nil {
 		return err
 	}
 	if err := s.flushBuf(true); err != nil {
@@ -504,7 +489,7 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 	if testHook != nil {
 		testHook("complete")
 	}
-	dir, err := f.mkdirAll(joinParts(parts[:len(parts)-1]))
+	dir, err := f.mkdirAll(dirPath)
 	if err != nil {
 		s.err = err
 		return err

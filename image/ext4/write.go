@@ -810,6 +810,23 @@ func (f *FS) mkdirAllLater(p string) (*inode, error) {
 	return cur, nil
 }
 
+// splitFilePath splits the path of a file to write into its folder's path (as mkdirAll
+// takes it) and its name, refusing an empty path and a name ext4 cannot hold.
+func splitFilePath(p string) (dir, name string, err error) {
+	parts, err := cleanPath(p)
+	if err != nil {
+		return "", "", err
+	}
+	if len(parts) == 0 {
+		return "", "", fmt.Errorf("ext4: empty file name")
+	}
+	name = parts[len(parts)-1]
+	if err := validName(name); err != nil {
+		return "", "", err
+	}
+	return joinParts(parts[:len(parts)-1]), name, nil
+}
+
 func joinParts(p []string) string {
 	s := ""
 	for i, x := range p {
@@ -888,21 +905,14 @@ func (f *FS) writeFile(p string, r io.Reader, size int64, mtime time.Time, later
 	if err := f.begin(); err != nil {
 		return err
 	}
-	parts, err := cleanPath(p)
+	dirPath, name, err := splitFilePath(p)
 	if err != nil {
-		return err
-	}
-	if len(parts) == 0 {
-		return fmt.Errorf("ext4: empty file name")
-	}
-	name := parts[len(parts)-1]
-	if err := validName(name); err != nil {
 		return err
 	}
 	if size < 0 {
 		return fmt.Errorf("ext4: negative size")
 	}
-	dir, err := f.mkdirAll(joinParts(parts[:len(parts)-1]))
+	dir, err := f.mkdirAll(dirPath)
 	if err != nil {
 		return err
 	}
