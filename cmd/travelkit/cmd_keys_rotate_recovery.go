@@ -60,14 +60,9 @@ func runKeysRotate(o *keysRotateOptions) error {
 	if o.outFile == "" && !isTerminal() {
 		return usageErrorT("cli.keys.rotate_where")
 	}
-	var escrow *builder.Config
-	if o.profile != "" {
-		p, err := loadProfile(o.profile)
-		if err != nil {
-			return err
-		}
-		cfg := builderConfig(p)
-		escrow = &cfg
+	escrow, err := changeProfile(o.profile)
+	if err != nil {
+		return err
 	}
 	if o.oldKeyFile != "" {
 		o.kit.recoveryFile = o.oldKeyFile
@@ -83,8 +78,8 @@ func runKeysRotate(o *keysRotateOptions) error {
 	}
 	defer closeVol()
 	m := s.Manifest()
-	if escrow != nil && escrow.Name != m.KitID {
-		return withCodeT(ExitRefused, errorT("cli.change.other_profile", termsafe.Name(escrow.Name), o.kit.target, termsafe.Name(m.KitID)), "cli.change.other_profile_hint")
+	if err := checkChangeProfile(escrow, m, o.kit.target); err != nil {
+		return err
 	}
 	if !o.yes {
 		n := len(m.Escrow)

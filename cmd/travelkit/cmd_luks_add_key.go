@@ -9,29 +9,18 @@ import (
 	"travelkit/luks"
 )
 
-type luksAddKeyOptions struct {
-	passFile, newPassFile string
-	slot                  int
-	kdf                   kdfFlags
-}
-
 func newLuksAddKeyCmd() *cobra.Command {
-	var o luksAddKeyOptions
+	var o newKeyFlags
 	cmd := &cobra.Command{
 		Use:  "add-key DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksAddKey(&o, args) },
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "")
-	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "")
-	f.IntVar(&o.slot, "key-slot", -1, "")
-	o.kdf.register(f)
-	hideDefault(cmd.Flags(), "key-slot")
+	o.register(cmd.Flags())
 	return cmd
 }
 
-func runLuksAddKey(o *luksAddKeyOptions, args []string) error {
+func runLuksAddKey(o *newKeyFlags, args []string) error {
 	path := args[0]
 	if err := checkSlotFlag(o.slot); err != nil {
 		return err

@@ -6,29 +6,18 @@ import (
 	"github.com/spf13/cobra"
 )
 
-type luksChangeKeyOptions struct {
-	passFile, newPassFile string
-	slot                  int
-	kdf                   kdfFlags
-}
-
 func newLuksChangeKeyCmd() *cobra.Command {
-	var o luksChangeKeyOptions
+	var o newKeyFlags
 	cmd := &cobra.Command{
 		Use:  "change-key DEVICE",
 		Args: exactArgs("DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLuksChangeKey(&o, args) },
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.passFile, "passphrase-file", "", "")
-	f.StringVar(&o.newPassFile, "new-passphrase-file", "", "")
-	f.IntVar(&o.slot, "key-slot", -1, "")
-	o.kdf.register(f)
-	hideDefault(cmd.Flags(), "key-slot")
+	o.register(cmd.Flags())
 	return cmd
 }
 
-func runLuksChangeKey(o *luksChangeKeyOptions, args []string) error {
+func runLuksChangeKey(o *newKeyFlags, args []string) error {
 	path := args[0]
 	if err := checkSlotFlag(o.slot); err != nil {
 		return err

@@ -45,14 +45,9 @@ func newRefreshCmd() *cobra.Command {
 }
 
 func runRefresh(o *refreshOptions) error {
-	var prof *builder.Config
-	if o.profile != "" {
-		p, err := loadProfile(o.profile)
-		if err != nil {
-			return err
-		}
-		cfg := builderConfig(p)
-		prof = &cfg
+	prof, err := changeProfile(o.profile)
+	if err != nil {
+		return err
 	}
 	k, err := openWholeKit(o.kit.target)
 	if err != nil {
@@ -65,8 +60,8 @@ func runRefresh(o *refreshOptions) error {
 	}
 	defer closeVol()
 	m := s.Manifest()
-	if prof != nil && prof.Name != m.KitID {
-		return withCodeT(ExitRefused, errorT("cli.change.other_profile", termsafe.Name(prof.Name), o.kit.target, termsafe.Name(m.KitID)), "cli.change.other_profile_hint")
+	if err := checkChangeProfile(prof, m, o.kit.target); err != nil {
+		return err
 	}
 	if !o.yes {
 		what := tr.T("cli.refresh.confirm", termsafe.Name(m.KitID), termsafe.Name(m.Version), version.Version)

@@ -128,16 +128,9 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 			if !isTerminal() {
 				return usageErrorT("cli.remote.needs_recovery")
 			}
-			b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
-			if err != nil {
+			if rk, err = promptRecoveryKey(); err != nil {
 				return err
 			}
-			k, err := kit.ParseRecoveryKey(string(b))
-			clear(b)
-			if err != nil {
-				return withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
-			}
-			rk = []byte(k)
 		} else {
 			b, err := o.kit.secret(ok.d)
 			if err != nil {
@@ -175,21 +168,30 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	return closeKit(addRemote(ctx, c, o, ok.d, u, name, loc, rk, ownPass))
 }
 
+// promptRecoveryKey asks the terminal for the kit's recovery key and returns it in its
+// canonical form; one that is not a recovery key is refused (ExitWrongKey).
+func promptRecoveryKey() ([]byte, error) {
+	b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
+	if err != nil {
+		return nil, err
+	}
+	k, err := kit.ParseRecoveryKey(string(b))
+	clear(b)
+	if err != nil {
+		return nil, withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
+	}
+	return []byte(k), nil
+}
+
 func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *drive.Drive, u *drive.Unlocked, name string, loc remote.Location, rk, ownPass []byte) error {
 	if rk == nil && kitHasRecoveryKey(u) {
 		if !isTerminal() {
 			return usageErrorT("cli.remote.needs_recovery_unlock")
 		}
-		b, err := promptSecret(tr.T("cli.prompt.recovery"), false)
-		if err != nil {
+		var err error
+		if rk, err = promptRecoveryKey(); err != nil {
 			return err
 		}
-		k, err := kit.ParseRecoveryKey(string(b))
-		clear(b)
-		if err != nil {
-			return withCodeT(ExitWrongKey, err, "cli.unlock.recovery_hint")
-		}
-		rk = []byte(k)
 		defer clear(rk)
 		vk, _, err := u.Container.Unlock(rk)
 		if err != nil {

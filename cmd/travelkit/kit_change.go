@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"travelkit/builder"
-	"travelkit/drive"
 	"travelkit/internal/termsafe"
 	"travelkit/internal/version"
 	"travelkit/kit"
@@ -22,19 +21,30 @@ import (
 // openWholeKit opens a kit for writing both partitions: key changes and refresh rewrite
 // the tools partition, which must not be mounted.
 func openWholeKit(path string) (*openedKit, error) {
+	return openKitWith(path, target.Options{Write: true})
+}
+
+// changeProfile loads the --profile of a change (refresh, keys rotate-recovery) for the
+// builder; with none given it returns nil: the change keeps what the kit has.
+func changeProfile(path string) (*builder.Config, error) {
 	if path == "" {
-		return nil, usageErrorT("cli.change.no_kit")
+		return nil, nil
 	}
-	tg, err := target.Open(path, target.Options{Write: true})
+	p, err := loadProfile(path)
 	if err != nil {
-		return nil, targetError(err)
+		return nil, err
 	}
-	d, err := drive.Open(tg)
-	if err != nil {
-		tg.Close()
-		return nil, targetError(fmt.Errorf("%s: %w", path, err))
+	cfg := builderConfig(p)
+	return &cfg, nil
+}
+
+// checkChangeProfile refuses a change whose profile (nil: none) names another kit than
+// the one at target, whose manifest is m.
+func checkChangeProfile(prof *builder.Config, m *kit.Manifest, target string) error {
+	if prof != nil && prof.Name != m.KitID {
+		return withCodeT(ExitRefused, errorT("cli.change.other_profile", termsafe.Name(prof.Name), target, termsafe.Name(m.KitID)), "cli.change.other_profile_hint")
 	}
-	return &openedKit{tg: tg, d: d}, nil
+	return nil
 }
 
 // stageProgress returns a builder.Progress drawing one bar per stage, and the function

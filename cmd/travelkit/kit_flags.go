@@ -127,11 +127,17 @@ func closeWritten(o *openedKit, err *error) {
 	}
 }
 
+// openKit opens a kit's data partition, for writing when write is set.
 func openKit(path string, write bool) (*openedKit, error) {
+	return openKitWith(path, target.Options{Write: write, Partition: drive.DataPartition})
+}
+
+// openKitWith opens the kit at path (--target) with the target options o.
+func openKitWith(path string, o target.Options) (*openedKit, error) {
 	if path == "" {
 		return nil, usageErrorT("cli.change.no_kit")
 	}
-	tg, err := target.Open(path, target.Options{Write: write, Partition: drive.DataPartition})
+	tg, err := target.Open(path, o)
 	if err != nil {
 		return nil, targetError(err)
 	}

@@ -230,7 +230,25 @@ func checkSlotFlag(slot int) error {
 	return nil
 }
 
-// kdfFlags are the keyslot KDF flags shared by format and add-key, named as in cryptsetup.
+// newKeyFlags are the flags of luks add-key and change-key, named as in cryptsetup: the
+// passphrase that opens the container, the new passphrase, the keyslot (-1: not given; the
+// one to fill for add-key, the one to change for change-key) and the new keyslot's KDF.
+type newKeyFlags struct {
+	passFile, newPassFile string
+	slot                  int
+	kdf                   kdfFlags
+}
+
+func (o *newKeyFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.passFile, "passphrase-file", "", "")
+	fs.StringVar(&o.newPassFile, "new-passphrase-file", "", "")
+	fs.IntVar(&o.slot, "key-slot", -1, "")
+	o.kdf.register(fs)
+	hideDefault(fs, "key-slot")
+}
+
+// kdfFlags are the keyslot KDF flags shared by format, add-key and change-key, named as in
+// cryptsetup.
 type kdfFlags struct {
 	pbkdf      string
 	hash       string
