@@ -46,8 +46,16 @@ fmt-check:
 
 # The TPM simulator tests need cgo (github.com/google/go-tpm-tools/simulator); the shipped
 # binary never does.
+# wintest re-runs a package's tests once when Wine failed to start a program or a binary
+# stopped answering; go test hides a passing package's output, so the re-runs are listed
+# in a file, printed here.
+WINETEST_RERUNS := $(CURDIR)/.wintest-reruns.txt
+
 test: test-deps vet fmt-check build
-	$(GO) test $(TESTFLAGS) ./...
+	rm -f $(WINETEST_RERUNS)
+	TRAVELKIT_WINETEST_RERUNS=$(WINETEST_RERUNS) $(GO) test $(TESTFLAGS) ./...
+	@if [ -s $(WINETEST_RERUNS) ]; then echo "wintest: re-ran under Wine (passed on the re-run):"; cat $(WINETEST_RERUNS); \
+	else echo "wintest: no test re-run under Wine"; fi
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -tags tpmsim ./tpm/
 	# the luks.Container concurrency contract, under the race detector (cgo only in tests)
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) -race -run 'Concurrent' ./luks/

@@ -88,6 +88,19 @@ func ParseLocation(s string) (Location, error) {
 	return Location{Kind: Local, Path: s}, nil
 }
 
+// urlHostRoundTrips reports whether host, written in a URL as Location.String writes it,
+// reads back as itself: as its Hostname when hostname is given, else as its Host.
+func urlHostRoundTrips(scheme, host, hostname string) bool {
+	u, err := url.Parse((&url.URL{Scheme: scheme, Host: host, Path: "/"}).String())
+	if err != nil {
+		return false
+	}
+	if hostname != "" {
+		return u.Hostname() == hostname
+	}
+	return u.Host == host
+}
+
 // remoteKind reports whether s names a server (sftp:, s3:, rest:).
 func remoteKind(s string) bool {
 	return strings.HasPrefix(s, "sftp:") || strings.HasPrefix(s, "s3:") || strings.HasPrefix(s, "rest:")
@@ -165,10 +178,12 @@ func parseSFTP(s string) (Location, error) {
 		return l, errors.New("sftp: no host given")
 	}
 	bad := "/\\@?#%[] "
-	if strings.Contains(l.Host, ":") {
+	h := l.Host
+	if strings.Contains(h, ":") {
 		bad = "/\\@?#[] " // an IPv6 address may carry a zone (fe80::1%eth0)
+		h = "[" + h + "]"
 	}
-	if strings.ContainsAny(l.Host, bad) {
+	if strings.ContainsAny(l.Host, bad) || !urlHostRoundTrips("sftp", h, l.Host) {
 		return l, fmt.Errorf("sftp: %q is not a host name or address", l.Host)
 	}
 	if dir == "" {
@@ -207,8 +222,8 @@ func parseS3(s string) (Location, error) {
 	if host == "" {
 		return l, errors.New("s3: no host given")
 	}
-	if strings.ContainsAny(host, "\\@?#% ") {
-		return l, fmt.Errorf("s3: %q is not a host name or address", host)
+	if strings.ContainsAny(host, "\\@?#% ") || !urlHostRoundTrips("https", host, "") {
+		return l, fmt.Errorf("s3: %q is not a host name or address (host, host:port or [address]:port)", host)
 	}
 	l.Host = host
 	bucket, prefix, _ := strings.Cut(p, "/")

@@ -195,7 +195,7 @@ func TestSFTPAtInPath(t *testing.T) {
 // TestSFTPHostChecked: a host holding '/' (FuzzParseLocation found sftp:/:@, whose URL
 // form sftp://%2F/@ does not parse) or other characters no host has is refused.
 func TestSFTPHostChecked(t *testing.T) {
-	for _, s := range []string{"sftp:/:@", "sftp:a/b:/p", "sftp:a b:/p", "sftp:a?b:/p"} {
+	for _, s := range []string{"sftp:/:@", "sftp:a/b:/p", "sftp:a b:/p", "sftp:a?b:/p", "sftp:{:@"} {
 		if _, err := ParseLocation(s); err == nil {
 			t.Errorf("%q accepted", s)
 		}
@@ -218,7 +218,12 @@ func TestS3PrefixEscaped(t *testing.T) {
 			t.Errorf("%q printed as %q: %+v %v", s, l.String(), again, err)
 		}
 	}
-	if _, err := ParseLocation("s3:a%b/bucket"); err == nil {
-		t.Error("a host holding % accepted")
+	for _, s := range []string{"s3:a%b/bucket", "s3:http:h/bucket"} {
+		if _, err := ParseLocation(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	if l, err := ParseLocation("s3:minio:9000/bucket"); err != nil || l.Host != "minio:9000" {
+		t.Errorf("a host with its port: %+v %v", l, err)
 	}
 }

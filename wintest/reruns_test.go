@@ -15,10 +15,9 @@ import (
 // and go test shows nothing of a passing package without -v: cmd/go keeps a package's
 // output in a buffer and drops it when the package passed (cmd/go/internal/test: "if
 // !testShowPass() { buf.Reset() }"), stderr included. So every re-run is also one line of
-// the summary that TestMain prints at the end, and appends to a file (rerunsFile): to
-// stderr when go test shows this binary's output (-v, a failure, go test without
-// package arguments), else to go test's own output (reportToGo), where `make test`'s
-// `go test ./...` shows it beside the package's "ok" line.
+// the summary that TestMain prints at the end (shown with -v or a failure), and a line
+// appended to a file (rerunsFile): `make test` names a fresh one and prints it after
+// `go test ./...`, so a re-run shows in a CI log even when every package passed.
 
 var reruns struct {
 	sync.Mutex
@@ -86,11 +85,9 @@ func TestMain(m *testing.M) {
 	if ran {
 		file := rerunsFile()
 		summary := rerunSummary(file, lines, appendReruns(file, lines))
-		// go test shows this binary's output when it failed or runs with -v (or -json);
-		// without package arguments it streams it (reportToGo then declines)
-		if code != 0 || testing.Verbose() || !reportToGo(summary) {
-			fmt.Fprint(os.Stderr, summary)
-		}
+		// go test shows this when the package failed or with -v (or -json); else the
+		// file is where the re-runs are seen
+		fmt.Fprint(os.Stderr, summary)
 	}
 	os.Exit(code)
 }
