@@ -290,7 +290,7 @@ func (b *building) createFilesystem(state *drive.State) error {
 	// still resident) before, and the work area after, so that the build's peak RSS stays
 	// near where it was without the repository
 	debug.FreeOSMemory()
-	r, err := repo.Init(b.ctx, u.RepoStorage(), pw)
+	r, err := repo.InitAnonymous(b.ctx, u.RepoStorage(), pw)
 	debug.FreeOSMemory()
 	if err != nil {
 		if serr := b.step(); serr != nil {

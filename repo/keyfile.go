@@ -159,8 +159,27 @@ func (kf *keyFileJSON) unseal(password []byte, derive func(password, salt []byte
 	return &mk, nil
 }
 
-// newKeyFile encrypts master under password and returns the key file bytes.
+// keyOwner is the machine and user a key file names, as restic's do ("key list").
+type keyOwner struct{ host, user string }
+
+// thisOwner is this machine and its current user.
+func thisOwner() keyOwner {
+	var o keyOwner
+	o.host, _ = os.Hostname()
+	if u, err := user.Current(); err == nil {
+		o.user = u.Username
+	}
+	return o
+}
+
+// newKeyFile encrypts master under password and returns the key file bytes, naming
+// this machine and user.
 func newKeyFile(master *Key, password []byte, p KDFParams) ([]byte, error) {
+	return newKeyFileFor(master, password, p, thisOwner())
+}
+
+// newKeyFileFor is newKeyFile naming owner.
+func newKeyFileFor(master *Key, password []byte, p KDFParams, owner keyOwner) ([]byte, error) {
 	salt := make([]byte, 64)
 	if _, err := rand.Read(salt); err != nil {
 		return nil, err
@@ -179,13 +198,8 @@ func newKeyFile(master *Key, password []byte, p KDFParams) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
-	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
 	kf := keyFileJSON{
-		Created: time.Now(), Username: name, Hostname: host,
+		Created: time.Now(), Username: owner.user, Hostname: owner.host,
 		KDF: "scrypt", N: p.N, R: p.R, P: p.P, Salt: salt,
 		Data: uk.Seal(nil, mj),
 	}

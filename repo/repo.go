@@ -92,6 +92,17 @@ var ErrNoRepository = errors.New("no repository found (config file missing)")
 
 // Init creates a new repository (format version 2) on st with password.
 func Init(ctx context.Context, st Storage, password []byte) (*Repository, error) {
+	return initRepo(ctx, st, password, thisOwner())
+}
+
+// InitAnonymous is Init with a key file that names no machine and no user: for a
+// repository made on one machine for someone else's backups, as a kit is made at a
+// helpline, so that a kit opened by force does not name the machine that made it.
+func InitAnonymous(ctx context.Context, st Storage, password []byte) (*Repository, error) {
+	return initRepo(ctx, st, password, keyOwner{})
+}
+
+func initRepo(ctx context.Context, st Storage, password []byte, owner keyOwner) (*Repository, error) {
 	if _, err := st.Stat(ctx, Handle{Type: ConfigFile}); err == nil {
 		return nil, errors.New("a repository already exists there (config file present)")
 	}
@@ -111,7 +122,7 @@ func Init(ctx context.Context, st Storage, password []byte) (*Repository, error)
 	r := newRepository(st)
 	r.cfg = Config{Version: 2, ID: hex.EncodeToString(idb), ChunkerPolynomial: Pol(pol)}
 	r.key = NewRandomKey()
-	kb, err := newKeyFile(r.key, password, DefaultKDF)
+	kb, err := newKeyFileFor(r.key, password, DefaultKDF, owner)
 	if err != nil {
 		return nil, err
 	}
