@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"travelkit/boot"
 	"travelkit/boot/boottest"
+	"travelkit/internal/rsscheck"
 )
 
 func bundleDir(t *testing.T) string {
@@ -242,7 +242,7 @@ func FuzzParseBundle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var m *boot.Bundle
 		var err error
-		allocCap(t, 1<<20+64*uint64(len(data)), "parsing bundle.json and boot.json", func() {
+		rsscheck.AllocCap(t, 1<<20+64*uint64(len(data)), "parsing bundle.json and boot.json", func() {
 			m, err = boot.ParseBundle(data)
 			boot.ParseConfig(data)
 		})
@@ -272,17 +272,4 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("config beyond its bounds accepted: %d modules, %d packages", len(c.Modules), len(c.Bundle))
 		}
 	})
-}
-
-// allocCap fails t when fn allocates more than limit bytes: a length or count read from
-// the input must never size an allocation by itself.
-func allocCap(t *testing.T, limit uint64, what string, fn func()) {
-	t.Helper()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	if a := after.TotalAlloc - before.TotalAlloc; a > limit {
-		t.Fatalf("%s allocated %d bytes (bound %d)", what, a, limit)
-	}
 }

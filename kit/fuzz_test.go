@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/pem"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/agessh"
 	"golang.org/x/crypto/ssh"
+
+	"travelkit/internal/rsscheck"
 )
 
 // The fuzz tests below feed hostile bytes to what a kit reads from its tools partition
@@ -44,18 +45,6 @@ func fuzzIdentities(tb testing.TB) (ids []age.Identity, recipients []string) {
 	return []age.Identity{x, sid}, []string{x.Recipient().String(), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))}
 }
 
-// allocCap fails t when fn allocates more than limit bytes.
-func allocCap(t *testing.T, limit uint64, what string, fn func()) {
-	t.Helper()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	if a := after.TotalAlloc - before.TotalAlloc; a > limit {
-		t.Fatalf("%s allocated %d bytes (bound %d)", what, a, limit)
-	}
-}
-
 func FuzzOpenEscrowFile(f *testing.F) {
 	ids, rs := fuzzIdentities(f)
 	key, err := GenerateRecoveryKey()
@@ -86,7 +75,7 @@ func FuzzOpenEscrowFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
 		var c EscrowContent
 		var err error
-		allocCap(t, 8<<20+16*uint64(len(file)), "opening an escrow file", func() {
+		rsscheck.AllocCap(t, 8<<20+16*uint64(len(file)), "opening an escrow file", func() {
 			c, err = OpenEscrowFile(file, ids...)
 		})
 		if err != nil {
@@ -132,7 +121,7 @@ func FuzzOpenHeaderBackupFile(f *testing.F) {
 	sid.SetMaxWorkFactor(headerWrapLogN)
 	ids = append(ids, sid)
 	f.Fuzz(func(t *testing.T, file []byte) {
-		allocCap(t, 16<<20+16*uint64(len(file)), "opening a header backup", func() {
+		rsscheck.AllocCap(t, 16<<20+16*uint64(len(file)), "opening a header backup", func() {
 			OpenHeaderBackupFile(file, ids...)
 		})
 	})
@@ -150,7 +139,7 @@ func FuzzParseIdentities(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ids []age.Identity
 		var err error
-		allocCap(t, 8<<20+64*uint64(len(data)), "parsing an identity file", func() {
+		rsscheck.AllocCap(t, 8<<20+64*uint64(len(data)), "parsing an identity file", func() {
 			ids, err = ParseIdentities(data)
 		})
 		if err == nil && len(ids) == 0 {
@@ -205,7 +194,7 @@ func FuzzParseHeaderWraps(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ws []HeaderWrap
 		var err error
-		allocCap(t, 1<<20+16*uint64(len(b)), "parsing header wraps", func() {
+		rsscheck.AllocCap(t, 1<<20+16*uint64(len(b)), "parsing header wraps", func() {
 			ws, err = ParseHeaderWraps(b)
 		})
 		if err != nil {
@@ -255,7 +244,7 @@ func TestHeaderBackupScryptBounded(t *testing.T) {
 	}
 	crafted := append(append(append([]byte(nil), file[:i]...), " 20\n"...), file[i+len(stanza):]...)
 	sid, _ = age.NewScryptIdentity(key)
-	allocCap(t, 64<<20, "opening a header backup asking for scrypt 2^20", func() {
+	rsscheck.AllocCap(t, 64<<20, "opening a header backup asking for scrypt 2^20", func() {
 		if _, err := OpenHeaderBackupFile(crafted, sid); err == nil {
 			t.Error("a header backup asking for scrypt 2^20 was opened")
 		}

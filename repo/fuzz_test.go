@@ -2,9 +2,10 @@ package repo
 
 import (
 	"encoding/json"
-	"runtime"
 	"testing"
 	"time"
+
+	"travelkit/internal/rsscheck"
 )
 
 var fuzzKey = func() *Key {
@@ -41,7 +42,7 @@ func FuzzPackHeader(f *testing.F) {
 		}
 		var blobs []PackedBlob
 		var err error
-		allocCap(t, 1<<20+32*uint64(len(data)), "parsing a pack header", func() {
+		rsscheck.AllocCap(t, 1<<20+32*uint64(len(data)), "parsing a pack header", func() {
 			blobs, err = parsePackHeader(fuzzKey, ID{}, data, int64(len(data)))
 		})
 		if err != nil {
@@ -63,7 +64,7 @@ func FuzzIndex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var blobs []PackedBlob
 		var err error
-		allocCap(t, 4<<20+64*uint64(len(data)), "decoding an index", func() {
+		rsscheck.AllocCap(t, 4<<20+64*uint64(len(data)), "decoding an index", func() {
 			blobs, _, err = DecodeIndex(data)
 		})
 		if err != nil {
@@ -88,7 +89,7 @@ func FuzzSnapshot(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s *Snapshot
 		var err error
-		allocCap(t, 4<<20+64*uint64(len(data)), "decoding a snapshot", func() {
+		rsscheck.AllocCap(t, 4<<20+64*uint64(len(data)), "decoding a snapshot", func() {
 			s, err = DecodeSnapshot(data)
 		})
 		if err != nil {
@@ -115,7 +116,7 @@ func FuzzTree(f *testing.F) {
 		checkFastDecode(t, data)
 		var tr *Tree
 		var err error
-		allocCap(t, 4<<20+64*uint64(len(data)), "decoding a tree", func() {
+		rsscheck.AllocCap(t, 4<<20+64*uint64(len(data)), "decoding a tree", func() {
 			tr, err = DecodeTree(data)
 		})
 		if err != nil {
@@ -183,17 +184,4 @@ func FuzzMasterKey(f *testing.F) {
 			t.Fatalf("an accepted key does not open what it sealed: %v", err)
 		}
 	})
-}
-
-// allocCap fails t when fn allocates more than limit bytes: a length field read from
-// the input must never size an allocation by itself.
-func allocCap(t *testing.T, limit uint64, what string, fn func()) {
-	t.Helper()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	if a := after.TotalAlloc - before.TotalAlloc; a > limit {
-		t.Fatalf("%s allocated %d bytes (bound %d)", what, a, limit)
-	}
 }
