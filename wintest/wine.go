@@ -151,6 +151,30 @@ func ResticExe() (string, error) {
 	return resticPath, resticErr
 }
 
+var (
+	ageOnce sync.Once
+	ageDir  string
+	ageErr  error
+)
+
+// AgeDir returns the folder holding age.exe and age-keygen.exe for windows/amd64, at
+// go.mod's version of filippo.io/age, built once by scripts/wine/build-age.sh: builder's
+// tests make escrow keys and open escrow files with them, as with Debian's age on Linux.
+func AgeDir() (string, error) {
+	ageOnce.Do(func() {
+		cmd := exec.Command(filepath.Join(ProjectRoot(), "scripts", "wine", "build-age.sh"))
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		out, err := cmd.Output()
+		if err != nil {
+			ageErr = fmt.Errorf("scripts/wine/build-age.sh: %v\n%s", err, errb.String())
+			return
+		}
+		ageDir = strings.TrimSpace(string(out))
+	})
+	return ageDir, ageErr
+}
+
 // BuildWindows builds a package's main program, or with test set its test
 // binary, for windows/amd64 into dir and returns the .exe's path. Test
 // binaries get the wine tag and may link internal/winetest's switch.
