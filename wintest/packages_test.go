@@ -14,12 +14,12 @@ import (
 )
 
 // linuxTools are programs some package tests run to compare travelkit with them
-// (cryptsetup, age-keygen, ...) that have no Windows build here. Such a test runs in
+// (cryptsetup, ssh-keygen, ...) that have no Windows build here. Such a test runs in
 // the Linux suite; under Wine it fails at once with exec's "executable file not found",
 // and the harness lists it as left out instead of failing (see classify). restic is not
 // among them: the tests that use it get restic for Windows (see ResticExe), nor are age and
 // age-keygen (AgeDir).
-var linuxTools = map[string]bool{"cryptsetup": true, "age": true, "age-keygen": true, "ssh-keygen": true,
+var linuxTools = map[string]bool{"cryptsetup": true, "ssh-keygen": true,
 	"sha256sum": true, "python3": true, "e2fsck": true, "debugfs": true, "mkfs.ext4": true, "sgdisk": true,
 	"sfdisk": true, "fsck.vfat": true, "mdir": true, "mcopy": true, "mount": true, "losetup": true,
 	"swtpm": true, "swtpm_setup": true, "tpm2_createprimary": true, "borg": true, "openssl": true,
