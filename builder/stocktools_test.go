@@ -11,9 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"travelkit/drive"
 	"travelkit/image/fat32"
-	"travelkit/target"
 )
 
 // stockTools says whether this platform has the stock tools the tests check a built kit
@@ -37,15 +35,8 @@ func notOnWindows(t *testing.T, what string) {
 // reader: slash-separated paths, folders with a trailing slash and nil content.
 func toolsFiles(t *testing.T, img string) map[string][]byte {
 	t.Helper()
-	tg, err := target.Open(img, target.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
-	d, err := drive.Open(tg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, close := openReadOnly(t, img)
+	defer close()
 	fs, err := d.ToolsFS()
 	if err != nil {
 		t.Fatal(err)
