@@ -76,6 +76,9 @@ type fileJob struct {
 	path string
 	node *Node
 	fut  *nodeFuture
+	// changed: the parent snapshot has an older version of the file, whose
+	// chunks it likely shares: a long chunk is not streamed (streamLong)
+	changed bool
 }
 
 type chunkJob struct {
@@ -659,7 +662,7 @@ func (a *archiver) saveEntry(path string, fi os.FileInfo, parent *Node) *nodeFut
 			files = a.bigFiles
 		}
 		select {
-		case files <- fileJob{path: path, node: node, fut: f}:
+		case files <- fileJob{path: path, node: node, fut: f, changed: parent != nil}:
 		case <-a.ctx.Done():
 			close(f.done)
 		}
@@ -954,12 +957,17 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 			want := min(chunkMax, max(n, chunkMin)+readStep)
 			if want > len(buf) {
 				// the big buffer when it is free; while the other reader's
-				// chunk is in it, this chunk is streamed into the pack
+				// chunk is in it, the chunk of a new file is streamed into
+				// the pack (that of a changed file is likely stored already,
+				// and would be compressed and sealed for nothing)
 				var big []byte
 				select {
 				case b := <-a.bigBufs:
 					big = bigBuf(b)
 				default:
+					if job.changed {
+						break
+					}
 					lc, err := a.streamLong(f, buf, n, sc)
 					if err != nil {
 						return err
