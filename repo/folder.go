@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +27,9 @@ type Folder struct {
 	mu    sync.Mutex
 	open  map[string]*packFile
 	order []string
+
+	// reserving counts the temporary files holding reserved space (Reserve)
+	reserving atomic.Int64
 }
 
 // packFile is an open pack file, closed when the cache has dropped it and
@@ -423,6 +427,9 @@ type folderTemp struct {
 	// reserved: the file was given its expected size at once (Reserve); its
 	// length is set to n when it is committed
 	reserved bool
+	// counted: the file is counted in f.reserving (until its reserved space
+	// beyond n is cut, or it is removed)
+	counted bool
 }
 
 // Reserve gives the empty file n bytes of allocated space (Reserver). On
@@ -431,9 +438,37 @@ type folderTemp struct {
 // the system time and 0.97x the CPU (README "Benchmarks", "Where a first
 // backup's time goes"). Without room or support (see reserve), nothing is
 // reserved and the file grows with its writes as before.
+//
+// Space reserved and not written is taken until the file is committed, so a
+// backup that just fits would stop at ENOSPC earlier: on a 96 MiB ext4 with
+// 81 MiB free, 71 MiB of new data stopped with 27 MB free when every pack
+// reserved 16 MiB. A file is reserved only with ample room beside it, more the
+// more files hold reservations at once (reserveRoom); a nearly full disk is
+// written as without reservations.
 func (t *folderTemp) Reserve(n int64) {
-	if t.n == 0 && !t.reserved {
-		t.reserved = reserve(t.fh, n)
+	if t.n != 0 || t.reserved {
+		return
+	}
+	open := t.f.reserving.Add(1)
+	if t.reserved = reserve(t.fh, n, reserveRoom(open, n)); t.reserved {
+		t.counted = true
+	} else {
+		t.f.reserving.Add(-1)
+	}
+}
+
+// reserveRoom is the free space a file needs beside the n bytes it reserves
+// when open files hold reservations (it among them): 64 MiB, and four times
+// what they may reserve. A reserved file stays open while the other packs
+// fill about one pack each, so the space reserved and not yet written never
+// nears what a backup that fits leaves free.
+func reserveRoom(open, n int64) int64 { return 64<<20 + 4*open*n }
+
+// unreserve stops counting the file among those that hold reserved space.
+func (t *folderTemp) unreserve() {
+	if t.counted {
+		t.counted = false
+		t.f.reserving.Add(-1)
 	}
 }
 
@@ -478,6 +513,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 		if err := t.fh.Truncate(t.n); err != nil {
 			return fail(err)
 		}
+		t.unreserve()
 	}
 	if err := t.fh.Sync(); err != nil {
 		return fail(err)
@@ -505,6 +541,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 func (t *folderTemp) Abort() {
 	t.fh.Close()
 	os.Remove(t.fh.Name())
+	t.unreserve()
 }
 
 var _ TempRemover = (*Folder)(nil)
