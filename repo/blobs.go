@@ -496,9 +496,8 @@ func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) err
 			s.setErr(err)
 			return err
 		}
-		if rs, ok := f.(Reserver); ok && h.Type == DataBlob {
-			// a pack is finished once it reaches PackSize; a tree pack,
-			// filled slowly by the walkers, would hold most of it to the end
+		if rs, ok := f.(Reserver); ok {
+			// a pack is finished once it reaches PackSize
 			rs.Reserve(int64(r.PackSize))
 		}
 		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
