@@ -374,6 +374,9 @@ func (f *Folder) Remove(ctx context.Context, h Handle) error {
 	return err
 }
 
+// SyncsTemps marks the folder a TempSyncer.
+func (f *Folder) SyncsTemps() {}
+
 // LocalReads marks the folder a LocalReader.
 func (f *Folder) LocalReads() {}
 
@@ -446,6 +449,9 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Sync makes what was written durable now, before Commit names it.
+func (t *folderTemp) Sync() error { return t.fh.Sync() }
 
 // Rewind truncates the file to off bytes and writes on from there.
 func (t *folderTemp) Rewind(off int64) error {
