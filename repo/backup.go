@@ -301,12 +301,8 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		r.Abort()
 		return nil, errors.New("backup failed: no tree was saved")
 	}
-	// the packs first; the index files next, and beside them the snapshot,
-	// written and made durable under a temporary name (prepareSnapshot), named
-	// once the index is durable: a snapshot never names what no index holds
-	saver, err := r.flushPacks()
-	if err != nil {
-		return nil, r.flushIndex(ctx, saver, err)
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
 	}
 	dataBlobs, treeBlobs, added, stored := r.saverStats()
 	sn := &Snapshot{
@@ -336,24 +332,7 @@ func (r *Repository) Backup(ctx context.Context, opts BackupOptions) (*BackupRes
 		DataBlobs: dataBlobs, TreeBlobs: treeBlobs, DataAdded: uint64(added), DataAddedPacked: uint64(stored),
 		TotalFilesProcessed: uint(a.filesDone.Load()), TotalBytesProcessed: uint64(a.bytesDone.Load()),
 	}
-	var snap *preparedFile
-	var snapErr error
-	prepared := make(chan struct{})
-	go func() {
-		defer close(prepared)
-		snap, snapErr = r.prepareSnapshot(ctx, sn)
-	}()
-	err = r.flushIndex(ctx, saver, nil)
-	<-prepared
-	if err == nil && snapErr == nil {
-		err = r.commitSnapshot(ctx, sn, snap)
-	} else if snap != nil {
-		snap.abort()
-	}
-	if err == nil {
-		err = snapErr
-	}
-	if err != nil {
+	if err := r.SaveSnapshot(ctx, sn); err != nil {
 		return nil, err
 	}
 	res.Snapshot = sn

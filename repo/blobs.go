@@ -658,17 +658,9 @@ func (s *blobSaver) shipStreamed(sp *streamPack) error {
 // Flush writes the open packs and then an index file for everything saved
 // since StartSaving. After Flush the repository stops accepting blobs.
 func (r *Repository) Flush(ctx context.Context) error {
-	s, err := r.flushPacks()
-	return r.flushIndex(ctx, s, err)
-}
-
-// flushPacks is Flush's first half: it ships the open packs and waits until
-// every pack is durable under its name. It returns the saver (nil when none was
-// started) for flushIndex, and the saver's error.
-func (r *Repository) flushPacks() (*blobSaver, error) {
 	s := r.saver
 	if s == nil {
-		return nil, nil
+		return nil
 	}
 	// every SaveBlob has returned: the streamed packs are complete
 	s.mu.Lock()
@@ -697,16 +689,7 @@ func (r *Repository) flushPacks() (*blobSaver, error) {
 	s.wg.Wait()
 	r.saver = nil
 	r.lastSaver = s
-	return s, s.getErr()
-}
-
-// flushIndex is Flush's second half: unless err (flushPacks') is set, it writes
-// the index files of the packs that are in none yet, then hands back the saver's
-// memory. It returns err, or the index's.
-func (r *Repository) flushIndex(ctx context.Context, s *blobSaver, err error) error {
-	if s == nil {
-		return err
-	}
+	err := s.getErr()
 	if err == nil {
 		err = r.writeRuns(ctx, s.pending)
 	}

@@ -374,9 +374,6 @@ func (f *Folder) Remove(ctx context.Context, h Handle) error {
 	return err
 }
 
-// SyncsTemps marks the folder a TempSyncer.
-func (f *Folder) SyncsTemps() {}
-
 // LocalReads marks the folder a LocalReader.
 func (f *Folder) LocalReads() {}
 
@@ -449,9 +446,6 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// Sync makes what was written durable now, before Commit names it.
-func (t *folderTemp) Sync() error { return t.fh.Sync() }
 
 // Rewind truncates the file to off bytes and writes on from there.
 func (t *folderTemp) Rewind(off int64) error {

@@ -274,92 +274,22 @@ func (r *Repository) decoder() *zstd.Decoder {
 // SaveUnpacked encrypts (and for v2, compresses) data and stores it as a file
 // of type t named by its hash.
 func (r *Repository) SaveUnpacked(ctx context.Context, t FileType, data []byte) (ID, error) {
-	buf := r.sealUnpacked(t, data)
+	var buf []byte
+	if r.cfg.Version >= 2 && t != ConfigFile {
+		// compressed behind room for the IV and encrypted where it lies: no
+		// second copy of a large index file
+		buf = make([]byte, ivSize, ivSize+1+len(data)/2+4096+macSize)
+		buf = r.encoder().EncodeAll(data, append(buf, 2))
+		buf = r.key.sealInPlace(buf)
+	} else {
+		buf = r.key.Seal(nil, data)
+	}
 	id := Hash(buf)
 	if err := r.st.Save(ctx, Handle{t, id.String()}, buf); err != nil {
 		return ID{}, err
 	}
 	killpoint.Here("repo: " + string(t) + " saved")
 	return id, nil
-}
-
-// sealUnpacked is a file's content as SaveUnpacked stores it.
-func (r *Repository) sealUnpacked(t FileType, data []byte) []byte {
-	if r.cfg.Version >= 2 && t != ConfigFile {
-		// compressed behind room for the IV and encrypted where it lies: no
-		// second copy of a large index file
-		buf := make([]byte, ivSize, ivSize+1+len(data)/2+4096+macSize)
-		buf = r.encoder().EncodeAll(data, append(buf, 2))
-		return r.key.sealInPlace(buf)
-	}
-	return r.key.Seal(nil, data)
-}
-
-// preparedFile is a file SaveUnpacked would store, not yet under its name:
-// written and made durable under a temporary one (tmp), or, on a storage that
-// cannot do that, only encrypted (data).
-type preparedFile struct {
-	h    Handle
-	id   ID
-	tmp  TempFile
-	data []byte
-}
-
-// prepareUnpacked is SaveUnpacked up to the file's name, for a file that must
-// not be named before others are durable (a snapshot, before its index): on a
-// storage whose temporary files can be made durable first (TempSyncer, a
-// folder), the file is written and synced meanwhile, and commit then only
-// renames it and syncs its folder. A backup's snapshot so waits for the disk
-// beside its last index file instead of after it: one fsync fewer between the
-// last pack and the snapshot (seen in strace). Its time was within the noise
-// at load 20-24 on the shared 2-core VM (last pack durable to snapshot named:
-// 0.955x, 16 pairs of 1 GiB first backups).
-func (r *Repository) prepareUnpacked(ctx context.Context, t FileType, data []byte) (*preparedFile, error) {
-	buf := r.sealUnpacked(t, data)
-	id := Hash(buf)
-	p := &preparedFile{h: Handle{t, id.String()}, id: id, data: buf}
-	ts, ok := r.st.(TempSyncer)
-	if !ok {
-		return p, nil
-	}
-	tf, err := ts.CreateTemp(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := tf.(interface{ Sync() error })
-	if !ok {
-		tf.Abort()
-		return p, nil
-	}
-	if _, err = tf.Write(buf); err == nil {
-		err = s.Sync()
-	}
-	if err != nil {
-		tf.Abort()
-		return nil, err
-	}
-	p.tmp, p.data = tf, nil
-	return p, nil
-}
-
-// commit stores the prepared file under its name and returns its ID.
-func (p *preparedFile) commit(ctx context.Context, r *Repository) (ID, error) {
-	if p.tmp != nil {
-		if err := p.tmp.Commit(ctx, p.h); err != nil {
-			return ID{}, err
-		}
-	} else if err := r.st.Save(ctx, p.h, p.data); err != nil {
-		return ID{}, err
-	}
-	killpoint.Here("repo: " + string(p.h.Type) + " saved")
-	return p.id, nil
-}
-
-// abort drops the prepared file.
-func (p *preparedFile) abort() {
-	if p.tmp != nil {
-		p.tmp.Abort()
-	}
 }
 
 // LoadUnpacked loads, checks, decrypts and decompresses a file of type t, refusing one

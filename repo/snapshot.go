@@ -75,30 +75,6 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
 	return nil
 }
 
-// prepareSnapshot is SaveSnapshot up to the file's name (prepareUnpacked):
-// commitSnapshot names it and sets sn.ID.
-func (r *Repository) prepareSnapshot(ctx context.Context, sn *Snapshot) (*preparedFile, error) {
-	b, err := json.Marshal(sn)
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.prepareUnpacked(ctx, SnapshotFile, b)
-	if err != nil {
-		return nil, fmt.Errorf("failed to save snapshot: %w", err)
-	}
-	return p, nil
-}
-
-// commitSnapshot names a snapshot prepareSnapshot wrote and sets sn.ID.
-func (r *Repository) commitSnapshot(ctx context.Context, sn *Snapshot, p *preparedFile) error {
-	id, err := p.commit(ctx, r)
-	if err != nil {
-		return fmt.Errorf("failed to save snapshot: %w", err)
-	}
-	sn.ID = id
-	return nil
-}
-
 // LoadSnapshot reads one snapshot.
 func (r *Repository) LoadSnapshot(ctx context.Context, id ID) (*Snapshot, error) {
 	return r.loadSnapshot(ctx, id, -1)

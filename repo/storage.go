@@ -110,15 +110,6 @@ type Reserver interface {
 	Reserve(n int64)
 }
 
-// TempSyncer is implemented by streamers whose TempFiles can be made durable
-// before they are named (a Sync method; Commit then finds nothing left to
-// write): a file that may be named only after others are durable is written
-// meanwhile (see prepareUnpacked).
-type TempSyncer interface {
-	Streamer
-	SyncsTemps()
-}
-
 // TempRemover is implemented by streamers that can remove the temporary files an
 // interrupted run left behind; prune calls it with the repository locked
 // exclusively.
