@@ -78,7 +78,7 @@ func runBuild(c *cobra.Command, o *buildOptions) error {
 			return err
 		}
 	}
-	pass, err := getSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_kit"), true)
+	pass, err := getNewSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_kit"))
 	if err != nil {
 		return err
 	}

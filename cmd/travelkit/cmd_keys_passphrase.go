@@ -46,7 +46,7 @@ func runKeysPassphrase(c *cobra.Command, o *keysPassphraseOptions) error {
 		return err
 	}
 	defer closeVol()
-	newPass, err := getSecret(o.newPassFile, tr.T("cli.keys.new_passphrase_file"), tr.T("cli.prompt.new_kit"), true)
+	newPass, err := getNewSecret(o.newPassFile, tr.T("cli.keys.new_passphrase_file"), tr.T("cli.prompt.new_kit"))
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func runLuksAddKey(o *newKeyFlags, args []string) error {
 		return err
 	}
 	defer vk.Wipe()
-	newPass, err := getSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new"), true)
+	newPass, err := getNewSecret(o.newPassFile, "new passphrase file", tr.T("cli.prompt.new"))
 	if err != nil {
 		return err
 	}

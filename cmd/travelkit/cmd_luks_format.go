@@ -154,7 +154,7 @@ func runLuksFormat(path string, o *luksFormatOptions) error {
 }
 
 func formatDevice(d *device, path string, o *luksFormatOptions, opt luks.FormatOptions) error {
-	pass, err := getSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_volume", path), true)
+	pass, err := getNewSecret(o.passFile, "passphrase file", tr.T("cli.prompt.new_volume", path))
 	if err != nil {
 		return err
 	}

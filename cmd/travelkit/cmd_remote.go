@@ -154,13 +154,13 @@ func runRemoteAdd(c *cobra.Command, o *remoteAddOptions, name, location string) 
 	defer clear(rk)
 	var u *drive.Unlocked
 	if rk != nil {
-		u, err = unlockWith(ok, rk, -1, true)
+		u, err = unlockWith(ok, rk, -1, true, false)
 	} else {
 		pass, perr := o.kit.secret(ok.d)
 		if perr != nil {
 			return perr
 		}
-		u, err = unlockWith(ok, pass, -1, true)
+		u, err = unlockWith(ok, pass, -1, true, true)
 		clear(pass)
 	}
 	if err != nil {

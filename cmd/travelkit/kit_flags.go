@@ -91,6 +91,9 @@ type kitFlags struct {
 	recoveryKey string
 	// crlf: the passphrase of an unlockEarly ended in CR LF (for verifyKit's hint)
 	crlf bool
+	// encoding: the passphrase of an unlockEarly was saved as UTF-16 or with a byte order
+	// mark (secretFileEncoding), for verifyKit's hint
+	encoding string
 }
 
 // register registers the kit and every way to unlock it: the secrets and the TPM.
@@ -308,25 +311,30 @@ func (k *kitFlags) unlockAs(o *openedKit, writable, early bool) (*drive.Unlocked
 	if early {
 		// only a file ends so: the terminal prompt drops the line ending
 		k.crlf = bytes.HasSuffix(pass, []byte("\r\n"))
+		k.encoding = ""
+		if k.passFile != "" {
+			k.encoding = secretFileEncoding(pass)
+		}
 		var u *drive.Unlocked
 		err := runWithNote(tr.T("cli.unlock.unlocking"), func() error {
 			var err error
 			u, err = o.d.UnlockEarly(pass, slot, writable)
 			return err
 		})
-		return u, kitUnlockError(err, k.crlf)
+		return u, kitUnlockError(err, k.crlf, k.encoding)
 	}
-	return unlockWith(o, pass, slot, writable)
+	return unlockWith(o, pass, slot, writable, k.passFile != "")
 }
 
 // verifyKit ends an unlockEarly (drive.Unlocked.Verify), with unlock's errors.
 func (k *kitFlags) verifyKit(u *drive.Unlocked) (reopened bool, err error) {
 	reopened, err = u.Verify()
-	return reopened, kitUnlockError(err, k.crlf)
+	return reopened, kitUnlockError(err, k.crlf, k.encoding)
 }
 
-// unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any).
-func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlocked, error) {
+// unlockWith opens the kit's encrypted volume with a keyslot passphrase (slot < 0: any);
+// fromFile: pass was read from --passphrase-file (for the hint on a wrong one).
+func unlockWith(o *openedKit, pass []byte, slot int, writable, fromFile bool) (*drive.Unlocked, error) {
 	var u *drive.Unlocked
 	err := runWithNote(tr.T("cli.unlock.unlocking"), func() error {
 		var err error
@@ -334,17 +342,24 @@ func unlockWith(o *openedKit, pass []byte, slot int, writable bool) (*drive.Unlo
 		return err
 	})
 	// only a file ends so: the terminal prompt drops the line ending
-	return u, kitUnlockError(err, bytes.HasSuffix(pass, []byte("\r\n")))
+	encoding := ""
+	if fromFile {
+		encoding = secretFileEncoding(pass)
+	}
+	return u, kitUnlockError(err, bytes.HasSuffix(pass, []byte("\r\n")), encoding)
 }
 
-// kitUnlockError is the message for a kit unlock's error; crlf: the passphrase ended in CR LF.
-func kitUnlockError(err error, crlf bool) error {
+// kitUnlockError is the message for a kit unlock's error; crlf: the passphrase ended in CR LF;
+// encoding: the passphrase file was saved as UTF-16 or with a byte order mark (secretFileEncoding).
+func kitUnlockError(err error, crlf bool, encoding string) error {
 	if errors.Is(err, luks.ErrWrongPassphrase) {
-		hint := "cli.unlock.wrong_hint"
-		if crlf {
-			hint = "cli.unlock.wrong_crlf_hint"
+		switch {
+		case encoding != "":
+			return withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), "cli.unlock.wrong_encoding_hint", encoding)
+		case crlf:
+			return withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), "cli.unlock.wrong_crlf_hint")
 		}
-		return withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), hint)
+		return withCodeT(ExitWrongKey, errorT("cli.unlock.wrong"), "cli.unlock.wrong_hint")
 	}
 	return err
 }

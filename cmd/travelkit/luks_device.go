@@ -173,6 +173,8 @@ func unlockError(path string, pass []byte, passFile string, err error) error {
 	case errors.Is(err, luks.ErrWrongPassphrase):
 		hint, args := "cli.luks.wrong_hint", []any{}
 		switch {
+		case passFile != "" && secretFileEncoding(pass) != "":
+			hint, args = "cli.luks.wrong_file_encoding_hint", []any{passFile, secretFileEncoding(pass)}
 		case passFile != "" && bytes.HasSuffix(pass, []byte("\r\n")):
 			hint, args = "cli.luks.wrong_file_crlf_hint", []any{passFile}
 		case passFile != "" && bytes.HasSuffix(pass, []byte("\n")):

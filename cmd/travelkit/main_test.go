@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -70,6 +71,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"partcopy":  cmdPartcopy,
 		"partput":   cmdPartput,
 		"zero":      cmdZero,
+		"pwshout":   cmdPwshOut,
 	}
 	// bootbundle_test.go
 	m["bootbundle"] = cmdBootbundle
@@ -112,6 +114,31 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(f.Truncate(n))
 	ts.Check(f.Close())
+}
+
+// cmdPwshOut writes TEXT to FILE as Windows PowerShell 5.1 saves text: utf16 as `>` and
+// Out-File do (FF FE, UTF-16 LE, CR LF), utf8bom as Out-File -Encoding utf8 (EF BB BF, CR LF),
+// utf16nobom as UTF-16 LE without the byte order mark.
+func cmdPwshOut(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pwshout utf16|utf8bom|utf16nobom FILE TEXT")
+	}
+	text := args[2] + "\r\n"
+	var b []byte
+	switch args[0] {
+	case "utf16", "utf16nobom":
+		if args[0] == "utf16" {
+			b = []byte{0xFF, 0xFE}
+		}
+		for _, u := range utf16.Encode([]rune(text)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	case "utf8bom":
+		b = append([]byte{0xEF, 0xBB, 0xBF}, text...)
+	default:
+		ts.Fatalf("pwshout: unknown encoding %q", args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o600))
 }
 
 func cmdPoke(ts *testscript.TestScript, neg bool, args []string) {

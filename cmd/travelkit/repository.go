@@ -304,7 +304,7 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 func (f *repoFlags) openRepo(ctx context.Context, st *repo.Storage, pw *[]byte) (r *repo.Repository, err, kitErr error) {
 	if f.unlocked != nil {
 		if r, err := f.unlocked.OpenKeptRepository(ctx, *st); err == nil {
-			if kitErr := kitUnlockError(f.unlocked.Accept(), f.kit.crlf); kitErr != nil {
+			if kitErr := kitUnlockError(f.unlocked.Accept(), f.kit.crlf, f.kit.encoding); kitErr != nil {
 				return nil, nil, kitErr
 			}
 			return r, nil, nil

@@ -89,6 +89,43 @@ func lowerFirst(s string) string {
 	return s
 }
 
+// secretFileEncoding names the text encoding a passphrase file was saved in when it is not
+// plain bytes one can type: a UTF-16 or UTF-8 byte order mark at the start (Windows
+// PowerShell 5.1's `>` and Out-File write UTF-16 LE with FF FE), or a NUL byte (UTF-16
+// without a mark). "" for an ordinary file.
+func secretFileEncoding(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return "UTF-8 (BOM EF BB BF)"
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return "UTF-16 LE (BOM FF FE)"
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return "UTF-16 BE (BOM FE FF)"
+	case bytes.IndexByte(b, 0) >= 0:
+		return "UTF-16 (NUL)"
+	}
+	return ""
+}
+
+// getNewSecret is getSecret for a NEW passphrase: a file saved as UTF-16 or with a byte
+// order mark is refused (exit 2, nothing changed), since its passphrase could never be
+// typed at a prompt. Ordinary files are still used byte for byte, as cryptsetup does.
+func getNewSecret(file, what, prompt string) ([]byte, error) {
+	b, err := getSecret(file, what, prompt, true)
+	if err != nil || file == "" {
+		return b, err
+	}
+	if enc := secretFileEncoding(b); enc != "" {
+		clear(b)
+		return nil, withCodeT(ExitUsage, errorT("cli.secret.file_encoding", secretFileName(what), file, enc), "cli.secret.file_encoding_hint", file)
+	}
+	if bytes.HasSuffix(b, []byte("\n")) {
+		// kept, as cryptsetup keeps it, but said: typed at a prompt it would not unlock
+		fmt.Fprintln(os.Stderr, tr.T("cli.secret.file_newline_note", secretFileName(what), file))
+	}
+	return b, nil
+}
+
 // getSecret returns the secret from file when given, else prompts.
 func getSecret(file, what, prompt string, confirm bool) ([]byte, error) {
 	if file != "" {
