@@ -419,11 +419,28 @@ func (e *DiskFullError) Unwrap() error { return e.Err }
 type folderTemp struct {
 	f  *Folder
 	fh *os.File
-	n  int64
+	n  int64 // bytes written, buf's included
 	// reserved: the file was given its expected size at once (Reserve); its
 	// length is set to n when it is committed
 	reserved bool
+	// buf holds the last small writes, not yet in the file (see Write)
+	buf *[]byte
 }
+
+// A streamed pack is written in small pieces: per blob an IV, the compressor's
+// frame header and blocks, the ciphertext and a MAC, each a Write. A first
+// backup of 100,000 files (5 KiB each on average) made 310,000 write calls,
+// 0.9 s of its 5.1 s of CPU in the kernel's per-call work. Writes shorter than
+// tempDirect are gathered in a buffer of tempBufSize bytes and written
+// together; longer ones (a large chunk's ciphertext) go to the file as they
+// are, after what is gathered, so that they are not copied once more.
+const (
+	tempBufSize = 128 << 10
+	tempDirect  = 32 << 10
+)
+
+// tempBufs are the gathering buffers of the temporary files being written.
+var tempBufs = sync.Pool{New: func() any { b := make([]byte, 0, tempBufSize); return &b }}
 
 // Reserve gives the empty file n bytes of allocated space (Reserver). On
 // journaled ext4 a write that extends a file changes its size in the journal:
@@ -437,9 +454,47 @@ func (t *folderTemp) Reserve(n int64) {
 	}
 }
 
+// Write gathers p in the buffer, or writes it to the file when it is long
+// (tempDirect). An error of an earlier gathered write may surface here or in
+// Commit; the file is then aborted by its writer.
 func (t *folderTemp) Write(p []byte) (int, error) {
-	n, err := t.fh.Write(p)
+	if len(p) < tempDirect {
+		if t.buf == nil {
+			t.buf = tempBufs.Get().(*[]byte)
+		}
+		if len(*t.buf)+len(p) > cap(*t.buf) {
+			if err := t.flush(); err != nil {
+				return 0, err
+			}
+		}
+		*t.buf = append(*t.buf, p...)
+		t.n += int64(len(p))
+		return len(p), nil
+	}
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
+	n, err := t.writeFile(p)
 	t.n += int64(n)
+	return n, err
+}
+
+// flush writes the gathered bytes to the file.
+func (t *folderTemp) flush() error {
+	if t.buf == nil || len(*t.buf) == 0 {
+		return nil
+	}
+	n, err := t.writeFile(*t.buf)
+	if err != nil {
+		// the bytes not written are lost: the file is short of t.n
+		t.n -= int64(len(*t.buf) - n)
+	}
+	*t.buf = (*t.buf)[:0]
+	return err
+}
+
+func (t *folderTemp) writeFile(p []byte) (int, error) {
+	n, err := t.fh.Write(p)
 	killpoint.Here("repo: folder stream written")
 	if errors.Is(err, syscall.ENOSPC) {
 		err = &DiskFullError{Err: err}
@@ -447,10 +502,30 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// release gives the buffer back for other files.
+func (t *folderTemp) release() {
+	if t.buf != nil {
+		*t.buf = (*t.buf)[:0]
+		tempBufs.Put(t.buf)
+		t.buf = nil
+	}
+}
+
 // Rewind truncates the file to off bytes and writes on from there.
 func (t *folderTemp) Rewind(off int64) error {
 	if off < 0 || off > t.n {
 		return fmt.Errorf("rewind to %d of a %d-byte file", off, t.n)
+	}
+	if t.buf != nil {
+		inFile := t.n - int64(len(*t.buf))
+		if off >= inFile {
+			// within what is gathered: nothing was written to the file
+			*t.buf = (*t.buf)[:off-inFile]
+			t.n = off
+			return nil
+		}
+		*t.buf = (*t.buf)[:0]
+		t.n = inFile
 	}
 	// reserved space keeps its size (the next writes then do not extend the
 	// file): Commit cuts the file to its length
@@ -474,6 +549,11 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	if err := validName(h); err != nil {
 		return fail(err)
 	}
+	err := t.flush()
+	t.release()
+	if err != nil {
+		return fail(err)
+	}
 	if t.reserved {
 		if err := t.fh.Truncate(t.n); err != nil {
 			return fail(err)
@@ -490,7 +570,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	}
 	final := t.f.path(h)
 	dir := filepath.Dir(final)
-	err := os.Rename(t.fh.Name(), final)
+	err = os.Rename(t.fh.Name(), final)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(dir, 0o700); err == nil {
 			err = os.Rename(t.fh.Name(), final)
@@ -503,6 +583,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 }
 
 func (t *folderTemp) Abort() {
+	t.release()
 	t.fh.Close()
 	os.Remove(t.fh.Name())
 }
