@@ -562,6 +562,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	if err := t.fh.Sync(); err != nil {
 		return fail(err)
 	}
+	dropCached(t.fh)
 	if err := t.fh.Close(); err != nil {
 		return fail(err)
 	}
