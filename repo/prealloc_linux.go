@@ -41,7 +41,8 @@ func unwrittenExtents(f *os.File) bool {
 // machine whose memory is full of cache every page of a pack written evicted a
 // page of something else, such as the files still to be read. With the 5 GB of
 // packs of a 1,000,000-file first backup, the source files read after them came
-// partly from the disk again (README "Benchmarks", "Packs leave the cache").
+// partly from the disk again (README "Benchmarks", "Short writes gathered; packs
+// leave the cache").
 func dropCached(f *os.File) {
 	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
