@@ -30,6 +30,8 @@ type Folder struct {
 	// held: the temporary files holding reserved space (Reserve)
 	heldMu sync.Mutex
 	held   map[*folderTemp]struct{}
+	// releaseMu: one releaseReserved at a time
+	releaseMu sync.Mutex
 }
 
 // packFile is an open pack file, closed when the cache has dropped it and
@@ -179,8 +181,9 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 		return fmt.Errorf("failed to save %v: %w", h, err)
 	}
 	n, err := tmp.Write(data)
-	if errors.Is(err, syscall.ENOSPC) && f.releaseReserved(nil) {
+	if errors.Is(err, syscall.ENOSPC) {
 		// space streamed packs reserved and have not written: given back
+		f.releaseReserved(nil)
 		_, err = tmp.Write(data[n:])
 	}
 	if err != nil {
@@ -458,17 +461,18 @@ func (t *folderTemp) Reserve(n int64) {
 	if t.n != 0 || t.reserved {
 		return
 	}
+	// on the list before the space is taken: a write that finds the disk
+	// full meanwhile waits for t.mu, then cuts what t reserved
 	f := t.f
 	f.heldMu.Lock()
-	open := int64(len(f.held)) + 1
+	if f.held == nil {
+		f.held = map[*folderTemp]struct{}{}
+	}
+	f.held[t] = struct{}{}
+	open := int64(len(f.held))
 	f.heldMu.Unlock()
-	if t.reserved = reserve(t.fh, n, reserveRoom(open, n)); t.reserved {
-		f.heldMu.Lock()
-		if f.held == nil {
-			f.held = map[*folderTemp]struct{}{}
-		}
-		f.held[t] = struct{}{}
-		f.heldMu.Unlock()
+	if t.reserved = reserve(t.fh, n, reserveRoom(open, n)); !t.reserved {
+		t.unreserve()
 	}
 }
 
@@ -487,10 +491,17 @@ func (t *folderTemp) unreserve() {
 }
 
 // releaseReserved cuts the reserved space of every temporary file but except to what
-// it holds (they then grow with their writes), and reports whether it cut
-// any: a write that found the disk full tries again, so that a backup that
-// fits never stops for space reserved and not written.
-func (f *Folder) releaseReserved(except *folderTemp) bool {
+// it holds (they then grow with their writes): a write that found the disk
+// full then tries once more, so that a backup that fits never stops for
+// space reserved and not written. Releases run one at a time, and a write
+// tries again even when its own release found nothing left to cut: two
+// writes that found the disk full at once both wait until the first release
+// has cut every file (without that, one in two runs of
+// TestFolderBackupNearlyFull with every pack reserving stopped at ENOSPC
+// with 10 MiB free).
+func (f *Folder) releaseReserved(except *folderTemp) {
+	f.releaseMu.Lock()
+	defer f.releaseMu.Unlock()
 	f.heldMu.Lock()
 	var ts []*folderTemp
 	for t := range f.held {
@@ -500,15 +511,13 @@ func (f *Folder) releaseReserved(except *folderTemp) bool {
 		}
 	}
 	f.heldMu.Unlock()
-	cut := false
 	for _, t := range ts {
 		t.mu.Lock()
 		if t.reserved && t.fh.Truncate(t.n) == nil {
-			t.reserved, cut = false, true
+			t.reserved = false
 		}
 		t.mu.Unlock()
 	}
-	return cut
 }
 
 func (t *folderTemp) Write(p []byte) (int, error) {
@@ -516,7 +525,8 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	n, err := t.fh.Write(p)
 	t.n += int64(n)
 	t.mu.Unlock()
-	if errors.Is(err, syscall.ENOSPC) && t.f.releaseReserved(t) {
+	if errors.Is(err, syscall.ENOSPC) {
+		t.f.releaseReserved(t)
 		// not holding t.mu: another file's Write may be releasing t
 		t.mu.Lock()
 		k, err2 := t.fh.Write(p[n:])

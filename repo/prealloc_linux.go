@@ -31,7 +31,15 @@ func reserve(f *os.File, n, room int64) bool {
 	if !ok || int64(st.Bavail) < (n+room)/max(int64(st.Bsize), 1) {
 		return false
 	}
-	return unix.Fallocate(int(f.Fd()), 0, 0, n) == nil
+	if unix.Fallocate(int(f.Fd()), 0, 0, n) == nil {
+		return true
+	}
+	// ext4 keeps the blocks (and the size) it could give before it ran out:
+	// the pack would be committed with zeros after its last blob
+	if f.Truncate(0) != nil {
+		return true // Commit cuts it to its length
+	}
+	return false
 }
 
 // unwrittenExtents reports whether f is on ext4 (or ext2/3 mounted by it, where
