@@ -110,52 +110,25 @@ func TestBuildKitStockTools(t *testing.T) {
 		t.Fatalf("recovery key %q: %v", res.RecoveryKey, err)
 	}
 
-	// GPT
-	if out := sh(t, dir, "sgdisk", "-v", img); !strings.Contains(out, "No problems found") {
-		t.Fatalf("sgdisk -v:\n%s", out)
-	}
 	l := plan.Layout
-	out := sh(t, dir, "sgdisk", "-i", "1", img)
-	if !strings.Contains(out, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7") {
-		t.Fatalf("partition 1 type:\n%s", out)
-	}
-	out = sh(t, dir, "sgdisk", "-i", "2", img)
-	if !strings.Contains(out, "CA7D7CCB-63ED-4C53-861C-1742536059CC") {
-		t.Fatalf("partition 2 type:\n%s", out)
-	}
-
-	// FAT32: fsck.vfat, mtools, label, SHA256SUMS
-	tools := filepath.Join(dir, "tools.img")
-	copyRange(t, img, tools, l.ToolsOff, l.ToolsSize)
-	sh(t, dir, "fsck.vfat", "-n", tools)
-	if out := sh(t, dir, "fatlabel", tools); strings.TrimSpace(out) != "TRAVELKIT" {
-		t.Fatalf("label %q", out)
-	}
-	mi := img + "@@" + strconv.FormatInt(l.ToolsOff, 10)
-	out = sh(t, dir, "mdir", "-i", mi, "-/", "-b", "::")
-	for _, want := range []string{"bin/linux-amd64/travelkit", "bin/windows-amd64/travelkit.exe", "RESTORE.en.txt", "RESTORE.ar.html", "escrow/colleague-a.age", "manifest.json", "SHA256SUMS"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("mdir lacks %s:\n%s", want, out)
-		}
-	}
 	ex := filepath.Join(dir, "extracted")
 	os.Mkdir(ex, 0o755)
-	sh(t, dir, "mcopy", "-i", mi, "-s", "-n", "::/*", ex)
-	sh(t, ex, "sha256sum", "--strict", "-c", "SHA256SUMS")
-
-	// LUKS2: cryptsetup on the data partition's header area
-	hdr := filepath.Join(dir, "hdr.img")
-	copyRange(t, img, hdr, l.DataOff, 16<<20)
-	out = sh(t, dir, "cryptsetup", "luksDump", hdr)
-	if !strings.Contains(out, "Label:         \tamina-2026-12") || !strings.Contains(out, res.LUKSUUID) {
-		t.Fatalf("luksDump:\n%s", out)
+	if stockTools {
+		checkStockTools(t, dir, img, l, ex, res)
+	} else {
+		// the GPT is read by drive.Open below, the LUKS2 header by Unlock, the ext4 by
+		// its FS; the tools partition here
+		notOnWindows(t, "the kit with sgdisk, fsck.vfat, fatlabel, mtools, sha256sum, cryptsetup, e2fsck and debugfs")
+		files := toolsFiles(t, img)
+		ls := listing(files)
+		for _, want := range []string{"bin/linux-amd64/travelkit", "bin/windows-amd64/travelkit.exe", "RESTORE.en.txt", "RESTORE.ar.html", "escrow/colleague-a.age", "manifest.json", "SHA256SUMS"} {
+			if !strings.Contains(ls, want) {
+				t.Errorf("the tools partition lacks %s:\n%s", want, ls)
+			}
+		}
+		checkSums(t, files)
+		extractTools(t, files, ex)
 	}
-	pass := filepath.Join(dir, "pass")
-	os.WriteFile(pass, []byte("correct horse battery"), 0o600)
-	sh(t, dir, "cryptsetup", "open", "--test-passphrase", "--key-file", pass, "--key-slot", "0", hdr)
-	rk := filepath.Join(dir, "rk")
-	os.WriteFile(rk, []byte(res.RecoveryKey), 0o600)
-	sh(t, dir, "cryptsetup", "open", "--test-passphrase", "--key-file", rk, "--key-slot", "1", hdr)
 
 	// escrow: stock age decrypts the recovery key, which opens keyslot 1
 	for _, p := range []string{filepath.Join(ex, "escrow", "colleague-a.age"), filepath.Join(escrowDir, "colleague-a.age")} {
@@ -190,37 +163,9 @@ func TestBuildKitStockTools(t *testing.T) {
 		}
 		f.Close()
 	}
-
-	// ext4: decrypted independently with the volume key from cryptsetup, e2fsck and debugfs agree
-	vkf := filepath.Join(dir, "vk")
-	sh(t, dir, "cryptsetup", "luksDump", "-q", "--dump-volume-key", "--volume-key-file", vkf, "--key-file", pass, hdr)
-	payload := filepath.Join(dir, "payload.enc")
-	copyRange(t, img, payload, l.DataOff+16<<20, l.DataSize-16<<20)
-	plain := filepath.Join(dir, "payload.ext4")
-	cmd := exec.Command("/usr/bin/python3", "../luks/testdata/xts.py", "decrypt", vkf, "4096", "0")
-	in, _ := os.Open(payload)
-	outf, _ := os.Create(plain)
-	var stderr bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, outf, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("xts.py: %v %s", err, stderr.Bytes())
-	}
-	in.Close()
-	outf.Close()
-	sh(t, dir, "e2fsck", "-fn", plain)
-	inner := sh(t, dir, "debugfs", "-R", "cat /travelkit/manifest.json", plain)
 	outer, _ := os.ReadFile(filepath.Join(ex, "manifest.json"))
-	if !strings.Contains(inner, string(outer)) {
-		t.Fatalf("inner manifest differs:\n%s\nvs\n%s", inner, outer)
-	}
-	if out := sh(t, dir, "debugfs", "-R", "ls -l /", plain); !strings.Contains(out, "repo") {
-		t.Fatalf("no repo/:\n%s", out)
-	}
-	if out := sh(t, dir, "debugfs", "-R", "cat /notes/field/put.txt", plain); !strings.Contains(out, "put by travelkit") {
-		t.Fatalf("debugfs does not show the file travelkit put:\n%s", out)
-	}
-	if pw := sh(t, dir, "debugfs", "-R", "cat /travelkit/repo-password", plain); len(strings.TrimSpace(pw)) < 32 {
-		t.Fatalf("repo password %q", pw)
+	if stockTools {
+		checkStockExt4(t, dir, img, l, outer)
 	}
 
 	// travelkit itself opens it with the passphrase and the recovery key
@@ -240,7 +185,105 @@ func TestBuildKitStockTools(t *testing.T) {
 		if err != nil || !bytes.Equal(got, outer) {
 			t.Fatalf("manifest via travelkit: %v", err)
 		}
+		if !stockTools {
+			if b, err := u.FS.ReadFile("notes/field/put.txt"); err != nil || string(b) != "put by travelkit\n" {
+				t.Fatalf("the file travelkit put: %q %v", b, err)
+			}
+			if pw, err := u.FS.ReadFile("travelkit/repo-password"); err != nil || len(strings.TrimSpace(string(pw))) < 32 {
+				t.Fatalf("repo password %q %v", pw, err)
+			}
+		}
 		u.Close()
+	}
+}
+
+// checkStockTools checks the built kit's GPT with sgdisk, its tools partition with
+// fsck.vfat, fatlabel, mtools and sha256sum (copied into ex), and its LUKS2 header with
+// cryptsetup.
+func checkStockTools(t *testing.T, dir, img string, l *drive.Layout, ex string, res *builder.Result) {
+	t.Helper()
+	// GPT
+	if out := sh(t, dir, "sgdisk", "-v", img); !strings.Contains(out, "No problems found") {
+		t.Fatalf("sgdisk -v:\n%s", out)
+	}
+	out := sh(t, dir, "sgdisk", "-i", "1", img)
+	if !strings.Contains(out, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7") {
+		t.Fatalf("partition 1 type:\n%s", out)
+	}
+	out = sh(t, dir, "sgdisk", "-i", "2", img)
+	if !strings.Contains(out, "CA7D7CCB-63ED-4C53-861C-1742536059CC") {
+		t.Fatalf("partition 2 type:\n%s", out)
+	}
+
+	// FAT32: fsck.vfat, mtools, label, SHA256SUMS
+	tools := filepath.Join(dir, "tools.img")
+	copyRange(t, img, tools, l.ToolsOff, l.ToolsSize)
+	sh(t, dir, "fsck.vfat", "-n", tools)
+	if out := sh(t, dir, "fatlabel", tools); strings.TrimSpace(out) != "TRAVELKIT" {
+		t.Fatalf("label %q", out)
+	}
+	mi := img + "@@" + strconv.FormatInt(l.ToolsOff, 10)
+	out = sh(t, dir, "mdir", "-i", mi, "-/", "-b", "::")
+	for _, want := range []string{"bin/linux-amd64/travelkit", "bin/windows-amd64/travelkit.exe", "RESTORE.en.txt", "RESTORE.ar.html", "escrow/colleague-a.age", "manifest.json", "SHA256SUMS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("mdir lacks %s:\n%s", want, out)
+		}
+	}
+	sh(t, dir, "mcopy", "-i", mi, "-s", "-n", "::/*", ex)
+	sh(t, ex, "sha256sum", "--strict", "-c", "SHA256SUMS")
+
+	// LUKS2: cryptsetup on the data partition's header area
+	hdr := filepath.Join(dir, "hdr.img")
+	copyRange(t, img, hdr, l.DataOff, 16<<20)
+	out = sh(t, dir, "cryptsetup", "luksDump", hdr)
+	if !strings.Contains(out, "Label:         \tamina-2026-12") || !strings.Contains(out, res.LUKSUUID) {
+		t.Fatalf("luksDump:\n%s", out)
+	}
+	pass := filepath.Join(dir, "pass")
+	os.WriteFile(pass, []byte("correct horse battery"), 0o600)
+	sh(t, dir, "cryptsetup", "open", "--test-passphrase", "--key-file", pass, "--key-slot", "0", hdr)
+	rk := filepath.Join(dir, "rk")
+	os.WriteFile(rk, []byte(res.RecoveryKey), 0o600)
+	sh(t, dir, "cryptsetup", "open", "--test-passphrase", "--key-file", rk, "--key-slot", "1", hdr)
+}
+
+// checkStockExt4 decrypts the kit's volume independently, with the volume key from
+// cryptsetup and luks/testdata/xts.py, and checks its ext4 with e2fsck and debugfs: the
+// manifest is outer, the file travelkit put is there. It reads hdr.img and pass in dir,
+// which checkStockTools wrote.
+func checkStockExt4(t *testing.T, dir, img string, l *drive.Layout, outer []byte) {
+	t.Helper()
+	hdr := filepath.Join(dir, "hdr.img")
+	pass := filepath.Join(dir, "pass")
+	// ext4: decrypted independently with the volume key from cryptsetup, e2fsck and debugfs agree
+	vkf := filepath.Join(dir, "vk")
+	sh(t, dir, "cryptsetup", "luksDump", "-q", "--dump-volume-key", "--volume-key-file", vkf, "--key-file", pass, hdr)
+	payload := filepath.Join(dir, "payload.enc")
+	copyRange(t, img, payload, l.DataOff+16<<20, l.DataSize-16<<20)
+	plain := filepath.Join(dir, "payload.ext4")
+	cmd := exec.Command("/usr/bin/python3", "../luks/testdata/xts.py", "decrypt", vkf, "4096", "0")
+	in, _ := os.Open(payload)
+	outf, _ := os.Create(plain)
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, outf, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("xts.py: %v %s", err, stderr.Bytes())
+	}
+	in.Close()
+	outf.Close()
+	sh(t, dir, "e2fsck", "-fn", plain)
+	inner := sh(t, dir, "debugfs", "-R", "cat /travelkit/manifest.json", plain)
+	if !strings.Contains(inner, string(outer)) {
+		t.Fatalf("inner manifest differs:\n%s\nvs\n%s", inner, outer)
+	}
+	if out := sh(t, dir, "debugfs", "-R", "ls -l /", plain); !strings.Contains(out, "repo") {
+		t.Fatalf("no repo/:\n%s", out)
+	}
+	if out := sh(t, dir, "debugfs", "-R", "cat /notes/field/put.txt", plain); !strings.Contains(out, "put by travelkit") {
+		t.Fatalf("debugfs does not show the file travelkit put:\n%s", out)
+	}
+	if pw := sh(t, dir, "debugfs", "-R", "cat /travelkit/repo-password", plain); len(strings.TrimSpace(pw)) < 32 {
+		t.Fatalf("repo password %q", pw)
 	}
 }
 
@@ -297,13 +340,16 @@ func TestSparse64GiB(t *testing.T) {
 	if _, err := builder.Build(context.Background(), plan, builder.BuildOptions{Passphrase: []byte("p")}); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := os.Stat(img)
-	used := usedBytes(st)
+	used := usedBytes(t, img)
 	t.Logf("64 GiB kit image uses %d MiB on disk", used>>20)
 	if used > 400<<20 {
 		t.Fatalf("64 GiB image uses %d MiB of real disk space (bar: < 400 MiB)", used>>20)
 	}
-	sh(t, dir, "sgdisk", "-v", img)
+	if stockTools {
+		sh(t, dir, "sgdisk", "-v", img)
+	} else {
+		notOnWindows(t, "the 64 GiB image's GPT with sgdisk -v")
+	}
 }
 
 func TestPlanRefusals(t *testing.T) {

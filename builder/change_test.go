@@ -48,18 +48,26 @@ func closeKit(t *testing.T, tg *target.Target, u *drive.Unlocked) {
 	}
 }
 
-// opens reports whether pass opens a keyslot of the kit's LUKS2 header.
-func opens(t *testing.T, img string, pass string) bool {
+// openReadOnly opens the kit image for reading; close closes it.
+func openReadOnly(t *testing.T, img string) (d *drive.Drive, close func()) {
 	t.Helper()
 	tg, err := target.Open(img, target.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tg.Close()
-	d, err := drive.Open(tg)
+	d, err = drive.Open(tg)
 	if err != nil {
+		tg.Close()
 		t.Fatal(err)
 	}
+	return d, func() { tg.Close() }
+}
+
+// opens reports whether pass opens a keyslot of the kit's LUKS2 header.
+func opens(t *testing.T, img string, pass string) bool {
+	t.Helper()
+	d, close := openReadOnly(t, img)
+	defer close()
 	c, err := d.Container()
 	if err != nil {
 		t.Fatal(err)

@@ -300,20 +300,27 @@ func removeStaleEscrow(dir string, old *kit.Manifest, cfg *Config) []i18n.Messag
 	return notes
 }
 
-// kitRepo opens the kit's own repository, or returns nil when it has none yet.
+// kitRepo opens the kit's own repository, or returns nil when it has none yet: with the
+// master key kept in the volume (drive.OpenKeptRepository: no scrypt) when it opens it,
+// else with the kit's repository password, then keeping the key (best effort).
 func (s *Session) kitRepo(ctx context.Context) (*repo.Repository, error) {
+	st := s.U.RepoStorage()
+	if r, err := s.U.OpenKeptRepository(ctx, st); err == nil {
+		return r, nil
+	}
 	pw, err := s.U.FS.ReadFile(drive.RepoPassword)
 	if err != nil {
 		return nil, nil
 	}
 	defer clear(pw)
-	r, err := repo.Open(ctx, s.U.RepoStorage(), bytes.TrimSpace(pw))
+	r, err := repo.Open(ctx, st, bytes.TrimSpace(pw))
 	if errors.Is(err, repo.ErrNoRepository) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the kit's repository: %w", err)
 	}
+	_ = s.U.KeepRepositoryKey(r)
 	return r, nil
 }
 

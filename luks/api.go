@@ -28,6 +28,10 @@ const (
 	DefaultMaxMemoryKiB = 1024 * 1024
 	MaxKeyslots         = 32
 	MaxTokens           = 32
+	// MaxTokenJSON is the most bytes one token's JSON can take: the JSON area of the
+	// largest LUKS2 header (4 MiB less its 4 KiB binary header), which would hold it
+	// with all the rest of the metadata. Readers of a token bound their read with it.
+	MaxTokenJSON = 4<<20 - binHeaderSize
 )
 
 // PBKDF describes a keyslot's key derivation. Zero costs are calibrated to IterTime.

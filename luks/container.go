@@ -754,6 +754,9 @@ func (c *Container) AddToken(id int, token []byte) (int, error) {
 	if id >= MaxTokens {
 		return -1, fmt.Errorf("token %d: tokens are 0..%d", id, MaxTokens-1)
 	}
+	if len(token) > MaxTokenJSON {
+		return -1, fmt.Errorf("token of %d bytes: no LUKS2 header holds more than %d", len(token), MaxTokenJSON)
+	}
 	if id < 0 {
 		for i := 0; i < MaxTokens; i++ {
 			if _, used := c.md.Tokens[strconv.Itoa(i)]; !used {

@@ -189,6 +189,23 @@ func TestKeyslotsAndTokens(t *testing.T) {
 	}
 }
 
+// MaxTokenJSON is the JSON area of the largest header the format allows, and AddToken
+// refuses a token longer than that before reading it.
+func TestMaxTokenJSON(t *testing.T) {
+	if want := validHeaderSizes[len(validHeaderSizes)-1] - binHeaderSize; MaxTokenJSON != want {
+		t.Fatalf("MaxTokenJSON %d, want %d", MaxTokenJSON, want)
+	}
+	_, c, _ := format(t, FormatOptions{})
+	tok := []byte(`{"type":"t","keyslots":["0"]}`)
+	big := append(tok, bytes.Repeat([]byte(" "), MaxTokenJSON+1-len(tok))...)
+	if _, err := c.AddToken(-1, big); err == nil || !strings.Contains(err.Error(), "no LUKS2 header holds") {
+		t.Fatalf("a token of %d bytes: %v", len(big), err)
+	}
+	if _, err := c.AddToken(-1, tok); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestChangePassphraseAndPriority(t *testing.T) {
 	d, c, vk := format(t, FormatOptions{})
 	if _, err := c.AddKeyslot(vk, []byte("b"), 3, cheap); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/BurntSushi/toml"
 
@@ -63,7 +64,11 @@ func Parse(file string, data []byte) (*Profile, error) {
 	if len(data) > MaxSize {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("more than %d bytes: not a profile (a profile is a small TOML file; see travelkit profile example)", MaxSize)}
 	}
-	d := &decoder{file: file, text: string(data)}
+	text, err := utf8Text(data)
+	if err != nil {
+		return nil, &Error{File: file, Msg: err.Error()}
+	}
+	d := &decoder{file: file, text: text}
 	md, err := toml.Decode(d.text, &d.raw)
 	if err != nil {
 		var pe toml.ParseError
@@ -87,6 +92,31 @@ func Parse(file string, data []byte) (*Profile, error) {
 		errs[i] = e
 	}
 	return nil, errors.Join(errs...)
+}
+
+// utf8Text is a profile file's text. A file that starts with a UTF-16 byte order mark is
+// read as UTF-16: Windows PowerShell 5.1, the one Windows 10 and 11 come with, writes
+// `travelkit profile example > kit.toml` that way (with CRLF line ends), and TOML itself
+// is UTF-8 only. UTF-8, with or without its mark, is taken as it is.
+func utf8Text(data []byte) (string, error) {
+	var order func(b []byte) uint16
+	switch {
+	case len(data) >= 2 && data[0] == 0xff && data[1] == 0xfe:
+		order = func(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+	case len(data) >= 2 && data[0] == 0xfe && data[1] == 0xff:
+		order = func(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+	default:
+		return string(data), nil
+	}
+	if len(data)%2 != 0 {
+		return "", errors.New("UTF-16 text (it starts with a UTF-16 byte order mark) with an odd number of bytes: " +
+			"not a whole profile; save it again as UTF-8")
+	}
+	units := make([]uint16, 0, len(data)/2-1)
+	for i := 2; i < len(data); i += 2 {
+		units = append(units, order(data[i:]))
+	}
+	return string(utf16.Decode(units)), nil
 }
 
 func (d *decoder) errorf(at keyPath, format string, args ...any) {

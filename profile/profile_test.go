@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"filippo.io/age"
 
@@ -225,8 +226,57 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// utf16File is text as Windows PowerShell 5.1's `>` writes it: a byte order mark, UTF-16
+// (little-endian unless big), CRLF line ends.
+func utf16File(text string, big bool) []byte {
+	u := utf16.Encode([]rune("\ufeff" + strings.ReplaceAll(text, "\n", "\r\n")))
+	b := make([]byte, 0, 2*len(u))
+	for _, c := range u {
+		if big {
+			b = append(b, byte(c>>8), byte(c))
+		} else {
+			b = append(b, byte(c), byte(c>>8))
+		}
+	}
+	return b
+}
+
+// TestUTF16Profile: `travelkit profile example > kit.toml` in Windows PowerShell 5.1 (the
+// one Windows comes with) writes UTF-16 with a byte order mark and CRLF line ends; that
+// file loads as the UTF-8 one does, and its errors name the same lines.
+func TestUTF16Profile(t *testing.T) {
+	want, err := Parse("example.toml", []byte(Example()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, big := range []bool{false, true} {
+		p := filepath.Join(dir, "kit.toml")
+		if err := os.WriteFile(p, utf16File(Example(), big), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(p)
+		if err != nil {
+			t.Fatalf("UTF-16 (big-endian %v): %v", big, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("UTF-16 (big-endian %v): %+v, want %+v", big, got, want)
+		}
+	}
+	bad := strings.Replace(Example(), "\nname =", "\nnme =", 1)
+	_, errUTF8 := Parse("kit.toml", []byte(bad))
+	_, errUTF16 := Parse("kit.toml", utf16File(bad, false))
+	if errUTF8 == nil || errUTF16 == nil || errUTF16.Error() != errUTF8.Error() || !strings.Contains(errUTF16.Error(), `kit.toml:`) {
+		t.Errorf("errors of a UTF-16 profile: %v, want those of UTF-8: %v", errUTF16, errUTF8)
+	}
+	if _, err := Parse("kit.toml", utf16File(Example(), false)[:101]); err == nil || !strings.Contains(err.Error(), "odd number of bytes") {
+		t.Errorf("UTF-16 with an odd number of bytes: %v", err)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(Example()))
+	f.Add(utf16File("name = \"x\"\n[luks]\nsector_size = 512\n", false))
 	f.Add([]byte("name = \"x\"\n[[escrow]]\nname = \"a\"\nrecipent = \"b\"\n[[escrow]]\n[[escrow]]\nname = 1\n"))
 	f.Add([]byte("name = \"x\"\nluks = { sector_sise = 1 }\na.b.c = 1\n\"quoted,key\" = 2\n"))
 	f.Add([]byte("name = \"x\"\n[tpm]\npcrs = [1, 99999999999]\n[drive]\ntools_size = -5\n"))

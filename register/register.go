@@ -181,6 +181,11 @@ func Parse(r io.Reader) (events []Event, problems []LineError, err error) {
 		if read > maxFileBytes {
 			return nil, nil, fmt.Errorf("the register is larger than %d bytes", int64(maxFileBytes))
 		}
+		if n == 1 {
+			// the UTF-8 byte order mark an editor may put first (Notepad before Windows
+			// 10 1903 did when saving as UTF-8): the first event is still read
+			line = bytes.TrimPrefix(line, []byte("\ufeff"))
+		}
 		if tooLong {
 			problem(LineError{n, fmt.Errorf("longer than %d bytes", maxLineLen)})
 		} else if len(bytes.TrimSpace(line)) > 0 {

@@ -124,6 +124,25 @@ func TestParseBounds(t *testing.T) {
 	}
 }
 
+// TestParseEditedOnWindows: a register saved by a Windows editor (CRLF line ends, and the
+// UTF-8 byte order mark Notepad put first, saving as UTF-8, before Windows 10 1903) reads every event, and
+// Append adds after it.
+func TestParseEditedOnWindows(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "register.jsonl")
+	a := `{"event":"build","date":"2025-01-01T00:00:00Z","kit_id":"a","luks_uuid":"u"}`
+	b := `{"event":"build","date":"2025-02-01T00:00:00Z","kit_id":"b","luks_uuid":"v"}`
+	if err := os.WriteFile(p, []byte("\ufeff"+a+"\r\n"+b+"\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Append(p, Event{Event: "build", Date: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), KitID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, problems, err := ReadFile(p)
+	if err != nil || len(problems) != 0 || len(ev) != 3 || ev[0].KitID != "a" || ev[1].KitID != "b" || ev[2].KitID != "c" {
+		t.Fatalf("%+v, problems %v, %v", ev, problems, err)
+	}
+}
+
 // TestParseProblemsBounded: a register of many short lines that are not events (a
 // binary file given by mistake, a hostile one) lists at most maxProblems of them and a
 // last one that counts the rest, instead of one entry per line: 4 MiB of "x\n" made

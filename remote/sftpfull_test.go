@@ -1,5 +1,8 @@
 //go:build linux
 
+// This test mounts a small tmpfs (root, Linux) under the server's folder to fill its disk:
+// Linux only, like the servers of storage_test.go.
+
 package remote
 
 import (

@@ -1,5 +1,14 @@
 //go:build linux
 
+// These tests run the storages against real servers that internal/testservers starts on
+// loopback (OpenSSH's sshd with a POSIX shell account, versitygw for S3, rclone serve
+// restic), restart them and change their files on disk. They are Linux programs started by
+// the test binary, and a Windows test binary cannot start them: under Wine, CreateProcess
+// of a Linux executable gives Go no process handle ("WaitForSingleObject: Invalid
+// handle"). The Windows client code is run under Wine against the same servers, started
+// from the Linux side, by wintest's remote.txtar (travelkit.exe remote add and copy to
+// sftp: and rest:); these tests stay in the Linux suite.
+
 package remote
 
 import (

@@ -76,6 +76,9 @@ type fileJob struct {
 	path string
 	node *Node
 	fut  *nodeFuture
+	// changed: the parent snapshot has an older version of the file, whose
+	// chunks it likely shares: a long chunk is not streamed (streamLong)
+	changed bool
 }
 
 type chunkJob struct {
@@ -659,7 +662,7 @@ func (a *archiver) saveEntry(path string, fi os.FileInfo, parent *Node) *nodeFut
 			files = a.bigFiles
 		}
 		select {
-		case files <- fileJob{path: path, node: node, fut: f}:
+		case files <- fileJob{path: path, node: node, fut: f, changed: parent != nil}:
 		case <-a.ctx.Done():
 			close(f.done)
 		}
@@ -953,7 +956,34 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 		if l == 0 {
 			want := min(chunkMax, max(n, chunkMin)+readStep)
 			if want > len(buf) {
-				g, err := a.growToBig(f, buf, n, &pre)
+				// the big buffer when it is free; while the other reader's
+				// chunk is in it, the chunk of a new file is streamed into
+				// the pack (that of a changed file is likely stored already,
+				// and would be compressed and sealed for nothing)
+				var big []byte
+				select {
+				case b := <-a.bigBufs:
+					big = bigBuf(b)
+				default:
+					if job.changed {
+						break
+					}
+					lc, err := a.streamLong(f, buf, n, sc)
+					if err != nil {
+						return err
+					}
+					if lc.size > 0 {
+						content = append(content, lc.id)
+						size += int64(lc.size)
+						a.bytesDone.Add(int64(lc.size))
+						n, scanned, eof = lc.rest, 0, lc.eof
+						if n == 0 && eof {
+							return a.finishFile(job, content, size)
+						}
+						continue
+					}
+				}
+				g, err := a.growToBig(f, buf, n, &pre, big)
 				if err != nil {
 					return err
 				}
@@ -1028,13 +1058,17 @@ type bigGrow struct {
 // into a chunk buffer and searches it for the cut (a cut depends only on
 // the 64 bytes before it, so the search goes on with buf's last 64 bytes
 // in front). In Go traces of a 1 GiB first backup this wait was the
-// largest idle time (0.9-2.5 core-s under load).
-func (a *archiver) growToBig(f io.Reader, buf []byte, n int, pre *prefixHash) (bigGrow, error) {
-	var g bigGrow
-	select {
-	case b := <-a.bigBufs:
-		g.buf = bigBuf(b)
-	default:
+// largest idle time (0.9-2.5 core-s under load); the chunk of a new file is
+// now streamed instead when the storage can rewind a pack (streamLong), so
+// a reader waits only for a changed file's chunk or on other storages.
+func (a *archiver) growToBig(f io.Reader, buf []byte, n int, pre *prefixHash, big []byte) (bigGrow, error) {
+	g := bigGrow{buf: big}
+	if g.buf == nil {
+		select {
+		case b := <-a.bigBufs:
+			g.buf = bigBuf(b)
+		default:
+		}
 	}
 	if g.buf == nil && n >= chunkMin {
 		pre.add(buf[:n])
@@ -1070,6 +1104,75 @@ func (a *archiver) growToBig(f io.Reader, buf []byte, n int, pre *prefixHash) (b
 	copy(g.buf, buf[:n])
 	a.putBuf(buf)
 	return g, nil
+}
+
+// longChunk is what streamLong hands back: a chunk streamed into a pack.
+type longChunk struct {
+	id   ID
+	size int  // the chunk's length (0: not streamed)
+	rest int  // bytes after the cut, now at the start of the buffer
+	eof  bool // the file ended in what was read
+}
+
+// streamLong saves a chunk that outgrew its chunk buffer (buf[:n], no cut in
+// it) while the big buffer is busy, instead of waiting for it: the chunk's
+// first n bytes start a blob in the reader's pack (startLong), then the file
+// is read on in pieces of readStep bytes into buf, behind the window of the
+// bytes before them, each piece searched for the cut and added to the blob up
+// to it. What follows the cut is left at the start of buf. The cuts are the
+// ones the whole chunk would get (a cut depends on the 64 bytes before it
+// only). When the storage cannot rewind a pack it returns a zero longChunk
+// and the reader waits for the big buffer (growToBig).
+func (a *archiver) streamLong(f io.Reader, buf []byte, n int, sc *BlobScratch) (longChunk, error) {
+	if err := a.failed(); err != nil {
+		return longChunk{}, err
+	}
+	b, err := a.r.startLong(buf[:n], sc)
+	if err != nil || b == nil {
+		if err != nil {
+			a.fatal(err)
+		}
+		return longChunk{}, err
+	}
+	size := n
+	for {
+		copy(buf, buf[n-chunkWindow:n])
+		m, err := io.ReadFull(f, buf[chunkWindow:chunkWindow+min(readStep, chunkMax-size)])
+		eof := false
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			eof = true
+		} else if err != nil {
+			b.abort()
+			return longChunk{}, err
+		}
+		n = chunkWindow + m
+		l := 0
+		if m > 0 {
+			l = a.cut.search(buf[:n], chunkWindow+1, n)
+		}
+		if l == 0 && (eof || size+m == chunkMax) {
+			l = n
+		}
+		end := n
+		if l > 0 {
+			end = l
+		}
+		if err := b.write(buf[chunkWindow:end]); err != nil {
+			a.fatal(err)
+			return longChunk{}, err
+		}
+		size += end - chunkWindow
+		if l == 0 {
+			continue
+		}
+		id, _, err := b.finish()
+		if err != nil {
+			a.fatal(err)
+			return longChunk{}, err
+		}
+		copy(buf, buf[l:n])
+		return longChunk{id: id, size: size, rest: n - l, eof: eof}, nil
+	}
 }
 
 // bigBuf makes the big buffer on first use.

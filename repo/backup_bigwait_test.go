@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/restic/chunker"
@@ -18,37 +19,61 @@ import (
 // busy, as when the other reader's chunk is in it.
 type bigTaker struct {
 	sourceFile
-	a       *archiver
+	a     *archiver
+	hold  *bigHold
+	waits *int
+}
+
+// bigHold is the big buffer while the source files (bigTaker) keep it.
+type bigHold struct {
 	held    []byte
 	holding bool
-	waits   *int
 }
 
 func (f *bigTaker) Read(p []byte) (int, error) {
 	if len(p) > chunkMin+readStep { // no step of readFile's own reads is as long
-		if f.holding {
+		if f.hold.holding {
 			*f.waits++
-			f.a.bigBufs <- f.held
-			f.held, f.holding = nil, false
+			f.a.bigBufs <- f.hold.held
+			f.hold.held, f.hold.holding = nil, false
 		}
 	} else {
 		select {
 		case b := <-f.a.bigBufs:
-			f.held, f.holding = b, true
+			f.hold.held, f.hold.holding = b, true
 		default:
 		}
 	}
 	return f.sourceFile.Read(p)
 }
 
-// A reader that waits for the big buffer hashes the chunk's start, reads the
-// next piece and searches it for the cut meanwhile (growToBig): the chunks
-// are still cut where restic cuts them and named by their SHA-256, whether
-// the cut falls in what was read ahead (at its first and last possible
+// noStream hides the folder's CreateTemp: blobs are packed in memory, and a
+// pack cannot be rewound.
+type noStream struct{ Storage }
+
+func (w noStream) Close() error { return closeStorage(w.Storage) }
+
+// A reader whose chunk outgrows its chunk buffer while the big buffer is busy
+// streams the chunk into its pack piece by piece (streamLong) when the
+// storage can rewind a pack, and never waits for the buffer. Where it cannot,
+// the reader waits, and hashes the chunk's start, reads the next piece and
+// searches it for the cut meanwhile (growToBig). Either way the chunks are
+// still cut where restic cuts them and named by their SHA-256, whether the
+// cut falls in the first piece read on (at its first and last possible
 // length, and inside), just past it, far past it, or the file ends in it.
+// A changed file's chunks are likely stored already: its reader waits too.
 func TestReadFileWhileBigBufferBusy(t *testing.T) {
+	readWhileBigBufferBusy(t, true, false)
+	readWhileBigBufferBusy(t, false, false)
+	readWhileBigBufferBusy(t, false, true)
+}
+
+func readWhileBigBufferBusy(t *testing.T, stream, changed bool) {
 	ctx := context.Background()
-	r, _ := initTestRepo(t)
+	r, dir := initTestRepo(t)
+	if !stream && !changed {
+		r = openTestRepo(t, noStream{NewFolder(dir)})
+	}
 	pol := chunker.Pol(r.cfg.ChunkerPolynomial)
 	var p []byte
 	for seed := uint64(0); ; seed++ {
@@ -62,7 +87,7 @@ func TestReadFileWhileBigBufferBusy(t *testing.T) {
 		}
 	}
 	chunk := func(l int) []byte { // l bytes ending in a window that cuts
-		return append(bytes.Repeat(p, l/64-1), make([]byte, 64)...)
+		return append(bytes.Repeat(p, l/64)[:l-64], make([]byte, 64)...)
 	}
 	const M = 1 << 20
 	cases := []struct {
@@ -70,7 +95,8 @@ func TestReadFileWhileBigBufferBusy(t *testing.T) {
 		lens []int // chunks cut by a zero window; the first waits for the big buffer
 		tail int   // bytes of pattern after them (one last chunk, or none)
 	}{
-		{"cut at the first length read ahead", []int{2*M + 64, M}, 0},
+		{"cut at the first length read ahead", []int{2*M + 1, M}, 0},
+		{"cut in the first window read ahead", []int{2*M + 64, M}, 0},
 		{"cut inside what was read ahead", []int{3 * M, M}, 0},
 		{"cut at the last length read ahead", []int{4*M - 64, M}, 0},
 		{"cut just past it", []int{4 * M, M}, 0},
@@ -97,47 +123,66 @@ func TestReadFileWhileBigBufferBusy(t *testing.T) {
 		a.smallBufs <- nil
 		a.bigBufs <- nil
 		waits := 0
+		hold := &bigHold{}
 		openFile = func(p string) (sourceFile, error) {
 			f, err := orig(p)
 			if err != nil {
 				return nil, err
 			}
-			return &bigTaker{sourceFile: f, a: a, waits: &waits}, nil
+			return &bigTaker{sourceFile: f, a: a, hold: hold, waits: &waits}, nil
 		}
 		r.startSaving(ctx, 1, true)
 		var work []byte
 		var sc BlobScratch
 		node := &Node{}
-		err := a.readFile(fileJob{path: path, node: node, fut: &nodeFuture{done: make(chan struct{})}}, &work, &sc)
+		err := a.readFile(fileJob{path: path, node: node, fut: &nodeFuture{done: make(chan struct{})}, changed: changed}, &work, &sc)
+		// the same file again by another reader (its own pack): every
+		// chunk is stored already; a streamed one is written and rewound,
+		// and the pack made for it, empty, is not committed
+		var work2 []byte
+		var sc2 BlobScratch
+		node2 := &Node{}
+		if err == nil {
+			err = a.readFile(fileJob{path: path, node: node2, fut: &nodeFuture{done: make(chan struct{})}, changed: changed}, &work2, &sc2)
+		}
 		if err == nil {
 			err = r.Flush(ctx)
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
+			t.Fatalf("stream %v, %s: %v", stream, tc.name, err)
 		}
-		if waits == 0 {
-			t.Errorf("%s: the reader never waited for the big buffer", tc.name)
+		if !slices.Equal(node.Content, node2.Content) {
+			t.Fatalf("stream %v, %s: the file read again has other chunks", stream, tc.name)
+		}
+		if res, err := openTestRepo(t, NewFolder(dir)).Check(ctx, CheckOptions{ReadData: true}); err != nil || !res.OK() || len(res.Orphaned) > 0 {
+			t.Fatalf("stream %v, %s: check: %v %v, %d packs not in the index", stream, tc.name, err, res.Errors, len(res.Orphaned))
+		}
+		if !stream && waits == 0 {
+			t.Errorf("stream %v, %s: the reader never waited for the big buffer", stream, tc.name)
+		}
+		if stream && waits > 0 {
+			t.Errorf("stream %v, %s: the reader waited for the big buffer %d times instead of streaming the chunk", stream, tc.name, waits)
 		}
 		if len(node.Content) != len(want) {
-			t.Fatalf("%s: %d chunks, restic cuts %v", tc.name, len(node.Content), want)
+			t.Fatalf("stream %v, %s: %d chunks, restic cuts %v", stream, tc.name, len(node.Content), want)
 		}
 		off := 0
 		for i, l := range want {
 			if node.Content[i] != Hash(data[off:off+l]) {
-				t.Fatalf("%s: chunk %d (%d bytes at %d) is not restic's (restic cuts %v)", tc.name, i, l, off, want)
+				t.Fatalf("stream %v, %s: chunk %d (%d bytes at %d) is not restic's (restic cuts %v)", stream, tc.name, i, l, off, want)
 			}
 			off += l
 		}
 		if node.Size != uint64(len(data)) {
-			t.Errorf("%s: size %d, want %d", tc.name, node.Size, len(data))
+			t.Errorf("stream %v, %s: size %d, want %d", stream, tc.name, node.Size, len(data))
 		}
 		for i, id := range node.Content {
 			b, err := r.LoadBlob(ctx, DataBlob, id, nil)
 			if err != nil {
-				t.Fatalf("%s: chunk %d: %v", tc.name, i, err)
+				t.Fatalf("stream %v, %s: chunk %d: %v", stream, tc.name, i, err)
 			}
 			if Hash(b) != id {
-				t.Fatalf("%s: chunk %d stored with other content", tc.name, i)
+				t.Fatalf("stream %v, %s: chunk %d stored with other content", stream, tc.name, i)
 			}
 		}
 	}

@@ -489,25 +489,9 @@ func (r *Repository) SaveBlob(t BlobType, id ID, data []byte, sc *BlobScratch) (
 // and the blob is stored as it is.
 func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) error {
 	r := s.r
-	sp := sc.pack
-	if sp == nil {
-		f, err := s.stream.CreateTemp(s.ctx, PackFile)
-		if err != nil {
-			s.setErr(err)
-			return err
-		}
-		if rs, ok := f.(Reserver); ok {
-			// a pack is finished once it reaches PackSize
-			rs.Reserve(int64(r.PackSize))
-		}
-		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
-		sc.pack = sp
-		s.mu.Lock()
-		s.open[sp] = struct{}{}
-		s.mu.Unlock()
-	}
-	if sc.sealed == nil {
-		sc.sealed = make([]byte, sealPiece)
+	sp, err := s.packOf(sc)
+	if err != nil {
+		return err
 	}
 	start := sp.off
 	plain, ulen, sealed := data, 0, false
@@ -537,14 +521,47 @@ func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) err
 			return err
 		}
 	}
+	return s.addStreamed(sc, h, start, ulen, len(data))
+}
+
+// packOf returns sc's streamed data pack, starting one when it has none.
+func (s *blobSaver) packOf(sc *BlobScratch) (*streamPack, error) {
+	sp := sc.pack
+	if sp == nil {
+		f, err := s.stream.CreateTemp(s.ctx, PackFile)
+		if err != nil {
+			s.setErr(err)
+			return nil, err
+		}
+		if rs, ok := f.(Reserver); ok {
+			// a pack is finished once it reaches PackSize
+			rs.Reserve(int64(s.r.PackSize))
+		}
+		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
+		sc.pack = sp
+		s.mu.Lock()
+		s.open[sp] = struct{}{}
+		s.mu.Unlock()
+	}
+	if sc.sealed == nil {
+		sc.sealed = make([]byte, sealPiece)
+	}
+	return sp, nil
+}
+
+// addStreamed enters the blob h just written into sc's pack from start (ulen:
+// its uncompressed length, 0 when stored as it is; size: its plaintext
+// length) and ships the pack when it is full.
+func (s *blobSaver) addStreamed(sc *BlobScratch, h BlobHandle, start, ulen, size int) error {
+	sp := sc.pack
 	n := sp.off - start
 	sp.blobs = append(sp.blobs, PackedBlob{BlobHandle: h, Offset: uint32(start),
 		Length: uint32(n), UncompressedLength: uint32(ulen)})
 	sp.hdr += entrySize(uint32(ulen))
 	s.mu.Lock()
 	s.AddedBlobs[h.Type]++
-	s.AddedBytes += int64(len(data))
-	full := sp.off+sp.hdr >= r.PackSize
+	s.AddedBytes += int64(size)
+	full := sp.off+sp.hdr >= s.r.PackSize
 	if full {
 		delete(s.open, sp)
 	}
@@ -554,6 +571,128 @@ func (s *blobSaver) saveStreamed(h BlobHandle, data []byte, sc *BlobScratch) err
 		return s.shipStreamed(sp)
 	}
 	return s.getErr()
+}
+
+// longBlob is a data blob written into a streamed pack piece by piece while
+// its chunk is still being cut (startLong): its ID is known only at its end.
+// When it turns out to be stored already, the pack is rewound to where it
+// began. A reader that would otherwise wait for the big buffer (a chunk of
+// more than 2 MiB while the other reader's long chunk is in it) streams its
+// chunk this way with no buffer of the chunk's size at all.
+type longBlob struct {
+	s     *blobSaver
+	sc    *BlobScratch
+	sp    *streamPack
+	rw    Rewinder
+	start int
+	state []byte    // the pack hash's state at start
+	sum   hash.Hash // SHA-256 of the plaintext: the blob's ID
+	w     *sealWriter
+	enc   *zstd.Encoder // nil: the blob is stored as it is
+	n     int           // plaintext bytes written
+}
+
+// startLong starts a data blob whose first bytes are first in sc's streamed
+// pack; whether it is compressed is decided on them. It returns nil and no
+// error when the storage cannot rewind a pack: the chunk must then be saved
+// whole (SaveBlob).
+func (r *Repository) startLong(first []byte, sc *BlobScratch) (*longBlob, error) {
+	s := r.saver
+	if s == nil || s.stream == nil {
+		return nil, nil
+	}
+	if err := s.getErr(); err != nil {
+		return nil, err
+	}
+	sp, err := s.packOf(sc)
+	if err != nil {
+		return nil, err
+	}
+	rw, ok := sp.f.(Rewinder)
+	if !ok {
+		return nil, nil
+	}
+	state, err := sp.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	start := sp.off
+	w, err := r.key.sealStart(sc.sealed, sp.write)
+	if err != nil {
+		s.setErr(err)
+		return nil, err
+	}
+	b := &longBlob{s: s, sc: sc, sp: sp, rw: rw, start: start, state: state, sum: sha256.New(), w: w}
+	if r.worthCompressing(first, sc.sampleSize) {
+		// a frame without its content size: it is not known yet
+		b.enc = sc.encoder()
+		b.enc.Reset(w)
+	}
+	return b, b.write(first)
+}
+
+// write adds p to the blob.
+func (b *longBlob) write(p []byte) error {
+	b.sum.Write(p)
+	b.n += len(p)
+	var err error
+	if b.enc != nil {
+		_, err = b.enc.Write(p)
+	} else {
+		_, err = b.w.Write(p)
+	}
+	if err != nil {
+		b.s.setErr(err)
+	}
+	return err
+}
+
+// finish ends the blob and returns its ID; stored is false when the blob was
+// stored already (this backup or before), and the pack was rewound.
+func (b *longBlob) finish() (id ID, stored bool, err error) {
+	b.sum.Sum(id[:0])
+	h := BlobHandle{ID: id, Type: DataBlob}
+	s := b.s
+	if err := s.getErr(); err != nil {
+		return id, false, err
+	}
+	part, tg := s.tag(h)
+	s.mu.Lock()
+	dup := s.has(h, part, tg) || s.r.idx.Has(h)
+	if !dup {
+		s.seen[h] = struct{}{}
+	}
+	s.mu.Unlock()
+	if dup {
+		return id, false, b.abort()
+	}
+	ulen := 0
+	if b.enc != nil {
+		if err := b.enc.Close(); err != nil {
+			s.setErr(err)
+			return id, false, err
+		}
+		ulen = b.n
+	}
+	if err := b.w.finish(); err != nil {
+		s.setErr(err)
+		return id, false, err
+	}
+	return id, true, s.addStreamed(b.sc, h, b.start, ulen, b.n)
+}
+
+// abort rewinds the pack (file, hash and offset) to where the blob began.
+func (b *longBlob) abort() error {
+	if err := b.rw.Rewind(int64(b.start)); err != nil {
+		b.s.setErr(err)
+		return err
+	}
+	if err := b.sp.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(b.state); err != nil {
+		b.s.setErr(err)
+		return err
+	}
+	b.sp.off = b.start
+	return nil
 }
 
 // compressInto compresses and seals data straight into the pack. It reports
@@ -668,7 +807,9 @@ func (r *Repository) Flush(ctx context.Context) error {
 	s.open = map[*streamPack]struct{}{}
 	s.mu.Unlock()
 	for sp := range open {
-		if s.getErr() != nil {
+		if s.getErr() != nil || len(sp.blobs) == 0 {
+			// a pack whose only blob was found stored already and rewound
+			// (longBlob) holds nothing
 			sp.f.Abort()
 			continue
 		}

@@ -21,19 +21,41 @@ func preallocate(f *os.File, size int64) error {
 // changed the size in the journal. It reports whether the space was reserved;
 // when not, f is as it was. Only on ext4 and XFS, which mark such space as
 // allocated and unwritten: FAT (a USB drive) would write the n bytes as zeros
-// first, and tmpfs would clear n bytes of memory.
-func reserve(f *os.File, n int64) bool {
-	return n > 0 && unwrittenExtents(f) && unix.Fallocate(int(f.Fd()), 0, 0, n) == nil
+// first, and tmpfs would clear n bytes of memory. Only when the disk has room
+// bytes free beside the n (Folder's Reserve).
+func reserve(f *os.File, n, room int64) bool {
+	if n <= 0 {
+		return false
+	}
+	st, ok := unwrittenStatfs(f)
+	if !ok || int64(st.Bavail) < (n+room)/max(int64(st.Bsize), 1) {
+		return false
+	}
+	if unix.Fallocate(int(f.Fd()), 0, 0, n) == nil {
+		return true
+	}
+	// ext4 keeps the blocks (and the size) it could give before it ran out:
+	// the pack would be committed with zeros after its last blob
+	if f.Truncate(0) != nil {
+		return true // Commit cuts it to its length
+	}
+	return false
 }
 
 // unwrittenExtents reports whether f is on ext4 (or ext2/3 mounted by it, where
 // fallocate fails without extents) or XFS.
 func unwrittenExtents(f *os.File) bool {
+	_, ok := unwrittenStatfs(f)
+	return ok
+}
+
+// unwrittenStatfs returns the statfs of the file system of f if it is ext4 or XFS.
+func unwrittenStatfs(f *os.File) (unix.Statfs_t, bool) {
 	var st unix.Statfs_t
 	if unix.Fstatfs(int(f.Fd()), &st) != nil {
-		return false
+		return st, false
 	}
-	return st.Type == unix.EXT4_SUPER_MAGIC || st.Type == unix.XFS_SUPER_MAGIC
+	return st, st.Type == unix.EXT4_SUPER_MAGIC || st.Type == unix.XFS_SUPER_MAGIC
 }
 
 // dropCached asks the system to drop f's pages from its cache once they are on

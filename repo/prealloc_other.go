@@ -9,7 +9,7 @@ func preallocate(f *os.File, size int64) error { return f.Truncate(size) }
 
 // reserve reserves no space here: a file extended by Truncate would be written
 // twice on some systems (zeros, then the data).
-func reserve(f *os.File, n int64) bool { return false }
+func reserve(f *os.File, n, room int64) bool { return false }
 
 func unwrittenExtents(f *os.File) bool { return false }
 

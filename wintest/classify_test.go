@@ -10,7 +10,7 @@ func TestClassify(t *testing.T) {
     backup_test.go:55: cryptsetup luksFormat --type luks2 C:\x: exec: "/usr/sbin/cryptsetup": executable file not found in %PATH%
 --- FAIL: TestAgeThing (0.10s)
     --- FAIL: TestAgeThing/sub (0.05s)
-        escrow_test.go:70: age-keygen is needed by this test: exec: "age-keygen": executable file not found in %PATH%
+        escrow_test.go:70: ssh-keygen is needed by this test: exec: "ssh-keygen": executable file not found in %PATH%
 --- FAIL: TestRealBug (0.20s)
     restore_test.go:12: restored file differs
 --- FAIL: TestMixed (0.20s)

@@ -14,11 +14,12 @@ import (
 )
 
 // linuxTools are programs some package tests run to compare travelkit with them
-// (cryptsetup, age-keygen, ...) that have no Windows build here. Such a test runs in
+// (cryptsetup, ssh-keygen, ...) that have no Windows build here. Such a test runs in
 // the Linux suite; under Wine it fails at once with exec's "executable file not found",
 // and the harness lists it as left out instead of failing (see classify). restic is not
-// among them: the tests that use it get restic for Windows (see ResticExe).
-var linuxTools = map[string]bool{"cryptsetup": true, "age": true, "age-keygen": true, "ssh-keygen": true,
+// among them: the tests that use it get restic for Windows (see ResticExe), nor are age and
+// age-keygen (AgeDir).
+var linuxTools = map[string]bool{"cryptsetup": true, "ssh-keygen": true,
 	"sha256sum": true, "python3": true, "e2fsck": true, "debugfs": true, "mkfs.ext4": true, "sgdisk": true,
 	"sfdisk": true, "fsck.vfat": true, "mdir": true, "mcopy": true, "mount": true, "losetup": true,
 	"swtpm": true, "swtpm_setup": true, "tpm2_createprimary": true, "borg": true, "openssl": true,
@@ -130,6 +131,7 @@ var winePackages = []struct {
 	timeout time.Duration
 }{
 	{"repo", 15 * time.Minute},
+	{"builder", 15 * time.Minute},
 	{"luks", 8 * time.Minute},
 	{"drive", 6 * time.Minute},
 	{"kit", 5 * time.Minute},
@@ -138,6 +140,10 @@ var winePackages = []struct {
 	{"internal/scrypt", 3 * time.Minute},
 	{"internal/poly1305", 3 * time.Minute},
 	{"internal/aesctr", 3 * time.Minute},
+	{"profile", 3 * time.Minute},
+	{"register", 3 * time.Minute},
+	{"boot", 3 * time.Minute},
+	{"remote", 3 * time.Minute},
 }
 
 // wineJobs is how many test binaries run under Wine at once, whatever the number of
@@ -146,9 +152,9 @@ var winePackages = []struct {
 // first, so that the others run beside it.
 const wineJobs = 2
 
-// The package tests of repo, luks, drive, kit, target, internal/beneath, internal/scrypt,
-// internal/poly1305 and internal/aesctr (their assembly), built for windows/amd64 and run under Wine in
-// their package folder.
+// The package tests of repo, builder, luks, drive, kit, target, internal/beneath,
+// internal/scrypt, internal/poly1305 and internal/aesctr (their assembly), profile, register,
+// boot and remote, built for windows/amd64 and run under Wine in their package folder.
 //
 // For a run by hand: TRAVELKIT_WINETEST_PKGS="drive repo" runs only those packages,
 // TRAVELKIT_WINETEST_V=1 passes -test.v to the binaries, TRAVELKIT_WINETEST_TIMEOUT=90s
@@ -159,6 +165,10 @@ func TestPackagesUnderWine(t *testing.T) {
 		t.Fatal(err)
 	}
 	restic, err := ResticExe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	age, err := AgeDir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +218,7 @@ func TestPackagesUnderWine(t *testing.T) {
 			free <- struct{}{}
 			go func() {
 				defer func() { <-free }()
-				j.done <- testPackage(w, j.pkg, bin, j.timeout, args, "WINEPATH="+Path(filepath.Dir(restic)))
+				j.done <- testPackage(w, j.pkg, bin, j.timeout, args, "WINEPATH="+Path(filepath.Dir(restic))+";"+Path(age))
 			}()
 		}
 	}()

@@ -129,27 +129,37 @@ func (w *Wine) CDrive(name string) (win, unix string, err error) {
 	return `C:\travelkit-test\` + filepath.Base(unix), unix, nil
 }
 
-var (
-	resticOnce sync.Once
-	resticPath string
-	resticErr  error
-)
+// built is what a build script of scripts/wine printed (a path), run once per process.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-// ResticExe returns restic for windows/amd64, built once by scripts/wine/build-restic.sh.
-func ResticExe() (string, error) {
-	resticOnce.Do(func() {
-		cmd := exec.Command(filepath.Join(ProjectRoot(), "scripts", "wine", "build-restic.sh"))
+func (b *built) get(script string) (string, error) {
+	b.once.Do(func() {
+		cmd := exec.Command(filepath.Join(ProjectRoot(), "scripts", "wine", script))
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		out, err := cmd.Output()
 		if err != nil {
-			resticErr = fmt.Errorf("scripts/wine/build-restic.sh: %v\n%s", err, errb.String())
+			b.err = fmt.Errorf("scripts/wine/%s: %v\n%s", script, err, errb.String())
 			return
 		}
-		resticPath = strings.TrimSpace(string(out))
+		b.path = strings.TrimSpace(string(out))
 	})
-	return resticPath, resticErr
+	return b.path, b.err
 }
+
+var resticBuilt, ageBuilt built
+
+// ResticExe returns restic for windows/amd64, built once by scripts/wine/build-restic.sh.
+func ResticExe() (string, error) { return resticBuilt.get("build-restic.sh") }
+
+// AgeDir returns the folder holding age.exe and age-keygen.exe for windows/amd64, at
+// go.mod's version of filippo.io/age, built once by scripts/wine/build-age.sh: builder's
+// and kit's tests make keys and open escrow files with them, as with Debian's age on Linux.
+func AgeDir() (string, error) { return ageBuilt.get("build-age.sh") }
 
 // BuildWindows builds a package's main program, or with test set its test
 // binary, for windows/amd64 into dir and returns the .exe's path. Test

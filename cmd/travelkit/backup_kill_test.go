@@ -96,3 +96,53 @@ func TestFolderBackupKilledMidPack(t *testing.T) {
 	}
 	mustTK(t, bin, append([]string{"check", "--read-data"}, where...)...)
 }
+
+// TestKitBackupNearlyFull backs up into a kit data that fits in its encrypted volume with
+// 10 MiB to spare, in 9 MiB files: several packs are written at once, each given blocks
+// in steps of 24 MiB, and the backup must not stop for blocks given to a pack and not
+// yet written (as a rerun after a killed backup once did at load 35, "the kit is full:
+// 24 KiB free"). The volume then satisfies e2fsck -fn and the repository check --read-data.
+func TestKitBackupNearlyFull(t *testing.T) {
+	bin := buildVersioned(t, "v1.0.0")
+	dir := t.TempDir()
+	k := writeEscrowTestKit(t, dir, "life-kit")
+	p := func(n string) string { return filepath.Join(dir, n) }
+	img := p("kit.img")
+	mustTK(t, bin, k.buildArgs(img, "200MiB", "--recovery-key-file", p("rk"), "--escrow-dir", p("handover"))...)
+	mustTK(t, bin, "backup", "--target", img, "--passphrase-file", p("pass"), p("src"))
+	plain := plainVolume(t, bin, img, p("pass"))
+	out, err := exec.Command("dumpe2fs", "-h", plain).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dumpe2fs: %v\n%s", err, out)
+	}
+	os.RemoveAll(filepath.Dir(plain))
+	var freeBlocks, blockSize int64
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "Free blocks:"); ok {
+			fmt.Sscan(v, &freeBlocks)
+		}
+		if v, ok := strings.CutPrefix(l, "Block size:"); ok {
+			fmt.Sscan(v, &blockSize)
+		}
+	}
+	free := freeBlocks * blockSize
+	if free < 40<<20 {
+		t.Fatalf("%d bytes free in the kit's volume, want at least 40 MiB:\n%s", free, out)
+	}
+	for i, left := 0, free-10<<20; left > 0; i++ {
+		b := make([]byte, min(left, 9<<20))
+		rand.Read(b)
+		if err := os.WriteFile(filepath.Join(p("src"), fmt.Sprintf("big%d.bin", i)), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		left -= int64(len(b))
+	}
+	t.Logf("%d MiB free in the kit's volume, %d MiB of new data", free>>20, (free-10<<20)>>20)
+	mustTK(t, bin, "backup", "--target", img, "--passphrase-file", p("pass"), p("src"))
+	plain = plainVolume(t, bin, img, p("pass"))
+	if out, err := exec.Command("e2fsck", "-fn", plain).CombinedOutput(); err != nil {
+		t.Fatalf("e2fsck -fn: %v\n%s", err, out)
+	}
+	os.RemoveAll(filepath.Dir(plain))
+	mustTK(t, bin, "check", "--target", img, "--passphrase-file", p("pass"), "--read-data")
+}

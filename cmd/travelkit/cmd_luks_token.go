@@ -82,15 +82,9 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 	if id < -1 || id >= luks.MaxTokens {
 		return usageErrorT("cli.luks.token.range", id, luks.MaxTokens-1)
 	}
-	var b []byte
-	var err error
-	if jsonFile == "" || jsonFile == "-" {
-		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
-	} else {
-		b, err = os.ReadFile(jsonFile)
-	}
+	b, err := readTokenJSON(jsonFile)
 	if err != nil {
-		return wrapT(err, "cli.luks.token.read_failed", describeError(err))
+		return err
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
@@ -113,6 +107,29 @@ func runLuksTokenImport(path, jsonFile string, id int) error {
 	}
 	fmt.Println(tr.T("cli.luks.token.added", got, path))
 	return nil
+}
+
+// readTokenJSON reads the token to import from the file name ("" or "-": standard
+// input), at most luks.MaxTokenJSON bytes: no LUKS2 header holds a longer token, and a
+// longer file (a disk image, a device, /dev/zero) is a mistake not to read on.
+func readTokenJSON(name string) ([]byte, error) {
+	r, shown := io.Reader(os.Stdin), tr.T("cli.luks.token.stdin")
+	if name != "" && name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, wrapT(err, "cli.luks.token.read_failed", describeError(err))
+		}
+		defer f.Close()
+		r, shown = f, name
+	}
+	b, err := io.ReadAll(io.LimitReader(r, luks.MaxTokenJSON+1))
+	if err != nil {
+		return nil, wrapT(err, "cli.luks.token.read_failed", describeError(err))
+	}
+	if len(b) > luks.MaxTokenJSON {
+		return nil, withCodeT(ExitUsage, errorT("cli.luks.token.too_large", shown, luks.MaxTokenJSON>>10), "cli.luks.token.too_large_hint")
+	}
+	return b, nil
 }
 
 func newLuksTokenExportCmd() *cobra.Command {

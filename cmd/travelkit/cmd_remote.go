@@ -71,22 +71,29 @@ func kitHasRecoveryKey(u *drive.Unlocked) bool {
 	return false
 }
 
-// openKitRepo opens the repository inside an unlocked kit, creating it when create is set.
+// openKitRepo opens the repository inside an unlocked kit, creating it when create is set:
+// with the master key kept in the volume (drive.OpenKeptRepository: no scrypt) when it
+// opens the repository, else with the password the build kept beside it, then keeping
+// its master key for the next command (best effort, as backup does).
 func openKitRepo(ctx context.Context, u *drive.Unlocked, create bool) (*repo.Repository, error) {
+	st := u.RepoStorage()
+	if r, err := u.OpenKeptRepository(ctx, st); err == nil {
+		return r, nil
+	}
 	pw, err := u.FS.ReadFile(drive.RepoPassword)
 	if err != nil {
 		return nil, causeT(err, "cli.remote.no_password", drive.RepoPassword)
 	}
-	pw = bytes.TrimSpace(pw)
 	defer clear(pw)
-	st := u.RepoStorage()
-	r, err := repo.Open(ctx, st, pw)
+	pass := bytes.TrimSpace(pw)
+	r, err := repo.Open(ctx, st, pass)
 	if errors.Is(err, repo.ErrNoRepository) && create {
-		r, err = repo.Init(ctx, st, pw)
+		r, err = repo.Init(ctx, st, pass)
 	}
 	if err != nil {
 		return nil, repoError(err, "the kit's repository")
 	}
+	_ = u.KeepRepositoryKey(r) // without it, the next command derives the key again
 	return r, nil
 }
 

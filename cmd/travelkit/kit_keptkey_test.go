@@ -300,3 +300,79 @@ func unlockImage(t *testing.T, img, pass string, write bool) (*drive.Unlocked, f
 		closeKit()
 	}
 }
+
+// The commands besides backup that open a kit's repository, remote add, copy and keys
+// rotate-recovery, open it with the master key kept in the volume: they derive with
+// scrypt (counted in this process) only for the key files of the recovery keys they add
+// (repo.AddKey: the new key tried on each key file there, twice, fast scrypt then the
+// reference before it is called wrong, then its own key file), none to open. A kit whose kept key is missing (made before the build kept it) opens with
+// the password at its first copy and keeps the key there: the next copy derives none.
+// The off-site copy opens with the recovery keys, old before the rotation's copy, new
+// after.
+func TestKitCommandsUseKeptKey(t *testing.T) {
+	dir := t.TempDir()
+	k := writeTestKit(t, dir, "kept-key-commands")
+	img := filepath.Join(dir, "kit.img")
+	rk, rk2 := filepath.Join(dir, "rk"), filepath.Join(dir, "rk2")
+	offsite := filepath.Join(dir, "offsite")
+	k.build(t, img, "200MiB", "--recovery-key-file", rk)
+	derived := func(args ...string) int64 {
+		t.Helper()
+		before := scrypt.Derivations()
+		if code := run(args); code != 0 {
+			t.Fatalf("%s: exit %d", strings.Join(args[:2], " "), code)
+		}
+		return scrypt.Derivations() - before
+	}
+	if n := derived("backup", "--target", img, "--passphrase-file", k.Pass, k.Src); n != 0 {
+		t.Fatalf("backup derived %d keys, want 0", n)
+	}
+	// remote add: the recovery key tried on the kit's one key file (2), then its own (1)
+	if n := derived("remote", "add", "--target", img, "--recovery-key-file", rk, "office", offsite); n != 3 {
+		t.Fatalf("remote add derived %d keys with scrypt, want 3 (the recovery key's new key file)", n)
+	}
+	if n := derived("copy", "--target", img, "--passphrase-file", k.Pass); n != 0 {
+		t.Fatalf("copy derived %d keys with scrypt, want 0", n)
+	}
+	opensWith(t, offsite, rk)
+	// rotate-recovery: the new recovery key tried on the two key files (4), then its own
+	// (1); the old one is found by its recorded name, and removed from the kit
+	if n := derived("keys", "rotate-recovery", "--target", img, "--passphrase-file", k.Pass, "--recovery-key-file", rk2, "--yes"); n != 5 {
+		t.Fatalf("keys rotate-recovery derived %d keys with scrypt, want 5 (the new recovery key's key file)", n)
+	}
+	if n := derived("copy", "--target", img, "--passphrase-file", k.Pass); n != 0 {
+		t.Fatalf("copy after the rotation derived %d keys with scrypt, want 0", n)
+	}
+	opensWith(t, offsite, rk2)
+
+	// no kept key: the first copy opens with the password and keeps the key
+	u, done := unlockImage(t, img, k.Pass, true)
+	if err := u.FS.Remove(drive.RepoMasterKey); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if n := derived("copy", "--target", img, "--passphrase-file", k.Pass); n != 1 {
+		t.Fatalf("copy of a kit without a kept key derived %d keys with scrypt, want 1", n)
+	}
+	if n := derived("copy", "--target", img, "--passphrase-file", k.Pass); n != 0 {
+		t.Fatalf("the copy after it derived %d keys with scrypt, want 0", n)
+	}
+}
+
+// opensWith checks that the recovery key in the file opens the repository in dir and
+// that it holds a snapshot.
+func opensWith(t *testing.T, dir, keyFile string) {
+	t.Helper()
+	pw, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(context.Background(), repo.NewFolder(dir), bytes.TrimSpace(pw))
+	if err != nil {
+		t.Fatalf("the off-site copy does not open with %s: %v", filepath.Base(keyFile), err)
+	}
+	snaps, err := r.Snapshots(context.Background())
+	if err != nil || len(snaps) == 0 {
+		t.Fatalf("the off-site copy's snapshots: %d %v", len(snaps), err)
+	}
+}

@@ -51,10 +51,11 @@ type FS struct {
 	// flushed is one past the highest ticket of a flush that completed, so a change
 	// written when tickets was t is durable once flushed > t
 	tickets, flushed uint64
-	unnamed          []laterName   // temporary names to remove once their file's name is durable
-	namedAt          uint64        // tickets when the last directory entry was added
-	named            bool          // an entry was added (namedAt is set)
-	pending          []pendingLink // new folders whose names linkPending writes
+	unnamed          []laterName          // temporary names to remove once their file's name is durable
+	namedAt          uint64               // tickets when the last directory entry was added
+	named            bool                 // an entry was added (namedAt is set)
+	pending          []pendingLink        // new folders whose names linkPending writes
+	streams          map[*Stream]struct{} // Streams not committed or aborted (reclaim)
 }
 
 // Options for Open.

@@ -40,6 +40,14 @@ type Stream struct {
 	done     bool
 	err      error
 	mu       sync.Locker // held by Write and Rewind around changes to the FS; nil: the caller serialises
+
+	// rmu lets another call on the FS take back the blocks this Stream was given
+	// and has not written (reclaim), while its Write runs without mu: alloc and
+	// exts change only under both mu and rmu, and are read under either.
+	rmu sync.Mutex
+	// claim is how many blocks (from the start) Write has written or is writing:
+	// reclaim never takes them. Under rmu.
+	claim uint64
 }
 
 // Share lets Write and Rewind run while other goroutines use the FS: every other
@@ -152,6 +160,10 @@ func (f *FS) CreateStream(p string) (*Stream, error) {
 	if err := f.writeMeta(); err != nil {
 		return nil, err
 	}
+	if f.streams == nil {
+		f.streams = map[*Stream]struct{}{}
+	}
+	f.streams[st] = struct{}{}
 	if got != nil {
 		killpoint.Here("ext4: stream grown")
 	}
@@ -252,11 +264,18 @@ func (s *Stream) flushBuf(locked bool) error {
 		s.buf = s.buf[:whole]
 		clear(s.buf[n:])
 	}
-	if need := uint64((s.size + whole) / f.bs); need > s.alloc {
+	need := uint64((s.size + whole) / f.bs)
+	s.rmu.Lock()
+	if need > s.alloc {
+		s.rmu.Unlock()
 		if !locked {
 			s.lock()
 		}
 		err := s.grow(need)
+		if err == nil {
+			// claimed before the lock goes: no reclaim can take them
+			s.rmu.Lock()
+		}
 		if !locked {
 			s.unlock()
 		}
@@ -264,12 +283,15 @@ func (s *Stream) flushBuf(locked bool) error {
 			return err
 		}
 	}
+	s.claim = max(s.claim, need)
+	exts := s.exts
+	s.rmu.Unlock()
 	// the blocks are this file's alone: written without the lock
 	data := s.buf[:whole]
 	lb := uint64(s.size / f.bs)
 	ipw, inPlace := f.dev.(inPlaceWriter)
 	for len(data) > 0 {
-		pb, run, ok := s.mapRun(lb)
+		pb, run, ok := mapRun(exts, lb)
 		if !ok {
 			return fmt.Errorf("ext4: %s: block %d not allocated", s.Path(), lb)
 		}
@@ -316,7 +338,10 @@ func (s *Stream) Rewind(size int64) error {
 	}
 	s.buf = s.buf[:keep]
 	if keep > 0 {
-		pb, _, ok := s.mapRun(uint64(start / f.bs))
+		// a block below claim: never taken back
+		s.rmu.Lock()
+		pb, _, ok := mapRun(s.exts, uint64(start/f.bs))
+		s.rmu.Unlock()
 		if !ok {
 			return fmt.Errorf("ext4: %s: block %d not allocated", s.Path(), start/f.bs)
 		}
@@ -331,10 +356,10 @@ func (s *Stream) Rewind(size int64) error {
 	return nil
 }
 
-// mapRun returns the physical block of logical block lb and how many blocks follow
-// it contiguously in its extent.
-func (s *Stream) mapRun(lb uint64) (uint64, uint64, bool) {
-	for _, e := range s.exts {
+// mapRun returns the physical block of logical block lb of a file with extents exts
+// and how many blocks follow it contiguously in its extent.
+func mapRun(exts []extent, lb uint64) (uint64, uint64, bool) {
+	for _, e := range exts {
 		if lb >= uint64(e.lblk) && lb < uint64(e.lblk)+uint64(e.len) {
 			return e.pblk + lb - uint64(e.lblk), uint64(e.lblk) + uint64(e.len) - lb, true
 		}
@@ -356,6 +381,15 @@ func (s *Stream) grow(need uint64) error {
 	if errors.Is(err, ErrNoSpace) && step > want {
 		step = want
 		got, err = f.allocBlocks(step, goal)
+	}
+	if errors.Is(err, ErrNoSpace) {
+		// other Streams' unwritten steps: a file that fits must not fail for them
+		var freed bool
+		if freed, err = f.reclaim(s); err == nil && freed {
+			got, err = f.allocBlocks(step, goal)
+		} else if err == nil {
+			err = ErrNoSpace
+		}
 	}
 	if err != nil {
 		return err
@@ -381,9 +415,80 @@ func (s *Stream) grow(need uint64) error {
 		_ = f.writeMeta()
 		return err
 	}
+	s.rmu.Lock()
 	s.exts, s.alloc = exts, s.alloc+step
+	s.rmu.Unlock()
 	killpoint.Here("ext4: stream grown")
 	return nil
+}
+
+// reclaim takes back, from every open Stream but self, the blocks of its steps
+// that its Write has not claimed, and reports whether it freed any. Each keeps
+// what it wrote and takes a new step when it writes on. Without it, a file that
+// fits could find the volume full while, say, four packs being written held most
+// of a 24 MiB step each: a killed backup's rerun into a 200 MiB test kit (120 MiB
+// volume, 40 MiB of new data) once failed so with 24 KiB free. Order on the
+// device, as Commit's trim: the inodes stop pointing at the tails (their sizes
+// cut to match), a flush, then the tails are free.
+func (f *FS) reclaim(self *Stream) (bool, error) {
+	type cut struct {
+		s    *Stream
+		tail []extent
+	}
+	var cuts []cut
+	for s := range f.streams {
+		if s == self || s.done {
+			continue
+		}
+		s.rmu.Lock()
+		keep := s.claim
+		if keep >= s.alloc {
+			s.rmu.Unlock()
+			continue
+		}
+		kept, tail := splitExtents(s.exts, keep)
+		old, oldAlloc := s.exts, s.alloc
+		// from here a Write that needs more waits for the caller's lock (grow)
+		s.exts, s.alloc = kept, keep
+		s.rmu.Unlock()
+		if err := s.point(kept, keep, int64(keep)*f.bs, false); err != nil {
+			// the inode still points at the tail
+			s.rmu.Lock()
+			s.exts, s.alloc = old, oldAlloc
+			s.rmu.Unlock()
+			return false, err
+		}
+		cuts = append(cuts, cut{s, tail})
+	}
+	if len(cuts) == 0 {
+		return false, nil
+	}
+	if err := f.flush(); err != nil {
+		return false, err
+	}
+	for _, c := range cuts {
+		c.s.freeLater()
+		f.freeExtents(c.tail)
+	}
+	return true, f.writeMeta()
+}
+
+// splitExtents splits a file's extents at logical block keep: those before it,
+// and those from it on.
+func splitExtents(exts []extent, keep uint64) (kept, tail []extent) {
+	for _, e := range exts {
+		switch end := uint64(e.lblk) + uint64(e.len); {
+		case end <= keep:
+			kept = append(kept, e)
+		case uint64(e.lblk) >= keep:
+			tail = append(tail, e)
+		default:
+			k := uint32(keep - uint64(e.lblk))
+			kept = append(kept, extent{lblk: e.lblk, len: k, pblk: e.pblk})
+			tail = append(tail, extent{lblk: e.lblk + k, len: e.len - k, pblk: e.pblk + uint64(k)})
+		}
+	}
+	return kept, tail
 }
 
 // point makes the inode own exts (blocks data blocks) with the given size. With
@@ -452,19 +557,7 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 	}
 	// trim to the size: the inode stops pointing at the rest, then it is freed
 	keep := uint64((s.size + f.bs - 1) / f.bs)
-	var kept, tail []extent
-	for _, e := range s.exts {
-		switch end := uint64(e.lblk) + uint64(e.len); {
-		case end <= keep:
-			kept = append(kept, e)
-		case uint64(e.lblk) >= keep:
-			tail = append(tail, e)
-		default:
-			k := uint32(keep - uint64(e.lblk))
-			kept = append(kept, extent{lblk: e.lblk, len: k, pblk: e.pblk})
-			tail = append(tail, extent{lblk: e.lblk + k, len: e.len - k, pblk: e.pblk + uint64(k)})
-		}
-	}
+	kept, tail := splitExtents(s.exts, keep)
 	if mtime.IsZero() {
 		mtime = f.now()
 	}
@@ -480,7 +573,10 @@ func (s *Stream) Commit(p string, mtime time.Time) error {
 	}
 	s.freeLater()
 	f.freeExtents(tail)
+	s.rmu.Lock()
 	s.exts, s.alloc = kept, keep
+	s.rmu.Unlock()
+	delete(f.streams, s) // nothing left to take back
 	if err := f.writeMeta(); err != nil {
 		s.err = err
 		return err
@@ -538,6 +634,7 @@ func (s *Stream) Abort() error {
 		return nil
 	}
 	s.done = true
+	delete(s.f.streams, s)
 	err := s.f.Remove(s.Path())
 	s.freeLater()
 	if err == nil {

@@ -508,3 +508,114 @@ func TestWriteFileLaterBeforeRemove(t *testing.T) {
 	}
 	fsck(t, path)
 }
+
+// TestStreamReclaim: blocks that open Streams were given in steps (24 MiB each)
+// and have not written do not make the volume full for a file that fits. Three
+// Streams are started on a 64 MiB volume (two get a step, the third finds no
+// room for one); a file larger than what is left free is written, then the three
+// write, at once, as much as fits beside it; every file reads back, and e2fsck
+// finds no leaked block.
+func TestStreamReclaim(t *testing.T) {
+	const size = 64 << 20
+	fdev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(fdev, FormatOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(inPlace{aligned{fdev}}, Options{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MkdirAll("repo/data/00"); err != nil {
+		t.Fatal(err)
+	}
+	free0 := int64(f.FreeBlocks()) * f.bs
+	var mu sync.Mutex
+	const streams = 3
+	ss := make([]*Stream, streams)
+	for i := range ss {
+		if ss[i], err = f.CreateStream(fmt.Sprintf("repo/data/00/stream-tmp-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		ss[i].Share(&mu)
+	}
+	left := int64(f.FreeBlocks()) * f.bs
+	if free0-left < 2*streamStep {
+		t.Fatalf("the streams were given %d bytes, want two steps (%d)", free0-left, 2*streamStep)
+	}
+	// a whole file larger than what is left: it fits only in the steps' blocks
+	index := randBytes(int(left)+8<<20, 7)
+	if err := f.WriteFile("repo/index-0", bytes.NewReader(index), int64(len(index)), time.Time{}); err != nil {
+		t.Fatalf("a %d-byte file with %d bytes free and %d given to streams that wrote nothing: %v",
+			len(index), left, free0-left, err)
+	}
+	// the streams write what fits beside it (room for folders' and extent trees'
+	// blocks): the first takes a step and writes 1 MiB of it, the two others
+	// write theirs at once (more than is left beside the first's step), then the
+	// first writes the rest
+	per := (free0 - int64(len(index)) - 2<<20) / streams
+	want := make([][]byte, streams)
+	for i := range want {
+		want[i] = randBytes(int(per)-i*4099, int64(200+i))
+	}
+	write := func(i, from, to int) error {
+		s, data := ss[i], want[i]
+		rnd := rand.New(rand.NewSource(int64(i)))
+		for off := from; off < to; {
+			n := min(to-off, 1+rnd.Intn(300<<10))
+			if _, err := s.Write(data[off : off+n]); err != nil {
+				mu.Lock()
+				defer mu.Unlock()
+				return fmt.Errorf("stream %d at %d of %d bytes (%d bytes free): %w", i, off, len(data), int64(f.FreeBlocks())*f.bs, err)
+			}
+			off += n
+		}
+		return nil
+	}
+	commit := func(i int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return ss[i].Commit(fmt.Sprintf("repo/data/%02x/pack%d", i, i), time.Time{})
+	}
+	if err := write(0, 0, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, streams)
+	var wg sync.WaitGroup
+	for i := 1; i < streams; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			err := write(i, 0, len(want[i]))
+			if err == nil {
+				err = commit(i)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := write(0, 1<<20, len(want[0])); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ss {
+		got, err := f.ReadFile(fmt.Sprintf("repo/data/%02x/pack%d", i, i))
+		if err != nil || !bytes.Equal(got, want[i]) {
+			t.Fatalf("pack %d reads back wrong (%d of %d bytes): %v", i, len(got), len(want[i]), err)
+		}
+	}
+	if got, err := f.ReadFile("repo/index-0"); err != nil || !bytes.Equal(got, index) {
+		t.Fatalf("the index reads back wrong (%d of %d bytes): %v", len(got), len(index), err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, path)
+}

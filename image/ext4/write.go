@@ -929,6 +929,15 @@ func (f *FS) writeFile(p string, r io.Reader, size int64, mtime time.Time, later
 		goal = f.groupStart(f.lastGroup)
 	}
 	exts, err := f.allocBlocks(nblocks, goal)
+	if errors.Is(err, ErrNoSpace) {
+		// blocks open Streams were given and have not written yet
+		var freed bool
+		if freed, err = f.reclaim(nil); err == nil && freed {
+			exts, err = f.allocBlocks(nblocks, goal)
+		} else if err == nil {
+			err = ErrNoSpace
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,39 @@ func TestExpandFIPS197(t *testing.T) {
 	}
 }
 
+// The S-box, every byte of it, is FIPS 197's definition computed the slow way: the
+// inverse of x as x^254 by repeated multiplication, then the affine map.
+func TestSboxDefinition(t *testing.T) {
+	mul := func(a, b byte) byte {
+		var p byte
+		for ; b != 0; b >>= 1 {
+			if b&1 != 0 {
+				p ^= a
+			}
+			hi := a & 0x80
+			a <<= 1
+			if hi != 0 {
+				a ^= 0x1b
+			}
+		}
+		return p
+	}
+	for x := range 256 {
+		inv := byte(0)
+		if x != 0 {
+			inv = 1
+			for range 254 {
+				inv = mul(inv, byte(x))
+			}
+		}
+		b := inv
+		want := b ^ (b<<1 | b>>7) ^ (b<<2 | b>>6) ^ (b<<3 | b>>5) ^ (b<<4 | b>>4) ^ 0x63
+		if sbox[x] != want {
+			t.Fatalf("sbox[%#02x] = %#02x, want %#02x", x, sbox[x], want)
+		}
+	}
+}
+
 // Every length 0..1100 at random IVs and at IVs whose counter carries (the low half
 // near 2^64, the whole near 2^128), in place and not.
 func TestEveryLengthAndCarry(t *testing.T) {

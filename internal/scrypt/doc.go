@@ -11,6 +11,11 @@
 // whole work area is kept in that order, and converted only on the way in and out.
 // Other architectures, and the purego build tag, use golang.org/x/crypto/scrypt itself.
 //
+// On Linux the work area's pages (32 MiB for restic's N=32768, r=8) are mapped by
+// another goroutine while ROMix fills them (prefault): in a fresh process, as every
+// command that opens a repository is, the derivation then took 57.8 ms instead of 68.8
+// (medians of 15 runs each, in turn), on a core that otherwise waits for the key.
+//
 // A wrong key derivation would lock people out of their backups, so callers that open a
 // key (repo) recompute with golang.org/x/crypto/scrypt (KeyReference) before they report
 // a wrong password.

@@ -43,6 +43,8 @@ func Key(password, salt []byte, N, r, p, keyLen int) ([]byte, error) {
 
 	xy := make([]uint32, 64*r)
 	v := make([]uint32, 32*N*r)
+	wait := prefault(v)
+	defer wait()
 	b := pbkdf2.Key(password, salt, 1, p*128*r, sha256.New)
 	for i := 0; i < p; i++ {
 		smix(b[i*128*r:(i+1)*128*r], r, N, v, xy)

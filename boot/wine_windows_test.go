@@ -1,0 +1,3 @@
+package boot_test
+
+import _ "travelkit/internal/winetest" // Wine 8.0 needs a file-removal fallback
