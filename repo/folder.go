@@ -30,6 +30,8 @@ type Folder struct {
 	// held: the temporary files holding reserved space (Reserve)
 	heldMu sync.Mutex
 	held   map[*folderTemp]struct{}
+	// releaseMu: one releaseReserved at a time
+	releaseMu sync.Mutex
 }
 
 // packFile is an open pack file, closed when the cache has dropped it and
@@ -179,8 +181,9 @@ func (f *Folder) Save(ctx context.Context, h Handle, data []byte) error {
 		return fmt.Errorf("failed to save %v: %w", h, err)
 	}
 	n, err := tmp.Write(data)
-	if errors.Is(err, syscall.ENOSPC) && f.releaseReserved(nil) {
+	if errors.Is(err, syscall.ENOSPC) {
 		// space streamed packs reserved and have not written: given back
+		f.releaseReserved(nil)
 		_, err = tmp.Write(data[n:])
 	}
 	if err != nil {
@@ -431,11 +434,30 @@ type folderTemp struct {
 	// mu: another file's Write that found the disk full may cut this one's
 	// reserved space meanwhile (Folder.releaseReserved)
 	mu sync.Mutex
-	n  int64
+	n  int64 // bytes written, buf's included
+	// inFile: bytes written to the file itself (n less buf's)
+	inFile int64
 	// reserved: the file was given its expected size at once (Reserve); its
 	// length is set to n when it is committed
 	reserved bool
+	// buf holds the last short writes, not yet in the file (see Write)
+	buf *[]byte
 }
+
+// A streamed pack is written in small pieces: per blob an IV, the compressor's
+// frame header and blocks, the ciphertext and a MAC, each a Write. A first
+// backup of 100,000 files (5 KiB each on average) made 310,000 write calls,
+// 0.9 s of its 5.1 s of CPU in the kernel's per-call work. Writes shorter than
+// tempDirect are gathered in a buffer of tempBufSize bytes and written
+// together; longer ones (a large chunk's ciphertext) go to the file as they
+// are, after what is gathered, so that they are not copied once more.
+const (
+	tempBufSize = 128 << 10
+	tempDirect  = 32 << 10
+)
+
+// tempBufs are the gathering buffers of the temporary files being written.
+var tempBufs = sync.Pool{New: func() any { b := make([]byte, 0, tempBufSize); return &b }}
 
 // Reserve gives the empty file n bytes of allocated space (Reserver). On
 // journaled ext4 a write that extends a file changes its size in the journal:
@@ -458,17 +480,18 @@ func (t *folderTemp) Reserve(n int64) {
 	if t.n != 0 || t.reserved {
 		return
 	}
+	// on the list before the space is taken: a write that finds the disk
+	// full meanwhile waits for t.mu, then cuts what t reserved
 	f := t.f
 	f.heldMu.Lock()
-	open := int64(len(f.held)) + 1
+	if f.held == nil {
+		f.held = map[*folderTemp]struct{}{}
+	}
+	f.held[t] = struct{}{}
+	open := int64(len(f.held))
 	f.heldMu.Unlock()
-	if t.reserved = reserve(t.fh, n, reserveRoom(open, n)); t.reserved {
-		f.heldMu.Lock()
-		if f.held == nil {
-			f.held = map[*folderTemp]struct{}{}
-		}
-		f.held[t] = struct{}{}
-		f.heldMu.Unlock()
+	if t.reserved = reserve(t.fh, n, reserveRoom(open, n)); !t.reserved {
+		t.unreserve()
 	}
 }
 
@@ -487,10 +510,17 @@ func (t *folderTemp) unreserve() {
 }
 
 // releaseReserved cuts the reserved space of every temporary file but except to what
-// it holds (they then grow with their writes), and reports whether it cut
-// any: a write that found the disk full tries again, so that a backup that
-// fits never stops for space reserved and not written.
-func (f *Folder) releaseReserved(except *folderTemp) bool {
+// it holds (they then grow with their writes): a write that found the disk
+// full then tries once more, so that a backup that fits never stops for
+// space reserved and not written. Releases run one at a time, and a write
+// tries again even when its own release found nothing left to cut: two
+// writes that found the disk full at once both wait until the first release
+// has cut every file (without that, one in two runs of
+// TestFolderBackupNearlyFull with every pack reserving stopped at ENOSPC
+// with 10 MiB free).
+func (f *Folder) releaseReserved(except *folderTemp) {
+	f.releaseMu.Lock()
+	defer f.releaseMu.Unlock()
 	f.heldMu.Lock()
 	var ts []*folderTemp
 	for t := range f.held {
@@ -500,27 +530,67 @@ func (f *Folder) releaseReserved(except *folderTemp) bool {
 		}
 	}
 	f.heldMu.Unlock()
-	cut := false
 	for _, t := range ts {
 		t.mu.Lock()
-		if t.reserved && t.fh.Truncate(t.n) == nil {
-			t.reserved, cut = false, true
+		// to what is in the file: the gathered bytes extend it when written
+		if t.reserved && t.fh.Truncate(t.inFile) == nil {
+			t.reserved = false
 		}
 		t.mu.Unlock()
 	}
-	return cut
 }
 
+// Write gathers p in the buffer, or writes it to the file when it is long
+// (tempDirect). An error of an earlier gathered write may surface here or in
+// Commit; the file is then aborted by its writer.
 func (t *folderTemp) Write(p []byte) (int, error) {
+	if len(p) < tempDirect {
+		if t.buf == nil {
+			t.buf = tempBufs.Get().(*[]byte)
+		}
+		if len(*t.buf)+len(p) > cap(*t.buf) {
+			if err := t.flush(); err != nil {
+				return 0, err
+			}
+		}
+		*t.buf = append(*t.buf, p...)
+		t.n += int64(len(p))
+		return len(p), nil
+	}
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
+	n, err := t.writeFile(p)
+	t.n += int64(n)
+	return n, err
+}
+
+// flush writes the gathered bytes to the file.
+func (t *folderTemp) flush() error {
+	if t.buf == nil || len(*t.buf) == 0 {
+		return nil
+	}
+	n, err := t.writeFile(*t.buf)
+	if err != nil {
+		// the bytes not written are lost: the file is short of t.n
+		t.n -= int64(len(*t.buf) - n)
+	}
+	*t.buf = (*t.buf)[:0]
+	return err
+}
+
+// writeFile writes p to the file itself.
+func (t *folderTemp) writeFile(p []byte) (int, error) {
 	t.mu.Lock()
 	n, err := t.fh.Write(p)
-	t.n += int64(n)
+	t.inFile += int64(n)
 	t.mu.Unlock()
-	if errors.Is(err, syscall.ENOSPC) && t.f.releaseReserved(t) {
+	if errors.Is(err, syscall.ENOSPC) {
+		t.f.releaseReserved(t)
 		// not holding t.mu: another file's Write may be releasing t
 		t.mu.Lock()
 		k, err2 := t.fh.Write(p[n:])
-		t.n += int64(k)
+		t.inFile += int64(k)
 		t.mu.Unlock()
 		n, err = n+k, err2
 	}
@@ -531,12 +601,32 @@ func (t *folderTemp) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// release gives the buffer back for other files.
+func (t *folderTemp) release() {
+	if t.buf != nil {
+		*t.buf = (*t.buf)[:0]
+		tempBufs.Put(t.buf)
+		t.buf = nil
+	}
+}
+
 // Rewind truncates the file to off bytes and writes on from there.
 func (t *folderTemp) Rewind(off int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if off < 0 || off > t.n {
 		return fmt.Errorf("rewind to %d of a %d-byte file", off, t.n)
+	}
+	if off >= t.inFile {
+		// within what is gathered: nothing was written to the file
+		if t.buf != nil {
+			*t.buf = (*t.buf)[:off-t.inFile]
+		}
+		t.n = off
+		return nil
+	}
+	if t.buf != nil {
+		*t.buf = (*t.buf)[:0]
 	}
 	// reserved space keeps its size (the next writes then do not extend the
 	// file): Commit cuts the file to its length
@@ -548,7 +638,7 @@ func (t *folderTemp) Rewind(off int64) error {
 	if _, err := t.fh.Seek(off, io.SeekStart); err != nil {
 		return err
 	}
-	t.n = off
+	t.n, t.inFile = off, off
 	return nil
 }
 
@@ -558,6 +648,11 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 		return fmt.Errorf("failed to save %v: %w", h, err)
 	}
 	if err := validName(h); err != nil {
+		return fail(err)
+	}
+	err := t.flush()
+	t.release()
+	if err != nil {
 		return fail(err)
 	}
 	t.unreserve()
@@ -572,6 +667,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	if err := t.fh.Sync(); err != nil {
 		return fail(err)
 	}
+	dropCached(t.fh)
 	if err := t.fh.Close(); err != nil {
 		return fail(err)
 	}
@@ -580,7 +676,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 	}
 	final := t.f.path(h)
 	dir := filepath.Dir(final)
-	err := os.Rename(t.fh.Name(), final)
+	err = os.Rename(t.fh.Name(), final)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(dir, 0o700); err == nil {
 			err = os.Rename(t.fh.Name(), final)
@@ -593,6 +689,7 @@ func (t *folderTemp) Commit(ctx context.Context, h Handle) error {
 }
 
 func (t *folderTemp) Abort() {
+	t.release()
 	t.fh.Close()
 	os.Remove(t.fh.Name())
 	t.unreserve()
