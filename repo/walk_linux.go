@@ -161,8 +161,12 @@ type fdFile struct {
 	name string
 }
 
+// openSource opens a file the walk found regular, to back it up. A symlink
+// put in its place since is not followed (ELOOP, warned as the file's error):
+// its target, perhaps outside what is backed up, would be stored under the
+// file's name.
 func openSource(p string) (sourceFile, error) {
-	fd, err := openFD(p, 0)
+	fd, err := openFD(p, unix.O_NOFOLLOW)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: p, Err: err}
 	}

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -70,6 +71,14 @@ func TestListDirMatchesLstat(t *testing.T) {
 	}
 	if _, err := listDir(filepath.Join(dir, "file")); err == nil {
 		t.Error("listDir of a file gave no error")
+	}
+	// a file the walk saw as regular and that became a symlink before it was
+	// opened is not followed (its target is not backed up under its name)
+	if f, err := openSource(filepath.Join(dir, "link")); err == nil {
+		f.Close()
+		t.Error("openSource followed a symlink")
+	} else if !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("openSource of a symlink: %v, want ELOOP", err)
 	}
 }
 
