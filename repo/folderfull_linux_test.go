@@ -16,13 +16,8 @@ import (
 // A folder repository on a full disk: the error says so, with the file's size
 // (DiskFullError, errors.Is ENOSPC), and leaves no temporary file.
 func TestFolderDiskFull(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "small")
-	testfs.Tmpfs(t, dir, "1m")
-	f := NewFolder(dir)
+	f, dir := smallFolder(t)
 	ctx := context.Background()
-	if err := f.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
 	data := randomBytes(1, 2<<20)
 	err := f.Save(ctx, Handle{Type: PackFile, Name: Hash(data).String()}, data)
 	var full *DiskFullError
@@ -109,13 +104,8 @@ func TestFolderBackupNearlyFull(t *testing.T) {
 // (folderTemp.Write): the disk-full error comes from a later write or from
 // Commit, says so (DiskFullError, ENOSPC), and no temporary file is left.
 func TestFolderTempDiskFull(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "small")
-	testfs.Tmpfs(t, dir, "1m")
-	f := NewFolder(dir)
+	f, dir := smallFolder(t)
 	ctx := context.Background()
-	if err := f.Create(ctx); err != nil {
-		t.Fatal(err)
-	}
 	tf, err := f.CreateTemp(ctx, PackFile)
 	if err != nil {
 		t.Fatal(err)
@@ -138,4 +128,16 @@ func TestFolderTempDiskFull(t *testing.T) {
 		t.Fatalf("left behind: %v", left)
 	}
 	t.Log(err)
+}
+
+// smallFolder is a new folder repository's storage (in dir) on a 1 MiB tmpfs.
+func smallFolder(t *testing.T) (*Folder, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "small")
+	testfs.Tmpfs(t, dir, "1m")
+	f := NewFolder(dir)
+	if err := f.Create(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f, dir
 }

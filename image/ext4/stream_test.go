@@ -273,22 +273,31 @@ func (d inPlace) WriteAtInPlace(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// TestStreamShared: streams given a lock by Share write at the same time from
-// several goroutines (other files written under the lock meanwhile), each with
-// rewinds; every file reads back whole, and e2fsck accepts the result.
-func TestStreamShared(t *testing.T) {
-	const size = 256 << 20
-	fdev, path := testutil.SparseFile(t, "vol.img", size)
-	if err := Format(fdev, FormatOptions{}); err != nil {
+// newStreamVolume formats a volume of size bytes in a sparse file (path),
+// opened writable on a device that writes in place, with the folder packs are
+// streamed into (repo/data/00).
+func newStreamVolume(t *testing.T, size int64) (*FS, string) {
+	t.Helper()
+	dev, path := testutil.SparseFile(t, "vol.img", size)
+	if err := Format(dev, FormatOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(inPlace{aligned{fdev}}, Options{Writable: true})
+	f, err := Open(inPlace{aligned{dev}}, Options{Writable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := f.MkdirAll("repo/data/00"); err != nil {
 		t.Fatal(err)
 	}
+	return f, path
+}
+
+// TestStreamShared: streams given a lock by Share write at the same time from
+// several goroutines (other files written under the lock meanwhile), each with
+// rewinds; every file reads back whole, and e2fsck accepts the result.
+func TestStreamShared(t *testing.T) {
+	const size = 256 << 20
+	f, path := newStreamVolume(t, size)
 	var mu sync.Mutex
 	const streams = 4
 	want := make([][]byte, streams)
@@ -517,22 +526,13 @@ func TestWriteFileLaterBeforeRemove(t *testing.T) {
 // finds no leaked block.
 func TestStreamReclaim(t *testing.T) {
 	const size = 64 << 20
-	fdev, path := testutil.SparseFile(t, "vol.img", size)
-	if err := Format(fdev, FormatOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(inPlace{aligned{fdev}}, Options{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.MkdirAll("repo/data/00"); err != nil {
-		t.Fatal(err)
-	}
+	f, path := newStreamVolume(t, size)
 	free0 := int64(f.FreeBlocks()) * f.bs
 	var mu sync.Mutex
 	const streams = 3
 	ss := make([]*Stream, streams)
 	for i := range ss {
+		var err error
 		if ss[i], err = f.CreateStream(fmt.Sprintf("repo/data/00/stream-tmp-%d", i)); err != nil {
 			t.Fatal(err)
 		}
