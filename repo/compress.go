@@ -62,8 +62,10 @@ func looksRandom(data []byte) bool {
 	if len(data) <= entropySample {
 		return entropyBits(data) >= randomBits
 	}
+	// under 4/3 of entropySample bytes a quarter in, a sample would pass
+	// the blob's end: the last one is taken again instead
 	last := len(data) - entropySample
-	for _, off := range [...]int{len(data)/2 - entropySample/2, last, len(data) / 4} {
+	for _, off := range [...]int{len(data)/2 - entropySample/2, last, min(len(data)/4, last)} {
 		if entropyBits(data[off:off+entropySample]) < randomBits {
 			return false
 		}

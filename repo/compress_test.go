@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -28,6 +29,11 @@ func TestLooksRandom(t *testing.T) {
 		{"random 1500", randomBytes(7, 1500), true},
 		{"random 2 KiB", randomBytes(8, 2<<10), true},
 		{"random 3000", randomBytes(9, 3000), true},
+		// from 2 KiB + 1 to 2730 bytes a sample a quarter in would end past the blob
+		{"random 2049", slices.Clip(randomBytes(12, 2049)), true},
+		{"random 2500", slices.Clip(randomBytes(13, 2500)), true},
+		{"random 2730", slices.Clip(randomBytes(14, 2730)), true},
+		{"random 2049, zeros past its end", append(randomBytes(15, 2049), make([]byte, 4<<10)...)[:2049], true},
 		{"random 4 KiB", randomBytes(1, 4<<10), true},
 		{"random 5000", randomBytes(1, 5000), true},
 		{"text 1 KiB", text[:1<<10], false},
