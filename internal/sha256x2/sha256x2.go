@@ -188,3 +188,8 @@ func (d *Digest) UnmarshalBinary(b []byte) error {
 	d.nx = int(d.len % BlockSize)
 	return nil
 }
+
+// TwoLanes reports whether Write2 runs two lanes in one pass here (amd64 with SHA-NI);
+// otherwise it is two Writes, and a caller gains nothing by holding bytes back to pair
+// them.
+func TwoLanes() bool { return useSHANI }
