@@ -828,7 +828,7 @@ func (a *archiver) reader() {
 	defer a.readW.Done()
 	defer a.idleReaders.Add(1) // a reader that is done leaves a core free
 	var work []byte            // this reader's chunking buffer, made on first need
-	var sc BlobScratch
+	sc := BlobScratch{hashes: true}
 	files, big := a.files, a.bigFiles
 	for files != nil || big != nil {
 		var job fileJob

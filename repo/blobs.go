@@ -330,6 +330,10 @@ type BlobScratch struct {
 	enc    *zstd.Encoder // compresses blobs straight into a streamed pack
 	pend   []byte        // the buffer of pack's pending bytes, between packs
 	sum    sha256x2.Digest
+	// hashes says that its goroutine hashes the plaintext of the blobs it
+	// saves with hash (the archiver's readers): only then do a pack's sealed
+	// bytes wait to be hashed beside it (streamPack.hashLater)
+	hashes bool
 }
 
 // hash returns Hash(b). The pending bytes of sc's pack (see streamPack.pend)
@@ -365,6 +369,7 @@ type streamPack struct {
 	f     TempFile
 	h     *sha256x2.Digest // the pack's SHA-256, of all bytes written but pend
 	pend  []byte           // bytes written, not yet hashed (see hashLater)
+	hold  bool             // written bytes wait in pend
 	blobs []PackedBlob
 	off   int // bytes written
 	hdr   int // encrypted header size with the blobs so far
@@ -552,7 +557,7 @@ func (s *blobSaver) packOf(sc *BlobScratch) (*streamPack, error) {
 			// a pack is finished once it reaches PackSize
 			rs.Reserve(int64(s.r.PackSize))
 		}
-		sp = &streamPack{f: f, h: sha256x2.New(), pend: sc.pend[:0], hdr: Overhead + 4}
+		sp = &streamPack{f: f, h: sha256x2.New(), pend: sc.pend[:0], hold: sc.hashes && sha256x2.TwoLanes(), hdr: Overhead + 4}
 		sc.pend = nil
 		sc.pack = sp
 		s.mu.Lock()
@@ -800,10 +805,11 @@ const pendMax = keepScratch
 // hashes each blob's plaintext (its ID, needed before the blob is sealed) in
 // the goroutine that then seals it into the pack, so a blob's sealed bytes
 // wait to be hashed beside the next blob's plaintext (hashBeside), the two
-// SHA-256 streams in one pass. Where that does not run faster (no SHA-NI),
-// nothing waits.
+// SHA-256 streams in one pass. Where that does not run faster (no SHA-NI), or
+// in a pack of a goroutine that does not hash plaintext (the savers', the
+// trees'), nothing waits.
 func (sp *streamPack) hashLater(b []byte) {
-	if !sha256x2.TwoLanes() {
+	if !sp.hold {
 		sp.h.Write(b)
 		return
 	}
@@ -813,6 +819,11 @@ func (sp *streamPack) hashLater(b []byte) {
 			sp.h.Write(b)
 			return
 		}
+	}
+	if sp.pend == nil {
+		// made once per reader (it passes from pack to pack, BlobScratch.pend):
+		// appends within pendMax never move it
+		sp.pend = make([]byte, 0, pendMax)
 	}
 	sp.pend = append(sp.pend, b...)
 }

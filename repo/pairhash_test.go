@@ -49,7 +49,7 @@ func TestPackHashBesidePlaintext(t *testing.T) {
 		return b
 	}
 	r.StartSaving(ctx, 1)
-	var sc BlobScratch
+	sc := BlobScratch{hashes: true}
 	var saved [][]byte
 	waited := 0
 	for i := range 60 {
