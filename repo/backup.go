@@ -888,7 +888,7 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("not a regular file any more")
+		return &os.PathError{Op: "open", Path: job.path, Err: &NotRegularError{Mode: fi.Mode()}}
 	}
 	content := []ID{}
 	var size int64

@@ -1,10 +1,12 @@
 package strength
 
 import (
+	_ "embed"
+	"iter"
+	"slices"
 	"strings"
 	"sync"
 
-	"github.com/trustelem/zxcvbn/frequency"
 	"github.com/trustelem/zxcvbn/match"
 	"github.com/trustelem/zxcvbn/scoring"
 )
@@ -84,39 +86,75 @@ type rankIn struct {
 	list int32
 }
 
+// frequencyText is zxcvbn's ranked frequency lists (the module's frequency package, as
+// go.mod pins it), written by ./internal/freqgen: each list a line "list: NAME", then its
+// words one a line, in rank order. Embedded, the text is read-only data of the binary;
+// the module's package, linked, copied its 94,000 strings into the heap (1.5 MB) at every
+// start. The tests compare it with the module's lists.
+//
+//go:embed frequency.txt
+var frequencyText string
+
+// frequencyLists yields the lists of frequencyText, each as its words (substrings of
+// the text, in order) in one slice reused from list to list; the names are dropped, as
+// nothing ranks by them.
+func frequencyLists(yield func([]string) bool) {
+	var words []string
+	rest := frequencyText
+	for rest != "" {
+		// a list: its name's line, then its words up to the next name or the end
+		_, rest, _ = strings.Cut(rest, "\n")
+		block := rest
+		if i := strings.Index(rest, "\nlist: "); i >= 0 {
+			block, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		words = slices.Grow(words[:0], strings.Count(block, "\n"))
+		for block != "" {
+			var w string
+			w, block, _ = strings.Cut(block, "\n")
+			words = append(words, w)
+		}
+		if !yield(words) {
+			return
+		}
+	}
+}
+
 // ranked builds the merged ranked dictionary once, on first use. A word's rank in one
 // list is the position of its last occurrence there (as zxcvbn ranks a list); across
 // lists the best rank counts, since the cheapest explanation of a token is the one the
 // search keeps.
 func ranked() *rankedDict {
-	rankedOnce.Do(func() {
-		n := 0
-		for _, l := range frequency.FrequencyLists {
-			n += len(l)
-		}
-		d := rankedDict{rank: make(map[string]rankIn, n)}
-		list := int32(0)
-		for _, words := range frequency.FrequencyLists {
-			list++
-			for i := len(words) - 1; i >= 0; i-- {
-				w := strings.ToLower(words[i])
-				s, ok := d.rank[w]
-				if ok && s.list == list {
-					continue // a later occurrence in this list already ranked it
-				}
-				if r := int32(i + 1); !ok || r < s.rank {
-					s.rank = r
-				}
-				s.list = list
-				d.rank[w] = s
-				if c := runeCount(w); c > d.maxRunes {
-					d.maxRunes = c
-				}
+	rankedOnce.Do(func() { rankedWords = rankLists(frequencyLists, strings.Count(frequencyText, "\n")) })
+	return &rankedWords
+}
+
+// rankLists merges ranked lists as ranked describes; n is about how many words they
+// hold (the map's first size).
+func rankLists(lists iter.Seq[[]string], n int) rankedDict {
+	d := rankedDict{rank: make(map[string]rankIn, n)}
+	list := int32(0)
+	for words := range lists {
+		list++
+		for i := len(words) - 1; i >= 0; i-- {
+			w := strings.ToLower(words[i])
+			s, ok := d.rank[w]
+			if ok && s.list == list {
+				continue // a later occurrence in this list already ranked it
+			}
+			if r := int32(i + 1); !ok || r < s.rank {
+				s.rank = r
+			}
+			s.list = list
+			d.rank[w] = s
+			if c := runeCount(w); c > d.maxRunes {
+				d.maxRunes = c
 			}
 		}
-		rankedWords = d
-	})
-	return &rankedWords
+	}
+	return d
 }
 
 // rankList ranks words as zxcvbn ranks a list: lower-cased, by the position of the

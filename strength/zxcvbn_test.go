@@ -192,7 +192,8 @@ func l33tLetters(pw string) int {
 }
 
 // TestModuleMatchingNotLinked: the binary must not link the module's matching package,
-// whose init builds every dictionary (~10 MB) for every command.
+// whose init builds every dictionary (~10 MB) for every command, nor its frequency
+// package, whose init copies the word lists into the heap.
 func TestModuleMatchingNotLinked(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "travelkit/cmd/travelkit").CombinedOutput()
 	if err != nil {
@@ -201,6 +202,9 @@ func TestModuleMatchingNotLinked(t *testing.T) {
 	for _, p := range strings.Fields(string(out)) {
 		if p == "github.com/trustelem/zxcvbn" || p == "github.com/trustelem/zxcvbn/matching" {
 			t.Errorf("cmd/travelkit links %s: its init builds zxcvbn's dictionaries in every command", p)
+		}
+		if p == "github.com/trustelem/zxcvbn/frequency" {
+			t.Errorf("cmd/travelkit links %s: its init copies zxcvbn's word lists into the heap (1.5 MB) in every command; strength embeds them (frequency.txt)", p)
 		}
 	}
 }
