@@ -31,33 +31,7 @@ func (s *statInfo) ModTime() time.Time { return time.Unix(s.st.Mtim.Unix()) }
 func (s *statInfo) IsDir() bool        { return s.Mode().IsDir() }
 func (s *statInfo) Sys() any           { return &s.st }
 
-func (s *statInfo) Mode() os.FileMode {
-	m := os.FileMode(s.st.Mode & 0o777)
-	switch s.st.Mode & syscall.S_IFMT {
-	case syscall.S_IFBLK:
-		m |= os.ModeDevice
-	case syscall.S_IFCHR:
-		m |= os.ModeDevice | os.ModeCharDevice
-	case syscall.S_IFDIR:
-		m |= os.ModeDir
-	case syscall.S_IFIFO:
-		m |= os.ModeNamedPipe
-	case syscall.S_IFLNK:
-		m |= os.ModeSymlink
-	case syscall.S_IFSOCK:
-		m |= os.ModeSocket
-	}
-	if s.st.Mode&syscall.S_ISGID != 0 {
-		m |= os.ModeSetgid
-	}
-	if s.st.Mode&syscall.S_ISUID != 0 {
-		m |= os.ModeSetuid
-	}
-	if s.st.Mode&syscall.S_ISVTX != 0 {
-		m |= os.ModeSticky
-	}
-	return m
-}
+func (s *statInfo) Mode() os.FileMode { return typeMode(s.st.Mode) }
 
 // ustat is st as x/sys/unix's stat structure: the same kernel structure on
 // every Linux (the sizes are checked here at compile time, the fields by
@@ -76,11 +50,17 @@ var (
 // flag is refused for a file that is neither the user's nor root's to read so: it is
 // then opened as usual.
 func openFD(p string, flags int) (int, error) {
+	fd, _, err := openFDFlags(p, flags)
+	return fd, err
+}
+
+// openFDFlags is openFD that also says whether the file was opened with O_NOATIME.
+func openFDFlags(p string, flags int) (fd int, noatime bool, err error) {
 	for {
 		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOATIME|flags, 0)
 		switch err {
 		case nil:
-			return fd, nil
+			return fd, true, nil
 		case unix.EINTR:
 			continue
 		case unix.EPERM:
@@ -91,9 +71,9 @@ func openFD(p string, flags int) (int, error) {
 			}
 		}
 		if err != nil {
-			return -1, err
+			return -1, false, err
 		}
-		return fd, nil
+		return fd, false, nil
 	}
 }
 
@@ -159,18 +139,67 @@ func listDir(path string) ([]dirInfo, error) {
 type fdFile struct {
 	fd   int
 	name string
+	si   statInfo // its metadata when it was opened
 }
 
-// openSource opens a file the walk found regular, to back it up. A symlink
-// put in its place since is not followed (ELOOP, warned as the file's error):
-// its target, perhaps outside what is backed up, would be stored under the
-// file's name.
+// openSource opens a file the walk found regular, to back it up, and refuses
+// anything else put in its place since (NotRegularError, warned as the file's
+// error; the backup goes on):
+//   - a symlink is not followed (O_NOFOLLOW: ELOOP): its target, perhaps outside
+//     what is backed up, would be stored under the file's name;
+//   - a named pipe or a device is opened without waiting (O_NONBLOCK: opening a
+//     FIFO nobody writes to would wait for a writer for good, and the backup with
+//     it), then seen by fstat and closed unread. O_NOCTTY: a terminal opened so
+//     does not become the process's controlling terminal.
+//
+// O_NONBLOCK is cleared again before the file is read (FUSE file systems pass
+// it on to their server). Besides open and close, each file costs an fstat (Stat
+// returns its result: readFile stats no more) and that fcntl: one system call more
+// than before the checks.
 func openSource(p string) (sourceFile, error) {
-	fd, err := openFD(p, unix.O_NOFOLLOW)
+	fd, noatime, err := openFDFlags(p, unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY)
+	if err == unix.ELOOP {
+		return nil, symlinkRefused(p, err)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: p, Err: err}
 	}
-	return &fdFile{fd: fd, name: p}, nil
+	f := &fdFile{fd: fd, name: p, si: statInfo{name: p}}
+	if err := fstatRetry(fd, &f.si.st); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if m := f.si.Mode(); !m.IsRegular() {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: m}}
+	}
+	// F_SETFL sets the status flags that can change (O_APPEND, O_ASYNC, O_DIRECT,
+	// O_NOATIME, O_NONBLOCK) to its argument: O_NOATIME stays as open left it.
+	keep := 0
+	if noatime {
+		keep = unix.O_NOATIME
+	}
+	for {
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, keep)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "fcntl", Path: p, Err: err}
+	}
+	return f, nil
+}
+
+// fstatRetry is fstat, tried again when a signal interrupted it.
+func fstatRetry(fd int, st *syscall.Stat_t) error {
+	for {
+		err := unix.Fstat(fd, ustat(st))
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 func (f *fdFile) Read(b []byte) (int, error) {
@@ -199,19 +228,8 @@ func (f *fdFile) Seek(off int64, whence int) (int64, error) {
 	return n, nil
 }
 
-func (f *fdFile) Stat() (os.FileInfo, error) {
-	si := &statInfo{name: f.name}
-	for {
-		err := unix.Fstat(f.fd, ustat(&si.st))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "stat", Path: f.name, Err: err}
-		}
-		return si, nil
-	}
-}
+// Stat is the file's metadata as openSource took it, right after the open.
+func (f *fdFile) Stat() (os.FileInfo, error) { return &f.si, nil }
 
 func (f *fdFile) Close() error {
 	err := unix.Close(f.fd)

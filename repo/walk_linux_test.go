@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // listDir's entries and a source file's Stat give what os.Lstat gives.
@@ -58,6 +60,13 @@ func TestListDirMatchesLstat(t *testing.T) {
 	if fi.Mode() != want.Mode() || fi.Size() != 5 || !reflect.DeepEqual(fi.Sys(), want.Sys()) {
 		t.Errorf("Stat of an open file: %v %d, want %v", fi.Mode(), fi.Size(), want.Mode())
 	}
+	// opened without blocking (a FIFO put in its place is not waited on), read
+	// blocking again; O_NOATIME kept (the file is the test's own)
+	fl, err := unix.FcntlInt(uintptr(f.(*fdFile).fd), unix.F_GETFL, 0)
+	must(err)
+	if fl&unix.O_NONBLOCK != 0 || fl&unix.O_NOATIME == 0 {
+		t.Errorf("file status flags %#x: O_NONBLOCK set or O_NOATIME cleared", fl)
+	}
 	b, err := io.ReadAll(f)
 	if err != nil || string(b) != "hello" {
 		t.Fatalf("read %q %v", b, err)
@@ -103,3 +112,26 @@ func TestListDirLarge(t *testing.T) {
 }
 
 func itoa(i int) string { return string(strconv.AppendInt(nil, int64(i), 10)) }
+
+// BenchmarkOpenSource is a backup reader's system calls for one small file:
+// open, stat, read, close.
+func BenchmarkOpenSource(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "f")
+	if err := os.WriteFile(p, make([]byte, 1000), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for b.Loop() {
+		f, err := openSource(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Stat(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Read(buf); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
