@@ -334,19 +334,29 @@ func (s *Session) addRepoKey(ctx context.Context, newKey string) ([]string, i18n
 	if r == nil || err != nil {
 		return nil, i18n.Message{}, err
 	}
+	// The old recovery key's key file: the one recorded for it is tried first, and the
+	// kit's own password's is not tried (a recovery key is not that password).
+	recorded, _ := drive.RecoveryRepoKey(s.U)
 	var old []string
 	if s.RecoveryKey != "" {
-		if n, err := r.KeyFor(ctx, []byte(s.RecoveryKey)); err == nil {
+		h := repo.KeyHints{First: recorded}
+		if own, ok := s.U.OwnRepoKey(r); ok {
+			defer clear(own.Password)
+			h.Known = []repo.KnownKey{own}
+		}
+		if n, err := r.KeyFor(ctx, []byte(s.RecoveryKey), h); err == nil {
 			old = append(old, n)
 		}
 	}
-	if n, _ := drive.RecoveryRepoKey(s.U); n != "" && !slices.Contains(old, n) {
-		old = append(old, n)
+	if recorded != "" && !slices.Contains(old, recorded) {
+		old = append(old, recorded)
 	}
 	if len(old) == 0 {
 		return nil, i18n.Message{}, nil
 	}
-	name, _, err := r.AddKey(ctx, []byte(newKey))
+	// The new key was just made at random: no key file opens with it yet, so none is
+	// tried before its own is made (one derivation).
+	name, _, err := r.AddKey(ctx, []byte(newKey), repo.KeyHints{Fresh: true})
 	if err != nil {
 		return nil, i18n.Message{}, fmt.Errorf("adding a repository key for the new recovery key: %w", err)
 	}

@@ -94,3 +94,22 @@ func (u *Unlocked) Accept() error {
 	}
 	return nil
 }
+
+// OwnRepoKey returns the kit's own repository key file with its password, for
+// repo.KeyHints.Known: the key file r was opened with (its KeyName, which the kept key
+// names too) is the one of the password at RepoPassword, which the build made the
+// repository with and every command on the kit opens it with. A key change then never
+// tries a secret that is not that password on it (no scrypt). ok is false when the
+// password cannot be read. The caller clears k.Password.
+func (u *Unlocked) OwnRepoKey(r *repo.Repository) (k repo.KnownKey, ok bool) {
+	pw, err := u.FS.ReadFile(RepoPassword)
+	if err != nil {
+		return repo.KnownKey{}, false
+	}
+	defer clear(pw)
+	pass := bytes.TrimSpace(pw)
+	if len(pass) == 0 || r.KeyName() == "" {
+		return repo.KnownKey{}, false
+	}
+	return repo.KnownKey{Name: r.KeyName(), Password: bytes.Clone(pass)}, true
+}

@@ -828,7 +828,7 @@ func (a *archiver) reader() {
 	defer a.readW.Done()
 	defer a.idleReaders.Add(1) // a reader that is done leaves a core free
 	var work []byte            // this reader's chunking buffer, made on first need
-	var sc BlobScratch
+	sc := BlobScratch{hashes: true}
 	files, big := a.files, a.bigFiles
 	for files != nil || big != nil {
 		var job fileJob
@@ -915,7 +915,7 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 			buf = buf[:n]
 			size = int64(n)
 			if n > 0 {
-				id := Hash(buf)
+				id := sc.hash(buf)
 				content = append(content, id)
 				if a.save(buf, id, sc, true) {
 					buf = nil // the saver's now
@@ -1013,7 +1013,7 @@ func (a *archiver) readFile(job fileJob, work *[]byte, sc *BlobScratch) error {
 			continue
 		}
 		c := buf[:l]
-		id := pre.sum(c)
+		id := pre.sum(c, sc)
 		content = append(content, id)
 		size += int64(l)
 		a.bytesDone.Add(int64(l))
@@ -1198,10 +1198,11 @@ func (p *prefixHash) add(b []byte) {
 	p.n += len(b)
 }
 
-// sum is the chunk's ID: Hash(c), going on from the prefix hashed, if any.
-func (p *prefixHash) sum(c []byte) ID {
+// sum is the chunk's ID: Hash(c), going on from the prefix hashed, if any
+// (with no prefix, beside the pending bytes of sc's pack: sc.hash).
+func (p *prefixHash) sum(c []byte, sc *BlobScratch) ID {
 	if p.n == 0 {
-		return Hash(c)
+		return sc.hash(c)
 	}
 	var id ID
 	if p.n <= len(c) {

@@ -2,12 +2,9 @@ package repo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"travelkit/internal/killpoint"
+	"travelkit/internal/sha256x2"
 )
 
 // blobSaver packs blobs into pack files. Data and tree blobs go to separate packs.
@@ -330,6 +328,26 @@ type BlobScratch struct {
 	sealed []byte // pieces of a blob being encrypted into a streamed pack
 	pack   *streamPack
 	enc    *zstd.Encoder // compresses blobs straight into a streamed pack
+	pend   []byte        // the buffer of pack's pending bytes, between packs
+	sum    sha256x2.Digest
+	// hashes says that its goroutine hashes the plaintext of the blobs it
+	// saves with hash (the archiver's readers): only then do a pack's sealed
+	// bytes wait to be hashed beside it (streamPack.hashLater)
+	hashes bool
+}
+
+// hash returns Hash(b). The pending bytes of sc's pack (see streamPack.pend)
+// are hashed beside b, two streams in one pass.
+func (sc *BlobScratch) hash(b []byte) ID {
+	sp := sc.pack
+	if sp == nil || len(sp.pend) == 0 {
+		return Hash(b)
+	}
+	sc.sum.Reset()
+	sp.hashBeside(&sc.sum, b)
+	var id ID
+	sc.sum.Sum(id[:0])
+	return id
 }
 
 // sealPiece is how much of a blob is encrypted, hashed and written at a time
@@ -349,7 +367,9 @@ func scratchCap(c, n, limit int) int { return max(n, min(2*c, limit)) }
 // is written.
 type streamPack struct {
 	f     TempFile
-	h     hash.Hash
+	h     *sha256x2.Digest // the pack's SHA-256, of all bytes written but pend
+	pend  []byte           // bytes written, not yet hashed (see hashLater)
+	hold  bool             // written bytes wait in pend
 	blobs []PackedBlob
 	off   int // bytes written
 	hdr   int // encrypted header size with the blobs so far
@@ -537,7 +557,8 @@ func (s *blobSaver) packOf(sc *BlobScratch) (*streamPack, error) {
 			// a pack is finished once it reaches PackSize
 			rs.Reserve(int64(s.r.PackSize))
 		}
-		sp = &streamPack{f: f, h: sha256.New(), hdr: Overhead + 4}
+		sp = &streamPack{f: f, h: sha256x2.New(), pend: sc.pend[:0], hold: sc.hashes && sha256x2.TwoLanes(), hdr: Overhead + 4}
+		sc.pend = nil
 		sc.pack = sp
 		s.mu.Lock()
 		s.open[sp] = struct{}{}
@@ -568,7 +589,9 @@ func (s *blobSaver) addStreamed(sc *BlobScratch, h BlobHandle, start, ulen, size
 	s.mu.Unlock()
 	if full {
 		sc.pack = nil
-		return s.shipStreamed(sp)
+		err := s.shipStreamed(sp)
+		sc.pend, sp.pend = sp.pend[:0], nil
+		return err
 	}
 	return s.getErr()
 }
@@ -585,8 +608,8 @@ type longBlob struct {
 	sp    *streamPack
 	rw    Rewinder
 	start int
-	state []byte    // the pack hash's state at start
-	sum   hash.Hash // SHA-256 of the plaintext: the blob's ID
+	state []byte           // the pack hash's state at start (markHash)
+	sum   *sha256x2.Digest // SHA-256 of the plaintext: the blob's ID
 	w     *sealWriter
 	enc   *zstd.Encoder // nil: the blob is stored as it is
 	n     int           // plaintext bytes written
@@ -612,7 +635,7 @@ func (r *Repository) startLong(first []byte, sc *BlobScratch) (*longBlob, error)
 	if !ok {
 		return nil, nil
 	}
-	state, err := sp.h.(encoding.BinaryMarshaler).MarshalBinary()
+	state, err := sp.markHash()
 	if err != nil {
 		return nil, err
 	}
@@ -622,7 +645,7 @@ func (r *Repository) startLong(first []byte, sc *BlobScratch) (*longBlob, error)
 		s.setErr(err)
 		return nil, err
 	}
-	b := &longBlob{s: s, sc: sc, sp: sp, rw: rw, start: start, state: state, sum: sha256.New(), w: w}
+	b := &longBlob{s: s, sc: sc, sp: sp, rw: rw, start: start, state: state, sum: sha256x2.New(), w: w}
 	if r.worthCompressing(first, sc.sampleSize) {
 		// a frame without its content size: it is not known yet
 		b.enc = sc.encoder()
@@ -633,7 +656,7 @@ func (r *Repository) startLong(first []byte, sc *BlobScratch) (*longBlob, error)
 
 // write adds p to the blob.
 func (b *longBlob) write(p []byte) error {
-	b.sum.Write(p)
+	b.sp.hashBeside(b.sum, p)
 	b.n += len(p)
 	var err error
 	if b.enc != nil {
@@ -687,7 +710,7 @@ func (b *longBlob) abort() error {
 		b.s.setErr(err)
 		return err
 	}
-	if err := b.sp.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(b.state); err != nil {
+	if err := b.sp.rewindHash(b.state); err != nil {
 		b.s.setErr(err)
 		return err
 	}
@@ -700,7 +723,7 @@ func (b *longBlob) abort() error {
 // the compressed blob would not be smaller than the rule of compressBlob.
 func (s *blobSaver) compressInto(sp *streamPack, rw Rewinder, data []byte, sc *BlobScratch) (bool, error) {
 	start := sp.off
-	state, err := sp.h.(encoding.BinaryMarshaler).MarshalBinary()
+	state, err := sp.markHash()
 	if err != nil {
 		return false, err
 	}
@@ -723,7 +746,7 @@ func (s *blobSaver) compressInto(sp *streamPack, rw Rewinder, data []byte, sc *B
 	if err := rw.Rewind(int64(start)); err != nil {
 		return false, err
 	}
-	if err := sp.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+	if err := sp.rewindHash(state); err != nil {
 		return false, err
 	}
 	sp.off = start
@@ -770,9 +793,71 @@ func (sp *streamPack) write(b []byte) error {
 	if _, err := sp.f.Write(b); err != nil {
 		return err
 	}
-	sp.h.Write(b)
+	sp.hashLater(b)
 	sp.off += len(b)
 	return nil
+}
+
+// pendMax bounds a pack's pending bytes: about the sealed size of one chunk.
+const pendMax = keepScratch
+
+// hashLater hashes b, just written to the pack, or keeps it pending: a backup
+// hashes each blob's plaintext (its ID, needed before the blob is sealed) in
+// the goroutine that then seals it into the pack, so a blob's sealed bytes
+// wait to be hashed beside the next blob's plaintext (hashBeside), the two
+// SHA-256 streams in one pass. Where that does not run faster (no SHA-NI), or
+// in a pack of a goroutine that does not hash plaintext (the savers', the
+// trees'), nothing waits.
+func (sp *streamPack) hashLater(b []byte) {
+	if !sp.hold {
+		sp.h.Write(b)
+		return
+	}
+	if len(sp.pend)+len(b) > pendMax {
+		sp.flushHash()
+		if len(b) > pendMax {
+			sp.h.Write(b)
+			return
+		}
+	}
+	if sp.pend == nil {
+		// made once per reader (it passes from pack to pack, BlobScratch.pend):
+		// appends within pendMax never move it
+		sp.pend = make([]byte, 0, pendMax)
+	}
+	sp.pend = append(sp.pend, b...)
+}
+
+// flushHash hashes the pending bytes.
+func (sp *streamPack) flushHash() {
+	sp.h.Write(sp.pend)
+	sp.pend = sp.pend[:0]
+}
+
+// hashBeside writes p to d and, in the same pass, hashes up to len(p) of the
+// pack's pending bytes (the oldest first); the rest stays pending.
+func (sp *streamPack) hashBeside(d *sha256x2.Digest, p []byte) {
+	m := min(len(sp.pend), len(p))
+	if m == 0 {
+		d.Write(p)
+		return
+	}
+	sha256x2.Write2(d, sp.h, p, sp.pend[:m])
+	sp.pend = sp.pend[:copy(sp.pend, sp.pend[m:])]
+}
+
+// markHash returns the state of the pack's hash at its current end, for
+// rewindHash (the pending bytes are hashed first).
+func (sp *streamPack) markHash() ([]byte, error) {
+	sp.flushHash()
+	return sp.h.MarshalBinary()
+}
+
+// rewindHash sets the pack's hash back to a state from markHash: the bytes
+// written since are dropped, as the file is rewound.
+func (sp *streamPack) rewindHash(state []byte) error {
+	sp.pend = sp.pend[:0]
+	return sp.h.UnmarshalBinary(state)
 }
 
 // shipStreamed writes the pack's header and hands it to an uploader.
@@ -784,6 +869,7 @@ func (s *blobSaver) shipStreamed(sp *streamPack) error {
 		s.setErr(err)
 		return err
 	}
+	sp.flushHash()
 	copy(sp.id[:], sp.h.Sum(nil))
 	select {
 	case s.upload <- &packer{blobs: sp.blobs, stream: sp}:

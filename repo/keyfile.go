@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"time"
 
@@ -212,7 +213,7 @@ func newKeyFileFor(master *Key, password []byte, p KDFParams, owner keyOwner) ([
 func loadKey(ctx context.Context, st Storage, password []byte) (*Key, string, error) {
 	var key *Key
 	var name string
-	err := tryKeys(ctx, st, password, func(n string, k *Key) bool {
+	err := tryKeys(ctx, st, password, KeyHints{}, func(n string, k *Key) bool {
 		key, name = k, n
 		return true
 	})
@@ -228,10 +229,11 @@ type keyCandidate struct {
 	work int64
 }
 
-// tryKeys derives the user key of each key file with password, cheapest first, until
-// accept returns true. It returns ErrWrongPassword (wrapped, naming what was not tried
-// when a limit was reached) when nothing was accepted.
-func tryKeys(ctx context.Context, st Storage, password []byte, accept func(name string, k *Key) bool) error {
+// tryKeys derives the user key of each key file with password, h.First first, then
+// cheapest first, until accept returns true; key files h rules out are neither read nor
+// tried. It returns ErrWrongPassword (wrapped, naming what was not tried when a limit was
+// reached) when nothing was accepted.
+func tryKeys(ctx context.Context, st Storage, password []byte, h KeyHints, accept func(name string, k *Key) bool) error {
 	type listed struct {
 		name string
 		size int64
@@ -254,6 +256,9 @@ func tryKeys(ctx context.Context, st Storage, password []byte, accept func(name 
 	}
 	var cands []keyCandidate
 	for _, n := range names {
+		if h.skips(n.name, password) {
+			continue
+		}
 		if n.size > maxKeyFileSize {
 			untried++
 			continue
@@ -273,6 +278,11 @@ func tryKeys(ctx context.Context, st Storage, password []byte, accept func(name 
 		cands = append(cands, keyCandidate{n.name, kf, kf.work()})
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].work < cands[j].work })
+	if i := slices.IndexFunc(cands, func(c keyCandidate) bool { return c.name == h.First }); i > 0 {
+		first := cands[i]
+		copy(cands[1:i+1], cands[:i])
+		cands[0] = first
+	}
 	var work int64
 	tried := 0
 	for i, c := range cands {

@@ -140,6 +140,7 @@ var winePackages = []struct {
 	{"internal/scrypt", 3 * time.Minute},
 	{"internal/poly1305", 3 * time.Minute},
 	{"internal/aesctr", 3 * time.Minute},
+	{"internal/sha256x2", 3 * time.Minute},
 	{"profile", 3 * time.Minute},
 	{"register", 3 * time.Minute},
 	{"boot", 3 * time.Minute},

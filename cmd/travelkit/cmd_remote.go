@@ -284,6 +284,16 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 	}
 	var keys []keyInfo
 	forKey := map[string]string{"recovery key": tr.T("cli.remote.for_recovery"), "passphrase": tr.T("cli.remote.for_passphrase")}
+	// Each key file a secret is tried on costs a scrypt derivation (two when it does not
+	// open): the kit's own password's key file is tried only with that password, and the
+	// recovery key's recorded one first; a secret this command gave a key file is known
+	// for the next (so a new secret costs only its own key file's derivation).
+	var known []repo.KnownKey
+	if own, ok := u.OwnRepoKey(r); ok {
+		defer clear(own.Password)
+		known = append(known, own)
+	}
+	recorded, _ := drive.RecoveryRepoKey(u)
 	for _, k := range []struct {
 		what     string // in --json
 		pw       []byte
@@ -292,10 +302,15 @@ func addRemote(ctx context.Context, c *cobra.Command, o *remoteAddOptions, d *dr
 		if k.pw == nil {
 			continue
 		}
-		n, added, err := r.AddKey(ctx, k.pw)
+		h := repo.KeyHints{Known: known}
+		if k.recovery {
+			h.First = recorded
+		}
+		n, added, err := r.AddKey(ctx, k.pw, h)
 		if err != nil {
 			return causeT(err, "cli.remote.add_key_failed", forKey[k.what])
 		}
+		known = append(known, repo.KnownKey{Name: n, Password: k.pw})
 		if k.recovery {
 			// recorded, so that a rotation unlocked without the old recovery key finds
 			// and replaces it (builder's replaceRecoveryRepoKey)
