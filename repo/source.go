@@ -50,3 +50,18 @@ func symlinkRefused(p string, err error) error {
 	}
 	return &os.PathError{Op: "open", Path: p, Err: err}
 }
+
+// checkOpened decides on a file p opened itself (on Windows: not the target of
+// a reparse point) of mode m and Windows file attributes attrs (0 elsewhere):
+// NotRegularError when it is not a regular file; reopen when it is a reparse
+// point that os.Lstat counts as a regular file (a deduplicated file: its data
+// is read through a handle opened as usual).
+func checkOpened(p string, m os.FileMode, attrs uint32) (reopen bool, err error) {
+	if !m.IsRegular() {
+		return false, &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: m}}
+	}
+	return attrs&fileAttributeReparsePoint != 0, nil
+}
+
+// fileAttributeReparsePoint is Windows' FILE_ATTRIBUTE_REPARSE_POINT.
+const fileAttributeReparsePoint = 0x400

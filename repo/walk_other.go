@@ -32,6 +32,3 @@ func listDir(path string) ([]dirInfo, error) {
 	}
 	return out, err
 }
-
-// openSource opens a file to back it up (Linux's keeps its access time).
-func openSource(p string) (sourceFile, error) { return os.Open(p) }
