@@ -117,8 +117,24 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	if err := b.step(); err != nil {
 		return nil, err
 	}
-	// 4. Tools content: escrow files, the encrypted header backups, then the manifest
-	// over everything.
+	// 4. ext4 inside the volume, with the backup repository in repo/ and its password and
+	// master key in travelkit/. The repository comes before the tools content: its key
+	// file's scrypt (a 32 MiB work area) is then not live beside the header backups
+	// (16 MiB each) and escrow files the tools content holds until they are written.
+	defer func() {
+		if b.vol != nil {
+			b.vol.Close() // wipes the key schedule; it returns no error
+		}
+	}()
+	if err := b.createFilesystem(); err != nil {
+		return nil, err
+	}
+	if err := b.step(); err != nil {
+		return nil, err
+	}
+	// 5. Tools content: escrow files, the encrypted header backups, then the manifest
+	// over everything; its trusted state (manifest copy, escrow file copies, recovery-key
+	// wraps) into travelkit/ in the volume, which is then closed and flushed.
 	toolset, state, err := p.toolsContent(b.c, b.res.RecoveryKey)
 	if err != nil {
 		return nil, err
@@ -132,10 +148,7 @@ func Build(ctx context.Context, p *Plan, opt BuildOptions) (*Result, error) {
 	}
 	b.res.Manifest = manJSON
 	b.res.EscrowThreshold = toolset.Manifest.EscrowThreshold
-	// 5. ext4 inside the volume: the backup repository in repo/, and travelkit/ with the
-	// trusted state (manifest copy, escrow file copies, recovery-key wraps), the
-	// repository's password and its master key.
-	if err := b.createFilesystem(state); err != nil {
+	if err := b.finishFilesystem(state); err != nil {
 		return nil, err
 	}
 	if err := b.step(); err != nil {
@@ -181,6 +194,8 @@ type building struct {
 	data, tools *image.Section
 	c           *luks.Container
 	vk          *luks.VolumeKey
+	vol         *luks.Volume // from createFilesystem, closed by Build
+	fs          *ext4.FS
 	res         *Result
 }
 
@@ -242,18 +257,19 @@ func (b *building) createVolume() error {
 	return nil
 }
 
-// createFilesystem makes ext4 in the volume with the trusted state, the backup
-// repository's password and the repository itself (empty, in repo/), whose master key it
-// keeps (drive.RepoMasterKey: the kit's first command then opens it without the key
-// file's scrypt and without the rest of the volume key digest), and flushes it.
-func (b *building) createFilesystem(state *drive.State) error {
+// createFilesystem makes ext4 in the volume with the backup repository's password and
+// the repository itself (empty, in repo/), whose master key it keeps
+// (drive.RepoMasterKey: the kit's first command then opens it without the key file's
+// scrypt and without the rest of the volume key digest). The volume and the filesystem
+// stay open (b.vol, b.fs) for finishFilesystem; Build closes b.vol.
+func (b *building) createFilesystem() error {
 	p := b.p
 	b.prog("creating the encrypted filesystem", 0, 0)
 	vol, err := b.c.OpenVolume(b.vk)
 	if err != nil {
 		return err
 	}
-	defer vol.Close() // wipes the key schedule; it returns no error
+	b.vol = vol
 	label := p.Config.Name
 	if len(label) > 16 {
 		label = label[:16]
@@ -265,6 +281,7 @@ func (b *building) createFilesystem(state *drive.State) error {
 	if err != nil {
 		return err
 	}
+	b.fs = fs
 	repoPass := make([]byte, 32)
 	if _, err := rand.Read(repoPass); err != nil {
 		return err
@@ -278,17 +295,14 @@ func (b *building) createFilesystem(state *drive.State) error {
 		}
 	}
 	u := &drive.Unlocked{Container: b.c, Volume: vol, FS: fs, Writable: true}
-	if err := u.CommitState(state, p.Created); err != nil {
-		return err
-	}
 	if err := fs.WriteFile(drive.RepoPassword, bytes.NewReader(pw), int64(len(pw)), p.Created); err != nil {
 		return fmt.Errorf("writing %s in the encrypted volume: %w", drive.RepoPassword, err)
 	}
 	// the repository, made here rather than at the first backup: the key file's scrypt
 	// is paid once, now, and its master key kept beside the password
 	// the key file's scrypt takes 32 MiB: give back what the stages before left (freed,
-	// still resident) before, and the work area after, so that the build's peak RSS stays
-	// near where it was without the repository
+	// still resident: the LUKS key derivation's) before, and the work area after, so
+	// that the build's peak RSS stays near where it was without the repository
 	debug.FreeOSMemory()
 	r, err := repo.InitAnonymous(b.ctx, u.RepoStorage(), pw)
 	debug.FreeOSMemory()
@@ -301,10 +315,20 @@ func (b *building) createFilesystem(state *drive.State) error {
 	if err := u.KeepRepositoryKey(r); err != nil {
 		return fmt.Errorf("keeping the backup repository's key in the encrypted volume: %w", err)
 	}
-	if err := fs.Close(); err != nil {
+	return nil
+}
+
+// finishFilesystem writes the trusted state into the filesystem createFilesystem made,
+// closes it and flushes the volume.
+func (b *building) finishFilesystem(state *drive.State) error {
+	u := &drive.Unlocked{Container: b.c, Volume: b.vol, FS: b.fs, Writable: true}
+	if err := u.CommitState(state, b.p.Created); err != nil {
 		return err
 	}
-	return vol.Flush()
+	if err := b.fs.Close(); err != nil {
+		return err
+	}
+	return b.vol.Flush()
 }
 
 // writeTable writes the partition table, between two syncs: what it points at is durable
