@@ -30,29 +30,8 @@ func openSource(p string) (sourceFile, error) {
 		return nil, symlinkRefused(p, err)
 	}
 	var st unix.Stat_t
-	for {
-		err = unix.Fstat(fd, &st)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "stat", Path: p, Err: err}
-	}
-	if m := typeMode(uint32(st.Mode)); !m.IsRegular() {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: m}}
-	}
-	for {
-		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "fcntl", Path: p, Err: err}
+	if err := checkFD(fd, p, &st, 0); err != nil {
+		return nil, err
 	}
 	return os.NewFile(uintptr(fd), p), nil
 }

@@ -8,6 +8,42 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// checkFD checks the descriptor fd that an open of p gave without following a
+// link and without waiting (O_NOFOLLOW|O_NONBLOCK): fstat, into st, must find a
+// regular file, or fd is closed and the file refused (NotRegularError: a named
+// pipe, a device or a folder put in place of a file the walk listed). Then the
+// file's status flags are set to flags (F_SETFL: O_NONBLOCK cleared before the
+// reads; Linux keeps O_NOATIME so). On any error fd is closed. Each system call
+// is tried again when a signal interrupted it.
+func checkFD(fd int, p string, st *unix.Stat_t, flags int) error {
+	var err error
+	for {
+		err = unix.Fstat(fd, st)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if m := typeMode(uint32(st.Mode)); !m.IsRegular() {
+		unix.Close(fd)
+		return &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: m}}
+	}
+	for {
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return &os.PathError{Op: "fcntl", Path: p, Err: err}
+	}
+	return nil
+}
+
 // typeMode is the os.FileMode of a stat structure's st_mode, as os.Lstat makes
 // it: the file type and the permission, setuid, setgid and sticky bits.
 func typeMode(mode uint32) os.FileMode {

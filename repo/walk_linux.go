@@ -165,41 +165,16 @@ func openSource(p string) (sourceFile, error) {
 		return nil, &os.PathError{Op: "open", Path: p, Err: err}
 	}
 	f := &fdFile{fd: fd, name: p, si: statInfo{name: p}}
-	if err := fstatRetry(fd, &f.si.st); err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "stat", Path: p, Err: err}
-	}
-	if m := f.si.Mode(); !m.IsRegular() {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: m}}
-	}
 	// F_SETFL sets the status flags that can change (O_APPEND, O_ASYNC, O_DIRECT,
 	// O_NOATIME, O_NONBLOCK) to its argument: O_NOATIME stays as open left it.
 	keep := 0
 	if noatime {
 		keep = unix.O_NOATIME
 	}
-	for {
-		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, keep)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "fcntl", Path: p, Err: err}
+	if err := checkFD(fd, p, ustat(&f.si.st), keep); err != nil {
+		return nil, err
 	}
 	return f, nil
-}
-
-// fstatRetry is fstat, tried again when a signal interrupted it.
-func fstatRetry(fd int, st *syscall.Stat_t) error {
-	for {
-		err := unix.Fstat(fd, ustat(st))
-		if err != unix.EINTR {
-			return err
-		}
-	}
 }
 
 func (f *fdFile) Read(b []byte) (int, error) {
