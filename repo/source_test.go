@@ -1,8 +1,11 @@
 package repo
 
 import (
+	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -30,5 +33,44 @@ func TestCheckOpened(t *testing.T) {
 		if reopen != c.reopen || (err != nil) != c.refuse || err != nil && (!errors.As(err, &nr) || nr.Mode != c.mode) {
 			t.Errorf("checkOpened(%v, %#x): reopen %v, %v; want reopen %v, refused %v", c.mode, c.attrs, reopen, err, c.reopen, c.refuse)
 		}
+	}
+}
+
+// swapTest is the set-up of a test of a file swapped between the walk and its
+// read: a repository with its index loaded, and a source folder src holding
+// the files a, swapped and z; victim is swapped's path.
+func swapTest(t *testing.T) (r *Repository, src, victim string) {
+	t.Helper()
+	r, _ = initTestRepo(t)
+	if err := r.LoadIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	src = filepath.Join(t.TempDir(), "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "swapped", "z"} {
+		if err := os.WriteFile(filepath.Join(src, n), []byte("content of "+n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r, src, filepath.Join(src, "swapped")
+}
+
+// wantSnapshotFiles fails the test unless the files of snapshot sn are those
+// named want (by base name, sorted).
+func wantSnapshotFiles(t *testing.T, r *Repository, sn *Snapshot, want ...string) {
+	t.Helper()
+	var names []string
+	if err := r.Walk(context.Background(), *sn.Tree, "/", func(p string, n *Node) error {
+		if n.Type == NodeFile {
+			names = append(names, filepath.Base(p))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("files in the snapshot: %v, want %v", names, want)
 	}
 }

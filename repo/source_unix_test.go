@@ -94,20 +94,7 @@ func TestOpenSourceRefusesNonRegular(t *testing.T) {
 // hang, warns the file's error and stores everything else.
 func TestBackupFileSwappedForFIFO(t *testing.T) {
 	ctx := context.Background()
-	r, _ := initTestRepo(t)
-	if err := r.LoadIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(t.TempDir(), "src")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"a", "swapped", "z"} {
-		if err := os.WriteFile(filepath.Join(src, n), []byte("content of "+n), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	victim := filepath.Join(src, "swapped")
+	r, src, victim := swapTest(t)
 	orig := openFile
 	openFile = func(p string) (sourceFile, error) {
 		if p == victim {
@@ -149,16 +136,5 @@ func TestBackupFileSwappedForFIFO(t *testing.T) {
 	if got.res.Errors != 1 || len(got.warned) != 1 || !errors.As(got.warned[victim], &nr) || nr.Mode&os.ModeNamedPipe == 0 {
 		t.Fatalf("want one warning, a NotRegularError for %s; got %d errors, %v", victim, got.res.Errors, got.warned)
 	}
-	var names []string
-	if err := r.Walk(ctx, *got.res.Snapshot.Tree, "/", func(p string, n *Node) error {
-		if n.Type == NodeFile {
-			names = append(names, filepath.Base(p))
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(names) != 2 || names[0] != "a" || names[1] != "z" {
-		t.Errorf("files in the snapshot: %v, want [a z]", names)
-	}
+	wantSnapshotFiles(t, r, got.res.Snapshot, "a", "z")
 }

@@ -137,21 +137,8 @@ func TestOpenSourceWindows(t *testing.T) {
 // everything else.
 func TestBackupFileSwappedForJunction(t *testing.T) {
 	ctx := context.Background()
-	r, _ := initTestRepo(t)
-	if err := r.LoadIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(t.TempDir(), "src")
+	r, src, victim := swapTest(t)
 	outside := t.TempDir()
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"a", "swapped", "z"} {
-		if err := os.WriteFile(filepath.Join(src, n), []byte("content of "+n), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	victim := filepath.Join(src, "swapped")
 	swappedIn := os.ModeIrregular // a junction
 	orig := openFile
 	openFile = func(p string) (sourceFile, error) {
@@ -181,6 +168,7 @@ func TestBackupFileSwappedForJunction(t *testing.T) {
 	if res.Errors != 1 || len(warned) != 1 || !errors.As(warned[victim], &nr) || nr.Mode&swappedIn == 0 {
 		t.Fatalf("want one warning, a NotRegularError for %s; got %d errors, %v", victim, res.Errors, warned)
 	}
+	wantSnapshotFiles(t, r, res.Snapshot, "a", "z")
 	// removed before t.TempDir's cleanup (os.Remove of a junction removes the
 	// link, not its target)
 	if err := os.Remove(victim); err != nil {
