@@ -699,7 +699,7 @@ func (a *archiver) listSubdir(path string, node *Node, parentTree *ID, parent *N
 	if a.failed() != nil {
 		return []*nodeFuture{doneFuture(nil)}, false
 	}
-	ents, err := listDir(path)
+	ents, err := listFolder(path)
 	if err != nil {
 		a.warn(path, err)
 		if ents == nil {
@@ -1286,3 +1286,7 @@ func (a *archiver) saver() {
 
 // openFile opens files for reading; tests replace it to simulate errors.
 var openFile = openSource
+
+// listFolder lists the folders the backup saves; tests replace it to change a
+// folder between its listing and its subfolders'.
+var listFolder = listDir

@@ -9,29 +9,40 @@ import (
 	"testing"
 )
 
-// checkOpened's decision: a regular file is read, through a second handle
-// when it is a reparse point (Windows' deduplicated files); anything else is
-// refused with NotRegularError.
+// checkOpened's decision: a regular file or a folder is read, through a second
+// handle when it is a reparse point (Windows' deduplicated files, cloud
+// placeholder folders); anything else is refused with NotRegularError or
+// NotFolderError.
 func TestCheckOpened(t *testing.T) {
 	for _, c := range []struct {
 		mode   os.FileMode
 		attrs  uint32
+		dir    bool
 		reopen bool
 		refuse bool
 	}{
-		{0o644, 0, false, false},
-		{0o644, fileAttributeReparsePoint, true, false},
-		{0o444, 0x20 | 0x1, false, false}, // archive, read-only
-		{os.ModeSymlink | 0o666, fileAttributeReparsePoint, false, true},
-		{os.ModeIrregular | 0o666, fileAttributeReparsePoint, false, true},
-		{os.ModeDir | 0o777, 0x10, false, true},
-		{os.ModeNamedPipe | 0o600, 0, false, true},
-		{os.ModeDevice | os.ModeCharDevice | 0o666, 0, false, true},
+		{0o644, 0, false, false, false},
+		{0o644, fileAttributeReparsePoint, false, true, false},
+		{0o444, 0x20 | 0x1, false, false, false}, // archive, read-only
+		{os.ModeSymlink | 0o666, fileAttributeReparsePoint, false, false, true},
+		{os.ModeIrregular | 0o666, fileAttributeReparsePoint, false, false, true},
+		{os.ModeDir | 0o777, 0x10, false, false, true},
+		{os.ModeNamedPipe | 0o600, 0, false, false, true},
+		{os.ModeDevice | os.ModeCharDevice | 0o666, 0, false, false, true},
+
+		{os.ModeDir | 0o777, 0x10, true, false, false},
+		{os.ModeDir | 0o777, 0x10 | fileAttributeReparsePoint, true, true, false},
+		{os.ModeSymlink | 0o666, 0x10 | fileAttributeReparsePoint, true, false, true},
+		{os.ModeIrregular | 0o666, 0x10 | fileAttributeReparsePoint, true, false, true},
+		{0o644, 0, true, false, true},
+		{os.ModeNamedPipe | 0o600, 0, true, false, true},
 	} {
-		reopen, err := checkOpened("p", c.mode, c.attrs)
+		reopen, err := checkOpened("p", c.mode, c.attrs, c.dir)
 		var nr *NotRegularError
-		if reopen != c.reopen || (err != nil) != c.refuse || err != nil && (!errors.As(err, &nr) || nr.Mode != c.mode) {
-			t.Errorf("checkOpened(%v, %#x): reopen %v, %v; want reopen %v, refused %v", c.mode, c.attrs, reopen, err, c.reopen, c.refuse)
+		var nf *NotFolderError
+		wrongErr := c.dir && (!errors.As(err, &nf) || nf.Mode != c.mode) || !c.dir && (!errors.As(err, &nr) || nr.Mode != c.mode)
+		if reopen != c.reopen || (err != nil) != c.refuse || err != nil && wrongErr {
+			t.Errorf("checkOpened(%v, %#x, dir %v): reopen %v, %v; want reopen %v, refused %v", c.mode, c.attrs, c.dir, reopen, err, c.reopen, c.refuse)
 		}
 	}
 }

@@ -9,13 +9,14 @@ import (
 )
 
 // checkFD checks the descriptor fd that an open of p gave without following a
-// link and without waiting (O_NOFOLLOW|O_NONBLOCK): fstat, into st, must find a
-// regular file, or fd is closed and the file refused (NotRegularError: a named
-// pipe, a device or a folder put in place of a file the walk listed). Then the
-// file's status flags are set to flags (F_SETFL: O_NONBLOCK cleared before the
-// reads; Linux keeps O_NOATIME so). On any error fd is closed. Each system call
-// is tried again when a signal interrupted it.
-func checkFD(fd int, p string, st *unix.Stat_t, flags int) error {
+// link and without waiting (O_NOFOLLOW|O_NONBLOCK, and O_DIRECTORY for a
+// folder): fstat, into st, must find a folder (dir) or a regular file, or fd is
+// closed and the file refused (NotFolderError, NotRegularError: a named pipe, a
+// device, a folder or a file put in place of what the walk found). Then, unless
+// flags is negative, the file's status flags are set to flags (F_SETFL:
+// O_NONBLOCK cleared before the reads; Linux keeps O_NOATIME so). On any error
+// fd is closed. Each system call is tried again when a signal interrupted it.
+func checkFD(fd int, p string, st *unix.Stat_t, dir bool, flags int) error {
 	var err error
 	for {
 		err = unix.Fstat(fd, st)
@@ -27,9 +28,12 @@ func checkFD(fd int, p string, st *unix.Stat_t, flags int) error {
 		unix.Close(fd)
 		return &os.PathError{Op: "stat", Path: p, Err: err}
 	}
-	if m := typeMode(uint32(st.Mode)); !m.IsRegular() {
+	if m := typeMode(uint32(st.Mode)); dir && !m.IsDir() || !dir && !m.IsRegular() {
 		unix.Close(fd)
-		return &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: m}}
+		return notKind(p, m, dir, nil)
+	}
+	if flags < 0 {
+		return nil
 	}
 	for {
 		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)

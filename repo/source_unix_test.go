@@ -138,3 +138,74 @@ func TestBackupFileSwappedForFIFO(t *testing.T) {
 	}
 	wantSnapshotFiles(t, r, got.res.Snapshot, "a", "z")
 }
+
+// swapFolder puts a symbolic link to the folder target at p; it returns the
+// mode of what it made.
+func swapFolder(t *testing.T, p, target string) (os.FileMode, error) {
+	return os.ModeSymlink, os.Symlink(target, p)
+}
+
+// listDir refuses, promptly, a folder that is something else by the time it
+// is opened: a symbolic link to a folder (not followed), a file, a named pipe
+// with no writer (not opened, not waited on), a device.
+func TestListDirRefusesNonFolder(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		mode os.FileMode
+		kind string
+	}{
+		{link, os.ModeSymlink, "a symbolic link"},
+		{file, 0, "a file"},
+		{fifo, os.ModeNamedPipe, "a named pipe (FIFO)"},
+		{"/dev/null", os.ModeDevice | os.ModeCharDevice, "a character device"},
+	} {
+		type result struct {
+			ents []dirInfo
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ents, err := listDir(c.path)
+			done <- result{ents, err}
+		}()
+		var got result
+		select {
+		case got = <-done:
+		case <-time.After(hangGuard):
+			if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			t.Fatalf("listDir(%s) still blocked after %v", c.path, hangGuard)
+		}
+		var nf *NotFolderError
+		if got.ents != nil || !errors.As(got.err, &nf) || nf.Mode.Type() != c.mode {
+			t.Errorf("listDir(%s): %v, %v; want no entries and a NotFolderError of mode %v", c.path, got.ents, got.err, c.mode)
+			continue
+		}
+		if want := c.path + ": was a folder when the backup found it and is " + c.kind + " now: not followed, kept empty in this snapshot"; got.err.Error() != "open "+want {
+			t.Errorf("listDir(%s): %q, want %q", c.path, got.err, "open "+want)
+		}
+	}
+	// the folder itself is listed
+	ents, err := listDir(dir)
+	if err != nil || len(ents) != 3 {
+		t.Errorf("listDir(%s): %v, %v; want fifo, file, link", dir, ents, err)
+	}
+}

@@ -23,7 +23,22 @@ import (
 // opened as a reparse point, its reads would give the stub, not the data the
 // deduplication filter puts back. The second handle must be the same file
 // (volume and file index) as the first, or the file was swapped again.
-func openSource(p string) (sourceFile, error) {
+func openSource(p string) (sourceFile, error) { return openNoFollow(p, false) }
+
+// openFolder opens a folder the walk found, to list it, the same way: a
+// symbolic link, a junction or a file put in its place since is refused with
+// NotFolderError, never followed. The walk listed folders through os.Open
+// before, which opens them with the same CreateFile flags but this one; the
+// listing (File.ReadDir) is unchanged. The check costs the handle's Stat
+// (GetFileType and GetFileInformationByHandle, and the reparse tag for a reparse
+// point) per folder. A folder whose reparse point os.Lstat counts as a folder
+// (a cloud file's placeholder, such as OneDrive's) is opened again as usual, so
+// that its listing comes through the cloud filter, and must be the same folder.
+func openFolder(p string) (*os.File, error) { return openNoFollow(p, true) }
+
+// openNoFollow opens p itself, not what a reparse point there points to, and
+// checks that it is a folder (dir) or a regular file.
+func openNoFollow(p string, dir bool) (*os.File, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|windows.FILE_FLAG_OPEN_REPARSE_POINT, 0)
 	if err != nil {
 		return nil, err
@@ -33,7 +48,7 @@ func openSource(p string) (sourceFile, error) {
 		f.Close()
 		return nil, err
 	}
-	reopen, err := checkOpened(p, fi.Mode(), reparseAttrs(fi))
+	reopen, err := checkOpened(p, fi.Mode(), reparseAttrs(fi), dir)
 	if err != nil || !reopen {
 		if err != nil {
 			f.Close()
@@ -52,9 +67,9 @@ func openSource(p string) (sourceFile, error) {
 		g.Close()
 		return nil, err
 	}
-	if !os.SameFile(fi, gi) || !gi.Mode().IsRegular() {
+	if !os.SameFile(fi, gi) || dir && !gi.IsDir() || !dir && !gi.Mode().IsRegular() {
 		g.Close()
-		return nil, &os.PathError{Op: "open", Path: p, Err: &NotRegularError{Mode: os.ModeIrregular}}
+		return nil, notKind(p, os.ModeIrregular, dir, nil)
 	}
 	return g, nil
 }

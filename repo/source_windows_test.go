@@ -175,3 +175,78 @@ func TestBackupFileSwappedForJunction(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// swapFolder puts a junction to the folder target at p (under Wine, which
+// makes none, a file); it returns the mode of what it made.
+func swapFolder(t *testing.T, p, target string) (os.FileMode, error) {
+	err := makeJunction(p, target)
+	if !wineCannot(t, err, "junction") {
+		return os.ModeIrregular, err
+	}
+	if err := os.Remove(p); err != nil {
+		return 0, err
+	}
+	return 0, os.WriteFile(p, []byte("a file in a folder's place"), 0o644)
+}
+
+// listDir on Windows opens a folder itself, never what a junction in its
+// place points to, and refuses what is not a folder.
+func TestListDirWindows(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := listDir(dir)
+	if err != nil || len(ents) != 1 || ents[0].name != "file" || !ents[0].fi.Mode().IsRegular() {
+		t.Fatalf("listDir(%s): %v, %v; want file", dir, ents, err)
+	}
+	refused := func(p string, mode os.FileMode, kind string) {
+		t.Helper()
+		ents, err := listDir(p)
+		var nf *NotFolderError
+		if ents != nil || !errors.As(err, &nf) || nf.Mode.Type() != mode {
+			t.Errorf("listDir(%s): %v, %v; want no entries and a NotFolderError of mode %v", p, ents, err, mode)
+			return
+		}
+		if want := "is " + kind + " now: not followed, kept empty"; !strings.Contains(err.Error(), want) {
+			t.Errorf("listDir(%s): %q, want it to say %q", p, err, want)
+		}
+	}
+	// a file (os.Open opens one: the walk tried to list it before)
+	refused(file, 0, "a file")
+
+	// a junction to a folder that holds a file
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	junction := filepath.Join(dir, "junction")
+	switch err := makeJunction(junction, outside); {
+	case wineCannot(t, err, "junction"):
+	case err != nil:
+		t.Fatalf("making a junction: %v", err)
+	default:
+		refused(junction, os.ModeIrregular, "a reparse point (a junction, or a link of another kind)")
+		if err := os.Remove(junction); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// a symbolic link to a folder (needs developer mode or an administrator;
+	// Wine 8.0 reports success and makes nothing)
+	link := filepath.Join(dir, "link")
+	switch err := os.Symlink(outside, link); {
+	case err != nil:
+		t.Logf("no symbolic link made (%v): that case did not run", err)
+	default:
+		if _, err := os.Lstat(link); errors.Is(err, fs.ErrNotExist) {
+			if os.Getenv("TRAVELKIT_WINE") != "1" {
+				t.Fatalf("os.Symlink succeeded and made no link")
+			}
+			t.Logf("Wine made no symbolic link: that case did not run")
+			break
+		}
+		refused(link, os.ModeSymlink, "a symbolic link")
+	}
+}

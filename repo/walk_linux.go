@@ -83,10 +83,24 @@ var direntBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &
 // listDir lists folder path sorted by name, each entry with its lstat
 // metadata (taken relative to the folder). An entry that vanished in
 // between is left out; one that cannot be stat'ed has its error.
+//
+// The folder is opened without following a link (O_NOFOLLOW|O_DIRECTORY: ELOOP
+// for a symlink, ENOTDIR for anything else) and fstat checks it is a folder:
+// a symlink or a file put in its place since the walk found it (listed in its
+// parent, or named by the person: a named symlink is stored as a link and never
+// listed) is refused with NotFolderError, so the walk does not go on into a
+// link's target, perhaps outside what is backed up. One fstat more per folder.
 func listDir(path string) ([]dirInfo, error) {
-	fd, err := openFD(path, unix.O_DIRECTORY)
+	fd, err := openFD(path, unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	if err == unix.ELOOP || err == unix.ENOTDIR {
+		return nil, openRefused(path, err, true)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := checkFD(fd, path, &st, true, -1); err != nil {
+		return nil, err
 	}
 	defer unix.Close(fd)
 	bp := direntBufs.Get().(*[]byte)
@@ -159,7 +173,7 @@ type fdFile struct {
 func openSource(p string) (sourceFile, error) {
 	fd, noatime, err := openFDFlags(p, unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err == unix.ELOOP {
-		return nil, symlinkRefused(p, err)
+		return nil, openRefused(p, err, false)
 	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: p, Err: err}
@@ -171,7 +185,7 @@ func openSource(p string) (sourceFile, error) {
 	if noatime {
 		keep = unix.O_NOATIME
 	}
-	if err := checkFD(fd, p, ustat(&f.si.st), keep); err != nil {
+	if err := checkFD(fd, p, ustat(&f.si.st), false, keep); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -10,9 +10,11 @@ import (
 
 // listDir lists folder path sorted by name, each entry with its lstat
 // metadata. An entry that vanished in between is left out; one that cannot
-// be stat'ed has its error.
+// be stat'ed has its error. The folder is opened without following a link
+// (openFolder): one put in its place since the walk found the folder is
+// refused (NotFolderError).
 func listDir(path string) ([]dirInfo, error) {
-	f, err := os.Open(path)
+	f, err := openFolder(path)
 	if err != nil {
 		return nil, err
 	}
