@@ -151,6 +151,8 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	is(repo.ErrNoSubtree, "cli.cause.restore_no_subtree"),
 	is(repo.ErrFolderNotCreated, "cli.cause.restore_no_folder"),
 	is(repo.ErrLinkTargetFailed, "cli.cause.restore_link"),
+	as(func(e *repo.NotRegularError) i18n.Message { return i18n.M("cli.cause.not_regular", fileKind(e.Mode)) }),
+	as(func(e *repo.NotFolderError) i18n.Message { return i18n.M("cli.cause.not_folder", fileKind(e.Mode)) }),
 	as(func(e *repo.MissingBlobError) i18n.Message {
 		return i18n.M("cli.cause.restore_blob_missing", e.ID, "travelkit check --read-data")
 	}),
@@ -234,6 +236,27 @@ var packageErrors = []func(error) (i18n.Message, bool){
 	func(err error) (i18n.Message, bool) {
 		return i18n.M("cli.err.not_found", err.Error()), errors.Is(err, os.ErrNotExist)
 	},
+}
+
+// fileKind is what a file of mode m is (repo.KindOf), in the catalogue's words.
+func fileKind(m os.FileMode) i18n.Message {
+	switch repo.KindOf(m) {
+	case repo.KindFIFO:
+		return i18n.M("cli.cause.kind.fifo")
+	case repo.KindCharDevice:
+		return i18n.M("cli.cause.kind.char_device")
+	case repo.KindBlockDevice:
+		return i18n.M("cli.cause.kind.block_device")
+	case repo.KindSocket:
+		return i18n.M("cli.cause.kind.socket")
+	case repo.KindSymlink:
+		return i18n.M("cli.cause.kind.symlink")
+	case repo.KindFolder:
+		return i18n.M("cli.cause.kind.folder")
+	case repo.KindReparsePoint:
+		return i18n.M("cli.cause.kind.reparse_point")
+	}
+	return i18n.M("cli.cause.kind.file")
 }
 
 // prose escapes what could control the terminal in text for the person (termsafe.Text:

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -182,6 +183,8 @@ func TestPackageErrorsTranslated(t *testing.T) {
 		&drive.KitFullError{Free: 1 << 20, Need: 2 << 20, Err: ext4.ErrNoSpace},
 		ext4.ErrNoSpace, ext4.ErrNeedsFsck, &repo.DiskFullError{Need: 1 << 20, Err: syscall.ENOSPC}, syscall.ENOSPC, context.Canceled,
 		&fs.PathError{Op: "open", Path: "/x", Err: fs.ErrPermission}, &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist},
+		&fs.PathError{Op: "open", Path: "/x", Err: &repo.NotRegularError{Mode: os.ModeNamedPipe}},
+		&fs.PathError{Op: "open", Path: "/x", Err: &repo.NotFolderError{Mode: os.ModeSymlink, Err: syscall.ELOOP}},
 	}
 	defer func(p *i18n.Printer) { tr = p }(tr)
 	used := make([]bool, len(packageErrors))
@@ -212,6 +215,46 @@ func TestPackageErrorsTranslated(t *testing.T) {
 	for i, u := range used {
 		if !u {
 			t.Errorf("packageErrors[%d] is matched by no sample: add its error here", i)
+		}
+	}
+}
+
+// TestFileKindsTranslated: a file or folder swapped under the backup is warned in the
+// person's language, the kind of what is there now too (fileKind); in English the
+// catalogue's words are repo's own, kind by kind, and no two kinds read the same in
+// any language.
+func TestFileKindsTranslated(t *testing.T) {
+	modes := []os.FileMode{os.ModeNamedPipe, os.ModeDevice | os.ModeCharDevice, os.ModeDevice, os.ModeSocket,
+		os.ModeSymlink, os.ModeDir, os.ModeIrregular, 0}
+	errs := []func(os.FileMode) (error, string){
+		func(m os.FileMode) (error, string) { return &repo.NotRegularError{Mode: m}, "cli.cause.not_regular" },
+		func(m os.FileMode) (error, string) { return &repo.NotFolderError{Mode: m}, "cli.cause.not_folder" },
+	}
+	for _, lang := range i18n.Languages() {
+		p := i18n.New(lang)
+		seen := map[string]os.FileMode{}
+		for _, m := range modes {
+			kind := fileKind(m).In(p)
+			if prev, ok := seen[kind]; ok {
+				t.Errorf("%s: %v and %v both read %q", lang, prev, m, kind)
+			}
+			seen[kind] = m
+			for _, mk := range errs {
+				err, key := mk(m)
+				msg, ok := packageError(fmt.Errorf("backing up: %w", &fs.PathError{Op: "open", Path: "/x", Err: err}))
+				if !ok || msg.Key != key {
+					t.Fatalf("%T: message %q, want %s", err, msg.Key, key)
+				}
+				got := msg.In(p)
+				switch {
+				case lang == "en" && got != err.Error():
+					t.Errorf("en: %v: %q, want repo's own words %q", m, got, err.Error())
+				case !strings.Contains(got, kind):
+					t.Errorf("%s: %v: %q does not say %q", lang, m, got, kind)
+				case lang != "en" && (got == msg.In(english) || kind == fileKind(m).In(english)):
+					t.Errorf("%s: %v: %q is still in English", lang, m, got)
+				}
+			}
 		}
 	}
 }
