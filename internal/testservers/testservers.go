@@ -207,6 +207,18 @@ func newServer(t TB, name string) *Server {
 	return s
 }
 
+// StartCommand starts another server program on a loopback port as this package's
+// servers start (a port from the kernel, the server's own process listening on it, another
+// port when another process took it; stopped when the test ends). command gives its
+// command line for the port; its output goes to Log.
+func StartCommand(t TB, name string, command func(port int) []string) *Server {
+	t.Helper()
+	s := newServer(t, name)
+	s.command = func() []string { return command(s.Port) }
+	s.Start()
+	return s
+}
+
 func need(t TB, path, how string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
