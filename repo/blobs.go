@@ -56,9 +56,12 @@ type blobSaver struct {
 	trees chan *BlobScratch
 
 	// statistics
-	AddedBlobs  [3]int
-	AddedBytes  int64 // plaintext bytes of new blobs
-	StoredBytes int64 // bytes written to pack files
+	AddedBlobs [3]int
+	AddedBytes int64 // plaintext bytes of new blobs
+	// PairedBytes and AloneBytes are the bytes of shipped packs whose goroutine hashes
+	// plaintext (streamPack.hold): hashed beside a plaintext, or alone
+	PairedBytes, AloneBytes int64
+	StoredBytes             int64 // bytes written to pack files
 }
 
 // StartSaving prepares the repository for adding blobs; call Flush to finish.
@@ -366,14 +369,22 @@ func scratchCap(c, n, limit int) int { return max(n, min(2*c, limit)) }
 // streamPack is a data pack written to the storage blob by blob, hashed as it
 // is written.
 type streamPack struct {
-	f     TempFile
-	h     *sha256x2.Digest // the pack's SHA-256, of all bytes written but pend
-	pend  []byte           // bytes written, not yet hashed (see hashLater)
-	hold  bool             // written bytes wait in pend
-	blobs []PackedBlob
-	off   int // bytes written
-	hdr   int // encrypted header size with the blobs so far
-	id    ID  // once finished
+	f    TempFile
+	h    *sha256x2.Digest // the pack's SHA-256, of all bytes written but pend
+	pend []byte           // bytes written, not yet hashed (see hashLater)
+	hold bool             // written bytes wait in pend
+	// the open mark (markHash): markAt of the pending bytes come before it; markState
+	// is the hash's state at the mark, saved only once the hash takes a byte after it
+	marked, pinned bool
+	markAt         int
+	markState      []byte
+	markErr        error
+	// bytes hashed beside a plaintext, or alone (counted, for the statistics)
+	paired, alone int
+	blobs         []PackedBlob
+	off           int // bytes written
+	hdr           int // encrypted header size with the blobs so far
+	id            ID  // once finished
 }
 
 // SaveBlob stores plaintext data as a blob with the given ID (the SHA-256 of
@@ -608,7 +619,6 @@ type longBlob struct {
 	sp    *streamPack
 	rw    Rewinder
 	start int
-	state []byte           // the pack hash's state at start (markHash)
 	sum   *sha256x2.Digest // SHA-256 of the plaintext: the blob's ID
 	w     *sealWriter
 	enc   *zstd.Encoder // nil: the blob is stored as it is
@@ -635,17 +645,14 @@ func (r *Repository) startLong(first []byte, sc *BlobScratch) (*longBlob, error)
 	if !ok {
 		return nil, nil
 	}
-	state, err := sp.markHash()
-	if err != nil {
-		return nil, err
-	}
+	sp.markHash()
 	start := sp.off
 	w, err := r.key.sealStart(sc.sealed, sp.write)
 	if err != nil {
 		s.setErr(err)
 		return nil, err
 	}
-	b := &longBlob{s: s, sc: sc, sp: sp, rw: rw, start: start, state: state, sum: sha256x2.New(), w: w}
+	b := &longBlob{s: s, sc: sc, sp: sp, rw: rw, start: start, sum: sha256x2.New(), w: w}
 	if r.worthCompressing(first, sc.sampleSize) {
 		// a frame without its content size: it is not known yet
 		b.enc = sc.encoder()
@@ -701,6 +708,7 @@ func (b *longBlob) finish() (id ID, stored bool, err error) {
 		s.setErr(err)
 		return id, false, err
 	}
+	b.sp.marked = false
 	return id, true, s.addStreamed(b.sc, h, b.start, ulen, b.n)
 }
 
@@ -710,7 +718,7 @@ func (b *longBlob) abort() error {
 		b.s.setErr(err)
 		return err
 	}
-	if err := b.sp.rewindHash(b.state); err != nil {
+	if err := b.sp.rewindHash(); err != nil {
 		b.s.setErr(err)
 		return err
 	}
@@ -723,10 +731,7 @@ func (b *longBlob) abort() error {
 // the compressed blob would not be smaller than the rule of compressBlob.
 func (s *blobSaver) compressInto(sp *streamPack, rw Rewinder, data []byte, sc *BlobScratch) (bool, error) {
 	start := sp.off
-	state, err := sp.markHash()
-	if err != nil {
-		return false, err
-	}
+	sp.markHash()
 	w, err := s.r.key.sealStart(sc.sealed, sp.write)
 	if err != nil {
 		return false, err
@@ -738,6 +743,7 @@ func (s *blobSaver) compressInto(sp *streamPack, rw Rewinder, data []byte, sc *B
 		err = enc.Close()
 	}
 	if err == nil {
+		sp.marked = false
 		return true, w.finish()
 	}
 	if !errors.Is(err, errSealLimit) {
@@ -746,7 +752,7 @@ func (s *blobSaver) compressInto(sp *streamPack, rw Rewinder, data []byte, sc *B
 	if err := rw.Rewind(int64(start)); err != nil {
 		return false, err
 	}
-	if err := sp.rewindHash(state); err != nil {
+	if err := sp.rewindHash(); err != nil {
 		return false, err
 	}
 	sp.off = start
@@ -810,12 +816,14 @@ const pendMax = keepScratch
 // trees'), nothing waits.
 func (sp *streamPack) hashLater(b []byte) {
 	if !sp.hold {
+		sp.pinMark()
 		sp.h.Write(b)
 		return
 	}
 	if len(sp.pend)+len(b) > pendMax {
 		sp.flushHash()
 		if len(b) > pendMax {
+			sp.alone += len(b)
 			sp.h.Write(b)
 			return
 		}
@@ -828,9 +836,27 @@ func (sp *streamPack) hashLater(b []byte) {
 	sp.pend = append(sp.pend, b...)
 }
 
-// flushHash hashes the pending bytes.
+// pinMark saves the hash's state at the open mark, before the hash takes a byte
+// written after it; the pending bytes before the mark are hashed (alone) first.
+func (sp *streamPack) pinMark() {
+	if !sp.marked || sp.pinned {
+		return
+	}
+	if k := sp.markAt; k > 0 {
+		sp.h.Write(sp.pend[:k])
+		sp.alone += k
+		sp.pend = sp.pend[:copy(sp.pend, sp.pend[k:])]
+		sp.markAt = 0
+	}
+	sp.markState, sp.markErr = sp.h.MarshalBinary()
+	sp.pinned = true
+}
+
+// flushHash hashes the pending bytes alone.
 func (sp *streamPack) flushHash() {
+	sp.pinMark()
 	sp.h.Write(sp.pend)
+	sp.alone += len(sp.pend)
 	sp.pend = sp.pend[:0]
 }
 
@@ -842,22 +868,57 @@ func (sp *streamPack) hashBeside(d *sha256x2.Digest, p []byte) {
 		d.Write(p)
 		return
 	}
-	sha256x2.Write2(d, sp.h, p, sp.pend[:m])
+	if sp.marked && !sp.pinned {
+		if k := sp.markAt; m > k {
+			// the hash goes past the mark: its state there is kept
+			if k > 0 {
+				sha256x2.Write2(d, sp.h, p[:k], sp.pend[:k])
+			}
+			sp.markAt = 0
+			sp.pinMark()
+			sha256x2.Write2(d, sp.h, p[k:], sp.pend[k:m])
+		} else {
+			sp.markAt -= m
+			sha256x2.Write2(d, sp.h, p, sp.pend[:m])
+		}
+	} else {
+		sha256x2.Write2(d, sp.h, p, sp.pend[:m])
+	}
+	sp.paired += m
 	sp.pend = sp.pend[:copy(sp.pend, sp.pend[m:])]
 }
 
-// markHash returns the state of the pack's hash at its current end, for
-// rewindHash (the pending bytes are hashed first).
-func (sp *streamPack) markHash() ([]byte, error) {
-	sp.flushHash()
-	return sp.h.MarshalBinary()
+// markHash marks the pack's current end, for rewindHash. The mark is lazy: the
+// bytes pending before it stay pending (to be hashed beside the next plaintext);
+// the hash's state is saved only when the hash goes past the mark (pinMark).
+func (sp *streamPack) markHash() {
+	sp.marked, sp.pinned, sp.markAt = true, false, len(sp.pend)
+	if eagerMark {
+		sp.pinMark()
+	}
 }
 
-// rewindHash sets the pack's hash back to a state from markHash: the bytes
-// written since are dropped, as the file is rewound.
-func (sp *streamPack) rewindHash(state []byte) error {
+// eagerMark makes markHash hash what is pending and save the state at once, as it
+// did before the mark was lazy: tests compare the two (TestLazyMark).
+var eagerMark = false
+
+// rewindHash sets the pack's hash back to the mark of markHash: the bytes
+// written since are dropped, as the file is rewound, and the mark is closed.
+func (sp *streamPack) rewindHash() error {
+	if !sp.marked {
+		return errors.New("repo: a pack's hash rewound without a mark")
+	}
+	sp.marked = false
+	if !sp.pinned {
+		// the hash never went past the mark: what was pending before it still is
+		sp.pend = sp.pend[:sp.markAt]
+		return nil
+	}
 	sp.pend = sp.pend[:0]
-	return sp.h.UnmarshalBinary(state)
+	if sp.markErr != nil {
+		return sp.markErr
+	}
+	return sp.h.UnmarshalBinary(sp.markState)
 }
 
 // shipStreamed writes the pack's header and hands it to an uploader.
@@ -871,6 +932,12 @@ func (s *blobSaver) shipStreamed(sp *streamPack) error {
 	}
 	sp.flushHash()
 	copy(sp.id[:], sp.h.Sum(nil))
+	if sp.hold {
+		s.mu.Lock()
+		s.PairedBytes += int64(sp.paired)
+		s.AloneBytes += int64(sp.alone)
+		s.mu.Unlock()
+	}
 	select {
 	case s.upload <- &packer{blobs: sp.blobs, stream: sp}:
 	case <-s.ctx.Done():

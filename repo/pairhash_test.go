@@ -21,6 +21,24 @@ import (
 // Hash's, every pack file is named by the SHA-256 of its bytes, and travelkit's
 // and restic's checks read every blob back.
 func TestPackHashBesidePlaintext(t *testing.T) {
+	var paired [2]int64
+	for i, eager := range []bool{true, false} {
+		t.Run(map[bool]string{true: "eager-mark", false: "lazy-mark"}[eager], func(t *testing.T) {
+			eagerMark = eager
+			defer func() { eagerMark = false }()
+			paired[i] = packHashBesidePlaintext(t)
+		})
+	}
+	// the lazy mark leaves the bytes pending at a mark to the next plaintext, instead
+	// of hashing them alone
+	if sha256x2.TwoLanes() && paired[1] <= paired[0] {
+		t.Errorf("pack bytes hashed beside a plaintext: %d with the lazy mark, %d with the eager one", paired[1], paired[0])
+	}
+}
+
+// packHashBesidePlaintext saves the test's blobs and returns how many pack bytes were
+// hashed beside a plaintext.
+func packHashBesidePlaintext(t *testing.T) (paired int64) {
 	ctx := context.Background()
 	_, dir := initTestRepo(t)
 	st := &rewindCounter{Folder: NewFolder(dir)}
@@ -95,6 +113,11 @@ func TestPackHashBesidePlaintext(t *testing.T) {
 	if sha256x2.TwoLanes() && waited < 30 {
 		t.Errorf("sealed bytes waited to be hashed before %d of 60 blobs, want most", waited)
 	}
+	if sv := r.lastSaver; sv != nil && sha256x2.TwoLanes() {
+		paired = sv.PairedBytes
+		t.Logf("pack bytes hashed beside a plaintext: %d of %d (%.1f%%)", sv.PairedBytes, sv.PairedBytes+sv.AloneBytes,
+			100*float64(sv.PairedBytes)/float64(max(1, sv.PairedBytes+sv.AloneBytes)))
+	}
 	if st.rewinds.Load() == 0 {
 		t.Error("no pack was rewound: the test lost its rewinds")
 	}
@@ -128,4 +151,26 @@ func TestPackHashBesidePlaintext(t *testing.T) {
 	}
 	mustCheck(t, r)
 	resticCmd(t, dir, "check", "--read-data")
+	return paired
+}
+
+// TestPairedShare backs up $TK_PAIR_DIR (when set) into a new repository, with the
+// lazy mark and with the eager one, and reports the share of the readers' pack bytes
+// hashed beside a plaintext (streamPack.paired).
+func TestPairedShare(t *testing.T) {
+	src := os.Getenv("TK_PAIR_DIR")
+	if src == "" {
+		t.Skip("TK_PAIR_DIR names a folder to back up")
+	}
+	for _, eager := range []bool{true, false} {
+		eagerMark = eager
+		r, _ := initTestRepo(t)
+		if _, err := r.Backup(context.Background(), BackupOptions{Paths: []string{src}, Host: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		sv := r.lastSaver
+		t.Logf("eager mark %v: pack bytes hashed beside a plaintext: %d of %d (%.1f%%); SHA-NI two lanes: %v", eager, sv.PairedBytes, sv.PairedBytes+sv.AloneBytes,
+			100*float64(sv.PairedBytes)/float64(max(1, sv.PairedBytes+sv.AloneBytes)), sha256x2.TwoLanes())
+	}
+	eagerMark = false
 }

@@ -142,6 +142,7 @@ type Renamed struct {
 
 type restorer struct {
 	r     *Repository
+	big   bigPool // mapped buffers of big blobs, for any worker's next segment
 	ctx   context.Context
 	opts  RestoreOptions
 	inc   *Patterns
@@ -297,9 +298,9 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf, raw []byte
+			var ws workerScratch
 			for j := range rs.jobs {
-				rs.writeSegment(j, &buf, &raw)
+				rs.writeSegment(j, &ws)
 			}
 		}()
 	}
@@ -310,6 +311,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs.walkDir(top, *sn.Tree, "/", false)
 	close(rs.jobs)
 	wg.Wait()
+	rs.big.release()
 	rs.release(top)
 	stopProgress()
 	if err := ctx.Err(); err != nil {
@@ -759,22 +761,27 @@ func (rs *restorer) startFile(ds *dirState, name string, n *Node, hl *hardLink) 
 	}
 }
 
-func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
+// workerScratch is what one restore worker keeps from segment to segment: the heap
+// buffers of small blobs.
+type workerScratch struct {
+	buf, raw []byte
+}
+
+func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 	of := sg.file
 	of.once.Do(func() { of.create(rs.opts.Verify, rs.meta(of.node)) })
 	off := sg.off
 	var err error
 	// a blob larger than the worker's buffer (photos, videos: stored as they are, and
-	// decrypted where they were read) is read into memory mapped for the segment and
-	// handed back once the segment is written: allocated on the heap, 30% of a home
-	// folder's bytes made the collector run over and over (a fifth of a restore's CPU).
-	// One mapping serves the segment's big blobs (a larger one replaces it), so that the
-	// pages are made and zeroed once per segment, not once per blob.
+	// decrypted where they were read) is read into memory mapped outside the heap, from
+	// the restore's pool (rs.big): allocated on the heap, 30% of a home folder's bytes
+	// made the collector run over and over (a fifth of a restore's CPU). One buffer
+	// serves the segment's big blobs (a larger one replaces it).
 	// The same for the decompressed content of a blob above 2 MiB (texts, documents):
 	// made on the heap, such buffers were most of what a restore allocated and made the
 	// collector run every few blobs.
-	var big, bigOut []byte
-	var free, freeOut func()
+	buf := &ws.buf
+	var big, bigOut pooledBuf
 	for _, id := range sg.blobs {
 		if of.fh == nil {
 			break
@@ -783,36 +790,32 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 			err = rs.ctx.Err()
 			break
 		}
-		scratch, out := raw, *buf
+		scratch, out := &ws.raw, *buf
 		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
 			if rs.ranged && int(pb.Length) > keepScratch {
-				if int(pb.Length) > len(big) {
-					if free != nil {
-						// nothing refers to it: the last blob was written from it or from *buf
-						free()
-					}
-					big, free = mapBuffer(int(pb.Length))
+				if int(pb.Length) > len(big.b) {
+					// nothing refers to it: the last blob was written from it or from *buf
+					rs.big.put(big)
+					big = rs.big.get(int(pb.Length))
 				}
-				if big != nil {
-					scratch = &big
+				if big.b != nil {
+					scratch = &big.b
 				}
 			}
 			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > keepScratch+zstdSlack {
-				if n > len(bigOut) {
-					if freeOut != nil {
-						// the same: the last blob was written, and *buf never lies in it
-						freeOut()
-					}
-					bigOut, freeOut = mapBuffer(n)
+				if n > len(bigOut.b) {
+					// the same: the last blob was written, and *buf never lies in it
+					rs.big.put(bigOut)
+					bigOut = rs.big.get(n)
 				}
-				if bigOut != nil {
-					out = bigOut[:0]
+				if bigOut.b != nil {
+					out = bigOut.b[:0]
 				}
 			}
 		}
 		var b []byte
 		b, err = rs.r.LoadBlobScratch(rs.ctx, DataBlob, id, out, scratch)
-		if err == nil && !sameArray(b, *scratch) && !sameArray(b, bigOut) {
+		if err == nil && !sameArray(b, *scratch) && !sameArray(b, bigOut.b) {
 			*buf = b
 		}
 		if err == nil {
@@ -824,12 +827,8 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 		off += int64(len(b))
 		rs.bdone.Add(int64(len(b)))
 	}
-	if free != nil {
-		free()
-	}
-	if freeOut != nil {
-		freeOut()
-	}
+	rs.big.put(big)
+	rs.big.put(bigOut)
 	if err != nil {
 		of.fail(err)
 	}
@@ -840,8 +839,8 @@ func (rs *restorer) writeSegment(sg segment, buf, raw *[]byte) {
 	if cap(*buf) > keepScratch+zstdSlack {
 		*buf = nil
 	}
-	if cap(*raw) > keepScratch {
-		*raw = nil
+	if cap(ws.raw) > keepScratch {
+		ws.raw = nil
 	}
 }
 

@@ -11,14 +11,18 @@ VERSITYGW_VERSION=v1.8.0
 GO=${GO:-go}
 
 out=$CACHE/versitygw-$VERSITYGW_VERSION/versitygw
+mkdir -p "$(dirname "$out")"
+# one build at a time on a machine (two clones, CI beside a developer): the second waits
+# for the first and then finds the binary; it appears whole, by one rename from a folder
+# of this run's own in the cache (same file system)
+exec 9>"$(dirname "$out")/.lock"
+flock 9
 if [ ! -x "$out" ]; then
 	echo "build-test-servers: building versitygw $VERSITYGW_VERSION into $out (once; about 4 CPU-minutes)"
-	mkdir -p "$(dirname "$out")"
 	tmp=$(mktemp -d "$CACHE/build.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	# outside any module, so that the project's go.mod plays no part
 	(cd "$tmp" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOBIN="$tmp/bin" \
 		"$GO" install -trimpath -ldflags='-s -w' "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
-	mv "$tmp/bin/versitygw" "$out.new"
-	mv "$out.new" "$out"
+	mv "$tmp/bin/versitygw" "$out"
 fi

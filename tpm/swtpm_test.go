@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,44 +105,6 @@ func openSWTPM(t *testing.T) *TPM {
 }
 
 func TestSWTPM(t *testing.T) { runScenarios(t, openSWTPM) }
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func TestSWTPMOverTCP(t *testing.T) {
-	bin := requireTool(t, "swtpm", "swtpm")
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
-	if err := os.Mkdir(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	port, ctrl := freePort(t), freePort(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	runSWTPM(t, bin, dir, addr,
-		"--server", "type=tcp,port="+strconv.Itoa(port)+",bindaddr=127.0.0.1",
-		"--ctrl", "type=tcp,port="+strconv.Itoa(ctrl)+",bindaddr=127.0.0.1",
-		"--tpmstate", "dir="+state)
-	tp, err := Open("tcp:" + addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tp.Close()
-	s, err := tp.Seal(SealOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := tp.Unseal(s.Token, nil)
-	if err != nil || string(got) != string(s.Secret) {
-		t.Fatalf("unseal over TCP: %v", err)
-	}
-}
 
 func TestOpenErrors(t *testing.T) {
 	for _, spec := range []string{"bogus", "unix:", "tcp:nohostport", "unix:/nonexistent/tpm.sock", "/nonexistent/tpm0"} {

@@ -45,8 +45,11 @@ type TB interface {
 type Server struct {
 	t    TB
 	name string
-	argv []string
-	env  []string
+	// command gives the server's command line for s.Addr and s.Port (writing a
+	// configuration file that names the port, for sshd); called before each start,
+	// as the port can change before the first start succeeds.
+	command func() []string
+	env     []string
 	// Addr is 127.0.0.1:PORT.
 	Addr string
 	Port int
@@ -57,7 +60,16 @@ type Server struct {
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
+	// exited is closed once cmd has exited and been reaped
+	exited chan struct{}
+	// fixed: the server has listened on Port, which clients now know (the port no
+	// longer changes: Restart uses it again)
+	fixed bool
 }
+
+// pickPort is the port a server is started on: one the kernel hands out for
+// 127.0.0.1:0 (a test can replace it, to play another test run taking the port).
+var pickPort = freePort
 
 func freePort(t TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -68,7 +80,23 @@ func freePort(t TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Start runs the server and waits until its port accepts connections.
+func (s *Server) setPort(port int) {
+	s.Port = port
+	s.Addr = "127.0.0.1:" + strconv.Itoa(port)
+}
+
+// startAttempts bounds how many ports a first start tries.
+const startAttempts = 5
+
+// Start runs the server and waits until it listens on its port: until the server's own
+// process holds the listening socket of 127.0.0.1:PORT, not merely until the port
+// accepts a connection (which another process could do). The port comes from the
+// kernel (127.0.0.1:0), but it is free again between that and the server's bind:
+// another test run on the machine (a second clone, CI beside a developer) can take it.
+// So a first start that finds the port taken, or a server that exits at once, goes to
+// another port (up to startAttempts ports, each noted in the log). Once the server has
+// listened, its port stays: a start after Kill that finds the port taken fails, naming
+// the process that holds it.
 func (s *Server) Start() {
 	s.t.Helper()
 	s.mu.Lock()
@@ -76,48 +104,84 @@ func (s *Server) Start() {
 	if s.cmd != nil {
 		s.t.Fatalf("%s already running", s.name)
 	}
+	for attempt := 1; ; attempt++ {
+		err := s.startOnce()
+		if err == nil {
+			s.fixed = true
+			return
+		}
+		if s.fixed || attempt == startAttempts {
+			s.t.Fatalf("%v", err)
+		}
+		old := s.Port
+		s.setPort(pickPort(s.t))
+		s.note("testservers: %v\ntestservers: %s: port %d failed, trying port %d", err, s.name, old, s.Port)
+	}
+}
+
+// note appends a line to the server's log.
+func (s *Server) note(format string, args ...any) {
+	if f, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+		fmt.Fprintf(f, format+"\n", args...)
+		f.Close()
+	}
+}
+
+// startOnce starts the server on s.Port; nil once it listens there.
+func (s *Server) startOnce() error {
 	lf, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		s.t.Fatalf("%v", err)
+		return err
 	}
-	cmd := exec.Command(s.argv[0], s.argv[1:]...)
+	argv := s.command()
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		lf.Close()
-		s.t.Fatalf("starting %s: %v", s.name, err)
+		return fmt.Errorf("starting %s: %v", s.name, err)
 	}
 	lf.Close()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	s.cmd = cmd
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	s.cmd, s.exited = cmd, exited
+	stop := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		s.cmd, s.exited = nil, nil
+	}
 	// readiness, not a timed assertion: a server that never listens fails the test
 	for i := 0; ; i++ {
 		select {
-		case err := <-exited:
+		case <-exited:
 			log, _ := os.ReadFile(s.Log)
-			s.cmd = nil
-			s.t.Fatalf("%s exited at start: %v\n%s", s.name, err, log)
+			s.cmd, s.exited = nil, nil
+			return fmt.Errorf("%s exited at start on port %d: %v\n%s", s.name, s.Port, waitErr, log)
 		default:
 		}
-		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
+		ours, other := listening(s.Port, cmd.Process.Pid)
+		if ours {
+			return nil
+		}
+		if other != "" {
+			stop()
+			return fmt.Errorf("%s: port %d is taken by another process (%s), not this test's server", s.name, s.Port, other)
 		}
 		if i > 600 {
-			s.t.Fatalf("%s does not listen on %s", s.name, s.Addr)
+			stop()
+			return fmt.Errorf("%s does not listen on %s", s.name, s.Addr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	go func() {
-		// reap it when it is killed
-		<-exited
-	}()
 }
 
-// Kill stops the server at once (SIGKILL), as a crash or a cut cable would.
+// Kill stops the server at once (SIGKILL), as a crash or a cut cable would, and waits
+// until it has exited (its port is free again).
 func (s *Server) Kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,16 +189,8 @@ func (s *Server) Kill() {
 		return
 	}
 	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	// wait until the port is free again
-	for i := 0; i < 200; i++ {
-		c, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
-		if err != nil {
-			break
-		}
-		c.Close()
-		time.Sleep(25 * time.Millisecond)
-	}
-	s.cmd = nil
+	<-s.exited
+	s.cmd, s.exited = nil, nil
 }
 
 // Restart kills and starts the server again, on the same port and folder.
@@ -145,10 +201,21 @@ func (s *Server) Restart() {
 
 func newServer(t TB, name string) *Server {
 	dir := t.TempDir()
-	port := freePort(t)
-	s := &Server{t: t, name: name, Dir: dir, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port),
-		Log: filepath.Join(dir, name+".log")}
+	s := &Server{t: t, name: name, Dir: dir, Log: filepath.Join(dir, name+".log")}
+	s.setPort(pickPort(t))
 	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartCommand starts another server program on a loopback port as this package's
+// servers start (a port from the kernel, the server's own process listening on it, another
+// port when another process took it; stopped when the test ends). command gives its
+// command line for the port; its output goes to Log.
+func StartCommand(t TB, name string, command func(port int) []string) *Server {
+	t.Helper()
+	s := newServer(t, name)
+	s.command = func() []string { return command(s.Port) }
+	s.Start()
 	return s
 }
 
@@ -222,7 +289,8 @@ func StartSSHD(t TB, extra ...string) *SSHD {
 	}
 	s.User = u
 	s.cfg = filepath.Join(s.Dir, "sshd_config")
-	cfg := fmt.Sprintf(`Port %d
+	s.command = func() []string {
+		cfg := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s
 PidFile %s
@@ -235,10 +303,11 @@ PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 LogLevel ERROR
 %s`, s.Port, filepath.Join(s.Dir, "host_ed25519"), filepath.Join(s.Dir, "sshd.pid"), filepath.Join(s.Dir, "authorized_keys"), strings.Join(append(extra, ""), "\n"))
-	if err := os.WriteFile(s.cfg, []byte(cfg), 0o600); err != nil {
-		t.Fatalf("%v", err)
+		if err := os.WriteFile(s.cfg, []byte(cfg), 0o600); err != nil {
+			t.Fatalf("%v", err)
+		}
+		return []string{sshd, "-D", "-e", "-f", s.cfg}
 	}
-	s.argv = []string{sshd, "-D", "-e", "-f", s.cfg}
 	s.Start()
 	return s
 }
@@ -289,7 +358,7 @@ func StartS3(t TB) *S3 {
 		t.Fatalf("%v", err)
 	}
 	s.env = []string{"ROOT_ACCESS_KEY_ID=" + s.AccessKey, "ROOT_SECRET_ACCESS_KEY=" + s.SecretKey}
-	s.argv = []string{bin, "--port", s.Addr, "--quiet", "posix", "--nometa", root}
+	s.command = func() []string { return []string{bin, "--port", s.Addr, "--quiet", "posix", "--nometa", root} }
 	s.Start()
 	return s
 }
@@ -333,9 +402,9 @@ func StartREST(t TB, o RESTOptions) *REST {
 	conf := filepath.Join(s.Dir, "rclone.conf")
 	os.WriteFile(conf, nil, 0o600)
 	s.env = []string{"RCLONE_CONFIG=" + conf}
-	s.argv = []string{rclone, "serve", "restic", "--addr", s.Addr}
+	var opts []string
 	if o.AppendOnly {
-		s.argv = append(s.argv, "--append-only")
+		opts = append(opts, "--append-only")
 	}
 	if o.Auth {
 		s.User, s.Password = "kit", randHex(12)
@@ -343,12 +412,14 @@ func StartREST(t TB, o RESTOptions) *REST {
 		if err := os.WriteFile(hp, []byte(s.User+":"+htpasswdSHA(s.Password)+"\n"), 0o600); err != nil {
 			t.Fatalf("%v", err)
 		}
-		s.argv = append(s.argv, "--htpasswd", hp)
+		opts = append(opts, "--htpasswd", hp)
 	}
 	if o.CertFile != "" {
-		s.argv = append(s.argv, "--cert", o.CertFile, "--key", o.KeyFile)
+		opts = append(opts, "--cert", o.CertFile, "--key", o.KeyFile)
 	}
-	s.argv = append(s.argv, root)
+	s.command = func() []string {
+		return append(append([]string{rclone, "serve", "restic", "--addr", s.Addr}, opts...), root)
+	}
 	s.Start()
 	return s
 }
