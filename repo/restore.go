@@ -131,7 +131,13 @@ const (
 	maxRenamedListed = 1000
 	// maxRestoreWorkers bounds the blob buffers held at once (two per worker).
 	maxRestoreWorkers = 12
+	// bigInFlight bounds the big blobs' mapped buffers of a restore (see bigPool): two,
+	// the raw and the decompressed content of one blob, or two uncompressed blobs.
+	bigInFlight = 2
 )
+
+// restoredBigPool, set by tests, is shown the pool of a restore once its workers are done.
+var restoredBigPool func(*bigPool)
 
 // Renamed records an entry restored under another name because the target
 // cannot hold its own.
@@ -293,6 +299,7 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 
 	_, rs.ranged = r.st.(RangeReader)
 	rs.jobs = make(chan segment, 8)
+	rs.big.limit = bigInFlight
 	var wg sync.WaitGroup
 	for i := 0; i < min(runtime.GOMAXPROCS(0)+1, maxRestoreWorkers); i++ {
 		wg.Add(1)
@@ -311,6 +318,9 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	rs.walkDir(top, *sn.Tree, "/", false)
 	close(rs.jobs)
 	wg.Wait()
+	if restoredBigPool != nil {
+		restoredBigPool(&rs.big)
+	}
 	rs.big.release()
 	rs.release(top)
 	stopProgress()
@@ -775,13 +785,12 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 	// a blob larger than the worker's buffer (photos, videos: stored as they are, and
 	// decrypted where they were read) is read into memory mapped outside the heap, from
 	// the restore's pool (rs.big): allocated on the heap, 30% of a home folder's bytes
-	// made the collector run over and over (a fifth of a restore's CPU). One buffer
-	// serves the segment's big blobs (a larger one replaces it).
+	// made the collector run over and over (a fifth of a restore's CPU).
 	// The same for the decompressed content of a blob above 2 MiB (texts, documents):
 	// made on the heap, such buffers were most of what a restore allocated and made the
-	// collector run every few blobs.
+	// collector run every few blobs. A blob's buffers are taken together and handed back
+	// once it is written, so that the pool's limit bounds them (see bigPool).
 	buf := &ws.buf
-	var big, bigOut pooledBuf
 	for _, id := range sg.blobs {
 		if of.fh == nil {
 			break
@@ -791,27 +800,21 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 			break
 		}
 		scratch, out := &ws.raw, *buf
+		var rawN, outN int
 		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
 			if rs.ranged && int(pb.Length) > keepScratch {
-				if int(pb.Length) > len(big.b) {
-					// nothing refers to it: the last blob was written from it or from *buf
-					rs.big.put(big)
-					big = rs.big.get(int(pb.Length))
-				}
-				if big.b != nil {
-					scratch = &big.b
-				}
+				rawN = int(pb.Length)
 			}
 			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > keepScratch+zstdSlack {
-				if n > len(bigOut.b) {
-					// the same: the last blob was written, and *buf never lies in it
-					rs.big.put(bigOut)
-					bigOut = rs.big.get(n)
-				}
-				if bigOut.b != nil {
-					out = bigOut.b[:0]
-				}
+				outN = n
 			}
+		}
+		big, bigOut := rs.big.get2(rawN, outN)
+		if big.b != nil {
+			scratch = &big.b
+		}
+		if bigOut.b != nil {
+			out = bigOut.b[:0]
 		}
 		var b []byte
 		b, err = rs.r.LoadBlobScratch(rs.ctx, DataBlob, id, out, scratch)
@@ -821,14 +824,15 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 		if err == nil {
 			err = writePieces(of.fh, b, off)
 		}
+		// nothing refers to them now: the blob was written from them or from *buf
+		rs.big.put(big)
+		rs.big.put(bigOut)
 		if err != nil {
 			break
 		}
 		off += int64(len(b))
 		rs.bdone.Add(int64(len(b)))
 	}
-	rs.big.put(big)
-	rs.big.put(bigOut)
 	if err != nil {
 		of.fail(err)
 	}
