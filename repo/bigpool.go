@@ -10,10 +10,9 @@ import "sync"
 //
 // It hands out at most limit buffers at once (a worker asking for more waits), and it
 // maps a new one only when none is free, so that it never holds more than limit
-// buffers: the peak memory of the big blobs is limit of the largest, whatever the
-// number of workers. With two buffers a worker in every three waiting for one (they
-// are rare: 102 of the 1 GiB set's 12,276 data blobs are above 2 MiB), the pool held
-// 10-20 MiB at a 1 GiB restore's peak of its RSS; it may hold four to six.
+// buffers: the peak memory of the big blobs is limit times the largest, whatever the
+// number of workers. Not bounded, it held 10-20 MiB at a 1 GiB restore's peak RSS (up
+// to six buffers of 7 MiB with three workers).
 type bigPool struct {
 	mu    sync.Mutex
 	ready sync.Cond // signalled when buffers come back

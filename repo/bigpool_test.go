@@ -111,8 +111,8 @@ func TestBigPoolLimit(t *testing.T) {
 
 // TestRestoreBoundsBigBuffers: a restore of files made of blobs above 2 MiB (stored
 // as they are, compressed to more than 2 MiB, and compressed to little), with five
-// workers, has no more than bigInFlight of the pool's buffers out at once, and
-// restores every file.
+// workers on four cores, has no more than four of the pool's buffers out at once (one a
+// core), and restores every file.
 func TestRestoreBoundsBigBuffers(t *testing.T) {
 	skipWithoutMapping(t)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
@@ -150,8 +150,8 @@ func TestRestoreBoundsBigBuffers(t *testing.T) {
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	most := -1
-	restoredBigPool = func(p *bigPool) { most = p.most }
+	most, limit := -1, 0
+	restoredBigPool = func(p *bigPool) { most, limit = p.most, p.limit }
 	defer func() { restoredBigPool = nil }()
 	out := t.TempDir()
 	sn := &Snapshot{Time: now, Tree: &root, Paths: []string{"/x"}, Hostname: "test"}
@@ -171,7 +171,7 @@ func TestRestoreBoundsBigBuffers(t *testing.T) {
 			t.Fatalf("%s restored with other content", name)
 		}
 	}
-	if most < 1 || most > bigInFlight {
-		t.Fatalf("%d big buffers out at once in the restore, want 1 to %d", most, bigInFlight)
+	if limit != 4 || most < 1 || most > limit {
+		t.Fatalf("%d big buffers out at once in the restore with a limit of %d, want 1 to 4", most, limit)
 	}
 }
