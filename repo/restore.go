@@ -177,6 +177,7 @@ type restorer struct {
 	links    map[[2]uint64]*hardLink
 	next     []ID       // the subtrees of the tree being walked, to load ahead
 	ranged   bool       // the storage reads into the caller's buffer (RangeReader)
+	keep     int        // the largest blob a worker reads into its own buffers (restoreKeep)
 	mu       sync.Mutex // guards renamed, renCount
 	renamed  []Renamed
 	renN     int
@@ -305,12 +306,17 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	_, rs.ranged = r.st.(RangeReader)
 	rs.jobs = make(chan segment, 8)
 	rs.big.limit = max(2, runtime.GOMAXPROCS(0))
+	rs.keep = restoreKeep
+	if !mapsBuffers {
+		// no pool: the heap serves every blob, and each worker keeps what it has as before
+		rs.keep = keepScratch
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < min(runtime.GOMAXPROCS(0)+1, maxRestoreWorkers); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ws := newWorkerScratch()
+			ws := rs.newWorkerScratch()
 			for j := range rs.jobs {
 				rs.writeSegment(j, ws)
 			}
@@ -783,8 +789,8 @@ type workerScratch struct {
 }
 
 // newWorkerScratch makes a worker's buffers at their size, so that they need not grow.
-func newWorkerScratch() *workerScratch {
-	return &workerScratch{buf: make([]byte, 0, restoreKeep+zstdSlack), raw: make([]byte, 0, restoreKeep)}
+func (rs *restorer) newWorkerScratch() *workerScratch {
+	return &workerScratch{buf: make([]byte, 0, rs.keep+zstdSlack), raw: make([]byte, 0, rs.keep)}
 }
 
 func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
@@ -811,11 +817,11 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 		}
 		scratch, out := &ws.raw, *buf
 		var rawN, outN int
-		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
-			if rs.ranged && int(pb.Length) > restoreKeep {
+		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && mapsBuffers && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
+			if rs.ranged && int(pb.Length) > rs.keep {
 				rawN = int(pb.Length)
 			}
-			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > restoreKeep+zstdSlack {
+			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > rs.keep+zstdSlack {
 				outN = n
 			}
 		}
@@ -850,11 +856,11 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 		rs.finishFile(of, buf)
 	}
 	// a rare large blob's buffers are not kept for the next segment
-	if cap(*buf) > restoreKeep+zstdSlack {
-		*buf = make([]byte, 0, restoreKeep+zstdSlack)
+	if cap(*buf) > rs.keep+zstdSlack {
+		*buf = make([]byte, 0, rs.keep+zstdSlack)
 	}
-	if cap(ws.raw) > restoreKeep {
-		ws.raw = make([]byte, 0, restoreKeep)
+	if cap(ws.raw) > rs.keep {
+		ws.raw = make([]byte, 0, rs.keep)
 	}
 }
 
