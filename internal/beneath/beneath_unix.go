@@ -337,14 +337,5 @@ func (d *Dir) SetLinkMeta(name string, m Meta) error {
 	return errors.Join(err, d.Chtimes(name, m))
 }
 
-// Space reports the room left on the file system holding d.
-func (d *Dir) Space() (Space, error) {
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(d.fd, &st); err != nil {
-		return Space{}, &os.PathError{Op: "statfs", Path: d.path, Err: err}
-	}
-	return Space{Bytes: uint64(st.Bavail) * uint64(st.Bsize), Files: uint64(st.Ffree), FilesKnown: st.Files > 0}, nil
-}
-
 // IsRoot reports whether the process runs with root rights (owners can be restored).
 func IsRoot() bool { return os.Geteuid() == 0 }
