@@ -687,7 +687,7 @@ type restoringFile struct {
 	pb        PackedBlob // its one blob, when it is part of a run (segment.raw)
 	segments  int
 	once      sync.Once
-	fh        *os.File
+	fh        *beneath.File
 	remaining atomic.Int32
 	mu        sync.Mutex
 	err       error
@@ -949,7 +949,7 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 const writePiece = 64 << 10
 
 // writePieces writes b at off in pieces of writePiece bytes.
-func writePieces(f *os.File, b []byte, off int64) error {
+func writePieces(f *beneath.File, b []byte, off int64) error {
 	for len(b) > 0 {
 		n := min(len(b), writePiece)
 		if _, err := f.WriteAt(b[:n], off); err != nil {
