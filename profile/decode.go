@@ -337,38 +337,35 @@ func (d *decoder) strs(at keyPath, v any, dst *[]string) {
 	*dst = out
 }
 
-func (d *decoder) int(t map[string]any, at keyPath, dst *int) {
+// integer returns the integer at at when t has one there, from lo to hi; a value that
+// is not an integer, or is out of that range (then note follows the error), is an error.
+func (d *decoder) integer(t map[string]any, at keyPath, lo, hi int64, note string) (int64, bool) {
 	v, ok := t[at[len(at)-1]]
 	if !ok {
-		return
+		return 0, false
 	}
 	n, ok := v.(int64)
 	if !ok {
 		d.errorf(at, "%s: want an integer, got %s", dotted(at), describe(v))
-		return
+		return 0, false
 	}
-	if n < -1<<31 || n > 1<<31-1 {
-		d.errorf(at, "%s: %d is out of range", dotted(at), n)
-		return
+	if n < lo || n > hi {
+		d.errorf(at, "%s: %d is out of range%s", dotted(at), n, note)
+		return 0, false
 	}
-	*dst = int(n)
+	return n, true
+}
+
+func (d *decoder) int(t map[string]any, at keyPath, dst *int) {
+	if n, ok := d.integer(t, at, -1<<31, 1<<31-1, ""); ok {
+		*dst = int(n)
+	}
 }
 
 func (d *decoder) uint32(t map[string]any, at keyPath, dst *uint32) {
-	v, ok := t[at[len(at)-1]]
-	if !ok {
-		return
+	if n, ok := d.integer(t, at, 1, 1<<32-1, " (leave it out to calibrate)"); ok {
+		*dst = uint32(n)
 	}
-	n, ok := v.(int64)
-	if !ok {
-		d.errorf(at, "%s: want an integer, got %s", dotted(at), describe(v))
-		return
-	}
-	if n <= 0 || n > 1<<32-1 {
-		d.errorf(at, "%s: %d is out of range (leave it out to calibrate)", dotted(at), n)
-		return
-	}
-	*dst = uint32(n)
 }
 
 func (d *decoder) bool(t map[string]any, at keyPath, dst *bool) {

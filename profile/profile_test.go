@@ -150,6 +150,8 @@ func TestErrorsNameTheLine(t *testing.T) {
 			`profile.toml:3: luks.pbkdf_iterations: 1: argon2 passes must be 4 to 1000`,
 			`profile.toml:4: luks.pbkdf_memory_kib: 8: argon2 memory must be 32 to`}},
 		{"name = \"x\"\n[luks]\npbkdf_parallel = 0\n", []string{`profile.toml:3: luks.pbkdf_parallel: 0 is out of range`}},
+		{"name = \"x\"\n[luks]\npbkdf_memory_kib = \"lots\"\n", []string{`profile.toml:3: luks.pbkdf_memory_kib: want an integer, got the string "lots"`}},
+		{"name = \"x\"\n[luks]\nkey_size = 4294967808\n", []string{`profile.toml:3: luks.key_size: 4294967808 is out of range`}},
 		{"name = \"x\"\nluks = 5\n", []string{`profile.toml:2: luks: want a table ([luks]), got the integer 5`}},
 		{"name = \"x\"\n[keys]\nrecovery_key = \"yes\"\n", []string{`profile.toml:3: keys.recovery_key: want true or false, got the string "yes"`}},
 		{"name = \"x\"\n[keys]\nescrow_threshold = 2\n[[escrow]]\nname = \"a\"\nrecipient = \"" + rcpt + "\"\n", []string{

@@ -893,14 +893,7 @@ func (sp *streamPack) hashBeside(d *sha256x2.Digest, p []byte) {
 // the hash's state is saved only when the hash goes past the mark (pinMark).
 func (sp *streamPack) markHash() {
 	sp.marked, sp.pinned, sp.markAt = true, false, len(sp.pend)
-	if eagerMark {
-		sp.pinMark()
-	}
 }
-
-// eagerMark makes markHash hash what is pending and save the state at once, as it
-// did before the mark was lazy: tests compare the two (TestLazyMark).
-var eagerMark = false
 
 // rewindHash sets the pack's hash back to the mark of markHash: the bytes
 // written since are dropped, as the file is rewound, and the mark is closed.

@@ -2,6 +2,9 @@ package repo
 
 import "golang.org/x/sys/unix"
 
+// mapsBuffers: mapBuffer maps memory here.
+const mapsBuffers = true
+
 // mapBuffer returns n bytes of memory mapped for one use, outside the collected heap,
 // and the function that hands it back to the system (nil, nil when mapping fails). Its
 // caller must not keep any part of it after calling free. The pages are made at once

@@ -131,7 +131,18 @@ const (
 	maxRenamedListed = 1000
 	// maxRestoreWorkers bounds the blob buffers held at once (two per worker).
 	maxRestoreWorkers = 12
+	// restoreKeep is the largest blob a restore worker reads into its own heap buffers
+	// (one for the stored bytes, one for the decompressed content, made at this size once);
+	// larger ones take the restore's mapped buffers (bigPool), of which at most one per
+	// core (at least two) are out at once. With the worker's buffers at keepScratch (2 MiB)
+	// and the pool not bounded, a 1 GiB restore's peak RSS was 64-69 MB, its heap holding
+	// 12 MiB of them and the pool 10-20 MiB; at 256 KiB, 53-54 MB (tmpfs, load 15-17),
+	// CPU within the noise.
+	restoreKeep = 256 << 10
 )
+
+// restoredBigPool, set by tests, is shown the pool of a restore once its workers are done.
+var restoredBigPool func(*bigPool)
 
 // Renamed records an entry restored under another name because the target
 // cannot hold its own.
@@ -167,6 +178,7 @@ type restorer struct {
 	next     []ID               // the subtrees of the tree being walked, to load ahead
 	runs     [][]*restoringFile // runs being gathered, oldest first (addToRun)
 	ranged   bool               // the storage reads into the caller's buffer (RangeReader)
+	keep     int                // the largest blob a worker reads into its own buffers (restoreKeep)
 	mu       sync.Mutex         // guards renamed, renCount
 	renamed  []Renamed
 	renN     int
@@ -294,17 +306,23 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 
 	_, rs.ranged = r.st.(RangeReader)
 	rs.jobs = make(chan segment, 8)
+	rs.big.limit = max(2, runtime.GOMAXPROCS(0))
+	rs.keep = restoreKeep
+	if !mapsBuffers {
+		// no pool: the heap serves every blob, and each worker keeps what it has as before
+		rs.keep = keepScratch
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < min(runtime.GOMAXPROCS(0)+1, maxRestoreWorkers); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var ws workerScratch
+			ws := rs.newWorkerScratch()
 			for j := range rs.jobs {
 				if j.run != nil {
-					rs.writeRun(j.run, &ws)
+					rs.writeRun(j.run, ws)
 				} else {
-					rs.writeSegment(j, &ws)
+					rs.writeSegment(j, ws)
 				}
 			}
 		}()
@@ -319,6 +337,9 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	}
 	close(rs.jobs)
 	wg.Wait()
+	if restoredBigPool != nil {
+		restoredBigPool(&rs.big)
+	}
 	rs.big.release()
 	rs.release(top)
 	stopProgress()
@@ -839,6 +860,10 @@ func (rs *restorer) flushRun(i int) {
 func (rs *restorer) writeRun(run []*restoringFile, ws *workerScratch) {
 	first, last := run[0].pb, run[len(run)-1].pb
 	start := int64(first.Offset)
+	if cap(ws.run) < runBytes {
+		// made once, at its largest
+		ws.run = make([]byte, 0, runBytes)
+	}
 	b, err := rs.r.readPackRange(rs.ctx, first.PackID, start, int(int64(last.Offset)+int64(last.Length)-start), &ws.run)
 	for _, of := range run {
 		sg := segment{file: of, blobs: of.node.Content}
@@ -855,6 +880,11 @@ type workerScratch struct {
 	buf, raw, run []byte
 }
 
+// newWorkerScratch makes a worker's buffers at their size, so that they need not grow.
+func (rs *restorer) newWorkerScratch() *workerScratch {
+	return &workerScratch{buf: make([]byte, 0, rs.keep+zstdSlack), raw: make([]byte, 0, rs.keep)}
+}
+
 func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 	of := sg.file
 	of.once.Do(func() { of.create(rs.opts.Verify, rs.meta(of.node)) })
@@ -863,13 +893,12 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 	// a blob larger than the worker's buffer (photos, videos: stored as they are, and
 	// decrypted where they were read) is read into memory mapped outside the heap, from
 	// the restore's pool (rs.big): allocated on the heap, 30% of a home folder's bytes
-	// made the collector run over and over (a fifth of a restore's CPU). One buffer
-	// serves the segment's big blobs (a larger one replaces it).
+	// made the collector run over and over (a fifth of a restore's CPU).
 	// The same for the decompressed content of a blob above 2 MiB (texts, documents):
 	// made on the heap, such buffers were most of what a restore allocated and made the
-	// collector run every few blobs.
+	// collector run every few blobs. A blob's buffers are taken together and handed back
+	// once it is written, so that the pool's limit bounds them (see bigPool).
 	buf := &ws.buf
-	var big, bigOut pooledBuf
 	for _, id := range sg.blobs {
 		if of.fh == nil {
 			break
@@ -879,31 +908,25 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 			break
 		}
 		scratch, out := &ws.raw, *buf
+		var rawN, outN int
 		pb, ok := of.pb, sg.raw != nil
 		if !ok {
 			pb, ok = rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
 		}
-		if ok && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
-			if sg.raw == nil && rs.ranged && int(pb.Length) > keepScratch {
-				if int(pb.Length) > len(big.b) {
-					// nothing refers to it: the last blob was written from it or from *buf
-					rs.big.put(big)
-					big = rs.big.get(int(pb.Length))
-				}
-				if big.b != nil {
-					scratch = &big.b
-				}
+		if ok && mapsBuffers && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
+			if sg.raw == nil && rs.ranged && int(pb.Length) > rs.keep {
+				rawN = int(pb.Length)
 			}
-			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > keepScratch+zstdSlack {
-				if n > len(bigOut.b) {
-					// the same: the last blob was written, and *buf never lies in it
-					rs.big.put(bigOut)
-					bigOut = rs.big.get(n)
-				}
-				if bigOut.b != nil {
-					out = bigOut.b[:0]
-				}
+			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > rs.keep+zstdSlack {
+				outN = n
 			}
+		}
+		big, bigOut := rs.big.get2(rawN, outN)
+		if big.b != nil {
+			scratch = &big.b
+		}
+		if bigOut.b != nil {
+			out = bigOut.b[:0]
 		}
 		var b []byte
 		if sg.raw != nil {
@@ -917,14 +940,15 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 		if err == nil {
 			err = writePieces(of.fh, b, off)
 		}
+		// nothing refers to them now: the blob was written from them or from *buf
+		rs.big.put(big)
+		rs.big.put(bigOut)
 		if err != nil {
 			break
 		}
 		off += int64(len(b))
 		rs.bdone.Add(int64(len(b)))
 	}
-	rs.big.put(big)
-	rs.big.put(bigOut)
 	if err != nil {
 		of.fail(err)
 	}
@@ -932,11 +956,11 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 		rs.finishFile(of, buf)
 	}
 	// a rare large blob's buffers are not kept for the next segment
-	if cap(*buf) > keepScratch+zstdSlack {
-		*buf = nil
+	if cap(*buf) > rs.keep+zstdSlack {
+		*buf = make([]byte, 0, rs.keep+zstdSlack)
 	}
-	if cap(ws.raw) > keepScratch {
-		ws.raw = nil
+	if cap(ws.raw) > rs.keep {
+		ws.raw = make([]byte, 0, rs.keep)
 	}
 }
 

@@ -62,6 +62,26 @@ func wineCannot(t *testing.T, err error, what string) bool {
 	return false
 }
 
+// symlinkMade makes link a symbolic link to target and says whether it was made.
+// Making one needs developer mode or an administrator on Windows, and Wine 8.0
+// reports success and makes nothing: then it logs that the case did not run.
+// Outside Wine, os.Symlink succeeding without a link fails the test.
+func symlinkMade(t *testing.T, target, link string) bool {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Logf("no symbolic link made (%v): that case did not run", err)
+		return false
+	}
+	if _, err := os.Lstat(link); errors.Is(err, fs.ErrNotExist) {
+		if os.Getenv("TRAVELKIT_WINE") != "1" {
+			t.Fatalf("os.Symlink(%s, %s) succeeded and made no link", target, link)
+		}
+		t.Logf("Wine made no symbolic link: that case did not run")
+		return false
+	}
+	return true
+}
+
 // openSource on Windows opens a file itself, never what a reparse point in its
 // place points to, and refuses what is not a regular file.
 func TestOpenSourceWindows(t *testing.T) {
@@ -114,20 +134,8 @@ func TestOpenSourceWindows(t *testing.T) {
 		refused(junction, os.ModeIrregular, "a reparse point (a junction, or a link of another kind)")
 	}
 
-	// a symbolic link to a file (needs developer mode or an administrator on
-	// Windows; Wine 8.0 reports success and makes nothing)
-	link := filepath.Join(dir, "link")
-	switch err := os.Symlink(file, link); {
-	case err != nil:
-		t.Logf("no symbolic link made (%v): that case did not run", err)
-	default:
-		if _, err := os.Lstat(link); errors.Is(err, fs.ErrNotExist) {
-			if os.Getenv("TRAVELKIT_WINE") != "1" {
-				t.Fatalf("os.Symlink succeeded and made no link")
-			}
-			t.Logf("Wine made no symbolic link: that case did not run")
-			break
-		}
+	// a symbolic link to a file
+	if link := filepath.Join(dir, "link"); symlinkMade(t, file, link) {
 		refused(link, os.ModeSymlink, "a symbolic link")
 	}
 }
@@ -233,20 +241,8 @@ func TestListDirWindows(t *testing.T) {
 		}
 	}
 
-	// a symbolic link to a folder (needs developer mode or an administrator;
-	// Wine 8.0 reports success and makes nothing)
-	link := filepath.Join(dir, "link")
-	switch err := os.Symlink(outside, link); {
-	case err != nil:
-		t.Logf("no symbolic link made (%v): that case did not run", err)
-	default:
-		if _, err := os.Lstat(link); errors.Is(err, fs.ErrNotExist) {
-			if os.Getenv("TRAVELKIT_WINE") != "1" {
-				t.Fatalf("os.Symlink succeeded and made no link")
-			}
-			t.Logf("Wine made no symbolic link: that case did not run")
-			break
-		}
+	// a symbolic link to a folder
+	if link := filepath.Join(dir, "link"); symlinkMade(t, outside, link) {
 		refused(link, os.ModeSymlink, "a symbolic link")
 	}
 }

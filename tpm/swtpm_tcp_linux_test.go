@@ -1,7 +1,6 @@
 package tpm
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -15,11 +14,7 @@ import (
 // swtpm, not the other run's. The control channel is a unix socket (no second port).
 func TestSWTPMOverTCP(t *testing.T) {
 	bin := requireTool(t, "swtpm", "swtpm")
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
-	if err := os.Mkdir(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	dir, state := swtpmState(t)
 	srv := testservers.StartCommand(t, "swtpm", func(port int) []string {
 		return []string{bin, "socket", "--tpm2", "--flags", "not-need-init,startup-clear",
 			"--server", "type=tcp,port=" + strconv.Itoa(port) + ",bindaddr=127.0.0.1",
@@ -31,12 +26,5 @@ func TestSWTPMOverTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tp.Close()
-	s, err := tp.Seal(SealOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := tp.Unseal(s.Token, nil)
-	if err != nil || string(got) != string(s.Secret) {
-		t.Fatalf("unseal over TCP: %v", err)
-	}
+	sealAndUnseal(t, tp, SealOptions{})
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,27 +27,36 @@ func requireTool(t *testing.T, name, pkg string) string {
 	return p
 }
 
-// startSWTPM starts swtpm over a unix socket. The control socket is named <sock>.ctrl,
-// which is where tpm2-tss's swtpm TCTI (tpm2-tools, systemd) looks for it.
+// startSWTPM starts swtpm over a unix socket, started up (startup-clear). The control
+// socket is named <sock>.ctrl, which is where tpm2-tss's swtpm TCTI (tpm2-tools, systemd)
+// looks for it.
 func startSWTPM(t *testing.T) *swtpmInstance {
 	t.Helper()
-	bin := requireTool(t, "swtpm", "swtpm")
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
+	return runSWTPM(t, "not-need-init,startup-clear")
+}
+
+// swtpmState makes a temp dir for one swtpm and the folder of its state in it.
+func swtpmState(t *testing.T) (dir, state string) {
+	t.Helper()
+	dir = t.TempDir()
+	state = filepath.Join(dir, "state")
 	if err := os.Mkdir(state, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	return dir, state
+}
+
+// runSWTPM starts swtpm with the given --flags over a unix socket, as startSWTPM says,
+// and waits until it takes connections; the test's cleanup ends it.
+func runSWTPM(t *testing.T, flags string) *swtpmInstance {
+	t.Helper()
+	bin := requireTool(t, "swtpm", "swtpm")
+	dir, state := swtpmState(t)
 	sock := filepath.Join(dir, "tpm.sock")
-	return runSWTPM(t, bin, dir, sock,
+	cmd := exec.Command(bin, "socket", "--tpm2", "--flags", flags,
 		"--server", "type=unixio,path="+sock,
 		"--ctrl", "type=unixio,path="+sock+".ctrl",
 		"--tpmstate", "dir="+state)
-}
-
-func runSWTPM(t *testing.T, bin, dir, waitFor string, args ...string) *swtpmInstance {
-	t.Helper()
-	args = append([]string{"socket", "--tpm2", "--flags", "not-need-init,startup-clear"}, args...)
-	cmd := exec.Command(bin, args...)
 	logf, err := os.Create(filepath.Join(dir, "swtpm.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,17 +74,9 @@ func runSWTPM(t *testing.T, bin, dir, waitFor string, args ...string) *swtpmInst
 	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		var ok bool
-		network := "tcp"
-		if strings.HasPrefix(waitFor, "/") {
-			network = "unix"
-		}
 		// The socket file appears at bind(), before listen(): wait until a connect works.
-		if c, err := net.Dial(network, waitFor); err == nil {
+		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
-			ok = true
-		}
-		if ok {
 			break
 		}
 		select {
@@ -90,7 +90,7 @@ func runSWTPM(t *testing.T, bin, dir, waitFor string, args ...string) *swtpmInst
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &swtpmInstance{sock: waitFor, dir: dir}
+	return &swtpmInstance{sock: sock, dir: dir}
 }
 
 func openSWTPM(t *testing.T) *TPM {
@@ -138,14 +138,7 @@ func TestNoSecretsOnTheBus(t *testing.T) {
 	spy := &spyTPM{tr: &streamTPM{network: "unix", addr: sw.sock}}
 	tp := New(spy)
 	pin := []byte("1357")
-	s, err := tp.Seal(SealOptions{PIN: pin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := tp.Unseal(s.Token, pin)
-	if err != nil || !bytes.Equal(got, s.Secret) {
-		t.Fatal(err)
-	}
+	s := sealAndUnseal(t, tp, SealOptions{PIN: pin})
 	auth := PINAuth(pin, s.Token.Salt)
 	for i, b := range spy.traffic {
 		if bytes.Contains(b, s.Secret[:16]) || bytes.Contains(b, auth[:16]) {
@@ -173,39 +166,25 @@ func TestTPM2ToolsPersistentSRK(t *testing.T) {
 
 // A software TPM nobody has started up yet is started by Open.
 func TestOpenStartsUp(t *testing.T) {
-	bin := requireTool(t, "swtpm", "swtpm")
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
-	if err := os.Mkdir(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "tpm.sock")
-	cmd := exec.Command(bin, "socket", "--tpm2", "--flags", "not-need-init", "--server", "type=unixio,path="+sock,
-		"--ctrl", "type=unixio,path="+sock+".ctrl", "--tpmstate", "dir="+state)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	for i := 0; ; i++ {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			break
-		}
-		if i > 500 {
-			t.Fatal("swtpm did not come up")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	tp, err := Open("unix:" + sock)
+	sw := runSWTPM(t, "not-need-init")
+	tp, err := Open("unix:" + sw.sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tp.Close()
-	s, err := tp.Seal(SealOptions{})
+	sealAndUnseal(t, tp, SealOptions{})
+}
+
+// sealAndUnseal seals a new secret with opts on tp, unseals its token with opts.PIN
+// and fails the test unless the secret comes back.
+func sealAndUnseal(t *testing.T, tp *TPM, opts SealOptions) *Sealed {
+	t.Helper()
+	s, err := tp.Seal(opts)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("seal: %v", err)
 	}
-	if got, err := tp.Unseal(s.Token, nil); err != nil || !bytes.Equal(got, s.Secret) {
-		t.Fatalf("unseal: %v", err)
+	if got, err := tp.Unseal(s.Token, opts.PIN); err != nil || !bytes.Equal(got, s.Secret) {
+		t.Fatalf("unseal: %v, %d bytes back, want the %d sealed", err, len(got), len(s.Secret))
 	}
+	return s
 }
