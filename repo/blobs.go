@@ -1086,9 +1086,8 @@ func (r *Repository) loadPacked(ctx context.Context, pb PackedBlob, buf []byte) 
 }
 
 func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf []byte, scratch *[]byte) ([]byte, error) {
-	if pb.Length > maxStoredBlob(pb.Type) || int(pb.PlainLength()) > maxBlob(pb.Type) {
-		return nil, &PackError{Pack: pb.PackID, Err: tooLarge(fmt.Sprintf("%s blob %s", pb.Type, pb.ID.Str()),
-			max(int64(pb.Length), int64(pb.PlainLength())), int64(maxBlob(pb.Type)))}
+	if err := blobTooLarge(pb); err != nil {
+		return nil, err
 	}
 	h := Handle{PackFile, pb.PackID.String()}
 	var raw []byte
@@ -1106,6 +1105,32 @@ func (r *Repository) loadPackedScratch(ctx context.Context, pb PackedBlob, buf [
 		return nil, fmt.Errorf("%s blob %s in pack %s: %w", pb.Type, pb.ID.Str(), pb.PackID.Str(), err)
 	}
 	return r.openBlob(pb, raw, buf)
+}
+
+// blobTooLarge refuses a blob longer, stored or as plaintext, than travelkit reads.
+func blobTooLarge(pb PackedBlob) error {
+	if pb.Length > maxStoredBlob(pb.Type) || int(pb.PlainLength()) > maxBlob(pb.Type) {
+		return &PackError{Pack: pb.PackID, Err: tooLarge(fmt.Sprintf("%s blob %s", pb.Type, pb.ID.Str()),
+			max(int64(pb.Length), int64(pb.PlainLength())), int64(maxBlob(pb.Type)))}
+	}
+	return nil
+}
+
+// readPackRange reads n bytes of pack id at off: into *scratch (grown as needed) where the
+// storage reads into the caller's buffer, else as the storage's Load returns them.
+func (r *Repository) readPackRange(ctx context.Context, id ID, off int64, n int, scratch *[]byte) ([]byte, error) {
+	h := Handle{PackFile, id.String()}
+	if rr, ok := r.st.(RangeReader); ok {
+		if cap(*scratch) < n {
+			*scratch = make([]byte, n, scratchCap(cap(*scratch), n, keepScratch))
+		}
+		b := (*scratch)[:n]
+		if err := rr.ReadAt(ctx, h, b, off); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return r.st.Load(ctx, h, off, n)
 }
 
 // zstdSlack is the room a decompression gets past a blob's declared length: the

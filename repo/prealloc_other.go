@@ -2,10 +2,14 @@
 
 package repo
 
-import "os"
+import (
+	"os"
+
+	"travelkit/internal/beneath"
+)
 
 // preallocate sets the size of a file about to be written in pieces.
-func preallocate(f *os.File, size int64) error { return f.Truncate(size) }
+func preallocate(f *beneath.File, size int64) error { return f.Truncate(size) }
 
 // reserve reserves no space here: a file extended by Truncate would be written
 // twice on some systems (zeros, then the data).

@@ -175,10 +175,11 @@ type restorer struct {
 	stack    int64 // tree bytes held along the current path
 	root     *beneath.Dir
 	links    map[[2]uint64]*hardLink
-	next     []ID       // the subtrees of the tree being walked, to load ahead
-	ranged   bool       // the storage reads into the caller's buffer (RangeReader)
-	keep     int        // the largest blob a worker reads into its own buffers (restoreKeep)
-	mu       sync.Mutex // guards renamed, renCount
+	next     []ID               // the subtrees of the tree being walked, to load ahead
+	runs     [][]*restoringFile // runs being gathered, oldest first (addToRun)
+	ranged   bool               // the storage reads into the caller's buffer (RangeReader)
+	keep     int                // the largest blob a worker reads into its own buffers (restoreKeep)
+	mu       sync.Mutex         // guards renamed, renCount
 	renamed  []Renamed
 	renN     int
 }
@@ -318,7 +319,11 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 			defer wg.Done()
 			ws := rs.newWorkerScratch()
 			for j := range rs.jobs {
-				rs.writeSegment(j, ws)
+				if j.run != nil {
+					rs.writeRun(j.run, ws)
+				} else {
+					rs.writeSegment(j, ws)
+				}
 			}
 		}()
 	}
@@ -327,6 +332,9 @@ func (r *Repository) Restore(ctx context.Context, sn *Snapshot, opts RestoreOpti
 	top := &dirState{dir: root, path: root.Path(), sp: "/"}
 	top.pending.Store(1)
 	rs.walkDir(top, *sn.Tree, "/", false)
+	for len(rs.runs) > 0 {
+		rs.flushRun(0)
+	}
 	close(rs.jobs)
 	wg.Wait()
 	if restoredBigPool != nil {
@@ -697,9 +705,10 @@ type restoringFile struct {
 	node      *Node
 	link      *hardLink
 	size      int64
+	pb        PackedBlob // its one blob, when it is part of a run (segment.raw)
 	segments  int
 	once      sync.Once
-	fh        *os.File
+	fh        *beneath.File
 	remaining atomic.Int32
 	mu        sync.Mutex
 	err       error
@@ -732,12 +741,31 @@ func (of *restoringFile) create(verify bool, m beneath.Meta) {
 	of.fh = fh
 }
 
-// segment is a run of consecutive blobs of one file, written at off.
+// segment is a run of consecutive blobs of one file, written at off; or, when run is
+// set, files of one blob each whose blobs lie one after the other in one pack.
 type segment struct {
 	file  *restoringFile
 	off   int64
 	blobs []ID
+	// raw is the stored blob of file (one blob, file.pb), read with the rest of its run
+	raw []byte
+	run []*restoringFile
 }
+
+// A run: the small files of a folder were stored one after the other in a few packs
+// (a backup fills several at once), and a restore of many of them read each blob with a
+// call of its own (a system call per file, on a VM where each costs microseconds). Files
+// of one blob of at most runBlob stored bytes whose blobs follow each other in one pack
+// (at most runGap bytes apart) are queued together, up to runFiles files and runBytes
+// bytes from the first blob's start, and their blobs read at once by the worker that
+// writes them. Up to runsOpen runs, of different packs, are gathered at once.
+const (
+	runBlob  = 128 << 10
+	runBytes = 512 << 10
+	runGap   = 16 << 10
+	runFiles = 64
+	runsOpen = 4
+)
 
 // blobsPerSegment bounds the work one writer does on one file at a time, so
 // that large files are written by all workers together.
@@ -771,6 +799,13 @@ func (rs *restorer) startFile(ds *dirState, name string, n *Node, hl *hardLink) 
 	of.size = off
 	of.remaining.Store(int32(of.segments))
 	ds.pending.Add(1)
+	if len(content) == 1 && hl == nil {
+		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: content[0], Type: DataBlob}); ok && pb.Length <= runBlob && blobTooLarge(pb) == nil {
+			of.pb = pb
+			rs.addToRun(of)
+			return
+		}
+	}
 	for k := 0; k < of.segments; k++ {
 		i := k * blobsPerSegment
 		end := min(i+blobsPerSegment, len(content))
@@ -782,10 +817,67 @@ func (rs *restorer) startFile(ds *dirState, name string, n *Node, hl *hardLink) 
 	}
 }
 
+// addToRun adds of (one blob, of.pb) to the run of its pack when its blob follows that
+// run's last; else it queues that run, or the oldest when runsOpen are open, and starts
+// a new one.
+func (rs *restorer) addToRun(of *restoringFile) {
+	pb := of.pb
+	for i, run := range rs.runs {
+		first, last := run[0].pb, run[len(run)-1].pb
+		if last.PackID != pb.PackID {
+			continue
+		}
+		end := last.Offset + last.Length
+		if len(run) < runFiles && pb.Offset >= end && pb.Offset-end <= runGap &&
+			int64(pb.Offset)+int64(pb.Length)-int64(first.Offset) <= runBytes {
+			rs.runs[i] = append(run, of)
+			return
+		}
+		rs.flushRun(i)
+		break
+	}
+	if len(rs.runs) == runsOpen {
+		rs.flushRun(0)
+	}
+	rs.runs = append(rs.runs, append(make([]*restoringFile, 0, runFiles), of))
+}
+
+// flushRun queues the files of rs.runs[i] and drops it from rs.runs.
+func (rs *restorer) flushRun(i int) {
+	run := rs.runs[i]
+	rs.runs = append(rs.runs[:i], rs.runs[i+1:]...)
+	if len(run) == 1 {
+		of := run[0]
+		of.pb = PackedBlob{}
+		rs.jobs <- segment{file: of, blobs: of.node.Content}
+		return
+	}
+	rs.jobs <- segment{run: run}
+}
+
+// writeRun reads the blobs of a run at once and writes its files one after the other;
+// when that read fails, each file reads its own blob (and names the error itself).
+func (rs *restorer) writeRun(run []*restoringFile, ws *workerScratch) {
+	first, last := run[0].pb, run[len(run)-1].pb
+	start := int64(first.Offset)
+	if cap(ws.run) < runBytes {
+		// made once, at its largest
+		ws.run = make([]byte, 0, runBytes)
+	}
+	b, err := rs.r.readPackRange(rs.ctx, first.PackID, start, int(int64(last.Offset)+int64(last.Length)-start), &ws.run)
+	for _, of := range run {
+		sg := segment{file: of, blobs: of.node.Content}
+		if err == nil {
+			sg.raw = b[int64(of.pb.Offset)-start:][:of.pb.Length]
+		}
+		rs.writeSegment(sg, ws)
+	}
+}
+
 // workerScratch is what one restore worker keeps from segment to segment: the heap
-// buffers of small blobs.
+// buffers of small blobs, and of the stored blobs of a run.
 type workerScratch struct {
-	buf, raw []byte
+	buf, raw, run []byte
 }
 
 // newWorkerScratch makes a worker's buffers at their size, so that they need not grow.
@@ -817,8 +909,12 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 		}
 		scratch, out := &ws.raw, *buf
 		var rawN, outN int
-		if pb, ok := rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob}); ok && mapsBuffers && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
-			if rs.ranged && int(pb.Length) > rs.keep {
+		pb, ok := of.pb, sg.raw != nil
+		if !ok {
+			pb, ok = rs.r.idx.Lookup(BlobHandle{ID: id, Type: DataBlob})
+		}
+		if ok && mapsBuffers && pb.Length <= maxStoredBlob(DataBlob) && int(pb.PlainLength()) <= maxBlob(DataBlob) {
+			if sg.raw == nil && rs.ranged && int(pb.Length) > rs.keep {
 				rawN = int(pb.Length)
 			}
 			if n := int(pb.UncompressedLength) + zstdSlack; pb.UncompressedLength != 0 && n > rs.keep+zstdSlack {
@@ -833,8 +929,12 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 			out = bigOut.b[:0]
 		}
 		var b []byte
-		b, err = rs.r.LoadBlobScratch(rs.ctx, DataBlob, id, out, scratch)
-		if err == nil && !sameArray(b, *scratch) && !sameArray(b, bigOut.b) {
+		if sg.raw != nil {
+			b, err = rs.r.openBlob(pb, sg.raw, out)
+		} else {
+			b, err = rs.r.LoadBlobScratch(rs.ctx, DataBlob, id, out, scratch)
+		}
+		if err == nil && !sameArray(b, *scratch) && !sameArray(b, bigOut.b) && !sameArray(b, sg.raw) {
 			*buf = b
 		}
 		if err == nil {
@@ -873,7 +973,7 @@ func (rs *restorer) writeSegment(sg segment, ws *workerScratch) {
 const writePiece = 64 << 10
 
 // writePieces writes b at off in pieces of writePiece bytes.
-func writePieces(f *os.File, b []byte, off int64) error {
+func writePieces(f *beneath.File, b []byte, off int64) error {
 	for len(b) > 0 {
 		n := min(len(b), writePiece)
 		if _, err := f.WriteAt(b[:n], off); err != nil {

@@ -5,6 +5,7 @@ package beneath
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,15 +160,17 @@ func (d *Dir) openDir(name, p string) (*Dir, error) {
 // read, reading. It never opens an existing file or a link: those fail with an error
 // matching fs.ErrExist.
 func (d *Dir) Create(name string, read bool) (*os.File, error) {
-	return d.CreatePerm(name, read, 0o600)
+	fd, p, err := d.create(name, read, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), p), nil
 }
 
-// CreatePerm is Create with the permission bits perm (0777 at most) asked of the system
-// for the new file (which takes away those of the umask); SetNewFileMeta then needs no
-// chmod when they are the file's final ones.
-func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*os.File, error) {
+// create is Create's work: the descriptor of the new file name and its path.
+func (d *Dir) create(name string, read bool, perm uint32) (int, string, error) {
 	if err := checkName(name); err != nil {
-		return nil, err
+		return -1, "", err
 	}
 	flags := unix.O_WRONLY
 	if read {
@@ -176,9 +179,100 @@ func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*os.File, error) 
 	p := pathJoin(d.path, name)
 	fd, err := unix.Openat(d.fd, name, flags|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm&0o777)
 	if err != nil {
-		return nil, &os.PathError{Op: "create", Path: p, Err: err}
+		return -1, "", &os.PathError{Op: "create", Path: p, Err: err}
 	}
-	return os.NewFile(uintptr(fd), p), nil
+	return fd, p, nil
+}
+
+// File is a new file CreatePerm made, held by its descriptor alone: os.NewFile asks the
+// system for a descriptor's flags (fcntl) and sets a finalizer, a system call and an
+// allocation per file that a restore of many small files paid 300,000 times. Its methods
+// are not safe to call concurrently with Close.
+type File struct {
+	fd   int
+	name string
+}
+
+// Name is the file's path, for messages.
+func (f *File) Name() string { return f.name }
+
+// Fd is the file's descriptor.
+func (f *File) Fd() uintptr { return uintptr(f.fd) }
+
+// WriteAt writes all of b at off.
+func (f *File) WriteAt(b []byte, off int64) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Pwrite(f.fd, b[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &os.PathError{Op: "write", Path: f.name, Err: err}
+		}
+		if m == 0 {
+			return n, &os.PathError{Op: "write", Path: f.name, Err: io.ErrShortWrite}
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// ReadAt reads len(b) bytes at off, fewer only with an error: io.EOF at the file's end.
+func (f *File) ReadAt(b []byte, off int64) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Pread(f.fd, b[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &os.PathError{Op: "read", Path: f.name, Err: err}
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// Truncate sets the file's size.
+func (f *File) Truncate(size int64) error {
+	for {
+		err := unix.Ftruncate(f.fd, size)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "truncate", Path: f.name, Err: err}
+		}
+		return nil
+	}
+}
+
+// Close releases the descriptor.
+func (f *File) Close() error {
+	if f.fd < 0 {
+		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	if err != nil {
+		return &os.PathError{Op: "close", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// CreatePerm is Create with the permission bits perm (0777 at most) asked of the system
+// for the new file (which takes away those of the umask); SetNewFileMeta then needs no
+// chmod when they are the file's final ones.
+func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*File, error) {
+	fd, p, err := d.create(name, read, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &File{fd: fd, name: p}, nil
 }
 
 // Symlink makes the symbolic link name pointing to target. The link is created, never
@@ -248,38 +342,34 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 // one a file made with the same permission got, both learned once per folder from the
 // first such file (one fstat), so that a restore run as root of files that root owns
 // changes no owner, and files whose permission the umask leaves alone need no chmod.
-func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
+func (d *Dir) SetNewFileMeta(f *File, name string, m Meta) error {
+	if f.fd < 0 {
+		return &os.PathError{Op: "chtimes", Path: f.name, Err: os.ErrClosed}
 	}
 	perm := m.Mode & 0o777
 	var errs []error
-	cerr := rc.Control(func(fd uintptr) {
-		nf := d.newFile.Load()
-		if nf == nil {
-			var st unix.Stat_t
-			if unix.Fstat(int(fd), &st) == nil {
-				nf = &newFile{uid: st.Uid, gid: st.Gid, perm: perm, got: uint32(st.Mode) & 0o7777}
-				d.newFile.CompareAndSwap(nil, nf)
-			}
+	nf := d.newFile.Load()
+	if nf == nil {
+		var st unix.Stat_t
+		if unix.Fstat(f.fd, &st) == nil {
+			nf = &newFile{uid: st.Uid, gid: st.Gid, perm: perm, got: uint32(st.Mode) & 0o7777}
+			d.newFile.CompareAndSwap(nil, nf)
 		}
-		chown := m.Chown && (nf == nil || nf.uid != uint32(m.UID) || nf.gid != uint32(m.GID))
-		if chown {
-			if err := unix.Fchown(int(fd), m.UID, m.GID); err != nil {
-				errs = append(errs, &os.PathError{Op: "chown", Path: f.Name(), Err: err})
-			}
+	}
+	chown := m.Chown && (nf == nil || nf.uid != uint32(m.UID) || nf.gid != uint32(m.GID))
+	if chown {
+		if err := unix.Fchown(f.fd, m.UID, m.GID); err != nil {
+			errs = append(errs, &os.PathError{Op: "chown", Path: f.name, Err: err})
 		}
-		// a chown takes setuid and setgid bits away, so only when none are asked for can
-		// the mode the file was made with be its final one
-		if nf == nil || nf.perm != perm || nf.got != m.Mode&0o7777 {
-			if err := unix.Fchmod(int(fd), m.Mode&0o7777); err != nil {
-				errs = append(errs, &os.PathError{Op: "chmod", Path: f.Name(), Err: err})
-			}
+	}
+	// a chown takes setuid and setgid bits away, so only when none are asked for can
+	// the mode the file was made with be its final one
+	if nf == nil || nf.perm != perm || nf.got != m.Mode&0o7777 {
+		if err := unix.Fchmod(f.fd, m.Mode&0o7777); err != nil {
+			errs = append(errs, &os.PathError{Op: "chmod", Path: f.name, Err: err})
 		}
-		errs = append(errs, d.fdTimes(int(fd), name, m))
-	})
-	errs = append(errs, cerr)
+	}
+	errs = append(errs, d.fdTimes(f.fd, name, m))
 	return errors.Join(errs...)
 }
 

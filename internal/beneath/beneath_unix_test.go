@@ -4,6 +4,7 @@ package beneath
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -363,5 +364,48 @@ func TestSetNewFileMetaModes(t *testing.T) {
 	}
 	for _, s := range subs {
 		s.Close()
+	}
+}
+
+// File, the handle CreatePerm gives, reads and writes at offsets as os.File does: a read
+// past the end stops with io.EOF and what it read, a write fills the gap before it with
+// zeros, Truncate cuts, and a second Close fails with os.ErrClosed.
+func TestFile(t *testing.T) {
+	d, err := Open(filepath.Join(t.TempDir(), "to"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	f, err := d.CreatePerm("f", true, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.WriteAt([]byte("hello"), 5); n != 5 || err != nil {
+		t.Fatalf("WriteAt: %d, %v", n, err)
+	}
+	b := make([]byte, 8)
+	if n, err := f.ReadAt(b, 0); n != 8 || err != nil || string(b) != "\x00\x00\x00\x00\x00hel" {
+		t.Fatalf("ReadAt(0): %d, %v, %q", n, err, b)
+	}
+	if n, err := f.ReadAt(b, 7); n != 3 || err != io.EOF || string(b[:n]) != "llo" {
+		t.Fatalf("ReadAt(7) of a 10-byte file: %d, %v, %q; want 3, EOF, \"llo\"", n, err, b[:n])
+	}
+	if err := f.Truncate(6); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.ReadAt(b, 0); n != 6 || err != io.EOF {
+		t.Fatalf("ReadAt after Truncate(6): %d, %v", n, err)
+	}
+	if f.Name() != filepath.Join(d.Path(), "f") {
+		t.Fatalf("Name %q", f.Name())
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("second Close: %v, want os.ErrClosed", err)
+	}
+	if err := d.SetNewFileMeta(f, "f", Meta{Mode: 0o600}); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("SetNewFileMeta of a closed file: %v, want os.ErrClosed", err)
 	}
 }

@@ -371,13 +371,22 @@ func (d *Dir) SetFileMeta(f *os.File, name string, m Meta) error {
 
 // CreatePerm is Create: permission bits are not kept on Windows (SetFileMeta sets the
 // read-only attribute).
-func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*os.File, error) {
-	return d.Create(name, read)
+func (d *Dir) CreatePerm(name string, read bool, perm uint32) (*File, error) {
+	f, err := d.Create(name, read)
+	if err != nil {
+		return nil, err
+	}
+	return &File{f}, nil
 }
+
+// File is a new file CreatePerm made (on Unix, one held by its descriptor alone).
+type File struct{ *os.File }
 
 // SetNewFileMeta is SetFileMeta for a file d.CreatePerm made (owners are not restored on
 // Windows: the same).
-func (d *Dir) SetNewFileMeta(f *os.File, name string, m Meta) error { return d.SetFileMeta(f, name, m) }
+func (d *Dir) SetNewFileMeta(f *File, name string, m Meta) error {
+	return d.SetFileMeta(f.File, name, m)
+}
 
 func setTimes(h windows.Handle, p string, m Meta) error {
 	at := m.Atime
