@@ -30,7 +30,7 @@ type RestoreOptions struct {
 	Include []string
 	// Verify rereads every restored file and checks its content.
 	Verify bool
-	// Warn is called for every entry that could not be restored.
+	// Warn is called for every entry that could not be restored, one call at a time.
 	Warn func(path string, err error)
 	// Progress is called about once a second and at the end.
 	Progress func(RestoreProgress)
@@ -182,11 +182,16 @@ type restorer struct {
 	mu       sync.Mutex         // guards renamed, renCount
 	renamed  []Renamed
 	renN     int
+	warnMu   sync.Mutex // one opts.Warn call at a time
 }
 
+// warn counts a failure and hands it to opts.Warn, one call at a time: the workers
+// warn concurrently, and callers append to a list or write to a terminal.
 func (rs *restorer) warn(path string, err error) {
 	rs.errs.Add(1)
 	if rs.opts.Warn != nil {
+		rs.warnMu.Lock()
+		defer rs.warnMu.Unlock()
 		rs.opts.Warn(path, err)
 	}
 }
